@@ -1,0 +1,187 @@
+/* sandbox/ — one job becomes one contained child.
+ *
+ * Contract: given a struct sbx_spec (plain data: argv, fds, binds, limits,
+ * policy), sbx_job_start() creates a child with clone3() in fresh pid, mount,
+ * net, ipc, uts and cgroup namespaces, inside its own cgroup, with no
+ * capabilities, no_new_privs and a seccomp filter, and returns a pidfd to
+ * watch. sbx_job_finish() reaps it, kills whatever is left of it, removes
+ * its cgroup and classifies the end into exactly one enum sbx_outcome.
+ *
+ * This module knows nothing of SQLite, items or files-as-work: the runner
+ * (runner/) calls it, never the other way round.
+ *
+ * Error idiom (used by every function here): return 0 (or a count) on
+ * success, -errno on failure; the human-readable detail of the most recent
+ * failure is in sbx_last_error().
+ */
+#ifndef SANDRUN_SANDBOX_H
+#define SANDRUN_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- outcomes -------------------------------------------------------- */
+
+enum sbx_outcome {
+	SBX_OK = 0,
+	SBX_EXIT_NONZERO,
+	SBX_SIGNALED,
+	SBX_OOM,
+	SBX_TIMEOUT,
+	SBX_CPU_LIMIT,
+	SBX_SECCOMP,
+	SBX_SETUP_ERROR,
+	SBX_OUTPUT_LIMIT,
+	SBX_OUTCOME_COUNT
+};
+
+/* "ok", "exit_nonzero", ... ; NULL for an out-of-range value. */
+const char *sbx_outcome_name(enum sbx_outcome o);
+/* Inverse of sbx_outcome_name(); -EINVAL for an unknown name. */
+int sbx_outcome_from_name(const char *name);
+
+/* ---- limits ---------------------------------------------------------- */
+
+/* 0 means "not set" for every field; sbx_limits_defaults() fills the
+ * defaults a job gets when the user says nothing. */
+struct sbx_limits {
+	uint64_t mem_bytes;      /* memory.max / memory.limit_in_bytes */
+	uint64_t timeout_ms;     /* wall-clock deadline (timerfd) */
+	uint64_t cpu_time_ms;    /* total CPU of the job's cgroup */
+	double cpus;             /* cpu.max quota, in CPUs (1.5 = 150%) */
+	uint32_t pids;           /* pids.max */
+	uint64_t fsize_bytes;    /* RLIMIT_FSIZE */
+	uint32_t nofile;         /* RLIMIT_NOFILE */
+	uint64_t tmp_bytes;      /* size of the private /tmp and /dev/shm */
+};
+
+void sbx_limits_defaults(struct sbx_limits *l);
+
+/* Pure parsers, unit-tested: "6G", "512M", "1.5K", "4096" -> bytes;
+ * "1.5", "600", "2.25" -> milliseconds or a positive double. */
+int sbx_parse_size(const char *s, uint64_t *out);
+int sbx_parse_seconds_ms(const char *s, uint64_t *out_ms);
+int sbx_parse_positive_double(const char *s, double *out);
+int sbx_parse_u32(const char *s, uint32_t *out);
+
+/* ---- policy ---------------------------------------------------------- */
+
+/* A seccomp policy compiled to BPF once per run (sandbox/policy.c).
+ * Opaque; loaded in the child with one seccomp() call. */
+struct sbx_policy;
+
+/* name_or_path: "default", "strict", or a path to a JSON file (OCI /
+ * Docker seccomp format, see docs/sandrun-policy.5). Bare names are looked
+ * up as <policy_dir>/<name>.json. */
+int sbx_policy_load(const char *name_or_path, const char *policy_dir,
+		    struct sbx_policy **out);
+void sbx_policy_free(struct sbx_policy *p);
+const char *sbx_policy_name(const struct sbx_policy *p);
+/* In the child, just before execve: install the filter. */
+int sbx_policy_install(const struct sbx_policy *p);
+
+/* ---- the job spec ---------------------------------------------------- */
+
+struct sbx_bind {
+	const char *src;     /* host path */
+	const char *dst;     /* path inside the sandbox (absolute) */
+	bool writable;
+	bool noexec;
+};
+
+struct sbx_spec {
+	char *const *argv;        /* argv[0] is looked up in the sandbox PATH */
+	char *const *envp;        /* complete environment; NULL = minimal */
+	const char *cwd;          /* inside the sandbox; NULL = "/" */
+	/* fds the child gets as 0, 1, 2; -1 means "inherit the runner's" */
+	int stdin_fd, stdout_fd, stderr_fd;
+	const struct sbx_bind *binds;
+	size_t nbinds;
+	const struct sbx_policy *policy;  /* required */
+	struct sbx_limits limits;
+	bool timing;              /* record per-step timestamps (bench) */
+};
+
+/* ---- the run and its jobs ------------------------------------------- */
+
+enum sbx_cgroup_mode { SBX_CG_NONE = 0, SBX_CG_V1, SBX_CG_HYBRID, SBX_CG_V2 };
+const char *sbx_cgroup_mode_name(enum sbx_cgroup_mode m);
+
+/* One per sandrun process: detects cgroups, makes the per-run cgroup
+ * subtree. */
+struct sbx_run;
+
+struct sbx_run_opts {
+	const char *name_hint;    /* used in the cgroup directory name */
+};
+
+int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out);
+/* Removes the per-run cgroup subtree. Safe on NULL. */
+void sbx_run_close(struct sbx_run *run);
+enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run);
+
+struct sbx_job;
+
+/* Clone the child, wait until it has exec'd (or failed setup). On a
+ * setup failure this still returns 0 with a job whose finish reports
+ * SBX_SETUP_ERROR; it returns -errno only when nothing could be started. */
+int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec,
+		  struct sbx_job **out);
+int sbx_job_pidfd(const struct sbx_job *job);
+/* Host pid of the job's init process. */
+int sbx_job_pid(const struct sbx_job *job);
+/* CPU time used so far by everything in the job's cgroup. */
+int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out);
+/* Freeze/thaw every process of the job (SIGUSR1 in the runner). */
+int sbx_job_freeze(struct sbx_job *job, bool frozen);
+
+/* Why the runner stopped the job, if it did. */
+enum sbx_kill_reason {
+	SBX_KILL_NONE = 0,
+	SBX_KILL_TIMEOUT,
+	SBX_KILL_CPU,
+	SBX_KILL_OUTPUT,
+	SBX_KILL_INTERRUPT,
+};
+/* Kill everything in the job now; finish still has to be called. */
+int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why);
+
+struct sbx_result {
+	enum sbx_outcome outcome;
+	int exit_code;            /* valid for ok / exit_nonzero, else -1 */
+	int signal;               /* valid for signaled / seccomp, else 0 */
+	int syscall_nr;           /* seccomp: the syscall, -1 if unknown */
+	char syscall[32];         /* its name, "" if unknown */
+	uint64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
+	bool interrupted;         /* killed with SBX_KILL_INTERRUPT */
+	char error[256];          /* setup_error: "step: strerror"; else "" */
+};
+
+/* Blocks until the job's init has exited (call it when the pidfd is
+ * readable, or after sbx_job_kill), collects counters, removes the cgroup,
+ * classifies, frees the job. */
+int sbx_job_finish(struct sbx_job *job, struct sbx_result *res);
+
+/* ---- host capabilities (sandrun check) ------------------------------- */
+
+struct sbx_host_report {
+	bool clone3, pidfd, seccomp, user_root;
+	bool ns_pid, ns_mnt, ns_net, ns_ipc, ns_uts, ns_cgroup;
+	enum sbx_cgroup_mode cgroup_mode;
+	bool ctl_memory, ctl_cpu, ctl_pids, ctl_freezer;
+	bool into_cgroup;          /* CLONE_INTO_CGROUP usable */
+	char cgroup_parent[512];   /* where the per-run subtree goes */
+	char missing[512];         /* comma-separated list, "" if complete */
+};
+int sbx_host_probe(struct sbx_host_report *r);
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Record a formatted detail for the failure code `neg_errno` and return it
+ * unchanged, so callers write: return sbx_fail(-errno, "mkdir %s", p); */
+int sbx_fail(int neg_errno, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *sbx_last_error(void);
+
+#endif

@@ -1,0 +1,135 @@
+#define _GNU_SOURCE
+#include "util.h"
+#include "sandbox.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static char last_error[512];
+
+int sbx_fail(int neg_errno, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (neg_errno < 0)
+		snprintf(last_error, sizeof last_error, "%s: %s", what, strerror(-neg_errno));
+	else
+		snprintf(last_error, sizeof last_error, "%s", what);
+	return neg_errno;
+}
+
+const char *sbx_last_error(void)
+{
+	return last_error;
+}
+
+int sr_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int sr_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (int)got;
+}
+
+int sr_write_file_at(int dirfd, const char *name, const char *value)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, value, strlen(value));
+	int r = n < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int sr_read_file_at(int dirfd, const char *name, char *buf, size_t len)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int n = sr_read_full(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	return n;
+}
+
+int sr_read_u64_at(int dirfd, const char *name, uint64_t *out)
+{
+	char buf[64];
+	int r = sr_read_file_at(dirfd, name, buf, sizeof buf);
+	if (r < 0)
+		return r;
+	if (strncmp(buf, "max", 3) == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 10);
+	if (errno || end == buf)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int sr_read_keyed_u64_at(int dirfd, const char *name, const char *key, uint64_t *out)
+{
+	char buf[4096];
+	int r = sr_read_file_at(dirfd, name, buf, sizeof buf);
+	if (r < 0)
+		return r;
+	size_t klen = strlen(key);
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+			*out = strtoull(line + klen + 1, NULL, 10);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+uint64_t sr_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t sr_now_ms(void)
+{
+	return sr_now_us() / 1000u;
+}

@@ -1,0 +1,59 @@
+/* sandbox/util.h — small owners and file helpers shared by sandbox/ and runner/.
+ *
+ * The cleanup owners follow bubblewrap's utils.h: a descriptor or buffer
+ * declared with one of these is released on every return path, so an early
+ * `return -errno` can never leak an fd into a later child. */
+#ifndef SANDRUN_UTIL_H
+#define SANDRUN_UTIL_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline void sr_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+static inline void sr_freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_close_ __attribute__((cleanup(sr_closep)))
+#define _cleanup_free_ __attribute__((cleanup(sr_freep)))
+
+/* Hand ownership out of a cleanup variable. */
+static inline int sr_steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+static inline void *sr_steal_ptr(void *pp)
+{
+	void **p = pp;
+	void *r = *p;
+	*p = NULL;
+	return r;
+}
+
+#define SR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* All return 0 / bytes or -errno. */
+int sr_write_all(int fd, const void *buf, size_t len);
+int sr_read_full(int fd, void *buf, size_t len); /* short only at EOF */
+/* Write a string to a file relative to dirfd (cgroupfs style). */
+int sr_write_file_at(int dirfd, const char *name, const char *value);
+/* Read a small text file into buf (NUL-terminated). */
+int sr_read_file_at(int dirfd, const char *name, char *buf, size_t len);
+int sr_read_u64_at(int dirfd, const char *name, uint64_t *out);
+/* Find "key value" in a flat keyed file (memory.events, cpu.stat). */
+int sr_read_keyed_u64_at(int dirfd, const char *name, const char *key, uint64_t *out);
+uint64_t sr_now_ms(void);  /* CLOCK_MONOTONIC */
+uint64_t sr_now_us(void);
+
+#endif
