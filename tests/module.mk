@@ -8,3 +8,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(RUNNER_LIB) $(SANDBOX_LIB) $(ANALYZER_LIB)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 unit-tests: $(UNIT_TESTS)
+
+# Hostile probe programs (tests/probes/probes.mk) — built without
+# sanitizers, run only inside sandboxes.
+-include tests/probes/probes.mk
