@@ -23,7 +23,7 @@ PKGS := libseccomp libcap sqlite3 jansson sndfile libebur128 kissfft-float
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-WARN   := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+WARN   := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) \
           -DSANDRUN_VERSION='"$(VERSION)"' \

@@ -1,0 +1,94 @@
+/* runner/check_cmd.c — `sandrun check`: what this host can enforce. */
+#include "runner/common.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char check_usage[] =
+	"Usage: sandrun check [--json]\n"
+	"Report which isolation this host can enforce. Exits 0 when the default\n"
+	"isolation is complete, 3 when something is missing.\n";
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == OPT_JSON)
+			json = true;
+		else if (opt == 'h')
+			return fputs(check_usage, stdout), 0;
+		else
+			return sr_usage_error("check ", "invalid option");
+	}
+	if (optind < argc)
+		return sr_usage_error("check ", "unexpected argument '%s'", argv[optind]);
+
+	struct sbx_host_report r;
+	sbx_host_probe(&r);
+	struct sbx_policy *pol = NULL;
+	bool policies_ok = sbx_policy_load("default", sr_policy_dir(), &pol) == 0;
+	sbx_policy_free(pol);
+	bool analyzer_ok = access(sr_analyzer_path(), X_OK) == 0;
+	bool complete = !r.missing[0] && policies_ok;
+
+	struct { const char *name; bool ok; } rows[] = {
+		{ "running as root", r.user_root },
+		{ "clone3", r.clone3 },
+		{ "pidfd", r.pidfd },
+		{ "seccomp", r.seccomp },
+		{ "pid namespace", r.ns_pid },
+		{ "mount namespace", r.ns_mnt },
+		{ "network namespace", r.ns_net },
+		{ "ipc namespace", r.ns_ipc },
+		{ "uts namespace", r.ns_uts },
+		{ "cgroup namespace", r.ns_cgroup },
+		{ "memory controller", r.ctl_memory },
+		{ "cpu controller", r.ctl_cpu },
+		{ "pids controller", r.ctl_pids },
+		{ "freezer", r.ctl_freezer || r.cgroup_mode == SBX_CG_V2 },
+		{ "CLONE_INTO_CGROUP", r.into_cgroup },
+		{ "policies", policies_ok },
+		{ "analyzer", analyzer_ok },
+	};
+	if (json) {
+		json_t *o = json_object();
+		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+			json_object_set_new(o, rows[i].name, json_boolean(rows[i].ok));
+		json_object_set_new(o, "cgroup_mode", json_string(sbx_cgroup_mode_name(r.cgroup_mode)));
+		json_object_set_new(o, "cgroup_parent", json_string(r.cgroup_parent));
+		json_object_set_new(o, "policy_dir", json_string(sr_policy_dir()));
+		json_object_set_new(o, "analyzer_path", json_string(sr_analyzer_path()));
+		json_object_set_new(o, "missing", json_string(r.missing));
+		json_object_set_new(o, "complete", json_boolean(complete));
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		puts(s);
+		free(s);
+		json_decref(o);
+	} else {
+		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+			const char *note = "";
+			if (i == 14 && !rows[i].ok && r.cgroup_mode != SBX_CG_V2)
+				note = " (v2 only; on v1 the child joins its cgroup before it runs anything)";
+			printf("%-20s %s%s\n", rows[i].name, rows[i].ok ? "yes" : "NO", note);
+		}
+		printf("%-20s %s\n", "cgroup mode", sbx_cgroup_mode_name(r.cgroup_mode));
+		printf("%-20s %s/sandrun-<pid>-<start>/job-<n>\n", "cgroups go to", r.cgroup_parent);
+		printf("%-20s %s\n", "policy directory", sr_policy_dir());
+		printf("%-20s %s\n", "analyzer", sr_analyzer_path());
+		if (complete)
+			printf("sandrun can enforce its default isolation on this host.\n");
+		else
+			printf("MISSING: %s%s\n", r.missing, policies_ok ? "" : (r.missing[0] ? ", policies" : "policies"));
+	}
+	return complete ? SR_EXIT_OK : SR_EXIT_ISOLATION;
+}

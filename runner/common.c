@@ -1,0 +1,131 @@
+/* runner/common.c — error printing, file locations, limit options. */
+#include "runner/common.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SANDRUN_REL_LIBEXEC
+#define SANDRUN_REL_LIBEXEC "../libexec/sandrun"
+#endif
+#ifndef SANDRUN_REL_DATA
+#define SANDRUN_REL_DATA "../share/sandrun"
+#endif
+
+void sr_err(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sandrun: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int sr_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sandrun: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'sandrun %s--help' for more information.\n", cmd ? cmd : "");
+	return SR_EXIT_USAGE;
+}
+
+static const char *exe_dir(void)
+{
+	static char dir[PATH_MAX];
+	if (!dir[0]) {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (n < 0)
+			return ".";
+		exe[n] = '\0';
+		snprintf(dir, sizeof dir, "%s", dirname(exe));
+	}
+	return dir;
+}
+
+/* First of: $env, <exe>/<installed rel>/<leaf>, <exe>/<leaf> (build tree). */
+static const char *locate(const char *env, const char *installed_rel, const char *leaf, char *buf, size_t len)
+{
+	const char *e = getenv(env);
+	if (e && *e)
+		return e;
+	snprintf(buf, len, "%s/%s/%s", exe_dir(), installed_rel, leaf);
+	if (access(buf, F_OK) == 0)
+		return buf;
+	snprintf(buf, len, "%s/%s", exe_dir(), leaf);
+	return buf;
+}
+
+const char *sr_policy_dir(void)
+{
+	static char buf[PATH_MAX + 64];
+	return locate("SANDRUN_POLICY_DIR", SANDRUN_REL_DATA, "policies", buf, sizeof buf);
+}
+
+const char *sr_analyzer_path(void)
+{
+	static char buf[PATH_MAX + 64];
+	return locate("SANDRUN_ANALYZER", SANDRUN_REL_LIBEXEC, "sandrun-analyze", buf, sizeof buf);
+}
+
+const char sr_limit_help[] =
+	"Limits (per job):\n"
+	"      --mem SIZE        memory limit, e.g. 512M, 6G (default 1G)\n"
+	"      --timeout SECS    wall-clock deadline (default 600)\n"
+	"      --cpu-time SECS   CPU time limit of the whole job (default none)\n"
+	"      --cpus N          CPU quota, e.g. 1.5 (default none)\n"
+	"      --pids N          process and thread limit (default 256)\n"
+	"      --tmp-size SIZE   size of the private /tmp and /dev/shm (default 64M)\n"
+	"      --fsize SIZE      largest file the job may write (default 1G)\n"
+	"      --nofile N        open file limit (default 1024)\n";
+
+int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim)
+{
+	int r;
+	const char *name;
+	switch (opt) {
+	case OPT_MEM: name = "--mem"; r = sbx_parse_size(arg, &lim->mem_bytes); break;
+	case OPT_TIMEOUT: name = "--timeout"; r = sbx_parse_seconds_ms(arg, &lim->timeout_ms); break;
+	case OPT_CPU_TIME: name = "--cpu-time"; r = sbx_parse_seconds_ms(arg, &lim->cpu_time_ms); break;
+	case OPT_CPUS: name = "--cpus"; r = sbx_parse_positive_double(arg, &lim->cpus); break;
+	case OPT_PIDS: name = "--pids"; r = sbx_parse_u32(arg, &lim->pids); break;
+	case OPT_TMP: name = "--tmp-size"; r = sbx_parse_size(arg, &lim->tmp_bytes); break;
+	case OPT_FSIZE: name = "--fsize"; r = sbx_parse_size(arg, &lim->fsize_bytes); break;
+	case OPT_NOFILE: name = "--nofile"; r = sbx_parse_u32(arg, &lim->nofile); break;
+	default: return 0;
+	}
+	if (r < 0) {
+		sr_err("invalid value '%s' for %s: %s", arg, name,
+		       opt == OPT_MEM || opt == OPT_TMP || opt == OPT_FSIZE
+			       ? "expected a size such as 512M or 6G"
+			       : opt == OPT_PIDS || opt == OPT_NOFILE ? "expected a positive whole number"
+								      : "expected a positive number such as 1.5");
+		return -1;
+	}
+	return 1;
+}
+
+int sr_exec_exit_status(const struct sbx_result *res)
+{
+	switch (res->outcome) {
+	case SBX_OK:
+	case SBX_EXIT_NONZERO: return res->exit_code;
+	case SBX_SIGNALED:
+	case SBX_SECCOMP: return 128 + res->signal;
+	case SBX_TIMEOUT:
+	case SBX_CPU_LIMIT: return SR_EXIT_TIMEOUT;
+	case SBX_OOM: return SR_EXIT_OOM;
+	case SBX_OUTPUT_LIMIT:
+	case SBX_SETUP_ERROR:
+	default: return SR_EXIT_SETUP;
+	}
+}

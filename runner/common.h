@@ -1,0 +1,63 @@
+/* runner/common.h — the sandrun command's shared pieces: exit codes,
+ * where the installed files are, and limit options shared by `exec` and
+ * `run`. */
+#ifndef SANDRUN_COMMON_H
+#define SANDRUN_COMMON_H
+
+#include "sandbox/sandbox.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit codes, documented in sandrun(1). */
+enum {
+	SR_EXIT_OK = 0,
+	SR_EXIT_SOME_FAILED = 1,
+	SR_EXIT_USAGE = 2,
+	SR_EXIT_ISOLATION = 3,   /* the requested isolation cannot be enforced */
+	SR_EXIT_STORE = 4,
+	SR_EXIT_TIMEOUT = 124,   /* exec: timeout / cpu_limit, as timeout(1) */
+	SR_EXIT_SETUP = 125,     /* exec: setup_error */
+	SR_EXIT_OOM = 137,       /* exec: oom */
+	SR_EXIT_INTERRUPTED_INT = 130,
+	SR_EXIT_INTERRUPTED_TERM = 143,
+};
+
+/* Print "sandrun: <msg>" to stderr. */
+void sr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error: message plus a hint; returns SR_EXIT_USAGE. */
+int sr_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Directory of the policies and path of the analyzer, found relative to
+ * the running binary: installed layout first, then the build tree.
+ * $SANDRUN_POLICY_DIR / $SANDRUN_ANALYZER override. */
+const char *sr_policy_dir(void);
+const char *sr_analyzer_path(void);
+
+/* Limit options shared by exec and run. Returns 1 if `opt` was a limit
+ * option and was applied, 0 if it is not one, -1 on a bad value (message
+ * printed). */
+enum {
+	OPT_MEM = 0x100, OPT_TIMEOUT, OPT_CPU_TIME, OPT_CPUS, OPT_PIDS, OPT_TMP,
+	OPT_FSIZE, OPT_NOFILE, OPT_POLICY, OPT_BIND_RO, OPT_BIND, OPT_JSON,
+	OPT_LIMITS_END
+};
+#define SR_LIMIT_LONGOPTS                                            \
+	{ "mem", required_argument, NULL, OPT_MEM },                 \
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },         \
+	{ "cpu-time", required_argument, NULL, OPT_CPU_TIME },       \
+	{ "cpus", required_argument, NULL, OPT_CPUS },               \
+	{ "pids", required_argument, NULL, OPT_PIDS },               \
+	{ "tmp-size", required_argument, NULL, OPT_TMP },            \
+	{ "fsize", required_argument, NULL, OPT_FSIZE },             \
+	{ "nofile", required_argument, NULL, OPT_NOFILE }
+int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim);
+extern const char sr_limit_help[];
+
+/* The outcome -> exit status mapping of `sandrun exec`. */
+int sr_exec_exit_status(const struct sbx_result *res);
+
+/* Subcommands. */
+int cmd_exec(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif

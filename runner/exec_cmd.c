@@ -1,0 +1,210 @@
+/* runner/exec_cmd.c — `sandrun exec`: one command, full isolation, one
+ * precise outcome. The command's stdout and stderr pass straight through
+ * (sandrun never buffers them, so its memory does not grow with output). */
+#include "runner/common.h"
+#include "sandbox/util.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+static const char exec_usage[] =
+	"Usage: sandrun exec [OPTIONS] -- CMD [ARG...]\n"
+	"Run one command in a fresh sandbox and report how it ended.\n\n"
+	"Options:\n"
+	"      --policy NAME|FILE  seccomp policy (default: default)\n"
+	"      --bind-ro PATH      make PATH visible, read-only, at the same place\n"
+	"      --bind PATH         make PATH visible and writable (only if asked)\n"
+	"      --json              print one JSON object with the outcome after the output\n"
+	"  -h, --help              show this help\n";
+
+char *sr_result_to_json(const struct sbx_result *res)
+{
+	bool has_code = res->outcome == SBX_OK || res->outcome == SBX_EXIT_NONZERO;
+	bool has_sig = res->signal != 0;
+	json_t *o = json_object();
+	json_object_set_new(o, "outcome", json_string(sbx_outcome_name(res->outcome)));
+	json_object_set_new(o, "exit_code", has_code ? json_integer(res->exit_code) : json_null());
+	json_object_set_new(o, "signal", has_sig ? json_integer(res->signal) : json_null());
+	json_object_set_new(o, "syscall", res->syscall[0] ? json_string(res->syscall) : json_null());
+	json_object_set_new(o, "wall_ms", json_integer((json_int_t)res->wall_ms));
+	json_object_set_new(o, "cpu_ms", json_integer((json_int_t)res->cpu_ms));
+	json_object_set_new(o, "peak_memory_bytes", json_integer((json_int_t)res->peak_memory_bytes));
+	json_object_set_new(o, "oom_kills", json_integer((json_int_t)res->oom_kills));
+	json_object_set_new(o, "error", res->error[0] ? json_string(res->error) : json_null());
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+static int arm_timer(int fd, uint64_t first_ms, uint64_t interval_ms)
+{
+	struct itimerspec its = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000L },
+		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000L },
+	};
+	return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+enum { EV_CHILD, EV_DEADLINE, EV_CPU, EV_SIGNAL };
+
+/* Watch one job until it ends: its pidfd, a wall-clock deadline, a CPU
+ * poll for --cpu-time, and SIGINT/SIGTERM through a signalfd. No signal
+ * handler does work, and the host's clock never sleeps. */
+static int supervise(struct sbx_job *job, const struct sbx_limits *lim, int sigfd, int *got_signal)
+{
+	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
+	_cleanup_close_ int deadline = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	_cleanup_close_ int cputick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (ep < 0 || deadline < 0 || cputick < 0)
+		return -errno;
+	struct { int fd; int tag; } watch[] = {
+		{ sbx_job_pidfd(job), EV_CHILD }, { deadline, EV_DEADLINE },
+		{ cputick, EV_CPU }, { sigfd, EV_SIGNAL },
+	};
+	for (size_t i = 0; i < SR_ARRAY_LEN(watch); i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)watch[i].tag };
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, watch[i].fd, &ev) < 0)
+			return -errno;
+	}
+	if (lim->timeout_ms)
+		arm_timer(deadline, lim->timeout_ms, 0);
+	if (lim->cpu_time_ms)
+		arm_timer(cputick, 50, 50);
+	for (;;) {
+		struct epoll_event ev;
+		int n = epoll_wait(ep, &ev, 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		switch (ev.data.u32) {
+		case EV_CHILD:
+			return 0;
+		case EV_DEADLINE:
+			sbx_job_kill(job, SBX_KILL_TIMEOUT);
+			return 0;
+		case EV_CPU: {
+			uint64_t ticks, used = 0;
+			if (read(cputick, &ticks, sizeof ticks) < 0) { /* drained */ }
+			if (sbx_job_cpu_ms(job, &used) == 0 && used >= lim->cpu_time_ms) {
+				sbx_job_kill(job, SBX_KILL_CPU);
+				return 0;
+			}
+			break;
+		}
+		case EV_SIGNAL: {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+				*got_signal = (int)si.ssi_signo;
+			sbx_job_kill(job, SBX_KILL_INTERRUPT);
+			return 0;
+		}
+		}
+	}
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		SR_LIMIT_LONGOPTS,
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
+		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sbx_limits lim;
+	sbx_limits_defaults(&lim);
+	const char *policy_name = "default";
+	bool json = false;
+	struct sbx_bind binds[64];
+	size_t nbinds = 0;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		int r = sr_apply_limit_option(opt, optarg, &lim);
+		if (r < 0)
+			return SR_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case OPT_POLICY: policy_name = optarg; break;
+		case OPT_JSON: json = true; break;
+		case OPT_BIND_RO:
+		case OPT_BIND:
+			if (nbinds == SR_ARRAY_LEN(binds))
+				return sr_usage_error("exec ", "too many --bind/--bind-ro options");
+			if (optarg[0] != '/')
+				return sr_usage_error("exec ", "%s needs an absolute path: %s",
+						      opt == OPT_BIND ? "--bind" : "--bind-ro", optarg);
+			if (access(optarg, F_OK) < 0)
+				return sr_usage_error("exec ", "cannot bind %s: %s", optarg, strerror(errno));
+			binds[nbinds++] = (struct sbx_bind){ .src = optarg, .dst = optarg, .writable = opt == OPT_BIND };
+			break;
+		case 'h': fputs(exec_usage, stdout); fputs(sr_limit_help, stdout); return 0;
+		default: return sr_usage_error("exec ", "invalid option");
+		}
+	}
+	if (optind >= argc)
+		return sr_usage_error("exec ", "no command given");
+
+	struct sbx_policy *policy = NULL;
+	int r = sbx_policy_load(policy_name, sr_policy_dir(), &policy);
+	if (r < 0) {
+		sr_err("policy %s: %s", policy_name, sbx_last_error());
+		return SR_EXIT_USAGE;
+	}
+	/* Block the signals we watch before any child exists; the child
+	 * restores an empty mask before it runs anything. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	_cleanup_close_ int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	struct sbx_run *run = NULL;
+	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = "exec" }, &run)) < 0) {
+		sr_err("cannot enforce the sandbox on this host: %s (see 'sandrun check')", sbx_last_error());
+		sbx_policy_free(policy);
+		return SR_EXIT_ISOLATION;
+	}
+	struct sbx_spec spec = {
+		.argv = argv + optind, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+		.binds = binds, .nbinds = nbinds, .policy = policy, .limits = lim,
+	};
+	struct sbx_job *job = NULL;
+	int status = SR_EXIT_ISOLATION;
+	if ((r = sbx_job_start(run, &spec, &job)) < 0) {
+		sr_err("cannot start the sandbox: %s", sbx_last_error());
+	} else {
+		int got_signal = 0;
+		supervise(job, &lim, sigfd, &got_signal);
+		struct sbx_result res;
+		if (sbx_job_finish(job, &res) < 0)
+			sr_err("warning: %s", sbx_last_error());
+		fflush(stdout);
+		if (json) {
+			char *s = sr_result_to_json(&res);
+			printf("%s\n", s);
+			free(s);
+		} else if (res.outcome == SBX_SETUP_ERROR) {
+			sr_err("setup_error: %s", res.error);
+		}
+		status = got_signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM
+			 : got_signal ? SR_EXIT_INTERRUPTED_INT
+				      : sr_exec_exit_status(&res);
+	}
+	sbx_run_close(run);
+	sbx_policy_free(policy);
+	return status;
+}

@@ -1,0 +1,534 @@
+/* sandbox/cgroup.c — per-run and per-job cgroups, v1 and v2.
+ *
+ * Each limit is one short function named for what it enforces, in the
+ * style of isolate's cg.c. Every directory created here is removed by
+ * cg_job_remove()/cg_run_close(); directories left by a runner that was
+ * SIGKILLed are swept by the next cg_run_open() (sweep_stale_runs). */
+#include "cgroup.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+
+#define CG_ROOT "/sys/fs/cgroup"
+
+static const char *const ctl_names[CG_NCTL] = {
+	[CG_MEMORY] = "memory", [CG_CPU] = "cpu", [CG_CPUACCT] = "cpuacct",
+	[CG_PIDS] = "pids", [CG_FREEZER] = "freezer",
+};
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && (long)sf.f_type == magic;
+}
+
+int cg_detect(enum sbx_cgroup_mode *mode)
+{
+	if (is_fs(CG_ROOT, CGROUP2_SUPER_MAGIC))
+		*mode = SBX_CG_V2;
+	else if (is_fs(CG_ROOT "/memory", CGROUP_SUPER_MAGIC))
+		*mode = is_fs(CG_ROOT "/unified", CGROUP2_SUPER_MAGIC) ? SBX_CG_HYBRID : SBX_CG_V1;
+	else
+		*mode = SBX_CG_NONE;
+	return 0;
+}
+
+/* Our own cgroup path for a v1 controller ("memory") or v2 (ctl NULL),
+ * from /proc/self/cgroup. */
+static int own_cgroup_path(const char *ctl, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return sbx_fail(-errno, "open /proc/self/cgroup");
+	char line[1024];
+	int r = -ENOENT;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		const char *ctls = c1 + 1, *path = c2 + 1;
+		bool match = false;
+		if (!ctl) {
+			match = strcmp(line, "0") == 0 && *ctls == '\0';
+		} else {
+			char buf[256];
+			snprintf(buf, sizeof buf, "%s", ctls);
+			for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				if (strcmp(t, ctl) == 0)
+					match = true;
+		}
+		if (match) {
+			snprintf(out, len, "%s", path);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* Start time (clock ticks since boot) of pid, to tell a live runner from
+ * a recycled pid. */
+static int pid_starttime(pid_t pid, unsigned long long *out)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int r = sr_read_file_at(AT_FDCWD, path, buf, sizeof buf);
+	if (r < 0)
+		return r;
+	char *p = strrchr(buf, ')'); /* comm may contain spaces */
+	if (!p)
+		return -EINVAL;
+	/* field 3 starts after ") "; starttime is field 22 */
+	int field = 2;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22)
+		return -EINVAL;
+	*out = strtoull(p, NULL, 10);
+	return 0;
+}
+
+/* Kill and remove one cgroup directory tree (children first). */
+static void remove_tree_at(int parentfd, const char *name, bool v2)
+{
+	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(dup(fd));
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_type == DT_DIR && e->d_name[0] != '.')
+				remove_tree_at(fd, e->d_name, v2);
+		closedir(d);
+	}
+	if (v2) {
+		sr_write_file_at(fd, "cgroup.kill", "1");
+	} else {
+		char procs[4096];
+		if (sr_read_file_at(fd, "cgroup.procs", procs, sizeof procs) > 0)
+			for (char *s, *t = strtok_r(procs, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
+				kill((pid_t)atoi(t), SIGKILL);
+	}
+	close(fd);
+	for (int i = 0; i < 1000 && unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+}
+
+/* A runner killed with SIGKILL cannot clean up; its successor does. */
+static void sweep_stale_runs(int parentfd, bool v2)
+{
+	DIR *d = fdopendir(dup(parentfd));
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid;
+		unsigned long long st, live;
+		if (sscanf(e->d_name, "sandrun-%d-%llu", &pid, &st) != 2)
+			continue;
+		if (pid_starttime(pid, &live) == 0 && live == st)
+			continue; /* its runner is alive: leave it alone */
+		remove_tree_at(parentfd, e->d_name, v2);
+	}
+	closedir(d);
+}
+
+static int open_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* v2's no-internal-processes rule: a cgroup with processes in it cannot
+ * hand controllers to children. If ours does, move every process of it
+ * into a leaf "sandrun-supervisor", as a delegated service manager would. */
+static int v2_enable_controllers(int ownfd, const char *ownpath)
+{
+	const char *want = "+memory +cpu +pids";
+	int r = sr_write_file_at(ownfd, "cgroup.subtree_control", want);
+	if (r != -EBUSY)
+		return r < 0 ? sbx_fail(r, "enable %s in %s/cgroup.subtree_control", want, ownpath) : 0;
+	if (mkdirat(ownfd, "sandrun-supervisor", 0755) < 0 && errno != EEXIST)
+		return sbx_fail(-errno, "mkdir %s/sandrun-supervisor", ownpath);
+	_cleanup_close_ int leaf = openat(ownfd, "sandrun-supervisor", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (leaf < 0)
+		return sbx_fail(-errno, "open %s/sandrun-supervisor", ownpath);
+	char procs[65536];
+	for (int round = 0; round < 10; round++) {
+		if (sr_read_file_at(ownfd, "cgroup.procs", procs, sizeof procs) <= 0)
+			break;
+		for (char *s, *t = strtok_r(procs, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
+			sr_write_file_at(leaf, "cgroup.procs", t);
+	}
+	r = sr_write_file_at(ownfd, "cgroup.subtree_control", want);
+	return r < 0 ? sbx_fail(r, "enable %s in %s/cgroup.subtree_control", want, ownpath) : 0;
+}
+
+static int run_open_v2(struct cg_run *run)
+{
+	char own[400], path[512];
+	int r = own_cgroup_path(NULL, own, sizeof own);
+	if (r < 0)
+		return sbx_fail(r, "find own cgroup v2 path in /proc/self/cgroup");
+	snprintf(path, sizeof path, CG_ROOT "%s", strcmp(own, "/") == 0 ? "" : own);
+	_cleanup_close_ int ownfd = open_dir(path);
+	if (ownfd < 0)
+		return sbx_fail(ownfd, "open %s", path);
+	sweep_stale_runs(ownfd, true);
+	if ((r = v2_enable_controllers(ownfd, path)) < 0)
+		return r;
+	if (mkdirat(ownfd, run->run_name, 0755) < 0)
+		return sbx_fail(-errno, "mkdir %s/%s", path, run->run_name);
+	run->run_dirfd[0] = openat(ownfd, run->run_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (run->run_dirfd[0] < 0)
+		return sbx_fail(-errno, "open %s/%s", path, run->run_name);
+	snprintf(run->parent_path[0], sizeof run->parent_path[0], "%s", path);
+	r = sr_write_file_at(run->run_dirfd[0], "cgroup.subtree_control", "+memory +cpu +pids");
+	if (r < 0)
+		return sbx_fail(r, "enable memory, cpu, pids in %s/%s", path, run->run_name);
+	return 0;
+}
+
+static int run_open_v1(struct cg_run *run)
+{
+	char mounts[CG_NCTL][PATH_MAX];
+	for (int c = 0; c < CG_NCTL; c++) {
+		run->hier_owner[c] = -1;
+		char own[512], path[600];
+		snprintf(path, sizeof path, CG_ROOT "/%s", ctl_names[c]);
+		if (!realpath(path, mounts[c]) || !is_fs(mounts[c], CGROUP_SUPER_MAGIC))
+			continue; /* controller absent: fail later only if needed */
+		for (int o = 0; o < c; o++)
+			if (run->hier_owner[o] == o && strcmp(mounts[o], mounts[c]) == 0)
+				run->hier_owner[c] = o; /* co-mounted, e.g. cpu,cpuacct */
+		if (run->hier_owner[c] >= 0)
+			continue;
+		if (own_cgroup_path(ctl_names[c], own, sizeof own) < 0)
+			continue;
+		snprintf(run->parent_path[c], sizeof run->parent_path[c], "%s%s", mounts[c],
+			 strcmp(own, "/") == 0 ? "" : own);
+		_cleanup_close_ int ownfd = open_dir(run->parent_path[c]);
+		if (ownfd < 0)
+			return sbx_fail(ownfd, "open %s", run->parent_path[c]);
+		sweep_stale_runs(ownfd, false);
+		if (mkdirat(ownfd, run->run_name, 0755) < 0)
+			return sbx_fail(-errno, "mkdir %s/%s", run->parent_path[c], run->run_name);
+		run->run_dirfd[c] = openat(ownfd, run->run_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (run->run_dirfd[c] < 0)
+			return sbx_fail(-errno, "open %s/%s", run->parent_path[c], run->run_name);
+		run->hier_owner[c] = c;
+	}
+	return 0;
+}
+
+int cg_run_open(struct cg_run *run)
+{
+	unsigned long long st = 0;
+	for (int c = 0; c < CG_NCTL; c++)
+		run->run_dirfd[c] = -1, run->hier_owner[c] = -1;
+	run->seq = 0;
+	cg_detect(&run->mode);
+	pid_starttime(getpid(), &st);
+	snprintf(run->run_name, sizeof run->run_name, "sandrun-%d-%llu", (int)getpid(), st);
+	int r;
+	switch (run->mode) {
+	case SBX_CG_V2:
+		r = run_open_v2(run);
+		break;
+	case SBX_CG_V1:
+	case SBX_CG_HYBRID:
+		r = run_open_v1(run);
+		break;
+	default:
+		return sbx_fail(-ENODEV, "no cgroup hierarchy at " CG_ROOT);
+	}
+	if (r < 0)
+		cg_run_close(run);
+	return r;
+}
+
+bool cg_run_has(const struct cg_run *run, enum cg_ctl ctl)
+{
+	/* v2: cpu.stat and cgroup.freeze are core files, so "cpuacct" and
+	 * "freezer" exist wherever the run directory does. */
+	if (run->mode == SBX_CG_V2)
+		return run->run_dirfd[0] >= 0;
+	return run->hier_owner[ctl] >= 0;
+}
+
+void cg_run_close(struct cg_run *run)
+{
+	for (int c = 0; c < CG_NCTL; c++) {
+		if (run->run_dirfd[c] < 0)
+			continue;
+		close(run->run_dirfd[c]);
+		run->run_dirfd[c] = -1;
+		_cleanup_close_ int parent = open_dir(run->parent_path[c]);
+		if (parent >= 0)
+			remove_tree_at(parent, run->run_name, run->mode == SBX_CG_V2);
+	}
+}
+
+/* ---- per-job limits: one function per limit ------------------------ */
+
+/* v1 fd of the hierarchy that carries controller ctl for this job */
+static int v1_fd(const struct cg_run *run, const struct cg_job *job, enum cg_ctl ctl)
+{
+	int o = run->hier_owner[ctl];
+	return o < 0 ? -1 : job->dirfd[o];
+}
+
+static int set_file(int dirfd, const char *file, const char *fmt, uint64_t v)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, fmt, v);
+	int r = sr_write_file_at(dirfd, file, buf);
+	return r < 0 ? sbx_fail(r, "write %s=%s", file, buf) : 0;
+}
+
+static int limit_memory(const struct cg_run *run, const struct cg_job *job, uint64_t bytes)
+{
+	if (run->mode == SBX_CG_V2) {
+		int fd = job->dirfd[0], r;
+		if ((r = set_file(fd, "memory.max", "%" PRIu64, bytes)) < 0)
+			return r;
+		/* Swap would let a job exceed its limit unseen: none at all. */
+		if (faccessat(fd, "memory.swap.max", F_OK, 0) == 0 &&
+		    (r = set_file(fd, "memory.swap.max", "%" PRIu64, 0)) < 0)
+			return r;
+		/* On OOM the whole job dies, not one random task of it. */
+		return set_file(fd, "memory.oom.group", "%" PRIu64, 1);
+	}
+	int fd = v1_fd(run, job, CG_MEMORY), r;
+	if ((r = set_file(fd, "memory.limit_in_bytes", "%" PRIu64, bytes)) < 0)
+		return r;
+	if (faccessat(fd, "memory.memsw.limit_in_bytes", F_OK, 0) == 0 &&
+	    (r = set_file(fd, "memory.memsw.limit_in_bytes", "%" PRIu64, bytes)) < 0)
+		return r;
+	set_file(fd, "memory.swappiness", "%" PRIu64, 0); /* absent on some kernels */
+	return 0;
+}
+
+static int limit_pids(const struct cg_run *run, const struct cg_job *job, uint32_t pids)
+{
+	int fd = run->mode == SBX_CG_V2 ? job->dirfd[0] : v1_fd(run, job, CG_PIDS);
+	return set_file(fd, "pids.max", "%" PRIu64, pids);
+}
+
+static int limit_cpus(const struct cg_run *run, const struct cg_job *job, double cpus)
+{
+	const uint64_t period = 100000;
+	uint64_t quota = (uint64_t)(cpus * (double)period);
+	if (quota < 1000)
+		quota = 1000;
+	if (run->mode == SBX_CG_V2) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "%" PRIu64 " %" PRIu64, quota, period);
+		int r = sr_write_file_at(job->dirfd[0], "cpu.max", buf);
+		return r < 0 ? sbx_fail(r, "write cpu.max=%s", buf) : 0;
+	}
+	int fd = v1_fd(run, job, CG_CPU), r;
+	if ((r = set_file(fd, "cpu.cfs_period_us", "%" PRIu64, period)) < 0)
+		return r;
+	return set_file(fd, "cpu.cfs_quota_us", "%" PRIu64, quota);
+}
+
+static int require(const struct cg_run *run, enum cg_ctl ctl, const char *why)
+{
+	if (cg_run_has(run, ctl))
+		return 0;
+	return sbx_fail(-ENODEV, "the %s cgroup controller is not available (needed for %s)",
+			ctl_names[ctl], why);
+}
+
+int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_job *job)
+{
+	int r;
+	for (int c = 0; c < CG_NCTL; c++)
+		job->dirfd[c] = -1;
+	snprintf(job->name, sizeof job->name, "job-%lu", ++run->seq);
+	/* Fail closed: refuse before creating anything. */
+	if (lim->mem_bytes && (r = require(run, CG_MEMORY, "--mem")) < 0)
+		return r;
+	if (lim->pids && (r = require(run, CG_PIDS, "--pids")) < 0)
+		return r;
+	if (lim->cpus > 0 && (r = require(run, CG_CPU, "--cpus")) < 0)
+		return r;
+	if (lim->cpu_time_ms && run->mode != SBX_CG_V2 && (r = require(run, CG_CPUACCT, "--cpu-time")) < 0)
+		return r;
+
+	int n = run->mode == SBX_CG_V2 ? 1 : CG_NCTL;
+	for (int c = 0; c < n; c++) {
+		if (run->run_dirfd[c] < 0 || (run->mode != SBX_CG_V2 && run->hier_owner[c] != c))
+			continue;
+		if (mkdirat(run->run_dirfd[c], job->name, 0755) < 0) {
+			r = sbx_fail(-errno, "mkdir cgroup %s/%s/%s", run->parent_path[c], run->run_name, job->name);
+			goto fail;
+		}
+		job->dirfd[c] = openat(run->run_dirfd[c], job->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (job->dirfd[c] < 0) {
+			r = sbx_fail(-errno, "open cgroup %s", job->name);
+			goto fail;
+		}
+	}
+	if (lim->mem_bytes && (r = limit_memory(run, job, lim->mem_bytes)) < 0)
+		goto fail;
+	if (lim->pids && (r = limit_pids(run, job, lim->pids)) < 0)
+		goto fail;
+	if (lim->cpus > 0 && (r = limit_cpus(run, job, lim->cpus)) < 0)
+		goto fail;
+	return 0;
+fail:
+	cg_job_remove(run, job);
+	return r;
+}
+
+int cg_job_clone_fd(const struct cg_run *run, const struct cg_job *job)
+{
+	return run->mode == SBX_CG_V2 ? job->dirfd[0] : -1;
+}
+
+int cg_job_attach(const struct cg_run *run, const struct cg_job *job, pid_t pid)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%d", (int)pid);
+	int n = run->mode == SBX_CG_V2 ? 1 : CG_NCTL;
+	for (int c = 0; c < n; c++) {
+		if (job->dirfd[c] < 0)
+			continue;
+		int r = sr_write_file_at(job->dirfd[c], "cgroup.procs", buf);
+		if (r < 0)
+			return sbx_fail(r, "move pid %s into cgroup %s/%s", buf, run->parent_path[c], job->name);
+	}
+	return 0;
+}
+
+int cg_job_cpu_ms(const struct cg_run *run, const struct cg_job *job, uint64_t *ms)
+{
+	uint64_t v;
+	int r;
+	if (run->mode == SBX_CG_V2) {
+		if ((r = sr_read_keyed_u64_at(job->dirfd[0], "cpu.stat", "usage_usec", &v)) < 0)
+			return r;
+		*ms = v / 1000;
+		return 0;
+	}
+	int fd = v1_fd(run, job, CG_CPUACCT);
+	if (fd < 0)
+		return -ENODEV;
+	if ((r = sr_read_u64_at(fd, "cpuacct.usage", &v)) < 0)
+		return r;
+	*ms = v / 1000000;
+	return 0;
+}
+
+int cg_job_peak_bytes(const struct cg_run *run, const struct cg_job *job, uint64_t *bytes)
+{
+	if (run->mode == SBX_CG_V2)
+		return sr_read_u64_at(job->dirfd[0], "memory.peak", bytes);
+	int fd = v1_fd(run, job, CG_MEMORY);
+	return fd < 0 ? -ENODEV : sr_read_u64_at(fd, "memory.max_usage_in_bytes", bytes);
+}
+
+int cg_job_oom_kills(const struct cg_run *run, const struct cg_job *job, uint64_t *n)
+{
+	if (run->mode == SBX_CG_V2)
+		return sr_read_keyed_u64_at(job->dirfd[0], "memory.events", "oom_kill", n);
+	int fd = v1_fd(run, job, CG_MEMORY);
+	return fd < 0 ? -ENODEV : sr_read_keyed_u64_at(fd, "memory.oom_control", "oom_kill", n);
+}
+
+static int v1_freezer_state(int fd, const char *want)
+{
+	int r = sr_write_file_at(fd, "freezer.state", want);
+	if (r < 0)
+		return r;
+	char buf[32];
+	for (int i = 0; i < 2000; i++) { /* FREEZING -> FROZEN takes a moment */
+		if (sr_read_file_at(fd, "freezer.state", buf, sizeof buf) > 0 && strncmp(buf, want, strlen(want)) == 0)
+			return 0;
+		nanosleep(&(struct timespec){ .tv_nsec = 500000 }, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen)
+{
+	if (run->mode == SBX_CG_V2)
+		return sr_write_file_at(job->dirfd[0], "cgroup.freeze", frozen ? "1" : "0");
+	int fd = v1_fd(run, job, CG_FREEZER);
+	if (fd < 0)
+		return sbx_fail(-ENODEV, "the freezer cgroup controller is not available");
+	return v1_freezer_state(fd, frozen ? "FROZEN" : "THAWED");
+}
+
+static int v1_kill_procs(int fd)
+{
+	char procs[65536];
+	int r = sr_read_file_at(fd, "cgroup.procs", procs, sizeof procs);
+	if (r <= 0)
+		return r;
+	for (char *s, *t = strtok_r(procs, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
+		kill((pid_t)atoi(t), SIGKILL);
+	return 1;
+}
+
+int cg_job_kill(const struct cg_run *run, const struct cg_job *job)
+{
+	if (run->mode == SBX_CG_V2)
+		return sr_write_file_at(job->dirfd[0], "cgroup.kill", "1");
+	/* v1 has no cgroup.kill: freeze first so nothing can fork between our
+	 * reading cgroup.procs and the kills, then kill, then thaw so the
+	 * SIGKILLs are delivered. */
+	int ffd = v1_fd(run, job, CG_FREEZER);
+	int pfd = v1_fd(run, job, CG_PIDS) >= 0 ? v1_fd(run, job, CG_PIDS) : v1_fd(run, job, CG_MEMORY);
+	if (pfd < 0)
+		return -ENODEV;
+	if (ffd >= 0)
+		v1_freezer_state(ffd, "FROZEN");
+	int r = v1_kill_procs(pfd);
+	if (ffd >= 0)
+		v1_freezer_state(ffd, "THAWED");
+	return r < 0 ? r : 0;
+}
+
+int cg_job_remove(const struct cg_run *run, struct cg_job *job)
+{
+	int n = run->mode == SBX_CG_V2 ? 1 : CG_NCTL, r = 0;
+	for (int c = 0; c < n; c++) {
+		if (job->dirfd[c] < 0)
+			continue;
+		close(job->dirfd[c]);
+		job->dirfd[c] = -1;
+		int tries = 0;
+		while (unlinkat(run->run_dirfd[c], job->name, AT_REMOVEDIR) < 0) {
+			if (errno == ENOENT)
+				break;
+			if (errno != EBUSY || ++tries > 2000) {
+				r = sbx_fail(-errno, "rmdir cgroup %s/%s/%s", run->parent_path[c], run->run_name, job->name);
+				break;
+			}
+			/* Tasks still exiting: make sure they are dying, then wait. */
+			if (tries == 1)
+				remove_tree_at(run->run_dirfd[c], job->name, run->mode == SBX_CG_V2);
+			nanosleep(&(struct timespec){ .tv_nsec = 500000 }, NULL);
+		}
+	}
+	return r;
+}

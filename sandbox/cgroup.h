@@ -1,0 +1,56 @@
+/* sandbox/cgroup.h — the one small v1/v2 layer over cgroupfs.
+ *
+ * sandrun writes cgroupfs files itself (as crun, isolate and nsjail do):
+ * libcgroup 2.0.2 has no v2 name mapping and no directory fd for
+ * CLONE_INTO_CGROUP. Layout:
+ *   <own cgroup>/sandrun-<pid>-<starttime>/            one per run
+ *   <own cgroup>/sandrun-<pid>-<starttime>/job-<seq>   one per job
+ * On v1 the same relative layout exists in each controller hierarchy. */
+#ifndef SANDRUN_CGROUP_H
+#define SANDRUN_CGROUP_H
+
+#include "sandbox.h"
+#include <sys/types.h>
+
+enum cg_ctl { CG_MEMORY, CG_CPU, CG_CPUACCT, CG_PIDS, CG_FREEZER, CG_NCTL };
+
+struct cg_run {
+	enum sbx_cgroup_mode mode;
+	/* v2: [0] is the run directory. v1: one per controller, -1 when the
+	 * controller is absent; controllers co-mounted share a hierarchy and
+	 * only the first of them (hier_owner) is written to. */
+	int run_dirfd[CG_NCTL];
+	int hier_owner[CG_NCTL];
+	char run_name[64];
+	char parent_path[CG_NCTL][4096 + 512]; /* absolute path of the run's parent */
+	unsigned long seq;
+};
+
+struct cg_job {
+	int dirfd[CG_NCTL];  /* v2: [0]; v1: per owned controller */
+	char name[32];
+};
+
+int cg_detect(enum sbx_cgroup_mode *mode);
+int cg_run_open(struct cg_run *run);
+void cg_run_close(struct cg_run *run);
+bool cg_run_has(const struct cg_run *run, enum cg_ctl ctl);
+
+/* Make the job's cgroup and write its limits. Fails closed: a limit that
+ * was asked for without its controller is -ENODEV with a message. */
+int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_job *job);
+/* v2: a directory fd for clone3(CLONE_INTO_CGROUP); -1 on v1. */
+int cg_job_clone_fd(const struct cg_run *run, const struct cg_job *job);
+/* v1 (or v2 without CLONE_INTO_CGROUP): put pid into every controller. */
+int cg_job_attach(const struct cg_run *run, const struct cg_job *job, pid_t pid);
+int cg_job_cpu_ms(const struct cg_run *run, const struct cg_job *job, uint64_t *ms);
+int cg_job_peak_bytes(const struct cg_run *run, const struct cg_job *job, uint64_t *bytes);
+int cg_job_oom_kills(const struct cg_run *run, const struct cg_job *job, uint64_t *n);
+int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen);
+/* Kill every process in the job's cgroup: cgroup.kill on v2,
+ * freeze-then-kill on v1 (a frozen task cannot fork away from us). */
+int cg_job_kill(const struct cg_run *run, const struct cg_job *job);
+/* Remove the job's directories (killing stragglers first). */
+int cg_job_remove(const struct cg_run *run, struct cg_job *job);
+
+#endif

@@ -1,0 +1,230 @@
+/* sandbox/child.c — the job's init: every setup step, in order, checked.
+ *
+ * The child is pid 1 of a new pid namespace. It builds the sandbox, drops
+ * every privilege, then forks the command (pid 2) and stays as a minimal
+ * init: it reaps orphans and reports the command's exact wait status. Why
+ * not exec the command as pid 1? The kernel ignores default-action signals
+ * that pid 1 sends itself, so abort() in pid 1 would end as SIGSEGV, not
+ * SIGABRT; and when pid 1 exits, the kernel kills everything left in the
+ * namespace — exactly what we want once the command is done. */
+#include "child.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Fixed descriptors in the child once the fds step has run. */
+enum { FD_ERR = 3, FD_STATUS = 4, FD_SYNC = 5, FD_FIRST_FREE = 6 };
+
+/* Where the error pipe is: ctx->err_wr until the fds step moves it. */
+static int report_fd = -1;
+
+_Noreturn void child_report_failure(const struct child_ctx *ctx, const char *step, int neg_errno)
+{
+	struct child_report rep = { .err = -neg_errno };
+	snprintf(rep.step, sizeof rep.step, "%s", step);
+	snprintf(rep.detail, sizeof rep.detail, "%s", sbx_last_error());
+	if (write(report_fd >= 0 ? report_fd : ctx->err_wr, &rep, sizeof rep) < 0)
+		_exit(126);
+	_exit(125);
+}
+
+/* The runner blocks signals for its signalfd; a job must not inherit that. */
+static int reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		return sbx_fail(-errno, "sigprocmask");
+	return 0;
+}
+
+/* Wait for the runner's go (it has put us into our cgroup). EOF means the
+ * runner died before that: nothing to run for. */
+static int wait_for_runner(int sync_rd)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(sync_rd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return sbx_fail(n < 0 ? -errno : -EPIPE, "wait for the runner");
+	return 0;
+}
+
+static int enter_cgroup_ns(bool needed)
+{
+	if (needed && unshare(CLONE_NEWCGROUP) < 0)
+		return sbx_fail(-errno, "unshare(CLONE_NEWCGROUP)");
+	return 0;
+}
+
+/* Only stdin, stdout and stderr reach the command; the three pipes to the
+ * runner sit at fixed numbers, close-on-exec; everything else is closed. */
+static int setup_fds(const struct child_ctx *ctx)
+{
+	const struct sbx_spec *s = ctx->spec;
+	int want[3] = { s->stdin_fd, s->stdout_fd, s->stderr_fd };
+	int keep[3] = { ctx->err_wr, ctx->status_wr, ctx->sync_rd };
+	int high[6];
+	/* Lift everything above the target range first, so no dup2 below can
+	 * clobber a descriptor that is still to be moved. */
+	for (int i = 0; i < 3; i++) {
+		high[i] = want[i] < 0 ? -1 : fcntl(want[i], F_DUPFD_CLOEXEC, 64);
+		high[3 + i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 64);
+		if ((want[i] >= 0 && high[i] < 0) || high[3 + i] < 0)
+			return sbx_fail(-errno, "dup");
+	}
+	for (int i = 0; i < 3; i++)
+		if (high[i] >= 0 && dup2(high[i], i) < 0) /* dup2 clears CLOEXEC */
+			return sbx_fail(-errno, "dup2 onto fd %d", i);
+	for (int i = 0; i < 3; i++)
+		if (dup3(high[3 + i], FD_ERR + i, O_CLOEXEC) < 0)
+			return sbx_fail(-errno, "dup3 onto fd %d", FD_ERR + i);
+	report_fd = FD_ERR;
+	if (close_range(FD_FIRST_FREE, ~0U, 0) < 0)
+		return sbx_fail(-errno, "close_range");
+	return 0;
+}
+
+/* No controlling terminal: TIOCSTI and job-control tricks on an inherited
+ * tty need one. */
+static int new_session(void)
+{
+	return setsid() < 0 ? sbx_fail(-errno, "setsid") : 0;
+}
+
+static int set_hostname(void)
+{
+	return sethostname("sandrun", 7) < 0 ? sbx_fail(-errno, "sethostname") : 0;
+}
+
+/* soft == hard: without CAP_SYS_RESOURCE the job cannot raise them. */
+static int set_rlimits(const struct sbx_limits *l)
+{
+	struct { int res; rlim_t v; } lim[] = {
+		{ RLIMIT_CORE, 0 },  /* a crash must not write memory to disk */
+		{ RLIMIT_FSIZE, l->fsize_bytes ? l->fsize_bytes : RLIM_INFINITY },
+		{ RLIMIT_NOFILE, l->nofile ? l->nofile : 1024 },
+		{ RLIMIT_MEMLOCK, 0 },
+		{ RLIMIT_MSGQUEUE, 0 },
+	};
+	for (size_t i = 0; i < SR_ARRAY_LEN(lim); i++) {
+		struct rlimit rl = { lim[i].v, lim[i].v };
+		if (setrlimit(lim[i].res, &rl) < 0)
+			return sbx_fail(-errno, "setrlimit %d", lim[i].res);
+	}
+	return 0;
+}
+
+/* The bounding set can only shrink while we still hold CAP_SETPCAP, so it
+ * goes before the uid change. */
+static int drop_bounding_set(void)
+{
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP || cap_valid(c); c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return sbx_fail(-errno, "drop capability %d from the bounding set", (int)c);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return sbx_fail(-errno, "clear ambient capabilities");
+	return 0;
+}
+
+/* uid 0 without capabilities still owns root's files; nobody owns none. */
+static int become_nobody(void)
+{
+	if (setgroups(0, NULL) < 0)
+		return sbx_fail(-errno, "setgroups");
+	if (setresgid(SBX_NOBODY_GID, SBX_NOBODY_GID, SBX_NOBODY_GID) < 0)
+		return sbx_fail(-errno, "setresgid");
+	if (setresuid(SBX_NOBODY_UID, SBX_NOBODY_UID, SBX_NOBODY_UID) < 0)
+		return sbx_fail(-errno, "setresuid");
+	return 0;
+}
+
+static int clear_capabilities(void)
+{
+	cap_t empty = cap_init();
+	if (!empty)
+		return sbx_fail(-errno, "cap_init");
+	int r = cap_set_proc(empty);
+	int e = errno;
+	cap_free(empty);
+	return r < 0 ? sbx_fail(-e, "cap_set_proc") : 0;
+}
+
+static int set_no_new_privs(void)
+{
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? sbx_fail(-errno, "PR_SET_NO_NEW_PRIVS") : 0;
+}
+
+/* If the runner dies (even SIGKILL), the job dies with it: the kernel
+ * sends us SIGKILL, and as pid 1 we take the whole namespace along. Set
+ * after the uid change, which would clear it; then check the runner did
+ * not die before it was set. */
+static int die_with_runner(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
+	struct pollfd p = { .fd = FD_SYNC, .events = POLLIN };
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+		return sbx_fail(-EPIPE, "the runner is gone");
+	return 0;
+}
+
+/* pid 1 from here on: reap everything, report the command's status. */
+static _Noreturn void run_init(pid_t cmd)
+{
+	int status = 0;
+	for (;;) {
+		int st;
+		pid_t p = wait(&st);
+		if (p == cmd) {
+			status = st;
+			break;
+		}
+		if (p < 0 && errno != EINTR)
+			_exit(127);
+	}
+	if (write(FD_STATUS, &status, sizeof status) < 0)
+		_exit(126);
+	_exit(0);
+}
+
+_Noreturn void child_main(const struct child_ctx *ctx)
+{
+	const struct sbx_spec *spec = ctx->spec;
+
+	STEP("signals", reset_signals());
+	STEP("wait for cgroup", wait_for_runner(ctx->sync_rd));
+	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
+	STEP("mounts", mounts_build_root(spec));
+	STEP("descriptors", setup_fds(ctx));
+	STEP("session", new_session());
+	STEP("hostname", set_hostname());
+	STEP("rlimits", set_rlimits(&spec->limits));
+	STEP("bounding set", drop_bounding_set());
+	STEP("uid nobody", become_nobody());
+	STEP("capabilities", clear_capabilities());
+	STEP("no_new_privs", set_no_new_privs());
+	STEP("die with runner", die_with_runner());
+
+	pid_t cmd = fork();
+	if (cmd < 0)
+		child_report_failure(ctx, "fork command", -errno);
+	if (cmd == 0)
+		child_exec_command(ctx); /* cwd, seccomp, execve */
+	close(FD_ERR);  /* the command holds the last copy until its execve */
+	close(FD_SYNC);
+	run_init(cmd);
+}

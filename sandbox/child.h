@@ -1,0 +1,45 @@
+/* sandbox/child.h — what the runner hands to the child it clones. */
+#ifndef SANDRUN_CHILD_H
+#define SANDRUN_CHILD_H
+
+#include "sandbox.h"
+
+/* Sent over the close-on-exec error pipe when a setup step fails. EOF on
+ * that pipe without a report means execve succeeded. */
+struct child_report {
+	char step[40];
+	int err;               /* positive errno */
+	char detail[300];
+};
+
+struct child_ctx {
+	const struct sbx_spec *spec;
+	int sync_rd;       /* one byte from the runner: "you are in your cgroup" */
+	int err_wr;        /* O_CLOEXEC: struct child_report */
+	int status_wr;     /* init -> runner: the command's raw wait status */
+	bool unshare_cgroup_ns; /* v1: enter a cgroup ns after being attached */
+};
+
+/* The job's init (pid 1 of the new pid namespace). Never returns. */
+_Noreturn void child_main(const struct child_ctx *ctx);
+
+/* sandbox/mounts.c: build the fresh root and pivot into it. */
+int mounts_build_root(const struct sbx_spec *spec);
+
+/* sandbox/exec.c: the last steps of the command process, after fork. */
+_Noreturn void child_exec_command(const struct child_ctx *ctx);
+_Noreturn void child_report_failure(const struct child_ctx *ctx, const char *step, int neg_errno);
+
+/* One checked setup step: on failure, report (step, errno, detail) to the
+ * runner over the error pipe and exit. */
+#define STEP(name, expr)                                          \
+	do {                                                      \
+		int step_r_ = (expr);                             \
+		if (step_r_ < 0)                                  \
+			child_report_failure(ctx, name, step_r_); \
+	} while (0)
+
+#define SBX_NOBODY_UID 65534
+#define SBX_NOBODY_GID 65534
+
+#endif

@@ -1,0 +1,47 @@
+/* sandbox/exec.c — the command process (pid 2): the last steps before
+ * execve. Seccomp goes last, so every earlier step may use syscalls the
+ * policy refuses; only execve itself runs under the filter. */
+#include "child.h"
+#include "util.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char *const minimal_env[] = {
+	"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+	"HOME=/tmp",
+	"LANG=C.UTF-8",
+	NULL,
+};
+
+/* SIG_IGN survives execve; a job must start with default dispositions. */
+static int default_dispositions(void)
+{
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	return 0;
+}
+
+static int enter_cwd(const char *cwd)
+{
+	if (cwd && chdir(cwd) < 0)
+		return sbx_fail(-errno, "chdir %s", cwd);
+	return 0;
+}
+
+_Noreturn void child_exec_command(const struct child_ctx *ctx)
+{
+	const struct sbx_spec *spec = ctx->spec;
+
+	STEP("dispositions", default_dispositions());
+	STEP("cwd", enter_cwd(spec->cwd));
+	STEP("seccomp", sbx_policy_install(spec->policy));
+	/* execvp searches the PATH of environ, so install the job's first. */
+	environ = spec->envp ? (char **)spec->envp : (char **)minimal_env;
+	execvp(spec->argv[0], spec->argv);
+	child_report_failure(ctx, "exec", sbx_fail(-errno, "%s", spec->argv[0]));
+}

@@ -1,0 +1,282 @@
+/* sandbox/mounts.c — the job's filesystem: a fresh tmpfs root.
+ *
+ * What the job sees, and why:
+ *   /usr /bin /sbin /lib* /etc  read-only, nosuid, nodev binds: a dynamically
+ *                               linked program runs, nothing can be changed,
+ *                               and a setuid binary gains nothing.
+ *   /etc secrets                shadow, gshadow, sudoers, ssh keys are masked:
+ *                               the job runs without capabilities, but some of
+ *                               these files are readable by their owner.
+ *   /tmp /dev/shm               private tmpfs of --tmp size: scratch space
+ *                               that is charged to the job and then vanishes.
+ *   /dev                        null, zero, full, random, urandom only: no disk,
+ *                               no tty, no kmsg.
+ *   /proc                       read-only, of the job's own pid namespace: the
+ *                               host's processes do not exist for it.
+ *   --bind-ro / --bind          only the paths the user named.
+ * Everything else — /home, /root, /srv, the host's /tmp, project trees — is
+ * simply not there. The old root is detached after pivot_root, so there is
+ * no path back to it.
+ *
+ * Sources are opened (O_PATH) before the staging tmpfs is mounted, so a
+ * --bind-ro source under /tmp is the host's file, not the staging area. */
+#include "child.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define STAGING "/tmp"
+
+static const char *const system_dirs[] = {
+	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+};
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
+static const char *const etc_secrets[] = {
+	"etc/shadow", "etc/shadow-", "etc/gshadow", "etc/gshadow-", "etc/sudoers",
+	"etc/sudoers.d", "etc/ssh", "etc/security/opasswd", "etc/ssl/private",
+	"etc/machine-id",
+};
+
+#define RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+/* Clone the mount tree at srcfd and attach it at rootfd/dst with attrs,
+ * recursively (a plain MS_REMOUNT|MS_RDONLY would leave submounts rw). */
+static int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs)
+{
+	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					     AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		return sbx_fail(-errno, "open_tree for /%s", dst);
+	struct mount_attr a = { .attr_set = attrs };
+	if (attrs && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+		return sbx_fail(-errno, "mount_setattr on /%s", dst);
+	if (move_mount(tree, "", rootfd, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_fail(-errno, "move_mount onto /%s", dst);
+	return 0;
+}
+
+static int mount_tmpfs(const char *dst, unsigned long flags, const char *opts)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, STAGING "/%s", dst);
+	if (mount("sandrun", path, "tmpfs", flags, opts) < 0)
+		return sbx_fail(-errno, "mount tmpfs on /%s", dst);
+	return 0;
+}
+
+/* mkdir -p inside the new root (relative path), then the final component
+ * as a directory or an empty file, to serve as a mount point. */
+static int make_mountpoint(int rootfd, const char *rel, bool is_dir)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", rel);
+	for (char *p = strchr(buf, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(rootfd, buf, 0755) < 0 && errno != EEXIST)
+			return sbx_fail(-errno, "mkdir /%s in the sandbox", buf);
+		*p = '/';
+	}
+	if (is_dir) {
+		if (mkdirat(rootfd, buf, 0755) < 0 && errno != EEXIST)
+			return sbx_fail(-errno, "mkdir /%s in the sandbox", buf);
+		return 0;
+	}
+	int fd = openat(rootfd, buf, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && errno != EEXIST && errno != EROFS)
+		return sbx_fail(-errno, "create /%s in the sandbox", buf);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+struct source {
+	const char *rel;     /* path inside the new root, no leading '/' */
+	int fd;              /* O_PATH fd of the host source, or -1 */
+	bool is_dir;
+	char link[PATH_MAX]; /* non-empty: recreate as this symlink instead */
+};
+
+static int open_source(const char *host_path, struct source *s)
+{
+	struct stat st;
+	s->fd = -1;
+	s->link[0] = '\0';
+	if (lstat(host_path, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(host_path, s->link, sizeof s->link - 1);
+		if (n < 0)
+			return -errno;
+		s->link[n] = '\0';
+		return 0;
+	}
+	s->is_dir = S_ISDIR(st.st_mode);
+	s->fd = open(host_path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	return s->fd < 0 ? -errno : 0;
+}
+
+static int attach_source(int rootfd, const struct source *s, uint64_t attrs)
+{
+	if (s->link[0]) {
+		if (symlinkat(s->link, rootfd, s->rel) < 0 && errno != EEXIST)
+			return sbx_fail(-errno, "symlink /%s", s->rel);
+		return 0;
+	}
+	int r = make_mountpoint(rootfd, s->rel, s->is_dir);
+	return r < 0 ? r : bind_at(s->fd, rootfd, s->rel, attrs);
+}
+
+static int build_dev(int rootfd, const struct source *nodes, size_t n, const struct sbx_limits *lim)
+{
+	int r;
+	if (mkdirat(rootfd, "dev", 0755) < 0)
+		return sbx_fail(-errno, "mkdir /dev");
+	/* noexec: nothing in /dev is a program; nosuid for the same reason. */
+	if ((r = mount_tmpfs("dev", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (nodes[i].fd >= 0 &&
+		    (r = attach_source(rootfd, &nodes[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
+			return r;
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "dev/fd" }, { "/proc/self/fd/0", "dev/stdin" },
+		{ "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
+	};
+	for (size_t i = 0; i < SR_ARRAY_LEN(links); i++)
+		if (symlinkat(links[i][0], rootfd, links[i][1]) < 0)
+			return sbx_fail(-errno, "symlink /%s", links[i][1]);
+	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
+		return sbx_fail(-errno, "mkdir /dev/shm");
+	char opts[64];
+	snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)lim->tmp_bytes);
+	return mount_tmpfs("dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+}
+
+/* Hide secrets that the ro /etc bind would otherwise show. */
+static int mask_etc_secrets(int rootfd, int devnull_fd)
+{
+	for (size_t i = 0; i < SR_ARRAY_LEN(etc_secrets); i++) {
+		struct stat st;
+		if (fstatat(rootfd, etc_secrets[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		int r;
+		if (S_ISDIR(st.st_mode))
+			r = mount_tmpfs(etc_secrets[i], MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755");
+		else if (S_ISREG(st.st_mode))
+			r = bind_at(devnull_fd, rootfd, etc_secrets[i], RO_ATTRS | MOUNT_ATTR_NOEXEC);
+		else
+			continue;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int mounts_build_root(const struct sbx_spec *spec)
+{
+	int r;
+	struct source sys[SR_ARRAY_LEN(system_dirs)], dev[SR_ARRAY_LEN(dev_nodes)];
+	struct source user[64];
+	char devpaths[SR_ARRAY_LEN(dev_nodes)][32], sysrel[SR_ARRAY_LEN(system_dirs)][16];
+
+	if (spec->nbinds > SR_ARRAY_LEN(user))
+		return sbx_fail(-E2BIG, "too many binds (%zu, at most %zu)", spec->nbinds, SR_ARRAY_LEN(user));
+
+	/* Nothing we mount may propagate back to the host's namespace. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sbx_fail(-errno, "make / private");
+
+	for (size_t i = 0; i < SR_ARRAY_LEN(system_dirs); i++) {
+		char host[32];
+		snprintf(host, sizeof host, "/%s", system_dirs[i]);
+		snprintf(sysrel[i], sizeof sysrel[i], "%s", system_dirs[i]);
+		sys[i].rel = sysrel[i];
+		if (open_source(host, &sys[i]) < 0)
+			sys[i].fd = -1, sys[i].link[0] = '\0'; /* absent on this host */
+	}
+	for (size_t i = 0; i < SR_ARRAY_LEN(dev_nodes); i++) {
+		char host[32];
+		snprintf(host, sizeof host, "/dev/%s", dev_nodes[i]);
+		snprintf(devpaths[i], sizeof devpaths[i], "dev/%s", dev_nodes[i]);
+		dev[i].rel = devpaths[i];
+		if (open_source(host, &dev[i]) < 0)
+			return sbx_fail(-errno, "open %s", host);
+		dev[i].is_dir = false;
+	}
+	for (size_t i = 0; i < spec->nbinds; i++) {
+		const struct sbx_bind *b = &spec->binds[i];
+		if (b->dst[0] != '/' || strstr(b->dst, ".."))
+			return sbx_fail(-EINVAL, "bind target %s must be an absolute path without ..", b->dst);
+		if ((r = open_source(b->src, &user[i])) < 0)
+			return sbx_fail(r, "bind source %s", b->src);
+		if (user[i].link[0]) { /* bind what the link points to */
+			user[i].fd = open(b->src, O_PATH | O_CLOEXEC);
+			if (user[i].fd < 0)
+				return sbx_fail(-errno, "bind source %s", b->src);
+			struct stat st;
+			fstat(user[i].fd, &st);
+			user[i].is_dir = S_ISDIR(st.st_mode);
+			user[i].link[0] = '\0';
+		}
+		user[i].rel = b->dst + 1;
+	}
+
+	/* The new root: a small tmpfs, made read-only once populated. */
+	if (mount("sandrun-root", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+		return sbx_fail(-errno, "mount the root tmpfs");
+	_cleanup_close_ int rootfd = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return sbx_fail(-errno, "open the new root");
+
+	for (size_t i = 0; i < SR_ARRAY_LEN(sys); i++)
+		if ((sys[i].fd >= 0 || sys[i].link[0]) && (r = attach_source(rootfd, &sys[i], RO_ATTRS)) < 0)
+			return r;
+	if ((r = mask_etc_secrets(rootfd, dev[0].fd)) < 0)
+		return r;
+
+	char opts[64];
+	snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)spec->limits.tmp_bytes);
+	if (mkdirat(rootfd, "tmp", 01777) < 0)
+		return sbx_fail(-errno, "mkdir /tmp");
+	if ((r = mount_tmpfs("tmp", MS_NOSUID | MS_NODEV, opts)) < 0)
+		return r;
+	if (mkdirat(rootfd, "var", 0755) < 0 || symlinkat("../tmp", rootfd, "var/tmp") < 0)
+		return sbx_fail(-errno, "make /var/tmp");
+	if ((r = build_dev(rootfd, dev, SR_ARRAY_LEN(dev), &spec->limits)) < 0)
+		return r;
+	if (mkdirat(rootfd, "proc", 0555) < 0)
+		return sbx_fail(-errno, "mkdir /proc");
+	if (mount("proc", STAGING "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return sbx_fail(-errno, "mount /proc");
+
+	for (size_t i = 0; i < spec->nbinds; i++) {
+		uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+		if (!spec->binds[i].writable)
+			attrs |= MOUNT_ATTR_RDONLY;
+		if (spec->binds[i].noexec)
+			attrs |= MOUNT_ATTR_NOEXEC;
+		if ((r = attach_source(rootfd, &user[i], attrs)) < 0)
+			return r;
+	}
+
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching it leaves no path back to the host's tree. */
+	if (chdir(STAGING) < 0)
+		return sbx_fail(-errno, "chdir to the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return sbx_fail(-errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return sbx_fail(-errno, "detach the old root");
+	if (chdir("/") < 0)
+		return sbx_fail(-errno, "chdir /");
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		return sbx_fail(-errno, "make the root read-only");
+	return 0;
+}

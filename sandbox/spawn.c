@@ -1,0 +1,262 @@
+/* sandbox/spawn.c — clone3() a contained child, watch it, reap it.
+ *
+ *   runner                                   job init (pid 1, new namespaces)
+ *   ------                                   -------------------------------
+ *   cg_job_create (limits written)
+ *   clone3(PIDFD|NEW{PID,NS,NET,IPC,UTS}
+ *          [|NEWCGROUP|INTO_CGROUP on v2]) ->  reset signals
+ *   [v1: write pid to cgroup.procs]             wait for the go byte
+ *   write go byte on sync pipe ------------->  mounts, fds, session, rlimits,
+ *                                               caps, nnp, pdeathsig
+ *   read error pipe until EOF  <-----------     fork -> command: seccomp, execve
+ *   (EOF = execve done; a report = setup_error)
+ *   ... pidfd readable ...                      init reaps, writes the command's
+ *   waitid(P_PIDFD), read status pipe <-----    wait status, exits (the kernel
+ *   counters, kill, rmdir, classify             kills whatever is left)
+ */
+#include "cgroup.h"
+#include "child.h"
+#include "reap.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+struct sbx_run {
+	struct cg_run cg;
+};
+
+struct sbx_job {
+	struct sbx_run *run;
+	struct cg_job cg;
+	pid_t pid;
+	int pidfd, sync_wr, status_rd;
+	uint64_t start_us;
+	enum sbx_kill_reason killed;
+	bool setup_failed, policy_kills;
+	char setup_msg[256];
+};
+
+int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out)
+{
+	struct sbx_run *run = calloc(1, sizeof *run);
+	if (!run)
+		return -ENOMEM;
+	int r = cg_run_open(&run->cg);
+	if (r < 0) {
+		free(run);
+		return r;
+	}
+	*out = run;
+	return 0;
+}
+
+void sbx_run_close(struct sbx_run *run)
+{
+	if (!run)
+		return;
+	cg_run_close(&run->cg);
+	free(run);
+}
+
+enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run)
+{
+	return run->cg.mode;
+}
+
+const char *sbx_cgroup_mode_name(enum sbx_cgroup_mode m)
+{
+	switch (m) {
+	case SBX_CG_V1: return "v1";
+	case SBX_CG_HYBRID: return "hybrid (v1 controllers)";
+	case SBX_CG_V2: return "v2";
+	default: return "none";
+	}
+}
+
+static void job_free(struct sbx_job *job)
+{
+	sr_closep(&job->pidfd);
+	sr_closep(&job->sync_wr);
+	sr_closep(&job->status_rd);
+	free(job);
+}
+
+/* Read the child's setup report; EOF with nothing means it exec'd. */
+static void collect_setup_report(struct sbx_job *job, int err_rd)
+{
+	struct child_report rep;
+	int n = sr_read_full(err_rd, &rep, sizeof rep);
+	if (n != (int)sizeof rep)
+		return;
+	rep.step[sizeof rep.step - 1] = '\0';
+	rep.detail[sizeof rep.detail - 1] = '\0';
+	job->setup_failed = true;
+	snprintf(job->setup_msg, sizeof job->setup_msg, "%s: %s", rep.step, rep.detail);
+}
+
+int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out)
+{
+	if (!spec->argv || !spec->argv[0] || !spec->policy)
+		return sbx_fail(-EINVAL, "a job needs a command and a policy");
+	struct sbx_job *job = calloc(1, sizeof *job);
+	if (!job)
+		return -ENOMEM;
+	job->run = run;
+	job->pidfd = job->sync_wr = job->status_rd = -1;
+	job->policy_kills = sbx_policy_kills(spec->policy);
+
+	int r = cg_job_create(&run->cg, &spec->limits, &job->cg);
+	if (r < 0) {
+		free(job);
+		return r;
+	}
+	int sync[2] = { -1, -1 }, err[2] = { -1, -1 }, status[2] = { -1, -1 };
+	if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+		r = sbx_fail(-errno, "pipe2");
+		goto fail_pipes;
+	}
+
+	bool v2 = run->cg.mode == SBX_CG_V2;
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	if (v2) {
+		/* Born inside its limits: no window where it runs uncharged. */
+		args.flags |= CLONE_INTO_CGROUP | CLONE_NEWCGROUP;
+		args.cgroup = (uint64_t)cg_job_clone_fd(&run->cg, &job->cg);
+	}
+	struct child_ctx ctx = {
+		.spec = spec, .sync_rd = sync[0], .err_wr = err[1], .status_wr = status[1],
+		.unshare_cgroup_ns = !v2,
+	};
+	job->start_us = sr_now_us();
+	long pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid < 0) {
+		r = sbx_fail(-errno, "clone3");
+		goto fail_pipes;
+	}
+	if (pid == 0)
+		child_main(&ctx);
+
+	job->pid = (pid_t)pid;
+	job->pidfd = pidfd;
+	job->sync_wr = sync[1];
+	job->status_rd = status[0];
+	close(sync[0]);
+	close(err[1]);
+	close(status[1]);
+	if (!v2 && (r = cg_job_attach(&run->cg, &job->cg, job->pid)) < 0) {
+		/* Never let it run outside its limits. */
+		pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0);
+		job->setup_failed = true;
+		snprintf(job->setup_msg, sizeof job->setup_msg, "cgroup: %s", sbx_last_error());
+	} else if (write(job->sync_wr, "g", 1) != 1) {
+		pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0);
+	}
+	collect_setup_report(job, err[0]);
+	close(err[0]);
+	*out = job;
+	return 0;
+
+fail_pipes:
+	for (int i = 0; i < 2; i++) {
+		sr_closep(&sync[i]);
+		sr_closep(&err[i]);
+		sr_closep(&status[i]);
+	}
+	cg_job_remove(&run->cg, &job->cg);
+	free(job);
+	return r;
+}
+
+int sbx_job_pidfd(const struct sbx_job *job)
+{
+	return job->pidfd;
+}
+
+int sbx_job_pid(const struct sbx_job *job)
+{
+	return job->pid;
+}
+
+int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out)
+{
+	return cg_job_cpu_ms(&job->run->cg, &job->cg, out);
+}
+
+int sbx_job_freeze(struct sbx_job *job, bool frozen)
+{
+	return cg_job_freeze(&job->run->cg, &job->cg, frozen);
+}
+
+int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why)
+{
+	if (job->killed == SBX_KILL_NONE)
+		job->killed = why;
+	/* SIGKILL to the namespace's init takes every process of the namespace
+	 * with it; the cgroup kill catches anything that is somehow not. */
+	if (pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return sbx_fail(-errno, "kill job %d", (int)job->pid);
+	cg_job_kill(&job->run->cg, &job->cg);
+	return 0;
+}
+
+static int wait_init(int pidfd, int *raw_status)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+		if (errno != EINTR)
+			return sbx_fail(-errno, "waitid");
+	*raw_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : (si.si_status & 0x7f);
+	return 0;
+}
+
+int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
+{
+	struct cg_run *cg = &job->run->cg;
+	struct sbx_observation obs = {
+		.setup_failed = job->setup_failed,
+		.killed = job->killed,
+		.policy_kills = job->policy_kills,
+	};
+	memset(res, 0, sizeof *res);
+	res->syscall_nr = -1;
+
+	int r = wait_init(job->pidfd, &obs.init_wait_status);
+	res->wall_ms = (sr_now_us() - job->start_us) / 1000;
+	if (r == 0) {
+		int flags = fcntl(job->status_rd, F_GETFL);
+		fcntl(job->status_rd, F_SETFL, flags | O_NONBLOCK);
+		obs.cmd_status_known = sr_read_full(job->status_rd, &obs.cmd_wait_status,
+						    sizeof obs.cmd_wait_status) == (int)sizeof(int);
+	}
+	cg_job_cpu_ms(cg, &job->cg, &res->cpu_ms);
+	cg_job_peak_bytes(cg, &job->cg, &res->peak_memory_bytes);
+	cg_job_oom_kills(cg, &job->cg, &res->oom_kills);
+	obs.oom_kills = res->oom_kills;
+	cg_job_kill(cg, &job->cg);
+	int rm = cg_job_remove(cg, &job->cg);
+
+	sbx_classify(&obs, res);
+	res->interrupted = job->killed == SBX_KILL_INTERRUPT;
+	if (res->outcome == SBX_SETUP_ERROR)
+		snprintf(res->error, sizeof res->error, "%s", job->setup_msg);
+	else if (res->outcome == SBX_SECCOMP)
+		snprintf(res->error, sizeof res->error, "killed by the seccomp policy");
+	job_free(job);
+	if (r < 0)
+		return r;
+	return rm;
+}

@@ -1,0 +1,170 @@
+/* Unit tests of sandbox/'s pure parts: limit parsing, outcome names and
+ * the classification of a finished job. No root, no kernel features. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "sandbox/reap.h"
+#include "sandbox/sandbox.h"
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+	assert_int_equal(sbx_parse_size("6G", &v), 0);
+	assert_true(v == 6ull << 30);
+	assert_int_equal(sbx_parse_size("512M", &v), 0);
+	assert_true(v == 512ull << 20);
+	assert_int_equal(sbx_parse_size("1.5K", &v), 0);
+	assert_true(v == 1536);
+	assert_int_equal(sbx_parse_size("4096", &v), 0);
+	assert_true(v == 4096);
+	assert_int_equal(sbx_parse_size("2GiB", &v), 0);
+	assert_true(v == 2ull << 30);
+	assert_int_equal(sbx_parse_size("1.5g", &v), 0);
+	assert_true(v == 3ull << 29);
+	assert_int_equal(sbx_parse_size("", &v), -EINVAL);
+	assert_int_equal(sbx_parse_size("-1G", &v), -EINVAL);
+	assert_int_equal(sbx_parse_size("12Q", &v), -EINVAL);
+	assert_int_equal(sbx_parse_size("G", &v), -EINVAL);
+	assert_int_equal(sbx_parse_size("1e9", &v), -EINVAL);
+	assert_int_equal(sbx_parse_size("0x10", &v), -EINVAL);
+	assert_int_equal(sbx_parse_size("inf", &v), -EINVAL);
+	assert_int_equal(sbx_parse_size("0", &v), -ERANGE);
+	assert_int_equal(sbx_parse_size("99999999T", &v), -ERANGE);
+}
+
+static void test_parse_seconds(void **state)
+{
+	uint64_t ms;
+	assert_int_equal(sbx_parse_seconds_ms("1.5", &ms), 0);
+	assert_true(ms == 1500);
+	assert_int_equal(sbx_parse_seconds_ms("600", &ms), 0);
+	assert_true(ms == 600000);
+	assert_int_equal(sbx_parse_seconds_ms("2s", &ms), 0);
+	assert_true(ms == 2000);
+	assert_int_equal(sbx_parse_seconds_ms("0.0001", &ms), -ERANGE);
+	assert_int_equal(sbx_parse_seconds_ms("abc", &ms), -EINVAL);
+	assert_int_equal(sbx_parse_seconds_ms("-3", &ms), -EINVAL);
+	assert_int_equal(sbx_parse_seconds_ms("3m", &ms), -EINVAL);
+}
+
+static void test_parse_numbers(void **state)
+{
+	double d;
+	uint32_t u;
+	assert_int_equal(sbx_parse_positive_double("1.5", &d), 0);
+	assert_true(d == 1.5);
+	assert_int_equal(sbx_parse_positive_double("0", &d), -ERANGE);
+	assert_int_equal(sbx_parse_positive_double("1,5", &d), -EINVAL);
+	assert_int_equal(sbx_parse_u32("64", &u), 0);
+	assert_int_equal(u, 64);
+	assert_int_equal(sbx_parse_u32("-2", &u), -EINVAL);
+	assert_int_equal(sbx_parse_u32("0", &u), -ERANGE);
+	assert_int_equal(sbx_parse_u32("4294967296", &u), -ERANGE);
+	assert_int_equal(sbx_parse_u32("12abc", &u), -EINVAL);
+}
+
+static void test_outcome_names(void **state)
+{
+	const char *names[] = { "ok", "exit_nonzero", "signaled", "oom", "timeout",
+				"cpu_limit", "seccomp", "setup_error", "output_limit" };
+	for (int i = 0; i < SBX_OUTCOME_COUNT; i++) {
+		assert_string_equal(sbx_outcome_name((enum sbx_outcome)i), names[i]);
+		assert_int_equal(sbx_outcome_from_name(names[i]), i);
+	}
+	assert_null(sbx_outcome_name(SBX_OUTCOME_COUNT));
+	assert_int_equal(sbx_outcome_from_name("nope"), -EINVAL);
+}
+
+static struct sbx_result classify(struct sbx_observation o)
+{
+	struct sbx_result r;
+	memset(&r, 0, sizeof r);
+	sbx_classify(&o, &r);
+	return r;
+}
+
+static void test_classify_exit(void **state)
+{
+	struct sbx_result r = classify((struct sbx_observation){
+		.cmd_status_known = true, .cmd_wait_status = W_EXITCODE(0, 0) });
+	assert_int_equal(r.outcome, SBX_OK);
+	assert_int_equal(r.exit_code, 0);
+	r = classify((struct sbx_observation){ .cmd_status_known = true, .cmd_wait_status = W_EXITCODE(3, 0) });
+	assert_int_equal(r.outcome, SBX_EXIT_NONZERO);
+	assert_int_equal(r.exit_code, 3);
+}
+
+static void test_classify_signals(void **state)
+{
+	struct sbx_result r = classify((struct sbx_observation){
+		.cmd_status_known = true, .cmd_wait_status = SIGSEGV });
+	assert_int_equal(r.outcome, SBX_SIGNALED);
+	assert_int_equal(r.signal, SIGSEGV);
+	assert_int_equal(r.exit_code, -1);
+	r = classify((struct sbx_observation){ .cmd_status_known = true, .cmd_wait_status = SIGABRT | 0x80 });
+	assert_int_equal(r.outcome, SBX_SIGNALED);
+	assert_int_equal(r.signal, SIGABRT);
+	/* SIGSYS is a seccomp kill only when the policy can kill. */
+	r = classify((struct sbx_observation){ .cmd_status_known = true, .cmd_wait_status = SIGSYS, .policy_kills = true });
+	assert_int_equal(r.outcome, SBX_SECCOMP);
+	assert_int_equal(r.signal, SIGSYS);
+	r = classify((struct sbx_observation){ .cmd_status_known = true, .cmd_wait_status = SIGSYS });
+	assert_int_equal(r.outcome, SBX_SIGNALED);
+}
+
+static void test_classify_precedence(void **state)
+{
+	/* A job we killed at its deadline died of SIGKILL: it is a timeout. */
+	struct sbx_result r = classify((struct sbx_observation){
+		.init_wait_status = SIGKILL, .killed = SBX_KILL_TIMEOUT });
+	assert_int_equal(r.outcome, SBX_TIMEOUT);
+	r = classify((struct sbx_observation){ .init_wait_status = SIGKILL, .killed = SBX_KILL_CPU });
+	assert_int_equal(r.outcome, SBX_CPU_LIMIT);
+	/* An OOM kill of a grandchild wins over a clean exit ... */
+	r = classify((struct sbx_observation){ .cmd_status_known = true, .cmd_wait_status = 0, .oom_kills = 1 });
+	assert_int_equal(r.outcome, SBX_OOM);
+	/* ... and over the timeout it may have caused. */
+	r = classify((struct sbx_observation){ .killed = SBX_KILL_TIMEOUT, .oom_kills = 2 });
+	assert_int_equal(r.outcome, SBX_OOM);
+	r = classify((struct sbx_observation){ .killed = SBX_KILL_OUTPUT, .oom_kills = 2 });
+	assert_int_equal(r.outcome, SBX_OUTPUT_LIMIT);
+	r = classify((struct sbx_observation){ .setup_failed = true, .killed = SBX_KILL_TIMEOUT });
+	assert_int_equal(r.outcome, SBX_SETUP_ERROR);
+	/* Interrupted: no command status, the init's SIGKILL is the evidence. */
+	r = classify((struct sbx_observation){ .init_wait_status = SIGKILL, .killed = SBX_KILL_INTERRUPT });
+	assert_int_equal(r.outcome, SBX_SIGNALED);
+	assert_int_equal(r.signal, SIGKILL);
+}
+
+static void test_limit_defaults(void **state)
+{
+	struct sbx_limits l;
+	sbx_limits_defaults(&l);
+	assert_true(l.mem_bytes == 1ull << 30);
+	assert_true(l.timeout_ms == 600000);
+	assert_int_equal(l.pids, 256);
+	assert_true(l.tmp_bytes > 0 && l.fsize_bytes > 0 && l.nofile > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_seconds),
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_outcome_names),
+		cmocka_unit_test(test_classify_exit),
+		cmocka_unit_test(test_classify_signals),
+		cmocka_unit_test(test_classify_precedence),
+		cmocka_unit_test(test_limit_defaults),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
