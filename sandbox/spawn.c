@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "child.h"
 #include "reap.h"
+#include "seccomp_log.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -31,12 +32,14 @@
 
 struct sbx_run {
 	struct cg_run cg;
+	struct seccomp_log seclog;
 };
 
 struct sbx_job {
 	struct sbx_run *run;
 	struct cg_job cg;
 	pid_t pid;
+	pid_t cmd_pid;     /* host pid of the command (pid 2 inside) */
 	int pidfd, sync_wr, status_rd;
 	uint64_t start_us;
 	enum sbx_kill_reason killed;
@@ -54,6 +57,7 @@ int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out)
 		free(run);
 		return r;
 	}
+	seccomp_log_open(&run->seclog); /* optional: names seccomp kills */
 	*out = run;
 	return 0;
 }
@@ -63,6 +67,7 @@ void sbx_run_close(struct sbx_run *run)
 	if (!run)
 		return;
 	cg_run_close(&run->cg);
+	seccomp_log_close(&run->seclog);
 	free(run);
 }
 
@@ -100,6 +105,17 @@ static void collect_setup_report(struct sbx_job *job, int err_rd)
 	rep.detail[sizeof rep.detail - 1] = '\0';
 	job->setup_failed = true;
 	snprintf(job->setup_msg, sizeof job->setup_msg, "%s: %s", rep.step, rep.detail);
+}
+
+/* The init's only child is the command; its host pid names it in the
+ * kernel's seccomp audit records. */
+static pid_t command_host_pid(pid_t init)
+{
+	char path[64], buf[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+	if (sr_read_file_at(AT_FDCWD, path, buf, sizeof buf) <= 0)
+		return 0;
+	return (pid_t)atoi(buf);
 }
 
 int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out)
@@ -166,6 +182,8 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	}
 	collect_setup_report(job, err[0]);
 	close(err[0]);
+	if (job->policy_kills && !job->setup_failed)
+		job->cmd_pid = command_host_pid(job->pid);
 	*out = job;
 	return 0;
 
@@ -253,8 +271,17 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 	res->interrupted = job->killed == SBX_KILL_INTERRUPT;
 	if (res->outcome == SBX_SETUP_ERROR)
 		snprintf(res->error, sizeof res->error, "%s", job->setup_msg);
-	else if (res->outcome == SBX_SECCOMP)
-		snprintf(res->error, sizeof res->error, "killed by the seccomp policy");
+	else if (res->outcome == SBX_SECCOMP) {
+		res->syscall_nr = seccomp_log_lookup(&job->run->seclog, job->cmd_pid);
+		const char *name = res->syscall_nr >= 0 ? sbx_syscall_name(res->syscall_nr) : NULL;
+		snprintf(res->syscall, sizeof res->syscall, "%s", name ? name : "");
+		if (res->syscall_nr < 0)
+			res->syscall_nr = -1;
+		if (name)
+			snprintf(res->error, sizeof res->error, "killed by the seccomp policy at %s", name);
+		else
+			snprintf(res->error, sizeof res->error, "killed by the seccomp policy");
+	}
 	job_free(job);
 	if (r < 0)
 		return r;

@@ -13,6 +13,7 @@
 
 #include "sandbox/reap.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/seccomp_log.h"
 
 static void test_parse_size(void **state)
 {
@@ -154,6 +155,22 @@ static void test_limit_defaults(void **state)
 	assert_true(l.tmp_bytes > 0 && l.fsize_bytes > 0 && l.nofile > 0);
 }
 
+static void test_seccomp_log_parse(void **state)
+{
+	int pid = 0, nr = 0;
+	const char *rec = "5,1234,1033954020,-;audit: type=1326 audit(1795389107.876:4): auid=4294967295 "
+			  "uid=0 gid=0 ses=4294967295 pid=6079 comm=\"sk\" exe=\"/x/sk\" sig=31 "
+			  "arch=c000003e syscall=110 compat=0 ip=0x7f17296cd4f7 code=0x80000000";
+	assert_int_equal(seccomp_log_parse(rec, &pid, &nr), 0);
+	assert_int_equal(pid, 6079);
+	assert_int_equal(nr, 110);
+	/* a compat-ABI record would name the wrong syscall */
+	const char *compat = "audit: type=1326 pid=7 sig=31 arch=40000003 syscall=20 compat=1 code=0";
+	assert_int_equal(seccomp_log_parse(compat, &pid, &nr), -ENOENT);
+	assert_int_equal(seccomp_log_parse("audit: type=1400 pid=1 syscall=2", &pid, &nr), -ENOENT);
+	assert_int_equal(seccomp_log_parse("random kernel line", &pid, &nr), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_classify_signals),
 		cmocka_unit_test(test_classify_precedence),
 		cmocka_unit_test(test_limit_defaults),
+		cmocka_unit_test(test_seccomp_log_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
