@@ -38,7 +38,7 @@ const char *sr_analyzer_path(void);
  * printed). */
 enum {
 	OPT_MEM = 0x100, OPT_TIMEOUT, OPT_CPU_TIME, OPT_CPUS, OPT_PIDS, OPT_TMP,
-	OPT_FSIZE, OPT_NOFILE, OPT_POLICY, OPT_BIND_RO, OPT_BIND, OPT_JSON,
+	OPT_FSIZE, OPT_NOFILE, OPT_POLICY, OPT_BIND_RO, OPT_BIND, OPT_JSON, OPT_TIMING,
 	OPT_LIMITS_END
 };
 #define SR_LIMIT_LONGOPTS                                            \
@@ -55,6 +55,10 @@ extern const char sr_limit_help[];
 
 /* The outcome -> exit status mapping of `sandrun exec`. */
 int sr_exec_exit_status(const struct sbx_result *res);
+
+/* One job's result as the one-line JSON object of `exec --json` (and the
+ * runner's events); malloc'd. */
+char *sr_result_to_json(const struct sbx_result *res, bool with_timing);
 
 /* Subcommands. */
 int cmd_exec(int argc, char **argv);

@@ -22,9 +22,10 @@ static const char exec_usage[] =
 	"      --bind-ro PATH      make PATH visible, read-only, at the same place\n"
 	"      --bind PATH         make PATH visible and writable (only if asked)\n"
 	"      --json              print one JSON object with the outcome after the output\n"
+	"      --timing            add the cost of each setup step (timing_us) to --json\n"
 	"  -h, --help              show this help\n";
 
-char *sr_result_to_json(const struct sbx_result *res)
+char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
 {
 	bool has_code = res->outcome == SBX_OK || res->outcome == SBX_EXIT_NONZERO;
 	bool has_sig = res->signal != 0;
@@ -38,6 +39,20 @@ char *sr_result_to_json(const struct sbx_result *res)
 	json_object_set_new(o, "peak_memory_bytes", json_integer((json_int_t)res->peak_memory_bytes));
 	json_object_set_new(o, "oom_kills", json_integer((json_int_t)res->oom_kills));
 	json_object_set_new(o, "error", res->error[0] ? json_string(res->error) : json_null());
+	if (with_timing) {
+		const struct sbx_timing *t = &res->timing;
+		json_t *tm = json_object();
+		json_object_set_new(tm, "cgroup", json_integer((json_int_t)t->cgroup_us));
+		json_object_set_new(tm, "clone", json_integer((json_int_t)t->clone_us));
+		json_object_set_new(tm, "mounts", json_integer((json_int_t)t->mounts_us));
+		json_object_set_new(tm, "privileges", json_integer((json_int_t)t->privs_us));
+		json_object_set_new(tm, "seccomp", json_integer((json_int_t)t->seccomp_us));
+		json_object_set_new(tm, "exec", json_integer((json_int_t)t->exec_us));
+		json_object_set_new(tm, "run", json_integer((json_int_t)t->run_us));
+		json_object_set_new(tm, "reap", json_integer((json_int_t)t->reap_us));
+		json_object_set_new(tm, "cleanup", json_integer((json_int_t)t->cleanup_us));
+		json_object_set_new(o, "timing_us", tm);
+	}
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
@@ -118,9 +133,11 @@ int cmd_exec(int argc, char **argv)
 		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
 		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool timing = false;
 	struct sbx_limits lim;
 	sbx_limits_defaults(&lim);
 	const char *policy_name = "default";
@@ -138,6 +155,7 @@ int cmd_exec(int argc, char **argv)
 		switch (opt) {
 		case OPT_POLICY: policy_name = optarg; break;
 		case OPT_JSON: json = true; break;
+		case OPT_TIMING: timing = true; break;
 		case OPT_BIND_RO:
 		case OPT_BIND:
 			if (nbinds == SR_ARRAY_LEN(binds))
@@ -181,6 +199,7 @@ int cmd_exec(int argc, char **argv)
 	struct sbx_spec spec = {
 		.argv = argv + optind, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
 		.binds = binds, .nbinds = nbinds, .policy = policy, .limits = lim,
+		.timing = timing,
 	};
 	struct sbx_job *job = NULL;
 	int status = SR_EXIT_ISOLATION;
@@ -194,7 +213,7 @@ int cmd_exec(int argc, char **argv)
 			sr_err("warning: %s", sbx_last_error());
 		fflush(stdout);
 		if (json) {
-			char *s = sr_result_to_json(&res);
+			char *s = sr_result_to_json(&res, timing);
 			printf("%s\n", s);
 			free(s);
 		} else if (res.outcome == SBX_SETUP_ERROR) {

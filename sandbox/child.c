@@ -182,6 +182,12 @@ static int die_with_runner(void)
 	return 0;
 }
 
+void child_record(uint32_t tag, uint64_t value)
+{
+	struct child_record rec = { .tag = tag, .value = value };
+	if (write(FD_STATUS, &rec, sizeof rec) < 0) { /* the runner is gone: nothing to tell */ }
+}
+
 /* pid 1 from here on: reap everything, report the command's status. */
 static _Noreturn void run_init(pid_t cmd)
 {
@@ -196,8 +202,7 @@ static _Noreturn void run_init(pid_t cmd)
 		if (p < 0 && errno != EINTR)
 			_exit(127);
 	}
-	if (write(FD_STATUS, &status, sizeof status) < 0)
-		_exit(126);
+	child_record(REC_CMD_STATUS, (uint64_t)(unsigned)status);
 	_exit(0);
 }
 
@@ -207,8 +212,10 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 
 	STEP("signals", reset_signals());
 	STEP("wait for cgroup", wait_for_runner(ctx->sync_rd));
+	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
 	STEP("mounts", mounts_build_root(spec));
+	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
 	STEP("descriptors", setup_fds(ctx));
 	STEP("session", new_session());
 	STEP("hostname", set_hostname());
@@ -218,6 +225,11 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("capabilities", clear_capabilities());
 	STEP("no_new_privs", set_no_new_privs());
 	STEP("die with runner", die_with_runner());
+	if (spec->timing) {
+		child_record(REC_T_START, t_start);
+		child_record(REC_T_MOUNTS, t_mounts);
+		child_record(REC_T_PRIVS, sr_now_us());
+	}
 
 	pid_t cmd = fork();
 	if (cmd < 0)

@@ -3,6 +3,7 @@
 #define SANDRUN_CHILD_H
 
 #include "sandbox.h"
+#include <stdint.h>
 
 /* Sent over the close-on-exec error pipe when a setup step fails. EOF on
  * that pipe without a report means execve succeeded. */
@@ -11,6 +12,21 @@ struct child_report {
 	int err;               /* positive errno */
 	char detail[300];
 };
+
+/* Records on the status pipe (init/command -> runner). */
+enum child_record_tag {
+	REC_CMD_STATUS = 1,  /* value: the command's raw wait status */
+	REC_T_START,         /* timestamps (CLOCK_MONOTONIC, us), spec->timing only */
+	REC_T_MOUNTS,
+	REC_T_PRIVS,
+	REC_T_SECCOMP,
+};
+struct child_record {
+	uint32_t tag;
+	uint64_t value;
+};
+/* Write one record to the status pipe (FD_STATUS after the fds step). */
+void child_record(uint32_t tag, uint64_t value);
 
 struct child_ctx {
 	const struct sbx_spec *spec;

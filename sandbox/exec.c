@@ -40,6 +40,8 @@ _Noreturn void child_exec_command(const struct child_ctx *ctx)
 	STEP("dispositions", default_dispositions());
 	STEP("cwd", enter_cwd(spec->cwd));
 	STEP("seccomp", sbx_policy_install(spec->policy));
+	if (spec->timing)
+		child_record(REC_T_SECCOMP, sr_now_us());
 	/* execvp searches the PATH of environ, so install the job's first. */
 	environ = spec->envp ? (char **)spec->envp : (char **)minimal_env;
 	execvp(spec->argv[0], spec->argv);

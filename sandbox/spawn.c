@@ -42,6 +42,8 @@ struct sbx_job {
 	pid_t cmd_pid;     /* host pid of the command (pid 2 inside) */
 	int pidfd, sync_wr, status_rd;
 	uint64_t start_us;
+	bool timing;
+	uint64_t t_cgroup, t_clone, t_attached, t_exec; /* runner-side stamps */
 	enum sbx_kill_reason killed;
 	bool setup_failed, policy_kills;
 	char setup_msg[256];
@@ -129,6 +131,8 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	job->pidfd = job->sync_wr = job->status_rd = -1;
 	job->policy_kills = sbx_policy_kills(spec->policy);
 
+	job->timing = spec->timing;
+	uint64_t t0 = sr_now_us();
 	int r = cg_job_create(&run->cg, &spec->limits, &job->cg);
 	if (r < 0) {
 		free(job);
@@ -157,6 +161,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		.unshare_cgroup_ns = !v2,
 	};
 	job->start_us = sr_now_us();
+	job->t_cgroup = job->start_us - t0;
 	long pid = syscall(SYS_clone3, &args, sizeof args);
 	if (pid < 0) {
 		r = sbx_fail(-errno, "clone3");
@@ -172,6 +177,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	close(sync[0]);
 	close(err[1]);
 	close(status[1]);
+	job->t_clone = sr_now_us();
 	if (!v2 && (r = cg_job_attach(&run->cg, &job->cg, job->pid)) < 0) {
 		/* Never let it run outside its limits. */
 		pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0);
@@ -180,8 +186,10 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	} else if (write(job->sync_wr, "g", 1) != 1) {
 		pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0);
 	}
+	job->t_attached = sr_now_us();
 	collect_setup_report(job, err[0]);
 	close(err[0]);
+	job->t_exec = sr_now_us();
 	if (job->policy_kills && !job->setup_failed)
 		job->cmd_pid = command_host_pid(job->pid);
 	*out = job;
@@ -241,6 +249,43 @@ static int wait_init(int pidfd, int *raw_status)
 	return 0;
 }
 
+/* The init has exited, so the pipe holds everything it will ever hold. */
+static void read_child_records(int fd, struct sbx_observation *obs, uint64_t *stamps)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	struct child_record rec;
+	while (sr_read_full(fd, &rec, sizeof rec) == (int)sizeof rec) {
+		if (rec.tag == REC_CMD_STATUS) {
+			obs->cmd_status_known = true;
+			obs->cmd_wait_status = (int)rec.value;
+		} else if (rec.tag <= REC_T_SECCOMP) {
+			stamps[rec.tag] = rec.value;
+		}
+	}
+}
+
+static uint64_t span(uint64_t from, uint64_t to)
+{
+	return from && to > from ? to - from : 0;
+}
+
+static void fill_timing(const struct sbx_job *job, const uint64_t *st, uint64_t t_finish,
+			uint64_t t_reaped, struct sbx_timing *t)
+{
+	t->cgroup_us = job->t_cgroup + span(job->t_clone, job->t_attached);
+	/* the child's start waited for the v1 attach, which is cgroup time */
+	uint64_t attach = span(job->t_clone, job->t_attached);
+	uint64_t to_start = span(job->start_us, st[REC_T_START]);
+	t->clone_us = to_start > attach ? to_start - attach : 0;
+	t->mounts_us = span(st[REC_T_START], st[REC_T_MOUNTS]);
+	t->privs_us = span(st[REC_T_MOUNTS], st[REC_T_PRIVS]);
+	t->seccomp_us = span(st[REC_T_PRIVS], st[REC_T_SECCOMP]);
+	t->exec_us = span(st[REC_T_SECCOMP], job->t_exec);
+	t->run_us = span(job->t_exec, t_finish);
+	t->reap_us = span(t_finish, t_reaped);
+	t->cleanup_us = span(t_reaped, sr_now_us());
+}
+
 int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 {
 	struct cg_run *cg = &job->run->cg;
@@ -252,14 +297,13 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 	memset(res, 0, sizeof *res);
 	res->syscall_nr = -1;
 
+	uint64_t t_finish = sr_now_us();
 	int r = wait_init(job->pidfd, &obs.init_wait_status);
-	res->wall_ms = (sr_now_us() - job->start_us) / 1000;
-	if (r == 0) {
-		int flags = fcntl(job->status_rd, F_GETFL);
-		fcntl(job->status_rd, F_SETFL, flags | O_NONBLOCK);
-		obs.cmd_status_known = sr_read_full(job->status_rd, &obs.cmd_wait_status,
-						    sizeof obs.cmd_wait_status) == (int)sizeof(int);
-	}
+	uint64_t t_reaped = sr_now_us();
+	res->wall_ms = (t_reaped - job->start_us) / 1000;
+	uint64_t stamps[REC_T_SECCOMP + 1] = { 0 };
+	if (r == 0)
+		read_child_records(job->status_rd, &obs, stamps);
 	cg_job_cpu_ms(cg, &job->cg, &res->cpu_ms);
 	cg_job_peak_bytes(cg, &job->cg, &res->peak_memory_bytes);
 	cg_job_oom_kills(cg, &job->cg, &res->oom_kills);
@@ -267,6 +311,8 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 	cg_job_kill(cg, &job->cg);
 	int rm = cg_job_remove(cg, &job->cg);
 
+	if (job->timing)
+		fill_timing(job, stamps, t_finish, t_reaped, &res->timing);
 	sbx_classify(&obs, res);
 	res->interrupted = job->killed == SBX_KILL_INTERRUPT;
 	if (res->outcome == SBX_SETUP_ERROR)
