@@ -33,7 +33,7 @@ ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # The analyzer runs under the strict seccomp policy: no ASan runtime (it
 # needs syscalls the policy refuses); UBSan traps without a runtime.
-ANALYZER_SAN_FLAGS := -fsanitize=undefined -fsanitize-trap=undefined
+ANALYZER_SAN_FLAGS := -fsanitize=undefined -fsanitize-undefined-trap-on-error
 else
 SAN_FLAGS :=
 ANALYZER_SAN_FLAGS :=
@@ -41,7 +41,7 @@ endif
 
 PROGRAMS   :=
 UNIT_TESTS :=
-MANPAGES   :=
+MANPAGES   := $(wildcard docs/*.[1-8])
 
 all: programs
 

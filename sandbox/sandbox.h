@@ -78,8 +78,15 @@ int sbx_policy_load(const char *name_or_path, const char *policy_dir,
 		    struct sbx_policy **out);
 void sbx_policy_free(struct sbx_policy *p);
 const char *sbx_policy_name(const struct sbx_policy *p);
-/* In the child, just before execve: install the filter. */
+/* In the child, just before execve: install the filter. The caller has set
+ * no_new_privs. Allocation-free and async-signal-safe (one seccomp() call
+ * per compiled layer); returns -errno without recording a message. */
 int sbx_policy_install(const struct sbx_policy *p);
+/* True if the policy's default or any rule can kill the process
+ * (SCMP_ACT_KILL*, SCMP_ACT_TRAP), so a SIGSYS death means "seccomp". */
+bool sbx_policy_kills(const struct sbx_policy *p);
+/* Name of syscall `nr` for the native arch, or NULL. */
+const char *sbx_syscall_name(int nr);
 
 /* ---- the job spec ---------------------------------------------------- */
 
@@ -147,6 +154,21 @@ enum sbx_kill_reason {
 /* Kill everything in the job now; finish still has to be called. */
 int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why);
 
+/* Per-step cost of one job in microseconds, filled when spec->timing is
+ * set (sandrun exec --timing; bench/). Child-side steps are measured with
+ * CLOCK_MONOTONIC in the child, which is comparable across processes. */
+struct sbx_timing {
+	uint64_t cgroup_us;   /* create the job cgroup, write limits, (v1) attach */
+	uint64_t clone_us;    /* clone3 until the child runs */
+	uint64_t mounts_us;   /* the fresh root */
+	uint64_t privs_us;    /* fds, session, rlimits, caps, nnp */
+	uint64_t seccomp_us;  /* fork the command + load the filter */
+	uint64_t exec_us;     /* execve until the runner sees it done */
+	uint64_t run_us;      /* the command itself */
+	uint64_t reap_us;     /* waitid after the pidfd is readable */
+	uint64_t cleanup_us;  /* counters, kill, rmdir */
+};
+
 struct sbx_result {
 	enum sbx_outcome outcome;
 	int exit_code;            /* valid for ok / exit_nonzero, else -1 */
@@ -156,6 +178,7 @@ struct sbx_result {
 	uint64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
 	bool interrupted;         /* killed with SBX_KILL_INTERRUPT */
 	char error[256];          /* setup_error: "step: strerror"; else "" */
+	struct sbx_timing timing; /* zero unless spec->timing */
 };
 
 /* Blocks until the job's init has exited (call it when the pidfd is
