@@ -1,0 +1,423 @@
+/* runner/query_edit.c — sandrun retry and sandrun quarantine: the two query
+ * commands that change the store (each change is one transaction). */
+#include "runner/common.h"
+#include "runner/query.h"
+#include "runner/query_util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { OPT_R_DB = 0x200, OPT_R_JSON, OPT_R_OUTCOME, OPT_R_COPY };
+
+/* ---- retry ----------------------------------------------------------- */
+
+static const char retry_usage[] =
+	"Usage: sandrun retry [--outcome O] [--db PATH] [--json] [PATH...]\n"
+	"Put failed items back to pending with a fresh attempt budget; the next\n"
+	"`sandrun run` analyzes them again. Without PATH, every failed item (whose\n"
+	"last outcome is O, with --outcome).\n\n"
+	"      --outcome O  only items whose last attempt ended in O\n"
+	"      --db PATH    the store (default " QUERY_DEFAULT_DB ")\n"
+	"      --json       print {\"reset\": N, \"not_reset\": [{path, status}]}\n"
+	"  -h, --help       show this help\n"
+	"Exit status: 0 ok, 1 a named path is not in the store, 2 usage error,\n"
+	"4 store error.\n";
+
+struct retry_ctx {
+	bool json;
+	json_t *not_reset;
+	int missing;
+};
+
+static void retry_not_reset(const char *path, const char *status, void *ctx)
+{
+	struct retry_ctx *rc = ctx;
+	if (!status)
+		rc->missing++;
+	if (rc->json) {
+		json_array_append_new(rc->not_reset,
+				      json_pack("{s:o, s:o}", "path", q_json_str(path), "status",
+						q_json_str(status)));
+		return;
+	}
+	fputs("sandrun: retry: ", stderr);
+	q_put_escaped_str(stderr, path);
+	if (!status)
+		fputs(": not in the store\n", stderr);
+	else if (strcmp(status, "done") == 0)
+		fputs(": done, not failed (`sandrun run --force PATH` analyzes it again)\n", stderr);
+	else if (strcmp(status, "failed") == 0)
+		fputs(": failed with another outcome than --outcome\n", stderr);
+	else
+		fprintf(stderr, ": %s, not failed\n", status);
+}
+
+int cmd_retry(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, OPT_R_DB },
+		{ "json", no_argument, NULL, OPT_R_JSON },
+		{ "outcome", required_argument, NULL, OPT_R_OUTCOME },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *db = QUERY_DEFAULT_DB, *outcome = NULL;
+	struct retry_ctx ctx = { 0 };
+	int c, rc;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_R_DB: db = optarg; break;
+		case OPT_R_JSON: ctx.json = true; break;
+		case OPT_R_OUTCOME:
+			if ((rc = q_check_outcome("retry ", optarg)))
+				return rc;
+			outcome = optarg;
+			break;
+		case 'h': fputs(retry_usage, stdout); return SR_EXIT_OK;
+		default: return sr_usage_error("retry ", "bad option");
+		}
+	}
+	size_t npaths = (size_t)(argc - optind);
+	char **paths = calloc(npaths + 1, sizeof *paths);
+	for (size_t i = 0; paths && i < npaths; i++)
+		if (!(paths[i] = q_store_path_of(argv[optind + (int)i])))
+			npaths = i; /* out of memory: caught below */
+	if (!paths || (argc - optind) != (int)npaths) {
+		sr_err("retry: out of memory");
+		rc = SR_EXIT_STORE;
+		goto out_paths;
+	}
+	struct store *st;
+	if ((rc = q_open(db, STORE_RW, &st)))
+		goto out_paths;
+	ctx.not_reset = json_array();
+	int64_t reset = 0;
+	int r = store_retry_failed(st, outcome, (const char *const *)paths, npaths,
+				   retry_not_reset, &ctx, &reset);
+	if (r < 0) {
+		rc = q_store_error(st);
+	} else {
+		if (ctx.json) {
+			json_t *v = json_pack("{s:I, s:O}", "reset", (json_int_t)reset, "not_reset",
+					      ctx.not_reset);
+			q_json_print(stdout, v, JSON_COMPACT);
+			json_decref(v);
+		} else {
+			printf("%lld item%s back to pending\n", (long long)reset, reset == 1 ? "" : "s");
+		}
+		rc = ctx.missing ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
+	}
+	json_decref(ctx.not_reset);
+	store_close(st);
+out_paths:
+	for (size_t i = 0; paths && i < npaths; i++)
+		free(paths[i]);
+	free(paths);
+	return rc;
+}
+
+/* ---- quarantine ------------------------------------------------------ */
+
+static const char quarantine_usage[] =
+	"Usage: sandrun quarantine DIR [--outcome O] [--copy] [--db PATH] [--json]\n"
+	"Move (or copy) the inputs of failed items into DIR, keeping their paths:\n"
+	"an input under the current directory keeps its path relative to it\n"
+	"(media/a/x.wav -> DIR/media/a/x.wav), any other keeps its whole absolute\n"
+	"path (/srv/in/x.wav -> DIR/srv/in/x.wav). Where each went is recorded in\n"
+	"the store (list and show print it). Existing files in DIR are never\n"
+	"overwritten. Running it again after an interruption finishes the job.\n\n"
+	"      --outcome O  only items whose last attempt ended in O\n"
+	"      --copy       copy instead of moving\n"
+	"      --db PATH    the store (default " QUERY_DEFAULT_DB ")\n"
+	"      --json       one JSON object per input: {path, to, action, reason}\n"
+	"  -h, --help       show this help\n"
+	"Exit status: 0 ok, 1 some inputs could not be quarantined, 2 usage error,\n"
+	"4 store error.\n";
+
+struct candidate {
+	int64_t id;
+	char *path, *quarantined_to;
+};
+
+struct candidates {
+	struct candidate *v;
+	size_t n, cap;
+};
+
+static int collect_candidate(const struct store_item_row *row, void *ctx)
+{
+	struct candidates *cs = ctx;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? cs->cap * 2 : 64;
+		struct candidate *v = realloc(cs->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		cs->v = v;
+		cs->cap = cap;
+	}
+	struct candidate *c = &cs->v[cs->n];
+	c->id = row->id;
+	c->path = strdup(row->path);
+	c->quarantined_to = row->quarantined_to ? strdup(row->quarantined_to) : NULL;
+	if (!c->path)
+		return -ENOMEM;
+	cs->n++;
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*p = saved;
+			if (!saved)
+				break;
+		}
+	}
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		return -errno;
+	return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Copy a regular file to a new file (never over an existing one), synced,
+ * with the source's times; no execute bits: these inputs are suspect. */
+static int copy_file(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	struct stat sb;
+	if (fstat(in, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		int e = errno && !S_ISREG(sb.st_mode) ? errno : EINVAL;
+		close(in);
+		return -e;
+	}
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 0666);
+	if (out < 0) {
+		int e = errno;
+		close(in);
+		return -e;
+	}
+	int err = 0;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : 0;
+			break;
+		}
+		for (ssize_t off = 0; off < n && !err;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno != EINTR)
+				err = errno;
+			off += w > 0 ? w : 0;
+		}
+		if (err)
+			break;
+	}
+	struct timespec times[2] = { sb.st_atim, sb.st_mtim };
+	if (!err && (futimens(out, times) < 0 || fsync(out) < 0))
+		err = errno;
+	if (close(out) < 0 && !err)
+		err = errno;
+	close(in);
+	if (err)
+		unlink(dst);
+	return -err;
+}
+
+/* Move without ever replacing an existing destination; across file
+ * systems, copy then remove the original. *copied_only when the original
+ * could not be removed. */
+static int move_file(const char *src, const char *dst, bool *copied_only)
+{
+	*copied_only = false;
+	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	int r = copy_file(src, dst);
+	if (r < 0)
+		return r;
+	if (unlink(src) < 0)
+		*copied_only = true;
+	return 0;
+}
+
+struct q_report {
+	bool json;
+	int failures;
+	int64_t moved, copied, skipped;
+};
+
+static void report(struct q_report *rep, const char *path, const char *to, const char *action,
+		   const char *reason)
+{
+	if (rep->json) {
+		json_t *o = json_pack("{s:o, s:o, s:s, s:o}", "path", q_json_str(path), "to",
+				      q_json_str(to), "action", action, "reason", q_json_str(reason));
+		q_json_print(stdout, o, JSON_COMPACT);
+		json_decref(o);
+		return;
+	}
+	FILE *f = strcmp(action, "failed") == 0 ? stderr : stdout;
+	fprintf(f, "%s%s ", f == stderr ? "sandrun: quarantine: " : "", action);
+	q_put_escaped_str(f, path);
+	if (to) {
+		fputs(" -> ", f);
+		q_put_escaped_str(f, to);
+	}
+	if (reason) {
+		fputs(": ", f);
+		q_put_escaped_str(f, reason);
+	}
+	fputc('\n', f);
+}
+
+static int quarantine_one(struct store *st, const struct candidate *c, const char *dir,
+			  const char *cwd, bool copy, struct q_report *rep)
+{
+	size_t cwdlen = strlen(cwd);
+	const char *rel = c->path + 1;
+	if (strcmp(cwd, "/") != 0 && strncmp(c->path, cwd, cwdlen) == 0 && c->path[cwdlen] == '/')
+		rel = c->path + cwdlen + 1;
+	char dest[PATH_MAX * 2];
+	snprintf(dest, sizeof dest, "%s/%s", dir, rel);
+	size_t dirlen = strlen(dir);
+	if (strncmp(c->path, dir, dirlen) == 0 && c->path[dirlen] == '/') {
+		rep->skipped++;
+		report(rep, c->path, NULL, "skipped", "already inside the quarantine directory");
+		return 0;
+	}
+	struct stat sb;
+	bool src_exists = lstat(c->path, &sb) == 0;
+	bool dest_exists = lstat(dest, &sb) == 0;
+	if (!src_exists) {
+		/* Moved by an earlier, interrupted quarantine: record it now. */
+		if (dest_exists && !copy && (!c->quarantined_to || strcmp(c->quarantined_to, dest))) {
+			int r = store_record_quarantine(st, c->id, dest);
+			if (r < 0)
+				return r;
+			rep->moved++;
+			report(rep, c->path, dest, "moved", "found there from an earlier run");
+			return 0;
+		}
+		rep->skipped++;
+		report(rep, c->path, c->quarantined_to, "skipped",
+		       c->quarantined_to ? "already quarantined" : "the input no longer exists");
+		return 0;
+	}
+	char parent[sizeof dest];
+	snprintf(parent, sizeof parent, "%s", dest);
+	*strrchr(parent, '/') = '\0';
+	int r = mkdir_p(parent);
+	bool copied_only = false;
+	if (r == 0)
+		r = copy ? copy_file(c->path, dest) : move_file(c->path, dest, &copied_only);
+	if (r < 0) {
+		rep->failures++;
+		char why[PATH_MAX + 128];
+		snprintf(why, sizeof why, "%s%s", strerror(-r),
+			 r == -EEXIST ? " (not overwritten; move it away and run again)" : "");
+		report(rep, c->path, dest, "failed", why);
+		return 0;
+	}
+	r = store_record_quarantine(st, c->id, dest);
+	if (r < 0)
+		return r;
+	if (copy || copied_only) {
+		rep->copied++;
+		report(rep, c->path, dest, "copied",
+		       copied_only ? "copied, but the original could not be removed" : NULL);
+	} else {
+		rep->moved++;
+		report(rep, c->path, dest, "moved", NULL);
+	}
+	return 0;
+}
+
+int cmd_quarantine(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, OPT_R_DB },
+		{ "json", no_argument, NULL, OPT_R_JSON },
+		{ "outcome", required_argument, NULL, OPT_R_OUTCOME },
+		{ "copy", no_argument, NULL, OPT_R_COPY },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *db = QUERY_DEFAULT_DB;
+	struct store_filter f = { .status = "failed" };
+	struct q_report rep = { 0 };
+	bool copy = false;
+	int c, rc;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_R_DB: db = optarg; break;
+		case OPT_R_JSON: rep.json = true; break;
+		case OPT_R_COPY: copy = true; break;
+		case OPT_R_OUTCOME:
+			if ((rc = q_check_outcome("quarantine ", optarg)))
+				return rc;
+			f.outcome = optarg;
+			break;
+		case 'h': fputs(quarantine_usage, stdout); return SR_EXIT_OK;
+		default: return sr_usage_error("quarantine ", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return sr_usage_error("quarantine ", "give exactly one DIR");
+	const char *dir_arg = argv[optind];
+	/* The store first: a store that cannot be used leaves no DIR behind. */
+	struct store *st;
+	if ((rc = q_open(db, STORE_RW, &st)))
+		return rc;
+	int r = mkdir_p(dir_arg);
+	char dir[PATH_MAX], cwd[PATH_MAX];
+	if (r < 0 || !realpath(dir_arg, dir) || !getcwd(cwd, sizeof cwd)) {
+		sr_err("quarantine: cannot create the directory %s: %s", dir_arg,
+		       strerror(r < 0 ? -r : errno));
+		store_close(st);
+		return SR_EXIT_SOME_FAILED;
+	}
+	/* Read the list first, then move: no file operation runs while a
+	 * statement is open on the store. */
+	struct candidates cs = { 0 };
+	r = store_list_items(st, &f, collect_candidate, &cs);
+	if (r == -ENOMEM && !store_errmsg(st)[0])
+		sr_err("quarantine: out of memory");
+	for (size_t i = 0; r == 0 && i < cs.n; i++)
+		r = quarantine_one(st, &cs.v[i], dir, cwd, copy, &rep);
+	if (r < 0) {
+		rc = q_store_error(st);
+	} else {
+		if (!rep.json)
+			printf("%lld moved, %lld copied, %lld skipped, %d failed\n", (long long)rep.moved,
+			       (long long)rep.copied, (long long)rep.skipped, rep.failures);
+		rc = rep.failures ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
+	}
+	for (size_t i = 0; i < cs.n; i++) {
+		free(cs.v[i].path);
+		free(cs.v[i].quarantined_to);
+	}
+	free(cs.v);
+	store_close(st);
+	return rc;
+}

@@ -1,0 +1,150 @@
+/* runner/retry.c — outcome names and the retry decision (see retry.h). */
+#include "runner/retry.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const outcome_names[OUTCOME_COUNT] = {
+	[OUTCOME_OK] = "ok",
+	[OUTCOME_EXIT_NONZERO] = "exit_nonzero",
+	[OUTCOME_SIGNALED] = "signaled",
+	[OUTCOME_OOM] = "oom",
+	[OUTCOME_TIMEOUT] = "timeout",
+	[OUTCOME_CPU_LIMIT] = "cpu_limit",
+	[OUTCOME_SECCOMP] = "seccomp",
+	[OUTCOME_SETUP_ERROR] = "setup_error",
+	[OUTCOME_OUTPUT_LIMIT] = "output_limit",
+	[OUTCOME_BAD_INPUT] = "bad_input",
+	[OUTCOME_BAD_OUTPUT] = "bad_output",
+	[OUTCOME_RUNNER_LOST] = "runner_lost",
+	[OUTCOME_INPUT_ERROR] = "input_error",
+};
+
+const char *outcome_name(enum outcome o)
+{
+	if ((unsigned)o >= OUTCOME_COUNT)
+		return NULL;
+	return outcome_names[o];
+}
+
+int outcome_from_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	for (int i = 0; i < OUTCOME_COUNT; i++)
+		if (strcmp(name, outcome_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+void retry_format_outcomes(unsigned mask, char *buf, size_t len)
+{
+	size_t used = 0;
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int i = 0; i < OUTCOME_COUNT; i++) {
+		if (!(mask & RETRY_BIT(i)))
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+				 outcome_names[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			return; /* truncated, still NUL-terminated */
+		used += (size_t)n;
+	}
+	if (used == 0)
+		snprintf(buf, len, "none");
+}
+
+/* Trim spaces at both ends of [*s, *e). */
+static void trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
+static bool word_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+int retry_parse_outcomes(const char *csv, unsigned *mask, char *err, size_t errlen)
+{
+	char valid[256];
+	retry_format_outcomes(RETRY_ALLOWED_MASK, valid, sizeof valid);
+	if (!csv) {
+		snprintf(err, errlen, "--retry-on needs a list of outcomes (%s)", valid);
+		return -EINVAL;
+	}
+	unsigned m = 0;
+	bool any = false;
+	const char *p = csv;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		const char *s = p, *e = comma ? comma : p + strlen(p);
+		trim(&s, &e);
+		size_t n = (size_t)(e - s);
+		if (n == 0) {
+			snprintf(err, errlen,
+				 "--retry-on '%s': empty outcome name; give a comma-separated "
+				 "list of %s, or default, all, none",
+				 csv, valid);
+			return -EINVAL;
+		}
+		if (word_is(s, n, "default")) {
+			m |= RETRY_DEFAULT_MASK;
+		} else if (word_is(s, n, "all")) {
+			m |= RETRY_ALLOWED_MASK;
+		} else if (word_is(s, n, "none")) {
+			/* adds nothing; "none" alone gives an empty mask */
+		} else {
+			int o = -1;
+			for (int i = 0; i < OUTCOME_COUNT; i++)
+				if (word_is(s, n, outcome_names[i]))
+					o = i;
+			if (o < 0 || !(RETRY_ALLOWED_MASK & RETRY_BIT(o))) {
+				const char *why = o == OUTCOME_OK ? " (ok is not a failure)"
+						  : o == OUTCOME_INPUT_ERROR
+							  ? " (an input error is re-checked by the next run, not retried)"
+							  : "";
+				snprintf(err, errlen,
+					 "--retry-on: '%.*s' cannot be retried%s; valid outcomes: %s, "
+					 "or default, all, none",
+					 (int)n, s, why, valid);
+				return -EINVAL;
+			}
+			m |= RETRY_BIT(o);
+		}
+		any = true;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (!any)
+		return -EINVAL;
+	*mask = m;
+	return 0;
+}
+
+bool retry_decide(const char *outcome, int attempt_no, int max_retries, unsigned retry_on_mask)
+{
+	int o = outcome_from_name(outcome);
+	if (o < 0 || !(RETRY_ALLOWED_MASK & RETRY_BIT(o)) || !(retry_on_mask & RETRY_BIT(o)))
+		return false;
+	/* attempt_no counts attempts already spent including this one; the
+	 * budget is 1 + max_retries attempts. */
+	return attempt_no >= 1 && attempt_no <= max_retries;
+}
+
+int retry_max_attempts(const char *outcome, int max_retries, unsigned retry_on_mask)
+{
+	int o = outcome_from_name(outcome);
+	if (max_retries < 0)
+		max_retries = 0;
+	if (o < 0 || !(RETRY_ALLOWED_MASK & RETRY_BIT(o)) || !(retry_on_mask & RETRY_BIT(o)))
+		return 1;
+	return max_retries + 1;
+}

@@ -1,0 +1,286 @@
+/* runner/store.h — the SQLite store: items, leases, attempts, results, runs.
+ *
+ * One database file (WAL mode) holds the whole state of a batch, so that a
+ * runner killed at any moment can be followed by another that continues
+ * where it stopped. docs/store.md has the schema, the synchronous-level
+ * decision and the lease/reclaim rules; this header is the contract.
+ *
+ * Only the runner's parent process touches a struct store; never share one
+ * across fork() (open a new one in the child).
+ *
+ * Error idiom: every function returns 0 (or a documented count/flag) on
+ * success and a negative code on failure: -errno, or one of the STORE_E*
+ * codes below. store_errmsg() then holds a one-line message that names the
+ * database file and says what to do. A failed call changes nothing: each
+ * write is one transaction, rolled back on any error.
+ */
+#ifndef SANDRUN_STORE_H
+#define SANDRUN_STORE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Codes beyond plain errno (all negative, all distinct from each other). */
+#define STORE_EBUSY    (-EBUSY)           /* a lock was held longer than the busy timeout */
+#define STORE_ECORRUPT (-EUCLEAN)         /* garbage, truncated or malformed database file */
+#define STORE_ENOTOURS (-EMEDIUMTYPE)     /* a valid SQLite file, but not a sandrun store */
+#define STORE_EFUTURE  (-EPROTONOSUPPORT) /* schema written by a newer sandrun */
+#define STORE_ESTALE   (-ESTALE)          /* the claim is no longer ours (lease reclaimed) */
+/* and: -EROFS (read-only path for STORE_RW), -ENOSPC (disk full),
+ * -ENOENT (STORE_RO on a missing file, or an unknown path), -EINVAL, -ENOMEM,
+ * -EIO (any other SQLite or I/O failure). */
+
+/* Schema version this build writes; older ones are upgraded on STORE_RW. */
+#define STORE_SCHEMA_VERSION 1
+/* How long a statement waits for another connection's lock before failing
+ * with STORE_EBUSY. The environment variable SANDRUN_DB_BUSY_TIMEOUT_MS
+ * overrides it (the tests use a short one). */
+#define STORE_BUSY_TIMEOUT_MS 10000
+/* stderr tails longer than this are refused (the caller trims). */
+#define STORE_STDERR_TAIL_MAX 65536
+/* A lease held by a runner whose liveness cannot be checked from here
+ * (another pid namespace) is dead when its heartbeat is older than this.
+ * Runners call store_run_heartbeat() far more often (every few seconds). */
+#define STORE_LEASE_STALE_MS (5 * 60 * 1000)
+
+struct store; /* one open database connection */
+
+enum store_open_mode { STORE_RW, STORE_RO };
+
+/* Open (STORE_RW: create if missing) the database at `path`.
+ * STORE_RW creates the schema in a new or empty file, switches it to WAL,
+ * sets the busy timeout, verifies the whole file (PRAGMA quick_check) and
+ * takes the write lock once, so a store that cannot be used is refused here
+ * and not half-way through a batch. STORE_RO never writes to the file.
+ * Refuses, with a message in err and nothing changed: a file that is not a
+ * database or is truncated/malformed (STORE_ECORRUPT), an SQLite file of
+ * another program (STORE_ENOTOURS), a schema from a newer sandrun
+ * (STORE_EFUTURE), a read-only path or file for STORE_RW (-EROFS), a lock
+ * held longer than the busy timeout (STORE_EBUSY), a missing file for
+ * STORE_RO (-ENOENT). */
+int store_open(const char *path, enum store_open_mode mode, struct store **out,
+	       char *err, size_t errlen);
+/* Safe on NULL. */
+void store_close(struct store *st);
+/* The message of the last failure on this handle ("" if none). */
+const char *store_errmsg(const struct store *st);
+const char *store_path(const struct store *st);
+
+/* ---- runs ------------------------------------------------------------ */
+
+/* Insert a runs row for this process: version, argv and job spec (JSON text
+ * or NULL), host identity (hostname, boot id, pid namespace), pid and the
+ * pid's start time (/proc/self/stat field 22), started = heartbeat = now.
+ * Leases taken through store_claim_next() point at this row. */
+int store_run_begin(struct store *st, const char *version, const char *argv_json,
+		    const char *spec_json, int64_t *run_id);
+/* Refresh the run's heartbeat and that of every lease it holds. Call it at
+ * least once a minute (see STORE_LEASE_STALE_MS); every few seconds is cheap. */
+int store_run_heartbeat(struct store *st, int64_t run_id);
+/* how: "completed" or "interrupted"; summary: JSON text or NULL. */
+int store_run_end(struct store *st, int64_t run_id, const char *how,
+		  const char *summary_json);
+
+/* ---- the queue ------------------------------------------------------- */
+
+/* One input as the runner found it: `path` is its real path (realpath(3));
+ * size and mtime from fstat of the opened file. */
+struct store_input {
+	const char *path;
+	int64_t size;
+	int64_t mtime_ns;
+};
+
+/* Queue inputs for the job spec identified by spec_key (a hash of the job
+ * spec: analyzer/command, limits that change results, ...).
+ * An item is one real path. A new path becomes pending. An existing item
+ *  - whose size, mtime and spec_key are unchanged is left as it is
+ *    (done stays done, failed stays failed, pending keeps its budget);
+ *  - whose size, mtime or spec_key changed, or any item when `force`, becomes
+ *    pending with a fresh attempt budget;
+ *  - that is running under a lease is never touched (its runner finishes it;
+ *    the next enqueue compares against the identity it ran with).
+ * Written in transactions of a few thousand rows, so 100,000 inputs take well
+ * under a second and other runners' claims interleave. */
+int store_enqueue(struct store *st, const char *spec_key, const struct store_input *in,
+		  size_t n, bool force);
+
+/* An input that could not be opened or stat'ed (missing, unreadable, a
+ * directory without -r): the item becomes failed with last outcome
+ * "input_error" and this message, with no attempt spent, so the batch goes
+ * on. Its size/mtime are cleared, so the next enqueue of the path (once it
+ * can be stat'ed) makes it pending again. An item running under a lease is
+ * left alone. */
+int store_record_input_error(struct store *st, const char *spec_key, const char *path,
+			     const char *error);
+
+/* For every item 'running' whose lease holder is dead — its runner's pid
+ * is gone, is a zombie, or now belongs to a process with another start time;
+ * its boot id is not this boot's; or (lease from another pid namespace) its
+ * heartbeat is older than STORE_LEASE_STALE_MS — finish the open attempt with
+ * outcome "runner_lost" (the attempt was already counted at claim), and put
+ * the item back to pending, or to failed once `max_attempts` attempts of its
+ * budget are spent. So a file that kills its runner cannot loop forever.
+ * Runs whose process is dead and that never ended are marked "lost".
+ * Pass max_attempts = retry_max_attempts("runner_lost", retries, mask).
+ * *reclaimed (may be NULL) gets the number of items reclaimed. */
+int store_reclaim_dead(struct store *st, int max_attempts, int *reclaimed);
+
+struct store_claim {
+	int64_t item_id, attempt_id;
+	int attempt_no;   /* 1 for the first attempt of the item's budget */
+	char *path;       /* malloc'd; store_claim_free() */
+};
+
+/* In one BEGIN IMMEDIATE transaction: pick the oldest pending item of this
+ * spec_key, make it running under a lease (run_id, this process's pid and
+ * start time, heartbeat now), count the attempt (attempts + 1) and insert its
+ * attempt row (started_at now). That commit is synced to disk
+ * (synchronous=FULL) before the job starts, so an attempt is counted even if
+ * the job takes the whole machine down.
+ * Returns 1 when claimed (*out filled), 0 when nothing is pending, <0 on error. */
+int store_claim_next(struct store *st, int64_t run_id, const char *spec_key,
+		     struct store_claim *out);
+void store_claim_free(struct store_claim *c);
+
+enum store_result_kind { STORE_RESULT_JSON, STORE_RESULT_TEXT, STORE_RESULT_BLOB };
+
+struct store_attempt_end {
+	/* "ok","exit_nonzero","signaled","oom","timeout","cpu_limit","seccomp",
+	 * "setup_error","output_limit","bad_input","bad_output","runner_lost" */
+	const char *outcome;
+	int exit_code;                /* -1 when not applicable */
+	int signal;                   /* 0 when not applicable */
+	const char *syscall;          /* NULL when not applicable */
+	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills; /* -1: unknown */
+	const char *error;            /* NULL or text */
+	const void *stderr_tail;      /* at most STORE_STDERR_TAIL_MAX bytes */
+	size_t stderr_len;
+	const void *result;           /* the job's stdout (untrusted); kept for "ok" */
+	size_t result_len;
+	enum store_result_kind result_kind;
+	bool retry;                   /* retry_decide(): pending instead of failed */
+};
+
+/* Record the end of a claimed attempt, in one transaction: the attempt row,
+ * the item's new state (ok → done; else retry ? pending : failed), its last
+ * outcome and error, and for "ok" the result (an idempotent upsert keyed by
+ * the item). A JSON result is checked with json_valid() (and for NUL bytes
+ * and UTF-8); if it is not valid the attempt's outcome becomes "bad_output",
+ * the item becomes failed (retry is ignored: it was decided for "ok"), and
+ * *became_bad_output (may be NULL) is set. A TEXT result that is not UTF-8
+ * is stored as a BLOB. Returns STORE_ESTALE, changing nothing, if the item
+ * is no longer running under this claim (its lease was reclaimed). */
+int store_attempt_finish(struct store *st, const struct store_claim *c,
+			 const struct store_attempt_end *e, bool *became_bad_output);
+
+/* The runner itself was interrupted (SIGINT/SIGTERM): put the item back to
+ * pending without spending the attempt. The attempt row stays, with outcome
+ * "interrupted" and counted = 0, and the item's attempts go back down by one.
+ * STORE_ESTALE as above. */
+int store_attempt_release(struct store *st, const struct store_claim *c);
+
+/* Items of this spec_key waiting to run. */
+int store_count_pending(struct store *st, const char *spec_key, int64_t *n);
+
+/* Whether `len` bytes are a result store_attempt_finish() would accept as
+ * JSON (json_valid() in SQL, no NUL, valid UTF-8), so the caller can decide
+ * a retry for "bad_output" before finishing. */
+int store_result_check_json(struct store *st, const void *buf, size_t len, bool *valid);
+
+/* ---- queries (sandrun status/list/show/export/retry/quarantine) ------ */
+
+struct store_count {
+	char *name;
+	int64_t n;
+};
+
+struct store_status {
+	int64_t items, pending, running, done, failed;
+	int64_t running_orphaned;     /* running, but its runner is dead: the next
+					 run reclaims them (status never writes) */
+	struct store_count *outcomes; /* items by last outcome; name "" = none yet */
+	size_t noutcomes;
+	int64_t attempts;             /* every attempt row */
+	int64_t measured;             /* attempts with resources recorded */
+	double wall_ms_mean;
+	int64_t wall_ms_max;
+	double peak_memory_mean;
+	int64_t peak_memory_max;
+	/* the most recent run; last_run_id 0 when there has been none */
+	int64_t last_run_id;
+	char *last_run_version, *last_run_how; /* how: NULL while running; "lost"
+						  when its process is dead */
+	int64_t last_run_started_ms, last_run_until_ms; /* until: end, else heartbeat */
+	int64_t last_run_finished;    /* attempts it finished */
+	double last_run_per_second;   /* finished / (until - started) */
+};
+int store_get_status(struct store *st, struct store_status *out);
+void store_status_free(struct store_status *s);
+
+/* One item with its last finished attempt (fields -1/NULL when absent). */
+struct store_item_row {
+	int64_t id;
+	const char *path, *spec_key, *status, *outcome, *error, *quarantined_to;
+	int64_t size, mtime_ns;       /* -1 when never stat'ed */
+	int attempts;
+	int64_t enqueued_ms, updated_ms;
+	bool has_attempt;             /* the fields below come from it */
+	int exit_code, signal;
+	const char *syscall;
+	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
+	const char *result_kind;      /* "json","text","blob" or NULL */
+	const void *result;
+	size_t result_len;
+};
+
+struct store_attempt_row {
+	int64_t id, run_id;
+	int attempt_no;
+	bool counted;
+	int64_t started_ms, ended_ms; /* ended -1 while running */
+	const char *outcome;          /* NULL while running */
+	int exit_code, signal;
+	const char *syscall, *error;
+	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
+	const void *stderr_tail;
+	size_t stderr_len;
+};
+
+/* Callbacks return 0 to go on, or a negative code that stops the iteration
+ * and is returned. Row pointers are valid only during the callback. */
+typedef int (*store_item_fn)(const struct store_item_row *row, void *ctx);
+typedef int (*store_attempt_fn)(const struct store_attempt_row *row, void *ctx);
+
+struct store_filter {
+	const char *status;   /* NULL: any */
+	const char *outcome;  /* last outcome; NULL: any */
+	bool with_result;     /* fetch the result too */
+};
+/* Items ordered by path. */
+int store_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,
+		     void *ctx);
+/* One item by exact path, then each of its attempts (oldest first).
+ * -ENOENT when the path is not in the store. */
+int store_show_item(struct store *st, const char *path, store_item_fn item_fn,
+		    store_attempt_fn attempt_fn, void *ctx);
+
+/* Back to pending with a fresh budget: failed items, restricted to those
+ * whose last outcome is `outcome` (NULL: any) and, when npaths > 0, to those
+ * paths. For each named path that is not reset, not_reset(path, status) is
+ * called with its status, or NULL when it is not in the store.
+ * *reset gets the number of items reset. One transaction. */
+int store_retry_failed(struct store *st, const char *outcome, const char *const *paths,
+		       size_t npaths, void (*not_reset)(const char *path, const char *status,
+							void *ctx),
+		       void *ctx, int64_t *reset);
+
+/* Done items with their results (with_result is implied), ordered by path. */
+int store_export(struct store *st, store_item_fn fn, void *ctx);
+
+/* Record where a failed item's input was moved or copied. */
+int store_record_quarantine(struct store *st, int64_t item_id, const char *dest);
+
+#endif

@@ -1,0 +1,177 @@
+/* runner/store_extra.c — the runner's batch table and claim-time input
+ * errors, on the store's internals (see store_extra.h). */
+#include "runner/store_extra.h"
+#include "runner/store_internal.h"
+
+#include <string.h>
+
+int store_batch_open(struct store *st)
+{
+	return store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS batch(path TEXT PRIMARY KEY) WITHOUT ROWID",
+			  "creating the batch table");
+}
+
+int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new)
+{
+	sqlite3_stmt *s;
+	/* A deferred transaction that writes only the TEMP schema never takes
+	 * the shared database's write lock. */
+	int r = store_exec(st, "BEGIN", "adding to the batch");
+	if (r < 0)
+		return r;
+	int rc = sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO temp.batch(path) VALUES(?1)", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail_sqlite(st, rc, "adding to the batch");
+		store_rollback(st);
+		return r;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, paths[i], -1, SQLITE_STATIC);
+		r = store_step_done(st, s, "adding to the batch");
+		is_new[i] = r == 0 && sqlite3_changes(st->db) == 1;
+	}
+	sqlite3_finalize(s);
+	if (r == 0)
+		r = store_exec(st, "COMMIT", "adding to the batch");
+	if (r < 0)
+		store_rollback(st);
+	return r;
+}
+
+static int count_query(struct store *st, const char *sql, const char *spec_key, int64_t *n)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail_sqlite(st, rc, "counting the batch");
+	if (spec_key)
+		sqlite3_bind_text(s, 1, spec_key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the batch");
+}
+
+int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	/* One read transaction: the counts are of one moment. */
+	int r = store_exec(st, "BEGIN", "counting the batch");
+	if (r < 0)
+		return r;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT i.status, i.last_outcome, count(*) FROM temp.batch b"
+				    " JOIN main.items i ON i.path = b.path GROUP BY 1, 2",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail_sqlite(st, rc, "counting the batch");
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(s, 0);
+		const char *outcome = (const char *)sqlite3_column_text(s, 1);
+		int64_t n = sqlite3_column_int64(s, 2);
+		if (!status)
+			continue;
+		if (strcmp(status, "pending") == 0) {
+			out->pending += n;
+		} else if (strcmp(status, "running") == 0) {
+			out->running += n;
+		} else if (strcmp(status, "done") == 0) {
+			out->done += n;
+		} else if (strcmp(status, "failed") == 0) {
+			out->failed += n;
+			int o = outcome_from_name(outcome);
+			if (o >= 0)
+				out->failed_by[o] += n;
+			else
+				out->failed_other += n;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		r = store_fail_sqlite(st, rc, "counting the batch");
+		goto out;
+	}
+	r = count_query(st, "SELECT count(*) FROM temp.batch", NULL, &out->total);
+	if (r == 0)
+		r = count_query(st,
+				"SELECT count(*) FROM main.items WHERE status = 'pending' AND spec_key = ?1"
+				" AND path NOT IN (SELECT path FROM temp.batch)",
+				spec_key, &out->pending_elsewhere);
+out:
+	if (r == 0)
+		r = store_exec(st, "COMMIT", "counting the batch");
+	if (r < 0)
+		store_rollback(st);
+	return r;
+}
+
+static int exec_bound(struct store *st, const char *sql, const struct store_claim *c,
+		      const char *error, int64_t now, const char *what)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail_sqlite(st, rc, what);
+	sqlite3_bind_int64(s, 1, c->item_id);
+	sqlite3_bind_int64(s, 2, c->attempt_id);
+	sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	int r = store_step_done(st, s, what);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error)
+{
+	static const char what[] = "recording an input error";
+	if (!error || !*error)
+		error = "cannot open the input";
+	int r = store_begin(st, what);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT status, lease_attempt FROM items WHERE id = ?1", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail_sqlite(st, rc, what);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, c->item_id);
+	rc = sqlite3_step(s);
+	bool ours = rc == SQLITE_ROW && sqlite3_column_text(s, 0) &&
+		    strcmp((const char *)sqlite3_column_text(s, 0), "running") == 0 &&
+		    sqlite3_column_int64(s, 1) == c->attempt_id;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = store_fail_sqlite(st, rc, what);
+		goto out;
+	}
+	if (!ours) {
+		r = store_fail(st, STORE_ESTALE,
+			       "database %s: %s: the lease of attempt %lld was taken back; not recorded",
+			       st->path, c->path ? c->path : "item", (long long)c->attempt_id);
+		goto out;
+	}
+	int64_t now = store_now_ms();
+	r = exec_bound(st,
+		       "UPDATE attempts SET ended_at = ?4, outcome = 'input_error', counted = 0, error = ?3"
+		       " WHERE id = ?2 AND item_id = ?1",
+		       c, error, now, what);
+	if (r == 0)
+		r = exec_bound(st,
+			       "UPDATE items SET status = 'failed', attempts = max(attempts - 1, 0),"
+			       " last_outcome = 'input_error', last_error = ?3, last_attempt = ?2,"
+			       " size = NULL, mtime_ns = NULL, lease_run = NULL, lease_attempt = NULL,"
+			       " lease_pid = NULL, lease_pid_start = NULL, lease_heartbeat_at = NULL,"
+			       " updated_at = ?4 WHERE id = ?1 AND status = 'running'",
+			       c, error, now, what);
+out:
+	if (r == 0)
+		r = store_commit(st, what);
+	if (r < 0)
+		store_rollback(st);
+	return r;
+}

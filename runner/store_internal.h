@@ -1,0 +1,96 @@
+/* runner/store_internal.h — shared by runner/store*.c only; not an API. */
+#ifndef SANDRUN_STORE_INTERNAL_H
+#define SANDRUN_STORE_INTERNAL_H
+
+#include "runner/store.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+/* Prepared once per connection (SQLITE_PREPARE_PERSISTENT) and reused: the
+ * hot paths (claim, finish, enqueue) run once per file. */
+enum store_stmt_id {
+	SQL_BEGIN_IMMEDIATE,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_SYNC_FULL,
+	SQL_SYNC_NORMAL,
+	SQL_ENQUEUE,
+	SQL_CLAIM_PICK,
+	SQL_CLAIM_ITEM,
+	SQL_CLAIM_ATTEMPT,
+	SQL_LEASE_CHECK,
+	SQL_FINISH_ATTEMPT,
+	SQL_FINISH_ITEM,
+	SQL_RESULT_UPSERT,
+	SQL_JSON_VALID,
+	SQL_RELEASE_ATTEMPT,
+	SQL_RELEASE_ITEM,
+	SQL_COUNT_PENDING,
+	SQL_STMT_COUNT
+};
+
+/* Who we are, for leases: see docs/store.md "Leases". */
+struct store_self {
+	int pid;
+	long long pid_start;    /* /proc/self/stat field 22, clock ticks after boot */
+	char boot_id[64];       /* /proc/sys/kernel/random/boot_id */
+	char pid_ns[64];        /* readlink /proc/self/ns/pid, "pid:[4026531836]" */
+	char hostname[256];
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	enum store_open_mode mode;
+	bool created_file;      /* store_open() created the file (cleanup on failure) */
+	int busy_timeout_ms;
+	struct store_self self;
+	sqlite3_stmt *stmt[SQL_STMT_COUNT];
+	char err[1024];
+};
+
+/* Prepared statement `id`, reset and with bindings cleared; NULL on failure
+ * (message set, *rc gets the code). */
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id, int *rc);
+
+/* Map the SQLite result code `sqlite_rc` of doing `what` to a STORE_E* /
+ * -errno code, write a message naming the file and what to do, and return
+ * the code. */
+int store_fail_sqlite(struct store *st, int sqlite_rc, const char *what);
+/* Set the message from a format and return `code`. */
+int store_fail(struct store *st, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Transactions. store_begin() takes the write lock (BEGIN IMMEDIATE);
+ * store_commit() commits; store_rollback() is safe to call when no
+ * transaction is open and keeps the message of the failure that caused it. */
+int store_begin(struct store *st, const char *what);
+int store_commit(struct store *st, const char *what);
+void store_rollback(struct store *st);
+
+/* Run SQL without results (sqlite3_exec). */
+int store_exec(struct store *st, const char *sql, const char *what);
+
+/* Step a statement that returns no row (or whose rows are ignored). */
+int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
+
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t store_now_ms(void);
+
+/* Liveness of a lease holder (store.c). 1 alive, 0 dead. */
+int store_holder_alive(const struct store *st, int pid, long long pid_start,
+		       const char *boot_id, const char *pid_ns, int64_t heartbeat_ms,
+		       int64_t now_ms);
+/* Field 22 of /proc/PID/stat and whether the process is a zombie. */
+int store_read_pid_start(int pid, long long *start, bool *zombie);
+
+/* Schema (store_schema.c): create or upgrade inside an open write
+ * transaction; check application id and version. */
+int store_schema_check(struct store *st, bool *is_empty);
+int store_schema_create(struct store *st);
+
+/* Strict UTF-8 check (no overlongs, no surrogates). */
+bool store_utf8_valid(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,353 @@
+/* tests/unit/test_store_leases.c — claims under concurrency and leases
+ * (runner/store_items.c, runner/store_reclaim.c). The other processes are
+ * real: two runners claiming at once are two forked processes, a dead runner
+ * is a child that exits holding a lease. */
+#include "tests/unit/store_fixture.h"
+
+/* Two handles on one file in one process, claiming in turn. */
+static void test_two_handles_disjoint(void **state)
+{
+	struct fx *f = *state;
+	struct store *a = open_rw(f->db), *b = open_rw(f->db);
+	int64_t ra, rb;
+	assert_int_equal(store_run_begin(a, "t", NULL, NULL, &ra), 0);
+	assert_int_equal(store_run_begin(b, "t", NULL, NULL, &rb), 0);
+	enum { N = 200 };
+	struct store_input in[N];
+	char paths[N][16];
+	for (int i = 0; i < N; i++) {
+		snprintf(paths[i], sizeof paths[i], "/in/%d", i);
+		in[i] = (struct store_input){ paths[i], 1, 1 };
+	}
+	assert_int_equal(store_enqueue(a, SPEC, in, N, false), 0);
+	static char seen[N + 1];
+	memset(seen, 0, sizeof seen);
+	int claimed = 0;
+	for (int turn = 0;; turn++) {
+		struct store *st = turn % 2 ? b : a;
+		struct store_claim c;
+		int r = store_claim_next(st, turn % 2 ? rb : ra, SPEC, &c);
+		assert_true(r >= 0);
+		if (r == 0)
+			break;
+		int idx = (int)c.item_id;
+		assert_true(idx >= 1 && idx <= N);
+		assert_int_equal(seen[idx], 0);
+		seen[idx] = 1;
+		claimed++;
+		/* Finish with the other handle half the time: any handle may. */
+		struct store_attempt_end e = end_of("ok", false);
+		assert_int_equal(store_attempt_finish(turn % 3 ? st : (st == a ? b : a), &c, &e, NULL), 0);
+		store_claim_free(&c);
+	}
+	assert_int_equal(claimed, N);
+	assert_attempts_consistent(f->db);
+	store_close(a);
+	store_close(b);
+}
+
+/* Two processes claim from one queue as fast as they can: no item is
+ * claimed twice and together they claim every one. */
+static void test_two_processes_disjoint(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 600 };
+	struct store *st = open_rw(f->db);
+	struct store_input in[N];
+	char paths[N][16];
+	for (int i = 0; i < N; i++) {
+		snprintf(paths[i], sizeof paths[i], "/in/%d", i);
+		in[i] = (struct store_input){ paths[i], 1, 1 };
+	}
+	assert_int_equal(store_enqueue(st, SPEC, in, N, false), 0);
+	store_close(st);
+
+	/* Both children open the store, then wait at this barrier, so their
+	 * claims overlap in time however slowly each one starts. */
+	int barrier[2];
+	assert_int_equal(pipe(barrier), 0);
+	int fds[2][2];
+	pid_t pids[2];
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(pipe(fds[k]), 0);
+		pids[k] = fork();
+		assert_true(pids[k] >= 0);
+		if (pids[k] == 0) {
+			close(fds[k][0]);
+			struct store *cs;
+			char err[512];
+			int64_t run;
+			if (store_open(f->db, STORE_RW, &cs, err, sizeof err) < 0 ||
+			    store_run_begin(cs, "child", NULL, NULL, &run) < 0)
+				_exit(10);
+			close(barrier[1]);
+			char go;
+			if (read(barrier[0], &go, 1) != 0)
+				_exit(14);
+			for (;;) {
+				struct store_claim c;
+				int r = store_claim_next(cs, run, SPEC, &c);
+				if (r < 0)
+					_exit(11);
+				if (r == 0)
+					break;
+				int64_t id = c.item_id;
+				if (write(fds[k][1], &id, sizeof id) != sizeof id)
+					_exit(12);
+				usleep(200); /* the job: a real runner does not hold the lock */
+				struct store_attempt_end e = end_of("ok", false);
+				if (store_attempt_finish(cs, &c, &e, NULL) < 0)
+					_exit(13);
+				store_claim_free(&c);
+			}
+			store_run_end(cs, run, "completed", NULL);
+			store_close(cs);
+			_exit(0);
+		}
+		close(fds[k][1]);
+	}
+	close(barrier[0]);
+	close(barrier[1]); /* go */
+	static int owner[N + 1];
+	memset(owner, 0, sizeof owner);
+	int per[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++) {
+		int64_t id;
+		while (read(fds[k][0], &id, sizeof id) == sizeof id) {
+			assert_true(id >= 1 && id <= N);
+			assert_int_equal(owner[id], 0); /* never claimed twice */
+			owner[id] = k + 1;
+			per[k]++;
+		}
+		close(fds[k][0]);
+		int wst;
+		assert_int_equal(waitpid(pids[k], &wst, 0), pids[k]);
+		assert_true(WIFEXITED(wst));
+		assert_int_equal(WEXITSTATUS(wst), 0);
+	}
+	assert_int_equal(per[0] + per[1], N);
+	assert_true(per[0] > 0 && per[1] > 0); /* they did run at once */
+	print_message("# two processes: %d and %d claims of %d\n", per[0], per[1], N);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status='done'", NULL), N);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM attempts", NULL), N);
+	assert_attempts_consistent(f->db);
+}
+
+/* Four runners start at once on a database that does not exist yet: one
+ * creates the schema, all of them queue the same inputs, and together they
+ * run each input exactly once. */
+static void test_runners_start_together(void **state)
+{
+	struct fx *f = *state;
+	enum { RUNNERS = 4, N = 120 };
+	int barrier[2], results[2];
+	assert_int_equal(pipe(barrier), 0);
+	assert_int_equal(pipe(results), 0);
+	pid_t pids[RUNNERS];
+	for (int k = 0; k < RUNNERS; k++) {
+		pids[k] = fork();
+		assert_true(pids[k] >= 0);
+		if (pids[k] > 0)
+			continue;
+		close(barrier[1]);
+		close(results[0]);
+		char go;
+		if (read(barrier[0], &go, 1) != 0)
+			_exit(20);
+		struct store *cs;
+		char err[512];
+		int64_t run;
+		if (store_open(f->db, STORE_RW, &cs, err, sizeof err) < 0) {
+			fprintf(stderr, "runner %d: %s\n", k, err);
+			_exit(21);
+		}
+		struct store_input in[N];
+		char paths[N][16];
+		for (int i = 0; i < N; i++) {
+			snprintf(paths[i], sizeof paths[i], "/in/%d", i);
+			in[i] = (struct store_input){ paths[i], 1, 1 };
+		}
+		if (store_run_begin(cs, "r", NULL, NULL, &run) < 0 ||
+		    store_enqueue(cs, SPEC, in, N, false) < 0)
+			_exit(22);
+		for (;;) {
+			struct store_claim c;
+			int r = store_claim_next(cs, run, SPEC, &c);
+			if (r < 0)
+				_exit(23);
+			if (r == 0)
+				break;
+			int64_t id = c.item_id;
+			if (write(results[1], &id, sizeof id) != sizeof id)
+				_exit(24);
+			usleep(100);
+			struct store_attempt_end e = end_of("ok", false);
+			if (store_attempt_finish(cs, &c, &e, NULL) < 0)
+				_exit(25);
+			store_claim_free(&c);
+		}
+		store_close(cs);
+		_exit(0);
+	}
+	close(barrier[0]);
+	close(results[1]);
+	close(barrier[1]); /* go */
+	static int seen[N + 1];
+	memset(seen, 0, sizeof seen);
+	int64_t id;
+	int total = 0;
+	while (read(results[0], &id, sizeof id) == sizeof id) {
+		assert_true(id >= 1 && id <= N);
+		assert_int_equal(seen[id]++, 0);
+		total++;
+	}
+	close(results[0]);
+	for (int k = 0; k < RUNNERS; k++) {
+		int wst;
+		assert_int_equal(waitpid(pids[k], &wst, 0), pids[k]);
+		if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)
+			fail_msg("runner %d ended with status 0x%x", k, wst);
+	}
+	assert_int_equal(total, N);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version", NULL), STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status='done'", NULL), N);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM runs", NULL), RUNNERS);
+	assert_attempts_consistent(f->db);
+}
+
+/* A child process that claims one item and exits without finishing it:
+ * a runner killed mid-job. Returns its pid, not yet reaped. */
+static pid_t runner_that_dies(const char *db)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *cs;
+		char err[512];
+		int64_t run;
+		struct store_claim c;
+		if (store_open(db, STORE_RW, &cs, err, sizeof err) < 0 ||
+		    store_run_begin(cs, "doomed", NULL, NULL, &run) < 0 ||
+		    store_claim_next(cs, run, SPEC, &c) != 1)
+			_exit(1);
+		_exit(0); /* no finish, no close: the lease stays */
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int wst;
+	assert_int_equal(waitpid(pid, &wst, 0), pid);
+	assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+}
+
+static void test_reclaim_dead_runner(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_rw(f->db);
+	enqueue1(st, SPEC, "/in/killer", 1, 1, false);
+	int max_attempts = retry_max_attempts("runner_lost", 2, RETRY_DEFAULT_MASK);
+	assert_int_equal(max_attempts, 3);
+	/* A file that kills its runner every time: three runners die on it,
+	 * then it is failed, never claimed a fourth time. */
+	for (int i = 1; i <= 3; i++) {
+		pid_t pid = runner_that_dies(f->db);
+		reap(pid);
+		assert_status(f->db, "/in/killer", "running", i);
+		int reclaimed = -1;
+		assert_int_equal(store_reclaim_dead(st, max_attempts, &reclaimed), 0);
+		assert_int_equal(reclaimed, 1);
+		assert_status(f->db, "/in/killer", i < 3 ? "pending" : "failed", i);
+		assert_attempts_consistent(f->db);
+	}
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM attempts WHERE outcome='runner_lost'",
+				 NULL),
+			 3);
+	char *o = sql_text(f->db, "SELECT last_outcome FROM items", NULL);
+	assert_string_equal(o, "runner_lost");
+	free(o);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM runs WHERE how='lost'", NULL), 3);
+	int64_t run;
+	struct store_claim c;
+	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run), 0);
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 0);
+	/* Reclaim again: nothing more to do. */
+	int reclaimed = -1;
+	assert_int_equal(store_reclaim_dead(st, max_attempts, &reclaimed), 0);
+	assert_int_equal(reclaimed, 0);
+	store_close(st);
+}
+
+static void test_reclaim_spares_the_living(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_rw(f->db);
+	int64_t run;
+	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run), 0);
+	enqueue1(st, SPEC, "/in/a", 1, 1, false);
+	enqueue1(st, SPEC, "/in/b", 1, 1, false);
+	enqueue1(st, SPEC, "/in/c", 1, 1, false);
+	struct store_claim a, b;
+	assert_int_equal(store_claim_next(st, run, SPEC, &a), 1);
+	assert_int_equal(store_claim_next(st, run, SPEC, &b), 1);
+	/* Our own leases, seen from another handle: alive. */
+	struct store *other = open_rw(f->db);
+	int reclaimed = -1;
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 0);
+	/* A zombie holds a lease: dead, although its pid still exists. */
+	pid_t zombie = runner_that_dies(f->db);
+	for (int i = 0; i < 500 && sql_int(f->db, "SELECT count(*) FROM items WHERE"
+						  " status='running'", NULL) < 3; i++)
+		usleep(10000);
+	usleep(50000); /* let it become a zombie */
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 1);
+	assert_status(f->db, "/in/c", "pending", 1);
+	reap(zombie);
+	/* Our pid with another start time: the pid was reused — dead. */
+	sql_exec(f->db, "UPDATE items SET lease_pid_start = lease_pid_start + 1 WHERE path = '/in/a'");
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 1);
+	assert_status(f->db, "/in/a", "pending", 1);
+	/* Finishing a reclaimed claim is refused and changes nothing. */
+	struct store_attempt_end e = end_of("ok", false);
+	assert_int_equal(store_attempt_finish(st, &a, &e, NULL), STORE_ESTALE);
+	assert_non_null(strstr(store_errmsg(st), "taken back"));
+	assert_status(f->db, "/in/a", "pending", 1);
+	/* A lease from another pid namespace: judged by its heartbeat. */
+	sql_exec(f->db, "UPDATE runs SET pid_ns = 'pid:[1]'");
+	assert_int_equal(store_run_heartbeat(st, run), 0);
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 0);
+	assert_status(f->db, "/in/b", "running", 1);
+	sql_exec(f->db, "UPDATE items SET lease_heartbeat_at = lease_heartbeat_at - 600000");
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 1);
+	assert_status(f->db, "/in/b", "pending", 1);
+	/* A lease from another boot: dead whatever its pid. */
+	store_claim_free(&b);
+	assert_int_equal(store_claim_next(st, run, SPEC, &b), 1);
+	sql_exec(f->db, "UPDATE runs SET pid_ns = (SELECT pid_ns FROM runs WHERE how = 'lost'"
+			" UNION SELECT 'x' LIMIT 1), boot_id = 'another-boot'");
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 1);
+	assert_attempts_consistent(f->db);
+	store_claim_free(&a);
+	store_claim_free(&b);
+	store_close(other);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_two_handles_disjoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_processes_disjoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runners_start_together, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_dead_runner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_spares_the_living, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
