@@ -58,6 +58,7 @@ static int own_cgroup_path(const char *ctl, char *out, size_t len)
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
+		*c1 = '\0';
 		*c2 = '\0';
 		const char *ctls = c1 + 1, *path = c2 + 1;
 		bool match = false;
@@ -186,6 +187,12 @@ static int run_open_v2(struct cg_run *run)
 	int r = own_cgroup_path(NULL, own, sizeof own);
 	if (r < 0)
 		return sbx_fail(r, "find own cgroup v2 path in /proc/self/cgroup");
+	/* Already in the leaf an earlier sandrun made: its parent is the
+	 * delegated cgroup with the controllers enabled. Nesting another
+	 * leaf each time would grow without bound. */
+	char *leaf = strrchr(own, '/');
+	if (leaf && strcmp(leaf, "/sandrun-supervisor") == 0)
+		*(leaf == own ? leaf + 1 : leaf) = '\0';
 	snprintf(path, sizeof path, CG_ROOT "%s", strcmp(own, "/") == 0 ? "" : own);
 	_cleanup_close_ int ownfd = open_dir(path);
 	if (ownfd < 0)
