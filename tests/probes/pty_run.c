@@ -1,0 +1,82 @@
+/* pty_run [-n] CMD [ARG...] — a HARNESS HELPER, not a probe: runs CMD
+ * (sandrun, outside the sandbox) in a new session whose controlling terminal
+ * is a fresh pseudo-terminal, with that terminal as stdin (stdout and stderr
+ * are left alone so the suite can read them) — the situation of a user
+ * running sandrun from an interactive shell. With -n the terminal is stdin
+ * but nobody's controlling terminal (CMD's session has none), so a job that
+ * starts a session could acquire it. The terminal is put in raw mode; after
+ * CMD exits, pty_run reports on stderr how many bytes are waiting in the
+ * terminal's input queue ("pty_run: injected N") — anything there was
+ * pushed in by the job (TIOCSTI). Exits with CMD's status (128+signal if
+ * killed); 125 if no pseudo-terminal could be had ("pty_run: no pty"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	int ctty = 1;
+	if (argc > 1 && strcmp(argv[1], "-n") == 0) {
+		ctty = 0;
+		argv++;
+		argc--;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "usage: pty_run [-n] CMD [ARG...]\n");
+		return 64;
+	}
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0) {
+		fprintf(stderr, "pty_run: no pty: %s\n", strerrorname_np(errno));
+		return 125;
+	}
+	char *name = ptsname(m);
+	int s = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (s < 0) {
+		fprintf(stderr, "pty_run: no pty: open slave: %s\n", strerrorname_np(errno));
+		return 125;
+	}
+	struct termios t;
+	if (tcgetattr(s, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(s, TCSANOW, &t);
+	}
+	fprintf(stderr, "pty_run: terminal %s%s\n", name,
+		ctty ? "" : " (not a controlling terminal)");
+	pid_t c = fork();
+	if (c < 0) {
+		perror("pty_run: fork");
+		return 125;
+	}
+	if (c == 0) {
+		if (setsid() < 0 || (ctty && ioctl(s, TIOCSCTTY, 0) < 0)) {
+			fprintf(stderr, "pty_run: no pty: controlling terminal: %s\n",
+				strerrorname_np(errno));
+			_exit(125);
+		}
+		dup2(s, 0); /* clears FD_CLOEXEC on fd 0 */
+		execvp(argv[1], argv + 1);
+		fprintf(stderr, "pty_run: exec %s: %s\n", argv[1], strerrorname_np(errno));
+		_exit(127);
+	}
+	signal(SIGHUP, SIG_IGN);
+	int st;
+	while (waitpid(c, &st, 0) < 0)
+		if (errno != EINTR) {
+			perror("pty_run: waitpid");
+			return 125;
+		}
+	int pending = -1;
+	ioctl(s, FIONREAD, &pending);
+	fprintf(stderr, "pty_run: injected %d\n", pending);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
