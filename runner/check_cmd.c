@@ -82,7 +82,10 @@ int cmd_check(int argc, char **argv)
 			printf("%-20s %s%s\n", rows[i].name, rows[i].ok ? "yes" : "NO", note);
 		}
 		printf("%-20s %s\n", "cgroup mode", sbx_cgroup_mode_name(r.cgroup_mode));
-		printf("%-20s %s/sandrun-<pid>-<start>/job-<n>\n", "cgroups go to", r.cgroup_parent);
+		if (r.cgroup_parent[0] == '/')
+			printf("%-20s %s/sandrun-<pid>-<start>/job-<n>\n", "cgroups go to", r.cgroup_parent);
+		else
+			printf("%-20s %s\n", "cgroups go to", r.cgroup_parent);
 		printf("%-20s %s\n", "policy directory", sr_policy_dir());
 		printf("%-20s %s\n", "analyzer", sr_analyzer_path());
 		if (complete)

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -131,7 +132,11 @@ static void remove_tree_at(int parentfd, const char *name, bool v2)
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 }
 
-/* A runner killed with SIGKILL cannot clean up; its successor does. */
+/* A runner killed with SIGKILL cannot clean up; its successor does. Every
+ * live runner holds an flock on each of its run directories for its whole
+ * life, and the kernel drops it when the runner dies, however it dies.
+ * So a run directory we can lock has no runner: remove it. This works
+ * across pid namespaces and containers, where a pid would name nobody. */
 static void sweep_stale_runs(int parentfd, bool v2)
 {
 	DIR *d = fdopendir(dup(parentfd));
@@ -140,14 +145,23 @@ static void sweep_stale_runs(int parentfd, bool v2)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		int pid;
-		unsigned long long st, live;
+		unsigned long long st;
 		if (sscanf(e->d_name, "sandrun-%d-%llu", &pid, &st) != 2)
 			continue;
-		if (pid_starttime(pid, &live) == 0 && live == st)
+		_cleanup_close_ int fd = openat(parentfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 			continue; /* its runner is alive: leave it alone */
 		remove_tree_at(parentfd, e->d_name, v2);
 	}
 	closedir(d);
+}
+
+/* Hold the run directory's lock for the life of this runner. */
+static int lock_run_dir(int fd, const char *what)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return sbx_fail(-errno, "lock %s", what);
+	return 0;
 }
 
 static int open_dir(const char *path)
@@ -206,6 +220,8 @@ static int run_open_v2(struct cg_run *run)
 	if (run->run_dirfd[0] < 0)
 		return sbx_fail(-errno, "open %s/%s", path, run->run_name);
 	snprintf(run->parent_path[0], sizeof run->parent_path[0], "%s", path);
+	if ((r = lock_run_dir(run->run_dirfd[0], run->run_name)) < 0)
+		return r;
 	r = sr_write_file_at(run->run_dirfd[0], "cgroup.subtree_control", "+memory +cpu +pids");
 	if (r < 0)
 		return sbx_fail(r, "enable memory, cpu, pids in %s/%s", path, run->run_name);
@@ -239,6 +255,9 @@ static int run_open_v1(struct cg_run *run)
 		run->run_dirfd[c] = openat(ownfd, run->run_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (run->run_dirfd[c] < 0)
 			return sbx_fail(-errno, "open %s/%s", run->parent_path[c], run->run_name);
+		int r = lock_run_dir(run->run_dirfd[c], run->run_name);
+		if (r < 0)
+			return r;
 		run->hier_owner[c] = c;
 	}
 	return 0;
@@ -252,7 +271,11 @@ int cg_run_open(struct cg_run *run)
 	run->seq = 0;
 	cg_detect(&run->mode);
 	pid_starttime(getpid(), &st);
-	snprintf(run->run_name, sizeof run->run_name, "sandrun-%d-%llu", (int)getpid(), st);
+	/* pid + start time name a runner within its pid namespace; the
+	 * namespace's inode makes the name unique across namespaces. */
+	struct stat ns;
+	unsigned long long nsino = stat("/proc/self/ns/pid", &ns) == 0 ? (unsigned long long)ns.st_ino : 0;
+	snprintf(run->run_name, sizeof run->run_name, "sandrun-%d-%llu-%llu", (int)getpid(), st, nsino);
 	int r;
 	switch (run->mode) {
 	case SBX_CG_V2:

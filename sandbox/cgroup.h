@@ -3,8 +3,8 @@
  * sandrun writes cgroupfs files itself (as crun, isolate and nsjail do):
  * libcgroup 2.0.2 has no v2 name mapping and no directory fd for
  * CLONE_INTO_CGROUP. Layout:
- *   <own cgroup>/sandrun-<pid>-<starttime>/            one per run
- *   <own cgroup>/sandrun-<pid>-<starttime>/job-<seq>   one per job
+ *   <own cgroup>/sandrun-<pid>-<starttime>-<pidns>/            one per run
+ *   <own cgroup>/sandrun-<pid>-<starttime>-<pidns>/job-<seq>   one per job
  * On v1 the same relative layout exists in each controller hierarchy. */
 #ifndef SANDRUN_CGROUP_H
 #define SANDRUN_CGROUP_H

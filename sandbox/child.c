@@ -20,6 +20,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +47,14 @@ static int reset_signals(void)
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		return sbx_fail(-errno, "sigprocmask");
+	return 0;
+}
+
+/* The runner's umask (077 under a strict service) would make the new
+ * root's directories unreadable to the job's uid. */
+static int set_umask(void)
+{
+	umask(022);
 	return 0;
 }
 
@@ -211,6 +220,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	const struct sbx_spec *spec = ctx->spec;
 
 	STEP("signals", reset_signals());
+	STEP("umask", set_umask());
 	STEP("wait for cgroup", wait_for_runner(ctx->sync_rd));
 	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
