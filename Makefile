@@ -4,7 +4,10 @@
 #   make            build into build/
 #   make test       build with ASan/UBSan into build/test and run every test
 #   make demo       install missing deps, build, run the demo
-#   make install    PREFIX=/usr/local DESTDIR= BINDIR= LIBEXECDIR=
+#   make install    PREFIX=/usr/local DESTDIR= BINDIR= LIBEXECDIR= DATADIR= MANDIR=
+#                   SYSTEMDUNITDIR= (empty: no unit); `make uninstall` with the
+#                   same variables removes exactly what it installed
+#   make deb        build the Debian package into build/deb/ (packaging/build-deb.sh)
 #   make deps       apt-get install what is missing (nothing when complete)
 
 VERSION    := $(shell git describe --tags --always --dirty 2>/dev/null || cat VERSION 2>/dev/null || echo 0.0.0)
@@ -13,7 +16,14 @@ BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/sandrun
 DATADIR    ?= $(PREFIX)/share/sandrun
 MANDIR     ?= $(PREFIX)/share/man
+# systemd reads units from /usr/local/lib/systemd/system too; empty: no unit.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
+
+# Where the installed sandrun finds its analyzer and policies, relative to
+# its own directory (runner/common.c); the build tree layout is the fallback.
+REL_LIBEXEC := $(shell realpath -m --relative-to=$(BINDIR) $(LIBEXECDIR))
+REL_DATA    := $(shell realpath -m --relative-to=$(BINDIR) $(DATADIR))
 
 B   ?= build
 SAN ?= 0
@@ -27,8 +37,7 @@ WARN   := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-trunc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) \
           -DSANDRUN_VERSION='"$(VERSION)"' \
-          -DSANDRUN_REL_LIBEXEC='"$(shell realpath -m --relative-to=$(BINDIR) $(LIBEXECDIR))"' \
-          -DSANDRUN_REL_DATA='"$(shell realpath -m --relative-to=$(BINDIR) $(DATADIR))"'
+          -DSANDRUN_REL_LIBEXEC='"$(REL_LIBEXEC)"' -DSANDRUN_REL_DATA='"$(REL_DATA)"'
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # The analyzer runs under the strict seccomp policy: no ASan runtime (it
@@ -63,11 +72,19 @@ $(B)/%.o: %.c
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# The objects that compile in the version or the install layout are rebuilt
+# when either changes: a new commit, or `make` then `make install
+# LIBEXECDIR=...` (else the installed binary would look in the old place).
+BUILDINFO := $(B)/.buildinfo
+BUILDINFO_TEXT := $(VERSION) $(REL_LIBEXEC) $(REL_DATA)
+$(shell mkdir -p $(B) && [ "$$(cat $(BUILDINFO) 2>/dev/null)" = '$(BUILDINFO_TEXT)' ] || echo '$(BUILDINFO_TEXT)' >$(BUILDINFO))
+$(patsubst %.c,$(B)/%.o,$(shell grep -l -e SANDRUN_VERSION -e SANDRUN_REL_ */*.c 2>/dev/null)): $(BUILDINFO)
+
 deps:
 	packaging/deps.sh build
 
 test: 
-	packaging/deps.sh build test
+	packaging/deps.sh build test deb
 	$(MAKE) B=build/test SAN=1 programs unit-tests
 	tests/run.sh build/test
 
@@ -79,21 +96,38 @@ demo:
 bench: programs
 	bench/run.sh $(B)
 
+# Everything install puts in place, as paths under $(DESTDIR); uninstall
+# removes exactly these, then the directories that are sandrun's own.
+POLICY_FILES := $(notdir $(wildcard policies/*.json))
+INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze \
+             $(addprefix $(DATADIR)/policies/,$(POLICY_FILES)) \
+             $(foreach m,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+             $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/sandrun@.service)
+
 install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/policies
 	install -m 755 $(B)/sandrun $(DESTDIR)$(BINDIR)/sandrun
 	install -m 755 $(B)/sandrun-analyze $(DESTDIR)$(LIBEXECDIR)/sandrun-analyze
-	install -m 644 policies/*.json $(DESTDIR)$(DATADIR)/policies/
+	install -m 644 $(addprefix policies/,$(POLICY_FILES)) $(DESTDIR)$(DATADIR)/policies/
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+ifneq ($(SYSTEMDUNITDIR),)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/sandrun@.service >$(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
+endif
 
+# Shared directories (bin, share/man/man5, lib/systemd/system) stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/sandrun $(DESTDIR)$(LIBEXECDIR)/sandrun-analyze
-	rm -f $(patsubst policies/%,$(DESTDIR)$(DATADIR)/policies/%,$(wildcard policies/*.json))
-	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
-	-rmdir $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $(DATADIR)/policies $(DATADIR) $(LIBEXECDIR); do \
+	  if [ -d $(DESTDIR)$$d ]; then rmdir $(DESTDIR)$$d 2>/dev/null || echo "uninstall: $$d is not empty, left in place"; fi; done
+
+deb:
+	packaging/deps.sh build deb
+	packaging/build-deb.sh
 
 clean:
 	rm -rf build
 
-.PHONY: all programs deps test demo bench install uninstall clean unit-tests
+.PHONY: all programs deps test demo bench install uninstall deb clean unit-tests
