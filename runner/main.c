@@ -7,6 +7,7 @@
  */
 #include "runner/common.h"
 #include "runner/query.h"
+#include "runner/report.h"
 #include "runner/run.h"
 
 #include <stdio.h>
@@ -26,7 +27,8 @@ static const char main_usage[] =
 	"  show        every attempt of one item\n"
 	"  retry       put failed items back to pending\n"
 	"  export      write the results as JSON or CSV\n"
-	"  quarantine  move or copy the inputs of failed items aside\n\n"
+	"  quarantine  move or copy the inputs of failed items aside\n"
+	"  report      write a self-contained HTML page about the database\n\n"
 	"  -h, --help     show this help (sandrun COMMAND --help for a command's options)\n"
 	"  -V, --version  show the version\n\n"
 	"Exit status: 0 all ok, 1 some failed, 2 usage error, 3 isolation not available,\n"
@@ -39,6 +41,7 @@ static const struct {
 	{ "run", cmd_run },       { "exec", cmd_exec },       { "check", cmd_check },
 	{ "status", cmd_status }, { "list", cmd_list },       { "show", cmd_show },
 	{ "retry", cmd_retry },   { "export", cmd_export },   { "quarantine", cmd_quarantine },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)
