@@ -1,0 +1,154 @@
+/* analyzer/analysis.c — see analysis.h. */
+#include "analyzer/analysis.h"
+
+#include "analyzer/simd.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int an_analysis_init(struct an_analysis *a, unsigned channels, uint32_t rate,
+		     float clip_threshold, size_t max_block_frames)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	if (channels == 0 || rate == 0 || max_block_frames == 0)
+		return -EINVAL;
+	a->channels = channels;
+	a->rate = rate;
+	a->max_block_frames = max_block_frames;
+	a->level_ch = calloc(channels, sizeof(*a->level_ch));
+	a->tp_ch = calloc(channels, sizeof(*a->tp_ch));
+	a->centroid = malloc(sizeof(*a->centroid));
+	a->planar = malloc(max_block_frames * channels * sizeof(float));
+	a->chan = malloc(channels * sizeof(*a->chan));
+	a->tp_scratch = malloc((AN_TP_HISTORY + max_block_frames) * sizeof(float));
+	if (!a->level_ch || !a->tp_ch || !a->centroid || !a->planar || !a->chan ||
+	    !a->tp_scratch) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = an_centroid_init(a->centroid, channels, rate);
+	if (r < 0) {
+		free(a->centroid);
+		a->centroid = NULL;
+		goto fail;
+	}
+	r = an_loudness_init(&a->loudness, channels, rate);
+	if (r < 0)
+		goto fail;
+	for (unsigned c = 0; c < channels; c++)
+		a->chan[c] = a->planar + (size_t)c * max_block_frames;
+	an_levels_init(&a->levels, a->level_ch, channels, rate, clip_threshold);
+	an_tp_filter_init(&a->tp_filter, rate);
+	for (unsigned c = 0; c < channels; c++)
+		an_tp_channel_init(&a->tp_ch[c]);
+	return 0;
+fail:
+	an_analysis_free(a);
+	return r;
+}
+
+void an_analysis_free(struct an_analysis *a)
+{
+	if (a->centroid)
+		an_centroid_free(a->centroid);
+	an_loudness_free(&a->loudness);
+	free(a->centroid);
+	free(a->level_ch);
+	free(a->tp_ch);
+	free(a->planar);
+	free(a->chan);
+	free(a->tp_scratch);
+	memset(a, 0, sizeof(*a));
+}
+
+static uint64_t count_non_finite(const float *x, size_t n)
+{
+	an_i32x4 vbad = { 0 };
+	uint64_t bad = 0;
+	size_t i = 0;
+
+	/* x - x is 0 for every finite x and NaN for NaN and +-inf, and NaN
+	 * compares unequal to everything. */
+	for (; i + AN_LANES <= n; i += AN_LANES) {
+		an_f32x4 v = an_load(x + i);
+		vbad += (v - v) != an_splat(0.0f);
+	}
+	bad = (uint64_t)an_hcount(vbad);
+	for (; i < n; i++)
+		bad += !((x[i] - x[i]) == 0.0f);
+	return bad;
+}
+
+static void zero_non_finite(float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			x[i] = 0.0f;
+}
+
+/* Split interleaved frames into one contiguous array per channel: every
+ * accumulator below runs on contiguous samples, eight lanes at a time. */
+static void deinterleave(struct an_analysis *a, const float *frames, size_t n)
+{
+	const unsigned nch = a->channels;
+
+	if (nch == 2) {
+		float *l = a->chan[0], *r = a->chan[1];
+		for (size_t i = 0; i < n; i++) {
+			l[i] = frames[2 * i];
+			r[i] = frames[2 * i + 1];
+		}
+		return;
+	}
+	for (unsigned c = 0; c < nch; c++) {
+		float *dst = a->chan[c];
+		for (size_t i = 0; i < n; i++)
+			dst[i] = frames[i * nch + c];
+	}
+}
+
+void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
+{
+	size_t nsamples = nframes * a->channels;
+
+	if (nframes == 0)
+		return;
+	uint64_t bad = count_non_finite(frames, nsamples);
+	if (bad) {
+		a->non_finite_samples += bad;
+		zero_non_finite(frames, nsamples);
+	}
+	deinterleave(a, frames, nframes);
+	const float *const *chan = (const float *const *)a->chan;
+	an_levels_push(&a->levels, chan, nframes);
+	for (unsigned c = 0; c < a->channels; c++)
+		an_tp_push(&a->tp_filter, &a->tp_ch[c], chan[c], nframes, a->tp_scratch);
+	an_centroid_push(a->centroid, chan, nframes);
+	an_loudness_push(&a->loudness, frames, nframes);
+}
+
+void an_analysis_finish(struct an_analysis *a)
+{
+	an_levels_finish(&a->levels);
+	an_centroid_finish(a->centroid);
+}
+
+void an_analysis_channel(const struct an_analysis *a, unsigned channel,
+			 struct an_channel_result *out)
+{
+	an_levels_summary(&a->levels, channel, &out->level);
+	double tp = 0.0;
+	if (channel < a->channels) {
+		tp = an_tp_result(&a->tp_ch[channel], a->level_ch[channel].peak);
+	} else {
+		for (unsigned c = 0; c < a->channels; c++) {
+			double v = an_tp_result(&a->tp_ch[c], a->level_ch[c].peak);
+			tp = v > tp ? v : tp;
+		}
+	}
+	out->true_peak_dbtp = an_db_from_amplitude(tp);
+}

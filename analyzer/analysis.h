@@ -1,0 +1,56 @@
+/* analyzer/analysis.h — every feature accumulator behind one push().
+ *
+ * Pure computation: interleaved float frames in, numbers out; no
+ * libsndfile, no I/O. The unit tests drive it with synthesized EBU test
+ * signals, the decoder (decode.c) with decoded blocks. All memory is
+ * allocated in an_analysis_init() and depends on the channel count and
+ * the block size only, never on the stream's length.
+ */
+#ifndef SANDRUN_ANALYZER_ANALYSIS_H
+#define SANDRUN_ANALYZER_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/centroid.h"
+#include "analyzer/levels.h"
+#include "analyzer/loudness.h"
+#include "analyzer/truepeak.h"
+
+struct an_analysis {
+	unsigned channels;
+	uint32_t rate;
+	size_t max_block_frames;
+	uint64_t non_finite_samples;     /* NaN/inf replaced by 0 */
+	struct an_levels levels;
+	struct an_level_channel *level_ch;
+	struct an_tp_filter tp_filter;
+	struct an_tp_channel *tp_ch;
+	struct an_centroid *centroid;
+	struct an_loudness loudness;
+	float *planar;                   /* one block, channel after channel */
+	float **chan;                    /* chan[c]: channel c within planar */
+	float *tp_scratch;               /* AN_TP_HISTORY + max_block_frames */
+};
+
+/* channels >= 1, rate >= 1, max_block_frames >= 1. Returns 0 or
+ * -ENOMEM (with nothing left allocated). */
+int an_analysis_init(struct an_analysis *a, unsigned channels, uint32_t rate,
+		     float clip_threshold, size_t max_block_frames);
+void an_analysis_free(struct an_analysis *a);
+
+/* nframes <= max_block_frames. Non-finite samples (a float file can hold
+ * any bit pattern) are counted and replaced by 0 in place, so one NaN
+ * cannot poison every sum and libebur128's filter state. */
+void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes);
+void an_analysis_finish(struct an_analysis *a);
+
+/* Results after an_analysis_finish(). channel == channels: whole file. */
+struct an_channel_result {
+	struct an_level_summary level;
+	double true_peak_dbtp;
+};
+void an_analysis_channel(const struct an_analysis *a, unsigned channel,
+			 struct an_channel_result *out);
+
+#endif

@@ -1,0 +1,58 @@
+/* analyzer/centroid.h — mean spectral centroid with KISS FFT.
+ *
+ * The channels are averaged to one signal (the centroid of a mix is what
+ * a listener hears; one FFT per frame instead of one per channel keeps
+ * the cost flat in the channel count). Frames of AN_FFT_SIZE samples,
+ * hop AN_FFT_HOP (no overlap), periodic Hann window, real FFT. A frame's centroid is
+ *     sum_k f_k |X_k| / sum_k |X_k|,   k = 0 .. N/2,  f_k = k * rate / N
+ * and the result is the mean over the frames whose RMS (before the
+ * window) is at or above the silence threshold, so that the noise floor
+ * of pauses does not drag the mean about. A stream shorter than one frame
+ * is measured once, zero-padded; a partial trailing frame is otherwise
+ * left out. Memory: one frame of samples and one spectrum.
+ */
+#ifndef SANDRUN_ANALYZER_CENTROID_H
+#define SANDRUN_ANALYZER_CENTROID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kiss_fftr.h>
+
+#define AN_FFT_SIZE 2048
+/* Frames do not overlap: the result is a mean over frames, which
+ * overlap would only reweight near frame edges, and it would double the
+ * FFT work, the largest cost here after decoding and libebur128. */
+#define AN_FFT_HOP 2048
+#define AN_CENTROID_MAX_MIX 64  /* channels mixed in one vector pass */
+
+struct an_centroid {
+	kiss_fftr_cfg cfg;
+	uint32_t rate;
+	unsigned channels;
+	size_t fill;                   /* samples in frame[] */
+	uint64_t frames_seen;          /* FFT frames computed */
+	uint64_t frames_used;          /* ... of which were loud enough */
+	double centroid_sum;           /* sum of per-frame centroids, Hz */
+	double gate_sum_sq;            /* frame sum of squares threshold */
+	float frame[AN_FFT_SIZE];      /* the mono mix, oldest first */
+	float window[AN_FFT_SIZE];
+	float windowed[AN_FFT_SIZE];
+	kiss_fft_cpx spectrum[AN_FFT_SIZE / 2 + 1];
+	float magnitude[AN_FFT_SIZE / 2 + 1];
+	float bin_index[AN_FFT_SIZE / 2 + 1];  /* 0, 1, 2, ... as floats */
+};
+
+/* Returns 0 or -ENOMEM. */
+int an_centroid_init(struct an_centroid *c, unsigned channels, uint32_t rate);
+void an_centroid_free(struct an_centroid *c);
+/* chan[c] points at nframes samples of channel c. */
+void an_centroid_push(struct an_centroid *c, const float *const *chan, size_t nframes);
+void an_centroid_finish(struct an_centroid *c);
+/* Mean centroid in Hz, NaN when no frame was loud enough. */
+double an_centroid_result(const struct an_centroid *c);
+
+/* One frame's centroid from its magnitudes; exposed for the tests. */
+double an_centroid_of_spectrum(const kiss_fft_cpx *spectrum, size_t bins, double bin_hz);
+
+#endif

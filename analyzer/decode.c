@@ -1,0 +1,207 @@
+/* analyzer/decode.c — see decode.h. */
+#include "analyzer/decode.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A header's frame count is taken as "declared" below this; above it,
+ * it is one libsndfile derived from the made-up length of a stream
+ * (input.c), or a lie no real file can back: 2^40 frames is a
+ * terabyte of 8-bit mono. */
+#define FRAMES_DECLARED_LIMIT ((sf_count_t)1 << 40)
+#define LOG_BUFFER 8192
+
+static void copy_text(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static const char *format_name(int code, int command)
+{
+	SF_FORMAT_INFO info = { .format = code };
+
+	if (sf_command(NULL, command, &info, sizeof(info)) != 0 || !info.name)
+		return NULL;
+	return info.name;
+}
+
+/* The names come from libsndfile's own tables, so they read as its
+ * documentation and error messages do. */
+static const char *major_name(int major)
+{
+	int count = 0;
+
+	sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof(count));
+	for (int i = 0; i < count; i++) {
+		SF_FORMAT_INFO info = { .format = i };
+		if (sf_command(NULL, SFC_GET_FORMAT_MAJOR, &info, sizeof(info)) == 0 &&
+		    info.format == major)
+			return info.name;
+	}
+	return format_name(major, SFC_GET_FORMAT_INFO);
+}
+
+static const char *subtype_name(int subtype)
+{
+	int count = 0;
+
+	sf_command(NULL, SFC_GET_FORMAT_SUBTYPE_COUNT, &count, sizeof(count));
+	for (int i = 0; i < count; i++) {
+		SF_FORMAT_INFO info = { .format = i };
+		if (sf_command(NULL, SFC_GET_FORMAT_SUBTYPE, &info, sizeof(info)) == 0 &&
+		    info.format == subtype)
+			return info.name;
+	}
+	return NULL;
+}
+
+static void describe_format(struct an_report *r, const SF_INFO *info)
+{
+	int major = info->format & SF_FORMAT_TYPEMASK;
+	int subtype = info->format & SF_FORMAT_SUBMASK;
+
+	r->container = an_container_id(major);
+	r->container_name = major_name(major);
+	r->codec = an_codec_id(subtype);
+	r->codec_name = subtype_name(subtype);
+	r->sample_rate = (uint32_t)info->samplerate;
+	r->channels = (unsigned)info->channels;
+	r->frames_declared = info->frames >= 0 && info->frames < FRAMES_DECLARED_LIMIT
+				     ? (int64_t)info->frames : -1;
+	/* An MPEG audio stream carries no length: libsndfile 1.2.0 estimates
+	 * one from the file size and bitrate, which a VBR file misses by
+	 * thousands of frames. Reporting it as declared would call every
+	 * such file truncated. */
+	if (major == SF_FORMAT_MPEG)
+		r->frames_declared = -1;
+}
+
+static void collect_results(struct an_report *r, const struct an_analysis *a)
+{
+	for (unsigned c = 0; c < a->channels; c++)
+		an_analysis_channel(a, c, &r->ch[c]);
+	an_analysis_channel(a, a->channels, &r->file);
+	r->frames = a->levels.frames;
+	r->clip_threshold = a->levels.clip_threshold;
+	r->silence_windows = a->levels.windows;
+	r->silence_window_s = (double)a->levels.window_frames / (double)a->rate;
+	r->centroid_hz = an_centroid_result(a->centroid);
+	r->fft_frames = a->centroid->frames_seen;
+	r->fft_frames_used = a->centroid->frames_used;
+	an_loudness_result(&a->loudness, &r->integrated_lufs, &r->range_lu);
+	r->loudness_skipped = a->loudness.skipped;
+	r->non_finite_samples = a->non_finite_samples;
+}
+
+/* Decode every block of an opened file through the analysis. */
+static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
+{
+	const size_t nch = (size_t)info->channels;
+	size_t block_frames = AN_BLOCK_SAMPLES / nch;
+	struct an_analysis a;
+	float *block;
+	sf_count_t n;
+	int err;
+
+	if (block_frames == 0)
+		block_frames = 1;
+	block = malloc(block_frames * nch * sizeof(float));
+	if (!block)
+		return -ENOMEM;
+	float clip = an_clip_threshold_for_subtype(info->format & SF_FORMAT_SUBMASK);
+	err = an_analysis_init(&a, (unsigned)nch, (uint32_t)info->samplerate, clip, block_frames);
+	if (err < 0) {
+		free(block);
+		return err;
+	}
+	r->ch = calloc(nch, sizeof(*r->ch));
+	if (!r->ch) {
+		an_analysis_free(&a);
+		free(block);
+		return -ENOMEM;
+	}
+	while ((n = sf_readf_float(sf, block, (sf_count_t)block_frames)) > 0)
+		an_analysis_push(&a, block, (size_t)n);
+	an_analysis_finish(&a);
+	collect_results(r, &a);
+	an_analysis_free(&a);
+	free(block);
+	return 0;
+}
+
+void an_decode(struct an_input *in, struct an_outcome *out)
+{
+	SF_INFO info;
+	SNDFILE *sf;
+	struct an_report *r = &out->report;
+
+	memset(out, 0, sizeof(*out));
+	memset(&info, 0, sizeof(info));
+	sf = sf_open_virtual(&an_input_vio, SFM_READ, &info, in);
+	if (!sf) {
+		out->status = AN_STATUS_BAD_INPUT;
+		copy_text(out->error, sizeof(out->error), sf_strerror(NULL));
+		out->io_errno = in->io_errno;
+		return;
+	}
+	/* libsndfile validates both, but the analysis divides by them:
+	 * do not bet the process on every format parser agreeing. */
+	if (info.channels < 1 || info.samplerate < 1) {
+		out->status = AN_STATUS_BAD_INPUT;
+		copy_text(out->error, sizeof(out->error), "invalid channel count or sample rate");
+		sf_close(sf);
+		return;
+	}
+	describe_format(r, &info);
+	int err = stream_through(sf, &info, r);
+	if (err < 0) {
+		out->status = AN_STATUS_FAILED;
+		copy_text(out->error, sizeof(out->error), strerrordesc_np(-err));
+		sf_close(sf);
+		return;
+	}
+	if (sf_error(sf) != SF_ERR_NO_ERROR)
+		copy_text(r->decoder_error, sizeof(r->decoder_error), sf_strerror(sf));
+	char log[LOG_BUFFER] = "";
+	sf_command(sf, SFC_GET_LOG_INFO, log, sizeof(log));
+	an_report_take_log(r, log, in->kind == AN_INPUT_STREAM);
+	sf_close(sf);
+
+	r->truncated = (r->frames_declared >= 0 && (uint64_t)r->frames_declared > r->frames) ||
+		       an_report_log_says_truncated(r);
+	r->io_errno = in->io_errno;
+	r->io_errors = in->io_errors;
+	r->failed_seeks = in->failed_seeks;
+	out->status = AN_STATUS_OK;
+}
+
+void an_outcome_free(struct an_outcome *out)
+{
+	free(out->report.ch);
+	out->report.ch = NULL;
+}
+
+enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j)
+{
+	struct an_outcome out;
+	int r;
+
+	an_decode(in, &out);
+	switch (out.status) {
+	case AN_STATUS_OK:
+		r = an_report_json(&out.report, j);
+		break;
+	case AN_STATUS_BAD_INPUT:
+		r = an_report_error_json(j, out.error, out.io_errno);
+		break;
+	default:
+		r = an_report_error_json(j, out.error, 0);
+		break;
+	}
+	an_outcome_free(&out);
+	if (r < 0)
+		return AN_STATUS_FAILED;
+	return out.status;
+}

@@ -1,0 +1,140 @@
+/* analyzer/main.c — sandrun-analyze: one audio file in, one JSON object
+ * out. See docs/analyzer.md and docs/sandrun-analyze.1.
+ *
+ *   sandrun-analyze          read the input from fd 0 (the runner's way)
+ *   sandrun-analyze PATH     open PATH first (debugging); same numbers
+ *
+ * Exit status: 0 analyzed, 65 bad_input (libsndfile refused the file),
+ * 2 usage, 70 internal failure, 71 the seccomp guard could not be
+ * installed, 74 stdout could not be written. A signal is a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/decode.h"
+#include "analyzer/guard.h"
+#include "analyzer/input.h"
+#include "analyzer/json.h"
+
+#ifndef SANDRUN_VERSION
+#define SANDRUN_VERSION "unknown"
+#endif
+
+enum {
+	EXIT_ANALYZED = 0,
+	EXIT_USAGE = 2,
+	EXIT_BAD_INPUT = 65,  /* EX_DATAERR */
+	EXIT_INTERNAL = 70,   /* EX_SOFTWARE */
+	EXIT_NO_GUARD = 71,   /* EX_OSERR */
+	EXIT_OUTPUT = 74,     /* EX_IOERR */
+};
+
+static void usage(FILE *to)
+{
+	fputs("usage: sandrun-analyze [PATH]\n"
+	      "Analyze one audio file and print one JSON object of features.\n"
+	      "Without PATH the file is read from standard input (fd 0).\n"
+	      "Exit status: 0 analyzed, 65 bad input, 2 usage; see sandrun-analyze(1).\n",
+	      to);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool options_done = false;
+	int fd = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!options_done && strcmp(arg, "--") == 0) {
+			options_done = true;
+		} else if (!options_done && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)) {
+			usage(stdout);
+			return EXIT_ANALYZED;
+		} else if (!options_done && (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)) {
+			puts("sandrun-analyze " SANDRUN_VERSION);
+			return EXIT_ANALYZED;
+		} else if (!options_done && arg[0] == '-' && arg[1] != '\0') {
+			fprintf(stderr, "sandrun-analyze: unknown option %s\n", arg);
+			usage(stderr);
+			return EXIT_USAGE;
+		} else if (!path) {
+			path = arg;
+		} else {
+			fprintf(stderr, "sandrun-analyze: one file at a time\n");
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (path && strcmp(path, "-") != 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			fprintf(stderr, "sandrun-analyze: %s: %s\n", path, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+
+	struct an_input in;
+	int r = an_input_from_fd(&in, fd);
+	if (r < 0) {
+		fprintf(stderr, "sandrun-analyze: input: %s\n", strerror(-r));
+		return r == -EBADF ? EXIT_USAGE : EXIT_INTERNAL;
+	}
+	/* A reader that goes away must not kill us silently: EPIPE then
+	 * ends as an output error with a message. */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* From here on no file is opened, nothing is executed: the input is
+	 * open and libsndfile has not read a byte of it yet. */
+	r = an_guard_install();
+	if (r < 0) {
+		fprintf(stderr, "sandrun-analyze: cannot install seccomp guard: %s\n",
+			strerrordesc_np(-r));
+		return EXIT_NO_GUARD;
+	}
+
+	struct an_json json;
+	an_json_init(&json);
+	enum an_status status = an_analyze_to_json(&in, &json);
+	an_input_release(&in);
+	if (status == AN_STATUS_FAILED && json.err) {
+		fprintf(stderr, "sandrun-analyze: out of memory\n");
+		return EXIT_INTERNAL;
+	}
+	r = write_all(STDOUT_FILENO, json.buf, json.len);
+	if (r < 0) {
+		fprintf(stderr, "sandrun-analyze: writing the report: %s\n", strerrordesc_np(-r));
+		return EXIT_OUTPUT;
+	}
+	an_json_free(&json);
+	switch (status) {
+	case AN_STATUS_OK:
+		return EXIT_ANALYZED;
+	case AN_STATUS_BAD_INPUT:
+		fprintf(stderr, "sandrun-analyze: bad input\n");
+		return EXIT_BAD_INPUT;
+	default:
+		fprintf(stderr, "sandrun-analyze: analysis failed\n");
+		return EXIT_INTERNAL;
+	}
+}

@@ -1,0 +1,284 @@
+/* analyzer/report.c — see report.h. */
+#include "analyzer/report.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <sndfile.h>
+#include <string.h>
+
+#ifndef SANDRUN_VERSION
+#define SANDRUN_VERSION "unknown"
+#endif
+
+struct code_name {
+	int code;
+	const char *id;
+};
+
+static const struct code_name containers[] = {
+	{ SF_FORMAT_WAV, "wav" },     { SF_FORMAT_AIFF, "aiff" },   { SF_FORMAT_AU, "au" },
+	{ SF_FORMAT_RAW, "raw" },     { SF_FORMAT_PAF, "paf" },     { SF_FORMAT_SVX, "svx" },
+	{ SF_FORMAT_NIST, "nist" },   { SF_FORMAT_VOC, "voc" },     { SF_FORMAT_IRCAM, "ircam" },
+	{ SF_FORMAT_W64, "w64" },     { SF_FORMAT_MAT4, "mat4" },   { SF_FORMAT_MAT5, "mat5" },
+	{ SF_FORMAT_PVF, "pvf" },     { SF_FORMAT_XI, "xi" },       { SF_FORMAT_HTK, "htk" },
+	{ SF_FORMAT_SDS, "sds" },     { SF_FORMAT_AVR, "avr" },     { SF_FORMAT_WAVEX, "wavex" },
+	{ SF_FORMAT_SD2, "sd2" },     { SF_FORMAT_FLAC, "flac" },   { SF_FORMAT_CAF, "caf" },
+	{ SF_FORMAT_WVE, "wve" },     { SF_FORMAT_OGG, "ogg" },     { SF_FORMAT_MPC2K, "mpc2k" },
+	{ SF_FORMAT_RF64, "rf64" },   { SF_FORMAT_MPEG, "mpeg" },
+};
+
+static const struct code_name codecs[] = {
+	{ SF_FORMAT_PCM_S8, "pcm_s8" },       { SF_FORMAT_PCM_16, "pcm_16" },
+	{ SF_FORMAT_PCM_24, "pcm_24" },       { SF_FORMAT_PCM_32, "pcm_32" },
+	{ SF_FORMAT_PCM_U8, "pcm_u8" },       { SF_FORMAT_FLOAT, "float" },
+	{ SF_FORMAT_DOUBLE, "double" },       { SF_FORMAT_ULAW, "ulaw" },
+	{ SF_FORMAT_ALAW, "alaw" },           { SF_FORMAT_IMA_ADPCM, "ima_adpcm" },
+	{ SF_FORMAT_MS_ADPCM, "ms_adpcm" },   { SF_FORMAT_GSM610, "gsm610" },
+	{ SF_FORMAT_VOX_ADPCM, "vox_adpcm" }, { SF_FORMAT_NMS_ADPCM_16, "nms_adpcm_16" },
+	{ SF_FORMAT_NMS_ADPCM_24, "nms_adpcm_24" }, { SF_FORMAT_NMS_ADPCM_32, "nms_adpcm_32" },
+	{ SF_FORMAT_G721_32, "g721_32" },     { SF_FORMAT_G723_24, "g723_24" },
+	{ SF_FORMAT_G723_40, "g723_40" },     { SF_FORMAT_DWVW_12, "dwvw_12" },
+	{ SF_FORMAT_DWVW_16, "dwvw_16" },     { SF_FORMAT_DWVW_24, "dwvw_24" },
+	{ SF_FORMAT_DWVW_N, "dwvw_n" },       { SF_FORMAT_DPCM_8, "dpcm_8" },
+	{ SF_FORMAT_DPCM_16, "dpcm_16" },     { SF_FORMAT_VORBIS, "vorbis" },
+	{ SF_FORMAT_OPUS, "opus" },           { SF_FORMAT_ALAC_16, "alac_16" },
+	{ SF_FORMAT_ALAC_20, "alac_20" },     { SF_FORMAT_ALAC_24, "alac_24" },
+	{ SF_FORMAT_ALAC_32, "alac_32" },     { SF_FORMAT_MPEG_LAYER_I, "mp1" },
+	{ SF_FORMAT_MPEG_LAYER_II, "mp2" },   { SF_FORMAT_MPEG_LAYER_III, "mp3" },
+};
+
+static const char *lookup(const struct code_name *t, size_t n, int code)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].code == code)
+			return t[i].id;
+	return "unknown";
+}
+
+const char *an_container_id(int major)
+{
+	return lookup(containers, sizeof(containers) / sizeof(containers[0]), major);
+}
+
+const char *an_codec_id(int subtype)
+{
+	return lookup(codecs, sizeof(codecs) / sizeof(codecs[0]), subtype);
+}
+
+bool an_report_damaged(const struct an_report *r)
+{
+	return r->truncated || r->non_finite_samples || r->decoder_error[0] || r->io_errors ||
+	       r->failed_seeks || r->log_lines;
+}
+
+static bool contains_ci(const char *line, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(line + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static bool log_line_reports_trouble(const char *line, size_t len)
+{
+	static const char *const markers[] = {
+		"should be", "error", "warning", "unexpected", "truncat", "corrupt", "invalid",
+	};
+
+	if (len >= 3 && memcmp(line, "***", 3) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		if (contains_ci(line, len, markers[i]))
+			return true;
+	return false;
+}
+
+/* See an_report_take_log(): true for the lines a stream's unknown
+ * length makes libsndfile write. */
+static bool stream_artifact(const char *line, size_t len)
+{
+	static const char should_be[] = "(should be ";
+
+	if (contains_ci(line, len, "filelength > 0xffffffff") ||
+	    contains_ci(line, len, "psf_fread returned short count"))
+		return true;
+	for (size_t i = 0; i + sizeof(should_be) - 1 < len; i++) {
+		if (strncmp(line + i, should_be, sizeof(should_be) - 1) != 0)
+			continue;
+		unsigned long long v = 0;
+		for (size_t k = i + sizeof(should_be) - 1; k < len && line[k] >= '0' && line[k] <= '9'; k++)
+			v = v > ULLONG_MAX / 10 ? ULLONG_MAX : v * 10 + (unsigned)(line[k] - '0');
+		return v >= 0xfffffff0ull;
+	}
+	return false;
+}
+
+void an_report_take_log(struct an_report *r, const char *log, bool stream)
+{
+	const char *p = log;
+
+	while (*p && r->log_lines < AN_LOG_MAX_LINES) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		/* Leading blanks only indent the log; keep the words. */
+		while (len > 0 && isspace((unsigned char)*p)) {
+			p++;
+			len--;
+		}
+		if (len > 0 && log_line_reports_trouble(p, len) && !(stream && stream_artifact(p, len))) {
+			size_t keep = len < AN_LOG_LINE_MAX - 1 ? len : AN_LOG_LINE_MAX - 1;
+			memcpy(r->log[r->log_lines], p, keep);
+			r->log[r->log_lines][keep] = '\0';
+			r->log_lines++;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+}
+
+/* "<size field> : N (should be M)" with M < N, for the fields that hold a
+ * container's or its data chunk's length: libsndfile clamps the frame
+ * count to what the file holds, so this line is the only trace of a
+ * file cut short (WAV, RF64, W64, AIFF). Other "should be" lines (a byte
+ * rate, a block alignment) are inconsistencies, not truncation. */
+static bool line_says_shorter(const char *line)
+{
+	static const char *const fields[] = { "RIFF", "RIFX", "riff", "FORM", "SSND",
+					      "data", "Riff size", "Data size" };
+	unsigned long long declared, actual;
+	int used = 0;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t n = strlen(fields[i]);
+		if (strncmp(line, fields[i], n) != 0)
+			continue;
+		if (sscanf(line + n, " : %llu (should be %llu)%n", &declared, &actual, &used) == 2 &&
+		    used > 0)
+			return actual < declared;
+	}
+	return false;
+}
+
+bool an_report_log_says_truncated(const struct an_report *r)
+{
+	for (unsigned i = 0; i < r->log_lines; i++)
+		if (line_says_shorter(r->log[i]))
+			return true;
+	return false;
+}
+
+/* The per-channel and whole-file level fields share their names. */
+static void write_levels(struct an_json *j, const struct an_channel_result *c)
+{
+	const struct an_level_summary *l = &c->level;
+
+	an_json_double(j, "sample_peak_dbfs", l->peak_dbfs);
+	an_json_double(j, "true_peak_dbtp", c->true_peak_dbtp);
+	an_json_double(j, "rms_dbfs", l->rms_dbfs);
+	an_json_double(j, "dc_offset", l->dc_offset);
+	an_json_double(j, "crest_factor_db", l->crest_db);
+	an_json_uint(j, "clipped_samples", l->clipped);
+	an_json_uint(j, "clipping_runs", l->clip_runs);
+	an_json_double(j, "zero_crossing_rate", l->zero_crossing_rate);
+	an_json_double(j, "silence_ratio", l->silence_ratio);
+}
+
+int an_report_json(const struct an_report *r, struct an_json *j)
+{
+	an_json_begin_object(j, NULL);
+	an_json_int(j, "schema", AN_SCHEMA_VERSION);
+	an_json_string(j, "analyzer", "sandrun-analyze " SANDRUN_VERSION);
+
+	an_json_begin_object(j, "format");
+	an_json_string(j, "container", r->container);
+	an_json_string(j, "container_name", r->container_name);
+	an_json_string(j, "codec", r->codec);
+	an_json_string(j, "codec_name", r->codec_name);
+	an_json_uint(j, "sample_rate", r->sample_rate);
+	an_json_uint(j, "channels", r->channels);
+	an_json_uint(j, "frames", r->frames);
+	if (r->frames_declared >= 0)
+		an_json_int(j, "frames_declared", r->frames_declared);
+	else
+		an_json_null(j, "frames_declared");
+	an_json_double(j, "duration_s", r->sample_rate ? (double)r->frames / r->sample_rate : NAN);
+	an_json_end_object(j);
+
+	an_json_begin_object(j, "levels");
+	write_levels(j, &r->file);
+	an_json_double(j, "clip_threshold", r->clip_threshold);
+	an_json_end_object(j);
+
+	an_json_begin_object(j, "silence");
+	an_json_double(j, "threshold_dbfs", AN_SILENCE_THRESHOLD_DBFS);
+	an_json_double(j, "window_s", r->silence_window_s);
+	an_json_uint(j, "windows", r->silence_windows);
+	an_json_double(j, "ratio", r->file.level.silence_ratio);
+	an_json_end_object(j);
+
+	an_json_begin_object(j, "spectrum");
+	an_json_double(j, "spectral_centroid_hz", r->centroid_hz);
+	an_json_int(j, "fft_size", AN_FFT_SIZE);
+	an_json_int(j, "hop", AN_FFT_HOP);
+	an_json_string(j, "window", "hann");
+	an_json_uint(j, "frames", r->fft_frames);
+	an_json_uint(j, "frames_used", r->fft_frames_used);
+	an_json_end_object(j);
+
+	an_json_begin_object(j, "loudness");
+	an_json_double(j, "integrated_lufs", r->integrated_lufs);
+	an_json_double(j, "range_lu", r->range_lu);
+	an_json_string(j, "standard", "ITU-R BS.1770-4, EBU R128");
+	an_json_string(j, "skipped", r->loudness_skipped);
+	an_json_end_object(j);
+
+	an_json_begin_array(j, "channels");
+	for (unsigned c = 0; c < r->channels; c++) {
+		an_json_begin_object(j, NULL);
+		an_json_uint(j, "index", c);
+		write_levels(j, &r->ch[c]);
+		an_json_end_object(j);
+	}
+	an_json_end_array(j);
+
+	an_json_begin_object(j, "damage");
+	an_json_bool(j, "damaged", an_report_damaged(r));
+	an_json_bool(j, "truncated", r->truncated);
+	if (r->frames_declared >= 0 && (uint64_t)r->frames_declared > r->frames)
+		an_json_uint(j, "frames_missing", (uint64_t)r->frames_declared - r->frames);
+	else
+		an_json_uint(j, "frames_missing", 0);
+	an_json_string(j, "decoder_error", r->decoder_error[0] ? r->decoder_error : NULL);
+	an_json_string(j, "io_error", r->io_errno > 0 ? strerrordesc_np(r->io_errno) : NULL);
+	an_json_uint(j, "io_errors", r->io_errors);
+	an_json_uint(j, "failed_seeks", r->failed_seeks);
+	an_json_uint(j, "non_finite_samples", r->non_finite_samples);
+	an_json_begin_array(j, "decoder_log");
+	for (unsigned i = 0; i < r->log_lines; i++)
+		an_json_string(j, NULL, r->log[i]);
+	an_json_end_array(j);
+	an_json_end_object(j);
+
+	an_json_end_object(j);
+	const char *text;
+	size_t len;
+	return an_json_finish(j, &text, &len);
+}
+
+int an_report_error_json(struct an_json *j, const char *sf_error_text, int io_errno)
+{
+	const char *text;
+	size_t len;
+
+	an_json_begin_object(j, NULL);
+	an_json_string(j, "error", sf_error_text ? sf_error_text : "unknown error");
+	if (io_errno > 0)
+		an_json_string(j, "io_error", strerrordesc_np(io_errno));
+	an_json_end_object(j);
+	return an_json_finish(j, &text, &len);
+}

@@ -1,0 +1,85 @@
+/* analyzer/report.h — the one JSON object sandrun-analyze prints, and the
+ * plain data it is made from. The schema is documented field by field in
+ * docs/analyzer.md; AN_SCHEMA_VERSION changes whenever a field changes
+ * meaning or goes away (new fields do not bump it).
+ */
+#ifndef SANDRUN_ANALYZER_REPORT_H
+#define SANDRUN_ANALYZER_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/analysis.h"
+#include "analyzer/json.h"
+
+#define AN_SCHEMA_VERSION 1
+#define AN_LOG_MAX_LINES 16
+#define AN_LOG_LINE_MAX 160
+#define AN_ERROR_TEXT_MAX 256
+
+struct an_report {
+	/* container and signal */
+	const char *container;       /* short id: "wav", "flac", "ogg", ... */
+	const char *container_name;  /* libsndfile's name for it */
+	const char *codec;           /* short id: "pcm_16", "vorbis", ... */
+	const char *codec_name;
+	uint32_t sample_rate;
+	unsigned channels;
+	uint64_t frames;             /* decoded */
+	int64_t frames_declared;     /* from the header, -1 when unknown */
+
+	/* features; file[] is the whole file, ch[] one per channel */
+	struct an_channel_result file;
+	struct an_channel_result *ch;
+	float clip_threshold;
+	uint64_t silence_windows;
+	double silence_window_s;
+	double centroid_hz;
+	uint64_t fft_frames, fft_frames_used;
+	double integrated_lufs, range_lu;
+	const char *loudness_skipped;
+
+	/* damage */
+	bool truncated;              /* fewer frames than declared, or a file
+				      * shorter than its header says */
+	uint64_t non_finite_samples;
+	char decoder_error[AN_ERROR_TEXT_MAX]; /* "" when none */
+	int io_errno;
+	uint64_t io_errors;
+	uint64_t failed_seeks;
+	unsigned log_lines;
+	char log[AN_LOG_MAX_LINES][AN_LOG_LINE_MAX];
+};
+
+/* True when anything in the damage section is set. */
+bool an_report_damaged(const struct an_report *r);
+
+/* Keep the lines of libsndfile's parse log that report trouble ("should
+ * be", "error", "warning", "unexpected", "truncat", "corrupt",
+ * "invalid", a "***" prefix), at most AN_LOG_MAX_LINES of them, each cut
+ * to AN_LOG_LINE_MAX - 1 bytes.
+ *
+ * stream: the input was read forward-only with its length unknown
+ * (input.h). libsndfile was told the length is the largest it accepts,
+ * and the lines that only restate that are not damage of the file:
+ * "filelength > 0xffffffff", a size that "should be" at least 2^32 - 16,
+ * and the short reads of its peeks past the end. */
+void an_report_take_log(struct an_report *r, const char *log, bool stream);
+
+/* True when a kept log line says the file is shorter than its container
+ * header declares ("data : 960000 (should be 479978)"). */
+bool an_report_log_says_truncated(const struct an_report *r);
+
+/* The full report; returns what an_json_finish() returns. */
+int an_report_json(const struct an_report *r, struct an_json *j);
+/* The bad_input object: {"error": text} plus "io_error" when a read
+ * failed underneath libsndfile (io_errno > 0). */
+int an_report_error_json(struct an_json *j, const char *sf_error_text, int io_errno);
+
+/* Short, stable ids for libsndfile's major format and subtype codes;
+ * "unknown" for codes this build does not know. */
+const char *an_container_id(int major);
+const char *an_codec_id(int subtype);
+
+#endif

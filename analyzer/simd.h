@@ -1,0 +1,74 @@
+/* analyzer/simd.h — 4-lane float vectors for the per-sample loops.
+ *
+ * GCC and Clang "generic vectors" (vector_size) rather than intrinsics:
+ * the same source builds on any architecture. Four lanes, 16 bytes: the
+ * width every x86-64 (SSE2) and arm64 (NEON) CPU has, and the widest
+ * that passes in registers under the baseline x86-64 ABI (32-byte
+ * vectors would change the calling convention without AVX). The per-sample loops are the
+ * analyzer's whole cost besides decoding and libebur128, and -O2 does not
+ * vectorise reductions on its own (it may not reorder float sums), so
+ * the lanes are spelled out here.
+ */
+#ifndef SANDRUN_ANALYZER_SIMD_H
+#define SANDRUN_ANALYZER_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define AN_LANES 4
+
+typedef float an_f32x4 __attribute__((vector_size(16)));
+typedef int32_t an_i32x4 __attribute__((vector_size(16)));
+
+/* Unaligned load: memcpy compiles to one vector load. */
+static inline an_f32x4 an_load(const float *p)
+{
+	an_f32x4 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline an_f32x4 an_splat(float x)
+{
+	return (an_f32x4){ x, x, x, x };
+}
+
+static inline an_f32x4 an_abs(an_f32x4 v)
+{
+	return (an_f32x4)((an_i32x4)v & 0x7fffffff);
+}
+
+/* Lane-wise max of non-NaN values. */
+static inline an_f32x4 an_max(an_f32x4 a, an_f32x4 b)
+{
+	an_i32x4 gt = a > b;
+	return (an_f32x4)(((an_i32x4)a & gt) | ((an_i32x4)b & ~gt));
+}
+
+static inline float an_hmax(an_f32x4 v)
+{
+	float m = v[0];
+	for (int i = 1; i < AN_LANES; i++)
+		m = v[i] > m ? v[i] : m;
+	return m;
+}
+
+static inline double an_hsum(an_f32x4 v)
+{
+	double s = 0.0;
+	for (int i = 0; i < AN_LANES; i++)
+		s += (double)v[i];
+	return s;
+}
+
+/* Comparison masks are -1 per true lane: subtracting counts them. */
+static inline int64_t an_hcount(an_i32x4 neg_counts)
+{
+	int64_t s = 0;
+	for (int i = 0; i < AN_LANES; i++)
+		s -= neg_counts[i];
+	return s;
+}
+
+#endif

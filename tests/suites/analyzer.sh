@@ -1,0 +1,333 @@
+#!/bin/bash
+# tests/suites/analyzer.sh BUILD_DIR — sandrun-analyze as a program: agreement
+# with sox, every format from a descriptor, the same numbers from a path,
+# a pipe and fd 0, malformed input (never a hang), exit codes, constant
+# memory, the syscall list, the seccomp guard at work, and a short libFuzzer
+# run. Prints TAP. The EBU conformance cases are unit tests
+# (tests/unit/test_analyzer_ebu.c); case 1 is repeated here end to end.
+set -u
+B=$(realpath "${1:-build/test}")
+A=$B/sandrun-analyze
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+work=$(mktemp -d /tmp/analyzer-suite.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+skip() { n=$((n + 1)); echo "ok $n - $* # SKIP"; }
+diag() { echo "# $*"; }
+# check DESCRIPTION CMD... : one test from a command's status
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+# near A B TOL : |A - B| <= TOL
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+# jqv FILE EXPR : one value from a report
+jqv() { jq -r "$2" "$1"; }
+quiet() { "$@" >/dev/null 2>&1; }
+
+if [ ! -x "$A" ]; then
+	echo "1..1"
+	echo "not ok 1 - $A is not built"
+	exit 1
+fi
+
+# ---- agreement with sox stats --------------------------------------------
+# sox prints dB with two decimals and DC with six: 0.05 dB and 1e-4 hold.
+# column: 1 = Overall (or the only one for mono), 2.. = channel 1..
+sox_stat() { # FILE ROW COLUMN
+	sox "$1" -n stats 2>&1 | awk -v row="$2" -v col="$3" '
+		index($0, row) == 1 { sub(row, ""); split($0, v, " "); print v[col]; exit }'
+}
+compare_with_sox() { # FILE CHANNELS
+	local f=$1 ch=$2 out="$1.json" bad=""
+	"$A" < "$f" > "$out" 2>/dev/null || { not_ok "sox agreement: $f: analyzer failed"; return; }
+	local c col jpath
+	for c in $(seq 0 "$ch"); do
+		if [ "$c" -eq 0 ]; then col=1 jpath=".levels"; else col=$((c + 1)) jpath=".channels[$((c - 1))]"; fi
+		[ "$ch" -eq 1 ] && [ "$c" -eq 1 ] && break
+		near "$(jqv "$out" "$jpath.sample_peak_dbfs")" "$(sox_stat "$f" "Pk lev dB" $col)" 0.05 ||
+			bad="$bad peak[$c]"
+		near "$(jqv "$out" "$jpath.rms_dbfs")" "$(sox_stat "$f" "RMS lev dB" $col)" 0.05 ||
+			bad="$bad rms[$c]"
+		near "$(jqv "$out" "$jpath.dc_offset")" "$(sox_stat "$f" "DC offset" $col)" 0.0001 ||
+			bad="$bad dc[$c]"
+	done
+	if [ -z "$bad" ]; then ok "sox agreement: $f (peak, RMS, DC per channel and overall)"
+	else not_ok "sox agreement: $f:$bad"; sox "$f" -n stats 2>&1 | sed 's/^/# /'; jq -c '[.levels, .channels]' "$out" | sed 's/^/# /'; fi
+}
+sox -q -n -r 48000 -c 2 -b 16 tone16.wav synth 3 sine 1000 sine 440 vol 0.5 dcshift 0.01
+sox -q -n -r 44100 -c 1 -b 24 pink24.wav synth 3 pinknoise vol 0.3 dcshift -0.02
+sox -q -n -r 48000 -c 2 -e floating-point -b 32 white32f.wav synth 3 whitenoise vol 0.2
+sox -q -n -r 44100 -c 2 -b 16 brown.flac synth 3 brownnoise vol 0.5 dcshift 0.03
+sox -q -n -r 22050 -c 1 -b 16 square.wav synth 3 square 100 vol 0.9
+sox -q -n -r 48000 -c 1 -b 16 dca.wav synth 3 sine 300 vol 0.3 dcshift 0.05
+sox -q -n -r 48000 -c 1 -b 16 dcb.wav synth 3 sine 700 vol 0.5 dcshift -0.01
+sox -q -M dca.wav dcb.wav dcmix.wav
+compare_with_sox tone16.wav 2
+compare_with_sox pink24.wav 1
+compare_with_sox white32f.wav 2
+compare_with_sox brown.flac 2
+compare_with_sox square.wav 1
+compare_with_sox dcmix.wav 2
+
+# ---- frames and duration -------------------------------------------------
+for f in tone16.wav pink24.wav brown.flac; do
+	want=$(soxi -s "$f")
+	got=$(jqv "$f.json" .format.frames)
+	rate=$(jqv "$f.json" .format.sample_rate)
+	dur=$(jqv "$f.json" .format.duration_s)
+	if [ "$got" = "$want" ] && near "$dur" "$(awk -v f="$got" -v r="$rate" 'BEGIN { printf "%.12f", f / r }')" 1e-9; then
+		ok "frames and duration exact: $f ($got frames)"
+	else
+		not_ok "frames and duration exact: $f: $got frames, sox says $want"
+	fi
+done
+sox -q tone16.wav -C 128 tone16.mp3
+quiet ffmpeg -nostdin -y -i tone16.wav -c:a libopus tone16.opus
+for f in tone16.mp3 tone16.opus; do
+	dur=$("$A" < "$f" 2>/dev/null | jq -r .format.duration_s)
+	# 3 s of input; encoders add their delay and padding, tens of ms
+	check "duration plausible: $f ($dur s)" near "$dur" 3.0 0.1
+done
+
+# ---- EBU Tech 3341 case 1, end to end through a file ---------------------
+sox -q -n -r 48000 -c 2 -b 24 ebu1.wav synth 20 sine 1000 vol -23dB
+lufs=$("$A" ebu1.wav 2>/dev/null | jq -r .loudness.integrated_lufs)
+check "EBU 3341 case 1 from a 24-bit WAV: $lufs LUFS (-23 +-0.1)" near "$lufs" -23 0.1
+
+# ---- every format from fd 0, consistent loudness --------------------------
+sox -q -n -r 44100 -c 2 -b 16 ref.wav synth 5 pinknoise vol 0.3
+sox -q ref.wav -b 24 ref-wavex.wav # 24-bit stereo: sox writes WAVE_FORMAT_EXTENSIBLE
+sox -q ref.wav ref.aiff
+sox -q ref.wav ref.caf
+sox -q ref.wav ref.w64
+sox -q ref.wav ref.flac
+sox -q ref.wav ref.ogg
+sox -q ref.wav -C 192 ref.mp3
+quiet ffmpeg -nostdin -y -i ref.wav -rf64 always ref-rf64.wav
+quiet ffmpeg -nostdin -y -i ref.wav -c:a libopus -b:a 128k ref.opus
+quiet ffmpeg -nostdin -y -i ref.wav -c:a mp2 -b:a 256k ref.mp2
+"$A" < ref.wav > ref.wav.json 2>/dev/null
+wav_lufs=$(jqv ref.wav.json .loudness.integrated_lufs)
+# ffmpeg's own decoder and meter; it prints one decimal
+ffmpeg_lufs() {
+	ffmpeg -nostdin -nostats -hide_banner -i "$1" -af ebur128 -f null - 2>&1 |
+		awk '/Integrated loudness/ { getline; print $2 }'
+}
+while read -r f container codec tol; do
+	ref_lufs=$wav_lufs
+	if [ "$tol" = ffmpeg ]; then
+		# ffmpeg's MP2 encoder low-passes: measure the file itself
+		ref_lufs=$(ffmpeg_lufs "$f")
+		tol=0.15
+	fi
+	out=$("$A" < "$f" 2>/dev/null)
+	rc=$?
+	got_c=$(jq -r .format.container <<<"$out" 2>/dev/null)
+	got_k=$(jq -r .format.codec <<<"$out" 2>/dev/null)
+	lufs=$(jq -r .loudness.integrated_lufs <<<"$out" 2>/dev/null)
+	if [ "$rc" = 0 ] && [ "$got_c" = "$container" ] && [ "$got_k" = "$codec" ] && near "$lufs" "$ref_lufs" "$tol"; then
+		ok "decodes from fd 0: $f as $container/$codec, $lufs LUFS (reference $ref_lufs, +-$tol)"
+	else
+		not_ok "decodes from fd 0: $f: rc=$rc $got_c/$got_k $lufs LUFS (reference $ref_lufs, +-$tol)"
+	fi
+done <<'EOF'
+ref-wavex.wav wavex pcm_24 0.01
+ref-rf64.wav rf64 pcm_16 0.001
+ref.w64 w64 pcm_16 0.001
+ref.aiff aiff pcm_16 0.001
+ref.caf caf pcm_16 0.001
+ref.flac flac pcm_16 0.001
+ref.ogg ogg vorbis 0.5
+ref.opus ogg opus 0.5
+ref.mp2 mpeg mp2 ffmpeg
+ref.mp3 mpeg mp3 0.5
+EOF
+
+# ---- the same numbers from a path, fd 0 and a pipe -------------------------
+for f in tone16.wav brown.flac ref.mp3 ref.opus; do
+	if cmp -s <("$A" "$f" 2>/dev/null) <("$A" < "$f" 2>/dev/null); then
+		ok "standalone PATH and fd 0 give the same report: $f"
+	else
+		not_ok "standalone PATH and fd 0 give the same report: $f"
+	fi
+done
+# longer than the 8 MiB a pipe is buffered with: read forward-only
+sox -q -n -r 48000 -c 2 -b 16 long.wav synth 60 pinknoise vol 0.3
+sox -q long.wav long.flac
+sox -q long.wav -C 128 long.mp3
+for f in long.wav long.flac long.mp3 ref.ogg; do
+	strip='del(.format.frames_declared)'
+	if cmp -s <("$A" < "$f" 2>/dev/null | jq -S "$strip") <(cat "$f" | "$A" 2>/dev/null | jq -S "$strip"); then
+		ok "a pipe gives the file's report: $f ($(stat -c %s "$f") bytes)"
+	else
+		not_ok "a pipe gives the file's report: $f"
+	fi
+done
+
+# ---- malformed input: bad_input (65) or a report, a contained crash at
+# worst, never a hang -------------------------------------------------------
+# run_malformed NAME FILE [damage]: with "damage", a report must say so
+run_malformed() {
+	local name=$1 f=$2 want=${3:-}
+	timeout -s KILL 20 "$A" < "$f" > out.json 2> err.txt
+	local rc=$?
+	if [ "$rc" = 137 ]; then
+		not_ok "malformed: $name: killed after 20 s (a hang)"
+	elif [ "$rc" = 65 ] && jq -e '.error | type == "string" and length > 0' out.json >/dev/null 2>&1; then
+		ok "malformed: $name: bad_input ($(jq -r .error out.json))"
+	elif [ "$rc" = 0 ] && jq -e '.schema == 1' out.json >/dev/null 2>&1; then
+		if [ "$want" = damage ] && ! jq -e '.damage.damaged' out.json >/dev/null; then
+			not_ok "malformed: $name: report without damage"
+		else
+			ok "malformed: $name: report, damage $(jq -c '[.damage.truncated, .damage.decoder_log[0]]' out.json)"
+		fi
+	elif [ "$rc" -gt 128 ]; then
+		ok "malformed: $name: contained crash, signal $((rc - 128))"
+		diag "crash on $name: $(tail -c 300 err.txt)"
+	else
+		not_ok "malformed: $name: exit $rc, stdout $(head -c 200 out.json)"
+	fi
+}
+for f in tone16.wav brown.flac ref.ogg ref.opus ref.mp3 ref.aiff ref.w64 ref-rf64.wav ref.caf; do
+	size=$(stat -c %s "$f")
+	for pct in 1 37 90; do
+		head -c $((size * pct / 100)) "$f" > "cut-$pct-$f"
+		case $f in
+		*.mp3) run_malformed "$f cut at $pct %" "cut-$pct-$f" ;; # MPEG has no length to miss
+		*) run_malformed "$f cut at $pct %" "cut-$pct-$f" damage ;;
+		esac
+	done
+done
+# headers that lie: a canonical 44-byte WAV header with one field changed
+wav() { # CHANNELS RATE BITS DATA_BYTES ACTUAL_DATA_BYTES
+	perl -e 'my ($c, $r, $b, $d, $a) = @ARGV;
+		print "RIFF", pack("V", 36 + $d), "WAVEfmt ", pack("VvvVVvv", 16, 1, $c, $r,
+			($r * $c * $b / 8) % 2**32, ($c * $b / 8) % 65536, $b),
+			"data", pack("V", $d);
+		srand(7); print map { chr(int(rand(256))) } 1 .. $a' "$@"
+}
+wav 0 48000 16 4000 4000 > zero-channels.wav
+wav 2 0 16 4000 4000 > zero-rate.wav
+wav 2 4294967295 16 4000 4000 > huge-rate.wav
+wav 65535 48000 16 4000 4000 > huge-channels.wav
+wav 1024 2822400 16 65536 65536 > many-channels-high-rate.wav
+wav 2 48000 16 4294967295 4000 > data-longer-than-file.wav
+wav 2 48000 0 4000 4000 > zero-bits.wav
+wav 2 48000 16 0 4000 > zero-data.wav
+for f in zero-channels zero-rate huge-rate huge-channels many-channels-high-rate \
+	data-longer-than-file zero-bits zero-data; do
+	run_malformed "header lies: $f" "$f.wav"
+done
+# random bytes behind a valid magic number
+i=0
+for magic in 'RIFF\x24\x10\x00\x00WAVEfmt ' 'fLaC' 'OggS' 'ID3\x03\x00\x00\x00\x00\x10\x00' \
+	'FORM\x00\x00\x10\x00AIFF' 'caff\x00\x01\x00\x00' '\xff\xfb\x90\x64' 'RF64\xff\xff\xff\xffWAVE'; do
+	i=$((i + 1))
+	{ printf "$magic"; head -c 20000 /dev/urandom; } > "magic-$i.bin"
+	run_malformed "random bytes behind magic $(printf '%s' "$magic" | head -c 12)" "magic-$i.bin"
+done
+: > empty.bin
+run_malformed "a zero-length file" empty.bin
+mkdir -p adir
+timeout -s KILL 20 "$A" < adir > out.json 2>/dev/null
+rc=$?
+check "a directory as fd 0: bad_input ($(jq -c . out.json))" \
+	test "$rc" = 65 -a "$(jq -r .io_error out.json)" = "Is a directory"
+timeout -s KILL 20 "$A" adir > out.json 2>/dev/null
+check "a directory as PATH: bad_input" test "$?" = 65
+
+# ---- exit codes ----------------------------------------------------------
+"$A" --bogus >/dev/null 2>&1
+check "unknown option: exit 2" test $? = 2
+"$A" tone16.wav brown.flac >/dev/null 2>&1
+check "two paths: exit 2" test $? = 2
+"$A" /nonexistent/file.wav >/dev/null 2>&1
+check "a path that cannot be opened: exit 2" test $? = 2
+"$A" --help >/dev/null 2>&1
+check "--help: exit 0" test $? = 0
+out=$("$A" < tone16.wav 2>/dev/null)
+check "a report is exactly one line of JSON" test "$(printf '%s\n' "$out" | wc -l)" = 1 -a "$(jq -c . <<<"$out" | wc -l)" = 1
+
+# ---- memory does not grow with the file's length -----------------------
+# a plain sine without dither: FLAC keeps 5 minutes of it small
+sox -q -D -n -r 44100 -c 2 -b 16 mem-short.flac synth 10 sine 440 vol 0.5
+sox -q -D -n -r 44100 -c 2 -b 16 mem-long.flac synth 300 sine 440 vol 0.5
+rss_kb() { /usr/bin/time -f %M "$A" < "$1" 2>&1 >/dev/null | tail -n 1; }
+short_kb=$(rss_kb mem-short.flac)
+long_kb=$(rss_kb mem-long.flac)
+check "peak RSS is flat: 10 s ${short_kb} KiB, 5 min ${long_kb} KiB" \
+	test "$long_kb" -le $((short_kb + 1024))
+
+# ---- the syscall list (docs/analyzer.md, tests/analyzer/syscalls.txt) -----
+if command -v strace >/dev/null 2>&1; then
+	allowed=$(grep -v '^#' "$ROOT/tests/analyzer/syscalls.txt" | sort -u)
+	: > seen.txt
+	for f in tone16.wav ref-wavex.wav ref.flac ref.ogg ref.opus ref.mp3 ref.mp2 magic-3.bin empty.bin; do
+		strace -f -qq -o trace.txt "$A" < "$f" >/dev/null 2>&1
+		sed -E 's/^[0-9]+ +//' trace.txt | grep -oE '^[a-z0-9_]+\(' | tr -d '(' >> seen.txt
+		strace -f -qq -o trace.txt "$A" "$f" >/dev/null 2>&1
+		sed -E 's/^[0-9]+ +//' trace.txt | grep -oE '^[a-z0-9_]+\(' | tr -d '(' >> seen.txt
+	done
+	extra=$(sort -u seen.txt | comm -23 - <(echo "$allowed"))
+	check "no syscall outside tests/analyzer/syscalls.txt${extra:+: $extra}" test -z "$extra"
+	# the guard: once the filter is loaded, every open is refused
+	strace -qq -o trace.txt -e trace=seccomp,openat "$A" < ref.mp3 >/dev/null 2>&1
+	after=$(sed -n '/SECCOMP_SET_MODE_FILTER, 0,/,$p' trace.txt | grep openat)
+	if [ -n "$after" ] && ! grep -qv 'EACCES' <<<"$after"; then
+		ok "after the guard is loaded every open fails with EACCES ($(wc -l <<<"$after") tried)"
+	else
+		not_ok "after the guard is loaded every open fails with EACCES"
+		sed 's/^/# /' trace.txt
+	fi
+else
+	skip "syscall list: strace not installed"
+	skip "guard refuses opens: strace not installed"
+fi
+
+# ---- fuzzing smoke run (libFuzzer, ~25 s) --------------------------------
+if command -v "${CLANG:-clang-14}" >/dev/null 2>&1 && "$ROOT/tests/analyzer/build-fuzz.sh" "$B/fuzz" > fuzz-build.txt 2>&1; then
+	"$ROOT/tests/analyzer/make-corpus.sh" seeds >/dev/null 2>&1
+	mkdir -p corpus crashes
+	LSAN_OPTIONS=suppressions=$ROOT/tests/analyzer/lsan.supp \
+		"$B/fuzz/fuzz-analyzer" -max_total_time=25 -timeout=10 -rss_limit_mb=2048 \
+		-max_len=65536 -dict="$ROOT/tests/analyzer/fuzz.dict" \
+		-artifact_prefix="$work/crashes/" -print_final_stats=1 \
+		corpus seeds > fuzz.txt 2>&1
+	rc=$?
+	runs=$(awk '/stat::number_of_executed_units/ { print $2 }' fuzz.txt)
+	if [ "$rc" = 0 ]; then
+		ok "libFuzzer smoke run: ${runs:-?} inputs in 25 s, no crash"
+		# what the fuzzer kept, through the real program under its guard
+		reports=0 refused=0 bad=""
+		for c in corpus/* seeds/*; do
+			timeout -s KILL 20 "$A" < "$c" > out.json 2>/dev/null
+			rc=$?
+			if [ "$rc" = 0 ] || [ "$rc" = 65 ]; then
+				jq -e . out.json >/dev/null 2>&1 || bad="$bad $(basename "$c"):json"
+				[ "$rc" = 0 ] && reports=$((reports + 1)) || refused=$((refused + 1))
+			else
+				bad="$bad $(basename "$c"):exit$rc"
+			fi
+		done
+		check "fuzz corpus through sandrun-analyze: $reports reports, $refused bad_input${bad:+, failures:$bad}" \
+			test -z "$bad"
+	else
+		not_ok "libFuzzer smoke run: exit $rc"
+		grep -aE 'ERROR|SUMMARY|#0 |#1 |#2 |#3 ' fuzz.txt | head -n 30 | sed 's/^/# /'
+		for c in crashes/*; do [ -f "$c" ] && diag "artifact: $(od -An -tx1 -N64 "$c" | tr -d '\n')"; done
+	fi
+else
+	not_ok "libFuzzer target builds (tests/analyzer/build-fuzz.sh)"
+	sed 's/^/# /' fuzz-build.txt 2>/dev/null | head -n 20
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
