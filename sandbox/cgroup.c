@@ -211,6 +211,9 @@ static int run_open_v2(struct cg_run *run)
 	_cleanup_close_ int ownfd = open_dir(path);
 	if (ownfd < 0)
 		return sbx_fail(ownfd, "open %s", path);
+	/* Sweep, mkdir and lock as one step: another runner's sweep must not
+	 * find our directory between its mkdir and its lock. */
+	flock(ownfd, LOCK_EX);
 	sweep_stale_runs(ownfd, true);
 	if ((r = v2_enable_controllers(ownfd, path)) < 0)
 		return r;
@@ -249,6 +252,7 @@ static int run_open_v1(struct cg_run *run)
 		_cleanup_close_ int ownfd = open_dir(run->parent_path[c]);
 		if (ownfd < 0)
 			return sbx_fail(ownfd, "open %s", run->parent_path[c]);
+		flock(ownfd, LOCK_EX); /* released when ownfd closes: see run_open_v2 */
 		sweep_stale_runs(ownfd, false);
 		if (mkdirat(ownfd, run->run_name, 0755) < 0)
 			return sbx_fail(-errno, "mkdir %s/%s", run->parent_path[c], run->run_name);
