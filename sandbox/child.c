@@ -58,8 +58,21 @@ static int set_umask(void)
 	return 0;
 }
 
+/* If the runner dies (even SIGKILL), the job dies with it: the kernel
+ * sends us SIGKILL, and as pid 1 we take the whole namespace along. */
+static int die_with_runner_early(int sync_wr)
+{
+	/* Without exec in between, the clone holds a copy of the runner's end
+	 * of the sync pipe; while it is open, the runner's death is no EOF. */
+	close(sync_wr);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
+	return 0;
+}
+
 /* Wait for the runner's go (it has put us into our cgroup). EOF means the
- * runner died before that: nothing to run for. */
+ * runner died before that, even before the parent-death signal was set:
+ * nothing to run for. */
 static int wait_for_runner(int sync_rd)
 {
 	char c;
@@ -177,10 +190,9 @@ static int set_no_new_privs(void)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? sbx_fail(-errno, "PR_SET_NO_NEW_PRIVS") : 0;
 }
 
-/* If the runner dies (even SIGKILL), the job dies with it: the kernel
- * sends us SIGKILL, and as pid 1 we take the whole namespace along. Set
- * after the uid change, which would clear it; then check the runner did
- * not die before it was set. */
+/* The uid change cleared the parent-death signal: set it again, then
+ * check the runner did not die in between (its end of the sync pipe, the
+ * only one left, would be closed). */
 static int die_with_runner(void)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -221,6 +233,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 
 	STEP("signals", reset_signals());
 	STEP("umask", set_umask());
+	STEP("die with runner", die_with_runner_early(ctx->sync_wr));
 	STEP("wait for cgroup", wait_for_runner(ctx->sync_rd));
 	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
@@ -234,7 +247,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("uid nobody", become_nobody());
 	STEP("capabilities", clear_capabilities());
 	STEP("no_new_privs", set_no_new_privs());
-	STEP("die with runner", die_with_runner());
+	STEP("die with runner again", die_with_runner());
 	if (spec->timing) {
 		child_record(REC_T_START, t_start);
 		child_record(REC_T_MOUNTS, t_mounts);

@@ -31,6 +31,8 @@ void child_record(uint32_t tag, uint64_t value);
 struct child_ctx {
 	const struct sbx_spec *spec;
 	int sync_rd;       /* one byte from the runner: "you are in your cgroup" */
+	int sync_wr;       /* the runner's end, which the clone inherited: closed
+	                      first, so the runner's death reads as EOF */
 	int err_wr;        /* O_CLOEXEC: struct child_report */
 	int status_wr;     /* init -> runner: the command's raw wait status */
 	bool unshare_cgroup_ns; /* v1: enter a cgroup ns after being attached */

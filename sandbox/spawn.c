@@ -157,7 +157,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		args.cgroup = (uint64_t)cg_job_clone_fd(&run->cg, &job->cg);
 	}
 	struct child_ctx ctx = {
-		.spec = spec, .sync_rd = sync[0], .err_wr = err[1], .status_wr = status[1],
+		.spec = spec, .sync_rd = sync[0], .sync_wr = sync[1], .err_wr = err[1], .status_wr = status[1],
 		.unshare_cgroup_ns = !v2,
 	};
 	job->start_us = sr_now_us();

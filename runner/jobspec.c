@@ -1,0 +1,525 @@
+/* runner/jobspec.c — job specs: the built-in analyzer, the spec key, and
+ * the mapping from a finished job to its stored outcome. See jobspec.h. */
+#include "runner/jobspec.h"
+#include "sandbox/util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- SHA-256 (FIPS 180-4) ---------------------------------------------
+ * Small and self-contained: the key must not change with the library a
+ * host happens to have, and nothing else here needs a crypto library. */
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t bytes;
+	unsigned char block[64];
+	size_t used;
+};
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t ror(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void sha256_block(struct sha256 *s, const unsigned char *p)
+{
+	uint32_t w[64], v[8];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	memcpy(v, s->h, sizeof v);
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
+			      ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
+		uint32_t t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
+			      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(v + 1, v, 7 * sizeof v[0]);
+		v[4] += t1;
+		v[0] = t1 + t2;
+	}
+	for (int i = 0; i < 8; i++)
+		s->h[i] += v[i];
+}
+
+static void sha256_init(struct sha256 *s)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	memcpy(s->h, iv, sizeof iv);
+	s->bytes = 0;
+	s->used = 0;
+}
+
+static void sha256_update(struct sha256 *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	s->bytes += len;
+	while (len > 0) {
+		size_t take = 64 - s->used < len ? 64 - s->used : len;
+		memcpy(s->block + s->used, p, take);
+		s->used += take;
+		p += take;
+		len -= take;
+		if (s->used == 64) {
+			sha256_block(s, s->block);
+			s->used = 0;
+		}
+	}
+}
+
+static void sha256_final_hex(struct sha256 *s, char out[65])
+{
+	uint64_t bits = s->bytes * 8;
+	unsigned char pad = 0x80, zero = 0, len[8];
+	sha256_update(s, &pad, 1);
+	while (s->used != 56)
+		sha256_update(s, &zero, 1);
+	for (int i = 0; i < 8; i++)
+		len[i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(s, len, 8);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 8 * i, 9, "%08" PRIx32, s->h[i]);
+}
+
+void jobspec_sha256_hex(const void *data, size_t len, char out[65])
+{
+	struct sha256 s;
+	sha256_init(&s);
+	sha256_update(&s, data, len);
+	sha256_final_hex(&s, out);
+}
+
+/* Hash a file's bytes; at most max_bytes (0: no cap). */
+static int sha256_file(const char *path, size_t max_bytes, char out[65])
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct sha256 s;
+	sha256_init(&s);
+	char buf[65536];
+	size_t total = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (max_bytes && total > max_bytes)
+			return -EFBIG;
+		sha256_update(&s, buf, (size_t)n);
+	}
+	sha256_final_hex(&s, out);
+	return 0;
+}
+
+/* ---- the spec -------------------------------------------------------- */
+
+void jobspec_free(struct jobspec *js)
+{
+	if (!js)
+		return;
+	free(js->program);
+	if (js->argv)
+		for (char **a = js->argv; *a; a++)
+			free(*a);
+	free(js->argv);
+	free(js->policy_arg);
+	sbx_policy_free(js->policy);
+	free(js->description);
+	free(js);
+}
+
+static json_t *limits_json(const struct sbx_limits *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
+			 "mem_bytes", (json_int_t)l->mem_bytes, "timeout_ms", (json_int_t)l->timeout_ms,
+			 "cpu_time_ms", (json_int_t)l->cpu_time_ms, "cpus", l->cpus,
+			 "pids", (json_int_t)l->pids, "fsize_bytes", (json_int_t)l->fsize_bytes,
+			 "nofile", (json_int_t)l->nofile, "tmp_bytes", (json_int_t)l->tmp_bytes);
+}
+
+int jobspec_compute_key(struct jobspec *js)
+{
+	json_t *argv = json_array();
+	for (char **a = js->argv; a && *a; a++)
+		json_array_append_new(argv, json_string(*a));
+	/* The policy is its text: the same file under another name is the same
+	 * policy. Only when the text could not be read does the name stand in. */
+	json_t *d = json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:I, s:i, s:s}",
+			      "format", 1,
+			      "kind", js->kind == JOBSPEC_ANALYZER ? "analyzer" : "command",
+			      "program_sha256", js->program_sha256,
+			      "argv", argv,
+			      "policy", js->policy_sha256[0] ? json_pack("{s:s}", "sha256", js->policy_sha256)
+							     : json_pack("{s:s}", "name", js->policy_arg ? js->policy_arg : ""),
+			      "limits", limits_json(&js->limits),
+			      "max_output", (json_int_t)js->max_output,
+			      "bad_input_exit", js->bad_input_exit,
+			      "result", js->result_kind == STORE_RESULT_JSON ? "json"
+					: js->result_kind == STORE_RESULT_TEXT ? "text" : "blob");
+	if (!d)
+		return -ENOMEM;
+	char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(d);
+	if (!text)
+		return -ENOMEM;
+	char hex[65];
+	jobspec_sha256_hex(text, strlen(text), hex);
+	free(js->description);
+	js->description = text;
+	snprintf(js->key, sizeof js->key, "sha256:%s", hex);
+	return 0;
+}
+
+/* The file behind a policy argument, for hashing: a path as given, or
+ * <dir>/<name>.json for a bare name (sbx_policy_load's rule). */
+static void policy_file(const char *arg, const char *dir, char *out, size_t len)
+{
+	if (strchr(arg, '/'))
+		snprintf(out, len, "%s", arg);
+	else
+		snprintf(out, len, "%s/%s.json", dir ? dir : ".", arg);
+}
+
+int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out, char *err,
+			  size_t errlen)
+{
+	struct jobspec *js = calloc(1, sizeof *js);
+	if (!js)
+		return -ENOMEM;
+	js->kind = JOBSPEC_ANALYZER;
+	js->limits = opts->limits;
+	js->max_output = opts->max_output ? opts->max_output : JOBSPEC_DEFAULT_MAX_OUTPUT;
+	js->bad_input_exit = JOBSPEC_ANALYZER_BAD_INPUT_EXIT;
+	js->result_kind = STORE_RESULT_JSON;
+	int r;
+	char real[PATH_MAX];
+	if (!realpath(opts->program, real) || access(real, X_OK) < 0) {
+		r = -errno;
+		snprintf(err, errlen,
+			 "cannot run the analyzer %s: %s (build it with make, or set SANDRUN_ANALYZER)",
+			 opts->program, strerror(-r));
+		goto fail;
+	}
+	if ((r = sha256_file(real, 0, js->program_sha256)) < 0) {
+		snprintf(err, errlen, "cannot read the analyzer %s: %s", real, strerror(-r));
+		goto fail;
+	}
+	js->program = strdup(real);
+	js->argv = calloc(2, sizeof *js->argv);
+	js->policy_arg = strdup(opts->policy ? opts->policy : "strict");
+	if (!js->program || !js->argv || !js->policy_arg || !(js->argv[0] = strdup(JOBSPEC_ANALYZER_DST))) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	js->binds[0] = (struct sbx_bind){ .src = js->program, .dst = JOBSPEC_ANALYZER_DST };
+	js->nbinds = 1;
+
+	char pfile[PATH_MAX + 64];
+	policy_file(js->policy_arg, opts->policy_dir, pfile, sizeof pfile);
+	if (sha256_file(pfile, 4u << 20, js->policy_sha256) < 0)
+		js->policy_sha256[0] = '\0'; /* the loader decides; the name stands in */
+	if ((r = sbx_policy_load(js->policy_arg, opts->policy_dir, &js->policy)) < 0) {
+		snprintf(err, errlen, "policy %s: %s", js->policy_arg, sbx_last_error());
+		goto fail;
+	}
+	if ((r = jobspec_compute_key(js)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	*out = js;
+	return 0;
+fail:
+	jobspec_free(js);
+	return r;
+}
+
+void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd, struct sbx_spec *out)
+{
+	*out = (struct sbx_spec){
+		.argv = js->argv,
+		.stdin_fd = in_fd,
+		.stdout_fd = out_fd,
+		.stderr_fd = err_fd,
+		.binds = js->binds,
+		.nbinds = js->nbinds,
+		.policy = js->policy,
+		.limits = js->limits,
+	};
+}
+
+/* ---- verdicts -------------------------------------------------------- */
+
+/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid or
+ * a C1 control (U+0080..U+009F: 0x9b alone is a terminal's CSI). */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (c == 0xc2 && p[1] < 0xa0)
+		return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+	    (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+	if (outlen == 0)
+		return out;
+	for (size_t i = 0; i < len;) {
+		size_t seq = p[i] < 0x80 ? 1 : utf8_seq(p + i, len - i);
+		/* A C1 control is one character: one '?', not two. */
+		bool c1 = seq == 0 && p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xa0;
+		char c = p[i] == '\n' || p[i] == '\t' || p[i] == '\r' ? ' '
+			 : p[i] < 0x20 || p[i] == 0x7f || seq == 0 ? '?' : 0;
+		size_t need = c ? 1 : seq;
+		if (o + need + 1 > outlen)
+			break;
+		if (c)
+			out[o] = c;
+		else
+			memcpy(out + o, p + i, seq);
+		o += need;
+		i += c1 ? 2 : seq ? seq : 1;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *jobspec_utf8_lossy(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t len = strlen(in), o = 0;
+	if (outlen == 0)
+		return out;
+	for (size_t i = 0; i < len;) {
+		/* C1 controls are valid UTF-8: keep them here (JSON escapes
+		 * nothing above 0x7f, but it is text, not a terminal). */
+		size_t seq = p[i] < 0x80 ? 1 : utf8_seq(p + i, len - i);
+		if (seq == 0 && p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xa0)
+			seq = 2;
+		size_t need = seq ? seq : 1;
+		if (o + need + 1 > outlen)
+			break;
+		if (seq)
+			memcpy(out + o, p + i, seq);
+		else
+			out[o] = '?';
+		o += need;
+		i += need;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The last non-blank line of a stderr tail, printable. */
+static void last_line(const struct job_capture *cap, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	if (!cap || !cap->err_tail)
+		return;
+	size_t end = cap->err_len;
+	while (end > 0 && (cap->err_tail[end - 1] == '\n' || cap->err_tail[end - 1] == ' ' ||
+			   cap->err_tail[end - 1] == '\r'))
+		end--;
+	size_t start = end;
+	while (start > 0 && cap->err_tail[start - 1] != '\n')
+		start--;
+	jobspec_printable(cap->err_tail + start, end - start, out, outlen);
+}
+
+/* bad_input's message: the analyzer's {"error": "..."}, else its stderr. */
+static void bad_input_message(const struct job_capture *cap, char *out, size_t outlen)
+{
+	json_t *o = cap && cap->out_len ? json_loadb(cap->out, cap->out_len, JSON_REJECT_DUPLICATES, NULL)
+					: NULL;
+	const char *e = o ? json_string_value(json_object_get(o, "error")) : NULL;
+	if (e && *e) {
+		jobspec_printable(e, strlen(e), out, outlen);
+	} else {
+		last_line(cap, out, outlen);
+		if (!out[0])
+			snprintf(out, outlen, "the input was rejected");
+	}
+	json_decref(o);
+}
+
+static void with_detail(char *out, size_t outlen, const char *what, const char *detail)
+{
+	snprintf(out, outlen, "%s%s%s", what, detail && *detail ? ": " : "", detail ? detail : "");
+}
+
+void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
+		     const struct job_capture *cap, bool result_valid, struct job_verdict *v)
+{
+	char line[300], what[160];
+	*v = (struct job_verdict){ .exit_code = res->exit_code, .signal = res->signal };
+	snprintf(v->syscall, sizeof v->syscall, "%s", res->syscall);
+	/* The runner killed it for writing too much: that is the reason,
+	 * whatever the job was doing when the SIGKILL landed. */
+	enum sbx_outcome o = cap && cap->out_overflow && res->outcome != SBX_SETUP_ERROR
+				     ? SBX_OUTPUT_LIMIT : res->outcome;
+	switch (o) {
+	case SBX_OK:
+		if (js->result_kind == STORE_RESULT_JSON && !result_valid) {
+			v->outcome = OUTCOME_BAD_OUTPUT;
+			if (!cap || cap->out_len == 0)
+				snprintf(v->error, sizeof v->error, "the result is empty, not JSON");
+			else
+				snprintf(v->error, sizeof v->error, "the result is not valid JSON (%zu bytes)",
+					 cap->out_len);
+		} else {
+			v->outcome = OUTCOME_OK;
+			v->store_result = true;
+		}
+		break;
+	case SBX_EXIT_NONZERO:
+		if (js->bad_input_exit >= 0 && res->exit_code == js->bad_input_exit) {
+			v->outcome = OUTCOME_BAD_INPUT;
+			bad_input_message(cap, v->error, sizeof v->error);
+		} else {
+			v->outcome = OUTCOME_EXIT_NONZERO;
+			last_line(cap, line, sizeof line);
+			snprintf(what, sizeof what, "exited with status %d", res->exit_code);
+			with_detail(v->error, sizeof v->error, what, line);
+		}
+		break;
+	case SBX_SIGNALED: {
+		const char *abbrev = res->signal > 0 ? sigabbrev_np(res->signal) : NULL;
+		v->outcome = OUTCOME_SIGNALED;
+		last_line(cap, line, sizeof line);
+		snprintf(what, sizeof what, "killed by signal %d (SIG%s)", res->signal, abbrev ? abbrev : "?");
+		with_detail(v->error, sizeof v->error, what, line);
+		break;
+	}
+	case SBX_OOM:
+		v->outcome = OUTCOME_OOM;
+		snprintf(v->error, sizeof v->error, "out of memory (limit %" PRIu64 " MiB, %" PRIu64 " OOM kill%s)",
+			 js->limits.mem_bytes >> 20, res->oom_kills, res->oom_kills == 1 ? "" : "s");
+		break;
+	case SBX_TIMEOUT:
+		v->outcome = OUTCOME_TIMEOUT;
+		snprintf(v->error, sizeof v->error, "wall-clock timeout after %.1f s",
+			 (double)js->limits.timeout_ms / 1000);
+		break;
+	case SBX_CPU_LIMIT:
+		v->outcome = OUTCOME_CPU_LIMIT;
+		snprintf(v->error, sizeof v->error, "CPU time limit reached (%.1f s)",
+			 (double)js->limits.cpu_time_ms / 1000);
+		break;
+	case SBX_SECCOMP:
+		v->outcome = OUTCOME_SECCOMP;
+		snprintf(v->error, sizeof v->error, "stopped by the seccomp policy at syscall %s",
+			 res->syscall[0] ? res->syscall : "(unknown)");
+		break;
+	case SBX_SETUP_ERROR:
+		v->outcome = OUTCOME_SETUP_ERROR;
+		jobspec_printable(res->error, strnlen(res->error, sizeof res->error), line, sizeof line);
+		with_detail(v->error, sizeof v->error, "the sandbox could not be set up", line);
+		break;
+	case SBX_OUTPUT_LIMIT:
+	default:
+		v->outcome = OUTCOME_OUTPUT_LIMIT;
+		snprintf(v->error, sizeof v->error, "wrote more than %" PRIu64 " bytes to stdout (--max-output)",
+			 js->max_output);
+		v->exit_code = -1;
+		v->signal = 0;
+		break;
+	}
+}
+
+/* ---- captures -------------------------------------------------------- */
+
+int out_capture_append(struct out_capture *c, const void *data, size_t n)
+{
+	size_t room = c->limit - c->len;
+	size_t take = n < room ? n : room;
+	if (take > 0 && c->len + take > c->cap) {
+		size_t cap = c->cap ? c->cap : 4096;
+		while (cap < c->len + take)
+			cap *= 2;
+		if (cap > c->limit)
+			cap = c->limit;
+		char *p = realloc(c->buf, cap);
+		if (!p)
+			return -ENOMEM;
+		c->buf = p;
+		c->cap = cap;
+	}
+	if (take)
+		memcpy(c->buf + c->len, data, take);
+	c->len += take;
+	if (take < n)
+		c->overflow = true;
+	return c->overflow ? 1 : 0;
+}
+
+void out_capture_free(struct out_capture *c)
+{
+	free(c->buf);
+	*c = (struct out_capture){ .limit = c->limit };
+}
+
+int tail_capture_append(struct tail_capture *t, const void *data, size_t n)
+{
+	if (!t->buf && !(t->buf = malloc(t->size)))
+		return -ENOMEM;
+	const char *p = data;
+	if (n >= t->size) {
+		memcpy(t->buf, p + n - t->size, t->size);
+		t->len = t->size;
+		return 0;
+	}
+	if (t->len + n > t->size) {
+		size_t drop = t->len + n - t->size;
+		memmove(t->buf, t->buf + drop, t->len - drop);
+		t->len -= drop;
+	}
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+	return 0;
+}
+
+void tail_capture_free(struct tail_capture *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->len = 0;
+}

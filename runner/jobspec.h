@@ -1,0 +1,141 @@
+/* runner/jobspec.h — what the runner runs for one item, and how the end of
+ * that run becomes the item's stored outcome.
+ *
+ * A job spec is plain data: the program (bound read-only into the sandbox)
+ * and its argv, the seccomp policy, the limits, the cap on its output, the
+ * exit status that means "this input is bad", and how its stdout is stored.
+ * The runner's loop knows nothing about the analyzer: it asks the spec for
+ * a struct sbx_spec per item (jobspec_sbx_spec) and for the verdict on a
+ * finished job (jobspec_verdict). The built-in analyzer is one spec; the
+ * --cmd of a later issue is another constructor filling the same fields
+ * (its own argv, no bad-input status, text results).
+ *
+ * The spec key names the spec in the store: the SHA-256 of a canonical JSON
+ * description of everything that can change a result (program bytes, argv,
+ * policy text, limits, output cap). An item analyzed under another key is
+ * analyzed again.
+ */
+#ifndef SANDRUN_JOBSPEC_H
+#define SANDRUN_JOBSPEC_H
+
+#include "runner/retry.h"
+#include "runner/store.h"
+#include "sandbox/sandbox.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOBSPEC_DEFAULT_MAX_OUTPUT (16ull << 20)
+/* The part of a job's stderr that is kept (the end of it). */
+#define JOBSPEC_STDERR_TAIL STORE_STDERR_TAIL_MAX
+/* Where the analyzer binary appears inside the sandbox. */
+#define JOBSPEC_ANALYZER_DST "/opt/sandrun/sandrun-analyze"
+/* sandrun-analyze's "the input is not audio it can read" (EX_DATAERR). */
+#define JOBSPEC_ANALYZER_BAD_INPUT_EXIT 65
+
+enum jobspec_kind { JOBSPEC_ANALYZER, JOBSPEC_COMMAND };
+
+struct jobspec_opts {
+	const char *policy;         /* NULL: the kind's default ("strict" for the analyzer) */
+	const char *policy_dir;     /* where bare policy names are looked up */
+	const char *program;        /* host path of the program (analyzer: sr_analyzer_path()) */
+	struct sbx_limits limits;
+	uint64_t max_output;        /* 0: JOBSPEC_DEFAULT_MAX_OUTPUT */
+};
+
+struct jobspec {
+	enum jobspec_kind kind;
+	char *program;              /* real host path, bound read-only */
+	char program_sha256[65];
+	char **argv;                /* as the job sees it, NULL-terminated */
+	struct sbx_bind binds[1];
+	size_t nbinds;
+	char *policy_arg;           /* as given (name or file) */
+	char policy_sha256[65];     /* of the policy file's text ("" if unreadable) */
+	struct sbx_policy *policy;  /* compiled; NULL in unit tests */
+	struct sbx_limits limits;
+	uint64_t max_output;
+	int bad_input_exit;         /* exit status meaning bad_input; -1: none */
+	enum store_result_kind result_kind;
+	char *description;          /* canonical JSON that the key hashes (runs.spec) */
+	char key[72];               /* "sha256:<64 hex>" */
+};
+
+/* The built-in analyzer. Resolves and hashes the program, reads and loads
+ * the policy. On failure returns -errno and a message in err:
+ * -ENOENT/-EACCES program or policy missing, -EINVAL bad policy, else the
+ * policy could not be compiled on this host. */
+int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out, char *err,
+			  size_t errlen);
+void jobspec_free(struct jobspec *js);
+
+/* Fill description and key from the other fields (pure: no file access;
+ * the hashes of program and policy must already be set). */
+int jobspec_compute_key(struct jobspec *js);
+
+/* The sandbox spec of one job of this spec: the input as stdin, the two
+ * pipes as stdout and stderr. Valid as long as js is. */
+void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd,
+		      struct sbx_spec *out);
+
+/* ---- a finished job ---------------------------------------------------- */
+
+/* What the runner collected from a job. */
+struct job_capture {
+	const char *out;            /* stdout, at most max_output bytes */
+	size_t out_len;
+	bool out_overflow;          /* it wrote more; the runner killed it */
+	const char *err_tail;       /* the last JOBSPEC_STDERR_TAIL bytes of stderr */
+	size_t err_len;
+};
+
+struct job_verdict {
+	enum outcome outcome;
+	int exit_code;              /* -1 unless the program exited */
+	int signal;                 /* 0 unless a signal ended it */
+	char syscall[32];
+	char error[512];            /* printable, for the user and the store; "" for ok */
+	bool store_result;          /* keep stdout as the item's result */
+};
+
+/* Map the sandbox's result and the capture to the stored outcome (pure).
+ * result_valid: stdout was checked and is acceptable as the spec's result
+ * kind (the store's json_valid for JSON); only consulted for a clean exit. */
+void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
+		     const struct job_capture *cap, bool result_valid, struct job_verdict *v);
+
+/* ---- pure helpers ------------------------------------------------------ */
+
+/* Copy untrusted bytes for a terminal or a one-line message: control
+ * characters and invalid UTF-8 become '?', newlines a space, cut at a
+ * character boundary to fit. Returns out. */
+char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen);
+
+/* Valid UTF-8 of in (NUL-terminated), with each byte that is not part of a
+ * valid sequence replaced by '?'; for JSON text, which must be UTF-8 while
+ * paths are bytes. Returns out. */
+char *jobspec_utf8_lossy(const char *in, char *out, size_t outlen);
+
+/* stdout capture with a hard cap: append returns 1 once more than `limit`
+ * bytes were offered (only `limit` are kept), 0 otherwise, -ENOMEM. */
+struct out_capture {
+	char *buf;
+	size_t len, cap, limit;
+	bool overflow;
+};
+int out_capture_append(struct out_capture *c, const void *data, size_t n);
+void out_capture_free(struct out_capture *c);
+
+/* The last `size` bytes of a stream. */
+struct tail_capture {
+	char *buf;
+	size_t len, size;
+};
+int tail_capture_append(struct tail_capture *t, const void *data, size_t n);
+void tail_capture_free(struct tail_capture *t);
+
+/* SHA-256 of a buffer as 64 lowercase hex digits. */
+void jobspec_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

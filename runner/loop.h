@@ -1,0 +1,58 @@
+/* runner/loop.h — the batch runner's event loop.
+ *
+ * One thread, one epoll set: every running job's pidfd, stdout pipe
+ * (its result) and stderr pipe, one timerfd per job for its wall-clock
+ * deadline, a 250 ms tick (status line, --cpu-time, heartbeat, --memfree,
+ * reclaim, the grace period), and a signalfd for SIGINT, SIGTERM, SIGUSR1
+ * and SIGUSR2. No signal handler does any work. docs/runner.md explains
+ * the process model.
+ *
+ * Every attempt goes claim -> start -> finish: store_claim_next() counts it
+ * and takes a lease before anything runs; store_attempt_finish() records
+ * the outcome and, through retry_decide(), whether the item goes back to
+ * pending; an attempt cut short by the user's interrupt is released
+ * (store_attempt_release) without spending the attempt.
+ */
+#ifndef SANDRUN_LOOP_H
+#define SANDRUN_LOOP_H
+
+#include "runner/jobspec.h"
+#include "runner/progress.h"
+#include "runner/store.h"
+#include "sandbox/sandbox.h"
+
+#include <stdint.h>
+
+struct loop_config {
+	struct store *st;
+	int64_t run_id;
+	struct sbx_run *sbx;
+	const struct jobspec *js;
+	struct progress *progress;
+	int sigfd;                /* signalfd of the blocked signals */
+	int jobs;                 /* -j: at most this many at once */
+	int max_retries;          /* --retries */
+	unsigned retry_mask;      /* --retry-on */
+	uint64_t memfree_bytes;   /* --memfree: 0 = off */
+	uint64_t grace_ms;        /* --grace */
+};
+
+struct loop_result {
+	int signal;               /* SIGINT/SIGTERM that stopped the run, or 0 */
+	int fatal;                /* 0, or SR_EXIT_STORE / SR_EXIT_ISOLATION */
+	int64_t finished;         /* attempts recorded by this run */
+	int64_t failed;           /* ... that left their item failed */
+	int64_t lost_leases;      /* finishes refused: the lease was taken back */
+	double elapsed_s;
+};
+
+/* Run until nothing is pending and nothing runs, or until interrupted.
+ * Returns 0 (see res for how it ended) or -errno when the loop itself
+ * could not be set up. */
+int loop_run(const struct loop_config *cfg, struct loop_result *res);
+
+/* MemAvailable from a /proc/meminfo text, in bytes (pure; -ENOENT when the
+ * line is missing). */
+int loop_parse_memavailable(const char *meminfo, uint64_t *bytes);
+
+#endif

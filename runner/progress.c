@@ -1,0 +1,365 @@
+/* runner/progress.c — the live status line, JSON Lines events, the summary.
+ * The formatting is pure (unit-tested); the drawing keeps one rule: a line
+ * that is being redrawn in place is cleared before anything else is
+ * written to stderr. */
+#include "runner/progress.h"
+#include "runner/jobspec.h"
+#include "sandbox/util.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define REDRAW_MS 250
+
+/* ---- pure formatting -------------------------------------------------- */
+
+void progress_format_duration(double seconds, char *buf, size_t len)
+{
+	if (!(seconds >= 0) || seconds > 360000.0 * 24) {
+		snprintf(buf, len, "--");
+		return;
+	}
+	long s = (long)(seconds + 0.5);
+	if (s >= 3600)
+		snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* Append ", name N" for each nonzero count; returns the new length. */
+static size_t append_by_outcome(char *buf, size_t len, size_t at, const int64_t *a, const int64_t *b)
+{
+	bool first = true;
+	for (int o = 0; o < OUTCOME_COUNT; o++) {
+		int64_t n = a[o] + (b ? b[o] : 0);
+		if (n <= 0 || at >= len)
+			continue;
+		int w = snprintf(buf + at, len - at, "%s%s %lld", first ? " (" : ", ",
+				 outcome_name((enum outcome)o), (long long)n);
+		at = w < 0 ? at : at + (size_t)w;
+		first = false;
+	}
+	if (!first && at < len) {
+		int w = snprintf(buf + at, len - at, ")");
+		at = w < 0 ? at : at + (size_t)w;
+	}
+	return at < len ? at : len - 1;
+}
+
+static size_t appendf(char *buf, size_t len, size_t at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t appendf(char *buf, size_t len, size_t at, const char *fmt, ...)
+{
+	if (at >= len)
+		return len ? len - 1 : 0;
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+	if (w < 0)
+		return at;
+	return at + (size_t)w < len ? at + (size_t)w : len - 1;
+}
+
+size_t progress_format_line(const struct progress_counts *c, size_t width, char *buf, size_t len)
+{
+	if (len == 0)
+		return 0;
+	int64_t finished = c->ok + c->failed;
+	int64_t done = c->done_before + c->failed_before + finished;
+	double rate = c->elapsed_s > 0.05 ? (double)finished / c->elapsed_s : 0;
+	char eta[32];
+	int64_t left = c->total - done;
+	if (left <= 0)
+		snprintf(eta, sizeof eta, "0:00");
+	else
+		progress_format_duration(rate > 0 ? (double)left / rate : -1, eta, sizeof eta);
+	size_t at = appendf(buf, len, 0, "%lld/%lld done, %.1f files/s, ETA %s | ok %lld, failed %lld",
+			    (long long)done, (long long)c->total, rate, eta,
+			    (long long)(c->done_before + c->ok), (long long)(c->failed_before + c->failed));
+	at = append_by_outcome(buf, len, at, c->failed_before_by, c->failed_by);
+	at = appendf(buf, len, at, " | %lld running", (long long)c->running);
+	if (c->paused)
+		at = appendf(buf, len, at, ", PAUSED (SIGUSR1 resumes)");
+	if (c->stopping)
+		at = appendf(buf, len, at, ", stopping");
+	if (c->waiting_memory)
+		at = appendf(buf, len, at, ", waiting for memory");
+	if (width > 0 && at > width - 1) { /* never wrap: \r redraws one row */
+		at = width - 1;
+		buf[at] = '\0';
+	}
+	return at;
+}
+
+size_t progress_format_summary(const struct progress_summary *s, char *buf, size_t len)
+{
+	if (len == 0)
+		return 0;
+	size_t at = appendf(buf, len, 0, "%lld file%s: %lld ok, %lld failed", (long long)s->total,
+			    s->total == 1 ? "" : "s", (long long)s->ok, (long long)s->failed);
+	at = append_by_outcome(buf, len, at, s->failed_by, NULL);
+	if (s->pending)
+		at = appendf(buf, len, at, ", %lld pending", (long long)s->pending);
+	if (s->running)
+		at = appendf(buf, len, at, ", %lld running in another runner", (long long)s->running);
+	double rate = s->elapsed_s > 0.05 ? (double)s->finished / s->elapsed_s : 0;
+	at = appendf(buf, len, at, "\nthis run: %lld attempt%s finished in %.1f s (%.1f/s)",
+		     (long long)s->finished, s->finished == 1 ? "" : "s", s->elapsed_s, rate);
+	if (s->retried)
+		at = appendf(buf, len, at, ", %lld to be retried", (long long)s->retried);
+	if (s->released)
+		at = appendf(buf, len, at, ", %lld interrupted and put back (no attempt spent)",
+			     (long long)s->released);
+	if (s->skipped_entries)
+		at = appendf(buf, len, at, ", %lld directory entries skipped (links, devices, FIFOs, sockets)",
+			     (long long)s->skipped_entries);
+	if (s->interrupted_by)
+		at = appendf(buf, len, at, "\ninterrupted by %s: run the same command again to resume",
+			     s->interrupted_by);
+	return at;
+}
+
+/* A JSON string of a path or message: paths are bytes, JSON is UTF-8. */
+static json_t *json_text(const char *s)
+{
+	if (!s || !*s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = strlen(s) + 1;
+	char *lossy = malloc(n);
+	if (!lossy)
+		return json_null();
+	j = json_string(jobspec_utf8_lossy(s, lossy, n));
+	free(lossy);
+	return j ? j : json_null();
+}
+
+static json_t *int_or_null(int64_t v, int64_t null_below)
+{
+	return v < null_below ? json_null() : json_integer((json_int_t)v);
+}
+
+static char *dump(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	return s;
+}
+
+char *progress_event_started(const char *path, int attempt)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "event", json_string("started"));
+	json_object_set_new(o, "path", json_text(path));
+	json_object_set_new(o, "attempt", json_integer(attempt));
+	return dump(o);
+}
+
+char *progress_event_finished(const struct progress_finished *f)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "event", json_string("finished"));
+	json_object_set_new(o, "path", json_text(f->path));
+	json_object_set_new(o, "attempt", json_integer(f->attempt));
+	json_object_set_new(o, "outcome", json_text(f->outcome));
+	json_object_set_new(o, "status", json_text(f->status));
+	json_object_set_new(o, "exit_code", int_or_null(f->exit_code, 0));
+	json_object_set_new(o, "signal", int_or_null(f->signal, 1));
+	json_object_set_new(o, "syscall", json_text(f->syscall));
+	json_object_set_new(o, "wall_ms", int_or_null(f->wall_ms, 0));
+	json_object_set_new(o, "cpu_ms", int_or_null(f->cpu_ms, 0));
+	json_object_set_new(o, "peak_memory_bytes", int_or_null(f->peak_memory_bytes, 0));
+	json_object_set_new(o, "oom_kills", int_or_null(f->oom_kills, 0));
+	json_object_set_new(o, "error", json_text(f->error));
+	return dump(o);
+}
+
+char *progress_event_summary(const struct progress_summary *s)
+{
+	json_t *o = json_object(), *by = json_object();
+	for (int i = 0; i < OUTCOME_COUNT; i++)
+		if (s->failed_by[i] > 0)
+			json_object_set_new(by, outcome_name((enum outcome)i), json_integer(s->failed_by[i]));
+	json_object_set_new(o, "event", json_string("summary"));
+	json_object_set_new(o, "total", json_integer(s->total));
+	json_object_set_new(o, "ok", json_integer(s->ok));
+	json_object_set_new(o, "failed", json_integer(s->failed));
+	json_object_set_new(o, "pending", json_integer(s->pending));
+	json_object_set_new(o, "running", json_integer(s->running));
+	json_object_set_new(o, "failed_by_outcome", by);
+	json_object_set_new(o, "finished", json_integer(s->finished));
+	json_object_set_new(o, "retried", json_integer(s->retried));
+	json_object_set_new(o, "released", json_integer(s->released));
+	json_object_set_new(o, "skipped_entries", json_integer(s->skipped_entries));
+	json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)(s->elapsed_s * 1000)));
+	json_object_set_new(o, "interrupted_by", json_text(s->interrupted_by));
+	json_object_set_new(o, "exit_status", json_integer(s->exit_status));
+	return dump(o);
+}
+
+/* ---- drawing --------------------------------------------------------- */
+
+struct progress {
+	struct progress_opts o;
+	struct progress_counts c;
+	bool line_drawn;
+	uint64_t last_draw_ms;
+};
+
+int progress_new(const struct progress_opts *o, struct progress **out)
+{
+	struct progress *p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->o = *o;
+	*out = p;
+	return 0;
+}
+
+void progress_free(struct progress *p)
+{
+	free(p);
+}
+
+struct progress_counts *progress_counts(struct progress *p)
+{
+	return &p->c;
+}
+
+static void clear_line(struct progress *p)
+{
+	if (p->line_drawn) {
+		fputs("\r\033[K", p->o.status);
+		p->line_drawn = false;
+	}
+}
+
+/* One event line on stdout, flushed so a consumer sees it as it happens.
+ * A closed stdout (EPIPE: SIGPIPE is blocked) only stops the events. */
+static void emit(struct progress *p, char *line)
+{
+	if (!line || !p->o.json || !p->o.events) {
+		free(line);
+		return;
+	}
+	if (fprintf(p->o.events, "%s\n", line) < 0 || fflush(p->o.events) == EOF) {
+		p->o.json = false;
+		clearerr(p->o.events);
+	}
+	free(line);
+}
+
+void progress_started(struct progress *p, const char *path, int attempt)
+{
+	p->c.running++;
+	if (p->o.json)
+		emit(p, progress_event_started(path, attempt));
+}
+
+void progress_finished(struct progress *p, const struct progress_finished *f, enum outcome o)
+{
+	if (f->attempt > 0 && p->c.running > 0)
+		p->c.running--;
+	if (strcmp(f->status, "done") == 0) {
+		p->c.ok++;
+	} else if (strcmp(f->status, "failed") == 0) {
+		p->c.failed++;
+		if ((unsigned)o < OUTCOME_COUNT)
+			p->c.failed_by[o]++;
+	} else if (strcmp(f->outcome, "interrupted") == 0) {
+		p->c.released++;
+	} else {
+		p->c.retried++;
+	}
+	if (p->o.json)
+		emit(p, progress_event_finished(f));
+	/* On a terminal each failure gets a line above the status line; piped
+	 * output stays quiet until the summary. */
+	if (p->o.live && f->attempt > 0 && strcmp(f->status, "failed") == 0)
+		progress_message(p, "%s: %s: %s", f->path, f->outcome, f->error ? f->error : "");
+}
+
+void progress_input_error(struct progress *p, const char *path, const char *error, bool counted)
+{
+	progress_message(p, "%s: %s", path, error);
+	if (counted) {
+		p->c.failed++;
+		p->c.failed_by[OUTCOME_INPUT_ERROR]++;
+	}
+	if (p->o.json) {
+		struct progress_finished f = {
+			.path = path, .attempt = 0, .outcome = "input_error", .status = "failed",
+			.exit_code = -1, .wall_ms = -1, .cpu_ms = -1, .peak_memory_bytes = -1,
+			.oom_kills = -1, .error = error,
+		};
+		emit(p, progress_event_finished(&f));
+	}
+}
+
+void progress_message(struct progress *p, const char *fmt, ...)
+{
+	char raw[2048], clean[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	clear_line(p);
+	fprintf(p->o.status, "sandrun: %s\n", jobspec_printable(raw, strlen(raw), clean, sizeof clean));
+	fflush(p->o.status);
+	p->last_draw_ms = 0; /* redraw at the next tick */
+}
+
+static size_t term_width(FILE *f)
+{
+	struct winsize ws;
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
+		return ws.ws_col;
+	return 80;
+}
+
+void progress_tick(struct progress *p, bool force)
+{
+	if (!p->o.live)
+		return;
+	uint64_t now = sr_now_ms();
+	if (!force && p->last_draw_ms && now - p->last_draw_ms < REDRAW_MS)
+		return;
+	char line[1024];
+	/* "sandrun: " takes 9 columns. */
+	size_t w = term_width(p->o.status);
+	progress_format_line(&p->c, w > 9 ? w - 9 : 1, line, sizeof line);
+	fprintf(p->o.status, "\r\033[Ksandrun: %s", line);
+	fflush(p->o.status);
+	p->line_drawn = true;
+	p->last_draw_ms = now;
+}
+
+void progress_print_status(struct progress *p)
+{
+	char line[1024];
+	progress_format_line(&p->c, 0, line, sizeof line);
+	clear_line(p);
+	fprintf(p->o.status, "sandrun: %s\n", line);
+	fflush(p->o.status);
+	p->last_draw_ms = 0;
+}
+
+void progress_summary(struct progress *p, const struct progress_summary *s)
+{
+	char text[2048];
+	progress_format_summary(s, text, sizeof text);
+	clear_line(p);
+	/* Each line of the summary carries the prefix, like every message. */
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		fprintf(p->o.status, "sandrun: %s\n", l);
+	fflush(p->o.status);
+	if (p->o.json)
+		emit(p, progress_event_summary(s));
+}

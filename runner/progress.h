@@ -1,0 +1,102 @@
+/* runner/progress.h — what the user sees of a run.
+ *
+ *   stderr is a terminal   one live status line, redrawn ~4x/s, then the summary
+ *   stderr is not          only the summary (and input errors, as they are found)
+ *   --json                 JSON Lines events on stdout (docs/runner.md has the schema)
+ *   SIGUSR2                one status line on stderr, whatever the mode
+ *
+ * Every message about an item goes through here, so the live line is
+ * cleared first and redrawn after, and text that came from a job (an error
+ * message, a path) is made printable before it reaches a terminal.
+ */
+#ifndef SANDRUN_PROGRESS_H
+#define SANDRUN_PROGRESS_H
+
+#include "runner/retry.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Counts behind the status line. "batch" counts come from the store at
+ * start (items of this invocation already done or failed, input errors
+ * included); "run" counts are this process's finishes since. */
+struct progress_counts {
+	int64_t total;                 /* batch items + other pending items of the spec */
+	int64_t done_before, failed_before;
+	int64_t failed_before_by[OUTCOME_COUNT];
+	int64_t ok, failed;            /* terminal finishes of this run */
+	int64_t failed_by[OUTCOME_COUNT];
+	int64_t retried;               /* attempts that ended with the item pending again */
+	int64_t released;              /* interrupted attempts put back, not counted */
+	int64_t running;
+	double elapsed_s;              /* since the loop started */
+	bool paused, stopping, waiting_memory;
+};
+
+/* One status line (pure): "12/40 done, 3.1 files/s, ETA 0:09 | ok 10,
+ * failed 2 (bad_input 2) | 2 running". Cut to width (0: no limit). */
+size_t progress_format_line(const struct progress_counts *c, size_t width, char *buf, size_t len);
+/* "1:02:03" / "2:03" / "--" for an unknown ETA (pure). */
+void progress_format_duration(double seconds, char *buf, size_t len);
+
+/* One finished attempt (or an input error: attempt 0, no measurements). */
+struct progress_finished {
+	const char *path;
+	int attempt;
+	const char *outcome;           /* outcome name, or "interrupted" */
+	const char *status;            /* the item's status now: done, failed, pending */
+	int exit_code;                 /* -1: null */
+	int signal;                    /* 0: null */
+	const char *syscall;           /* NULL/"": null */
+	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills; /* -1: null */
+	const char *error;             /* NULL/"": null */
+};
+
+/* The end of a run, from the store's view of the batch plus this run. */
+struct progress_summary {
+	int64_t total, ok, failed, pending, running;
+	int64_t failed_by[OUTCOME_COUNT];
+	int64_t finished, retried, released, skipped_entries;
+	double elapsed_s;
+	const char *interrupted_by;    /* "SIGINT", "SIGTERM" or NULL */
+	int exit_status;
+};
+
+/* JSON Lines (pure; malloc'd, no newline). */
+char *progress_event_started(const char *path, int attempt);
+char *progress_event_finished(const struct progress_finished *f);
+char *progress_event_summary(const struct progress_summary *s);
+/* The human summary (pure), one or two lines without the final newline. */
+size_t progress_format_summary(const struct progress_summary *s, char *buf, size_t len);
+
+struct progress;
+
+struct progress_opts {
+	bool live;        /* redraw a status line (stderr is a terminal) */
+	bool json;        /* events on `events` */
+	FILE *events;     /* stdout */
+	FILE *status;     /* stderr */
+};
+int progress_new(const struct progress_opts *o, struct progress **out);
+void progress_free(struct progress *p);
+struct progress_counts *progress_counts(struct progress *p);
+
+void progress_started(struct progress *p, const char *path, int attempt);
+/* ok: counted as ok, else as failed by outcome unless status is pending. */
+void progress_finished(struct progress *p, const struct progress_finished *f, enum outcome o);
+/* An input that cannot be analyzed: its message on stderr, whatever the
+ * mode, and a finished event (attempt 0, outcome input_error). counted:
+ * add it to this run's failures (found at claim time); errors found while
+ * collecting are in the batch counts read from the store instead. */
+void progress_input_error(struct progress *p, const char *path, const char *error, bool counted);
+/* A message about one item or the run, on stderr ("sandrun: ..."). */
+void progress_message(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Redraw the live line if due (4x/s) or forced. */
+void progress_tick(struct progress *p, bool force);
+/* SIGUSR2: the status line once, as a plain line on stderr. */
+void progress_print_status(struct progress *p);
+void progress_summary(struct progress *p, const struct progress_summary *s);
+
+#endif

@@ -1,0 +1,524 @@
+/* runner/run_cmd.c — `sandrun [run]`: options, inputs, the top-level flow.
+ *
+ *   parse options -> block signals -> job spec (analyzer, policy) ->
+ *   sandbox run (cgroups) -> store, run row, reclaim dead leases ->
+ *   queue the inputs -> event loop (loop.c) -> summary, run end, exit status
+ *
+ * Exit status: 0 every file ok, 1 some failed, 2 usage, 3 isolation
+ * cannot be enforced, 4 store error, 130/143 interrupted by SIGINT/SIGTERM.
+ */
+#include "runner/run.h"
+#include "runner/common.h"
+#include "runner/inputs.h"
+#include "runner/jobspec.h"
+#include "runner/loop.h"
+#include "runner/progress.h"
+#include "runner/retry.h"
+#include "runner/store.h"
+#include "runner/store_extra.h"
+#include "sandbox/util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static const char run_usage[] =
+	"Usage: sandrun [run] [OPTIONS] PATH...\n"
+	"Analyze each file in its own sandbox and record every attempt in a database.\n"
+	"Run the same command again to resume an interrupted batch.\n\n"
+	"Inputs:\n"
+	"  -r, --recursive         analyze the regular files under directories\n"
+	"      --files-from FILE   read more paths from FILE, one per line ('-': stdin)\n"
+	"  -0, --null              paths in --files-from end with NUL, not newline\n"
+	"      --force             analyze again even files already done or failed\n\n"
+	"Run:\n"
+	"      --db PATH           the database (default ./sandrun.db)\n"
+	"  -j, --jobs N            at most N files at once (default: number of CPUs)\n"
+	"      --policy NAME|FILE  seccomp policy (default: strict)\n"
+	"      --max-output SIZE   largest result a job may print (default 16M)\n"
+	"      --retries N         retries of an item whose attempt failed in a retried\n"
+	"                          outcome (default 2)\n"
+	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
+	"                          none (default: runner_lost,setup_error,oom,timeout)\n"
+	"      --memfree SIZE      start no job while MemAvailable is below SIZE\n"
+	"      --grace SECS        on SIGINT/SIGTERM, let running jobs finish this long\n"
+	"                          (default 10), then stop them\n"
+	"      --json              JSON Lines events on stdout\n"
+	"  -h, --help              show this help\n\n";
+
+static const char run_signals_help[] =
+	"\nSignals: SIGINT/SIGTERM start nothing new and stop after the grace period (a\n"
+	"second one stops at once); interrupted files go back to pending without\n"
+	"spending an attempt. SIGUSR1 pauses/resumes every job. SIGUSR2 prints a status line.\n"
+	"Exit status: 0 all ok, 1 some failed, 2 usage, 3 isolation not available,\n"
+	"4 database error, 130/143 interrupted.\n";
+
+enum {
+	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
+	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT,
+};
+
+#define MAX_JOBS 4096
+#define MAX_RETRIES 100
+/* Inputs queued per store call: memory stays flat however many there are. */
+#define ENQUEUE_CHUNK 1024
+
+struct run_opts {
+	const char *db, *files_from, *policy;
+	bool recursive, nul, force, json;
+	int jobs, retries;
+	unsigned retry_mask;
+	uint64_t memfree, grace_ms, max_output;
+	struct sbx_limits limits;
+};
+
+static int default_jobs(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+/* A whole number in [min, max], nothing else. */
+static int parse_int(const char *s, long min, long max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		SR_LIMIT_LONGOPTS,
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "files-from", required_argument, NULL, OPT_FILES_FROM },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "retry-on", required_argument, NULL, OPT_RETRY_ON },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "memfree", required_argument, NULL, OPT_MEMFREE },
+		{ "grace", required_argument, NULL, OPT_GRACE },
+		{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+		{ "recursive", no_argument, NULL, 'r' },
+		{ "null", no_argument, NULL, '0' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	*o = (struct run_opts){
+		.db = "sandrun.db", .jobs = default_jobs(), .retries = RETRY_DEFAULT_RETRIES,
+		.retry_mask = RETRY_DEFAULT_MASK, .grace_ms = 10000, .max_output = JOBSPEC_DEFAULT_MAX_OUTPUT,
+	};
+	sbx_limits_defaults(&o->limits);
+	int opt;
+	char err[512];
+	optind = 1;
+	opterr = 0; /* our own messages, one style */
+	while ((opt = getopt_long(argc, argv, ":hr0j:", longopts, NULL)) != -1) {
+		int r = sr_apply_limit_option(opt, optarg, &o->limits);
+		if (r < 0) { /* the message is printed; the hint is ours */
+			fputs("Try 'sandrun run --help' for more information.\n", stderr);
+			return -1;
+		}
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case 'h':
+			fputs(run_usage, stdout);
+			fputs(sr_limit_help, stdout);
+			fputs(run_signals_help, stdout);
+			return 1;
+		case 'r': o->recursive = true; break;
+		case '0': o->nul = true; break;
+		case 'j':
+			if (parse_int(optarg, 1, MAX_JOBS, &o->jobs) < 0)
+				return sr_usage_error("run ", "invalid value '%s' for -j/--jobs: expected a whole number from 1 to %d",
+						      optarg, MAX_JOBS), -1;
+			break;
+		case OPT_POLICY: o->policy = optarg; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_DB:
+			if (!*optarg)
+				return sr_usage_error("run ", "--db needs a path"), -1;
+			o->db = optarg;
+			break;
+		case OPT_FILES_FROM: o->files_from = optarg; break;
+		case OPT_FORCE: o->force = true; break;
+		case OPT_RETRIES:
+			if (parse_int(optarg, 0, MAX_RETRIES, &o->retries) < 0)
+				return sr_usage_error("run ", "invalid value '%s' for --retries: expected a whole number from 0 to %d",
+						      optarg, MAX_RETRIES), -1;
+			break;
+		case OPT_RETRY_ON:
+			if (retry_parse_outcomes(optarg, &o->retry_mask, err, sizeof err) < 0)
+				return sr_usage_error("run ", "%s", err), -1;
+			break;
+		case OPT_MEMFREE:
+		case OPT_MAX_OUTPUT: {
+			uint64_t *dst = opt == OPT_MEMFREE ? &o->memfree : &o->max_output;
+			if (sbx_parse_size(optarg, dst) < 0)
+				return sr_usage_error("run ", "invalid value '%s' for %s: expected a size such as 512M or 6G",
+						      optarg, opt == OPT_MEMFREE ? "--memfree" : "--max-output"), -1;
+			break;
+		}
+		case OPT_GRACE:
+			/* 0 is allowed: stop running jobs at the first signal. */
+			if (strcmp(optarg, "0") == 0)
+				o->grace_ms = 0;
+			else if (sbx_parse_seconds_ms(optarg, &o->grace_ms) < 0)
+				return sr_usage_error("run ", "invalid value '%s' for --grace: expected seconds, e.g. 10 or 2.5",
+						      optarg), -1;
+			break;
+		case ':':
+			return sr_usage_error("run ", "option '%s' needs a value", argv[optind - 1]), -1;
+		default:
+			if (optopt && optopt < 0x100)
+				return sr_usage_error("run ", "invalid option '-%c'", optopt), -1;
+			return sr_usage_error("run ", "invalid option '%s'", argv[optind - 1]), -1;
+		}
+	}
+	if (o->nul && !o->files_from)
+		return sr_usage_error("run ", "-0 applies to --files-from lists; give --files-from too"), -1;
+	if (optind >= argc && !o->files_from)
+		return sr_usage_error("run ", "no files given"), -1;
+	return 0;
+}
+
+/* ---- queueing the inputs --------------------------------------------- */
+
+struct collect {
+	struct store *st;
+	const struct jobspec *js;
+	struct progress *progress;
+	const struct run_opts *opts;
+	int sigfd;
+	struct inputs_stats stats;
+	char *paths[ENQUEUE_CHUNK];
+	struct store_input in[ENQUEUE_CHUNK];
+	size_t n;
+	int interrupted;     /* SIGINT/SIGTERM while queueing */
+	bool store_error;
+};
+
+static int flush_chunk(struct collect *c)
+{
+	bool is_new[ENQUEUE_CHUNK];
+	struct store_input fresh[ENQUEUE_CHUNK];
+	size_t k = 0;
+	int r = store_batch_add(c->st, (const char *const *)c->paths, c->n, is_new);
+	for (size_t i = 0; r == 0 && i < c->n; i++)
+		if (is_new[i])
+			fresh[k++] = c->in[i];
+	if (r == 0 && k > 0)
+		r = store_enqueue(c->st, c->js->key, fresh, k, c->opts->force);
+	for (size_t i = 0; i < c->n; i++)
+		free(c->paths[i]);
+	c->n = 0;
+	if (r < 0) {
+		c->store_error = true;
+		progress_message(c->progress, "queueing inputs: %s", store_errmsg(c->st));
+	}
+	return r;
+}
+
+/* Between chunks: an interrupt while queueing stops the queueing (what is
+ * queued stays pending for the next run); SIGUSR2 reports how far it got. */
+static int check_signals(struct collect *c)
+{
+	struct signalfd_siginfo si;
+	while (read(c->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+			c->interrupted = (int)si.ssi_signo;
+			return -EINTR;
+		}
+		if (si.ssi_signo == SIGUSR2)
+			progress_message(c->progress, "queueing: %zu files found so far", c->stats.files);
+	}
+	return 0;
+}
+
+static int on_input(const struct input *in, void *ctx)
+{
+	struct collect *c = ctx;
+	if (in->error) {
+		const char *one[1] = { in->path };
+		bool is_new = false;
+		if (store_batch_add(c->st, one, 1, &is_new) < 0 ||
+		    (is_new && store_record_input_error(c->st, c->js->key, in->path, in->error) < 0)) {
+			c->store_error = true;
+			progress_message(c->progress, "recording an input error: %s", store_errmsg(c->st));
+			return -EIO;
+		}
+		/* Counted by the batch counts read after queueing. */
+		if (is_new)
+			progress_input_error(c->progress, in->path, in->error, false);
+		return 0;
+	}
+	if (!(c->paths[c->n] = strdup(in->path)))
+		return -ENOMEM;
+	c->in[c->n] = (struct store_input){ .path = c->paths[c->n], .size = in->size, .mtime_ns = in->mtime_ns };
+	if (++c->n == ENQUEUE_CHUNK) {
+		int r = flush_chunk(c);
+		return r < 0 ? r : check_signals(c);
+	}
+	return 0;
+}
+
+static int on_listed_path(const char *path, void *ctx)
+{
+	struct collect *c = ctx;
+	struct inputs_opts io = { .recursive = c->opts->recursive };
+	return inputs_collect_path(path, &io, on_input, c, &c->stats);
+}
+
+/* Returns 0, or the exit status to end with. */
+static int queue_inputs(struct collect *c, char **paths, int npaths)
+{
+	int r = store_batch_open(c->st);
+	for (int i = 0; r == 0 && i < npaths; i++)
+		r = on_listed_path(paths[i], c);
+	if (r == 0 && c->opts->files_from) {
+		bool is_stdin = strcmp(c->opts->files_from, "-") == 0;
+		int fd = is_stdin ? STDIN_FILENO : open(c->opts->files_from, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			sr_err("--files-from %s: %s", c->opts->files_from, strerror(errno));
+			return SR_EXIT_USAGE;
+		}
+		r = inputs_read_list(fd, c->opts->nul, on_listed_path, c);
+		if (!is_stdin)
+			close(fd);
+		if (r == -EILSEQ || r == -E2BIG) {
+			sr_err("--files-from %s: %s", c->opts->files_from,
+			       r == -EILSEQ ? "an entry holds a NUL byte (a NUL-separated list needs -0)"
+					    : "an entry is longer than 64 KiB (a NUL-separated list needs -0)");
+			return SR_EXIT_USAGE;
+		}
+		if (r < 0 && !c->store_error && !c->interrupted) {
+			sr_err("--files-from %s: %s", c->opts->files_from, strerror(-r));
+			return SR_EXIT_USAGE;
+		}
+	}
+	if (r == 0 && c->n > 0)
+		r = flush_chunk(c);
+	if (c->interrupted)
+		return c->interrupted == SIGTERM ? SR_EXIT_INTERRUPTED_TERM : SR_EXIT_INTERRUPTED_INT;
+	if (c->store_error)
+		return SR_EXIT_STORE;
+	if (r < 0) {
+		sr_err("queueing inputs: %s", strerror(-r));
+		return SR_EXIT_STORE;
+	}
+	return 0;
+}
+
+/* ---- the run --------------------------------------------------------- */
+
+static char *argv_json(int argc, char **argv)
+{
+	json_t *a = json_array();
+	json_array_append_new(a, json_string("sandrun"));
+	for (int i = 0; i < argc; i++) {
+		json_t *s = json_string(argv[i]);
+		json_array_append_new(a, s ? s : json_string("?"));
+	}
+	char *text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+/* The open_run() failure message names what is missing, from the probe. */
+static int isolation_error(void)
+{
+	char detail[512];
+	snprintf(detail, sizeof detail, "%s", sbx_last_error());
+	struct sbx_host_report rep;
+	if (sbx_host_probe(&rep) == 0 && rep.missing[0])
+		sr_err("cannot enforce the sandbox on this host: %s; missing: %s (see 'sandrun check')",
+		       detail, rep.missing);
+	else
+		sr_err("cannot enforce the sandbox on this host: %s (see 'sandrun check')", detail);
+	return SR_EXIT_ISOLATION;
+}
+
+static void fill_summary(const struct store_batch_counts *bc, const struct loop_result *lr,
+			 const struct progress_counts *pc, size_t skipped, struct progress_summary *s)
+{
+	*s = (struct progress_summary){
+		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
+		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
+		.released = pc->released, .skipped_entries = (int64_t)skipped, .elapsed_s = lr->elapsed_s,
+		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM" : NULL,
+	};
+	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
+}
+
+static int exit_status_of(const struct loop_result *lr, const struct store_batch_counts *bc)
+{
+	if (lr->fatal)
+		return lr->fatal;
+	if (lr->signal)
+		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM : SR_EXIT_INTERRUPTED_INT;
+	return bc->failed > 0 || lr->failed > 0 ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
+}
+
+/* Everything after the store is open. */
+static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec *js,
+		     struct progress *progress, const struct run_opts *o, int sigfd, int argc, char **argv)
+{
+	char *args = argv_json(argc, argv);
+	int64_t run_id = 0;
+	int r = store_run_begin(st, SANDRUN_VERSION, args, js->description, &run_id);
+	free(args);
+	if (r < 0) {
+		sr_err("%s", store_errmsg(st));
+		return SR_EXIT_STORE;
+	}
+	int reclaimed = 0;
+	if (store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed) < 0) {
+		sr_err("%s", store_errmsg(st));
+		return SR_EXIT_STORE;
+	}
+	struct collect *c = calloc(1, sizeof *c);
+	if (!c)
+		return SR_EXIT_STORE;
+	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .sigfd = sigfd };
+	int status = queue_inputs(c, argv + optind, argc - optind);
+	size_t skipped = c->stats.skipped;
+	free(c);
+
+	struct store_batch_counts start = { 0 }, end = { 0 };
+	struct loop_result lr = { 0 };
+	if (status == SR_EXIT_INTERRUPTED_INT || status == SR_EXIT_INTERRUPTED_TERM)
+		lr.signal = status == SR_EXIT_INTERRUPTED_TERM ? SIGTERM : SIGINT;
+	if (status == 0 && store_batch_counts(st, js->key, &start) < 0)
+		status = SR_EXIT_STORE;
+	if (status == 0) {
+		struct progress_counts *pc = progress_counts(progress);
+		pc->total = start.total + start.pending_elsewhere;
+		pc->done_before = start.done;
+		pc->failed_before = start.failed;
+		memcpy(pc->failed_before_by, start.failed_by, sizeof pc->failed_before_by);
+		struct loop_config cfg = {
+			.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
+			.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
+			.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
+		};
+		if ((r = loop_run(&cfg, &lr)) < 0) {
+			sr_err("the event loop failed: %s", strerror(-r));
+			lr.fatal = SR_EXIT_STORE;
+		}
+	}
+	if (store_batch_counts(st, js->key, &end) < 0) {
+		sr_err("%s", store_errmsg(st));
+		if (!status && !lr.fatal)
+			lr.fatal = SR_EXIT_STORE;
+	}
+	if (status == 0)
+		status = exit_status_of(&lr, &end);
+	struct progress_summary sum;
+	fill_summary(&end, &lr, progress_counts(progress), skipped, &sum);
+	sum.exit_status = status;
+	progress_summary(progress, &sum);
+	char *sum_json = progress_event_summary(&sum);
+	/* "completed" only when the batch ran to its end. */
+	bool interrupted = status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED;
+	if (store_run_end(st, run_id, interrupted ? "interrupted" : "completed", sum_json) < 0) {
+		sr_err("%s", store_errmsg(st));
+		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED)
+			status = SR_EXIT_STORE;
+	}
+	free(sum_json);
+	return status;
+}
+
+/* Enough descriptors for -j jobs (five each) whatever the shell's soft limit. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	int r = parse_options(argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
+	raise_nofile();
+
+	/* Blocked before any child exists: the loop reads them from a
+	 * signalfd, and a sandboxed child resets its mask before it runs
+	 * anything. SIGPIPE is blocked, not ignored (an ignored disposition
+	 * would survive execve): a closed stdout is an EPIPE to handle. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	_cleanup_close_ int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (sigfd < 0) {
+		sr_err("signalfd: %s", strerror(errno));
+		return SR_EXIT_ISOLATION;
+	}
+
+	char err[1024];
+	struct jobspec *js = NULL;
+	struct jobspec_opts jo = {
+		.policy = o.policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
+		.limits = o.limits, .max_output = o.max_output,
+	};
+	if ((r = jobspec_open_analyzer(&jo, &js, err, sizeof err)) < 0) {
+		sr_err("%s", err);
+		/* A name or file that is not there or not a policy is the
+		 * user's to fix; a policy this host cannot load is isolation. */
+		return r == -ENOENT || r == -EACCES || r == -EINVAL || r == -ENOTDIR ? SR_EXIT_USAGE
+										       : SR_EXIT_ISOLATION;
+	}
+	struct sbx_run *sbx = NULL;
+	if (sbx_run_open(&(struct sbx_run_opts){ .name_hint = "run" }, &sbx) < 0) {
+		jobspec_free(js);
+		return isolation_error();
+	}
+	struct store *st = NULL;
+	if (store_open(o.db, STORE_RW, &st, err, sizeof err) < 0) {
+		sr_err("%s", err);
+		sbx_run_close(sbx);
+		jobspec_free(js);
+		return SR_EXIT_STORE;
+	}
+	struct progress *progress = NULL;
+	struct progress_opts po = { .live = isatty(STDERR_FILENO), .json = o.json, .events = stdout, .status = stderr };
+	int status;
+	if (progress_new(&po, &progress) < 0)
+		status = SR_EXIT_STORE;
+	else
+		status = run_batch(st, sbx, js, progress, &o, sigfd, argc, argv);
+	progress_free(progress);
+	store_close(st);
+	sbx_run_close(sbx);
+	jobspec_free(js);
+	return status;
+}

@@ -1,0 +1,39 @@
+/* runner/store_extra.h — store functions the runner needs beyond
+ * runner/store.h, written by the runner's owner on the store's internals
+ * (runner/store_extra.c). Same error idiom as store.h.
+ *
+ * The batch is the set of paths one `sandrun run` invocation named: a
+ * TEMP table of this connection, so it costs the shared database nothing
+ * and vanishes with the process. It deduplicates inputs named twice and
+ * lets the run report on exactly its own items at the start and the end.
+ */
+#ifndef SANDRUN_STORE_EXTRA_H
+#define SANDRUN_STORE_EXTRA_H
+
+#include "runner/retry.h"
+#include "runner/store.h"
+
+/* Create the (empty) batch table of this connection. */
+int store_batch_open(struct store *st);
+/* Add paths to the batch in one transaction; is_new[i] tells whether
+ * paths[i] was not in it yet (an input named twice is queued once). */
+int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new);
+
+struct store_batch_counts {
+	int64_t total;                     /* paths in the batch */
+	int64_t pending, running, done, failed;
+	int64_t failed_by[OUTCOME_COUNT];  /* failed items by last outcome */
+	int64_t failed_other;              /* ... whose outcome is not in the catalog */
+	int64_t pending_elsewhere;         /* pending items of spec_key outside the batch */
+};
+int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out);
+
+/* A claimed item whose input could no longer be opened (deleted or
+ * replaced since it was queued): in one transaction, end the attempt as
+ * "input_error" with counted = 0 (no attempt spent: the job never ran) and
+ * make the item failed with that outcome and message, size and mtime
+ * cleared, as store_record_input_error() does. STORE_ESTALE if the lease is
+ * no longer ours. */
+int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
+
+#endif

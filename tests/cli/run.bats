@@ -1,0 +1,364 @@
+#!/usr/bin/env bats
+# tests/cli/run.bats — `sandrun [run]` from the command line: options and
+# their errors, inputs that cannot be analyzed, exit statuses, output modes
+# (summary, --json events, the live line on a terminal), resuming, spec
+# changes, limits and retries, --memfree, signals. Runs as root inside the
+# outer test namespace (tests/lib/outer-ns.sh).
+#
+# Good files are WAVs made with sox for the real sandrun-analyze. Where a
+# test needs a job that misbehaves on purpose, SANDRUN_ANALYZER points at
+# the TEST STAND-IN compiled by tests/suites/chaos.sh --build-standin: it
+# obeys the first line of its input ("ok SECS", "hang", "bigout", ...).
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export STANDIN_DIR=$BATS_FILE_TMPDIR/standin
+	"$BATS_TEST_DIRNAME/../suites/chaos.sh" --build-standin "$STANDIN_DIR"
+}
+
+setup() {
+	B=${SANDRUN_BUILD:?SANDRUN_BUILD must point to the build directory}
+	# In a sanitizer build a report must not pass for "some files failed".
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:exitcode=86"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:exitcode=86"
+	SANDRUN=$B/sandrun
+	STANDIN=$STANDIN_DIR/standin
+	W=$BATS_TEST_TMPDIR/w
+	mkdir -p "$W/media/sub"
+	cd "$W"
+	sox -n -r 8000 -c 1 media/a.wav synth 0.2 sine 440
+	sox -n -r 16000 -c 2 media/b.wav synth 0.3 sine 220
+	sox -n -r 8000 -c 1 media/sub/c.wav synth 0.2 sine 330
+	head -c 2000 /dev/urandom >media/garbage.bin
+	unset SANDRUN_ANALYZER
+}
+
+json() { # PYTHON-EXPRESSION over `d` (stdin parsed as JSON)
+	python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+}
+
+# Wait until PID blocks SIGUSR1/SIGUSR2 (read from its signalfd): a signal
+# sent before that would hit the default action and kill it.
+wait_signals_blocked() { # PID
+	local blk
+	for _ in $(seq 200); do
+		blk=$(awk '/^SigBlk/ {print $2}' "/proc/$1/status" 2>/dev/null)
+		[ -n "$blk" ] && (( (0x$blk & 0xa00) == 0xa00 )) && return 0
+		sleep 0.05
+	done
+	echo "$1 never blocked SIGUSR1/SIGUSR2"
+	return 1
+}
+
+# Wait until FILE holds N "started" events (a loaded machine may take a
+# while to get there; a fixed sleep would signal a runner still queueing).
+wait_started() { # FILE N
+	for _ in $(seq 200); do
+		[ "$(grep -c '"event":"started"' "$1" 2>/dev/null)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "no $2 started events in $1"
+	return 1
+}
+
+db() { sqlite3 -batch sandrun.db "$1"; }
+
+# ---- options -----------------------------------------------------------------
+
+@test "--help lists the options and exits 0" {
+	run "$SANDRUN" run --help
+	[ "$status" -eq 0 ]
+	for opt in --recursive --files-from --null --db --jobs --policy --retries --retry-on \
+		--force --memfree --grace --json --max-output --mem --timeout --cpu-time; do
+		[[ "$output" == *"$opt"* ]] || { echo "missing $opt"; false; }
+	done
+}
+
+@test "bad values are usage errors (exit 2) that name the option, and touch nothing" {
+	for args in "-j 0" "-j -3" "-j abc" "--jobs=1.5" "--mem 12Q" "--mem -1G" "--timeout -5" \
+		"--timeout 1x" "--cpus 0" "--pids 0" "--retries -1" "--retries many" "--retry-on bogus" \
+		"--retry-on ok" "--grace soon" "--max-output 0" "--memfree lots" "--bogus"; do
+		run "$SANDRUN" $args media/a.wav
+		[ "$status" -eq 2 ] || { echo "$args: exit $status: $output"; false; }
+		[[ "$output" == *"sandrun: "* ]] || { echo "$args: $output"; false; }
+		[[ "$output" == *"--help"* ]] || { echo "$args: no hint: $output"; false; }
+	done
+	run "$SANDRUN" -j 0 media/a.wav
+	[[ "$output" == *"-j/--jobs"* ]]
+	run "$SANDRUN" --mem 12Q media/a.wav
+	[[ "$output" == *"--mem"*"512M"* ]]
+	run "$SANDRUN" --timeout
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"needs a value"* ]]
+	[ ! -e sandrun.db ]
+}
+
+@test "no files, -0 without a list, an unreadable list: usage errors" {
+	run "$SANDRUN"
+	[ "$status" -eq 2 ]
+	run "$SANDRUN" run
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no files given"* ]]
+	run "$SANDRUN" -0 media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--files-from"* ]]
+	run "$SANDRUN" --files-from nolist.txt
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nolist.txt"* ]]
+}
+
+@test "a missing analyzer or policy is a clear usage error" {
+	SANDRUN_ANALYZER=$W/nothing-here run "$SANDRUN" media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"cannot run the analyzer"*"nothing-here"* ]]
+	run "$SANDRUN" --policy no-such-policy media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no-such-policy"* ]]
+}
+
+# ---- inputs ---------------------------------------------------------------------
+
+@test "inputs that cannot be analyzed are reported, recorded as input_error, and the batch goes on" {
+	ln -s a.wav media/link.wav
+	ln -s nowhere media/dangling.wav
+	mkfifo media/fifo.wav
+	# As root nothing is unreadable by permissions; what the runner cannot
+	# open honestly is a link (O_NOFOLLOW: ELOOP), a path that is not there,
+	# a directory without -r, and what is not a regular file (no blocking
+	# open of a FIFO).
+	run "$SANDRUN" media/a.wav media/missing.wav media/link.wav media/dangling.wav media/sub media/fifo.wav media/b.wav
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$W/media/missing.wav: no such file or directory"* ]]
+	[[ "$output" == *"$W/media/link.wav: is a symbolic link"* ]]
+	[[ "$output" == *"$W/media/dangling.wav: is a symbolic link"* ]]
+	[[ "$output" == *"$W/media/sub: is a directory (use -r"* ]]
+	[[ "$output" == *"$W/media/fifo.wav: is a FIFO"* ]]
+	[[ "$output" == *"7 files: 2 ok, 5 failed (input_error 5)"* ]]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'failed' AND last_outcome = 'input_error' AND attempts = 0")" = 5 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 2 ]
+	[ "$(db "SELECT count(*) FROM attempts")" = 2 ] # no attempt for an input error
+}
+
+@test "-r walks directories; named twice is queued once; links inside a tree are skipped" {
+	ln -s ../a.wav media/sub/link.wav
+	run "$SANDRUN" -r media media/a.wav "$W/media/../media/a.wav"
+	[ "$status" -eq 1 ] # garbage.bin is bad_input
+	[ "$(db "SELECT count(*) FROM items")" = 4 ]
+	[ "$(db "SELECT last_outcome FROM items WHERE path = '$W/media/garbage.bin'")" = bad_input ]
+	[[ "$output" == *"4 files: 3 ok, 1 failed (bad_input 1)"* ]]
+	[[ "$output" == *"1 directory entries skipped"* ]]
+}
+
+@test "--files-from: a list file, stdin, and NUL-separated names with -0" {
+	printf '%s\n' media/a.wav "" media/b.wav >list.txt
+	run "$SANDRUN" --files-from list.txt
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 2 ]
+	rm sandrun.db*
+	cp media/a.wav $'media/new\nline.wav'
+	printf 'media/sub/c.wav\0media/new\nline.wav\0' | "$SANDRUN" -0 --files-from - media/b.wav 2>err.txt
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 3 ]
+	printf 'media/a.wav\0media/b.wav\0' >nul.list
+	run "$SANDRUN" --files-from nul.list
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"NUL byte"*"-0"* ]]
+}
+
+@test "a file removed after it was queued is an input error at its claim, with no attempt spent" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 0.5" >media/first
+	echo "ok 0" >media/second
+	"$SANDRUN" -j 1 --json media/first media/second >ev.txt 2>err.txt &
+	pid=$!
+	wait_started ev.txt 1
+	rm media/second
+	wait $pid || rc=$?
+	[ "${rc:-0}" -eq 1 ]
+	grep -q "$W/media/second: no such file or directory" err.txt
+	[ "$(db "SELECT status || ' ' || attempts || ' ' || last_outcome FROM items WHERE path LIKE '%/second'")" = "failed 0 input_error" ]
+	[ "$(db "SELECT a.outcome || ' ' || a.counted FROM attempts a JOIN items i ON i.id = a.item_id WHERE i.path LIKE '%/second'")" = "input_error 0" ]
+	grep -q '"path":"'"$W"'/media/second","attempt":0,"outcome":"input_error"' ev.txt
+}
+
+# ---- outputs --------------------------------------------------------------------
+
+@test "all ok: exit 0; piped stderr holds only the summary" {
+	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "sandrun: 2 files: 2 ok, 0 failed"* ]]
+	[ "$(echo "$stderr" | wc -l)" -eq 2 ]
+	[[ "$stderr" != *$'\r'* ]]
+}
+
+@test "--json: started, finished and summary events, one JSON object per line" {
+	run --separate-stderr "$SANDRUN" --json media/a.wav media/garbage.bin media/missing.wav
+	[ "$status" -eq 1 ]
+	echo "$output" | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin]
+kinds = [e["event"] for e in ev]
+assert kinds.count("started") == 2, kinds
+assert kinds.count("finished") == 3, kinds
+assert kinds[-1] == "summary", kinds
+fields = {"event","path","attempt","outcome","status","exit_code","signal","syscall","wall_ms",
+          "cpu_ms","peak_memory_bytes","oom_kills","error"}
+fin = {e["path"].rsplit("/",1)[1]: e for e in ev if e["event"] == "finished"}
+for e in fin.values(): assert set(e) == fields, set(e) ^ fields
+a, g, m = fin["a.wav"], fin["garbage.bin"], fin["missing.wav"]
+assert (a["outcome"], a["status"], a["exit_code"], a["attempt"], a["error"]) == ("ok", "done", 0, 1, None), a
+assert a["wall_ms"] >= 0 and a["peak_memory_bytes"] > 0, a
+assert (g["outcome"], g["exit_code"], g["status"]) == ("bad_input", 65, "failed"), g
+assert g["error"], g
+assert (m["outcome"], m["attempt"], m["wall_ms"]) == ("input_error", 0, None), m
+s = ev[-1]
+assert (s["total"], s["ok"], s["failed"], s["exit_status"]) == (3, 1, 2, 1), s
+assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
+'
+}
+
+@test "on a terminal: a live status line, then the summary" {
+	export SANDRUN_ANALYZER=$STANDIN
+	for i in 1 2 3 4 5 6; do echo "ok 0.4" >"media/slow$i"; done
+	script -qfec "$SANDRUN -j 2 media/slow1 media/slow2 media/slow3 media/slow4 media/slow5 media/slow6" /dev/null >tty.out
+	run cat -v tty.out
+	[[ "$output" == *"^M^[[Ksandrun: 0/6 done"*"| 2 running"* ]]
+	[[ "$output" == *"files/s, ETA "* ]]
+	[[ "$output" == *"sandrun: 6 files: 6 ok, 0 failed"* ]]
+}
+
+@test "SIGUSR2 prints a status line; SIGUSR1 pauses the jobs and their deadlines" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 1" >media/one
+	echo "ok 1" >media/two
+	"$SANDRUN" -j 2 --timeout 1.5 --json media/one media/two >ev.txt 2>err.txt &
+	pid=$!
+	wait_started ev.txt 2
+	kill -USR1 $pid
+	sleep 0.2
+	kill -USR2 $pid
+	sleep 1.5 # frozen: neither the job nor its 1.5 s deadline moves
+	kill -USR1 $pid
+	wait $pid
+	cat err.txt
+	grep -q "paused 2 running jobs" err.txt
+	grep -q "0/2 done, .* | 2 running, PAUSED" err.txt
+	grep -q "resumed 2 jobs" err.txt
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done' AND attempts = 1")" = 2 ]
+}
+
+# ---- resuming and job specs --------------------------------------------------------
+
+@test "a rerun resumes: done stays done, --force redoes, a changed file or spec runs again" {
+	run "$SANDRUN" --json media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --json media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"started"'* ]]
+	[[ "$output" == *'"ok":2'* ]]
+	run "$SANDRUN" --json --force media/a.wav media/b.wav
+	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
+	touch -d '2001-01-01' media/a.wav
+	run "$SANDRUN" --json media/a.wav media/b.wav
+	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 1 ]
+	[[ "$output" == *'"started","path":"'"$W"'/media/a.wav"'* ]]
+	# Another limit is another job spec: everything is analyzed again.
+	run "$SANDRUN" --json --timeout 30 media/a.wav media/b.wav
+	echo "$output"
+	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
+	[ "$(db "SELECT count(DISTINCT spec) FROM runs")" -eq 2 ]
+	[ "$(db "SELECT count(*) FROM attempts")" -eq 7 ]
+}
+
+@test "a failed file stays failed on a rerun and keeps the exit status 1" {
+	run "$SANDRUN" media/garbage.bin
+	[ "$status" -eq 1 ]
+	run "$SANDRUN" media/garbage.bin
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT attempts FROM items")" = 1 ]
+}
+
+@test "--policy takes a name or a file" {
+	run "$SANDRUN" --policy default media/a.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --policy "$BATS_TEST_DIRNAME/../../policies/strict.json" --db other.db media/a.wav
+	[ "$status" -eq 0 ]
+}
+
+# ---- limits and retries ----------------------------------------------------------------
+
+@test "--max-output: a job that floods stdout ends as output_limit" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo bigout >media/flood
+	run "$SANDRUN" --max-output 100K media/flood
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT last_outcome FROM items")" = output_limit ]
+	[ "$(db "SELECT count(*) FROM results")" = 0 ]
+}
+
+@test "--retries and --retry-on decide how many attempts a timeout gets" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/hang
+	run "$SANDRUN" --timeout 0.3 --retries 1 media/hang
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT attempts || ' ' || last_outcome FROM items")" = "2 timeout" ]
+	run "$SANDRUN" --timeout 0.3 --retry-on none --db none.db media/hang
+	[ "$(sqlite3 none.db "SELECT attempts FROM items")" = 1 ]
+	echo crash >media/crash
+	run "$SANDRUN" --retry-on signaled --retries 2 --db sig.db media/crash
+	[ "$(sqlite3 sig.db "SELECT attempts || ' ' || last_outcome FROM items")" = "3 signaled" ]
+}
+
+@test "--memfree above what the machine has: nothing starts; SIGINT leaves the files pending" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 0" >media/quick
+	"$SANDRUN" --memfree 100T media/quick 2>err.txt &
+	pid=$!
+	wait_signals_blocked $pid
+	# SIGUSR2 until the status line says why nothing starts.
+	for _ in $(seq 100); do
+		kill -USR2 $pid
+		sleep 0.1
+		grep -q "waiting for memory" err.txt && break
+	done
+	kill -INT $pid
+	wait $pid || rc=$?
+	[ "${rc:-0}" -eq 130 ]
+	grep -q "waiting for memory" err.txt
+	[ "$(db "SELECT status || ' ' || attempts FROM items")" = "pending 0" ]
+	[ "$(db "SELECT count(*) FROM attempts")" = 0 ]
+}
+
+@test "SIGTERM with --grace 0 stops running jobs at once: exit 143, nothing spent" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/hang
+	"$SANDRUN" --grace 0 --json media/hang >ev.txt 2>err.txt &
+	pid=$!
+	wait_started ev.txt 1
+	kill -TERM $pid
+	wait $pid || rc=$?
+	[ "${rc:-0}" -eq 143 ]
+	[ "$(db "SELECT status || ' ' || attempts FROM items")" = "pending 0" ]
+	[ "$(db "SELECT outcome || ' ' || counted FROM attempts")" = "interrupted 0" ]
+}
+
+# ---- environment failures -----------------------------------------------------------------
+
+@test "no cgroups: exit 3 with what is missing" {
+	run unshare -m sh -c "mount -t tmpfs none /sys/fs/cgroup && exec '$SANDRUN' media/a.wav"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"cannot enforce the sandbox"* ]]
+	[[ "$output" == *"sandrun check"* ]]
+}
+
+@test "a database that cannot be used: exit 4" {
+	mkdir adir.db
+	run "$SANDRUN" --db adir.db media/a.wav
+	[ "$status" -eq 4 ]
+	head -c 4096 /dev/urandom >garbage.db
+	run "$SANDRUN" --db garbage.db media/a.wav
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"garbage.db"* ]]
+}
