@@ -1,5 +1,6 @@
 /* runner/query_util.c — see query_util.h. */
 #include "runner/query_util.h"
+#include "runner/utf8.h"
 #include "runner/common.h"
 #include "runner/retry.h"
 
@@ -27,37 +28,13 @@ int q_store_error(struct store *st)
 	return SR_EXIT_STORE;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most `left` bytes), 0 if
- * the byte there does not start one. */
+/* Length of the valid UTF-8 sequence at s, 0 if there is none or it is a
+ * C1 control (which acts as an escape on some terminals). */
 static size_t utf8_seq(const unsigned char *s, size_t left)
 {
-	unsigned char c = s[0];
-	size_t n;
 	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	/* C1 controls (U+0080..U+009F) act as escapes on some terminals. */
-	if (cp >= 0x80 && cp <= 0x9f)
-		return 0;
-	return n;
+	size_t n = sr_utf8_decode(s, left, &cp);
+	return n && !sr_utf8_is_c1(cp) ? n : 0;
 }
 
 void q_put_escaped(FILE *f, const void *bytes, size_t len, unsigned flags)
@@ -94,11 +71,11 @@ json_t *q_json_bytes(const void *bytes, size_t len)
 	size_t i = 0;
 	bool clean = true;
 	while (i < len && clean) {
-		size_t n = utf8_seq(s + i, len - i);
-		/* utf8_seq refuses C1 controls, which are valid in JSON: accept them. */
-		if (n == 0 && !(s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
+		uint32_t cp;
+		size_t n = sr_utf8_decode(s + i, len - i, &cp); /* C1 is valid in JSON */
+		if (n == 0)
 			clean = false;
-		i += n ? n : 2;
+		i += n;
 	}
 	if (clean)
 		return json_stringn((const char *)bytes, len);
@@ -107,9 +84,8 @@ json_t *q_json_bytes(const void *bytes, size_t len)
 		return NULL;
 	size_t o = 0;
 	for (i = 0; i < len;) {
-		size_t n = utf8_seq(s + i, len - i);
-		if (n == 0 && s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
-			n = 2;
+		uint32_t cp;
+		size_t n = sr_utf8_decode(s + i, len - i, &cp);
 		if (n) {
 			memcpy(buf + o, s + i, n);
 			o += n;

@@ -2,6 +2,7 @@
  * untrusted bytes, number formatting, axes and ticks, and the SVG charts
  * (bars, stacked histogram, scatter). See report.h. */
 #include "runner/report.h"
+#include "runner/utf8.h"
 #include "runner/jobspec.h"
 
 #include <math.h>
@@ -10,38 +11,6 @@
 
 /* ---- escaping ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s and its code point; 0 if the byte
- * there does not start one (overlongs, surrogates, beyond U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t left, uint32_t *cpo)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-	if (c < 0x80) {
-		*cpo = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cpo = cp;
-	return n;
-}
 
 static bool is_bidi_control(uint32_t cp)
 {
@@ -77,7 +46,7 @@ void rp_esc(FILE *f, const void *bytes, size_t len, bool multiline)
 			i++;
 		} else {
 			uint32_t cp = 0;
-			size_t n = utf8_seq(s + i, len - i, &cp);
+			size_t n = sr_utf8_decode(s + i, len - i, &cp);
 			if (n == 0) {
 				fprintf(f, "\\x%02x", c);
 				i++;
