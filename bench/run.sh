@@ -347,7 +347,8 @@ strace_table() {
 }
 
 # ---- 2. batch throughput --------------------------------------------------------
-TRUE_CMD_ARGS=(--cmd '/bin/true {}')
+# /bin/true prints nothing: store its (empty) output as text, not JSON.
+TRUE_CMD_ARGS=(--cmd '/bin/true {}' --output text)
 section2() {
 	log "2. batch throughput ($N_BATCH files, $REPS reps)"
 	sox -q -n -r 8000 -c 1 -b 16 "$DATA/tiny.wav" synth 0.05 sine 440

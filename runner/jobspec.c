@@ -1,6 +1,8 @@
 /* runner/jobspec.c — job specs: the built-in analyzer, the spec key, and
  * the mapping from a finished job to its stored outcome. See jobspec.h. */
 #include "runner/jobspec.h"
+#include "runner/utf8.h"
+#include "runner/cmdspec.h"
 #include "sandbox/util.h"
 
 #include <fcntl.h>
@@ -113,7 +115,7 @@ void jobspec_sha256_hex(const void *data, size_t len, char out[65])
 }
 
 /* Hash a file's bytes; at most max_bytes (0: no cap). */
-static int sha256_file(const char *path, size_t max_bytes, char out[65])
+int jobspec_sha256_file(const char *path, size_t max_bytes, char out[65])
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -152,6 +154,16 @@ void jobspec_free(struct jobspec *js)
 	free(js->argv);
 	free(js->policy_arg);
 	sbx_policy_free(js->policy);
+	if (js->kind == JOBSPEC_COMMAND) {
+		for (size_t i = 0; i < js->nbinds; i++)
+			free((char *)js->binds[i].src); /* dst is the same string */
+		if (js->envp)
+			for (char **e = js->envp; *e; e++)
+				free(*e);
+		free(js->envp);
+		free(js->command);
+		cmdspec_job_free(js->job);
+	}
 	free(js->description);
 	free(js);
 }
@@ -184,6 +196,15 @@ int jobspec_compute_key(struct jobspec *js)
 			      "bad_input_exit", js->bad_input_exit,
 			      "result", js->result_kind == STORE_RESULT_JSON ? "json"
 					: js->result_kind == STORE_RESULT_TEXT ? "text" : "blob");
+	/* A command's own settings; the analyzer's description stays as it
+	 * was, so its keys (and the items done under them) do not change. */
+	if (d && js->kind == JOBSPEC_COMMAND) {
+		json_t *c = cmdspec_describe(js);
+		if (!c || json_object_set_new(d, "command", c) < 0) {
+			json_decref(d);
+			return -ENOMEM;
+		}
+	}
 	if (!d)
 		return -ENOMEM;
 	char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
@@ -200,7 +221,7 @@ int jobspec_compute_key(struct jobspec *js)
 
 /* The file behind a policy argument, for hashing: a path as given, or
  * <dir>/<name>.json for a bare name (sbx_policy_load's rule). */
-static void policy_file(const char *arg, const char *dir, char *out, size_t len)
+void jobspec_policy_file(const char *arg, const char *dir, char *out, size_t len)
 {
 	if (strchr(arg, '/'))
 		snprintf(out, len, "%s", arg);
@@ -228,7 +249,7 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 			 opts->program, strerror(-r));
 		goto fail;
 	}
-	if ((r = sha256_file(real, 0, js->program_sha256)) < 0) {
+	if ((r = jobspec_sha256_file(real, 0, js->program_sha256)) < 0) {
 		snprintf(err, errlen, "cannot read the analyzer %s: %s", real, strerror(-r));
 		goto fail;
 	}
@@ -244,8 +265,8 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 	js->nbinds = 1;
 
 	char pfile[PATH_MAX + 64];
-	policy_file(js->policy_arg, opts->policy_dir, pfile, sizeof pfile);
-	if (sha256_file(pfile, 4u << 20, js->policy_sha256) < 0)
+	jobspec_policy_file(js->policy_arg, opts->policy_dir, pfile, sizeof pfile);
+	if (jobspec_sha256_file(pfile, 4u << 20, js->policy_sha256) < 0)
 		js->policy_sha256[0] = '\0'; /* the loader decides; the name stands in */
 	if ((r = sbx_policy_load(js->policy_arg, opts->policy_dir, &js->policy)) < 0) {
 		snprintf(err, errlen, "policy %s: %s", js->policy_arg, sbx_last_error());
@@ -264,6 +285,10 @@ fail:
 
 void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd, struct sbx_spec *out)
 {
+	if (js->kind == JOBSPEC_COMMAND) {
+		cmdspec_sbx_spec(js, in_fd, out_fd, err_fd, out);
+		return;
+	}
 	*out = (struct sbx_spec){
 		.argv = js->argv,
 		.stdin_fd = in_fd,
@@ -282,19 +307,9 @@ void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_f
  * a C1 control (U+0080..U+009F: 0x9b alone is a terminal's CSI). */
 static size_t utf8_seq(const unsigned char *p, size_t n)
 {
-	unsigned c = p[0];
-	size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-	if (len == 0 || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if (c == 0xc2 && p[1] < 0xa0)
-		return 0;
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
-	    (c == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return len;
+	uint32_t cp;
+	size_t len = sr_utf8_decode(p, n, &cp);
+	return len && !sr_utf8_is_c1(cp) ? len : 0;
 }
 
 char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen)
@@ -396,6 +411,10 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 	 * whatever the job was doing when the SIGKILL landed. */
 	enum sbx_outcome o = cap && cap->out_overflow && res->outcome != SBX_SETUP_ERROR
 				     ? SBX_OUTPUT_LIMIT : res->outcome;
+	/* --ok-codes: these exit statuses are a success like 0. */
+	for (size_t i = 0; o == SBX_EXIT_NONZERO && i < js->nok_codes; i++)
+		if (res->exit_code == js->ok_codes[i])
+			o = SBX_OK;
 	switch (o) {
 	case SBX_OK:
 		if (js->result_kind == STORE_RESULT_JSON && !result_valid) {

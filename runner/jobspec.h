@@ -34,7 +34,12 @@
 /* sandrun-analyze's "the input is not audio it can read" (EX_DATAERR). */
 #define JOBSPEC_ANALYZER_BAD_INPUT_EXIT 65
 
+/* Binds of one spec (--bind-ro/--bind), leaving room for the input's. */
+#define JOBSPEC_MAX_BINDS 62
+#define JOBSPEC_MAX_OK_CODES 64
+
 enum jobspec_kind { JOBSPEC_ANALYZER, JOBSPEC_COMMAND };
+struct cmd_job;
 
 struct jobspec_opts {
 	const char *policy;         /* NULL: the kind's default ("strict" for the analyzer) */
@@ -49,8 +54,15 @@ struct jobspec {
 	char *program;              /* real host path, bound read-only */
 	char program_sha256[65];
 	char **argv;                /* as the job sees it, NULL-terminated */
-	struct sbx_bind binds[1];
+	struct sbx_bind binds[JOBSPEC_MAX_BINDS];
 	size_t nbinds;
+	/* --cmd only (kind JOBSPEC_COMMAND; see cmdspec.h) */
+	char *command;              /* the --cmd string as given */
+	char **envp;                /* the job's whole environment */
+	int ok_codes[JOBSPEC_MAX_OK_CODES]; /* exit statuses besides 0 that are ok */
+	size_t nok_codes;
+	bool input_arg;             /* argv holds {}: the input is bound at /input */
+	struct cmd_job *job;        /* per-job scratch of jobspec_sbx_spec */
 	char *policy_arg;           /* as given (name or file) */
 	char policy_sha256[65];     /* of the policy file's text ("" if unreadable) */
 	struct sbx_policy *policy;  /* compiled; NULL in unit tests */
@@ -75,7 +87,8 @@ void jobspec_free(struct jobspec *js);
 int jobspec_compute_key(struct jobspec *js);
 
 /* The sandbox spec of one job of this spec: the input as stdin, the two
- * pipes as stdout and stderr. Valid as long as js is. */
+ * pipes as stdout and stderr. Valid as long as js is, and until the next
+ * call (a --cmd spec's argv and binds are per input). */
 void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd,
 		      struct sbx_spec *out);
 
@@ -137,5 +150,9 @@ void tail_capture_free(struct tail_capture *t);
 
 /* SHA-256 of a buffer as 64 lowercase hex digits. */
 void jobspec_sha256_hex(const void *data, size_t len, char out[65]);
+/* Of a file's bytes; at most max_bytes (0: no cap, else -EFBIG). */
+int jobspec_sha256_file(const char *path, size_t max_bytes, char out[65]);
+/* The file behind a policy argument: a path as given, or <dir>/<name>.json. */
+void jobspec_policy_file(const char *arg, const char *dir, char *out, size_t len);
 
 #endif

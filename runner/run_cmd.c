@@ -8,6 +8,7 @@
  * cannot be enforced, 4 store error, 130/143 interrupted by SIGINT/SIGTERM.
  */
 #include "runner/run.h"
+#include "runner/cmdspec.h"
 #include "runner/common.h"
 #include "runner/inputs.h"
 #include "runner/jobspec.h"
@@ -26,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -42,7 +44,7 @@ static const char run_usage[] =
 	"Run:\n"
 	"      --db PATH           the database (default ./sandrun.db)\n"
 	"  -j, --jobs N            at most N files at once (default: number of CPUs)\n"
-	"      --policy NAME|FILE  seccomp policy (default: strict)\n"
+	"      --policy NAME|FILE  seccomp policy (default: strict; default with --cmd)\n"
 	"      --max-output SIZE   largest result a job may print (default 16M)\n"
 	"      --retries N         retries of an item whose attempt failed in a retried\n"
 	"                          outcome (default 2)\n"
@@ -52,6 +54,14 @@ static const char run_usage[] =
 	"      --grace SECS        on SIGINT/SIGTERM, let running jobs finish this long\n"
 	"                          (default 10), then stop them\n"
 	"      --json              JSON Lines events on stdout\n"
+	"\nCustom analyzer (see docs/cmd.md):\n"
+	"      --cmd 'CMD ARGS {}'  run CMD per file instead of the built-in analyzer;\n"
+	"                          {} is the file at /input/NAME, else it is on stdin\n"
+	"      --output json|text|blob  how CMD's stdout is stored (default json)\n"
+	"      --ok-codes LIST     exit statuses besides 0 that count as ok (1,3)\n"
+	"      --env NAME[=VALUE]  pass one more variable (repeatable)\n"
+	"      --bind-ro PATH      make PATH visible, read-only (repeatable)\n"
+	"      --bind PATH         make PATH visible and writable (repeatable)\n\n"
 	"  -h, --help              show this help\n\n";
 
 static const char run_signals_help[] =
@@ -63,8 +73,10 @@ static const char run_signals_help[] =
 
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
-	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT,
+	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
 };
+
+#define MAX_CMD_BINDS JOBSPEC_MAX_BINDS
 
 #define MAX_JOBS 4096
 #define MAX_RETRIES 100
@@ -78,6 +90,13 @@ struct run_opts {
 	unsigned retry_mask;
 	uint64_t memfree, grace_ms, max_output;
 	struct sbx_limits limits;
+	/* --cmd */
+	const char *cmd, *output, *ok_codes;
+	const char *env[CMDSPEC_MAX_ENV + 1];
+	size_t nenv;
+	const char *binds[MAX_CMD_BINDS + 1];
+	bool bind_writable[MAX_CMD_BINDS + 1];
+	size_t nbinds;
 };
 
 static int default_jobs(void)
@@ -115,6 +134,12 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "memfree", required_argument, NULL, OPT_MEMFREE },
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+		{ "cmd", required_argument, NULL, OPT_CMD },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "ok-codes", required_argument, NULL, OPT_OK_CODES },
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
+		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "recursive", no_argument, NULL, 'r' },
 		{ "null", no_argument, NULL, '0' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -159,6 +184,22 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			o->db = optarg;
 			break;
 		case OPT_FILES_FROM: o->files_from = optarg; break;
+		case OPT_CMD: o->cmd = optarg; break;
+		case OPT_OUTPUT: o->output = optarg; break;
+		case OPT_OK_CODES: o->ok_codes = optarg; break;
+		case OPT_ENV:
+			if (o->nenv == CMDSPEC_MAX_ENV)
+				return sr_usage_error("run ", "too many --env options (at most %d)", CMDSPEC_MAX_ENV), -1;
+			o->env[o->nenv++] = optarg;
+			break;
+		case OPT_BIND_RO:
+		case OPT_BIND:
+			if (o->nbinds == MAX_CMD_BINDS)
+				return sr_usage_error("run ", "too many --bind/--bind-ro options (at most %d)",
+						      MAX_CMD_BINDS), -1;
+			o->bind_writable[o->nbinds] = opt == OPT_BIND;
+			o->binds[o->nbinds++] = optarg;
+			break;
 		case OPT_FORCE: o->force = true; break;
 		case OPT_RETRIES:
 			if (parse_int(optarg, 0, MAX_RETRIES, &o->retries) < 0)
@@ -193,6 +234,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			return sr_usage_error("run ", "invalid option '%s'", argv[optind - 1]), -1;
 		}
 	}
+	if (!o->cmd && (o->output || o->ok_codes || o->nenv || o->nbinds))
+		return sr_usage_error("run ", "--output, --ok-codes, --env, --bind-ro and --bind apply to --cmd; give --cmd too"), -1;
 	if (o->nul && !o->files_from)
 		return sr_usage_error("run ", "-0 applies to --files-from lists; give --files-from too"), -1;
 	if (optind >= argc && !o->files_from)
@@ -269,6 +312,18 @@ static int on_input(const struct input *in, void *ctx)
 		if (is_new)
 			progress_input_error(c->progress, in->path, in->error, false);
 		return 0;
+	}
+	/* {} binds the file for uid nobody: one it cannot read fails here,
+	 * clearly, rather than in the command. */
+	if (c->js->input_arg) {
+		_cleanup_close_ int fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && !(st.st_mode & S_IROTH)) {
+			struct input bad = *in;
+			bad.error = "not readable by others: the --cmd job runs as nobody and cannot open it at "
+				    "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
+			return on_input(&bad, ctx);
+		}
 	}
 	if (!(c->paths[c->n] = strdup(in->path)))
 		return -ENOMEM;
@@ -490,7 +545,14 @@ int cmd_run(int argc, char **argv)
 		.policy = o.policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
 		.limits = o.limits, .max_output = o.max_output,
 	};
-	if ((r = jobspec_open_analyzer(&jo, &js, err, sizeof err)) < 0) {
+	struct cmdspec_opts co = {
+		.command = o.cmd, .output = o.output, .ok_codes = o.ok_codes,
+		.env = o.env, .nenv = o.nenv, .bind_paths = o.binds, .bind_writable = o.bind_writable,
+		.nbinds = o.nbinds,
+	};
+	r = o.cmd ? jobspec_open_command(&jo, &co, &js, err, sizeof err)
+		  : jobspec_open_analyzer(&jo, &js, err, sizeof err);
+	if (r < 0) {
 		sr_err("%s", err);
 		/* A name or file that is not there or not a policy is the
 		 * user's to fix; a policy this host cannot load is isolation. */
