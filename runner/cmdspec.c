@@ -188,7 +188,7 @@ static int add_binds(struct jobspec *js, const struct cmdspec_opts *c, char *err
 			return -ENOENT;
 		}
 		if (strcmp(real, "/") == 0 || under(real, CMDSPEC_INPUT_DIR) || under(real, "/proc") ||
-		    under(real, "/dev") || under(real, "/tmp")) {
+		    under(real, "/dev")) {
 			snprintf(err, errlen, "%s %s: cannot bind %s (the sandbox owns it)", opt, c->bind_paths[i], real);
 			return -EINVAL;
 		}
