@@ -308,7 +308,9 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 	cg_job_peak_bytes(cg, &job->cg, &res->peak_memory_bytes);
 	cg_job_oom_kills(cg, &job->cg, &res->oom_kills);
 	obs.oom_kills = res->oom_kills;
-	cg_job_kill(cg, &job->cg);
+	/* The init has been reaped, so the kernel has already killed every
+	 * process of its pid namespace: the cgroup is empty. No freeze-and-kill
+	 * here on every job; cg_job_remove kills stragglers if rmdir finds any. */
 	int rm = cg_job_remove(cg, &job->cg);
 
 	if (job->timing)
