@@ -105,6 +105,18 @@ static int pid_starttime(pid_t pid, unsigned long long *out)
 	return 0;
 }
 
+/* SIGKILL every process listed in a v1 cgroup; 1 if there were any. */
+static int v1_kill_procs(int fd)
+{
+	char procs[65536];
+	int r = sr_read_file_at(fd, "cgroup.procs", procs, sizeof procs);
+	if (r <= 0)
+		return r;
+	for (char *s, *t = strtok_r(procs, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
+		kill((pid_t)atoi(t), SIGKILL);
+	return 1;
+}
+
 /* Kill and remove one cgroup directory tree (children first). */
 static void remove_tree_at(int parentfd, const char *name, bool v2)
 {
@@ -119,14 +131,10 @@ static void remove_tree_at(int parentfd, const char *name, bool v2)
 				remove_tree_at(fd, e->d_name, v2);
 		closedir(d);
 	}
-	if (v2) {
+	if (v2)
 		sr_write_file_at(fd, "cgroup.kill", "1");
-	} else {
-		char procs[4096];
-		if (sr_read_file_at(fd, "cgroup.procs", procs, sizeof procs) > 0)
-			for (char *s, *t = strtok_r(procs, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
-				kill((pid_t)atoi(t), SIGKILL);
-	}
+	else
+		v1_kill_procs(fd);
 	close(fd);
 	for (int i = 0; i < 1000 && unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
@@ -510,17 +518,6 @@ int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool froze
 	if (fd < 0)
 		return sbx_fail(-ENODEV, "the freezer cgroup controller is not available");
 	return v1_freezer_state(fd, frozen ? "FROZEN" : "THAWED");
-}
-
-static int v1_kill_procs(int fd)
-{
-	char procs[65536];
-	int r = sr_read_file_at(fd, "cgroup.procs", procs, sizeof procs);
-	if (r <= 0)
-		return r;
-	for (char *s, *t = strtok_r(procs, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
-		kill((pid_t)atoi(t), SIGKILL);
-	return 1;
 }
 
 int cg_job_kill(const struct cg_run *run, const struct cg_job *job)
