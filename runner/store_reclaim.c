@@ -7,6 +7,7 @@
  * looping forever. The rules are in docs/store.md "Leases". */
 #include "runner/store_internal.h"
 
+#include "sandbox/util.h"
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,37 +18,12 @@
 
 int store_read_pid_start(int pid, long long *start, bool *zombie)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	int saved = errno;
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -saved : -EIO;
-	buf[n] = '\0';
-	/* comm (field 2) may hold spaces and parentheses: fields 3.. start
-	 * after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -EIO;
-	p += 2;
-	char state = *p;
-	/* p is at field 3; field 22 is 19 fields further on. */
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	char *end;
-	errno = 0;
-	long long v = strtoll(p, &end, 10);
-	if (errno || end == p)
-		return -EIO;
-	*start = v;
+	unsigned long long v;
+	char state;
+	int r = sr_read_pid_stat(pid, &v, &state);
+	if (r < 0)
+		return r;
+	*start = (long long)v;
 	*zombie = state == 'Z' || state == 'X' || state == 'x';
 	return 0;
 }

@@ -82,28 +82,6 @@ static int own_cgroup_path(const char *ctl, char *out, size_t len)
 	return r;
 }
 
-/* Start time (clock ticks since boot) of pid, to tell a live runner from
- * a recycled pid. */
-static int pid_starttime(pid_t pid, unsigned long long *out)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int r = sr_read_file_at(AT_FDCWD, path, buf, sizeof buf);
-	if (r < 0)
-		return r;
-	char *p = strrchr(buf, ')'); /* comm may contain spaces */
-	if (!p)
-		return -EINVAL;
-	/* field 3 starts after ") "; starttime is field 22 */
-	int field = 2;
-	for (p++; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (field != 22)
-		return -EINVAL;
-	*out = strtoull(p, NULL, 10);
-	return 0;
-}
 
 /* SIGKILL every process listed in a v1 cgroup; 1 if there were any. */
 static int v1_kill_procs(int fd)
@@ -282,7 +260,7 @@ int cg_run_open(struct cg_run *run)
 		run->run_dirfd[c] = -1, run->hier_owner[c] = -1;
 	run->seq = 0;
 	cg_detect(&run->mode);
-	pid_starttime(getpid(), &st);
+	sr_read_pid_stat(getpid(), &st, NULL);
 	/* pid + start time name a runner within its pid namespace; the
 	 * namespace's inode makes the name unique across namespaces. */
 	struct stat ns;

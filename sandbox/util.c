@@ -121,6 +121,37 @@ int sr_read_keyed_u64_at(int dirfd, const char *name, const char *key, uint64_t 
 	return -ENOENT;
 }
 
+int sr_read_pid_stat(int pid, unsigned long long *start, char *state)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int r = sr_read_file_at(AT_FDCWD, path, buf, sizeof buf);
+	if (r < 0)
+		return r;
+	/* comm (field 2) may hold spaces and parentheses: fields 3.. start
+	 * after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -EIO;
+	p += 2;
+	char st = *p;
+	for (int field = 3; field < 22; field++) { /* to field 22 */
+		p = strchr(p, ' ');
+		if (!p)
+			return -EIO;
+		p++;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(p, &end, 10);
+	if (errno || end == p)
+		return -EIO;
+	*start = v;
+	if (state)
+		*state = st;
+	return 0;
+}
+
 uint64_t sr_now_us(void)
 {
 	struct timespec ts;

@@ -53,6 +53,10 @@ int sr_read_file_at(int dirfd, const char *name, char *buf, size_t len);
 int sr_read_u64_at(int dirfd, const char *name, uint64_t *out);
 /* Find "key value" in a flat keyed file (memory.events, cpu.stat). */
 int sr_read_keyed_u64_at(int dirfd, const char *name, const char *key, uint64_t *out);
+/* From /proc/PID/stat: the start time (field 22, clock ticks after boot),
+ * which tells a live process from a recycled pid, and the state letter
+ * (field 3). 0 or -errno; -EIO for a line that does not parse. */
+int sr_read_pid_stat(int pid, unsigned long long *start, char *state);
 uint64_t sr_now_ms(void);  /* CLOCK_MONOTONIC */
 uint64_t sr_now_us(void);
 
