@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #ifndef SANDRUN_REL_LIBEXEC
@@ -128,4 +129,13 @@ int sr_exec_exit_status(const struct sbx_result *res)
 	case SBX_SETUP_ERROR:
 	default: return SR_EXIT_SETUP;
 	}
+}
+
+int sr_arm_timerfd(int fd, uint64_t first_ms, uint64_t interval_ms)
+{
+	struct itimerspec its = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000L },
+		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000L },
+	};
+	return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
 }

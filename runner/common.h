@@ -53,6 +53,10 @@ enum {
 int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim);
 extern const char sr_limit_help[];
 
+/* Arm a timerfd: first expiry after first_ms, then every interval_ms
+ * (0: once); first_ms 0 disarms. 0 or -errno. */
+int sr_arm_timerfd(int fd, uint64_t first_ms, uint64_t interval_ms);
+
 /* The outcome -> exit status mapping of `sandrun exec`. */
 int sr_exec_exit_status(const struct sbx_result *res);
 

@@ -58,14 +58,6 @@ char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
 	return s;
 }
 
-static int arm_timer(int fd, uint64_t first_ms, uint64_t interval_ms)
-{
-	struct itimerspec its = {
-		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000L },
-		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000L },
-	};
-	return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
-}
 
 enum { EV_CHILD, EV_DEADLINE, EV_CPU, EV_SIGNAL };
 
@@ -89,9 +81,9 @@ static int supervise(struct sbx_job *job, const struct sbx_limits *lim, int sigf
 			return -errno;
 	}
 	if (lim->timeout_ms)
-		arm_timer(deadline, lim->timeout_ms, 0);
+		sr_arm_timerfd(deadline, lim->timeout_ms, 0);
 	if (lim->cpu_time_ms)
-		arm_timer(cputick, 50, 50);
+		sr_arm_timerfd(cputick, 50, 50);
 	for (;;) {
 		struct epoll_event ev;
 		int n = epoll_wait(ep, &ev, 1, -1);

@@ -83,14 +83,6 @@ static bool memory_allows_start(uint64_t need)
 	return avail >= need;
 }
 
-static int arm(int tfd, uint64_t first_ms, uint64_t interval_ms)
-{
-	struct itimerspec its = {
-		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000L },
-		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000L },
-	};
-	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
-}
 
 static int watch(struct loop *l, int fd, enum ev_kind kind, uint32_t slot, uint32_t gen)
 {
@@ -262,7 +254,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	if (cfg->js->limits.timeout_ms) {
 		s->deadline_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (s->deadline_fd >= 0)
-			arm(s->deadline_fd, cfg->js->limits.timeout_ms, 0);
+			sr_arm_timerfd(s->deadline_fd, cfg->js->limits.timeout_ms, 0);
 	}
 	bool watched = watch(l, sbx_job_pidfd(job), EV_PIDFD, idx, s->gen) == 0 &&
 		       watch(l, s->out_fd, EV_STDOUT, idx, s->gen) == 0 &&
@@ -457,7 +449,7 @@ static void set_paused(struct loop *l, bool pause)
 			if (s->deadline_fd >= 0 && timerfd_gettime(s->deadline_fd, &its) == 0) {
 				s->deadline_left_ms = (uint64_t)its.it_value.tv_sec * 1000 +
 						      (uint64_t)its.it_value.tv_nsec / 1000000 + 1;
-				arm(s->deadline_fd, 0, 0);
+				sr_arm_timerfd(s->deadline_fd, 0, 0);
 			}
 			if (sbx_job_freeze(s->job, true) == 0)
 				s->frozen = true;
@@ -470,7 +462,7 @@ static void set_paused(struct loop *l, bool pause)
 						 sbx_last_error());
 			s->frozen = false;
 			if (s->deadline_fd >= 0 && s->deadline_left_ms)
-				arm(s->deadline_fd, s->deadline_left_ms, 0);
+				sr_arm_timerfd(s->deadline_fd, s->deadline_left_ms, 0);
 			s->deadline_left_ms = 0;
 		}
 	}
@@ -630,7 +622,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		l.slots[i].out_fd = l.slots[i].err_fd = l.slots[i].deadline_fd = -1;
 	l.ep = ep;
 	l.tick_fd = tick;
-	int r = arm(tick, TICK_MS, TICK_MS);
+	int r = sr_arm_timerfd(tick, TICK_MS, TICK_MS);
 	if (r == 0)
 		r = watch(&l, tick, EV_TICK, 0, 0);
 	if (r == 0)
