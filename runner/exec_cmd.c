@@ -199,6 +199,8 @@ int cmd_exec(int argc, char **argv)
 		sr_err("cannot start the sandbox: %s", sbx_last_error());
 	} else {
 		int got_signal = 0;
+		/* One job: nothing else to do while it sets up. */
+		sbx_job_setup_collect(job);
 		supervise(job, &lim, sigfd, &got_signal);
 		struct sbx_result res;
 		if (sbx_job_finish(job, &res) < 0)

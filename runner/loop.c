@@ -26,7 +26,7 @@
  * the others (the rest is read at the next epoll_wait). */
 #define READ_BUDGET (1u << 20)
 
-enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_DEADLINE, EV_TICK, EV_SIGNAL };
+enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_DEADLINE, EV_TICK, EV_SIGNAL, EV_SETUP };
 
 /* epoll data: kind | slot << 8 | generation << 32. The generation tells a
  * stale event (its job finished earlier in the same batch) from a live one. */
@@ -256,7 +256,10 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		if (s->deadline_fd >= 0)
 			sr_arm_timerfd(s->deadline_fd, cfg->js->limits.timeout_ms, 0);
 	}
-	bool watched = watch(l, sbx_job_pidfd(job), EV_PIDFD, idx, s->gen) == 0 &&
+	/* The job builds its sandbox while we go on; its setup channel says
+	 * when the command has exec'd. */
+	bool watched = watch(l, sbx_job_setup_fd(job), EV_SETUP, idx, s->gen) == 0 &&
+		       watch(l, sbx_job_pidfd(job), EV_PIDFD, idx, s->gen) == 0 &&
 		       watch(l, s->out_fd, EV_STDOUT, idx, s->gen) == 0 &&
 		       watch(l, s->err_fd, EV_STDERR, idx, s->gen) == 0 &&
 		       (!cfg->js->limits.timeout_ms ||
@@ -586,6 +589,9 @@ static void dispatch(struct loop *l, uint64_t data)
 	case EV_STDERR:
 		if (read_pipe(l, s, false, READ_BUDGET))
 			close_pipe(&s->err_fd);
+		break;
+	case EV_SETUP:
+		sbx_job_setup_collect(s->job); /* closes the fd, leaving the epoll set */
 		break;
 	case EV_DEADLINE:
 		kill_slot(l, s, SBX_KILL_TIMEOUT);

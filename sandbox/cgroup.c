@@ -424,17 +424,39 @@ int cg_job_clone_fd(const struct cg_run *run, const struct cg_job *job)
 	return run->mode == SBX_CG_V2 ? job->dirfd[0] : -1;
 }
 
-int cg_job_attach(const struct cg_run *run, const struct cg_job *job, pid_t pid)
+int cg_job_open_tasks(const struct cg_run *run, const struct cg_job *job, int fds[CG_NCTL])
 {
-	char buf[32];
-	snprintf(buf, sizeof buf, "%d", (int)pid);
-	int n = run->mode == SBX_CG_V2 ? 1 : CG_NCTL;
-	for (int c = 0; c < n; c++) {
+	int n = 0;
+	if (run->mode == SBX_CG_V2)
+		return 0;
+	for (int c = 0; c < CG_NCTL; c++) {
 		if (job->dirfd[c] < 0)
 			continue;
-		int r = sr_write_file_at(job->dirfd[c], "cgroup.procs", buf);
-		if (r < 0)
-			return sbx_fail(r, "move pid %s into cgroup %s/%s", buf, run->parent_path[c], job->name);
+		int fd = openat(job->dirfd[c], "tasks", O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int r = sbx_fail(-errno, "open %s/%s/%s/tasks", run->parent_path[c], run->run_name, job->name);
+			while (n > 0)
+				close(fds[--n]);
+			return r;
+		}
+		fds[n++] = fd;
+	}
+	return n;
+}
+
+/* Runs in the child. Writing "0" to a v1 "tasks" file moves the calling
+ * thread alone, which the kernel does without taking the global
+ * cgroup_threadgroup_rwsem for writing; a pid written to cgroup.procs by
+ * the runner takes it, and when no other migration happened recently that
+ * waits for an RCU grace period (~10 ms here). The child is single
+ * threaded, so moving the thread moves the process. */
+int cg_join_self(const int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		ssize_t w = write(fds[i], "0", 1);
+		if (w != 1)
+			return w < 0 ? -errno : -EIO;
+		close(fds[i]);
 	}
 	return 0;
 }

@@ -41,8 +41,12 @@ bool cg_run_has(const struct cg_run *run, enum cg_ctl ctl);
 int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_job *job);
 /* v2: a directory fd for clone3(CLONE_INTO_CGROUP); -1 on v1. */
 int cg_job_clone_fd(const struct cg_run *run, const struct cg_job *job);
-/* v1 (or v2 without CLONE_INTO_CGROUP): put pid into every controller. */
-int cg_job_attach(const struct cg_run *run, const struct cg_job *job, pid_t pid);
+/* v1: open the job's "tasks" file in each hierarchy, for the child to join
+ * by itself before anything else (cg_join_self). Returns how many fds were
+ * stored in fds (0 on v2, where clone3 puts the child in place). */
+int cg_job_open_tasks(const struct cg_run *run, const struct cg_job *job, int fds[CG_NCTL]);
+/* In the child: join every hierarchy, closing the fds. No allocation. */
+int cg_join_self(const int *fds, int n);
 int cg_job_cpu_ms(const struct cg_run *run, const struct cg_job *job, uint64_t *ms);
 int cg_job_peak_bytes(const struct cg_run *run, const struct cg_job *job, uint64_t *bytes);
 int cg_job_oom_kills(const struct cg_run *run, const struct cg_job *job, uint64_t *n);

@@ -58,30 +58,37 @@ static int set_umask(void)
 	return 0;
 }
 
-/* If the runner dies (even SIGKILL), the job dies with it: the kernel
- * sends us SIGKILL, and as pid 1 we take the whole namespace along. */
-static int die_with_runner_early(int sync_wr)
+/* v1 only (v2 children are born in their cgroup by CLONE_INTO_CGROUP):
+ * before anything else, so that every page and process of the job is
+ * charged to its limits. The runner opened the files; see cg_join_self
+ * for why the child moves itself. */
+static int join_cgroup(const struct child_ctx *ctx)
 {
-	/* Without exec in between, the clone holds a copy of the runner's end
-	 * of the sync pipe; while it is open, the runner's death is no EOF. */
-	close(sync_wr);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
-	return 0;
+	int r = cg_join_self(ctx->cg_tasks, ctx->n_cg_tasks);
+	return r < 0 ? sbx_fail(r, "join the job's cgroup") : 0;
 }
 
-/* Wait for the runner's go (it has put us into our cgroup). EOF means the
- * runner died before that, even before the parent-death signal was set:
- * nothing to run for. */
-static int wait_for_runner(int sync_rd)
+/* The runner never writes to the sync pipe; it only holds its end open.
+ * Once every write end is closed, a poll reports a hangup: the runner is
+ * gone. */
+static int runner_gone(int sync_rd)
 {
-	char c;
-	ssize_t n;
-	do
-		n = read(sync_rd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		return sbx_fail(n < 0 ? -errno : -EPIPE, "wait for the runner");
+	struct pollfd p = { .fd = sync_rd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* If the runner dies (even SIGKILL), the job dies with it: the kernel
+ * sends us SIGKILL, and as pid 1 we take the whole namespace along. A
+ * runner that died before the signal was armed is caught by the check. */
+static int die_with_runner_early(const struct child_ctx *ctx)
+{
+	/* Without exec in between, the clone holds a copy of the runner's end
+	 * of the sync pipe; while it is open, the runner's death is no hangup. */
+	close(ctx->sync_wr);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
+	if (runner_gone(ctx->sync_rd))
+		return sbx_fail(-EPIPE, "the runner is gone");
 	return 0;
 }
 
@@ -197,8 +204,7 @@ static int die_with_runner(void)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
-	struct pollfd p = { .fd = FD_SYNC, .events = POLLIN };
-	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+	if (runner_gone(FD_SYNC))
 		return sbx_fail(-EPIPE, "the runner is gone");
 	return 0;
 }
@@ -230,11 +236,12 @@ static _Noreturn void run_init(pid_t cmd)
 _Noreturn void child_main(const struct child_ctx *ctx)
 {
 	const struct sbx_spec *spec = ctx->spec;
+	uint64_t t_entry = spec->timing ? sr_now_us() : 0;
 
+	STEP("join cgroup", join_cgroup(ctx));
 	STEP("signals", reset_signals());
 	STEP("umask", set_umask());
-	STEP("die with runner", die_with_runner_early(ctx->sync_wr));
-	STEP("wait for cgroup", wait_for_runner(ctx->sync_rd));
+	STEP("die with runner", die_with_runner_early(ctx));
 	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
 	STEP("mounts", mounts_build_root(spec));
@@ -249,6 +256,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("no_new_privs", set_no_new_privs());
 	STEP("die with runner again", die_with_runner());
 	if (spec->timing) {
+		child_record(REC_T_ENTRY, t_entry);
 		child_record(REC_T_START, t_start);
 		child_record(REC_T_MOUNTS, t_mounts);
 		child_record(REC_T_PRIVS, sr_now_us());

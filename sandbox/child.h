@@ -2,6 +2,7 @@
 #ifndef SANDRUN_CHILD_H
 #define SANDRUN_CHILD_H
 
+#include "cgroup.h"
 #include "sandbox.h"
 #include <stdint.h>
 
@@ -20,6 +21,8 @@ enum child_record_tag {
 	REC_T_MOUNTS,
 	REC_T_PRIVS,
 	REC_T_SECCOMP,
+	REC_T_ENTRY,         /* the child's first instruction */
+	REC_T_LAST = REC_T_ENTRY,
 };
 struct child_record {
 	uint32_t tag;
@@ -30,12 +33,14 @@ void child_record(uint32_t tag, uint64_t value);
 
 struct child_ctx {
 	const struct sbx_spec *spec;
-	int sync_rd;       /* one byte from the runner: "you are in your cgroup" */
+	int sync_rd;       /* never written: POLLHUP means the runner is gone */
 	int sync_wr;       /* the runner's end, which the clone inherited: closed
-	                      first, so the runner's death reads as EOF */
+	                      first, so the runner's death reads as a hangup */
 	int err_wr;        /* O_CLOEXEC: struct child_report */
 	int status_wr;     /* init -> runner: the command's raw wait status */
-	bool unshare_cgroup_ns; /* v1: enter a cgroup ns after being attached */
+	bool unshare_cgroup_ns; /* v1: enter a cgroup ns after joining */
+	const int *cg_tasks;    /* v1: the job's "tasks" files, to join first */
+	int n_cg_tasks;
 };
 
 /* The job's init (pid 1 of the new pid namespace). Never returns. */

@@ -130,11 +130,19 @@ enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run);
 
 struct sbx_job;
 
-/* Clone the child, wait until it has exec'd (or failed setup). On a
- * setup failure this still returns 0 with a job whose finish reports
- * SBX_SETUP_ERROR; it returns -errno only when nothing could be started. */
+/* Make the job's cgroup and clone the child; returns at once, while the
+ * child builds its sandbox. A setup failure in the child still gives a
+ * job, whose finish reports SBX_SETUP_ERROR; -errno means nothing could
+ * be started. */
 int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec,
 		  struct sbx_job **out);
+/* Readable once the command has exec'd or setup failed; -1 once
+ * collected. Watching it is optional: sbx_job_finish collects it too, but
+ * then the timing's exec/run split and the name of a seccomp-killed
+ * syscall may be missing. */
+int sbx_job_setup_fd(const struct sbx_job *job);
+/* Read the setup outcome (blocks until exec or failure). Idempotent. */
+void sbx_job_setup_collect(struct sbx_job *job);
 int sbx_job_pidfd(const struct sbx_job *job);
 /* Host pid of the job's init process. */
 int sbx_job_pid(const struct sbx_job *job);

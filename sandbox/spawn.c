@@ -3,16 +3,21 @@
  *   runner                                   job init (pid 1, new namespaces)
  *   ------                                   -------------------------------
  *   cg_job_create (limits written)
+ *   [v1: open the job's "tasks" files]
  *   clone3(PIDFD|NEW{PID,NS,NET,IPC,UTS}
  *          [|NEWCGROUP|INTO_CGROUP on v2]) ->  reset signals
- *   [v1: write pid to cgroup.procs]             wait for the go byte
- *   write go byte on sync pipe ------------->  mounts, fds, session, rlimits,
- *                                               caps, nnp, pdeathsig
- *   read error pipe until EOF  <-----------     fork -> command: seccomp, execve
+ *   returns at once (nothing to hand over)      [v1: join the cgroups itself]
+ *                                               pdeathsig, runner still there?
+ *                                               mounts, fds, session, rlimits,
+ *                                               caps, nnp, pdeathsig again
+ *   error pipe readable: EOF or report <----    fork -> command: seccomp, execve
  *   (EOF = execve done; a report = setup_error)
  *   ... pidfd readable ...                      init reaps, writes the command's
  *   waitid(P_PIDFD), read status pipe <-----    wait status, exits (the kernel
- *   counters, kill, rmdir, classify             kills whatever is left)
+ *   counters, rmdir, classify                   kills whatever is left)
+ *
+ * Nothing waits for anything on the way in: the runner can start the next
+ * job, or read another job's output, while this one builds its sandbox.
  */
 #include "cgroup.h"
 #include "child.h"
@@ -41,9 +46,10 @@ struct sbx_job {
 	pid_t pid;
 	pid_t cmd_pid;     /* host pid of the command (pid 2 inside) */
 	int pidfd, sync_wr, status_rd;
+	int err_rd;        /* setup report or EOF at execve; -1 once collected */
 	uint64_t start_us;
 	bool timing;
-	uint64_t t_cgroup, t_clone, t_attached, t_exec; /* runner-side stamps */
+	uint64_t t_cgroup, t_exec; /* runner-side stamps */
 	enum sbx_kill_reason killed;
 	bool setup_failed, policy_kills;
 	char setup_msg[256];
@@ -93,10 +99,12 @@ static void job_free(struct sbx_job *job)
 	sr_closep(&job->pidfd);
 	sr_closep(&job->sync_wr);
 	sr_closep(&job->status_rd);
+	sr_closep(&job->err_rd);
 	free(job);
 }
 
-/* Read the child's setup report; EOF with nothing means it exec'd. */
+/* Read the child's setup report; EOF with nothing means it exec'd. The
+ * report is one write of less than PIPE_BUF, so it arrives whole. */
 static void collect_setup_report(struct sbx_job *job, int err_rd)
 {
 	struct child_report rep;
@@ -128,7 +136,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	if (!job)
 		return -ENOMEM;
 	job->run = run;
-	job->pidfd = job->sync_wr = job->status_rd = -1;
+	job->pidfd = job->sync_wr = job->status_rd = job->err_rd = -1;
 	job->policy_kills = sbx_policy_kills(spec->policy);
 
 	job->timing = spec->timing;
@@ -139,8 +147,14 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		return r;
 	}
 	int sync[2] = { -1, -1 }, err[2] = { -1, -1 }, status[2] = { -1, -1 };
+	int tasks[CG_NCTL];
+	int ntasks = 0;
 	if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
 		r = sbx_fail(-errno, "pipe2");
+		goto fail_pipes;
+	}
+	if ((r = ntasks = cg_job_open_tasks(&run->cg, &job->cg, tasks)) < 0) {
+		ntasks = 0;
 		goto fail_pipes;
 	}
 
@@ -158,7 +172,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	}
 	struct child_ctx ctx = {
 		.spec = spec, .sync_rd = sync[0], .sync_wr = sync[1], .err_wr = err[1], .status_wr = status[1],
-		.unshare_cgroup_ns = !v2,
+		.unshare_cgroup_ns = !v2, .cg_tasks = tasks, .n_cg_tasks = ntasks,
 	};
 	job->start_us = sr_now_us();
 	job->t_cgroup = job->start_us - t0;
@@ -174,28 +188,18 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	job->pidfd = pidfd;
 	job->sync_wr = sync[1];
 	job->status_rd = status[0];
+	job->err_rd = err[0];
 	close(sync[0]);
 	close(err[1]);
 	close(status[1]);
-	job->t_clone = sr_now_us();
-	if (!v2 && (r = cg_job_attach(&run->cg, &job->cg, job->pid)) < 0) {
-		/* Never let it run outside its limits. */
-		pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0);
-		job->setup_failed = true;
-		snprintf(job->setup_msg, sizeof job->setup_msg, "cgroup: %s", sbx_last_error());
-	} else if (write(job->sync_wr, "g", 1) != 1) {
-		pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0);
-	}
-	job->t_attached = sr_now_us();
-	collect_setup_report(job, err[0]);
-	close(err[0]);
-	job->t_exec = sr_now_us();
-	if (job->policy_kills && !job->setup_failed)
-		job->cmd_pid = command_host_pid(job->pid);
+	for (int i = 0; i < ntasks; i++)
+		close(tasks[i]);
 	*out = job;
 	return 0;
 
 fail_pipes:
+	for (int i = 0; i < ntasks; i++)
+		close(tasks[i]);
 	for (int i = 0; i < 2; i++) {
 		sr_closep(&sync[i]);
 		sr_closep(&err[i]);
@@ -204,6 +208,25 @@ fail_pipes:
 	cg_job_remove(&run->cg, &job->cg);
 	free(job);
 	return r;
+}
+
+int sbx_job_setup_fd(const struct sbx_job *job)
+{
+	return job->err_rd;
+}
+
+void sbx_job_setup_collect(struct sbx_job *job)
+{
+	if (job->err_rd < 0)
+		return;
+	collect_setup_report(job, job->err_rd);
+	close(job->err_rd);
+	job->err_rd = -1;
+	job->t_exec = sr_now_us();
+	/* Right after execve the command is normally still alive; if it is
+	 * already gone, a seccomp kill goes unnamed, never misattributed. */
+	if (job->policy_kills && !job->setup_failed)
+		job->cmd_pid = command_host_pid(job->pid);
 }
 
 int sbx_job_pidfd(const struct sbx_job *job)
@@ -258,7 +281,7 @@ static void read_child_records(int fd, struct sbx_observation *obs, uint64_t *st
 		if (rec.tag == REC_CMD_STATUS) {
 			obs->cmd_status_known = true;
 			obs->cmd_wait_status = (int)rec.value;
-		} else if (rec.tag <= REC_T_SECCOMP) {
+		} else if (rec.tag <= REC_T_LAST) {
 			stamps[rec.tag] = rec.value;
 		}
 	}
@@ -272,11 +295,9 @@ static uint64_t span(uint64_t from, uint64_t to)
 static void fill_timing(const struct sbx_job *job, const uint64_t *st, uint64_t t_finish,
 			uint64_t t_reaped, struct sbx_timing *t)
 {
-	t->cgroup_us = job->t_cgroup + span(job->t_clone, job->t_attached);
-	/* the child's start waited for the v1 attach, which is cgroup time */
-	uint64_t attach = span(job->t_clone, job->t_attached);
-	uint64_t to_start = span(job->start_us, st[REC_T_START]);
-	t->clone_us = to_start > attach ? to_start - attach : 0;
+	/* the child's own v1 join is cgroup time, not clone time */
+	t->cgroup_us = job->t_cgroup + span(st[REC_T_ENTRY], st[REC_T_START]);
+	t->clone_us = span(job->start_us, st[REC_T_ENTRY]);
 	t->mounts_us = span(st[REC_T_START], st[REC_T_MOUNTS]);
 	t->privs_us = span(st[REC_T_MOUNTS], st[REC_T_PRIVS]);
 	t->seccomp_us = span(st[REC_T_PRIVS], st[REC_T_SECCOMP]);
@@ -299,9 +320,12 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 
 	uint64_t t_finish = sr_now_us();
 	int r = wait_init(job->pidfd, &obs.init_wait_status);
+	/* Every process of the namespace is gone, so this cannot block. */
+	sbx_job_setup_collect(job);
+	obs.setup_failed = job->setup_failed;
 	uint64_t t_reaped = sr_now_us();
 	res->wall_ms = (t_reaped - job->start_us) / 1000;
-	uint64_t stamps[REC_T_SECCOMP + 1] = { 0 };
+	uint64_t stamps[REC_T_LAST + 1] = { 0 };
 	if (r == 0)
 		read_child_records(job->status_rd, &obs, stamps);
 	cg_job_cpu_ms(cg, &job->cg, &res->cpu_ms);
