@@ -1,14 +1,15 @@
 /* sandbox/exec.c — the command process (pid 2): the last steps before
  * execve. Seccomp goes last, so every earlier step may use syscalls the
- * policy refuses; only execve itself runs under the filter. */
+ * policy refuses; only execve itself runs under the filter.
+ *
+ * This runs in a vfork()ed child of the init: no heap, no globals, no
+ * return from child_exec_command; every failure ends in _exit. */
 #include "child.h"
 #include "util.h"
 
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static char *const minimal_env[] = {
 	"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
@@ -42,8 +43,8 @@ _Noreturn void child_exec_command(const struct child_ctx *ctx)
 	STEP("seccomp", sbx_policy_install(spec->policy));
 	if (spec->timing)
 		child_record(REC_T_SECCOMP, sr_now_us());
-	/* execvp searches the PATH of environ, so install the job's first. */
-	environ = spec->envp ? (char **)spec->envp : (char **)minimal_env;
-	execvp(spec->argv[0], spec->argv);
+	/* The job's own environment and PATH; environ is not touched, as this
+	 * process shares the init's memory until execve (see child_main). */
+	execvpe(spec->argv[0], spec->argv, spec->envp ? (char **)spec->envp : (char **)minimal_env);
 	child_report_failure(ctx, "exec", sbx_fail(-errno, "%s", spec->argv[0]));
 }
