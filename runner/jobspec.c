@@ -3,6 +3,7 @@
 #include "runner/jobspec.h"
 #include "runner/utf8.h"
 #include "runner/cmdspec.h"
+#include "sandbox/sha256.h"
 #include "sandbox/util.h"
 
 #include <fcntl.h>
@@ -14,104 +15,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---- SHA-256 (FIPS 180-4) ---------------------------------------------
- * Small and self-contained: the key must not change with the library a
- * host happens to have, and nothing else here needs a crypto library. */
-
-struct sha256 {
-	uint32_t h[8];
-	uint64_t bytes;
-	unsigned char block[64];
-	size_t used;
-};
-
-static const uint32_t sha_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t ror(uint32_t x, unsigned n)
-{
-	return (x >> n) | (x << (32 - n));
-}
-
-static void sha256_block(struct sha256 *s, const unsigned char *p)
-{
-	uint32_t w[64], v[8];
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	memcpy(v, s->h, sizeof v);
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
-			      ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
-		uint32_t t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
-			      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
-		memmove(v + 1, v, 7 * sizeof v[0]);
-		v[4] += t1;
-		v[0] = t1 + t2;
-	}
-	for (int i = 0; i < 8; i++)
-		s->h[i] += v[i];
-}
-
-static void sha256_init(struct sha256 *s)
-{
-	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	memcpy(s->h, iv, sizeof iv);
-	s->bytes = 0;
-	s->used = 0;
-}
-
-static void sha256_update(struct sha256 *s, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	s->bytes += len;
-	while (len > 0) {
-		size_t take = 64 - s->used < len ? 64 - s->used : len;
-		memcpy(s->block + s->used, p, take);
-		s->used += take;
-		p += take;
-		len -= take;
-		if (s->used == 64) {
-			sha256_block(s, s->block);
-			s->used = 0;
-		}
-	}
-}
-
-static void sha256_final_hex(struct sha256 *s, char out[65])
-{
-	uint64_t bits = s->bytes * 8;
-	unsigned char pad = 0x80, zero = 0, len[8];
-	sha256_update(s, &pad, 1);
-	while (s->used != 56)
-		sha256_update(s, &zero, 1);
-	for (int i = 0; i < 8; i++)
-		len[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(s, len, 8);
-	for (int i = 0; i < 8; i++)
-		snprintf(out + 8 * i, 9, "%08" PRIx32, s->h[i]);
-}
+/* ---- SHA-256 (sandbox/sha256.c) ----------------------------------------- */
 
 void jobspec_sha256_hex(const void *data, size_t len, char out[65])
 {
-	struct sha256 s;
-	sha256_init(&s);
-	sha256_update(&s, data, len);
-	sha256_final_hex(&s, out);
+	unsigned char d[SR_SHA256_LEN];
+	sr_sha256(data, len, d);
+	sr_sha256_hex(d, out);
 }
 
 /* Hash a file's bytes; at most max_bytes (0: no cap). */
@@ -120,8 +30,8 @@ int jobspec_sha256_file(const char *path, size_t max_bytes, char out[65])
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct sha256 s;
-	sha256_init(&s);
+	struct sr_sha256 s;
+	sr_sha256_init(&s);
 	char buf[65536];
 	size_t total = 0;
 	for (;;) {
@@ -135,9 +45,11 @@ int jobspec_sha256_file(const char *path, size_t max_bytes, char out[65])
 		total += (size_t)n;
 		if (max_bytes && total > max_bytes)
 			return -EFBIG;
-		sha256_update(&s, buf, (size_t)n);
+		sr_sha256_update(&s, buf, (size_t)n);
 	}
-	sha256_final_hex(&s, out);
+	unsigned char d[SR_SHA256_LEN];
+	sr_sha256_final(&s, d);
+	sr_sha256_hex(d, out);
 	return 0;
 }
 

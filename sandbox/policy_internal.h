@@ -109,6 +109,17 @@ void pol_spec_free(struct pol_spec *s);
 /* Same kind and, for ERRNO, same errno. */
 bool pol_action_eq(struct pol_action a, struct pol_action b);
 
+/* What sbx_policy_load() returns: compiled, or read back from the cache
+ * (policy_cache.c), which must give exactly these fields. */
+struct sbx_policy {
+	char *name;
+	unsigned flags;            /* SECCOMP_FILTER_FLAG_* */
+	bool kills;
+	bool from_cache;           /* informational (tests); never changes the install */
+	size_t nlayers;
+	struct sock_fprog layer[POL_MAX_LAYERS];
+};
+
 /* policy.c: parse + compile text directly (used by sbx_policy_load and by
  * the unit tests, which have no policy directory). */
 int pol_policy_from_json(const char *text, size_t len, const char *name,
@@ -118,5 +129,25 @@ int pol_policy_from_json(const char *text, size_t len, const char *name,
  * layers (installed before it); NULL past the end. */
 const struct sock_fprog *pol_policy_layer(const struct sbx_policy *p, size_t i);
 size_t pol_policy_nlayers(const struct sbx_policy *p);
+unsigned pol_policy_flags(const struct sbx_policy *p);
+bool pol_policy_from_cache(const struct sbx_policy *p);
+
+/* policy_cache.c: compiled policies kept across processes in
+ * $SANDRUN_CACHE_DIR/policy/ (default /var/cache/sandrun/policy/); see
+ * docs/policy.md. None of these calls sbx_fail(): a cache that cannot be
+ * used is a miss, never an error. */
+#define POL_CACHE_KEY_LEN 32
+/* The key: everything the compiled programs depend on. */
+int pol_cache_key(const char *text, size_t len, const char *name,
+		  const struct pol_env *env, unsigned char key[POL_CACHE_KEY_LEN]);
+/* The trusted <dir>/policy directory (created 0700 if missing), or -errno;
+ * -ECANCELED when SANDRUN_NO_POLICY_CACHE is set. */
+int pol_cache_open(void);
+/* A verified entry as a new policy named `name`; -errno on a miss. */
+int pol_cache_get(int dirfd, const unsigned char key[POL_CACHE_KEY_LEN],
+		  const char *name, struct sbx_policy **out);
+/* Write (or replace) an entry atomically; 0 or -errno (callers ignore it). */
+int pol_cache_put(int dirfd, const unsigned char key[POL_CACHE_KEY_LEN],
+		  const struct sbx_policy *p);
 
 #endif

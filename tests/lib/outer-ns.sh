@@ -3,6 +3,8 @@
 # namespace: new mount, pid, net, ipc and uts namespaces, its own /proc,
 # a private tmpfs on /tmp and /var/tmp. A hostile probe that escapes its
 # sandbox still only mounts, kills or writes inside this one.
+# SANDRUN_CACHE_DIR defaults to /tmp/sandrun-cache there (that private /tmp),
+# so no test writes the host's /var/cache/sandrun.
 # The loopback device is brought up so tests can place a "host" listener.
 # When the checkout itself lives under /tmp or /var/tmp (a CI clone), it is
 # bound back at the same path on top of the private tmpfs, so the tests still
@@ -21,6 +23,9 @@ exec unshare --mount --pid --fork --net --ipc --uts --mount-proc \
 		esac
 	done
 	exec 9<&-
+	# Compiled policies go to the private /tmp above, never to the host
+	# /var/cache/sandrun (docs/policy.md, "The compiled-policy cache").
+	export SANDRUN_CACHE_DIR="${SANDRUN_CACHE_DIR:-/tmp/sandrun-cache}"
 	ip link set lo up 2>/dev/null || true
 	hostname sandrun-test
 	exec "$@"' outer-ns "$@"

@@ -202,8 +202,10 @@ else
 		esac
 		case $ver in *"$h"*) ;; *) fail "package version $ver does not carry '$h' of $UPSTREAM" ;; esac
 	fi
+	dpkg-deb -I "$DEB" postrm 2>/dev/null | grep -q 'rm -rf /var/cache/sandrun' ||
+		fail "postrm does not remove /var/cache/sandrun on purge"
 	diag "Version: $ver; Depends: $dep"
-	result "package control: \${shlibs:Depends} resolved, version $ver from $UPSTREAM"
+	result "package control: \${shlibs:Depends} resolved, version $ver from $UPSTREAM, postrm purges the cache"
 
 	# 4. unpack, --version
 	R="$T/root"
@@ -230,6 +232,7 @@ else
 	LOG="$T/unit"
 	grep -q '^ExecStart=/usr/bin/sandrun run ' "$U" || fail "ExecStart is not /usr/bin/sandrun run ..."
 	grep -q '^Delegate=yes' "$U" || fail "no Delegate=yes"
+	grep -q '^CacheDirectory=sandrun$' "$U" || fail "no CacheDirectory=sandrun (the policy cache)"
 	grep -q '@BINDIR@' "$U" && fail "@BINDIR@ not substituted"
 	if command -v systemd-analyze >/dev/null; then
 		mkdir -p "$T/units"
@@ -331,6 +334,9 @@ else
 fi
 mount -t tmpfs sd-run /run
 mount -t tmpfs sd-varlib /var/lib
+# The unit's CacheDirectory= (compiled policies) must not land in the
+# host's /var/cache.
+mount -t tmpfs -o mode=755 sd-varcache /var/cache
 mkdir -p /run/systemd/system/sandrun@.service.d /var/lib/sandrun/pkgtest/inbox
 printf '[Unit]\nDescription=sandrun package test\n' >/run/systemd/system/sr-test.target
 cp -a "$R" /run/sr-root
@@ -396,9 +402,11 @@ else
 		[ "$res" = success ] || fail "unit result is '$res', expected success (exit 1 = some files failed)"
 		grep -q 'done *ok .*tone.wav' "$LOG" || fail "tone.wav is not done ok"
 		grep -q 'failed *bad_input .*bad.wav' "$LOG" || fail "bad.wav is not failed bad_input"
+		sd sh -c 'ls /var/cache/sandrun/policy' 2>/dev/null | grep -q '\.bpf$' ||
+			fail "no compiled policy in /var/cache/sandrun/policy (CacheDirectory= under ProtectSystem=strict)"
 		left=$(sd find /sys/fs/cgroup -name 'sandrun-[0-9]*' -path '*sandrun@pkgtest*' 2>/dev/null | head -n 3)
 		[ -z "$left" ] || fail "cgroups left behind: $left"
-		result "package's sandrun@.service (all its hardening) runs a queue under systemd: 1 ok, 1 bad_input"
+		result "package's sandrun@.service (all its hardening) runs a queue under systemd: 1 ok, 1 bad_input, policy cached"
 		;;
 	*)
 		LOG="$T/systemd.log"

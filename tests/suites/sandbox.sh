@@ -36,7 +36,7 @@ HANG=60                          # the watchdog around every sandrun call
 UNIQ=$(date +%s)x$(od -An -N4 -tu4 /dev/urandom 2>/dev/null | tr -d ' ')x$$
 TOKEN=sbxprobe$UNIQ
 T=$(mktemp -d "${TMPDIR:-/tmp}/sandrun-suite.XXXXXX") || exit 2
-PLAN=40
+PLAN=41
 
 N=0
 FAILED=0
@@ -630,6 +630,36 @@ null | "") diag "note: syscall is '${SYSCALL:-<absent>}', the blocked call (sock
 *) fail "syscall is '$SYSCALL', expected socket" ;;
 esac
 result "socket() under --policy strict: outcome seccomp, signal 31, exit status 159, syscall socket"
+
+# The same from the compiled-policy cache (docs/policy.md), in a cache of
+# its own: the first run compiles and writes the entry, the second installs
+# it (a hit leaves the entry alone; a miss renames a new one in), and a
+# group-writable entry is not used but replaced.
+_saved_cache=${SANDRUN_CACHE_DIR-}
+export SANDRUN_CACHE_DIR="$T/policy-cache"
+_entry() { ls "$SANDRUN_CACHE_DIR/policy/"*.bpf 2>/dev/null; }
+_strict_killed() {
+	expect_outcome seccomp
+	expect_rc 159
+	expect_field signal 31
+	expect_no_out 'NOT KILLED'
+}
+sbx strict-miss --policy strict --timeout 10 -- "$P/blocked_syscall"
+_strict_killed
+_e=$(_entry)
+[ "$(printf '%s\n' "$_e" | grep -c '\.bpf$')" = 1 ] || fail "expected one entry in \$SANDRUN_CACHE_DIR/policy, found: ${_e:-none}"
+_ino=$(stat -c %i "$_e" 2>/dev/null)
+sbx strict-hit --policy strict --timeout 10 -- "$P/blocked_syscall"
+_strict_killed
+[ "$(stat -c %i "$_e" 2>/dev/null)" = "$_ino" ] || fail "the second run rewrote the entry: not a cache hit"
+chmod g+w "$_e"
+sbx strict-groupw --policy strict --timeout 10 -- "$P/blocked_syscall"
+_strict_killed
+if [ "$(stat -c %i "$_e" 2>/dev/null)" = "$_ino" ] || [ "$(stat -c %a "$_e" 2>/dev/null)" != 600 ]; then
+	fail "a group-writable entry was used (not replaced by a new 0600 one)"
+fi
+export SANDRUN_CACHE_DIR="$_saved_cache"
+result "socket() under --policy strict from the policy cache: miss, hit, group-writable entry replaced; seccomp each time"
 
 # ==== 13. a gigabyte of output ============================================
 
