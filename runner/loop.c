@@ -647,6 +647,10 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (finished(&l))
 			break;
 		struct epoll_event evs[64];
+		/* Nothing to do until the next event: make the next job's
+		 * network namespace now rather than when it starts. */
+		if (!l.stopping && !l.queue_empty && sbx_run_prepare(cfg->sbx) < 0)
+			progress_message(cfg->progress, "warning: %s", sbx_last_error());
 		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), -1);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -68,6 +68,19 @@ static int join_cgroup(const struct child_ctx *ctx)
 	return r < 0 ? sbx_fail(r, "join the job's cgroup") : 0;
 }
 
+/* The runner made this namespace for this job alone (sbx_run_prepare);
+ * entering it before anything else leaves the job exactly where
+ * CLONE_NEWNET would have put it. */
+static int enter_prepared_netns(int fd)
+{
+	if (fd < 0)
+		return 0;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return sbx_fail(-errno, "setns(CLONE_NEWNET)");
+	close(fd);
+	return 0;
+}
+
 /* The runner never writes to the sync pipe; it only holds its end open.
  * Once every write end is closed, a poll reports a hangup: the runner is
  * gone. */
@@ -239,6 +252,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	uint64_t t_entry = spec->timing ? sr_now_us() : 0;
 
 	STEP("join cgroup", join_cgroup(ctx));
+	STEP("network namespace", enter_prepared_netns(ctx->netns));
 	STEP("signals", reset_signals());
 	STEP("umask", set_umask());
 	STEP("die with runner", die_with_runner_early(ctx));

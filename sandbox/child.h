@@ -41,6 +41,8 @@ struct child_ctx {
 	bool unshare_cgroup_ns; /* v1: enter a cgroup ns after joining */
 	const int *cg_tasks;    /* v1: the job's "tasks" files, to join first */
 	int n_cg_tasks;
+	int netns;              /* a fresh network namespace to enter, or -1
+	                           when clone3 made one */
 };
 
 /* The job's init (pid 1 of the new pid namespace). Never returns. */

@@ -124,6 +124,9 @@ struct sbx_run_opts {
 };
 
 int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out);
+/* Optional, when idle: make the next job's network namespace ahead of
+ * time, off the path of its start (see spawn.c). */
+int sbx_run_prepare(struct sbx_run *run);
 /* Removes the per-run cgroup subtree. Safe on NULL. */
 void sbx_run_close(struct sbx_run *run);
 enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run);

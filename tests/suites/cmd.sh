@@ -83,7 +83,7 @@ done
 command -v sqlite3 >/dev/null || bail "sqlite3 is needed"
 $PY -c 'import numpy, soundfile' 2>/dev/null || bail "$PY with numpy and soundfile is needed"
 
-echo "1..24"
+echo "1..25"
 
 # ---- inputs -------------------------------------------------------------
 mkdir -p "$T/audio" "$T/ex"
@@ -184,6 +184,20 @@ printf '%s\n' "$_fs" | grep -q '^RIFF$' || fail "the input was not readable"
 case $_fs in *"$TOKEN"*) fail "a host file outside the binds was readable" ;; esac
 diag "$(printf '%s\n' "$_fs" | tr '\n' ';' | head -c 400)"
 result "filesystem: cwd /input, the input read-only, no /home /root /work /srv or other host files"
+
+# The batch runner makes each job's network namespace ahead of time
+# (sbx_run_prepare): every job must still get its own, fresh and empty.
+mkdir -p "$T/net" && chmod 755 "$T/net"
+for _i in 1 2 3 4 5 6; do echo "$_i" >"$T/net/f$_i"; chmod 644 "$T/net/f$_i"; done
+run --db "$T/net.db" --output text -j 2 \
+	--cmd 'sh -c "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d \" \"; cat /proc/net/unix | wc -l"' "$T/net"/f*
+_ns=$(q "$T/net.db" "SELECT value FROM results" | grep '^net:' | sort)
+[ "$(printf '%s\n' "$_ns" | grep -c .)" = 6 ] || fail "expected 6 results with a netns, got: $_ns"
+[ "$(printf '%s\n' "$_ns" | sort -u | grep -c .)" = 6 ] || fail "jobs shared a network namespace: $_ns"
+printf '%s\n' "$_ns" | grep -qx "$(readlink /proc/self/ns/net)" && fail "a job ran in the runner's network namespace"
+_ifs=$(q "$T/net.db" "SELECT value FROM results" | grep -v '^net:' | grep . | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+[ "$_ifs" = " 6 1; 6 lo;" ] || fail "interfaces / unix sockets not (lo; none): $_ifs"
+result "network: each batch job has its own fresh namespace (distinct, not the runner's, only lo, no unix sockets)"
 
 cp "$T/audio/sine440.wav" "$T/private.wav" && chmod 600 "$T/private.wav"
 run --db "$T/priv.db" --output text --cmd 'cat {}' "$T/private.wav"
