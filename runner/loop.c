@@ -168,9 +168,20 @@ static int read_pipe(struct loop *l, struct slot *s, bool is_out, size_t budget)
 	return 0;
 }
 
-static void close_pipe(int *fd)
+/* Closing a descriptor is not enough to leave the epoll set: a job that
+ * is still building its sandbox holds copies of the runner's descriptors
+ * until its close_range, and while any copy of the open file is alive its
+ * stale events keep waking the loop. */
+static void unwatch(struct loop *l, int fd)
 {
-	sr_closep(fd); /* closing removes it from the epoll set */
+	if (fd >= 0)
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void close_pipe(struct loop *l, int *fd)
+{
+	unwatch(l, *fd);
+	sr_closep(fd);
 	*fd = -1;
 }
 
@@ -307,9 +318,9 @@ static void admit(struct loop *l)
 
 static void release_slot(struct loop *l, struct slot *s)
 {
-	close_pipe(&s->out_fd);
-	close_pipe(&s->err_fd);
-	close_pipe(&s->deadline_fd);
+	close_pipe(l, &s->out_fd);
+	close_pipe(l, &s->err_fd);
+	close_pipe(l, &s->deadline_fd);
 	out_capture_free(&s->out);
 	tail_capture_free(&s->err);
 	store_claim_free(&s->claim);
@@ -409,10 +420,12 @@ static void finish_job(struct loop *l, struct slot *s)
 {
 	const struct loop_config *cfg = l->cfg;
 	if (read_pipe(l, s, true, SIZE_MAX))
-		close_pipe(&s->out_fd);
+		close_pipe(l, &s->out_fd);
 	if (read_pipe(l, s, false, SIZE_MAX))
-		close_pipe(&s->err_fd);
+		close_pipe(l, &s->err_fd);
 	struct sbx_result res;
+	unwatch(l, sbx_job_setup_fd(s->job));
+	unwatch(l, sbx_job_pidfd(s->job));
 	if (sbx_job_finish(s->job, &res) < 0)
 		progress_message(cfg->progress, "warning: %s: %s", s->claim.path, sbx_last_error());
 	s->job = NULL;
@@ -584,18 +597,19 @@ static void dispatch(struct loop *l, uint64_t data)
 		break;
 	case EV_STDOUT:
 		if (read_pipe(l, s, true, READ_BUDGET))
-			close_pipe(&s->out_fd);
+			close_pipe(l, &s->out_fd);
 		break;
 	case EV_STDERR:
 		if (read_pipe(l, s, false, READ_BUDGET))
-			close_pipe(&s->err_fd);
+			close_pipe(l, &s->err_fd);
 		break;
 	case EV_SETUP:
-		sbx_job_setup_collect(s->job); /* closes the fd, leaving the epoll set */
+		unwatch(l, sbx_job_setup_fd(s->job));
+		sbx_job_setup_collect(s->job);
 		break;
 	case EV_DEADLINE:
 		kill_slot(l, s, SBX_KILL_TIMEOUT);
-		close_pipe(&s->deadline_fd);
+		close_pipe(l, &s->deadline_fd);
 		break;
 	default:
 		break;
