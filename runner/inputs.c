@@ -1,14 +1,15 @@
-/* runner/inputs.c — collect inputs: named files, directory walks (-r),
- * --files-from lists. See inputs.h for the rules and why links are never
+/* runner/inputs.c — the pure rules about inputs, reading --files-from
+ * lists, and the claim-time open. The walk and the resumable feed are in
+ * inputs_feed.c. See inputs.h for the rules and why links are never
  * followed. */
 #include "runner/inputs.h"
 #include "sandbox/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Deeper trees than this are refused rather than exhausting descriptors:
- * the walk holds one open directory per level. */
-#define WALK_MAX_DEPTH 256
 /* A list entry longer than this is not a path; most likely a NUL-separated
  * list read without -0. */
 #define LIST_ENTRY_MAX 65536
@@ -169,43 +167,83 @@ int list_splitter_finish(struct list_splitter *s, int (*fn)(const char *entry, v
 
 /* ---- file system ---------------------------------------------------- */
 
-int inputs_read_list(int fd, bool nul, int (*path_fn)(const char *path, void *ctx), void *ctx)
+void list_reader_init(struct list_reader *r, int fd, bool nul, bool poll_first)
 {
-	struct list_splitter sp;
-	list_splitter_init(&sp, nul ? '\0' : '\n');
-	char buf[65536];
-	int r = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0) {
-			r = list_splitter_finish(&sp, path_fn, ctx);
-			break;
-		}
-		if ((r = list_splitter_feed(&sp, buf, (size_t)n, path_fn, ctx)) < 0)
-			break;
-	}
-	list_splitter_free(&sp);
-	return r;
+	*r = (struct list_reader){ .fd = fd, .poll_first = poll_first };
+	list_splitter_init(&r->sp, nul ? '\0' : '\n');
 }
 
-/* Open a regular file relative to dirfd without following a final link,
- * and without blocking on a FIFO swapped in since the lstat. */
-static int open_regular_at(int dirfd, const char *name, struct stat *st)
+void list_reader_free(struct list_reader *r)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) < 0)
-		return -errno;
-	if (!S_ISREG(st->st_mode))
-		return -EINVAL;
-	return sr_steal_fd(&fd);
+	list_splitter_free(&r->sp);
+}
+
+/* The entry gathered in the splitter, handed out as a string. */
+static int take_entry(struct list_reader *r, const char **entry)
+{
+	if (memchr(r->sp.pending, '\0', r->sp.len))
+		return -EILSEQ;
+	r->sp.len = 0;
+	*entry = r->sp.pending; /* NUL-terminated by splitter_append */
+	return 1;
+}
+
+int list_reader_next(struct list_reader *r, const char **entry)
+{
+	for (;;) {
+		while (r->pos < r->len) {
+			const char *data = r->buf + r->pos;
+			size_t n = r->len - r->pos;
+			const char *end = memchr(data, r->sp.sep, n);
+			size_t piece = end ? (size_t)(end - data) : n;
+			int e = splitter_append(&r->sp, data, piece);
+			if (e < 0)
+				return e;
+			r->pos += piece + (end != NULL);
+			if (end && r->sp.len > 0)
+				return take_entry(r, entry);
+		}
+		if (r->eof)
+			return r->sp.len > 0 ? take_entry(r, entry) : 0;
+		if (r->poll_first) {
+			/* The caller is an event loop with jobs to watch: a
+			 * slow producer on a pipe must not stall it. */
+			struct pollfd p = { .fd = r->fd, .events = POLLIN };
+			int k = poll(&p, 1, 0);
+			if (k < 0 && errno != EINTR)
+				return -errno;
+			if (k <= 0)
+				return -EAGAIN;
+		}
+		ssize_t got = read(r->fd, r->buf, sizeof r->buf);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		r->pos = 0;
+		r->len = (size_t)got;
+		r->eof = got == 0;
+	}
+}
+
+int inputs_read_list(int fd, bool nul, int (*path_fn)(const char *path, void *ctx), void *ctx)
+{
+	struct list_reader *r = malloc(sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	list_reader_init(r, fd, nul, false);
+	const char *entry;
+	int n;
+	while ((n = list_reader_next(r, &entry)) > 0) {
+		int e = path_fn(entry, ctx);
+		if (e < 0) {
+			n = e;
+			break;
+		}
+	}
+	list_reader_free(r);
+	free(r);
+	return n;
 }
 
 int inputs_open_file(const char *real_path, int64_t *size, int64_t *mtime_ns)
@@ -234,229 +272,3 @@ int inputs_open_file(const char *real_path, int64_t *size, int64_t *mtime_ns)
 	return sr_steal_fd(&fd);
 }
 
-struct collector {
-	const struct inputs_opts *opts;
-	input_fn fn;
-	void *ctx;
-	struct inputs_stats *stats;
-	char path[PATH_MAX]; /* real path of the entry being looked at */
-};
-
-static int emit_error(struct collector *c, const char *path, const char *msg)
-{
-	c->stats->errors++;
-	return c->fn(&(struct input){ .path = path, .size = -1, .mtime_ns = -1, .error = msg }, c->ctx);
-}
-
-static int emit_file(struct collector *c, const char *path, const struct stat *st)
-{
-	c->stats->files++;
-	struct input in = {
-		.path = path,
-		.size = (int64_t)st->st_size,
-		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-	};
-	return c->fn(&in, c->ctx);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Names of a directory, sorted, so a batch is queued in the same order
- * every time. Takes ownership of fd. */
-static int read_names(int fd, char ***names_out, size_t *n_out)
-{
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int r = 0;
-	struct dirent *e;
-	errno = 0;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nn = realloc(names, cap * sizeof *nn);
-			if (!nn) {
-				r = -ENOMEM;
-				break;
-			}
-			names = nn;
-		}
-		if (!(names[n] = strdup(e->d_name))) {
-			r = -ENOMEM;
-			break;
-		}
-		n++;
-		errno = 0;
-	}
-	if (r == 0 && errno)
-		r = -errno;
-	closedir(d);
-	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-		return r;
-	}
-	qsort(names, n, sizeof *names, cmp_names);
-	*names_out = names;
-	*n_out = n;
-	return 0;
-}
-
-static int walk(struct collector *c, int dirfd, size_t path_len, int depth);
-
-/* One entry of a walked directory; c->path already names it. */
-static int walk_entry(struct collector *c, int dirfd, const char *name, size_t path_len, int depth)
-{
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return emit_error(c, c->path, inputs_errno_message(-errno));
-	if (S_ISDIR(st.st_mode)) {
-		if (depth >= WALK_MAX_DEPTH)
-			return emit_error(c, c->path, "directory tree too deep (more than 256 levels)");
-		int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			if (errno == ELOOP || errno == ENOTDIR) { /* swapped for a link: skip */
-				c->stats->skipped++;
-				return 0;
-			}
-			return emit_error(c, c->path, inputs_errno_message(-errno));
-		}
-		return walk(c, sub, path_len, depth + 1);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		c->stats->skipped++;
-		return 0;
-	}
-	int fd = open_regular_at(dirfd, name, &st);
-	if (fd == -ELOOP || fd == -EINVAL) { /* swapped since the lstat */
-		c->stats->skipped++;
-		return 0;
-	}
-	if (fd < 0)
-		return emit_error(c, c->path, inputs_errno_message(fd));
-	close(fd);
-	return emit_file(c, c->path, &st);
-}
-
-/* Walk the directory open at dirfd (owned) whose real path is c->path. */
-static int walk(struct collector *c, int dirfd, size_t path_len, int depth)
-{
-	char **names = NULL;
-	size_t n = 0;
-	/* read_names() consumes its descriptor; the entries are opened
-	 * relative to this second one. */
-	_cleanup_close_ int keep = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	if (keep < 0) {
-		int e = -errno;
-		close(dirfd);
-		return emit_error(c, c->path, inputs_errno_message(e));
-	}
-	int r = read_names(dirfd, &names, &n);
-	if (r < 0)
-		return emit_error(c, c->path, inputs_errno_message(r));
-	for (size_t i = 0; i < n; i++) {
-		if (r == 0) {
-			size_t nl = strlen(names[i]);
-			bool root = path_len == 1; /* "/" */
-			if (path_len + !root + nl + 1 > sizeof c->path) {
-				r = emit_error(c, c->path, "a path in this directory is too long");
-			} else {
-				size_t at = path_len;
-				if (!root)
-					c->path[at++] = '/';
-				memcpy(c->path + at, names[i], nl + 1);
-				r = walk_entry(c, keep, names[i], at + nl, depth);
-				c->path[path_len] = '\0';
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-	return r;
-}
-
-/* The path an item named `arg` is known by: the real path of the directory
- * it is in, plus its own name (never resolving a final link, so a named
- * link is recorded under its own name). Lexical when the directory cannot
- * be resolved (it does not exist). */
-static void named_item_path(const char *arg, char *out, size_t len)
-{
-	char copy[PATH_MAX], real[PATH_MAX];
-	snprintf(copy, sizeof copy, "%s", arg);
-	size_t cl = strlen(copy);
-	while (cl > 1 && copy[cl - 1] == '/')
-		copy[--cl] = '\0';
-	char *slash = strrchr(copy, '/');
-	const char *dir = ".", *base = copy;
-	if (slash == copy) {
-		dir = "/";
-		base = copy + 1;
-	} else if (slash) {
-		*slash = '\0';
-		dir = copy;
-		base = slash + 1;
-	}
-	if (*base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0 && realpath(dir, real)) {
-		snprintf(out, len, "%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", base);
-		return;
-	}
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof cwd) || inputs_absolute(cwd, arg, out, len) < 0)
-		snprintf(out, len, "%s", arg);
-}
-
-int inputs_collect_path(const char *arg, const struct inputs_opts *opts, input_fn fn, void *ctx,
-			struct inputs_stats *stats)
-{
-	struct collector *c = calloc(1, sizeof *c);
-	if (!c)
-		return -ENOMEM;
-	*c = (struct collector){ .opts = opts, .fn = fn, .ctx = ctx, .stats = stats };
-	int r;
-	struct stat st;
-	named_item_path(arg, c->path, sizeof c->path);
-	if (!*arg) {
-		r = emit_error(c, "", "an empty path");
-	} else if (lstat(arg, &st) < 0) {
-		r = emit_error(c, c->path, inputs_errno_message(-errno));
-	} else {
-		enum input_class cls = inputs_classify(st.st_mode, opts->recursive);
-		switch (cls) {
-		case INPUT_CLASS_FILE: {
-			int fd = open_regular_at(AT_FDCWD, arg, &st);
-			if (fd < 0) {
-				r = emit_error(c, c->path, inputs_errno_message(fd));
-			} else {
-				close(fd);
-				r = emit_file(c, c->path, &st);
-			}
-			break;
-		}
-		case INPUT_CLASS_WALK: {
-			int dfd = open(arg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (dfd < 0 || !realpath(arg, c->path)) {
-				r = emit_error(c, c->path, inputs_errno_message(-errno));
-				sr_closep(&dfd);
-			} else {
-				r = walk(c, dfd, strlen(c->path), 0);
-			}
-			break;
-		}
-		default:
-			r = emit_error(c, c->path, inputs_class_message(cls, st.st_mode));
-		}
-	}
-	free(c);
-	return r;
-}

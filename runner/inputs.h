@@ -4,7 +4,9 @@
  * mtime that make up its identity in the store; or an input error (missing,
  * unopenable, a directory without -r, a symbolic link, not a regular file)
  * with a message for the user. Collection streams: each input is handed to
- * a callback as it is found, so 100,000 paths never sit in memory at once.
+ * a callback as it is found, so 100,000 paths never sit in memory at once;
+ * and it can pause and resume (struct inputs_feed), so the runner queues a
+ * long list a chunk at a time while the first jobs already run.
  *
  * Symbolic links are never followed, neither named ones nor ones met in a
  * walk: the runner runs as root, and a link planted in an untrusted tree
@@ -24,10 +26,12 @@ struct input {
 	const char *path;     /* real path (for errors: the absolute path named) */
 	int64_t size;         /* bytes, from fstat of the opened file */
 	int64_t mtime_ns;
+	mode_t mode;          /* st_mode of the opened file (0 for errors) */
 	const char *error;    /* non-NULL: an input error, with this message */
 };
 
-/* Return 0 to go on, or a negative code that stops the collection. */
+/* Return 0 to go on, or a negative code that stops the collection. For
+ * inputs_feed_next() only: a positive value pauses it after this input. */
 typedef int (*input_fn)(const struct input *in, void *ctx);
 
 struct inputs_opts {
@@ -49,6 +53,37 @@ int inputs_collect_path(const char *arg, const struct inputs_opts *opts, input_f
  * call path_fn for each non-empty entry. Returns 0, -errno from read, or
  * path_fn's negative return. */
 int inputs_read_list(int fd, bool nul, int (*path_fn)(const char *path, void *ctx), void *ctx);
+
+/* ---- the resumable feed (inputs_feed.c) ----------------------------- */
+
+/* The PATH arguments, then the --files-from list, as one stream of inputs
+ * that can stop after any input and go on later from the same place:
+ * the runner's event loop queues one chunk, runs jobs, queues the next.
+ * It holds what a walk needs (one open directory and its sorted names per
+ * level), a 64 KiB read buffer and the entry being split: nothing that
+ * grows with the number of inputs. */
+struct inputs_feed;
+
+struct inputs_feed_opts {
+	const char *const *paths; /* PATH arguments, in order; must outlive the feed */
+	size_t npaths;
+	int list_fd;          /* --files-from, read after the paths; -1: none. Not closed. */
+	bool nul;             /* the list is NUL-separated (-0) */
+	bool list_poll;       /* the list is a pipe, socket or terminal: never block
+				 on it, answer -EAGAIN instead */
+	bool recursive;       /* -r */
+};
+int inputs_feed_new(const struct inputs_feed_opts *opts, struct inputs_feed **out);
+void inputs_feed_free(struct inputs_feed *f);
+
+/* Hand the next inputs to fn, in the order inputs_collect_path() and
+ * inputs_read_list() would, until fn returns a positive value (paused
+ * after that input: call again to go on), fn fails, or the inputs end.
+ * Returns 1 when paused, 0 when every input has been handed out, -EAGAIN
+ * when the list (list_poll) has nothing to read yet (call again once it is
+ * readable), fn's negative return, or a list error (-EILSEQ: a NUL byte in
+ * a newline-separated list; -E2BIG: an entry over 64 KiB; -errno). */
+int inputs_feed_next(struct inputs_feed *f, input_fn fn, void *ctx, struct inputs_stats *stats);
 
 /* Open an input for a job: O_RDONLY|O_NOFOLLOW|O_CLOEXEC, refusing any
  * symbolic link on the way (the stored path is a real path, so a link there
@@ -93,5 +128,21 @@ int list_splitter_feed(struct list_splitter *s, const char *data, size_t n,
 int list_splitter_finish(struct list_splitter *s, int (*fn)(const char *entry, void *ctx),
 			 void *ctx);
 void list_splitter_free(struct list_splitter *s);
+
+/* Pull a list one entry at a time (what inputs_read_list and the feed
+ * use). poll_first: poll(2) before each read and answer -EAGAIN rather
+ * than block (the fd itself stays as it is: it may be the user's stdin). */
+struct list_reader {
+	int fd;
+	bool poll_first, eof;
+	struct list_splitter sp;
+	size_t pos, len;      /* unread bytes of buf */
+	char buf[65536];
+};
+void list_reader_init(struct list_reader *r, int fd, bool nul, bool poll_first);
+/* 1: *entry is the next non-empty entry (valid until the next call);
+ * 0: end of the list; -EAGAIN (poll_first); -EILSEQ, -E2BIG, -errno. */
+int list_reader_next(struct list_reader *r, const char **entry);
+void list_reader_free(struct list_reader *r);
 
 #endif

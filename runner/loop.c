@@ -54,6 +54,7 @@ struct loop {
 	struct slot *slots;
 	int nslots, running;
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
+	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
 	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
 };
 
@@ -97,6 +98,7 @@ static void update_counts(struct loop *l)
 	c->paused = l->paused;
 	c->stopping = l->stopping;
 	c->waiting_memory = l->waiting_memory;
+	c->queueing = l->feeding && !l->stopping;
 }
 
 static void kill_all(struct loop *l);
@@ -616,12 +618,51 @@ static void dispatch(struct loop *l, uint64_t data)
 	}
 }
 
+/* ---- claim while queueing ------------------------------------------- */
+
+/* The feed fd's epoll data: no job event has all bits set. */
+#define FEED_EVENT UINT64_MAX
+
+/* One step of the queueing hook: about a chunk more in the queue. */
+static void feed_step(struct loop *l)
+{
+	const struct loop_config *cfg = l->cfg;
+	int exit_status = 0;
+	switch (cfg->feed(cfg->feed_ctx, &exit_status)) {
+	case LOOP_FEED_MORE:
+		break;
+	case LOOP_FEED_WAIT: {
+		/* Level-triggered, and removed again at its first event: a
+		 * readable pipe that is not being read must not spin the loop. */
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = FEED_EVENT };
+		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, cfg->feed_fd, &ev) == 0)
+			l->feed_waiting = true;
+		break; /* else: poll again at the next turn */
+	}
+	case LOOP_FEED_DONE:
+		l->feeding = false;
+		break;
+	case LOOP_FEED_STOP:
+		l->feeding = false;
+		l->stopping = true;
+		if (!l->res->fatal)
+			l->res->fatal = exit_status ? exit_status : SR_EXIT_STORE;
+		/* A store that cannot queue will not record finishes either. */
+		if (l->res->fatal == SR_EXIT_STORE)
+			kill_all(l);
+		break;
+	}
+	l->queue_empty = false; /* new items may be pending */
+}
+
 static bool finished(const struct loop *l)
 {
 	if (l->running > 0)
 		return false;
 	if (l->stopping)
 		return true;
+	if (l->feeding)
+		return false; /* the inputs not queued yet may hold work */
 	/* Idle: done when there is nothing to claim, or while paused with
 	 * nothing running and nothing pending. */
 	return l->queue_empty && !l->waiting_memory;
@@ -629,7 +670,7 @@ static bool finished(const struct loop *l)
 
 int loop_run(const struct loop_config *cfg, struct loop_result *res)
 {
-	struct loop l = { .cfg = cfg, .res = res, .nslots = cfg->jobs };
+	struct loop l = { .cfg = cfg, .res = res, .nslots = cfg->jobs, .feeding = cfg->feed != NULL };
 	memset(res, 0, sizeof *res);
 	l.slots = calloc((size_t)cfg->jobs, sizeof *l.slots);
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -661,11 +702,12 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (finished(&l))
 			break;
 		struct epoll_event evs[64];
+		bool feed_now = l.feeding && !l.stopping && !l.feed_waiting;
 		/* Nothing to do until the next event: make the next job's
 		 * network namespace now rather than when it starts. */
 		if (!l.stopping && !l.queue_empty && sbx_run_prepare(cfg->sbx) < 0)
 			progress_message(cfg->progress, "warning: %s", sbx_last_error());
-		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), -1);
+		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), feed_now ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -680,8 +722,17 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 				}
 			break;
 		}
-		for (int i = 0; i < n; i++)
-			dispatch(&l, evs[i].data.u64);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u64 != FEED_EVENT) {
+				dispatch(&l, evs[i].data.u64);
+			} else if (l.feed_waiting) { /* the list is readable */
+				epoll_ctl(ep, EPOLL_CTL_DEL, cfg->feed_fd, NULL);
+				l.feed_waiting = false;
+			}
+		}
+		/* Between epoll waits, after the jobs' events. */
+		if (l.feeding && !l.stopping && !l.feed_waiting)
+			feed_step(&l);
 	}
 	update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;

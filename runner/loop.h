@@ -23,6 +23,15 @@
 
 #include <stdint.h>
 
+/* What the queueing hook (loop_config.feed) says after one step. */
+enum loop_feed {
+	LOOP_FEED_MORE,     /* more to queue: call again at the next turn */
+	LOOP_FEED_WAIT,     /* nothing to read yet: call again once feed_fd is readable */
+	LOOP_FEED_DONE,     /* everything is queued */
+	LOOP_FEED_STOP,     /* it failed (and said why): *exit_status is SR_EXIT_STORE
+			       or SR_EXIT_USAGE; start nothing new */
+};
+
 struct loop_config {
 	struct store *st;
 	int64_t run_id;
@@ -35,11 +44,21 @@ struct loop_config {
 	unsigned retry_mask;      /* --retry-on */
 	uint64_t memfree_bytes;   /* --memfree: 0 = off */
 	uint64_t grace_ms;        /* --grace */
+	/* Claim while queueing: the inputs not queued yet before the loop
+	 * started. While feed is set and has not said DONE, the loop calls
+	 * it once per turn, between epoll waits of 0 ms (so job events are
+	 * handled between steps), and does not end for lack of pending
+	 * items. It is not called once the run is stopping (SIGINT/SIGTERM,
+	 * a fatal error): what is queued stays queued. NULL: all queued. */
+	enum loop_feed (*feed)(void *ctx, int *exit_status);
+	void *feed_ctx;
+	int feed_fd;              /* what LOOP_FEED_WAIT waits for (a pipe), or -1 */
 };
 
 struct loop_result {
 	int signal;               /* SIGINT/SIGTERM that stopped the run, or 0 */
-	int fatal;                /* 0, or SR_EXIT_STORE / SR_EXIT_ISOLATION */
+	int fatal;                /* 0, or SR_EXIT_STORE / SR_EXIT_ISOLATION, or
+				     SR_EXIT_USAGE from the queueing hook */
 	int64_t finished;         /* attempts recorded by this run */
 	int64_t failed;           /* ... that left their item failed */
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */

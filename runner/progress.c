@@ -74,12 +74,18 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 	double rate = c->elapsed_s > 0.05 ? (double)finished / c->elapsed_s : 0;
 	char eta[32];
 	int64_t left = c->total - done;
-	if (left <= 0)
+	/* While queueing, the total is only what is queued so far, and an
+	 * item claimed before its chunk was counted may be done already:
+	 * never show fewer in all than done. */
+	int64_t total = c->total > done ? c->total : done;
+	if (c->queueing)
+		snprintf(eta, sizeof eta, "--");
+	else if (left <= 0)
 		snprintf(eta, sizeof eta, "0:00");
 	else
 		progress_format_duration(rate > 0 ? (double)left / rate : -1, eta, sizeof eta);
-	size_t at = appendf(buf, len, 0, "%lld/%lld done, %.1f files/s, ETA %s | ok %lld, failed %lld",
-			    (long long)done, (long long)c->total, rate, eta,
+	size_t at = appendf(buf, len, 0, "%lld/%lld%s done, %.1f files/s, ETA %s | ok %lld, failed %lld",
+			    (long long)done, (long long)total, c->queueing ? "+" : "", rate, eta,
 			    (long long)(c->done_before + c->ok), (long long)(c->failed_before + c->failed));
 	at = append_by_outcome(buf, len, at, c->failed_before_by, c->failed_by);
 	at = appendf(buf, len, at, " | %lld running", (long long)c->running);
@@ -89,6 +95,8 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 		at = appendf(buf, len, at, ", stopping");
 	if (c->waiting_memory)
 		at = appendf(buf, len, at, ", waiting for memory");
+	if (c->queueing)
+		at = appendf(buf, len, at, ", queueing");
 	if (width > 0 && at > width - 1) { /* never wrap: \r redraws one row */
 		at = width - 1;
 		buf[at] = '\0';

@@ -19,11 +19,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Counts behind the status line. "batch" counts come from the store at
- * start (items of this invocation already done or failed, input errors
- * included); "run" counts are this process's finishes since. */
+/* Counts behind the status line. "batch" counts come from the store as
+ * the inputs are queued (items of this invocation already done or failed,
+ * input errors included); "run" counts are this process's finishes. */
 struct progress_counts {
-	int64_t total;                 /* batch items + other pending items of the spec */
+	int64_t total;                 /* batch items + other pending items of the spec;
+					  grows while queueing */
 	int64_t done_before, failed_before;
 	int64_t failed_before_by[OUTCOME_COUNT];
 	int64_t ok, failed;            /* terminal finishes of this run */
@@ -33,10 +34,12 @@ struct progress_counts {
 	int64_t running;
 	double elapsed_s;              /* since the loop started */
 	bool paused, stopping, waiting_memory;
+	bool queueing;                 /* inputs still being queued: total is a floor */
 };
 
 /* One status line (pure): "12/40 done, 3.1 files/s, ETA 0:09 | ok 10,
- * failed 2 (bad_input 2) | 2 running". Cut to width (0: no limit). */
+ * failed 2 (bad_input 2) | 2 running". While queueing: "12/3072+ done, ...
+ * ETA -- | ... | 2 running, queueing". Cut to width (0: no limit). */
 size_t progress_format_line(const struct progress_counts *c, size_t width, char *buf, size_t len);
 /* "1:02:03" / "2:03" / "--" for an unknown ETA (pure). */
 void progress_format_duration(double seconds, char *buf, size_t len);

@@ -26,6 +26,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
@@ -80,7 +81,10 @@ enum {
 
 #define MAX_JOBS 4096
 #define MAX_RETRIES 100
-/* Inputs queued per store call: memory stays flat however many there are. */
+/* Inputs queued per store call and per queueing step: memory stays flat
+ * however many there are, and a step takes milliseconds. The environment
+ * variable SANDRUN_QUEUE_CHUNK (1 to this) makes steps smaller: the tests
+ * use it to queue a small batch over many steps while its jobs run. */
 #define ENQUEUE_CHUNK 1024
 
 struct run_opts {
@@ -245,17 +249,26 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 
 /* ---- queueing the inputs --------------------------------------------- */
 
+/* Claim while queueing: run_batch() queues the first step's worth of
+ * inputs, then the event loop starts (the first job starts at once) and
+ * calls queue_step() between its epoll waits until every input is queued.
+ * One step is about ENQUEUE_CHUNK inputs (input errors included), a few
+ * milliseconds, so jobs are watched between steps; see docs/runner.md. */
 struct collect {
 	struct store *st;
 	const struct jobspec *js;
 	struct progress *progress;
 	const struct run_opts *opts;
-	int sigfd;
+	int64_t run_id;
+	struct inputs_feed *feed;
+	int list_fd;                 /* --files-from's descriptor, or -1 */
 	struct inputs_stats stats;
+	int64_t batch_mark;          /* batch rows counted into the status line */
 	char *paths[ENQUEUE_CHUNK];
 	struct store_input in[ENQUEUE_CHUNK];
 	size_t n;
-	int interrupted;     /* SIGINT/SIGTERM while queueing */
+	size_t seen;                 /* inputs handed out in this step */
+	size_t chunk;                /* ... at most this many */
 	bool store_error;
 };
 
@@ -280,25 +293,19 @@ static int flush_chunk(struct collect *c)
 	return r;
 }
 
-/* Between chunks: an interrupt while queueing stops the queueing (what is
- * queued stays pending for the next run); SIGUSR2 reports how far it got. */
-static int check_signals(struct collect *c)
+/* One input into the chunk, or an input error into the store. */
+static int take_input(struct collect *c, const struct input *in)
 {
-	struct signalfd_siginfo si;
-	while (read(c->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-			c->interrupted = (int)si.ssi_signo;
-			return -EINTR;
-		}
-		if (si.ssi_signo == SIGUSR2)
-			progress_message(c->progress, "queueing: %zu files found so far", c->stats.files);
+	/* {} binds the file for uid nobody: one it cannot read fails here,
+	 * clearly, rather than in the command. (The mode is the one of the
+	 * descriptor the collection opened: no second open.) */
+	struct input bad;
+	if (!in->error && c->js->input_arg && !(in->mode & S_IROTH)) {
+		bad = *in;
+		bad.error = "not readable by others: the --cmd job runs as nobody and cannot open it at "
+			    "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
+		in = &bad;
 	}
-	return 0;
-}
-
-static int on_input(const struct input *in, void *ctx)
-{
-	struct collect *c = ctx;
 	if (in->error) {
 		const char *one[1] = { in->path };
 		bool is_new = false;
@@ -308,78 +315,133 @@ static int on_input(const struct input *in, void *ctx)
 			progress_message(c->progress, "recording an input error: %s", store_errmsg(c->st));
 			return -EIO;
 		}
-		/* Counted by the batch counts read after queueing. */
+		/* Counted by the batch counts read after the step. */
 		if (is_new)
 			progress_input_error(c->progress, in->path, in->error, false);
 		return 0;
 	}
-	/* {} binds the file for uid nobody: one it cannot read fails here,
-	 * clearly, rather than in the command. */
-	if (c->js->input_arg) {
-		_cleanup_close_ int fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		struct stat st;
-		if (fd >= 0 && fstat(fd, &st) == 0 && !(st.st_mode & S_IROTH)) {
-			struct input bad = *in;
-			bad.error = "not readable by others: the --cmd job runs as nobody and cannot open it at "
-				    "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
-			return on_input(&bad, ctx);
-		}
-	}
 	if (!(c->paths[c->n] = strdup(in->path)))
 		return -ENOMEM;
 	c->in[c->n] = (struct store_input){ .path = c->paths[c->n], .size = in->size, .mtime_ns = in->mtime_ns };
-	if (++c->n == ENQUEUE_CHUNK) {
-		int r = flush_chunk(c);
-		return r < 0 ? r : check_signals(c);
-	}
+	c->n++;
 	return 0;
 }
 
-static int on_listed_path(const char *path, void *ctx)
+static int on_input(const struct input *in, void *ctx)
 {
 	struct collect *c = ctx;
-	struct inputs_opts io = { .recursive = c->opts->recursive };
-	return inputs_collect_path(path, &io, on_input, c, &c->stats);
+	int r = take_input(c, in);
+	if (r < 0 || ++c->seen < c->chunk)
+		return r;
+	r = flush_chunk(c);
+	return r < 0 ? r : 1; /* this step's share is done: pause the feed */
 }
 
-/* Returns 0, or the exit status to end with. */
-static int queue_inputs(struct collect *c, char **paths, int npaths)
+/* What the step queued, into the status line: the new batch paths and
+ * those of them already done or failed. Once everything is queued, the
+ * other items of the queue this run will work on too. */
+static int count_step(struct collect *c, bool all_queued)
 {
-	int r = store_batch_open(c->st);
-	for (int i = 0; r == 0 && i < npaths; i++)
-		r = on_listed_path(paths[i], c);
-	if (r == 0 && c->opts->files_from) {
-		bool is_stdin = strcmp(c->opts->files_from, "-") == 0;
-		int fd = is_stdin ? STDIN_FILENO : open(c->opts->files_from, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			sr_err("--files-from %s: %s", c->opts->files_from, strerror(errno));
-			return SR_EXIT_USAGE;
-		}
-		r = inputs_read_list(fd, c->opts->nul, on_listed_path, c);
-		if (!is_stdin)
-			close(fd);
-		if (r == -EILSEQ || r == -E2BIG) {
-			sr_err("--files-from %s: %s", c->opts->files_from,
-			       r == -EILSEQ ? "an entry holds a NUL byte (a NUL-separated list needs -0)"
-					    : "an entry is longer than 64 KiB (a NUL-separated list needs -0)");
-			return SR_EXIT_USAGE;
-		}
-		if (r < 0 && !c->store_error && !c->interrupted) {
-			sr_err("--files-from %s: %s", c->opts->files_from, strerror(-r));
-			return SR_EXIT_USAGE;
-		}
+	struct store_batch_counts d;
+	int r = store_batch_counts_since(c->st, c->run_id, &c->batch_mark, &d);
+	if (r < 0)
+		return r;
+	struct progress_counts *pc = progress_counts(c->progress);
+	pc->total += d.total;
+	pc->done_before += d.done;
+	pc->failed_before += d.failed;
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+		pc->failed_before_by[o] += d.failed_by[o];
+	if (all_queued) {
+		int64_t elsewhere = 0;
+		if ((r = store_batch_elsewhere(c->st, c->js->key, c->run_id, &elsewhere)) < 0)
+			return r;
+		pc->total += elsewhere;
 	}
-	if (r == 0 && c->n > 0)
-		r = flush_chunk(c);
-	if (c->interrupted)
-		return c->interrupted == SIGTERM ? SR_EXIT_INTERRUPTED_TERM : SR_EXIT_INTERRUPTED_INT;
-	if (c->store_error)
+	return 0;
+}
+
+static enum loop_feed queue_step(void *ctx, int *exit_status)
+{
+	struct collect *c = ctx;
+	c->seen = 0;
+	int r = inputs_feed_next(c->feed, on_input, c, &c->stats);
+	/* At the end, or waiting for a pipe: queue what was found so far. */
+	if ((r == 0 || r == -EAGAIN) && c->n > 0) {
+		int f = flush_chunk(c);
+		if (f < 0)
+			r = f;
+	}
+	if (r < 0 && r != -EAGAIN) {
+		const char *list = c->opts->files_from;
+		if (c->store_error) {
+			*exit_status = SR_EXIT_STORE; /* the message is out */
+		} else if (r == -ENOMEM || !list) {
+			progress_message(c->progress, "queueing inputs: %s", strerror(-r));
+			*exit_status = SR_EXIT_STORE;
+		} else {
+			progress_message(c->progress, "--files-from %s: %s", list,
+					 r == -EILSEQ ? "an entry holds a NUL byte (a NUL-separated list needs -0)"
+					 : r == -E2BIG ? "an entry is longer than 64 KiB (a NUL-separated list needs -0)"
+						       : strerror(-r));
+			*exit_status = SR_EXIT_USAGE;
+		}
+		return LOOP_FEED_STOP;
+	}
+	if (count_step(c, r == 0) < 0) {
+		progress_message(c->progress, "counting the batch: %s", store_errmsg(c->st));
+		*exit_status = SR_EXIT_STORE;
+		return LOOP_FEED_STOP;
+	}
+	return r == 0 ? LOOP_FEED_DONE : r == -EAGAIN ? LOOP_FEED_WAIT : LOOP_FEED_MORE;
+}
+
+/* Open the list and the feed. Returns 0, or the exit status to end with. */
+static int open_inputs(struct collect *c, char **paths, int npaths)
+{
+	const struct run_opts *o = c->opts;
+	const char *env = getenv("SANDRUN_QUEUE_CHUNK");
+	int chunk = ENQUEUE_CHUNK;
+	if (env && parse_int(env, 1, ENQUEUE_CHUNK, &chunk) < 0)
+		chunk = ENQUEUE_CHUNK;
+	c->chunk = (size_t)chunk;
+	struct inputs_feed_opts fo = {
+		.paths = (const char *const *)paths, .npaths = (size_t)npaths, .list_fd = -1,
+		.nul = o->nul, .recursive = o->recursive,
+	};
+	if (o->files_from) {
+		bool is_stdin = strcmp(o->files_from, "-") == 0;
+		c->list_fd = is_stdin ? STDIN_FILENO : open(o->files_from, O_RDONLY | O_CLOEXEC);
+		if (c->list_fd < 0) {
+			sr_err("--files-from %s: %s", o->files_from, strerror(errno));
+			return SR_EXIT_USAGE;
+		}
+		/* A pipe (`find ... | sandrun --files-from -`) is read only
+		 * when it has data: the loop must not block on a slow producer
+		 * while it has jobs to watch. Regular files never block. */
+		struct stat st;
+		fo.list_fd = c->list_fd;
+		fo.list_poll = fstat(c->list_fd, &st) == 0 && !S_ISREG(st.st_mode);
+	}
+	if (store_batch_open(c->st) < 0) {
+		sr_err("%s", store_errmsg(c->st));
 		return SR_EXIT_STORE;
-	if (r < 0) {
-		sr_err("queueing inputs: %s", strerror(-r));
+	}
+	if (inputs_feed_new(&fo, &c->feed) < 0) {
+		sr_err("queueing inputs: %s", strerror(ENOMEM));
 		return SR_EXIT_STORE;
 	}
 	return 0;
+}
+
+static void close_inputs(struct collect *c)
+{
+	inputs_feed_free(c->feed);
+	for (size_t i = 0; i < c->n; i++)
+		free(c->paths[i]);
+	if (c->list_fd > STDIN_FILENO)
+		close(c->list_fd);
+	free(c);
 }
 
 /* ---- the run --------------------------------------------------------- */
@@ -452,33 +514,32 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	struct collect *c = calloc(1, sizeof *c);
 	if (!c)
 		return SR_EXIT_STORE;
-	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .sigfd = sigfd };
-	int status = queue_inputs(c, argv + optind, argc - optind);
-	size_t skipped = c->stats.skipped;
-	free(c);
-
-	struct store_batch_counts start = { 0 }, end = { 0 };
+	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .run_id = run_id, .list_fd = -1 };
 	struct loop_result lr = { 0 };
-	if (status == SR_EXIT_INTERRUPTED_INT || status == SR_EXIT_INTERRUPTED_TERM)
-		lr.signal = status == SR_EXIT_INTERRUPTED_TERM ? SIGTERM : SIGINT;
-	if (status == 0 && store_batch_counts(st, js->key, &start) < 0)
-		status = SR_EXIT_STORE;
+	int status = open_inputs(c, argv + optind, argc - optind);
 	if (status == 0) {
-		struct progress_counts *pc = progress_counts(progress);
-		pc->total = start.total + start.pending_elsewhere;
-		pc->done_before = start.done;
-		pc->failed_before = start.failed;
-		memcpy(pc->failed_before_by, start.failed_by, sizeof pc->failed_before_by);
-		struct loop_config cfg = {
-			.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
-			.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
-			.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
-		};
-		if ((r = loop_run(&cfg, &lr)) < 0) {
-			sr_err("the event loop failed: %s", strerror(-r));
-			lr.fatal = SR_EXIT_STORE;
+		/* The first step before the loop: a small batch is queued
+		 * whole here; a large one goes on from the loop, its first job
+		 * started after one chunk rather than after the whole list. */
+		enum loop_feed first = queue_step(c, &status); /* STOP: status set, message out */
+		if (first != LOOP_FEED_STOP) {
+			struct loop_config cfg = {
+				.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
+				.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
+				.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
+				.feed = first == LOOP_FEED_DONE ? NULL : queue_step, .feed_ctx = c,
+				.feed_fd = c->list_fd,
+			};
+			if ((r = loop_run(&cfg, &lr)) < 0) {
+				sr_err("the event loop failed: %s", strerror(-r));
+				lr.fatal = SR_EXIT_STORE;
+			}
 		}
 	}
+	size_t skipped = c->stats.skipped;
+	close_inputs(c);
+
+	struct store_batch_counts end = { 0 };
 	if (store_batch_counts(st, js->key, &end) < 0) {
 		sr_err("%s", store_errmsg(st));
 		if (!status && !lr.fatal)

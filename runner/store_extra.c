@@ -7,7 +7,10 @@
 
 int store_batch_open(struct store *st)
 {
-	return store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS batch(path TEXT PRIMARY KEY) WITHOUT ROWID",
+	/* A rowid table (not WITHOUT ROWID): rowids grow in the order paths
+	 * are added, so the runner can count what each chunk added while
+	 * the rest of the batch is still being queued. */
+	return store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS batch(path TEXT PRIMARY KEY)",
 			  "creating the batch table");
 }
 
@@ -53,22 +56,28 @@ static int count_query(struct store *st, const char *sql, const char *spec_key, 
 	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the batch");
 }
 
-int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
+/* Batch items by status and last outcome, for batch rows after `after`;
+ * with run_id > 0, items whose last attempt is that run's are left out.
+ * CROSS JOIN keeps the batch's rowid range the outer loop: left to itself
+ * the planner scans every item through items_status, O(store) per chunk. */
+static int count_statuses(struct store *st, int64_t after, int64_t run_id, struct store_batch_counts *out)
 {
-	memset(out, 0, sizeof *out);
-	/* One read transaction: the counts are of one moment. */
-	int r = store_exec(st, "BEGIN", "counting the batch");
-	if (r < 0)
-		return r;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(st->db,
-				    "SELECT i.status, i.last_outcome, count(*) FROM temp.batch b"
-				    " JOIN main.items i ON i.path = b.path GROUP BY 1, 2",
+				    run_id > 0 ? "SELECT i.status, i.last_outcome, count(*) FROM temp.batch b"
+						 " CROSS JOIN main.items i ON i.path = b.path WHERE b.rowid > ?1"
+						 " AND NOT EXISTS (SELECT 1 FROM main.attempts a"
+						 "  WHERE a.id = i.last_attempt AND a.run_id = ?2)"
+						 " GROUP BY 1, 2"
+					       : "SELECT i.status, i.last_outcome, count(*) FROM temp.batch b"
+						 " CROSS JOIN main.items i ON i.path = b.path WHERE b.rowid > ?1"
+						 " GROUP BY 1, 2",
 				    -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		r = store_fail_sqlite(st, rc, "counting the batch");
-		goto out;
-	}
+	if (rc != SQLITE_OK)
+		return store_fail_sqlite(st, rc, "counting the batch");
+	sqlite3_bind_int64(s, 1, after);
+	if (run_id > 0)
+		sqlite3_bind_int64(s, 2, run_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(s, 0);
 		const char *outcome = (const char *)sqlite3_column_text(s, 1);
@@ -91,22 +100,95 @@ int store_batch_counts(struct store *st, const char *spec_key, struct store_batc
 		}
 	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		r = store_fail_sqlite(st, rc, "counting the batch");
-		goto out;
+	return rc == SQLITE_DONE ? 0 : store_fail_sqlite(st, rc, "counting the batch");
+}
+
+/* How many batch rows there are after `after`, and the last one's rowid. */
+static int count_rows(struct store *st, int64_t after, int64_t *n, int64_t *last)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT count(*), max(rowid) FROM temp.batch WHERE rowid > ?1", -1,
+				    &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail_sqlite(st, rc, "counting the batch");
+	sqlite3_bind_int64(s, 1, after);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(s, 0);
+		*last = sqlite3_column_type(s, 1) == SQLITE_NULL ? after : sqlite3_column_int64(s, 1);
 	}
-	r = count_query(st, "SELECT count(*) FROM temp.batch", NULL, &out->total);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the batch");
+}
+
+int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	/* One read transaction: the counts are of one moment. */
+	int r = store_exec(st, "BEGIN", "counting the batch");
+	if (r < 0)
+		return r;
+	int64_t last;
+	r = count_statuses(st, 0, 0, out);
+	if (r == 0)
+		r = count_rows(st, 0, &out->total, &last);
 	if (r == 0)
 		r = count_query(st,
 				"SELECT count(*) FROM main.items WHERE status = 'pending' AND spec_key = ?1"
 				" AND path NOT IN (SELECT path FROM temp.batch)",
 				spec_key, &out->pending_elsewhere);
-out:
 	if (r == 0)
 		r = store_exec(st, "COMMIT", "counting the batch");
 	if (r < 0)
 		store_rollback(st);
 	return r;
+}
+
+int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struct store_batch_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	int r = store_exec(st, "BEGIN", "counting the batch");
+	if (r < 0)
+		return r;
+	int64_t last = *mark;
+	r = count_statuses(st, *mark, run_id, out);
+	if (r == 0)
+		r = count_rows(st, *mark, &out->total, &last);
+	if (r == 0)
+		r = store_exec(st, "COMMIT", "counting the batch");
+	if (r < 0) {
+		store_rollback(st);
+		return r;
+	}
+	*mark = last;
+	return 0;
+}
+
+int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n)
+{
+	sqlite3_stmt *s;
+	/* Three index walks, not a scan of every item: pending ones through
+	 * items_claim, ours running through items_running, ours finished
+	 * through attempts_run. */
+	int rc = sqlite3_prepare_v2(
+		st->db,
+		"SELECT (SELECT count(*) FROM main.items WHERE status = 'pending' AND spec_key = ?1"
+		"   AND path NOT IN (SELECT path FROM temp.batch))"
+		" + (SELECT count(*) FROM main.items WHERE status = 'running' AND lease_run = ?2"
+		"   AND path NOT IN (SELECT path FROM temp.batch))"
+		" + (SELECT count(*) FROM main.attempts a JOIN main.items i"
+		"   ON i.id = a.item_id AND i.last_attempt = a.id"
+		"   WHERE a.run_id = ?2 AND i.status IN ('done', 'failed')"
+		"   AND i.path NOT IN (SELECT path FROM temp.batch))",
+		-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail_sqlite(st, rc, "counting the queue");
+	sqlite3_bind_text(s, 1, spec_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, run_id);
+	rc = sqlite3_step(s);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the queue");
 }
 
 static int exec_bound(struct store *st, const char *sql, const struct store_claim *c,

@@ -28,6 +28,20 @@ struct store_batch_counts {
 };
 int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out);
 
+/* For the live status line while the batch is still being queued: counts
+ * of the batch paths added after *mark (0: all of them), and *mark moved
+ * past them, so each chunk is counted once, in O(chunk). Items whose last
+ * attempt is run_id's are counted in total but not in done/failed (the
+ * run counts its own finishes). pending_elsewhere is left 0. */
+int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark,
+			     struct store_batch_counts *out);
+
+/* Once the batch is complete: the items outside it that this run works on
+ * too, so that done/total can reach total: pending items of spec_key, and
+ * those run_id holds or has finished (it may have claimed them while the
+ * batch was still being queued). */
+int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n);
+
 /* A claimed item whose input could no longer be opened (deleted or
  * replaced since it was queued): in one transaction, end the attempt as
  * "input_error" with counted = 0 (no attempt spent: the job never ran) and

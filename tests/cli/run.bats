@@ -181,6 +181,65 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	grep -q '"path":"'"$W"'/media/second","attempt":0,"outcome":"input_error"' ev.txt
 }
 
+@test "--cmd with {}: a file others cannot read is an input error when queued, with no attempt" {
+	echo private >media/private.txt
+	chmod 600 media/private.txt
+	chmod 644 media/a.wav
+	run "$SANDRUN" --cmd 'cat {}' --output text media/private.txt media/a.wav
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$W/media/private.txt: not readable by others"* ]]
+	[ "$(db "SELECT status || ' ' || attempts || ' ' || last_outcome FROM items WHERE path LIKE '%/private.txt'")" = "failed 0 input_error" ]
+	[ "$(db "SELECT count(*) FROM attempts")" = 1 ] # a.wav only
+}
+
+@test "a list longer than one chunk: jobs start while the rest is queued, and the summary counts it all" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 0" >media/first
+	echo "ok 0" >media/last
+	# 2,100 missing files cost no job: the list takes three queueing steps.
+	{ echo media/first; for i in $(seq 1 2100); do echo "media/missing-$i"; done; echo media/last; } >big.list
+	run --separate-stderr "$SANDRUN" -j 1 --json --files-from big.list
+	[ "$status" -eq 1 ]
+	echo "$output" | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin]
+started = [i for i, e in enumerate(ev) if e["event"] == "started"]
+errors = [i for i, e in enumerate(ev) if e["event"] == "finished" and e["outcome"] == "input_error"]
+assert len(started) == 2 and len(errors) == 2100, (len(started), len(errors))
+# The first job started after the first chunk, long before the last input error.
+assert started[0] < errors[-1] and started[0] > errors[0], (started, errors[0], errors[-1])
+s = ev[-1]
+assert (s["total"], s["ok"], s["failed"], s["exit_status"]) == (2102, 2, 2100, 1), s
+assert s["failed_by_outcome"] == {"input_error": 2100}, s
+'
+	[ "$(db "SELECT count(*) FROM items")" = 2102 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done' AND attempts = 1")" = 2 ]
+}
+
+@test "--files-from a slow pipe: the loop waits for it without blocking, and ends only at its end" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 0" >media/p1
+	echo "ok 0" >media/p2
+	mkfifo list.fifo
+	exec 7<>list.fifo # the writer: the list stays open until we close it (not in the runner: 7>&-)
+	echo media/p1 >&7
+	"$SANDRUN" -j 2 --json --files-from list.fifo >ev.txt 2>err.txt 7>&- &
+	pid=$!
+	for _ in $(seq 200); do grep -q '"event":"finished"' ev.txt && break; sleep 0.05; done
+	grep -q '"path":"'"$W"'/media/p1","attempt":1,"outcome":"ok"' ev.txt
+	sleep 0.3
+	kill -0 $pid # nothing pending, nothing running: still waiting for the list
+	kill -USR2 $pid # the loop is not blocked in a read
+	for _ in $(seq 100); do grep -q "queueing" err.txt && break; sleep 0.05; done
+	grep -q "1/1+ done.*queueing" err.txt
+	echo media/p2 >&7
+	exec 7>&-
+	wait $pid
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 2 ]
+	[ "$(grep -c '"event":"started"' ev.txt)" = 2 ]
+	grep -q '"event":"summary","total":2,"ok":2' ev.txt
+}
+
 # ---- outputs --------------------------------------------------------------------
 
 @test "all ok: exit 0; piped stderr holds only the summary" {
@@ -342,6 +401,55 @@ assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
 	[ "${rc:-0}" -eq 143 ]
 	[ "$(db "SELECT status || ' ' || attempts FROM items")" = "pending 0" ]
 	[ "$(db "SELECT outcome || ' ' || counted FROM attempts")" = "interrupted 0" ]
+}
+
+@test "SIGINT while the list is still being queued: what is queued stays, the rest is not queued, exit 130" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 5" >media/s1
+	echo "ok 5" >media/s2
+	echo "ok 0" >media/s3
+	mkfifo list.fifo
+	exec 7<>list.fifo
+	printf '%s\n' media/s1 media/s2 >&7
+	"$SANDRUN" -j 2 --grace 0 --json --files-from list.fifo >ev.txt 2>err.txt 7>&- &
+	pid=$!
+	wait_started ev.txt 2
+	kill -INT $pid
+	wait $pid || rc=$?
+	echo media/s3 >&7
+	exec 7>&-
+	[ "${rc:-0}" -eq 130 ]
+	[ "$(db "SELECT count(*) FROM items")" = 2 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'pending' AND attempts = 0")" = 2 ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE counted = 0 AND outcome = 'interrupted'")" = 2 ]
+	grep -q '"interrupted_by":"SIGINT","exit_status":130' ev.txt
+}
+
+@test "SIGKILL while the list is still being queued, then the same command: every file once" {
+	export SANDRUN_ANALYZER=$STANDIN
+	for i in $(seq -w 1 12); do echo "ok 0.3" >"media/k$i"; done
+	mkfifo list.fifo
+	exec 7<>list.fifo
+	printf '%s\n' media/k0[1-6] >&7 # half the list; the rest never comes
+	"$SANDRUN" -j 2 --json --files-from list.fifo >ev1.txt 2>err1.txt 7>&- &
+	pid=$!
+	wait_started ev1.txt 3
+	kill -KILL $pid
+	wait $pid || true
+	exec 7>&-
+	[ "$(db "SELECT count(*) FROM items")" = 6 ]
+	ls media/k* >all.list
+	run "$SANDRUN" -j 2 --json --files-from all.list
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 12 ]
+	# Never counted twice: attempts are the counted attempt rows of the
+	# budget, and only the 1-2 jobs the kill cut short ran twice.
+	[ "$(db "SELECT count(*) FROM items i WHERE i.attempts <> (SELECT count(*) FROM attempts a
+		WHERE a.item_id = i.id AND a.budget = i.budget AND a.counted = 1)")" = 0 ]
+	lost=$(db "SELECT count(*) FROM attempts WHERE outcome = 'runner_lost'")
+	[ "$lost" -le 2 ]
+	[ "$(db "SELECT count(*) FROM items WHERE attempts > 1")" = "$lost" ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE ended_at IS NULL")" = 0 ]
 }
 
 # ---- environment failures -----------------------------------------------------------------

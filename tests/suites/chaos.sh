@@ -4,7 +4,9 @@
 #   crash-resume   SANDRUN_CHAOS_TRIALS (default 24) trials: a batch mixing
 #                  good and hostile jobs; the runner is SIGKILLed at a random
 #                  moment (and, every other trial, once more during the
-#                  rerun); then a rerun to completion. Each time: every file
+#                  rerun); then a rerun to completion. Two trials in three
+#                  queue the batch 1-6 files per step (SANDRUN_QUEUE_CHUNK)
+#                  while its jobs run. Each time: every file
 #                  ends in exactly one terminal state with the outcome it
 #                  must have, attempts are consistent (SQL over the store),
 #                  no file spent more attempts than --retries allows, and no
@@ -439,6 +441,15 @@ for trial in $(seq 1 "$TRIALS"); do
 		kind=audio dir=$AUDIO nfiles=$AUDIO_N args=$AUDIO_ARGS ms=$AUDIO_MS
 		unset SANDRUN_ANALYZER
 	fi
+	# Two trials in three queue their batch a few files per step while the
+	# first jobs already run (claim while queueing, docs/runner.md), so
+	# the SIGKILLs also land between queueing steps and in a paused walk.
+	chunk=default
+	unset SANDRUN_QUEUE_CHUNK
+	if [ $((trial % 3)) -ne 0 ]; then
+		chunk=$((1 + RANDOM % 6))
+		export SANDRUN_QUEUE_CHUNK=$chunk
+	fi
 	DB=$T/trial-$trial.db
 	RUNNERS_BEFORE=$RUNNERS
 	kills=""
@@ -464,9 +475,9 @@ for trial in $(seq 1 "$TRIALS"); do
 	left=$(RUNNERS=${RUNNERS#"$RUNNERS_BEFORE"} cgroups_left)
 	[ -z "$left" ] || fail "cgroups left behind: $left"
 	lost=$(q "SELECT count(*) FROM attempts WHERE outcome = 'runner_lost'")
-	finish_test "trial $trial ($kind): SIGKILL at$kills, rerun: all $nfiles terminal, attempts consistent ($lost runner_lost)"
+	finish_test "trial $trial ($kind, queue chunk $chunk): SIGKILL at$kills, rerun: all $nfiles terminal, attempts consistent ($lost runner_lost)"
 done
-unset SANDRUN_ANALYZER
+unset SANDRUN_ANALYZER SANDRUN_QUEUE_CHUNK
 
 # ---- two runners on one database -------------------------------------------------
 

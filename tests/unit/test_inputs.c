@@ -1,6 +1,7 @@
-/* tests/unit/test_inputs.c — collecting inputs (runner/inputs.c): the pure
- * rules (classification, messages, lexical paths, list splitting) and the
- * walk on a scratch tree in a temporary directory (no root needed). */
+/* tests/unit/test_inputs.c — collecting inputs (runner/inputs.c,
+ * runner/inputs_feed.c): the pure rules (classification, messages, lexical
+ * paths, list splitting), the walk and the resumable feed on a scratch tree
+ * in a temporary directory (no root needed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -331,6 +332,107 @@ static void test_read_list(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* ---- the resumable feed ------------------------------------------------- */
+
+static int record_pause(const struct input *in, void *ctx)
+{
+	record(in, ctx);
+	return 1; /* pause after every input */
+}
+
+/* PATH arguments, then a --files-from list: a feed paused after every
+ * input hands out exactly what an uninterrupted one does, in order. */
+static void test_feed_pauses_and_resumes(void **state)
+{
+	struct tree *t = *state;
+	char top[PATH_MAX], d[PATH_MAX], missing[PATH_MAX], list[2 * PATH_MAX + 64];
+	snprintf(top, sizeof top, "%s/top.wav", t->root);
+	snprintf(d, sizeof d, "%s/d", t->root);
+	snprintf(missing, sizeof missing, "%s/missing.wav", t->root);
+	/* The second entry names a file of the first's directory through a
+	 * link: the directory cache must not make it a different item. */
+	snprintf(list, sizeof list, "%s/d/sub/c.wav\n\n%s/dlink/a.wav\n%s/d/b.wav", t->root, t->root, t->root);
+	const char *args[] = { top, d, missing };
+	struct seen whole = { .root = t->root }, paused = { .root = t->root };
+	struct inputs_stats st1 = { 0 }, st2 = { 0 };
+	for (int pass = 0; pass < 2; pass++) {
+		int fds[2];
+		assert_int_equal(pipe(fds), 0);
+		assert_int_equal(write(fds[1], list, strlen(list)), (ssize_t)strlen(list));
+		close(fds[1]);
+		struct inputs_feed *f;
+		struct inputs_feed_opts o = { .paths = args, .npaths = 3, .list_fd = fds[0], .recursive = true };
+		assert_int_equal(inputs_feed_new(&o, &f), 0);
+		int r, calls = 0;
+		if (pass == 0) {
+			r = inputs_feed_next(f, record, &whole, &st1);
+		} else {
+			while ((r = inputs_feed_next(f, record_pause, &paused, &st2)) == 1)
+				calls++;
+			assert_int_equal(calls, paused.n); /* one input per call */
+		}
+		assert_int_equal(r, 0);
+		inputs_feed_free(f);
+		close(fds[0]);
+	}
+	assert_int_equal(whole.n, 8);
+	assert_string_equal(whole.line[0], "F /top.wav 3");
+	assert_string_equal(whole.line[1], "F /d/a.wav 1");
+	assert_string_equal(whole.line[2], "F /d/b.wav 2");
+	assert_string_equal(whole.line[3], "F /d/sub/c.wav 3");
+	assert_string_equal(whole.line[4], "E /missing.wav: no such file or directory");
+	assert_string_equal(whole.line[5], "F /d/sub/c.wav 3");
+	assert_string_equal(whole.line[6], "F /d/a.wav 1");
+	assert_string_equal(whole.line[7], "F /d/b.wav 2");
+	assert_int_equal(paused.n, whole.n);
+	for (int i = 0; i < whole.n; i++)
+		assert_string_equal(paused.line[i], whole.line[i]);
+	assert_int_equal(st1.files, 7);
+	assert_int_equal(st1.errors, 1);
+	assert_int_equal(st1.skipped, 2);
+	assert_int_equal(st2.files, st1.files);
+	assert_int_equal(st2.errors, st1.errors);
+	assert_int_equal(st2.skipped, st1.skipped);
+}
+
+/* A list on a pipe whose writer is slow: -EAGAIN instead of blocking, and
+ * an entry cut in two by the wait is put together again. */
+static void test_feed_waits_for_a_pipe(void **state)
+{
+	struct tree *t = *state;
+	char head[PATH_MAX + 64], tail[] = "b.wav\n";
+	snprintf(head, sizeof head, "%s/top.wav\n%s/d/", t->root, t->root);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	struct inputs_feed *f;
+	struct inputs_feed_opts o = { .npaths = 0, .list_fd = fds[0], .list_poll = true };
+	assert_int_equal(inputs_feed_new(&o, &f), 0);
+	struct seen s = { .root = t->root };
+	struct inputs_stats st = { 0 };
+	assert_int_equal(inputs_feed_next(f, record, &s, &st), -EAGAIN);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(write(fds[1], head, strlen(head)), (ssize_t)strlen(head));
+	assert_int_equal(inputs_feed_next(f, record, &s, &st), -EAGAIN);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(write(fds[1], tail, strlen(tail)), (ssize_t)strlen(tail));
+	close(fds[1]);
+	assert_int_equal(inputs_feed_next(f, record, &s, &st), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.line[0], "F /top.wav 3");
+	assert_string_equal(s.line[1], "F /d/b.wav 2");
+	inputs_feed_free(f);
+	close(fds[0]);
+	/* A NUL byte in a newline-separated list is refused from the feed too. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "a\0b\n", 4), 4);
+	close(fds[1]);
+	o.list_fd = fds[0];
+	assert_int_equal(inputs_feed_new(&o, &f), 0);
+	assert_int_equal(inputs_feed_next(f, record, &s, &st), -EILSEQ);
+	inputs_feed_free(f);
+	close(fds[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +447,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_named_inputs, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_relative_name_resolves, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_open_file, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_pauses_and_resumes, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_waits_for_a_pipe, tree_setup, tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

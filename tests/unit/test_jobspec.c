@@ -367,6 +367,16 @@ static void test_status_line(void **state)
 	size_t n = progress_format_line(&c, 30, line, sizeof line);
 	assert_int_equal(n, 29);
 	assert_int_equal(strlen(line), 29);
+	/* Still queueing: the total is a floor, so no ETA yet. */
+	c.paused = c.waiting_memory = false;
+	c.queueing = true;
+	progress_format_line(&c, 0, line, sizeof line);
+	assert_non_null(strstr(line, "40/100+ done, 2.8 files/s, ETA -- |"));
+	assert_non_null(strstr(line, "| 3 running, queueing"));
+	/* Never below what is done (items claimed before their chunk was counted). */
+	struct progress_counts q = { .total = 3, .ok = 5, .elapsed_s = 1, .queueing = true };
+	progress_format_line(&q, 0, line, sizeof line);
+	assert_non_null(strstr(line, "5/5+ done"));
 	/* Nothing finished yet: no rate, no ETA. */
 	struct progress_counts z = { .total = 5, .elapsed_s = 1 };
 	progress_format_line(&z, 0, line, sizeof line);

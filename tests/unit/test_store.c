@@ -12,6 +12,7 @@
  * tail), or "pending", "input_error" or "running" (a lease left by this
  * process, dead once it exits). */
 #include "tests/unit/store_fixture.h"
+#include "runner/store_extra.h"
 
 static void test_open_creates_schema(void **state)
 {
@@ -414,6 +415,62 @@ fail:
 	return 4;
 }
 
+/* The runner's batch counts while the batch is still being queued
+ * (runner/store_extra.c): each chunk counted once, the run's own finishes
+ * left to the run, and what is outside the batch counted at the end. */
+static void test_batch_counts_as_queued(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_rw(f->db);
+	int64_t run0, run1;
+	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run0), 0);
+	const char *names[] = { "/in/a", "/in/b", "/in/c", "/in/x", "/in/y", "/in/z" };
+	for (int i = 0; i < 6; i++)
+		enqueue1(st, SPEC, names[i], 1, 1, false);
+	claim_finish(st, run0, SPEC, "ok", false);           /* a: done before */
+	claim_finish(st, run0, SPEC, "exit_nonzero", false); /* b: failed before */
+	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run1), 0);
+	assert_int_equal(store_batch_open(st), 0);
+	bool is_new[2];
+	int64_t mark = 0;
+	struct store_batch_counts d;
+	const char *chunk1[] = { "/in/a" };
+	assert_int_equal(store_batch_add(st, chunk1, 1, is_new), 0);
+	assert_int_equal(store_batch_counts_since(st, run1, &mark, &d), 0);
+	assert_int_equal(d.total, 1);
+	assert_int_equal(d.done, 1);
+	/* Claimed before its chunk is queued: c is run1's, counted by the run. */
+	claim_finish(st, run1, SPEC, "ok", false);
+	const char *chunk2[] = { "/in/b", "/in/c" };
+	assert_int_equal(store_batch_add(st, chunk2, 2, is_new), 0);
+	assert_int_equal(store_batch_counts_since(st, run1, &mark, &d), 0);
+	assert_int_equal(d.total, 2);
+	assert_int_equal(d.done, 0);
+	assert_int_equal(d.failed, 1);
+	assert_int_equal(d.failed_by[OUTCOME_EXIT_NONZERO], 1);
+	assert_int_equal(store_batch_counts_since(st, run1, &mark, &d), 0);
+	assert_int_equal(d.total, 0);
+	/* Outside the batch: x finished by run1, y running under run1, z pending. */
+	claim_finish(st, run1, SPEC, "ok", false);
+	struct store_claim held;
+	assert_int_equal(store_claim_next(st, run1, SPEC, &held), 1);
+	assert_string_equal(held.path, "/in/y");
+	int64_t n = -1;
+	assert_int_equal(store_batch_elsewhere(st, SPEC, run1, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_batch_elsewhere(st, "other-spec", run0, &n), 0);
+	assert_int_equal(n, 0);
+	/* The summary's counts: the whole batch, the run's finishes included. */
+	struct store_batch_counts all;
+	assert_int_equal(store_batch_counts(st, SPEC, &all), 0);
+	assert_int_equal(all.total, 3);
+	assert_int_equal(all.done, 2);
+	assert_int_equal(all.failed, 1);
+	assert_int_equal(all.pending_elsewhere, 1);
+	store_claim_free(&held);
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "seed") == 0)
@@ -428,6 +485,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_bad_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_counts_as_queued, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,399 @@
+/* runner/inputs_feed.c — the inputs as a stream that can pause: named
+ * files, directory walks (-r), then the --files-from list. See inputs.h
+ * for the rules and why links are never followed.
+ *
+ * The walk keeps its own stack of directories instead of recursing, so it
+ * can stop after any input and go on at the next call: the runner queues
+ * one chunk, lets its event loop start and watch jobs, then queues the
+ * next. The order is the recursive walk's: depth first, names in byte
+ * order. */
+#include "runner/inputs.h"
+#include "sandbox/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Deeper trees than this are refused rather than exhausting descriptors:
+ * the walk holds one open directory per level. */
+#define WALK_MAX_DEPTH 256
+
+/* One directory being walked. */
+struct walk_frame {
+	int dirfd;           /* its entries are opened relative to it */
+	char **names;        /* sorted; each freed once handed out */
+	size_t n, next;
+	size_t path_len;     /* its real path is f->path[0 .. path_len) */
+	int depth;
+};
+
+struct inputs_feed {
+	struct inputs_feed_opts o;
+	size_t next_arg;
+	struct list_reader *list;   /* NULL: no list, or read to its end */
+	struct walk_frame *stack;
+	size_t nframes, cap;
+	char path[PATH_MAX];        /* real path of the entry being looked at */
+	/* The last directory part named and its real path: a list usually
+	 * names many files of one directory, and realpath(3) costs a
+	 * readlink per component. Only a check at queue time: the claim
+	 * opens the stored path refusing any link on it (inputs_open_file),
+	 * so a directory swapped for a link since is still caught there. */
+	char dir_named[PATH_MAX], dir_real[PATH_MAX];
+	/* During one inputs_feed_next() call. */
+	input_fn fn;
+	void *ctx;
+	struct inputs_stats *stats;
+};
+
+/* ---- handing inputs out ------------------------------------------------ */
+
+static int emit_error(struct inputs_feed *f, const char *path, const char *msg)
+{
+	f->stats->errors++;
+	return f->fn(&(struct input){ .path = path, .size = -1, .mtime_ns = -1, .error = msg }, f->ctx);
+}
+
+static int emit_file(struct inputs_feed *f, const char *path, const struct stat *st)
+{
+	f->stats->files++;
+	struct input in = {
+		.path = path,
+		.size = (int64_t)st->st_size,
+		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+		.mode = st->st_mode,
+	};
+	return f->fn(&in, f->ctx);
+}
+
+/* Open a regular file relative to dirfd without following a final link,
+ * and without blocking on a FIFO swapped in since the lstat. */
+static int open_regular_at(int dirfd, const char *name, struct stat *st)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	return sr_steal_fd(&fd);
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of a directory, sorted, so a batch is queued in the same order
+ * every time. Takes ownership of fd. */
+static int read_names(int fd, char ***names_out, size_t *n_out)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+	struct dirent *e;
+	errno = 0;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof *nn);
+			if (!nn) {
+				r = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(e->d_name))) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+		errno = 0;
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return r;
+	}
+	qsort(names, n, sizeof *names, cmp_names);
+	*names_out = names;
+	*n_out = n;
+	return 0;
+}
+
+/* Start walking the directory open at dirfd (owned), whose real path is
+ * f->path[0 .. path_len). */
+static int push_dir(struct inputs_feed *f, int dirfd, size_t path_len, int depth)
+{
+	/* read_names() consumes its descriptor; the entries are opened
+	 * relative to this second one. */
+	int keep = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (keep < 0) {
+		int e = -errno;
+		close(dirfd);
+		return emit_error(f, f->path, inputs_errno_message(e));
+	}
+	if (f->nframes == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 8;
+		struct walk_frame *s = realloc(f->stack, cap * sizeof *s);
+		if (!s) {
+			close(keep);
+			close(dirfd);
+			return -ENOMEM;
+		}
+		f->stack = s;
+		f->cap = cap;
+	}
+	struct walk_frame fr = { .dirfd = keep, .path_len = path_len, .depth = depth };
+	int r = read_names(dirfd, &fr.names, &fr.n);
+	if (r < 0) {
+		close(keep);
+		return emit_error(f, f->path, inputs_errno_message(r));
+	}
+	f->stack[f->nframes++] = fr;
+	return 0;
+}
+
+static void pop_dir(struct inputs_feed *f)
+{
+	struct walk_frame *fr = &f->stack[--f->nframes];
+	for (size_t i = fr->next; i < fr->n; i++)
+		free(fr->names[i]);
+	free(fr->names);
+	close(fr->dirfd);
+}
+
+/* One entry of a walked directory; f->path already names it. */
+static int walk_entry(struct inputs_feed *f, int dirfd, const char *name, size_t path_len, int depth)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return emit_error(f, f->path, inputs_errno_message(-errno));
+	if (S_ISDIR(st.st_mode)) {
+		if (depth >= WALK_MAX_DEPTH)
+			return emit_error(f, f->path, "directory tree too deep (more than 256 levels)");
+		int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			if (errno == ELOOP || errno == ENOTDIR) { /* swapped for a link: skip */
+				f->stats->skipped++;
+				return 0;
+			}
+			return emit_error(f, f->path, inputs_errno_message(-errno));
+		}
+		return push_dir(f, sub, path_len, depth + 1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		f->stats->skipped++;
+		return 0;
+	}
+	int fd = open_regular_at(dirfd, name, &st);
+	if (fd == -ELOOP || fd == -EINVAL) { /* swapped since the lstat */
+		f->stats->skipped++;
+		return 0;
+	}
+	if (fd < 0)
+		return emit_error(f, f->path, inputs_errno_message(fd));
+	close(fd);
+	return emit_file(f, f->path, &st);
+}
+
+/* The next entry of the innermost directory, or leave it when done. */
+static int walk_step(struct inputs_feed *f)
+{
+	struct walk_frame *fr = &f->stack[f->nframes - 1];
+	f->path[fr->path_len] = '\0'; /* an entry of a deeper level may have extended it */
+	if (fr->next == fr->n) {
+		pop_dir(f);
+		return 0;
+	}
+	char *name = fr->names[fr->next];
+	fr->names[fr->next++] = NULL;
+	size_t nl = strlen(name);
+	bool root = fr->path_len == 1; /* "/" */
+	int r;
+	if (fr->path_len + !root + nl + 1 > sizeof f->path) {
+		r = emit_error(f, f->path, "a path in this directory is too long");
+	} else {
+		size_t at = fr->path_len;
+		if (!root)
+			f->path[at++] = '/';
+		memcpy(f->path + at, name, nl + 1);
+		/* May push a frame: fr is not used after this. */
+		r = walk_entry(f, fr->dirfd, name, at + nl, fr->depth);
+	}
+	free(name);
+	return r;
+}
+
+/* ---- named paths ----------------------------------------------------------- */
+
+/* The path an item named `arg` is known by: the real path of the directory
+ * it is in, plus its own name (never resolving a final link, so a named
+ * link is recorded under its own name). Lexical when the directory cannot
+ * be resolved (it does not exist). */
+static void named_item_path(struct inputs_feed *f, const char *arg, char *out, size_t len)
+{
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof copy, "%s", arg);
+	size_t cl = strlen(copy);
+	while (cl > 1 && copy[cl - 1] == '/')
+		copy[--cl] = '\0';
+	char *slash = strrchr(copy, '/');
+	const char *dir = ".", *base = copy;
+	if (slash == copy) {
+		dir = "/";
+		base = copy + 1;
+	} else if (slash) {
+		*slash = '\0';
+		dir = copy;
+		base = slash + 1;
+	}
+	if (*base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
+		bool known = f->dir_real[0] && strcmp(dir, f->dir_named) == 0;
+		if (!known && realpath(dir, f->dir_real)) {
+			snprintf(f->dir_named, sizeof f->dir_named, "%s", dir);
+			known = true;
+		}
+		if (known) {
+			const char *real = f->dir_real;
+			snprintf(out, len, "%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", base);
+			return;
+		}
+		f->dir_real[0] = '\0';
+	}
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd) || inputs_absolute(cwd, arg, out, len) < 0)
+		snprintf(out, len, "%s", arg);
+}
+
+/* One PATH argument or list entry: a file, or with -r the start of a walk. */
+static int start_path(struct inputs_feed *f, const char *arg)
+{
+	struct stat st;
+	named_item_path(f, arg, f->path, sizeof f->path);
+	if (!*arg)
+		return emit_error(f, "", "an empty path");
+	if (lstat(arg, &st) < 0)
+		return emit_error(f, f->path, inputs_errno_message(-errno));
+	enum input_class cls = inputs_classify(st.st_mode, f->o.recursive);
+	switch (cls) {
+	case INPUT_CLASS_FILE: {
+		int fd = open_regular_at(AT_FDCWD, arg, &st);
+		if (fd < 0)
+			return emit_error(f, f->path, inputs_errno_message(fd));
+		close(fd);
+		return emit_file(f, f->path, &st);
+	}
+	case INPUT_CLASS_WALK: {
+		int dfd = open(arg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0 || !realpath(arg, f->path)) {
+			int e = -errno;
+			sr_closep(&dfd);
+			return emit_error(f, f->path, inputs_errno_message(e));
+		}
+		return push_dir(f, dfd, strlen(f->path), 0);
+	}
+	default:
+		return emit_error(f, f->path, inputs_class_message(cls, st.st_mode));
+	}
+}
+
+/* ---- the feed --------------------------------------------------------------- */
+
+int inputs_feed_new(const struct inputs_feed_opts *opts, struct inputs_feed **out)
+{
+	struct inputs_feed *f = calloc(1, sizeof *f);
+	if (!f)
+		return -ENOMEM;
+	f->o = *opts;
+	if (opts->list_fd >= 0) {
+		if (!(f->list = malloc(sizeof *f->list))) {
+			free(f);
+			return -ENOMEM;
+		}
+		list_reader_init(f->list, opts->list_fd, opts->nul, opts->list_poll);
+	}
+	*out = f;
+	return 0;
+}
+
+void inputs_feed_free(struct inputs_feed *f)
+{
+	if (!f)
+		return;
+	while (f->nframes > 0)
+		pop_dir(f);
+	free(f->stack);
+	if (f->list)
+		list_reader_free(f->list);
+	free(f->list);
+	free(f);
+}
+
+int inputs_feed_next(struct inputs_feed *f, input_fn fn, void *ctx, struct inputs_stats *stats)
+{
+	f->fn = fn;
+	f->ctx = ctx;
+	f->stats = stats;
+	for (;;) {
+		int r;
+		if (f->nframes > 0) {
+			r = walk_step(f);
+		} else if (f->next_arg < f->o.npaths) {
+			r = start_path(f, f->o.paths[f->next_arg++]);
+		} else if (f->list) {
+			const char *entry;
+			r = list_reader_next(f->list, &entry);
+			if (r == 0) {
+				list_reader_free(f->list);
+				free(f->list);
+				f->list = NULL;
+				continue;
+			}
+			if (r < 0)
+				return r; /* -EAGAIN: nothing consumed, call again later */
+			r = start_path(f, entry);
+		} else {
+			return 0;
+		}
+		if (r != 0)
+			return r > 0 ? 1 : r;
+	}
+}
+
+int inputs_collect_path(const char *arg, const struct inputs_opts *opts, input_fn fn, void *ctx,
+			struct inputs_stats *stats)
+{
+	struct inputs_feed *f;
+	const char *one[1] = { arg };
+	int r = inputs_feed_new(&(struct inputs_feed_opts){ .paths = one, .npaths = 1, .list_fd = -1,
+							  .recursive = opts->recursive },
+				&f);
+	if (r < 0)
+		return r;
+	while ((r = inputs_feed_next(f, fn, ctx, stats)) > 0)
+		; /* fn paused it: this caller wants everything */
+	inputs_feed_free(f);
+	return r;
+}
