@@ -334,7 +334,7 @@ strace_table() {
 	for k in load policy runopen job teardown total; do
 		case $k in
 		load) label="execve → policy file opened (dynamic loading, libc/libseccomp/libsqlite3/... init)" ;;
-		policy) label="policy file → first cgroup statfs (parse JSON, compile BPF with libseccomp)" ;;
+		policy) label="policy file → first cgroup statfs (the compiled-policy cache: key, verify, load; a miss compiles)" ;;
 		runopen) label="run cgroups: sweep, mkdir the run directory in each hierarchy" ;;
 		job) label="first job mkdir → last job rmdir (the job: the steps above)" ;;
 		teardown) label="job rmdir → exit_group (JSON, run cgroup rmdir, exit)" ;;
@@ -450,10 +450,30 @@ section3() {
 }
 
 # ---- 4. scale -----------------------------------------------------------------------
-# A run over N queued files, killed (SIGKILL) at its 20th finished job:
-# seconds from exec to the first "started" event, and the runner's VmHWM.
-scale_run() { # DB LIST -> "seconds_to_first_start hwm_kib"
-	local db=$1 list=$2 fifo=$DATA/events.fifo t0 t1="" hwm="" line n=0 pid
+# A run over N files, killed (SIGKILL) at its 20th finished job, or later
+# once it has read its whole list and its store holds all N items (the
+# runner queues the list while its first jobs run, so a kill at the 20th
+# job alone would leave a store of a few thousand items for the resume, and
+# a peak RSS before most of the queueing): seconds from exec to the first
+# "started" event, and the runner's VmHWM just before the kill.
+queued_all() { # DB N -> true once `sandrun status` counts N items
+	local j
+	j=$("$S" status --json --db "$1" 2>/dev/null) || return 1
+	j=${j#*'"items":{"total":'}
+	[ "${j%%[!0-9]*}" = "$2" ]
+}
+list_read() { # PID LIST -> true once PID has read LIST to its end (or closed it)
+	local fd pos
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$2" ] || continue
+		pos=$(awk '/^pos:/ { print $2 }' "/proc/$1/fdinfo/${fd##*/}" 2>/dev/null)
+		[ "$pos" = "$(stat -c %s "$2")" ]
+		return
+	done
+	return 0
+}
+scale_run() { # DB LIST N -> "seconds_to_first_start hwm_kib"
+	local db=$1 list=$2 want=$3 fifo=$DATA/events.fifo t0 t1="" hwm="" line n=0 pid next=0 now
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	t0=$(now_us)
@@ -464,7 +484,13 @@ scale_run() { # DB LIST -> "seconds_to_first_start hwm_kib"
 		*'"event":"started"'*) [ -n "$t1" ] || t1=$(now_us) ;;
 		*'"event":"finished"'*)
 			n=$((n + 1))
-			if [ $n -ge 20 ]; then
+			[ $n -ge 20 ] || continue
+			# Keep reading events (a full pipe would stall the runner);
+			# look at the store at most every 0.2 s.
+			now=$(now_us)
+			[ "$now" -ge "$next" ] || continue
+			next=$((now + 200000))
+			if list_read "$pid" "$list" && queued_all "$db" "$want"; then
 				hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
 				kill -9 "$pid" 2>/dev/null || true
 				break
@@ -509,12 +535,12 @@ section4() {
 	for rep in $(seq 1 "$REPS"); do
 		for n in $SCALE; do
 			rm -f "$DATA/scale.db" "$DATA/scale.db-wal" "$DATA/scale.db-shm"
-			read -r t h <<<"$(scale_run "$DATA/scale.db" "$DATA/scale$n.list")"
+			read -r t h <<<"$(scale_run "$DATA/scale.db" "$DATA/scale$n.list" "$n")"
 			echo "$t" >>"$RAW/q$n"
 			awk -v k="$h" 'BEGIN { if (k != "-") printf "%.1f\n", k / 1024 }' >>"$RAW/h$n"
 			status_ms "$DATA/scale.db" >>"$RAW/t$n"
 			if [ "$n" = "$max" ]; then
-				read -r t h <<<"$(scale_run "$DATA/scale.db" "$DATA/scale$n.list")"
+				read -r t h <<<"$(scale_run "$DATA/scale.db" "$DATA/scale$n.list" "$n")"
 				echo "$t" >>"$RAW/rs"
 				awk -v k="$h" 'BEGIN { if (k != "-") printf "%.1f\n", k / 1024 }' >>"$RAW/rh"
 			fi
@@ -523,7 +549,7 @@ section4() {
 	done
 	md "## 4. Scale"
 	md ""
-	md "A fresh database, \`sandrun $([ $has_cmd = 1 ] && echo "--cmd '/bin/true {}'" || echo "run (built-in analyzer, empty files)") -j 2 --json --files-from LIST\`, SIGKILLed at its 20th finished job. \"first job start\": from exec to the first \`started\` event on stdout (queueing the whole list happens before it). Peak RSS: the runner's VmHWM just before the kill (queueing plus 20 jobs). \`sandrun status\`: wall time, median of 3 calls per rep, on that database. Resume: the same command again on the killed run's database (reclaims the dead lease, re-reads the list, skips what is queued)."
+	md "A fresh database, \`sandrun $([ $has_cmd = 1 ] && echo "--cmd '/bin/true {}'" || echo "run (built-in analyzer, empty files)") -j 2 --json --files-from LIST\`, SIGKILLed at its 20th finished job, or later, once the whole list is queued (the runner queues the list a chunk at a time while its first jobs run). \"first job start\": from exec to the first \`started\` event on stdout. Peak RSS: the runner's VmHWM just before the kill (queueing the whole list plus the jobs so far). \`sandrun status\`: wall time, median of 3 calls per rep, on that database. Resume: the same command again on the killed run's database of N items (reclaims the dead leases, starts claiming after the first chunk of the list, re-queues the rest while it runs)."
 	md ""
 	md "| measurement | median | min–max | ratio | n |"
 	md "|---|---:|---:|---:|---:|"
@@ -577,7 +603,7 @@ section5() {
 	md ""
 	md "### cgroups per job (bench/cgbench.c, 40 jobs per invocation)"
 	md ""
-	md "Each cell: median over reps of each invocation's median µs (min–max of those). \"back to back\": jobs with no pause; \"50 ms apart\": a 50 ms sleep between jobs, as one \`sandrun exec\` per job, or a batch whose jobs run for tens of ms, spaces them. v1(N) = one cgroup in each of the N hierarchies sandrun uses (memory, cpu, cpuacct, pids, freezer; co-mounted ones count once), limits written, child attached by writing cgroup.procs; v2 = $( [ "$cg_mode" = v2 ] && echo "the cgroup2 hierarchy" || echo "the hybrid host's unified cgroup2 hierarchy (no controllers on it, but the same attach paths)"). A cgroup.procs write takes the global cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period unless another writer was there moments before; CLONE_INTO_CGROUP only reads it."
+	md "Each cell: median over reps of each invocation's median µs (min–max of those). \"back to back\": jobs with no pause; \"50 ms apart\": a 50 ms sleep between jobs, as one \`sandrun exec\` per job, or a batch whose jobs run for tens of ms, spaces them. v1(N) = one cgroup in each of the N hierarchies sandrun uses (memory, cpu, cpuacct, pids, freezer; co-mounted ones count once), limits written, child attached by writing cgroup.procs (and, first after the gap, a child that writes \"0\" to each tasks file itself, as sandrun's jobs do: a thread moving itself skips the global rwsem); v2 = $( [ "$cg_mode" = v2 ] && echo "the cgroup2 hierarchy" || echo "the hybrid host's unified cgroup2 hierarchy (no controllers on it, but the same attach paths)"). A cgroup.procs write takes the global cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period unless another writer was there moments before; CLONE_INTO_CGROUP only reads it."
 	md ""
 	md "| step | back to back µs | min–max | 50 ms apart µs | min–max |"
 	md "|---|---:|---:|---:|---:|"

@@ -252,11 +252,11 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	uint64_t t_entry = spec->timing ? sr_now_us() : 0;
 
 	STEP("join cgroup", join_cgroup(ctx));
+	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("network namespace", enter_prepared_netns(ctx->netns));
 	STEP("signals", reset_signals());
 	STEP("umask", set_umask());
 	STEP("die with runner", die_with_runner_early(ctx));
-	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
 	STEP("mounts", mounts_build_root(spec));
 	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
