@@ -13,6 +13,8 @@
  *                  fork + a write to cgroup.procs, for comparison
  *   cgbench fork N the floor: fork, _exit, waitpid
  *   cgbench pingpong N  one byte there and back over two pipes
+ *   cgbench nsfloor N   fork+exec of /bin/true against the same inside
+ *                  sandrun's process shape with nothing but namespaces
  *   GAP_US         optional third argument: sleep this long between jobs
  *                  (a batch runner's jobs are spaced by their run time;
  *                  whether a v1 attach waits for an RCU grace period
@@ -180,6 +182,58 @@ static int run_fork(int n)
 	}
 	report("fork", "fork+exit+wait", t, n);
 	free(t);
+	return 0;
+}
+
+/* The floor of sandrun's process shape, with nothing else: fork+exec of
+ * /bin/true and wait (what "plain" means in the bench), against clone3 of
+ * an init in new pid, mount, net, ipc and uts namespaces that vforks and
+ * execs /bin/true, waits for it and exits, reaped through its pidfd — no
+ * cgroup, no mounts, no seccomp, no privilege drop, no database. */
+static int run_nsfloor(int n)
+{
+	long long *plain = calloc((size_t)n, sizeof *plain), *ns = calloc((size_t)n, sizeof *ns);
+	char *const argv[] = { "/bin/true", NULL };
+	for (int i = 0; i < n; i++) {
+		gap();
+		long long a = now_us();
+		pid_t pid = fork();
+		if (pid == 0) {
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		waitpid(pid, NULL, 0);
+		long long b = now_us();
+		int pidfd = -1;
+		struct clone_args ca = {
+			.flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
+			.pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD,
+		};
+		long init = syscall(SYS_clone3, &ca, sizeof ca);
+		if (init == 0) {
+			pid_t cmd = vfork();
+			if (cmd == 0) {
+				execv(argv[0], argv);
+				_exit(127);
+			}
+			waitpid(cmd, NULL, 0);
+			_exit(0);
+		}
+		if (init < 0) {
+			fprintf(stderr, "cgbench: clone3: %s\n", strerror(errno));
+			return 1;
+		}
+		siginfo_t si;
+		waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+		close(pidfd);
+		long long c = now_us();
+		plain[i] = b - a;
+		ns[i] = c - b;
+	}
+	report("floor", "fork+exec+wait(/bin/true)", plain, n);
+	report("floor", "clone3(5-namespaces)+init+vfork+exec+wait", ns, n);
+	free(plain);
+	free(ns);
 	return 0;
 }
 
@@ -373,7 +427,7 @@ static int run_v1(int n)
 	report(mode, "exit+reap", reap, n);
 	report(mode, "rmdir", rm, n);
 	report(mode, "total", tot, n);
-	report(mode, "fork+self-attach(tasks 0)", self, n);
+	report(mode, "fork+self-attach(tasks:0)", self, n);
 	for (int c = 0; c < nc; c++) {
 		char step[64], *h = strstr(base[c], "/sys/fs/cgroup/");
 		snprintf(step, sizeof step, "attach[%.*s]",
@@ -467,7 +521,7 @@ static int run_v2(int n)
 int main(int argc, char **argv)
 {
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: cgbench v1|v2|fork N [GAP_US]\n");
+		fprintf(stderr, "usage: cgbench v1|v2|fork|pingpong|nsfloor N [GAP_US]\n");
 		return 2;
 	}
 	int n = atoi(argv[2]);
@@ -484,6 +538,8 @@ int main(int argc, char **argv)
 		return run_fork(n);
 	if (strcmp(argv[1], "pingpong") == 0)
 		return run_pingpong(n);
-	fprintf(stderr, "usage: cgbench v1|v2|fork N\n");
+	if (strcmp(argv[1], "nsfloor") == 0)
+		return run_nsfloor(n);
+	fprintf(stderr, "usage: cgbench v1|v2|fork|pingpong|nsfloor N [GAP_US]\n");
 	return 2;
 }

@@ -585,6 +585,7 @@ section5() {
 		for g in 0 50000; do
 			"$B/cgbench" pingpong 40 "$g" >>"$RAW/cg.$g" 2>>"$RAW/cg.err" || true
 			"$B/cgbench" fork 40 "$g" >>"$RAW/cg.$g" 2>>"$RAW/cg.err" || true
+			"$B/cgbench" nsfloor 40 "$g" >>"$RAW/cg.$g" 2>>"$RAW/cg.err" || true
 			for m in "${cgmodes[@]}"; do
 				"$B/cgbench" "$m" 40 "$g" >>"$RAW/cg.$g" 2>>"$RAW/cg.err" || true
 			done
@@ -601,9 +602,9 @@ section5() {
 	md "|---|---:|---:|---:|---:|"
 	for id in lu ln lm lp li la; do table_row "$id" 0; done
 	md ""
-	md "### cgroups per job (bench/cgbench.c, 40 jobs per invocation)"
+	md "### cgroups per job, and the floor of the process shape (bench/cgbench.c, 40 jobs per invocation)"
 	md ""
-	md "Each cell: median over reps of each invocation's median µs (min–max of those). \"back to back\": jobs with no pause; \"50 ms apart\": a 50 ms sleep between jobs, as one \`sandrun exec\` per job, or a batch whose jobs run for tens of ms, spaces them. v1(N) = one cgroup in each of the N hierarchies sandrun uses (memory, cpu, cpuacct, pids, freezer; co-mounted ones count once), limits written, child attached by writing cgroup.procs (and, first after the gap, a child that writes \"0\" to each tasks file itself, as sandrun's jobs do: a thread moving itself skips the global rwsem); v2 = $( [ "$cg_mode" = v2 ] && echo "the cgroup2 hierarchy" || echo "the hybrid host's unified cgroup2 hierarchy (no controllers on it, but the same attach paths)"). A cgroup.procs write takes the global cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period unless another writer was there moments before; CLONE_INTO_CGROUP only reads it."
+	md "Each cell: median over reps of each invocation's median µs (min–max of those). \"back to back\": jobs with no pause; \"50 ms apart\": a 50 ms sleep between jobs, as one \`sandrun exec\` per job, or a batch whose jobs run for tens of ms, spaces them. v1(N) = one cgroup in each of the N hierarchies sandrun uses (memory, cpu, cpuacct, pids, freezer; co-mounted ones count once), limits written, child attached by writing cgroup.procs (and, first after the gap, a child that writes \"0\" to each tasks file itself, as sandrun's jobs do: a thread moving itself skips the global rwsem); v2 = $( [ "$cg_mode" = v2 ] && echo "the cgroup2 hierarchy" || echo "the hybrid host's unified cgroup2 hierarchy (no controllers on it, but the same attach paths)"). A cgroup.procs write takes the global cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period unless another writer was there moments before; CLONE_INTO_CGROUP only reads it. floor: plain fork+exec+wait of /bin/true, against clone3 of an init in new pid, mount, net, ipc and uts namespaces that vforks and execs /bin/true and waits for it, reaped through its pidfd: sandrun's process shape with nothing else (no cgroup, mounts, seccomp, privilege drop or database)."
 	md ""
 	md "| step | back to back µs | min–max | 50 ms apart µs | min–max |"
 	md "|---|---:|---:|---:|---:|"
