@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 /* Fixed descriptors in the child once the fds step has run. */
-enum { FD_ERR = 3, FD_STATUS = 4, FD_SYNC = 5, FD_FIRST_FREE = 6 };
+enum { FD_ERR = 3, FD_STATUS = 4, FD_RUNNER = 5, FD_FIRST_FREE = 6 };
 
 /* Where the error pipe is: ctx->err_wr until the fds step moves it. */
 static int report_fd = -1;
@@ -81,13 +81,11 @@ static int enter_prepared_netns(int fd)
 	return 0;
 }
 
-/* The runner never writes to the sync pipe; it only holds its end open.
- * Once every write end is closed, a poll reports a hangup: the runner is
- * gone. */
-static int runner_gone(int sync_rd)
+/* A pidfd is readable once its process has exited: the runner is gone. */
+static int runner_gone(int runner_pidfd)
 {
-	struct pollfd p = { .fd = sync_rd, .events = POLLIN };
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+	struct pollfd p = { .fd = runner_pidfd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
 }
 
 /* If the runner dies (even SIGKILL), the job dies with it: the kernel
@@ -95,12 +93,9 @@ static int runner_gone(int sync_rd)
  * runner that died before the signal was armed is caught by the check. */
 static int die_with_runner_early(const struct child_ctx *ctx)
 {
-	/* Without exec in between, the clone holds a copy of the runner's end
-	 * of the sync pipe; while it is open, the runner's death is no hangup. */
-	close(ctx->sync_wr);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
-	if (runner_gone(ctx->sync_rd))
+	if (runner_gone(ctx->runner_pidfd))
 		return sbx_fail(-EPIPE, "the runner is gone");
 	return 0;
 }
@@ -118,7 +113,7 @@ static int setup_fds(const struct child_ctx *ctx)
 {
 	const struct sbx_spec *s = ctx->spec;
 	int want[3] = { s->stdin_fd, s->stdout_fd, s->stderr_fd };
-	int keep[3] = { ctx->err_wr, ctx->status_wr, ctx->sync_rd };
+	int keep[3] = { ctx->err_wr, ctx->status_wr, ctx->runner_pidfd };
 	int high[6];
 	/* Lift everything above the target range first, so no dup2 below can
 	 * clobber a descriptor that is still to be moved. */
@@ -211,13 +206,12 @@ static int set_no_new_privs(void)
 }
 
 /* The uid change cleared the parent-death signal: set it again, then
- * check the runner did not die in between (its end of the sync pipe, the
- * only one left, would be closed). */
+ * check the runner did not die in between (its pidfd would be readable). */
 static int die_with_runner(void)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
-	if (runner_gone(FD_SYNC))
+	if (runner_gone(FD_RUNNER))
 		return sbx_fail(-EPIPE, "the runner is gone");
 	return 0;
 }
@@ -269,6 +263,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("capabilities", clear_capabilities());
 	STEP("no_new_privs", set_no_new_privs());
 	STEP("die with runner again", die_with_runner());
+	STEP("environment", child_use_job_environ(spec));
 	if (spec->timing) {
 		child_record(REC_T_ENTRY, t_entry);
 		child_record(REC_T_START, t_start);
@@ -291,6 +286,6 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	if (cmd == 0)
 		child_exec_command(ctx); /* cwd, seccomp, execve */
 	close(FD_ERR);  /* the command holds the last copy until its execve */
-	close(FD_SYNC);
+	close(FD_RUNNER);
 	run_init(cmd);
 }

@@ -33,9 +33,7 @@ void child_record(uint32_t tag, uint64_t value);
 
 struct child_ctx {
 	const struct sbx_spec *spec;
-	int sync_rd;       /* never written: POLLHUP means the runner is gone */
-	int sync_wr;       /* the runner's end, which the clone inherited: closed
-	                      first, so the runner's death reads as a hangup */
+	int runner_pidfd;  /* the runner's pidfd: readable once it has exited */
 	int err_wr;        /* O_CLOEXEC: struct child_report */
 	int status_wr;     /* init -> runner: the command's raw wait status */
 	bool unshare_cgroup_ns; /* v1: enter a cgroup ns after joining */
@@ -53,6 +51,7 @@ int mounts_build_root(const struct sbx_spec *spec);
 
 /* sandbox/exec.c: the last steps of the command process, after fork. */
 _Noreturn void child_exec_command(const struct child_ctx *ctx);
+int child_use_job_environ(const struct sbx_spec *spec);
 _Noreturn void child_report_failure(const struct child_ctx *ctx, const char *step, int neg_errno);
 
 /* One checked setup step: on failure, report (step, errno, detail) to the

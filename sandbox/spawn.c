@@ -40,6 +40,7 @@
 struct sbx_run {
 	struct cg_run cg;
 	struct seccomp_log seclog;
+	int self_pidfd;    /* the runner's own pidfd: jobs poll it to see it die */
 	int spare_netns;   /* a fresh, never used network namespace, or -1 */
 	bool no_spare;     /* preparing failed once: let clone3 do it */
 };
@@ -49,7 +50,7 @@ struct sbx_job {
 	struct cg_job cg;
 	pid_t pid;
 	pid_t cmd_pid;     /* host pid of the command (pid 2 inside) */
-	int pidfd, sync_wr, status_rd;
+	int pidfd, status_rd;
 	int err_rd;        /* setup report or EOF at execve; -1 once collected */
 	uint64_t start_us;
 	bool timing;
@@ -65,8 +66,18 @@ int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out)
 	if (!run)
 		return -ENOMEM;
 	run->spare_netns = -1;
+	/* A job polls this to learn that the runner died before its
+	 * parent-death signal was armed (child.c). A pipe would not do: jobs
+	 * cloned while another is still setting up inherit its copy. */
+	run->self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (run->self_pidfd < 0) {
+		int r = sbx_fail(-errno, "pidfd_open");
+		free(run);
+		return r;
+	}
 	int r = cg_run_open(&run->cg);
 	if (r < 0) {
+		close(run->self_pidfd);
 		free(run);
 		return r;
 	}
@@ -82,6 +93,7 @@ void sbx_run_close(struct sbx_run *run)
 	cg_run_close(&run->cg);
 	seccomp_log_close(&run->seclog);
 	sr_closep(&run->spare_netns);
+	sr_closep(&run->self_pidfd);
 	free(run);
 }
 
@@ -108,7 +120,8 @@ int sbx_run_prepare(struct sbx_run *run)
 		/* Cannot happen with CAP_SYS_ADMIN; if it does, the runner uses
 		 * no network, so staying here harms nothing but this spare. */
 		sr_closep(&fresh);
-		return sbx_fail(-errno, "setns back to the runner's network namespace");
+		return sbx_fail(-errno, "setns back to the runner's own network namespace (the "
+				"runner now stays in an empty one; jobs are unaffected)");
 	}
 	if (fresh < 0)
 		return sbx_fail(-e, "open the new network namespace");
@@ -135,7 +148,6 @@ const char *sbx_cgroup_mode_name(enum sbx_cgroup_mode m)
 static void job_free(struct sbx_job *job)
 {
 	sr_closep(&job->pidfd);
-	sr_closep(&job->sync_wr);
 	sr_closep(&job->status_rd);
 	sr_closep(&job->err_rd);
 	free(job);
@@ -174,7 +186,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	if (!job)
 		return -ENOMEM;
 	job->run = run;
-	job->pidfd = job->sync_wr = job->status_rd = job->err_rd = -1;
+	job->pidfd = job->status_rd = job->err_rd = -1;
 	job->policy_kills = sbx_policy_kills(spec->policy);
 
 	job->timing = spec->timing;
@@ -184,10 +196,10 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		free(job);
 		return r;
 	}
-	int sync[2] = { -1, -1 }, err[2] = { -1, -1 }, status[2] = { -1, -1 };
+	int err[2] = { -1, -1 }, status[2] = { -1, -1 };
 	int tasks[CG_NCTL];
 	int ntasks = 0;
-	if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+	if (pipe2(err, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
 		r = sbx_fail(-errno, "pipe2");
 		goto fail_pipes;
 	}
@@ -213,7 +225,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	if (netns < 0)
 		args.flags |= CLONE_NEWNET;
 	struct child_ctx ctx = {
-		.spec = spec, .sync_rd = sync[0], .sync_wr = sync[1], .err_wr = err[1], .status_wr = status[1],
+		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = err[1], .status_wr = status[1],
 		.unshare_cgroup_ns = !v2, .cg_tasks = tasks, .n_cg_tasks = ntasks, .netns = netns,
 	};
 	job->start_us = sr_now_us();
@@ -229,10 +241,8 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 
 	job->pid = (pid_t)pid;
 	job->pidfd = pidfd;
-	job->sync_wr = sync[1];
 	job->status_rd = status[0];
 	job->err_rd = err[0];
-	close(sync[0]);
 	close(err[1]);
 	close(status[1]);
 	for (int i = 0; i < ntasks; i++)
@@ -245,7 +255,6 @@ fail_pipes:
 	for (int i = 0; i < ntasks; i++)
 		close(tasks[i]);
 	for (int i = 0; i < 2; i++) {
-		sr_closep(&sync[i]);
 		sr_closep(&err[i]);
 		sr_closep(&status[i]);
 	}
@@ -365,7 +374,8 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 	uint64_t t_finish = sr_now_us();
 	int r = wait_init(job->pidfd, &obs.init_wait_status);
 	/* Every process of the namespace is gone, so this cannot block. */
-	sbx_job_setup_collect(job);
+	if (r == 0)
+		sbx_job_setup_collect(job);
 	obs.setup_failed = job->setup_failed;
 	uint64_t t_reaped = sr_now_us();
 	res->wall_ms = (t_reaped - job->start_us) / 1000;

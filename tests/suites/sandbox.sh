@@ -36,7 +36,7 @@ HANG=60                          # the watchdog around every sandrun call
 UNIQ=$(date +%s)x$(od -An -N4 -tu4 /dev/urandom 2>/dev/null | tr -d ' ')x$$
 TOKEN=sbxprobe$UNIQ
 T=$(mktemp -d "${TMPDIR:-/tmp}/sandrun-suite.XXXXXX") || exit 2
-PLAN=41
+PLAN=42
 
 N=0
 FAILED=0
@@ -337,6 +337,12 @@ diag "cgroups: $CG_MODE; leftovers looked for below:$(printf ' %s' $CG_DIRS)"
 [ -n "$CG_NOTE" ] && diag "cgroups: $CG_NOTE"
 [ -z "$TO" ] && diag "WARNING: no timeout utility: a hanging sandrun hangs the suite"
 result "a clean job (crash exit 0): outcome ok, exit status 0, exit_code 0"
+
+# The command is looked up on the job's own PATH, never on the runner's
+# (which may name other directories, or a relative ".").
+_jp=$($TO env PATH=/nonexistent-sandrun-path "$SANDRUN" exec --json -- true </dev/null 2>&1)
+case $_jp in *'"outcome":"ok"'*) ;; *) fail "with the runner's PATH=/nonexistent-sandrun-path: $_jp" ;; esac
+result "the command is found on the job's PATH, not the runner's"
 
 # ==== 1. how a job ends ===================================================
 
