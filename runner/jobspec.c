@@ -215,15 +215,6 @@ void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_f
 
 /* ---- verdicts -------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid or
- * a C1 control (U+0080..U+009F: 0x9b alone is a terminal's CSI). */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	uint32_t cp;
-	size_t len = sr_utf8_decode(p, n, &cp);
-	return len && !sr_utf8_is_c1(cp) ? len : 0;
-}
-
 char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -231,9 +222,12 @@ char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen)
 	if (outlen == 0)
 		return out;
 	for (size_t i = 0; i < len;) {
-		size_t seq = p[i] < 0x80 ? 1 : utf8_seq(p + i, len - i);
-		/* A C1 control is one character: one '?', not two. */
-		bool c1 = seq == 0 && p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xa0;
+		uint32_t cp = p[i];
+		size_t n = p[i] < 0x80 ? 1 : sr_utf8_decode(p + i, len - i, &cp);
+		/* A C1 control (0x9b alone is a terminal's CSI) is one
+		 * character: one '?', not two. */
+		bool c1 = n && sr_utf8_is_c1(cp);
+		size_t seq = c1 ? 0 : n;
 		char c = p[i] == '\n' || p[i] == '\t' || p[i] == '\r' ? ' '
 			 : p[i] < 0x20 || p[i] == 0x7f || seq == 0 ? '?' : 0;
 		size_t need = c ? 1 : seq;
@@ -244,7 +238,7 @@ char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen)
 		else
 			memcpy(out + o, p + i, seq);
 		o += need;
-		i += c1 ? 2 : seq ? seq : 1;
+		i += n ? n : 1;
 	}
 	out[o] = '\0';
 	return out;
@@ -259,9 +253,8 @@ char *jobspec_utf8_lossy(const char *in, char *out, size_t outlen)
 	for (size_t i = 0; i < len;) {
 		/* C1 controls are valid UTF-8: keep them here (JSON escapes
 		 * nothing above 0x7f, but it is text, not a terminal). */
-		size_t seq = p[i] < 0x80 ? 1 : utf8_seq(p + i, len - i);
-		if (seq == 0 && p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xa0)
-			seq = 2;
+		uint32_t cp;
+		size_t seq = p[i] < 0x80 ? 1 : sr_utf8_decode(p + i, len - i, &cp);
 		size_t need = seq ? seq : 1;
 		if (o + need + 1 > outlen)
 			break;

@@ -28,15 +28,6 @@ int q_store_error(struct store *st)
 	return SR_EXIT_STORE;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if there is none or it is a
- * C1 control (which acts as an escape on some terminals). */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	uint32_t cp;
-	size_t n = sr_utf8_decode(s, left, &cp);
-	return n && !sr_utf8_is_c1(cp) ? n : 0;
-}
-
 void q_put_escaped(FILE *f, const void *bytes, size_t len, unsigned flags)
 {
 	const unsigned char *s = bytes;
@@ -53,7 +44,7 @@ void q_put_escaped(FILE *f, const void *bytes, size_t len, unsigned flags)
 			fprintf(f, "\\x%02x", c);
 			i++;
 		} else {
-			size_t n = utf8_seq(s + i, len - i);
+			size_t n = sr_utf8_printable_len(s + i, len - i);
 			if (n == 0) {
 				fprintf(f, "\\x%02x", c);
 				i++;

@@ -18,4 +18,13 @@ static inline int sr_utf8_is_c1(uint32_t cp)
 	return cp >= 0x80 && cp <= 0x9f;
 }
 
+/* For a terminal: the length of the valid UTF-8 sequence at s, or 0 when
+ * there is none or it is a C1 control. */
+static inline size_t sr_utf8_printable_len(const unsigned char *s, size_t left)
+{
+	uint32_t cp;
+	size_t n = sr_utf8_decode(s, left, &cp);
+	return n && !sr_utf8_is_c1(cp) ? n : 0;
+}
+
 #endif
