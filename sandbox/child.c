@@ -90,12 +90,13 @@ static int runner_gone(int runner_pidfd)
 
 /* If the runner dies (even SIGKILL), the job dies with it: the kernel
  * sends us SIGKILL, and as pid 1 we take the whole namespace along. A
- * runner that died before the signal was armed is caught by the check. */
-static int die_with_runner_early(const struct child_ctx *ctx)
+ * runner that died before the signal was armed is caught by the check.
+ * Done twice: the uid change clears the parent-death signal. */
+static int die_with_runner(int runner_pidfd)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
-	if (runner_gone(ctx->runner_pidfd))
+	if (runner_gone(runner_pidfd))
 		return sbx_fail(-EPIPE, "the runner is gone");
 	return 0;
 }
@@ -205,17 +206,6 @@ static int set_no_new_privs(void)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? sbx_fail(-errno, "PR_SET_NO_NEW_PRIVS") : 0;
 }
 
-/* The uid change cleared the parent-death signal: set it again, then
- * check the runner did not die in between (its pidfd would be readable). */
-static int die_with_runner(void)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		return sbx_fail(-errno, "PR_SET_PDEATHSIG");
-	if (runner_gone(FD_RUNNER))
-		return sbx_fail(-EPIPE, "the runner is gone");
-	return 0;
-}
-
 void child_record(uint32_t tag, uint64_t value)
 {
 	struct child_record rec = { .tag = tag, .value = value };
@@ -250,7 +240,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("network namespace", enter_prepared_netns(ctx->netns));
 	STEP("signals", reset_signals());
 	STEP("umask", set_umask());
-	STEP("die with runner", die_with_runner_early(ctx));
+	STEP("die with runner", die_with_runner(ctx->runner_pidfd));
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
 	STEP("mounts", mounts_build_root(spec));
 	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
@@ -262,7 +252,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("uid nobody", become_nobody());
 	STEP("capabilities", clear_capabilities());
 	STEP("no_new_privs", set_no_new_privs());
-	STEP("die with runner again", die_with_runner());
+	STEP("die with runner again", die_with_runner(FD_RUNNER)); /* setresuid cleared it */
 	STEP("environment", child_use_job_environ(spec));
 	if (spec->timing) {
 		child_record(REC_T_ENTRY, t_entry);
