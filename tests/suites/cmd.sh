@@ -83,7 +83,18 @@ done
 command -v sqlite3 >/dev/null || bail "sqlite3 is needed"
 $PY -c 'import numpy, soundfile' 2>/dev/null || bail "$PY with numpy and soundfile is needed"
 
-echo "1..25"
+# The hostile-tree and hostile-job probes of --cmd jobs: one file per
+# threat, tests/suites/hostile/cmd-*.sh, sourced at the end; each file's
+# first line "# plan: K" adds its K tests to the plan.
+PLAN=25
+HOSTILE_DIR=$ROOT/tests/suites/hostile
+for _f in "$HOSTILE_DIR"/cmd-*.sh; do
+	[ -f "$_f" ] || continue
+	_k=$(sed -n '1s/^# plan: \([0-9][0-9]*\)$/\1/p' "$_f")
+	[ -n "$_k" ] || bail "$_f must start with '# plan: K'"
+	PLAN=$((PLAN + _k))
+done
+echo "1..$PLAN"
 
 # ---- inputs -------------------------------------------------------------
 mkdir -p "$T/audio" "$T/ex"
@@ -322,6 +333,17 @@ _res=$(q "$T/resume.db" "SELECT count(*) FROM results r JOIN items i ON i.id=r.i
 diag "attempts: $(q "$T/resume.db" "SELECT outcome || ':' || count(*) FROM attempts GROUP BY outcome" | tr '\n' ' ')"
 result "--cmd jobs resume after SIGKILL of the runner: all done, attempts consistent"
 
+for _f in "$HOSTILE_DIR"/cmd-*.sh; do
+	[ -f "$_f" ] || continue
+	# shellcheck disable=SC1090
+	. "$_f"
+done
+
+if [ "$N" -ne "$PLAN" ]; then
+	N=$((N + 1))
+	FAILED=$((FAILED + 1))
+	echo "not ok $N - the suite ran $((N - 1)) tests but planned $PLAN"
+fi
 if [ "$FAILED" -gt 0 ]; then
 	diag "$FAILED of $N failed"
 	exit 1

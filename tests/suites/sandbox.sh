@@ -37,6 +37,16 @@ UNIQ=$(date +%s)x$(od -An -N4 -tu4 /dev/urandom 2>/dev/null | tr -d ' ')x$$
 TOKEN=sbxprobe$UNIQ
 T=$(mktemp -d "${TMPDIR:-/tmp}/sandrun-suite.XXXXXX") || exit 2
 PLAN=42
+# The hostile-tree and hostile-job probes live one file per threat in
+# tests/suites/hostile/sbx-*.sh, sourced at the end (section 13b). Each
+# file's first line "# plan: K" adds its K tests to the plan.
+HOSTILE_DIR=$ROOT/tests/suites/hostile
+for _f in "$HOSTILE_DIR"/sbx-*.sh; do
+	[ -f "$_f" ] || continue
+	_k=$(sed -n '1s/^# plan: \([0-9][0-9]*\)$/\1/p' "$_f")
+	[ -n "$_k" ] || { echo "1..1"; echo "not ok 1 - $_f starts with '# plan: K'"; exit 1; }
+	PLAN=$((PLAN + _k))
+done
 
 N=0
 FAILED=0
@@ -712,6 +722,14 @@ elif [ "$_hwm" -ge 65536 ]; then
 fi
 diag "sandrun VmHWM: max $_hwm kB over $_samples samples"
 result "$BIG_MIB MiB of output: sandrun's own peak RSS stays under 64 MiB"
+
+# ==== 13b. hostile trees and hostile jobs (tests/suites/hostile/sbx-*.sh) ==
+
+for _f in "$HOSTILE_DIR"/sbx-*.sh; do
+	[ -f "$_f" ] || continue
+	# shellcheck disable=SC1090
+	. "$_f"
+done
 
 # ==== 14. nothing left behind =============================================
 
