@@ -3,6 +3,8 @@
 #
 #   make            build into build/
 #   make test       build with ASan/UBSan into build/test and run every test
+#   make check      the unit tests alone (no root, no sandbox, under a minute)
+#   make test-noia32  every test as on a host without i386/x32 syscalls
 #   make demo       install missing deps, build, run the demo
 #   make install    PREFIX=/usr/local DESTDIR= BINDIR= LIBEXECDIR= DATADIR= MANDIR=
 #                   SYSTEMDUNITDIR= (empty: no unit); `make uninstall` with the
@@ -88,6 +90,18 @@ test:
 	$(MAKE) B=build/test SAN=1 programs unit-tests
 	tests/run.sh build/test
 
+# The unit tests only: no root, no packages installed, no sandboxes.
+check:
+	$(MAKE) B=build/test SAN=1 unit-tests
+	tests/run.sh --unit build/test
+
+# The whole suite under a seccomp filter that traps the i386 ABI and
+# refuses x32 (tests/lib/no-ia32.c): what a host without them sees.
+test-noia32:
+	packaging/deps.sh build test deb
+	$(MAKE) B=build/test SAN=1 programs unit-tests
+	SANDRUN_EMULATE_NO_IA32=1 tests/run.sh build/test
+
 demo:
 	packaging/deps.sh build demo
 	$(MAKE) programs
@@ -130,4 +144,4 @@ deb:
 clean:
 	rm -rf build
 
-.PHONY: all programs deps test demo bench install uninstall deb clean unit-tests
+.PHONY: all programs deps test check test-noia32 demo bench install uninstall deb clean unit-tests

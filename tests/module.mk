@@ -1,13 +1,27 @@
 # tests/: every tests/unit/test_*.c is one cmocka binary linked against all
-# module archives. tests/run.sh finds and runs them (TAP output).
+# module archives and the test kit (tests/unit/testkit.c: the one way a test
+# forks, the host capabilities). tests/run.sh finds and runs them (TAP).
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TESTKIT    := $(B)/tests/unit/testkit.o
+# Harness programs: the host-capability probe run once per test run, and
+# the wrapper that emulates a host without i386 syscalls.
+TEST_TOOLS := $(B)/tests/hostcaps $(B)/tests/no-ia32
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(RUNNER_LIB) $(SANDBOX_LIB) $(ANALYZER_LIB)
+$(B)/tests/%: $(B)/tests/unit/%.o $(TESTKIT) $(RUNNER_LIB) $(SANDBOX_LIB) $(ANALYZER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
-unit-tests: $(UNIT_TESTS)
+$(B)/tests/hostcaps: $(B)/tests/unit/hostcaps.o $(TESTKIT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
+
+# No sanitizer: it only installs a filter and execs.
+$(B)/tests/no-ia32: tests/lib/no-ia32.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -std=c17 -D_GNU_SOURCE -o $@ $<
+
+unit-tests: $(UNIT_TESTS) $(TEST_TOOLS)
 
 # Hostile probe programs (tests/probes/probes.mk) — built without
 # sanitizers, run only inside sandboxes.

@@ -23,6 +23,7 @@
 #include "analyzer/decode.h"
 #include "analyzer/input.h"
 #include "tests/analyzer/memfile.h"
+#include "tests/unit/testkit.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -176,6 +177,20 @@ static void test_codecs_agree(void **state)
 
 /* ---- the same bytes through every kind of descriptor ------------------ */
 
+/* The writing end of a pipe, in a child: the whole file, then EOF. */
+struct pipe_writer {
+	int *p;
+	const struct memfile *m;
+};
+
+static int write_to_pipe(void *arg)
+{
+	struct pipe_writer *w = arg;
+	close(w->p[0]);
+	ssize_t n = write(w->p[1], w->m->data, (size_t)w->m->len);
+	return n == w->m->len ? 0 : 1;
+}
+
 static void test_memory_file_and_pipe_agree(void **state)
 {
 	static const int formats[] = {
@@ -201,18 +216,14 @@ static void test_memory_file_and_pipe_agree(void **state)
 
 		int p[2];
 		assert_int_equal(pipe(p), 0);
-		pid_t pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			close(p[0]);
-			ssize_t w = write(p[1], m.data, (size_t)m.len);
-			_exit(w == m.len ? 0 : 1);
-		}
+		struct pipe_writer w = { p, &m };
+		pid_t pid = tk_spawn(write_to_pipe, &w);
+		assert_true(pid > 0);
 		close(p[1]);
 		char *from_pipe = analyze_fd_text(p[0]);
 		close(p[0]);
-		int status;
-		assert_int_equal(waitpid(pid, &status, 0), pid);
+		int status = tk_wait(pid);
+		assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		/* a short stream is read whole: the very same report */
 		assert_string_equal(from_pipe, from_memory);
 		free(from_memory);

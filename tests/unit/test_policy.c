@@ -12,6 +12,7 @@
 #include "sandbox/policy_internal.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/util.h"
+#include "tests/unit/testkit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,44 +145,37 @@ static long int80(long nr, long a, long b, long c)
 #define X86_unshare 310
 #define X86_socket 359
 
-/* Does this kernel run i386 syscalls at all (CONFIG_IA32_EMULATION)? */
-static bool have_ia32(void)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(int80(X86_getpid, 0, 0, 0) == getpid() ? 0 : 1);
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 /* Run fn in a forked child under `p` (no_new_privs set, as the runner
  * does). The child exits with fn's result: 0, or the number of the first
- * failed check. A confined child leaves through the raw exit_group
+ * failed check. tk_spawn's child leaves through the raw exit_group
  * syscall: exit() would run LeakSanitizer (which needs ptrace) and even
  * _exit() goes through the sanitizer runtime (sigaltstack), which the
  * strict policy rightly kills. Returns the wait status. */
+struct confined {
+	const struct sbx_policy *p;
+	int (*fn)(void);
+};
+
+static int confined_main(void *arg)
+{
+	const struct confined *c = arg;
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core); /* SIGSYS would dump core */
+	int null = open("/dev/null", O_WRONLY);
+	if (null < 0 || dup2(null, 1) < 0)
+		return 200;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return 201;
+	if (sbx_policy_install(c->p) < 0)
+		return 202;
+	return c->fn();
+}
+
 static int run_confined(const struct sbx_policy *p, int (*fn)(void))
 {
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct rlimit no_core = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &no_core); /* SIGSYS would dump core */
-		int null = open("/dev/null", O_WRONLY);
-		if (null < 0 || dup2(null, 1) < 0)
-			_exit(200);
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			_exit(201);
-		if (sbx_policy_install(p) < 0)
-			_exit(202);
-		syscall(SYS_exit_group, fn());
-		_exit(203);
-	}
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
+	struct confined c = { p, fn };
+	int st = tk_run(confined_main, &c);
+	assert_true(st >= 0);
 	return st;
 }
 
@@ -559,6 +553,7 @@ static void test_syscall_name(void **state)
 
 /* ---- the filters, enforced ------------------------------------------- */
 
+/* The i386 checks run only where the host runs i386 syscalls at all. */
 static bool ia32;
 
 static void *thread_fn(void *arg)
@@ -605,7 +600,8 @@ static int default_probe(void)
 	int sp[2];
 	CHECK(16, socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
 
-	/* fork and threads: clone without namespace flags, clone3 fallback */
+	/* fork and threads: clone without namespace flags, clone3 fallback
+	 * (the probe of fork itself: this grandchild leaves at once) */
 	pid_t kid = fork();
 	if (kid == 0)
 		_exit(7);
@@ -638,9 +634,19 @@ static int default_probe(void)
 static void test_default_enforced(void **state)
 {
 	(void)state;
-	ia32 = have_ia32();
-	if (!ia32)
-		print_message("# no i386 syscall support in this kernel: compat checks skipped\n");
+	ia32 = false;
+	struct sbx_policy *p = NULL;
+	assert_int_equal(load_shipped("default", &p), 0);
+	assert_exit_ok(run_confined(p, default_probe));
+	sbx_policy_free(p);
+}
+
+/* The same rules through the i386 entry point. */
+static void test_default_enforced_i386(void **state)
+{
+	(void)state;
+	tk_skip_unless(tk_have_ia32(), "no i386 syscalls on this host");
+	ia32 = true;
 	struct sbx_policy *p = NULL;
 	assert_int_equal(load_shipped("default", &p), 0);
 	assert_exit_ok(run_confined(p, default_probe));
@@ -708,8 +714,16 @@ static void test_strict_enforced(void **state)
 	assert_killed_by_sigsys(run_confined(p, strict_write_open_probe));
 	assert_exit_ok(run_confined(p, strict_exec_true_probe));
 	assert_killed_by_sigsys(run_confined(p, strict_exec_ls_probe));
-	if (have_ia32())
-		assert_killed_by_sigsys(run_confined(p, strict_int80_probe));
+	sbx_policy_free(p);
+}
+
+static void test_strict_kills_i386(void **state)
+{
+	(void)state;
+	tk_skip_unless(tk_have_ia32(), "no i386 syscalls on this host");
+	struct sbx_policy *p = NULL;
+	assert_int_equal(load_shipped("strict", &p), 0);
+	assert_killed_by_sigsys(run_confined(p, strict_int80_probe));
 	sbx_policy_free(p);
 }
 
@@ -777,7 +791,9 @@ int main(void)
 		cmocka_unit_test(test_syscall_name),
 		cmocka_unit_test(test_most_restrictive_wins),
 		cmocka_unit_test(test_default_enforced),
+		cmocka_unit_test(test_default_enforced_i386),
 		cmocka_unit_test(test_strict_enforced),
+		cmocka_unit_test(test_strict_kills_i386),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

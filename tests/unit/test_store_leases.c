@@ -3,6 +3,7 @@
  * real: two runners claiming at once are two forked processes, a dead runner
  * is a child that exits holding a lease. */
 #include "tests/unit/store_fixture.h"
+#include "tests/unit/testkit.h"
 
 /* Two handles on one file in one process, claiming in turn. */
 static void test_two_handles_disjoint(void **state)
@@ -46,6 +47,49 @@ static void test_two_handles_disjoint(void **state)
 	store_close(b);
 }
 
+/* A claiming runner in a child: opens the store, waits at the barrier,
+ * claims and finishes until the queue is empty, writing each claimed id to
+ * its pipe. Exits 0, or the number of the step that failed. */
+struct claimer {
+	const char *db;
+	int *barrier, *out;
+};
+
+static int claimer_main(void *p)
+{
+	struct claimer *a = p;
+	close(a->out[0]);
+	struct store *cs;
+	char err[512];
+	int64_t run;
+	if (store_open(a->db, STORE_RW, &cs, err, sizeof err) < 0 ||
+	    store_run_begin(cs, "child", NULL, NULL, &run) < 0)
+		return 10;
+	close(a->barrier[1]);
+	char go;
+	if (read(a->barrier[0], &go, 1) != 0)
+		return 14;
+	for (;;) {
+		struct store_claim c;
+		int r = store_claim_next(cs, run, SPEC, &c);
+		if (r < 0)
+			return 11;
+		if (r == 0)
+			break;
+		int64_t id = c.item_id;
+		if (write(a->out[1], &id, sizeof id) != sizeof id)
+			return 12;
+		usleep(200); /* the job: a real runner does not hold the lock */
+		struct store_attempt_end e = end_of("ok", false);
+		if (store_attempt_finish(cs, &c, &e, NULL) < 0)
+			return 13;
+		store_claim_free(&c);
+	}
+	store_run_end(cs, run, "completed", NULL);
+	store_close(cs);
+	return 0;
+}
+
 /* Two processes claim from one queue as fast as they can: no item is
  * claimed twice and together they claim every one. */
 static void test_two_processes_disjoint(void **state)
@@ -70,40 +114,9 @@ static void test_two_processes_disjoint(void **state)
 	pid_t pids[2];
 	for (int k = 0; k < 2; k++) {
 		assert_int_equal(pipe(fds[k]), 0);
-		pids[k] = fork();
-		assert_true(pids[k] >= 0);
-		if (pids[k] == 0) {
-			close(fds[k][0]);
-			struct store *cs;
-			char err[512];
-			int64_t run;
-			if (store_open(f->db, STORE_RW, &cs, err, sizeof err) < 0 ||
-			    store_run_begin(cs, "child", NULL, NULL, &run) < 0)
-				_exit(10);
-			close(barrier[1]);
-			char go;
-			if (read(barrier[0], &go, 1) != 0)
-				_exit(14);
-			for (;;) {
-				struct store_claim c;
-				int r = store_claim_next(cs, run, SPEC, &c);
-				if (r < 0)
-					_exit(11);
-				if (r == 0)
-					break;
-				int64_t id = c.item_id;
-				if (write(fds[k][1], &id, sizeof id) != sizeof id)
-					_exit(12);
-				usleep(200); /* the job: a real runner does not hold the lock */
-				struct store_attempt_end e = end_of("ok", false);
-				if (store_attempt_finish(cs, &c, &e, NULL) < 0)
-					_exit(13);
-				store_claim_free(&c);
-			}
-			store_run_end(cs, run, "completed", NULL);
-			store_close(cs);
-			_exit(0);
-		}
+		struct claimer arg = { f->db, barrier, fds[k] };
+		pids[k] = tk_spawn(claimer_main, &arg);
+		assert_true(pids[k] > 0);
 		close(fds[k][1]);
 	}
 	close(barrier[0]);
@@ -120,9 +133,8 @@ static void test_two_processes_disjoint(void **state)
 			per[k]++;
 		}
 		close(fds[k][0]);
-		int wst;
-		assert_int_equal(waitpid(pids[k], &wst, 0), pids[k]);
-		assert_true(WIFEXITED(wst));
+		int wst = tk_wait(pids[k]);
+		assert_true(wst >= 0 && WIFEXITED(wst));
 		assert_int_equal(WEXITSTATUS(wst), 0);
 	}
 	assert_int_equal(per[0] + per[1], N);
@@ -131,6 +143,59 @@ static void test_two_processes_disjoint(void **state)
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status='done'", NULL), N);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM attempts", NULL), N);
 	assert_attempts_consistent(f->db);
+}
+
+/* One of the runners that start together: waits at the barrier, opens
+ * (maybe creates) the store, queues every input, claims until empty. */
+struct starter {
+	const char *db;
+	int k;
+	int *barrier, *results;
+};
+
+static int starter_main(void *p)
+{
+	struct starter *a = p;
+	enum { N = 120 };
+	close(a->barrier[1]);
+	close(a->results[0]);
+	char go;
+	if (read(a->barrier[0], &go, 1) != 0)
+		return 20;
+	struct store *cs;
+	char err[512];
+	int64_t run;
+	if (store_open(a->db, STORE_RW, &cs, err, sizeof err) < 0) {
+		fprintf(stderr, "runner %d: %s\n", a->k, err);
+		return 21;
+	}
+	struct store_input in[N];
+	char paths[N][16];
+	for (int i = 0; i < N; i++) {
+		snprintf(paths[i], sizeof paths[i], "/in/%d", i);
+		in[i] = (struct store_input){ paths[i], 1, 1 };
+	}
+	if (store_run_begin(cs, "r", NULL, NULL, &run) < 0 ||
+	    store_enqueue(cs, SPEC, in, N, false) < 0)
+		return 22;
+	for (;;) {
+		struct store_claim c;
+		int r = store_claim_next(cs, run, SPEC, &c);
+		if (r < 0)
+			return 23;
+		if (r == 0)
+			break;
+		int64_t id = c.item_id;
+		if (write(a->results[1], &id, sizeof id) != sizeof id)
+			return 24;
+		usleep(100);
+		struct store_attempt_end e = end_of("ok", false);
+		if (store_attempt_finish(cs, &c, &e, NULL) < 0)
+			return 25;
+		store_claim_free(&c);
+	}
+	store_close(cs);
+	return 0;
 }
 
 /* Four runners start at once on a database that does not exist yet: one
@@ -145,49 +210,9 @@ static void test_runners_start_together(void **state)
 	assert_int_equal(pipe(results), 0);
 	pid_t pids[RUNNERS];
 	for (int k = 0; k < RUNNERS; k++) {
-		pids[k] = fork();
-		assert_true(pids[k] >= 0);
-		if (pids[k] > 0)
-			continue;
-		close(barrier[1]);
-		close(results[0]);
-		char go;
-		if (read(barrier[0], &go, 1) != 0)
-			_exit(20);
-		struct store *cs;
-		char err[512];
-		int64_t run;
-		if (store_open(f->db, STORE_RW, &cs, err, sizeof err) < 0) {
-			fprintf(stderr, "runner %d: %s\n", k, err);
-			_exit(21);
-		}
-		struct store_input in[N];
-		char paths[N][16];
-		for (int i = 0; i < N; i++) {
-			snprintf(paths[i], sizeof paths[i], "/in/%d", i);
-			in[i] = (struct store_input){ paths[i], 1, 1 };
-		}
-		if (store_run_begin(cs, "r", NULL, NULL, &run) < 0 ||
-		    store_enqueue(cs, SPEC, in, N, false) < 0)
-			_exit(22);
-		for (;;) {
-			struct store_claim c;
-			int r = store_claim_next(cs, run, SPEC, &c);
-			if (r < 0)
-				_exit(23);
-			if (r == 0)
-				break;
-			int64_t id = c.item_id;
-			if (write(results[1], &id, sizeof id) != sizeof id)
-				_exit(24);
-			usleep(100);
-			struct store_attempt_end e = end_of("ok", false);
-			if (store_attempt_finish(cs, &c, &e, NULL) < 0)
-				_exit(25);
-			store_claim_free(&c);
-		}
-		store_close(cs);
-		_exit(0);
+		struct starter arg = { f->db, k, barrier, results };
+		pids[k] = tk_spawn(starter_main, &arg);
+		assert_true(pids[k] > 0);
 	}
 	close(barrier[0]);
 	close(results[1]);
@@ -203,8 +228,8 @@ static void test_runners_start_together(void **state)
 	}
 	close(results[0]);
 	for (int k = 0; k < RUNNERS; k++) {
-		int wst;
-		assert_int_equal(waitpid(pids[k], &wst, 0), pids[k]);
+		int wst = tk_wait(pids[k]);
+		assert_true(wst >= 0);
 		if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)
 			fail_msg("runner %d ended with status 0x%x", k, wst);
 	}
@@ -217,29 +242,30 @@ static void test_runners_start_together(void **state)
 
 /* A child process that claims one item and exits without finishing it:
  * a runner killed mid-job. Returns its pid, not yet reaped. */
+static int doomed_main(void *db)
+{
+	struct store *cs;
+	char err[512];
+	int64_t run;
+	struct store_claim c;
+	if (store_open(db, STORE_RW, &cs, err, sizeof err) < 0 ||
+	    store_run_begin(cs, "doomed", NULL, NULL, &run) < 0 ||
+	    store_claim_next(cs, run, SPEC, &c) != 1)
+		return 1;
+	return 0; /* no finish, no close: the lease stays */
+}
+
 static pid_t runner_that_dies(const char *db)
 {
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct store *cs;
-		char err[512];
-		int64_t run;
-		struct store_claim c;
-		if (store_open(db, STORE_RW, &cs, err, sizeof err) < 0 ||
-		    store_run_begin(cs, "doomed", NULL, NULL, &run) < 0 ||
-		    store_claim_next(cs, run, SPEC, &c) != 1)
-			_exit(1);
-		_exit(0); /* no finish, no close: the lease stays */
-	}
+	pid_t pid = tk_spawn(doomed_main, (void *)db);
+	assert_true(pid > 0);
 	return pid;
 }
 
 static void reap(pid_t pid)
 {
-	int wst;
-	assert_int_equal(waitpid(pid, &wst, 0), pid);
-	assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+	int wst = tk_wait(pid);
+	assert_true(wst >= 0 && WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
 }
 
 static void test_reclaim_dead_runner(void **state)
