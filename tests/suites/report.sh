@@ -299,7 +299,9 @@ t1=$(now_ms)
 gen_ms=$((t1 - t0))
 size=$(stat -c %s big.html 2>/dev/null || echo 0)
 diag "100k report: generated in $gen_ms ms, $size bytes, $(facts big.html .tags.total) elements"
-check "100k report written (exit $rc) in under 20 s (took $gen_ms ms)" [ "$rc" -eq 0 ] && [ "$gen_ms" -lt 20000 ]
+# Speed is measured in bench/; here only a hang or a quadratic walk fails
+# (the goal is a few seconds; a host slow at syscalls gets 20x slack).
+check "100k report written (exit $rc), no hang: under 120 s (took $gen_ms ms)" [ "$rc" -eq 0 ] && [ "$gen_ms" -lt 120000 ]
 check "100k report is small: under 3 MB ($size bytes) and under 20,000 elements" \
 	[ "$size" -lt 3000000 ] && [ "$(facts big.html .tags.total)" -lt 20000 ]
 check "failed files capped at 200 per outcome, with the count of the rest" \

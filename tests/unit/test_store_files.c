@@ -252,9 +252,11 @@ static void test_scale_100k(void **state)
 		      " list --status failed %.0f ms, export walk %.0f ms\n",
 		      (double)sb.st_size / 1048576, enqueue_ms, requeue_ms, open_rw_ms, best,
 		      list_failed_ms, export_ms);
-	/* Loose: the goal is < 100 ms; a loaded CI machine gets 10x slack. */
-	assert_true(best < 1000);
-	assert_true(enqueue_ms < 30000);
+	/* The speed goals (status < 100 ms at 100k) are measured in bench/,
+	 * not here: a host that is slow at syscalls must not fail a test.
+	 * These only catch a hang or a quadratic walk (50x the goal). */
+	assert_true(best < 5000);
+	assert_true(enqueue_ms < 120000);
 	free(in);
 	free(paths);
 }
