@@ -375,7 +375,11 @@ t_boot=$(since "$t0")
 
 # ---- 4. report -------------------------------------------------------------
 # The suite had ttyS1 to itself; drop CRs and any stray kernel lines anyway.
-tr -d '\r' <"$work/suite.out" | grep -avE '^\[ *[0-9]+\.[0-9]+\] '
+# The guest's own check ("guest runs pure cgroup v2") is one more result
+# than the suite planned: the plan says so, since tests/run.sh counts
+# results against it.
+tr -d '\r' <"$work/suite.out" | grep -avE '^\[ *[0-9]+\.[0-9]+\] ' |
+	awk '!done && /^1\.\.[0-9]+[ \t]*$/ { print "1.." substr($0, 4) + 1; done = 1; next } { print }'
 tr -d '\r' <"$work/suite.err" >&2
 
 # Keep the last run's logs for debugging.
