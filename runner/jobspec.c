@@ -3,7 +3,7 @@
 #include "runner/jobspec.h"
 #include "runner/utf8.h"
 #include "runner/cmdspec.h"
-#include "sandbox/sha256.h"
+#include "lib/hash.h"
 #include "sandbox/util.h"
 
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * (bars, stacked histogram, scatter). See report.h. */
 #include "runner/report.h"
 #include "runner/utf8.h"
-#include "runner/jobspec.h"
+#include "lib/hash.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -578,25 +578,7 @@ const char rp_script[] =
 
 void rp_script_hash(char *buf, size_t len)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char hex[65];
-	unsigned char d[33] = { 0 };
-	jobspec_sha256_hex(rp_script, strlen(rp_script), hex);
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-		sscanf(hex + 2 * i, "%2x", &v);
-		d[i] = (unsigned char)v;
-	}
-	char b64[48];
-	size_t o = 0;
-	for (int i = 0; i < 32; i += 3) {
-		uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)(i + 1 < 32 ? d[i + 1] : 0) << 8 |
-			     (i + 2 < 32 ? d[i + 2] : 0);
-		b64[o++] = tbl[v >> 18 & 63];
-		b64[o++] = tbl[v >> 12 & 63];
-		b64[o++] = i + 1 < 32 ? tbl[v >> 6 & 63] : '=';
-		b64[o++] = i + 2 < 32 ? tbl[v & 63] : '=';
-	}
-	b64[o] = '\0';
+	char b64[SR_SHA256_B64_LEN + 1];
+	sr_sha256_base64(rp_script, strlen(rp_script), b64);
 	snprintf(buf, len, "'sha256-%s'", b64);
 }

@@ -22,7 +22,7 @@
  *   failed write is ignored.
  */
 #include "policy_internal.h"
-#include "sha256.h"
+#include "lib/hash.h"
 #include "util.h"
 
 #include <elf.h>

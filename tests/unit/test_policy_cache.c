@@ -12,7 +12,7 @@
 
 #include "sandbox/policy_internal.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/sha256.h"
+#include "lib/hash.h"
 #include "sandbox/util.h"
 
 #include <dirent.h>
