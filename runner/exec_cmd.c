@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 
 static const char exec_usage[] =
 	"Usage: sandrun exec [OPTIONS] -- CMD [ARG...]\n"
@@ -59,49 +58,41 @@ char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
 }
 
 
-enum { EV_CHILD, EV_DEADLINE, EV_CPU, EV_SIGNAL };
+enum { EV_CHILD, EV_WATCH, EV_SIGNAL };
 
-/* Watch one job until it ends: its pidfd, a wall-clock deadline, a CPU
- * poll for --cpu-time, and SIGINT/SIGTERM through a signalfd. No signal
- * handler does work, and the host's clock never sleeps. */
-static int supervise(struct sbx_job *job, const struct sbx_limits *lim, int sigfd, int *got_signal)
+/* Watch one job until it ends: its pidfd, its own deadline and CPU check
+ * (the sandbox's timers), and SIGINT/SIGTERM through a signalfd. No
+ * signal handler does work, and the host's clock never sleeps. */
+static int supervise(struct sbx_job *job, int sigfd, int *got_signal)
 {
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
-	_cleanup_close_ int deadline = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	_cleanup_close_ int cputick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (ep < 0 || deadline < 0 || cputick < 0)
+	if (ep < 0)
 		return -errno;
-	struct { int fd; int tag; } watch[] = {
-		{ sbx_job_pidfd(job), EV_CHILD }, { deadline, EV_DEADLINE },
-		{ cputick, EV_CPU }, { sigfd, EV_SIGNAL },
-	};
-	for (size_t i = 0; i < SR_ARRAY_LEN(watch); i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)watch[i].tag };
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, watch[i].fd, &ev) < 0)
+	int fds[2 + SBX_JOB_MAX_WATCH] = { sbx_job_pidfd(job), sigfd };
+	int tags[2 + SBX_JOB_MAX_WATCH] = { EV_CHILD, EV_SIGNAL };
+	int n = 2 + sbx_job_watch_fds(job, fds + 2);
+	for (int i = 0; i < n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+		if (i >= 2)
+			tags[i] = EV_WATCH;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0)
 			return -errno;
 	}
-	if (lim->timeout_ms)
-		sr_arm_timerfd(deadline, lim->timeout_ms, 0);
-	if (lim->cpu_time_ms)
-		sr_arm_timerfd(cputick, 50, 50);
 	for (;;) {
 		struct epoll_event ev;
-		int n = epoll_wait(ep, &ev, 1, -1);
-		if (n < 0 && errno == EINTR)
+		int k = epoll_wait(ep, &ev, 1, -1);
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (k < 0)
 			return -errno;
-		switch (ev.data.u32) {
+		int i = (int)ev.data.u64;
+		switch (tags[i]) {
 		case EV_CHILD:
 			return 0;
-		case EV_DEADLINE:
-			sbx_job_kill(job, SBX_KILL_TIMEOUT);
-			return 0;
-		case EV_CPU: {
-			uint64_t ticks, used = 0;
-			if (read(cputick, &ticks, sizeof ticks) < 0) { /* drained */ }
-			if (sbx_job_cpu_ms(job, &used) == 0 && used >= lim->cpu_time_ms) {
-				sbx_job_kill(job, SBX_KILL_CPU);
+		case EV_WATCH: {
+			enum sbx_kill_reason why = sbx_job_watch_event(job);
+			if (why != SBX_KILL_NONE) {
+				sbx_job_kill(job, why);
 				return 0;
 			}
 			break;
@@ -201,7 +192,12 @@ int cmd_exec(int argc, char **argv)
 		int got_signal = 0;
 		/* One job: nothing else to do while it sets up. */
 		sbx_job_setup_collect(job);
-		supervise(job, &lim, sigfd, &got_signal);
+		/* Unwatchable is unenforceable: stop it rather than wait on
+		 * a job whose deadline nobody would see. */
+		if ((r = supervise(job, sigfd, &got_signal)) < 0) {
+			sr_err("cannot watch the job (%s): stopping it", strerror(-r));
+			sbx_job_kill(job, SBX_KILL_INTERRUPT);
+		}
 		struct sbx_result res;
 		if (sbx_job_finish(job, &res) < 0)
 			sr_err("warning: %s", sbx_last_error());

@@ -26,7 +26,7 @@
  * the others (the rest is read at the next epoll_wait). */
 #define READ_BUDGET (1u << 20)
 
-enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_DEADLINE, EV_TICK, EV_SIGNAL, EV_SETUP };
+enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_WATCH, EV_TICK, EV_SIGNAL, EV_SETUP };
 
 /* epoll data: kind | slot << 8 | generation << 32. The generation tells a
  * stale event (its job finished earlier in the same batch) from a live one. */
@@ -40,11 +40,10 @@ struct slot {
 	uint32_t gen;
 	struct sbx_job *job;
 	struct store_claim claim;
-	int out_fd, err_fd, deadline_fd;
+	int out_fd, err_fd;
 	struct out_capture out;
 	struct tail_capture err;
 	bool frozen, killed;
-	uint64_t deadline_left_ms;   /* while paused */
 };
 
 struct loop {
@@ -257,26 +256,24 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	}
 	*s = (struct slot){
 		.used = true, .gen = s->gen + 1, .job = job, .claim = *claim,
-		.out_fd = outp[0], .err_fd = errp[0], .deadline_fd = -1,
+		.out_fd = outp[0], .err_fd = errp[0],
 		.out = { .limit = cfg->js->max_output },
 		.err = { .size = JOBSPEC_STDERR_TAIL },
 	};
 	uint32_t idx = (uint32_t)(s - l->slots);
 	fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
-	if (cfg->js->limits.timeout_ms) {
-		s->deadline_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		if (s->deadline_fd >= 0)
-			sr_arm_timerfd(s->deadline_fd, cfg->js->limits.timeout_ms, 0);
-	}
 	/* The job builds its sandbox while we go on; its setup channel says
-	 * when the command has exec'd. */
+	 * when the command has exec'd. Its deadline and CPU check are its own
+	 * (the sandbox's timers): we only watch them. */
 	bool watched = watch(l, sbx_job_setup_fd(job), EV_SETUP, idx, s->gen) == 0 &&
 		       watch(l, sbx_job_pidfd(job), EV_PIDFD, idx, s->gen) == 0 &&
 		       watch(l, s->out_fd, EV_STDOUT, idx, s->gen) == 0 &&
-		       watch(l, s->err_fd, EV_STDERR, idx, s->gen) == 0 &&
-		       (!cfg->js->limits.timeout_ms ||
-			(s->deadline_fd >= 0 && watch(l, s->deadline_fd, EV_DEADLINE, idx, s->gen) == 0));
+		       watch(l, s->err_fd, EV_STDERR, idx, s->gen) == 0;
+	int wfds[SBX_JOB_MAX_WATCH];
+	int nw = sbx_job_watch_fds(job, wfds);
+	for (int i = 0; i < nw && watched; i++)
+		watched = watch(l, wfds[i], EV_WATCH, idx, s->gen) == 0;
 	l->running++;
 	progress_started(cfg->progress, claim->path, claim->attempt_no);
 	if (!watched) {
@@ -322,12 +319,11 @@ static void release_slot(struct loop *l, struct slot *s)
 {
 	close_pipe(l, &s->out_fd);
 	close_pipe(l, &s->err_fd);
-	close_pipe(l, &s->deadline_fd);
 	out_capture_free(&s->out);
 	tail_capture_free(&s->err);
 	store_claim_free(&s->claim);
 	uint32_t gen = s->gen;
-	*s = (struct slot){ .gen = gen + 1, .out_fd = -1, .err_fd = -1, .deadline_fd = -1 };
+	*s = (struct slot){ .gen = gen + 1, .out_fd = -1, .err_fd = -1 };
 	l->running--;
 	/* A retry may have made an item pending again. */
 	l->queue_empty = false;
@@ -428,6 +424,9 @@ static void finish_job(struct loop *l, struct slot *s)
 	struct sbx_result res;
 	unwatch(l, sbx_job_setup_fd(s->job));
 	unwatch(l, sbx_job_pidfd(s->job));
+	int wfds[SBX_JOB_MAX_WATCH];
+	for (int i = sbx_job_watch_fds(s->job, wfds); i-- > 0;)
+		unwatch(l, wfds[i]);
 	if (sbx_job_finish(s->job, &res) < 0)
 		progress_message(cfg->progress, "warning: %s: %s", s->claim.path, sbx_last_error());
 	s->job = NULL;
@@ -461,14 +460,8 @@ static void set_paused(struct loop *l, bool pause)
 		struct slot *s = &l->slots[i];
 		if (!s->used || s->killed)
 			continue;
+		/* The job's deadline and CPU check stop with it (sbx_job_freeze). */
 		if (pause) {
-			/* The deadline is the job's own time: it stops while frozen. */
-			struct itimerspec its;
-			if (s->deadline_fd >= 0 && timerfd_gettime(s->deadline_fd, &its) == 0) {
-				s->deadline_left_ms = (uint64_t)its.it_value.tv_sec * 1000 +
-						      (uint64_t)its.it_value.tv_nsec / 1000000 + 1;
-				sr_arm_timerfd(s->deadline_fd, 0, 0);
-			}
 			if (sbx_job_freeze(s->job, true) == 0)
 				s->frozen = true;
 			else
@@ -479,9 +472,6 @@ static void set_paused(struct loop *l, bool pause)
 				progress_message(l->cfg->progress, "cannot resume %s: %s", s->claim.path,
 						 sbx_last_error());
 			s->frozen = false;
-			if (s->deadline_fd >= 0 && s->deadline_left_ms)
-				sr_arm_timerfd(s->deadline_fd, s->deadline_left_ms, 0);
-			s->deadline_left_ms = 0;
 		}
 	}
 	l->paused = pause;
@@ -539,14 +529,6 @@ static void on_tick(struct loop *l)
 	const struct loop_config *cfg = l->cfg;
 	uint64_t expirations, now = sr_now_ms();
 	if (read(l->tick_fd, &expirations, sizeof expirations) < 0) { /* nothing due */ }
-	if (cfg->js->limits.cpu_time_ms && !l->paused)
-		for (int i = 0; i < l->nslots; i++) {
-			struct slot *s = &l->slots[i];
-			uint64_t used;
-			if (s->used && !s->killed && sbx_job_cpu_ms(s->job, &used) == 0 &&
-			    used >= cfg->js->limits.cpu_time_ms)
-				kill_slot(l, s, SBX_KILL_CPU);
-		}
 	if (now >= l->next_heartbeat_ms) {
 		l->next_heartbeat_ms = now + HEARTBEAT_MS;
 		/* A missed heartbeat is not fatal: leases go stale only after
@@ -609,10 +591,13 @@ static void dispatch(struct loop *l, uint64_t data)
 		unwatch(l, sbx_job_setup_fd(s->job));
 		sbx_job_setup_collect(s->job);
 		break;
-	case EV_DEADLINE:
-		kill_slot(l, s, SBX_KILL_TIMEOUT);
-		close_pipe(l, &s->deadline_fd);
+	case EV_WATCH: {
+		/* The job's own deadline or CPU check: it says what is due. */
+		enum sbx_kill_reason why = sbx_job_watch_event(s->job);
+		if (why != SBX_KILL_NONE)
+			kill_slot(l, s, why);
 		break;
+	}
 	default:
 		break;
 	}
@@ -680,7 +665,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		return l.slots ? -errno : -ENOMEM;
 	}
 	for (int i = 0; i < l.nslots; i++)
-		l.slots[i].out_fd = l.slots[i].err_fd = l.slots[i].deadline_fd = -1;
+		l.slots[i].out_fd = l.slots[i].err_fd = -1;
 	l.ep = ep;
 	l.tick_fd = tick;
 	int r = sr_arm_timerfd(tick, TICK_MS, TICK_MS);

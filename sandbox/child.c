@@ -116,11 +116,13 @@ static int setup_fds(const struct child_ctx *ctx)
 	int want[3] = { s->stdin_fd, s->stdout_fd, s->stderr_fd };
 	int keep[3] = { ctx->err_wr, ctx->status_wr, ctx->runner_pidfd };
 	int high[6];
-	/* Lift everything above the target range first, so no dup2 below can
-	 * clobber a descriptor that is still to be moved. */
+	/* Lift everything above the target range (0..FD_FIRST_FREE-1) first,
+	 * so no dup2 below can clobber a descriptor that is still to be moved.
+	 * FD_FIRST_FREE, not a round 64: under RLIMIT_NOFILE <= 64 that would
+	 * be EINVAL and fail every job. */
 	for (int i = 0; i < 3; i++) {
-		high[i] = want[i] < 0 ? -1 : fcntl(want[i], F_DUPFD_CLOEXEC, 64);
-		high[3 + i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 64);
+		high[i] = want[i] < 0 ? -1 : fcntl(want[i], F_DUPFD_CLOEXEC, FD_FIRST_FREE);
+		high[3 + i] = fcntl(keep[i], F_DUPFD_CLOEXEC, FD_FIRST_FREE);
 		if ((want[i] >= 0 && high[i] < 0) || high[3 + i] < 0)
 			return sbx_fail(-errno, "dup");
 	}

@@ -133,10 +133,12 @@ enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run);
 
 struct sbx_job;
 
-/* Make the job's cgroup and clone the child; returns at once, while the
- * child builds its sandbox. A setup failure in the child still gives a
- * job, whose finish reports SBX_SETUP_ERROR; -errno means nothing could
- * be started. */
+/* Make the job's cgroup, arm its supervision and clone the child; returns
+ * at once, while the child builds its sandbox. A setup failure in the
+ * child still gives a job, whose finish reports SBX_SETUP_ERROR; -errno
+ * means nothing could be started — among other reasons, because a limit
+ * it was given (the deadline, the CPU check) could not be armed: a job
+ * never runs without the limits it asked for. */
 int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec,
 		  struct sbx_job **out);
 /* Readable once the command has exec'd or setup failed; -1 once
@@ -151,7 +153,9 @@ int sbx_job_pidfd(const struct sbx_job *job);
 int sbx_job_pid(const struct sbx_job *job);
 /* CPU time used so far by everything in the job's cgroup. */
 int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out);
-/* Freeze/thaw every process of the job (SIGUSR1 in the runner). */
+/* Freeze/thaw every process of the job (SIGUSR1 in the runner). The
+ * deadline and the CPU check stop while frozen: a frozen job uses none of
+ * its time. */
 int sbx_job_freeze(struct sbx_job *job, bool frozen);
 
 /* Why the runner stopped the job, if it did. */
@@ -164,6 +168,20 @@ enum sbx_kill_reason {
 };
 /* Kill everything in the job now; finish still has to be called. */
 int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why);
+
+/* The job supervises itself: limits.timeout_ms (wall clock, counted from
+ * sbx_job_start, the sandbox's setup included) and limits.cpu_time_ms
+ * (the CPU of the job's whole cgroup, checked every 100 ms) are timers the
+ * job owns. The caller only watches them: it puts the descriptors this
+ * fills (0 to SBX_JOB_MAX_WATCH of them; returns how many) in its epoll
+ * set with the job's pidfd, and when any is readable asks
+ * sbx_job_watch_event what is due. SBX_KILL_TIMEOUT or SBX_KILL_CPU: the
+ * job is past its limit, and the caller stops it (sbx_job_kill with that
+ * reason); SBX_KILL_NONE: nothing to do. The descriptors stay the job's:
+ * take them out of the epoll set before sbx_job_finish closes them. */
+#define SBX_JOB_MAX_WATCH 2
+int sbx_job_watch_fds(const struct sbx_job *job, int fds[SBX_JOB_MAX_WATCH]);
+enum sbx_kill_reason sbx_job_watch_event(struct sbx_job *job);
 
 /* Per-step cost of one job in microseconds, filled when spec->timing is
  * set (sandrun exec --timing; bench/). Child-side steps are measured with

@@ -26,6 +26,7 @@
 #include "reap.h"
 #include "seccomp_log.h"
 #include "util.h"
+#include "watch.h"
 
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -56,6 +57,7 @@ struct sbx_job {
 	bool timing;
 	uint64_t t_cgroup, t_exec; /* runner-side stamps */
 	enum sbx_kill_reason killed;
+	struct job_watch watch; /* its deadline and CPU check */
 	bool setup_failed, policy_kills;
 	char setup_msg[256];
 };
@@ -150,6 +152,7 @@ static void job_free(struct sbx_job *job)
 	sr_closep(&job->pidfd);
 	sr_closep(&job->status_rd);
 	sr_closep(&job->err_rd);
+	watch_close(&job->watch);
 	free(job);
 }
 
@@ -191,8 +194,16 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 
 	job->timing = spec->timing;
 	uint64_t t0 = sr_now_us();
-	int r = cg_job_create(&run->cg, &spec->limits, &job->cg);
+	/* Armed before anything exists: a job whose deadline or CPU check
+	 * cannot be had is refused, never run unlimited. */
+	int r = watch_arm(&job->watch, &spec->limits);
 	if (r < 0) {
+		free(job);
+		return r;
+	}
+	r = cg_job_create(&run->cg, &spec->limits, &job->cg);
+	if (r < 0) {
+		watch_close(&job->watch);
 		free(job);
 		return r;
 	}
@@ -259,6 +270,7 @@ fail_pipes:
 		sr_closep(&status[i]);
 	}
 	cg_job_remove(&run->cg, &job->cg);
+	watch_close(&job->watch);
 	free(job);
 	return r;
 }
@@ -299,7 +311,30 @@ int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out)
 
 int sbx_job_freeze(struct sbx_job *job, bool frozen)
 {
-	return cg_job_freeze(&job->run->cg, &job->cg, frozen);
+	int r = cg_job_freeze(&job->run->cg, &job->cg, frozen);
+	if (r < 0)
+		return r;
+	return watch_pause(&job->watch, frozen);
+}
+
+int sbx_job_watch_fds(const struct sbx_job *job, int fds[SBX_JOB_MAX_WATCH])
+{
+	int n = 0;
+	if (job->watch.deadline_fd >= 0)
+		fds[n++] = job->watch.deadline_fd;
+	if (job->watch.cpu_fd >= 0)
+		fds[n++] = job->watch.cpu_fd;
+	return n;
+}
+
+static int job_cpu_used(const void *ctx, uint64_t *out)
+{
+	return sbx_job_cpu_ms(ctx, out);
+}
+
+enum sbx_kill_reason sbx_job_watch_event(struct sbx_job *job)
+{
+	return watch_event(&job->watch, job_cpu_used, job);
 }
 
 int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why)
