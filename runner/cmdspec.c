@@ -1,5 +1,6 @@
 /* runner/cmdspec.c — the --cmd job spec. See cmdspec.h and docs/cmd.md. */
 #include "runner/cmdspec.h"
+#include "runner/common.h"
 #include "runner/shellwords.h"
 #include "sandbox/util.h"
 
@@ -17,7 +18,6 @@ struct cmd_job {
 	size_t nargv;
 	bool *owned;                /* argv[i] was malloc'd for this job */
 	struct sbx_bind binds[JOBSPEC_MAX_BINDS + 1];
-	char src[PATH_MAX];         /* the input's host path */
 	char dst[PATH_MAX];         /* /input/<name> */
 };
 
@@ -183,10 +183,10 @@ static int add_binds(struct jobspec *js, const struct cmdspec_opts *c, char *err
 			snprintf(err, errlen, "too many --bind/--bind-ro options (at most %d)", JOBSPEC_MAX_BINDS);
 			return -EINVAL;
 		}
-		if (!realpath(c->bind_paths[i], real)) {
-			snprintf(err, errlen, "%s %s: %s", opt, c->bind_paths[i], strerror(errno));
-			return -ENOENT;
-		}
+		/* Opened once, here; every job binds this descriptor. */
+		_cleanup_close_ int fd = sr_open_bind_source(opt, c->bind_paths[i], real, sizeof real, err, errlen);
+		if (fd < 0)
+			return fd == -ENOMEM ? fd : fd == -ELOOP || fd == -EINVAL ? -EINVAL : -ENOENT;
 		if (strcmp(real, "/") == 0 || under(real, CMDSPEC_INPUT_DIR) || under(real, "/proc") ||
 		    under(real, "/dev")) {
 			snprintf(err, errlen, "%s %s: cannot bind %s (the sandbox owns it)", opt, c->bind_paths[i], real);
@@ -195,7 +195,8 @@ static int add_binds(struct jobspec *js, const struct cmdspec_opts *c, char *err
 		char *s = strdup(real);
 		if (!s)
 			return -ENOMEM;
-		js->binds[js->nbinds++] = (struct sbx_bind){ .src = s, .dst = s, .writable = c->bind_writable[i] };
+		js->binds[js->nbinds++] = (struct sbx_bind){ .src = s, .dst = s, .src_fd = sr_steal_fd(&fd),
+							     .writable = c->bind_writable[i] };
 	}
 	return 0;
 }
@@ -357,23 +358,24 @@ void cmdspec_job_free(struct cmd_job *job)
 	free(job);
 }
 
-void cmdspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd, struct sbx_spec *out)
+void cmdspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, int out_fd, int err_fd,
+		      struct sbx_spec *out)
 {
 	struct cmd_job *job = js->job;
 	size_t nbinds = js->nbinds;
 	release_args(job);
 	memcpy(job->binds, js->binds, js->nbinds * sizeof *js->binds);
 	if (js->input_arg) {
-		char self[64], target[PATH_MAX], name[NAME_MAX + 1];
-		snprintf(self, sizeof self, "/proc/self/fd/%d", in_fd);
-		ssize_t n = readlink(self, target, sizeof target - 1);
-		target[n > 0 ? n : 0] = '\0';
-		cmdspec_input_name(target, name, sizeof name);
-		/* The path of the file the runner opened (a descriptor opened in
-		 * the runner's mount namespace cannot be cloned in the job's). */
-		snprintf(job->src, sizeof job->src, "%s", target);
+		char name[NAME_MAX + 1];
+		/* The name is the item's (what the user named), never read
+		 * back from the descriptor; the file is the descriptor's: the
+		 * inode the runner opened and checked, with no path the child
+		 * could resolve (src NULL: without a descriptor the job fails
+		 * to set up, it never falls back to a path). */
+		cmdspec_input_name(in->path ? in->path : "", name, sizeof name);
 		snprintf(job->dst, sizeof job->dst, CMDSPEC_INPUT_DIR "/%s", name);
-		job->binds[nbinds++] = (struct sbx_bind){ .src = job->src, .dst = job->dst, .noexec = true };
+		job->binds[nbinds++] = (struct sbx_bind){ .src = NULL, .src_fd = in->bind_fd, .dst = job->dst,
+							  .noexec = true };
 		for (size_t i = 0; i < job->nargv; i++) {
 			char *a = strstr(js->argv[i], "{}") ? cmdspec_subst(js->argv[i], job->dst) : NULL;
 			job->owned[i] = a != NULL;
@@ -388,7 +390,7 @@ void cmdspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_f
 		.argv = job->argv,
 		.envp = js->envp,
 		.cwd = js->input_arg ? CMDSPEC_INPUT_DIR : "/",
-		.stdin_fd = in_fd,
+		.stdin_fd = in->fd,
 		.stdout_fd = out_fd,
 		.stderr_fd = err_fd,
 		.binds = job->binds,

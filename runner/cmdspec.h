@@ -11,7 +11,7 @@
  * Everything that can be checked before a job runs is checked by
  * jobspec_open_command: an empty or unbalanced command, a program that is
  * not on the sandbox PATH or under a bound path, a --bind path that does
- * not exist, a bad --env, --ok-codes or --output. These are the user's to
+ * not exist or has a symbolic link on it (sr_open_bind_source), a bad --env, --ok-codes or --output. These are the user's to
  * fix (-EINVAL / -ENOENT, exit status 2).
  */
 #ifndef SANDRUN_CMDSPEC_H
@@ -44,8 +44,9 @@ struct cmdspec_opts {
 int jobspec_open_command(const struct jobspec_opts *opts, const struct cmdspec_opts *c,
 			 struct jobspec **out, char *err, size_t errlen);
 
-/* Per job: argv with {} replaced, the input's bind, the cwd. */
-void cmdspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd,
+/* Per job: argv with {} replaced, the input's bind (from in->bind_fd, the
+ * inode the runner checked; never a path), the cwd. */
+void cmdspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, int out_fd, int err_fd,
 		      struct sbx_spec *out);
 void cmdspec_job_free(struct cmd_job *job);
 /* The "command" member of the spec's description (the key). */

@@ -1,13 +1,18 @@
 /* runner/common.c — error printing, file locations, limit options. */
 #include "runner/common.h"
+#include "runner/inputs.h"
+#include "sandbox/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -138,4 +143,41 @@ int sr_arm_timerfd(int fd, uint64_t first_ms, uint64_t interval_ms)
 		.it_interval = { (time_t)(interval_ms / 1000), (long)(interval_ms % 1000) * 1000000L },
 	};
 	return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+int sr_open_bind_source(const char *opt, const char *arg, char *abs, size_t abslen, char *err,
+			size_t errlen)
+{
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd) || inputs_absolute(cwd, arg, abs, abslen) < 0) {
+		snprintf(err, errlen, "%s %s: the path is too long", opt, arg);
+		return -ENAMETOOLONG;
+	}
+	/* The lexical absolute path: with no link on it (refused below), it
+	 * is the real path, and ".." meant what it says. */
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, abs, &how, sizeof how);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			snprintf(err, errlen,
+				 "%s %s: the path is or goes through a symbolic link; sandrun binds only real "
+				 "paths, since a link in a tree someone else owns can be swapped at any time "
+				 "(name the target itself, e.g. $(realpath %s), if you trust it)", opt, arg, arg);
+		else
+			snprintf(err, errlen, "%s %s: %s", opt, arg, strerror(e));
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))) {
+		snprintf(err, errlen, "%s %s: not a directory or a regular file", opt, arg);
+		return -EINVAL;
+	}
+	int r = sr_fd_above_stdio(sr_steal_fd(&fd));
+	if (r < 0)
+		snprintf(err, errlen, "%s %s: %s", opt, arg, strerror(-r));
+	return r;
 }

@@ -65,6 +65,18 @@ int sr_exec_exit_status(const struct sbx_result *res);
 char *sr_result_to_json(const struct sbx_result *res, bool with_timing);
 
 /* Subcommands. */
+/* A --bind/--bind-ro source, opened once per run by the runner (O_PATH,
+ * openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS) and bound from that
+ * descriptor for every job: the child never resolves it by path. A link
+ * anywhere on the path is refused, not followed: the admin who names the
+ * path is trusted, the owners of the directories on it are not, and one of
+ * them could plant or swap a link at any instant, this one included. abs
+ * gets the lexical absolute path (the target inside the sandbox).
+ * Returns the descriptor (always > 2, see sbx_bind_by_fd) or -errno with a
+ * message in err naming opt and arg. */
+int sr_open_bind_source(const char *opt, const char *arg, char *abs, size_t abslen, char *err,
+			size_t errlen);
+
 int cmd_exec(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 

@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,7 @@ int cmd_exec(int argc, char **argv)
 	const char *policy_name = "default";
 	bool json = false;
 	struct sbx_bind binds[64];
+	char bind_paths[64][PATH_MAX];
 	size_t nbinds = 0;
 	int opt;
 	optind = 1;
@@ -146,9 +148,18 @@ int cmd_exec(int argc, char **argv)
 			if (optarg[0] != '/')
 				return sr_usage_error("exec ", "%s needs an absolute path: %s",
 						      opt == OPT_BIND ? "--bind" : "--bind-ro", optarg);
-			if (access(optarg, F_OK) < 0)
-				return sr_usage_error("exec ", "cannot bind %s: %s", optarg, strerror(errno));
-			binds[nbinds++] = (struct sbx_bind){ .src = optarg, .dst = optarg, .writable = opt == OPT_BIND };
+			{
+				/* Opened here, once, refusing links: the sandbox binds
+				 * this descriptor, never the path (sr_open_bind_source). */
+				char msg[PATH_MAX + 256];
+				char *abs = bind_paths[nbinds];
+				int fd = sr_open_bind_source(opt == OPT_BIND ? "--bind" : "--bind-ro", optarg, abs,
+							     PATH_MAX, msg, sizeof msg);
+				if (fd < 0)
+					return sr_usage_error("exec ", "%s", msg);
+				binds[nbinds++] = (struct sbx_bind){ .src = abs, .dst = abs, .src_fd = fd,
+								     .writable = opt == OPT_BIND };
+			}
 			break;
 		case 'h': fputs(exec_usage, stdout); fputs(sr_limit_help, stdout); return 0;
 		default: return sr_usage_error("exec ", "invalid option");
@@ -215,5 +226,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	sbx_run_close(run);
 	sbx_policy_free(policy);
+	for (size_t i = 0; i < nbinds; i++)
+		close(binds[i].src_fd);
 	return status;
 }

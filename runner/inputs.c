@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -59,6 +60,7 @@ const char *inputs_errno_message(int neg_errno)
 	case ENOTDIR: return "a component of the path is not a directory";
 	case ENAMETOOLONG: return "the path is too long";
 	case EINVAL: return "is not a regular file";
+	case ESTALE: return "was replaced while it was being opened";
 	default: return strerror(-neg_errno);
 	}
 }
@@ -246,17 +248,57 @@ int inputs_read_list(int fd, bool nul, int (*path_fn)(const char *path, void *ct
 	return n;
 }
 
-int inputs_open_file(const char *real_path, int64_t *size, int64_t *mtime_ns)
+/* openat2 with every resolution restriction the call site asks for; never
+ * a fallback to open(2): a kernel without openat2 lacks the mount API the
+ * sandbox needs anyway, and a fallback would follow links. */
+static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, real_path, &how, sizeof how);
-	if (fd < 0 && errno == ENOSYS)
-		fd = open(real_path, (int)how.flags);
-	if (fd < 0)
+	struct open_how how = { .flags = flags, .resolve = resolve };
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	return fd < 0 ? -errno : fd;
+}
+
+int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
+{
+	if (bind_fd)
+		*bind_fd = -1;
+	/* The directory and the name in it. The stored path is a real path:
+	 * a link anywhere on it means the tree changed since it was queued. */
+	const char *slash = strrchr(real_path, '/');
+	if (real_path[0] != '/' || !slash)
+		return -EINVAL;
+	const char *name = slash + 1;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	char dir[PATH_MAX];
+	size_t dl = slash == real_path ? 1 : (size_t)(slash - real_path);
+	if (dl >= sizeof dir)
+		return -ENAMETOOLONG;
+	memcpy(dir, real_path, dl);
+	dir[dl] = '\0';
+	_cleanup_close_ int dirfd = openat2_fd(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC,
+					       RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (dirfd < 0)
+		return dirfd;
+	/* The job's descriptor comes from a private read-only copy of that
+	 * directory's mount, not from the host's mount: the job can reopen
+	 * its stdin through /proc/self/fd/0 (a new open, with new flags), and
+	 * on the host's writable mount that would write a world-writable
+	 * input. On the copy it is EROFS. The copy's root is the directory,
+	 * so readlink of the descriptor says "/NAME", not the host path. */
+	_cleanup_close_ int ro = open_tree(dirfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (ro < 0)
 		return -errno;
+	struct mount_attr a = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+	};
+	if (mount_setattr(ro, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+		return -errno;
+	/* O_NONBLOCK: a FIFO swapped in must not hang the runner. */
+	_cleanup_close_ int fd = openat2_fd(ro, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+					    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0)
+		return fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -265,10 +307,27 @@ int inputs_open_file(const char *real_path, int64_t *size, int64_t *mtime_ns)
 	/* Blocking again: the job reads its stdin like any file. */
 	if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
 		return -errno;
-	if (size)
-		*size = (int64_t)st.st_size;
-	if (mtime_ns)
-		*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (bind_fd) {
+		/* What the sandbox binds at /input/NAME: a mount of the copy
+		 * above cannot be copied again (open_tree refuses a detached
+		 * mount), so the same name beneath the host directory, O_PATH,
+		 * and it must be the very inode checked above: a name swapped
+		 * in between is refused, never bound. */
+		_cleanup_close_ int b = openat2_fd(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+						   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		struct stat bs;
+		if (b < 0)
+			return b;
+		if (fstat(b, &bs) < 0)
+			return -errno;
+		if (bs.st_dev != st.st_dev || bs.st_ino != st.st_ino)
+			return -ESTALE;
+		int r = sr_fd_above_stdio(sr_steal_fd(&b));
+		if (r < 0)
+			return r;
+		*bind_fd = r;
+	}
+	if (st_out)
+		*st_out = st;
 	return sr_steal_fd(&fd);
 }
-

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct input {
@@ -85,12 +86,23 @@ void inputs_feed_free(struct inputs_feed *f);
  * a newline-separated list; -E2BIG: an entry over 64 KiB; -errno). */
 int inputs_feed_next(struct inputs_feed *f, input_fn fn, void *ctx, struct inputs_stats *stats);
 
-/* Open an input for a job: O_RDONLY|O_NOFOLLOW|O_CLOEXEC, refusing any
- * symbolic link on the way (the stored path is a real path, so a link there
- * means the tree changed under us) and anything but a regular file. The
- * descriptor is blocking again on return. Returns the fd or -errno
- * (-ELOOP: a link; -EINVAL: not a regular file). */
-int inputs_open_file(const char *real_path, int64_t *size, int64_t *mtime_ns);
+/* Open an input for a job, by the path it was stored under, never trusting
+ * that path: its directory is opened with openat2 RESOLVE_NO_SYMLINKS (the
+ * stored path is a real path, so a link there means the tree changed), the
+ * file is opened O_RDONLY|O_NOFOLLOW beneath a private read-only copy of
+ * that directory's mount (RESOLVE_BENEATH|NO_SYMLINKS|NO_MAGICLINKS), and
+ * it must be a regular file. On the copy, a job that reopens its stdin
+ * through /proc/self/fd/0 for writing gets EROFS, and readlink of it shows
+ * "/NAME", not the host path. Needs CAP_SYS_ADMIN (open_tree).
+ *
+ * bind_fd (NULL: not wanted) gets an O_PATH descriptor of the same inode
+ * in the host's mount namespace, for the sandbox to bind at /input/NAME
+ * (a detached copy cannot be copied again). st gets fstat of the opened
+ * file: the identity (size, mtime, dev, inode) is the descriptor's.
+ * The descriptor is blocking again on return. Returns the fd or -errno
+ * (-ELOOP: a link; -EINVAL: not a regular file; -ESTALE: the name was
+ * swapped between the two opens). */
+int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st);
 
 /* ---- pure pieces (unit-tested) -------------------------------------- */
 

@@ -67,8 +67,11 @@ void jobspec_free(struct jobspec *js)
 	free(js->policy_arg);
 	sbx_policy_free(js->policy);
 	if (js->kind == JOBSPEC_COMMAND) {
-		for (size_t i = 0; i < js->nbinds; i++)
+		for (size_t i = 0; i < js->nbinds; i++) {
 			free((char *)js->binds[i].src); /* dst is the same string */
+			if (sbx_bind_by_fd(&js->binds[i]))
+				close(js->binds[i].src_fd);
+		}
 		if (js->envp)
 			for (char **e = js->envp; *e; e++)
 				free(*e);
@@ -173,6 +176,9 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* A path bind, the one kind left: the analyzer is the admin's file at
+	 * a real path no one else can change, unlike inputs and --bind
+	 * sources, which are bound by descriptor. */
 	js->binds[0] = (struct sbx_bind){ .src = js->program, .dst = JOBSPEC_ANALYZER_DST };
 	js->nbinds = 1;
 
@@ -195,15 +201,16 @@ fail:
 	return r;
 }
 
-void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd, struct sbx_spec *out)
+void jobspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, int out_fd, int err_fd,
+		      struct sbx_spec *out)
 {
 	if (js->kind == JOBSPEC_COMMAND) {
-		cmdspec_sbx_spec(js, in_fd, out_fd, err_fd, out);
+		cmdspec_sbx_spec(js, in, out_fd, err_fd, out);
 		return;
 	}
 	*out = (struct sbx_spec){
 		.argv = js->argv,
-		.stdin_fd = in_fd,
+		.stdin_fd = in->fd,
 		.stdout_fd = out_fd,
 		.stderr_fd = err_fd,
 		.binds = js->binds,

@@ -51,10 +51,11 @@ struct jobspec_opts {
 
 struct jobspec {
 	enum jobspec_kind kind;
-	char *program;              /* real host path, bound read-only */
+	char *program;              /* real host path, bound read-only (by path: the
+				       admin's, made real at startup; see sbx_bind) */
 	char program_sha256[65];
 	char **argv;                /* as the job sees it, NULL-terminated */
-	struct sbx_bind binds[JOBSPEC_MAX_BINDS];
+	struct sbx_bind binds[JOBSPEC_MAX_BINDS]; /* --cmd: src_fd owned, opened at startup */
 	size_t nbinds;
 	/* --cmd only (kind JOBSPEC_COMMAND; see cmdspec.h) */
 	char *command;              /* the --cmd string as given */
@@ -86,10 +87,17 @@ void jobspec_free(struct jobspec *js);
  * the hashes of program and policy must already be set). */
 int jobspec_compute_key(struct jobspec *js);
 
+/* One job's input, as the runner opened it (inputs_open_file). */
+struct jobspec_input {
+	const char *path;     /* the item's path: its last component names /input/NAME */
+	int fd;               /* read-only, on a read-only mount: the job's stdin */
+	int bind_fd;          /* O_PATH of the same inode, for {} (-1 without {}) */
+};
+
 /* The sandbox spec of one job of this spec: the input as stdin, the two
  * pipes as stdout and stderr. Valid as long as js is, and until the next
  * call (a --cmd spec's argv and binds are per input). */
-void jobspec_sbx_spec(const struct jobspec *js, int in_fd, int out_fd, int err_fd,
+void jobspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, int out_fd, int err_fd,
 		      struct sbx_spec *out);
 
 /* ---- a finished job ---------------------------------------------------- */

@@ -200,7 +200,10 @@ static void finish_job(struct loop *l, struct slot *s);
 static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 {
 	const struct loop_config *cfg = l->cfg;
-	_cleanup_close_ int in_fd = inputs_open_file(claim->path, NULL, NULL);
+	/* The input as a checked descriptor (and for {} the same inode to
+	 * bind): from here on nothing resolves claim->path again. */
+	_cleanup_close_ int bind_fd = -1;
+	_cleanup_close_ int in_fd = inputs_open_file(claim->path, cfg->js->input_arg ? &bind_fd : NULL, NULL);
 	if (in_fd < 0) {
 		/* Gone or replaced since it was queued: an input error, no
 		 * attempt spent. */
@@ -223,7 +226,8 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		sbx_fail(r, "pipe2");
 	} else {
 		struct sbx_spec spec;
-		jobspec_sbx_spec(cfg->js, in_fd, outp[1], errp[1], &spec);
+		struct jobspec_input in = { .path = claim->path, .fd = in_fd, .bind_fd = bind_fd };
+		jobspec_sbx_spec(cfg->js, &in, outp[1], errp[1], &spec);
 		r = sbx_job_start(cfg->sbx, &spec, &job);
 	}
 	/* The job holds its own copies now; ours would keep EOF from coming. */

@@ -244,7 +244,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("umask", set_umask());
 	STEP("die with runner", die_with_runner(ctx->runner_pidfd));
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
-	STEP("mounts", mounts_build_root(spec));
+	STEP("mounts", mounts_build_root(spec, ctx->binds));
 	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
 	STEP("descriptors", setup_fds(ctx));
 	STEP("session", new_session());

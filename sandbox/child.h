@@ -31,6 +31,15 @@ struct child_record {
 /* Write one record to the status pipe (FD_STATUS after the fds step). */
 void child_record(uint32_t tag, uint64_t value);
 
+/* A descriptor-named bind, made ready by the runner before clone3
+ * (mounts_clone_binds): a detached mount tree with its attributes set, or
+ * fd -1 for a path bind. */
+#define SBX_MAX_BINDS 64
+struct bind_tree {
+	int fd;
+	bool is_dir;
+};
+
 struct child_ctx {
 	const struct sbx_spec *spec;
 	int runner_pidfd;  /* the runner's pidfd: readable once it has exited */
@@ -41,13 +50,20 @@ struct child_ctx {
 	int n_cg_tasks;
 	int netns;              /* a fresh network namespace to enter, or -1
 	                           when clone3 made one */
+	const struct bind_tree *binds; /* one per spec->binds[i] */
 };
 
 /* The job's init (pid 1 of the new pid namespace). Never returns. */
 _Noreturn void child_main(const struct child_ctx *ctx);
 
-/* sandbox/mounts.c: build the fresh root and pivot into it. */
-int mounts_build_root(const struct sbx_spec *spec);
+/* sandbox/mounts.c, in the runner before clone3: a detached, restricted
+ * copy of each descriptor-named bind (trees[i].fd -1 for path binds).
+ * trees has spec->nbinds entries; close them with mounts_close_binds
+ * after clone3, whatever happened (also after a failure here). */
+int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees);
+void mounts_close_binds(struct bind_tree *trees, size_t n);
+/* In the child: build the fresh root and pivot into it. */
+int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees);
 
 /* sandbox/exec.c: the last steps of the command process, after fork. */
 _Noreturn void child_exec_command(const struct child_ctx *ctx);

@@ -18,8 +18,20 @@
  * simply not there. The old root is detached after pivot_root, so there is
  * no path back to it.
  *
- * Sources are opened (O_PATH) before the staging tmpfs is mounted, so a
- * --bind-ro source under /tmp is the host's file, not the staging area. */
+ * Where the sources come from, and why:
+ *   system dirs, /dev nodes     fixed paths the admin controls, opened here
+ *                               (O_PATH) before the staging tmpfs is mounted,
+ *                               so /tmp means the host's, not the staging area.
+ *   the analyzer binary         a path bind (sbx_bind_by_fd false): the runner
+ *                               made it a real path at startup and only the
+ *                               admin can change it; a final link is refused.
+ *   inputs, --bind/--bind-ro    by descriptor only (sbx_bind_by_fd): the runner
+ *                               opened and checked the inode, and
+ *                               mounts_clone_binds made a detached, already
+ *                               restricted copy of it before clone3. Here it is
+ *                               only moved into place: no path that a tree
+ *                               owner can swap is ever resolved by this root
+ *                               process. */
 #include "child.h"
 #include "util.h"
 
@@ -93,6 +105,57 @@ static int make_mountpoint(int rootfd, const char *rel, bool is_dir)
 		return sbx_fail(-errno, "create /%s in the sandbox", buf);
 	if (fd >= 0)
 		close(fd);
+	return 0;
+}
+
+/* Attributes of a user bind: never setuid or device nodes; read-only
+ * unless --bind asked for writable; noexec when asked (the input). */
+static uint64_t user_bind_attrs(const struct sbx_bind *b)
+{
+	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	if (!b->writable)
+		attrs |= MOUNT_ATTR_RDONLY;
+	if (b->noexec)
+		attrs |= MOUNT_ATTR_NOEXEC;
+	return attrs;
+}
+
+void mounts_close_binds(struct bind_tree *trees, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sr_closep(&trees[i].fd);
+}
+
+int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees)
+{
+	if (spec->nbinds > SBX_MAX_BINDS)
+		return sbx_fail(-E2BIG, "too many binds (%zu, at most %d)", spec->nbinds, SBX_MAX_BINDS);
+	for (size_t i = 0; i < spec->nbinds; i++)
+		trees[i] = (struct bind_tree){ .fd = -1 };
+	for (size_t i = 0; i < spec->nbinds; i++) {
+		const struct sbx_bind *b = &spec->binds[i];
+		if (!sbx_bind_by_fd(b))
+			continue;
+		struct stat st;
+		if (fstat(b->src_fd, &st) < 0)
+			return sbx_fail(-errno, "bind source %s", b->src ? b->src : "(descriptor)");
+		/* A file alone (AT_RECURSIVE would take along whatever is
+		 * mounted on top of it); a directory with its submounts, each
+		 * restricted too (a plain remount would leave them as they are). */
+		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+			return sbx_fail(-EINVAL, "bind source %s is neither a regular file nor a directory",
+					b->src ? b->src : "(descriptor)");
+		unsigned rec = S_ISDIR(st.st_mode) ? AT_RECURSIVE : 0;
+		trees[i].is_dir = S_ISDIR(st.st_mode);
+		trees[i].fd = open_tree(b->src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+		if (trees[i].fd < 0)
+			return sbx_fail(-errno, "open_tree for %s", b->dst);
+		/* Private: nothing mounted later on the host shows up in the
+		 * job, and nothing the job's namespace does reaches the host. */
+		struct mount_attr a = { .attr_set = user_bind_attrs(b), .propagation = MS_PRIVATE };
+		if (mount_setattr(trees[i].fd, "", AT_EMPTY_PATH | rec, &a, sizeof a) < 0)
+			return sbx_fail(-errno, "mount_setattr for %s", b->dst);
+	}
 	return 0;
 }
 
@@ -179,11 +242,25 @@ static int mask_etc_secrets(int rootfd, int devnull_fd)
 	return 0;
 }
 
-int mounts_build_root(const struct sbx_spec *spec)
+/* A user bind: move the runner's detached copy into place, or (a path bind,
+ * admin-trusted) clone the host path opened by open_source. */
+static int attach_bind(int rootfd, const struct source *s, const struct bind_tree *t, uint64_t attrs)
+{
+	if (t->fd < 0)
+		return attach_source(rootfd, s, attrs);
+	int r = make_mountpoint(rootfd, s->rel, t->is_dir);
+	if (r < 0)
+		return r;
+	if (move_mount(t->fd, "", rootfd, s->rel, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sbx_fail(-errno, "move_mount onto /%s", s->rel);
+	return 0;
+}
+
+int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees)
 {
 	int r;
 	struct source sys[SR_ARRAY_LEN(system_dirs)], dev[SR_ARRAY_LEN(dev_nodes)];
-	struct source user[64];
+	struct source user[SBX_MAX_BINDS];
 	char devpaths[SR_ARRAY_LEN(dev_nodes)][32], sysrel[SR_ARRAY_LEN(system_dirs)][16];
 
 	if (spec->nbinds > SR_ARRAY_LEN(user))
@@ -214,17 +291,17 @@ int mounts_build_root(const struct sbx_spec *spec)
 		const struct sbx_bind *b = &spec->binds[i];
 		if (b->dst[0] != '/' || strstr(b->dst, ".."))
 			return sbx_fail(-EINVAL, "bind target %s must be an absolute path without ..", b->dst);
+		user[i] = (struct source){ .rel = b->dst + 1, .fd = -1 };
+		if (trees[i].fd >= 0)
+			continue; /* by descriptor: nothing to resolve */
+		if (!b->src)
+			return sbx_fail(-EINVAL, "a bind to %s has no source", b->dst);
 		if ((r = open_source(b->src, &user[i])) < 0)
 			return sbx_fail(r, "bind source %s", b->src);
-		if (user[i].link[0]) { /* bind what the link points to */
-			user[i].fd = open(b->src, O_PATH | O_CLOEXEC);
-			if (user[i].fd < 0)
-				return sbx_fail(-errno, "bind source %s", b->src);
-			struct stat st;
-			fstat(user[i].fd, &st);
-			user[i].is_dir = S_ISDIR(st.st_mode);
-			user[i].link[0] = '\0';
-		}
+		/* A path bind is a real path the admin named: a link there
+		 * means the tree changed, and it is not followed. */
+		if (user[i].link[0])
+			return sbx_fail(-ELOOP, "bind source %s is a symbolic link", b->src);
 		user[i].rel = b->dst + 1;
 	}
 
@@ -256,15 +333,9 @@ int mounts_build_root(const struct sbx_spec *spec)
 	if (mount("proc", STAGING "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return sbx_fail(-errno, "mount /proc");
 
-	for (size_t i = 0; i < spec->nbinds; i++) {
-		uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-		if (!spec->binds[i].writable)
-			attrs |= MOUNT_ATTR_RDONLY;
-		if (spec->binds[i].noexec)
-			attrs |= MOUNT_ATTR_NOEXEC;
-		if ((r = attach_source(rootfd, &user[i], attrs)) < 0)
+	for (size_t i = 0; i < spec->nbinds; i++)
+		if ((r = attach_bind(rootfd, &user[i], &trees[i], user_bind_attrs(&spec->binds[i]))) < 0)
 			return r;
-	}
 
 	/* pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching it leaves no path back to the host's tree. */

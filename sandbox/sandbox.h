@@ -90,12 +90,34 @@ const char *sbx_syscall_name(int nr);
 
 /* ---- the job spec ---------------------------------------------------- */
 
+/* A bind names its source by descriptor, so the sandbox binds exactly the
+ * file or directory the caller opened and checked: a path would be resolved
+ * again later, as root with every capability, while whoever owns a
+ * directory on it (an uploader's folder) swaps entries for symlinks.
+ *
+ *   src_fd > 2  bind this descriptor (O_PATH is enough), opened in the
+ *               caller's mount namespace; the caller keeps it and may reuse
+ *               it for every job. A directory is bound with its submounts,
+ *               a regular file alone; anything else is refused. src is then
+ *               only a label for messages.
+ *   otherwise   bind the host path src, resolved in the child without
+ *               following a final symlink. Only for paths the admin who
+ *               starts sandrun controls (the analyzer binary): never an
+ *               input and never a --bind/--bind-ro source. (0 counts as "no
+ *               descriptor" so that a zero-initialised bind cannot bind the
+ *               runner's stdin.) */
 struct sbx_bind {
-	const char *src;     /* host path */
+	const char *src;     /* host path, or a label (see above) */
 	const char *dst;     /* path inside the sandbox (absolute) */
+	int src_fd;          /* > 2: the source itself (see above) */
 	bool writable;
 	bool noexec;
 };
+/* Whether b is bound from its descriptor. */
+static inline bool sbx_bind_by_fd(const struct sbx_bind *b)
+{
+	return b->src_fd > 2;
+}
 
 struct sbx_spec {
 	char *const *argv;        /* argv[0] is looked up in the sandbox PATH */
@@ -188,7 +210,8 @@ enum sbx_kill_reason sbx_job_watch_event(struct sbx_job *job);
  * CLOCK_MONOTONIC in the child, which is comparable across processes. */
 struct sbx_timing {
 	uint64_t cgroup_us;   /* create the job cgroup, write limits, (v1) attach */
-	uint64_t clone_us;    /* clone3 until the child runs */
+	uint64_t clone_us;    /* clone3 until the child runs, with the detached
+				 copies of descriptor binds made just before it */
 	uint64_t mounts_us;   /* the fresh root */
 	uint64_t privs_us;    /* fds, session, rlimits, caps, nnp */
 	uint64_t seccomp_us;  /* fork the command + load the filter */

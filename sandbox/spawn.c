@@ -4,6 +4,7 @@
  *   ------                                   -------------------------------
  *   cg_job_create (limits written)
  *   [v1: open the job's "tasks" files]
+ *   detached copies of the fd binds
  *   [idle: sbx_run_prepare makes a netns]
  *   clone3(PIDFD|NEW{PID,NS,IPC,UTS}
  *          [|NEWNET if none was prepared]
@@ -235,13 +236,29 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	int netns = sr_steal_fd(&run->spare_netns);
 	if (netns < 0)
 		args.flags |= CLONE_NEWNET;
+	struct bind_tree trees[SBX_MAX_BINDS];
 	struct child_ctx ctx = {
 		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = err[1], .status_wr = status[1],
 		.unshare_cgroup_ns = !v2, .cg_tasks = tasks, .n_cg_tasks = ntasks, .netns = netns,
+		.binds = trees,
 	};
 	job->start_us = sr_now_us();
 	job->t_cgroup = job->start_us - t0;
+	/* The inputs and --bind sources are bound from the descriptors the
+	 * runner checked, never by path. The copies are made here, in the
+	 * runner: open_tree(OPEN_TREE_CLONE) copies only mounts of the
+	 * caller's own namespace, and the child's is a copy of ours. The
+	 * child just moves them into its new root (timed as clone_us). */
+	if ((r = mounts_clone_binds(spec, trees)) < 0) {
+		mounts_close_binds(trees, spec->nbinds <= SBX_MAX_BINDS ? spec->nbinds : 0);
+		sr_closep(&netns);
+		goto fail_pipes;
+	}
 	long pid = syscall(SYS_clone3, &args, sizeof args);
+	/* The child has its own copies (or failed); ours would only keep the
+	 * detached trees alive. */
+	if (pid != 0)
+		mounts_close_binds(trees, spec->nbinds);
 	if (pid < 0) {
 		r = sbx_fail(-errno, "clone3");
 		sr_closep(&netns);

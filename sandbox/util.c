@@ -163,3 +163,13 @@ uint64_t sr_now_ms(void)
 {
 	return sr_now_us() / 1000u;
 }
+
+int sr_fd_above_stdio(int fd)
+{
+	if (fd < 0 || fd > STDERR_FILENO)
+		return fd;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	int e = errno;
+	close(fd);
+	return high < 0 ? -e : high;
+}

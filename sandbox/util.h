@@ -41,6 +41,12 @@ static inline void *sr_steal_ptr(void *pp)
 	return r;
 }
 
+/* fd itself if it is above 2, else a close-on-exec copy above 2 and fd
+ * closed; -errno (fd closed) if that fails. For a bind source: 0..2 mean
+ * "no descriptor" to sbx_bind_by_fd, and a runner started with a closed
+ * stdin can get 0 from open. */
+int sr_fd_above_stdio(int fd);
+
 #define SR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* All return 0 / bytes or -errno. */

@@ -148,7 +148,7 @@ static void test_sbx_spec(void **state)
 	js.binds[0] = (struct sbx_bind){ .src = "/b/sandrun-analyze", .dst = JOBSPEC_ANALYZER_DST };
 	js.nbinds = 1;
 	struct sbx_spec s;
-	jobspec_sbx_spec(&js, 7, 8, 9, &s);
+	jobspec_sbx_spec(&js, &(struct jobspec_input){ .path = "/x/a.wav", .fd = 7, .bind_fd = -1 }, 8, 9, &s);
 	assert_int_equal(s.stdin_fd, 7);
 	assert_int_equal(s.stdout_fd, 8);
 	assert_int_equal(s.stderr_fd, 9);
