@@ -198,10 +198,13 @@ result "filesystem: cwd /input, the input read-only, no /home /root /work /srv o
 
 # The batch runner makes each job's network namespace ahead of time
 # (sbx_run_prepare): every job must still get its own, fresh and empty.
+# Distinct only means something for jobs alive at the same time: the
+# kernel reuses a freed namespace's inode number (an IDA), so all six run
+# at once (-j 6) and stay until the last has started (sleep 2).
 mkdir -p "$T/net" && chmod 755 "$T/net"
 for _i in 1 2 3 4 5 6; do echo "$_i" >"$T/net/f$_i"; chmod 644 "$T/net/f$_i"; done
-run --db "$T/net.db" --output text -j 2 \
-	--cmd 'sh -c "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d \" \"; cat /proc/net/unix | wc -l"' "$T/net"/f*
+run --db "$T/net.db" --output text -j 6 \
+	--cmd 'sh -c "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d \" \"; cat /proc/net/unix | wc -l; sleep 2"' "$T/net"/f*
 _ns=$(q "$T/net.db" "SELECT value FROM results" | grep '^net:' | sort)
 [ "$(printf '%s\n' "$_ns" | grep -c .)" = 6 ] || fail "expected 6 results with a netns, got: $_ns"
 [ "$(printf '%s\n' "$_ns" | sort -u | grep -c .)" = 6 ] || fail "jobs shared a network namespace: $_ns"
