@@ -331,3 +331,156 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 		*st_out = st;
 	return sr_steal_fd(&fd);
 }
+
+/* ---- resolving a named path ----------------------------------------------- */
+
+/* A directory whose entries only root can change. */
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Push the components of `text` in front of the pending ones (a link's
+ * target). pend is a buffer of NUL-separated components, *n bytes used. */
+static int pend_prepend(char *pend, size_t cap, size_t *n, const char *text)
+{
+	char tmp[PATH_MAX];
+	size_t o = 0;
+	char copy[PATH_MAX];
+	if (snprintf(copy, sizeof copy, "%s", text) >= (int)sizeof copy)
+		return -ENAMETOOLONG;
+	for (char *save = NULL, *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		size_t tl = strlen(t) + 1;
+		if (o + tl > sizeof tmp)
+			return -ENAMETOOLONG;
+		memcpy(tmp + o, t, tl);
+		o += tl;
+	}
+	if (o + *n > cap)
+		return -ENAMETOOLONG;
+	memmove(pend + o, pend, *n);
+	memcpy(pend, tmp, o);
+	*n += o;
+	return 0;
+}
+
+int inputs_resolve_path(const char *arg, char *out, size_t len, int *parent_fd, const char **base)
+{
+	char pend[2 * PATH_MAX]; /* components still to walk, NUL-separated */
+	size_t npend = 0;
+	char cwd[PATH_MAX];
+	if (!*arg)
+		return -EINVAL;
+	if (arg[0] != '/') {
+		/* The working directory is the admin's: getcwd names the
+		 * directory itself, wherever it is now. */
+		if (!getcwd(cwd, sizeof cwd))
+			return -errno;
+		if (pend_prepend(pend, sizeof pend, &npend, arg) < 0 ||
+		    pend_prepend(pend, sizeof pend, &npend, cwd) < 0)
+			return -ENAMETOOLONG;
+	} else if (pend_prepend(pend, sizeof pend, &npend, arg) < 0) {
+		return -ENAMETOOLONG;
+	}
+	_cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(dir, &st) < 0)
+		return -errno;
+	bool trusted = root_only(&st);
+	size_t o = 0; /* out is "/a/b" without the trailing slash; "" is the root */
+	int links = 0;
+	out[0] = '\0';
+	while (npend > 0) {
+		char comp[NAME_MAX + 1];
+		size_t cl = strlen(pend);
+		if (cl > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, pend, cl + 1);
+		memmove(pend, pend + cl + 1, npend - cl - 1);
+		npend -= cl + 1;
+		bool last = npend == 0;
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			if (comp[1] == '.') {
+				/* out is link-free, so its parent is its text's parent;
+				 * reopened without links, and trust starts over. */
+				while (o > 0 && out[o - 1] != '/')
+					o--;
+				if (o > 0)
+					o--;
+				out[o] = '\0';
+				struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+							.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+				int up = (int)syscall(SYS_openat2, AT_FDCWD, o ? out : "/", &how, sizeof how);
+				if (up < 0)
+					return -errno;
+				close(dir);
+				dir = up;
+				trusted = false; /* conservative: the path to it may not be root's alone */
+			}
+			continue;
+		}
+		if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode)) {
+			/* Only where nobody but root could have put it or swap it. */
+			if (!trusted || st.st_uid != 0)
+				return -ELOOP;
+			if (++links > 40)
+				return -ELOOP;
+			char target[PATH_MAX];
+			ssize_t tl = readlinkat(dir, comp, target, sizeof target - 1);
+			if (tl < 0)
+				return -errno;
+			if ((size_t)tl >= sizeof target - 1)
+				return -ENAMETOOLONG;
+			target[tl] = '\0';
+			if (pend_prepend(pend, sizeof pend, &npend, target) < 0)
+				return -ENAMETOOLONG;
+			if (target[0] == '/') {
+				int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (root < 0)
+					return -errno;
+				close(dir);
+				dir = root;
+				o = 0;
+				out[0] = '\0';
+			}
+			continue;
+		}
+		if (o + 1 + cl + 1 > len)
+			return -ENAMETOOLONG;
+		out[o++] = '/';
+		memcpy(out + o, comp, cl + 1);
+		if (last) {
+			*base = out + o;
+			*parent_fd = sr_steal_fd(&dir);
+			return 0;
+		}
+		o += cl;
+		int next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			return -errno;
+		close(dir);
+		dir = next;
+		if (fstat(dir, &st) < 0)
+			return -errno;
+		trusted = trusted && root_only(&st);
+	}
+	/* The path ended in "." or "..": out names a directory reached
+	 * without links; its parent is reopened the same way. */
+	char *slash = strrchr(out, '/');
+	if (o == 0 || !slash)
+		return -EINVAL; /* "/" itself */
+	*slash = '\0';
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int up = (int)syscall(SYS_openat2, AT_FDCWD, slash == out ? "/" : out, &how, sizeof how);
+	*slash = '/';
+	if (up < 0)
+		return -errno;
+	*base = slash + 1;
+	*parent_fd = up;
+	return 0;
+}

@@ -50,6 +50,21 @@ struct inputs_stats {
 int inputs_collect_path(const char *arg, const struct inputs_opts *opts, input_fn fn, void *ctx,
 			struct inputs_stats *stats);
 
+/* Resolve a PATH argument or list entry (relative to the working
+ * directory) to its real path, link-free, without letting the owner of any
+ * directory on it choose where it leads. A symbolic link is followed only
+ * while every directory met so far, the one holding the link included, can
+ * be changed by root alone (owned by root, not group- or other-writable)
+ * and the link itself is root's: /lib -> usr/lib, /home -> /srv/home. Below
+ * a directory someone else can write, a link is refused (-ELOOP): a tree
+ * owner who swaps an entry for one at the instant it is resolved would
+ * otherwise choose the stored path, and with it what the runner (root)
+ * later opens. On success *parent_fd is an O_PATH descriptor of the last
+ * directory (the caller's), out the real path, *base its last component
+ * inside out; the caller opens that name beneath *parent_fd, so nothing is
+ * resolved twice. "/" itself and "" are -EINVAL. */
+int inputs_resolve_path(const char *arg, char *out, size_t len, int *parent_fd, const char **base);
+
 /* --files-from: read fd to EOF, splitting on '\n' (or '\0' with nul), and
  * call path_fn for each non-empty entry. Returns 0, -errno from read, or
  * path_fn's negative return. */

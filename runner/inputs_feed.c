@@ -40,12 +40,14 @@ struct inputs_feed {
 	struct walk_frame *stack;
 	size_t nframes, cap;
 	char path[PATH_MAX];        /* real path of the entry being looked at */
-	/* The last directory part named and its real path: a list usually
-	 * names many files of one directory, and realpath(3) costs a
-	 * readlink per component. Only a check at queue time: the claim
-	 * opens the stored path refusing any link on it (inputs_open_file),
-	 * so a directory swapped for a link since is still caught there. */
+	/* The last directory part named, as resolved by inputs_resolve_path:
+	 * its descriptor and real path. A list usually names many files of
+	 * one directory, and resolving costs a few calls per component. The
+	 * files are opened beneath dir_fd, the directory that was checked;
+	 * the claim opens the stored path again refusing any link on it
+	 * (inputs_open_file). */
 	char dir_named[PATH_MAX], dir_real[PATH_MAX];
+	int dir_fd;
 	/* During one inputs_feed_next() call. */
 	input_fn fn;
 	void *ctx;
@@ -252,66 +254,93 @@ static int walk_step(struct inputs_feed *f)
  * it is in, plus its own name (never resolving a final link, so a named
  * link is recorded under its own name). Lexical when the directory cannot
  * be resolved (it does not exist). */
-static void named_item_path(struct inputs_feed *f, const char *arg, char *out, size_t len)
+/* Split a PATH argument into its directory text and last name (trailing
+ * slashes dropped); false when the last name is not a plain one (".",
+ * "..", "/", ""). */
+static bool split_named(const char *arg, char *dir, size_t dlen, const char **base)
 {
-	char copy[PATH_MAX];
-	snprintf(copy, sizeof copy, "%s", arg);
-	size_t cl = strlen(copy);
-	while (cl > 1 && copy[cl - 1] == '/')
-		copy[--cl] = '\0';
-	char *slash = strrchr(copy, '/');
-	const char *dir = ".", *base = copy;
-	if (slash == copy) {
-		dir = "/";
-		base = copy + 1;
-	} else if (slash) {
-		*slash = '\0';
-		dir = copy;
-		base = slash + 1;
-	}
-	if (*base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
-		bool known = f->dir_real[0] && strcmp(dir, f->dir_named) == 0;
-		if (!known && realpath(dir, f->dir_real)) {
-			snprintf(f->dir_named, sizeof f->dir_named, "%s", dir);
-			known = true;
-		}
-		if (known) {
-			const char *real = f->dir_real;
-			snprintf(out, len, "%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", base);
-			return;
-		}
-		f->dir_real[0] = '\0';
-	}
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof cwd) || inputs_absolute(cwd, arg, out, len) < 0)
-		snprintf(out, len, "%s", arg);
+	/* dir gets "DIRTEXT\0NAME": the name is kept right behind it. */
+	if (snprintf(dir, dlen, "./%s", arg) >= (int)dlen)
+		return false;
+	char *text = arg[0] == '/' ? dir + 2 : dir; /* "./name" for a bare name */
+	if (text != dir)
+		memmove(dir, text, strlen(text) + 1);
+	size_t cl = strlen(dir);
+	while (cl > 1 && dir[cl - 1] == '/')
+		dir[--cl] = '\0';
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return false; /* "/" itself or a name right under "/": resolve it fully */
+	*slash = '\0';
+	*base = slash + 1;
+	return **base && strcmp(*base, ".") != 0 && strcmp(*base, "..") != 0;
 }
 
-/* One PATH argument or list entry: a file, or with -r the start of a walk. */
+/* Resolve a named path once (inputs_resolve_path): f->path gets its real
+ * path, *parent the directory to open *base beneath (the feed's, not to
+ * be closed). On an error f->path gets the absolute path as named. */
+static int resolve_named(struct inputs_feed *f, const char *arg, int *parent, const char **base)
+{
+	char dir[PATH_MAX + 2];
+	const char *name;
+	if (strlen(arg) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (split_named(arg, dir, sizeof dir, &name) && f->dir_fd >= 0 && strcmp(dir, f->dir_named) == 0) {
+		int n = snprintf(f->path, sizeof f->path, "%s/%s", f->dir_real, name);
+		if (n < 0 || (size_t)n >= sizeof f->path)
+			return -ENAMETOOLONG;
+		*parent = f->dir_fd;
+		*base = f->path + strlen(f->dir_real) + 1;
+		return 0;
+	}
+	int pfd;
+	int r = inputs_resolve_path(arg, f->path, sizeof f->path, &pfd, base);
+	if (r < 0) {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof cwd) || inputs_absolute(cwd, arg, f->path, sizeof f->path) < 0)
+			snprintf(f->path, sizeof f->path, "%s", arg);
+		return r;
+	}
+	sr_closep(&f->dir_fd);
+	f->dir_fd = pfd;
+	snprintf(f->dir_named, sizeof f->dir_named, "%s", dir);
+	size_t dl = (size_t)(*base - f->path) - 1; /* "" for "/" */
+	memcpy(f->dir_real, f->path, dl);
+	f->dir_real[dl] = '\0';
+	*parent = f->dir_fd;
+	return 0;
+}
+
+/* One PATH argument or list entry: a file, or with -r the start of a walk.
+ * Resolved once; what is opened is the name beneath the directory that
+ * was resolved, never the argument's text again. */
 static int start_path(struct inputs_feed *f, const char *arg)
 {
 	struct stat st;
-	named_item_path(f, arg, f->path, sizeof f->path);
+	int parent;
+	const char *base;
 	if (!*arg)
 		return emit_error(f, "", "an empty path");
-	if (lstat(arg, &st) < 0)
+	int r = resolve_named(f, arg, &parent, &base);
+	if (r == -ELOOP)
+		return emit_error(f, f->path, "a symbolic link on its path, in a directory others can change: not followed");
+	if (r < 0)
+		return emit_error(f, f->path, inputs_errno_message(r));
+	if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return emit_error(f, f->path, inputs_errno_message(-errno));
 	enum input_class cls = inputs_classify(st.st_mode, f->o.recursive);
 	switch (cls) {
 	case INPUT_CLASS_FILE: {
-		int fd = open_regular_at(AT_FDCWD, arg, &st);
+		int fd = open_regular_at(parent, base, &st);
 		if (fd < 0)
 			return emit_error(f, f->path, inputs_errno_message(fd));
 		close(fd);
 		return emit_file(f, f->path, &st);
 	}
 	case INPUT_CLASS_WALK: {
-		int dfd = open(arg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0 || !realpath(arg, f->path)) {
-			int e = -errno;
-			sr_closep(&dfd);
-			return emit_error(f, f->path, inputs_errno_message(e));
-		}
+		int dfd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			return emit_error(f, f->path, inputs_errno_message(-errno));
 		return push_dir(f, dfd, strlen(f->path), 0);
 	}
 	default:
@@ -327,6 +356,7 @@ int inputs_feed_new(const struct inputs_feed_opts *opts, struct inputs_feed **ou
 	if (!f)
 		return -ENOMEM;
 	f->o = *opts;
+	f->dir_fd = -1;
 	if (opts->list_fd >= 0) {
 		if (!(f->list = malloc(sizeof *f->list))) {
 			free(f);
@@ -348,6 +378,7 @@ void inputs_feed_free(struct inputs_feed *f)
 	if (f->list)
 		list_reader_free(f->list);
 	free(f->list);
+	sr_closep(&f->dir_fd);
 	free(f);
 }
 
