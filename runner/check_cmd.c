@@ -59,6 +59,7 @@ int cmd_check(int argc, char **argv)
 		{ "CLONE_INTO_CGROUP", r.into_cgroup },
 		{ "policies", policies_ok },
 		{ "analyzer", analyzer_ok },
+		{ "job uid range free", r.uid_range_free },
 	};
 	if (json) {
 		json_t *o = json_object();
@@ -68,6 +69,9 @@ int cmd_check(int argc, char **argv)
 		json_object_set_new(o, "cgroup_parent", json_string(r.cgroup_parent));
 		json_object_set_new(o, "policy_dir", json_string(sr_policy_dir()));
 		json_object_set_new(o, "analyzer_path", json_string(sr_analyzer_path()));
+		json_object_set_new(o, "landlock_abi", json_integer(r.landlock_abi));
+		json_object_set_new(o, "uid_range", json_pack("[I,I]", (json_int_t)SBX_UID_BASE,
+							      (json_int_t)(SBX_UID_BASE + SBX_UID_COUNT - 1)));
 		json_object_set_new(o, "missing", json_string(r.missing));
 		json_object_set_new(o, "complete", json_boolean(complete));
 		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -86,6 +90,13 @@ int cmd_check(int argc, char **argv)
 			printf("%-20s %s/sandrun-<pid>-<start>/job-<n>\n", "cgroups go to", r.cgroup_parent);
 		else
 			printf("%-20s %s\n", "cgroups go to", r.cgroup_parent);
+		printf("%-20s %u-%u (one per running job, locked in /run/sandrun/uid)%s%s\n", "job uids",
+		       SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1, r.uid_range_free ? "" : ": ",
+		       r.uid_range_error);
+		if (r.landlock_abi > 0)
+			printf("%-20s ABI %d\n", "landlock", r.landlock_abi);
+		else
+			printf("%-20s no (best effort: every other layer still applies)\n", "landlock");
 		printf("%-20s %s\n", "policy directory", sr_policy_dir());
 		printf("%-20s %s\n", "analyzer", sr_analyzer_path());
 		if (complete)

@@ -194,6 +194,8 @@ int cmd_exec(int argc, char **argv)
 		.argv = argv + optind, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
 		.binds = binds, .nbinds = nbinds, .policy = policy, .limits = lim,
 		.timing = timing,
+		/* tests only: a probe under the analyzer's Landlock profile */
+		.fs_profile = getenv("SANDRUN_TEST_FS_CODE_ONLY") ? SBX_FS_CODE_ONLY : SBX_FS_COMMAND,
 	};
 	struct sbx_job *job = NULL;
 	int status = SR_EXIT_ISOLATION;

@@ -217,6 +217,8 @@ void jobspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, 
 		.nbinds = js->nbinds,
 		.policy = js->policy,
 		.limits = js->limits,
+		/* it reads only its descriptors */
+		.fs_profile = SBX_FS_CODE_ONLY,
 	};
 }
 

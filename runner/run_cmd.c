@@ -296,13 +296,14 @@ static int flush_chunk(struct collect *c)
 /* One input into the chunk, or an input error into the store. */
 static int take_input(struct collect *c, const struct input *in)
 {
-	/* {} binds the file for uid nobody: one it cannot read fails here,
+	/* {} binds the file for the job's own uid, which owns nothing and is
+	 * in no group: only "others" bits apply. One it cannot read fails here,
 	 * clearly, rather than in the command. (The mode is the one of the
 	 * descriptor the collection opened: no second open.) */
 	struct input bad;
 	if (!in->error && c->js->input_arg && !(in->mode & S_IROTH)) {
 		bad = *in;
-		bad.error = "not readable by others: the --cmd job runs as nobody and cannot open it at "
+		bad.error = "not readable by others: the --cmd job runs as a uid of its own and cannot open it at "
 			    "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
 		in = &bad;
 	}

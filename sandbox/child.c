@@ -180,15 +180,18 @@ static int drop_bounding_set(void)
 	return 0;
 }
 
-/* uid 0 without capabilities still owns root's files; nobody owns none. */
-static int become_nobody(void)
+/* uid 0 without capabilities still owns root's files; the job's own uid
+ * (sandbox/ident.c) owns none, and shares the kernel's per-user accounts
+ * (inotify, pipe pages, signals, keys) and ptrace/proc ownership with no
+ * other job and no account. */
+static int become_job_user(uid_t id)
 {
 	if (setgroups(0, NULL) < 0)
 		return sbx_fail(-errno, "setgroups");
-	if (setresgid(SBX_NOBODY_GID, SBX_NOBODY_GID, SBX_NOBODY_GID) < 0)
-		return sbx_fail(-errno, "setresgid");
-	if (setresuid(SBX_NOBODY_UID, SBX_NOBODY_UID, SBX_NOBODY_UID) < 0)
-		return sbx_fail(-errno, "setresuid");
+	if (setresgid(id, id, id) < 0)
+		return sbx_fail(-errno, "setresgid %u", (unsigned)id);
+	if (setresuid(id, id, id) < 0)
+		return sbx_fail(-errno, "setresuid %u", (unsigned)id);
 	return 0;
 }
 
@@ -236,6 +239,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 {
 	const struct sbx_spec *spec = ctx->spec;
 	uint64_t t_entry = spec->timing ? sr_now_us() : 0;
+	int landlock_fd = -1;
 
 	STEP("join cgroup", join_cgroup(ctx));
 	uint64_t t_start = spec->timing ? sr_now_us() : 0;
@@ -247,13 +251,17 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("mounts", mounts_build_root(spec, ctx->binds));
 	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
 	STEP("descriptors", setup_fds(ctx));
+	STEP("landlock ruleset", landlock_prepare(spec, &landlock_fd)); /* applied by the command */
 	STEP("session", new_session());
 	STEP("hostname", set_hostname());
 	STEP("rlimits", set_rlimits(&spec->limits));
+	STEP("hide the runner's argv", harden_init_name());
 	STEP("bounding set", drop_bounding_set());
-	STEP("uid nobody", become_nobody());
+	STEP("job uid", become_job_user(ctx->uid));
 	STEP("capabilities", clear_capabilities());
 	STEP("no_new_privs", set_no_new_privs());
+	STEP("not dumpable", harden_not_dumpable()); /* setresuid reset it */
+	STEP("keyrings", harden_keyrings());
 	STEP("die with runner again", die_with_runner(FD_RUNNER)); /* setresuid cleared it */
 	STEP("environment", child_use_job_environ(spec));
 	if (spec->timing) {
@@ -276,8 +284,10 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	if (cmd < 0)
 		child_report_failure(ctx, "fork command", -errno);
 	if (cmd == 0)
-		child_exec_command(ctx); /* cwd, seccomp, execve */
-	close(FD_ERR);  /* the command holds the last copy until its execve */
+		child_exec_command(ctx, landlock_fd); /* cwd, landlock, seccomp, execve */
+	STEP("init seccomp", harden_init_seccomp()); /* the command has exec'd: not inherited */
+	close(FD_ERR);  /* the command held the last other copy until its execve */
 	close(FD_RUNNER);
+	sr_closep(&landlock_fd);
 	run_init(cmd);
 }

@@ -5,6 +5,7 @@
 #include "cgroup.h"
 #include "sandbox.h"
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Sent over the close-on-exec error pipe when a setup step fails. EOF on
  * that pipe without a report means execve succeeded. */
@@ -51,6 +52,7 @@ struct child_ctx {
 	int netns;              /* a fresh network namespace to enter, or -1
 	                           when clone3 made one */
 	const struct bind_tree *binds; /* one per spec->binds[i] */
+	uid_t uid;              /* the job's own uid and gid (ident.c) */
 };
 
 /* The job's init (pid 1 of the new pid namespace). Never returns. */
@@ -66,8 +68,19 @@ void mounts_close_binds(struct bind_tree *trees, size_t n);
 int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees);
 
 /* sandbox/exec.c: the last steps of the command process, after fork. */
-_Noreturn void child_exec_command(const struct child_ctx *ctx);
+_Noreturn void child_exec_command(const struct child_ctx *ctx, int landlock_fd);
 int child_use_job_environ(const struct sbx_spec *spec);
+
+/* sandbox/harden.c: the init's own protection; the job's keyrings. */
+int harden_init_name(void);
+int harden_not_dumpable(void);
+int harden_keyrings(void);
+int harden_init_seccomp(void);
+
+/* sandbox/landlock.c: build the ruleset (init), apply it (command). */
+int landlock_prepare(const struct sbx_spec *spec, int *out_fd);
+int landlock_restrict(int ruleset);
+int sbx_landlock_abi(void);
 _Noreturn void child_report_failure(const struct child_ctx *ctx, const char *step, int neg_errno);
 
 /* One checked setup step: on failure, report (step, errno, detail) to the
@@ -79,7 +92,5 @@ _Noreturn void child_report_failure(const struct child_ctx *ctx, const char *ste
 			child_report_failure(ctx, name, step_r_); \
 	} while (0)
 
-#define SBX_NOBODY_UID 65534
-#define SBX_NOBODY_GID 65534
 
 #endif

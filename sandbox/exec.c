@@ -1,5 +1,5 @@
 /* sandbox/exec.c — the command process (pid 2): the last steps before
- * execve. Seccomp goes last, so every earlier step may use syscalls the
+ * execve. Landlock, then seccomp last, so every earlier step may use syscalls the
  * policy refuses; only execve itself runs under the filter.
  *
  * This runs in a vfork()ed child of the init, which is suspended until
@@ -48,12 +48,15 @@ static int enter_cwd(const char *cwd)
 	return 0;
 }
 
-_Noreturn void child_exec_command(const struct child_ctx *ctx)
+_Noreturn void child_exec_command(const struct child_ctx *ctx, int landlock_fd)
 {
 	const struct sbx_spec *spec = ctx->spec;
 
 	STEP("dispositions", default_dispositions());
 	STEP("cwd", enter_cwd(spec->cwd));
+	/* Only the command enters the Landlock domain: the init stays
+	 * outside it, so the job cannot even signal it (ABI >= 6). */
+	STEP("landlock", landlock_restrict(landlock_fd));
 	STEP("seccomp", sbx_policy_install(spec->policy));
 	if (spec->timing)
 		child_record(REC_T_SECCOMP, sr_now_us());

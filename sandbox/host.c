@@ -1,6 +1,8 @@
 /* sandbox/host.c — what this host can enforce (sandrun check).
  * Every answer comes from trying the real thing, not from version numbers. */
 #include "cgroup.h"
+#include "child.h"
+#include "ident.h"
 #include "util.h"
 
 #include <linux/sched.h>
@@ -73,7 +75,16 @@ int sbx_host_probe(struct sbx_host_report *r)
 		snprintf(r->cgroup_parent, sizeof r->cgroup_parent, "(unusable: %s)", sbx_last_error());
 	}
 
+	/* Landlock is best effort (not "missing"); the uid range is not. */
+	r->landlock_abi = sbx_landlock_abi();
+	if (r->landlock_abi < 0)
+		r->landlock_abi = 0;
+	r->uid_range_free = ident_check_range() == 0;
+	if (!r->uid_range_free)
+		snprintf(r->uid_range_error, sizeof r->uid_range_error, "%s", sbx_last_error());
+
 	note_missing(r, r->user_root, "root");
+	note_missing(r, r->uid_range_free, "a free job uid range");
 	note_missing(r, r->clone3, "clone3");
 	note_missing(r, r->seccomp, "seccomp");
 	note_missing(r, r->ns_pid, "pid namespace");

@@ -119,6 +119,19 @@ static inline bool sbx_bind_by_fd(const struct sbx_bind *b)
 	return b->src_fd > 2;
 }
 
+/* What the job may reach of its own filesystem, enforced with Landlock on
+ * top of the mounts where the kernel has it (sandbox/landlock.c). */
+enum sbx_fs_profile {
+	/* --cmd and exec jobs: read+execute on the system directories and
+	 * /proc, read+write on /dev's nodes, /tmp, /dev/shm and --bind
+	 * targets, read (+execute) on --bind-ro targets. */
+	SBX_FS_COMMAND = 0,
+	/* The built-in analyzer reads only its descriptors: execute and read
+	 * the program and its libraries (/usr, /lib*, /etc/ld.so.cache) and
+	 * nothing else, no directory listing, no /etc, /proc, /dev or /tmp. */
+	SBX_FS_CODE_ONLY,
+};
+
 struct sbx_spec {
 	char *const *argv;        /* argv[0] is looked up in the sandbox PATH */
 	char *const *envp;        /* complete environment; NULL = minimal */
@@ -130,7 +143,15 @@ struct sbx_spec {
 	const struct sbx_policy *policy;  /* required */
 	struct sbx_limits limits;
 	bool timing;              /* record per-step timestamps (bench) */
+	enum sbx_fs_profile fs_profile;
 };
+
+/* ---- job identities ---------------------------------------------------
+ * Each running job has its own uid (= gid) of this range, claimed with a
+ * lock under /run/sandrun/uid so that no two jobs of any sandrun processes
+ * share one (sandbox/ident.c says why the range is safe). */
+#define SBX_UID_BASE 0x7FFF0000u  /* 2147418112 */
+#define SBX_UID_COUNT 4096u
 
 /* ---- the run and its jobs ------------------------------------------- */
 
@@ -247,6 +268,9 @@ struct sbx_host_report {
 	bool ctl_memory, ctl_cpu, ctl_pids, ctl_freezer;
 	bool into_cgroup;          /* CLONE_INTO_CGROUP usable */
 	char cgroup_parent[512];   /* where the per-run subtree goes */
+	int landlock_abi;          /* 0: none (best effort: not "missing") */
+	bool uid_range_free;       /* no account/subid range in SBX_UID_* */
+	char uid_range_error[300]; /* why not, "" if free */
 	char missing[512];         /* comma-separated list, "" if complete */
 };
 int sbx_host_probe(struct sbx_host_report *r);

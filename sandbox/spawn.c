@@ -24,6 +24,7 @@
  */
 #include "cgroup.h"
 #include "child.h"
+#include "ident.h"
 #include "reap.h"
 #include "seccomp_log.h"
 #include "util.h"
@@ -45,11 +46,14 @@ struct sbx_run {
 	int self_pidfd;    /* the runner's own pidfd: jobs poll it to see it die */
 	int spare_netns;   /* a fresh, never used network namespace, or -1 */
 	bool no_spare;     /* preparing failed once: let clone3 do it */
+	int uid_dir;       /* /run/sandrun/uid: one lock file per job uid */
+	unsigned uid_next; /* where the next claim starts (rotating) */
 };
 
 struct sbx_job {
 	struct sbx_run *run;
 	struct cg_job cg;
+	struct ident ident; /* its uid, locked until the init is reaped */
 	pid_t pid;
 	pid_t cmd_pid;     /* host pid of the command (pid 2 inside) */
 	int pidfd, status_rd;
@@ -69,18 +73,28 @@ int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out)
 	if (!run)
 		return -ENOMEM;
 	run->spare_netns = -1;
+	/* Fail closed: no job may run as a uid an account or a subordinate
+	 * range (a user namespace's mapping) could also be. */
+	int r = ident_check_range();
+	if (r < 0 || (r = run->uid_dir = ident_open_dir()) < 0) {
+		free(run);
+		return r;
+	}
+	run->uid_next = ident_random_start();
 	/* A job polls this to learn that the runner died before its
 	 * parent-death signal was armed (child.c). A pipe would not do: jobs
 	 * cloned while another is still setting up inherit its copy. */
 	run->self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (run->self_pidfd < 0) {
-		int r = sbx_fail(-errno, "pidfd_open");
+		r = sbx_fail(-errno, "pidfd_open");
+		close(run->uid_dir);
 		free(run);
 		return r;
 	}
-	int r = cg_run_open(&run->cg);
+	r = cg_run_open(&run->cg);
 	if (r < 0) {
 		close(run->self_pidfd);
+		close(run->uid_dir);
 		free(run);
 		return r;
 	}
@@ -97,6 +111,7 @@ void sbx_run_close(struct sbx_run *run)
 	seccomp_log_close(&run->seclog);
 	sr_closep(&run->spare_netns);
 	sr_closep(&run->self_pidfd);
+	sr_closep(&run->uid_dir);
 	free(run);
 }
 
@@ -154,6 +169,7 @@ static void job_free(struct sbx_job *job)
 	sr_closep(&job->status_rd);
 	sr_closep(&job->err_rd);
 	watch_close(&job->watch);
+	ident_release(&job->ident);
 	free(job);
 }
 
@@ -191,6 +207,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		return -ENOMEM;
 	job->run = run;
 	job->pidfd = job->status_rd = job->err_rd = -1;
+	job->ident.lock_fd = -1;
 	job->policy_kills = sbx_policy_kills(spec->policy);
 
 	job->timing = spec->timing;
@@ -202,9 +219,17 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		free(job);
 		return r;
 	}
+	/* A uid no other job of any runner holds now. */
+	r = ident_claim(run->uid_dir, &run->uid_next, &job->ident);
+	if (r < 0) {
+		watch_close(&job->watch);
+		free(job);
+		return r;
+	}
 	r = cg_job_create(&run->cg, &spec->limits, &job->cg);
 	if (r < 0) {
 		watch_close(&job->watch);
+		ident_release(&job->ident);
 		free(job);
 		return r;
 	}
@@ -241,6 +266,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = err[1], .status_wr = status[1],
 		.unshare_cgroup_ns = !v2, .cg_tasks = tasks, .n_cg_tasks = ntasks, .netns = netns,
 		.binds = trees,
+		.uid = job->ident.id,
 	};
 	job->start_us = sr_now_us();
 	job->t_cgroup = job->start_us - t0;
@@ -288,6 +314,7 @@ fail_pipes:
 	}
 	cg_job_remove(&run->cg, &job->cg);
 	watch_close(&job->watch);
+	ident_release(&job->ident);
 	free(job);
 	return r;
 }

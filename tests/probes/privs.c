@@ -1,5 +1,5 @@
 /* privs — try to get or use privileges from inside the sandbox. Checks the
- * credentials (uid/gid not 0, no capability in any set, NoNewPrivs 1,
+ * credentials (uid = gid, neither 0 nor 65534, no capability in any set, NoNewPrivs 1,
  * Seccomp 2, RLIMIT_CORE hard 0, RLIMIT_FSIZE bounded) and then attempts,
  * each in a throwaway child process so one success cannot taint the next:
  * mount, umount, unshare (user/mnt/net/...), clone(CLONE_NEWUSER),
@@ -57,8 +57,12 @@ static void check_ids(void)
 	getresuid(&r, &e, &s);
 	getresgid(&gr, &ge, &gs);
 	int zero = r == 0 || e == 0 || s == 0 || gr == 0 || ge == 0 || gs == 0;
-	say("ids: uid %u/%u/%u gid %u/%u/%u%s\n", r, e, s, gr, ge, gs,
-	    zero ? " BAD (root)" : "");
+	/* A job has a uid of its own (sandbox/ident.c), never the shared
+	 * nobody, and its gid is the same number. */
+	int shared = r == 65534 || gr == 65534 || r != e || e != s || gr != ge || ge != gs || r != gr;
+	say("ids: uid %u/%u/%u gid %u/%u/%u%s%s\n", r, e, s, gr, ge, gs,
+	    zero ? " BAD (root)" : "", shared ? " BAD (nobody, or not one uid = gid of its own)" : "");
+	zero |= shared;
 	gid_t groups[256];
 	int n = getgroups(256, groups);
 	for (int i = 0; i < n; i++)

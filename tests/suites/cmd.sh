@@ -2,7 +2,7 @@
 # tests/suites/cmd.sh BUILD_DIR — `sandrun run --cmd`: custom analyzers.
 #
 # Bad specs fail before any job (exit 2, no database); {} and stdin; the
-# environment (nothing of the runner's leaks); the input that uid nobody
+# environment (nothing of the runner's leaks); the input that the job's own uid
 # cannot read; the spec key; the hostile probes of tests/probes as --cmd
 # jobs in one batch, each with its outcome in the database; the hostile
 # Python examples of examples/ in one batch with good files; resume after

@@ -566,7 +566,7 @@ privs_group() { # description regex — the probe's lines for this group
 	fi
 	result "$1"
 }
-privs_group "privileges: not root (uid/gid 65534, no group 0), NoNewPrivs 1, Seccomp 2" \
+privs_group "privileges: not root (a uid = gid of its own, not 0 nor 65534, no group 0), NoNewPrivs 1, Seccomp 2" \
 	'ids:|groups:|NoNewPrivs:|Seccomp:'
 privs_group "privileges: no capability (Cap{Inh,Prm,Eff,Bnd,Amb} 0, capget empty, capset/ambient raise refused)" \
 	'Cap|capget|capset|raise ambient'

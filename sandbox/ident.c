@@ -1,0 +1,156 @@
+/* sandbox/ident.c — every job its own uid and gid, for its whole life.
+ *
+ * Why: the kernel accounts per user, not per process. With one shared uid
+ * (nobody) a job could take all of the uid's inotify instances, pipe pages,
+ * pending signals, keys and epoll watches and starve a concurrent job; and
+ * ptrace_may_access() and /proc ownership compare uids, so jobs of one uid
+ * are one principal. Here each running job holds a uid of a reserved range
+ * that no account and no other running job (of any sandrun process on the
+ * host) holds.
+ *
+ * The range (SBX_UID_BASE, SBX_UID_COUNT in sandbox.h) is 0x7FFF0000 and
+ * up: above systemd's container ranges (0x80000-0x6FFFFFFF) and its foreign
+ * range (0x7FFE0000-0x7FFEFFFF), far above regular users (1000-60000),
+ * systemd's dynamic users (61184-65519), nobody (65534) and the subordinate
+ * ranges that useradd hands out (100000 + 65536 * n), and below 2^31 (some
+ * tools treat uid_t as signed). sbx_run_open refuses to run if any entry of
+ * /etc/passwd, /etc/group, /etc/subuid or /etc/subgid falls into it: a job
+ * must never be an account, nor a uid some user namespace maps.
+ *
+ * Claiming: one lock file per uid in a root-only directory; a job's uid is
+ * the first one (from a rotating start) whose file we can flock()
+ * exclusively without waiting. The lock is held by the runner until the
+ * job's init has been reaped, when the kernel has already killed everything
+ * in the job's pid namespace. However the runner dies (SIGKILL too), the
+ * kernel drops its locks — and its jobs die with it (parent-death signal).
+ * flock() works across pid and mount namespaces: /run is the host's. */
+#include "ident.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+static bool in_range(unsigned long long id)
+{
+	return id >= SBX_UID_BASE && id < (unsigned long long)SBX_UID_BASE + SBX_UID_COUNT;
+}
+
+/* /etc/subuid, /etc/subgid: "name:first:count" lines. */
+static int check_subid_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : sbx_fail(-errno, "open %s", path);
+	char line[512];
+	int r = 0;
+	while (r == 0 && fgets(line, sizeof line, f)) {
+		unsigned long long first, count;
+		char *c = strchr(line, ':');
+		if (!c || sscanf(c + 1, "%llu:%llu", &first, &count) != 2 || count == 0)
+			continue;
+		if (first < (unsigned long long)SBX_UID_BASE + SBX_UID_COUNT &&
+		    first + count > SBX_UID_BASE) {
+			line[strcspn(line, "\n")] = '\0';
+			r = sbx_fail(-EEXIST, "the job uid range %u-%u overlaps '%s' in %s", SBX_UID_BASE,
+				     SBX_UID_BASE + SBX_UID_COUNT - 1, line, path);
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+int ident_check_range(void)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	if (!f)
+		return sbx_fail(-errno, "open /etc/passwd");
+	int r = 0;
+	for (struct passwd *p; r == 0 && (p = fgetpwent(f));)
+		if (in_range(p->pw_uid) || in_range(p->pw_gid))
+			r = sbx_fail(-EEXIST, "account '%s' (uid %u, gid %u) in /etc/passwd is in the job uid range %u-%u",
+				     p->pw_name, p->pw_uid, p->pw_gid, SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1);
+	fclose(f);
+	if (r < 0)
+		return r;
+	if (!(f = fopen("/etc/group", "re")))
+		return sbx_fail(-errno, "open /etc/group");
+	for (struct group *g; r == 0 && (g = fgetgrent(f));)
+		if (in_range(g->gr_gid))
+			r = sbx_fail(-EEXIST, "group '%s' (gid %u) in /etc/group is in the job gid range %u-%u",
+				     g->gr_name, g->gr_gid, SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1);
+	fclose(f);
+	if (r == 0)
+		r = check_subid_file("/etc/subuid");
+	if (r == 0)
+		r = check_subid_file("/etc/subgid");
+	return r;
+}
+
+/* mkdir + open a directory that must be root's and writable by root only:
+ * whoever could write there could pre-create, delete or lock our files. */
+static int open_private_dir(int at, const char *name, mode_t mode)
+{
+	if (mkdirat(at, name, mode) < 0 && errno != EEXIST)
+		return sbx_fail(-errno, "mkdir %s", name);
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_fail(-errno, "open %s", name);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+		close(fd);
+		return sbx_fail(-EPERM, "%s must be a directory owned by root and writable only by it", name);
+	}
+	return fd;
+}
+
+int ident_open_dir(void)
+{
+	_cleanup_close_ int run = open_private_dir(AT_FDCWD, SBX_UID_LOCK_DIR_PARENT, 0755);
+	if (run < 0)
+		return run;
+	return open_private_dir(run, "uid", 0700);
+}
+
+int ident_claim(int dirfd, unsigned *next, struct ident *out)
+{
+	for (unsigned i = 0; i < SBX_UID_COUNT; i++) {
+		unsigned slot = (*next + i) % SBX_UID_COUNT;
+		char name[16];
+		snprintf(name, sizeof name, "%u", SBX_UID_BASE + slot);
+		int fd = openat(dirfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return sbx_fail(-errno, "open the uid lock %s/uid/%s", SBX_UID_LOCK_DIR_PARENT, name);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			out->id = SBX_UID_BASE + slot;
+			out->lock_fd = fd;
+			/* Rotate: a uid freed a moment ago is the last one reused. */
+			*next = slot + 1;
+			return 0;
+		}
+		int e = errno;
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return sbx_fail(-e, "flock the uid lock %s", name);
+	}
+	return sbx_fail(-EAGAIN, "all %u job uids are in use", SBX_UID_COUNT);
+}
+
+unsigned ident_random_start(void)
+{
+	unsigned v = 0;
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
+		v = (unsigned)getpid();
+	return v % SBX_UID_COUNT;
+}
+
+void ident_release(struct ident *id)
+{
+	sr_closep(&id->lock_fd);
+	id->lock_fd = -1;
+}

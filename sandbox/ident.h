@@ -1,0 +1,25 @@
+/* sandbox/ident.h — per-job uids from a reserved, locked range (ident.c). */
+#ifndef SANDRUN_IDENT_H
+#define SANDRUN_IDENT_H
+
+#include "sandbox.h"
+#include <sys/types.h>
+
+#define SBX_UID_LOCK_DIR_PARENT "/run/sandrun"
+
+struct ident {
+	uid_t id;     /* uid and gid of the job */
+	int lock_fd;  /* flock()ed while the job lives */
+};
+
+/* 0, or -EEXIST naming the account or subordinate range in the way. */
+int ident_check_range(void);
+/* The lock directory (/run/sandrun/uid, root's, 0700), O_DIRECTORY. */
+int ident_open_dir(void);
+/* Claim a free uid; *next is the run's rotating start. -EAGAIN if all
+ * are taken. */
+int ident_claim(int dirfd, unsigned *next, struct ident *out);
+unsigned ident_random_start(void);
+void ident_release(struct ident *id);
+
+#endif
