@@ -423,8 +423,10 @@ int inputs_resolve_path(const char *arg, char *out, size_t len, int *parent_fd, 
 		}
 		if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
-		if (S_ISLNK(st.st_mode)) {
-			/* Only where nobody but root could have put it or swap it. */
+		if (S_ISLNK(st.st_mode) && !last) {
+			/* Only where nobody but root could have put it or swap it.
+			 * (A named link itself is never followed: the caller finds
+			 * it with fstatat and refuses it, as inputs.h says.) */
 			if (!trusted || st.st_uid != 0)
 				return -ELOOP;
 			if (++links > 40)

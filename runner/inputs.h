@@ -55,7 +55,8 @@ int inputs_collect_path(const char *arg, const struct inputs_opts *opts, input_f
  * directory on it choose where it leads. A symbolic link is followed only
  * while every directory met so far, the one holding the link included, can
  * be changed by root alone (owned by root, not group- or other-writable)
- * and the link itself is root's: /lib -> usr/lib, /home -> /srv/home. Below
+ * and the link itself is root's: /lib -> usr/lib, /home -> /srv/home (the
+ * last component is never followed: it is the caller's to refuse). Below
  * a directory someone else can write, a link is refused (-ELOOP): a tree
  * owner who swaps an entry for one at the instant it is resolved would
  * otherwise choose the stored path, and with it what the runner (root)
