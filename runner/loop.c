@@ -224,6 +224,8 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	} else {
 		struct sbx_spec spec;
 		jobspec_sbx_spec(cfg->js, in_fd, outp[1], errp[1], &spec);
+		spec.etc_extra = cfg->etc_extra;
+		spec.netc_extra = cfg->netc_extra;
 		r = sbx_job_start(cfg->sbx, &spec, &job);
 	}
 	/* The job holds its own copies now; ours would keep EOF from coming. */
