@@ -146,7 +146,8 @@ static int put_back_if_swapped(int sdir, const char *sname, const struct stat *w
 		return -errno;
 	if (same_inode(&got, want))
 		return 0;
-	renameat2(ddir, dname, sdir, sname, RENAME_NOREPLACE);
+	if (renameat2(ddir, dname, sdir, sname, RENAME_NOREPLACE) < 0)
+		return -ENOTRECOVERABLE;
 	return -ESTALE;
 }
 
@@ -179,6 +180,8 @@ const char *qfs_refusal(int r)
 		return "refused, nothing moved: the store recorded no size and mtime for it, so it cannot be identified";
 	case -EINVAL:
 		return "refused, nothing moved: it is not a regular file";
+	case -ENOTRECOVERABLE:
+		return "another entry of the input's directory was swapped in during the move and could not be put back: it is at the destination";
 	default:
 		return NULL;
 	}

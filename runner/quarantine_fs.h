@@ -23,13 +23,14 @@ int qfs_open_dir(int atfd, const char *path);
 int qfs_make_dir(int dirfd, const char *rel);
 /* The entry NAME of dirfd, not followed, must be a regular file of the
  * recorded size and mtime (-1: never recorded). 0 and its stat in *st,
- * -ENODATA (nothing recorded), -EFTYPE-like -EINVAL (not a regular file),
- * -ESTALE (another file now), or -errno. */
+ * -ENODATA (nothing recorded), -EINVAL (not a regular file), -ESTALE
+ * (another file now), or -errno. */
 int qfs_check_identity(int dirfd, const char *name, int64_t size, int64_t mtime_ns,
 		       struct stat *st);
 /* Move sdir/sname to ddir/dname, never over an existing entry; across file
  * systems copy, then unlink. want is the identity checked before: a file
- * swapped in between is put back and -ESTALE returned. *copied_only when
+ * swapped in between is put back and -ESTALE returned (-ENOTRECOVERABLE
+ * when it could not be put back). *copied_only when
  * the original could not be removed. */
 int qfs_move(int sdir, const char *sname, const struct stat *want, int ddir, const char *dname,
 	     bool *copied_only);
