@@ -39,6 +39,7 @@ const char *sr_analyzer_path(void);
 enum {
 	OPT_MEM = 0x100, OPT_TIMEOUT, OPT_CPU_TIME, OPT_CPUS, OPT_PIDS, OPT_TMP,
 	OPT_FSIZE, OPT_NOFILE, OPT_POLICY, OPT_BIND_RO, OPT_BIND, OPT_JSON, OPT_TIMING,
+	OPT_ETC,
 	OPT_LIMITS_END
 };
 #define SR_LIMIT_LONGOPTS                                            \

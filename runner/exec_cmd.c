@@ -21,6 +21,8 @@ static const char exec_usage[] =
 	"      --policy NAME|FILE  seccomp policy (default: default)\n"
 	"      --bind-ro PATH      make PATH visible, read-only, at the same place\n"
 	"      --bind PATH         make PATH visible and writable (only if asked)\n"
+	"      --etc NAME          show /etc/NAME too (repeatable; see sandrun(1) for\n"
+	"                          the entries every job sees)\n"
 	"      --json              print one JSON object with the outcome after the output\n"
 	"      --timing            add the cost of each setup step (timing_us) to --json\n"
 	"  -h, --help              show this help\n";
@@ -116,6 +118,7 @@ int cmd_exec(int argc, char **argv)
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
 		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "etc", required_argument, NULL, OPT_ETC },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
@@ -129,6 +132,8 @@ int cmd_exec(int argc, char **argv)
 	struct sbx_bind binds[64];
 	char bind_paths[64][PATH_MAX];
 	size_t nbinds = 0;
+	const char *etc[SBX_MAX_ETC_EXTRA];
+	size_t netc = 0;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -160,6 +165,13 @@ int cmd_exec(int argc, char **argv)
 				binds[nbinds++] = (struct sbx_bind){ .src = abs, .dst = abs, .src_fd = fd,
 								     .writable = opt == OPT_BIND };
 			}
+			break;
+		case OPT_ETC:
+			if (netc == SR_ARRAY_LEN(etc))
+				return sr_usage_error("exec ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA);
+			if (sbx_etc_name_check(optarg) < 0)
+				return sr_usage_error("exec ", "%s", sbx_last_error());
+			etc[netc++] = optarg;
 			break;
 		case 'h': fputs(exec_usage, stdout); fputs(sr_limit_help, stdout); return 0;
 		default: return sr_usage_error("exec ", "invalid option");
@@ -193,6 +205,7 @@ int cmd_exec(int argc, char **argv)
 	struct sbx_spec spec = {
 		.argv = argv + optind, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
 		.binds = binds, .nbinds = nbinds, .policy = policy, .limits = lim,
+		.etc_extra = etc, .netc_extra = netc,
 		.timing = timing,
 		/* tests only: a probe under the analyzer's Landlock profile */
 		.fs_profile = getenv("SANDRUN_TEST_FS_CODE_ONLY") ? SBX_FS_CODE_ONLY : SBX_FS_COMMAND,

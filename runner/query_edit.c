@@ -3,6 +3,8 @@
 #include "runner/common.h"
 #include "runner/query.h"
 #include "runner/query_util.h"
+#include "runner/quarantine_fs.h"
+#include "sandbox/util.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -131,7 +133,9 @@ static const char quarantine_usage[] =
 	"(media/a/x.wav -> DIR/media/a/x.wav), any other keeps its whole absolute\n"
 	"path (/srv/in/x.wav -> DIR/srv/in/x.wav). Where each went is recorded in\n"
 	"the store (list and show print it). Existing files in DIR are never\n"
-	"overwritten. Running it again after an interruption finishes the job.\n\n"
+	"overwritten. Running it again after an interruption finishes the job.\n"
+	"No symlink is followed below DIR or on an input's path, and an input\n"
+	"that is no longer the file the store recorded (size, mtime) is refused.\n\n"
 	"      --outcome O  only items whose last attempt ended in O\n"
 	"      --copy       copy instead of moving\n"
 	"      --db PATH    the store (default " QUERY_DEFAULT_DB ")\n"
@@ -143,6 +147,7 @@ static const char quarantine_usage[] =
 struct candidate {
 	int64_t id;
 	char *path, *quarantined_to;
+	int64_t size, mtime_ns; /* the identity recorded when it was analyzed */
 };
 
 struct candidates {
@@ -163,6 +168,8 @@ static int collect_candidate(const struct store_item_row *row, void *ctx)
 	}
 	struct candidate *c = &cs->v[cs->n];
 	c->id = row->id;
+	c->size = row->size;
+	c->mtime_ns = row->mtime_ns;
 	c->path = strdup(row->path);
 	c->quarantined_to = row->quarantined_to ? strdup(row->quarantined_to) : NULL;
 	if (!c->path)
@@ -191,73 +198,6 @@ static int mkdir_p(const char *path)
 	if (stat(path, &sb) < 0)
 		return -errno;
 	return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
-}
-
-/* Copy a regular file to a new file (never over an existing one), synced,
- * with the source's times; no execute bits: these inputs are suspect. */
-static int copy_file(const char *src, const char *dst)
-{
-	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	struct stat sb;
-	if (fstat(in, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		int e = errno && !S_ISREG(sb.st_mode) ? errno : EINVAL;
-		close(in);
-		return -e;
-	}
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 0666);
-	if (out < 0) {
-		int e = errno;
-		close(in);
-		return -e;
-	}
-	int err = 0;
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : 0;
-			break;
-		}
-		for (ssize_t off = 0; off < n && !err;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno != EINTR)
-				err = errno;
-			off += w > 0 ? w : 0;
-		}
-		if (err)
-			break;
-	}
-	struct timespec times[2] = { sb.st_atim, sb.st_mtim };
-	if (!err && (futimens(out, times) < 0 || fsync(out) < 0))
-		err = errno;
-	if (close(out) < 0 && !err)
-		err = errno;
-	close(in);
-	if (err)
-		unlink(dst);
-	return -err;
-}
-
-/* Move without ever replacing an existing destination; across file
- * systems, copy then remove the original. *copied_only when the original
- * could not be removed. */
-static int move_file(const char *src, const char *dst, bool *copied_only)
-{
-	*copied_only = false;
-	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	int r = copy_file(src, dst);
-	if (r < 0)
-		return r;
-	if (unlink(src) < 0)
-		*copied_only = true;
-	return 0;
 }
 
 struct q_report {
@@ -290,7 +230,66 @@ static void report(struct q_report *rep, const char *path, const char *to, const
 	fputc('\n', f);
 }
 
-static int quarantine_one(struct store *st, const struct candidate *c, const char *dir,
+/* Split an absolute path into its directory and last component. */
+static int split_path(const char *path, char *parent, size_t len, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || !slash[1])
+		return -EINVAL;
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(parent, path, n);
+	parent[n] = '\0';
+	*name = slash + 1;
+	return 0;
+}
+
+static void report_failure(struct q_report *rep, const char *path, const char *to, int r)
+{
+	char why[PATH_MAX + 128];
+	const char *refusal = qfs_refusal(r);
+	snprintf(why, sizeof why, "%s%s", refusal ? refusal : strerror(-r),
+		 r == -EEXIST ? " (not overwritten; move it away and run again)" : "");
+	rep->failures++;
+	report(rep, path, to, "failed", why);
+}
+
+/* The source no longer exists: moved by an earlier, interrupted
+ * quarantine (then record it now), or simply gone. */
+static int quarantine_gone(struct store *st, const struct candidate *c, int dirfd, const char *rel,
+			   const char *dest, bool copy, struct q_report *rep)
+{
+	struct stat sb;
+	bool dest_exists = false;
+	/* Resolved below DIR without following links, like the move itself. */
+	char relbuf[PATH_MAX];
+	snprintf(relbuf, sizeof relbuf, "%s", rel);
+	char *slash = strrchr(relbuf, '/');
+	const char *name = slash ? slash + 1 : relbuf;
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int ddir = qfs_open_dir(dirfd, slash ? relbuf : ".");
+	if (ddir >= 0)
+		dest_exists = fstatat(ddir, name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+	if (dest_exists && !copy && (!c->quarantined_to || strcmp(c->quarantined_to, dest))) {
+		int r = store_record_quarantine(st, c->id, dest);
+		if (r < 0)
+			return r;
+		rep->moved++;
+		report(rep, c->path, dest, "moved", "found there from an earlier run");
+		return 0;
+	}
+	rep->skipped++;
+	report(rep, c->path, c->quarantined_to, "skipped",
+	       c->quarantined_to ? "already quarantined" : "the input no longer exists");
+	return 0;
+}
+
+/* Every step on descriptors: the input's directory resolved without
+ * following links, the file checked against the identity the store
+ * recorded, the destination built beneath DIR's descriptor. */
+static int quarantine_one(struct store *st, const struct candidate *c, int dirfd, const char *dir,
 			  const char *cwd, bool copy, struct q_report *rep)
 {
 	size_t cwdlen = strlen(cwd);
@@ -305,37 +304,36 @@ static int quarantine_one(struct store *st, const struct candidate *c, const cha
 		report(rep, c->path, NULL, "skipped", "already inside the quarantine directory");
 		return 0;
 	}
-	struct stat sb;
-	bool src_exists = lstat(c->path, &sb) == 0;
-	bool dest_exists = lstat(dest, &sb) == 0;
-	if (!src_exists) {
-		/* Moved by an earlier, interrupted quarantine: record it now. */
-		if (dest_exists && !copy && (!c->quarantined_to || strcmp(c->quarantined_to, dest))) {
-			int r = store_record_quarantine(st, c->id, dest);
-			if (r < 0)
-				return r;
-			rep->moved++;
-			report(rep, c->path, dest, "moved", "found there from an earlier run");
-			return 0;
-		}
-		rep->skipped++;
-		report(rep, c->path, c->quarantined_to, "skipped",
-		       c->quarantined_to ? "already quarantined" : "the input no longer exists");
+	char sparent[PATH_MAX];
+	const char *sname;
+	int r = split_path(c->path, sparent, sizeof sparent, &sname);
+	if (r < 0) {
+		report_failure(rep, c->path, NULL, r);
 		return 0;
 	}
-	char parent[sizeof dest];
-	snprintf(parent, sizeof parent, "%s", dest);
-	*strrchr(parent, '/') = '\0';
-	int r = mkdir_p(parent);
-	bool copied_only = false;
-	if (r == 0)
-		r = copy ? copy_file(c->path, dest) : move_file(c->path, dest, &copied_only);
+	struct stat want;
+	_cleanup_close_ int sdir = qfs_open_dir(AT_FDCWD, sparent);
+	r = sdir < 0 ? sdir : qfs_check_identity(sdir, sname, c->size, c->mtime_ns, &want);
+	if (r == -ENOENT)
+		return quarantine_gone(st, c, dirfd, rel, dest, copy, rep);
 	if (r < 0) {
-		rep->failures++;
-		char why[PATH_MAX + 128];
-		snprintf(why, sizeof why, "%s%s", strerror(-r),
-			 r == -EEXIST ? " (not overwritten; move it away and run again)" : "");
-		report(rep, c->path, dest, "failed", why);
+		report_failure(rep, c->path, dest, r);
+		return 0;
+	}
+	char rparent[PATH_MAX];
+	snprintf(rparent, sizeof rparent, "%s", rel);
+	char *slash = strrchr(rparent, '/');
+	const char *dname = slash ? slash + 1 : rel;
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int ddir = qfs_make_dir(dirfd, slash ? rparent : ".");
+	bool copied_only = false;
+	r = ddir;
+	if (ddir >= 0)
+		r = copy ? qfs_copy(sdir, sname, &want, ddir, dname)
+			 : qfs_move(sdir, sname, &want, ddir, dname, &copied_only);
+	if (r < 0) {
+		report_failure(rep, c->path, dest, r);
 		return 0;
 	}
 	r = store_record_quarantine(st, c->id, dest);
@@ -391,7 +389,13 @@ int cmd_quarantine(int argc, char **argv)
 		return rc;
 	int r = mkdir_p(dir_arg);
 	char dir[PATH_MAX], cwd[PATH_MAX];
-	if (r < 0 || !realpath(dir_arg, dir) || !getcwd(cwd, sizeof cwd)) {
+	/* DIR is the admin's word and may be reached through links; below it,
+	 * nothing is followed (qfs_make_dir). */
+	_cleanup_close_ int dirfd = -1;
+	if (r == 0 && realpath(dir_arg, dir) &&
+	    (dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = -errno;
+	if (r < 0 || dirfd < 0 || !getcwd(cwd, sizeof cwd)) {
 		sr_err("quarantine: cannot create the directory %s: %s", dir_arg,
 		       strerror(r < 0 ? -r : errno));
 		store_close(st);
@@ -404,7 +408,7 @@ int cmd_quarantine(int argc, char **argv)
 	if (r == -ENOMEM && !store_errmsg(st)[0])
 		sr_err("quarantine: out of memory");
 	for (size_t i = 0; r == 0 && i < cs.n; i++)
-		r = quarantine_one(st, &cs.v[i], dir, cwd, copy, &rep);
+		r = quarantine_one(st, &cs.v[i], dirfd, dir, cwd, copy, &rep);
 	if (r < 0) {
 		rc = q_store_error(st);
 	} else {

@@ -62,7 +62,9 @@ static const char run_usage[] =
 	"      --ok-codes LIST     exit statuses besides 0 that count as ok (1,3)\n"
 	"      --env NAME[=VALUE]  pass one more variable (repeatable)\n"
 	"      --bind-ro PATH      make PATH visible, read-only (repeatable)\n"
-	"      --bind PATH         make PATH visible and writable (repeatable)\n\n"
+	"      --bind PATH         make PATH visible and writable (repeatable)\n"
+	"      --etc NAME          show /etc/NAME too (repeatable; see sandrun(1) for\n"
+	"                          the entries every job sees)\n\n"
 	"  -h, --help              show this help\n\n";
 
 static const char run_signals_help[] =
@@ -101,6 +103,8 @@ struct run_opts {
 	const char *binds[MAX_CMD_BINDS + 1];
 	bool bind_writable[MAX_CMD_BINDS + 1];
 	size_t nbinds;
+	const char *etc[SBX_MAX_ETC_EXTRA];
+	size_t netc;
 };
 
 static int default_jobs(void)
@@ -144,6 +148,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "env", required_argument, NULL, OPT_ENV },
 		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
 		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "etc", required_argument, NULL, OPT_ETC },
 		{ "recursive", no_argument, NULL, 'r' },
 		{ "null", no_argument, NULL, '0' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -203,6 +208,13 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 						      MAX_CMD_BINDS), -1;
 			o->bind_writable[o->nbinds] = opt == OPT_BIND;
 			o->binds[o->nbinds++] = optarg;
+			break;
+		case OPT_ETC:
+			if (o->netc == SBX_MAX_ETC_EXTRA)
+				return sr_usage_error("run ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA), -1;
+			if (sbx_etc_name_check(optarg) < 0)
+				return sr_usage_error("run ", "%s", sbx_last_error()), -1;
+			o->etc[o->netc++] = optarg;
 			break;
 		case OPT_FORCE: o->force = true; break;
 		case OPT_RETRIES:
@@ -529,7 +541,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 				.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
 				.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
 				.feed = first == LOOP_FEED_DONE ? NULL : queue_step, .feed_ctx = c,
-				.feed_fd = c->list_fd,
+				.feed_fd = c->list_fd, .etc_extra = o->etc, .netc_extra = o->netc,
 			};
 			if ((r = loop_run(&cfg, &lr)) < 0) {
 				sr_err("the event loop failed: %s", strerror(-r));

@@ -95,27 +95,56 @@ static int v1_kill_procs(int fd)
 	return 1;
 }
 
-/* Kill and remove one cgroup directory tree (children first). */
-static void remove_tree_at(int parentfd, const char *name, bool v2)
+/* The whole stale-run sweep of one cg_run_open() may take this long, over
+ * every hierarchy and directory together: a runner must not spend its
+ * start (or hang) on a predecessor's leftovers. Tasks that were thawed and
+ * SIGKILLed are normally gone within milliseconds. */
+#define SWEEP_BUDGET_MS 2000
+
+/* v1: SIGKILL the tasks while frozen (nothing forks in between), then thaw
+ * so the kills are delivered. A task stays frozen, in state D and immune
+ * to SIGKILL, until its freezer cgroup is THAWED: a runner SIGKILLed while
+ * its jobs were paused (SIGUSR1) leaves them so forever otherwise. Only
+ * the freezer hierarchy has freezer.state; elsewhere the write fails. */
+static void v1_kill_and_thaw(int fd)
+{
+	v1_kill_procs(fd);
+	sr_write_file_at(fd, "freezer.state", "THAWED");
+}
+
+/* Kill and remove one cgroup directory tree (children first), until the
+ * sweep's deadline; log what is left. */
+static void remove_tree_at(int parentfd, const char *where, const char *name, bool v2,
+			   uint64_t deadline_ms)
 {
 	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", where, name);
 	DIR *d = fdopendir(dup(fd));
 	if (d) {
 		struct dirent *e;
 		while ((e = readdir(d)))
 			if (e->d_type == DT_DIR && e->d_name[0] != '.')
-				remove_tree_at(fd, e->d_name, v2);
+				remove_tree_at(fd, path, e->d_name, v2, deadline_ms);
 		closedir(d);
 	}
 	if (v2)
 		sr_write_file_at(fd, "cgroup.kill", "1");
 	else
-		v1_kill_procs(fd);
+		v1_kill_and_thaw(fd);
 	close(fd);
-	for (int i = 0; i < 1000 && unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
+	while (unlinkat(parentfd, name, AT_REMOVEDIR) < 0) {
+		if (errno == ENOENT)
+			return;
+		if (errno != EBUSY || sr_now_ms() >= deadline_ms) {
+			fprintf(stderr, "sandrun: could not remove the stale cgroup %s: %s%s\n", path,
+				strerror(errno), errno == EBUSY ? " (tasks still in it; the next run tries again)" : "");
+			return;
+		}
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
 }
 
 /* A runner killed with SIGKILL cannot clean up; its successor does. Every
@@ -123,7 +152,7 @@ static void remove_tree_at(int parentfd, const char *name, bool v2)
  * life, and the kernel drops it when the runner dies, however it dies.
  * So a run directory we can lock has no runner: remove it. This works
  * across pid namespaces and containers, where a pid would name nobody. */
-static void sweep_stale_runs(int parentfd, bool v2)
+static void sweep_stale_runs(int parentfd, const char *where, bool v2, uint64_t deadline_ms)
 {
 	DIR *d = fdopendir(dup(parentfd));
 	if (!d)
@@ -137,7 +166,7 @@ static void sweep_stale_runs(int parentfd, bool v2)
 		_cleanup_close_ int fd = openat(parentfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 			continue; /* its runner is alive: leave it alone */
-		remove_tree_at(parentfd, e->d_name, v2);
+		remove_tree_at(parentfd, where, e->d_name, v2, deadline_ms);
 	}
 	closedir(d);
 }
@@ -181,7 +210,7 @@ static int v2_enable_controllers(int ownfd, const char *ownpath)
 	return r < 0 ? sbx_fail(r, "enable %s in %s/cgroup.subtree_control", want, ownpath) : 0;
 }
 
-static int run_open_v2(struct cg_run *run)
+static int run_open_v2(struct cg_run *run, uint64_t sweep_deadline_ms)
 {
 	char own[400], path[512];
 	int r = own_cgroup_path(NULL, own, sizeof own);
@@ -200,7 +229,7 @@ static int run_open_v2(struct cg_run *run)
 	/* Sweep, mkdir and lock as one step: another runner's sweep must not
 	 * find our directory between its mkdir and its lock. */
 	flock(ownfd, LOCK_EX);
-	sweep_stale_runs(ownfd, true);
+	sweep_stale_runs(ownfd, path, true, sweep_deadline_ms);
 	if ((r = v2_enable_controllers(ownfd, path)) < 0)
 		return r;
 	if (mkdirat(ownfd, run->run_name, 0755) < 0)
@@ -217,8 +246,27 @@ static int run_open_v2(struct cg_run *run)
 	return 0;
 }
 
-static int run_open_v1(struct cg_run *run)
+/* v1: sweep the freezer hierarchy before the others. Its tasks can only
+ * die once thawed, and until they have, rmdir in memory, pids, ... fails
+ * with EBUSY: swept in the others' order, every stale directory would wait
+ * out the whole budget. */
+static void v1_sweep_freezer_first(uint64_t sweep_deadline_ms)
 {
+	char mnt[PATH_MAX], own[512], path[PATH_MAX + 512];
+	if (!realpath(CG_ROOT "/freezer", mnt) || !is_fs(mnt, CGROUP_SUPER_MAGIC) ||
+	    own_cgroup_path("freezer", own, sizeof own) < 0)
+		return;
+	snprintf(path, sizeof path, "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
+	_cleanup_close_ int ownfd = open_dir(path);
+	if (ownfd < 0)
+		return;
+	flock(ownfd, LOCK_EX); /* see run_open_v2 */
+	sweep_stale_runs(ownfd, path, false, sweep_deadline_ms);
+}
+
+static int run_open_v1(struct cg_run *run, uint64_t sweep_deadline_ms)
+{
+	v1_sweep_freezer_first(sweep_deadline_ms);
 	char mounts[CG_NCTL][PATH_MAX];
 	for (int c = 0; c < CG_NCTL; c++) {
 		run->hier_owner[c] = -1;
@@ -239,7 +287,7 @@ static int run_open_v1(struct cg_run *run)
 		if (ownfd < 0)
 			return sbx_fail(ownfd, "open %s", run->parent_path[c]);
 		flock(ownfd, LOCK_EX); /* released when ownfd closes: see run_open_v2 */
-		sweep_stale_runs(ownfd, false);
+		sweep_stale_runs(ownfd, run->parent_path[c], false, sweep_deadline_ms);
 		if (mkdirat(ownfd, run->run_name, 0755) < 0)
 			return sbx_fail(-errno, "mkdir %s/%s", run->parent_path[c], run->run_name);
 		run->run_dirfd[c] = openat(ownfd, run->run_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -267,13 +315,14 @@ int cg_run_open(struct cg_run *run)
 	unsigned long long nsino = stat("/proc/self/ns/pid", &ns) == 0 ? (unsigned long long)ns.st_ino : 0;
 	snprintf(run->run_name, sizeof run->run_name, "sandrun-%d-%llu-%llu", (int)getpid(), st, nsino);
 	int r;
+	uint64_t sweep_deadline_ms = sr_now_ms() + SWEEP_BUDGET_MS;
 	switch (run->mode) {
 	case SBX_CG_V2:
-		r = run_open_v2(run);
+		r = run_open_v2(run, sweep_deadline_ms);
 		break;
 	case SBX_CG_V1:
 	case SBX_CG_HYBRID:
-		r = run_open_v1(run);
+		r = run_open_v1(run, sweep_deadline_ms);
 		break;
 	default:
 		return sbx_fail(-ENODEV, "no cgroup hierarchy at " CG_ROOT);
@@ -292,17 +341,26 @@ bool cg_run_has(const struct cg_run *run, enum cg_ctl ctl)
 	return run->hier_owner[ctl] >= 0;
 }
 
+static void run_close_hierarchy(struct cg_run *run, int c, uint64_t deadline_ms)
+{
+	if (run->run_dirfd[c] < 0)
+		return;
+	close(run->run_dirfd[c]);
+	run->run_dirfd[c] = -1;
+	_cleanup_close_ int parent = open_dir(run->parent_path[c]);
+	if (parent >= 0)
+		remove_tree_at(parent, run->parent_path[c], run->run_name, run->mode == SBX_CG_V2,
+			       deadline_ms);
+}
+
 void cg_run_close(struct cg_run *run)
 {
-	for (int c = 0; c < CG_NCTL; c++) {
-		if (run->run_dirfd[c] < 0)
-			continue;
-		close(run->run_dirfd[c]);
-		run->run_dirfd[c] = -1;
-		_cleanup_close_ int parent = open_dir(run->parent_path[c]);
-		if (parent >= 0)
-			remove_tree_at(parent, run->run_name, run->mode == SBX_CG_V2);
-	}
+	/* The freezer first, for the reason given at v1_sweep_freezer_first. */
+	uint64_t deadline_ms = sr_now_ms() + SWEEP_BUDGET_MS;
+	if (run->mode != SBX_CG_V2)
+		run_close_hierarchy(run, CG_FREEZER, deadline_ms);
+	for (int c = 0; c < CG_NCTL; c++)
+		run_close_hierarchy(run, c, deadline_ms);
 }
 
 /* ---- per-job limits: one function per limit ------------------------ */
@@ -557,7 +615,8 @@ int cg_job_remove(const struct cg_run *run, struct cg_job *job)
 			}
 			/* Tasks still exiting: make sure they are dying, then wait. */
 			if (tries == 1)
-				remove_tree_at(run->run_dirfd[c], job->name, run->mode == SBX_CG_V2);
+				remove_tree_at(run->run_dirfd[c], run->parent_path[c], job->name,
+					       run->mode == SBX_CG_V2, sr_now_ms() + SWEEP_BUDGET_MS);
 			nanosleep(&(struct timespec){ .tv_nsec = 500000 }, NULL);
 		}
 	}

@@ -248,7 +248,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("umask", set_umask());
 	STEP("die with runner", die_with_runner(ctx->runner_pidfd));
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns));
-	STEP("mounts", mounts_build_root(spec, ctx->binds));
+	STEP("mounts", mounts_build_root(spec, ctx->binds, ctx->uid));
 	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
 	STEP("descriptors", setup_fds(ctx));
 	STEP("landlock ruleset", landlock_prepare(spec, &landlock_fd)); /* applied by the command */

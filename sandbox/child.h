@@ -65,7 +65,7 @@ _Noreturn void child_main(const struct child_ctx *ctx);
 int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees);
 void mounts_close_binds(struct bind_tree *trees, size_t n);
 /* In the child: build the fresh root and pivot into it. */
-int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees);
+int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid);
 
 /* sandbox/exec.c: the last steps of the command process, after fork. */
 _Noreturn void child_exec_command(const struct child_ctx *ctx, int landlock_fd);

@@ -1,18 +1,19 @@
 /* sandbox/mounts.c — the job's filesystem: a fresh tmpfs root.
  *
  * What the job sees, and why:
- *   /usr /bin /sbin /lib* /etc  read-only, nosuid, nodev binds: a dynamically
+ *   /usr /bin /sbin /lib*       read-only, nosuid, nodev binds: a dynamically
  *                               linked program runs, nothing can be changed,
  *                               and a setuid binary gains nothing.
- *   /etc secrets                shadow, gshadow, sudoers, ssh keys are masked:
- *                               the job runs without capabilities, but some of
- *                               these files are readable by their owner.
+ *   /etc                        a read-only tmpfs with an allowlist of the
+ *                               host's entries and generated passwd, group,
+ *                               hostname, hosts (hostview.c).
  *   /tmp /dev/shm               private tmpfs of --tmp size: scratch space
  *                               that is charged to the job and then vanishes.
  *   /dev                        null, zero, full, random, urandom only: no disk,
  *                               no tty, no kmsg.
  *   /proc                       read-only, of the job's own pid namespace: the
- *                               host's processes do not exist for it.
+ *                               host's processes do not exist for it; its
+ *                               host-wide files are masked (hostview.c).
  *   --bind-ro / --bind          only the paths the user named.
  * Everything else — /home, /root, /srv, the host's /tmp, project trees — is
  * simply not there. The old root is detached after pivot_root, so there is
@@ -33,6 +34,7 @@
  *                               owner can swap is ever resolved by this root
  *                               process. */
 #include "child.h"
+#include "mounts_internal.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -44,23 +46,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define STAGING "/tmp"
-
 static const char *const system_dirs[] = {
-	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
 };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
-static const char *const etc_secrets[] = {
-	"etc/shadow", "etc/shadow-", "etc/gshadow", "etc/gshadow-", "etc/sudoers",
-	"etc/sudoers.d", "etc/ssh", "etc/security/opasswd", "etc/ssl/private",
-	"etc/machine-id",
-};
-
-#define RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
 
 /* Clone the mount tree at srcfd and attach it at rootfd/dst with attrs,
  * recursively (a plain MS_REMOUNT|MS_RDONLY would leave submounts rw). */
-static int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs)
+int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs)
 {
 	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 					     AT_EMPTY_PATH | AT_RECURSIVE);
@@ -74,7 +67,7 @@ static int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs)
 	return 0;
 }
 
-static int mount_tmpfs(const char *dst, unsigned long flags, const char *opts)
+int mount_tmpfs(const char *dst, unsigned long flags, const char *opts)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, STAGING "/%s", dst);
@@ -85,7 +78,7 @@ static int mount_tmpfs(const char *dst, unsigned long flags, const char *opts)
 
 /* mkdir -p inside the new root (relative path), then the final component
  * as a directory or an empty file, to serve as a mount point. */
-static int make_mountpoint(int rootfd, const char *rel, bool is_dir)
+int make_mountpoint(int rootfd, const char *rel, bool is_dir)
 {
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof buf, "%s", rel);
@@ -159,13 +152,6 @@ int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees)
 	return 0;
 }
 
-struct source {
-	const char *rel;     /* path inside the new root, no leading '/' */
-	int fd;              /* O_PATH fd of the host source, or -1 */
-	bool is_dir;
-	char link[PATH_MAX]; /* non-empty: recreate as this symlink instead */
-};
-
 static int open_source(const char *host_path, struct source *s)
 {
 	struct stat st;
@@ -185,7 +171,7 @@ static int open_source(const char *host_path, struct source *s)
 	return s->fd < 0 ? -errno : 0;
 }
 
-static int attach_source(int rootfd, const struct source *s, uint64_t attrs)
+int attach_source(int rootfd, const struct source *s, uint64_t attrs)
 {
 	if (s->link[0]) {
 		if (symlinkat(s->link, rootfd, s->rel) < 0 && errno != EEXIST)
@@ -222,26 +208,6 @@ static int build_dev(int rootfd, const struct source *nodes, size_t n, const str
 	return mount_tmpfs("dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
 }
 
-/* Hide secrets that the ro /etc bind would otherwise show. */
-static int mask_etc_secrets(int rootfd, int devnull_fd)
-{
-	for (size_t i = 0; i < SR_ARRAY_LEN(etc_secrets); i++) {
-		struct stat st;
-		if (fstatat(rootfd, etc_secrets[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		int r;
-		if (S_ISDIR(st.st_mode))
-			r = mount_tmpfs(etc_secrets[i], MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755");
-		else if (S_ISREG(st.st_mode))
-			r = bind_at(devnull_fd, rootfd, etc_secrets[i], RO_ATTRS | MOUNT_ATTR_NOEXEC);
-		else
-			continue;
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 /* A user bind: move the runner's detached copy into place, or (a path bind,
  * admin-trusted) clone the host path opened by open_source. */
 static int attach_bind(int rootfd, const struct source *s, const struct bind_tree *t, uint64_t attrs)
@@ -256,11 +222,12 @@ static int attach_bind(int rootfd, const struct source *s, const struct bind_tre
 	return 0;
 }
 
-int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees)
+int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid)
 {
 	int r;
 	struct source sys[SR_ARRAY_LEN(system_dirs)], dev[SR_ARRAY_LEN(dev_nodes)];
-	struct source user[SBX_MAX_BINDS];
+	struct source user[SBX_MAX_BINDS], etc[96];
+	size_t netc = 0;
 	char devpaths[SR_ARRAY_LEN(dev_nodes)][32], sysrel[SR_ARRAY_LEN(system_dirs)][16];
 
 	if (spec->nbinds > SR_ARRAY_LEN(user))
@@ -287,6 +254,8 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 			return sbx_fail(-errno, "open %s", host);
 		dev[i].is_dir = false;
 	}
+	if ((r = hostview_open_etc(spec, etc, SR_ARRAY_LEN(etc), &netc)) < 0)
+		return r;
 	for (size_t i = 0; i < spec->nbinds; i++) {
 		const struct sbx_bind *b = &spec->binds[i];
 		if (b->dst[0] != '/' || strstr(b->dst, ".."))
@@ -315,7 +284,7 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 	for (size_t i = 0; i < SR_ARRAY_LEN(sys); i++)
 		if ((sys[i].fd >= 0 || sys[i].link[0]) && (r = attach_source(rootfd, &sys[i], RO_ATTRS)) < 0)
 			return r;
-	if ((r = mask_etc_secrets(rootfd, dev[0].fd)) < 0)
+	if ((r = hostview_build_etc(rootfd, etc, netc, job_uid)) < 0)
 		return r;
 
 	char opts[64];
@@ -332,6 +301,8 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 		return sbx_fail(-errno, "mkdir /proc");
 	if (mount("proc", STAGING "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return sbx_fail(-errno, "mount /proc");
+	if ((r = hostview_mask_proc(rootfd, dev[0].fd)) < 0)
+		return r;
 
 	for (size_t i = 0; i < spec->nbinds; i++)
 		if ((r = attach_bind(rootfd, &user[i], &trees[i], user_bind_attrs(&spec->binds[i]))) < 0)

@@ -140,6 +140,10 @@ struct sbx_spec {
 	int stdin_fd, stdout_fd, stderr_fd;
 	const struct sbx_bind *binds;
 	size_t nbinds;
+	/* More host /etc entries than the allowlist (sandbox/hostview.c),
+	 * names relative to /etc; secrets are refused. */
+	const char *const *etc_extra;
+	size_t netc_extra;
 	const struct sbx_policy *policy;  /* required */
 	struct sbx_limits limits;
 	bool timing;              /* record per-step timestamps (bench) */
@@ -167,6 +171,12 @@ struct sbx_run_opts {
 };
 
 int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out);
+/* Whether NAME may be given as sbx_spec.etc_extra (sandbox/hostview.c):
+ * relative to /etc, no "..", no secret, exists without a symlink on the way.
+ * 0, or -errno with sbx_last_error() set. */
+int sbx_etc_name_check(const char *name);
+/* The most etc_extra names a spec may carry. */
+#define SBX_MAX_ETC_EXTRA 32
 /* Optional, when idle: make the next job's network namespace ahead of
  * time, off the path of its start (see spawn.c). */
 int sbx_run_prepare(struct sbx_run *run);
