@@ -20,11 +20,12 @@ sbx etcview --timeout 10 -- /bin/sh -c 'for e in '"$_absent"'; do [ -e /etc/$e ]
 expect_outcome ok
 expect_no_out '^PRESENT'
 expect_out '^has ld.so.cache$'
-expect_out '^passwd-lines 2$'
-_host_users=$(cut -d: -f1 /etc/passwd | grep -v -x -e root -e nobody | head -n 3)
+expect_out '^passwd-lines 3$'
+expect_out '^user sandrun$' # the job's own uid, so getpwuid() answers
+_host_users=$(cut -d: -f1 /etc/passwd | grep -v -x -e root -e nobody -e sandrun | head -n 3)
 for _u in $_host_users; do expect_no_out "^user $_u\$"; done
 diag "checked absent in the job:$_absent"
-result "host view: /etc is an allowlist (no environment, pip.conf, npmrc, machine-id, ...); passwd holds only root and nobody"
+result "host view: /etc is an allowlist (no environment, pip.conf, npmrc, machine-id, ...); passwd holds only root, nobody and the job's own user"
 
 # 2. The host's name is nowhere in the job's /etc.
 _hn=$(head -n 1 /etc/hostname 2>/dev/null)
