@@ -61,6 +61,8 @@ const char *inputs_errno_message(int neg_errno)
 	case ENAMETOOLONG: return "the path is too long";
 	case EINVAL: return "is not a regular file";
 	case ESTALE: return "was replaced while it was being opened";
+	case EOPNOTSUPP:
+		return "its directory's mount cannot be copied read-only for the job (open_tree refused it)";
 	default: return strerror(-neg_errno);
 	}
 }
@@ -287,13 +289,13 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 	 * input. On the copy it is EROFS. The copy's root is the directory,
 	 * so readlink of the descriptor says "/NAME", not the host path. */
 	_cleanup_close_ int ro = open_tree(dirfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	if (ro < 0)
-		return -errno;
+	if (ro < 0) /* EINVAL: an unbindable mount; not "not a regular file" */
+		return errno == EINVAL ? -EOPNOTSUPP : -errno;
 	struct mount_attr a = {
 		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
 	};
 	if (mount_setattr(ro, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
-		return -errno;
+		return errno == EINVAL ? -EOPNOTSUPP : -errno;
 	/* O_NONBLOCK: a FIFO swapped in must not hang the runner. */
 	_cleanup_close_ int fd = openat2_fd(ro, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
 					    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);

@@ -117,7 +117,8 @@ int inputs_feed_next(struct inputs_feed *f, input_fn fn, void *ctx, struct input
  * file: the identity (size, mtime, dev, inode) is the descriptor's.
  * The descriptor is blocking again on return. Returns the fd or -errno
  * (-ELOOP: a link; -EINVAL: not a regular file; -ESTALE: the name was
- * swapped between the two opens). */
+ * swapped between the two opens; -EOPNOTSUPP: the directory's mount cannot
+ * be copied, e.g. it is unbindable). */
 int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st);
 
 /* ---- pure pieces (unit-tested) -------------------------------------- */

@@ -13,6 +13,13 @@
 #include <string.h>
 
 #include "runner/cmdspec.h"
+#include "runner/common.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_output(void **state)
 {
@@ -233,6 +240,41 @@ static void test_ok_codes_verdict(void **state)
 	assert_int_equal(v.outcome, OUTCOME_EXIT_NONZERO);
 }
 
+/* --bind sources: opened once, O_PATH, above stdio; a link anywhere on the
+ * path is refused with a message that says so. */
+static void test_bind_source(void **state)
+{
+	char root[] = "/tmp/sandrun-bindsrc.XXXXXX", p[PATH_MAX], abs[PATH_MAX], err[PATH_MAX + 300];
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof p, "%s/real", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/link", root);
+	assert_int_equal(symlink("real", p), 0);
+
+	snprintf(p, sizeof p, "%s/real/../real", root);
+	int fd = sr_open_bind_source("--bind-ro", p, abs, sizeof abs, err, sizeof err);
+	assert_true(fd > 2);
+	assert_true(fcntl(fd, F_GETFL) & O_PATH);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	snprintf(p, sizeof p, "%s/real", root);
+	assert_string_equal(abs, p); /* lexical: the target inside the sandbox */
+
+	snprintf(p, sizeof p, "%s/link", root);
+	assert_int_equal(sr_open_bind_source("--bind-ro", p, abs, sizeof abs, err, sizeof err), -ELOOP);
+	assert_non_null(strstr(err, "symbolic link"));
+	snprintf(p, sizeof p, "%s/link/.", root); /* through a link, not only at the end */
+	assert_int_equal(sr_open_bind_source("--bind", p, abs, sizeof abs, err, sizeof err), -ELOOP);
+	snprintf(p, sizeof p, "%s/none", root);
+	assert_int_equal(sr_open_bind_source("--bind", p, abs, sizeof abs, err, sizeof err), -ENOENT);
+
+	snprintf(p, sizeof p, "%s/link", root);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/real", root);
+	rmdir(p);
+	rmdir(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_env_names),    cmocka_unit_test(test_subst),
 		cmocka_unit_test(test_input_name),   cmocka_unit_test(test_visible),
 		cmocka_unit_test(test_key_covers_command), cmocka_unit_test(test_ok_codes_verdict),
+		cmocka_unit_test(test_bind_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
 # binds that descriptor.
 #
 # The owner of a tree (uid 4242) swaps tree/a (a real directory) with
-# tree/b (a link to a root-only directory holding a file of the same name)
+# tree/b (a link to a readable directory inside a root-only one, holding a
+# file of the same name)
 # in a tight loop while runs start with --bind-ro tree/a. Before, the child
 # resolved the path for each job as root, following links: a job could see
 # the root-only file. Now a run either refuses the source at startup (exit
@@ -12,13 +13,13 @@
 # Sourced by tests/suites/cmd.sh.
 
 _bs=$T/bindswap
-mkdir -p "$_bs/tree/a" "$_bs/vault" "$_bs/in"
-chmod 755 "$_bs" "$_bs/in"
+mkdir -p "$_bs/tree/a" "$_bs/vault/inner" "$_bs/in"
+chmod 755 "$_bs" "$_bs/in" "$_bs/vault/inner"
 chmod 700 "$_bs/vault"
 echo "real-bind" >"$_bs/tree/a/pub"
-echo "bindsecret-$TOKEN" >"$_bs/vault/pub"
-chmod 644 "$_bs/tree/a/pub" "$_bs/vault/pub"
-ln -s "$_bs/vault" "$_bs/tree/b"
+echo "bindsecret-$TOKEN" >"$_bs/vault/inner/pub"
+chmod 644 "$_bs/tree/a/pub" "$_bs/vault/inner/pub"
+ln -s "$_bs/vault/inner" "$_bs/tree/b"
 chown -R -h 4242:4242 "$_bs/tree"
 chmod 755 "$_bs/tree" "$_bs/tree/a"
 for _i in $(seq -w 1 10); do echo "$_i" >"$_bs/in/x$_i"; done
@@ -29,7 +30,7 @@ _fpid=$!
 _refused=0 _ran=0 _jobs=0
 for _r in $(seq 6); do
 	run --db "$_bs/r$_r.db" -j 2 --output text --policy default --bind-ro "$_bs/tree/a" \
-		--cmd "cat $_bs/tree/a/pub" "$_bs"/in/x*
+		--cmd "sh -c 'cat $_bs/tree/a/pub; cat $_bs/vault/inner/pub 2>/dev/null; true'" "$_bs"/in/x*
 	if [ "$RC" = 2 ]; then
 		_refused=$((_refused + 1))
 		grep -q 'symbolic link' "$T/err" || fail "run $_r: exit 2 without a clear message: $(head -c 300 "$T/err")"
@@ -41,13 +42,13 @@ for _r in $(seq 6); do
 	[ "$RC" = 0 ] || fail "run $_r: exit $RC: $(tail -n 2 "$T/err")"
 	_jobs=$((_jobs + $(q "$_bs/r$_r.db" "SELECT count(*) FROM attempts")))
 	_bad=$(q "$_bs/r$_r.db" "SELECT count(*) FROM results WHERE CAST(value AS TEXT) <> 'real-bind' || char(10)")
-	[ "$_bad" = 0 ] || fail "run $_r: $_bad jobs saw something else than the real directory: $(q "$_bs/r$_r.db" "SELECT CAST(value AS TEXT) FROM results" | sort | uniq -c | head -3)"
+	[ "$_bad" = 0 ] || fail "run $_r: $_bad jobs saw something else than the real directory: $(q "$_bs/r$_r.db" "SELECT DISTINCT replace(CAST(value AS TEXT), char(10), ' ') FROM results" | head -3 | tr '\n' '|')"
 	[ "$(q "$_bs/r$_r.db" "SELECT count(*) FROM items WHERE status='done'")" = 10 ] || fail "run $_r: not all done"
 done
 kill "$_fpid" 2>/dev/null
 wait "$_fpid" 2>/dev/null
 grep -q 'swaps' "$_bs/flipper.out" || fail "the flipper did not run: $(cat "$_bs/flipper.out")"
-diag "$(cat "$_bs/flipper.out"); 6 runs: $_ran ran ($_jobs jobs, all saw the real directory), $_refused refused at startup"
+diag "$(cat "$_bs/flipper.out"); 6 runs: $_ran ran ($_jobs jobs), $_refused refused at startup"
 result "--bind-ro of a directory swapped by its owner: each run bound the real directory to every job or refused the link; no job saw the link target"
 
 # No race: a link named as a bind source, or a path through one.
