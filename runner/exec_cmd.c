@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <termios.h>
 
 static const char exec_usage[] =
@@ -106,6 +107,14 @@ static int tty_guard_open(struct tty_guard *g, bool give_stdin)
 		char path[32];
 		snprintf(path, sizeof path, "/proc/self/fd/%d", i);
 		g->fd[i] = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		/* Must be the same terminal: reopening a pty master (/dev/ptmx)
+		 * would make a new pty that nobody reads. */
+		struct stat a, b;
+		if (g->fd[i] >= 0 && (fstat(i, &a) < 0 || fstat(g->fd[i], &b) < 0 ||
+				      a.st_rdev != b.st_rdev)) {
+			close(g->fd[i]);
+			g->fd[i] = -1;
+		}
 	}
 	return 0;
 }
