@@ -4,6 +4,7 @@
 #include "runner/common.h"
 #include "sandbox/util.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
 
 static const char exec_usage[] =
 	"Usage: sandrun exec [OPTIONS] -- CMD [ARG...]\n"
@@ -25,6 +28,8 @@ static const char exec_usage[] =
 	"                          the entries every job sees)\n"
 	"      --json              print one JSON object with the outcome after the output\n"
 	"      --timing            add the cost of each setup step (timing_us) to --json\n"
+	"      --stdin             let the command read the terminal when stdin is one\n"
+	"                          (by default it gets /dev/null)\n"
 	"  -h, --help              show this help\n";
 
 char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
@@ -60,6 +65,81 @@ char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
 	return s;
 }
 
+
+/* Local option numbers, above the shared ones in runner/common.h. */
+enum { OPT_STDIN = OPT_LIMITS_END + 0x40 };
+
+/* The user's terminal, when the job's descriptors would be it.
+ *
+ * Run from an interactive shell, fds 0, 1 and 2 are one open file of the
+ * terminal, opened read-write. Inherited as they are, the job could read
+ * what the user types next (from fd 0, or from fd 1: the same open file)
+ * and change the terminal's modes for good (echo off). So:
+ *  - a terminal on stdin is replaced by /dev/null unless --stdin;
+ *  - a terminal on stdout/stderr is reopened write-only (a new open file
+ *    of the same device, O_NOCTTY): the job can still write to it, not
+ *    read from it. If the reopen fails (an exclusive terminal, no /proc)
+ *    the original is kept: output must not be lost, and reading it then is
+ *    the residual risk documented in docs/security.md;
+ *  - the terminal's modes are saved before the job and put back after it,
+ *    whatever the job did through an ioctl (TCSETS works on a write-only
+ *    descriptor). TIOCSTI, TIOCLINUX, TIOCSCTTY and TIOCSETD are refused by
+ *    the default policy. */
+struct tty_guard {
+	int fd[3];        /* what the job gets as 0, 1, 2; -1: inherit */
+	int saved_from;   /* a terminal descriptor of ours, or -1 */
+	struct termios saved;
+};
+
+static int tty_guard_open(struct tty_guard *g, bool give_stdin)
+{
+	*g = (struct tty_guard){ .fd = { -1, -1, -1 }, .saved_from = -1 };
+	for (int i = 0; i < 3; i++) {
+		if (!isatty(i))
+			continue;
+		if (g->saved_from < 0 && tcgetattr(i, &g->saved) == 0)
+			g->saved_from = i;
+		if (i == 0) {
+			if (give_stdin)
+				continue;
+			g->fd[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (g->fd[0] < 0)
+				return -errno; /* never fall back to the terminal */
+			continue;
+		}
+		char path[32];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", i);
+		g->fd[i] = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		/* Must be the same terminal: reopening a pty master (/dev/ptmx)
+		 * would make a new pty that nobody reads. */
+		struct stat a, b;
+		if (g->fd[i] >= 0 && (fstat(i, &a) < 0 || fstat(g->fd[i], &b) < 0 ||
+				      a.st_rdev != b.st_rdev)) {
+			close(g->fd[i]);
+			g->fd[i] = -1;
+		}
+	}
+	return 0;
+}
+
+static void tty_guard_close(struct tty_guard *g)
+{
+	struct termios now;
+	if (g->saved_from >= 0 && tcgetattr(g->saved_from, &now) == 0 &&
+	    memcmp(&now, &g->saved, sizeof now) != 0) {
+		/* changed by the job: put it back. SIGTTOU blocked, or a
+		 * background sandrun would be stopped by its own repair. */
+		sigset_t ttou, old;
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		sigprocmask(SIG_BLOCK, &ttou, &old);
+		tcsetattr(g->saved_from, TCSANOW, &g->saved);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	for (int i = 0; i < 3; i++)
+		if (g->fd[i] >= 0)
+			close(g->fd[i]);
+}
 
 enum { EV_CHILD, EV_WATCH, EV_SIGNAL };
 
@@ -121,6 +201,7 @@ int cmd_exec(int argc, char **argv)
 		{ "etc", required_argument, NULL, OPT_ETC },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "timing", no_argument, NULL, OPT_TIMING },
+		{ "stdin", no_argument, NULL, OPT_STDIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -129,6 +210,7 @@ int cmd_exec(int argc, char **argv)
 	sbx_limits_defaults(&lim);
 	const char *policy_name = "default";
 	bool json = false;
+	bool give_stdin = false;
 	struct sbx_bind binds[64];
 	char bind_paths[64][PATH_MAX];
 	size_t nbinds = 0;
@@ -146,6 +228,7 @@ int cmd_exec(int argc, char **argv)
 		case OPT_POLICY: policy_name = optarg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_TIMING: timing = true; break;
+		case OPT_STDIN: give_stdin = true; break;
 		case OPT_BIND_RO:
 		case OPT_BIND:
 			if (nbinds == SR_ARRAY_LEN(binds))
@@ -202,8 +285,17 @@ int cmd_exec(int argc, char **argv)
 		sbx_policy_free(policy);
 		return SR_EXIT_ISOLATION;
 	}
+	struct tty_guard tty;
+	if ((r = tty_guard_open(&tty, give_stdin)) < 0) {
+		sr_err("cannot open /dev/null for the command's stdin: %s", strerror(-r));
+		tty_guard_close(&tty);
+		sbx_run_close(run);
+		sbx_policy_free(policy);
+		return SR_EXIT_ISOLATION;
+	}
 	struct sbx_spec spec = {
-		.argv = argv + optind, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+		.argv = argv + optind, .stdin_fd = tty.fd[0], .stdout_fd = tty.fd[1],
+		.stderr_fd = tty.fd[2],
 		.binds = binds, .nbinds = nbinds, .policy = policy, .limits = lim,
 		.etc_extra = etc, .netc_extra = netc,
 		.timing = timing,
@@ -227,6 +319,10 @@ int cmd_exec(int argc, char **argv)
 		struct sbx_result res;
 		if (sbx_job_finish(job, &res) < 0)
 			sr_err("warning: %s", sbx_last_error());
+		tty_guard_close(&tty);
+		tty.saved_from = -1;
+		for (int i = 0; i < 3; i++)
+			tty.fd[i] = -1;
 		fflush(stdout);
 		if (json) {
 			char *s = sr_result_to_json(&res, timing);
@@ -239,6 +335,7 @@ int cmd_exec(int argc, char **argv)
 			 : got_signal ? SR_EXIT_INTERRUPTED_INT
 				      : sr_exec_exit_status(&res);
 	}
+	tty_guard_close(&tty);
 	sbx_run_close(run);
 	sbx_policy_free(policy);
 	for (size_t i = 0; i < nbinds; i++)

@@ -233,12 +233,11 @@ char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen)
 	for (size_t i = 0; i < len;) {
 		uint32_t cp = p[i];
 		size_t n = p[i] < 0x80 ? 1 : sr_utf8_decode(p + i, len - i, &cp);
-		/* A C1 control (0x9b alone is a terminal's CSI) is one
-		 * character: one '?', not two. */
-		bool c1 = n && sr_utf8_is_c1(cp);
-		size_t seq = c1 ? 0 : n;
-		char c = p[i] == '\n' || p[i] == '\t' || p[i] == '\r' ? ' '
-			 : p[i] < 0x20 || p[i] == 0x7f || seq == 0 ? '?' : 0;
+		/* One '?' per character the text module calls unsafe (C0, DEL,
+		 * C1 such as 0x9b alone, bidi controls, U+2028/9): this line is
+		 * stored and shown again, it must not carry them. */
+		size_t seq = n && !sr_text_unsafe(cp) ? n : 0;
+		char c = p[i] == '\n' || p[i] == '\t' || p[i] == '\r' ? ' ' : seq == 0 ? '?' : 0;
 		size_t need = c ? 1 : seq;
 		if (o + need + 1 > outlen)
 			break;

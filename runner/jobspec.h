@@ -128,9 +128,11 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 
 /* ---- pure helpers ------------------------------------------------------ */
 
-/* Copy untrusted bytes for a terminal or a one-line message: control
- * characters and invalid UTF-8 become '?', newlines a space, cut at a
- * character boundary to fit. Returns out. */
+/* Copy untrusted bytes for a one-line message that is stored (an item's
+ * error): newlines become a space, every character the text module calls
+ * unsafe (runner/utf8.h: controls, bidi controls, U+2028/9) and invalid
+ * UTF-8 a '?', cut at a character boundary to fit. Lossy; what reaches a
+ * terminal goes through the text module's escapers as well. Returns out. */
 char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen);
 
 /* Valid UTF-8 of in (NUL-terminated), with each byte that is not part of a

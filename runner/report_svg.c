@@ -12,12 +12,6 @@
 /* ---- escaping ------------------------------------------------------------ */
 
 
-static bool is_bidi_control(uint32_t cp)
-{
-	return cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c;
-}
-
 void rp_esc(FILE *f, const void *bytes, size_t len, bool multiline)
 {
 	const unsigned char *s = bytes;
@@ -41,25 +35,16 @@ void rp_esc(FILE *f, const void *bytes, size_t len, bool multiline)
 		if (multiline && (c == '\n' || c == '\t')) {
 			fputc(c, f);
 			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\x%02x", c);
-			i++;
 		} else {
-			uint32_t cp = 0;
-			size_t n = sr_utf8_decode(s + i, len - i, &cp);
-			if (n == 0) {
-				fprintf(f, "\\x%02x", c);
-				i++;
-			} else if (cp >= 0x80 && cp <= 0x9f) {
-				fprintf(f, "\\x%02x\\x%02x", s[i], s[i + 1]);
-				i += n;
-			} else if (is_bidi_control(cp)) {
-				fprintf(f, "\\u{%04x}", (unsigned)cp);
-				i += n;
-			} else {
+			/* the text module's one rule (runner/utf8.h): \xNN,
+			 * \xc2\xNN, \u{XXXX} are plain ASCII, safe in HTML */
+			char esc[SR_ESC_MAX];
+			size_t n = sr_text_escape_at(s + i, len - i, esc);
+			if (esc[0])
+				fputs(esc, f);
+			else
 				fwrite(s + i, 1, n, f);
-				i += n;
-			}
+			i += n;
 		}
 	}
 }

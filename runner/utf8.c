@@ -1,6 +1,9 @@
 /* runner/utf8.c — see utf8.h. */
 #include "runner/utf8.h"
 
+#include <stdio.h>
+#include <string.h>
+
 size_t sr_utf8_decode(const unsigned char *s, size_t left, uint32_t *cpo)
 {
 	unsigned char c = s[0];
@@ -32,4 +35,54 @@ size_t sr_utf8_decode(const unsigned char *s, size_t left, uint32_t *cpo)
 		return 0;
 	*cpo = cp;
 	return n;
+}
+
+size_t sr_text_escape_at(const unsigned char *s, size_t left, char esc[SR_ESC_MAX])
+{
+	uint32_t cp = 0;
+	size_t n = sr_utf8_decode(s, left, &cp);
+	esc[0] = '\0';
+	if (n == 0) {
+		snprintf(esc, SR_ESC_MAX, "\\x%02x", s[0]);
+		return 1;
+	}
+	if (!sr_text_unsafe(cp))
+		return n;
+	if (cp < 0x80)
+		snprintf(esc, SR_ESC_MAX, "\\x%02x", s[0]);
+	else if (sr_utf8_is_c1(cp))
+		snprintf(esc, SR_ESC_MAX, "\\x%02x\\x%02x", s[0], s[1]);
+	else
+		snprintf(esc, SR_ESC_MAX, "\\u{%04x}", (unsigned)cp);
+	return n;
+}
+
+char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *s = in;
+	size_t o = 0;
+	if (outlen == 0)
+		return out;
+	for (size_t i = 0; i < len;) {
+		char esc[SR_ESC_MAX];
+		size_t n = 1;
+		const char *put;
+		size_t need;
+		if (s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+			put = " ", need = 1;
+		} else if (s[i] == '\\') {
+			put = "\\\\", need = 2;
+		} else {
+			n = sr_text_escape_at(s + i, len - i, esc);
+			put = esc[0] ? esc : (const char *)s + i;
+			need = esc[0] ? strlen(esc) : n;
+		}
+		if (o + need + 1 > outlen)
+			break;
+		memcpy(out + o, put, need);
+		o += need;
+		i += n;
+	}
+	out[o] = '\0';
+	return out;
 }

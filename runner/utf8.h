@@ -1,8 +1,17 @@
-/* runner/utf8.h — one UTF-8 decoder for every place that shows untrusted
- * bytes (terminal lines, JSON, HTML). Pure. */
+/* runner/utf8.h — the text module: one UTF-8 decoder and one rule for
+ * every place that shows untrusted bytes (terminal lines, one-line
+ * messages, logs, HTML; JSON only needs valid UTF-8). Pure.
+ *
+ * Untrusted text is file names from hostile trees, a job's stderr, its
+ * results. On a terminal it must not be able to act (escape sequences) nor
+ * to lie about what it is (bidirectional controls: "evil<U+202E>gpj.wav"
+ * displays as "evilvaw.jpg"). Every escaper asks sr_text_unsafe() and
+ * writes what sr_text_escape_at() gives; they differ only in what they do
+ * with a backslash, newlines, and HTML's own characters. */
 #ifndef SANDRUN_UTF8_H
 #define SANDRUN_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,18 +22,56 @@ size_t sr_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp);
 
 /* C1 controls (U+0080..U+009F) are valid UTF-8, but some terminals act on
  * them as escapes (U+009B is a CSI). */
-static inline int sr_utf8_is_c1(uint32_t cp)
+static inline bool sr_utf8_is_c1(uint32_t cp)
 {
 	return cp >= 0x80 && cp <= 0x9f;
 }
 
+/* The bidirectional formatting controls: ALM U+061C, LRM/RLM U+200E/F,
+ * LRE RLE PDF LRO RLO U+202A..E, LRI RLI FSI PDI U+2066..9. They reorder
+ * what follows them on the screen (Trojan Source, CVE-2021-42574). */
+static inline bool sr_text_is_bidi(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* THE predicate: a code point a terminal (or a one-line log) must not get
+ * raw from untrusted text. C0 controls and DEL (escape sequences, cursor
+ * movement, the bell, a line break in a one-line record), C1 controls, the
+ * bidi controls, and U+2028/U+2029 (line and paragraph separators: a line
+ * break to some terminals, editors and log viewers). Callers that keep
+ * newlines or tabs handle those first. */
+static inline bool sr_text_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || sr_utf8_is_c1(cp) || sr_text_is_bidi(cp) ||
+	       cp == 0x2028 || cp == 0x2029;
+}
+
 /* For a terminal: the length of the valid UTF-8 sequence at s, or 0 when
- * there is none or it is a C1 control. */
+ * there is none or it is unsafe (sr_text_unsafe). */
 static inline size_t sr_utf8_printable_len(const unsigned char *s, size_t left)
 {
 	uint32_t cp;
 	size_t n = sr_utf8_decode(s, left, &cp);
-	return n && !sr_utf8_is_c1(cp) ? n : 0;
+	return n && !sr_text_unsafe(cp) ? n : 0;
 }
+
+/* The escaped form of the character at s (left >= 1 bytes). Returns how
+ * many input bytes it covers (>= 1). esc gets "" when they are safe (copy
+ * them as they are), else the escape, NUL-terminated, plain ASCII:
+ *   a byte that is not valid UTF-8, a C0 control, DEL   \xNN
+ *   a C1 control (its two bytes)                        \xc2\xNN
+ *   a bidi control, U+2028, U+2029                      \u{XXXX}
+ * A backslash is safe here: whoever must keep the form unambiguous (a
+ * terminal line) doubles it. */
+#define SR_ESC_MAX 16
+size_t sr_text_escape_at(const unsigned char *s, size_t left, char esc[SR_ESC_MAX]);
+
+/* Untrusted bytes as one escaped line, for a terminal or a log: newline,
+ * tab and CR become a space, a backslash is doubled, everything else as
+ * sr_text_escape_at. Cut at a character (or escape) boundary to fit
+ * outlen (>= 1). Returns out. */
+char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen);
 
 #endif

@@ -151,6 +151,36 @@ json() { # PYTHON-EXPRESSION over `d` (stdin parsed as JSON)
 	[[ "$output" == *"cannot create /proc/nope/out.json"* ]]
 }
 
+@test "export: CSV of a result with 80,000 keys (collected in linear time), columns in first-appearance order" {
+	seed_store sandrun.db
+	# The done item's result becomes an object with 80,000 keys, in an order
+	# that is not sorted; a linear search per key took 6.9 s on this size.
+	python3 - <<'PY'
+import json, sqlite3
+c = sqlite3.connect("sandrun.db")
+d = {"k%05d" % ((i * 7919) % 80000): i for i in range(80000)}
+d["path"] = "clash"
+c.execute("UPDATE results SET value = ?", (json.dumps(d),))
+c.commit()
+PY
+	run "$SANDRUN" export --format csv -o big.csv
+	[ "$status" -eq 0 ]
+	python3 - <<'PY'
+import csv, sqlite3, json
+rows = list(csv.reader(open("big.csv", newline="")))
+res = json.loads(sqlite3.connect("sandrun.db").execute("SELECT value FROM results").fetchone()[0])
+want = list(res)
+fixed = ["path", "size", "mtime_ns", "attempts", "wall_ms", "cpu_ms", "peak_memory_bytes"]
+assert len(rows) == 2, len(rows)
+hdr = rows[0]
+assert hdr[:7] == fixed, hdr[:7]
+assert len(hdr) == 7 + 80001, len(hdr)
+assert hdr[7:] == [("result." + k if k in fixed else k) for k in want], "column order"
+for k in ("k00000", "k00001", "k79999", "path"):
+    assert rows[1][7 + want.index(k)] == str(res[k]), k
+PY
+}
+
 @test "quarantine moves (or copies) failed inputs, keeping relative paths, and records it" {
 	seed_store sandrun.db
 	run "$SANDRUN" quarantine --outcome signaled --copy q
