@@ -113,7 +113,9 @@ if [ "$unit_only" = 0 ]; then
 	# capability checks must skip there, never crash or falsely pass.
 	if [ "${SANDRUN_EMULATE_NO_IA32:-0}" != 1 ] && [ -x "$B/tests/no-ia32" ]; then
 		caps=$("$B/tests/no-ia32" "$B/tests/hostcaps")
-		for t in "$B"/tests/test_policy "$B"/tests/test_analyzer_guard; do
+		# The suites with i386 checks: those whose source asks tk_have_ia32.
+		for src in $(grep -l tk_have_ia32 tests/unit/test_*.c); do
+			t=$B/tests/$(basename "$src" .c)
 			[ -x "$t" ] || continue
 			run_suite "noia32-$(basename "$t")" env SANDRUN_HOST_CAPS="$caps" \
 				CMOCKA_MESSAGE_OUTPUT=TAP "$B/tests/no-ia32" "$t"

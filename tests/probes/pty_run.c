@@ -121,9 +121,21 @@ int main(int argc, char **argv)
 			if (write(1, buf, (size_t)n) < 0)
 				return 125;
 	}
-	if (have_before && tcgetattr(s, &after) == 0)
-		fprintf(stderr, "pty_run: modes %s\n",
-			memcmp(&before, &after, sizeof after) ? "changed" : "same");
+	if (have_before && tcgetattr(s, &after) == 0) {
+		/* The fields a job can set (not memcmp: padding and the speed
+		 * fields glibc fills in are not the terminal's modes). */
+		const char *what = before.c_iflag != after.c_iflag ? "iflag"
+				 : before.c_oflag != after.c_oflag ? "oflag"
+				 : before.c_cflag != after.c_cflag ? "cflag"
+				 : before.c_lflag != after.c_lflag ? "lflag"
+				 : before.c_line != after.c_line ? "line discipline"
+				 : memcmp(before.c_cc, after.c_cc, sizeof after.c_cc) ? "control characters"
+				 : NULL;
+		if (what)
+			fprintf(stderr, "pty_run: modes changed (%s)\n", what);
+		else
+			fprintf(stderr, "pty_run: modes same\n");
+	}
 	int pending = -1;
 	ioctl(s, FIONREAD, &pending);
 	fprintf(stderr, "pty_run: injected %d\n", pending);

@@ -52,7 +52,11 @@ int main(void)
 			continue;
 		struct termios t;
 		if (tcgetattr(i, &t) == 0) {
-			t.c_lflag &= ~(tcflag_t)ECHO;
+			/* Flip echo (and VMIN), so that it is a change whatever
+			 * mode the terminal was in (pty_run makes it raw, echo
+			 * already off): sandrun exec must put it back. */
+			t.c_lflag ^= (tcflag_t)ECHO;
+			t.c_cc[VMIN] = (cc_t)(t.c_cc[VMIN] + 3);
 			dprintf(1, "fd%d: echo off: %s\n", i,
 				tcsetattr(i, TCSANOW, &t) == 0 ? "done" : strerrorname_np(errno));
 		}

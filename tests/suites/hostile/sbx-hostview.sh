@@ -19,7 +19,8 @@ sbx etcview --timeout 10 -- /bin/sh -c 'for e in '"$_absent"'; do [ -e /etc/$e ]
 	cut -d: -f1 /etc/passwd | sed "s/^/user /"'
 expect_outcome ok
 expect_no_out '^PRESENT'
-expect_out '^has ld.so.cache$'
+# (the cgroup v2 guest's busybox userland has no ld.so.cache to allow)
+if [ -s /etc/ld.so.cache ]; then expect_out '^has ld.so.cache$'; fi
 expect_out '^passwd-lines 3$'
 expect_out '^user sandrun$' # the job's own uid, so getpwuid() answers
 _host_users=$(cut -d: -f1 /etc/passwd | grep -v -x -e root -e nobody -e sandrun | head -n 3)
