@@ -64,7 +64,7 @@ include tests/module.mk
 
 programs: $(PROGRAMS) $(B)/policies
 
-# Let a binary in the build tree find the policy sources (see runner/paths.c).
+# Let a binary in the build tree find the policy sources (see runner/common.c).
 $(B)/policies:
 	@mkdir -p $(B)
 	ln -sfn $(CURDIR)/policies $@

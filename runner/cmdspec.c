@@ -2,7 +2,7 @@
 #include "runner/cmdspec.h"
 #include "runner/common.h"
 #include "runner/shellwords.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* runner/common.c — error printing, file locations, limit options. */
 #include "runner/common.h"
 #include "runner/inputs.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>

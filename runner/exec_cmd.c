@@ -2,7 +2,7 @@
  * precise outcome. The command's stdout and stderr pass straight through
  * (sandrun never buffers them, so its memory does not grow with output). */
 #include "runner/common.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <getopt.h>

@@ -3,7 +3,7 @@
  * inputs_feed.c. See inputs.h for the rules and why links are never
  * followed. */
 #include "runner/inputs.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * next. The order is the recursive walk's: depth first, names in byte
  * order. */
 #include "runner/inputs.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
 #include "runner/utf8.h"
 #include "runner/cmdspec.h"
 #include "lib/hash.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <inttypes.h>

@@ -6,7 +6,7 @@
 #include "runner/common.h"
 #include "runner/inputs.h"
 #include "runner/store_extra.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <signal.h>

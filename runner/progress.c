@@ -5,7 +5,7 @@
 #include "runner/progress.h"
 #include "runner/utf8.h"
 #include "runner/jobspec.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <jansson.h>
 #include <limits.h>

@@ -8,7 +8,7 @@
  * it is not the one checked. No path outside that directory can be reached:
  * the directory itself is pinned by its descriptor. */
 #include "runner/quarantine_fs.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
 #include "runner/query.h"
 #include "runner/query_util.h"
 #include "runner/quarantine_fs.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <getopt.h>

@@ -17,7 +17,7 @@
 #include "runner/retry.h"
 #include "runner/store.h"
 #include "runner/store_extra.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <getopt.h>

@@ -7,7 +7,7 @@
  * looping forever. The rules are in docs/store.md "Leases". */
 #include "runner/store_internal.h"
 
-#include "sandbox/util.h"
+#include "lib/fd.h"
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * cg_job_remove()/cg_run_close(); directories left by a runner that was
  * SIGKILLed are swept by the next cg_run_open() (sweep_stale_runs). */
 #include "cgroup.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <dirent.h>
 #include <fcntl.h>

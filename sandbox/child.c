@@ -8,7 +8,7 @@
  * SIGABRT; and when pid 1 exits, the kernel kills everything left in the
  * namespace — exactly what we want once the command is done. */
 #include "child.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -7,7 +7,7 @@
  * in _exit. It writes no state the init reads afterwards (a failure report
  * formats a message, which only the runner reads). */
 #include "child.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <signal.h>
 #include <string.h>

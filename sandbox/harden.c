@@ -14,7 +14,7 @@
  * And the job starts in a fresh anonymous session keyring, not the
  * runner's (root's keys, e.g. of the login session that started sandrun). */
 #include "child.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <linux/audit.h>
 #include <linux/filter.h>

@@ -3,7 +3,7 @@
 #include "cgroup.h"
 #include "child.h"
 #include "ident.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <linux/sched.h>
 #include <sched.h>

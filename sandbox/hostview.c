@@ -34,7 +34,7 @@
  * is not mounted). An empty /proc/stat makes glibc's get_nprocs() fall back
  * to sched_getaffinity. cpuinfo, meminfo and uptime remain visible. */
 #include "mounts_internal.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <dirent.h>
 #include <fcntl.h>

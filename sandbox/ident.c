@@ -25,7 +25,7 @@
  * kernel drops its locks — and its jobs die with it (parent-death signal).
  * flock() works across pid and mount namespaces: /run is the host's. */
 #include "ident.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <grp.h>

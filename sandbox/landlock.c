@@ -19,7 +19,7 @@
  * made outside its domain. Network rights are not handled: the job's
  * network namespace is empty anyway. No libc wrapper: raw syscalls. */
 #include "child.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <limits.h>

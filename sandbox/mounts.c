@@ -35,7 +35,7 @@
  *                               process. */
 #include "child.h"
 #include "mounts_internal.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <limits.h>

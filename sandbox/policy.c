@@ -18,7 +18,7 @@
  * most restrictive result.
  */
 #include "policy_internal.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>

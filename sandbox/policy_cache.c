@@ -23,7 +23,7 @@
  */
 #include "policy_internal.h"
 #include "lib/hash.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
  * skipped could be the one that was meant to deny something.
  */
 #include "policy_internal.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -9,7 +9,7 @@
  * /dev/kmsg, an audit daemon consuming the records, rate limiting), the
  * outcome is still `seccomp`, with the syscall unknown. */
 #include "seccomp_log.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <stdio.h>

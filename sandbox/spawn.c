@@ -27,7 +27,7 @@
 #include "ident.h"
 #include "reap.h"
 #include "seccomp_log.h"
-#include "util.h"
+#include "lib/fd.h"
 #include "watch.h"
 
 #include <fcntl.h>

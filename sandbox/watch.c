@@ -1,6 +1,6 @@
 /* sandbox/watch.c — the deadline and the CPU check of one job. */
 #include "watch.h"
-#include "util.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <sys/timerfd.h>

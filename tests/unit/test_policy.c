@@ -11,7 +11,7 @@
 
 #include "sandbox/policy_internal.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 #include "tests/unit/testkit.h"
 
 #include <errno.h>

@@ -13,7 +13,7 @@
 #include "sandbox/policy_internal.h"
 #include "sandbox/sandbox.h"
 #include "lib/hash.h"
-#include "sandbox/util.h"
+#include "lib/fd.h"
 
 #include <dirent.h>
 #include <fcntl.h>

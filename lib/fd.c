@@ -1,32 +1,11 @@
-#include "util.h"
-#include "sandbox.h"
+/* lib/fd.c — see fd.h. */
+#include "lib/fd.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static char last_error[512];
-
-int sbx_fail(int neg_errno, const char *fmt, ...)
-{
-	char what[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	if (neg_errno < 0)
-		snprintf(last_error, sizeof last_error, "%s: %s", what, strerror(-neg_errno));
-	else
-		snprintf(last_error, sizeof last_error, "%s", what);
-	return neg_errno;
-}
-
-const char *sbx_last_error(void)
-{
-	return last_error;
-}
 
 int sr_write_all(int fd, const void *buf, size_t len)
 {

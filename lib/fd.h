@@ -1,10 +1,11 @@
-/* sandbox/util.h — small owners and file helpers shared by sandbox/ and runner/.
+/* lib/fd.h — small owners and descriptor/file helpers (pure: no module
+ * state), for every module of ours but the analyzer.
  *
  * The cleanup owners follow bubblewrap's utils.h: a descriptor or buffer
  * declared with one of these is released on every return path, so an early
  * `return -errno` can never leak an fd into a later child. */
-#ifndef SANDRUN_UTIL_H
-#define SANDRUN_UTIL_H
+#ifndef SANDRUN_LIB_FD_H
+#define SANDRUN_LIB_FD_H
 
 #include <errno.h>
 #include <stdint.h>
