@@ -70,43 +70,10 @@ static size_t count_rules(const struct pol_spec *s, const char *name)
 	return n;
 }
 
-static char policy_dir[4200];
-
-/* The shipped policies: $SANDRUN_POLICY_DIR, else the policies/ directory
- * of the source tree the test binary was built in (build/.../tests/). */
-static const char *find_policy_dir(void)
-{
-	if (policy_dir[0])
-		return policy_dir;
-	const char *env = getenv("SANDRUN_POLICY_DIR");
-	if (env) {
-		snprintf(policy_dir, sizeof policy_dir, "%s", env);
-		return policy_dir;
-	}
-	char exe[3000];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		for (int up = 0; up < 6; up++) {
-			char *slash = strrchr(exe, '/');
-			if (!slash)
-				break;
-			*slash = '\0';
-			char probe[3100];
-			snprintf(probe, sizeof probe, "%s/policies/default.json", exe);
-			if (access(probe, R_OK) == 0) {
-				snprintf(policy_dir, sizeof policy_dir, "%s/policies", exe);
-				return policy_dir;
-			}
-		}
-	}
-	snprintf(policy_dir, sizeof policy_dir, "policies");
-	return policy_dir;
-}
 
 static int load_shipped(const char *name, struct sbx_policy **p)
 {
-	int r = sbx_policy_load(name, find_policy_dir(), p);
+	int r = sbx_policy_load(name, tk_policy_dir(), p);
 	if (r < 0)
 		print_error("load %s: %s\n", name, sbx_last_error());
 	return r;
@@ -204,7 +171,7 @@ static void test_shipped_parse(void **state)
 	const char *names[] = { "default", "strict" };
 	for (size_t i = 0; i < 2; i++) {
 		char path[4400];
-		snprintf(path, sizeof path, "%s/%s.json", find_policy_dir(), names[i]);
+		snprintf(path, sizeof path, "%s/%s.json", tk_policy_dir(), names[i]);
 		int fd = open(path, O_RDONLY);
 		assert_true(fd >= 0);
 		char buf[1 << 16];

@@ -58,39 +58,6 @@
 
 /* ---- the policies ---------------------------------------------------- */
 
-static char policy_dir[4200];
-
-/* $SANDRUN_POLICY_DIR, else the policies/ directory of the source tree the
- * test binary was built in (build/.../tests/), as test_policy.c does. */
-static const char *find_policy_dir(void)
-{
-	if (policy_dir[0])
-		return policy_dir;
-	const char *env = getenv("SANDRUN_POLICY_DIR");
-	if (env) {
-		snprintf(policy_dir, sizeof policy_dir, "%s", env);
-		return policy_dir;
-	}
-	char exe[3000];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		for (int up = 0; up < 6; up++) {
-			char *slash = strrchr(exe, '/');
-			if (!slash)
-				break;
-			*slash = '\0';
-			char probe[3100];
-			snprintf(probe, sizeof probe, "%s/policies/default.json", exe);
-			if (access(probe, R_OK) == 0) {
-				snprintf(policy_dir, sizeof policy_dir, "%s/policies", exe);
-				return policy_dir;
-			}
-		}
-	}
-	snprintf(policy_dir, sizeof policy_dir, "policies");
-	return policy_dir;
-}
 
 static struct sbx_policy *shipped;   /* default.json as shipped */
 static struct sbx_policy *marked;    /* the same, defaultErrnoRet 133 */
@@ -98,12 +65,12 @@ static struct sbx_policy *marked;    /* the same, defaultErrnoRet 133 */
 static int setup(void **state)
 {
 	(void)state;
-	if (sbx_policy_load("default", find_policy_dir(), &shipped) < 0) {
+	if (sbx_policy_load("default", tk_policy_dir(), &shipped) < 0) {
 		print_error("load default: %s\n", sbx_last_error());
 		return -1;
 	}
 	char path[4400];
-	snprintf(path, sizeof path, "%s/default.json", find_policy_dir());
+	snprintf(path, sizeof path, "%s/default.json", tk_policy_dir());
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;

@@ -136,3 +136,36 @@ bool tk_have_ia32(void) { return cached(&cap_ia32, "ia32", probe_ia32) > 0; }
 bool tk_have_x32(void) { return cached(&cap_x32, "x32", probe_x32) > 0; }
 int tk_landlock_abi(void) { return cached(&cap_landlock, "landlock", probe_landlock); }
 bool tk_have_kmsg(void) { return cached(&cap_kmsg, "kmsg", probe_kmsg) > 0; }
+
+/* ---- the shipped policies ---------------------------------------------- */
+
+const char *tk_policy_dir(void)
+{
+	static char dir[4200];
+	if (dir[0])
+		return dir;
+	const char *env = getenv("SANDRUN_POLICY_DIR");
+	if (env) {
+		snprintf(dir, sizeof dir, "%s", env);
+		return dir;
+	}
+	char exe[3000];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		for (int up = 0; up < 6; up++) {
+			char *slash = strrchr(exe, '/');
+			if (!slash)
+				break;
+			*slash = '\0';
+			char probe[3100];
+			snprintf(probe, sizeof probe, "%s/policies/default.json", exe);
+			if (access(probe, R_OK) == 0) {
+				snprintf(dir, sizeof dir, "%s/policies", exe);
+				return dir;
+			}
+		}
+	}
+	snprintf(dir, sizeof dir, "policies");
+	return dir;
+}

@@ -34,6 +34,10 @@ bool tk_have_x32(void);    /* x32 syscalls (nr | 0x40000000) work */
 int tk_landlock_abi(void); /* 0: no Landlock */
 bool tk_have_kmsg(void);   /* /dev/kmsg readable */
 
+/* The shipped policies: $SANDRUN_POLICY_DIR, else the policies/ directory
+ * of the source tree the test binary was built in (build/.../tests/). */
+const char *tk_policy_dir(void);
+
 /* Inside a cmocka test: say why, then skip (counted as skipped, never as
  * passed). The reason is printed as a TAP diagnostic line. */
 #define tk_skip_unless(cond, why)                                              \
