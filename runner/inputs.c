@@ -366,6 +366,43 @@ static int pend_prepend(char *pend, size_t cap, size_t *n, const char *text)
 	return 0;
 }
 
+/* Open the directory named by out[0..o) (link-free text: "" is the root)
+ * refusing any link, in place of *dir. */
+static int reopen_dir(const char *out, size_t o, int *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%.*s", (int)o, out);
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, o ? path : "/", &how, sizeof how);
+	if (fd < 0)
+		return -errno;
+	close(*dir);
+	*dir = fd;
+	return 0;
+}
+
+/* comp, a link in *dir that may be followed: its target's components go in
+ * front of the pending ones; an absolute target starts again at "/". */
+static int follow_link(int *dir, const char *comp, char *pend, size_t cap, size_t *npend,
+		       char *out, size_t *o)
+{
+	char target[PATH_MAX];
+	ssize_t tl = readlinkat(*dir, comp, target, sizeof target - 1);
+	if (tl < 0)
+		return -errno;
+	if ((size_t)tl >= sizeof target - 1)
+		return -ENAMETOOLONG;
+	target[tl] = '\0';
+	if (pend_prepend(pend, cap, npend, target) < 0)
+		return -ENAMETOOLONG;
+	if (target[0] != '/')
+		return 0;
+	*o = 0;
+	out[0] = '\0';
+	return reopen_dir(out, 0, dir);
+}
+
 int inputs_resolve_path(const char *arg, char *out, size_t len, int *parent_fd, const char **base)
 {
 	char pend[2 * PATH_MAX]; /* components still to walk, NUL-separated */
@@ -406,20 +443,17 @@ int inputs_resolve_path(const char *arg, char *out, size_t len, int *parent_fd, 
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
 			if (comp[1] == '.') {
 				/* out is link-free, so its parent is its text's parent;
-				 * reopened without links, and trust starts over. */
+				 * reopened without links, and trust starts over
+				 * (conservative: the path to it may not be root's alone). */
 				while (o > 0 && out[o - 1] != '/')
 					o--;
 				if (o > 0)
 					o--;
 				out[o] = '\0';
-				struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-							.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-				int up = (int)syscall(SYS_openat2, AT_FDCWD, o ? out : "/", &how, sizeof how);
-				if (up < 0)
-					return -errno;
-				close(dir);
-				dir = up;
-				trusted = false; /* conservative: the path to it may not be root's alone */
+				int r = reopen_dir(out, o, &dir);
+				if (r < 0)
+					return r;
+				trusted = false;
 			}
 			continue;
 		}
@@ -433,24 +467,9 @@ int inputs_resolve_path(const char *arg, char *out, size_t len, int *parent_fd, 
 				return -ELOOP;
 			if (++links > 40)
 				return -ELOOP;
-			char target[PATH_MAX];
-			ssize_t tl = readlinkat(dir, comp, target, sizeof target - 1);
-			if (tl < 0)
-				return -errno;
-			if ((size_t)tl >= sizeof target - 1)
-				return -ENAMETOOLONG;
-			target[tl] = '\0';
-			if (pend_prepend(pend, sizeof pend, &npend, target) < 0)
-				return -ENAMETOOLONG;
-			if (target[0] == '/') {
-				int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-				if (root < 0)
-					return -errno;
-				close(dir);
-				dir = root;
-				o = 0;
-				out[0] = '\0';
-			}
+			int r = follow_link(&dir, comp, pend, sizeof pend, &npend, out, &o);
+			if (r < 0)
+				return r;
 			continue;
 		}
 		if (o + 1 + cl + 1 > len)
@@ -477,14 +496,10 @@ int inputs_resolve_path(const char *arg, char *out, size_t len, int *parent_fd, 
 	char *slash = strrchr(out, '/');
 	if (o == 0 || !slash)
 		return -EINVAL; /* "/" itself */
-	*slash = '\0';
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	int up = (int)syscall(SYS_openat2, AT_FDCWD, slash == out ? "/" : out, &how, sizeof how);
-	*slash = '/';
-	if (up < 0)
-		return -errno;
+	int r = reopen_dir(out, (size_t)(slash - out), &dir);
+	if (r < 0)
+		return r;
 	*base = slash + 1;
-	*parent_fd = up;
+	*parent_fd = sr_steal_fd(&dir);
 	return 0;
 }
