@@ -1,6 +1,8 @@
 /* runner/check_cmd.c — `sandrun check`: what this host can enforce. */
 #include "runner/common.h"
+#include "lib/fd.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -61,8 +63,13 @@ int cmd_check(int argc, char **argv)
 		{ "analyzer", analyzer_ok },
 		{ "job uid range free", r.uid_range_free },
 	};
+	/* A tree owner can place hard links to files they could not read
+	 * unless the kernel refuses that (docs/security.md, "What remains"). */
+	uint64_t hardlinks = 0;
+	bool hl_known = sr_read_u64_at(AT_FDCWD, "/proc/sys/fs/protected_hardlinks", &hardlinks) == 0;
 	if (json) {
 		json_t *o = json_object();
+		json_object_set_new(o, "protected_hardlinks", hl_known ? json_boolean(hardlinks != 0) : json_null());
 		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
 			json_object_set_new(o, rows[i].name, json_boolean(rows[i].ok));
 		json_object_set_new(o, "cgroup_mode", json_string(sbx_cgroup_mode_name(r.cgroup_mode)));
@@ -97,6 +104,11 @@ int cmd_check(int argc, char **argv)
 			printf("%-20s ABI %d\n", "landlock", r.landlock_abi);
 		else
 			printf("%-20s no (best effort: every other layer still applies)\n", "landlock");
+		printf("%-20s %s\n", "protected hardlinks",
+		       !hl_known ? "unknown (no /proc/sys/fs/protected_hardlinks)"
+		       : hardlinks ? "yes (a tree owner can link only files they could read and write)"
+				   : "NO: a tree owner can hard-link files they cannot read into an input tree;"
+				     " set fs.protected_hardlinks=1");
 		printf("%-20s %s\n", "policy directory", sr_policy_dir());
 		printf("%-20s %s\n", "analyzer", sr_analyzer_path());
 		if (complete)

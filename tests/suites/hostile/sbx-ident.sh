@@ -101,8 +101,14 @@ result "init: /proc/1/cmdline is sandrun-init (no argv of the runner), environ a
 _abi=$(sed -n 's/^landlock *ABI \([0-9]*\)$/\1/p' "$T/check.out")
 grep -q "^job uids *$_ib-$((_ib + _ic - 1)) " "$T/check.out" || fail "check does not show the uid range: $(grep -i uid "$T/check.out")"
 grep -q '^landlock ' "$T/check.out" || fail "check does not show Landlock"
-diag "$(grep -E '^(landlock|job uids)' "$T/check.out")"
-result "check: shows the job uid range and the Landlock ABI"
+# The hard-link protection the threat model relies on, as the kernel says.
+_hl=$(cat /proc/sys/fs/protected_hardlinks 2>/dev/null)
+case $_hl in
+1 | 2) grep -q '^protected hardlinks *yes' "$T/check.out" || fail "check does not say hard links are protected" ;;
+0) grep -q '^protected hardlinks *NO' "$T/check.out" || fail "check does not warn that hard links are unprotected" ;;
+esac
+diag "$(grep -E '^(landlock|job uids|protected hardlinks)' "$T/check.out")"
+result "check: shows the job uid range, the Landlock ABI and whether hard links are protected"
 
 if [ -z "$_abi" ]; then
 	skip "landlock: a --cmd job cannot list / (DAC allows it), reads /etc, writes /tmp" "no Landlock on this kernel"
