@@ -245,6 +245,19 @@ static int split_path(const char *path, char *parent, size_t len, const char **n
 	return 0;
 }
 
+/* A path relative to DIR: its parent ("." for none), in buf, and its last
+ * name (in rel). */
+static const char *split_rel(const char *rel, char *buf, size_t len, const char **name)
+{
+	snprintf(buf, len, "%s", rel);
+	char *slash = strrchr(buf, '/');
+	*name = slash ? rel + (slash - buf) + 1 : rel;
+	if (!slash)
+		return ".";
+	*slash = '\0';
+	return buf;
+}
+
 static void report_failure(struct q_report *rep, const char *path, const char *to, int r)
 {
 	char why[PATH_MAX + 128];
@@ -264,12 +277,8 @@ static int quarantine_gone(struct store *st, const struct candidate *c, int dirf
 	bool dest_exists = false;
 	/* Resolved below DIR without following links, like the move itself. */
 	char relbuf[PATH_MAX];
-	snprintf(relbuf, sizeof relbuf, "%s", rel);
-	char *slash = strrchr(relbuf, '/');
-	const char *name = slash ? slash + 1 : relbuf;
-	if (slash)
-		*slash = '\0';
-	_cleanup_close_ int ddir = qfs_open_dir(dirfd, slash ? relbuf : ".");
+	const char *name;
+	_cleanup_close_ int ddir = qfs_open_dir(dirfd, split_rel(rel, relbuf, sizeof relbuf, &name));
 	if (ddir >= 0)
 		dest_exists = fstatat(ddir, name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 	if (dest_exists && !copy && (!c->quarantined_to || strcmp(c->quarantined_to, dest))) {
@@ -321,12 +330,8 @@ static int quarantine_one(struct store *st, const struct candidate *c, int dirfd
 		return 0;
 	}
 	char rparent[PATH_MAX];
-	snprintf(rparent, sizeof rparent, "%s", rel);
-	char *slash = strrchr(rparent, '/');
-	const char *dname = slash ? slash + 1 : rel;
-	if (slash)
-		*slash = '\0';
-	_cleanup_close_ int ddir = qfs_make_dir(dirfd, slash ? rparent : ".");
+	const char *dname;
+	_cleanup_close_ int ddir = qfs_make_dir(dirfd, split_rel(rel, rparent, sizeof rparent, &dname));
 	bool copied_only = false;
 	r = ddir;
 	if (ddir >= 0)
