@@ -191,7 +191,21 @@ static int supervise(struct sbx_job *job, int sigfd, int *got_signal)
 	}
 }
 
-int cmd_exec(int argc, char **argv)
+/* What `sandrun exec`'s options asked for. */
+struct exec_opts {
+	struct sbx_limits lim;
+	const char *policy_name;
+	bool json, timing, give_stdin;
+	struct sbx_bind binds[64];
+	char bind_paths[64][PATH_MAX];
+	size_t nbinds;
+	const char *etc[SBX_MAX_ETC_EXTRA];
+	size_t netc;
+};
+
+/* Parse the options into o: -1 to go on, else the exit status (usage
+ * error, or 0 after --help). */
+static int parse_exec_options(int argc, char **argv, struct exec_opts *o)
 {
 	static const struct option longopts[] = {
 		SR_LIMIT_LONGOPTS,
@@ -205,33 +219,24 @@ int cmd_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool timing = false;
-	struct sbx_limits lim;
-	sbx_limits_defaults(&lim);
-	const char *policy_name = "default";
-	bool json = false;
-	bool give_stdin = false;
-	struct sbx_bind binds[64];
-	char bind_paths[64][PATH_MAX];
-	size_t nbinds = 0;
-	const char *etc[SBX_MAX_ETC_EXTRA];
-	size_t netc = 0;
+	sbx_limits_defaults(&o->lim);
+	o->policy_name = "default";
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		int r = sr_apply_limit_option(opt, optarg, &lim);
+		int r = sr_apply_limit_option(opt, optarg, &o->lim);
 		if (r < 0)
 			return SR_EXIT_USAGE;
 		if (r > 0)
 			continue;
 		switch (opt) {
-		case OPT_POLICY: policy_name = optarg; break;
-		case OPT_JSON: json = true; break;
-		case OPT_TIMING: timing = true; break;
-		case OPT_STDIN: give_stdin = true; break;
+		case OPT_POLICY: o->policy_name = optarg; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_TIMING: o->timing = true; break;
+		case OPT_STDIN: o->give_stdin = true; break;
 		case OPT_BIND_RO:
 		case OPT_BIND:
-			if (nbinds == SR_ARRAY_LEN(binds))
+			if (o->nbinds == SR_ARRAY_LEN(o->binds))
 				return sr_usage_error("exec ", "too many --bind/--bind-ro options");
 			if (optarg[0] != '/')
 				return sr_usage_error("exec ", "%s needs an absolute path: %s",
@@ -240,33 +245,42 @@ int cmd_exec(int argc, char **argv)
 				/* Opened here, once, refusing links: the sandbox binds
 				 * this descriptor, never the path (sr_open_bind_source). */
 				char msg[PATH_MAX + 256];
-				char *abs = bind_paths[nbinds];
+				char *abs = o->bind_paths[o->nbinds];
 				int fd = sr_open_bind_source(opt == OPT_BIND ? "--bind" : "--bind-ro", optarg, abs,
 							     PATH_MAX, msg, sizeof msg);
 				if (fd < 0)
 					return sr_usage_error("exec ", "%s", msg);
-				binds[nbinds++] = (struct sbx_bind){ .src = abs, .dst = abs, .src_fd = fd,
+				o->binds[o->nbinds++] = (struct sbx_bind){ .src = abs, .dst = abs, .src_fd = fd,
 								     .writable = opt == OPT_BIND };
 			}
 			break;
 		case OPT_ETC:
-			if (netc == SR_ARRAY_LEN(etc))
+			if (o->netc == SR_ARRAY_LEN(o->etc))
 				return sr_usage_error("exec ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA);
 			if (sbx_etc_name_check(optarg) < 0)
 				return sr_usage_error("exec ", "%s", sbx_last_error());
-			etc[netc++] = optarg;
+			o->etc[o->netc++] = optarg;
 			break;
 		case 'h': fputs(exec_usage, stdout); fputs(sr_limit_help, stdout); return 0;
 		default: return sr_usage_error("exec ", "invalid option");
 		}
 	}
+	return -1;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static struct exec_opts o; /* the bind paths: 256 KiB, not on the stack */
+	int status = parse_exec_options(argc, argv, &o);
+	if (status >= 0)
+		return status;
 	if (optind >= argc)
 		return sr_usage_error("exec ", "no command given");
 
 	struct sbx_policy *policy = NULL;
-	int r = sbx_policy_load(policy_name, sr_policy_dir(), &policy);
+	int r = sbx_policy_load(o.policy_name, sr_policy_dir(), &policy);
 	if (r < 0) {
-		sr_err("policy %s: %s", policy_name, sbx_last_error());
+		sr_err("policy %s: %s", o.policy_name, sbx_last_error());
 		return SR_EXIT_USAGE;
 	}
 	/* Block the signals we watch before any child exists; the child
@@ -286,7 +300,7 @@ int cmd_exec(int argc, char **argv)
 		return SR_EXIT_ISOLATION;
 	}
 	struct tty_guard tty;
-	if ((r = tty_guard_open(&tty, give_stdin)) < 0) {
+	if ((r = tty_guard_open(&tty, o.give_stdin)) < 0) {
 		sr_err("cannot open /dev/null for the command's stdin: %s", strerror(-r));
 		tty_guard_close(&tty);
 		sbx_run_close(run);
@@ -296,14 +310,14 @@ int cmd_exec(int argc, char **argv)
 	struct sbx_spec spec = {
 		.argv = argv + optind, .stdin_fd = tty.fd[0], .stdout_fd = tty.fd[1],
 		.stderr_fd = tty.fd[2],
-		.binds = binds, .nbinds = nbinds, .policy = policy, .limits = lim,
-		.etc_extra = etc, .netc_extra = netc,
-		.timing = timing,
+		.binds = o.binds, .nbinds = o.nbinds, .policy = policy, .limits = o.lim,
+		.etc_extra = o.etc, .netc_extra = o.netc,
+		.timing = o.timing,
 		/* tests only: a probe under the analyzer's Landlock profile */
 		.fs_profile = getenv("SANDRUN_TEST_FS_CODE_ONLY") ? SBX_FS_CODE_ONLY : SBX_FS_COMMAND,
 	};
 	struct sbx_job *job = NULL;
-	int status = SR_EXIT_ISOLATION;
+	status = SR_EXIT_ISOLATION;
 	if ((r = sbx_job_start(run, &spec, &job)) < 0) {
 		sr_err("cannot start the sandbox: %s", sbx_last_error());
 	} else {
@@ -324,8 +338,8 @@ int cmd_exec(int argc, char **argv)
 		for (int i = 0; i < 3; i++)
 			tty.fd[i] = -1;
 		fflush(stdout);
-		if (json) {
-			char *s = sr_result_to_json(&res, timing);
+		if (o.json) {
+			char *s = sr_result_to_json(&res, o.timing);
 			printf("%s\n", s);
 			free(s);
 		} else if (res.outcome == SBX_SETUP_ERROR) {
@@ -338,7 +352,7 @@ int cmd_exec(int argc, char **argv)
 	tty_guard_close(&tty);
 	sbx_run_close(run);
 	sbx_policy_free(policy);
-	for (size_t i = 0; i < nbinds; i++)
-		close(binds[i].src_fd);
+	for (size_t i = 0; i < o.nbinds; i++)
+		close(o.binds[i].src_fd);
 	return status;
 }
