@@ -35,7 +35,8 @@ for _db in "$_NS"/[nr]*.db; do
 	_err=$((_err + $(q "$_db" "SELECT count(*) FROM items WHERE last_outcome='input_error'")))
 done
 [ -z "$_bad" ] || fail "the secret or its path reached a run:$_bad"
-[ "$_ok" -gt 0 ] || fail "no run got the real file (the race made every run an error?)"
+# (How many runs got the real file depends on the race: all refused is
+# safe too. That real files do go through is checked without the race.)
 diag "named and walked under the swap: ok $_ok, input_error $_err"
 result "tree owner swaps a directory for a link while inputs are named and walked: never the linked secret"
 
@@ -45,10 +46,13 @@ result "tree owner swaps a directory for a link while inputs are named and walke
 # (A tree of its own: the flipper may have left d and l either way round.)
 _lib=/lib/os-release
 [ -e "$_lib" ] || _lib=/usr/lib/os-release
-mkdir -p "$_NS/tree2" && ln -s "$_NS/ro" "$_NS/tree2/l" && chown -h -R 4244:4244 "$_NS/tree2"
-run --db "$_NS/plain.db" --output text --cmd cat "$_NS/tree2/l/secret" "$_lib"
+mkdir -p "$_NS/tree2/d" && ln -s "$_NS/ro" "$_NS/tree2/l"
+echo benign >"$_NS/tree2/d/secret" && chmod 644 "$_NS/tree2/d/secret" && chmod 755 "$_NS/tree2" "$_NS/tree2/d"
+chown -h -R 4244:4244 "$_NS/tree2"
+run --db "$_NS/plain.db" --output text --cmd cat "$_NS/tree2/l/secret" "$_lib" "$_NS/tree2/d/secret"
 expect_item "$_NS/plain.db" "$_NS/tree2/l/secret" "input_error|failed|*"
+expect_item "$_NS/plain.db" "$_NS/tree2/d/secret" "ok|done|0|"
 grep -q 'symbolic link on its path' "$T/err" || fail "no clear message: $(tail -n 3 "$T/err")"
 [ "$(q "$_NS/plain.db" "SELECT count(*) FROM items WHERE path='/usr/lib/os-release' AND last_outcome='ok'")" = 1 ] ||
 	fail "the root-only link to os-release was not followed: $(q "$_NS/plain.db" "SELECT path, last_outcome FROM items")"
-result "a named link in a tree owner's directory: input_error, said why; a root-only link (/lib) is followed"
+result "a named link in a tree owner's directory: input_error, said why; its real file and a root-only link (/lib) go through"
