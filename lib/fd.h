@@ -12,12 +12,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Close *fd (if open) and mark it closed (-1), keeping errno: a struct
+ * field closed this way cannot be closed twice or used after. */
 static inline void sr_closep(int *fd)
 {
 	if (*fd >= 0) {
 		int saved = errno;
 		close(*fd);
 		errno = saved;
+		*fd = -1;
 	}
 }
 static inline void sr_freep(void *p)

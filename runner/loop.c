@@ -183,7 +183,6 @@ static void close_pipe(struct loop *l, int *fd)
 {
 	unwatch(l, *fd);
 	sr_closep(fd);
-	*fd = -1;
 }
 
 /* ---- starting -------------------------------------------------------- */
@@ -228,8 +227,6 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		struct sbx_spec spec;
 		struct jobspec_input in = { .path = claim->path, .fd = in_fd, .bind_fd = bind_fd };
 		jobspec_sbx_spec(cfg->js, &in, outp[1], errp[1], &spec);
-		spec.etc_extra = cfg->etc_extra;
-		spec.netc_extra = cfg->netc_extra;
 		r = sbx_job_start(cfg->sbx, &spec, &job);
 	}
 	/* The job holds its own copies now; ours would keep EOF from coming. */

@@ -152,5 +152,4 @@ unsigned ident_random_start(void)
 void ident_release(struct ident *id)
 {
 	sr_closep(&id->lock_fd);
-	id->lock_fd = -1;
 }

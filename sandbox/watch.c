@@ -83,5 +83,4 @@ void watch_close(struct job_watch *w)
 {
 	sr_closep(&w->deadline_fd);
 	sr_closep(&w->cpu_fd);
-	w->deadline_fd = w->cpu_fd = -1;
 }
