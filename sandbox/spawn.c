@@ -215,22 +215,11 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	/* Armed before anything exists: a job whose deadline or CPU check
 	 * cannot be had is refused, never run unlimited. */
 	int r = watch_arm(&job->watch, &spec->limits);
-	if (r < 0) {
-		free(job);
-		return r;
-	}
-	/* A uid no other job of any runner holds now. */
-	r = ident_claim(run->uid_dir, &run->uid_next, &job->ident);
-	if (r < 0) {
-		watch_close(&job->watch);
-		free(job);
-		return r;
-	}
-	r = cg_job_create(&run->cg, &spec->limits, &job->cg);
-	if (r < 0) {
-		watch_close(&job->watch);
-		ident_release(&job->ident);
-		free(job);
+	/* ... and a uid no other job of any runner holds now. (job_free
+	 * releases whatever of these was had.) */
+	if (r < 0 || (r = ident_claim(run->uid_dir, &run->uid_next, &job->ident)) < 0 ||
+	    (r = cg_job_create(&run->cg, &spec->limits, &job->cg)) < 0) {
+		job_free(job);
 		return r;
 	}
 	int err[2] = { -1, -1 }, status[2] = { -1, -1 };
@@ -313,9 +302,7 @@ fail_pipes:
 		sr_closep(&status[i]);
 	}
 	cg_job_remove(&run->cg, &job->cg);
-	watch_close(&job->watch);
-	ident_release(&job->ident);
-	free(job);
+	job_free(job);
 	return r;
 }
 
