@@ -254,6 +254,8 @@ int jobspec_open_command(const struct jobspec_opts *opts, const struct cmdspec_o
 		return -ENOMEM;
 	js->kind = JOBSPEC_COMMAND;
 	js->limits = opts->limits;
+	js->etc_extra = opts->etc_extra;
+	js->netc_extra = opts->netc_extra;
 	js->max_output = opts->max_output ? opts->max_output : JOBSPEC_DEFAULT_MAX_OUTPUT;
 	js->bad_input_exit = -1;
 	int r = -ENOMEM;
@@ -397,6 +399,8 @@ void cmdspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, 
 		.nbinds = nbinds,
 		.policy = js->policy,
 		.limits = js->limits,
+		.etc_extra = js->etc_extra,
+		.netc_extra = js->netc_extra,
 	};
 }
 

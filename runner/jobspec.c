@@ -152,6 +152,8 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 		return -ENOMEM;
 	js->kind = JOBSPEC_ANALYZER;
 	js->limits = opts->limits;
+	js->etc_extra = opts->etc_extra;
+	js->netc_extra = opts->netc_extra;
 	js->max_output = opts->max_output ? opts->max_output : JOBSPEC_DEFAULT_MAX_OUTPUT;
 	js->bad_input_exit = JOBSPEC_ANALYZER_BAD_INPUT_EXIT;
 	js->result_kind = STORE_RESULT_JSON;
@@ -217,6 +219,8 @@ void jobspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, 
 		.nbinds = js->nbinds,
 		.policy = js->policy,
 		.limits = js->limits,
+		.etc_extra = js->etc_extra,
+		.netc_extra = js->netc_extra,
 		/* it reads only its descriptors */
 		.fs_profile = SBX_FS_CODE_ONLY,
 	};

@@ -47,6 +47,8 @@ struct jobspec_opts {
 	const char *program;        /* host path of the program (analyzer: sr_analyzer_path()) */
 	struct sbx_limits limits;
 	uint64_t max_output;        /* 0: JOBSPEC_DEFAULT_MAX_OUTPUT */
+	const char *const *etc_extra; /* --etc: more of the host's /etc (checked) */
+	size_t netc_extra;
 };
 
 struct jobspec {
@@ -68,6 +70,8 @@ struct jobspec {
 	char policy_sha256[65];     /* of the policy file's text ("" if unreadable) */
 	struct sbx_policy *policy;  /* compiled; NULL in unit tests */
 	struct sbx_limits limits;
+	const char *const *etc_extra; /* --etc (the options' strings, not owned) */
+	size_t netc_extra;
 	uint64_t max_output;
 	int bad_input_exit;         /* exit status meaning bad_input; -1: none */
 	enum store_result_kind result_kind;

@@ -53,8 +53,6 @@ struct loop_config {
 	enum loop_feed (*feed)(void *ctx, int *exit_status);
 	void *feed_ctx;
 	int feed_fd;              /* what LOOP_FEED_WAIT waits for (a pipe), or -1 */
-	const char *const *etc_extra; /* --etc: more of the host's /etc */
-	size_t netc_extra;
 };
 
 struct loop_result {

@@ -541,7 +541,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 				.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
 				.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
 				.feed = first == LOOP_FEED_DONE ? NULL : queue_step, .feed_ctx = c,
-				.feed_fd = c->list_fd, .etc_extra = o->etc, .netc_extra = o->netc,
+				.feed_fd = c->list_fd,
 			};
 			if ((r = loop_run(&cfg, &lr)) < 0) {
 				sr_err("the event loop failed: %s", strerror(-r));
@@ -618,6 +618,7 @@ int cmd_run(int argc, char **argv)
 	struct jobspec_opts jo = {
 		.policy = o.policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
 		.limits = o.limits, .max_output = o.max_output,
+		.etc_extra = o.etc, .netc_extra = o.netc,
 	};
 	struct cmdspec_opts co = {
 		.command = o.cmd, .output = o.output, .ok_codes = o.ok_codes,

@@ -1,4 +1,4 @@
-# plan: 3
+# plan: 4
 # How much of the host a job sees (docs/security.md, "What the job sees of
 # the host"): /etc is an allowlist with generated passwd, group, hostname
 # and hosts; the host-wide files of /proc are masked. The outer test
@@ -55,3 +55,25 @@ expect_out '^pressure 0$'
 [ -n "$_boot" ] && expect_no_out "$_boot"
 expect_out '^cpuinfo [1-9]'
 result "host view: /proc/cmdline, config.gz, keys, key-users, interrupts, softirqs, stat, pressure/*, boot_id give nothing (cpuinfo stays)"
+
+# 4. --etc NAME adds one host entry (read-only); a secret is refused before
+# any job (exit 2). The entry: one the host has that is not allowlisted.
+_extra=""
+for _e in debian_version issue profile shells; do
+	if [ -f "/etc/$_e" ] && [ ! -L "/etc/$_e" ]; then _extra=$_e; break; fi
+done
+if [ -z "$_extra" ]; then
+	skip "host view: --etc NAME adds one host entry read-only; --etc shadow is refused" \
+		"no plain /etc entry outside the allowlist on this host"
+else
+	sbx etcextra --timeout 10 --etc "$_extra" -- /bin/sh -c "cat /etc/$_extra >/dev/null && echo has-extra;
+		echo x >>/etc/$_extra 2>/dev/null && echo WROTE; [ -e /etc/environment ] && echo HAS-ENVIRONMENT; exit 0"
+	expect_outcome ok
+	expect_out '^has-extra$'
+	expect_no_out '^WROTE$'
+	expect_no_out '^HAS-ENVIRONMENT$'
+	_rc=0
+	$TO "$SANDRUN" exec --etc shadow -- /bin/true >"$T/etcbad.out" 2>"$T/etcbad.err" || _rc=$?
+	[ "$_rc" = 2 ] || fail "--etc shadow: exit $_rc, expected 2 (usage): $(head -c 200 "$T/etcbad.err")"
+	result "host view: --etc $_extra adds that host entry read-only (nothing else); --etc shadow is refused (exit 2)"
+fi
