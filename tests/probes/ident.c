@@ -153,12 +153,19 @@ static int cmd_init(const char *token)
 	bad |= leak || !named;
 	must_fail("open /proc/1/environ", open("/proc/1/environ", O_RDONLY));
 	must_fail("open /proc/1/mem", open("/proc/1/mem", O_RDONLY));
-	FILE *f = fopen("/proc/1/status", "re");
+	/* The init installs its filter once the command has exec'd (a
+	 * vforked command would inherit it otherwise), so right at the
+	 * command's start it may still be coming: wait up to 2 s for it. */
 	int seccomp = -1;
-	while (f && fgets(buf, sizeof buf, f))
-		sscanf(buf, "Seccomp: %d", &seccomp);
-	if (f)
-		fclose(f);
+	for (int tries = 0; tries < 200 && seccomp != 2; tries++) {
+		if (tries)
+			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		FILE *f = fopen("/proc/1/status", "re");
+		while (f && fgets(buf, sizeof buf, f))
+			sscanf(buf, "Seccomp: %d", &seccomp);
+		if (f)
+			fclose(f);
+	}
 	printf("Seccomp of pid 1: %d%s\n", seccomp, seccomp == 2 ? "" : " BAD");
 	bad |= seccomp != 2;
 	return bad;
