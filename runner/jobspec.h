@@ -18,8 +18,7 @@
 #ifndef SANDRUN_JOBSPEC_H
 #define SANDRUN_JOBSPEC_H
 
-#include "runner/retry.h"
-#include "runner/store.h"
+#include "store/store.h"
 #include "sandbox/sandbox.h"
 
 #include <stdbool.h>

@@ -5,7 +5,7 @@
 #include "runner/loop.h"
 #include "runner/common.h"
 #include "runner/inputs.h"
-#include "runner/store_extra.h"
+#include "store/store.h"
 #include "lib/fd.h"
 
 #include <fcntl.h>

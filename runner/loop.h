@@ -18,7 +18,7 @@
 
 #include "runner/jobspec.h"
 #include "runner/progress.h"
-#include "runner/store.h"
+#include "store/store.h"
 #include "sandbox/sandbox.h"
 
 #include <stdint.h>

@@ -1,5 +1,5 @@
 # runner/: the sandrun command. main.c is the entry; the rest is an archive
-# so the unit tests can link the pure parts (cli, store, outcome mapping).
+# so the unit tests can link the pure parts (cli, job specs, inputs).
 RUNNER_SRCS := $(filter-out runner/main.c,$(wildcard runner/*.c))
 RUNNER_OBJS := $(RUNNER_SRCS:%.c=$(B)/%.o)
 RUNNER_LIB  := $(B)/librunner.a
@@ -7,7 +7,7 @@ RUNNER_LIB  := $(B)/librunner.a
 $(RUNNER_LIB): $(RUNNER_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/sandrun: $(B)/runner/main.o $(RUNNER_LIB) $(SANDBOX_LIB) $(LIB_LIB)
+$(B)/sandrun: $(B)/runner/main.o $(RUNNER_LIB) $(STORE_LIB) $(SANDBOX_LIB) $(LIB_LIB)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 PROGRAMS += $(B)/sandrun

@@ -12,7 +12,7 @@
 #ifndef SANDRUN_PROGRESS_H
 #define SANDRUN_PROGRESS_H
 
-#include "runner/retry.h"
+#include "store/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
 #include "runner/query_util.h"
 #include "runner/utf8.h"
 #include "runner/common.h"
-#include "runner/retry.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
 #ifndef SANDRUN_QUERY_UTIL_H
 #define SANDRUN_QUERY_UTIL_H
 
-#include "runner/store.h"
+#include "store/store.h"
 
 #include <jansson.h>
 #include <stdbool.h>

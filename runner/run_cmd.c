@@ -14,9 +14,7 @@
 #include "runner/jobspec.h"
 #include "runner/loop.h"
 #include "runner/progress.h"
-#include "runner/retry.h"
-#include "runner/store.h"
-#include "runner/store_extra.h"
+#include "store/store.h"
 #include "lib/fd.h"
 
 #include <fcntl.h>

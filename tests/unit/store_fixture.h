@@ -1,4 +1,4 @@
-/* tests/unit/store_fixture.h — shared by the tests of runner/store*.c
+/* tests/unit/store_fixture.h — shared by the tests of store/
  * (test_store.c, test_store_leases.c, test_store_files.c): a fresh directory
  * per test, raw SQL to look behind the API, and the invariants every test
  * checks. Header-only (static inline) because each test_*.c is its own
@@ -12,8 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "runner/retry.h"
-#include "runner/store.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

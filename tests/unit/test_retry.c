@@ -1,12 +1,12 @@
 /* tests/unit/test_retry.c — the outcome catalog and the retry policy
- * (runner/retry.c): parsing --retry-on, the default, the decision. */
+ * (store/retry.c): parsing --retry-on, the default, the decision. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "runner/retry.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <string.h>

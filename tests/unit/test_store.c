@@ -1,4 +1,4 @@
-/* tests/unit/test_store.c — the SQLite store (runner/store*.c).
+/* tests/unit/test_store.c — the SQLite store (store/).
  *
  * This file: the queue's rules (claims count attempts, release spends
  * none, enqueue identity, input errors, results and bad_output, retry).
@@ -12,7 +12,7 @@
  * tail), or "pending", "input_error" or "running" (a lease left by this
  * process, dead once it exits). */
 #include "tests/unit/store_fixture.h"
-#include "runner/store_extra.h"
+#include "store/store.h"
 
 static void test_open_creates_schema(void **state)
 {
@@ -416,7 +416,7 @@ fail:
 }
 
 /* The runner's batch counts while the batch is still being queued
- * (runner/store_extra.c): each chunk counted once, the run's own finishes
+ * (store/store_batch.c): each chunk counted once, the run's own finishes
  * left to the run, and what is outside the batch counted at the end. */
 static void test_batch_counts_as_queued(void **state)
 {

@@ -1,5 +1,5 @@
 /* tests/unit/test_store_leases.c — claims under concurrency and leases
- * (runner/store_items.c, runner/store_reclaim.c). The other processes are
+ * (store/store_items.c, store/store_reclaim.c). The other processes are
  * real: two runners claiming at once are two forked processes, a dead runner
  * is a child that exits holding a lease. */
 #include "tests/unit/store_fixture.h"

@@ -1,4 +1,6 @@
-/* runner/store.h — the SQLite store: items, leases, attempts, results, runs.
+/* store/store.h — the store: items, leases, attempts, results, runs; the
+ * outcome catalog and the retry policy over it. The one public header of
+ * store/ (store_internal.h is private to the store's sources).
  *
  * One database file (WAL mode) holds the whole state of a batch, so that a
  * runner killed at any moment can be followed by another that continues
@@ -7,6 +9,9 @@
  *
  * Only the runner's parent process touches a struct store; never share one
  * across fork() (open a new one in the child).
+ *
+ * Code: store.c store_open.c store_schema.c store_items.c store_reclaim.c
+ * store_query.c store_batch.c (SQLite), retry.c (pure: outcomes, retry).
  *
  * Error idiom: every function returns 0 (or a documented count/flag) on
  * success and a negative code on failure: -errno, or one of the STORE_E*
@@ -44,6 +49,71 @@
  * (another pid namespace) is dead when its heartbeat is older than this.
  * Runners call store_run_heartbeat() far more often (every few seconds). */
 #define STORE_LEASE_STALE_MS (5 * 60 * 1000)
+
+/* ---- outcomes and the retry policy (store/retry.c; pure, no I/O) ------
+ *
+ * Every attempt ends in exactly one outcome. Some are transient (the same
+ * file may well succeed next time: the runner died, the sandbox could not be
+ * set up, the machine was short of memory or time); the others are
+ * properties of the file or of the analyzer and will repeat. The default
+ * retries only the transient ones; docs/store.md explains each choice.
+ */
+
+enum outcome {
+	OUTCOME_OK = 0,
+	OUTCOME_EXIT_NONZERO,
+	OUTCOME_SIGNALED,
+	OUTCOME_OOM,
+	OUTCOME_TIMEOUT,
+	OUTCOME_CPU_LIMIT,
+	OUTCOME_SECCOMP,
+	OUTCOME_SETUP_ERROR,
+	OUTCOME_OUTPUT_LIMIT,
+	OUTCOME_BAD_INPUT,
+	OUTCOME_BAD_OUTPUT,
+	OUTCOME_RUNNER_LOST,
+	OUTCOME_INPUT_ERROR,
+	OUTCOME_COUNT
+};
+
+/* "ok", "exit_nonzero", ...; NULL when out of range. The first nine match
+ * sbx_outcome_name() of sandbox/sandbox.h in name. */
+const char *outcome_name(enum outcome o);
+/* Inverse of outcome_name(); -EINVAL for an unknown name. */
+int outcome_from_name(const char *name);
+
+#define RETRY_BIT(o) (1u << (o))
+/* The default of --retries and --retry-on. */
+#define RETRY_DEFAULT_RETRIES 2
+#define RETRY_DEFAULT_MASK                                                        \
+	(RETRY_BIT(OUTCOME_RUNNER_LOST) | RETRY_BIT(OUTCOME_SETUP_ERROR) |          \
+	 RETRY_BIT(OUTCOME_OOM) | RETRY_BIT(OUTCOME_TIMEOUT))
+/* Outcomes that may appear in --retry-on: every failure an attempt can end
+ * in. Not "ok" (not a failure) and not "input_error" (decided before any
+ * attempt; the next run re-checks the file anyway). */
+#define RETRY_ALLOWED_MASK                                                        \
+	(((1u << OUTCOME_COUNT) - 1) & ~RETRY_BIT(OUTCOME_OK) &                     \
+	 ~RETRY_BIT(OUTCOME_INPUT_ERROR))
+
+/* Parse --retry-on: a comma-separated list of outcome names, or one of the
+ * words "default", "all" (every allowed outcome), "none". Spaces around names
+ * are ignored; an empty list is an error. Returns 0 and sets *mask, or
+ * -EINVAL with a message naming the bad word and the valid ones in err. */
+int retry_parse_outcomes(const char *csv, unsigned *mask, char *err, size_t errlen);
+
+/* Whether an attempt that ended in `outcome`, the attempt_no-th of its item's
+ * budget (1-based), is retried: outcome in retry_on_mask and fewer than
+ * max_retries retries spent (attempt_no <= max_retries). Unknown outcomes,
+ * "ok" and "input_error" are never retried. */
+bool retry_decide(const char *outcome, int attempt_no, int max_retries, unsigned retry_on_mask);
+
+/* The number of attempts an item may spend when its attempts end in
+ * `outcome`: max_retries + 1 if outcome is retried, else 1. This is what
+ * store_reclaim_dead() takes for "runner_lost". */
+int retry_max_attempts(const char *outcome, int max_retries, unsigned retry_on_mask);
+
+/* Write the names in mask as "a,b,c" ("none" when empty). */
+void retry_format_outcomes(unsigned mask, char *buf, size_t len);
 
 struct store; /* one open database connection */
 
@@ -282,5 +352,50 @@ int store_export(struct store *st, store_item_fn fn, void *ctx);
 
 /* Record where a failed item's input was moved or copied. */
 int store_record_quarantine(struct store *st, int64_t item_id, const char *dest);
+
+/* ---- the batch and claim-time input errors (store/store_batch.c) -----
+ *
+ * The batch is the set of paths one `sandrun run` invocation named: a
+ * TEMP table of this connection, so it costs the shared database nothing
+ * and vanishes with the process. It deduplicates inputs named twice and
+ * lets the run report on exactly its own items at the start and the end.
+ */
+
+/* Create the (empty) batch table of this connection. */
+int store_batch_open(struct store *st);
+/* Add paths to the batch in one transaction; is_new[i] tells whether
+ * paths[i] was not in it yet (an input named twice is queued once). */
+int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new);
+
+struct store_batch_counts {
+	int64_t total;                     /* paths in the batch */
+	int64_t pending, running, done, failed;
+	int64_t failed_by[OUTCOME_COUNT];  /* failed items by last outcome */
+	int64_t failed_other;              /* ... whose outcome is not in the catalog */
+	int64_t pending_elsewhere;         /* pending items of spec_key outside the batch */
+};
+int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out);
+
+/* For the live status line while the batch is still being queued: counts
+ * of the batch paths added after *mark (0: all of them), and *mark moved
+ * past them, so each chunk is counted once, in O(chunk). Items whose last
+ * attempt is run_id's are counted in total but not in done/failed (the
+ * run counts its own finishes). pending_elsewhere is left 0. */
+int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark,
+			     struct store_batch_counts *out);
+
+/* Once the batch is complete: the items outside it that this run works on
+ * too, so that done/total can reach total: pending items of spec_key, and
+ * those run_id holds or has finished (it may have claimed them while the
+ * batch was still being queued). */
+int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n);
+
+/* A claimed item whose input could no longer be opened (deleted or
+ * replaced since it was queued): in one transaction, end the attempt as
+ * "input_error" with counted = 0 (no attempt spent: the job never ran) and
+ * make the item failed with that outcome and message, size and mtime
+ * cleared, as store_record_input_error() does. STORE_ESTALE if the lease is
+ * no longer ours. */
+int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
 
 #endif

@@ -1,7 +1,6 @@
-/* runner/store_extra.c — the runner's batch table and claim-time input
- * errors, on the store's internals (see store_extra.h). */
-#include "runner/store_extra.h"
-#include "runner/store_internal.h"
+/* store/store_batch.c — the batch table and claim-time input
+ * errors, on the store's internals (see store.h). */
+#include "store/store_internal.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
-/* runner/store_internal.h — shared by runner/store*.c only; not an API. */
+/* store/store_internal.h — shared by the store's sources only; not an API. */
 #ifndef SANDRUN_STORE_INTERNAL_H
 #define SANDRUN_STORE_INTERNAL_H
 
-#include "runner/store.h"
+#include "store/store.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>

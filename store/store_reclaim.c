@@ -1,11 +1,11 @@
-/* runner/store_reclaim.c — taking back the leases of dead runners.
+/* store/store_reclaim.c — taking back the leases of dead runners.
  *
  * A runner killed with SIGKILL (or by a power cut) leaves its items
  * 'running' with a lease naming its pid and the pid's start time. Those
  * attempts were counted when claimed; here they end as "runner_lost", so a
  * file that kills its runner spends its budget and ends failed instead of
  * looping forever. The rules are in docs/store.md "Leases". */
-#include "runner/store_internal.h"
+#include "store/store_internal.h"
 
 #include "lib/fd.h"
 #include <stdio.h>

@@ -1,7 +1,7 @@
-/* runner/store_schema.c — the schema (version STORE_SCHEMA_VERSION) and the
+/* store/store_schema.c — the schema (version STORE_SCHEMA_VERSION) and the
  * checks that a file holds a store this build can use. docs/store.md
  * describes every table and column. */
-#include "runner/store_internal.h"
+#include "store/store_internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
-/* runner/store_query.c — the read side (status, list, show, export) and the
+/* store/store_query.c — the read side (status, list, show, export) and the
  * two small writes of the query commands (retry, quarantine records). */
-#include "runner/store_internal.h"
+#include "store/store_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,7 @@
-/* runner/store_items.c — the queue: enqueue, claims and leases, attempts,
+/* store/store_items.c — the queue: enqueue, claims and leases, attempts,
  * results, release and reclaim. Each public function is one transaction
  * (enqueue: one per batch), rolled back on any error. */
-#include "runner/store_internal.h"
-#include "runner/retry.h"
+#include "store/store_internal.h"
 
 #include <signal.h>
 #include <stdio.h>

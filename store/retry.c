@@ -1,5 +1,5 @@
-/* runner/retry.c — outcome names and the retry decision (see retry.h). */
-#include "runner/retry.h"
+/* store/retry.c — outcome names and the retry decision (see store.h). */
+#include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-/* runner/store.c — opening and refusing database files, errors,
+/* store/store.c — opening and refusing database files, errors,
  * transactions, the runs table. Opening is in store_open.c, items and attempts
  * in store_items.c, leases in store_reclaim.c, the schema in store_schema.c,
  * the read side in store_query.c. */
-#include "runner/store_internal.h"
+#include "store/store_internal.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
-/* runner/store_open.c — opening a database file, and refusing one that
+/* store/store_open.c — opening a database file, and refusing one that
  * cannot be used (garbage, truncated, damaged, another program's, from a
  * newer sandrun, read-only, locked too long) before anything is written. */
-#include "runner/store_internal.h"
+#include "store/store_internal.h"
 
 #include <fcntl.h>
 #include <limits.h>
