@@ -123,15 +123,15 @@ int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim)
 int sr_exec_exit_status(const struct sbx_result *res)
 {
 	switch (res->outcome) {
-	case SBX_OK:
-	case SBX_EXIT_NONZERO: return res->exit_code;
-	case SBX_SIGNALED:
-	case SBX_SECCOMP: return 128 + res->signal;
-	case SBX_TIMEOUT:
-	case SBX_CPU_LIMIT: return SR_EXIT_TIMEOUT;
-	case SBX_OOM: return SR_EXIT_OOM;
-	case SBX_OUTPUT_LIMIT:
-	case SBX_SETUP_ERROR:
+	case OUTCOME_OK:
+	case OUTCOME_EXIT_NONZERO: return res->exit_code;
+	case OUTCOME_SIGNALED:
+	case OUTCOME_SECCOMP: return 128 + res->signal;
+	case OUTCOME_TIMEOUT:
+	case OUTCOME_CPU_LIMIT: return SR_EXIT_TIMEOUT;
+	case OUTCOME_OOM: return SR_EXIT_OOM;
+	case OUTCOME_OUTPUT_LIMIT:
+	case OUTCOME_SETUP_ERROR:
 	default: return SR_EXIT_SETUP;
 	}
 }

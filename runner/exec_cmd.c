@@ -34,10 +34,10 @@ static const char exec_usage[] =
 
 char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
 {
-	bool has_code = res->outcome == SBX_OK || res->outcome == SBX_EXIT_NONZERO;
+	bool has_code = res->outcome == OUTCOME_OK || res->outcome == OUTCOME_EXIT_NONZERO;
 	bool has_sig = res->signal != 0;
 	json_t *o = json_object();
-	json_object_set_new(o, "outcome", json_string(sbx_outcome_name(res->outcome)));
+	json_object_set_new(o, "outcome", json_string(outcome_name(res->outcome)));
 	json_object_set_new(o, "exit_code", has_code ? json_integer(res->exit_code) : json_null());
 	json_object_set_new(o, "signal", has_sig ? json_integer(res->signal) : json_null());
 	json_object_set_new(o, "syscall", res->syscall[0] ? json_string(res->syscall) : json_null());
@@ -342,7 +342,7 @@ int cmd_exec(int argc, char **argv)
 			char *s = sr_result_to_json(&res, o.timing);
 			printf("%s\n", s);
 			free(s);
-		} else if (res.outcome == SBX_SETUP_ERROR) {
+		} else if (res.outcome == OUTCOME_SETUP_ERROR) {
 			sr_err("setup_error: %s", res.error);
 		}
 		status = got_signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM

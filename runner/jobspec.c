@@ -326,14 +326,14 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 	snprintf(v->syscall, sizeof v->syscall, "%s", res->syscall);
 	/* The runner killed it for writing too much: that is the reason,
 	 * whatever the job was doing when the SIGKILL landed. */
-	enum sbx_outcome o = cap && cap->out_overflow && res->outcome != SBX_SETUP_ERROR
-				     ? SBX_OUTPUT_LIMIT : res->outcome;
+	enum outcome o = cap && cap->out_overflow && res->outcome != OUTCOME_SETUP_ERROR
+				     ? OUTCOME_OUTPUT_LIMIT : res->outcome;
 	/* --ok-codes: these exit statuses are a success like 0. */
-	for (size_t i = 0; o == SBX_EXIT_NONZERO && i < js->nok_codes; i++)
+	for (size_t i = 0; o == OUTCOME_EXIT_NONZERO && i < js->nok_codes; i++)
 		if (res->exit_code == js->ok_codes[i])
-			o = SBX_OK;
+			o = OUTCOME_OK;
 	switch (o) {
-	case SBX_OK:
+	case OUTCOME_OK:
 		if (js->result_kind == STORE_RESULT_JSON && !result_valid) {
 			v->outcome = OUTCOME_BAD_OUTPUT;
 			if (!cap || cap->out_len == 0)
@@ -346,7 +346,7 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 			v->store_result = true;
 		}
 		break;
-	case SBX_EXIT_NONZERO:
+	case OUTCOME_EXIT_NONZERO:
 		if (js->bad_input_exit >= 0 && res->exit_code == js->bad_input_exit) {
 			v->outcome = OUTCOME_BAD_INPUT;
 			bad_input_message(cap, v->error, sizeof v->error);
@@ -357,7 +357,7 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 			with_detail(v->error, sizeof v->error, what, line);
 		}
 		break;
-	case SBX_SIGNALED: {
+	case OUTCOME_SIGNALED: {
 		const char *abbrev = res->signal > 0 ? sigabbrev_np(res->signal) : NULL;
 		v->outcome = OUTCOME_SIGNALED;
 		last_line(cap, line, sizeof line);
@@ -365,32 +365,32 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 		with_detail(v->error, sizeof v->error, what, line);
 		break;
 	}
-	case SBX_OOM:
+	case OUTCOME_OOM:
 		v->outcome = OUTCOME_OOM;
 		snprintf(v->error, sizeof v->error, "out of memory (limit %" PRIu64 " MiB, %" PRIu64 " OOM kill%s)",
 			 js->limits.mem_bytes >> 20, res->oom_kills, res->oom_kills == 1 ? "" : "s");
 		break;
-	case SBX_TIMEOUT:
+	case OUTCOME_TIMEOUT:
 		v->outcome = OUTCOME_TIMEOUT;
 		snprintf(v->error, sizeof v->error, "wall-clock timeout after %.1f s",
 			 (double)js->limits.timeout_ms / 1000);
 		break;
-	case SBX_CPU_LIMIT:
+	case OUTCOME_CPU_LIMIT:
 		v->outcome = OUTCOME_CPU_LIMIT;
 		snprintf(v->error, sizeof v->error, "CPU time limit reached (%.1f s)",
 			 (double)js->limits.cpu_time_ms / 1000);
 		break;
-	case SBX_SECCOMP:
+	case OUTCOME_SECCOMP:
 		v->outcome = OUTCOME_SECCOMP;
 		snprintf(v->error, sizeof v->error, "stopped by the seccomp policy at syscall %s",
 			 res->syscall[0] ? res->syscall : "(unknown)");
 		break;
-	case SBX_SETUP_ERROR:
+	case OUTCOME_SETUP_ERROR:
 		v->outcome = OUTCOME_SETUP_ERROR;
 		jobspec_printable(res->error, strnlen(res->error, sizeof res->error), line, sizeof line);
 		with_detail(v->error, sizeof v->error, "the sandbox could not be set up", line);
 		break;
-	case SBX_OUTPUT_LIMIT:
+	case OUTCOME_OUTPUT_LIMIT:
 	default:
 		v->outcome = OUTCOME_OUTPUT_LIMIT;
 		snprintf(v->error, sizeof v->error, "wrote more than %" PRIu64 " bytes to stdout (--max-output)",

@@ -236,7 +236,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		sr_closep(&outp[0]);
 		sr_closep(&errp[0]);
 		if (transient_start_error(r)) {
-			struct sbx_result res = { .outcome = SBX_SETUP_ERROR, .exit_code = -1 };
+			struct sbx_result res = { .outcome = OUTCOME_SETUP_ERROR, .exit_code = -1 };
 			snprintf(res.error, sizeof res.error, "start: %s", sbx_last_error());
 			struct job_verdict v;
 			jobspec_verdict(cfg->js, &res, NULL, false, &v);
@@ -434,12 +434,12 @@ static void finish_job(struct loop *l, struct slot *s)
 		progress_message(cfg->progress, "warning: %s: %s", s->claim.path, sbx_last_error());
 	s->job = NULL;
 	/* Interrupted, unless the command had already ended on its own. */
-	if (res.interrupted && res.outcome != SBX_OK && res.outcome != SBX_EXIT_NONZERO) {
+	if (res.interrupted && res.outcome != OUTCOME_OK && res.outcome != OUTCOME_EXIT_NONZERO) {
 		record_release(l, s, &res);
 		return;
 	}
 	bool valid = true;
-	if (res.outcome == SBX_OK && !s->out.overflow && cfg->js->result_kind == STORE_RESULT_JSON &&
+	if (res.outcome == OUTCOME_OK && !s->out.overflow && cfg->js->result_kind == STORE_RESULT_JSON &&
 	    store_result_check_json(cfg->st, s->out.buf ? s->out.buf : "", s->out.len, &valid) < 0) {
 		store_failed(l, "checking a result");
 		valid = false;

@@ -8,6 +8,7 @@
 #include "runner/report.h"
 #include "runner/common.h"
 #include "runner/query_util.h"
+#include "lib/outcome.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -264,10 +265,7 @@ static int read_summary(struct rp *r)
 				struct rp_bar *b = &r->fails[r->nfails++];
 				b->label = label;
 				b->n = n;
-				b->cls = oc && (strcmp(oc, "timeout") == 0 || strcmp(oc, "cpu_limit") == 0 ||
-						strcmp(oc, "oom") == 0 || strcmp(oc, "output_limit") == 0)
-						 ? "c-limit"
-						 : "c-fail";
+				b->cls = outcome_at_limit(outcome_from_name(oc)) ? "c-limit" : "c-fail";
 				char *href = malloc(strlen(b->label) + 8);
 				if (href) {
 					sprintf(href, "#fail-%s", b->label);

@@ -144,7 +144,8 @@ void rp_script_hash(char *buf, size_t len);
 #define RUNS_MAX 500           /* runs listed, the most recent */
 #define SILENT_RATIO 0.9       /* "mostly silent": silence.ratio at least this */
 
-/* Attempts that stopped at a limit: drawn orange. */
+/* Attempts that stopped at a limit: drawn orange (outcome_at_limit() of
+ * lib/outcome.h, in SQL). */
 #define LIMIT_OUTCOMES "('timeout','cpu_limit','oom','output_limit')"
 #define SERIES_SQL \
 	"CASE WHEN outcome = 'ok' THEN 0 WHEN outcome IN " LIMIT_OUTCOMES " THEN 1 ELSE 2 END"

@@ -1,4 +1,4 @@
-/* sandbox/limits.c — pure helpers: defaults, limit parsing, outcome names.
+/* sandbox/limits.c — pure helpers: defaults, limit parsing.
  * No system calls here, so the unit tests run without root. */
 #include "sandbox.h"
 
@@ -6,33 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const outcome_names[SBX_OUTCOME_COUNT] = {
-	[SBX_OK] = "ok",
-	[SBX_EXIT_NONZERO] = "exit_nonzero",
-	[SBX_SIGNALED] = "signaled",
-	[SBX_OOM] = "oom",
-	[SBX_TIMEOUT] = "timeout",
-	[SBX_CPU_LIMIT] = "cpu_limit",
-	[SBX_SECCOMP] = "seccomp",
-	[SBX_SETUP_ERROR] = "setup_error",
-	[SBX_OUTPUT_LIMIT] = "output_limit",
-};
-
-const char *sbx_outcome_name(enum sbx_outcome o)
-{
-	if ((unsigned)o >= SBX_OUTCOME_COUNT)
-		return NULL;
-	return outcome_names[o];
-}
-
-int sbx_outcome_from_name(const char *name)
-{
-	for (int i = 0; i < SBX_OUTCOME_COUNT; i++)
-		if (strcmp(outcome_names[i], name) == 0)
-			return i;
-	return -EINVAL;
-}
 
 void sbx_limits_defaults(struct sbx_limits *l)
 {

@@ -15,23 +15,23 @@ void sbx_classify(const struct sbx_observation *obs, struct sbx_result *res)
 	res->signal = 0;
 
 	if (obs->setup_failed) {
-		res->outcome = SBX_SETUP_ERROR;
+		res->outcome = OUTCOME_SETUP_ERROR;
 		return;
 	}
 	if (obs->killed == SBX_KILL_OUTPUT) {
-		res->outcome = SBX_OUTPUT_LIMIT;
+		res->outcome = OUTCOME_OUTPUT_LIMIT;
 		return;
 	}
 	if (obs->oom_kills > 0) {
-		res->outcome = SBX_OOM;
+		res->outcome = OUTCOME_OOM;
 		return;
 	}
 	if (obs->killed == SBX_KILL_CPU) {
-		res->outcome = SBX_CPU_LIMIT;
+		res->outcome = OUTCOME_CPU_LIMIT;
 		return;
 	}
 	if (obs->killed == SBX_KILL_TIMEOUT) {
-		res->outcome = SBX_TIMEOUT;
+		res->outcome = OUTCOME_TIMEOUT;
 		return;
 	}
 	/* Without the command's own status (init died first, e.g. killed by
@@ -39,13 +39,13 @@ void sbx_classify(const struct sbx_observation *obs, struct sbx_result *res)
 	int st = obs->cmd_status_known ? obs->cmd_wait_status : obs->init_wait_status;
 	if (WIFSIGNALED(st)) {
 		res->signal = WTERMSIG(st);
-		res->outcome = (res->signal == SIGSYS && obs->policy_kills) ? SBX_SECCOMP : SBX_SIGNALED;
+		res->outcome = (res->signal == SIGSYS && obs->policy_kills) ? OUTCOME_SECCOMP : OUTCOME_SIGNALED;
 		return;
 	}
 	if (WIFEXITED(st)) {
 		res->exit_code = WEXITSTATUS(st);
-		res->outcome = res->exit_code == 0 ? SBX_OK : SBX_EXIT_NONZERO;
+		res->outcome = res->exit_code == 0 ? OUTCOME_OK : OUTCOME_EXIT_NONZERO;
 		return;
 	}
-	res->outcome = SBX_SIGNALED; /* stopped/continued never reach here */
+	res->outcome = OUTCOME_SIGNALED; /* stopped/continued never reach here */
 }

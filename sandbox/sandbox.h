@@ -5,7 +5,8 @@
  * net, ipc, uts and cgroup namespaces, inside its own cgroup, with no
  * capabilities, no_new_privs and a seccomp filter, and returns a pidfd to
  * watch. sbx_job_finish() reaps it, kills whatever is left of it, removes
- * its cgroup and classifies the end into exactly one enum sbx_outcome.
+ * its cgroup and classifies the end into exactly one enum outcome
+ * (lib/outcome.h).
  *
  * This module knows nothing of SQLite, items or files-as-work: the runner
  * (runner/) calls it, never the other way round.
@@ -21,25 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/outcome.h"
+
 /* ---- outcomes -------------------------------------------------------- */
 
-enum sbx_outcome {
-	SBX_OK = 0,
-	SBX_EXIT_NONZERO,
-	SBX_SIGNALED,
-	SBX_OOM,
-	SBX_TIMEOUT,
-	SBX_CPU_LIMIT,
-	SBX_SECCOMP,
-	SBX_SETUP_ERROR,
-	SBX_OUTPUT_LIMIT,
-	SBX_OUTCOME_COUNT
-};
-
-/* "ok", "exit_nonzero", ... ; NULL for an out-of-range value. */
-const char *sbx_outcome_name(enum sbx_outcome o);
-/* Inverse of sbx_outcome_name(); -EINVAL for an unknown name. */
-int sbx_outcome_from_name(const char *name);
+/* A job ends in one of the first OUTCOME_SANDBOX_COUNT outcomes of the one
+ * catalog, enum outcome of lib/outcome.h (names: outcome_name()). */
 
 /* ---- limits ---------------------------------------------------------- */
 
@@ -253,7 +241,7 @@ struct sbx_timing {
 };
 
 struct sbx_result {
-	enum sbx_outcome outcome;
+	enum outcome outcome;
 	int exit_code;            /* valid for ok / exit_nonzero, else -1 */
 	int signal;               /* valid for signaled / seccomp, else 0 */
 	int syscall_nr;           /* seccomp: the syscall, -1 if unknown */

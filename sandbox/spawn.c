@@ -461,9 +461,9 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 		fill_timing(job, stamps, t_finish, t_reaped, &res->timing);
 	sbx_classify(&obs, res);
 	res->interrupted = job->killed == SBX_KILL_INTERRUPT;
-	if (res->outcome == SBX_SETUP_ERROR)
+	if (res->outcome == OUTCOME_SETUP_ERROR)
 		snprintf(res->error, sizeof res->error, "%s", job->setup_msg);
-	else if (res->outcome == SBX_SECCOMP) {
+	else if (res->outcome == OUTCOME_SECCOMP) {
 		res->syscall_nr = seccomp_log_lookup(&job->run->seclog, job->cmd_pid);
 		const char *name = res->syscall_nr >= 0 ? sbx_syscall_name(res->syscall_nr) : NULL;
 		snprintf(res->syscall, sizeof res->syscall, "%s", name ? name : "");

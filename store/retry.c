@@ -1,42 +1,9 @@
-/* store/retry.c — outcome names and the retry decision (see store.h). */
+/* store/retry.c — the retry decision over the outcome catalog (see store.h). */
 #include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-static const char *const outcome_names[OUTCOME_COUNT] = {
-	[OUTCOME_OK] = "ok",
-	[OUTCOME_EXIT_NONZERO] = "exit_nonzero",
-	[OUTCOME_SIGNALED] = "signaled",
-	[OUTCOME_OOM] = "oom",
-	[OUTCOME_TIMEOUT] = "timeout",
-	[OUTCOME_CPU_LIMIT] = "cpu_limit",
-	[OUTCOME_SECCOMP] = "seccomp",
-	[OUTCOME_SETUP_ERROR] = "setup_error",
-	[OUTCOME_OUTPUT_LIMIT] = "output_limit",
-	[OUTCOME_BAD_INPUT] = "bad_input",
-	[OUTCOME_BAD_OUTPUT] = "bad_output",
-	[OUTCOME_RUNNER_LOST] = "runner_lost",
-	[OUTCOME_INPUT_ERROR] = "input_error",
-};
-
-const char *outcome_name(enum outcome o)
-{
-	if ((unsigned)o >= OUTCOME_COUNT)
-		return NULL;
-	return outcome_names[o];
-}
-
-int outcome_from_name(const char *name)
-{
-	if (!name)
-		return -EINVAL;
-	for (int i = 0; i < OUTCOME_COUNT; i++)
-		if (strcmp(name, outcome_names[i]) == 0)
-			return i;
-	return -EINVAL;
-}
 
 void retry_format_outcomes(unsigned mask, char *buf, size_t len)
 {
@@ -48,7 +15,7 @@ void retry_format_outcomes(unsigned mask, char *buf, size_t len)
 		if (!(mask & RETRY_BIT(i)))
 			continue;
 		int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-				 outcome_names[i]);
+				 outcome_name(i));
 		if (n < 0 || (size_t)n >= len - used)
 			return; /* truncated, still NUL-terminated */
 		used += (size_t)n;
@@ -103,7 +70,7 @@ int retry_parse_outcomes(const char *csv, unsigned *mask, char *err, size_t errl
 		} else {
 			int o = -1;
 			for (int i = 0; i < OUTCOME_COUNT; i++)
-				if (word_is(s, n, outcome_names[i]))
+				if (word_is(s, n, outcome_name(i)))
 					o = i;
 			if (o < 0 || !(RETRY_ALLOWED_MASK & RETRY_BIT(o))) {
 				const char *why = o == OUTCOME_OK ? " (ok is not a failure)"

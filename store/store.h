@@ -1,5 +1,5 @@
 /* store/store.h — the store: items, leases, attempts, results, runs; the
- * outcome catalog and the retry policy over it. The one public header of
+ * retry policy over the outcome catalog (lib/outcome.h). The one public header of
  * store/ (store_internal.h is private to the store's sources).
  *
  * One database file (WAL mode) holds the whole state of a batch, so that a
@@ -11,7 +11,7 @@
  * across fork() (open a new one in the child).
  *
  * Code: store.c store_open.c store_schema.c store_items.c store_reclaim.c
- * store_query.c store_batch.c (SQLite), retry.c (pure: outcomes, retry).
+ * store_query.c store_batch.c (SQLite), retry.c (pure: the retry policy).
  *
  * Error idiom: every function returns 0 (or a documented count/flag) on
  * success and a negative code on failure: -errno, or one of the STORE_E*
@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/outcome.h"
 
 /* Codes beyond plain errno (all negative, all distinct from each other). */
 #define STORE_EBUSY    (-EBUSY)           /* a lock was held longer than the busy timeout */
@@ -50,7 +52,7 @@
  * Runners call store_run_heartbeat() far more often (every few seconds). */
 #define STORE_LEASE_STALE_MS (5 * 60 * 1000)
 
-/* ---- outcomes and the retry policy (store/retry.c; pure, no I/O) ------
+/* ---- the retry policy (store/retry.c; pure, no I/O) -------------------
  *
  * Every attempt ends in exactly one outcome. Some are transient (the same
  * file may well succeed next time: the runner died, the sandbox could not be
@@ -58,29 +60,6 @@
  * properties of the file or of the analyzer and will repeat. The default
  * retries only the transient ones; docs/store.md explains each choice.
  */
-
-enum outcome {
-	OUTCOME_OK = 0,
-	OUTCOME_EXIT_NONZERO,
-	OUTCOME_SIGNALED,
-	OUTCOME_OOM,
-	OUTCOME_TIMEOUT,
-	OUTCOME_CPU_LIMIT,
-	OUTCOME_SECCOMP,
-	OUTCOME_SETUP_ERROR,
-	OUTCOME_OUTPUT_LIMIT,
-	OUTCOME_BAD_INPUT,
-	OUTCOME_BAD_OUTPUT,
-	OUTCOME_RUNNER_LOST,
-	OUTCOME_INPUT_ERROR,
-	OUTCOME_COUNT
-};
-
-/* "ok", "exit_nonzero", ...; NULL when out of range. The first nine match
- * sbx_outcome_name() of sandbox/sandbox.h in name. */
-const char *outcome_name(enum outcome o);
-/* Inverse of outcome_name(); -EINVAL for an unknown name. */
-int outcome_from_name(const char *name);
 
 #define RETRY_BIT(o) (1u << (o))
 /* The default of --retries and --retry-on. */

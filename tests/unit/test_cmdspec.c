@@ -225,7 +225,7 @@ static void test_ok_codes_verdict(void **state)
 	js.result_kind = STORE_RESULT_TEXT;
 	js.ok_codes[0] = 3;
 	js.nok_codes = 1;
-	struct sbx_result res = { .outcome = SBX_EXIT_NONZERO, .exit_code = 3 };
+	struct sbx_result res = { .outcome = OUTCOME_EXIT_NONZERO, .exit_code = 3 };
 	struct job_verdict v;
 	jobspec_verdict(&js, &res, NULL, true, &v);
 	assert_int_equal(v.outcome, OUTCOME_OK);

@@ -160,7 +160,7 @@ static void test_sbx_spec(void **state)
 
 /* ---- verdicts ---------------------------------------------------------------- */
 
-static struct sbx_result result(enum sbx_outcome o, int exit_code, int sig)
+static struct sbx_result result(enum outcome o, int exit_code, int sig)
 {
 	struct sbx_result r = { .outcome = o, .exit_code = exit_code, .signal = sig, .syscall_nr = -1 };
 	return r;
@@ -181,20 +181,20 @@ static void test_verdict_ok_and_bad_output(void **state)
 	struct jobspec js;
 	struct job_verdict v;
 	base_spec(&js);
-	verdict(&js, result(SBX_OK, 0, 0), "{\"a\":1}", NULL, false, true, &v);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"a\":1}", NULL, false, true, &v);
 	assert_int_equal(v.outcome, OUTCOME_OK);
 	assert_true(v.store_result);
 	assert_string_equal(v.error, "");
-	verdict(&js, result(SBX_OK, 0, 0), "{\"a\":", NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"a\":", NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_BAD_OUTPUT);
 	assert_false(v.store_result);
 	assert_non_null(strstr(v.error, "not valid JSON (5 bytes)"));
-	verdict(&js, result(SBX_OK, 0, 0), "", NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "", NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_BAD_OUTPUT);
 	assert_non_null(strstr(v.error, "empty"));
 	/* A text result needs no JSON check. */
 	js.result_kind = STORE_RESULT_TEXT;
-	verdict(&js, result(SBX_OK, 0, 0), "plain", NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "plain", NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_OK);
 }
 
@@ -203,25 +203,25 @@ static void test_verdict_bad_input(void **state)
 	struct jobspec js;
 	struct job_verdict v;
 	base_spec(&js);
-	verdict(&js, result(SBX_EXIT_NONZERO, 65, 0), "{\"error\":\"Format not recognised.\"}",
+	verdict(&js, result(OUTCOME_EXIT_NONZERO, 65, 0), "{\"error\":\"Format not recognised.\"}",
 		"sandrun-analyze: bad input\n", false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_BAD_INPUT);
 	assert_int_equal(v.exit_code, 65);
 	assert_string_equal(v.error, "Format not recognised.");
 	/* No usable JSON: the last line of stderr says why. */
-	verdict(&js, result(SBX_EXIT_NONZERO, 65, 0), "garbage", "first\nthe real reason\n\n", false, false, &v);
+	verdict(&js, result(OUTCOME_EXIT_NONZERO, 65, 0), "garbage", "first\nthe real reason\n\n", false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_BAD_INPUT);
 	assert_string_equal(v.error, "the real reason");
-	verdict(&js, result(SBX_EXIT_NONZERO, 65, 0), NULL, NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_EXIT_NONZERO, 65, 0), NULL, NULL, false, false, &v);
 	assert_string_equal(v.error, "the input was rejected");
 	/* The message is untrusted: no escape sequence reaches a terminal. */
-	verdict(&js, result(SBX_EXIT_NONZERO, 65, 0), "{\"error\":\"\\u001b[2Jgone\\u009b\"}", NULL, false,
+	verdict(&js, result(OUTCOME_EXIT_NONZERO, 65, 0), "{\"error\":\"\\u001b[2Jgone\\u009b\"}", NULL, false,
 		false, &v);
 	assert_null(strchr(v.error, '\033'));
 	assert_string_equal(v.error, "?[2Jgone?");
 	/* A spec without a bad-input status (a --cmd) sees a plain exit 65. */
 	js.bad_input_exit = -1;
-	verdict(&js, result(SBX_EXIT_NONZERO, 65, 0), "{\"error\":\"x\"}", NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_EXIT_NONZERO, 65, 0), "{\"error\":\"x\"}", NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_EXIT_NONZERO);
 }
 
@@ -235,44 +235,44 @@ static void test_verdict_failures(void **state)
 	js.limits.cpu_time_ms = 1000;
 	js.max_output = 1024;
 
-	verdict(&js, result(SBX_EXIT_NONZERO, 3, 0), NULL, "warming up\nfailing on purpose\n", false, false, &v);
+	verdict(&js, result(OUTCOME_EXIT_NONZERO, 3, 0), NULL, "warming up\nfailing on purpose\n", false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_EXIT_NONZERO);
 	assert_string_equal(v.error, "exited with status 3: failing on purpose");
-	verdict(&js, result(SBX_SIGNALED, -1, SIGSEGV), NULL, NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_SIGNALED, -1, SIGSEGV), NULL, NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_SIGNALED);
 	assert_int_equal(v.signal, SIGSEGV);
 	assert_string_equal(v.error, "killed by signal 11 (SIGSEGV)");
-	struct sbx_result r = result(SBX_OOM, -1, 0);
+	struct sbx_result r = result(OUTCOME_OOM, -1, 0);
 	r.oom_kills = 2;
 	verdict(&js, r, NULL, NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_OOM);
 	assert_string_equal(v.error, "out of memory (limit 64 MiB, 2 OOM kills)");
-	verdict(&js, result(SBX_TIMEOUT, -1, 0), NULL, NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_TIMEOUT, -1, 0), NULL, NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_TIMEOUT);
 	assert_string_equal(v.error, "wall-clock timeout after 2.5 s");
-	verdict(&js, result(SBX_CPU_LIMIT, -1, 0), NULL, NULL, false, false, &v);
+	verdict(&js, result(OUTCOME_CPU_LIMIT, -1, 0), NULL, NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_CPU_LIMIT);
-	r = result(SBX_SECCOMP, -1, SIGSYS);
+	r = result(OUTCOME_SECCOMP, -1, SIGSYS);
 	snprintf(r.syscall, sizeof r.syscall, "socket");
 	verdict(&js, r, NULL, NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_SECCOMP);
 	assert_string_equal(v.syscall, "socket");
 	assert_string_equal(v.error, "stopped by the seccomp policy at syscall socket");
-	r = result(SBX_SETUP_ERROR, -1, 0);
+	r = result(OUTCOME_SETUP_ERROR, -1, 0);
 	snprintf(r.error, sizeof r.error, "mounts: open_tree: Permission denied");
 	verdict(&js, r, NULL, NULL, false, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_SETUP_ERROR);
 	assert_non_null(strstr(v.error, "mounts: open_tree"));
-	verdict(&js, result(SBX_OUTPUT_LIMIT, -1, 0), NULL, NULL, true, false, &v);
+	verdict(&js, result(OUTCOME_OUTPUT_LIMIT, -1, 0), NULL, NULL, true, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_OUTPUT_LIMIT);
 	assert_string_equal(v.error, "wrote more than 1024 bytes to stdout (--max-output)");
 	/* The runner's own kill for output wins over how the job died... */
-	verdict(&js, result(SBX_SIGNALED, -1, SIGKILL), "xxxx", NULL, true, false, &v);
+	verdict(&js, result(OUTCOME_SIGNALED, -1, SIGKILL), "xxxx", NULL, true, false, &v);
 	assert_int_equal(v.outcome, OUTCOME_OUTPUT_LIMIT);
 	assert_int_equal(v.signal, 0);
 	assert_false(v.store_result);
 	/* ... and over a clean exit that came too late. */
-	verdict(&js, result(SBX_OK, 0, 0), "{}", NULL, true, true, &v);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{}", NULL, true, true, &v);
 	assert_int_equal(v.outcome, OUTCOME_OUTPUT_LIMIT);
 	assert_false(v.store_result);
 }

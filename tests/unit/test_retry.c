@@ -1,4 +1,4 @@
-/* tests/unit/test_retry.c — the outcome catalog and the retry policy
+/* tests/unit/test_retry.c — the retry policy over the outcome catalog
  * (store/retry.c): parsing --retry-on, the default, the decision. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,19 +10,6 @@
 
 #include <errno.h>
 #include <string.h>
-
-static void test_names_round_trip(void **state)
-{
-	for (int i = 0; i < OUTCOME_COUNT; i++) {
-		const char *name = outcome_name(i);
-		assert_non_null(name);
-		assert_int_equal(outcome_from_name(name), i);
-	}
-	assert_null(outcome_name(OUTCOME_COUNT));
-	assert_int_equal(outcome_from_name("nonsense"), -EINVAL);
-	assert_int_equal(outcome_from_name(NULL), -EINVAL);
-	assert_int_equal(outcome_from_name("OK"), -EINVAL); /* names are exact */
-}
 
 static void test_parse_lists(void **state)
 {
@@ -125,7 +112,7 @@ static void test_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_round_trip), cmocka_unit_test(test_parse_lists),
+		cmocka_unit_test(test_parse_lists),
 		cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_default_classes),
 		cmocka_unit_test(test_budget),           cmocka_unit_test(test_format),
 	};
