@@ -59,6 +59,7 @@ all: programs
 include lib/module.mk
 include sandbox/module.mk
 include store/module.mk
+include report/module.mk
 include runner/module.mk
 include analyzer/module.mk
 include tests/module.mk

@@ -7,7 +7,6 @@
  */
 #include "runner/common.h"
 #include "runner/query.h"
-#include "runner/report.h"
 #include "runner/run.h"
 
 #include <stdio.h>

@@ -7,7 +7,7 @@ RUNNER_LIB  := $(B)/librunner.a
 $(RUNNER_LIB): $(RUNNER_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/sandrun: $(B)/runner/main.o $(RUNNER_LIB) $(STORE_LIB) $(SANDBOX_LIB) $(LIB_LIB)
+$(B)/sandrun: $(B)/runner/main.o $(RUNNER_LIB) $(REPORT_LIB) $(STORE_LIB) $(SANDBOX_LIB) $(LIB_LIB)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 PROGRAMS += $(B)/sandrun

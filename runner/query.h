@@ -25,5 +25,8 @@ int cmd_retry(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 /* Move (or --copy) the inputs of failed items into DIR (--outcome O). */
 int cmd_quarantine(int argc, char **argv);
+/* One self-contained HTML page about the store, -o FILE (runner/report_cmd.c;
+ * the page is report/'s). 1: the page could not be written. */
+int cmd_report(int argc, char **argv);
 
 #endif

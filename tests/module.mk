@@ -8,7 +8,7 @@ TESTKIT    := $(B)/tests/unit/testkit.o
 # the wrapper that emulates a host without i386 syscalls.
 TEST_TOOLS := $(B)/tests/hostcaps $(B)/tests/no-ia32
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(TESTKIT) $(RUNNER_LIB) $(STORE_LIB) $(SANDBOX_LIB) $(ANALYZER_LIB) $(LIB_LIB)
+$(B)/tests/%: $(B)/tests/unit/%.o $(TESTKIT) $(RUNNER_LIB) $(REPORT_LIB) $(STORE_LIB) $(SANDBOX_LIB) $(ANALYZER_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 

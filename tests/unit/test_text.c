@@ -9,7 +9,7 @@
 
 #include "runner/jobspec.h"
 #include "runner/query_util.h"
-#include "runner/report.h"
+#include "report/report_internal.h"
 #include "runner/utf8.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
-/* runner/report_sections.c — the sections of `sandrun report` that chart
+/* report/report_sections.c — the sections of `sandrun report` that chart
  * distributions: time and memory against the limits, the built-in
- * analyzer's reports, the runs (see report.h, docs/report.md). */
-#include "runner/report.h"
+ * analyzer's reports, the runs (see report_internal.h, docs/report.md). */
+#include "report/report_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,24 +1,22 @@
-/* runner/report.h — `sandrun report`: one self-contained HTML file that
- * shows a store at a glance (docs/report.md).
+/* report/report_internal.h — shared by the report's sources only; not an
+ * API (report/report.h is the module's contract).
  *
- * runner/report.c reads the store (read-only, in one read transaction, every
- * distribution aggregated in SQL) and writes the page; runner/report_svg.c
- * holds what the page is drawn with: HTML escaping of untrusted bytes,
- * number formatting, axes, and the SVG charts. Nothing here reaches the
- * network: the page has inline CSS and SVG, one small inline script (a load
- * time marker) allowed by its hash in the page's Content-Security-Policy.
+ * report/report.c reads the store (read-only, in one read transaction,
+ * every distribution aggregated in SQL) and writes the page;
+ * report/report_svg.c holds what the page is drawn with: HTML escaping of
+ * untrusted bytes, number formatting, axes, and the SVG charts;
+ * report/report_sections.c the sections on time and memory, the analyzer
+ * and the runs. Nothing here reaches the network: the page has inline CSS
+ * and SVG, one small inline script (a load time marker) allowed by its
+ * hash in the page's Content-Security-Policy.
  */
-#ifndef SANDRUN_REPORT_H
-#define SANDRUN_REPORT_H
+#ifndef SANDRUN_REPORT_INTERNAL_H
+#define SANDRUN_REPORT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* sandrun report [--db PATH] [-o FILE]: 0 ok, 1 the output could not be
- * written, 2 usage, 4 store error. */
-int cmd_report(int argc, char **argv);
 
 /* ---- report_svg.c: escaping and formatting ------------------------------ */
 
@@ -133,7 +131,7 @@ extern const char rp_css[];
 extern const char rp_script[];
 void rp_script_hash(char *buf, size_t len);
 
-/* ---- shared by runner/report*.c (report.c: reading, summary, failures,
+/* ---- shared by the report's sources (report.c: reading, summary, failures,
  * the page; report_sections.c: time and memory, the analyzer, the runs) -- */
 
 #include <sqlite3.h>

@@ -1,7 +1,7 @@
-/* runner/report_svg.c — what `sandrun report` draws with: HTML escaping of
+/* report/report_svg.c — what `sandrun report` draws with: HTML escaping of
  * untrusted bytes, number formatting, axes and ticks, and the SVG charts
- * (bars, stacked histogram, scatter). See report.h. */
-#include "runner/report.h"
+ * (bars, stacked histogram, scatter). See report_internal.h. */
+#include "report/report_internal.h"
 #include "runner/utf8.h"
 #include "lib/hash.h"
 

@@ -1,17 +1,17 @@
-/* runner/report.c — sandrun report: the store as one self-contained HTML
- * page (docs/report.md). Read-only: the store is checked by store_open
+/* report/report.c — the store as one self-contained HTML page
+ * (docs/report.md; `sandrun report` is runner/report_cmd.c). Read-only:
+ * the store is checked by store_open
  * (STORE_RO), then read through a connection of our own opened read-only,
  * in one read transaction (one consistent snapshot while a runner writes).
  * Every distribution is aggregated in SQL (GROUP BY over sr_bin(), a bin
  * function registered here); lists are capped and the scatter is a
  * deterministic sample, so the page stays small at 100,000 items. */
-#include "runner/report.h"
-#include "runner/common.h"
-#include "runner/query_util.h"
+#include "report/report.h"
+#include "report/report_internal.h"
+#include "store/store.h"
 #include "lib/outcome.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -22,20 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REPORT_DEFAULT_OUTPUT "report.html"
 #define STDERR_SHOWN 1024 /* bytes of a stderr tail shown (its end) */
-
-static const char usage[] =
-	"Usage: sandrun report [--db PATH] [-o FILE]\n"
-	"Write one self-contained HTML page about a store: outcomes, failed files with\n"
-	"their errors and stderr, wall time and peak memory against the limits, the\n"
-	"built-in analyzer's loudness, true peak and duration, and the runs. No network:\n"
-	"inline SVG and CSS only. Read-only: the store is never written.\n\n"
-	"      --db PATH      the store (default " QUERY_DEFAULT_DB ")\n"
-	"  -o, --output FILE  the page to write (default " REPORT_DEFAULT_OUTPUT "), replaced\n"
-	"                     atomically\n"
-	"  -h, --help         show this help\n"
-	"Exit status: 0 ok, 1 the page could not be written, 2 usage error, 4 store error.\n";
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -503,50 +490,29 @@ static FILE *open_output(const char *dest, char **tmp)
 	return fdopen(fd, "w");
 }
 
-int cmd_report(int argc, char **argv)
+enum report_status report_write(const char *db, const char *out, char *err, size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *db = QUERY_DEFAULT_DB, *out = REPORT_DEFAULT_OUTPUT;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(usage, stdout); return SR_EXIT_OK;
-		default: return sr_usage_error("report ", "bad option");
-		}
-	}
-	if (optind < argc)
-		return sr_usage_error("report ", "unexpected argument '%s'", argv[optind]);
-	if (!*out)
-		return sr_usage_error("report ", "-o needs a file name");
 	struct store *st;
-	int rc = q_open(db, STORE_RO, &st); /* refuses what is not a usable store */
-	if (rc)
-		return rc;
+	if (store_open(db, STORE_RO, &st, err, errlen) < 0) /* refuses what is not a usable store */
+		return REPORT_ERR_STORE;
 	store_close(st);
 	struct rp r = { .path = db };
-	int status = SR_EXIT_OK;
+	enum report_status status = REPORT_OK;
 	char *tmp = NULL;
 	if (open_reader(&r) < 0 || read_summary(&r) < 0) {
-		sr_err("%s", r.err);
-		status = SR_EXIT_STORE;
+		snprintf(err, errlen, "%s", r.err);
+		status = REPORT_ERR_STORE;
 		goto out;
 	}
 	if (!(r.f = open_output(out, &tmp))) {
-		sr_err("report: cannot create %s: %s; choose a writable -o path", out, strerror(errno));
-		status = 1;
+		snprintf(err, errlen, "report: cannot create %s: %s; choose a writable -o path", out,
+			 strerror(errno));
+		status = REPORT_ERR_OUTPUT;
 		goto out;
 	}
 	if (write_page(&r) < 0) {
-		sr_err("%s", r.err);
-		status = SR_EXIT_STORE;
+		snprintf(err, errlen, "%s", r.err);
+		status = REPORT_ERR_STORE;
 	}
 	int werr = 0;
 	if (fflush(r.f) == EOF || ferror(r.f) || fsync(fileno(r.f)) < 0)
@@ -558,8 +524,9 @@ int cmd_report(int argc, char **argv)
 	if (status || werr)
 		unlink(tmp);
 	if (werr && !status) {
-		sr_err("report: cannot write %s: %s; nothing was replaced", out, strerror(werr));
-		status = 1;
+		snprintf(err, errlen, "report: cannot write %s: %s; nothing was replaced", out,
+			 strerror(werr));
+		status = REPORT_ERR_OUTPUT;
 	}
 out:
 	free(tmp);
