@@ -50,6 +50,8 @@ SAN_FLAGS :=
 ANALYZER_SAN_FLAGS :=
 endif
 
+# Each module's fragment builds its archive from scratch (rm -f, then ar):
+# `ar rcs` alone keeps the members of sources that moved or were deleted.
 PROGRAMS   :=
 UNIT_TESTS :=
 MANPAGES   := $(wildcard docs/*.[1-8])

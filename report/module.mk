@@ -6,4 +6,5 @@ REPORT_OBJS := $(REPORT_SRCS:%.c=$(B)/%.o)
 REPORT_LIB  := $(B)/libreport.a
 
 $(REPORT_LIB): $(REPORT_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^

@@ -336,7 +336,7 @@ static int write_failures(struct rp *r)
 	for (size_t k = 0; k < r->nfails; k++) {
 		const struct rp_bar *b = &r->fails[k];
 		fprintf(f, "<h3 id=\"%s\">", b->href ? b->href + 1 : "");
-		rp_esc_str(f, b->label);
+		sr_text_put_str(f, b->label, SR_TEXT_HTML_LINE);
 		fputs(" <span class=\"tag bad\">", f);
 		rp_put_count(f, b->n);
 		/* The list's height before it is laid out (content-visibility). */
@@ -354,11 +354,11 @@ static int write_failures(struct rp *r)
 		int rc;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			fputs("<li><code class=\"path\">", f);
-			rp_esc(f, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), false);
+			sr_text_put(f, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), SR_TEXT_HTML_LINE);
 			fputs("</code>", f);
 			if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
 				fputs("<br><span class=\"err\">", f);
-				rp_esc(f, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1), false);
+				sr_text_put(f, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1), SR_TEXT_HTML_LINE);
 				fputs("</span>", f);
 			}
 			fputs(" <span class=\"meta\">", f);
@@ -373,7 +373,7 @@ static int write_failures(struct rp *r)
 			}
 			if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
 				fputs(" · syscall ", f);
-				rp_esc(f, sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5), false);
+				sr_text_put(f, sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5), SR_TEXT_HTML_LINE);
 			}
 			if (rp_col_i64(s, 6) >= 0) {
 				fputs(" · ", f);
@@ -404,7 +404,7 @@ static int write_failures(struct rp *r)
 					rp_put_val(f, (double)total, RP_BYTES);
 				}
 				fputs("</summary><pre>", f);
-				rp_esc(f, tail, len, true);
+				sr_text_put(f, tail, len, SR_TEXT_HTML_PRE);
 				fputs("</pre></details>", f);
 			}
 			fputs("</li>\n", f);
@@ -416,7 +416,7 @@ static int write_failures(struct rp *r)
 			fputs("<p class=\"more\">… and ", f);
 			rp_put_count(f, b->n - LIST_CAP);
 			fputs(" more: <code>sandrun list --status failed --outcome ", f);
-			rp_esc_str(f, b->label);
+			sr_text_put_str(f, b->label, SR_TEXT_HTML_LINE);
 			fputs("</code></p>\n", f);
 		}
 	}
@@ -437,11 +437,11 @@ static int write_page(struct rp *r)
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		   "<title>sandrun report: ",
 		hash);
-	rp_esc_str(f, r->path);
+	sr_text_put_str(f, r->path, SR_TEXT_HTML_LINE);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head><body>\n<header><h1>sandrun report</h1>\n"
 		   "<p class=\"sub\">Store <code class=\"path\">",
 		rp_css);
-	rp_esc_str(f, r->path);
+	sr_text_put_str(f, r->path, SR_TEXT_HTML_LINE);
 	fputs("</code> · written ", f);
 	rp_put_time(f, (int64_t)time(NULL) * 1000);
 	fputs(" by sandrun " SANDRUN_VERSION "</p>\n<div class=\"cards\" id=\"summary\">", f);

@@ -3,8 +3,9 @@
  *
  * report/report.c reads the store (read-only, in one read transaction,
  * every distribution aggregated in SQL) and writes the page;
- * report/report_svg.c holds what the page is drawn with: HTML escaping of
- * untrusted bytes, number formatting, axes, and the SVG charts;
+ * report/report_svg.c holds what the page is drawn with: number
+ * formatting, axes, and the SVG charts (untrusted text is escaped by
+ * lib/text.h's HTML policy);
  * report/report_sections.c the sections on time and memory, the analyzer
  * and the runs. Nothing here reaches the network: the page has inline CSS
  * and SVG, one small inline script (a load time marker) allowed by its
@@ -18,19 +19,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- report_svg.c: escaping and formatting ------------------------------ */
+#include "lib/text.h"
 
-/* HTML-escape untrusted bytes (paths, errors, stderr, anything from a
- * result): & < > " ' become entities; control characters, DEL, C1 controls
- * and bytes that are not UTF-8 become the visible text \xNN, and bidi
- * controls (U+202A..U+202E, U+2066..U+2069) \u{NNNN}, so a name cannot
- * reorder what is shown around it. With `multiline`, \n and \t are kept
- * (for <pre>). The output is always valid UTF-8. */
-void rp_esc(FILE *f, const void *bytes, size_t len, bool multiline);
-static inline void rp_esc_str(FILE *f, const char *s)
-{
-	rp_esc(f, s ? s : "", s ? __builtin_strlen(s) : 0, false);
-}
+/* ---- report_svg.c: formatting ------------------------------ */
+
+/* Untrusted bytes (paths, errors, stderr, anything from a result) are
+ * written with lib/text.h's sr_text_put: SR_TEXT_HTML_LINE, or
+ * SR_TEXT_HTML_PRE for a <pre> block. The output is always valid UTF-8. */
 
 /* Units of an axis or a value. */
 enum rp_unit {

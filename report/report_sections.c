@@ -39,9 +39,9 @@ static char *point_title(sqlite3_stmt *s)
 	FILE *m = open_memstream(&buf, &len);
 	if (!m)
 		return NULL;
-	rp_esc(m, sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), false);
+	sr_text_put(m, sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), SR_TEXT_HTML_LINE);
 	fputs(": ", m);
-	rp_esc_str(m, rp_col_text(s, 4));
+	sr_text_put_str(m, rp_col_text(s, 4), SR_TEXT_HTML_LINE);
 	fputs(", ", m);
 	rp_put_val(m, sqlite3_column_double(s, 0), RP_MS);
 	fputs(", ", m);
@@ -283,7 +283,7 @@ static int flag_list(struct rp *r, const char *id, const char *title, const char
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		fputs("<li><code class=\"path\">", f);
-		rp_esc(f, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), false);
+		sr_text_put(f, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), SR_TEXT_HTML_LINE);
 		fputs("</code> <span class=\"meta\">", f);
 		if (what[0] == 'c') {
 			rp_put_count(f, rp_col_i64(s, 1));
@@ -299,7 +299,7 @@ static int flag_list(struct rp *r, const char *id, const char *title, const char
 			fputs(sqlite3_column_int(s, 5) ? "truncated" : "damaged", f);
 			if (sqlite3_column_type(s, 6) == SQLITE_TEXT) {
 				fputs(" · ", f);
-				rp_esc(f, sqlite3_column_blob(s, 6), (size_t)sqlite3_column_bytes(s, 6), false);
+				sr_text_put(f, sqlite3_column_blob(s, 6), (size_t)sqlite3_column_bytes(s, 6), SR_TEXT_HTML_LINE);
 			}
 		}
 		fputs("</span></li>\n", f);
@@ -491,13 +491,13 @@ int rp_write_runs(struct rp *r)
 				fputs("<span class=\"tag bad\">interrupted", f);
 				if (by) {
 					fputs(" by ", f);
-					rp_esc_str(f, by);
+					sr_text_put_str(f, by, SR_TEXT_HTML_LINE);
 				}
 				fputs("</span>", f);
 			} else if (strcmp(how, "lost") == 0)
 				fputs("<span class=\"tag bad\">lost: the runner died</span>", f);
 			else
-				rp_esc_str(f, how);
+				sr_text_put_str(f, how, SR_TEXT_HTML_LINE);
 			fputs("</td><td>", f);
 			if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
 				double mem = sqlite3_column_double(s, 8);
@@ -512,12 +512,12 @@ int rp_write_runs(struct rp *r)
 				rp_put_val(f, sqlite3_column_double(s, 9), RP_MS);
 			}
 			fputs("</td><td>", f);
-			rp_esc_str(f, rp_col_text(s, 10));
+			sr_text_put_str(f, rp_col_text(s, 10), SR_TEXT_HTML_LINE);
 			fputs("<br><span class=\"meta\">", f);
-			rp_esc_str(f, rp_col_text(s, 11));
+			sr_text_put_str(f, rp_col_text(s, 11), SR_TEXT_HTML_LINE);
 			if (rp_col_text(s, 12)) {
 				fputs(" · ", f);
-				rp_esc_str(f, rp_col_text(s, 12));
+				sr_text_put_str(f, rp_col_text(s, 12), SR_TEXT_HTML_LINE);
 			}
 			fputs("</span></td></tr>\n", f);
 		}

@@ -1,53 +1,13 @@
-/* report/report_svg.c — what `sandrun report` draws with: HTML escaping of
- * untrusted bytes, number formatting, axes and ticks, and the SVG charts
- * (bars, stacked histogram, scatter). See report_internal.h. */
+/* report/report_svg.c — what `sandrun report` draws with: number
+ * formatting, axes and ticks, and the SVG charts (bars, stacked histogram,
+ * scatter); untrusted text is escaped by lib/text.h. See report_internal.h. */
 #include "report/report_internal.h"
-#include "runner/utf8.h"
+#include "lib/text.h"
 #include "lib/hash.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- escaping ------------------------------------------------------------ */
-
-
-void rp_esc(FILE *f, const void *bytes, size_t len, bool multiline)
-{
-	const unsigned char *s = bytes;
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		switch (c) {
-		case '&': fputs("&amp;", f); i++; continue;
-		case '<': fputs("&lt;", f); i++; continue;
-		case '>': fputs("&gt;", f); i++; continue;
-		case '"': fputs("&quot;", f); i++; continue;
-		case '\'': fputs("&#39;", f); i++; continue;
-		case '\\':
-			/* One-line text (paths, errors) reads as `sandrun list`
-			 * prints it: \\ keeps \xNN unambiguous. */
-			fputs(multiline ? "\\" : "\\\\", f);
-			i++;
-			continue;
-		default: break;
-		}
-		if (multiline && (c == '\n' || c == '\t')) {
-			fputc(c, f);
-			i++;
-		} else {
-			/* the text module's one rule (runner/utf8.h): \xNN,
-			 * \xc2\xNN, \u{XXXX} are plain ASCII, safe in HTML */
-			char esc[SR_ESC_MAX];
-			size_t n = sr_text_escape_at(s + i, len - i, esc);
-			if (esc[0])
-				fputs(esc, f);
-			else
-				fwrite(s + i, 1, n, f);
-			i += n;
-		}
-	}
-}
 
 /* ---- formatting ------------------------------------------------------------ */
 
@@ -298,7 +258,7 @@ void rp_svg_bars(FILE *f, const char *id, const char *aria, const struct rp_bar 
 			max = bars[i].n;
 	fprintf(f, "<svg id=\"%s\" class=\"chart bars\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
 		id, W, H);
-	rp_esc_str(f, aria);
+	sr_text_put_str(f, aria, SR_TEXT_HTML_LINE);
 	fputs("\">\n", f);
 	int bar_w = W - label_w - count_w;
 	for (size_t i = 0; i < n; i++) {
@@ -308,16 +268,16 @@ void rp_svg_bars(FILE *f, const char *id, const char *aria, const struct rp_bar 
 		rp_fmt_count(cnt, sizeof cnt, bars[i].n);
 		if (bars[i].href) {
 			fputs("<a href=\"", f);
-			rp_esc_str(f, bars[i].href);
+			sr_text_put_str(f, bars[i].href, SR_TEXT_HTML_LINE);
 			fputs("\">", f);
 		}
 		fprintf(f, "<text class=\"lbl\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 8,
 			y + row / 2 + 4);
-		rp_esc_str(f, bars[i].label);
+		sr_text_put_str(f, bars[i].label, SR_TEXT_HTML_LINE);
 		fprintf(f, "</text><rect class=\"bar %s\" x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
 			   "<title>",
 			bars[i].cls, label_w, y + 3, w, row - 6);
-		rp_esc_str(f, bars[i].label);
+		sr_text_put_str(f, bars[i].label, SR_TEXT_HTML_LINE);
 		fprintf(f, ": %s</title></rect><text class=\"cnt\" x=\"%.1f\" y=\"%d\">%s</text>", cnt,
 			label_w + w + 6, y + row / 2 + 4, cnt);
 		fputs(bars[i].href ? "</a>\n" : "\n", f);
@@ -387,7 +347,7 @@ static void x_mark(FILE *f, const struct frame *fr, const struct rp_axis *ax, co
 		   "<text class=\"ml\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">",
 		x, fr->T, x, fr->H - fr->B, left ? x - 4 : x + 4, fr->T + 10 + 12 * k,
 		left ? "end" : "start");
-	rp_esc_str(f, m->label);
+	sr_text_put_str(f, m->label, SR_TEXT_HTML_LINE);
 	fputs("</text>\n", f);
 }
 
@@ -400,7 +360,7 @@ static void y_mark(FILE *f, const struct frame *fr, const struct rp_axis *ax, co
 	fprintf(f, "<line class=\"mark\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
 		   "<text class=\"ml\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
 		fr->L, y, fr->W - fr->R, y, fr->W - fr->R - 4 - 150 * k, y < fr->T + 14 ? y + 13 : y - 4);
-	rp_esc_str(f, m->label);
+	sr_text_put_str(f, m->label, SR_TEXT_HTML_LINE);
 	fputs("</text>\n", f);
 }
 
@@ -420,7 +380,7 @@ void rp_svg_hist(FILE *f, const char *id, const char *aria, const struct rp_hist
 	yax.hi = fmax(yax.hi, 1);
 	fprintf(f, "<svg id=\"%s\" class=\"chart hist\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
 		id, fr.W, fr.H);
-	rp_esc_str(f, aria);
+	sr_text_put_str(f, aria, SR_TEXT_HTML_LINE);
 	fputs("\">\n", f);
 	y_axis(f, &fr, &yax, "count");
 	double pw = fr.W - fr.L - fr.R;
@@ -456,7 +416,7 @@ void rp_svg_scatter(FILE *f, const char *id, const char *aria, const struct rp_s
 	fprintf(f, "<svg id=\"%s\" class=\"chart scatter\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		   "aria-label=\"",
 		id, fr.W, fr.H);
-	rp_esc_str(f, aria);
+	sr_text_put_str(f, aria, SR_TEXT_HTML_LINE);
 	fputs("\">\n", f);
 	y_axis(f, &fr, &s->y, s->y_title);
 	x_axis(f, &fr, &s->x, s->x_title);

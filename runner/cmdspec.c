@@ -1,7 +1,7 @@
 /* runner/cmdspec.c — the --cmd job spec. See cmdspec.h and docs/cmd.md. */
 #include "runner/cmdspec.h"
 #include "runner/common.h"
-#include "runner/shellwords.h"
+#include "lib/shellwords.h"
 #include "lib/fd.h"
 
 #include <errno.h>

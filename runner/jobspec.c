@@ -1,7 +1,7 @@
 /* runner/jobspec.c — job specs: the built-in analyzer, the spec key, and
  * the mapping from a finished job to its stored outcome. See jobspec.h. */
 #include "runner/jobspec.h"
-#include "runner/utf8.h"
+#include "lib/text.h"
 #include "runner/cmdspec.h"
 #include "lib/hash.h"
 #include "lib/fd.h"

@@ -133,7 +133,7 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 
 /* Copy untrusted bytes for a one-line message that is stored (an item's
  * error): newlines become a space, every character the text module calls
- * unsafe (runner/utf8.h: controls, bidi controls, U+2028/9) and invalid
+ * unsafe (lib/text.h: controls, bidi controls, U+2028/9) and invalid
  * UTF-8 a '?', cut at a character boundary to fit. Lossy; what reaches a
  * terminal goes through the text module's escapers as well. Returns out. */
 char *jobspec_printable(const char *in, size_t len, char *out, size_t outlen);

@@ -3,7 +3,7 @@
  * that is being redrawn in place is cleared before anything else is
  * written to stderr. */
 #include "runner/progress.h"
-#include "runner/utf8.h"
+#include "lib/text.h"
 #include "runner/jobspec.h"
 #include "lib/fd.h"
 

@@ -4,7 +4,7 @@
 #include "runner/query.h"
 #include "runner/common.h"
 #include "runner/query_util.h"
-#include "runner/utf8.h"
+#include "lib/text.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -64,7 +64,7 @@ static json_t *status_json(const char *db, const struct store_status *s)
 static void status_text(const char *db, const struct store_status *s)
 {
 	fputs("store      ", stdout);
-	q_put_escaped_str(stdout, db);
+	sr_text_put_str(stdout, db, SR_TEXT_TERMINAL);
 	printf("\nitems      %lld: %lld pending, %lld running", (long long)s->items,
 	       (long long)s->pending, (long long)s->running);
 	if (s->running_orphaned)
@@ -96,7 +96,7 @@ static void status_text(const char *db, const struct store_status *s)
 	q_format_time(s->last_run_started_ms, from, sizeof from);
 	q_format_time(s->last_run_until_ms, until, sizeof until);
 	printf("last run   #%lld (sandrun ", (long long)s->last_run_id);
-	q_put_escaped_str(stdout, s->last_run_version);
+	sr_text_put_str(stdout, s->last_run_version, SR_TEXT_TERMINAL);
 	printf(") %s to %s, %s: %lld attempts, %.2f files/s\n", from, until,
 	       s->last_run_how ? s->last_run_how : "running", (long long)s->last_run_finished,
 	       s->last_run_per_second);
@@ -196,14 +196,14 @@ static int list_print_json(const struct store_item_row *row, void *ctx)
 static int list_print_text(const struct store_item_row *row, void *ctx)
 {
 	printf("%-7s %-12s %3d  ", row->status, row->outcome ? row->outcome : "-", row->attempts);
-	q_put_escaped_str(stdout, row->path);
+	sr_text_put_str(stdout, row->path, SR_TEXT_TERMINAL);
 	if (row->error && strcmp(row->status, "done") != 0) {
 		fputs(": ", stdout);
-		q_put_escaped_str(stdout, row->error);
+		sr_text_put_str(stdout, row->error, SR_TEXT_TERMINAL);
 	}
 	if (row->quarantined_to) {
 		fputs(" [quarantined to ", stdout);
-		q_put_escaped_str(stdout, row->quarantined_to);
+		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);
 		fputc(']', stdout);
 	}
 	if (fputc('\n', stdout) == EOF) {
@@ -292,7 +292,7 @@ static int show_item(const struct store_item_row *row, void *ctx)
 		json_object_set(sc->item, "history", sc->history);
 		return 0;
 	}
-	q_put_escaped_str(stdout, row->path);
+	sr_text_put_str(stdout, row->path, SR_TEXT_TERMINAL);
 	printf("\n  status %s, last outcome %s, %d attempt%s in its current budget\n",
 	       row->status, row->outcome ? row->outcome : "-", row->attempts,
 	       row->attempts == 1 ? "" : "s");
@@ -302,12 +302,12 @@ static int show_item(const struct store_item_row *row, void *ctx)
 		printf("  size %lld bytes, modified %s\n", (long long)row->size, when);
 	if (row->error && strcmp(row->status, "done") != 0) {
 		fputs("  error: ", stdout);
-		q_put_escaped_str(stdout, row->error);
+		sr_text_put_str(stdout, row->error, SR_TEXT_TERMINAL);
 		fputc('\n', stdout);
 	}
 	if (row->quarantined_to) {
 		fputs("  quarantined to ", stdout);
-		q_put_escaped_str(stdout, row->quarantined_to);
+		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);
 		fputc('\n', stdout);
 	}
 	return 0;
@@ -354,13 +354,13 @@ static int show_attempt(const struct store_attempt_row *a, void *ctx)
 			printf(", signal %d", a->signal);
 		if (a->syscall) {
 			fputs(", syscall ", stdout);
-			q_put_escaped_str(stdout, a->syscall);
+			sr_text_put_str(stdout, a->syscall, SR_TEXT_TERMINAL);
 		}
 		fputc('\n', stdout);
 	}
 	if (a->error) {
 		fputs("  error: ", stdout);
-		q_put_escaped_str(stdout, a->error);
+		sr_text_put_str(stdout, a->error, SR_TEXT_TERMINAL);
 		fputc('\n', stdout);
 	}
 	if (a->stderr_tail && a->stderr_len) {
@@ -370,7 +370,7 @@ static int show_attempt(const struct store_attempt_row *a, void *ctx)
 		while (s < end) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));
 			size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-			q_put_escaped(stdout, s, n, Q_ESC_KEEP_NEWLINES);
+			sr_text_put(stdout, s, n, SR_TEXT_TERMINAL_MULTILINE);
 			s += n;
 			if (nl && ++s < end)
 				fputs("\n    | ", stdout);
@@ -423,8 +423,8 @@ int cmd_show(int argc, char **argv)
 		printf("result%s:\n", sc.result_is_current ? "" : " (of an earlier ok attempt)");
 		char *text = json_dumps(sc.result, JSON_INDENT(2) | JSON_ENCODE_ANY);
 		if (text)
-			q_put_escaped(stdout, text, strlen(text),
-				      Q_ESC_KEEP_NEWLINES | Q_ESC_KEEP_BACKSLASH);
+			sr_text_put(stdout, text, strlen(text),
+				    SR_TEXT_KEEP_NEWLINES | SR_TEXT_KEEP_BACKSLASH);
 		fputc('\n', stdout);
 		free(text);
 	}

@@ -4,6 +4,7 @@
 #include "runner/query.h"
 #include "runner/query_util.h"
 #include "runner/quarantine_fs.h"
+#include "lib/text.h"
 #include "lib/fd.h"
 
 #include <fcntl.h>
@@ -48,7 +49,7 @@ static void retry_not_reset(const char *path, const char *status, void *ctx)
 		return;
 	}
 	fputs("sandrun: retry: ", stderr);
-	q_put_escaped_str(stderr, path);
+	sr_text_put_str(stderr, path, SR_TEXT_TERMINAL);
 	if (!status)
 		fputs(": not in the store\n", stderr);
 	else if (strcmp(status, "done") == 0)
@@ -218,14 +219,14 @@ static void report(struct q_report *rep, const char *path, const char *to, const
 	}
 	FILE *f = strcmp(action, "failed") == 0 ? stderr : stdout;
 	fprintf(f, "%s%s ", f == stderr ? "sandrun: quarantine: " : "", action);
-	q_put_escaped_str(f, path);
+	sr_text_put_str(f, path, SR_TEXT_TERMINAL);
 	if (to) {
 		fputs(" -> ", f);
-		q_put_escaped_str(f, to);
+		sr_text_put_str(f, to, SR_TEXT_TERMINAL);
 	}
 	if (reason) {
 		fputs(": ", f);
-		q_put_escaped_str(f, reason);
+		sr_text_put_str(f, reason, SR_TEXT_TERMINAL);
 	}
 	fputc('\n', f);
 }

@@ -1,6 +1,6 @@
 /* runner/query_util.c — see query_util.h. */
 #include "runner/query_util.h"
-#include "runner/utf8.h"
+#include "lib/text.h"
 #include "runner/common.h"
 #include "store/store.h"
 
@@ -28,64 +28,17 @@ int q_store_error(struct store *st)
 	return SR_EXIT_STORE;
 }
 
-void q_put_escaped(FILE *f, const void *bytes, size_t len, unsigned flags)
-{
-	const unsigned char *s = bytes;
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		if (c == '\\' && !(flags & Q_ESC_KEEP_BACKSLASH)) {
-			fputs("\\\\", f);
-			i++;
-		} else if ((flags & Q_ESC_KEEP_NEWLINES) && (c == '\n' || c == '\t')) {
-			fputc(c, f);
-			i++;
-		} else {
-			/* the text module's one rule (runner/utf8.h) */
-			char esc[SR_ESC_MAX];
-			size_t n = sr_text_escape_at(s + i, len - i, esc);
-			if (esc[0])
-				fputs(esc, f);
-			else
-				fwrite(s + i, 1, n, f);
-			i += n;
-		}
-	}
-}
-
 json_t *q_json_bytes(const void *bytes, size_t len)
 {
-	const unsigned char *s = bytes;
-	size_t i = 0;
-	bool clean = true;
-	while (i < len && clean) {
-		uint32_t cp;
-		size_t n = sr_utf8_decode(s + i, len - i, &cp); /* C1 is valid in JSON */
-		if (n == 0)
-			clean = false;
-		i += n;
-	}
-	if (clean)
+	char *fixed;
+	size_t n;
+	int r = sr_text_utf8_repair(bytes, len, &fixed, &n);
+	if (r == 0)
 		return json_stringn((const char *)bytes, len);
-	char *buf = malloc(len * 3 + 1);
-	if (!buf)
+	if (r < 0)
 		return NULL;
-	size_t o = 0;
-	for (i = 0; i < len;) {
-		uint32_t cp;
-		size_t n = sr_utf8_decode(s + i, len - i, &cp);
-		if (n) {
-			memcpy(buf + o, s + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(buf + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	json_t *v = json_stringn(buf, o);
-	free(buf);
+	json_t *v = json_stringn(fixed, n);
+	free(fixed);
 	return v;
 }
 

@@ -18,19 +18,8 @@ int q_open(const char *db, enum store_open_mode mode, struct store **st);
 /* Print a store failure and return 4. */
 int q_store_error(struct store *st);
 
-/* Write bytes that may be hostile (file names, stderr of a job, errors)
- * to a terminal or file: control characters, DEL, C1 controls and bytes
- * that are not UTF-8 are written as \xNN, so no escape sequence reaches the
- * terminal. Flags: Q_ESC_KEEP_NEWLINES lets \n and \t through (multi-line
- * text such as a stderr tail); Q_ESC_KEEP_BACKSLASH leaves backslashes alone
- * (text that is already escaped, like JSON); otherwise a backslash is
- * written as \\ so the \xNN form is unambiguous. */
-enum { Q_ESC_KEEP_NEWLINES = 1, Q_ESC_KEEP_BACKSLASH = 2 };
-void q_put_escaped(FILE *f, const void *bytes, size_t len, unsigned flags);
-static inline void q_put_escaped_str(FILE *f, const char *s)
-{
-	q_put_escaped(f, s ? s : "", s ? __builtin_strlen(s) : 0, 0);
-}
+/* Bytes that may be hostile (file names, stderr of a job, errors) are
+ * written with lib/text.h's sr_text_put (SR_TEXT_TERMINAL, ...). */
 
 /* A JSON string of bytes: the bytes themselves when UTF-8, else with each
  * invalid byte replaced by U+FFFD. Never NULL except on ENOMEM. */

@@ -6,4 +6,5 @@ STORE_OBJS := $(STORE_SRCS:%.c=$(B)/%.o)
 STORE_LIB  := $(B)/libstore.a
 
 $(STORE_LIB): $(STORE_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^

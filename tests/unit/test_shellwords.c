@@ -1,4 +1,4 @@
-/* Unit tests of runner/shellwords.c: POSIX word splitting, no expansion. */
+/* Unit tests of lib/shellwords.c: POSIX word splitting, no expansion. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "runner/shellwords.h"
+#include "lib/shellwords.h"
 
 static void expect_words(const char *in, const char **want, size_t nwant)
 {

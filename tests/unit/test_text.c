@@ -1,4 +1,4 @@
-/* tests/unit/test_text.c — the text module (runner/utf8.h): one predicate
+/* tests/unit/test_text.c — the text module (lib/text.h): one predicate
  * for what a terminal must not get raw, one escaped form, and every
  * escaper that shows untrusted text using them (issue 12 item 11). Pure. */
 #include <stdarg.h>
@@ -8,9 +8,7 @@
 #include <cmocka.h>
 
 #include "runner/jobspec.h"
-#include "runner/query_util.h"
-#include "report/report_internal.h"
-#include "runner/utf8.h"
+#include "lib/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,21 +96,21 @@ static char *captured(void (*put)(FILE *, const char *), const char *s)
 
 static void put_query(FILE *f, const char *s)
 {
-	q_put_escaped(f, s, strlen(s), 0);
+	sr_text_put(f, s, strlen(s), SR_TEXT_TERMINAL);
 }
 
 static void put_query_nl(FILE *f, const char *s)
 {
-	q_put_escaped(f, s, strlen(s), Q_ESC_KEEP_NEWLINES);
+	sr_text_put(f, s, strlen(s), SR_TEXT_TERMINAL_MULTILINE);
 }
 
 static void put_html(FILE *f, const char *s)
 {
-	rp_esc(f, s, strlen(s), false);
+	sr_text_put(f, s, strlen(s), SR_TEXT_HTML_LINE);
 }
 
-/* list/show/status (q_put_escaped) and the HTML report (rp_esc) give the
- * same form for the same character: no raw bidi byte in any of them. */
+/* list/show/status (SR_TEXT_TERMINAL*) and the HTML report (SR_TEXT_HTML*)
+ * give the same form for the same character: no raw bidi byte in any of them. */
 static void test_escapers_agree(void **state)
 {
 	(void)state;
@@ -129,6 +127,37 @@ static void test_escapers_agree(void **state)
 	char *t = captured(put_query_nl, "line1\n" RLO "line2\t.");
 	assert_string_equal(t, "line1\n\\u{202e}line2\t.");
 	free(t);
+}
+
+static void put_html_pre(FILE *f, const char *s)
+{
+	sr_text_put(f, s, strlen(s), SR_TEXT_HTML_PRE);
+}
+
+/* HTML's own characters; a backslash doubled on one line, kept in <pre>. */
+static void test_html_policy(void **state)
+{
+	(void)state;
+	char *h = captured(put_html, "<a href='x'>&\"\\</a>");
+	assert_string_equal(h, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;\\\\&lt;/a&gt;");
+	free(h);
+	char *p = captured(put_html_pre, "a\\b\n\t<" RLO);
+	assert_string_equal(p, "a\\b\n\t&lt;\\u{202e}");
+	free(p);
+}
+
+/* JSON: valid UTF-8 (C1 included) as it is, else U+FFFD per bad byte. */
+static void test_json_repair(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	size_t n = 0;
+	assert_int_equal(sr_text_utf8_repair("ok \xc2\x9b " RLO, 9, &out, &n), 0);
+	assert_null(out);
+	assert_int_equal(sr_text_utf8_repair("a\xff" "b\xc3", 4, &out, &n), 1);
+	assert_int_equal(n, 8);
+	assert_memory_equal(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd", 8);
+	free(out);
 }
 
 /* The stored one-line error: '?' for every unsafe character, as for
@@ -148,6 +177,8 @@ int main(void)
 		cmocka_unit_test(test_escape_at),
 		cmocka_unit_test(test_escape_line),
 		cmocka_unit_test(test_escapers_agree),
+		cmocka_unit_test(test_html_policy),
+		cmocka_unit_test(test_json_repair),
 		cmocka_unit_test(test_printable_bidi),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

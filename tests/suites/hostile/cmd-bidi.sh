@@ -5,7 +5,7 @@
 # RLO and LRI (U+2066) and U+2028. No output of sandrun meant for a
 # terminal or a log may carry them raw (bytes E2 80 AE, E2 81 A6, E2 80 A8):
 # list, show and status print the escaped form \u{202e} (the text module's
-# one form, runner/utf8.h); the stored one-line error has '?' instead; the
+# one form, lib/text.h); the stored one-line error has '?' instead; the
 # progress lines (a log when piped, a terminal under pty_run -a) escape too.
 _bd=$T/bidi
 mkdir -p "$_bd/in"

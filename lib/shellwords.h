@@ -1,4 +1,4 @@
-/* runner/shellwords.h — split a --cmd string the way a POSIX shell splits
+/* lib/shellwords.h — split a --cmd string the way a POSIX shell splits
  * words: blanks separate words; single quotes keep everything literally;
  * double quotes keep everything but \" \\ \$ \` and \newline; a backslash
  * outside quotes escapes the next character. There is no expansion of any

@@ -1,5 +1,5 @@
-/* runner/shellwords.c — POSIX word splitting without expansion (pure). */
-#include "runner/shellwords.h"
+/* lib/shellwords.c — POSIX word splitting without expansion (pure). */
+#include "lib/shellwords.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,5 +1,8 @@
-/* runner/utf8.c — see utf8.h. */
-#include "runner/utf8.h"
+/* lib/text.c — see text.h. */
+#include "lib/text.h"
+
+#include <errno.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -85,4 +88,83 @@ char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+static const char *html_entity(unsigned char c)
+{
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&#39;";
+	default: return NULL;
+	}
+}
+
+void sr_text_put(FILE *f, const void *bytes, size_t len, unsigned flags)
+{
+	const unsigned char *s = bytes;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		const char *ent = (flags & SR_TEXT_HTML) ? html_entity(c) : NULL;
+		if (ent) {
+			fputs(ent, f);
+			i++;
+		} else if (c == '\\' && !(flags & SR_TEXT_KEEP_BACKSLASH)) {
+			fputs("\\\\", f);
+			i++;
+		} else if ((flags & SR_TEXT_KEEP_NEWLINES) && (c == '\n' || c == '\t')) {
+			fputc(c, f);
+			i++;
+		} else {
+			/* the one rule: \xNN, \xc2\xNN, \u{XXXX} are plain
+			 * ASCII, safe on a terminal and in HTML */
+			char esc[SR_ESC_MAX];
+			size_t n = sr_text_escape_at(s + i, len - i, esc);
+			if (esc[0])
+				fputs(esc, f);
+			else
+				fwrite(s + i, 1, n, f);
+			i += n;
+		}
+	}
+}
+
+int sr_text_utf8_repair(const void *bytes, size_t len, char **out, size_t *outlen)
+{
+	const unsigned char *s = bytes;
+	size_t i = 0;
+	bool clean = true;
+	while (i < len && clean) {
+		uint32_t cp;
+		size_t n = sr_utf8_decode(s + i, len - i, &cp); /* C1 is valid in JSON */
+		if (n == 0)
+			clean = false;
+		i += n;
+	}
+	if (clean)
+		return 0;
+	char *buf = malloc(len * 3 + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t o = 0;
+	for (i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = sr_utf8_decode(s + i, len - i, &cp);
+		if (n) {
+			memcpy(buf + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(buf + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	buf[o] = '\0';
+	*out = buf;
+	*outlen = o;
+	return 1;
 }

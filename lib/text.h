@@ -1,6 +1,8 @@
-/* runner/utf8.h — the text module: one UTF-8 decoder and one rule for
- * every place that shows untrusted bytes (terminal lines, one-line
- * messages, logs, HTML; JSON only needs valid UTF-8). Pure.
+/* lib/text.h — the text module: one UTF-8 decoder and one rule for
+ * every place that shows untrusted bytes, with a named escape policy per
+ * reader: a terminal (sr_text_put), one line (sr_text_escape_line), HTML
+ * (sr_text_put with SR_TEXT_HTML), JSON (sr_text_utf8_repair: JSON only
+ * needs valid UTF-8). Pure: no module state.
  *
  * Untrusted text is file names from hostile trees, a job's stderr, its
  * results. On a terminal it must not be able to act (escape sequences) nor
@@ -8,12 +10,13 @@
  * displays as "evilvaw.jpg"). Every escaper asks sr_text_unsafe() and
  * writes what sr_text_escape_at() gives; they differ only in what they do
  * with a backslash, newlines, and HTML's own characters. */
-#ifndef SANDRUN_UTF8_H
-#define SANDRUN_UTF8_H
+#ifndef SANDRUN_LIB_TEXT_H
+#define SANDRUN_LIB_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Length (1..4) of the valid UTF-8 sequence at s (at most `left` bytes)
  * and its code point in *cp; 0 if the bytes there are not one (overlong,
@@ -73,5 +76,39 @@ size_t sr_text_escape_at(const unsigned char *s, size_t left, char esc[SR_ESC_MA
  * sr_text_escape_at. Cut at a character (or escape) boundary to fit
  * outlen (>= 1). Returns out. */
 char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen);
+
+/* Untrusted bytes written to f under one policy: every character that is
+ * unsafe or not UTF-8 as sr_text_escape_at gives it (so no escape
+ * sequence reaches a terminal and nothing reorders the text around it),
+ * and, by the flags:
+ *   SR_TEXT_KEEP_NEWLINES   \n and \t pass (multi-line text: a stderr tail)
+ *   SR_TEXT_KEEP_BACKSLASH  a backslash passes (text already escaped, like
+ *                           JSON); otherwise it is doubled, so the \xNN form
+ *                           stays unambiguous
+ *   SR_TEXT_HTML            & < > " ' become entities
+ * The named policies below are the ones the program uses. */
+enum {
+	SR_TEXT_KEEP_NEWLINES = 1,
+	SR_TEXT_KEEP_BACKSLASH = 2,
+	SR_TEXT_HTML = 4,
+};
+/* A terminal or text file: one-line fields; multi-line text. */
+#define SR_TEXT_TERMINAL 0u
+#define SR_TEXT_TERMINAL_MULTILINE ((unsigned)SR_TEXT_KEEP_NEWLINES)
+/* HTML: one-line text (paths, errors: as `sandrun list` prints them);
+ * a <pre> block (a stderr tail, where backslashes are the job's own). */
+#define SR_TEXT_HTML_LINE ((unsigned)SR_TEXT_HTML)
+#define SR_TEXT_HTML_PRE ((unsigned)(SR_TEXT_HTML | SR_TEXT_KEEP_NEWLINES | SR_TEXT_KEEP_BACKSLASH))
+void sr_text_put(FILE *f, const void *bytes, size_t len, unsigned flags);
+static inline void sr_text_put_str(FILE *f, const char *s, unsigned flags)
+{
+	sr_text_put(f, s ? s : "", s ? __builtin_strlen(s) : 0, flags);
+}
+
+/* For JSON: the bytes themselves when they are UTF-8 (C1 controls are
+ * valid JSON text), else a copy with each invalid byte replaced by U+FFFD.
+ * Returns 0 when the bytes are valid as they are (*out untouched), 1 with
+ * a malloc'd *out of *outlen bytes when repaired, -ENOMEM. */
+int sr_text_utf8_repair(const void *bytes, size_t len, char **out, size_t *outlen);
 
 #endif
