@@ -1,6 +1,6 @@
 -- tests/report/seed-100k.sql — 100,000 items in a store that `sandrun run`
 -- created (schema, run #1 with its job spec, an item or two), following
--- runner/store_schema.c column by column: 90% done with an analyzer report
+-- store/store_schema.c column by column: 90% done with an analyzer report
 -- (about 1 KB of JSON each, as sandrun-analyze writes for a mono file), the
 -- rest failed (timeouts after three attempts, OOM kills, bad input, crashes,
 -- ...) with stderr tails, or pending; three more runs, one interrupted, one
