@@ -50,8 +50,10 @@ SAN_FLAGS :=
 ANALYZER_SAN_FLAGS :=
 endif
 
-# Each module's fragment builds its archive from scratch (rm -f, then ar):
+# The recipe of every module's archive: built from scratch, because
 # `ar rcs` alone keeps the members of sources that moved or were deleted.
+ARCHIVE = rm -f $@ && $(AR) rcs $@ $^
+
 PROGRAMS   :=
 UNIT_TESTS :=
 MANPAGES   := $(wildcard docs/*.[1-8])

@@ -5,5 +5,4 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB_LIB  := $(B)/libsrlib.a
 
 $(LIB_LIB): $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(ARCHIVE)

@@ -6,5 +6,4 @@ REPORT_OBJS := $(REPORT_SRCS:%.c=$(B)/%.o)
 REPORT_LIB  := $(B)/libreport.a
 
 $(REPORT_LIB): $(REPORT_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(ARCHIVE)

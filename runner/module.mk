@@ -5,8 +5,7 @@ RUNNER_OBJS := $(RUNNER_SRCS:%.c=$(B)/%.o)
 RUNNER_LIB  := $(B)/librunner.a
 
 $(RUNNER_LIB): $(RUNNER_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(ARCHIVE)
 
 $(B)/sandrun: $(B)/runner/main.o $(RUNNER_LIB) $(REPORT_LIB) $(STORE_LIB) $(SANDBOX_LIB) $(LIB_LIB)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)

@@ -4,5 +4,4 @@ SANDBOX_OBJS := $(SANDBOX_SRCS:%.c=$(B)/%.o)
 SANDBOX_LIB  := $(B)/libsandbox.a
 
 $(SANDBOX_LIB): $(SANDBOX_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(ARCHIVE)

@@ -6,5 +6,4 @@ STORE_OBJS := $(STORE_SRCS:%.c=$(B)/%.o)
 STORE_LIB  := $(B)/libstore.a
 
 $(STORE_LIB): $(STORE_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(ARCHIVE)
