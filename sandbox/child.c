@@ -1,7 +1,9 @@
-/* sandbox/child.c — the job's init: every setup step, in order, checked.
+/* sandbox/child.c — the job's init and its command: every setup step, in
+ * order, checked, from clone3 to execve.
  *
  * The child is pid 1 of a new pid namespace. It builds the sandbox, drops
- * every privilege, then forks the command (pid 2) and stays as a minimal
+ * every privilege, then forks the command (pid 2), which takes the last
+ * steps (cwd, Landlock, seccomp) and execs; the init stays as a minimal
  * init: it reaps orphans and reports the command's exact wait status. Why
  * not exec the command as pid 1? The kernel ignores default-action signals
  * that pid 1 sends itself, so abort() in pid 1 would end as SIGSEGV, not
@@ -211,6 +213,43 @@ static int set_no_new_privs(void)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? sbx_fail(-errno, "PR_SET_NO_NEW_PRIVS") : 0;
 }
 
+extern char **environ;
+
+static char *const minimal_env[] = {
+	"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+	"HOME=/tmp",
+	"LANG=C.UTF-8",
+	NULL,
+};
+
+/* In the init, before the vfork: the command's PATH search and its
+ * environment must be the job's, never the runner's (whose PATH may hold
+ * other directories, or a relative "."). The init's memory is its own
+ * copy since clone3, so this changes nothing in the runner. */
+static int use_job_environ(const struct sbx_spec *spec)
+{
+	environ = spec->envp ? (char **)spec->envp : (char **)minimal_env;
+	return 0;
+}
+
+/* The command (pid 2), from here to its execve. */
+
+/* SIG_IGN survives execve; a job must start with default dispositions. */
+static int default_dispositions(void)
+{
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	return 0;
+}
+
+static int enter_cwd(const char *cwd)
+{
+	if (cwd && chdir(cwd) < 0)
+		return sbx_fail(-errno, "chdir %s", cwd);
+	return 0;
+}
+
 void child_record(uint32_t tag, uint64_t value)
 {
 	struct child_record rec = { .tag = tag, .value = value };
@@ -263,7 +302,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("not dumpable", harden_not_dumpable()); /* setresuid reset it */
 	STEP("keyrings", harden_keyrings());
 	STEP("die with runner again", die_with_runner(FD_RUNNER)); /* setresuid cleared it */
-	STEP("environment", child_use_job_environ(spec));
+	STEP("environment", use_job_environ(spec));
 	if (spec->timing) {
 		child_record(REC_T_ENTRY, t_entry);
 		child_record(REC_T_START, t_start);
@@ -283,8 +322,26 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	pid_t cmd = vfork();
 	if (cmd < 0)
 		child_report_failure(ctx, "fork command", -errno);
-	if (cmd == 0)
-		child_exec_command(ctx, landlock_fd); /* cwd, landlock, seccomp, execve */
+	if (cmd == 0) {
+		/* The command: it never returns from this block, and every
+		 * failure ends in _exit. It writes no state the init reads
+		 * afterwards (a failure report formats a message, which only
+		 * the runner reads). */
+		STEP("dispositions", default_dispositions());
+		STEP("cwd", enter_cwd(spec->cwd));
+		/* Only the command enters the Landlock domain: the init stays
+		 * outside it, so the job cannot even signal it (ABI >= 6). */
+		STEP("landlock", landlock_restrict(landlock_fd));
+		/* Seccomp last: every earlier step may use syscalls the policy
+		 * refuses; only execve itself runs under the filter. */
+		STEP("seccomp", sbx_policy_install(spec->policy));
+		if (spec->timing)
+			child_record(REC_T_SECCOMP, sr_now_us());
+		/* execvp searches the PATH of environ, which the init set to
+		 * the job's own environment before the vfork. */
+		execvp(spec->argv[0], spec->argv);
+		child_report_failure(ctx, "exec", sbx_fail(-errno, "%s", spec->argv[0]));
+	}
 	STEP("init seccomp", harden_init_seccomp()); /* the command has exec'd: not inherited */
 	close(FD_ERR);  /* the command held the last other copy until its execve */
 	close(FD_RUNNER);

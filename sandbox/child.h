@@ -67,10 +67,6 @@ void mounts_close_binds(struct bind_tree *trees, size_t n);
 /* In the child: build the fresh root and pivot into it. */
 int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid);
 
-/* sandbox/exec.c: the last steps of the command process, after fork. */
-_Noreturn void child_exec_command(const struct child_ctx *ctx, int landlock_fd);
-int child_use_job_environ(const struct sbx_spec *spec);
-
 /* sandbox/harden.c: the init's own protection; the job's keyrings. */
 int harden_init_name(void);
 int harden_not_dumpable(void);
