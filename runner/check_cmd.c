@@ -38,7 +38,7 @@ int cmd_check(int argc, char **argv)
 	struct sbx_host_report r;
 	sbx_host_probe(&r);
 	struct sbx_policy *pol = NULL;
-	bool policies_ok = sbx_policy_load("default", sr_policy_dir(), &pol) == 0;
+	bool policies_ok = sbx_policy_load("default", sr_policy_dir(), &pol, NULL) == 0;
 	sbx_policy_free(pol);
 	bool analyzer_ok = access(sr_analyzer_path(), X_OK) == 0;
 	bool complete = !r.missing[0] && policies_ok;

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The sandbox's PATH (sandbox/exec.c's minimal environment). */
+/* The sandbox's PATH (sandbox/child.c's minimal environment). */
 #define CMDSPEC_PATH "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 #define CMDSPEC_INPUT_DIR "/input"
 #define CMDSPEC_MAX_ENV 64

@@ -175,7 +175,7 @@ static int supervise(struct sbx_job *job, int sigfd, int *got_signal)
 		case EV_WATCH: {
 			enum sbx_kill_reason why = sbx_job_watch_event(job);
 			if (why != SBX_KILL_NONE) {
-				sbx_job_kill(job, why);
+				sbx_job_kill(job, why, NULL); /* finish tells the rest */
 				return 0;
 			}
 			break;
@@ -184,7 +184,7 @@ static int supervise(struct sbx_job *job, int sigfd, int *got_signal)
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
 				*got_signal = (int)si.ssi_signo;
-			sbx_job_kill(job, SBX_KILL_INTERRUPT);
+			sbx_job_kill(job, SBX_KILL_INTERRUPT, NULL);
 			return 0;
 		}
 		}
@@ -254,13 +254,16 @@ static int parse_exec_options(int argc, char **argv, struct exec_opts *o)
 								     .writable = opt == OPT_BIND };
 			}
 			break;
-		case OPT_ETC:
+		case OPT_ETC: {
 			if (o->netc == SR_ARRAY_LEN(o->etc))
 				return sr_usage_error("exec ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA);
-			if (sbx_etc_name_check(optarg) < 0)
-				return sr_usage_error("exec ", "%s", sbx_last_error());
+			struct sbx_err e = SBX_ERR_INIT;
+			int er = sbx_etc_name_check(optarg, &e);
+			if (er < 0)
+				return sr_usage_error("exec ", "%s", sbx_err_text(&e, er));
 			o->etc[o->netc++] = optarg;
 			break;
+		}
 		case 'h': fputs(exec_usage, stdout); fputs(sr_limit_help, stdout); return 0;
 		default: return sr_usage_error("exec ", "invalid option");
 		}
@@ -278,9 +281,10 @@ int cmd_exec(int argc, char **argv)
 		return sr_usage_error("exec ", "no command given");
 
 	struct sbx_policy *policy = NULL;
-	int r = sbx_policy_load(o.policy_name, sr_policy_dir(), &policy);
+	struct sbx_err perr = SBX_ERR_INIT;
+	int r = sbx_policy_load(o.policy_name, sr_policy_dir(), &policy, &perr);
 	if (r < 0) {
-		sr_err("policy %s: %s", o.policy_name, sbx_last_error());
+		sr_err("policy %s: %s", o.policy_name, sbx_err_text(&perr, r));
 		return SR_EXIT_USAGE;
 	}
 	/* Block the signals we watch before any child exists; the child
@@ -294,8 +298,10 @@ int cmd_exec(int argc, char **argv)
 	_cleanup_close_ int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
 	struct sbx_run *run = NULL;
-	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = "exec" }, &run)) < 0) {
-		sr_err("cannot enforce the sandbox on this host: %s (see 'sandrun check')", sbx_last_error());
+	struct sbx_err rerr = SBX_ERR_INIT;
+	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = "exec" }, &run, &rerr)) < 0) {
+		sr_err("cannot enforce the sandbox on this host: %s (see 'sandrun check')",
+		       sbx_err_text(&rerr, r));
 		sbx_policy_free(policy);
 		return SR_EXIT_ISOLATION;
 	}
@@ -318,8 +324,9 @@ int cmd_exec(int argc, char **argv)
 	};
 	struct sbx_job *job = NULL;
 	status = SR_EXIT_ISOLATION;
-	if ((r = sbx_job_start(run, &spec, &job)) < 0) {
-		sr_err("cannot start the sandbox: %s", sbx_last_error());
+	struct sbx_err serr = SBX_ERR_INIT;
+	if ((r = sbx_job_start(run, &spec, &job, &serr)) < 0) {
+		sr_err("cannot start the sandbox: %s", sbx_err_text(&serr, r));
 	} else {
 		int got_signal = 0;
 		/* One job: nothing else to do while it sets up. */
@@ -328,11 +335,12 @@ int cmd_exec(int argc, char **argv)
 		 * a job whose deadline nobody would see. */
 		if ((r = supervise(job, sigfd, &got_signal)) < 0) {
 			sr_err("cannot watch the job (%s): stopping it", strerror(-r));
-			sbx_job_kill(job, SBX_KILL_INTERRUPT);
+			sbx_job_kill(job, SBX_KILL_INTERRUPT, NULL);
 		}
 		struct sbx_result res;
-		if (sbx_job_finish(job, &res) < 0)
-			sr_err("warning: %s", sbx_last_error());
+		struct sbx_err ferr = SBX_ERR_INIT;
+		if ((r = sbx_job_finish(job, &res, &ferr)) < 0)
+			sr_err("warning: %s", sbx_err_text(&ferr, r));
 		tty_guard_close(&tty);
 		tty.saved_from = -1;
 		for (int i = 0; i < 3; i++)

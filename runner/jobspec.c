@@ -188,8 +188,9 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 	jobspec_policy_file(js->policy_arg, opts->policy_dir, pfile, sizeof pfile);
 	if (jobspec_sha256_file(pfile, 4u << 20, js->policy_sha256) < 0)
 		js->policy_sha256[0] = '\0'; /* the loader decides; the name stands in */
-	if ((r = sbx_policy_load(js->policy_arg, opts->policy_dir, &js->policy)) < 0) {
-		snprintf(err, errlen, "policy %s: %s", js->policy_arg, sbx_last_error());
+	struct sbx_err perr = SBX_ERR_INIT;
+	if ((r = sbx_policy_load(js->policy_arg, opts->policy_dir, &js->policy, &perr)) < 0) {
+		snprintf(err, errlen, "policy %s: %s", js->policy_arg, sbx_err_text(&perr, r));
 		goto fail;
 	}
 	if ((r = jobspec_compute_key(js)) < 0) {

@@ -120,11 +120,13 @@ static void kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
 		return;
 	/* A v1-frozen task does not die until thawed. */
 	if (s->frozen) {
-		sbx_job_freeze(s->job, false);
+		sbx_job_freeze(s->job, false, NULL); /* the kill below is what counts */
 		s->frozen = false;
 	}
-	if (sbx_job_kill(s->job, why) < 0)
-		progress_message(l->cfg->progress, "warning: %s: %s", s->claim.path, sbx_last_error());
+	struct sbx_err e = SBX_ERR_INIT;
+	int r = sbx_job_kill(s->job, why, &e);
+	if (r < 0)
+		progress_message(l->cfg->progress, "warning: %s: %s", s->claim.path, sbx_err_text(&e, r));
 	s->killed = true;
 }
 
@@ -218,16 +220,18 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	struct sbx_job *job = NULL;
 	int r = 0;
+	/* This start's own error record: what it holds (or strerror) is what
+	 * the store gets as this attempt's error, never an earlier failure's. */
+	struct sbx_err e = SBX_ERR_INIT;
 	/* Plain pipes: O_NONBLOCK is per open file description, so setting it
 	 * on our read ends leaves the job's write ends blocking. */
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		r = -errno;
-		sbx_fail(r, "pipe2");
+		r = sbx_fail(&e, -errno, "pipe2");
 	} else {
 		struct sbx_spec spec;
 		struct jobspec_input in = { .path = claim->path, .fd = in_fd, .bind_fd = bind_fd };
 		jobspec_sbx_spec(cfg->js, &in, outp[1], errp[1], &spec);
-		r = sbx_job_start(cfg->sbx, &spec, &job);
+		r = sbx_job_start(cfg->sbx, &spec, &job, &e);
 	}
 	/* The job holds its own copies now; ours would keep EOF from coming. */
 	sr_closep(&outp[1]);
@@ -237,7 +241,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		sr_closep(&errp[0]);
 		if (transient_start_error(r)) {
 			struct sbx_result res = { .outcome = OUTCOME_SETUP_ERROR, .exit_code = -1 };
-			snprintf(res.error, sizeof res.error, "start: %s", sbx_last_error());
+			snprintf(res.error, sizeof res.error, "start: %s", sbx_err_text(&e, r));
 			struct job_verdict v;
 			jobspec_verdict(cfg->js, &res, NULL, false, &v);
 			s->claim = *claim;
@@ -248,7 +252,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 			return;
 		}
 		progress_message(cfg->progress,
-				 "cannot start a sandbox: %s (see 'sandrun check'); stopping", sbx_last_error());
+				 "cannot start a sandbox: %s (see 'sandrun check'); stopping", sbx_err_text(&e, r));
 		if (store_attempt_release(cfg->st, claim) < 0)
 			progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
 		store_claim_free(claim);
@@ -430,8 +434,10 @@ static void finish_job(struct loop *l, struct slot *s)
 	int wfds[SBX_JOB_MAX_WATCH];
 	for (int i = sbx_job_watch_fds(s->job, wfds); i-- > 0;)
 		unwatch(l, wfds[i]);
-	if (sbx_job_finish(s->job, &res) < 0)
-		progress_message(cfg->progress, "warning: %s: %s", s->claim.path, sbx_last_error());
+	struct sbx_err e = SBX_ERR_INIT;
+	int r = sbx_job_finish(s->job, &res, &e);
+	if (r < 0)
+		progress_message(cfg->progress, "warning: %s: %s", s->claim.path, sbx_err_text(&e, r));
 	s->job = NULL;
 	/* Interrupted, unless the command had already ended on its own. */
 	if (res.interrupted && res.outcome != OUTCOME_OK && res.outcome != OUTCOME_EXIT_NONZERO) {
@@ -464,16 +470,18 @@ static void set_paused(struct loop *l, bool pause)
 		if (!s->used || s->killed)
 			continue;
 		/* The job's deadline and CPU check stop with it (sbx_job_freeze). */
+		struct sbx_err e = SBX_ERR_INIT;
+		int r;
 		if (pause) {
-			if (sbx_job_freeze(s->job, true) == 0)
+			if ((r = sbx_job_freeze(s->job, true, &e)) == 0)
 				s->frozen = true;
 			else
 				progress_message(l->cfg->progress, "cannot pause %s: %s", s->claim.path,
-						 sbx_last_error());
+						 sbx_err_text(&e, r));
 		} else {
-			if (s->frozen && sbx_job_freeze(s->job, false) < 0)
+			if (s->frozen && (r = sbx_job_freeze(s->job, false, &e)) < 0)
 				progress_message(l->cfg->progress, "cannot resume %s: %s", s->claim.path,
-						 sbx_last_error());
+						 sbx_err_text(&e, r));
 			s->frozen = false;
 		}
 	}
@@ -693,8 +701,10 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		bool feed_now = l.feeding && !l.stopping && !l.feed_waiting;
 		/* Nothing to do until the next event: make the next job's
 		 * network namespace now rather than when it starts. */
-		if (!l.stopping && !l.queue_empty && sbx_run_prepare(cfg->sbx) < 0)
-			progress_message(cfg->progress, "warning: %s", sbx_last_error());
+		struct sbx_err perr = SBX_ERR_INIT;
+		int pr;
+		if (!l.stopping && !l.queue_empty && (pr = sbx_run_prepare(cfg->sbx, &perr)) < 0)
+			progress_message(cfg->progress, "warning: %s", sbx_err_text(&perr, pr));
 		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), feed_now ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;

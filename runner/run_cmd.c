@@ -207,13 +207,16 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			o->bind_writable[o->nbinds] = opt == OPT_BIND;
 			o->binds[o->nbinds++] = optarg;
 			break;
-		case OPT_ETC:
+		case OPT_ETC: {
 			if (o->netc == SBX_MAX_ETC_EXTRA)
 				return sr_usage_error("run ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA), -1;
-			if (sbx_etc_name_check(optarg) < 0)
-				return sr_usage_error("run ", "%s", sbx_last_error()), -1;
+			struct sbx_err e = SBX_ERR_INIT;
+			int er = sbx_etc_name_check(optarg, &e);
+			if (er < 0)
+				return sr_usage_error("run ", "%s", sbx_err_text(&e, er)), -1;
 			o->etc[o->netc++] = optarg;
 			break;
+		}
 		case OPT_FORCE: o->force = true; break;
 		case OPT_RETRIES:
 			if (parse_int(optarg, 0, MAX_RETRIES, &o->retries) < 0)
@@ -471,10 +474,8 @@ static char *argv_json(int argc, char **argv)
 }
 
 /* The open_run() failure message names what is missing, from the probe. */
-static int isolation_error(void)
+static int isolation_error(const char *detail)
 {
-	char detail[512];
-	snprintf(detail, sizeof detail, "%s", sbx_last_error());
 	struct sbx_host_report rep;
 	if (sbx_host_probe(&rep) == 0 && rep.missing[0])
 		sr_err("cannot enforce the sandbox on this host: %s; missing: %s (see 'sandrun check')",
@@ -633,9 +634,10 @@ int cmd_run(int argc, char **argv)
 										       : SR_EXIT_ISOLATION;
 	}
 	struct sbx_run *sbx = NULL;
-	if (sbx_run_open(&(struct sbx_run_opts){ .name_hint = "run" }, &sbx) < 0) {
+	struct sbx_err serr = SBX_ERR_INIT;
+	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = "run" }, &sbx, &serr)) < 0) {
 		jobspec_free(js);
-		return isolation_error();
+		return isolation_error(sbx_err_text(&serr, r));
 	}
 	struct store *st = NULL;
 	if (store_open(o.db, STORE_RW, &st, err, sizeof err) < 0) {

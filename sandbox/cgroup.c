@@ -46,11 +46,11 @@ int cg_detect(enum sbx_cgroup_mode *mode)
 
 /* Our own cgroup path for a v1 controller ("memory") or v2 (ctl NULL),
  * from /proc/self/cgroup. */
-static int own_cgroup_path(const char *ctl, char *out, size_t len)
+static int own_cgroup_path(const char *ctl, char *out, size_t len, struct sbx_err *err)
 {
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	if (!f)
-		return sbx_fail(-errno, "open /proc/self/cgroup");
+		return sbx_fail(err, -errno, "open /proc/self/cgroup");
 	char line[1024];
 	int r = -ENOENT;
 	while (fgets(line, sizeof line, f)) {
@@ -172,10 +172,10 @@ static void sweep_stale_runs(int parentfd, const char *where, bool v2, uint64_t 
 }
 
 /* Hold the run directory's lock for the life of this runner. */
-static int lock_run_dir(int fd, const char *what)
+static int lock_run_dir(int fd, const char *what, struct sbx_err *err)
 {
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return sbx_fail(-errno, "lock %s", what);
+		return sbx_fail(err, -errno, "lock %s", what);
 	return 0;
 }
 
@@ -188,17 +188,17 @@ static int open_dir(const char *path)
 /* v2's no-internal-processes rule: a cgroup with processes in it cannot
  * hand controllers to children. If ours does, move every process of it
  * into a leaf "sandrun-supervisor", as a delegated service manager would. */
-static int v2_enable_controllers(int ownfd, const char *ownpath)
+static int v2_enable_controllers(int ownfd, const char *ownpath, struct sbx_err *err)
 {
 	const char *want = "+memory +cpu +pids";
 	int r = sr_write_file_at(ownfd, "cgroup.subtree_control", want);
 	if (r != -EBUSY)
-		return r < 0 ? sbx_fail(r, "enable %s in %s/cgroup.subtree_control", want, ownpath) : 0;
+		return r < 0 ? sbx_fail(err, r, "enable %s in %s/cgroup.subtree_control", want, ownpath) : 0;
 	if (mkdirat(ownfd, "sandrun-supervisor", 0755) < 0 && errno != EEXIST)
-		return sbx_fail(-errno, "mkdir %s/sandrun-supervisor", ownpath);
+		return sbx_fail(err, -errno, "mkdir %s/sandrun-supervisor", ownpath);
 	_cleanup_close_ int leaf = openat(ownfd, "sandrun-supervisor", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (leaf < 0)
-		return sbx_fail(-errno, "open %s/sandrun-supervisor", ownpath);
+		return sbx_fail(err, -errno, "open %s/sandrun-supervisor", ownpath);
 	char procs[65536];
 	for (int round = 0; round < 10; round++) {
 		if (sr_read_file_at(ownfd, "cgroup.procs", procs, sizeof procs) <= 0)
@@ -207,15 +207,15 @@ static int v2_enable_controllers(int ownfd, const char *ownpath)
 			sr_write_file_at(leaf, "cgroup.procs", t);
 	}
 	r = sr_write_file_at(ownfd, "cgroup.subtree_control", want);
-	return r < 0 ? sbx_fail(r, "enable %s in %s/cgroup.subtree_control", want, ownpath) : 0;
+	return r < 0 ? sbx_fail(err, r, "enable %s in %s/cgroup.subtree_control", want, ownpath) : 0;
 }
 
-static int run_open_v2(struct cg_run *run, uint64_t sweep_deadline_ms)
+static int run_open_v2(struct cg_run *run, uint64_t sweep_deadline_ms, struct sbx_err *err)
 {
 	char own[400], path[512];
-	int r = own_cgroup_path(NULL, own, sizeof own);
+	int r = own_cgroup_path(NULL, own, sizeof own, err);
 	if (r < 0)
-		return sbx_fail(r, "find own cgroup v2 path in /proc/self/cgroup");
+		return sbx_fail(err, r, "find own cgroup v2 path in /proc/self/cgroup");
 	/* Already in the leaf an earlier sandrun made: its parent is the
 	 * delegated cgroup with the controllers enabled. Nesting another
 	 * leaf each time would grow without bound. */
@@ -225,24 +225,24 @@ static int run_open_v2(struct cg_run *run, uint64_t sweep_deadline_ms)
 	snprintf(path, sizeof path, CG_ROOT "%s", strcmp(own, "/") == 0 ? "" : own);
 	_cleanup_close_ int ownfd = open_dir(path);
 	if (ownfd < 0)
-		return sbx_fail(ownfd, "open %s", path);
+		return sbx_fail(err, ownfd, "open %s", path);
 	/* Sweep, mkdir and lock as one step: another runner's sweep must not
 	 * find our directory between its mkdir and its lock. */
 	flock(ownfd, LOCK_EX);
 	sweep_stale_runs(ownfd, path, true, sweep_deadline_ms);
-	if ((r = v2_enable_controllers(ownfd, path)) < 0)
+	if ((r = v2_enable_controllers(ownfd, path, err)) < 0)
 		return r;
 	if (mkdirat(ownfd, run->run_name, 0755) < 0)
-		return sbx_fail(-errno, "mkdir %s/%s", path, run->run_name);
+		return sbx_fail(err, -errno, "mkdir %s/%s", path, run->run_name);
 	run->run_dirfd[0] = openat(ownfd, run->run_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (run->run_dirfd[0] < 0)
-		return sbx_fail(-errno, "open %s/%s", path, run->run_name);
+		return sbx_fail(err, -errno, "open %s/%s", path, run->run_name);
 	snprintf(run->parent_path[0], sizeof run->parent_path[0], "%s", path);
-	if ((r = lock_run_dir(run->run_dirfd[0], run->run_name)) < 0)
+	if ((r = lock_run_dir(run->run_dirfd[0], run->run_name, err)) < 0)
 		return r;
 	r = sr_write_file_at(run->run_dirfd[0], "cgroup.subtree_control", "+memory +cpu +pids");
 	if (r < 0)
-		return sbx_fail(r, "enable memory, cpu, pids in %s/%s", path, run->run_name);
+		return sbx_fail(err, r, "enable memory, cpu, pids in %s/%s", path, run->run_name);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ static void v1_sweep_freezer_first(uint64_t sweep_deadline_ms)
 {
 	char mnt[PATH_MAX], own[512], path[PATH_MAX + 512];
 	if (!realpath(CG_ROOT "/freezer", mnt) || !is_fs(mnt, CGROUP_SUPER_MAGIC) ||
-	    own_cgroup_path("freezer", own, sizeof own) < 0)
+	    own_cgroup_path("freezer", own, sizeof own, NULL) < 0)
 		return;
 	snprintf(path, sizeof path, "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own);
 	_cleanup_close_ int ownfd = open_dir(path);
@@ -264,7 +264,7 @@ static void v1_sweep_freezer_first(uint64_t sweep_deadline_ms)
 	sweep_stale_runs(ownfd, path, false, sweep_deadline_ms);
 }
 
-static int run_open_v1(struct cg_run *run, uint64_t sweep_deadline_ms)
+static int run_open_v1(struct cg_run *run, uint64_t sweep_deadline_ms, struct sbx_err *err)
 {
 	v1_sweep_freezer_first(sweep_deadline_ms);
 	char mounts[CG_NCTL][PATH_MAX];
@@ -279,21 +279,21 @@ static int run_open_v1(struct cg_run *run, uint64_t sweep_deadline_ms)
 				run->hier_owner[c] = o; /* co-mounted, e.g. cpu,cpuacct */
 		if (run->hier_owner[c] >= 0)
 			continue;
-		if (own_cgroup_path(ctl_names[c], own, sizeof own) < 0)
+		if (own_cgroup_path(ctl_names[c], own, sizeof own, NULL) < 0)
 			continue;
 		snprintf(run->parent_path[c], sizeof run->parent_path[c], "%s%s", mounts[c],
 			 strcmp(own, "/") == 0 ? "" : own);
 		_cleanup_close_ int ownfd = open_dir(run->parent_path[c]);
 		if (ownfd < 0)
-			return sbx_fail(ownfd, "open %s", run->parent_path[c]);
+			return sbx_fail(err, ownfd, "open %s", run->parent_path[c]);
 		flock(ownfd, LOCK_EX); /* released when ownfd closes: see run_open_v2 */
 		sweep_stale_runs(ownfd, run->parent_path[c], false, sweep_deadline_ms);
 		if (mkdirat(ownfd, run->run_name, 0755) < 0)
-			return sbx_fail(-errno, "mkdir %s/%s", run->parent_path[c], run->run_name);
+			return sbx_fail(err, -errno, "mkdir %s/%s", run->parent_path[c], run->run_name);
 		run->run_dirfd[c] = openat(ownfd, run->run_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (run->run_dirfd[c] < 0)
-			return sbx_fail(-errno, "open %s/%s", run->parent_path[c], run->run_name);
-		int r = lock_run_dir(run->run_dirfd[c], run->run_name);
+			return sbx_fail(err, -errno, "open %s/%s", run->parent_path[c], run->run_name);
+		int r = lock_run_dir(run->run_dirfd[c], run->run_name, err);
 		if (r < 0)
 			return r;
 		run->hier_owner[c] = c;
@@ -301,7 +301,7 @@ static int run_open_v1(struct cg_run *run, uint64_t sweep_deadline_ms)
 	return 0;
 }
 
-int cg_run_open(struct cg_run *run)
+int cg_run_open(struct cg_run *run, struct sbx_err *err)
 {
 	unsigned long long st = 0;
 	for (int c = 0; c < CG_NCTL; c++)
@@ -318,14 +318,14 @@ int cg_run_open(struct cg_run *run)
 	uint64_t sweep_deadline_ms = sr_now_ms() + SWEEP_BUDGET_MS;
 	switch (run->mode) {
 	case SBX_CG_V2:
-		r = run_open_v2(run, sweep_deadline_ms);
+		r = run_open_v2(run, sweep_deadline_ms, err);
 		break;
 	case SBX_CG_V1:
 	case SBX_CG_HYBRID:
-		r = run_open_v1(run, sweep_deadline_ms);
+		r = run_open_v1(run, sweep_deadline_ms, err);
 		break;
 	default:
-		return sbx_fail(-ENODEV, "no cgroup hierarchy at " CG_ROOT);
+		return sbx_fail(err, -ENODEV, "no cgroup hierarchy at " CG_ROOT);
 	}
 	if (r < 0)
 		cg_run_close(run);
@@ -372,44 +372,47 @@ static int v1_fd(const struct cg_run *run, const struct cg_job *job, enum cg_ctl
 	return o < 0 ? -1 : job->dirfd[o];
 }
 
-static int set_file(int dirfd, const char *file, const char *fmt, uint64_t v)
+static int set_file(int dirfd, const char *file, const char *fmt, uint64_t v, struct sbx_err *err)
 {
 	char buf[64];
 	snprintf(buf, sizeof buf, fmt, v);
 	int r = sr_write_file_at(dirfd, file, buf);
-	return r < 0 ? sbx_fail(r, "write %s=%s", file, buf) : 0;
+	return r < 0 ? sbx_fail(err, r, "write %s=%s", file, buf) : 0;
 }
 
-static int limit_memory(const struct cg_run *run, const struct cg_job *job, uint64_t bytes)
+static int limit_memory(const struct cg_run *run, const struct cg_job *job, uint64_t bytes,
+			struct sbx_err *err)
 {
 	if (run->mode == SBX_CG_V2) {
 		int fd = job->dirfd[0], r;
-		if ((r = set_file(fd, "memory.max", "%" PRIu64, bytes)) < 0)
+		if ((r = set_file(fd, "memory.max", "%" PRIu64, bytes, err)) < 0)
 			return r;
 		/* Swap would let a job exceed its limit unseen: none at all. */
 		if (faccessat(fd, "memory.swap.max", F_OK, 0) == 0 &&
-		    (r = set_file(fd, "memory.swap.max", "%" PRIu64, 0)) < 0)
+		    (r = set_file(fd, "memory.swap.max", "%" PRIu64, 0, err)) < 0)
 			return r;
 		/* On OOM the whole job dies, not one random task of it. */
-		return set_file(fd, "memory.oom.group", "%" PRIu64, 1);
+		return set_file(fd, "memory.oom.group", "%" PRIu64, 1, err);
 	}
 	int fd = v1_fd(run, job, CG_MEMORY), r;
-	if ((r = set_file(fd, "memory.limit_in_bytes", "%" PRIu64, bytes)) < 0)
+	if ((r = set_file(fd, "memory.limit_in_bytes", "%" PRIu64, bytes, err)) < 0)
 		return r;
 	if (faccessat(fd, "memory.memsw.limit_in_bytes", F_OK, 0) == 0 &&
-	    (r = set_file(fd, "memory.memsw.limit_in_bytes", "%" PRIu64, bytes)) < 0)
+	    (r = set_file(fd, "memory.memsw.limit_in_bytes", "%" PRIu64, bytes, err)) < 0)
 		return r;
-	set_file(fd, "memory.swappiness", "%" PRIu64, 0); /* absent on some kernels */
+	set_file(fd, "memory.swappiness", "%" PRIu64, 0, NULL); /* absent on some kernels */
 	return 0;
 }
 
-static int limit_pids(const struct cg_run *run, const struct cg_job *job, uint32_t pids)
+static int limit_pids(const struct cg_run *run, const struct cg_job *job, uint32_t pids,
+		      struct sbx_err *err)
 {
 	int fd = run->mode == SBX_CG_V2 ? job->dirfd[0] : v1_fd(run, job, CG_PIDS);
-	return set_file(fd, "pids.max", "%" PRIu64, pids);
+	return set_file(fd, "pids.max", "%" PRIu64, pids, err);
 }
 
-static int limit_cpus(const struct cg_run *run, const struct cg_job *job, double cpus)
+static int limit_cpus(const struct cg_run *run, const struct cg_job *job, double cpus,
+		      struct sbx_err *err)
 {
 	const uint64_t period = 100000;
 	uint64_t quota = (uint64_t)(cpus * (double)period);
@@ -419,36 +422,39 @@ static int limit_cpus(const struct cg_run *run, const struct cg_job *job, double
 		char buf[64];
 		snprintf(buf, sizeof buf, "%" PRIu64 " %" PRIu64, quota, period);
 		int r = sr_write_file_at(job->dirfd[0], "cpu.max", buf);
-		return r < 0 ? sbx_fail(r, "write cpu.max=%s", buf) : 0;
+		return r < 0 ? sbx_fail(err, r, "write cpu.max=%s", buf) : 0;
 	}
 	int fd = v1_fd(run, job, CG_CPU), r;
-	if ((r = set_file(fd, "cpu.cfs_period_us", "%" PRIu64, period)) < 0)
+	if ((r = set_file(fd, "cpu.cfs_period_us", "%" PRIu64, period, err)) < 0)
 		return r;
-	return set_file(fd, "cpu.cfs_quota_us", "%" PRIu64, quota);
+	return set_file(fd, "cpu.cfs_quota_us", "%" PRIu64, quota, err);
 }
 
-static int require(const struct cg_run *run, enum cg_ctl ctl, const char *why)
+static int require(const struct cg_run *run, enum cg_ctl ctl, const char *why,
+		   struct sbx_err *err)
 {
 	if (cg_run_has(run, ctl))
 		return 0;
-	return sbx_fail(-ENODEV, "the %s cgroup controller is not available (needed for %s)",
+	return sbx_fail(err, -ENODEV, "the %s cgroup controller is not available (needed for %s)",
 			ctl_names[ctl], why);
 }
 
-int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_job *job)
+int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_job *job,
+		  struct sbx_err *err)
 {
 	int r;
 	for (int c = 0; c < CG_NCTL; c++)
 		job->dirfd[c] = -1;
 	snprintf(job->name, sizeof job->name, "job-%lu", ++run->seq);
 	/* Fail closed: refuse before creating anything. */
-	if (lim->mem_bytes && (r = require(run, CG_MEMORY, "--mem")) < 0)
+	if (lim->mem_bytes && (r = require(run, CG_MEMORY, "--mem", err)) < 0)
 		return r;
-	if (lim->pids && (r = require(run, CG_PIDS, "--pids")) < 0)
+	if (lim->pids && (r = require(run, CG_PIDS, "--pids", err)) < 0)
 		return r;
-	if (lim->cpus > 0 && (r = require(run, CG_CPU, "--cpus")) < 0)
+	if (lim->cpus > 0 && (r = require(run, CG_CPU, "--cpus", err)) < 0)
 		return r;
-	if (lim->cpu_time_ms && run->mode != SBX_CG_V2 && (r = require(run, CG_CPUACCT, "--cpu-time")) < 0)
+	if (lim->cpu_time_ms && run->mode != SBX_CG_V2 &&
+	    (r = require(run, CG_CPUACCT, "--cpu-time", err)) < 0)
 		return r;
 
 	int n = run->mode == SBX_CG_V2 ? 1 : CG_NCTL;
@@ -456,24 +462,24 @@ int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_jo
 		if (run->run_dirfd[c] < 0 || (run->mode != SBX_CG_V2 && run->hier_owner[c] != c))
 			continue;
 		if (mkdirat(run->run_dirfd[c], job->name, 0755) < 0) {
-			r = sbx_fail(-errno, "mkdir cgroup %s/%s/%s", run->parent_path[c], run->run_name, job->name);
+			r = sbx_fail(err, -errno, "mkdir cgroup %s/%s/%s", run->parent_path[c], run->run_name, job->name);
 			goto fail;
 		}
 		job->dirfd[c] = openat(run->run_dirfd[c], job->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (job->dirfd[c] < 0) {
-			r = sbx_fail(-errno, "open cgroup %s", job->name);
+			r = sbx_fail(err, -errno, "open cgroup %s", job->name);
 			goto fail;
 		}
 	}
-	if (lim->mem_bytes && (r = limit_memory(run, job, lim->mem_bytes)) < 0)
+	if (lim->mem_bytes && (r = limit_memory(run, job, lim->mem_bytes, err)) < 0)
 		goto fail;
-	if (lim->pids && (r = limit_pids(run, job, lim->pids)) < 0)
+	if (lim->pids && (r = limit_pids(run, job, lim->pids, err)) < 0)
 		goto fail;
-	if (lim->cpus > 0 && (r = limit_cpus(run, job, lim->cpus)) < 0)
+	if (lim->cpus > 0 && (r = limit_cpus(run, job, lim->cpus, err)) < 0)
 		goto fail;
 	return 0;
 fail:
-	cg_job_remove(run, job);
+	cg_job_remove(run, job, NULL); /* the cause is r's: keep its detail */
 	return r;
 }
 
@@ -482,7 +488,8 @@ int cg_job_clone_fd(const struct cg_run *run, const struct cg_job *job)
 	return run->mode == SBX_CG_V2 ? job->dirfd[0] : -1;
 }
 
-int cg_job_open_tasks(const struct cg_run *run, const struct cg_job *job, int fds[CG_NCTL])
+int cg_job_open_tasks(const struct cg_run *run, const struct cg_job *job, int fds[CG_NCTL],
+		      struct sbx_err *err)
 {
 	int n = 0;
 	if (run->mode == SBX_CG_V2)
@@ -492,7 +499,7 @@ int cg_job_open_tasks(const struct cg_run *run, const struct cg_job *job, int fd
 			continue;
 		int fd = openat(job->dirfd[c], "tasks", O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
-			int r = sbx_fail(-errno, "open %s/%s/%s/tasks", run->parent_path[c], run->run_name, job->name);
+			int r = sbx_fail(err, -errno, "open %s/%s/%s/tasks", run->parent_path[c], run->run_name, job->name);
 			while (n > 0)
 				close(fds[--n]);
 			return r;
@@ -568,13 +575,14 @@ static int v1_freezer_state(int fd, const char *want)
 	return -ETIMEDOUT;
 }
 
-int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen)
+int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen,
+		  struct sbx_err *err)
 {
 	if (run->mode == SBX_CG_V2)
 		return sr_write_file_at(job->dirfd[0], "cgroup.freeze", frozen ? "1" : "0");
 	int fd = v1_fd(run, job, CG_FREEZER);
 	if (fd < 0)
-		return sbx_fail(-ENODEV, "the freezer cgroup controller is not available");
+		return sbx_fail(err, -ENODEV, "the freezer cgroup controller is not available");
 	return v1_freezer_state(fd, frozen ? "FROZEN" : "THAWED");
 }
 
@@ -597,7 +605,7 @@ int cg_job_kill(const struct cg_run *run, const struct cg_job *job)
 	return r < 0 ? r : 0;
 }
 
-int cg_job_remove(const struct cg_run *run, struct cg_job *job)
+int cg_job_remove(const struct cg_run *run, struct cg_job *job, struct sbx_err *err)
 {
 	int n = run->mode == SBX_CG_V2 ? 1 : CG_NCTL, r = 0;
 	for (int c = 0; c < n; c++) {
@@ -610,7 +618,7 @@ int cg_job_remove(const struct cg_run *run, struct cg_job *job)
 			if (errno == ENOENT)
 				break;
 			if (errno != EBUSY || ++tries > 2000) {
-				r = sbx_fail(-errno, "rmdir cgroup %s/%s/%s", run->parent_path[c], run->run_name, job->name);
+				r = sbx_fail(err, -errno, "rmdir cgroup %s/%s/%s", run->parent_path[c], run->run_name, job->name);
 				break;
 			}
 			/* Tasks still exiting: make sure they are dying, then wait. */

@@ -32,29 +32,32 @@ struct cg_job {
 };
 
 int cg_detect(enum sbx_cgroup_mode *mode);
-int cg_run_open(struct cg_run *run);
+int cg_run_open(struct cg_run *run, struct sbx_err *err);
 void cg_run_close(struct cg_run *run);
 bool cg_run_has(const struct cg_run *run, enum cg_ctl ctl);
 
 /* Make the job's cgroup and write its limits. Fails closed: a limit that
  * was asked for without its controller is -ENODEV with a message. */
-int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_job *job);
+int cg_job_create(struct cg_run *run, const struct sbx_limits *lim, struct cg_job *job,
+		  struct sbx_err *err);
 /* v2: a directory fd for clone3(CLONE_INTO_CGROUP); -1 on v1. */
 int cg_job_clone_fd(const struct cg_run *run, const struct cg_job *job);
 /* v1: open the job's "tasks" file in each hierarchy, for the child to join
  * by itself before anything else (cg_join_self). Returns how many fds were
  * stored in fds (0 on v2, where clone3 puts the child in place). */
-int cg_job_open_tasks(const struct cg_run *run, const struct cg_job *job, int fds[CG_NCTL]);
+int cg_job_open_tasks(const struct cg_run *run, const struct cg_job *job, int fds[CG_NCTL],
+		      struct sbx_err *err);
 /* In the child: join every hierarchy, closing the fds. No allocation. */
 int cg_join_self(const int *fds, int n);
 int cg_job_cpu_ms(const struct cg_run *run, const struct cg_job *job, uint64_t *ms);
 int cg_job_peak_bytes(const struct cg_run *run, const struct cg_job *job, uint64_t *bytes);
 int cg_job_oom_kills(const struct cg_run *run, const struct cg_job *job, uint64_t *n);
-int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen);
+int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen,
+		  struct sbx_err *err);
 /* Kill every process in the job's cgroup: cgroup.kill on v2,
  * freeze-then-kill on v1 (a frozen task cannot fork away from us). */
 int cg_job_kill(const struct cg_run *run, const struct cg_job *job);
 /* Remove the job's directories (killing stragglers first). */
-int cg_job_remove(const struct cg_run *run, struct cg_job *job);
+int cg_job_remove(const struct cg_run *run, struct cg_job *job, struct sbx_err *err);
 
 #endif

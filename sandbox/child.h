@@ -62,34 +62,38 @@ _Noreturn void child_main(const struct child_ctx *ctx);
  * copy of each descriptor-named bind (trees[i].fd -1 for path binds).
  * trees has spec->nbinds entries; close them with mounts_close_binds
  * after clone3, whatever happened (also after a failure here). */
-int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees);
+int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, struct sbx_err *err);
 void mounts_close_binds(struct bind_tree *trees, size_t n);
 /* In the child: build the fresh root and pivot into it. */
-int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid);
-
-/* sandbox/exec.c: the last steps of the command process, after fork. */
-_Noreturn void child_exec_command(const struct child_ctx *ctx, int landlock_fd);
-int child_use_job_environ(const struct sbx_spec *spec);
+int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid,
+		      struct sbx_err *err);
 
 /* sandbox/harden.c: the init's own protection; the job's keyrings. */
-int harden_init_name(void);
-int harden_not_dumpable(void);
-int harden_keyrings(void);
-int harden_init_seccomp(void);
+int harden_init_name(struct sbx_err *err);
+int harden_not_dumpable(struct sbx_err *err);
+int harden_keyrings(struct sbx_err *err);
+int harden_init_seccomp(struct sbx_err *err);
 
 /* sandbox/landlock.c: build the ruleset (init), apply it (command). */
-int landlock_prepare(const struct sbx_spec *spec, int *out_fd);
-int landlock_restrict(int ruleset);
+int landlock_prepare(const struct sbx_spec *spec, int *out_fd, struct sbx_err *err);
+int landlock_restrict(int ruleset, struct sbx_err *err);
 int sbx_landlock_abi(void);
-_Noreturn void child_report_failure(const struct child_ctx *ctx, const char *step, int neg_errno);
+/* Report a failed step to the runner over the error pipe, then _exit.
+ * The detail is err's for this very code, else strerror (err may be NULL). */
+_Noreturn void child_report_failure(const struct child_ctx *ctx, const struct sbx_err *err,
+				    const char *step, int neg_errno);
 
-/* One checked setup step: on failure, report (step, errno, detail) to the
- * runner over the error pipe and exit. */
-#define STEP(name, expr)                                          \
-	do {                                                      \
-		int step_r_ = (expr);                             \
-		if (step_r_ < 0)                                  \
-			child_report_failure(ctx, name, step_r_); \
+/* One checked setup step, in a function that has `ctx` and `err` (the
+ * child's own struct sbx_err *): the record is emptied first, so the
+ * step's failure is told with the step's own detail or with strerror,
+ * never with an earlier step's; on failure, report (step, errno, detail)
+ * to the runner over the error pipe and exit. */
+#define STEP(name, expr)                                               \
+	do {                                                           \
+		*err = (struct sbx_err)SBX_ERR_INIT;                   \
+		int step_r_ = (expr);                                  \
+		if (step_r_ < 0)                                       \
+			child_report_failure(ctx, err, name, step_r_); \
 	} while (0)
 
 

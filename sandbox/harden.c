@@ -37,12 +37,12 @@ static const char init_name[] = "sandrun-init";
  * PR_SET_MM_ARG_* operations, needs no CAP_SYS_RESOURCE (a service or a
  * container may run sandrun without it). It wants every field: the current
  * ones come from /proc/self/stat (fields 26-28 and 45-51) and brk(0). */
-int harden_init_name(void)
+int harden_init_name(struct sbx_err *err)
 {
 	char buf[1024];
 	int n = sr_read_file_at(AT_FDCWD, "/proc/self/stat", buf, sizeof buf);
 	if (n < 0)
-		return sbx_fail(n, "read /proc/self/stat");
+		return sbx_fail(err, n, "read /proc/self/stat");
 	char *p = strrchr(buf, ')');
 	unsigned long long f[52] = { 0 };
 	/* field 3 (state) follows ") " */
@@ -52,12 +52,12 @@ int harden_init_name(void)
 			f[i] = strtoull(p + 1, NULL, 10);
 	}
 	if (!p || !f[26] || !f[51])
-		return sbx_fail(-EIO, "parse /proc/self/stat");
+		return sbx_fail(err, -EIO, "parse /proc/self/stat");
 	/* /proc/PID/cmdline reads only anonymous memory (FOLL_ANON): not
 	 * .data, a page of its own. */
 	char *page = mmap(NULL, sizeof init_name, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
-		return sbx_fail(-errno, "mmap");
+		return sbx_fail(err, -errno, "mmap");
 	memcpy(page, init_name, sizeof init_name);
 	unsigned long a = (unsigned long)page, z = a + sizeof init_name;
 	struct prctl_mm_map map = {
@@ -68,14 +68,14 @@ int harden_init_name(void)
 		.exe_fd = (uint32_t)-1,
 	};
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0) < 0)
-		return sbx_fail(-errno, "PR_SET_MM_MAP: hide the runner's argv and environment");
+		return sbx_fail(err, -errno, "PR_SET_MM_MAP: hide the runner's argv and environment");
 	return 0;
 }
 
-int harden_not_dumpable(void)
+int harden_not_dumpable(struct sbx_err *err)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return sbx_fail(-errno, "PR_SET_DUMPABLE");
+		return sbx_fail(err, -errno, "PR_SET_DUMPABLE");
 	return 0;
 }
 
@@ -83,14 +83,14 @@ int harden_not_dumpable(void)
  * quota. The uid's user and user-session keyrings outlive a job (the uid
  * is reused later): clear them, so no job finds a key an earlier one left.
  * A kernel without keys (ENOSYS) has nothing to inherit. */
-int harden_keyrings(void)
+int harden_keyrings(struct sbx_err *err)
 {
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
-		return errno == ENOSYS ? 0 : sbx_fail(-errno, "KEYCTL_JOIN_SESSION_KEYRING");
+		return errno == ENOSYS ? 0 : sbx_fail(err, -errno, "KEYCTL_JOIN_SESSION_KEYRING");
 	if (syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING) < 0)
-		return sbx_fail(-errno, "clear the uid's user keyring");
+		return sbx_fail(err, -errno, "clear the uid's user keyring");
 	if (syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING) < 0)
-		return sbx_fail(-errno, "clear the uid's user session keyring");
+		return sbx_fail(err, -errno, "clear the uid's user session keyring");
 	return 0;
 }
 
@@ -105,7 +105,7 @@ int harden_keyrings(void)
 /* In the init, after vfork returned (the command has exec'd or exited, so
  * it does not inherit this). Anything but waiting, reporting and exiting
  * kills the init — and with it, the whole job. */
-int harden_init_seccomp(void)
+int harden_init_seccomp(struct sbx_err *err)
 {
 #ifdef INIT_AUDIT_ARCH
 	struct sock_filter f[] = {
@@ -130,9 +130,9 @@ int harden_init_seccomp(void)
 	};
 	struct sock_fprog prog = { .len = SR_ARRAY_LEN(f), .filter = f };
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		return sbx_fail(-errno, "seccomp for the init");
+		return sbx_fail(err, -errno, "seccomp for the init");
 	return 0;
 #else
-	return sbx_fail(-ENOSYS, "no init filter for this architecture");
+	return sbx_fail(err, -ENOSYS, "no init filter for this architecture");
 #endif
 }

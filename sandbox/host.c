@@ -60,8 +60,10 @@ int sbx_host_probe(struct sbx_host_report *r)
 	r->ns_cgroup = try_clone3(CLONE_NEWCGROUP, -1) == 0;
 
 	struct cg_run run;
+	struct sbx_err cg_err = SBX_ERR_INIT, id_err = SBX_ERR_INIT;
 	cg_detect(&r->cgroup_mode);
-	if (cg_run_open(&run) == 0) {
+	int rc = cg_run_open(&run, &cg_err);
+	if (rc == 0) {
 		r->ctl_memory = cg_run_has(&run, CG_MEMORY);
 		r->ctl_cpu = cg_run_has(&run, CG_CPU) && cg_run_has(&run, CG_CPUACCT);
 		r->ctl_pids = cg_run_has(&run, CG_PIDS);
@@ -72,16 +74,18 @@ int sbx_host_probe(struct sbx_host_report *r)
 			r->into_cgroup = try_clone3(0, run.run_dirfd[0]) == 0;
 		cg_run_close(&run);
 	} else {
-		snprintf(r->cgroup_parent, sizeof r->cgroup_parent, "(unusable: %s)", sbx_last_error());
+		snprintf(r->cgroup_parent, sizeof r->cgroup_parent, "(unusable: %s)",
+			 sbx_err_text(&cg_err, rc));
 	}
 
 	/* Landlock is best effort (not "missing"); the uid range is not. */
 	r->landlock_abi = sbx_landlock_abi();
 	if (r->landlock_abi < 0)
 		r->landlock_abi = 0;
-	r->uid_range_free = ident_check_range() == 0;
+	rc = ident_check_range(&id_err);
+	r->uid_range_free = rc == 0;
 	if (!r->uid_range_free)
-		snprintf(r->uid_range_error, sizeof r->uid_range_error, "%s", sbx_last_error());
+		snprintf(r->uid_range_error, sizeof r->uid_range_error, "%s", sbx_err_text(&id_err, rc));
 
 	note_missing(r, r->user_root, "root");
 	note_missing(r, r->uid_range_free, "a free job uid range");

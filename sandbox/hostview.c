@@ -90,17 +90,17 @@ static bool is_under(const char *name, const char *dir)
 	return strncmp(name, dir, n) == 0 && (name[n] == '\0' || name[n] == '/');
 }
 
-static int check_extra_name(const char *name)
+static int check_extra_name(const char *name, struct sbx_err *err)
 {
 	if (!name[0] || name[0] == '/' || strstr(name, "..") || strlen(name) > 200)
-		return sbx_fail(-EINVAL, "--etc %s: give a name relative to /etc, without ..", name);
+		return sbx_fail(err, -EINVAL, "--etc %s: give a name relative to /etc, without ..", name);
 	for (size_t i = 0; i < SR_ARRAY_LEN(etc_secrets); i++)
 		if (is_under(name, etc_secrets[i]) || is_under(etc_secrets[i], name))
-			return sbx_fail(-EPERM, "--etc %s would show /etc/%s, which is never shown",
+			return sbx_fail(err, -EPERM, "--etc %s would show /etc/%s, which is never shown",
 					name, etc_secrets[i]);
 	for (size_t i = 0; i < SR_ARRAY_LEN(etc_generated); i++)
 		if (strcmp(name, etc_generated[i][0]) == 0)
-			return sbx_fail(-EPERM, "--etc %s: /etc/%s is generated for the job", name, name);
+			return sbx_fail(err, -EPERM, "--etc %s: /etc/%s is generated for the job", name, name);
 	return 0;
 }
 
@@ -140,10 +140,11 @@ struct etc_list {
 	char (*rel)[256];
 };
 
-static int add_entry(int etcfd, struct etc_list *l, const char *name, bool required)
+static int add_entry(int etcfd, struct etc_list *l, const char *name, bool required,
+		     struct sbx_err *err)
 {
 	if (l->n == l->cap)
-		return sbx_fail(-E2BIG, "too many /etc entries (at most %zu)", l->cap);
+		return sbx_fail(err, -E2BIG, "too many /etc entries (at most %zu)", l->cap);
 	struct source *s = &l->v[l->n];
 	snprintf(l->rel[l->n], sizeof l->rel[0], "etc/%s", name);
 	s->rel = l->rel[l->n];
@@ -151,13 +152,13 @@ static int add_entry(int etcfd, struct etc_list *l, const char *name, bool requi
 	if (r == -ENOENT && !required)
 		return 0;
 	if (r < 0)
-		return required ? sbx_fail(r, "--etc %s", name) : 0;
+		return required ? sbx_fail(err, r, "--etc %s", name) : 0;
 	l->n++;
 	return 0;
 }
 
 /* "python3.*": every top-level entry of /etc that matches. */
-static int add_pattern(int etcfd, struct etc_list *l, const char *pattern)
+static int add_pattern(int etcfd, struct etc_list *l, const char *pattern, struct sbx_err *err)
 {
 	DIR *d = fdopendir(openat(etcfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (!d)
@@ -165,85 +166,87 @@ static int add_pattern(int etcfd, struct etc_list *l, const char *pattern)
 	int r = 0;
 	for (struct dirent *e; r == 0 && (e = readdir(d));)
 		if (e->d_name[0] != '.' && fnmatch(pattern, e->d_name, 0) == 0)
-			r = add_entry(etcfd, l, e->d_name, false);
+			r = add_entry(etcfd, l, e->d_name, false, err);
 	closedir(d);
 	return r;
 }
 
-int sbx_etc_name_check(const char *name)
+int sbx_etc_name_check(const char *name, struct sbx_err *err)
 {
-	int r = check_extra_name(name);
+	int r = check_extra_name(name, err);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int etcfd = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (etcfd < 0)
-		return sbx_fail(-errno, "open /etc");
+		return sbx_fail(err, -errno, "open /etc");
 	struct source s;
 	if ((r = open_etc_entry(etcfd, name, &s)) < 0)
-		return sbx_fail(r, "--etc %s: /etc/%s%s", name, name,
+		return sbx_fail(err, r, "--etc %s: /etc/%s%s", name, name,
 				r == -ELOOP ? " has a symbolic link on its way" : "");
 	if (s.fd >= 0)
 		close(s.fd);
 	return 0;
 }
 
-int hostview_open_etc(const struct sbx_spec *spec, struct source *etc, size_t cap, size_t *n)
+int hostview_open_etc(const struct sbx_spec *spec, struct source *etc, size_t cap, size_t *n,
+		      struct sbx_err *err)
 {
 	static char rel[96][256];
 	struct etc_list l = { .v = etc, .cap = cap < SR_ARRAY_LEN(rel) ? cap : SR_ARRAY_LEN(rel), .rel = rel };
 	_cleanup_close_ int etcfd = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (etcfd < 0)
-		return sbx_fail(-errno, "open /etc");
+		return sbx_fail(err, -errno, "open /etc");
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < SR_ARRAY_LEN(etc_allow); i++)
-		r = strchr(etc_allow[i], '*') ? add_pattern(etcfd, &l, etc_allow[i])
-					      : add_entry(etcfd, &l, etc_allow[i], false);
+		r = strchr(etc_allow[i], '*') ? add_pattern(etcfd, &l, etc_allow[i], err)
+					      : add_entry(etcfd, &l, etc_allow[i], false, err);
 	for (size_t i = 0; r == 0 && i < spec->netc_extra; i++)
-		if ((r = check_extra_name(spec->etc_extra[i])) == 0)
-			r = add_entry(etcfd, &l, spec->etc_extra[i], true);
+		if ((r = check_extra_name(spec->etc_extra[i], err)) == 0)
+			r = add_entry(etcfd, &l, spec->etc_extra[i], true, err);
 	*n = l.n;
 	return r;
 }
 
-static int write_generated(int rootfd, const char *name, const char *text)
+static int write_generated(int rootfd, const char *name, const char *text, struct sbx_err *err)
 {
 	char rel[64];
 	snprintf(rel, sizeof rel, "etc/%s", name);
 	_cleanup_close_ int fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return sbx_fail(-errno, "create /%s", rel);
+		return sbx_fail(err, -errno, "create /%s", rel);
 	size_t len = strlen(text);
 	if (write(fd, text, len) != (ssize_t)len)
-		return sbx_fail(-EIO, "write /%s", rel);
+		return sbx_fail(err, -EIO, "write /%s", rel);
 	return 0;
 }
 
-int hostview_build_etc(int rootfd, const struct source *etc, size_t n, uid_t job_uid)
+int hostview_build_etc(int rootfd, const struct source *etc, size_t n, uid_t job_uid,
+		       struct sbx_err *err)
 {
 	int r;
 	if (mkdirat(rootfd, "etc", 0755) < 0)
-		return sbx_fail(-errno, "mkdir /etc");
+		return sbx_fail(err, -errno, "mkdir /etc");
 	/* noexec nosuid nodev: nothing in /etc is a program or a device. */
 	unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	if ((r = mount_tmpfs("etc", flags, "mode=0755,size=256k")) < 0)
+	if ((r = mount_tmpfs("etc", flags, "mode=0755,size=256k", err)) < 0)
 		return r;
 	for (size_t i = 0; i < SR_ARRAY_LEN(etc_generated); i++) {
 		char text[512];
 		/* Only passwd and group have %u; the others are printed as they are. */
 		snprintf(text, sizeof text, etc_generated[i][1], (unsigned)job_uid, (unsigned)job_uid);
-		if ((r = write_generated(rootfd, etc_generated[i][0], text)) < 0)
+		if ((r = write_generated(rootfd, etc_generated[i][0], text, err)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((r = attach_source(rootfd, &etc[i], RO_ATTRS)) < 0)
+		if ((r = attach_source(rootfd, &etc[i], RO_ATTRS, err)) < 0)
 			return r;
 	/* Read-only once populated; the binds on it are read-only themselves. */
 	if (mount(NULL, STAGING "/etc", NULL, MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
-		return sbx_fail(-errno, "make /etc read-only");
+		return sbx_fail(err, -errno, "make /etc read-only");
 	return 0;
 }
 
-int hostview_mask_proc(int rootfd, int devnull_fd)
+int hostview_mask_proc(int rootfd, int devnull_fd, struct sbx_err *err)
 {
 	char rel[128];
 	struct stat st;
@@ -255,14 +258,14 @@ int hostview_mask_proc(int rootfd, int devnull_fd)
 		/* Without nodev: the file reads as empty, like a kernel that
 		 * has nothing to say, instead of failing with EACCES. */
 		if ((r = bind_at(devnull_fd, rootfd, rel,
-				 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
+				 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < SR_ARRAY_LEN(proc_masked_dirs); i++) {
 		snprintf(rel, sizeof rel, "proc/%s", proc_masked_dirs[i]);
 		if (fstatat(rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		r = mount_tmpfs(rel, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555");
+		r = mount_tmpfs(rel, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555", err);
 		if (r < 0)
 			return r;
 	}

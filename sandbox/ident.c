@@ -42,11 +42,11 @@ static bool in_range(unsigned long long id)
 }
 
 /* /etc/subuid, /etc/subgid: "name:first:count" lines. */
-static int check_subid_file(const char *path)
+static int check_subid_file(const char *path, struct sbx_err *err)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return errno == ENOENT ? 0 : sbx_fail(-errno, "open %s", path);
+		return errno == ENOENT ? 0 : sbx_fail(err, -errno, "open %s", path);
 	char line[512];
 	int r = 0;
 	while (r == 0 && fgets(line, sizeof line, f)) {
@@ -57,7 +57,7 @@ static int check_subid_file(const char *path)
 		if (first < (unsigned long long)SBX_UID_BASE + SBX_UID_COUNT &&
 		    first + count > SBX_UID_BASE) {
 			line[strcspn(line, "\n")] = '\0';
-			r = sbx_fail(-EEXIST, "the job uid range %u-%u overlaps '%s' in %s", SBX_UID_BASE,
+			r = sbx_fail(err, -EEXIST, "the job uid range %u-%u overlaps '%s' in %s", SBX_UID_BASE,
 				     SBX_UID_BASE + SBX_UID_COUNT - 1, line, path);
 		}
 	}
@@ -65,59 +65,59 @@ static int check_subid_file(const char *path)
 	return r;
 }
 
-int ident_check_range(void)
+int ident_check_range(struct sbx_err *err)
 {
 	FILE *f = fopen("/etc/passwd", "re");
 	if (!f)
-		return sbx_fail(-errno, "open /etc/passwd");
+		return sbx_fail(err, -errno, "open /etc/passwd");
 	int r = 0;
 	for (struct passwd *p; r == 0 && (p = fgetpwent(f));)
 		if (in_range(p->pw_uid) || in_range(p->pw_gid))
-			r = sbx_fail(-EEXIST, "account '%s' (uid %u, gid %u) in /etc/passwd is in the job uid range %u-%u",
+			r = sbx_fail(err, -EEXIST, "account '%s' (uid %u, gid %u) in /etc/passwd is in the job uid range %u-%u",
 				     p->pw_name, p->pw_uid, p->pw_gid, SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1);
 	fclose(f);
 	if (r < 0)
 		return r;
 	if (!(f = fopen("/etc/group", "re")))
-		return sbx_fail(-errno, "open /etc/group");
+		return sbx_fail(err, -errno, "open /etc/group");
 	for (struct group *g; r == 0 && (g = fgetgrent(f));)
 		if (in_range(g->gr_gid))
-			r = sbx_fail(-EEXIST, "group '%s' (gid %u) in /etc/group is in the job gid range %u-%u",
+			r = sbx_fail(err, -EEXIST, "group '%s' (gid %u) in /etc/group is in the job gid range %u-%u",
 				     g->gr_name, g->gr_gid, SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1);
 	fclose(f);
 	if (r == 0)
-		r = check_subid_file("/etc/subuid");
+		r = check_subid_file("/etc/subuid", err);
 	if (r == 0)
-		r = check_subid_file("/etc/subgid");
+		r = check_subid_file("/etc/subgid", err);
 	return r;
 }
 
 /* mkdir + open a directory that must be root's and writable by root only:
  * whoever could write there could pre-create, delete or lock our files. */
-static int open_private_dir(int at, const char *name, mode_t mode)
+static int open_private_dir(int at, const char *name, mode_t mode, struct sbx_err *err)
 {
 	if (mkdirat(at, name, mode) < 0 && errno != EEXIST)
-		return sbx_fail(-errno, "mkdir %s", name);
+		return sbx_fail(err, -errno, "mkdir %s", name);
 	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return sbx_fail(-errno, "open %s", name);
+		return sbx_fail(err, -errno, "open %s", name);
 	struct stat st;
 	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
 		close(fd);
-		return sbx_fail(-EPERM, "%s must be a directory owned by root and writable only by it", name);
+		return sbx_fail(err, -EPERM, "%s must be a directory owned by root and writable only by it", name);
 	}
 	return fd;
 }
 
-int ident_open_dir(void)
+int ident_open_dir(struct sbx_err *err)
 {
-	_cleanup_close_ int run = open_private_dir(AT_FDCWD, SBX_UID_LOCK_DIR_PARENT, 0755);
+	_cleanup_close_ int run = open_private_dir(AT_FDCWD, SBX_UID_LOCK_DIR_PARENT, 0755, err);
 	if (run < 0)
 		return run;
-	return open_private_dir(run, "uid", 0700);
+	return open_private_dir(run, "uid", 0700, err);
 }
 
-int ident_claim(int dirfd, unsigned *next, struct ident *out)
+int ident_claim(int dirfd, unsigned *next, struct ident *out, struct sbx_err *err)
 {
 	for (unsigned i = 0; i < SBX_UID_COUNT; i++) {
 		unsigned slot = (*next + i) % SBX_UID_COUNT;
@@ -125,7 +125,7 @@ int ident_claim(int dirfd, unsigned *next, struct ident *out)
 		snprintf(name, sizeof name, "%u", SBX_UID_BASE + slot);
 		int fd = openat(dirfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return sbx_fail(-errno, "open the uid lock %s/uid/%s", SBX_UID_LOCK_DIR_PARENT, name);
+			return sbx_fail(err, -errno, "open the uid lock %s/uid/%s", SBX_UID_LOCK_DIR_PARENT, name);
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			out->id = SBX_UID_BASE + slot;
 			out->lock_fd = fd;
@@ -136,9 +136,9 @@ int ident_claim(int dirfd, unsigned *next, struct ident *out)
 		int e = errno;
 		close(fd);
 		if (e != EWOULDBLOCK)
-			return sbx_fail(-e, "flock the uid lock %s", name);
+			return sbx_fail(err, -e, "flock the uid lock %s", name);
 	}
-	return sbx_fail(-EAGAIN, "all %u job uids are in use", SBX_UID_COUNT);
+	return sbx_fail(err, -EAGAIN, "all %u job uids are in use", SBX_UID_COUNT);
 }
 
 unsigned ident_random_start(void)

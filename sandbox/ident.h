@@ -13,12 +13,12 @@ struct ident {
 };
 
 /* 0, or -EEXIST naming the account or subordinate range in the way. */
-int ident_check_range(void);
+int ident_check_range(struct sbx_err *err);
 /* The lock directory (/run/sandrun/uid, root's, 0700), O_DIRECTORY. */
-int ident_open_dir(void);
+int ident_open_dir(struct sbx_err *err);
 /* Claim a free uid; *next is the run's rotating start. -EAGAIN if all
  * are taken. */
-int ident_claim(int dirfd, unsigned *next, struct ident *out);
+int ident_claim(int dirfd, unsigned *next, struct ident *out, struct sbx_err *err);
 unsigned ident_random_start(void);
 void ident_release(struct ident *id);
 

@@ -87,44 +87,45 @@ static uint64_t handled_fs(int abi)
 
 /* Allow `rights` beneath `path` (a path in the job's new root). A path
  * that does not exist on this host (/lib32, /libx32) grants nothing. */
-static int allow(int ruleset, uint64_t handled, const char *path, uint64_t rights, bool optional)
+static int allow(int ruleset, uint64_t handled, const char *path, uint64_t rights, bool optional,
+		 struct sbx_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
-		return optional && errno == ENOENT ? 0 : sbx_fail(-errno, "landlock: open %s", path);
+		return optional && errno == ENOENT ? 0 : sbx_fail(err, -errno, "landlock: open %s", path);
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return sbx_fail(-errno, "landlock: stat %s", path);
+		return sbx_fail(err, -errno, "landlock: stat %s", path);
 	if (!S_ISDIR(st.st_mode))
 		rights &= LL_FILE_RIGHTS;
 	struct ll_path_beneath_attr pb = { .allowed_access = rights & handled, .parent_fd = fd };
 	if (!pb.allowed_access)
 		return 0;
 	if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
-		return sbx_fail(-errno, "landlock: add a rule for %s", path);
+		return sbx_fail(err, -errno, "landlock: add a rule for %s", path);
 	return 0;
 }
 
-static int add_command_rules(int rs, uint64_t h, const struct sbx_spec *spec)
+static int add_command_rules(int rs, uint64_t h, const struct sbx_spec *spec, struct sbx_err *err)
 {
 	static const char *const sys[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc" };
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < SR_ARRAY_LEN(sys); i++)
-		r = allow(rs, h, sys[i], LL_READ | LL_EXECUTE, true);
+		r = allow(rs, h, sys[i], LL_READ | LL_EXECUTE, true, err);
 	/* The job's own pid namespace, mounted read-only: programs read
 	 * /proc/self and /proc/meminfo. */
 	if (r == 0)
-		r = allow(rs, h, "/proc", LL_READ, false);
+		r = allow(rs, h, "/proc", LL_READ, false, err);
 	/* null zero full random urandom, and the /dev/fd links */
 	if (r == 0)
-		r = allow(rs, h, "/dev", LL_READ | LL_WRITE_FILE | LL_TRUNCATE | LL_IOCTL_DEV, false);
+		r = allow(rs, h, "/dev", LL_READ | LL_WRITE_FILE | LL_TRUNCATE | LL_IOCTL_DEV, false, err);
 	if (r == 0)
-		r = allow(rs, h, "/tmp", h, false);
+		r = allow(rs, h, "/tmp", h, false, err);
 	if (r == 0)
-		r = allow(rs, h, "/dev/shm", h, false);
+		r = allow(rs, h, "/dev/shm", h, false, err);
 	for (size_t i = 0; r == 0 && i < spec->nbinds; i++) {
 		const struct sbx_bind *b = &spec->binds[i];
-		r = allow(rs, h, b->dst, b->writable ? h : LL_READ | LL_EXECUTE, false);
+		r = allow(rs, h, b->dst, b->writable ? h : LL_READ | LL_EXECUTE, false, err);
 		/* A file bind (/input/NAME): its directory may be listed; it
 		 * holds nothing but mount points. Never "/": that would be
 		 * every directory. */
@@ -134,32 +135,32 @@ static int add_command_rules(int rs, uint64_t h, const struct sbx_spec *spec)
 			snprintf(dir, sizeof dir, "%.*s", (int)(slash - b->dst), b->dst);
 			struct stat st;
 			if (stat(b->dst, &st) == 0 && !S_ISDIR(st.st_mode))
-				r = allow(rs, h, dir, LL_READ_DIR, false);
+				r = allow(rs, h, dir, LL_READ_DIR, false, err);
 		}
 	}
 	return r;
 }
 
 /* The program and its libraries, nothing else: no data, no listing. */
-static int add_code_rules(int rs, uint64_t h, const struct sbx_spec *spec)
+static int add_code_rules(int rs, uint64_t h, const struct sbx_spec *spec, struct sbx_err *err)
 {
 	static const char *const code[] = { "/usr", "/lib", "/lib32", "/lib64", "/libx32" };
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < SR_ARRAY_LEN(code); i++)
-		r = allow(rs, h, code[i], LL_CODE, true);
+		r = allow(rs, h, code[i], LL_CODE, true, err);
 	if (r == 0)
-		r = allow(rs, h, "/etc/ld.so.cache", LL_READ_FILE, true);
+		r = allow(rs, h, "/etc/ld.so.cache", LL_READ_FILE, true, err);
 	if (r == 0 && spec->argv[0][0] == '/')
-		r = allow(rs, h, spec->argv[0], LL_CODE, false);
+		r = allow(rs, h, spec->argv[0], LL_CODE, false, err);
 	return r;
 }
 
-int landlock_prepare(const struct sbx_spec *spec, int *out_fd)
+int landlock_prepare(const struct sbx_spec *spec, int *out_fd, struct sbx_err *err)
 {
 	*out_fd = -1;
 	int abi = sbx_landlock_abi();
 	if (abi < 0)
-		return sbx_fail(abi, "landlock: ABI version");
+		return sbx_fail(err, abi, "landlock: ABI version");
 	if (abi == 0)
 		return 0; /* best effort: every other layer still applies */
 	uint64_t h = handled_fs(abi);
@@ -170,9 +171,9 @@ int landlock_prepare(const struct sbx_spec *spec, int *out_fd)
 	size_t size = abi >= 6 ? sizeof attr : abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t);
 	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (rs < 0)
-		return sbx_fail(-errno, "landlock: create a ruleset (ABI %d)", abi);
-	int r = spec->fs_profile == SBX_FS_CODE_ONLY ? add_code_rules(rs, h, spec)
-						       : add_command_rules(rs, h, spec);
+		return sbx_fail(err, -errno, "landlock: create a ruleset (ABI %d)", abi);
+	int r = spec->fs_profile == SBX_FS_CODE_ONLY ? add_code_rules(rs, h, spec, err)
+						       : add_command_rules(rs, h, spec, err);
 	if (r < 0) {
 		close(rs);
 		return r;
@@ -183,11 +184,11 @@ int landlock_prepare(const struct sbx_spec *spec, int *out_fd)
 
 /* In the command, after no_new_privs (inherited from the init), before
  * seccomp: one system call, nothing allocated (this is a vfork child). */
-int landlock_restrict(int ruleset)
+int landlock_restrict(int ruleset, struct sbx_err *err)
 {
 	if (ruleset < 0)
 		return 0;
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
-		return sbx_fail(-errno, "landlock_restrict_self");
+		return sbx_fail(err, -errno, "landlock_restrict_self");
 	return 0;
 }

@@ -53,49 +53,49 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 
 /* Clone the mount tree at srcfd and attach it at rootfd/dst with attrs,
  * recursively (a plain MS_REMOUNT|MS_RDONLY would leave submounts rw). */
-int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs)
+int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs, struct sbx_err *err)
 {
 	_cleanup_close_ int tree = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 					     AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
-		return sbx_fail(-errno, "open_tree for /%s", dst);
+		return sbx_fail(err, -errno, "open_tree for /%s", dst);
 	struct mount_attr a = { .attr_set = attrs };
 	if (attrs && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
-		return sbx_fail(-errno, "mount_setattr on /%s", dst);
+		return sbx_fail(err, -errno, "mount_setattr on /%s", dst);
 	if (move_mount(tree, "", rootfd, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return sbx_fail(-errno, "move_mount onto /%s", dst);
+		return sbx_fail(err, -errno, "move_mount onto /%s", dst);
 	return 0;
 }
 
-int mount_tmpfs(const char *dst, unsigned long flags, const char *opts)
+int mount_tmpfs(const char *dst, unsigned long flags, const char *opts, struct sbx_err *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, STAGING "/%s", dst);
 	if (mount("sandrun", path, "tmpfs", flags, opts) < 0)
-		return sbx_fail(-errno, "mount tmpfs on /%s", dst);
+		return sbx_fail(err, -errno, "mount tmpfs on /%s", dst);
 	return 0;
 }
 
 /* mkdir -p inside the new root (relative path), then the final component
  * as a directory or an empty file, to serve as a mount point. */
-int make_mountpoint(int rootfd, const char *rel, bool is_dir)
+int make_mountpoint(int rootfd, const char *rel, bool is_dir, struct sbx_err *err)
 {
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof buf, "%s", rel);
 	for (char *p = strchr(buf, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mkdirat(rootfd, buf, 0755) < 0 && errno != EEXIST)
-			return sbx_fail(-errno, "mkdir /%s in the sandbox", buf);
+			return sbx_fail(err, -errno, "mkdir /%s in the sandbox", buf);
 		*p = '/';
 	}
 	if (is_dir) {
 		if (mkdirat(rootfd, buf, 0755) < 0 && errno != EEXIST)
-			return sbx_fail(-errno, "mkdir /%s in the sandbox", buf);
+			return sbx_fail(err, -errno, "mkdir /%s in the sandbox", buf);
 		return 0;
 	}
 	int fd = openat(rootfd, buf, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0 && errno != EEXIST && errno != EROFS)
-		return sbx_fail(-errno, "create /%s in the sandbox", buf);
+		return sbx_fail(err, -errno, "create /%s in the sandbox", buf);
 	if (fd >= 0)
 		close(fd);
 	return 0;
@@ -119,10 +119,10 @@ void mounts_close_binds(struct bind_tree *trees, size_t n)
 		sr_closep(&trees[i].fd);
 }
 
-int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees)
+int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, struct sbx_err *err)
 {
 	if (spec->nbinds > SBX_MAX_BINDS)
-		return sbx_fail(-E2BIG, "too many binds (%zu, at most %d)", spec->nbinds, SBX_MAX_BINDS);
+		return sbx_fail(err, -E2BIG, "too many binds (%zu, at most %d)", spec->nbinds, SBX_MAX_BINDS);
 	for (size_t i = 0; i < spec->nbinds; i++)
 		trees[i] = (struct bind_tree){ .fd = -1 };
 	for (size_t i = 0; i < spec->nbinds; i++) {
@@ -131,23 +131,23 @@ int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees)
 			continue;
 		struct stat st;
 		if (fstat(b->src_fd, &st) < 0)
-			return sbx_fail(-errno, "bind source %s", b->src ? b->src : "(descriptor)");
+			return sbx_fail(err, -errno, "bind source %s", b->src ? b->src : "(descriptor)");
 		/* A file alone (AT_RECURSIVE would take along whatever is
 		 * mounted on top of it); a directory with its submounts, each
 		 * restricted too (a plain remount would leave them as they are). */
 		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-			return sbx_fail(-EINVAL, "bind source %s is neither a regular file nor a directory",
+			return sbx_fail(err, -EINVAL, "bind source %s is neither a regular file nor a directory",
 					b->src ? b->src : "(descriptor)");
 		unsigned rec = S_ISDIR(st.st_mode) ? AT_RECURSIVE : 0;
 		trees[i].is_dir = S_ISDIR(st.st_mode);
 		trees[i].fd = open_tree(b->src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
 		if (trees[i].fd < 0)
-			return sbx_fail(-errno, "open_tree for %s", b->dst);
+			return sbx_fail(err, -errno, "open_tree for %s", b->dst);
 		/* Private: nothing mounted later on the host shows up in the
 		 * job, and nothing the job's namespace does reaches the host. */
 		struct mount_attr a = { .attr_set = user_bind_attrs(b), .propagation = MS_PRIVATE };
 		if (mount_setattr(trees[i].fd, "", AT_EMPTY_PATH | rec, &a, sizeof a) < 0)
-			return sbx_fail(-errno, "mount_setattr for %s", b->dst);
+			return sbx_fail(err, -errno, "mount_setattr for %s", b->dst);
 	}
 	return 0;
 }
@@ -171,28 +171,29 @@ static int open_source(const char *host_path, struct source *s)
 	return s->fd < 0 ? -errno : 0;
 }
 
-int attach_source(int rootfd, const struct source *s, uint64_t attrs)
+int attach_source(int rootfd, const struct source *s, uint64_t attrs, struct sbx_err *err)
 {
 	if (s->link[0]) {
 		if (symlinkat(s->link, rootfd, s->rel) < 0 && errno != EEXIST)
-			return sbx_fail(-errno, "symlink /%s", s->rel);
+			return sbx_fail(err, -errno, "symlink /%s", s->rel);
 		return 0;
 	}
-	int r = make_mountpoint(rootfd, s->rel, s->is_dir);
-	return r < 0 ? r : bind_at(s->fd, rootfd, s->rel, attrs);
+	int r = make_mountpoint(rootfd, s->rel, s->is_dir, err);
+	return r < 0 ? r : bind_at(s->fd, rootfd, s->rel, attrs, err);
 }
 
-static int build_dev(int rootfd, const struct source *nodes, size_t n, const struct sbx_limits *lim)
+static int build_dev(int rootfd, const struct source *nodes, size_t n, const struct sbx_limits *lim,
+		     struct sbx_err *err)
 {
 	int r;
 	if (mkdirat(rootfd, "dev", 0755) < 0)
-		return sbx_fail(-errno, "mkdir /dev");
+		return sbx_fail(err, -errno, "mkdir /dev");
 	/* noexec: nothing in /dev is a program; nosuid for the same reason. */
-	if ((r = mount_tmpfs("dev", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")) < 0)
+	if ((r = mount_tmpfs("dev", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", err)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
 		if (nodes[i].fd >= 0 &&
-		    (r = attach_source(rootfd, &nodes[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
+		    (r = attach_source(rootfd, &nodes[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err)) < 0)
 			return r;
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "dev/fd" }, { "/proc/self/fd/0", "dev/stdin" },
@@ -200,29 +201,31 @@ static int build_dev(int rootfd, const struct source *nodes, size_t n, const str
 	};
 	for (size_t i = 0; i < SR_ARRAY_LEN(links); i++)
 		if (symlinkat(links[i][0], rootfd, links[i][1]) < 0)
-			return sbx_fail(-errno, "symlink /%s", links[i][1]);
+			return sbx_fail(err, -errno, "symlink /%s", links[i][1]);
 	if (mkdirat(rootfd, "dev/shm", 01777) < 0)
-		return sbx_fail(-errno, "mkdir /dev/shm");
+		return sbx_fail(err, -errno, "mkdir /dev/shm");
 	char opts[64];
 	snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)lim->tmp_bytes);
-	return mount_tmpfs("dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+	return mount_tmpfs("dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, err);
 }
 
 /* A user bind: move the runner's detached copy into place, or (a path bind,
  * admin-trusted) clone the host path opened by open_source. */
-static int attach_bind(int rootfd, const struct source *s, const struct bind_tree *t, uint64_t attrs)
+static int attach_bind(int rootfd, const struct source *s, const struct bind_tree *t, uint64_t attrs,
+		       struct sbx_err *err)
 {
 	if (t->fd < 0)
-		return attach_source(rootfd, s, attrs);
-	int r = make_mountpoint(rootfd, s->rel, t->is_dir);
+		return attach_source(rootfd, s, attrs, err);
+	int r = make_mountpoint(rootfd, s->rel, t->is_dir, err);
 	if (r < 0)
 		return r;
 	if (move_mount(t->fd, "", rootfd, s->rel, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return sbx_fail(-errno, "move_mount onto /%s", s->rel);
+		return sbx_fail(err, -errno, "move_mount onto /%s", s->rel);
 	return 0;
 }
 
-int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid)
+int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid,
+		      struct sbx_err *err)
 {
 	int r;
 	struct source sys[SR_ARRAY_LEN(system_dirs)], dev[SR_ARRAY_LEN(dev_nodes)];
@@ -231,11 +234,11 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 	char devpaths[SR_ARRAY_LEN(dev_nodes)][32], sysrel[SR_ARRAY_LEN(system_dirs)][16];
 
 	if (spec->nbinds > SR_ARRAY_LEN(user))
-		return sbx_fail(-E2BIG, "too many binds (%zu, at most %zu)", spec->nbinds, SR_ARRAY_LEN(user));
+		return sbx_fail(err, -E2BIG, "too many binds (%zu, at most %zu)", spec->nbinds, SR_ARRAY_LEN(user));
 
 	/* Nothing we mount may propagate back to the host's namespace. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return sbx_fail(-errno, "make / private");
+		return sbx_fail(err, -errno, "make / private");
 
 	for (size_t i = 0; i < SR_ARRAY_LEN(system_dirs); i++) {
 		char host[32];
@@ -251,74 +254,74 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 		snprintf(devpaths[i], sizeof devpaths[i], "dev/%s", dev_nodes[i]);
 		dev[i].rel = devpaths[i];
 		if (open_source(host, &dev[i]) < 0)
-			return sbx_fail(-errno, "open %s", host);
+			return sbx_fail(err, -errno, "open %s", host);
 		dev[i].is_dir = false;
 	}
-	if ((r = hostview_open_etc(spec, etc, SR_ARRAY_LEN(etc), &netc)) < 0)
+	if ((r = hostview_open_etc(spec, etc, SR_ARRAY_LEN(etc), &netc, err)) < 0)
 		return r;
 	for (size_t i = 0; i < spec->nbinds; i++) {
 		const struct sbx_bind *b = &spec->binds[i];
 		if (b->dst[0] != '/' || strstr(b->dst, ".."))
-			return sbx_fail(-EINVAL, "bind target %s must be an absolute path without ..", b->dst);
+			return sbx_fail(err, -EINVAL, "bind target %s must be an absolute path without ..", b->dst);
 		user[i] = (struct source){ .rel = b->dst + 1, .fd = -1 };
 		if (trees[i].fd >= 0)
 			continue; /* by descriptor: nothing to resolve */
 		if (!b->src)
-			return sbx_fail(-EINVAL, "a bind to %s has no source", b->dst);
+			return sbx_fail(err, -EINVAL, "a bind to %s has no source", b->dst);
 		if ((r = open_source(b->src, &user[i])) < 0)
-			return sbx_fail(r, "bind source %s", b->src);
+			return sbx_fail(err, r, "bind source %s", b->src);
 		/* A path bind is a real path the admin named: a link there
 		 * means the tree changed, and it is not followed. */
 		if (user[i].link[0])
-			return sbx_fail(-ELOOP, "bind source %s is a symbolic link", b->src);
+			return sbx_fail(err, -ELOOP, "bind source %s is a symbolic link", b->src);
 		user[i].rel = b->dst + 1;
 	}
 
 	/* The new root: a small tmpfs, made read-only once populated. */
 	if (mount("sandrun-root", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
-		return sbx_fail(-errno, "mount the root tmpfs");
+		return sbx_fail(err, -errno, "mount the root tmpfs");
 	_cleanup_close_ int rootfd = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return sbx_fail(-errno, "open the new root");
+		return sbx_fail(err, -errno, "open the new root");
 
 	for (size_t i = 0; i < SR_ARRAY_LEN(sys); i++)
-		if ((sys[i].fd >= 0 || sys[i].link[0]) && (r = attach_source(rootfd, &sys[i], RO_ATTRS)) < 0)
+		if ((sys[i].fd >= 0 || sys[i].link[0]) && (r = attach_source(rootfd, &sys[i], RO_ATTRS, err)) < 0)
 			return r;
-	if ((r = hostview_build_etc(rootfd, etc, netc, job_uid)) < 0)
+	if ((r = hostview_build_etc(rootfd, etc, netc, job_uid, err)) < 0)
 		return r;
 
 	char opts[64];
 	snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)spec->limits.tmp_bytes);
 	if (mkdirat(rootfd, "tmp", 01777) < 0)
-		return sbx_fail(-errno, "mkdir /tmp");
-	if ((r = mount_tmpfs("tmp", MS_NOSUID | MS_NODEV, opts)) < 0)
+		return sbx_fail(err, -errno, "mkdir /tmp");
+	if ((r = mount_tmpfs("tmp", MS_NOSUID | MS_NODEV, opts, err)) < 0)
 		return r;
 	if (mkdirat(rootfd, "var", 0755) < 0 || symlinkat("../tmp", rootfd, "var/tmp") < 0)
-		return sbx_fail(-errno, "make /var/tmp");
-	if ((r = build_dev(rootfd, dev, SR_ARRAY_LEN(dev), &spec->limits)) < 0)
+		return sbx_fail(err, -errno, "make /var/tmp");
+	if ((r = build_dev(rootfd, dev, SR_ARRAY_LEN(dev), &spec->limits, err)) < 0)
 		return r;
 	if (mkdirat(rootfd, "proc", 0555) < 0)
-		return sbx_fail(-errno, "mkdir /proc");
+		return sbx_fail(err, -errno, "mkdir /proc");
 	if (mount("proc", STAGING "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return sbx_fail(-errno, "mount /proc");
-	if ((r = hostview_mask_proc(rootfd, dev[0].fd)) < 0)
+		return sbx_fail(err, -errno, "mount /proc");
+	if ((r = hostview_mask_proc(rootfd, dev[0].fd, err)) < 0)
 		return r;
 
 	for (size_t i = 0; i < spec->nbinds; i++)
-		if ((r = attach_bind(rootfd, &user[i], &trees[i], user_bind_attrs(&spec->binds[i]))) < 0)
+		if ((r = attach_bind(rootfd, &user[i], &trees[i], user_bind_attrs(&spec->binds[i]), err)) < 0)
 			return r;
 
 	/* pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching it leaves no path back to the host's tree. */
 	if (chdir(STAGING) < 0)
-		return sbx_fail(-errno, "chdir to the new root");
+		return sbx_fail(err, -errno, "chdir to the new root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return sbx_fail(-errno, "pivot_root");
+		return sbx_fail(err, -errno, "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
-		return sbx_fail(-errno, "detach the old root");
+		return sbx_fail(err, -errno, "detach the old root");
 	if (chdir("/") < 0)
-		return sbx_fail(-errno, "chdir /");
+		return sbx_fail(err, -errno, "chdir /");
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-		return sbx_fail(-errno, "make the root read-only");
+		return sbx_fail(err, -errno, "make the root read-only");
 	return 0;
 }

@@ -22,17 +22,19 @@ struct source {
 	char link[PATH_MAX]; /* non-empty: recreate as this symlink instead */
 };
 
-int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs);
-int mount_tmpfs(const char *dst, unsigned long flags, const char *opts);
-int make_mountpoint(int rootfd, const char *rel, bool is_dir);
-int attach_source(int rootfd, const struct source *s, uint64_t attrs);
+int bind_at(int srcfd, int rootfd, const char *dst, uint64_t attrs, struct sbx_err *err);
+int mount_tmpfs(const char *dst, unsigned long flags, const char *opts, struct sbx_err *err);
+int make_mountpoint(int rootfd, const char *rel, bool is_dir, struct sbx_err *err);
+int attach_source(int rootfd, const struct source *s, uint64_t attrs, struct sbx_err *err);
 
 /* sandbox/hostview.c. Before the staging root is mounted: open the
  * allowlisted /etc entries (and spec->etc_extra) into etc[] (*n of cap). */
-int hostview_open_etc(const struct sbx_spec *spec, struct source *etc, size_t cap, size_t *n);
+int hostview_open_etc(const struct sbx_spec *spec, struct source *etc, size_t cap, size_t *n,
+		      struct sbx_err *err);
 /* After: /etc as a read-only tmpfs of those entries and generated files. */
-int hostview_build_etc(int rootfd, const struct source *etc, size_t n, uid_t job_uid);
+int hostview_build_etc(int rootfd, const struct source *etc, size_t n, uid_t job_uid,
+		       struct sbx_err *err);
 /* After /proc is mounted: hide its host-wide files. */
-int hostview_mask_proc(int rootfd, int devnull_fd);
+int hostview_mask_proc(int rootfd, int devnull_fd, struct sbx_err *err);
 
 #endif

@@ -78,7 +78,7 @@ static const char *const guarded[] = { "socketcall", "ipc" };
  * gets every rule, so that a call matching only a restrictive rule is not
  * answered by the default there. Returns the number of layers. */
 static int plan_layers(const struct pol_rule *all, size_t n, const char *origin,
-		       unsigned *layer_of)
+		       unsigned *layer_of, struct sbx_err *err)
 {
 	unsigned nlayers = 1;
 	for (size_t i = 0; i < n; i++) {
@@ -100,7 +100,7 @@ static int plan_layers(const struct pol_rule *all, size_t n, const char *origin,
 			if (seen)
 				continue;
 			if (nacts == POL_MAX_LAYERS)
-				return sbx_fail(-EINVAL, "%s: syscall %s: rules with more than %d "
+				return sbx_fail(err, -EINVAL, "%s: syscall %s: rules with more than %d "
 						"different actions", origin, all[i].name,
 						POL_MAX_LAYERS);
 			size_t at = nacts;
@@ -119,38 +119,40 @@ static int plan_layers(const struct pol_rule *all, size_t n, const char *origin,
 	return (int)nlayers;
 }
 
-static int export_bpf(scmp_filter_ctx ctx, const char *origin, struct sock_fprog *out)
+static int export_bpf(scmp_filter_ctx ctx, const char *origin, struct sock_fprog *out,
+		      struct sbx_err *err)
 {
 	_cleanup_close_ int fd = memfd_create("sandrun-seccomp", MFD_CLOEXEC);
 	if (fd < 0)
-		return sbx_fail(-errno, "%s: memfd_create", origin);
+		return sbx_fail(err, -errno, "%s: memfd_create", origin);
 	int r = seccomp_export_bpf(ctx, fd);
 	if (r < 0)
-		return sbx_fail(r, "%s: seccomp_export_bpf", origin);
+		return sbx_fail(err, r, "%s: seccomp_export_bpf", origin);
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return sbx_fail(-errno, "%s: fstat memfd", origin);
+		return sbx_fail(err, -errno, "%s: fstat memfd", origin);
 	size_t size = (size_t)st.st_size;
 	if (size == 0 || size % sizeof(struct sock_filter) != 0)
-		return sbx_fail(-EIO, "%s: libseccomp exported %zu bytes of BPF", origin, size);
+		return sbx_fail(err, -EIO, "%s: libseccomp exported %zu bytes of BPF", origin, size);
 	size_t insns = size / sizeof(struct sock_filter);
 	if (insns > BPF_MAXINSNS)
-		return sbx_fail(-E2BIG, "%s: filter has %zu instructions, the kernel takes %d",
+		return sbx_fail(err, -E2BIG, "%s: filter has %zu instructions, the kernel takes %d",
 				origin, insns, BPF_MAXINSNS);
 	_cleanup_free_ struct sock_filter *prog = malloc(size);
 	if (!prog)
-		return sbx_fail(-ENOMEM, "%s: BPF", origin);
+		return sbx_fail(err, -ENOMEM, "%s: BPF", origin);
 	if (lseek(fd, 0, SEEK_SET) < 0)
-		return sbx_fail(-errno, "%s: lseek memfd", origin);
+		return sbx_fail(err, -errno, "%s: lseek memfd", origin);
 	r = sr_read_full(fd, prog, size);
 	if (r < 0 || (size_t)r != size)
-		return sbx_fail(r < 0 ? r : -EIO, "%s: read back BPF", origin);
+		return sbx_fail(err, r < 0 ? r : -EIO, "%s: read back BPF", origin);
 	out->len = (unsigned short)insns;
 	out->filter = sr_steal_ptr(&prog);
 	return 0;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct pol_rule *rule, const char *origin)
+static int add_rule(scmp_filter_ctx ctx, const struct pol_rule *rule, const char *origin,
+		    struct sbx_err *err)
 {
 	struct scmp_arg_cmp cmp[POL_MAX_ARGS];
 	for (unsigned a = 0; a < rule->nargs; a++)
@@ -168,9 +170,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct pol_rule *rule, const char
 		return 0;
 	if (r < 0) {
 		if (rule->entry == GUARD_ENTRY)
-			return sbx_fail(r, "%s: %s guard: libseccomp refused the rule",
+			return sbx_fail(err, r, "%s: %s guard: libseccomp refused the rule",
 					origin, rule->name);
-		return sbx_fail(r, "%s: syscalls[%u]: %s: libseccomp refused the rule",
+		return sbx_fail(err, r, "%s: syscalls[%u]: %s: libseccomp refused the rule",
 				origin, rule->entry, rule->name);
 	}
 	return 0;
@@ -178,11 +180,11 @@ static int add_rule(scmp_filter_ctx ctx, const struct pol_rule *rule, const char
 
 static int build_layer(const struct pol_spec *s, const struct pol_rule *all, size_t n,
 		       const unsigned *layer_of, unsigned layer, const char *origin,
-		       struct sock_fprog *out)
+		       struct sock_fprog *out, struct sbx_err *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(layer == 0 ? scmp_action(s->def) : SCMP_ACT_ALLOW);
 	if (!ctx)
-		return sbx_fail(-ENOMEM, "%s: seccomp_init", origin);
+		return sbx_fail(err, -ENOMEM, "%s: seccomp_init", origin);
 	int r = 0;
 	/* The compat ABIs get the same rules and the same default: a call
 	 * made through int $0x80 or with the x32 bit set is not a way around
@@ -201,17 +203,17 @@ static int build_layer(const struct pol_spec *s, const struct pol_rule *all, siz
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		bool mine = layer == 0 ? all[i].entry != GUARD_ENTRY : layer_of[i] == layer;
-		if (mine && (r = add_rule(ctx, &all[i], origin)) < 0) {
+		if (mine && (r = add_rule(ctx, &all[i], origin, err)) < 0) {
 			seccomp_release(ctx);
 			return r;
 		}
 	}
-	r = export_bpf(ctx, origin, out);
+	r = export_bpf(ctx, origin, out, err);
 	seccomp_release(ctx);
 	return r;
 out:
 	seccomp_release(ctx);
-	return sbx_fail(r, "%s: libseccomp setup", origin);
+	return sbx_fail(err, r, "%s: libseccomp setup", origin);
 }
 
 static bool kind_kills(enum pol_kind k)
@@ -220,14 +222,15 @@ static bool kind_kills(enum pol_kind k)
 	return k == POL_TRAP || k == POL_KILL_THREAD || k == POL_KILL_PROCESS;
 }
 
-static int compile(const struct pol_spec *s, const char *origin, struct sbx_policy *p)
+static int compile(const struct pol_spec *s, const char *origin, struct sbx_policy *p,
+		   struct sbx_err *err)
 {
 	size_t n = s->nrules;
 	bool guard = s->multiplexed_cond && s->def.kind > POL_LOG;
 	_cleanup_free_ struct pol_rule *all = calloc(n + SR_ARRAY_LEN(guarded), sizeof *all);
 	_cleanup_free_ unsigned *layer_of = calloc(n + SR_ARRAY_LEN(guarded), sizeof *layer_of);
 	if (!all || !layer_of)
-		return sbx_fail(-ENOMEM, "%s: compile", origin);
+		return sbx_fail(err, -ENOMEM, "%s: compile", origin);
 	if (n)
 		memcpy(all, s->rules, n * sizeof *all);
 	for (size_t g = 0; guard && g < SR_ARRAY_LEN(guarded); g++) {
@@ -237,7 +240,7 @@ static int compile(const struct pol_spec *s, const char *origin, struct sbx_poli
 		r->act = s->def;
 		r->entry = GUARD_ENTRY;
 	}
-	int nlayers = plan_layers(all, n, origin, layer_of);
+	int nlayers = plan_layers(all, n, origin, layer_of, err);
 	if (nlayers < 0)
 		return nlayers;
 	p->flags = s->flags;
@@ -245,7 +248,7 @@ static int compile(const struct pol_spec *s, const char *origin, struct sbx_poli
 	for (size_t i = 0; i < s->nrules; i++)
 		p->kills |= kind_kills(s->rules[i].act.kind);
 	for (unsigned l = 0; l < (unsigned)nlayers; l++) {
-		int r = build_layer(s, all, n, layer_of, l, origin, &p->layer[l]);
+		int r = build_layer(s, all, n, layer_of, l, origin, &p->layer[l], err);
 		if (r < 0)
 			return r;
 		p->nlayers = l + 1;
@@ -255,20 +258,20 @@ static int compile(const struct pol_spec *s, const char *origin, struct sbx_poli
 
 int pol_policy_from_json(const char *text, size_t len, const char *name,
 			 const char *origin, const struct pol_env *env,
-			 struct sbx_policy **out)
+			 struct sbx_policy **out, struct sbx_err *err)
 {
 	*out = NULL;
 	struct pol_spec spec;
-	int r = pol_parse_json(text, len, origin, env, &spec);
+	int r = pol_parse_json(text, len, origin, env, &spec, err);
 	if (r < 0)
 		return r;
 	struct sbx_policy *p = calloc(1, sizeof *p);
 	if (!p || !(p->name = strdup(name))) {
 		free(p);
 		pol_spec_free(&spec);
-		return sbx_fail(-ENOMEM, "%s", origin);
+		return sbx_fail(err, -ENOMEM, "%s", origin);
 	}
-	r = compile(&spec, origin, p);
+	r = compile(&spec, origin, p, err);
 	pol_spec_free(&spec);
 	if (r < 0) {
 		sbx_policy_free(p);
@@ -279,40 +282,40 @@ int pol_policy_from_json(const char *text, size_t len, const char *name,
 }
 
 int sbx_policy_load(const char *name_or_path, const char *policy_dir,
-		    struct sbx_policy **out)
+		    struct sbx_policy **out, struct sbx_err *err)
 {
 	*out = NULL;
 	if (!name_or_path || !*name_or_path)
-		return sbx_fail(-EINVAL, "empty policy name");
+		return sbx_fail(err, -EINVAL, "empty policy name");
 	_cleanup_free_ char *path = NULL;
 	if (strchr(name_or_path, '/'))
 		path = strdup(name_or_path);
 	else if (!policy_dir)
-		return sbx_fail(-EINVAL, "policy %s: no policy directory", name_or_path);
+		return sbx_fail(err, -EINVAL, "policy %s: no policy directory", name_or_path);
 	else if (asprintf(&path, "%s/%s.json", policy_dir, name_or_path) < 0)
 		path = NULL;
 	if (!path)
-		return sbx_fail(-ENOMEM, "policy %s", name_or_path);
+		return sbx_fail(err, -ENOMEM, "policy %s", name_or_path);
 
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return sbx_fail(-errno, "policy %s", path);
+		return sbx_fail(err, -errno, "policy %s", path);
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return sbx_fail(-errno, "policy %s", path);
+		return sbx_fail(err, -errno, "policy %s", path);
 	if (!S_ISREG(st.st_mode))
-		return sbx_fail(-EINVAL, "policy %s: not a regular file", path);
+		return sbx_fail(err, -EINVAL, "policy %s: not a regular file", path);
 	if (st.st_size > POL_MAX_FILE)
-		return sbx_fail(-EFBIG, "policy %s: larger than %u bytes", path, POL_MAX_FILE);
+		return sbx_fail(err, -EFBIG, "policy %s: larger than %u bytes", path, POL_MAX_FILE);
 	_cleanup_free_ char *text = malloc((size_t)st.st_size + 1);
 	if (!text)
-		return sbx_fail(-ENOMEM, "policy %s", path);
+		return sbx_fail(err, -ENOMEM, "policy %s", path);
 	int n = sr_read_full(fd, text, (size_t)st.st_size);
 	if (n < 0)
-		return sbx_fail(n, "policy %s: read", path);
+		return sbx_fail(err, n, "policy %s: read", path);
 
 	struct pol_env env;
-	int r = pol_env_host(&env);
+	int r = pol_env_host(&env, err);
 	if (r < 0)
 		return r;
 	/* A hit skips parsing and compiling (~13 ms for default.json) and
@@ -323,7 +326,7 @@ int sbx_policy_load(const char *name_or_path, const char *policy_dir,
 	bool keyed = cache >= 0 && pol_cache_key(text, (size_t)n, name_or_path, &env, key) == 0;
 	if (keyed && pol_cache_get(cache, key, name_or_path, out) == 0)
 		return 0;
-	r = pol_policy_from_json(text, (size_t)n, name_or_path, path, &env, out);
+	r = pol_policy_from_json(text, (size_t)n, name_or_path, path, &env, out, err);
 	if (r == 0 && keyed)
 		(void)pol_cache_put(cache, key, *out);
 	return r;
@@ -370,15 +373,16 @@ bool pol_policy_from_cache(const struct sbx_policy *p)
 }
 
 /* Runs in the child: no allocation, no locks, no stdio, and no sbx_fail()
- * (strerror may allocate, and the message would land in the child's copy
- * of the buffer anyway; the caller reports the step). The caller has set
+ * (strerror may allocate): only the code goes into *err, whose text is
+ * then strerror's, formatted by the step's report. The caller has set
  * no_new_privs. The override layers go on first: the main layer may well
  * refuse seccomp(2) itself. If one fails after another succeeded, the
  * caller must not exec. */
-int sbx_policy_install(const struct sbx_policy *p)
+int sbx_policy_install(const struct sbx_policy *p, struct sbx_err *err)
 {
+	*err = (struct sbx_err)SBX_ERR_INIT;
 	if (!p || p->nlayers == 0)
-		return -EINVAL;
+		return err->code = -EINVAL;
 	for (size_t i = p->nlayers; i-- > 0;) {
 		const struct sock_fprog *prog = &p->layer[i];
 		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, prog) == 0)
@@ -388,7 +392,7 @@ int sbx_policy_install(const struct sbx_policy *p)
 		if (e == ENOSYS && p->flags == 0 &&
 		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) == 0)
 			continue;
-		return -e;
+		return err->code = -e;
 	}
 	return 0;
 }

@@ -98,12 +98,12 @@ struct pol_env {
 };
 
 /* The host: arch aliases of the native ABI and uname's release. */
-int pol_env_host(struct pol_env *env);
+int pol_env_host(struct pol_env *env, struct sbx_err *err);
 
 /* Parse a profile. `origin` (the file name) starts every error message.
- * Returns 0, or -EINVAL with sbx_last_error() naming the field. */
+ * Returns 0, or -EINVAL with *err naming the field. */
 int pol_parse_json(const char *text, size_t len, const char *origin,
-		   const struct pol_env *env, struct pol_spec *out);
+		   const struct pol_env *env, struct pol_spec *out, struct sbx_err *err);
 void pol_spec_free(struct pol_spec *s);
 
 /* Same kind and, for ERRNO, same errno. */
@@ -124,7 +124,7 @@ struct sbx_policy {
  * the unit tests, which have no policy directory). */
 int pol_policy_from_json(const char *text, size_t len, const char *name,
 			 const char *origin, const struct pol_env *env,
-			 struct sbx_policy **out);
+			 struct sbx_policy **out, struct sbx_err *err);
 /* Compiled program i: 0 is the profile's main filter, 1.. the override
  * layers (installed before it); NULL past the end. */
 const struct sock_fprog *pol_policy_layer(const struct sbx_policy *p, size_t i);

@@ -23,10 +23,11 @@ struct parser {
 	const struct pol_env *env;
 	struct pol_spec *spec;
 	size_t cap;
+	struct sbx_err *err;   /* the caller's: where a malformed field is named */
 };
 
 #define BAD(ps, where, fmt, ...) \
-	sbx_fail(-EINVAL, "%s: %s: " fmt, (ps)->origin, (where), __VA_ARGS__)
+	sbx_fail((ps)->err, -EINVAL, "%s: %s: " fmt, (ps)->origin, (where), __VA_ARGS__)
 
 /* Field paths for messages ("syscalls[3].args[0].op"); a path cut short
  * only shortens a message. */
@@ -409,7 +410,7 @@ static int push_rule(struct parser *ps, const struct pol_rule *rule)
 		size_t cap = ps->cap ? ps->cap * 2 : 64;
 		struct pol_rule *n = realloc(s->rules, cap * sizeof *n);
 		if (!n)
-			return sbx_fail(-ENOMEM, "%s: rules", ps->origin);
+			return sbx_fail(ps->err, -ENOMEM, "%s: rules", ps->origin);
 		s->rules = n;
 		ps->cap = cap;
 	}
@@ -594,17 +595,17 @@ static int parse_root(struct parser *ps, json_t *root)
 }
 
 int pol_parse_json(const char *text, size_t len, const char *origin,
-		   const struct pol_env *env, struct pol_spec *out)
+		   const struct pol_env *env, struct pol_spec *out, struct sbx_err *err)
 {
 	*out = (struct pol_spec){ 0 };
-	json_error_t err;
+	json_error_t jerr;
 	/* Duplicate keys are refused: with two "action"s the reader and the
 	 * compiler could each believe a different one. */
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return sbx_fail(-EINVAL, "%s: line %d column %d: %s", origin, err.line,
-				err.column, err.text);
-	struct parser ps = { .origin = origin, .env = env, .spec = out };
+		return sbx_fail(err, -EINVAL, "%s: line %d column %d: %s", origin, jerr.line,
+				jerr.column, jerr.text);
+	struct parser ps = { .origin = origin, .env = env, .spec = out, .err = err };
 	int r = parse_root(&ps, root);
 	json_decref(root);
 	if (r < 0)
@@ -619,7 +620,7 @@ void pol_spec_free(struct pol_spec *s)
 	s->nrules = 0;
 }
 
-int pol_env_host(struct pol_env *env)
+int pol_env_host(struct pol_env *env, struct sbx_err *err)
 {
 	/* Docker compares includes.arches with libseccomp's native name
 	 * ("amd64"); OCI tools write the SCMP_ARCH_ form. Accept both. */
@@ -629,7 +630,7 @@ int pol_env_host(struct pol_env *env)
 
 	struct utsname u;
 	if (uname(&u) < 0)
-		return sbx_fail(-errno, "uname");
+		return sbx_fail(err, -errno, "uname");
 	unsigned v[3] = { 0, 0, 0 };
 	const char *p = u.release;
 	for (int i = 0; i < 3 && *p >= '0' && *p <= '9'; i++) {

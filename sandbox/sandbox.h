@@ -12,8 +12,10 @@
  * (runner/) calls it, never the other way round.
  *
  * Error idiom (used by every function here): return 0 (or a count) on
- * success, -errno on failure; the human-readable detail of the most recent
- * failure is in sbx_last_error().
+ * success, -errno on failure. A function that can fail takes, as its last
+ * parameter, a struct sbx_err the caller owns (see "errors" at the end):
+ * the detail of that call's failure goes there and nowhere else, so no
+ * caller can read another call's message.
  */
 #ifndef SANDRUN_SANDBOX_H
 #define SANDRUN_SANDBOX_H
@@ -23,6 +25,37 @@
 #include <stdint.h>
 
 #include "lib/outcome.h"
+
+/* ---- errors ----------------------------------------------------------
+ * The detail of a failure, in a record the caller owns (crun's
+ * libcrun_error_t is the model). Why not one global "last error": a
+ * message-less failure would hand its caller the text of some earlier,
+ * unrelated one, which then lands in the store as this attempt's cause.
+ * Declare a fresh record per call:
+ *
+ *	struct sbx_err e = SBX_ERR_INIT;
+ *	int r = sbx_job_start(run, &spec, &job, &e);
+ *	if (r < 0)
+ *		log("start: %s", sbx_err_text(&e, r));
+ */
+#define SBX_ERR_MSG 480
+struct sbx_err {
+	int code;              /* the -errno that msg explains; 0: none yet */
+	char msg[SBX_ERR_MSG]; /* "what: strerror", "" when nothing was said */
+};
+#define SBX_ERR_INIT { 0 }
+
+/* Fill *err with a formatted detail for the failure code `neg_errno` and
+ * return the code unchanged, so callers write
+ *	return sbx_fail(err, -errno, "mkdir %s", p);
+ * err may be NULL: a best-effort call whose failure must not replace the
+ * detail of the one that matters. */
+int sbx_fail(struct sbx_err *err, int neg_errno, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* What to tell about the failure rc of the call that was given err: its
+ * detail when that call left one for this very code, else strerror(-rc)
+ * (a true text, never another call's); "" for rc >= 0 without a detail. */
+const char *sbx_err_text(const struct sbx_err *err, int rc);
 
 /* ---- outcomes -------------------------------------------------------- */
 
@@ -63,13 +96,14 @@ struct sbx_policy;
  * Docker seccomp format, see docs/sandrun-policy.5). Bare names are looked
  * up as <policy_dir>/<name>.json. */
 int sbx_policy_load(const char *name_or_path, const char *policy_dir,
-		    struct sbx_policy **out);
+		    struct sbx_policy **out, struct sbx_err *err);
 void sbx_policy_free(struct sbx_policy *p);
 const char *sbx_policy_name(const struct sbx_policy *p);
 /* In the child, just before execve: install the filter. The caller has set
  * no_new_privs. Allocation-free and async-signal-safe (one seccomp() call
- * per compiled layer); returns -errno without recording a message. */
-int sbx_policy_install(const struct sbx_policy *p);
+ * per compiled layer); returns -errno and records the code alone, no
+ * message (formatting one is not async-signal-safe). */
+int sbx_policy_install(const struct sbx_policy *p, struct sbx_err *err);
 /* True if the policy's default or any rule can kill the process
  * (SCMP_ACT_KILL*, SCMP_ACT_TRAP), so a SIGSYS death means "seccomp". */
 bool sbx_policy_kills(const struct sbx_policy *p);
@@ -158,16 +192,16 @@ struct sbx_run_opts {
 	const char *name_hint;    /* used in the cgroup directory name */
 };
 
-int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out);
+int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out, struct sbx_err *err);
 /* Whether NAME may be given as sbx_spec.etc_extra (sandbox/hostview.c):
  * relative to /etc, no "..", no secret, exists without a symlink on the way.
- * 0, or -errno with sbx_last_error() set. */
-int sbx_etc_name_check(const char *name);
+ * 0, or -errno with the reason in *err. */
+int sbx_etc_name_check(const char *name, struct sbx_err *err);
 /* The most etc_extra names a spec may carry. */
 #define SBX_MAX_ETC_EXTRA 32
 /* Optional, when idle: make the next job's network namespace ahead of
  * time, off the path of its start (see spawn.c). */
-int sbx_run_prepare(struct sbx_run *run);
+int sbx_run_prepare(struct sbx_run *run, struct sbx_err *err);
 /* Removes the per-run cgroup subtree. Safe on NULL. */
 void sbx_run_close(struct sbx_run *run);
 enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run);
@@ -176,12 +210,12 @@ struct sbx_job;
 
 /* Make the job's cgroup, arm its supervision and clone the child; returns
  * at once, while the child builds its sandbox. A setup failure in the
- * child still gives a job, whose finish reports SBX_SETUP_ERROR; -errno
+ * child still gives a job, whose finish reports OUTCOME_SETUP_ERROR; -errno
  * means nothing could be started — among other reasons, because a limit
  * it was given (the deadline, the CPU check) could not be armed: a job
  * never runs without the limits it asked for. */
 int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec,
-		  struct sbx_job **out);
+		  struct sbx_job **out, struct sbx_err *err);
 /* Readable once the command has exec'd or setup failed; -1 once
  * collected. Watching it is optional: sbx_job_finish collects it too, but
  * then the timing's exec/run split and the name of a seccomp-killed
@@ -193,11 +227,11 @@ int sbx_job_pidfd(const struct sbx_job *job);
 /* Host pid of the job's init process. */
 int sbx_job_pid(const struct sbx_job *job);
 /* CPU time used so far by everything in the job's cgroup. */
-int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out);
+int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out, struct sbx_err *err);
 /* Freeze/thaw every process of the job (SIGUSR1 in the runner). The
  * deadline and the CPU check stop while frozen: a frozen job uses none of
  * its time. */
-int sbx_job_freeze(struct sbx_job *job, bool frozen);
+int sbx_job_freeze(struct sbx_job *job, bool frozen, struct sbx_err *err);
 
 /* Why the runner stopped the job, if it did. */
 enum sbx_kill_reason {
@@ -208,7 +242,7 @@ enum sbx_kill_reason {
 	SBX_KILL_INTERRUPT,
 };
 /* Kill everything in the job now; finish still has to be called. */
-int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why);
+int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why, struct sbx_err *err);
 
 /* The job supervises itself: limits.timeout_ms (wall clock, counted from
  * sbx_job_start, the sandbox's setup included) and limits.cpu_time_ms
@@ -255,7 +289,7 @@ struct sbx_result {
 /* Blocks until the job's init has exited (call it when the pidfd is
  * readable, or after sbx_job_kill), collects counters, removes the cgroup,
  * classifies, frees the job. */
-int sbx_job_finish(struct sbx_job *job, struct sbx_result *res);
+int sbx_job_finish(struct sbx_job *job, struct sbx_result *res, struct sbx_err *err);
 
 /* ---- host capabilities (sandrun check) ------------------------------- */
 
@@ -272,13 +306,5 @@ struct sbx_host_report {
 	char missing[512];         /* comma-separated list, "" if complete */
 };
 int sbx_host_probe(struct sbx_host_report *r);
-
-/* ---- errors ---------------------------------------------------------- */
-
-/* Record a formatted detail for the failure code `neg_errno` and return it
- * unchanged, so callers write: return sbx_fail(-errno, "mkdir %s", p); */
-int sbx_fail(int neg_errno, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-const char *sbx_last_error(void);
 
 #endif

@@ -67,7 +67,7 @@ struct sbx_job {
 	char setup_msg[256];
 };
 
-int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out)
+int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out, struct sbx_err *err)
 {
 	struct sbx_run *run = calloc(1, sizeof *run);
 	if (!run)
@@ -75,8 +75,8 @@ int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out)
 	run->spare_netns = -1;
 	/* Fail closed: no job may run as a uid an account or a subordinate
 	 * range (a user namespace's mapping) could also be. */
-	int r = ident_check_range();
-	if (r < 0 || (r = run->uid_dir = ident_open_dir()) < 0) {
+	int r = ident_check_range(err);
+	if (r < 0 || (r = run->uid_dir = ident_open_dir(err)) < 0) {
 		free(run);
 		return r;
 	}
@@ -86,12 +86,12 @@ int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out)
 	 * cloned while another is still setting up inherit its copy. */
 	run->self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (run->self_pidfd < 0) {
-		r = sbx_fail(-errno, "pidfd_open");
+		r = sbx_fail(err, -errno, "pidfd_open");
 		close(run->uid_dir);
 		free(run);
 		return r;
 	}
-	r = cg_run_open(&run->cg);
+	r = cg_run_open(&run->cg, err);
 	if (r < 0) {
 		close(run->self_pidfd);
 		close(run->uid_dir);
@@ -122,27 +122,27 @@ void sbx_run_close(struct sbx_run *run)
  * job enters it first thing (child.c), so it is exactly as fresh and as
  * private as one made by clone3: nothing else ever ran in it and only that
  * job gets the descriptor. */
-int sbx_run_prepare(struct sbx_run *run)
+int sbx_run_prepare(struct sbx_run *run, struct sbx_err *err)
 {
 	if (run->spare_netns >= 0 || run->no_spare)
 		return 0;
 	run->no_spare = true; /* until it worked: one warning, not one per event */
 	_cleanup_close_ int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0)
-		return sbx_fail(-errno, "open /proc/thread-self/ns/net");
+		return sbx_fail(err, -errno, "open /proc/thread-self/ns/net");
 	if (unshare(CLONE_NEWNET) < 0)
-		return sbx_fail(-errno, "unshare(CLONE_NEWNET)");
+		return sbx_fail(err, -errno, "unshare(CLONE_NEWNET)");
 	int fresh = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	int e = errno;
 	if (setns(home, CLONE_NEWNET) < 0) {
 		/* Cannot happen with CAP_SYS_ADMIN; if it does, the runner uses
 		 * no network, so staying here harms nothing but this spare. */
 		sr_closep(&fresh);
-		return sbx_fail(-errno, "setns back to the runner's own network namespace (the "
+		return sbx_fail(err, -errno, "setns back to the runner's own network namespace (the "
 				"runner now stays in an empty one; jobs are unaffected)");
 	}
 	if (fresh < 0)
-		return sbx_fail(-e, "open the new network namespace");
+		return sbx_fail(err, -e, "open the new network namespace");
 	run->spare_netns = fresh;
 	run->no_spare = false;
 	return 0;
@@ -198,10 +198,11 @@ static pid_t command_host_pid(pid_t init)
 	return (pid_t)atoi(buf);
 }
 
-int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out)
+int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out,
+		  struct sbx_err *err)
 {
 	if (!spec->argv || !spec->argv[0] || !spec->policy)
-		return sbx_fail(-EINVAL, "a job needs a command and a policy");
+		return sbx_fail(err, -EINVAL, "a job needs a command and a policy");
 	struct sbx_job *job = calloc(1, sizeof *job);
 	if (!job)
 		return -ENOMEM;
@@ -214,22 +215,22 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	uint64_t t0 = sr_now_us();
 	/* Armed before anything exists: a job whose deadline or CPU check
 	 * cannot be had is refused, never run unlimited. */
-	int r = watch_arm(&job->watch, &spec->limits);
+	int r = watch_arm(&job->watch, &spec->limits, err);
 	/* ... and a uid no other job of any runner holds now. (job_free
 	 * releases whatever of these was had.) */
-	if (r < 0 || (r = ident_claim(run->uid_dir, &run->uid_next, &job->ident)) < 0 ||
-	    (r = cg_job_create(&run->cg, &spec->limits, &job->cg)) < 0) {
+	if (r < 0 || (r = ident_claim(run->uid_dir, &run->uid_next, &job->ident, err)) < 0 ||
+	    (r = cg_job_create(&run->cg, &spec->limits, &job->cg, err)) < 0) {
 		job_free(job);
 		return r;
 	}
-	int err[2] = { -1, -1 }, status[2] = { -1, -1 };
+	int errp[2] = { -1, -1 }, status[2] = { -1, -1 };
 	int tasks[CG_NCTL];
 	int ntasks = 0;
-	if (pipe2(err, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
-		r = sbx_fail(-errno, "pipe2");
+	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+		r = sbx_fail(err, -errno, "pipe2");
 		goto fail_pipes;
 	}
-	if ((r = ntasks = cg_job_open_tasks(&run->cg, &job->cg, tasks)) < 0) {
+	if ((r = ntasks = cg_job_open_tasks(&run->cg, &job->cg, tasks, err)) < 0) {
 		ntasks = 0;
 		goto fail_pipes;
 	}
@@ -252,7 +253,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		args.flags |= CLONE_NEWNET;
 	struct bind_tree trees[SBX_MAX_BINDS];
 	struct child_ctx ctx = {
-		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = err[1], .status_wr = status[1],
+		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = errp[1], .status_wr = status[1],
 		.unshare_cgroup_ns = !v2, .cg_tasks = tasks, .n_cg_tasks = ntasks, .netns = netns,
 		.binds = trees,
 		.uid = job->ident.id,
@@ -264,7 +265,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	 * runner: open_tree(OPEN_TREE_CLONE) copies only mounts of the
 	 * caller's own namespace, and the child's is a copy of ours. The
 	 * child just moves them into its new root (timed as clone_us). */
-	if ((r = mounts_clone_binds(spec, trees)) < 0) {
+	if ((r = mounts_clone_binds(spec, trees, err)) < 0) {
 		mounts_close_binds(trees, spec->nbinds <= SBX_MAX_BINDS ? spec->nbinds : 0);
 		sr_closep(&netns);
 		goto fail_pipes;
@@ -275,7 +276,7 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	if (pid != 0)
 		mounts_close_binds(trees, spec->nbinds);
 	if (pid < 0) {
-		r = sbx_fail(-errno, "clone3");
+		r = sbx_fail(err, -errno, "clone3");
 		sr_closep(&netns);
 		goto fail_pipes;
 	}
@@ -285,8 +286,8 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	job->pid = (pid_t)pid;
 	job->pidfd = pidfd;
 	job->status_rd = status[0];
-	job->err_rd = err[0];
-	close(err[1]);
+	job->err_rd = errp[0];
+	close(errp[1]);
 	close(status[1]);
 	for (int i = 0; i < ntasks; i++)
 		close(tasks[i]);
@@ -298,10 +299,10 @@ fail_pipes:
 	for (int i = 0; i < ntasks; i++)
 		close(tasks[i]);
 	for (int i = 0; i < 2; i++) {
-		sr_closep(&err[i]);
+		sr_closep(&errp[i]);
 		sr_closep(&status[i]);
 	}
-	cg_job_remove(&run->cg, &job->cg);
+	cg_job_remove(&run->cg, &job->cg, NULL); /* r's detail is the one to tell */
 	job_free(job);
 	return r;
 }
@@ -335,17 +336,18 @@ int sbx_job_pid(const struct sbx_job *job)
 	return job->pid;
 }
 
-int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out)
+int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out, struct sbx_err *err)
 {
-	return cg_job_cpu_ms(&job->run->cg, &job->cg, out);
+	int r = cg_job_cpu_ms(&job->run->cg, &job->cg, out);
+	return r < 0 ? sbx_fail(err, r, "read the job's CPU time") : 0;
 }
 
-int sbx_job_freeze(struct sbx_job *job, bool frozen)
+int sbx_job_freeze(struct sbx_job *job, bool frozen, struct sbx_err *err)
 {
-	int r = cg_job_freeze(&job->run->cg, &job->cg, frozen);
+	int r = cg_job_freeze(&job->run->cg, &job->cg, frozen, err);
 	if (r < 0)
 		return r;
-	return watch_pause(&job->watch, frozen);
+	return watch_pause(&job->watch, frozen, err);
 }
 
 int sbx_job_watch_fds(const struct sbx_job *job, int fds[SBX_JOB_MAX_WATCH])
@@ -360,7 +362,7 @@ int sbx_job_watch_fds(const struct sbx_job *job, int fds[SBX_JOB_MAX_WATCH])
 
 static int job_cpu_used(const void *ctx, uint64_t *out)
 {
-	return sbx_job_cpu_ms(ctx, out);
+	return sbx_job_cpu_ms(ctx, out, NULL);
 }
 
 enum sbx_kill_reason sbx_job_watch_event(struct sbx_job *job)
@@ -368,25 +370,25 @@ enum sbx_kill_reason sbx_job_watch_event(struct sbx_job *job)
 	return watch_event(&job->watch, job_cpu_used, job);
 }
 
-int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why)
+int sbx_job_kill(struct sbx_job *job, enum sbx_kill_reason why, struct sbx_err *err)
 {
 	if (job->killed == SBX_KILL_NONE)
 		job->killed = why;
 	/* SIGKILL to the namespace's init takes every process of the namespace
 	 * with it; the cgroup kill catches anything that is somehow not. */
 	if (pidfd_send_signal(job->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-		return sbx_fail(-errno, "kill job %d", (int)job->pid);
+		return sbx_fail(err, -errno, "kill job %d", (int)job->pid);
 	cg_job_kill(&job->run->cg, &job->cg);
 	return 0;
 }
 
-static int wait_init(int pidfd, int *raw_status)
+static int wait_init(int pidfd, int *raw_status, struct sbx_err *err)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
 		if (errno != EINTR)
-			return sbx_fail(-errno, "waitid");
+			return sbx_fail(err, -errno, "waitid");
 	*raw_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : (si.si_status & 0x7f);
 	return 0;
 }
@@ -426,7 +428,7 @@ static void fill_timing(const struct sbx_job *job, const uint64_t *st, uint64_t 
 	t->cleanup_us = span(t_reaped, sr_now_us());
 }
 
-int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
+int sbx_job_finish(struct sbx_job *job, struct sbx_result *res, struct sbx_err *err)
 {
 	struct cg_run *cg = &job->run->cg;
 	struct sbx_observation obs = {
@@ -438,7 +440,7 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 	res->syscall_nr = -1;
 
 	uint64_t t_finish = sr_now_us();
-	int r = wait_init(job->pidfd, &obs.init_wait_status);
+	int r = wait_init(job->pidfd, &obs.init_wait_status, err);
 	/* Every process of the namespace is gone, so this cannot block. */
 	if (r == 0)
 		sbx_job_setup_collect(job);
@@ -455,7 +457,7 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res)
 	/* The init has been reaped, so the kernel has already killed every
 	 * process of its pid namespace: the cgroup is empty. No freeze-and-kill
 	 * here on every job; cg_job_remove kills stragglers if rmdir finds any. */
-	int rm = cg_job_remove(cg, &job->cg);
+	int rm = cg_job_remove(cg, &job->cg, r < 0 ? NULL : err); /* r first */
 
 	if (job->timing)
 		fill_timing(job, stamps, t_finish, t_reaped, &res->timing);

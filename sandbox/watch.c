@@ -15,28 +15,28 @@ static int arm(int fd, uint64_t first_ms, uint64_t interval_ms)
 	return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
-static int new_timer(int *fd, const char *what)
+static int new_timer(int *fd, const char *what, struct sbx_err *err)
 {
 	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	return *fd < 0 ? sbx_fail(-errno, "timerfd for the %s", what) : 0;
+	return *fd < 0 ? sbx_fail(err, -errno, "timerfd for the %s", what) : 0;
 }
 
-int watch_arm(struct job_watch *w, const struct sbx_limits *lim)
+int watch_arm(struct job_watch *w, const struct sbx_limits *lim, struct sbx_err *err)
 {
 	*w = (struct job_watch){ .deadline_fd = -1, .cpu_fd = -1, .cpu_limit_ms = lim->cpu_time_ms };
 	int r = 0;
-	if (lim->timeout_ms && (r = new_timer(&w->deadline_fd, "deadline")) == 0 &&
+	if (lim->timeout_ms && (r = new_timer(&w->deadline_fd, "deadline", err)) == 0 &&
 	    (r = arm(w->deadline_fd, lim->timeout_ms, 0)) < 0)
-		r = sbx_fail(r, "arm the deadline");
-	if (r == 0 && lim->cpu_time_ms && (r = new_timer(&w->cpu_fd, "CPU check")) == 0 &&
+		r = sbx_fail(err, r, "arm the deadline");
+	if (r == 0 && lim->cpu_time_ms && (r = new_timer(&w->cpu_fd, "CPU check", err)) == 0 &&
 	    (r = arm(w->cpu_fd, WATCH_CPU_TICK_MS, WATCH_CPU_TICK_MS)) < 0)
-		r = sbx_fail(r, "arm the CPU check");
+		r = sbx_fail(err, r, "arm the CPU check");
 	if (r < 0)
 		watch_close(w);
 	return r;
 }
 
-int watch_pause(struct job_watch *w, bool paused)
+int watch_pause(struct job_watch *w, bool paused, struct sbx_err *err)
 {
 	if (w->paused == paused)
 		return 0;
@@ -44,7 +44,7 @@ int watch_pause(struct job_watch *w, bool paused)
 	if (w->deadline_fd >= 0 && paused) {
 		struct itimerspec its;
 		if (timerfd_gettime(w->deadline_fd, &its) < 0)
-			return sbx_fail(-errno, "read the deadline");
+			return sbx_fail(err, -errno, "read the deadline");
 		/* +1: a deadline due within the millisecond must not become "never". */
 		w->deadline_left_ms = (uint64_t)its.it_value.tv_sec * 1000 +
 				      (uint64_t)its.it_value.tv_nsec / 1000000 + 1;
@@ -55,7 +55,7 @@ int watch_pause(struct job_watch *w, bool paused)
 	if (r == 0 && w->cpu_fd >= 0)
 		r = paused ? arm(w->cpu_fd, 0, 0) : arm(w->cpu_fd, WATCH_CPU_TICK_MS, WATCH_CPU_TICK_MS);
 	if (r < 0)
-		return sbx_fail(r, paused ? "stop the job's timers" : "restart the job's timers");
+		return sbx_fail(err, r, paused ? "stop the job's timers" : "restart the job's timers");
 	w->paused = paused;
 	return 0;
 }

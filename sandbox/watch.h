@@ -23,10 +23,10 @@ struct job_watch {
 /* Create and arm both timers that `lim` asks for. Any failure is an error
  * (fail closed: a job must not run without the limits it was given);
  * nothing is left open then. */
-int watch_arm(struct job_watch *w, const struct sbx_limits *lim);
+int watch_arm(struct job_watch *w, const struct sbx_limits *lim, struct sbx_err *err);
 /* Stop (pause) or restart both timers; the deadline keeps what was left:
  * it is the job's own time, and a frozen job uses none. */
-int watch_pause(struct job_watch *w, bool paused);
+int watch_pause(struct job_watch *w, bool paused, struct sbx_err *err);
 /* One of the timers became readable: drain both (non-blocking) and say
  * what is due, the deadline first. cpu_used_ms is asked only when the CPU
  * check expired. */

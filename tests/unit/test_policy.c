@@ -50,16 +50,16 @@ static char *jq(const char *s)
 	return d;
 }
 
-static int parse(const char *json, struct pol_spec *spec)
+static int parse(const char *json, struct pol_spec *spec, struct sbx_err *err)
 {
 	_cleanup_free_ char *t = jq(json);
-	return pol_parse_json(t, strlen(t), "test.json", &test_env, spec);
+	return pol_parse_json(t, strlen(t), "test.json", &test_env, spec, err);
 }
 
-static int compile(const char *json, struct sbx_policy **p)
+static int compile(const char *json, struct sbx_policy **p, struct sbx_err *err)
 {
 	_cleanup_free_ char *t = jq(json);
-	return pol_policy_from_json(t, strlen(t), "test", "test.json", &test_env, p);
+	return pol_policy_from_json(t, strlen(t), "test", "test.json", &test_env, p, err);
 }
 
 static size_t count_rules(const struct pol_spec *s, const char *name)
@@ -73,9 +73,10 @@ static size_t count_rules(const struct pol_spec *s, const char *name)
 
 static int load_shipped(const char *name, struct sbx_policy **p)
 {
-	int r = sbx_policy_load(name, tk_policy_dir(), p);
+	struct sbx_err e = SBX_ERR_INIT;
+	int r = sbx_policy_load(name, tk_policy_dir(), p, &e);
 	if (r < 0)
-		print_error("load %s: %s\n", name, sbx_last_error());
+		print_error("load %s: %s\n", name, sbx_err_text(&e, r));
 	return r;
 }
 
@@ -133,7 +134,7 @@ static int confined_main(void *arg)
 		return 200;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return 201;
-	if (sbx_policy_install(c->p) < 0)
+	if (sbx_policy_install(c->p, &(struct sbx_err)SBX_ERR_INIT) < 0)
 		return 202;
 	return c->fn();
 }
@@ -167,7 +168,7 @@ static void test_shipped_parse(void **state)
 {
 	(void)state;
 	struct pol_env env;
-	assert_int_equal(pol_env_host(&env), 0);
+	assert_int_equal(pol_env_host(&env, NULL), 0);
 	const char *names[] = { "default", "strict" };
 	for (size_t i = 0; i < 2; i++) {
 		char path[4400];
@@ -179,9 +180,10 @@ static void test_shipped_parse(void **state)
 		close(fd);
 		assert_true(n > 0 && n < (int)sizeof buf);
 		struct pol_spec s;
-		int r = pol_parse_json(buf, (size_t)n, path, &env, &s);
+		struct sbx_err e = SBX_ERR_INIT;
+		int r = pol_parse_json(buf, (size_t)n, path, &env, &s, &e);
 		if (r < 0)
-			fail_msg("%s", sbx_last_error());
+			fail_msg("%s", sbx_err_text(&e, r));
 		assert_true(s.nrules > 0);
 		assert_true(s.arches & POL_ARCH_X86_64);
 		if (i == 0) {
@@ -238,17 +240,19 @@ static void test_lookup(void **state)
 	char dir[] = "/tmp/sandrun-policy-test.XXXXXX";
 	assert_non_null(mkdtemp(dir));
 
-	assert_int_equal(sbx_policy_load("nope", dir, &p), -ENOENT);
+	struct sbx_err e = SBX_ERR_INIT;
+	assert_int_equal(sbx_policy_load("nope", dir, &p, &e), -ENOENT);
 	assert_null(p);
 	char want[128];
 	snprintf(want, sizeof want, "%s/nope.json", dir);
-	assert_non_null(strstr(sbx_last_error(), want));
+	assert_non_null(strstr(sbx_err_text(&e, -ENOENT), want));
 
 	/* anything with a '/' is a path, not looked up in the directory */
-	assert_int_equal(sbx_policy_load("./nope.json", dir, &p), -ENOENT);
-	assert_non_null(strstr(sbx_last_error(), "./nope.json"));
-	assert_int_equal(sbx_policy_load("nope", NULL, &p), -EINVAL);
-	assert_int_equal(sbx_policy_load("", dir, &p), -EINVAL);
+	struct sbx_err e2 = SBX_ERR_INIT;
+	assert_int_equal(sbx_policy_load("./nope.json", dir, &p, &e2), -ENOENT);
+	assert_non_null(strstr(sbx_err_text(&e2, -ENOENT), "./nope.json"));
+	assert_int_equal(sbx_policy_load("nope", NULL, &p, NULL), -EINVAL);
+	assert_int_equal(sbx_policy_load("", dir, &p, NULL), -EINVAL);
 
 	char path[160];
 	snprintf(path, sizeof path, "%s/mine.json", dir);
@@ -256,10 +260,10 @@ static void test_lookup(void **state)
 	assert_non_null(f);
 	fputs("{\"defaultAction\": \"SCMP_ACT_ALLOW\"}", f);
 	fclose(f);
-	assert_int_equal(sbx_policy_load("mine", dir, &p), 0);
+	assert_int_equal(sbx_policy_load("mine", dir, &p, NULL), 0);
 	assert_string_equal(sbx_policy_name(p), "mine");
 	sbx_policy_free(p);
-	assert_int_equal(sbx_policy_load(path, "/nonexistent", &p), 0);
+	assert_int_equal(sbx_policy_load(path, "/nonexistent", &p, NULL), 0);
 	assert_string_equal(sbx_policy_name(p), path);
 	sbx_policy_free(p);
 
@@ -267,7 +271,7 @@ static void test_lookup(void **state)
 	char sub[160];
 	snprintf(sub, sizeof sub, "%s/d.json", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
-	assert_int_equal(sbx_policy_load("d", dir, &p), -EINVAL);
+	assert_int_equal(sbx_policy_load("d", dir, &p, NULL), -EINVAL);
 	rmdir(sub);
 	unlink(path);
 	rmdir(dir);
@@ -345,15 +349,16 @@ static void test_malformed(void **state)
 	};
 	for (size_t i = 0; i < SR_ARRAY_LEN(cases); i++) {
 		struct pol_spec s;
-		int r = parse(cases[i].json, &s);
+		struct sbx_err e = SBX_ERR_INIT;
+		int r = parse(cases[i].json, &s, &e);
 		if (r != -EINVAL)
 			fail_msg("case %zu: got %d for %s", i, r, cases[i].json);
-		const char *msg = sbx_last_error();
+		const char *msg = sbx_err_text(&e, r);
 		if (strncmp(msg, "test.json: ", 11) != 0 || !strstr(msg, cases[i].needle))
 			fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, msg, cases[i].needle);
 		/* the whole path reports the same, through the compiler */
 		struct sbx_policy *p = (void *)1;
-		assert_int_equal(compile(cases[i].json, &p), -EINVAL);
+		assert_int_equal(compile(cases[i].json, &p, NULL), -EINVAL);
 		assert_null(p);
 	}
 }
@@ -366,6 +371,7 @@ static void test_caps_arches_kernel(void **state)
 	/* The job has no capabilities: includes.caps never applies,
 	 * excludes.caps always does. Kernel here is 5.10, arch amd64. */
 	struct pol_spec s;
+	struct sbx_err e = SBX_ERR_INIT;
 	int r = parse("{'defaultAction': 'SCMP_ACT_ERRNO', 'syscalls': ["
 		      " {'names': ['getpid'], 'action': 'SCMP_ACT_ALLOW', 'includes': {'caps': ['CAP_SYS_ADMIN']}},"
 		      " {'names': ['gettid'], 'action': 'SCMP_ACT_ALLOW', 'excludes': {'caps': ['CAP_SYS_ADMIN']}},"
@@ -377,9 +383,9 @@ static void test_caps_arches_kernel(void **state)
 		      " {'names': ['getpgrp'], 'action': 'SCMP_ACT_ALLOW', 'excludes': {'minKernel': '5.10'}},"
 		      " {'name': 'getsid', 'action': 'SCMP_ACT_ALLOW', 'comment': 'old singular form',"
 		      "  'includes': {}, 'excludes': {'caps': [], 'arches': null}}"
-		      "]}", &s);
+		      "]}", &s, &e);
 	if (r < 0)
-		fail_msg("%s", sbx_last_error());
+		fail_msg("%s", sbx_err_text(&e, r));
 	assert_int_equal(count_rules(&s, "getpid"), 0);
 	assert_int_equal(count_rules(&s, "gettid"), 1);
 	assert_int_equal(count_rules(&s, "getuid"), 1);
@@ -403,6 +409,7 @@ static void test_docker_style_profile(void **state)
 	 * subArchitectures, ERRNO with errnoRet, a masked clone rule, a rule
 	 * for another arch, 32-bit-only names. */
 	struct pol_spec s;
+	struct sbx_err e = SBX_ERR_INIT;
 	int r = parse("{'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 1,"
 		      " 'archMap': [{'architecture': 'SCMP_ARCH_X86_64', 'subArchitectures': ['SCMP_ARCH_X86', 'SCMP_ARCH_X32']},"
 		      "             {'architecture': 'SCMP_ARCH_RISCV64', 'subArchitectures': null}],"
@@ -412,9 +419,9 @@ static void test_docker_style_profile(void **state)
 		      "   'excludes': {'caps': ['CAP_SYS_ADMIN'], 'arches': ['s390', 's390x']}},"
 		      "  {'names': ['clone3'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 38, 'excludes': {'caps': ['CAP_SYS_ADMIN']}},"
 		      "  {'names': ['riscv_flush_icache'], 'action': 'SCMP_ACT_ALLOW', 'includes': {'arches': ['riscv64']}}"
-		      "]}", &s);
+		      "]}", &s, &e);
 	if (r < 0)
-		fail_msg("%s", sbx_last_error());
+		fail_msg("%s", sbx_err_text(&e, r));
 	assert_int_equal(s.arches, POL_ARCH_X86_64 | POL_ARCH_X86 | POL_ARCH_X32);
 	assert_int_equal(s.nrules, 7);
 	assert_int_equal(count_rules(&s, "clone"), 1);
@@ -443,13 +450,13 @@ static void test_unknown_names_skipped(void **state)
 	const char *json = "{'defaultAction': 'SCMP_ACT_ERRNO', 'syscalls': ["
 			   " {'names': ['getpid', 'no_such_syscall_xyz', 'getppid'], 'action': 'SCMP_ACT_ALLOW'}]}";
 	struct pol_spec s;
-	assert_int_equal(parse(json, &s), 0);
+	assert_int_equal(parse(json, &s, NULL), 0);
 	assert_int_equal(s.nrules, 2);
 	assert_int_equal(s.skipped.unknown, 1);
 	assert_int_equal(count_rules(&s, "no_such_syscall_xyz"), 0);
 	pol_spec_free(&s);
 	struct sbx_policy *p = NULL;
-	assert_int_equal(compile(json, &p), 0);
+	assert_int_equal(compile(json, &p, NULL), 0);
 	assert_true(pol_policy_layer(p, 0)->len > 0);
 	sbx_policy_free(p);
 }
@@ -462,7 +469,7 @@ static void test_same_arg_deny_is_split(void **state)
 	assert_int_equal(parse("{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
 			       " {'names': ['personality'], 'action': 'SCMP_ACT_ERRNO', 'args': ["
 			       "  {'index': 0, 'value': 4194304, 'op': 'SCMP_CMP_EQ'},"
-			       "  {'index': 0, 'value': 262144, 'op': 'SCMP_CMP_EQ'}]}]}", &s), 0);
+			       "  {'index': 0, 'value': 262144, 'op': 'SCMP_CMP_EQ'}]}]}", &s, NULL), 0);
 	assert_int_equal(s.nrules, 2);
 	assert_int_equal(s.rules[0].nargs, 1);
 	assert_int_equal(s.rules[1].nargs, 1);
@@ -478,7 +485,7 @@ static void test_layers_and_kills(void **state)
 	assert_int_equal(compile("{'defaultAction': 'SCMP_ACT_ERRNO', 'syscalls': ["
 				 " {'names': ['read', 'write'], 'action': 'SCMP_ACT_ALLOW'},"
 				 " {'names': ['ioctl'], 'action': 'SCMP_ACT_ALLOW', 'args': [{'index': 1, 'value': 21505, 'op': 'SCMP_CMP_EQ'}]}]}",
-				 &p), 0);
+				 &p, NULL), 0);
 	assert_int_equal(pol_policy_nlayers(p), 1);
 	assert_false(sbx_policy_kills(p));
 	sbx_policy_free(p);
@@ -488,7 +495,7 @@ static void test_layers_and_kills(void **state)
 	assert_int_equal(compile("{'defaultAction': 'SCMP_ACT_ERRNO', 'syscalls': ["
 				 " {'names': ['ioctl'], 'action': 'SCMP_ACT_ALLOW'},"
 				 " {'names': ['ioctl'], 'action': 'SCMP_ACT_KILL_PROCESS', 'args': [{'index': 1, 'value': 21522, 'op': 'SCMP_CMP_EQ'}]}]}",
-				 &p), 0);
+				 &p, NULL), 0);
 	assert_int_equal(pol_policy_nlayers(p), 2);
 	assert_true(sbx_policy_kills(p));
 	sbx_policy_free(p);
@@ -496,12 +503,12 @@ static void test_layers_and_kills(void **state)
 	/* TRAP delivers SIGSYS too */
 	assert_int_equal(compile("{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
 				 " {'names': ['uname'], 'action': 'SCMP_ACT_TRAP'},"
-				 " {'names': ['getppid'], 'action': 'SCMP_ACT_LOG'}]}", &p), 0);
+				 " {'names': ['getppid'], 'action': 'SCMP_ACT_LOG'}]}", &p, NULL), 0);
 	assert_true(sbx_policy_kills(p));
 	sbx_policy_free(p);
 
 	/* SECCOMP_FILTER_FLAG_LOG is kept, TSYNC accepted */
-	assert_int_equal(compile("{'defaultAction': 'SCMP_ACT_KILL_THREAD', 'flags': ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_TSYNC']}", &p), 0);
+	assert_int_equal(compile("{'defaultAction': 'SCMP_ACT_KILL_THREAD', 'flags': ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_TSYNC']}", &p, NULL), 0);
 	assert_true(sbx_policy_kills(p));
 	sbx_policy_free(p);
 }
@@ -722,7 +729,7 @@ static void test_most_restrictive_wins(void **state)
 				 " {'names': ['exit_group'], 'action': 'SCMP_ACT_ALLOW'},"
 				 " {'names': ['getpriority'], 'action': 'SCMP_ACT_ALLOW'},"
 				 " {'names': ['getpriority'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13,"
-				 "  'args': [{'index': 0, 'value': 1, 'op': 'SCMP_CMP_EQ'}]}]}", &p), 0);
+				 "  'args': [{'index': 0, 'value': 1, 'op': 'SCMP_CMP_EQ'}]}]}", &p, NULL), 0);
 	assert_exit_ok(run_confined(p, restrictive_probe));
 	sbx_policy_free(p);
 
@@ -733,7 +740,7 @@ static void test_most_restrictive_wins(void **state)
 				 " {'names': ['getpriority'], 'action': 'SCMP_ACT_ALLOW',"
 				 "  'args': [{'index': 0, 'value': 0, 'op': 'SCMP_CMP_EQ'}]},"
 				 " {'names': ['getpriority'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13,"
-				 "  'args': [{'index': 0, 'value': 1, 'op': 'SCMP_CMP_EQ'}]}]}", &p), 0);
+				 "  'args': [{'index': 0, 'value': 1, 'op': 'SCMP_CMP_EQ'}]}]}", &p, NULL), 0);
 	assert_int_equal(pol_policy_nlayers(p), 2);
 	assert_exit_ok(run_confined(p, restrictive_probe));
 	assert_killed_by_sigsys(run_confined(p, restrictive_default_probe));

@@ -144,9 +144,9 @@ static struct sbx_policy *fresh(const char *name)
 	size_t len;
 	_cleanup_free_ unsigned char *text = read_file(path, &len);
 	struct pol_env env;
-	assert_int_equal(pol_env_host(&env), 0);
+	assert_int_equal(pol_env_host(&env, NULL), 0);
 	struct sbx_policy *p = NULL;
-	assert_int_equal(pol_policy_from_json((const char *)text, len, name, path, &env, &p), 0);
+	assert_int_equal(pol_policy_from_json((const char *)text, len, name, path, &env, &p, NULL), 0);
 	return p;
 }
 
@@ -170,9 +170,10 @@ static void assert_same(const struct sbx_policy *got, const char *name)
 static void load_expect(const char *name, bool from_cache)
 {
 	struct sbx_policy *p = NULL;
-	int r = sbx_policy_load(name, pol_dir, &p);
+	struct sbx_err e = SBX_ERR_INIT;
+	int r = sbx_policy_load(name, pol_dir, &p, &e);
 	if (r < 0)
-		print_error("load %s: %s\n", name, sbx_last_error());
+		print_error("load %s: %s\n", name, sbx_err_text(&e, r));
 	assert_int_equal(r, 0);
 	assert_int_equal(pol_policy_from_cache(p), from_cache);
 	assert_same(p, name);
@@ -220,7 +221,7 @@ static void test_miss_then_hit(void **state)
 	char path[256];
 	snprintf(path, sizeof path, "%s/a.json", pol_dir);
 	struct sbx_policy *p = NULL;
-	assert_int_equal(sbx_policy_load(path, NULL, &p), 0);
+	assert_int_equal(sbx_policy_load(path, NULL, &p, NULL), 0);
 	assert_false(pol_policy_from_cache(p));
 	assert_string_equal(sbx_policy_name(p), path);
 	sbx_policy_free(p);
@@ -440,7 +441,7 @@ static void test_unusable_dir(void **state)
 	/* silly values */
 	setenv("SANDRUN_CACHE_DIR", "/", 1);
 	struct sbx_policy *p = NULL;
-	assert_int_equal(sbx_policy_load("b", pol_dir, &p), 0);
+	assert_int_equal(sbx_policy_load("b", pol_dir, &p, NULL), 0);
 	sbx_policy_free(p);
 }
 
@@ -450,7 +451,7 @@ static void test_key(void **state)
 {
 	(void)state;
 	struct pol_env env;
-	assert_int_equal(pol_env_host(&env), 0);
+	assert_int_equal(pol_env_host(&env, NULL), 0);
 	unsigned char k0[POL_CACHE_KEY_LEN], k[POL_CACHE_KEY_LEN];
 	assert_int_equal(pol_cache_key("abc", 3, "n", &env, k0), 0);
 	assert_int_equal(pol_cache_key("abc", 3, "n", &env, k), 0);

@@ -65,8 +65,10 @@ static struct sbx_policy *marked;    /* the same, defaultErrnoRet 133 */
 static int setup(void **state)
 {
 	(void)state;
-	if (sbx_policy_load("default", tk_policy_dir(), &shipped) < 0) {
-		print_error("load default: %s\n", sbx_last_error());
+	struct sbx_err e = SBX_ERR_INIT;
+	int r = sbx_policy_load("default", tk_policy_dir(), &shipped, &e);
+	if (r < 0) {
+		print_error("load default: %s\n", sbx_err_text(&e, r));
 		return -1;
 	}
 	char path[4400];
@@ -89,11 +91,12 @@ static int setup(void **state)
 	int len = snprintf(mod, sizeof mod, "%.*s\"defaultErrnoRet\": %d,%s", (int)(at - text),
 			   text, MARK_ERRNO, at + strlen(key));
 	struct pol_env env;
-	if (pol_env_host(&env) < 0)
+	if (pol_env_host(&env, NULL) < 0)
 		return -1;
-	if (pol_policy_from_json(mod, (size_t)len, "default-marked", "default-marked.json", &env,
-				 &marked) < 0) {
-		print_error("compile marked: %s\n", sbx_last_error());
+	struct sbx_err ce = SBX_ERR_INIT;
+	if ((r = pol_policy_from_json(mod, (size_t)len, "default-marked", "default-marked.json", &env,
+				      &marked, &ce)) < 0) {
+		print_error("compile marked: %s\n", sbx_err_text(&ce, r));
 		return -1;
 	}
 	return 0;
@@ -167,7 +170,7 @@ static int call_main(void *arg)
 			return 253;
 	}
 	if (c->p) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || sbx_policy_install(c->p) < 0)
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || sbx_policy_install(c->p, &(struct sbx_err)SBX_ERR_INIT) < 0)
 			return 254;
 	}
 	int sv[2];

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,7 +47,7 @@ static void test_no_limits_no_timers(void **state)
 	(void)state;
 	struct job_watch w;
 	struct sbx_limits lim = { 0 };
-	assert_int_equal(watch_arm(&w, &lim), 0);
+	assert_int_equal(watch_arm(&w, &lim, NULL), 0);
 	assert_int_equal(w.deadline_fd, -1);
 	assert_int_equal(w.cpu_fd, -1);
 	assert_int_equal(watch_event(&w, fake_cpu, NULL), SBX_KILL_NONE);
@@ -58,7 +59,7 @@ static void test_deadline_fires(void **state)
 	(void)state;
 	struct job_watch w;
 	struct sbx_limits lim = { .timeout_ms = 30 };
-	assert_int_equal(watch_arm(&w, &lim), 0);
+	assert_int_equal(watch_arm(&w, &lim, NULL), 0);
 	assert_true(w.deadline_fd >= 0);
 	assert_int_equal(watch_event(&w, fake_cpu, NULL), SBX_KILL_NONE); /* not yet */
 	assert_true(wait_readable(&w, 5000));
@@ -72,7 +73,7 @@ static void test_cpu_check(void **state)
 	(void)state;
 	struct job_watch w;
 	struct sbx_limits lim = { .cpu_time_ms = 500 };
-	assert_int_equal(watch_arm(&w, &lim), 0);
+	assert_int_equal(watch_arm(&w, &lim, NULL), 0);
 	assert_true(w.cpu_fd >= 0);
 	fake_cpu_ms = 100;
 	assert_true(wait_readable(&w, 5000));
@@ -90,12 +91,12 @@ static void test_pause_keeps_what_was_left(void **state)
 	struct job_watch w;
 	struct sbx_limits lim = { .timeout_ms = 150, .cpu_time_ms = 1 };
 	fake_cpu_ms = 1000;
-	assert_int_equal(watch_arm(&w, &lim), 0);
-	assert_int_equal(watch_pause(&w, true), 0);
+	assert_int_equal(watch_arm(&w, &lim, NULL), 0);
+	assert_int_equal(watch_pause(&w, true, NULL), 0);
 	sleep_ms(300); /* twice the deadline, paused */
 	assert_false(wait_readable(&w, 0));
 	assert_int_equal(watch_event(&w, fake_cpu, NULL), SBX_KILL_NONE);
-	assert_int_equal(watch_pause(&w, false), 0);
+	assert_int_equal(watch_pause(&w, false, NULL), 0);
 	assert_true(w.deadline_left_ms > 0 && w.deadline_left_ms <= 151);
 	/* after the resume, the CPU check runs again and the deadline comes */
 	assert_true(wait_readable(&w, 5000));
@@ -121,9 +122,12 @@ static int arm_without_fds(void *arg)
 	close(63); /* one left: the deadline gets it, the CPU check cannot */
 	struct job_watch w;
 	struct sbx_limits lim = { .timeout_ms = 1000, .cpu_time_ms = 1000 };
-	int r = watch_arm(&w, &lim);
+	struct sbx_err e = SBX_ERR_INIT;
+	int r = watch_arm(&w, &lim, &e);
 	if (r != -EMFILE)
 		return 13;
+	if (!strstr(sbx_err_text(&e, r), "timerfd for the CPU check"))
+		return 16; /* the record names the timer that could not be had */
 	if (w.deadline_fd != -1 || w.cpu_fd != -1)
 		return 14;
 	if (dup(0) != 63) /* the deadline's descriptor was given back */
