@@ -18,6 +18,7 @@ enum {
 	SR_EXIT_TIMEOUT = 124,   /* exec: timeout / cpu_limit, as timeout(1) */
 	SR_EXIT_SETUP = 125,     /* exec: setup_error */
 	SR_EXIT_OOM = 137,       /* exec: oom */
+	SR_EXIT_INTERRUPTED_HUP = 129,  /* 128 + the signal, as a shell reports it */
 	SR_EXIT_INTERRUPTED_INT = 130,
 	SR_EXIT_INTERRUPTED_TERM = 143,
 };

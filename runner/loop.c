@@ -486,6 +486,7 @@ static void on_signal(struct loop *l, int signo)
 {
 	const struct loop_config *cfg = l->cfg;
 	switch (signo) {
+	case SIGHUP: /* a closed terminal or a dropped session: a graceful stop too */
 	case SIGINT:
 	case SIGTERM:
 		if (l->res->signal) { /* the second one: no more grace */

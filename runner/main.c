@@ -32,7 +32,7 @@ static const char main_usage[] =
 	"  -h, --help     show this help (sandrun COMMAND --help for a command's options)\n"
 	"  -V, --version  show the version\n\n"
 	"Exit status: 0 all ok, 1 some failed, 2 usage error, 3 isolation not available,\n"
-	"4 store error, 130/143 interrupted. See sandrun(1).\n";
+	"4 store error, 129/130/143 interrupted. See sandrun(1).\n";
 
 static const struct {
 	const char *name;

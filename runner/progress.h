@@ -63,7 +63,7 @@ struct progress_summary {
 	int64_t failed_by[OUTCOME_COUNT];
 	int64_t finished, retried, released, skipped_entries;
 	double elapsed_s;
-	const char *interrupted_by;    /* "SIGINT", "SIGTERM" or NULL */
+	const char *interrupted_by;    /* "SIGINT", "SIGTERM", "SIGHUP" or NULL */
 	int exit_status;
 };
 

@@ -5,7 +5,7 @@
  *   queue the inputs -> event loop (loop.c) -> summary, run end, exit status
  *
  * Exit status: 0 every file ok, 1 some failed, 2 usage, 3 isolation
- * cannot be enforced, 4 store error, 130/143 interrupted by SIGINT/SIGTERM.
+ * cannot be enforced, 4 store error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
  */
 #include "runner/run.h"
 #include "runner/cmdspec.h"
@@ -52,7 +52,7 @@ static const char run_usage[] =
 	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
 	"                          none (default: runner_lost,setup_error,oom,timeout)\n"
 	"      --memfree SIZE      start no job while MemAvailable is below SIZE\n"
-	"      --grace SECS        on SIGINT/SIGTERM, let running jobs finish this long\n"
+	"      --grace SECS        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this long\n"
 	"                          (default 10), then stop them\n"
 	"      --json              JSON Lines events on stdout\n"
 	"\nCustom analyzer (see docs/cmd.md):\n"
@@ -68,11 +68,12 @@ static const char run_usage[] =
 	"  -h, --help              show this help\n\n";
 
 static const char run_signals_help[] =
-	"\nSignals: SIGINT/SIGTERM start nothing new and stop after the grace period (a\n"
-	"second one stops at once); interrupted files go back to pending without\n"
-	"spending an attempt. SIGUSR1 pauses/resumes every job. SIGUSR2 prints a status line.\n"
+	"\nSignals: SIGINT/SIGTERM/SIGHUP start nothing new and stop after the grace\n"
+	"period (a second one stops at once); interrupted files go back to pending\n"
+	"without spending an attempt. SIGUSR1 pauses/resumes every job (a stop resumes\n"
+	"paused jobs first). SIGUSR2 prints a status line.\n"
 	"Exit status: 0 all ok, 1 some failed, 2 usage, 3 isolation not available,\n"
-	"4 database error, 130/143 interrupted.\n";
+	"4 database error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
@@ -493,7 +494,8 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
 		.released = pc->released, .skipped_entries = (int64_t)skipped, .elapsed_s = lr->elapsed_s,
-		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM" : NULL,
+		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM"
+				: lr->signal == SIGHUP ? "SIGHUP" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
 }
@@ -503,7 +505,8 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	if (lr->fatal)
 		return lr->fatal;
 	if (lr->signal)
-		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM : SR_EXIT_INTERRUPTED_INT;
+		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM
+		       : lr->signal == SIGHUP ? SR_EXIT_INTERRUPTED_HUP : SR_EXIT_INTERRUPTED_INT;
 	return bc->failed > 0 || lr->failed > 0 ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
 }
 
@@ -602,6 +605,7 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);

@@ -403,6 +403,45 @@ assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
 	[ "$(db "SELECT outcome || ' ' || counted FROM attempts")" = "interrupted 0" ]
 }
 
+@test "SIGHUP (the terminal closed) stops like SIGTERM: attempts given back; the same command finishes with --retries 0" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 1.5" >media/h1
+	echo "ok 1.5" >media/h2
+	"$SANDRUN" -j 2 --retries 0 --grace 0 --json media/h1 media/h2 >ev.txt 2>err.txt &
+	pid=$!
+	wait_started ev.txt 2
+	kill -HUP $pid
+	wait $pid || rc=$?
+	[ "${rc:-0}" -eq 129 ]
+	grep -q '"interrupted_by":"SIGHUP","exit_status":129' ev.txt
+	grep -q "interrupted by SIGHUP" err.txt
+	# Released, not charged: no attempt counted, both still pending.
+	[ "$(db "SELECT group_concat(status || ' ' || attempts, ',') FROM items")" = "pending 0,pending 0" ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE outcome = 'interrupted' AND counted = 0")" = 2 ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE counted = 1")" = 0 ]
+	run "$SANDRUN" -j 2 --retries 0 media/h1 media/h2
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT group_concat(status || ' ' || attempts, ',') FROM items")" = "done 1,done 1" ]
+}
+
+@test "SIGHUP while paused (SIGUSR1): the jobs are resumed and finish within the grace" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 1" >media/p1
+	"$SANDRUN" --retries 0 --grace 20 --json media/p1 >ev.txt 2>err.txt &
+	pid=$!
+	wait_started ev.txt 1
+	kill -USR1 $pid
+	for _ in $(seq 100); do grep -q "paused 1 running job" err.txt && break; sleep 0.05; done
+	grep -q "paused 1 running job" err.txt
+	sleep 1.5 # frozen: without the resume the job would never end
+	kill -HUP $pid
+	wait $pid || rc=$?
+	[ "${rc:-0}" -eq 129 ]
+	grep -q "resumed 1 job" err.txt
+	[ "$(db "SELECT status || ' ' || attempts FROM items")" = "done 1" ]
+	[ "$(db "SELECT outcome || ' ' || counted FROM attempts")" = "ok 1" ]
+}
+
 @test "SIGINT while the list is still being queued: what is queued stays, the rest is not queued, exit 130" {
 	export SANDRUN_ANALYZER=$STANDIN
 	echo "ok 5" >media/s1
