@@ -52,8 +52,8 @@ static const char run_usage[] =
 	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
 	"                          none (default: runner_lost,setup_error,oom,timeout)\n"
 	"      --memfree SIZE      start no job while MemAvailable is below SIZE\n"
-	"      --grace SECS        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this long\n"
-	"                          (default 10), then stop them\n"
+	"      --grace TIME        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this\n"
+	"                          long (default 10 s; 0: stop them at once), then stop them\n"
 	"      --json              JSON Lines events on stdout\n"
 	"\nCustom analyzer (see docs/cmd.md):\n"
 	"      --cmd 'CMD ARGS {}'  run CMD per file instead of the built-in analyzer;\n"
@@ -129,6 +129,13 @@ static int parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
+/* After a message printed by a shared option parser: the hint, -1. */
+static int usage_hint(void)
+{
+	fputs("Try 'sandrun run --help' for more information.\n", stderr);
+	return -1;
+}
+
 static int parse_options(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -167,10 +174,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	opterr = 0; /* our own messages, one style */
 	while ((opt = getopt_long(argc, argv, ":hr0j:", longopts, NULL)) != -1) {
 		int r = sr_apply_limit_option(opt, optarg, &o->limits);
-		if (r < 0) { /* the message is printed; the hint is ours */
-			fputs("Try 'sandrun run --help' for more information.\n", stderr);
-			return -1;
-		}
+		if (r < 0) /* the message is printed; the hint is ours */
+			return usage_hint();
 		if (r > 0)
 			continue;
 		switch (opt) {
@@ -235,13 +240,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 						      optarg, opt == OPT_MEMFREE ? "--memfree" : "--max-output"), -1;
 			break;
 		}
-		case OPT_GRACE:
-			/* 0 is allowed: stop running jobs at the first signal. */
-			if (strcmp(optarg, "0") == 0)
-				o->grace_ms = 0;
-			else if (sbx_parse_seconds_ms(optarg, &o->grace_ms) < 0)
-				return sr_usage_error("run ", "invalid value '%s' for --grace: expected seconds, e.g. 10 or 2.5",
-						      optarg), -1;
+		case OPT_GRACE: /* 0 is allowed: stop running jobs at the first signal */
+			if (sr_parse_duration_option("--grace", optarg, true, &o->grace_ms) < 0)
+				return usage_hint();
 			break;
 		case ':':
 			return sr_usage_error("run ", "option '%s' needs a value", argv[optind - 1]), -1;

@@ -94,6 +94,43 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	[ ! -e sandrun.db ]
 }
 
+@test "durations: --timeout 500ms, --timeout 1m, --grace 1h30m, --cpu-time 1.5h are what they say" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/hang
+	# 500ms is half a second, not 500 seconds: the hang is cut short.
+	SECONDS=0
+	run "$SANDRUN" --timeout 500ms --retries 0 --json media/hang
+	[ "$status" -eq 1 ]
+	[ "$SECONDS" -lt 20 ]
+	[ "$(db "SELECT last_outcome FROM items")" = timeout ]
+	unset SANDRUN_ANALYZER
+	run "$SANDRUN" --timeout 1m --grace 1h30m --cpu-time 1.5h --db long.db media/a.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --timeout 90s --grace 0 --db long.db --force media/a.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" exec --timeout "1 min" -- /bin/true
+	[ "$status" -eq 0 ]
+}
+
+@test "a mistyped duration is a usage error that names the option and the value, and creates nothing" {
+	run "$SANDRUN" --timeout 10x media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'10x' for --timeout: unknown unit"*"1h30m"* ]]
+	[[ "$output" == *"--help"* ]]
+	run "$SANDRUN" --grace 5parsecs media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--grace"*"unknown unit"* ]]
+	run "$SANDRUN" --cpu-time 0 media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--cpu-time: must be more than 0"* ]]
+	run "$SANDRUN" --timeout 1h-30m media/a.wav
+	[ "$status" -eq 2 ]
+	run "$SANDRUN" exec --timeout 2x -- /bin/true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'2x' for --timeout"* ]]
+	[ ! -e sandrun.db ]
+}
+
 @test "no files, -0 without a list, an unreadable list: usage errors" {
 	run "$SANDRUN"
 	[ "$status" -eq 2 ]
