@@ -39,7 +39,8 @@ static const char run_usage[] =
 	"Run the same command again to resume an interrupted batch.\n\n"
 	"Inputs:\n"
 	"  -r, --recursive         analyze the regular files under directories\n"
-	"      --files-from FILE   read more paths from FILE, one per line ('-': stdin)\n"
+	"      --files-from FILE   read more paths from FILE, one per line ('-': stdin;\n"
+	"                          a PATH of '-' is the same)\n"
 	"  -0, --null              paths in --files-from end with NUL, not newline\n"
 	"      --force             analyze again even files already done or failed\n\n"
 	"Run:\n"
@@ -94,6 +95,7 @@ struct run_opts {
 	const char *db, *files_from, *policy;
 	bool recursive, nul, force, json;
 	int jobs, retries;
+	int npaths;                  /* path operands, at argv[optind...] */
 	unsigned retry_mask;
 	uint64_t memfree, grace_ms, max_output;
 	struct sbx_limits limits;
@@ -258,6 +260,28 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		return sr_usage_error("run ", "-0 applies to --files-from lists; give --files-from too"), -1;
 	if (optind >= argc && !o->files_from)
 		return sr_usage_error("run ", "no files given"), -1;
+	return 0;
+}
+
+/* A PATH of '-' is the list on stdin, as --files-from - is. The '-'s go
+ * after the paths (the run's recorded arguments keep them) and o->npaths
+ * counts the paths. 0 or -1 (message printed). */
+static int stdin_operand(int argc, char **argv, struct run_opts *o)
+{
+	int out = optind;
+	for (int i = optind; i < argc; i++) {
+		char *arg = argv[i];
+		if (strcmp(arg, "-") != 0) {
+			memmove(argv + out + 1, argv + out, (size_t)(i - out) * sizeof *argv);
+			argv[out++] = arg;
+			continue;
+		}
+		if (o->files_from && strcmp(o->files_from, "-") != 0)
+			return sr_usage_error("run ", "'-' reads the list from stdin; --files-from %s reads another: give one",
+					      o->files_from), -1;
+		o->files_from = "-";
+	}
+	o->npaths = out - optind;
 	return 0;
 }
 
@@ -533,7 +557,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		return SR_EXIT_STORE;
 	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .run_id = run_id, .list_fd = -1 };
 	struct loop_result lr = { 0 };
-	int status = open_inputs(c, argv + optind, argc - optind);
+	int status = open_inputs(c, argv + optind, o->npaths);
 	if (status == 0) {
 		/* The first step before the loop: a small batch is queued
 		 * whole here; a large one goes on from the loop, its first job
@@ -596,6 +620,8 @@ int cmd_run(int argc, char **argv)
 	int r = parse_options(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
+	if (stdin_operand(argc, argv, &o) < 0)
+		return SR_EXIT_USAGE;
 	raise_nofile();
 
 	/* Blocked before any child exists: the loop reads them from a

@@ -145,6 +145,54 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	[[ "$output" == *"nolist.txt"* ]]
 }
 
+@test "a mistyped command (sandrun stauts) is a usage error that suggests the nearest one and creates nothing" {
+	run "$SANDRUN" stauts
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'stauts' is neither a command nor an existing file; did you mean 'status'?"* ]]
+	run "$SANDRUN" lsit --db x.db
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"did you mean 'list'?"* ]]
+	run "$SANDRUN" frobnicate
+	[ "$status" -eq 2 ]
+	[[ "$output" != *"did you mean"* ]]
+	[ ! -e sandrun.db ] && [ ! -e x.db ]
+	# An existing file of that name is a file to analyze, as before.
+	cp media/a.wav stauts
+	run "$SANDRUN" stauts
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 1 ]
+}
+
+@test "sandrun help [COMMAND] prints the help, creates nothing" {
+	run "$SANDRUN" help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Commands:"*"quarantine"* ]]
+	run "$SANDRUN" help status
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Usage: sandrun status"* ]]
+	run "$SANDRUN" help run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--files-from"* ]]
+	run "$SANDRUN" help stauts
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"did you mean 'status'?"* ]]
+	[ ! -e sandrun.db ]
+}
+
+@test "sandrun - reads the list of files from stdin, as --files-from - does" {
+	run bash -c "printf '%s\n' media/a.wav media/b.wav | '$SANDRUN' -"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 2 ]
+	run bash -c "echo media/sub/c.wav | '$SANDRUN' -j 1 - media/a.wav"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 3 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%/-'")" = 0 ]
+	echo media/a.wav >list.txt
+	run "$SANDRUN" --files-from list.txt -
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--files-from list.txt"* ]]
+}
+
 @test "a missing analyzer or policy is a clear usage error" {
 	SANDRUN_ANALYZER=$W/nothing-here run "$SANDRUN" media/a.wav
 	[ "$status" -eq 2 ]
