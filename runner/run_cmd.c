@@ -56,6 +56,9 @@ static const char run_usage[] =
 	"      --grace TIME        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this\n"
 	"                          long (default 10 s; 0: stop them at once), then stop them\n"
 	"      --json              JSON Lines events on stdout\n"
+	"  -q, --quiet             no status line and no notices: only errors (each\n"
+	"                          failed file) and the summary on stderr\n"
+	"  -v, --verbose           also one line per finished file on stderr\n"
 	"\nCustom analyzer (see docs/cmd.md):\n"
 	"      --cmd 'CMD ARGS {}'  run CMD per file instead of the built-in analyzer;\n"
 	"                          {} is the file at /input/NAME, else it is on stdin\n"
@@ -94,6 +97,7 @@ enum {
 struct run_opts {
 	const char *db, *files_from, *policy;
 	bool recursive, nul, force, json;
+	enum progress_verbosity verbosity;
 	int jobs, retries;
 	int npaths;                  /* path operands, at argv[optind...] */
 	unsigned retry_mask;
@@ -131,6 +135,32 @@ static int parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
+/* The --cmd group (--cmd, --output, --ok-codes, --env, --bind-ro,
+ * --bind): 1 when opt is one of them and was taken, 0 when it is not one,
+ * -1 on a bad value (message printed). */
+static int cmd_option(int opt, const char *arg, struct run_opts *o)
+{
+	switch (opt) {
+	case OPT_CMD: o->cmd = arg; return 1;
+	case OPT_OUTPUT: o->output = arg; return 1;
+	case OPT_OK_CODES: o->ok_codes = arg; return 1;
+	case OPT_ENV:
+		if (o->nenv == CMDSPEC_MAX_ENV)
+			return sr_err("too many --env options (at most %d)", CMDSPEC_MAX_ENV), -1;
+		o->env[o->nenv++] = arg;
+		return 1;
+	case OPT_BIND_RO:
+	case OPT_BIND:
+		if (o->nbinds == MAX_CMD_BINDS)
+			return sr_err("too many --bind/--bind-ro options (at most %d)", MAX_CMD_BINDS), -1;
+		o->bind_writable[o->nbinds] = opt == OPT_BIND;
+		o->binds[o->nbinds++] = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* After a message printed by a shared option parser: the hint, -1. */
 static int usage_hint(void)
 {
@@ -159,6 +189,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
 		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "etc", required_argument, NULL, OPT_ETC },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "recursive", no_argument, NULL, 'r' },
 		{ "null", no_argument, NULL, '0' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -174,8 +206,10 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	char err[512];
 	optind = 1;
 	opterr = 0; /* our own messages, one style */
-	while ((opt = getopt_long(argc, argv, ":hr0j:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hqvr0j:", longopts, NULL)) != -1) {
 		int r = sr_apply_limit_option(opt, optarg, &o->limits);
+		if (r == 0)
+			r = cmd_option(opt, optarg, o);
 		if (r < 0) /* the message is printed; the hint is ours */
 			return usage_hint();
 		if (r > 0)
@@ -186,6 +220,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			fputs(sr_limit_help, stdout);
 			fputs(run_signals_help, stdout);
 			return 1;
+		case 'q': o->verbosity = PROGRESS_QUIET; break;
+		case 'v': o->verbosity = PROGRESS_VERBOSE; break;
 		case 'r': o->recursive = true; break;
 		case '0': o->nul = true; break;
 		case 'j':
@@ -201,22 +237,6 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			o->db = optarg;
 			break;
 		case OPT_FILES_FROM: o->files_from = optarg; break;
-		case OPT_CMD: o->cmd = optarg; break;
-		case OPT_OUTPUT: o->output = optarg; break;
-		case OPT_OK_CODES: o->ok_codes = optarg; break;
-		case OPT_ENV:
-			if (o->nenv == CMDSPEC_MAX_ENV)
-				return sr_usage_error("run ", "too many --env options (at most %d)", CMDSPEC_MAX_ENV), -1;
-			o->env[o->nenv++] = optarg;
-			break;
-		case OPT_BIND_RO:
-		case OPT_BIND:
-			if (o->nbinds == MAX_CMD_BINDS)
-				return sr_usage_error("run ", "too many --bind/--bind-ro options (at most %d)",
-						      MAX_CMD_BINDS), -1;
-			o->bind_writable[o->nbinds] = opt == OPT_BIND;
-			o->binds[o->nbinds++] = optarg;
-			break;
 		case OPT_ETC:
 			if (o->netc == SBX_MAX_ETC_EXTRA)
 				return sr_usage_error("run ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA), -1;
@@ -678,7 +698,10 @@ int cmd_run(int argc, char **argv)
 		return SR_EXIT_STORE;
 	}
 	struct progress *progress = NULL;
-	struct progress_opts po = { .live = isatty(STDERR_FILENO), .json = o.json, .events = stdout, .status = stderr };
+	struct progress_opts po = {
+		.live = isatty(STDERR_FILENO) && o.verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
+		.verbosity = o.verbosity, .json = o.json, .events = stdout, .status = stderr,
+	};
 	int status;
 	if (progress_new(&po, &progress) < 0)
 		status = SR_EXIT_STORE;

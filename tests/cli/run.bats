@@ -70,7 +70,7 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	run "$SANDRUN" run --help
 	[ "$status" -eq 0 ]
 	for opt in --recursive --files-from --null --db --jobs --policy --retries --retry-on \
-		--force --memfree --grace --json --max-output --mem --timeout --cpu-time; do
+		--force --memfree --grace --json --max-output --mem --timeout --cpu-time --quiet --verbose; do
 		[[ "$output" == *"$opt"* ]] || { echo "missing $opt"; false; }
 	done
 }
@@ -334,6 +334,58 @@ assert s["failed_by_outcome"] == {"input_error": 2100}, s
 	[[ "$stderr" == "sandrun: 2 files: 2 ok, 0 failed"* ]]
 	[ "$(echo "$stderr" | wc -l)" -eq 2 ]
 	[[ "$stderr" != *$'\r'* ]]
+}
+
+@test "piped stderr (cron, a pipe): one line per failed file, its name escaped, then the summary" {
+	cp media/garbage.bin "media/bad"$'\n'"name.bin"
+	"$SANDRUN" media/a.wav media/garbage.bin media/bad*name.bin media/missing.wav 2>err.txt | cat
+	[ "${PIPESTATUS[0]}" -eq 1 ]
+	cat err.txt
+	grep -qx "sandrun: $W/media/garbage.bin: bad_input: .*" err.txt
+	# A newline in a name shows as \n: the line stays one record, and the
+	# name is not mistaken for "bad name.bin".
+	grep -qF "sandrun: $W/media/bad\\nname.bin: bad_input: " err.txt
+	grep -qx "sandrun: $W/media/missing.wav: no such file or directory" err.txt
+	grep -q "^sandrun: 4 files: 1 ok, 3 failed (bad_input 2, input_error 1)$" err.txt
+	[ "$(wc -l <err.txt)" -eq 5 ]
+	! grep -q "a.wav" err.txt || false
+}
+
+@test "-q: only errors and the summary; -v: also one line per finished file" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 1" >media/slow
+	echo bad >media/bad
+	"$SANDRUN" -q --retries 0 --grace 10 media/slow media/bad 2>quiet.txt &
+	pid=$!
+	for _ in $(seq 100); do [ "$(db "SELECT count(*) FROM attempts")" = 2 ] 2>/dev/null && break; sleep 0.05; done
+	kill -TERM $pid
+	wait $pid || rc=$?
+	cat quiet.txt
+	# No notice of the signal, only the failure and the summary.
+	! grep -q "SIGTERM: starting nothing new" quiet.txt || false
+	grep -q "^sandrun: $W/media/bad: bad_input" quiet.txt
+	grep -q "^sandrun: 2 files:" quiet.txt
+	! grep -q "media/slow" quiet.txt || false
+	run --separate-stderr "$SANDRUN" -v --force --retries 0 media/slow media/bad
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"sandrun: $W/media/slow: ok (attempt 1, "*" s)"* ]]
+	[[ "$stderr" == *"sandrun: $W/media/bad: bad_input"* ]]
+	[[ "$stderr" == *"sandrun: 2 files: 1 ok, 1 failed"* ]]
+}
+
+@test "under systemd (JOURNAL_STREAM names stderr): each line carries its syslog priority" {
+	: >err.txt
+	export JOURNAL_STREAM=$(stat -c %d:%i err.txt)
+	"$SANDRUN" media/a.wav media/garbage.bin media/missing.wav 2>>err.txt || true
+	cat err.txt
+	grep -qx "<3>sandrun: $W/media/garbage.bin: bad_input: .*" err.txt
+	grep -qx "<3>sandrun: $W/media/missing.wav: no such file or directory" err.txt
+	grep -qx "<6>sandrun: 3 files: 1 ok, 2 failed (bad_input 1, input_error 1)" err.txt
+	[ "$(grep -vc '^<[346]>sandrun: ' err.txt)" -eq 0 ]
+	# Inherited by a process whose stderr goes elsewhere: no prefixes there.
+	"$SANDRUN" --db other.db media/garbage.bin 2>plain.txt || true
+	grep -qx "sandrun: $W/media/garbage.bin: bad_input: .*" plain.txt
+	! grep -q "^<" plain.txt || false
 }
 
 @test "--json: started, finished and summary events, one JSON object per line" {
