@@ -119,6 +119,14 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 	if (s->running)
 		at = appendf(buf, len, at, ", %lld running in another runner", (long long)s->running);
 	double rate = s->elapsed_s > 0.05 ? (double)s->finished / s->elapsed_s : 0;
+	if (s->nothing_to_do) {
+		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)s->ok,
+			     s->ok == 1 ? "" : "s");
+		if (s->failed)
+			return appendf(buf, len, at, ", %lld already failed ('sandrun retry' to try the failed"
+				       " again, --force to redo all)", (long long)s->failed);
+		return appendf(buf, len, at, " (--force to redo)");
+	}
 	at = appendf(buf, len, at, "\nthis run: %lld attempt%s finished in %.1f s (%.1f/s)",
 		     (long long)s->finished, s->finished == 1 ? "" : "s", s->elapsed_s, rate);
 	if (s->retried)
@@ -352,6 +360,7 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
 void progress_input_error(struct progress *p, const char *path, const char *error, bool counted)
 {
 	log_item(p, PRIO_ERR, path, "%s", error);
+	p->c.input_errors++;
 	if (counted) {
 		p->c.failed++;
 		p->c.failed_by[OUTCOME_INPUT_ERROR]++;

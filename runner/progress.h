@@ -38,6 +38,7 @@ struct progress_counts {
 	int64_t failed_by[OUTCOME_COUNT];
 	int64_t retried;               /* attempts that ended with the item pending again */
 	int64_t released;              /* interrupted attempts put back, not counted */
+	int64_t input_errors;          /* new input errors logged by this run */
 	int64_t running;
 	double elapsed_s;              /* since the loop started */
 	bool paused, stopping, waiting_memory;
@@ -72,6 +73,7 @@ struct progress_summary {
 	double elapsed_s;
 	const char *interrupted_by;    /* "SIGINT", "SIGTERM", "SIGHUP" or NULL */
 	int exit_status;
+	bool nothing_to_do;            /* every file was done or failed before this run */
 };
 
 /* JSON Lines (pure; malloc'd, no newline). */

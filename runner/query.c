@@ -97,9 +97,12 @@ static void status_text(const char *db, const struct store_status *s)
 	q_format_time(s->last_run_until_ms, until, sizeof until);
 	printf("last run   #%lld (sandrun ", (long long)s->last_run_id);
 	q_put_escaped_str(stdout, s->last_run_version);
-	printf(") %s to %s, %s: %lld attempts, %.2f files/s\n", from, until,
-	       s->last_run_how ? s->last_run_how : "running", (long long)s->last_run_finished,
-	       s->last_run_per_second);
+	/* The run is what was lost, not its attempts: say so before the count. */
+	const char *how = !s->last_run_how ? "still running"
+			  : strcmp(s->last_run_how, "lost") == 0 ? "lost (its runner died without ending it)"
+								 : s->last_run_how;
+	printf(") %s to %s, %s; %lld attempt%s finished, %.2f files/s\n", from, until, how,
+	       (long long)s->last_run_finished, s->last_run_finished == 1 ? "" : "s", s->last_run_per_second);
 }
 
 int cmd_status(int argc, char **argv)
@@ -411,7 +414,7 @@ int cmd_show(int argc, char **argv)
 	if (r == -ENOENT) {
 		/* the path may be pasted from a hostile tree: escaped */
 		char shown[4 * 1024];
-		sr_text_escape_line(path, strlen(path), shown, sizeof shown);
+		sr_text_escape_name(path, strlen(path), shown, sizeof shown);
 		sr_err("show: %s is not in the store %s (list shows what is)", shown, db);
 		rc = SR_EXIT_SOME_FAILED;
 	} else if (r < 0) {

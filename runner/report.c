@@ -25,7 +25,7 @@
 #define STDERR_SHOWN 1024 /* bytes of a stderr tail shown (its end) */
 
 static const char usage[] =
-	"Usage: sandrun report [--db PATH] [-o FILE]\n"
+	"Usage: sandrun report [--db PATH] [-o FILE] [-q]\n"
 	"Write one self-contained HTML page about a store: outcomes, failed files with\n"
 	"their errors and stderr, wall time and peak memory against the limits, the\n"
 	"built-in analyzer's loudness, true peak and duration, and the runs. No network:\n"
@@ -33,6 +33,7 @@ static const char usage[] =
 	"      --db PATH      the store (default " QUERY_DEFAULT_DB ")\n"
 	"  -o, --output FILE  the page to write (default " REPORT_DEFAULT_OUTPUT "), replaced\n"
 	"                     atomically\n"
+	"  -q, --quiet        do not say where the page went\n"
 	"  -h, --help         show this help\n"
 	"Exit status: 0 ok, 1 the page could not be written, 2 usage error, 4 store error.\n";
 
@@ -510,16 +511,19 @@ int cmd_report(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *db = QUERY_DEFAULT_DB, *out = REPORT_DEFAULT_OUTPUT;
+	bool quiet = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'o': out = optarg; break;
+		case 'q': quiet = true; break;
 		case 'h': fputs(usage, stdout); return SR_EXIT_OK;
 		default: return sr_usage_error("report ", "bad option");
 		}
@@ -562,6 +566,11 @@ int cmd_report(int argc, char **argv)
 	if (werr && !status) {
 		sr_err("report: cannot write %s: %s; nothing was replaced", out, strerror(werr));
 		status = 1;
+	}
+	if (!status && !quiet) { /* on stderr: stdout stays empty */
+		fputs("sandrun: report written to ", stderr);
+		q_put_escaped_str(stderr, out);
+		fputc('\n', stderr);
 	}
 out:
 	free(tmp);

@@ -543,6 +543,8 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 				: lr->signal == SIGHUP ? "SIGHUP" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
+	s->nothing_to_do = bc->total > 0 && !lr->finished && !pc->released && !pc->input_errors && !bc->pending &&
+			   !bc->running && !lr->signal && !lr->fatal;
 }
 
 static int exit_status_of(const struct loop_result *lr, const struct store_batch_counts *bc)

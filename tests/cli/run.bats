@@ -467,6 +467,21 @@ assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
 	[ "$(db "SELECT count(*) FROM attempts")" -eq 7 ]
 }
 
+@test "a rerun with nothing left says so: nothing to do, N files already done (--force to redo)" {
+	run "$SANDRUN" media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "sandrun: 2 files: 2 ok, 0 failed
+sandrun: nothing to do: 2 files already done (--force to redo)" ]
+	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"this run: 1 attempt finished"* ]]
+	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"nothing to do: 2 files already done, 1 already failed ('sandrun retry' to try the failed again, --force to redo all)" ]]
+}
+
 @test "a failed file stays failed on a rerun and keeps the exit status 1" {
 	run "$SANDRUN" media/garbage.bin
 	[ "$status" -eq 1 ]
