@@ -60,7 +60,9 @@ size_t sr_text_escape_at(const unsigned char *s, size_t left, char esc[SR_ESC_MA
 	return n;
 }
 
-char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen)
+/* names: a line break shows as \n (\t, \r): it is part of the name;
+ * else as a space: it is a break in a message. */
+static char *escape_one_line(const void *in, size_t len, char *out, size_t outlen, bool names)
 {
 	const unsigned char *s = in;
 	size_t o = 0;
@@ -72,7 +74,8 @@ char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen)
 		const char *put;
 		size_t need;
 		if (s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
-			put = " ", need = 1;
+			put = !names ? " " : s[i] == '\n' ? "\\n" : s[i] == '\t' ? "\\t" : "\\r";
+			need = strlen(put);
 		} else if (s[i] == '\\') {
 			put = "\\\\", need = 2;
 		} else {
@@ -167,4 +170,14 @@ int sr_text_utf8_repair(const void *bytes, size_t len, char **out, size_t *outle
 	*out = buf;
 	*outlen = o;
 	return 1;
+}
+
+char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen)
+{
+	return escape_one_line(in, len, out, outlen, false);
+}
+
+char *sr_text_escape_name(const void *in, size_t len, char *out, size_t outlen)
+{
+	return escape_one_line(in, len, out, outlen, true);
 }

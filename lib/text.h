@@ -76,6 +76,10 @@ size_t sr_text_escape_at(const unsigned char *s, size_t left, char esc[SR_ESC_MA
  * sr_text_escape_at. Cut at a character (or escape) boundary to fit
  * outlen (>= 1). Returns out. */
 char *sr_text_escape_line(const void *in, size_t len, char *out, size_t outlen);
+/* A name (a path) as one escaped line: the same, but a newline, tab or
+ * CR in it shows as \n, \t, \r, never as a space that would pass for
+ * another name ("a\nb.wav" is not "a b.wav"). */
+char *sr_text_escape_name(const void *in, size_t len, char *out, size_t outlen);
 
 /* Untrusted bytes written to f under one policy: every character that is
  * unsafe or not UTF-8 as sr_text_escape_at gives it (so no escape

@@ -2,17 +2,50 @@
 #include "runner/common.h"
 #include "lib/fd.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const char check_usage[] =
 	"Usage: sandrun check [--json]\n"
 	"Report which isolation this host can enforce. Exits 0 when the default\n"
-	"isolation is complete, 3 when something is missing.\n";
+	"isolation is complete, 3 when something is missing.\n\n"
+	"      --json  one JSON object: a boolean per check (running_as_root, clone3,\n"
+	"              pid_namespace, ..., policies, analyzer), the cgroup mode and\n"
+	"              parent, the paths found, \"missing\" (an array) and \"complete\"\n"
+	"  -h, --help  show this help\n";
+
+/* A row's name as a JSON key: "pid namespace" -> "pid_namespace",
+ * "CLONE_INTO_CGROUP" -> "clone_into_cgroup". */
+static const char *json_key(const char *name, char *key, size_t len)
+{
+	size_t i = 0;
+	for (; name[i] && i + 1 < len; i++)
+		key[i] = name[i] == ' ' ? '_' : (char)tolower((unsigned char)name[i]);
+	key[i] = '\0';
+	return key;
+}
+
+/* What is missing, one string per thing: the probe's comma-separated list
+ * and the policies. */
+static json_t *missing_array(const char *missing, bool policies_ok)
+{
+	json_t *a = json_array();
+	for (const char *p = missing; *p;) {
+		size_t n = strcspn(p, ",");
+		json_array_append_new(a, json_stringn(p, n));
+		p += n;
+		p += strspn(p, ", ");
+	}
+	if (!policies_ok)
+		json_array_append_new(a, json_string("policies"));
+	return a;
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -70,8 +103,10 @@ int cmd_check(int argc, char **argv)
 	if (json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "protected_hardlinks", hl_known ? json_boolean(hardlinks != 0) : json_null());
-		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-			json_object_set_new(o, rows[i].name, json_boolean(rows[i].ok));
+		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+			char key[64];
+			json_object_set_new(o, json_key(rows[i].name, key, sizeof key), json_boolean(rows[i].ok));
+		}
 		json_object_set_new(o, "cgroup_mode", json_string(sbx_cgroup_mode_name(r.cgroup_mode)));
 		json_object_set_new(o, "cgroup_parent", json_string(r.cgroup_parent));
 		json_object_set_new(o, "policy_dir", json_string(sr_policy_dir()));
@@ -79,7 +114,7 @@ int cmd_check(int argc, char **argv)
 		json_object_set_new(o, "landlock_abi", json_integer(r.landlock_abi));
 		json_object_set_new(o, "uid_range", json_pack("[I,I]", (json_int_t)SBX_UID_BASE,
 							      (json_int_t)(SBX_UID_BASE + SBX_UID_COUNT - 1)));
-		json_object_set_new(o, "missing", json_string(r.missing));
+		json_object_set_new(o, "missing", missing_array(r.missing, policies_ok));
 		json_object_set_new(o, "complete", json_boolean(complete));
 		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		puts(s);

@@ -1,6 +1,7 @@
 /* runner/common.c — error printing, file locations, limit options. */
 #include "runner/common.h"
 #include "runner/inputs.h"
+#include "lib/duration.h"
 #include "lib/fd.h"
 
 #include <errno.h>
@@ -86,8 +87,9 @@ const char *sr_analyzer_path(void)
 const char sr_limit_help[] =
 	"Limits (per job):\n"
 	"      --mem SIZE        memory limit, e.g. 512M, 6G (default 1G)\n"
-	"      --timeout SECS    wall-clock deadline (default 600)\n"
-	"      --cpu-time SECS   CPU time limit of the whole job (default none)\n"
+	"      --timeout TIME    wall-clock deadline (default 600 s); TIME is seconds or\n"
+	"                        a duration such as 90s, 10min, 1h30m, 1.5h\n"
+	"      --cpu-time TIME   CPU time limit of the whole job (default none)\n"
 	"      --cpus N          CPU quota, e.g. 1.5 (default none)\n"
 	"      --pids N          process and thread limit (default 256)\n"
 	"      --tmp-size SIZE   size of the private /tmp and /dev/shm (default 64M)\n"
@@ -100,8 +102,8 @@ int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim)
 	const char *name;
 	switch (opt) {
 	case OPT_MEM: name = "--mem"; r = sbx_parse_size(arg, &lim->mem_bytes); break;
-	case OPT_TIMEOUT: name = "--timeout"; r = sbx_parse_seconds_ms(arg, &lim->timeout_ms); break;
-	case OPT_CPU_TIME: name = "--cpu-time"; r = sbx_parse_seconds_ms(arg, &lim->cpu_time_ms); break;
+	case OPT_TIMEOUT: return sr_parse_duration_option("--timeout", arg, false, &lim->timeout_ms) < 0 ? -1 : 1;
+	case OPT_CPU_TIME: return sr_parse_duration_option("--cpu-time", arg, false, &lim->cpu_time_ms) < 0 ? -1 : 1;
 	case OPT_CPUS: name = "--cpus"; r = sbx_parse_positive_double(arg, &lim->cpus); break;
 	case OPT_PIDS: name = "--pids"; r = sbx_parse_u32(arg, &lim->pids); break;
 	case OPT_TMP: name = "--tmp-size"; r = sbx_parse_size(arg, &lim->tmp_bytes); break;
@@ -118,6 +120,19 @@ int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim)
 		return -1;
 	}
 	return 1;
+}
+
+int sr_parse_duration_option(const char *name, const char *arg, bool zero_ok, uint64_t *ms)
+{
+	const char *why = NULL;
+	uint64_t v = 0;
+	if (sr_parse_duration_ms(arg, &v, &why) == 0 && (v > 0 || zero_ok)) {
+		*ms = v;
+		return 0;
+	}
+	sr_err("invalid value '%s' for %s: %s, %s", arg, name, why ? why : "must be more than 0",
+	       SR_DURATION_HINT);
+	return -1;
 }
 
 int sr_exec_exit_status(const struct sbx_result *res)

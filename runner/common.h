@@ -18,6 +18,7 @@ enum {
 	SR_EXIT_TIMEOUT = 124,   /* exec: timeout / cpu_limit, as timeout(1) */
 	SR_EXIT_SETUP = 125,     /* exec: setup_error */
 	SR_EXIT_OOM = 137,       /* exec: oom */
+	SR_EXIT_INTERRUPTED_HUP = 129,  /* 128 + the signal, as a shell reports it */
 	SR_EXIT_INTERRUPTED_INT = 130,
 	SR_EXIT_INTERRUPTED_TERM = 143,
 };
@@ -52,6 +53,10 @@ enum {
 	{ "fsize", required_argument, NULL, OPT_FSIZE },             \
 	{ "nofile", required_argument, NULL, OPT_NOFILE }
 int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim);
+/* An option that takes seconds, as a duration (lib/duration.h: 90, 90s,
+ * 10min, 1h30m, 1.5h). 0 or -1 with the message printed ("invalid value
+ * 'X' for NAME: why, e.g. ..."); 0 ms is refused unless zero_ok. */
+int sr_parse_duration_option(const char *name, const char *arg, bool zero_ok, uint64_t *ms);
 extern const char sr_limit_help[];
 
 /* Arm a timerfd: first expiry after first_ms, then every interval_ms

@@ -486,20 +486,21 @@ static void set_paused(struct loop *l, bool pause)
 		}
 	}
 	l->paused = pause;
-	progress_message(l->cfg->progress, pause ? "paused %d running job%s (send SIGUSR1 again to resume)"
-						 : "resumed %d job%s", l->running, l->running == 1 ? "" : "s");
+	progress_notice(l->cfg->progress, pause ? "paused %d running job%s (send SIGUSR1 again to resume)"
+						: "resumed %d job%s", l->running, l->running == 1 ? "" : "s");
 }
 
 static void on_signal(struct loop *l, int signo)
 {
 	const struct loop_config *cfg = l->cfg;
 	switch (signo) {
+	case SIGHUP: /* a closed terminal or a dropped session: a graceful stop too */
 	case SIGINT:
 	case SIGTERM:
 		if (l->res->signal) { /* the second one: no more grace */
 			if (!l->kill_sent && l->running > 0) {
-				progress_message(cfg->progress, "SIG%s again: stopping %d job%s now",
-						 sigabbrev_np(signo), l->running, l->running == 1 ? "" : "s");
+				progress_notice(cfg->progress, "SIG%s again: stopping %d job%s now",
+						sigabbrev_np(signo), l->running, l->running == 1 ? "" : "s");
 				kill_all(l);
 			}
 			return;
@@ -509,11 +510,11 @@ static void on_signal(struct loop *l, int signo)
 		set_paused(l, false);
 		l->grace_deadline_ms = sr_now_ms() + cfg->grace_ms;
 		if (l->running > 0 && cfg->grace_ms > 0)
-			progress_message(cfg->progress,
-					 "SIG%s: starting nothing new; waiting up to %.0f s for %d running job%s"
-					 " (again to stop them now)",
-					 sigabbrev_np(signo), (double)cfg->grace_ms / 1000, l->running,
-					 l->running == 1 ? "" : "s");
+			progress_notice(cfg->progress,
+					"SIG%s: starting nothing new; waiting up to %.0f s for %d running job%s"
+					" (again to stop them now)",
+					sigabbrev_np(signo), (double)cfg->grace_ms / 1000, l->running,
+					l->running == 1 ? "" : "s");
 		else if (l->running > 0)
 			kill_all(l);
 		return;
@@ -561,8 +562,8 @@ static void on_tick(struct loop *l)
 		l->queue_empty = false;
 	}
 	if (l->stopping && l->res->signal && !l->kill_sent && l->running > 0 && now >= l->grace_deadline_ms) {
-		progress_message(cfg->progress, "grace period over: stopping %d job%s", l->running,
-				 l->running == 1 ? "" : "s");
+		progress_notice(cfg->progress, "grace period over: stopping %d job%s", l->running,
+				l->running == 1 ? "" : "s");
 		kill_all(l);
 	}
 	update_counts(l);

@@ -3,8 +3,8 @@
  * One thread, one epoll set: every running job's pidfd, stdout pipe
  * (its result) and stderr pipe, one timerfd per job for its wall-clock
  * deadline, a 250 ms tick (status line, --cpu-time, heartbeat, --memfree,
- * reclaim, the grace period), and a signalfd for SIGINT, SIGTERM, SIGUSR1
- * and SIGUSR2. No signal handler does any work. docs/runner.md explains
+ * reclaim, the grace period), and a signalfd for SIGINT, SIGTERM, SIGHUP,
+ * SIGUSR1 and SIGUSR2. No signal handler does any work. docs/runner.md explains
  * the process model.
  *
  * Every attempt goes claim -> start -> finish: store_claim_next() counts it
@@ -56,7 +56,7 @@ struct loop_config {
 };
 
 struct loop_result {
-	int signal;               /* SIGINT/SIGTERM that stopped the run, or 0 */
+	int signal;               /* SIGINT/SIGTERM/SIGHUP that stopped the run, or 0 */
 	int fatal;                /* 0, or SR_EXIT_STORE / SR_EXIT_ISOLATION, or
 				     SR_EXIT_USAGE from the queueing hook */
 	int64_t finished;         /* attempts recorded by this run */

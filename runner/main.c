@@ -4,13 +4,20 @@
  *   sandrun exec [OPTIONS] -- CMD...    one command, one sandbox
  *   sandrun check                       what this host can enforce
  *   sandrun status|list|show|retry|export|quarantine   query the database
+ *   sandrun help [COMMAND]              the help (of COMMAND)
+ *
+ * A first argument that is neither a command nor an existing path is a
+ * usage error that names the nearest command: a typo must not become a
+ * batch (and a database) of one failed file.
  */
 #include "runner/common.h"
 #include "runner/query.h"
 #include "runner/run.h"
+#include "lib/text.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char main_usage[] =
 	"Usage: sandrun [run] [OPTIONS] PATH...\n"
@@ -27,11 +34,13 @@ static const char main_usage[] =
 	"  retry       put failed items back to pending\n"
 	"  export      write the results as JSON or CSV\n"
 	"  quarantine  move or copy the inputs of failed items aside\n"
-	"  report      write a self-contained HTML page about the database\n\n"
+	"  report      write a self-contained HTML page about the database\n"
+	"  help [CMD]  show this help, or the help of CMD\n\n"
+	"A PATH of '-' reads the list of paths from stdin, as --files-from - does.\n\n"
 	"  -h, --help     show this help (sandrun COMMAND --help for a command's options)\n"
 	"  -V, --version  show the version\n\n"
 	"Exit status: 0 all ok, 1 some failed, 2 usage error, 3 isolation not available,\n"
-	"4 store error, 130/143 interrupted. See sandrun(1).\n";
+	"4 store error, 129/130/143 interrupted. See sandrun(1).\n";
 
 static const struct {
 	const char *name;
@@ -43,23 +52,99 @@ static const struct {
 	{ "report", cmd_report },
 };
 
-int main(int argc, char **argv)
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Optimal string alignment distance (Levenshtein plus the transposition
+ * of two neighbours, the commonest typo: "stauts"). Names are short. */
+static size_t edit_distance(const char *a, const char *b)
 {
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	size_t d[33][33];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* The command nearest to word, if it is near enough to be a typo. */
+static const char *nearest_command(const char *word)
+{
+	const char *best = NULL;
+	size_t best_d = 3; /* at most two edits */
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		size_t d = edit_distance(word, commands[i].name);
+		if (d < best_d && d < strlen(commands[i].name)) {
+			best_d = d;
+			best = commands[i].name;
+		}
+	}
+	if (edit_distance(word, "help") < best_d)
+		best = "help";
+	return best;
+}
+
+static int not_a_command(const char *word)
+{
+	const char *near = nearest_command(word);
+	char shown[1024]; /* it may be a name from a hostile tree: escaped */
+	sr_text_escape_line(word, strlen(word), shown, sizeof shown);
+	if (near)
+		return sr_usage_error(NULL, "'%s' is neither a command nor an existing file; did you mean '%s'?",
+				      shown, near);
+	return sr_usage_error(NULL, "'%s' is neither a command nor an existing file", shown);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
 		fputs(main_usage, stdout);
 		return SR_EXIT_OK;
 	}
+	if (argc > 2)
+		return sr_usage_error(NULL, "help takes one command name");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			char *args[] = { (char *)commands[i].name, "--help", NULL };
+			return commands[i].fn(2, args);
+		}
+	return not_a_command(argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
+		return cmd_help(1, argv);
 	if (argc >= 2 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
 		printf("sandrun %s\n", SANDRUN_VERSION);
 		return SR_EXIT_OK;
 	}
-	if (argc >= 2)
-		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-			if (strcmp(argv[1], commands[i].name) == 0)
-				return commands[i].fn(argc - 1, argv + 1);
 	if (argc < 2)
 		return sr_usage_error(NULL, "no files given");
-	/* "sandrun [OPTIONS] PATH...": the default command is run. */
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	if (strcmp(argv[1], "help") == 0)
+		return cmd_help(argc - 1, argv + 1);
+	/* "sandrun [OPTIONS] PATH...": the default command is run, when the
+	 * first argument is an option, '-' (the list on stdin) or a path
+	 * that exists. */
+	struct stat st;
+	if (argv[1][0] != '-' && lstat(argv[1], &st) < 0)
+		return not_a_command(argv[1]);
 	argv[0] = "run";
 	return cmd_run(argc, argv);
 }

@@ -10,8 +10,10 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define REDRAW_MS 250
@@ -117,6 +119,14 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 	if (s->running)
 		at = appendf(buf, len, at, ", %lld running in another runner", (long long)s->running);
 	double rate = s->elapsed_s > 0.05 ? (double)s->finished / s->elapsed_s : 0;
+	if (s->nothing_to_do) {
+		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)s->ok,
+			     s->ok == 1 ? "" : "s");
+		if (s->failed)
+			return appendf(buf, len, at, ", %lld already failed ('sandrun retry' to try the failed"
+				       " again, --force to redo all)", (long long)s->failed);
+		return appendf(buf, len, at, " (--force to redo)");
+	}
 	at = appendf(buf, len, at, "\nthis run: %lld attempt%s finished in %.1f s (%.1f/s)",
 		     (long long)s->finished, s->finished == 1 ? "" : "s", s->elapsed_s, rate);
 	if (s->retried)
@@ -250,6 +260,61 @@ static void clear_line(struct progress *p)
 	}
 }
 
+/* syslog priorities, as sd-daemon(3) prefixes them. */
+enum { PRIO_ERR = 3, PRIO_WARNING = 4, PRIO_INFO = 6 };
+
+/* One line on stderr: "sandrun: text", after "<N>" for the journal. The
+ * text is already printable. */
+static void put_line(struct progress *p, int prio, const char *text)
+{
+	clear_line(p);
+	if (p->o.journal)
+		fprintf(p->o.status, "<%d>", prio);
+	fprintf(p->o.status, "sandrun: %s\n", text);
+	fflush(p->o.status);
+	p->last_draw_ms = 0; /* redraw at the next tick */
+}
+
+/* "PATH: message": the path escaped as a name (a newline in it shows as
+ * \n), the message as a line. */
+static void log_item(struct progress *p, int prio, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void log_item(struct progress *p, int prio, const char *path, const char *fmt, ...)
+{
+	char raw[2048], name[4 * 1024], msg[4 * 2048], line[sizeof name + sizeof msg + 2];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	sr_text_escape_name(path, strlen(path), name, sizeof name);
+	sr_text_escape_line(raw, strlen(raw), msg, sizeof msg);
+	snprintf(line, sizeof line, "%s: %s", name, msg);
+	put_line(p, prio, line);
+}
+
+/* One finished attempt as a log line: a failure always (an error), the
+ * rest with --verbose. */
+static void log_finished(struct progress *p, const struct progress_finished *f)
+{
+	const char *err = f->error && *f->error ? f->error : NULL;
+	if (f->attempt <= 0 || strcmp(f->status, "unrecorded") == 0)
+		return; /* input errors have their own line, the store's refusal too */
+	if (strcmp(f->status, "failed") == 0) {
+		log_item(p, PRIO_ERR, f->path, "%s%s%s", f->outcome, err ? ": " : "", err ? err : "");
+		return;
+	}
+	if (p->o.verbosity < PROGRESS_VERBOSE)
+		return;
+	double secs = f->wall_ms >= 0 ? (double)f->wall_ms / 1000 : 0;
+	if (strcmp(f->status, "done") == 0)
+		log_item(p, PRIO_INFO, f->path, "ok (attempt %d, %.2f s)", f->attempt, secs);
+	else if (strcmp(f->outcome, "interrupted") == 0)
+		log_item(p, PRIO_INFO, f->path, "interrupted and put back (attempt %d not counted)", f->attempt);
+	else
+		log_item(p, PRIO_WARNING, f->path, "%s%s%s; to be retried (attempt %d)", f->outcome, err ? ": " : "",
+			 err ? err : "", f->attempt);
+}
+
 /* One event line on stdout, flushed so a consumer sees it as it happens.
  * A closed stdout (EPIPE: SIGPIPE is blocked) only stops the events. */
 static void emit(struct progress *p, char *line)
@@ -289,15 +354,13 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
 	}
 	if (p->o.json)
 		emit(p, progress_event_finished(f));
-	/* On a terminal each failure gets a line above the status line; piped
-	 * output stays quiet until the summary. */
-	if (p->o.live && f->attempt > 0 && strcmp(f->status, "failed") == 0)
-		progress_message(p, "%s: %s: %s", f->path, f->outcome, f->error ? f->error : "");
+	log_finished(p, f);
 }
 
 void progress_input_error(struct progress *p, const char *path, const char *error, bool counted)
 {
-	progress_message(p, "%s: %s", path, error);
+	log_item(p, PRIO_ERR, path, "%s", error);
+	p->c.input_errors++;
 	if (counted) {
 		p->c.failed++;
 		p->c.failed_by[OUTCOME_INPUT_ERROR]++;
@@ -319,11 +382,31 @@ void progress_message(struct progress *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	clear_line(p);
 	/* paths and errors are untrusted: the text module's one-line form */
-	fprintf(p->o.status, "sandrun: %s\n", sr_text_escape_line(raw, strlen(raw), clean, sizeof clean));
-	fflush(p->o.status);
-	p->last_draw_ms = 0; /* redraw at the next tick */
+	put_line(p, strncmp(raw, "warning: ", 9) == 0 ? PRIO_WARNING : PRIO_ERR,
+		 sr_text_escape_line(raw, strlen(raw), clean, sizeof clean));
+}
+
+void progress_notice(struct progress *p, const char *fmt, ...)
+{
+	char raw[2048], clean[4 * 2048];
+	if (p->o.verbosity == PROGRESS_QUIET)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	put_line(p, PRIO_INFO, sr_text_escape_line(raw, strlen(raw), clean, sizeof clean));
+}
+
+bool progress_stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 static size_t term_width(FILE *f)
@@ -355,21 +438,16 @@ void progress_print_status(struct progress *p)
 {
 	char line[1024];
 	progress_format_line(&p->c, 0, line, sizeof line);
-	clear_line(p);
-	fprintf(p->o.status, "sandrun: %s\n", line);
-	fflush(p->o.status);
-	p->last_draw_ms = 0;
+	put_line(p, PRIO_INFO, line);
 }
 
 void progress_summary(struct progress *p, const struct progress_summary *s)
 {
 	char text[2048];
 	progress_format_summary(s, text, sizeof text);
-	clear_line(p);
 	/* Each line of the summary carries the prefix, like every message. */
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		fprintf(p->o.status, "sandrun: %s\n", l);
-	fflush(p->o.status);
+		put_line(p, PRIO_INFO, l);
 	if (p->o.json)
 		emit(p, progress_event_summary(s));
 }

@@ -1,7 +1,14 @@
 /* runner/progress.h — what the user sees of a run.
  *
  *   stderr is a terminal   one live status line, redrawn ~4x/s, then the summary
- *   stderr is not          only the summary (and input errors, as they are found)
+ *   stderr is not          no live line: the same messages as plain log lines
+ *   either way             one line per failed file (path, outcome, short
+ *                          error), input errors, notices (signals, pause)
+ *   --quiet                no live line and no notices: errors and the summary
+ *   --verbose              also one line per finished attempt (ok, retried, put back)
+ *   journal                stderr is systemd's journal stream (JOURNAL_STREAM):
+ *                          each line starts with its syslog priority, <3> errors,
+ *                          <4> warnings, <6> information (sd-daemon(3))
  *   --json                 JSON Lines events on stdout (docs/runner.md has the schema)
  *   SIGUSR2                one status line on stderr, whatever the mode
  *
@@ -31,6 +38,7 @@ struct progress_counts {
 	int64_t failed_by[OUTCOME_COUNT];
 	int64_t retried;               /* attempts that ended with the item pending again */
 	int64_t released;              /* interrupted attempts put back, not counted */
+	int64_t input_errors;          /* new input errors logged by this run */
 	int64_t running;
 	double elapsed_s;              /* since the loop started */
 	bool paused, stopping, waiting_memory;
@@ -63,8 +71,9 @@ struct progress_summary {
 	int64_t failed_by[OUTCOME_COUNT];
 	int64_t finished, retried, released, skipped_entries;
 	double elapsed_s;
-	const char *interrupted_by;    /* "SIGINT", "SIGTERM" or NULL */
+	const char *interrupted_by;    /* "SIGINT", "SIGTERM", "SIGHUP" or NULL */
 	int exit_status;
+	bool nothing_to_do;            /* every file was done or failed before this run */
 };
 
 /* JSON Lines (pure; malloc'd, no newline). */
@@ -76,8 +85,12 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 
 struct progress;
 
+enum progress_verbosity { PROGRESS_QUIET = -1, PROGRESS_NORMAL = 0, PROGRESS_VERBOSE = 1 };
+
 struct progress_opts {
 	bool live;        /* redraw a status line (stderr is a terminal) */
+	bool journal;     /* prefix lines with <N> priorities (progress_stderr_is_journal) */
+	enum progress_verbosity verbosity;
 	bool json;        /* events on `events` */
 	FILE *events;     /* stdout */
 	FILE *status;     /* stderr */
@@ -94,8 +107,16 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
  * add it to this run's failures (found at claim time); errors found while
  * collecting are in the batch counts read from the store instead. */
 void progress_input_error(struct progress *p, const char *path, const char *error, bool counted);
-/* A message about one item or the run, on stderr ("sandrun: ..."). */
+/* A message about one item or the run, on stderr ("sandrun: ..."): an
+ * error, or a warning when it starts with "warning: ". */
 void progress_message(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Information about the run (a signal taken, paused, resumed): not with
+ * --quiet. */
+void progress_notice(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether stderr is the journal stream systemd gave this process: set,
+ * and naming stderr's device and inode (a child that redirected its
+ * stderr elsewhere inherits the variable, not the stream). */
+bool progress_stderr_is_journal(void);
 /* Redraw the live line if due (4x/s) or forced. */
 void progress_tick(struct progress *p, bool force);
 /* SIGUSR2: the status line once, as a plain line on stderr. */

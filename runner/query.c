@@ -20,16 +20,17 @@ enum { OPT_Q_DB = 0x200, OPT_Q_JSON, OPT_Q_STATUS, OPT_Q_OUTCOME };
 #define COMMON_HELP                                                              \
 	"      --db PATH   the store (default " QUERY_DEFAULT_DB ")\n"               \
 	"      --json      machine-readable output\n"                                \
-	"  -h, --help      show this help\n"                                         \
-	"Exit status: 0 ok, 1 a named path is not in the store, 2 usage error,\n"   \
-	"4 store error.\n"
+	"  -h, --help      show this help\n"
+/* Only show takes a path: only its help names the status 1 for one. */
+#define EXIT_HELP "Exit status: 0 ok, 2 usage error, 4 store error.\n"
+#define SHOW_EXIT_HELP "Exit status: 0 ok, 1 the path is not in the store, 2 usage error,\n4 store error.\n"
 
 /* ---- status ---------------------------------------------------------- */
 
 static const char status_usage[] =
 	"Usage: sandrun status [--db PATH] [--json]\n"
 	"Counts of items by status and by the outcome of their last attempt, mean and\n"
-	"max wall time and peak memory of the attempts, throughput of the last run.\n\n" COMMON_HELP;
+	"max wall time and peak memory of the attempts, throughput of the last run.\n\n" COMMON_HELP EXIT_HELP;
 
 static json_t *status_json(const char *db, const struct store_status *s)
 {
@@ -97,9 +98,12 @@ static void status_text(const char *db, const struct store_status *s)
 	q_format_time(s->last_run_until_ms, until, sizeof until);
 	printf("last run   #%lld (sandrun ", (long long)s->last_run_id);
 	sr_text_put_str(stdout, s->last_run_version, SR_TEXT_TERMINAL);
-	printf(") %s to %s, %s: %lld attempts, %.2f files/s\n", from, until,
-	       s->last_run_how ? s->last_run_how : "running", (long long)s->last_run_finished,
-	       s->last_run_per_second);
+	/* The run is what was lost, not its attempts: say so before the count. */
+	const char *how = !s->last_run_how ? "still running"
+			  : strcmp(s->last_run_how, "lost") == 0 ? "lost (its runner died without ending it)"
+								 : s->last_run_how;
+	printf(") %s to %s, %s; %lld attempt%s finished, %.2f files/s\n", from, until, how,
+	       (long long)s->last_run_finished, s->last_run_finished == 1 ? "" : "s", s->last_run_per_second);
 }
 
 int cmd_status(int argc, char **argv)
@@ -151,7 +155,8 @@ static const char list_usage[] =
 	"per line (JSON Lines) with path, status, outcome, attempts, exit_code, signal,\n"
 	"wall_ms, cpu_ms, peak_memory_bytes, error and result.\n\n"
 	"      --status S   only items in status S (pending, running, done, failed)\n"
-	"      --outcome O  only items whose last attempt ended in O (timeout, oom, ...)\n" COMMON_HELP;
+	"      --outcome O  only items whose last attempt ended in O (timeout, oom, ...)\n" COMMON_HELP
+	EXIT_HELP;
 
 /* The JSON object of one item, as list --json and show --json print it. */
 static json_t *item_json(const struct store_item_row *row)
@@ -270,7 +275,7 @@ int cmd_list(int argc, char **argv)
 static const char show_usage[] =
 	"Usage: sandrun show [--db PATH] [--json] PATH\n"
 	"One item: its state, every attempt (outcome, resources, error, the tail of\n"
-	"its stderr) and its result.\n\n" COMMON_HELP;
+	"its stderr) and its result.\n\n" COMMON_HELP SHOW_EXIT_HELP;
 
 struct show_ctx {
 	bool json;
@@ -411,7 +416,7 @@ int cmd_show(int argc, char **argv)
 	if (r == -ENOENT) {
 		/* the path may be pasted from a hostile tree: escaped */
 		char shown[4 * 1024];
-		sr_text_escape_line(path, strlen(path), shown, sizeof shown);
+		sr_text_escape_name(path, strlen(path), shown, sizeof shown);
 		sr_err("show: %s is not in the store %s (list shows what is)", shown, db);
 		rc = SR_EXIT_SOME_FAILED;
 	} else if (r < 0) {

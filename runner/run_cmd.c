@@ -5,7 +5,7 @@
  *   queue the inputs -> event loop (loop.c) -> summary, run end, exit status
  *
  * Exit status: 0 every file ok, 1 some failed, 2 usage, 3 isolation
- * cannot be enforced, 4 store error, 130/143 interrupted by SIGINT/SIGTERM.
+ * cannot be enforced, 4 store error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
  */
 #include "runner/run.h"
 #include "runner/cmdspec.h"
@@ -37,7 +37,8 @@ static const char run_usage[] =
 	"Run the same command again to resume an interrupted batch.\n\n"
 	"Inputs:\n"
 	"  -r, --recursive         analyze the regular files under directories\n"
-	"      --files-from FILE   read more paths from FILE, one per line ('-': stdin)\n"
+	"      --files-from FILE   read more paths from FILE, one per line ('-': stdin;\n"
+	"                          a PATH of '-' is the same)\n"
 	"  -0, --null              paths in --files-from end with NUL, not newline\n"
 	"      --force             analyze again even files already done or failed\n\n"
 	"Run:\n"
@@ -50,9 +51,12 @@ static const char run_usage[] =
 	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
 	"                          none (default: runner_lost,setup_error,oom,timeout)\n"
 	"      --memfree SIZE      start no job while MemAvailable is below SIZE\n"
-	"      --grace SECS        on SIGINT/SIGTERM, let running jobs finish this long\n"
-	"                          (default 10), then stop them\n"
+	"      --grace TIME        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this\n"
+	"                          long (default 10 s; 0: stop them at once), then stop them\n"
 	"      --json              JSON Lines events on stdout\n"
+	"  -q, --quiet             no status line and no notices: only errors (each\n"
+	"                          failed file) and the summary on stderr\n"
+	"  -v, --verbose           also one line per finished file on stderr\n"
 	"\nCustom analyzer (see docs/cmd.md):\n"
 	"      --cmd 'CMD ARGS {}'  run CMD per file instead of the built-in analyzer;\n"
 	"                          {} is the file at /input/NAME, else it is on stdin\n"
@@ -66,11 +70,12 @@ static const char run_usage[] =
 	"  -h, --help              show this help\n\n";
 
 static const char run_signals_help[] =
-	"\nSignals: SIGINT/SIGTERM start nothing new and stop after the grace period (a\n"
-	"second one stops at once); interrupted files go back to pending without\n"
-	"spending an attempt. SIGUSR1 pauses/resumes every job. SIGUSR2 prints a status line.\n"
+	"\nSignals: SIGINT/SIGTERM/SIGHUP start nothing new and stop after the grace\n"
+	"period (a second one stops at once); interrupted files go back to pending\n"
+	"without spending an attempt. SIGUSR1 pauses/resumes every job (a stop resumes\n"
+	"paused jobs first). SIGUSR2 prints a status line.\n"
 	"Exit status: 0 all ok, 1 some failed, 2 usage, 3 isolation not available,\n"
-	"4 database error, 130/143 interrupted.\n";
+	"4 database error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
@@ -90,7 +95,9 @@ enum {
 struct run_opts {
 	const char *db, *files_from, *policy;
 	bool recursive, nul, force, json;
+	enum progress_verbosity verbosity;
 	int jobs, retries;
+	int npaths;                  /* path operands, at argv[optind...] */
 	unsigned retry_mask;
 	uint64_t memfree, grace_ms, max_output;
 	struct sbx_limits limits;
@@ -126,6 +133,39 @@ static int parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
+/* The --cmd group (--cmd, --output, --ok-codes, --env, --bind-ro,
+ * --bind): 1 when opt is one of them and was taken, 0 when it is not one,
+ * -1 on a bad value (message printed). */
+static int cmd_option(int opt, const char *arg, struct run_opts *o)
+{
+	switch (opt) {
+	case OPT_CMD: o->cmd = arg; return 1;
+	case OPT_OUTPUT: o->output = arg; return 1;
+	case OPT_OK_CODES: o->ok_codes = arg; return 1;
+	case OPT_ENV:
+		if (o->nenv == CMDSPEC_MAX_ENV)
+			return sr_err("too many --env options (at most %d)", CMDSPEC_MAX_ENV), -1;
+		o->env[o->nenv++] = arg;
+		return 1;
+	case OPT_BIND_RO:
+	case OPT_BIND:
+		if (o->nbinds == MAX_CMD_BINDS)
+			return sr_err("too many --bind/--bind-ro options (at most %d)", MAX_CMD_BINDS), -1;
+		o->bind_writable[o->nbinds] = opt == OPT_BIND;
+		o->binds[o->nbinds++] = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* After a message printed by a shared option parser: the hint, -1. */
+static int usage_hint(void)
+{
+	fputs("Try 'sandrun run --help' for more information.\n", stderr);
+	return -1;
+}
+
 static int parse_options(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -147,6 +187,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
 		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "etc", required_argument, NULL, OPT_ETC },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "recursive", no_argument, NULL, 'r' },
 		{ "null", no_argument, NULL, '0' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -162,12 +204,12 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	char err[512];
 	optind = 1;
 	opterr = 0; /* our own messages, one style */
-	while ((opt = getopt_long(argc, argv, ":hr0j:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hqvr0j:", longopts, NULL)) != -1) {
 		int r = sr_apply_limit_option(opt, optarg, &o->limits);
-		if (r < 0) { /* the message is printed; the hint is ours */
-			fputs("Try 'sandrun run --help' for more information.\n", stderr);
-			return -1;
-		}
+		if (r == 0)
+			r = cmd_option(opt, optarg, o);
+		if (r < 0) /* the message is printed; the hint is ours */
+			return usage_hint();
 		if (r > 0)
 			continue;
 		switch (opt) {
@@ -176,6 +218,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			fputs(sr_limit_help, stdout);
 			fputs(run_signals_help, stdout);
 			return 1;
+		case 'q': o->verbosity = PROGRESS_QUIET; break;
+		case 'v': o->verbosity = PROGRESS_VERBOSE; break;
 		case 'r': o->recursive = true; break;
 		case '0': o->nul = true; break;
 		case 'j':
@@ -191,22 +235,6 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			o->db = optarg;
 			break;
 		case OPT_FILES_FROM: o->files_from = optarg; break;
-		case OPT_CMD: o->cmd = optarg; break;
-		case OPT_OUTPUT: o->output = optarg; break;
-		case OPT_OK_CODES: o->ok_codes = optarg; break;
-		case OPT_ENV:
-			if (o->nenv == CMDSPEC_MAX_ENV)
-				return sr_usage_error("run ", "too many --env options (at most %d)", CMDSPEC_MAX_ENV), -1;
-			o->env[o->nenv++] = optarg;
-			break;
-		case OPT_BIND_RO:
-		case OPT_BIND:
-			if (o->nbinds == MAX_CMD_BINDS)
-				return sr_usage_error("run ", "too many --bind/--bind-ro options (at most %d)",
-						      MAX_CMD_BINDS), -1;
-			o->bind_writable[o->nbinds] = opt == OPT_BIND;
-			o->binds[o->nbinds++] = optarg;
-			break;
 		case OPT_ETC: {
 			if (o->netc == SBX_MAX_ETC_EXTRA)
 				return sr_usage_error("run ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA), -1;
@@ -235,13 +263,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 						      optarg, opt == OPT_MEMFREE ? "--memfree" : "--max-output"), -1;
 			break;
 		}
-		case OPT_GRACE:
-			/* 0 is allowed: stop running jobs at the first signal. */
-			if (strcmp(optarg, "0") == 0)
-				o->grace_ms = 0;
-			else if (sbx_parse_seconds_ms(optarg, &o->grace_ms) < 0)
-				return sr_usage_error("run ", "invalid value '%s' for --grace: expected seconds, e.g. 10 or 2.5",
-						      optarg), -1;
+		case OPT_GRACE: /* 0 is allowed: stop running jobs at the first signal */
+			if (sr_parse_duration_option("--grace", optarg, true, &o->grace_ms) < 0)
+				return usage_hint();
 			break;
 		case ':':
 			return sr_usage_error("run ", "option '%s' needs a value", argv[optind - 1]), -1;
@@ -257,6 +281,28 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		return sr_usage_error("run ", "-0 applies to --files-from lists; give --files-from too"), -1;
 	if (optind >= argc && !o->files_from)
 		return sr_usage_error("run ", "no files given"), -1;
+	return 0;
+}
+
+/* A PATH of '-' is the list on stdin, as --files-from - is. The '-'s go
+ * after the paths (the run's recorded arguments keep them) and o->npaths
+ * counts the paths. 0 or -1 (message printed). */
+static int stdin_operand(int argc, char **argv, struct run_opts *o)
+{
+	int out = optind;
+	for (int i = optind; i < argc; i++) {
+		char *arg = argv[i];
+		if (strcmp(arg, "-") != 0) {
+			memmove(argv + out + 1, argv + out, (size_t)(i - out) * sizeof *argv);
+			argv[out++] = arg;
+			continue;
+		}
+		if (o->files_from && strcmp(o->files_from, "-") != 0)
+			return sr_usage_error("run ", "'-' reads the list from stdin; --files-from %s reads another: give one",
+					      o->files_from), -1;
+		o->files_from = "-";
+	}
+	o->npaths = out - optind;
 	return 0;
 }
 
@@ -492,9 +538,12 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
 		.released = pc->released, .skipped_entries = (int64_t)skipped, .elapsed_s = lr->elapsed_s,
-		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM" : NULL,
+		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM"
+				: lr->signal == SIGHUP ? "SIGHUP" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
+	s->nothing_to_do = bc->total > 0 && !lr->finished && !pc->released && !pc->input_errors && !bc->pending &&
+			   !bc->running && !lr->signal && !lr->fatal;
 }
 
 static int exit_status_of(const struct loop_result *lr, const struct store_batch_counts *bc)
@@ -502,7 +551,8 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	if (lr->fatal)
 		return lr->fatal;
 	if (lr->signal)
-		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM : SR_EXIT_INTERRUPTED_INT;
+		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM
+		       : lr->signal == SIGHUP ? SR_EXIT_INTERRUPTED_HUP : SR_EXIT_INTERRUPTED_INT;
 	return bc->failed > 0 || lr->failed > 0 ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
 }
 
@@ -528,7 +578,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		return SR_EXIT_STORE;
 	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .run_id = run_id, .list_fd = -1 };
 	struct loop_result lr = { 0 };
-	int status = open_inputs(c, argv + optind, argc - optind);
+	int status = open_inputs(c, argv + optind, o->npaths);
 	if (status == 0) {
 		/* The first step before the loop: a small batch is queued
 		 * whole here; a large one goes on from the loop, its first job
@@ -591,6 +641,8 @@ int cmd_run(int argc, char **argv)
 	int r = parse_options(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
+	if (stdin_operand(argc, argv, &o) < 0)
+		return SR_EXIT_USAGE;
 	raise_nofile();
 
 	/* Blocked before any child exists: the loop reads them from a
@@ -601,6 +653,7 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
@@ -647,7 +700,10 @@ int cmd_run(int argc, char **argv)
 		return SR_EXIT_STORE;
 	}
 	struct progress *progress = NULL;
-	struct progress_opts po = { .live = isatty(STDERR_FILENO), .json = o.json, .events = stdout, .status = stderr };
+	struct progress_opts po = {
+		.live = isatty(STDERR_FILENO) && o.verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
+		.verbosity = o.verbosity, .json = o.json, .events = stdout, .status = stderr,
+	};
 	int status;
 	if (progress_new(&po, &progress) < 0)
 		status = SR_EXIT_STORE;

@@ -70,7 +70,7 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	run "$SANDRUN" run --help
 	[ "$status" -eq 0 ]
 	for opt in --recursive --files-from --null --db --jobs --policy --retries --retry-on \
-		--force --memfree --grace --json --max-output --mem --timeout --cpu-time; do
+		--force --memfree --grace --json --max-output --mem --timeout --cpu-time --quiet --verbose; do
 		[[ "$output" == *"$opt"* ]] || { echo "missing $opt"; false; }
 	done
 }
@@ -94,6 +94,43 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	[ ! -e sandrun.db ]
 }
 
+@test "durations: --timeout 500ms, --timeout 1m, --grace 1h30m, --cpu-time 1.5h are what they say" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/hang
+	# 500ms is half a second, not 500 seconds: the hang is cut short.
+	SECONDS=0
+	run "$SANDRUN" --timeout 500ms --retries 0 --json media/hang
+	[ "$status" -eq 1 ]
+	[ "$SECONDS" -lt 20 ]
+	[ "$(db "SELECT last_outcome FROM items")" = timeout ]
+	unset SANDRUN_ANALYZER
+	run "$SANDRUN" --timeout 1m --grace 1h30m --cpu-time 1.5h --db long.db media/a.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --timeout 90s --grace 0 --db long.db --force media/a.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" exec --timeout "1 min" -- /bin/true
+	[ "$status" -eq 0 ]
+}
+
+@test "a mistyped duration is a usage error that names the option and the value, and creates nothing" {
+	run "$SANDRUN" --timeout 10x media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'10x' for --timeout: unknown unit"*"1h30m"* ]]
+	[[ "$output" == *"--help"* ]]
+	run "$SANDRUN" --grace 5parsecs media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--grace"*"unknown unit"* ]]
+	run "$SANDRUN" --cpu-time 0 media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--cpu-time: must be more than 0"* ]]
+	run "$SANDRUN" --timeout 1h-30m media/a.wav
+	[ "$status" -eq 2 ]
+	run "$SANDRUN" exec --timeout 2x -- /bin/true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'2x' for --timeout"* ]]
+	[ ! -e sandrun.db ]
+}
+
 @test "no files, -0 without a list, an unreadable list: usage errors" {
 	run "$SANDRUN"
 	[ "$status" -eq 2 ]
@@ -106,6 +143,54 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	run "$SANDRUN" --files-from nolist.txt
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"nolist.txt"* ]]
+}
+
+@test "a mistyped command (sandrun stauts) is a usage error that suggests the nearest one and creates nothing" {
+	run "$SANDRUN" stauts
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'stauts' is neither a command nor an existing file; did you mean 'status'?"* ]]
+	run "$SANDRUN" lsit --db x.db
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"did you mean 'list'?"* ]]
+	run "$SANDRUN" frobnicate
+	[ "$status" -eq 2 ]
+	[[ "$output" != *"did you mean"* ]]
+	[ ! -e sandrun.db ] && [ ! -e x.db ]
+	# An existing file of that name is a file to analyze, as before.
+	cp media/a.wav stauts
+	run "$SANDRUN" stauts
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 1 ]
+}
+
+@test "sandrun help [COMMAND] prints the help, creates nothing" {
+	run "$SANDRUN" help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Commands:"*"quarantine"* ]]
+	run "$SANDRUN" help status
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Usage: sandrun status"* ]]
+	run "$SANDRUN" help run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--files-from"* ]]
+	run "$SANDRUN" help stauts
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"did you mean 'status'?"* ]]
+	[ ! -e sandrun.db ]
+}
+
+@test "sandrun - reads the list of files from stdin, as --files-from - does" {
+	run bash -c "printf '%s\n' media/a.wav media/b.wav | '$SANDRUN' -"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 2 ]
+	run bash -c "echo media/sub/c.wav | '$SANDRUN' -j 1 - media/a.wav"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 3 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%/-'")" = 0 ]
+	echo media/a.wav >list.txt
+	run "$SANDRUN" --files-from list.txt -
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--files-from list.txt"* ]]
 }
 
 @test "a missing analyzer or policy is a clear usage error" {
@@ -251,6 +336,58 @@ assert s["failed_by_outcome"] == {"input_error": 2100}, s
 	[[ "$stderr" != *$'\r'* ]]
 }
 
+@test "piped stderr (cron, a pipe): one line per failed file, its name escaped, then the summary" {
+	cp media/garbage.bin "media/bad"$'\n'"name.bin"
+	"$SANDRUN" media/a.wav media/garbage.bin media/bad*name.bin media/missing.wav 2>err.txt | cat
+	[ "${PIPESTATUS[0]}" -eq 1 ]
+	cat err.txt
+	grep -qx "sandrun: $W/media/garbage.bin: bad_input: .*" err.txt
+	# A newline in a name shows as \n: the line stays one record, and the
+	# name is not mistaken for "bad name.bin".
+	grep -qF "sandrun: $W/media/bad\\nname.bin: bad_input: " err.txt
+	grep -qx "sandrun: $W/media/missing.wav: no such file or directory" err.txt
+	grep -q "^sandrun: 4 files: 1 ok, 3 failed (bad_input 2, input_error 1)$" err.txt
+	[ "$(wc -l <err.txt)" -eq 5 ]
+	! grep -q "a.wav" err.txt || false
+}
+
+@test "-q: only errors and the summary; -v: also one line per finished file" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 1" >media/slow
+	echo bad >media/bad
+	"$SANDRUN" -q --retries 0 --grace 10 media/slow media/bad 2>quiet.txt &
+	pid=$!
+	for _ in $(seq 100); do [ "$(db "SELECT count(*) FROM attempts")" = 2 ] 2>/dev/null && break; sleep 0.05; done
+	kill -TERM $pid
+	wait $pid || rc=$?
+	cat quiet.txt
+	# No notice of the signal, only the failure and the summary.
+	! grep -q "SIGTERM: starting nothing new" quiet.txt || false
+	grep -q "^sandrun: $W/media/bad: bad_input" quiet.txt
+	grep -q "^sandrun: 2 files:" quiet.txt
+	! grep -q "media/slow" quiet.txt || false
+	run --separate-stderr "$SANDRUN" -v --force --retries 0 media/slow media/bad
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"sandrun: $W/media/slow: ok (attempt 1, "*" s)"* ]]
+	[[ "$stderr" == *"sandrun: $W/media/bad: bad_input"* ]]
+	[[ "$stderr" == *"sandrun: 2 files: 1 ok, 1 failed"* ]]
+}
+
+@test "under systemd (JOURNAL_STREAM names stderr): each line carries its syslog priority" {
+	: >err.txt
+	export JOURNAL_STREAM=$(stat -c %d:%i err.txt)
+	"$SANDRUN" media/a.wav media/garbage.bin media/missing.wav 2>>err.txt || true
+	cat err.txt
+	grep -qx "<3>sandrun: $W/media/garbage.bin: bad_input: .*" err.txt
+	grep -qx "<3>sandrun: $W/media/missing.wav: no such file or directory" err.txt
+	grep -qx "<6>sandrun: 3 files: 1 ok, 2 failed (bad_input 1, input_error 1)" err.txt
+	[ "$(grep -vc '^<[346]>sandrun: ' err.txt)" -eq 0 ]
+	# Inherited by a process whose stderr goes elsewhere: no prefixes there.
+	"$SANDRUN" --db other.db media/garbage.bin 2>plain.txt || true
+	grep -qx "sandrun: $W/media/garbage.bin: bad_input: .*" plain.txt
+	! grep -q "^<" plain.txt || false
+}
+
 @test "--json: started, finished and summary events, one JSON object per line" {
 	run --separate-stderr "$SANDRUN" --json media/a.wav media/garbage.bin media/missing.wav
 	[ "$status" -eq 1 ]
@@ -330,6 +467,21 @@ assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
 	[ "$(db "SELECT count(*) FROM attempts")" -eq 7 ]
 }
 
+@test "a rerun with nothing left says so: nothing to do, N files already done (--force to redo)" {
+	run "$SANDRUN" media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "sandrun: 2 files: 2 ok, 0 failed
+sandrun: nothing to do: 2 files already done (--force to redo)" ]
+	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"this run: 1 attempt finished"* ]]
+	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"nothing to do: 2 files already done, 1 already failed ('sandrun retry' to try the failed again, --force to redo all)" ]]
+}
+
 @test "a failed file stays failed on a rerun and keeps the exit status 1" {
 	run "$SANDRUN" media/garbage.bin
 	[ "$status" -eq 1 ]
@@ -401,6 +553,45 @@ assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
 	[ "${rc:-0}" -eq 143 ]
 	[ "$(db "SELECT status || ' ' || attempts FROM items")" = "pending 0" ]
 	[ "$(db "SELECT outcome || ' ' || counted FROM attempts")" = "interrupted 0" ]
+}
+
+@test "SIGHUP (the terminal closed) stops like SIGTERM: attempts given back; the same command finishes with --retries 0" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 1.5" >media/h1
+	echo "ok 1.5" >media/h2
+	"$SANDRUN" -j 2 --retries 0 --grace 0 --json media/h1 media/h2 >ev.txt 2>err.txt &
+	pid=$!
+	wait_started ev.txt 2
+	kill -HUP $pid
+	wait $pid || rc=$?
+	[ "${rc:-0}" -eq 129 ]
+	grep -q '"interrupted_by":"SIGHUP","exit_status":129' ev.txt
+	grep -q "interrupted by SIGHUP" err.txt
+	# Released, not charged: no attempt counted, both still pending.
+	[ "$(db "SELECT group_concat(status || ' ' || attempts, ',') FROM items")" = "pending 0,pending 0" ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE outcome = 'interrupted' AND counted = 0")" = 2 ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE counted = 1")" = 0 ]
+	run "$SANDRUN" -j 2 --retries 0 media/h1 media/h2
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT group_concat(status || ' ' || attempts, ',') FROM items")" = "done 1,done 1" ]
+}
+
+@test "SIGHUP while paused (SIGUSR1): the jobs are resumed and finish within the grace" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo "ok 1" >media/p1
+	"$SANDRUN" --retries 0 --grace 20 --json media/p1 >ev.txt 2>err.txt &
+	pid=$!
+	wait_started ev.txt 1
+	kill -USR1 $pid
+	for _ in $(seq 100); do grep -q "paused 1 running job" err.txt && break; sleep 0.05; done
+	grep -q "paused 1 running job" err.txt
+	sleep 1.5 # frozen: without the resume the job would never end
+	kill -HUP $pid
+	wait $pid || rc=$?
+	[ "${rc:-0}" -eq 129 ]
+	grep -q "resumed 1 job" err.txt
+	[ "$(db "SELECT status || ' ' || attempts FROM items")" = "done 1" ]
+	[ "$(db "SELECT outcome || ' ' || counted FROM attempts")" = "ok 1" ]
 }
 
 @test "SIGINT while the list is still being queued: what is queued stays, the rest is not queued, exit 130" {

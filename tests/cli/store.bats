@@ -1,12 +1,14 @@
 #!/usr/bin/env bats
 # tests/cli/store.bats — the store's query commands (status, list, show,
-# retry, export, quarantine) and databases a command must refuse: garbage,
+# retry, export, quarantine, report) and databases a command must refuse: garbage,
 # truncated, from a newer sandrun, locked too long, on a read-only path, on
 # a full file system. Runs as root inside the outer test namespace
 # (tests/lib/outer-ns.sh), so it may mount tmpfs.
 #
 # Stores are seeded through the store's own functions by
 # $SANDRUN_BUILD/tests/test_store seed DB OUTCOME=PATH...
+
+bats_require_minimum_version 1.5.0
 
 setup() {
 	B=${SANDRUN_BUILD:?SANDRUN_BUILD must point to the build directory}
@@ -49,11 +51,20 @@ json() { # PYTHON-EXPRESSION over `d` (stdin parsed as JSON)
 	[[ "$output" == *"1 done, 4 failed"* ]]
 	[[ "$output" == *"dead runner"* ]]
 	[[ "$output" == *"timeout 1"* ]]
-	[[ "$output" == *"last run   #1"*"completed: 4 attempts"* ]]
+	[[ "$output" == *"last run   #1"*", completed; 4 attempts finished, "* ]]
 	run "$SANDRUN" status --json --db sandrun.db
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | json 'd["items"]["failed"], d["outcomes"]["signaled"], d["attempts"]["total"], d["last_run"]["how"]')" = "4 1 5 completed" ]
 	[ "$(echo "$output" | json 'd["items"]["running_orphaned"], d["attempts"]["wall_ms"]["max"]')" = "1 120" ]
+}
+
+@test "status: a lost run reads as the run lost, not as attempts lost" {
+	seed_store sandrun.db
+	sqlite3 sandrun.db "UPDATE runs SET how = 'lost'"
+	run "$SANDRUN" status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"last run   #1"*", lost (its runner died without ending it); 4 attempts finished, "* ]]
+	[[ "$output" != *"lost: "* ]]
 }
 
 @test "list: one line per item with its error, filters, JSON Lines" {
@@ -112,6 +123,26 @@ json() { # PYTHON-EXPRESSION over `d` (stdin parsed as JSON)
 	run "$SANDRUN" show media/nothere.wav
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"nothere.wav is not in the store"* ]]
+}
+
+@test "show: a name with a newline that is not in the store is shown escaped (\\n), on one line" {
+	seed_store sandrun.db
+	run "$SANDRUN" show "$W/media/no"$'\n'"such.wav"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"show: $W/media/no\\nsuch.wav is not in the store"* ]]
+}
+
+@test "report says where it wrote the page, on stderr; -q says nothing" {
+	seed_store sandrun.db
+	run --separate-stderr "$SANDRUN" report -o out.html
+	[ "$status" -eq 0 ]
+	[ -s out.html ]
+	[ -z "$output" ]
+	[ "$stderr" = "sandrun: report written to out.html" ]
+	run --separate-stderr "$SANDRUN" report -q -o quiet.html
+	[ "$status" -eq 0 ]
+	[ -s quiet.html ]
+	[ -z "$output" ] && [ -z "$stderr" ]
 }
 
 @test "retry: failed back to pending with a fresh budget" {

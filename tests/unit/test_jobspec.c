@@ -396,6 +396,15 @@ static void test_summary_text(void **state)
 	assert_non_null(strstr(text, "20 attempts finished in 4.0 s (5.0/s)"));
 	assert_non_null(strstr(text, "2 interrupted and put back (no attempt spent)"));
 	assert_non_null(strstr(text, "interrupted by SIGINT"));
+	/* A rerun with nothing left: say so, not "0 attempts in 0.0 s". */
+	struct progress_summary done = { .total = 213, .ok = 213, .nothing_to_do = true };
+	progress_format_summary(&done, text, sizeof text);
+	assert_string_equal(text, "213 files: 213 ok, 0 failed\n"
+				  "nothing to do: 213 files already done (--force to redo)");
+	done.ok = 200, done.failed = 13;
+	progress_format_summary(&done, text, sizeof text);
+	assert_non_null(strstr(text, "\nnothing to do: 200 files already done, 13 already failed ("));
+	assert_null(strstr(text, "this run"));
 }
 
 static json_t *parse(char *s)

@@ -83,6 +83,20 @@ static void test_escape_line(void **state)
 	assert_string_equal(sr_text_escape_line(name, strlen(name), tiny, sizeof tiny), "");
 }
 
+static void test_escape_name(void **state)
+{
+	(void)state;
+	char out[256];
+	/* a line break in a name is part of it: shown, never a space */
+	const char *name = "a\nb.wav";
+	assert_string_equal(sr_text_escape_name(name, strlen(name), out, sizeof out), "a\\nb.wav");
+	const char *mix = "t\tr\rb\\s\x1b" RLO;
+	assert_string_equal(sr_text_escape_name(mix, strlen(mix), out, sizeof out),
+			    "t\\tr\\rb\\\\s\\x1b\\u{202e}");
+	char small[3]; /* "\n" does not fit after "a": cut before it */
+	assert_string_equal(sr_text_escape_name(name, strlen(name), small, sizeof small), "a");
+}
+
 static char *captured(void (*put)(FILE *, const char *), const char *s)
 {
 	char *buf = NULL;
@@ -176,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_predicate),
 		cmocka_unit_test(test_escape_at),
 		cmocka_unit_test(test_escape_line),
+		cmocka_unit_test(test_escape_name),
 		cmocka_unit_test(test_escapers_agree),
 		cmocka_unit_test(test_html_policy),
 		cmocka_unit_test(test_json_repair),
