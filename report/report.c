@@ -320,6 +320,72 @@ static void write_outcomes(struct rp *r)
 
 /* ---- failures ----------------------------------------------------------------- */
 
+/* The end of a failed attempt's stderr, folded in a <details>. */
+static void put_stderr_tail(FILE *f, sqlite3_stmt *s)
+{
+	int64_t total = rp_col_i64(s, 8);
+	const char *tail = sqlite3_column_blob(s, 9);
+	size_t len = (size_t)sqlite3_column_bytes(s, 9);
+	if (total > 0 && tail && len) {
+		/* A cut tail starts at its first whole line. */
+		if ((int64_t)len < total) {
+			const char *nl = memchr(tail, '\n', len);
+			if (nl && (size_t)(nl - tail) + 1 < len) {
+				len -= (size_t)(nl + 1 - tail);
+				tail = nl + 1;
+			}
+		}
+		fputs("<details><summary>stderr", f);
+		if ((int64_t)len < total) {
+			fputs(", the last ", f);
+			rp_put_val(f, (double)len, RP_BYTES);
+			fputs(" of ", f);
+			rp_put_val(f, (double)total, RP_BYTES);
+		}
+		fputs("</summary><pre>", f);
+		sr_text_put(f, tail, len, SR_TEXT_HTML_PRE);
+		fputs("</pre></details>", f);
+	}
+}
+
+/* One failed file: its path, error, attempt facts and stderr. */
+static void put_failure_row(FILE *f, sqlite3_stmt *s)
+{
+	fputs("<li><code class=\"path\">", f);
+	sr_text_put(f, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), SR_TEXT_HTML_LINE);
+	fputs("</code>", f);
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
+		fputs("<br><span class=\"err\">", f);
+		sr_text_put(f, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1), SR_TEXT_HTML_LINE);
+		fputs("</span>", f);
+	}
+	fputs(" <span class=\"meta\">", f);
+	int64_t att = rp_col_i64(s, 2), ex = rp_col_i64(s, 3), sig = rp_col_i64(s, 4);
+	fprintf(f, "%lld attempt%s", (long long)att, att == 1 ? "" : "s");
+	if (ex >= 0)
+		fprintf(f, " · exit %lld", (long long)ex);
+	if (sig > 0) {
+		const char *abbr = sig < 65 ? sigabbrev_np((int)sig) : NULL;
+		fprintf(f, " · signal %lld%s%s%s", (long long)sig, abbr ? " (SIG" : "",
+			abbr ? abbr : "", abbr ? ")" : "");
+	}
+	if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+		fputs(" · syscall ", f);
+		sr_text_put(f, sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5), SR_TEXT_HTML_LINE);
+	}
+	if (rp_col_i64(s, 6) >= 0) {
+		fputs(" · ", f);
+		rp_put_val(f, (double)rp_col_i64(s, 6), RP_MS);
+	}
+	if (rp_col_i64(s, 7) >= 0) {
+		fputs(" · ", f);
+		rp_put_val(f, (double)rp_col_i64(s, 7), RP_BYTES);
+	}
+	fputs("</span>", f);
+	put_stderr_tail(f, s);
+	fputs("</li>\n", f);
+}
+
 static int write_failures(struct rp *r)
 {
 	FILE *f = r->f;
@@ -353,61 +419,7 @@ static int write_failures(struct rp *r)
 		sqlite3_bind_int(s, 3, LIST_CAP);
 		int rc;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			fputs("<li><code class=\"path\">", f);
-			sr_text_put(f, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), SR_TEXT_HTML_LINE);
-			fputs("</code>", f);
-			if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
-				fputs("<br><span class=\"err\">", f);
-				sr_text_put(f, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1), SR_TEXT_HTML_LINE);
-				fputs("</span>", f);
-			}
-			fputs(" <span class=\"meta\">", f);
-			int64_t att = rp_col_i64(s, 2), ex = rp_col_i64(s, 3), sig = rp_col_i64(s, 4);
-			fprintf(f, "%lld attempt%s", (long long)att, att == 1 ? "" : "s");
-			if (ex >= 0)
-				fprintf(f, " · exit %lld", (long long)ex);
-			if (sig > 0) {
-				const char *abbr = sig < 65 ? sigabbrev_np((int)sig) : NULL;
-				fprintf(f, " · signal %lld%s%s%s", (long long)sig, abbr ? " (SIG" : "",
-					abbr ? abbr : "", abbr ? ")" : "");
-			}
-			if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
-				fputs(" · syscall ", f);
-				sr_text_put(f, sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5), SR_TEXT_HTML_LINE);
-			}
-			if (rp_col_i64(s, 6) >= 0) {
-				fputs(" · ", f);
-				rp_put_val(f, (double)rp_col_i64(s, 6), RP_MS);
-			}
-			if (rp_col_i64(s, 7) >= 0) {
-				fputs(" · ", f);
-				rp_put_val(f, (double)rp_col_i64(s, 7), RP_BYTES);
-			}
-			fputs("</span>", f);
-			int64_t total = rp_col_i64(s, 8);
-			const char *tail = sqlite3_column_blob(s, 9);
-			size_t len = (size_t)sqlite3_column_bytes(s, 9);
-			if (total > 0 && tail && len) {
-				/* A cut tail starts at its first whole line. */
-				if ((int64_t)len < total) {
-					const char *nl = memchr(tail, '\n', len);
-					if (nl && (size_t)(nl - tail) + 1 < len) {
-						len -= (size_t)(nl + 1 - tail);
-						tail = nl + 1;
-					}
-				}
-				fputs("<details><summary>stderr", f);
-				if ((int64_t)len < total) {
-					fputs(", the last ", f);
-					rp_put_val(f, (double)len, RP_BYTES);
-					fputs(" of ", f);
-					rp_put_val(f, (double)total, RP_BYTES);
-				}
-				fputs("</summary><pre>", f);
-				sr_text_put(f, tail, len, SR_TEXT_HTML_PRE);
-				fputs("</pre></details>", f);
-			}
-			fputs("</li>\n", f);
+			put_failure_row(f, s);
 		}
 		if (rc != SQLITE_DONE)
 			return rp_finish(r, s, rc);

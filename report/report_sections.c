@@ -127,6 +127,111 @@ static void limits_note(struct rp *r, const double *ok_wall, const double *ok_me
 	fputs("</p>\n", f);
 }
 
+/* The wall-time histogram, with the --timeout limits as marks; *h is
+ * reused by the scatter plot (its axis, series and marks). */
+static int write_wall_hist(struct rp *r, const double st[6], struct rp_hist *h)
+{
+	*h = (struct rp_hist){ .nseries = 3, .x_title = "wall time per attempt" };
+	h->series_label[0] = "ok", h->series_cls[0] = "c-ok";
+	h->series_label[1] = "stopped at a limit (timeout, cpu_limit, oom, output_limit)";
+	h->series_cls[1] = "c-limit";
+	h->series_label[2] = "other failures", h->series_cls[2] = "c-fail";
+	rp_axis_fit(&h->x, st[1], st[2], r->tmo, (size_t)r->ntmo, true, true, 1, RP_MS);
+	for (int i = 0; i < r->ntmo; i++) {
+		h->marks[h->nmarks].v = r->tmo[i];
+		char v[48];
+		rp_fmt(v, sizeof v, r->tmo[i], RP_MS);
+		snprintf(h->marks[h->nmarks++].label, sizeof h->marks[0].label, "--timeout %s", v);
+	}
+	if (rp_hist_query(r, "SELECT sr_bin(wall_ms, ?1, ?2, ?3, ?4) AS b, " SERIES_SQL " AS k, count(*)"
+			  " FROM rp_att WHERE wall_ms IS NOT NULL AND " MEASURED_SQL " GROUP BY b, k",
+		       h) < 0)
+		return -1;
+	fputs("<h3>Wall time</h3>\n", r->f);
+	rp_svg_hist(r->f, "chart-wall", "histogram of wall time per attempt", h);
+	rp_put_legend(r->f, h);
+	return 0;
+}
+
+static void scatter_free(struct rp_scatter *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		free(sc->pts[i].title);
+	free(sc->pts);
+}
+
+/* Peak memory against wall time, with the --mem limits as marks; *mmax is
+ * the largest peak of any measured attempt (for the table). */
+static int write_mem_scatter(struct rp *r, const struct rp_hist *h, double *mmax)
+{
+	FILE *f = r->f;
+	struct rp_scatter sc = { .x_title = "wall time", .y_title = "peak memory" };
+	for (int k = 0; k < 3; k++)
+		sc.series_label[k] = h->series_label[k], sc.series_cls[k] = h->series_cls[k];
+	double mmin, withmem = 0;
+	if (rp_query_nums(r, "SELECT min(peak_memory_bytes) FROM rp_att WHERE peak_memory_bytes"
+			  " IS NOT NULL AND wall_ms IS NOT NULL AND " MEASURED_SQL, &mmin, 1) < 0 ||
+	    rp_query_nums(r, "SELECT max(peak_memory_bytes) FROM rp_att WHERE wall_ms IS NOT NULL AND "
+			  MEASURED_SQL, mmax, 1) < 0 ||
+	    rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE wall_ms IS NOT NULL AND"
+			  " peak_memory_bytes IS NOT NULL AND " MEASURED_SQL, &withmem, 1) < 0 ||
+	    scatter_points(r, &sc) < 0) {
+		scatter_free(&sc);
+		return -1;
+	}
+	sc.x = h->x;
+	rp_axis_fit(&sc.y, mmin, *mmax, r->mem, (size_t)r->nmem, true, true, 65536, RP_BYTES);
+	for (int i = 0; i < r->ntmo; i++)
+		sc.xmarks[sc.nxmarks++] = h->marks[i];
+	for (int i = 0; i < r->nmem; i++) {
+		char v[48];
+		rp_fmt(v, sizeof v, r->mem[i], RP_BYTES);
+		sc.ymarks[sc.nymarks].v = r->mem[i];
+		snprintf(sc.ymarks[sc.nymarks++].label, sizeof sc.ymarks[0].label, "--mem %s", v);
+	}
+	fputs("<h3>Peak memory against wall time</h3>\n", f);
+	if (sc.n) {
+		rp_svg_scatter(f, "chart-scatter", "peak memory against wall time per attempt", &sc);
+		rp_put_legend(f, h);
+		fputs("<p class=\"note\">", f);
+		rp_put_count(f, (int64_t)sc.n);
+		fputs(" points", f);
+		if ((double)sc.n < withmem) {
+			fputs(", a fixed sample of ", f);
+			rp_put_count(f, (int64_t)withmem);
+			fputs(" attempts: all that stopped at a limit (up to 500), the rest uniformly", f);
+		}
+		fputs(". Hover over a failure for its file.</p>\n", f);
+	} else {
+		fputs("<p class=\"note\">No attempt recorded its peak memory.</p>\n", f);
+	}
+	scatter_free(&sc);
+	return 0;
+}
+
+/* Median, 90%, 99% and max of the successful attempts, and the max of all. */
+static void write_resource_table(FILE *f, const double ok_wall[4], const double ok_mem[4],
+				 double wall_max, double mem_max)
+{
+	fputs("<table id=\"resource-stats\"><tr><th>successful attempts</th><th class=\"n\">median</th>"
+	      "<th class=\"n\">90%</th><th class=\"n\">99%</th><th class=\"n\">max</th>"
+	      "<th class=\"n\">max of all attempts</th></tr>\n", f);
+	for (int row = 0; row < 2; row++) {
+		const double *v = row ? ok_mem : ok_wall;
+		enum rp_unit u = row ? RP_BYTES : RP_MS;
+		fprintf(f, "<tr><td>%s</td>", row ? "peak memory" : "wall time");
+		for (int i = 0; i < 4; i++) {
+			fputs("<td class=\"n\">", f);
+			rp_put_val(f, v[i], u);
+			fputs("</td>", f);
+		}
+		fputs("<td class=\"n\">", f);
+		rp_put_val(f, row ? mem_max : wall_max, u);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 int rp_write_resources(struct rp *r)
 {
 	FILE *f = r->f;
@@ -159,93 +264,13 @@ int rp_write_resources(struct rp *r)
 		fputs("<p class=\"note\">No attempt has finished yet.</p></section>\n", f);
 		return 0;
 	}
-	struct rp_hist h = { .nseries = 3, .x_title = "wall time per attempt" };
-	h.series_label[0] = "ok", h.series_cls[0] = "c-ok";
-	h.series_label[1] = "stopped at a limit (timeout, cpu_limit, oom, output_limit)";
-	h.series_cls[1] = "c-limit";
-	h.series_label[2] = "other failures", h.series_cls[2] = "c-fail";
-	rp_axis_fit(&h.x, st[1], st[2], r->tmo, (size_t)r->ntmo, true, true, 1, RP_MS);
-	for (int i = 0; i < r->ntmo; i++) {
-		h.marks[h.nmarks].v = r->tmo[i];
-		char v[48];
-		rp_fmt(v, sizeof v, r->tmo[i], RP_MS);
-		snprintf(h.marks[h.nmarks++].label, sizeof h.marks[0].label, "--timeout %s", v);
-	}
-	if (rp_hist_query(r, "SELECT sr_bin(wall_ms, ?1, ?2, ?3, ?4) AS b, " SERIES_SQL " AS k, count(*)"
-			  " FROM rp_att WHERE wall_ms IS NOT NULL AND " MEASURED_SQL " GROUP BY b, k",
-		       &h) < 0)
+	struct rp_hist h;
+	double mmax;
+	if (write_wall_hist(r, st, &h) < 0 || write_mem_scatter(r, &h, &mmax) < 0)
 		return -1;
-	fputs("<h3>Wall time</h3>\n", f);
-	rp_svg_hist(f, "chart-wall", "histogram of wall time per attempt", &h);
-	rp_put_legend(f, &h);
-
-	struct rp_scatter sc = { .x_title = "wall time", .y_title = "peak memory" };
-	for (int k = 0; k < 3; k++)
-		sc.series_label[k] = h.series_label[k], sc.series_cls[k] = h.series_cls[k];
-	double mmin, mmax;
-	if (rp_query_nums(r, "SELECT min(peak_memory_bytes) FROM rp_att WHERE peak_memory_bytes"
-			  " IS NOT NULL AND wall_ms IS NOT NULL AND " MEASURED_SQL, &mmin, 1) < 0 ||
-	    rp_query_nums(r, "SELECT max(peak_memory_bytes) FROM rp_att WHERE wall_ms IS NOT NULL AND "
-			  MEASURED_SQL, &mmax, 1) < 0 ||
-	    scatter_points(r, &sc) < 0)
-		goto fail;
-	sc.x = h.x;
-	rp_axis_fit(&sc.y, mmin, mmax, r->mem, (size_t)r->nmem, true, true, 65536, RP_BYTES);
-	for (int i = 0; i < r->ntmo; i++)
-		sc.xmarks[sc.nxmarks++] = h.marks[i];
-	for (int i = 0; i < r->nmem; i++) {
-		char v[48];
-		rp_fmt(v, sizeof v, r->mem[i], RP_BYTES);
-		sc.ymarks[sc.nymarks].v = r->mem[i];
-		snprintf(sc.ymarks[sc.nymarks++].label, sizeof sc.ymarks[0].label, "--mem %s", v);
-	}
-	fputs("<h3>Peak memory against wall time</h3>\n", f);
-	if (sc.n) {
-		rp_svg_scatter(f, "chart-scatter", "peak memory against wall time per attempt", &sc);
-		rp_put_legend(f, &h);
-		fputs("<p class=\"note\">", f);
-		rp_put_count(f, (int64_t)sc.n);
-		fputs(" points", f);
-		double withmem;
-		if (rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE wall_ms IS NOT NULL AND"
-				  " peak_memory_bytes IS NOT NULL AND " MEASURED_SQL, &withmem, 1) < 0)
-			goto fail;
-		if ((double)sc.n < withmem) {
-			fputs(", a fixed sample of ", f);
-			rp_put_count(f, (int64_t)withmem);
-			fputs(" attempts: all that stopped at a limit (up to 500), the rest uniformly", f);
-		}
-		fputs(". Hover over a failure for its file.</p>\n", f);
-	} else {
-		fputs("<p class=\"note\">No attempt recorded its peak memory.</p>\n", f);
-	}
-	for (size_t i = 0; i < sc.n; i++)
-		free(sc.pts[i].title);
-	free(sc.pts);
-
-	fputs("<table id=\"resource-stats\"><tr><th>successful attempts</th><th class=\"n\">median</th>"
-	      "<th class=\"n\">90%</th><th class=\"n\">99%</th><th class=\"n\">max</th>"
-	      "<th class=\"n\">max of all attempts</th></tr>\n", f);
-	for (int row = 0; row < 2; row++) {
-		const double *v = row ? ok_mem : ok_wall;
-		enum rp_unit u = row ? RP_BYTES : RP_MS;
-		fprintf(f, "<tr><td>%s</td>", row ? "peak memory" : "wall time");
-		for (int i = 0; i < 4; i++) {
-			fputs("<td class=\"n\">", f);
-			rp_put_val(f, v[i], u);
-			fputs("</td>", f);
-		}
-		fputs("<td class=\"n\">", f);
-		rp_put_val(f, row ? mmax : st[2], u);
-		fputs("</td></tr>\n", f);
-	}
-	fputs("</table>\n</section>\n", f);
+	write_resource_table(f, ok_wall, ok_mem, st[2], mmax);
+	fputs("</section>\n", f);
 	return 0;
-fail:
-	for (size_t i = 0; i < sc.n; i++)
-		free(sc.pts[i].title);
-	free(sc.pts);
-	return -1;
 }
 
 /* ---- the built-in analyzer ---------------------------------------------------------- */
@@ -428,6 +453,73 @@ int rp_write_analyzer(struct rp *r)
 
 /* ---- runs ------------------------------------------------------------------------- */
 
+/* How a run ended, as a tag. */
+static void put_run_end(FILE *f, const char *how, const char *by)
+{
+	if (!how)
+		fputs("<span class=\"tag\">running, or died unseen</span>", f);
+	else if (strcmp(how, "completed") == 0)
+		fputs("<span class=\"tag good\">completed</span>", f);
+	else if (strcmp(how, "interrupted") == 0) {
+		fputs("<span class=\"tag bad\">interrupted", f);
+		if (by) {
+			fputs(" by ", f);
+			sr_text_put_str(f, by, SR_TEXT_HTML_LINE);
+		}
+		fputs("</span>", f);
+	} else if (strcmp(how, "lost") == 0)
+		fputs("<span class=\"tag bad\">lost: the runner died</span>", f);
+	else
+		sr_text_put_str(f, how, SR_TEXT_HTML_LINE);
+}
+
+/* One row of the runs table from the query in rp_write_runs. */
+static void put_run_row(FILE *f, sqlite3_stmt *s, int64_t start, double secs, int64_t fin,
+			double rate, double maxrate)
+{
+	fprintf(f, "<tr><td>#%lld</td><td>", (long long)rp_col_i64(s, 0));
+	rp_put_time(f, start);
+	fputs("</td><td class=\"n\">", f);
+	rp_put_val(f, secs * 1000, RP_MS);
+	fputs("</td><td class=\"n\">", f);
+	rp_put_count(f, fin);
+	fputs(" <span class=\"meta\">(", f);
+	rp_put_count(f, rp_col_i64(s, 6));
+	fputs(" ok", f);
+	if (rp_col_i64(s, 7) > 0) {
+		fputs(", ", f);
+		rp_put_count(f, rp_col_i64(s, 7));
+		fputs(" given back", f);
+	}
+	fprintf(f, ")</span></td><td><span class=\"tbar\" style=\"width:%.0fpx\"></span>%.2f/s"
+		   "</td><td>",
+		maxrate > 0 ? fmax(1, 80 * rate / maxrate) : 0, rate);
+	const char *how = rp_col_text(s, 3), *by = rp_col_text(s, 4);
+	put_run_end(f, how, by);
+	fputs("</td><td>", f);
+	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+		double mem = sqlite3_column_double(s, 8);
+		fputs("--mem ", f);
+		if (mem > 0)
+			rp_put_val(f, mem, RP_BYTES);
+		else
+			fputs("none", f);
+	}
+	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
+		fputs("<br>--timeout ", f);
+		rp_put_val(f, sqlite3_column_double(s, 9), RP_MS);
+	}
+	fputs("</td><td>", f);
+	sr_text_put_str(f, rp_col_text(s, 10), SR_TEXT_HTML_LINE);
+	fputs("<br><span class=\"meta\">", f);
+	sr_text_put_str(f, rp_col_text(s, 11), SR_TEXT_HTML_LINE);
+	if (rp_col_text(s, 12)) {
+		fputs(" · ", f);
+		sr_text_put_str(f, rp_col_text(s, 12), SR_TEXT_HTML_LINE);
+	}
+	fputs("</span></td></tr>\n", f);
+}
+
 int rp_write_runs(struct rp *r)
 {
 	FILE *f = r->f;
@@ -465,61 +557,7 @@ int rp_write_runs(struct rp *r)
 				maxrate = fmax(maxrate, rate);
 				continue;
 			}
-			fprintf(f, "<tr><td>#%lld</td><td>", (long long)rp_col_i64(s, 0));
-			rp_put_time(f, start);
-			fputs("</td><td class=\"n\">", f);
-			rp_put_val(f, secs * 1000, RP_MS);
-			fputs("</td><td class=\"n\">", f);
-			rp_put_count(f, fin);
-			fputs(" <span class=\"meta\">(", f);
-			rp_put_count(f, rp_col_i64(s, 6));
-			fputs(" ok", f);
-			if (rp_col_i64(s, 7) > 0) {
-				fputs(", ", f);
-				rp_put_count(f, rp_col_i64(s, 7));
-				fputs(" given back", f);
-			}
-			fprintf(f, ")</span></td><td><span class=\"tbar\" style=\"width:%.0fpx\"></span>%.2f/s"
-				   "</td><td>",
-				maxrate > 0 ? fmax(1, 80 * rate / maxrate) : 0, rate);
-			const char *how = rp_col_text(s, 3), *by = rp_col_text(s, 4);
-			if (!how)
-				fputs("<span class=\"tag\">running, or died unseen</span>", f);
-			else if (strcmp(how, "completed") == 0)
-				fputs("<span class=\"tag good\">completed</span>", f);
-			else if (strcmp(how, "interrupted") == 0) {
-				fputs("<span class=\"tag bad\">interrupted", f);
-				if (by) {
-					fputs(" by ", f);
-					sr_text_put_str(f, by, SR_TEXT_HTML_LINE);
-				}
-				fputs("</span>", f);
-			} else if (strcmp(how, "lost") == 0)
-				fputs("<span class=\"tag bad\">lost: the runner died</span>", f);
-			else
-				sr_text_put_str(f, how, SR_TEXT_HTML_LINE);
-			fputs("</td><td>", f);
-			if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
-				double mem = sqlite3_column_double(s, 8);
-				fputs("--mem ", f);
-				if (mem > 0)
-					rp_put_val(f, mem, RP_BYTES);
-				else
-					fputs("none", f);
-			}
-			if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
-				fputs("<br>--timeout ", f);
-				rp_put_val(f, sqlite3_column_double(s, 9), RP_MS);
-			}
-			fputs("</td><td>", f);
-			sr_text_put_str(f, rp_col_text(s, 10), SR_TEXT_HTML_LINE);
-			fputs("<br><span class=\"meta\">", f);
-			sr_text_put_str(f, rp_col_text(s, 11), SR_TEXT_HTML_LINE);
-			if (rp_col_text(s, 12)) {
-				fputs(" · ", f);
-				sr_text_put_str(f, rp_col_text(s, 12), SR_TEXT_HTML_LINE);
-			}
-			fputs("</span></td></tr>\n", f);
+			put_run_row(f, s, start, secs, fin, rate, maxrate);
 		}
 		if (rp_finish(r, s, rc) < 0)
 			return -1;

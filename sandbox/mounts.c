@@ -224,22 +224,11 @@ static int attach_bind(int rootfd, const struct source *s, const struct bind_tre
 	return 0;
 }
 
-int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid,
-		      struct sbx_err *err)
+/* The admin's fixed sources: the system directories (absent ones are
+ * skipped) and the /dev nodes, opened O_PATH before anything is mounted. */
+static int open_fixed_sources(struct source *sys, char (*sysrel)[16], struct source *dev,
+			      char (*devpaths)[32], struct sbx_err *err)
 {
-	int r;
-	struct source sys[SR_ARRAY_LEN(system_dirs)], dev[SR_ARRAY_LEN(dev_nodes)];
-	struct source user[SBX_MAX_BINDS], etc[96];
-	size_t netc = 0;
-	char devpaths[SR_ARRAY_LEN(dev_nodes)][32], sysrel[SR_ARRAY_LEN(system_dirs)][16];
-
-	if (spec->nbinds > SR_ARRAY_LEN(user))
-		return sbx_fail(err, -E2BIG, "too many binds (%zu, at most %zu)", spec->nbinds, SR_ARRAY_LEN(user));
-
-	/* Nothing we mount may propagate back to the host's namespace. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return sbx_fail(err, -errno, "make / private");
-
 	for (size_t i = 0; i < SR_ARRAY_LEN(system_dirs); i++) {
 		char host[32];
 		snprintf(host, sizeof host, "/%s", system_dirs[i]);
@@ -257,8 +246,15 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 			return sbx_fail(err, -errno, "open %s", host);
 		dev[i].is_dir = false;
 	}
-	if ((r = hostview_open_etc(spec, etc, SR_ARRAY_LEN(etc), &netc, err)) < 0)
-		return r;
+	return 0;
+}
+
+/* The user's binds: their targets checked; a source given by descriptor
+ * (trees[i]) needs nothing more, a path source is opened now. */
+static int open_user_binds(const struct sbx_spec *spec, const struct bind_tree *trees,
+			   struct source *user, struct sbx_err *err)
+{
+	int r;
 	for (size_t i = 0; i < spec->nbinds; i++) {
 		const struct sbx_bind *b = &spec->binds[i];
 		if (b->dst[0] != '/' || strstr(b->dst, ".."))
@@ -276,20 +272,15 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 			return sbx_fail(err, -ELOOP, "bind source %s is a symbolic link", b->src);
 		user[i].rel = b->dst + 1;
 	}
+	return 0;
+}
 
-	/* The new root: a small tmpfs, made read-only once populated. */
-	if (mount("sandrun-root", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
-		return sbx_fail(err, -errno, "mount the root tmpfs");
-	_cleanup_close_ int rootfd = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return sbx_fail(err, -errno, "open the new root");
-
-	for (size_t i = 0; i < SR_ARRAY_LEN(sys); i++)
-		if ((sys[i].fd >= 0 || sys[i].link[0]) && (r = attach_source(rootfd, &sys[i], RO_ATTRS, err)) < 0)
-			return r;
-	if ((r = hostview_build_etc(rootfd, etc, netc, job_uid, err)) < 0)
-		return r;
-
+/* The job's scratch space and kernel views: /tmp (and /var/tmp), /dev,
+ * and a read-only /proc of its own pid namespace, host-wide files masked. */
+static int mount_scratch_and_proc(int rootfd, const struct sbx_spec *spec, const struct source *dev,
+				  size_t ndev, struct sbx_err *err)
+{
+	int r;
 	char opts[64];
 	snprintf(opts, sizeof opts, "mode=1777,size=%llu", (unsigned long long)spec->limits.tmp_bytes);
 	if (mkdirat(rootfd, "tmp", 01777) < 0)
@@ -298,21 +289,19 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 		return r;
 	if (mkdirat(rootfd, "var", 0755) < 0 || symlinkat("../tmp", rootfd, "var/tmp") < 0)
 		return sbx_fail(err, -errno, "make /var/tmp");
-	if ((r = build_dev(rootfd, dev, SR_ARRAY_LEN(dev), &spec->limits, err)) < 0)
+	if ((r = build_dev(rootfd, dev, ndev, &spec->limits, err)) < 0)
 		return r;
 	if (mkdirat(rootfd, "proc", 0555) < 0)
 		return sbx_fail(err, -errno, "mkdir /proc");
 	if (mount("proc", STAGING "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return sbx_fail(err, -errno, "mount /proc");
-	if ((r = hostview_mask_proc(rootfd, dev[0].fd, err)) < 0)
-		return r;
+	return hostview_mask_proc(rootfd, dev[0].fd, err);
+}
 
-	for (size_t i = 0; i < spec->nbinds; i++)
-		if ((r = attach_bind(rootfd, &user[i], &trees[i], user_bind_attrs(&spec->binds[i]), err)) < 0)
-			return r;
-
-	/* pivot_root(".", ".") stacks the old root on top of the new one;
-	 * detaching it leaves no path back to the host's tree. */
+/* pivot_root(".", ".") stacks the old root on top of the new one;
+ * detaching it leaves no path back to the host's tree. */
+static int enter_new_root(struct sbx_err *err)
+{
 	if (chdir(STAGING) < 0)
 		return sbx_fail(err, -errno, "chdir to the new root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -324,4 +313,44 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
 		return sbx_fail(err, -errno, "make the root read-only");
 	return 0;
+}
+
+int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid,
+		      struct sbx_err *err)
+{
+	int r;
+	struct source sys[SR_ARRAY_LEN(system_dirs)], dev[SR_ARRAY_LEN(dev_nodes)];
+	struct source user[SBX_MAX_BINDS], etc[96];
+	size_t netc = 0;
+	char devpaths[SR_ARRAY_LEN(dev_nodes)][32], sysrel[SR_ARRAY_LEN(system_dirs)][16];
+
+	if (spec->nbinds > SR_ARRAY_LEN(user))
+		return sbx_fail(err, -E2BIG, "too many binds (%zu, at most %zu)", spec->nbinds, SR_ARRAY_LEN(user));
+
+	/* Nothing we mount may propagate back to the host's namespace. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sbx_fail(err, -errno, "make / private");
+	/* Every source is opened before the staging tmpfs exists. */
+	if ((r = open_fixed_sources(sys, sysrel, dev, devpaths, err)) < 0 ||
+	    (r = hostview_open_etc(spec, etc, SR_ARRAY_LEN(etc), &netc, err)) < 0 ||
+	    (r = open_user_binds(spec, trees, user, err)) < 0)
+		return r;
+
+	/* The new root: a small tmpfs, made read-only once populated. */
+	if (mount("sandrun-root", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+		return sbx_fail(err, -errno, "mount the root tmpfs");
+	_cleanup_close_ int rootfd = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return sbx_fail(err, -errno, "open the new root");
+
+	for (size_t i = 0; i < SR_ARRAY_LEN(sys); i++)
+		if ((sys[i].fd >= 0 || sys[i].link[0]) && (r = attach_source(rootfd, &sys[i], RO_ATTRS, err)) < 0)
+			return r;
+	if ((r = hostview_build_etc(rootfd, etc, netc, job_uid, err)) < 0 ||
+	    (r = mount_scratch_and_proc(rootfd, spec, dev, SR_ARRAY_LEN(dev), err)) < 0)
+		return r;
+	for (size_t i = 0; i < spec->nbinds; i++)
+		if ((r = attach_bind(rootfd, &user[i], &trees[i], user_bind_attrs(&spec->binds[i]), err)) < 0)
+			return r;
+	return enter_new_root(err);
 }

@@ -456,6 +456,74 @@ static int add_name(struct parser *ps, const char *name, const struct pol_rule *
 	return 0;
 }
 
+/* "args": at most POL_MAX_ARGS conditions, into the rule template. */
+static int parse_args(struct parser *ps, json_t *args, const char *where, struct pol_rule *tmpl)
+{
+	char w[WHERE_MAX];
+	int r;
+	if (!args || json_is_null(args))
+		return 0;
+	at(w, "%s.args", where);
+	if (!json_is_array(args))
+		return BAD(ps, w, "%s", "must be an array");
+	if (json_array_size(args) > POL_MAX_ARGS)
+		return BAD(ps, w, "more than %d conditions", POL_MAX_ARGS);
+	size_t i;
+	json_t *a;
+	json_array_foreach(args, i, a) {
+		at(w, "%s.args[%zu]", where, i);
+		if ((r = parse_arg(ps, a, w, &tmpl->args[tmpl->nargs++])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Exactly one of "name" (a string) and "names" (a non-empty array of
+ * non-empty strings). */
+static int check_names(struct parser *ps, json_t *name, json_t *names, const char *where)
+{
+	char w[WHERE_MAX];
+	if (names && name)
+		return BAD(ps, where, "%s", "use either \"names\" or \"name\"");
+	if (name) {
+		at(w, "%s.name", where);
+		if (!json_is_string(name))
+			return BAD(ps, w, "%s", "must be a string");
+		return 0;
+	}
+	at(w, "%s.names", where);
+	if (!json_is_array(names) || json_array_size(names) == 0)
+		return BAD(ps, w, "%s", "must be a non-empty array of strings");
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n) {
+		char wn[WHERE_MAX];
+		at(wn, "%s[%zu]", w, i);
+		if (!json_is_string(n) || json_string_length(n) == 0)
+			return BAD(ps, wn, "%s", "must be a syscall name");
+	}
+	return 0;
+}
+
+/* Whether a rule's includes/excludes leave it out for this job, counted
+ * by why. The job has no capabilities at all: a rule for holders of a
+ * capability never applies, one for non-holders always does. Order and
+ * meaning otherwise as in Docker's setupSeccomp(). */
+static bool rule_skipped(struct parser *ps, const struct cond *inc, const struct cond *exc)
+{
+	if (exc->has_arches && exc->host_arch)
+		return ps->spec->skipped.arch++, true;
+	if (exc->has_kernel && exc->kernel_ok)
+		return ps->spec->skipped.kernel++, true;
+	if (inc->has_arches && !inc->host_arch)
+		return ps->spec->skipped.arch++, true;
+	if (inc->any_caps)
+		return ps->spec->skipped.caps++, true;
+	if (inc->has_kernel && !inc->kernel_ok)
+		return ps->spec->skipped.kernel++, true;
+	return false;
+}
+
 static int parse_syscall(struct parser *ps, json_t *v, size_t idx)
 {
 	static const char *const keys[] = { "names", "name", "action", "errnoRet",
@@ -477,22 +545,8 @@ static int parse_syscall(struct parser *ps, json_t *v, size_t idx)
 	at(w, "%s.errnoRet", where);
 	if ((r = parse_errno(ps, json_object_get(v, "errnoRet"), w, &tmpl.act)) < 0)
 		return r;
-
-	json_t *args = json_object_get(v, "args");
-	if (args && !json_is_null(args)) {
-		at(w, "%s.args", where);
-		if (!json_is_array(args))
-			return BAD(ps, w, "%s", "must be an array");
-		if (json_array_size(args) > POL_MAX_ARGS)
-			return BAD(ps, w, "more than %d conditions", POL_MAX_ARGS);
-		size_t i;
-		json_t *a;
-		json_array_foreach(args, i, a) {
-			at(w, "%s.args[%zu]", where, i);
-			if ((r = parse_arg(ps, a, w, &tmpl.args[tmpl.nargs++])) < 0)
-				return r;
-		}
-	}
+	if ((r = parse_args(ps, json_object_get(v, "args"), where, &tmpl)) < 0)
+		return r;
 
 	struct cond inc, exc;
 	at(w, "%s.includes", where);
@@ -504,50 +558,10 @@ static int parse_syscall(struct parser *ps, json_t *v, size_t idx)
 
 	json_t *names = json_object_get(v, "names");
 	json_t *name = json_object_get(v, "name");
-	if (names && name)
-		return BAD(ps, where, "%s", "use either \"names\" or \"name\"");
-	if (name) {
-		at(w, "%s.name", where);
-		if (!json_is_string(name))
-			return BAD(ps, w, "%s", "must be a string");
-	} else {
-		at(w, "%s.names", where);
-		if (!json_is_array(names) || json_array_size(names) == 0)
-			return BAD(ps, w, "%s", "must be a non-empty array of strings");
-		size_t i;
-		json_t *n;
-		json_array_foreach(names, i, n) {
-			char wn[WHERE_MAX];
-			at(wn, "%s[%zu]", w, i);
-			if (!json_is_string(n) || json_string_length(n) == 0)
-				return BAD(ps, wn, "%s", "must be a syscall name");
-		}
-	}
-
-	/* The job has no capabilities at all: a rule for holders of a
-	 * capability never applies, one for non-holders always does. Order
-	 * and meaning otherwise as in Docker's setupSeccomp(). */
-	if (exc.has_arches && exc.host_arch) {
-		ps->spec->skipped.arch++;
+	if ((r = check_names(ps, name, names, where)) < 0)
+		return r;
+	if (rule_skipped(ps, &inc, &exc))
 		return 0;
-	}
-	if (exc.has_kernel && exc.kernel_ok) {
-		ps->spec->skipped.kernel++;
-		return 0;
-	}
-	if (inc.has_arches && !inc.host_arch) {
-		ps->spec->skipped.arch++;
-		return 0;
-	}
-	if (inc.any_caps) {
-		ps->spec->skipped.caps++;
-		return 0;
-	}
-	if (inc.has_kernel && !inc.kernel_ok) {
-		ps->spec->skipped.kernel++;
-		return 0;
-	}
-
 	if (name)
 		return add_name(ps, json_string_value(name), &tmpl, where);
 	size_t i;

@@ -198,21 +198,19 @@ static pid_t command_host_pid(pid_t init)
 	return (pid_t)atoi(buf);
 }
 
-int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out,
-		  struct sbx_err *err)
+/* A job record and what it holds before clone3: its deadline and CPU
+ * timers, a uid of its own, its cgroup with the limits written. */
+static int job_new(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out,
+		   struct sbx_err *err)
 {
-	if (!spec->argv || !spec->argv[0] || !spec->policy)
-		return sbx_fail(err, -EINVAL, "a job needs a command and a policy");
 	struct sbx_job *job = calloc(1, sizeof *job);
 	if (!job)
-		return -ENOMEM;
+		return sbx_fail(err, -ENOMEM, "a job record");
 	job->run = run;
 	job->pidfd = job->status_rd = job->err_rd = -1;
 	job->ident.lock_fd = -1;
 	job->policy_kills = sbx_policy_kills(spec->policy);
-
 	job->timing = spec->timing;
-	uint64_t t0 = sr_now_us();
 	/* Armed before anything exists: a job whose deadline or CPU check
 	 * cannot be had is refused, never run unlimited. */
 	int r = watch_arm(&job->watch, &spec->limits, err);
@@ -223,23 +221,19 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		job_free(job);
 		return r;
 	}
-	int errp[2] = { -1, -1 }, status[2] = { -1, -1 };
-	int tasks[CG_NCTL];
-	int ntasks = 0;
-	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
-		r = sbx_fail(err, -errno, "pipe2");
-		goto fail_pipes;
-	}
-	if ((r = ntasks = cg_job_open_tasks(&run->cg, &job->cg, tasks, err)) < 0) {
-		ntasks = 0;
-		goto fail_pipes;
-	}
+	*out = job;
+	return 0;
+}
 
+/* clone3 the job's init into its namespaces (on v2 into its cgroup too);
+ * the child runs child_main and never returns here. The pid, or -errno. */
+static long job_clone(struct sbx_run *run, struct sbx_job *job, const struct sbx_spec *spec,
+		      const int pipes[2], int *tasks, int ntasks, int *pidfd, struct sbx_err *err)
+{
 	bool v2 = run->cg.mode == SBX_CG_V2;
-	int pidfd = -1;
 	struct clone_args args = {
 		.flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
 	};
 	if (v2) {
@@ -253,36 +247,63 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 		args.flags |= CLONE_NEWNET;
 	struct bind_tree trees[SBX_MAX_BINDS];
 	struct child_ctx ctx = {
-		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = errp[1], .status_wr = status[1],
+		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = pipes[0], .status_wr = pipes[1],
 		.unshare_cgroup_ns = !v2, .cg_tasks = tasks, .n_cg_tasks = ntasks, .netns = netns,
 		.binds = trees,
 		.uid = job->ident.id,
 	};
 	job->start_us = sr_now_us();
-	job->t_cgroup = job->start_us - t0;
 	/* The inputs and --bind sources are bound from the descriptors the
 	 * runner checked, never by path. The copies are made here, in the
 	 * runner: open_tree(OPEN_TREE_CLONE) copies only mounts of the
 	 * caller's own namespace, and the child's is a copy of ours. The
 	 * child just moves them into its new root (timed as clone_us). */
-	if ((r = mounts_clone_binds(spec, trees, err)) < 0) {
+	int r = mounts_clone_binds(spec, trees, err);
+	if (r < 0) {
 		mounts_close_binds(trees, spec->nbinds <= SBX_MAX_BINDS ? spec->nbinds : 0);
 		sr_closep(&netns);
-		goto fail_pipes;
+		return r;
 	}
 	long pid = syscall(SYS_clone3, &args, sizeof args);
-	/* The child has its own copies (or failed); ours would only keep the
-	 * detached trees alive. */
-	if (pid != 0)
-		mounts_close_binds(trees, spec->nbinds);
-	if (pid < 0) {
-		r = sbx_fail(err, -errno, "clone3");
-		sr_closep(&netns);
-		goto fail_pipes;
-	}
+	int e = errno;
 	if (pid == 0)
 		child_main(&ctx);
+	/* The child has its own copies (or failed); ours would only keep the
+	 * detached trees alive. */
+	mounts_close_binds(trees, spec->nbinds);
+	sr_closep(&netns);
+	return pid < 0 ? sbx_fail(err, -e, "clone3") : pid;
+}
 
+int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out,
+		  struct sbx_err *err)
+{
+	if (!spec->argv || !spec->argv[0] || !spec->policy)
+		return sbx_fail(err, -EINVAL, "a job needs a command and a policy");
+	uint64_t t0 = sr_now_us();
+	struct sbx_job *job = NULL;
+	int r = job_new(run, spec, &job, err);
+	if (r < 0)
+		return r;
+	int errp[2] = { -1, -1 }, status[2] = { -1, -1 };
+	int tasks[CG_NCTL];
+	int ntasks = 0;
+	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+		r = sbx_fail(err, -errno, "pipe2");
+		goto fail;
+	}
+	if ((r = ntasks = cg_job_open_tasks(&run->cg, &job->cg, tasks, err)) < 0) {
+		ntasks = 0;
+		goto fail;
+	}
+	int pidfd = -1;
+	long pid = job_clone(run, job, spec, (const int[2]){ errp[1], status[1] }, tasks, ntasks,
+			     &pidfd, err);
+	if (pid < 0) {
+		r = (int)pid;
+		goto fail;
+	}
+	job->t_cgroup = job->start_us - t0;
 	job->pid = (pid_t)pid;
 	job->pidfd = pidfd;
 	job->status_rd = status[0];
@@ -291,11 +312,10 @@ int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_j
 	close(status[1]);
 	for (int i = 0; i < ntasks; i++)
 		close(tasks[i]);
-	sr_closep(&netns);
 	*out = job;
 	return 0;
 
-fail_pipes:
+fail:
 	for (int i = 0; i < ntasks; i++)
 		close(tasks[i]);
 	for (int i = 0; i < 2; i++) {
