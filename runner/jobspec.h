@@ -31,6 +31,10 @@
 #define JOBSPEC_STDERR_TAIL STORE_STDERR_TAIL_MAX
 /* Where the analyzer binary appears inside the sandbox. */
 #define JOBSPEC_ANALYZER_DST "/opt/sandrun/sandrun-analyze"
+/* Its FFmpeg fallback, when installed next to it (docs/analyzer.md): bound
+ * beside it, where the analyzer looks for it. */
+#define JOBSPEC_DECODER_NAME "sandrun-decode"
+#define JOBSPEC_DECODER_DST "/opt/sandrun/sandrun-decode"
 /* sandrun-analyze's "the input is not audio it can read" (EX_DATAERR). */
 #define JOBSPEC_ANALYZER_BAD_INPUT_EXIT 65
 
@@ -56,6 +60,8 @@ struct jobspec {
 	char *program;              /* real host path, bound read-only (by path: the
 				       admin's, made real at startup; see sbx_bind) */
 	char program_sha256[65];
+	char *decoder;              /* analyzer: sandrun-decode beside it, or NULL */
+	char decoder_sha256[65];    /* "" without one */
 	char **argv;                /* as the job sees it, NULL-terminated */
 	struct sbx_bind binds[JOBSPEC_MAX_BINDS]; /* --cmd: src_fd owned, opened at startup */
 	size_t nbinds;

@@ -151,6 +151,9 @@ static int add_code_rules(int rs, uint64_t h, const struct sbx_spec *spec)
 		r = allow(rs, h, "/etc/ld.so.cache", LL_READ_FILE, true);
 	if (r == 0 && spec->argv[0][0] == '/')
 		r = allow(rs, h, spec->argv[0], LL_CODE, false);
+	/* programs bound beside it (the analyzer's FFmpeg fallback) */
+	for (size_t i = 0; r == 0 && i < spec->nbinds; i++)
+		r = allow(rs, h, spec->binds[i].dst, LL_CODE, false);
 	return r;
 }
 
