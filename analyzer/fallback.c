@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analyzer/decode.h"
+#include "analyzer/fdio.h"
 #include "analyzer/input.h"
 #include "analyzer/sniff.h"
 
@@ -93,39 +94,6 @@ void an_fallback_cancel(struct an_fallback *fb)
 	fb->pid = -1;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* 1: got len bytes, 0: end of the pipe before any, -1: cut or failed */
-static int read_exact(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 && got == 0 ? 0 : -1;
-		got += (size_t)n;
-	}
-	return 1;
-}
-
 /* What the analyzer had read of a pipe goes with the hand-over. */
 static int hand_over(struct an_fallback *fb, const struct an_input *in)
 {
@@ -144,11 +112,11 @@ static int hand_over(struct an_fallback *fb, const struct an_input *in)
 		head = in->head;
 		h.head_len = in->head_len;
 	}
-	int r = write_all(fb->ctl, "G", 1);
+	int r = an_write_all(fb->ctl, "G", 1);
 	if (r == 0)
-		r = write_all(fb->ctl, &h, sizeof(h));
+		r = an_write_all(fb->ctl, &h, sizeof(h));
 	if (r == 0 && h.head_len)
-		r = write_all(fb->ctl, head, (size_t)h.head_len);
+		r = an_write_all(fb->ctl, head, (size_t)h.head_len);
 	close(fb->ctl);
 	fb->ctl = -1;
 	return r;
@@ -169,7 +137,7 @@ static int on_header(struct reader *rd, uint32_t len)
 {
 	struct an_pcm_header *h = &rd->fb->hdr;
 
-	if (rd->analysing || len != sizeof(*h) || read_exact(rd->fb->pcm, h, sizeof(*h)) != 1)
+	if (rd->analysing || len != sizeof(*h) || an_read_exact(rd->fb->pcm, h, sizeof(*h)) != 1)
 		return -1;
 	if (h->channels < 1 || h->channels > AN_PCM_MAX_CHANNELS || h->sample_rate < 1 ||
 	    h->sample_rate > AN_PCM_MAX_RATE)
@@ -198,7 +166,7 @@ static int on_data(struct reader *rd, uint32_t len)
 	size_t frames = len / frame_bytes;
 	while (frames > 0) {
 		size_t n = frames < rd->block_frames ? frames : rd->block_frames;
-		if (read_exact(rd->fb->pcm, rd->block, n * frame_bytes) != 1)
+		if (an_read_exact(rd->fb->pcm, rd->block, n * frame_bytes) != 1)
 			return -1;
 		an_analysis_push(&rd->a, rd->block, n);
 		frames -= n;
@@ -210,7 +178,7 @@ static int on_log(struct reader *rd, uint32_t len)
 {
 	char line[AN_PCM_TEXT];
 
-	if (len >= sizeof(line) || read_exact(rd->fb->pcm, line, len) != 1)
+	if (len >= sizeof(line) || an_read_exact(rd->fb->pcm, line, len) != 1)
 		return -1;
 	line[len] = '\0';
 	if (rd->r->log_lines < AN_LOG_MAX_LINES)
@@ -226,14 +194,14 @@ static int read_records(struct reader *rd)
 	int r = 0;
 
 	while (r == 0 && !rd->ended) {
-		if (read_exact(rd->fb->pcm, &rec, sizeof(rec)) != 1)
+		if (an_read_exact(rd->fb->pcm, &rec, sizeof(rec)) != 1)
 			return -1;
 		switch (rec.tag) {
 		case AN_PCM_HEADER: r = on_header(rd, rec.len); break;
 		case AN_PCM_DATA: r = on_data(rd, rec.len); break;
 		case AN_PCM_LOG: r = on_log(rd, rec.len); break;
 		case AN_PCM_END:
-			if (rec.len != sizeof(rd->end) || read_exact(rd->fb->pcm, &rd->end, sizeof(rd->end)) != 1)
+			if (rec.len != sizeof(rd->end) || an_read_exact(rd->fb->pcm, &rd->end, sizeof(rd->end)) != 1)
 				return -1;
 			rd->end.error[sizeof(rd->end.error) - 1] = '\0';
 			rd->ended = true;

@@ -18,6 +18,7 @@
 
 #include "analyzer/decode.h"
 #include "analyzer/fallback.h"
+#include "analyzer/fdio.h"
 #include "analyzer/guard.h"
 #include "analyzer/input.h"
 #include "analyzer/json.h"
@@ -67,21 +68,6 @@ static void decoder_path(const char *argv0, char *out, size_t len)
 	}
 	dirlen = slash ? (size_t)(slash - dir) : 0;
 	snprintf(out, len, "%.*s/" AN_DECODER_NAME, (int)dirlen, dir);
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -161,7 +147,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandrun-analyze: out of memory\n");
 		return EXIT_INTERNAL;
 	}
-	r = write_all(STDOUT_FILENO, json.buf, json.len);
+	r = an_write_all(STDOUT_FILENO, json.buf, json.len);
 	if (r < 0) {
 		fprintf(stderr, "sandrun-analyze: writing the report: %s\n", strerrordesc_np(-r));
 		return EXIT_OUTPUT;

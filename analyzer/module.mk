@@ -27,7 +27,8 @@ PROGRAMS += $(B)/sandrun-analyze
 # seccomp policy, policies/decode.json, is compiled in: inside the sandbox
 # it cannot read a file.
 DECODER_SRCS := $(wildcard analyzer/decoder/*.c)
-DECODER_OBJS := $(DECODER_SRCS:%.c=$(B)/%.o) $(B)/analyzer/sniff.o $(B)/analyzer/decoder/policy_text.o
+DECODER_OBJS := $(DECODER_SRCS:%.c=$(B)/%.o) $(B)/analyzer/sniff.o $(B)/analyzer/fdio.o \
+                $(B)/analyzer/decoder/policy_text.o
 DECODER_LIBS := $(shell pkg-config --libs libavformat libavcodec libavutil jansson libseccomp 2>/dev/null)
 
 $(DECODER_OBJS): SAN_FLAGS := $(ANALYZER_SAN_FLAGS)

@@ -28,6 +28,7 @@
 
 #include "analyzer/decoder/ffdec.h"
 #include "analyzer/decoder/filter.h"
+#include "analyzer/fdio.h"
 #include "analyzer/pcm.h"
 #include "analyzer/sniff.h"
 
@@ -38,43 +39,11 @@
 /* The head of a pipe: what the analyzer read before it gave up on it. */
 #define HEAD_MAX ((16u << 20))
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void put(uint32_t tag, const void *data, size_t len)
 {
 	struct an_pcm_rec rec = { .tag = tag, .len = (uint32_t)len };
 
-	if (write_all(STDOUT_FILENO, &rec, sizeof(rec)) < 0 || write_all(STDOUT_FILENO, data, len) < 0)
+	if (an_write_all(STDOUT_FILENO, &rec, sizeof(rec)) < 0 || an_write_all(STDOUT_FILENO, data, len) < 0)
 		_exit(74); /* the analyzer is gone: nobody to tell */
 }
 
@@ -154,7 +123,7 @@ int main(int argc, char **argv)
 	struct stat ctl;
 	if (fstat(AN_PCM_CTL_FD, &ctl) == 0) {
 		struct an_pcm_handover h;
-		if (read_all(AN_PCM_CTL_FD, &h, sizeof(h)) < 0 || h.magic != AN_PCM_MAGIC ||
+		if (an_read_exact(AN_PCM_CTL_FD, &h, sizeof(h)) != 1 || h.magic != AN_PCM_MAGIC ||
 		    h.head_len > HEAD_MAX || (h.head_len && src.seekable)) {
 			fprintf(stderr, "sandrun-decode: bad hand-over on fd %d\n", AN_PCM_CTL_FD);
 			return 2;
@@ -163,7 +132,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sandrun-decode: out of memory\n");
 			return 70;
 		}
-		if (h.head_len && read_all(AN_PCM_CTL_FD, head, h.head_len) < 0) {
+		if (h.head_len && an_read_exact(AN_PCM_CTL_FD, head, h.head_len) != 1) {
 			fprintf(stderr, "sandrun-decode: short hand-over\n");
 			return 2;
 		}
