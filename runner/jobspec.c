@@ -178,7 +178,7 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 	}
 	js->program = strdup(real);
 	js->argv = calloc(2, sizeof *js->argv);
-	js->policy_arg = strdup(opts->policy ? opts->policy : "strict");
+	js->policy_arg = strdup(opts->policy ? opts->policy : "analyzer");
 	if (!js->program || !js->argv || !js->policy_arg || !(js->argv[0] = strdup(JOBSPEC_ANALYZER_DST))) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");

@@ -46,7 +46,7 @@ enum jobspec_kind { JOBSPEC_ANALYZER, JOBSPEC_COMMAND };
 struct cmd_job;
 
 struct jobspec_opts {
-	const char *policy;         /* NULL: the kind's default ("strict" for the analyzer) */
+	const char *policy;         /* NULL: the kind's default ("analyzer" for the built-in analyzer: strict plus the FFmpeg fallback's hand-off) */
 	const char *policy_dir;     /* where bare policy names are looked up */
 	const char *program;        /* host path of the program (analyzer: sr_analyzer_path()) */
 	struct sbx_limits limits;

@@ -366,8 +366,9 @@ for i in $(seq -w 1 18); do
 	printf 'ok 0.%02d\n' $((5 + RANDOM % 25)) >"$HOSTILE/ok-$i"
 	echo "ok-$i ok" >>"$T/hostile.expect"
 done
-# fork: strict allows clone as fork() makes it, for the analyzer's FFmpeg
-# fallback (docs/policy.md); the real analyzer's own guard kills it before
+# fork: the built-in analyzer's default policy, analyzer.json, allows clone
+# as fork() makes it, for the FFmpeg fallback (docs/policy.md; strict stays
+# fork-free, tests/unit/test_policy.c); the real analyzer's own guard kills it before
 # it reads its input, but this stand-in has no guard: it forks into the
 # pids and memory limits instead of dying of seccomp.
 while read -r name content allowed; do
