@@ -120,7 +120,7 @@ bench: programs
 # Everything install puts in place, as paths under $(DESTDIR); uninstall
 # removes exactly these, then the directories that are sandrun's own.
 POLICY_FILES := $(notdir $(wildcard policies/*.json))
-INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze \
+INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze $(LIBEXECDIR)/sandrun-decode \
              $(addprefix $(DATADIR)/policies/,$(POLICY_FILES)) \
              $(foreach m,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
              $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/sandrun@.service)
@@ -129,6 +129,7 @@ install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/policies
 	install -m 755 $(B)/sandrun $(DESTDIR)$(BINDIR)/sandrun
 	install -m 755 $(B)/sandrun-analyze $(DESTDIR)$(LIBEXECDIR)/sandrun-analyze
+	install -m 755 $(B)/sandrun-decode $(DESTDIR)$(LIBEXECDIR)/sandrun-decode
 	install -m 644 $(addprefix policies/,$(POLICY_FILES)) $(DESTDIR)$(DATADIR)/policies/
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done

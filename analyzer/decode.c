@@ -1,5 +1,6 @@
 /* analyzer/decode.c — see decode.h. */
 #include "analyzer/decode.h"
+#include "analyzer/fallback.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,7 +79,7 @@ static void describe_format(struct an_report *r, const SF_INFO *info)
 		r->frames_declared = -1;
 }
 
-static void collect_results(struct an_report *r, const struct an_analysis *a)
+void an_decode_collect(struct an_report *r, const struct an_analysis *a)
 {
 	for (unsigned c = 0; c < a->channels; c++)
 		an_analysis_channel(a, c, &r->ch[c]);
@@ -125,13 +126,50 @@ static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
 	while ((n = sf_readf_float(sf, block, (sf_count_t)block_frames)) > 0)
 		an_analysis_push(&a, block, (size_t)n);
 	an_analysis_finish(&a);
-	collect_results(r, &a);
+	an_decode_collect(r, &a);
 	an_analysis_free(&a);
 	free(block);
 	return 0;
 }
 
-void an_decode(struct an_input *in, struct an_outcome *out)
+/* libsndfile refused the input: in plain words, which kind of refusal. */
+static void refused(const struct an_input *in, int sf_err, struct an_outcome *out)
+{
+	const struct an_sniff *sn = &in->sniff;
+	const char *why = sf_strerror(NULL);
+	enum an_error_class c;
+
+	out->status = AN_STATUS_BAD_INPUT;
+	out->io_errno = in->io_errno;
+	if (in->io_errno) {
+		c = AN_ERR_READ;
+		copy_text(out->error, sizeof(out->error), why);
+	} else if (sn->kind == AN_SNIFF_NOT_MEDIA || sn->kind == AN_SNIFF_EMPTY) {
+		c = AN_ERR_NOT_MEDIA;
+		snprintf(out->error, sizeof(out->error), "not an audio or video file (%s)", sn->name);
+	} else if (sn->kind == AN_SNIFF_OTHER_MEDIA) {
+		c = AN_ERR_UNSUPPORTED;
+		snprintf(out->error, sizeof(out->error), "unsupported format: %s (no decoder for it here)", sn->name);
+	} else if (sn->kind == AN_SNIFF_FFMPEG) {
+		c = AN_ERR_UNSUPPORTED;
+		snprintf(out->error, sizeof(out->error),
+			 "unsupported format: %s needs the FFmpeg fallback (" AN_DECODER_NAME "), which is not installed",
+			 sn->name);
+	} else if (sf_err == SF_ERR_UNSUPPORTED_ENCODING) {
+		c = AN_ERR_UNSUPPORTED;
+		snprintf(out->error, sizeof(out->error), "unsupported encoding in %s: %s",
+			 sn->name[0] ? sn->name : "this file", why);
+	} else if (sn->kind == AN_SNIFF_UNKNOWN) {
+		c = AN_ERR_UNRECOGNISED;
+		snprintf(out->error, sizeof(out->error), "unrecognised format: no audio or video signature (%s)", why);
+	} else {
+		c = AN_ERR_CORRUPT;
+		snprintf(out->error, sizeof(out->error), "corrupt %s: %s", sn->name, why);
+	}
+	out->error_class = c;
+}
+
+void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *out)
 {
 	SF_INFO info;
 	SNDFILE *sf;
@@ -141,15 +179,24 @@ void an_decode(struct an_input *in, struct an_outcome *out)
 	memset(&info, 0, sizeof(info));
 	sf = sf_open_virtual(&an_input_vio, SFM_READ, &info, in);
 	if (!sf) {
-		out->status = AN_STATUS_BAD_INPUT;
-		copy_text(out->error, sizeof(out->error), sf_strerror(NULL));
-		out->io_errno = in->io_errno;
+		int sf_err = sf_error(NULL);
+		/* The fallback only for what libsndfile does not read at all
+		 * (or not in this encoding), and only behind an allowed magic. */
+		if (an_fallback_ready(fb) && in->sniff.demuxer && !in->io_errno &&
+		    (sf_err == SF_ERR_UNRECOGNISED_FORMAT || sf_err == SF_ERR_UNSUPPORTED_ENCODING)) {
+			an_fallback_run(fb, in, out);
+			return;
+		}
+		an_fallback_cancel(fb);
+		refused(in, sf_err, out);
 		return;
 	}
+	an_fallback_cancel(fb);
 	/* libsndfile validates both, but the analysis divides by them:
 	 * do not bet the process on every format parser agreeing. */
 	if (info.channels < 1 || info.samplerate < 1) {
 		out->status = AN_STATUS_BAD_INPUT;
+		out->error_class = AN_ERR_CORRUPT;
 		copy_text(out->error, sizeof(out->error), "invalid channel count or sample rate");
 		sf_close(sf);
 		return;
@@ -185,19 +232,24 @@ void an_outcome_free(struct an_outcome *out)
 
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j)
 {
+	return an_analyze_with_fallback(in, NULL, j);
+}
+
+enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_json *j)
+{
 	struct an_outcome out;
 	int r;
 
-	an_decode(in, &out);
+	an_decode(in, fb, &out);
 	switch (out.status) {
 	case AN_STATUS_OK:
 		r = an_report_json(&out.report, j);
 		break;
 	case AN_STATUS_BAD_INPUT:
-		r = an_report_error_json(j, out.error, out.io_errno);
+		r = an_report_error_json(j, out.error, an_error_class_id(out.error_class), out.io_errno);
 		break;
 	default:
-		r = an_report_error_json(j, out.error, 0);
+		r = an_report_error_json(j, out.error, NULL, 0);
 		break;
 	}
 	an_outcome_free(&out);

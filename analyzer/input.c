@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 static sf_count_t read_fd(struct an_input *in, uint8_t *buf, size_t len);
+static sf_count_t pread_fd(struct an_input *in, uint8_t *buf, size_t len, sf_count_t off);
 
 int an_input_from_fd(struct an_input *in, int fd)
 {
 	struct stat st;
 
 	memset(in, 0, sizeof(*in));
+	in->sniff = (struct an_sniff){ .kind = AN_SNIFF_UNKNOWN, .name = "" };
 	in->fd = fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -26,6 +28,9 @@ int an_input_from_fd(struct an_input *in, int fd)
 			off_t end = lseek(fd, 0, SEEK_END);
 			in->length = end < 0 ? 0 : end;
 		}
+		uint8_t magic[AN_SNIFF_BYTES];
+		sf_count_t n = pread_fd(in, magic, sizeof(magic), 0);
+		an_sniff_bytes(magic, (size_t)n, &in->sniff);
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -42,6 +47,7 @@ int an_input_from_fd(struct an_input *in, int fd)
 	sf_count_t n = read_fd(in, in->head, AN_PIPE_HEAD_BYTES);
 	in->head_len = (size_t)n;
 	in->consumed = n;
+	an_sniff_bytes(in->head, (size_t)n, &in->sniff);
 	if (in->eof) {
 		/* All of it: from here on it is a buffer of known length. */
 		in->kind = AN_INPUT_MEMORY;
@@ -54,10 +60,12 @@ int an_input_from_fd(struct an_input *in, int fd)
 void an_input_from_memory(struct an_input *in, const void *data, size_t len)
 {
 	memset(in, 0, sizeof(*in));
+	in->sniff = (struct an_sniff){ .kind = AN_SNIFF_UNKNOWN, .name = "" };
 	in->kind = AN_INPUT_MEMORY;
 	in->fd = -1;
 	in->mem = data;
 	in->length = (sf_count_t)len;
+	an_sniff_bytes(data, len, &in->sniff);
 }
 
 void an_input_release(struct an_input *in)

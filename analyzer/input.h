@@ -36,6 +36,8 @@
 
 #include <sndfile.h>
 
+#include "analyzer/sniff.h"
+
 #define AN_PIPE_HEAD_BYTES (8u << 20)
 
 enum an_input_kind {
@@ -60,6 +62,8 @@ struct an_input {
 	uint64_t io_errors;     /* how many read calls failed */
 	uint64_t failed_seeks;  /* reads behind a stream, lost for good */
 	uint64_t end_probes;    /* peeks past a stream's reach, answered EOF */
+	/* What the first AN_SNIFF_BYTES say it is (sniff.h), set up front. */
+	struct an_sniff sniff;
 };
 
 /* Set up a source on fd. Decides the backend from fstat(): regular files

@@ -4,7 +4,7 @@
  *   sandrun-analyze          read the input from fd 0 (the runner's way)
  *   sandrun-analyze PATH     open PATH first (debugging); same numbers
  *
- * Exit status: 0 analyzed, 65 bad_input (libsndfile refused the file),
+ * Exit status: 0 analyzed, 65 bad_input (no decoder took the file),
  * 2 usage, 70 internal failure, 71 the seccomp guard could not be
  * installed, 74 stdout could not be written. A signal is a crash.
  */
@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "analyzer/decode.h"
+#include "analyzer/fallback.h"
+#include "analyzer/fdio.h"
 #include "analyzer/guard.h"
 #include "analyzer/input.h"
 #include "analyzer/json.h"
@@ -43,19 +45,29 @@ static void usage(FILE *to)
 	      to);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* sandrun-decode lives next to this program: in the sandbox both are bound
+ * under /opt/sandrun, installed both are in LIBEXECDIR, in the build tree
+ * both are in the build directory. */
+static void decoder_path(const char *argv0, char *out, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+	char self[4096];
+	const char *dir = argv0;
+	size_t dirlen;
+	const char *slash = strrchr(argv0, '/');
+
+	if (!slash) {
+		/* run through $PATH: ask the kernel where we are */
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0) {
+			out[0] = '\0';
+			return;
 		}
-		buf += n;
-		len -= (size_t)n;
+		self[n] = '\0';
+		dir = self;
+		slash = strrchr(self, '/');
 	}
-	return 0;
+	dirlen = slash ? (size_t)(slash - dir) : 0;
+	snprintf(out, len, "%.*s/" AN_DECODER_NAME, (int)dirlen, dir);
 }
 
 int main(int argc, char **argv)
@@ -104,6 +116,20 @@ int main(int argc, char **argv)
 	 * ends as an output error with a message. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Only for a container the FFmpeg fallback reads: its spare child,
+	 * forked now because the guard forbids it later (fallback.h). The
+	 * WAV/FLAC/MP3 path never forks. Without the decoder installed the
+	 * file is refused as unsupported. */
+	struct an_fallback fb = { .pid = -1, .ctl = -1, .pcm = -1 };
+	if (in.sniff.demuxer) {
+		char dpath[4200];
+		decoder_path(argv[0], dpath, sizeof(dpath));
+		int e = dpath[0] && access(dpath, X_OK) == 0 ? an_fallback_prepare(&fb, dpath, fd) : 0;
+		if (e < 0)
+			fprintf(stderr, "sandrun-analyze: cannot prepare the FFmpeg fallback: %s\n",
+				strerror(-e));
+	}
+
 	/* From here on no file is opened, nothing is executed: the input is
 	 * open and libsndfile has not read a byte of it yet. */
 	r = an_guard_install();
@@ -115,13 +141,13 @@ int main(int argc, char **argv)
 
 	struct an_json json;
 	an_json_init(&json);
-	enum an_status status = an_analyze_to_json(&in, &json);
+	enum an_status status = an_analyze_with_fallback(&in, &fb, &json);
 	an_input_release(&in);
 	if (status == AN_STATUS_FAILED && json.err) {
 		fprintf(stderr, "sandrun-analyze: out of memory\n");
 		return EXIT_INTERNAL;
 	}
-	r = write_all(STDOUT_FILENO, json.buf, json.len);
+	r = an_write_all(STDOUT_FILENO, json.buf, json.len);
 	if (r < 0) {
 		fprintf(stderr, "sandrun-analyze: writing the report: %s\n", strerrordesc_np(-r));
 		return EXIT_OUTPUT;

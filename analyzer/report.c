@@ -270,13 +270,15 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	return an_json_finish(j, &text, &len);
 }
 
-int an_report_error_json(struct an_json *j, const char *sf_error_text, int io_errno)
+int an_report_error_json(struct an_json *j, const char *error_text, const char *code, int io_errno)
 {
 	const char *text;
 	size_t len;
 
 	an_json_begin_object(j, NULL);
-	an_json_string(j, "error", sf_error_text ? sf_error_text : "unknown error");
+	an_json_string(j, "error", error_text ? error_text : "unknown error");
+	if (code)
+		an_json_string(j, "code", code);
 	if (io_errno > 0)
 		an_json_string(j, "io_error", strerrordesc_np(io_errno));
 	an_json_end_object(j);

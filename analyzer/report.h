@@ -73,9 +73,10 @@ bool an_report_log_says_truncated(const struct an_report *r);
 
 /* The full report; returns what an_json_finish() returns. */
 int an_report_json(const struct an_report *r, struct an_json *j);
-/* The bad_input object: {"error": text} plus "io_error" when a read
- * failed underneath libsndfile (io_errno > 0). */
-int an_report_error_json(struct an_json *j, const char *sf_error_text, int io_errno);
+/* The bad_input object: {"error": text, "code": class} plus "io_error"
+ * when a read failed underneath libsndfile (io_errno > 0). code NULL: no
+ * "code" (an internal failure, not a verdict on the input). */
+int an_report_error_json(struct an_json *j, const char *error_text, const char *code, int io_errno);
 
 /* Short, stable ids for libsndfile's major format and subtype codes;
  * "unknown" for codes this build does not know. */

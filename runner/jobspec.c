@@ -60,6 +60,7 @@ void jobspec_free(struct jobspec *js)
 	if (!js)
 		return;
 	free(js->program);
+	free(js->decoder);
 	if (js->argv)
 		for (char **a = js->argv; *a; a++)
 			free(*a);
@@ -113,6 +114,11 @@ int jobspec_compute_key(struct jobspec *js)
 					: js->result_kind == STORE_RESULT_TEXT ? "text" : "blob");
 	/* A command's own settings; the analyzer's description stays as it
 	 * was, so its keys (and the items done under them) do not change. */
+	if (d && js->decoder_sha256[0] &&
+	    json_object_set_new(d, "decoder_sha256", json_string(js->decoder_sha256)) < 0) {
+		json_decref(d);
+		return -ENOMEM;
+	}
 	if (d && js->kind == JOBSPEC_COMMAND) {
 		json_t *c = cmdspec_describe(js);
 		if (!c || json_object_set_new(d, "command", c) < 0) {
@@ -172,7 +178,7 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 	}
 	js->program = strdup(real);
 	js->argv = calloc(2, sizeof *js->argv);
-	js->policy_arg = strdup(opts->policy ? opts->policy : "strict");
+	js->policy_arg = strdup(opts->policy ? opts->policy : "analyzer");
 	if (!js->program || !js->argv || !js->policy_arg || !(js->argv[0] = strdup(JOBSPEC_ANALYZER_DST))) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -183,6 +189,20 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 	 * sources, which are bound by descriptor. */
 	js->binds[0] = (struct sbx_bind){ .src = js->program, .dst = JOBSPEC_ANALYZER_DST };
 	js->nbinds = 1;
+	/* Its FFmpeg fallback, if installed beside it: bound beside it too,
+	 * and part of the key (it decides the results of what it decodes). */
+	const char *slash = strrchr(js->program, '/');
+	char dec[PATH_MAX];
+	snprintf(dec, sizeof dec, "%.*s/" JOBSPEC_DECODER_NAME, (int)(slash - js->program), js->program);
+	if (access(dec, X_OK) == 0 && jobspec_sha256_file(dec, 0, js->decoder_sha256) == 0) {
+		if (!(js->decoder = strdup(dec))) {
+			r = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		js->binds[1] = (struct sbx_bind){ .src = js->decoder, .dst = JOBSPEC_DECODER_DST };
+		js->nbinds = 2;
+	}
 
 	char pfile[PATH_MAX + 64];
 	jobspec_policy_file(js->policy_arg, opts->policy_dir, pfile, sizeof pfile);

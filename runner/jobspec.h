@@ -30,6 +30,10 @@
 #define JOBSPEC_STDERR_TAIL STORE_STDERR_TAIL_MAX
 /* Where the analyzer binary appears inside the sandbox. */
 #define JOBSPEC_ANALYZER_DST "/opt/sandrun/sandrun-analyze"
+/* Its FFmpeg fallback, when installed next to it (docs/analyzer.md): bound
+ * beside it, where the analyzer looks for it. */
+#define JOBSPEC_DECODER_NAME "sandrun-decode"
+#define JOBSPEC_DECODER_DST "/opt/sandrun/sandrun-decode"
 /* sandrun-analyze's "the input is not audio it can read" (EX_DATAERR). */
 #define JOBSPEC_ANALYZER_BAD_INPUT_EXIT 65
 
@@ -41,7 +45,7 @@ enum jobspec_kind { JOBSPEC_ANALYZER, JOBSPEC_COMMAND };
 struct cmd_job;
 
 struct jobspec_opts {
-	const char *policy;         /* NULL: the kind's default ("strict" for the analyzer) */
+	const char *policy;         /* NULL: the kind's default ("analyzer" for the built-in analyzer: strict plus the FFmpeg fallback's hand-off) */
 	const char *policy_dir;     /* where bare policy names are looked up */
 	const char *program;        /* host path of the program (analyzer: sr_analyzer_path()) */
 	struct sbx_limits limits;
@@ -55,6 +59,8 @@ struct jobspec {
 	char *program;              /* real host path, bound read-only (by path: the
 				       admin's, made real at startup; see sbx_bind) */
 	char program_sha256[65];
+	char *decoder;              /* analyzer: sandrun-decode beside it, or NULL */
+	char decoder_sha256[65];    /* "" without one */
 	char **argv;                /* as the job sees it, NULL-terminated */
 	struct sbx_bind binds[JOBSPEC_MAX_BINDS]; /* --cmd: src_fd owned, opened at startup */
 	size_t nbinds;

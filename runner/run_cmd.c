@@ -44,7 +44,7 @@ static const char run_usage[] =
 	"Run:\n"
 	"      --db PATH           the database (default ./sandrun.db)\n"
 	"  -j, --jobs N            at most N files at once (default: number of CPUs)\n"
-	"      --policy NAME|FILE  seccomp policy (default: strict; default with --cmd)\n"
+	"      --policy NAME|FILE  seccomp policy (default: analyzer; default with --cmd)\n"
 	"      --max-output SIZE   largest result a job may print (default 16M)\n"
 	"      --retries N         retries of an item whose attempt failed in a retried\n"
 	"                          outcome (default 2)\n"

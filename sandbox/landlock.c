@@ -152,6 +152,9 @@ static int add_code_rules(int rs, uint64_t h, const struct sbx_spec *spec, struc
 		r = allow(rs, h, "/etc/ld.so.cache", LL_READ_FILE, true, err);
 	if (r == 0 && spec->argv[0][0] == '/')
 		r = allow(rs, h, spec->argv[0], LL_CODE, false, err);
+	/* programs bound beside it (the analyzer's FFmpeg fallback) */
+	for (size_t i = 0; r == 0 && i < spec->nbinds; i++)
+		r = allow(rs, h, spec->binds[i].dst, LL_CODE, false, err);
 	return r;
 }
 

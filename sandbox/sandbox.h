@@ -92,7 +92,7 @@ int sbx_parse_u32(const char *s, uint32_t *out);
  * Opaque; loaded in the child with one seccomp() call. */
 struct sbx_policy;
 
-/* name_or_path: "default", "strict", or a path to a JSON file (OCI /
+/* name_or_path: "default", "strict", "analyzer", or a path to a JSON file (OCI /
  * Docker seccomp format, see docs/sandrun-policy.5). Bare names are looked
  * up as <policy_dir>/<name>.json. */
 int sbx_policy_load(const char *name_or_path, const char *policy_dir,

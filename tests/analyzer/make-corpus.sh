@@ -3,11 +3,30 @@
 # target: the same short tone in every container and codec the analyzer
 # decodes, made with sox and ffmpeg, kept tiny (a few KiB) so mutations
 # reach the headers and the first frames quickly.
+#   make-corpus.sh DIR fallback   the containers of the FFmpeg fallback
+#                                 instead (for fuzz-decode)
 set -eu
-dir=${1:?usage: make-corpus.sh DIR}
+dir=${1:?usage: make-corpus.sh DIR [fallback]}
 mkdir -p "$dir"
 cd "$dir"
 q="-loglevel error -y"
+if [ "${2:-}" = fallback ]; then
+	sox -q -n -r 16000 -c 1 -b 16 tone.wav synth 0.2 sine 440 vol 0.5
+	ffmpeg $q -i tone.wav -c:a aac -b:a 24k tone.m4a
+	ffmpeg $q -i tone.wav -c:a aac -b:a 24k -movflags +faststart tone-faststart.mp4
+	ffmpeg $q -i tone.wav -c:a alac tone-alac.m4a
+	ffmpeg $q -i tone.wav -c:a alac tone-alac.caf
+	ffmpeg $q -i tone.wav -c:a libopus -b:a 16k tone.webm
+	ffmpeg $q -i tone.wav -c:a flac tone.mkv
+	ffmpeg $q -i tone.wav -c:a ac3 -b:a 64k tone.ac3
+	ffmpeg $q -i tone.wav -c:a eac3 -b:a 64k tone.eac3
+	ffmpeg $q -i tone.wav -c:a wmav2 -b:a 32k tone.wma
+	ffmpeg $q -i tone.wav -c:a pcm_s16be -f mov tone.mov
+	rm -f tone.wav
+	head -c 300 tone.m4a > cut.m4a
+	head -c 400 tone.webm > cut.webm
+	exit 0
+fi
 sox -q -n -r 8000 -c 1 -b 16 tone.wav synth 0.05 sine 440 vol 0.5
 sox -q -n -r 8000 -c 2 -b 24 tone24.wav synth 0.05 sine 440 sine 660 vol 0.5
 sox -q -n -r 8000 -c 1 -e floating-point -b 32 float.wav synth 0.03 sine 440

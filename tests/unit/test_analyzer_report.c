@@ -324,12 +324,12 @@ static void test_report_error_object(void **state)
 	struct an_json j;
 
 	an_json_init(&j);
-	assert_int_equal(an_report_error_json(&j, "Format not recognised.", EISDIR), 0);
-	assert_string_equal(j.buf,
-			    "{\"error\":\"Format not recognised.\",\"io_error\":\"Is a directory\"}\n");
+	assert_int_equal(an_report_error_json(&j, "Format not recognised.", "read_error", EISDIR), 0);
+	assert_string_equal(j.buf, "{\"error\":\"Format not recognised.\",\"code\":\"read_error\","
+				   "\"io_error\":\"Is a directory\"}\n");
 	an_json_free(&j);
 	an_json_init(&j);
-	assert_int_equal(an_report_error_json(&j, "File has no data.", 0), 0);
+	assert_int_equal(an_report_error_json(&j, "File has no data.", NULL, 0), 0);
 	assert_string_equal(j.buf, "{\"error\":\"File has no data.\"}\n");
 	an_json_free(&j);
 }

@@ -169,7 +169,7 @@ static void test_shipped_parse(void **state)
 	(void)state;
 	struct pol_env env;
 	assert_int_equal(pol_env_host(&env, NULL), 0);
-	const char *names[] = { "default", "strict" };
+	const char *names[] = { "default", "strict", "analyzer" };
 	for (size_t i = 0; i < 2; i++) {
 		char path[4400];
 		snprintf(path, sizeof path, "%s/%s.json", tk_policy_dir(), names[i]);
@@ -678,6 +678,30 @@ static int strict_exec_ls_probe(void)
 	return 54;
 }
 
+/* fork() as the FFmpeg fallback's hand-off makes it: a raw clone with
+ * the exit signal only; the child leaves at once, the parent reaps it. */
+static int fork_probe(void)
+{
+	long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0)
+		syscall(SYS_exit_group, 0);
+	if (pid < 0)
+		return 55;
+	int st = -1;
+	if (syscall(SYS_wait4, pid, &st, 0, NULL) != pid || st != 0)
+		return 56;
+	return 0;
+}
+
+/* clone with a namespace flag: outside fork()'s mask, killed. */
+static int clone_ns_probe(void)
+{
+	long pid = syscall(SYS_clone, (unsigned long)(SIGCHLD | CLONE_NEWNS), 0, 0, 0, 0);
+	if (pid == 0)
+		syscall(SYS_exit_group, 0);
+	return 57;
+}
+
 static void test_strict_enforced(void **state)
 {
 	(void)state;
@@ -687,6 +711,24 @@ static void test_strict_enforced(void **state)
 	assert_killed_by_sigsys(run_confined(p, strict_socket_probe));
 	assert_killed_by_sigsys(run_confined(p, strict_write_open_probe));
 	assert_exit_ok(run_confined(p, strict_exec_true_probe));
+	assert_killed_by_sigsys(run_confined(p, strict_exec_ls_probe));
+	/* strict stays fork-free: the fallback's fork is analyzer.json's */
+	assert_killed_by_sigsys(run_confined(p, fork_probe));
+	sbx_policy_free(p);
+}
+
+/* analyzer.json: strict plus a fork-only clone for the FFmpeg fallback's
+ * hand-off; still no namespace, socket or writable open. */
+static void test_analyzer_policy(void **state)
+{
+	(void)state;
+	struct sbx_policy *p = NULL;
+	assert_int_equal(load_shipped("analyzer", &p), 0);
+	assert_exit_ok(run_confined(p, strict_ok_probe));
+	assert_exit_ok(run_confined(p, fork_probe));
+	assert_killed_by_sigsys(run_confined(p, clone_ns_probe));
+	assert_killed_by_sigsys(run_confined(p, strict_socket_probe));
+	assert_killed_by_sigsys(run_confined(p, strict_write_open_probe));
 	assert_killed_by_sigsys(run_confined(p, strict_exec_ls_probe));
 	sbx_policy_free(p);
 }
@@ -767,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_default_enforced),
 		cmocka_unit_test(test_default_enforced_i386),
 		cmocka_unit_test(test_strict_enforced),
+		cmocka_unit_test(test_analyzer_policy),
 		cmocka_unit_test(test_strict_kills_i386),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
