@@ -10,7 +10,8 @@
  * Only the runner's parent process touches a struct store; never share one
  * across fork() (open a new one in the child).
  *
- * Code: store.c store_open.c store_schema.c store_items.c store_reclaim.c
+ * Code: store_api.c (the backend seam: open picks a backend, every call goes
+ * through its ops table), store.c store_open.c store_schema.c store_items.c store_reclaim.c
  * store_query.c store_batch.c (SQLite), retry.c (pure: the retry policy).
  *
  * Error idiom: every function returns 0 (or a documented count/flag) on

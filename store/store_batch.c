@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-int store_batch_open(struct store *st)
+int sq_batch_open(struct store *st)
 {
 	/* A rowid table (not WITHOUT ROWID): rowids grow in the order paths
 	 * are added, so the runner can count what each chunk added while
@@ -13,7 +13,7 @@ int store_batch_open(struct store *st)
 			  "creating the batch table");
 }
 
-int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new)
+int sq_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new)
 {
 	sqlite3_stmt *s;
 	/* A deferred transaction that writes only the TEMP schema never takes
@@ -120,7 +120,7 @@ static int count_rows(struct store *st, int64_t after, int64_t *n, int64_t *last
 	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the batch");
 }
 
-int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
+int sq_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
 {
 	memset(out, 0, sizeof *out);
 	/* One read transaction: the counts are of one moment. */
@@ -143,7 +143,7 @@ int store_batch_counts(struct store *st, const char *spec_key, struct store_batc
 	return r;
 }
 
-int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struct store_batch_counts *out)
+int sq_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struct store_batch_counts *out)
 {
 	memset(out, 0, sizeof *out);
 	int r = store_exec(st, "BEGIN", "counting the batch");
@@ -163,7 +163,7 @@ int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, st
 	return 0;
 }
 
-int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n)
+int sq_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n)
 {
 	sqlite3_stmt *s;
 	/* Three index walks, not a scan of every item: pending ones through
@@ -206,7 +206,7 @@ static int exec_bound(struct store *st, const char *sql, const struct store_clai
 	return r;
 }
 
-int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error)
+int sq_attempt_input_error(struct store *st, const struct store_claim *c, const char *error)
 {
 	static const char what[] = "recording an input error";
 	if (!error || !*error)

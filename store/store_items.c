@@ -107,7 +107,7 @@ static bool nonempty(const char *s)
 	return s && *s;
 }
 
-int store_enqueue(struct store *st, const char *spec_key, const struct store_input *in, size_t n,
+int sq_enqueue(struct store *st, const char *spec_key, const struct store_input *in, size_t n,
 		  bool force)
 {
 	if (!nonempty(spec_key))
@@ -145,7 +145,7 @@ int store_enqueue(struct store *st, const char *spec_key, const struct store_inp
 	return 0;
 }
 
-int store_record_input_error(struct store *st, const char *spec_key, const char *path,
+int sq_record_input_error(struct store *st, const char *spec_key, const char *path,
 			     const char *error)
 {
 	if (!nonempty(spec_key) || !nonempty(path))
@@ -237,7 +237,7 @@ static int claim_in_txn(struct store *st, int64_t run_id, const char *spec_key,
 	return 1;
 }
 
-int store_claim_next(struct store *st, int64_t run_id, const char *spec_key,
+int sq_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		     struct store_claim *out)
 {
 	memset(out, 0, sizeof *out);
@@ -316,7 +316,7 @@ static int json_valid_sql(struct store *st, const void *buf, size_t len, bool *v
 	return step == SQLITE_ROW ? 0 : store_fail_sqlite(st, step, "validating a result");
 }
 
-int store_result_check_json(struct store *st, const void *buf, size_t len, bool *valid)
+int sq_result_check_json(struct store *st, const void *buf, size_t len, bool *valid)
 {
 	return json_valid_sql(st, buf, len, valid);
 }
@@ -466,7 +466,7 @@ static int finish_in_txn(struct store *st, const struct store_claim *c,
 	return r;
 }
 
-int store_attempt_finish(struct store *st, const struct store_claim *c,
+int sq_attempt_finish(struct store *st, const struct store_claim *c,
 			 const struct store_attempt_end *e, bool *became_bad_output)
 {
 	bool bad = false;
@@ -495,7 +495,7 @@ int store_attempt_finish(struct store *st, const struct store_claim *c,
 	return 0;
 }
 
-int store_attempt_release(struct store *st, const struct store_claim *c)
+int sq_attempt_release(struct store *st, const struct store_claim *c)
 {
 	int r = store_begin(st, "releasing an interrupted item");
 	if (r == 0)
@@ -520,7 +520,7 @@ int store_attempt_release(struct store *st, const struct store_claim *c)
 	return r;
 }
 
-int store_count_pending(struct store *st, const char *spec_key, int64_t *n)
+int sq_count_pending(struct store *st, const char *spec_key, int64_t *n)
 {
 	int r = 0;
 	sqlite3_stmt *s = store_stmt(st, SQL_COUNT_PENDING, &r);
