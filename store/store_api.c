@@ -2,13 +2,24 @@
  * backend when opening (store_open), then hand every call to the open
  * store's ops table (store_internal.h, "the backend seam"). Nothing here
  * knows SQL. */
-#include "store/store_internal.h"
+#include "store/pg_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+static bool nonempty(const char *s)
+{
+	return s && *s;
+}
 
 int store_open(const char *path, enum store_open_mode mode, struct store **out, char *err,
 	       size_t errlen)
 {
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	if (store_is_postgresql(path))
+		return pg_open(path, mode, out, err, errlen);
 	return sq_open(path, mode, out, err, errlen);
 }
 
@@ -31,18 +42,31 @@ int store_run_heartbeat(struct store *st, int64_t run_id)
 
 int store_run_end(struct store *st, int64_t run_id, const char *how, const char *summary_json)
 {
+	if (!how || (strcmp(how, "completed") != 0 && strcmp(how, "interrupted") != 0))
+		return store_fail(st, -EINVAL,
+				  "database %s: run end: how must be completed or interrupted",
+				  st->path);
 	return st->ops->run_end(st, run_id, how, summary_json);
 }
 
 int store_enqueue(struct store *st, const char *spec_key, const struct store_input *in,
 		  size_t n, bool force)
 {
+	if (!nonempty(spec_key))
+		return store_fail(st, -EINVAL, "database %s: enqueue: empty spec key", st->path);
+	for (size_t i = 0; i < n; i++)
+		if (!nonempty(in[i].path))
+			return store_fail(st, -EINVAL, "database %s: enqueue: input %zu has no path",
+					  st->path, i);
 	return st->ops->enqueue(st, spec_key, in, n, force);
 }
 
 int store_record_input_error(struct store *st, const char *spec_key, const char *path,
 			     const char *error)
 {
+	if (!nonempty(spec_key) || !nonempty(path))
+		return store_fail(st, -EINVAL, "database %s: input error: empty path or spec key",
+				  st->path);
 	return st->ops->record_input_error(st, spec_key, path, error);
 }
 
@@ -54,12 +78,26 @@ int store_reclaim_dead(struct store *st, int max_attempts, int *reclaimed)
 int store_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		     struct store_claim *out)
 {
+	memset(out, 0, sizeof *out);
+	if (!nonempty(spec_key))
+		return store_fail(st, -EINVAL, "database %s: claim: empty spec key", st->path);
 	return st->ops->claim_next(st, run_id, spec_key, out);
 }
 
 int store_attempt_finish(struct store *st, const struct store_claim *c,
 			 const struct store_attempt_end *e, bool *became_bad_output)
 {
+	if (became_bad_output)
+		*became_bad_output = false;
+	int o = e->outcome ? outcome_from_name(e->outcome) : -EINVAL;
+	if (o < 0 || o == OUTCOME_INPUT_ERROR)
+		return store_fail(st, -EINVAL, "database %s: finishing an attempt: outcome '%s' %s",
+				  st->path, e->outcome ? e->outcome : "(null)",
+				  o < 0 ? "is unknown" : "is not an attempt's outcome");
+	if (e->stderr_len > STORE_STDERR_TAIL_MAX)
+		return store_fail(st, -EINVAL,
+				  "database %s: stderr tail of %zu bytes (at most %d; trim it)",
+				  st->path, e->stderr_len, STORE_STDERR_TAIL_MAX);
 	return st->ops->attempt_finish(st, c, e, became_bad_output);
 }
 
@@ -142,4 +180,19 @@ int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id
 int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error)
 {
 	return st->ops->attempt_input_error(st, c, error);
+}
+
+int store_set_lease_timeout(struct store *st, int seconds)
+{
+	if (seconds <= 0)
+		return store_fail(st, -EINVAL, "database %s: the lease timeout must be positive",
+				  st->path);
+	if (st->pg)
+		st->pg->lease_timeout_ms = seconds * 1000LL;
+	return 0;
+}
+
+const char *store_backend(const struct store *st)
+{
+	return st->ops->name;
 }

@@ -55,6 +55,27 @@ static int count_query(struct store *st, const char *sql, const char *spec_key, 
 	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the batch");
 }
 
+void store_batch_tally(struct store_batch_counts *out, const char *status, const char *outcome,
+		       int64_t n)
+{
+	if (!status)
+		return;
+	if (strcmp(status, "pending") == 0) {
+		out->pending += n;
+	} else if (strcmp(status, "running") == 0) {
+		out->running += n;
+	} else if (strcmp(status, "done") == 0) {
+		out->done += n;
+	} else if (strcmp(status, "failed") == 0) {
+		out->failed += n;
+		int o = outcome_from_name(outcome);
+		if (o >= 0)
+			out->failed_by[o] += n;
+		else
+			out->failed_other += n;
+	}
+}
+
 /* Batch items by status and last outcome, for batch rows after `after`;
  * with run_id > 0, items whose last attempt is that run's are left out.
  * CROSS JOIN keeps the batch's rowid range the outer loop: left to itself
@@ -81,22 +102,7 @@ static int count_statuses(struct store *st, int64_t after, int64_t run_id, struc
 		const char *status = (const char *)sqlite3_column_text(s, 0);
 		const char *outcome = (const char *)sqlite3_column_text(s, 1);
 		int64_t n = sqlite3_column_int64(s, 2);
-		if (!status)
-			continue;
-		if (strcmp(status, "pending") == 0) {
-			out->pending += n;
-		} else if (strcmp(status, "running") == 0) {
-			out->running += n;
-		} else if (strcmp(status, "done") == 0) {
-			out->done += n;
-		} else if (strcmp(status, "failed") == 0) {
-			out->failed += n;
-			int o = outcome_from_name(outcome);
-			if (o >= 0)
-				out->failed_by[o] += n;
-			else
-				out->failed_other += n;
-		}
+		store_batch_tally(out, status, outcome, n);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_fail_sqlite(st, rc, "counting the batch");

@@ -125,6 +125,7 @@ struct store {
 	int busy_timeout_ms;
 	struct store_self self;
 	sqlite3_stmt *stmt[SQL_STMT_COUNT];
+	struct store_pg *pg;    /* the PostgreSQL backend's connection (pg_internal.h) */
 	char err[1024];
 };
 
@@ -160,6 +161,8 @@ int64_t store_now_ms(void);
 int store_holder_alive(const struct store *st, int pid, long long pid_start,
 		       const char *boot_id, const char *pid_ns, int64_t heartbeat_ms,
 		       int64_t now_ms);
+/* Fill *self from /proc and gethostname() (store_open.c). */
+int store_read_self(struct store_self *self);
 /* Field 22 of /proc/PID/stat and whether the process is a zombie. */
 int store_read_pid_start(int pid, long long *start, bool *zombie);
 
@@ -167,6 +170,19 @@ int store_read_pid_start(int pid, long long *start, bool *zombie);
  * transaction; check application id and version. */
 int store_schema_check(struct store *st, bool *is_empty);
 int store_schema_create(struct store *st);
+
+/* The error a list line shows for a failed attempt whose caller gave none
+ * (store_items.c). */
+void store_describe_outcome(const struct store_attempt_end *e, char *buf, size_t len);
+
+/* Add n items of this status and last outcome to the counts (store_batch.c). */
+void store_batch_tally(struct store_batch_counts *out, const char *status, const char *outcome,
+		       int64_t n);
+
+/* Add n items of this status and last outcome (NULL: none yet) to a status
+ * (store_query.c); -ENOMEM. */
+int store_status_tally(struct store_status *out, const char *status, const char *outcome,
+		       int64_t n);
 
 /* Strict UTF-8 check (no overlongs, no surrogates). */
 bool store_utf8_valid(const void *buf, size_t len);

@@ -102,20 +102,9 @@ bool store_utf8_valid(const void *buf, size_t len)
 	return true;
 }
 
-static bool nonempty(const char *s)
-{
-	return s && *s;
-}
-
 int sq_enqueue(struct store *st, const char *spec_key, const struct store_input *in, size_t n,
 		  bool force)
 {
-	if (!nonempty(spec_key))
-		return store_fail(st, -EINVAL, "database %s: enqueue: empty spec key", st->path);
-	for (size_t i = 0; i < n; i++)
-		if (!nonempty(in[i].path))
-			return store_fail(st, -EINVAL, "database %s: enqueue: input %zu has no path",
-					  st->path, i);
 	size_t done = 0;
 	while (done < n) {
 		size_t batch = n - done < ENQUEUE_BATCH ? n - done : ENQUEUE_BATCH;
@@ -148,9 +137,6 @@ int sq_enqueue(struct store *st, const char *spec_key, const struct store_input 
 int sq_record_input_error(struct store *st, const char *spec_key, const char *path,
 			     const char *error)
 {
-	if (!nonempty(spec_key) || !nonempty(path))
-		return store_fail(st, -EINVAL, "database %s: input error: empty path or spec key",
-				  st->path);
 	sqlite3_stmt *s;
 	int r = sqlite3_prepare_v2(
 		st->db,
@@ -240,9 +226,6 @@ static int claim_in_txn(struct store *st, int64_t run_id, const char *spec_key,
 int sq_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		     struct store_claim *out)
 {
-	memset(out, 0, sizeof *out);
-	if (!nonempty(spec_key))
-		return store_fail(st, -EINVAL, "database %s: claim: empty spec key", st->path);
 	/* The claim's commit is synced (FULL) so the counted attempt survives a
 	 * crash of the whole machine caused by the job it starts; see
 	 * docs/store.md. The other commits stay NORMAL. */
@@ -351,7 +334,7 @@ static int upsert_result(struct store *st, const struct store_claim *c,
 /* ---- finishing attempts ---------------------------------------------- */
 
 /* The error a list line shows when the caller gave none. */
-static void describe_outcome(const struct store_attempt_end *e, char *buf, size_t len)
+void store_describe_outcome(const struct store_attempt_end *e, char *buf, size_t len)
 {
 	int o = outcome_from_name(e->outcome);
 	const char *sig = e->signal > 0 ? sigabbrev_np(e->signal) : NULL;
@@ -422,7 +405,7 @@ static int finish_in_txn(struct store *st, const struct store_claim *c,
 	}
 	char described[256];
 	if (!ok && !end.error) {
-		describe_outcome(&end, described, sizeof described);
+		store_describe_outcome(&end, described, sizeof described);
 		end.error = described;
 	}
 	int64_t now = store_now_ms();
@@ -470,17 +453,6 @@ int sq_attempt_finish(struct store *st, const struct store_claim *c,
 			 const struct store_attempt_end *e, bool *became_bad_output)
 {
 	bool bad = false;
-	if (became_bad_output)
-		*became_bad_output = false;
-	int o = e->outcome ? outcome_from_name(e->outcome) : -EINVAL;
-	if (o < 0 || o == OUTCOME_INPUT_ERROR)
-		return store_fail(st, -EINVAL, "database %s: finishing an attempt: outcome '%s' %s",
-				  st->path, e->outcome ? e->outcome : "(null)",
-				  o < 0 ? "is unknown" : "is not an attempt's outcome");
-	if (e->stderr_len > STORE_STDERR_TAIL_MAX)
-		return store_fail(st, -EINVAL,
-				  "database %s: stderr tail of %zu bytes (at most %d; trim it)",
-				  st->path, e->stderr_len, STORE_STDERR_TAIL_MAX);
 	int r = store_begin(st, "recording the attempt");
 	if (r == 0)
 		r = finish_in_txn(st, c, e, &bad);

@@ -29,7 +29,7 @@ static void read_line_file(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static int read_self(struct store_self *self)
+int store_read_self(struct store_self *self)
 {
 	bool zombie;
 	/* Use /proc's view of our pid rather than getpid(): the reclaimer looks
@@ -404,7 +404,7 @@ int sq_open(const char *path, enum store_open_mode mode, struct store **out, cha
 	st->ops = &store_sqlite_ops;
 	st->mode = mode;
 	st->busy_timeout_ms = busy_timeout_ms();
-	r = read_self(&st->self);
+	r = store_read_self(&st->self);
 	if (r < 0) {
 		store_fail(st, r, "database %s: cannot read /proc/self: %s (is /proc mounted?)",
 			   path, strerror(-r));

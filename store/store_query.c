@@ -42,6 +42,21 @@ static int add_outcome(struct store_status *out, const char *name, int64_t n)
 	return 0;
 }
 
+int store_status_tally(struct store_status *out, const char *status, const char *outcome,
+		       int64_t n)
+{
+	out->items += n;
+	if (strcmp(status, "pending") == 0)
+		out->pending += n;
+	else if (strcmp(status, "running") == 0)
+		out->running += n;
+	else if (strcmp(status, "done") == 0)
+		out->done += n;
+	else
+		out->failed += n;
+	return add_outcome(out, outcome ? outcome : "", n);
+}
+
 /* Each query of status uses an index that covers it (see the schema), so
  * the whole report stays well under 100 ms at 100,000 items. */
 static int status_counts(struct store *st, struct store_status *out)
@@ -55,19 +70,9 @@ static int status_counts(struct store *st, struct store_status *out)
 	if (r != SQLITE_OK)
 		return store_fail_sqlite(st, r, "counting items");
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(s, 0);
-		int64_t n = sqlite3_column_int64(s, 2);
-		out->items += n;
-		if (strcmp(status, "pending") == 0)
-			out->pending += n;
-		else if (strcmp(status, "running") == 0)
-			out->running += n;
-		else if (strcmp(status, "done") == 0)
-			out->done += n;
-		else
-			out->failed += n;
-		const char *outcome = (const char *)sqlite3_column_text(s, 1);
-		if (add_outcome(out, outcome ? outcome : "", n) < 0) {
+		if (store_status_tally(out, (const char *)sqlite3_column_text(s, 0),
+				       (const char *)sqlite3_column_text(s, 1),
+				       sqlite3_column_int64(s, 2)) < 0) {
 			sqlite3_finalize(s);
 			return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
 		}
