@@ -1,9 +1,10 @@
-/* store/pg_query.c — the read side on PostgreSQL: status. The other query
- * commands (list, show, export, retry, quarantine) are not yet ported: they
+/* store/pg_query.c — the read side on PostgreSQL: status; and retry. The
+ * other query commands (list, show, export, quarantine) are not yet ported: they
  * refuse a PostgreSQL store with a message and -ENOTSUP (exit 4), listed in
  * docs/scale-out.md under "not yet". */
 #include "store/pg_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,11 +148,60 @@ int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,
 	return not_yet(st, "show");
 }
 
+/* Put one path (NULL: every failed item) back to pending; *changed rows. */
+static int retry_one(struct store *st, const char *outcome, const char *path, int64_t *changed)
+{
+	struct pgp p = { 0 };
+	pgp_text(&p, outcome);
+	if (path)
+		pgp_bytes(&p, path, strlen(path));
+	else
+		pgp_text(&p, NULL);
+	int64_t n = pg_cmd(st,
+			   "UPDATE items SET status = 'pending', attempts = 0, budget = budget + 1,"
+			   " updated_at = now_ms() WHERE status = 'failed'"
+			   " AND ($1::text IS NULL OR last_outcome = $1)"
+			   " AND ($2::bytea IS NULL OR path = $2)",
+			   &p, "putting items back to pending");
+	*changed = n < 0 ? 0 : n;
+	return n < 0 ? (int)n : 0;
+}
+
 int pg_retry_failed(struct store *st, const char *outcome, const char *const *paths,
 		    size_t npaths, void (*not_reset)(const char *path, const char *status, void *ctx),
 		    void *ctx, int64_t *reset)
 {
-	return not_yet(st, "retry");
+	*reset = 0;
+	int r = pg_begin(st, "putting items back to pending");
+	int64_t changed = 0;
+	if (r == 0 && npaths == 0) {
+		r = retry_one(st, outcome, NULL, &changed);
+		*reset = changed;
+	}
+	for (size_t i = 0; r == 0 && i < npaths; i++) {
+		r = retry_one(st, outcome, paths[i], &changed);
+		*reset += changed;
+		if (r == 0 && changed == 0 && not_reset) {
+			struct pgp p = { 0 };
+			pgp_bytes(&p, paths[i], strlen(paths[i]));
+			PGresult *res = pg_run(st, "SELECT status FROM items WHERE path = $1", &p,
+					       "putting items back to pending", &r);
+			if (res) {
+				char status[16] = "";
+				if (PQntuples(res) == 1)
+					snprintf(status, sizeof status, "%s", PQgetvalue(res, 0, 0));
+				PQclear(res);
+				not_reset(paths[i], status[0] ? status : NULL, ctx);
+			}
+		}
+	}
+	if (r == 0)
+		r = pg_commit(st, "putting items back to pending");
+	if (r < 0) {
+		pg_rollback(st);
+		*reset = 0;
+	}
+	return r;
 }
 
 int pg_export(struct store *st, store_item_fn fn, void *ctx)
