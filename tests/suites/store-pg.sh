@@ -25,7 +25,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..13"
+echo "1..15"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases; do
@@ -75,6 +75,10 @@ out=$("$B/sandrun" run --db "$PG_URI" --cmd 'wc -c' --output text "$in"/* 2>&1);
 n=$(pg_psql "select count(*) from sandrun.attempts")
 [ $rc -eq 0 ] && [ "$n" = 21 ] && result ok "a second run leaves done items alone" ||
 	result fail "a second run leaves done items alone" "rc=$rc attempts=$n: $out"
+out=$(SANDRUN_DB=$PG_URI "$B/sandrun" status --json 2>&1); rc=$?
+printf '%s\n' "$out" | grep -q '"done": *21' && [ $rc -eq 0 ] && result ok "SANDRUN_DB is the default of --db" ||
+	result fail "SANDRUN_DB is the default of --db" "rc=$rc: $out"
+expect4 "report: not yet on PostgreSQL, exit 4" "report: not yet supported on a PostgreSQL store" report --db "$PG_URI"
 expect4 "list: not yet on PostgreSQL, exit 4" "not yet supported on a PostgreSQL store" list --db "$PG_URI"
 
 # A newer schema is refused, and nothing changes.
