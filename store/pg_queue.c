@@ -280,28 +280,15 @@ static const char finish_sql[] =
 int pg_attempt_finish(struct store *st, const struct store_claim *c,
 		      const struct store_attempt_end *e, bool *became_bad_output)
 {
-	struct store_attempt_end end = *e;
-	bool ok = strcmp(e->outcome, "ok") == 0;
+	struct store_attempt_end end;
+	char described[256], error[1024];
+	bool ok, bad = false;
+	int r = store_attempt_end_prepare(st, e, &end, described, sizeof described, &ok, &bad);
+	if (r < 0)
+		return r;
 	const void *data = e->result ? e->result : "";
 	size_t len = e->result ? e->result_len : 0;
 	char *text = NULL;
-	if (ok && e->result_kind == STORE_RESULT_JSON) {
-		bool valid;
-		int r = pg_result_check_json(st, data, len, &valid);
-		if (r < 0)
-			return r;
-		if (!valid) {
-			end.outcome = "bad_output";
-			end.retry = false;
-			end.error = NULL;
-			ok = false;
-		}
-	}
-	char described[256], error[1024];
-	if (!ok && !end.error) {
-		store_describe_outcome(&end, described, sizeof described);
-		end.error = described;
-	}
 	if (end.error)
 		end.error = pg_text(error, sizeof error, end.error);
 	const char *kind = NULL;
@@ -348,7 +335,7 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 	if (!done)
 		return stale(st, c);
 	if (became_bad_output)
-		*became_bad_output = ok != (strcmp(e->outcome, "ok") == 0);
+		*became_bad_output = bad;
 	return 0;
 }
 

@@ -184,6 +184,14 @@ void store_batch_tally(struct store_batch_counts *out, const char *status, const
 int store_status_tally(struct store_status *out, const char *status, const char *outcome,
 		       int64_t n);
 
+/* The attempt end a backend records for *e (store_items.c): an "ok" whose
+ * JSON result the backend does not accept becomes "bad_output" (no retry;
+ * *bad_output set); a failure without an error gets one described in
+ * `described`. *ok: the attempt is ok after all. */
+int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *e,
+			      struct store_attempt_end *end, char *described, size_t len, bool *ok,
+			      bool *bad_output);
+
 /* Strict UTF-8 check (no overlongs, no surrogates). */
 bool store_utf8_valid(const void *buf, size_t len);
 

@@ -373,6 +373,33 @@ void store_describe_outcome(const struct store_attempt_end *e, char *buf, size_t
 	}
 }
 
+int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *e,
+			      struct store_attempt_end *end, char *described, size_t len, bool *ok,
+			      bool *bad_output)
+{
+	*end = *e;
+	*ok = strcmp(e->outcome, "ok") == 0;
+	if (*ok && e->result_kind == STORE_RESULT_JSON) {
+		bool valid;
+		int r = st->ops->result_check_json(st, e->result ? e->result : "",
+						   e->result ? e->result_len : 0, &valid);
+		if (r < 0)
+			return r;
+		if (!valid) {
+			end->outcome = "bad_output";
+			end->retry = false;
+			end->error = NULL;
+			*ok = false;
+			*bad_output = true;
+		}
+	}
+	if (!*ok && !end->error) {
+		store_describe_outcome(end, described, len);
+		end->error = described;
+	}
+	return 0;
+}
+
 static void bind_i64_or_null(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v < 0)
@@ -387,27 +414,12 @@ static int finish_in_txn(struct store *st, const struct store_claim *c,
 	int r = lease_is_ours(st, c);
 	if (r < 0)
 		return r;
-	struct store_attempt_end end = *e;
-	bool ok = strcmp(e->outcome, "ok") == 0;
-	if (ok && e->result_kind == STORE_RESULT_JSON) {
-		bool valid;
-		r = json_valid_sql(st, e->result ? e->result : "", e->result ? e->result_len : 0,
-				   &valid);
-		if (r < 0)
-			return r;
-		if (!valid) {
-			end.outcome = "bad_output";
-			end.retry = false;
-			end.error = NULL;
-			ok = false;
-			*bad_output = true;
-		}
-	}
+	struct store_attempt_end end;
 	char described[256];
-	if (!ok && !end.error) {
-		store_describe_outcome(&end, described, sizeof described);
-		end.error = described;
-	}
+	bool ok;
+	r = store_attempt_end_prepare(st, e, &end, described, sizeof described, &ok, bad_output);
+	if (r < 0)
+		return r;
 	int64_t now = store_now_ms();
 	sqlite3_stmt *s = store_stmt(st, SQL_FINISH_ATTEMPT, &r);
 	if (!s)
