@@ -31,7 +31,7 @@ B   ?= build
 SAN ?= 0
 CC  ?= gcc
 
-PKGS := libseccomp libcap sqlite3 jansson sndfile libebur128 kissfft-float nettle
+PKGS := libseccomp libcap sqlite3 libpq jansson sndfile libebur128 kissfft-float nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 

@@ -14,8 +14,10 @@
 #include "runner/query.h"
 #include "runner/run.h"
 #include "lib/text.h"
+#include "store/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -42,6 +44,56 @@ static const char main_usage[] =
 	"Exit status: 0 all ok, 1 some failed, 2 usage error, 3 isolation not available,\n"
 	"4 store error, 129/130/143 interrupted. See sandrun(1).\n";
 
+/* The store a subcommand's argv names: its last --db, else SANDRUN_DB. */
+static const char *db_of(int argc, char **argv)
+{
+	const char *db = getenv("SANDRUN_DB");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+			db = argv[++i];
+		else if (strncmp(argv[i], "--db=", 5) == 0)
+			db = argv[i] + 5;
+	}
+	return db;
+}
+
+/* report reads SQLite directly until it reads through store/store.h: on a
+ * PostgreSQL store it refuses instead of opening the URI as a file. */
+static int cmd_report_guarded(int argc, char **argv)
+{
+	if (store_is_postgresql(db_of(argc, argv))) {
+		sr_err("report: not yet supported on a PostgreSQL store");
+		return SR_EXIT_STORE;
+	}
+	return cmd_report(argc, argv);
+}
+
+/* SANDRUN_DB is the default of --db for every command that takes one: an
+ * explicit --db given later on the command line wins (getopt keeps the
+ * last). */
+static char **with_default_db(int *argc, char **argv)
+{
+	const char *db = getenv("SANDRUN_DB");
+	static const char *const takes_db[] = { "run", "status", "list", "show", "retry",
+						"export", "quarantine", "report" };
+	bool takes = false;
+	for (size_t i = 0; i < sizeof takes_db / sizeof takes_db[0]; i++)
+		takes = takes || strcmp(argv[0], takes_db[i]) == 0;
+	if (!db || !*db || !takes)
+		return argv;
+	char **v = calloc((size_t)*argc + 3, sizeof *v);
+	if (!v)
+		return argv;
+	v[0] = argv[0];
+	v[1] = "--db";
+	v[2] = (char *)db;
+	memcpy(v + 3, argv + 1, (size_t)(*argc - 1) * sizeof *v);
+	*argc += 2;
+	return v;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -49,7 +101,7 @@ static const struct {
 	{ "run", cmd_run },       { "exec", cmd_exec },       { "check", cmd_check },
 	{ "status", cmd_status }, { "list", cmd_list },       { "show", cmd_show },
 	{ "retry", cmd_retry },   { "export", cmd_export },   { "quarantine", cmd_quarantine },
-	{ "report", cmd_report },
+	{ "report", cmd_report_guarded },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -135,8 +187,14 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return sr_usage_error(NULL, "no files given");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			int n = argc - 1;
+			char **v = with_default_db(&n, argv + 1);
+			int rc = commands[i].fn(n, v);
+			if (v != argv + 1)
+				free(v);
+			return rc;
+		}
 	if (strcmp(argv[1], "help") == 0)
 		return cmd_help(argc - 1, argv + 1);
 	/* "sandrun [OPTIONS] PATH...": the default command is run, when the
@@ -146,5 +204,9 @@ int main(int argc, char **argv)
 	if (argv[1][0] != '-' && lstat(argv[1], &st) < 0)
 		return not_a_command(argv[1]);
 	argv[0] = "run";
-	return cmd_run(argc, argv);
+	char **v = with_default_db(&argc, argv);
+	int rc = cmd_run(argc, v);
+	if (v != argv)
+		free(v);
+	return rc;
 }

@@ -217,7 +217,7 @@ static int bind_run_begin(sqlite3_stmt *s, const void *ctx)
 	return r;
 }
 
-int store_run_begin(struct store *st, const char *version, const char *argv_json,
+int sq_run_begin(struct store *st, const char *version, const char *argv_json,
 		    const char *spec_json, int64_t *run_id)
 {
 	struct run_begin_args a = { st, version, argv_json, spec_json, store_now_ms() };
@@ -242,7 +242,7 @@ static int bind_heartbeat(sqlite3_stmt *s, const void *ctx)
 	return r ? r : sqlite3_bind_int64(s, 2, a->now);
 }
 
-int store_run_heartbeat(struct store *st, int64_t run_id)
+int sq_run_heartbeat(struct store *st, int64_t run_id)
 {
 	struct run_id_args a = { run_id, store_now_ms(), NULL, NULL };
 	int r = store_begin(st, "heartbeat");
@@ -275,12 +275,8 @@ static int bind_run_end(sqlite3_stmt *s, const void *ctx)
 	return r ? r : bind_text_or_null(s, 4, a->summary);
 }
 
-int store_run_end(struct store *st, int64_t run_id, const char *how, const char *summary_json)
+int sq_run_end(struct store *st, int64_t run_id, const char *how, const char *summary_json)
 {
-	if (!how || (strcmp(how, "completed") != 0 && strcmp(how, "interrupted") != 0))
-		return store_fail(st, -EINVAL,
-				  "database %s: run end: how must be completed or interrupted",
-				  st->path);
 	struct run_id_args a = { run_id, store_now_ms(), how, summary_json };
 	int64_t n = 0;
 	int r = write_once(st,

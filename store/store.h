@@ -10,7 +10,8 @@
  * Only the runner's parent process touches a struct store; never share one
  * across fork() (open a new one in the child).
  *
- * Code: store.c store_open.c store_schema.c store_items.c store_reclaim.c
+ * Code: store_api.c (the backend seam: open picks a backend, every call goes
+ * through its ops table), store.c store_open.c store_schema.c store_items.c store_reclaim.c
  * store_query.c store_batch.c (SQLite), retry.c (pure: the retry policy).
  *
  * Error idiom: every function returns 0 (or a documented count/flag) on
@@ -111,6 +112,17 @@ enum store_open_mode { STORE_RW, STORE_RO };
  * STORE_RO (-ENOENT). */
 int store_open(const char *path, enum store_open_mode mode, struct store **out,
 	       char *err, size_t errlen);
+/* Whether `db` names a PostgreSQL store: a libpq connection URI beginning
+ * with postgresql:// or postgres:// (including ?host=/socket/dir). Anything
+ * else is an SQLite file path. store_open() picks the backend by this. */
+bool store_is_postgresql(const char *db);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct store *st);
+/* PostgreSQL: a runner whose heartbeat (database time) is older than this is
+ * lost, and any runner may reclaim its leases (docs/scale-out.md). SQLite
+ * judges liveness by pid and boot id and ignores it. -EINVAL unless > 0. */
+#define STORE_LEASE_TIMEOUT_DEFAULT_S 60
+int store_set_lease_timeout(struct store *st, int seconds);
 /* Safe on NULL. */
 void store_close(struct store *st);
 /* The message of the last failure on this handle ("" if none). */

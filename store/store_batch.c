@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-int store_batch_open(struct store *st)
+int sq_batch_open(struct store *st)
 {
 	/* A rowid table (not WITHOUT ROWID): rowids grow in the order paths
 	 * are added, so the runner can count what each chunk added while
@@ -13,7 +13,7 @@ int store_batch_open(struct store *st)
 			  "creating the batch table");
 }
 
-int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new)
+int sq_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new)
 {
 	sqlite3_stmt *s;
 	/* A deferred transaction that writes only the TEMP schema never takes
@@ -55,6 +55,27 @@ static int count_query(struct store *st, const char *sql, const char *spec_key, 
 	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the batch");
 }
 
+void store_batch_tally(struct store_batch_counts *out, const char *status, const char *outcome,
+		       int64_t n)
+{
+	if (!status)
+		return;
+	if (strcmp(status, "pending") == 0) {
+		out->pending += n;
+	} else if (strcmp(status, "running") == 0) {
+		out->running += n;
+	} else if (strcmp(status, "done") == 0) {
+		out->done += n;
+	} else if (strcmp(status, "failed") == 0) {
+		out->failed += n;
+		int o = outcome_from_name(outcome);
+		if (o >= 0)
+			out->failed_by[o] += n;
+		else
+			out->failed_other += n;
+	}
+}
+
 /* Batch items by status and last outcome, for batch rows after `after`;
  * with run_id > 0, items whose last attempt is that run's are left out.
  * CROSS JOIN keeps the batch's rowid range the outer loop: left to itself
@@ -81,22 +102,7 @@ static int count_statuses(struct store *st, int64_t after, int64_t run_id, struc
 		const char *status = (const char *)sqlite3_column_text(s, 0);
 		const char *outcome = (const char *)sqlite3_column_text(s, 1);
 		int64_t n = sqlite3_column_int64(s, 2);
-		if (!status)
-			continue;
-		if (strcmp(status, "pending") == 0) {
-			out->pending += n;
-		} else if (strcmp(status, "running") == 0) {
-			out->running += n;
-		} else if (strcmp(status, "done") == 0) {
-			out->done += n;
-		} else if (strcmp(status, "failed") == 0) {
-			out->failed += n;
-			int o = outcome_from_name(outcome);
-			if (o >= 0)
-				out->failed_by[o] += n;
-			else
-				out->failed_other += n;
-		}
+		store_batch_tally(out, status, outcome, n);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_fail_sqlite(st, rc, "counting the batch");
@@ -120,7 +126,7 @@ static int count_rows(struct store *st, int64_t after, int64_t *n, int64_t *last
 	return rc == SQLITE_ROW ? 0 : store_fail_sqlite(st, rc, "counting the batch");
 }
 
-int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
+int sq_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
 {
 	memset(out, 0, sizeof *out);
 	/* One read transaction: the counts are of one moment. */
@@ -143,7 +149,7 @@ int store_batch_counts(struct store *st, const char *spec_key, struct store_batc
 	return r;
 }
 
-int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struct store_batch_counts *out)
+int sq_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struct store_batch_counts *out)
 {
 	memset(out, 0, sizeof *out);
 	int r = store_exec(st, "BEGIN", "counting the batch");
@@ -163,7 +169,7 @@ int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, st
 	return 0;
 }
 
-int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n)
+int sq_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n)
 {
 	sqlite3_stmt *s;
 	/* Three index walks, not a scan of every item: pending ones through
@@ -206,7 +212,7 @@ static int exec_bound(struct store *st, const char *sql, const struct store_clai
 	return r;
 }
 
-int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error)
+int sq_attempt_input_error(struct store *st, const struct store_claim *c, const char *error)
 {
 	static const char what[] = "recording an input error";
 	if (!error || !*error)

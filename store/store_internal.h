@@ -39,7 +39,85 @@ struct store_self {
 	char hostname[256];
 };
 
+/* The backend seam: one contract (store/store.h), one ops table per
+ * backend. store_api.c holds the public functions: it checks the arguments
+ * every backend would refuse alike, then calls st->ops. SQLite's are the
+ * sq_* functions (store.c, store_open.c, store_items.c, ...). */
+struct store_ops {
+	const char *name; /* "sqlite", "postgresql" */
+	void (*close)(struct store *st);
+	int (*run_begin)(struct store *st, const char *version, const char *argv_json,
+			 const char *spec_json, int64_t *run_id);
+	int (*run_heartbeat)(struct store *st, int64_t run_id);
+	int (*run_end)(struct store *st, int64_t run_id, const char *how,
+		       const char *summary_json);
+	int (*enqueue)(struct store *st, const char *spec_key, const struct store_input *in,
+		       size_t n, bool force);
+	int (*record_input_error)(struct store *st, const char *spec_key, const char *path,
+				  const char *error);
+	int (*reclaim_dead)(struct store *st, int max_attempts, int *reclaimed);
+	int (*claim_next)(struct store *st, int64_t run_id, const char *spec_key,
+			  struct store_claim *out);
+	int (*attempt_finish)(struct store *st, const struct store_claim *c,
+			      const struct store_attempt_end *e, bool *became_bad_output);
+	int (*attempt_release)(struct store *st, const struct store_claim *c);
+	int (*count_pending)(struct store *st, const char *spec_key, int64_t *n);
+	int (*result_check_json)(struct store *st, const void *buf, size_t len, bool *valid);
+	int (*get_status)(struct store *st, struct store_status *out);
+	int (*list_items)(struct store *st, const struct store_filter *f, store_item_fn fn,
+			  void *ctx);
+	int (*show_item)(struct store *st, const char *path, store_item_fn item_fn,
+			 store_attempt_fn attempt_fn, void *ctx);
+	int (*retry_failed)(struct store *st, const char *outcome, const char *const *paths,
+			    size_t npaths,
+			    void (*not_reset)(const char *path, const char *status, void *ctx),
+			    void *ctx, int64_t *reset);
+	int (*export)(struct store *st, store_item_fn fn, void *ctx);
+	int (*record_quarantine)(struct store *st, int64_t item_id, const char *dest);
+	int (*batch_open)(struct store *st);
+	int (*batch_add)(struct store *st, const char *const *paths, size_t n, bool *is_new);
+	int (*batch_counts)(struct store *st, const char *spec_key,
+			    struct store_batch_counts *out);
+	int (*batch_counts_since)(struct store *st, int64_t run_id, int64_t *mark,
+				  struct store_batch_counts *out);
+	int (*batch_elsewhere)(struct store *st, const char *spec_key, int64_t run_id,
+			       int64_t *n);
+	int (*attempt_input_error)(struct store *st, const struct store_claim *c,
+				   const char *error);
+};
+
+/* SQLite (store_open.c): open `path` and fill *out, ops = store_sqlite_ops. */
+int sq_open(const char *path, enum store_open_mode mode, struct store **out, char *err,
+	    size_t errlen);
+extern const struct store_ops store_sqlite_ops;
+/* The SQLite implementations behind store_sqlite_ops. */
+int sq_run_begin(struct store *st, const char *version, const char *argv_json, const char *spec_json, int64_t *run_id);
+int sq_run_heartbeat(struct store *st, int64_t run_id);
+int sq_run_end(struct store *st, int64_t run_id, const char *how, const char *summary_json);
+int sq_enqueue(struct store *st, const char *spec_key, const struct store_input *in, size_t n, bool force);
+int sq_record_input_error(struct store *st, const char *spec_key, const char *path, const char *error);
+int sq_claim_next(struct store *st, int64_t run_id, const char *spec_key, struct store_claim *out);
+int sq_result_check_json(struct store *st, const void *buf, size_t len, bool *valid);
+int sq_attempt_finish(struct store *st, const struct store_claim *c, const struct store_attempt_end *e, bool *became_bad_output);
+int sq_attempt_release(struct store *st, const struct store_claim *c);
+int sq_count_pending(struct store *st, const char *spec_key, int64_t *n);
+int sq_reclaim_dead(struct store *st, int max_attempts, int *reclaimed);
+int sq_get_status(struct store *st, struct store_status *out);
+int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);
+int sq_export(struct store *st, store_item_fn fn, void *ctx);
+int sq_show_item(struct store *st, const char *path, store_item_fn item_fn, store_attempt_fn attempt_fn, void *ctx);
+int sq_retry_failed(struct store *st, const char *outcome, const char *const *paths, size_t npaths, void (*not_reset)(const char *path, const char *status, void *ctx), void *ctx, int64_t *reset);
+int sq_record_quarantine(struct store *st, int64_t item_id, const char *dest);
+int sq_batch_open(struct store *st);
+int sq_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new);
+int sq_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out);
+int sq_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struct store_batch_counts *out);
+int sq_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n);
+int sq_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
+void sq_close(struct store *st);
+
 struct store {
+	const struct store_ops *ops;
 	sqlite3 *db;
 	char *path;
 	enum store_open_mode mode;
@@ -47,6 +125,7 @@ struct store {
 	int busy_timeout_ms;
 	struct store_self self;
 	sqlite3_stmt *stmt[SQL_STMT_COUNT];
+	struct store_pg *pg;    /* the PostgreSQL backend's connection (pg_internal.h) */
 	char err[1024];
 };
 
@@ -82,6 +161,8 @@ int64_t store_now_ms(void);
 int store_holder_alive(const struct store *st, int pid, long long pid_start,
 		       const char *boot_id, const char *pid_ns, int64_t heartbeat_ms,
 		       int64_t now_ms);
+/* Fill *self from /proc and gethostname() (store_open.c). */
+int store_read_self(struct store_self *self);
 /* Field 22 of /proc/PID/stat and whether the process is a zombie. */
 int store_read_pid_start(int pid, long long *start, bool *zombie);
 
@@ -89,6 +170,27 @@ int store_read_pid_start(int pid, long long *start, bool *zombie);
  * transaction; check application id and version. */
 int store_schema_check(struct store *st, bool *is_empty);
 int store_schema_create(struct store *st);
+
+/* The error a list line shows for a failed attempt whose caller gave none
+ * (store_items.c). */
+void store_describe_outcome(const struct store_attempt_end *e, char *buf, size_t len);
+
+/* Add n items of this status and last outcome to the counts (store_batch.c). */
+void store_batch_tally(struct store_batch_counts *out, const char *status, const char *outcome,
+		       int64_t n);
+
+/* Add n items of this status and last outcome (NULL: none yet) to a status
+ * (store_query.c); -ENOMEM. */
+int store_status_tally(struct store_status *out, const char *status, const char *outcome,
+		       int64_t n);
+
+/* The attempt end a backend records for *e (store_items.c): an "ok" whose
+ * JSON result the backend does not accept becomes "bad_output" (no retry;
+ * *bad_output set); a failure without an error gets one described in
+ * `described`. *ok: the attempt is ok after all. */
+int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *e,
+			      struct store_attempt_end *end, char *described, size_t len, bool *ok,
+			      bool *bad_output);
 
 /* Strict UTF-8 check (no overlongs, no surrogates). */
 bool store_utf8_valid(const void *buf, size_t len);

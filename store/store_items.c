@@ -102,20 +102,9 @@ bool store_utf8_valid(const void *buf, size_t len)
 	return true;
 }
 
-static bool nonempty(const char *s)
-{
-	return s && *s;
-}
-
-int store_enqueue(struct store *st, const char *spec_key, const struct store_input *in, size_t n,
+int sq_enqueue(struct store *st, const char *spec_key, const struct store_input *in, size_t n,
 		  bool force)
 {
-	if (!nonempty(spec_key))
-		return store_fail(st, -EINVAL, "database %s: enqueue: empty spec key", st->path);
-	for (size_t i = 0; i < n; i++)
-		if (!nonempty(in[i].path))
-			return store_fail(st, -EINVAL, "database %s: enqueue: input %zu has no path",
-					  st->path, i);
 	size_t done = 0;
 	while (done < n) {
 		size_t batch = n - done < ENQUEUE_BATCH ? n - done : ENQUEUE_BATCH;
@@ -145,12 +134,9 @@ int store_enqueue(struct store *st, const char *spec_key, const struct store_inp
 	return 0;
 }
 
-int store_record_input_error(struct store *st, const char *spec_key, const char *path,
+int sq_record_input_error(struct store *st, const char *spec_key, const char *path,
 			     const char *error)
 {
-	if (!nonempty(spec_key) || !nonempty(path))
-		return store_fail(st, -EINVAL, "database %s: input error: empty path or spec key",
-				  st->path);
 	sqlite3_stmt *s;
 	int r = sqlite3_prepare_v2(
 		st->db,
@@ -237,12 +223,9 @@ static int claim_in_txn(struct store *st, int64_t run_id, const char *spec_key,
 	return 1;
 }
 
-int store_claim_next(struct store *st, int64_t run_id, const char *spec_key,
+int sq_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		     struct store_claim *out)
 {
-	memset(out, 0, sizeof *out);
-	if (!nonempty(spec_key))
-		return store_fail(st, -EINVAL, "database %s: claim: empty spec key", st->path);
 	/* The claim's commit is synced (FULL) so the counted attempt survives a
 	 * crash of the whole machine caused by the job it starts; see
 	 * docs/store.md. The other commits stay NORMAL. */
@@ -316,7 +299,7 @@ static int json_valid_sql(struct store *st, const void *buf, size_t len, bool *v
 	return step == SQLITE_ROW ? 0 : store_fail_sqlite(st, step, "validating a result");
 }
 
-int store_result_check_json(struct store *st, const void *buf, size_t len, bool *valid)
+int sq_result_check_json(struct store *st, const void *buf, size_t len, bool *valid)
 {
 	return json_valid_sql(st, buf, len, valid);
 }
@@ -351,7 +334,7 @@ static int upsert_result(struct store *st, const struct store_claim *c,
 /* ---- finishing attempts ---------------------------------------------- */
 
 /* The error a list line shows when the caller gave none. */
-static void describe_outcome(const struct store_attempt_end *e, char *buf, size_t len)
+void store_describe_outcome(const struct store_attempt_end *e, char *buf, size_t len)
 {
 	int o = outcome_from_name(e->outcome);
 	const char *sig = e->signal > 0 ? sigabbrev_np(e->signal) : NULL;
@@ -390,6 +373,33 @@ static void describe_outcome(const struct store_attempt_end *e, char *buf, size_
 	}
 }
 
+int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *e,
+			      struct store_attempt_end *end, char *described, size_t len, bool *ok,
+			      bool *bad_output)
+{
+	*end = *e;
+	*ok = strcmp(e->outcome, "ok") == 0;
+	if (*ok && e->result_kind == STORE_RESULT_JSON) {
+		bool valid;
+		int r = st->ops->result_check_json(st, e->result ? e->result : "",
+						   e->result ? e->result_len : 0, &valid);
+		if (r < 0)
+			return r;
+		if (!valid) {
+			end->outcome = "bad_output";
+			end->retry = false;
+			end->error = NULL;
+			*ok = false;
+			*bad_output = true;
+		}
+	}
+	if (!*ok && !end->error) {
+		store_describe_outcome(end, described, len);
+		end->error = described;
+	}
+	return 0;
+}
+
 static void bind_i64_or_null(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v < 0)
@@ -404,27 +414,12 @@ static int finish_in_txn(struct store *st, const struct store_claim *c,
 	int r = lease_is_ours(st, c);
 	if (r < 0)
 		return r;
-	struct store_attempt_end end = *e;
-	bool ok = strcmp(e->outcome, "ok") == 0;
-	if (ok && e->result_kind == STORE_RESULT_JSON) {
-		bool valid;
-		r = json_valid_sql(st, e->result ? e->result : "", e->result ? e->result_len : 0,
-				   &valid);
-		if (r < 0)
-			return r;
-		if (!valid) {
-			end.outcome = "bad_output";
-			end.retry = false;
-			end.error = NULL;
-			ok = false;
-			*bad_output = true;
-		}
-	}
+	struct store_attempt_end end;
 	char described[256];
-	if (!ok && !end.error) {
-		describe_outcome(&end, described, sizeof described);
-		end.error = described;
-	}
+	bool ok;
+	r = store_attempt_end_prepare(st, e, &end, described, sizeof described, &ok, bad_output);
+	if (r < 0)
+		return r;
 	int64_t now = store_now_ms();
 	sqlite3_stmt *s = store_stmt(st, SQL_FINISH_ATTEMPT, &r);
 	if (!s)
@@ -466,21 +461,10 @@ static int finish_in_txn(struct store *st, const struct store_claim *c,
 	return r;
 }
 
-int store_attempt_finish(struct store *st, const struct store_claim *c,
+int sq_attempt_finish(struct store *st, const struct store_claim *c,
 			 const struct store_attempt_end *e, bool *became_bad_output)
 {
 	bool bad = false;
-	if (became_bad_output)
-		*became_bad_output = false;
-	int o = e->outcome ? outcome_from_name(e->outcome) : -EINVAL;
-	if (o < 0 || o == OUTCOME_INPUT_ERROR)
-		return store_fail(st, -EINVAL, "database %s: finishing an attempt: outcome '%s' %s",
-				  st->path, e->outcome ? e->outcome : "(null)",
-				  o < 0 ? "is unknown" : "is not an attempt's outcome");
-	if (e->stderr_len > STORE_STDERR_TAIL_MAX)
-		return store_fail(st, -EINVAL,
-				  "database %s: stderr tail of %zu bytes (at most %d; trim it)",
-				  st->path, e->stderr_len, STORE_STDERR_TAIL_MAX);
 	int r = store_begin(st, "recording the attempt");
 	if (r == 0)
 		r = finish_in_txn(st, c, e, &bad);
@@ -495,7 +479,7 @@ int store_attempt_finish(struct store *st, const struct store_claim *c,
 	return 0;
 }
 
-int store_attempt_release(struct store *st, const struct store_claim *c)
+int sq_attempt_release(struct store *st, const struct store_claim *c)
 {
 	int r = store_begin(st, "releasing an interrupted item");
 	if (r == 0)
@@ -520,7 +504,7 @@ int store_attempt_release(struct store *st, const struct store_claim *c)
 	return r;
 }
 
-int store_count_pending(struct store *st, const char *spec_key, int64_t *n)
+int sq_count_pending(struct store *st, const char *spec_key, int64_t *n)
 {
 	int r = 0;
 	sqlite3_stmt *s = store_stmt(st, SQL_COUNT_PENDING, &r);

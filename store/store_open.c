@@ -29,7 +29,7 @@ static void read_line_file(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static int read_self(struct store_self *self)
+int store_read_self(struct store_self *self)
 {
 	bool zombie;
 	/* Use /proc's view of our pid rather than getpid(): the reclaimer looks
@@ -385,7 +385,7 @@ static int open_ro(struct store *st, int64_t size_before)
 	return r;
 }
 
-int store_open(const char *path, enum store_open_mode mode, struct store **out, char *err,
+int sq_open(const char *path, enum store_open_mode mode, struct store **out, char *err,
 	       size_t errlen)
 {
 	*out = NULL;
@@ -401,9 +401,10 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 		snprintf(err, errlen, "database %s: out of memory", path);
 		return -ENOMEM;
 	}
+	st->ops = &store_sqlite_ops;
 	st->mode = mode;
 	st->busy_timeout_ms = busy_timeout_ms();
-	r = read_self(&st->self);
+	r = store_read_self(&st->self);
 	if (r < 0) {
 		store_fail(st, r, "database %s: cannot read /proc/self: %s (is /proc mounted?)",
 			   path, strerror(-r));
@@ -413,7 +414,7 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	if (r < 0) {
 		snprintf(err, errlen, "%s", st->err);
 		bool created = st->created_file;
-		store_close(st);
+		sq_close(st);
 		/* Leave no empty file behind where there was none: only a file this
 		 * call created, still empty, with no WAL (another runner that
 		 * opened it meanwhile writes its schema into the WAL first). */
@@ -434,7 +435,7 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	return 0;
 }
 
-void store_close(struct store *st)
+void sq_close(struct store *st)
 {
 	if (!st)
 		return;
@@ -445,3 +446,31 @@ void store_close(struct store *st)
 	free(st->path);
 	free(st);
 }
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.run_begin = sq_run_begin,
+	.run_heartbeat = sq_run_heartbeat,
+	.run_end = sq_run_end,
+	.enqueue = sq_enqueue,
+	.record_input_error = sq_record_input_error,
+	.claim_next = sq_claim_next,
+	.result_check_json = sq_result_check_json,
+	.attempt_finish = sq_attempt_finish,
+	.attempt_release = sq_attempt_release,
+	.count_pending = sq_count_pending,
+	.reclaim_dead = sq_reclaim_dead,
+	.get_status = sq_get_status,
+	.list_items = sq_list_items,
+	.export = sq_export,
+	.show_item = sq_show_item,
+	.retry_failed = sq_retry_failed,
+	.record_quarantine = sq_record_quarantine,
+	.batch_open = sq_batch_open,
+	.batch_add = sq_batch_add,
+	.batch_counts = sq_batch_counts,
+	.batch_counts_since = sq_batch_counts_since,
+	.batch_elsewhere = sq_batch_elsewhere,
+	.attempt_input_error = sq_attempt_input_error,
+	.close = sq_close,
+};

@@ -42,6 +42,21 @@ static int add_outcome(struct store_status *out, const char *name, int64_t n)
 	return 0;
 }
 
+int store_status_tally(struct store_status *out, const char *status, const char *outcome,
+		       int64_t n)
+{
+	out->items += n;
+	if (strcmp(status, "pending") == 0)
+		out->pending += n;
+	else if (strcmp(status, "running") == 0)
+		out->running += n;
+	else if (strcmp(status, "done") == 0)
+		out->done += n;
+	else
+		out->failed += n;
+	return add_outcome(out, outcome ? outcome : "", n);
+}
+
 /* Each query of status uses an index that covers it (see the schema), so
  * the whole report stays well under 100 ms at 100,000 items. */
 static int status_counts(struct store *st, struct store_status *out)
@@ -55,19 +70,9 @@ static int status_counts(struct store *st, struct store_status *out)
 	if (r != SQLITE_OK)
 		return store_fail_sqlite(st, r, "counting items");
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(s, 0);
-		int64_t n = sqlite3_column_int64(s, 2);
-		out->items += n;
-		if (strcmp(status, "pending") == 0)
-			out->pending += n;
-		else if (strcmp(status, "running") == 0)
-			out->running += n;
-		else if (strcmp(status, "done") == 0)
-			out->done += n;
-		else
-			out->failed += n;
-		const char *outcome = (const char *)sqlite3_column_text(s, 1);
-		if (add_outcome(out, outcome ? outcome : "", n) < 0) {
+		if (store_status_tally(out, (const char *)sqlite3_column_text(s, 0),
+				       (const char *)sqlite3_column_text(s, 1),
+				       sqlite3_column_int64(s, 2)) < 0) {
 			sqlite3_finalize(s);
 			return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
 		}
@@ -169,7 +174,7 @@ static int status_last_run(struct store *st, struct store_status *out)
 						   : store_fail_sqlite(st, r, "reading the last run");
 }
 
-int store_get_status(struct store *st, struct store_status *out)
+int sq_get_status(struct store *st, struct store_status *out)
 {
 	memset(out, 0, sizeof *out);
 	/* One read transaction: the numbers agree with each other even while
@@ -251,7 +256,7 @@ static int each_item(struct store *st, sqlite3_stmt *s, store_item_fn fn, void *
 	return code;
 }
 
-int store_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,
+int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,
 		     void *ctx)
 {
 	sqlite3_stmt *s;
@@ -272,10 +277,10 @@ int store_list_items(struct store *st, const struct store_filter *f, store_item_
 	return each_item(st, s, fn, ctx, "listing items", NULL);
 }
 
-int store_export(struct store *st, store_item_fn fn, void *ctx)
+int sq_export(struct store *st, store_item_fn fn, void *ctx)
 {
 	struct store_filter f = { .status = "done", .with_result = true };
-	return store_list_items(st, &f, fn, ctx);
+	return sq_list_items(st, &f, fn, ctx);
 }
 
 static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, void *ctx)
@@ -323,7 +328,7 @@ static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, 
 	return code;
 }
 
-int store_show_item(struct store *st, const char *path, store_item_fn item_fn,
+int sq_show_item(struct store *st, const char *path, store_item_fn item_fn,
 		    store_attempt_fn attempt_fn, void *ctx)
 {
 	int r = store_exec(st, "BEGIN", "reading an item");
@@ -395,7 +400,7 @@ static int status_of(struct store *st, const char *path, char *buf, size_t len, 
 	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : store_fail_sqlite(st, r, "reading an item");
 }
 
-int store_retry_failed(struct store *st, const char *outcome, const char *const *paths,
+int sq_retry_failed(struct store *st, const char *outcome, const char *const *paths,
 		       size_t npaths,
 		       void (*not_reset)(const char *path, const char *status, void *ctx),
 		       void *ctx, int64_t *reset)
@@ -441,7 +446,7 @@ int store_retry_failed(struct store *st, const char *outcome, const char *const 
 	return r;
 }
 
-int store_record_quarantine(struct store *st, int64_t item_id, const char *dest)
+int sq_record_quarantine(struct store *st, int64_t item_id, const char *dest)
 {
 	sqlite3_stmt *s;
 	int r = sqlite3_prepare_v2(st->db,

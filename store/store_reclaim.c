@@ -198,7 +198,7 @@ static int mark_lost_runs(struct store *st, int64_t now)
 	return 0;
 }
 
-int store_reclaim_dead(struct store *st, int max_attempts, int *reclaimed)
+int sq_reclaim_dead(struct store *st, int max_attempts, int *reclaimed)
 {
 	if (reclaimed)
 		*reclaimed = 0;

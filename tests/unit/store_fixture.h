@@ -2,7 +2,16 @@
  * (test_store.c, test_store_leases.c, test_store_files.c): a fresh directory
  * per test, raw SQL to look behind the API, and the invariants every test
  * checks. Header-only (static inline) because each test_*.c is its own
- * binary. */
+ * binary.
+ *
+ * One contract, one conformance suite: with SANDRUN_TEST_PG_URI set (a
+ * libpq URI with a '?', e.g. postgresql:///postgres?host=/tmp/pg.X&user=sandrun;
+ * tests/suites/store-pg.sh starts a throwaway cluster and sets it), every
+ * test runs against PostgreSQL instead of SQLite, each in a schema of its
+ * own (sandrun.schema=t_PID_N). The raw SQL below looks behind the API on
+ * either backend: "?N" becomes "$N", an argument is bound as bytes (paths
+ * are bytea on PostgreSQL). Checks of one backend's own mechanics (PRAGMAs,
+ * per-item heartbeats) ask fx_pg(). */
 #ifndef SANDRUN_TEST_STORE_FIXTURE_H
 #define SANDRUN_TEST_STORE_FIXTURE_H
 
@@ -11,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "store/store.h"
 
@@ -40,14 +50,25 @@ static inline int rm_entry(const char *path, const struct stat *sb, int flag, st
 	return remove(path);
 }
 
+static inline bool fx_pg(void)
+{
+	const char *u = getenv("SANDRUN_TEST_PG_URI");
+	return u && *u;
+}
+
 static inline int setup(void **state)
 {
+	static int n;
 	struct fx *f = calloc(1, sizeof *f);
 	const char *tmp = getenv("TMPDIR");
 	snprintf(f->dir, sizeof f->dir, "%s/test_store.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(f->db, sizeof f->db, "%s/s.db", f->dir);
+	if (fx_pg())
+		snprintf(f->db, sizeof f->db, "%s&options=-c%%20sandrun.schema%%3Dt_%d_%d",
+			 getenv("SANDRUN_TEST_PG_URI"), (int)getpid(), ++n);
+	else
+		snprintf(f->db, sizeof f->db, "%s/s.db", f->dir);
 	setenv("SANDRUN_DB_BUSY_TIMEOUT_MS", "10000", 1);
 	*state = f;
 	return 0;
@@ -71,8 +92,65 @@ static inline struct store *open_rw(const char *db)
 	return st;
 }
 
+/* PostgreSQL: one connection per process and URI, on the test's schema. */
+static inline PGconn *pg_fx_conn(const char *db)
+{
+	static PGconn *c;
+	static char uri[PATH_MAX + 64];
+	static pid_t owner;
+	if (c && owner == getpid() && strcmp(uri, db) == 0)
+		return c;
+	if (c && owner == getpid())
+		PQfinish(c);
+	c = PQconnectdb(db);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("connecting to %s: %s", db, PQerrorMessage(c));
+	PQclear(PQexec(c, "SELECT set_config('search_path', quote_ident(current_setting("
+			  "'sandrun.schema')), false)"));
+	snprintf(uri, sizeof uri, "%s", db);
+	owner = getpid();
+	return c;
+}
+
+/* Run the fixture's SQL on PostgreSQL: ?N -> $N, results(value) -> the
+ * value column of its kind. */
+static inline PGresult *pg_fx_exec(const char *db, const char *sql, const char *arg)
+{
+	char q[2048];
+	size_t o = 0;
+	for (const char *s = sql; *s && o + 16 < sizeof q; s++) {
+		if (*s == '?')
+			q[o++] = '$';
+		else if (strncmp(s, "length(value)", 13) == 0) {
+			memcpy(q + o, "length(value_blob)", 18);
+			o += 18;
+			s += 12;
+		} else
+			q[o++] = *s;
+	}
+	q[o] = '\0';
+	const char *v[1] = { arg };
+	int len[1] = { arg ? (int)strlen(arg) : 0 }, fmt[1] = { 1 };
+	PGresult *r = PQexecParams(pg_fx_conn(db), q, arg ? 1 : 0, NULL, v, len, fmt, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", q, PQresultErrorMessage(r));
+	return r;
+}
+
 static inline int64_t sql_int(const char *db, const char *sql, const char *arg)
 {
+	if (store_is_postgresql(db)) {
+		PGresult *r = pg_fx_exec(db, sql, arg);
+		int64_t v = PQntuples(r) && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+								   : -999;
+		if (PQntuples(r) && PQgetvalue(r, 0, 0)[0] == 't')
+			v = 1;
+		else if (PQntuples(r) && PQgetvalue(r, 0, 0)[0] == 'f')
+			v = 0;
+		PQclear(r);
+		return v;
+	}
 	sqlite3 *h;
 	sqlite3_stmt *s;
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
@@ -90,6 +168,12 @@ static inline int64_t sql_int(const char *db, const char *sql, const char *arg)
 
 static inline char *sql_text(const char *db, const char *sql, const char *arg)
 {
+	if (store_is_postgresql(db)) {
+		PGresult *r = pg_fx_exec(db, sql, arg);
+		char *v = PQntuples(r) && !PQgetisnull(r, 0, 0) ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+		PQclear(r);
+		return v;
+	}
 	sqlite3 *h;
 	sqlite3_stmt *s;
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
@@ -108,6 +192,10 @@ static inline char *sql_text(const char *db, const char *sql, const char *arg)
 
 static inline void sql_exec(const char *db, const char *sql)
 {
+	if (store_is_postgresql(db)) {
+		PQclear(pg_fx_exec(db, sql, NULL));
+		return;
+	}
 	sqlite3 *h;
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	sqlite3_busy_timeout(h, 10000);
@@ -115,6 +203,15 @@ static inline void sql_exec(const char *db, const char *sql)
 	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("%s: %s", sql, err);
 	sqlite3_close(h);
+}
+
+/* The schema version the store records (PRAGMA user_version; meta). */
+static inline int64_t schema_version(const char *db)
+{
+	return sql_int(db, store_is_postgresql(db)
+				   ? "SELECT value::bigint FROM meta WHERE key = 'schema_version'"
+				   : "PRAGMA user_version",
+		       NULL);
 }
 
 static inline void assert_status(const char *db, const char *path, const char *status, int attempts)

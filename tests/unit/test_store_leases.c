@@ -217,12 +217,15 @@ static void test_runners_start_together(void **state)
 	close(barrier[0]);
 	close(results[1]);
 	close(barrier[1]); /* go */
-	static int seen[N + 1];
+	/* Ids are 1..N on SQLite; on PostgreSQL an upsert that finds the row
+	 * already there still spends an identity value, so they may reach
+	 * RUNNERS * N. Either way: N claims, none twice. */
+	static int seen[RUNNERS * N + 1];
 	memset(seen, 0, sizeof seen);
 	int64_t id;
 	int total = 0;
 	while (read(results[0], &id, sizeof id) == sizeof id) {
-		assert_true(id >= 1 && id <= N);
+		assert_true(id >= 1 && id <= RUNNERS * N);
 		assert_int_equal(seen[id]++, 0);
 		total++;
 	}
@@ -234,7 +237,7 @@ static void test_runners_start_together(void **state)
 			fail_msg("runner %d ended with status 0x%x", k, wst);
 	}
 	assert_int_equal(total, N);
-	assert_int_equal(sql_int(f->db, "PRAGMA user_version", NULL), STORE_SCHEMA_VERSION);
+	assert_int_equal(schema_version(f->db), STORE_SCHEMA_VERSION);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status='done'", NULL), N);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM runs", NULL), RUNNERS);
 	assert_attempts_consistent(f->db);
@@ -308,6 +311,8 @@ static void test_reclaim_dead_runner(void **state)
 static void test_reclaim_spares_the_living(void **state)
 {
 	struct fx *f = *state;
+	if (fx_pg())
+		skip(); /* per-lease pids and boot ids: SQLite's rules; test_lease_timeout */
 	struct store *st = open_rw(f->db);
 	int64_t run;
 	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run), 0);
@@ -366,6 +371,64 @@ static void test_reclaim_spares_the_living(void **state)
 	store_close(st);
 }
 
+/* PostgreSQL: a runner is lost when its heartbeat (database time) is older
+ * than the lease timeout, whatever host it is on. Its leases are taken
+ * back, once, as runner_lost; then its finish, release, heartbeat and claim
+ * carry a stale token and write nothing (STORE_ESTALE). */
+static void test_lease_timeout(void **state)
+{
+	struct fx *f = *state;
+	if (!fx_pg())
+		skip(); /* SQLite judges liveness by pid and boot id */
+	struct store *st = open_rw(f->db), *other = open_rw(f->db);
+	int64_t run, run2;
+	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run), 0);
+	assert_int_equal(store_run_begin(other, "t", NULL, NULL, &run2), 0);
+	enqueue1(st, SPEC, "/in/a", 1, 1, false);
+	enqueue1(st, SPEC, "/in/b", 1, 1, false);
+	struct store_claim a, b;
+	assert_int_equal(store_claim_next(st, run, SPEC, &a), 1);
+	assert_int_equal(store_claim_next(st, run, SPEC, &b), 1);
+	/* Another host (another boot id): only the heartbeat tells. */
+	sql_exec(f->db, "UPDATE runs SET boot_id = 'another-host'");
+	assert_int_equal(store_set_lease_timeout(other, 60), 0);
+	int reclaimed = -1;
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 0);
+	sql_exec(f->db, "UPDATE runs SET heartbeat_at = heartbeat_at - 61000");
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 2);
+	assert_status(f->db, "/in/a", "pending", 1);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM attempts WHERE outcome='runner_lost'",
+				 NULL), 2);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM runs WHERE how='lost'", NULL), 2);
+	assert_int_equal(store_reclaim_dead(other, 3, &reclaimed), 0);
+	assert_int_equal(reclaimed, 0);
+	/* The lost runner wakes up: every write carries a stale token. */
+	struct store_attempt_end e = end_of("ok", false);
+	assert_int_equal(store_attempt_finish(st, &a, &e, NULL), STORE_ESTALE);
+	assert_int_equal(store_attempt_release(st, &b), STORE_ESTALE);
+	assert_int_equal(store_run_heartbeat(st, run), STORE_ESTALE);
+	struct store_claim c;
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), STORE_ESTALE);
+	assert_status(f->db, "/in/a", "pending", 1);
+	assert_status(f->db, "/in/b", "pending", 1);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM results", NULL), 0);
+	/* A live runner takes them, with new tokens. */
+	sql_exec(f->db, "UPDATE runs SET heartbeat_at = now_ms(), ended_at = NULL, how = NULL"
+			" WHERE id = (SELECT max(id) FROM runs)");
+	assert_int_equal(store_run_begin(other, "t", NULL, NULL, &run2), 0);
+	assert_int_equal(store_claim_next(other, run2, SPEC, &c), 1);
+	assert_true(c.attempt_id > b.attempt_id);
+	assert_int_equal(store_attempt_finish(other, &c, &e, NULL), 0);
+	assert_attempts_consistent(f->db);
+	store_claim_free(&a);
+	store_claim_free(&b);
+	store_claim_free(&c);
+	store_close(other);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runners_start_together, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_dead_runner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_spares_the_living, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_timeout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,215 @@
+/* store/pg_query.c — the read side on PostgreSQL: status; and retry. The
+ * other query commands (list, show, export, quarantine) are not yet ported: they
+ * refuse a PostgreSQL store with a message and -ENOTSUP (exit 4), listed in
+ * docs/scale-out.md under "not yet". */
+#include "store/pg_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *col_dup(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+static int status_counts(struct store *st, struct store_status *out)
+{
+	int rc = 0;
+	PGresult *res = pg_run(st, "SELECT status, last_outcome, count(*) FROM items"
+				   " GROUP BY status, last_outcome ORDER BY 1, 2",
+			       NULL, "counting items", &rc);
+	if (!res)
+		return rc;
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		if (store_status_tally(out, PQgetvalue(res, i, 0),
+				       PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
+				       pg_col_i64(res, i, 2, 0)) < 0)
+			rc = store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+	PQclear(res);
+	return rc;
+}
+
+/* Running items whose runner is lost (status never writes: the next run
+ * reclaims them). */
+static int status_orphans(struct store *st, struct store_status *out, int64_t **dead,
+			  size_t *ndead)
+{
+	int r = pg_dead_runs(st, dead, ndead);
+	for (size_t i = 0; r == 0 && i < *ndead; i++) {
+		struct pgp p = { 0 };
+		pgp_i64(&p, (*dead)[i]);
+		int64_t n = 0;
+		r = pg_int(st, "SELECT count(*) FROM items WHERE status = 'running' AND lease_run = $1",
+			   &p, "reading leases", &n);
+		out->running_orphaned += n;
+	}
+	return r;
+}
+
+static int status_attempts(struct store *st, struct store_status *out)
+{
+	int rc = 0;
+	PGresult *res = pg_run(st,
+			       "SELECT (SELECT count(*) FROM attempts), count(*), avg(wall_ms),"
+			       " max(wall_ms), avg(peak_memory_bytes), max(peak_memory_bytes)"
+			       " FROM attempts WHERE wall_ms IS NOT NULL",
+			       NULL, "summing attempts", &rc);
+	if (!res)
+		return rc;
+	out->attempts = pg_col_i64(res, 0, 0, 0);
+	out->measured = pg_col_i64(res, 0, 1, 0);
+	out->wall_ms_mean = PQgetisnull(res, 0, 2) ? 0 : strtod(PQgetvalue(res, 0, 2), NULL);
+	out->wall_ms_max = pg_col_i64(res, 0, 3, 0);
+	out->peak_memory_mean = PQgetisnull(res, 0, 4) ? 0 : strtod(PQgetvalue(res, 0, 4), NULL);
+	out->peak_memory_max = pg_col_i64(res, 0, 5, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int status_last_run(struct store *st, struct store_status *out, const int64_t *dead,
+			   size_t ndead)
+{
+	int rc = 0;
+	PGresult *res = pg_run(st,
+			       "SELECT id, version, how, started_at, ended_at, heartbeat_at,"
+			       " (SELECT count(*) FROM attempts a WHERE a.run_id = runs.id"
+			       "   AND a.counted = 1 AND a.ended_at IS NOT NULL),"
+			       " (SELECT max(ended_at) FROM attempts a WHERE a.run_id = runs.id"
+			       "   AND a.counted = 1), now_ms()"
+			       " FROM runs ORDER BY id DESC LIMIT 1",
+			       NULL, "reading the last run", &rc);
+	if (!res)
+		return rc;
+	if (PQntuples(res) == 1) {
+		out->last_run_id = pg_col_i64(res, 0, 0, 0);
+		out->last_run_version = col_dup(res, 0, 1);
+		out->last_run_how = col_dup(res, 0, 2);
+		out->last_run_started_ms = pg_col_i64(res, 0, 3, 0);
+		bool lost = false;
+		for (size_t i = 0; i < ndead; i++)
+			lost = lost || dead[i] == out->last_run_id;
+		if (!PQgetisnull(res, 0, 4)) {
+			out->last_run_until_ms = pg_col_i64(res, 0, 4, 0);
+		} else if (!lost) {
+			out->last_run_until_ms = pg_col_i64(res, 0, 8, 0); /* still running */
+		} else {
+			int64_t hb = pg_col_i64(res, 0, 5, 0), last = pg_col_i64(res, 0, 7, 0);
+			out->last_run_until_ms = hb > last ? hb : last;
+			if (!out->last_run_how)
+				out->last_run_how = strdup("lost");
+		}
+		out->last_run_finished = pg_col_i64(res, 0, 6, 0);
+		int64_t span = out->last_run_until_ms - out->last_run_started_ms;
+		out->last_run_per_second =
+			span > 0 ? (double)out->last_run_finished * 1000.0 / (double)span : 0.0;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int pg_get_status(struct store *st, struct store_status *out)
+{
+	memset(out, 0, sizeof *out);
+	int64_t b = pg_cmd(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
+			   "reading the status");
+	int r = b < 0 ? (int)b : 0;
+	int64_t *dead = NULL;
+	size_t ndead = 0;
+	if (r == 0)
+		r = status_counts(st, out);
+	if (r == 0)
+		r = status_orphans(st, out, &dead, &ndead);
+	if (r == 0)
+		r = status_attempts(st, out);
+	if (r == 0)
+		r = status_last_run(st, out, dead, ndead);
+	free(dead);
+	pg_rollback(st);
+	if (r < 0)
+		store_status_free(out);
+	return r;
+}
+
+static int not_yet(struct store *st, const char *what)
+{
+	return store_fail(st, -ENOTSUP, "%s: not yet supported on a PostgreSQL store (%s)", what,
+			  st->path);
+}
+
+int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx)
+{
+	return not_yet(st, "list");
+}
+
+int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,
+		 store_attempt_fn attempt_fn, void *ctx)
+{
+	return not_yet(st, "show");
+}
+
+/* Put one path (NULL: every failed item) back to pending; *changed rows. */
+static int retry_one(struct store *st, const char *outcome, const char *path, int64_t *changed)
+{
+	struct pgp p = { 0 };
+	pgp_text(&p, outcome);
+	if (path)
+		pgp_bytes(&p, path, strlen(path));
+	else
+		pgp_text(&p, NULL);
+	int64_t n = pg_cmd(st,
+			   "UPDATE items SET status = 'pending', attempts = 0, budget = budget + 1,"
+			   " updated_at = now_ms() WHERE status = 'failed'"
+			   " AND ($1::text IS NULL OR last_outcome = $1)"
+			   " AND ($2::bytea IS NULL OR path = $2)",
+			   &p, "putting items back to pending");
+	*changed = n < 0 ? 0 : n;
+	return n < 0 ? (int)n : 0;
+}
+
+int pg_retry_failed(struct store *st, const char *outcome, const char *const *paths,
+		    size_t npaths, void (*not_reset)(const char *path, const char *status, void *ctx),
+		    void *ctx, int64_t *reset)
+{
+	*reset = 0;
+	int r = pg_begin(st, "putting items back to pending");
+	int64_t changed = 0;
+	if (r == 0 && npaths == 0) {
+		r = retry_one(st, outcome, NULL, &changed);
+		*reset = changed;
+	}
+	for (size_t i = 0; r == 0 && i < npaths; i++) {
+		r = retry_one(st, outcome, paths[i], &changed);
+		*reset += changed;
+		if (r == 0 && changed == 0 && not_reset) {
+			struct pgp p = { 0 };
+			pgp_bytes(&p, paths[i], strlen(paths[i]));
+			PGresult *res = pg_run(st, "SELECT status FROM items WHERE path = $1", &p,
+					       "putting items back to pending", &r);
+			if (res) {
+				char status[16] = "";
+				if (PQntuples(res) == 1)
+					snprintf(status, sizeof status, "%s", PQgetvalue(res, 0, 0));
+				PQclear(res);
+				not_reset(paths[i], status[0] ? status : NULL, ctx);
+			}
+		}
+	}
+	if (r == 0)
+		r = pg_commit(st, "putting items back to pending");
+	if (r < 0) {
+		pg_rollback(st);
+		*reset = 0;
+	}
+	return r;
+}
+
+int pg_export(struct store *st, store_item_fn fn, void *ctx)
+{
+	return not_yet(st, "export");
+}
+
+int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest)
+{
+	return not_yet(st, "quarantine");
+}

@@ -1,0 +1,225 @@
+/* store/pg_schema.c — the PostgreSQL schema (version PG_SCHEMA_VERSION) in a
+ * schema of its own (sandrun.schema, default "sandrun"), created by the
+ * first read-write open and checked by every open. docs/scale-out.md has
+ * the tables; they mirror SQLite's (docs/store.md) with database time. */
+#include "store/pg_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Times are bigint milliseconds since the epoch, taken from the server's
+ * clock (now_ms(): the transaction's start), so host clocks do not matter.
+ * The hot table, items, stays narrow: stderr tails live in attempts,
+ * results in results. */
+static const char schema_v1[] =
+	"CREATE FUNCTION now_ms() RETURNS bigint LANGUAGE sql STABLE"
+	" AS 'SELECT (extract(epoch FROM now()) * 1000)::bigint';\n"
+	"CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);\n"
+	"CREATE TABLE runs (\n"
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+	"  version text NOT NULL,\n"
+	"  argv json,\n"
+	"  spec json,\n"
+	"  hostname text NOT NULL,\n"
+	"  boot_id text NOT NULL,\n"
+	"  pid_ns text NOT NULL,\n"
+	"  pid integer NOT NULL,\n"
+	"  pid_start bigint NOT NULL,\n"
+	"  started_at bigint NOT NULL,\n"
+	"  heartbeat_at bigint NOT NULL,\n"
+	"  ended_at bigint,\n"
+	"  how text CHECK (how IN ('completed','interrupted','lost')),\n"
+	"  summary json\n"
+	");\n"
+	"CREATE INDEX runs_open ON runs(heartbeat_at) WHERE ended_at IS NULL;\n"
+	"CREATE TABLE items (\n"
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+	"  path bytea NOT NULL UNIQUE,\n"
+	"  spec_key text NOT NULL,\n"
+	"  size bigint,\n"
+	"  mtime_ns bigint,\n"
+	"  status text NOT NULL CHECK (status IN ('pending','running','done','failed')),\n"
+	"  attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+	"  budget integer NOT NULL DEFAULT 1,\n"
+	"  last_outcome text,\n"
+	"  last_error text,\n"
+	"  last_attempt bigint,\n"
+	"  lease_run bigint REFERENCES runs(id),\n"
+	"  lease_attempt bigint,\n"
+	"  lease_pid integer,\n"
+	"  lease_pid_start bigint,\n"
+	"  lease_heartbeat_at bigint,\n"
+	"  enqueued_at bigint NOT NULL,\n"
+	"  updated_at bigint NOT NULL,\n"
+	"  quarantined_to text,\n"
+	"  quarantined_at bigint,\n"
+	"  CHECK ((status = 'running') = (lease_run IS NOT NULL))\n"
+	");\n"
+	"CREATE INDEX items_claim ON items(spec_key, id) WHERE status = 'pending';\n"
+	"CREATE INDEX items_status ON items(status, last_outcome);\n"
+	"CREATE INDEX items_running ON items(lease_run) WHERE status = 'running';\n"
+	"CREATE TABLE attempts (\n"
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+	"  item_id bigint NOT NULL REFERENCES items(id),\n"
+	"  run_id bigint REFERENCES runs(id),\n"
+	"  budget integer NOT NULL,\n"
+	"  attempt_no integer NOT NULL,\n"
+	"  counted smallint NOT NULL DEFAULT 1 CHECK (counted IN (0,1)),\n"
+	"  started_at bigint NOT NULL,\n"
+	"  ended_at bigint,\n"
+	"  outcome text,\n"
+	"  exit_code integer,\n"
+	"  signal integer,\n"
+	"  syscall text,\n"
+	"  wall_ms bigint,\n"
+	"  cpu_ms bigint,\n"
+	"  peak_memory_bytes bigint,\n"
+	"  oom_kills bigint,\n"
+	"  error text,\n"
+	"  stderr_tail bytea CHECK (length(stderr_tail) <= 65536)\n"
+	");\n"
+	"CREATE INDEX attempts_item ON attempts(item_id);\n"
+	"CREATE INDEX attempts_run ON attempts(run_id, counted, ended_at);\n"
+	"CREATE INDEX attempts_resources ON attempts(wall_ms, peak_memory_bytes)"
+	" WHERE wall_ms IS NOT NULL;\n"
+	/* A result is jsonb when its kind is json, text or bytea otherwise:
+	 * exactly one value column, the one of its kind. */
+	"CREATE TABLE results (\n"
+	"  item_id bigint PRIMARY KEY REFERENCES items(id),\n"
+	"  attempt_id bigint NOT NULL REFERENCES attempts(id),\n"
+	"  kind text NOT NULL CHECK (kind IN ('json','text','blob')),\n"
+	"  value_json jsonb,\n"
+	"  value_text text,\n"
+	"  value_blob bytea,\n"
+	"  stored_at bigint NOT NULL,\n"
+	"  CHECK ((value_json IS NOT NULL) = (kind = 'json')"
+	"     AND (value_text IS NOT NULL) = (kind = 'text')"
+	"     AND (value_blob IS NOT NULL) = (kind = 'blob'))\n"
+	");\n";
+
+static int create_schema(struct store *st, bool schema_exists)
+{
+	char sql[128];
+	/* st->pg->schema is a validated identifier (pg_open.c), quoted. */
+	snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", st->pg->schema);
+	int64_t made = schema_exists ? 0 : pg_cmd(st, sql, NULL, "creating the schema");
+	if (made < 0)
+		return (int)made;
+	PGresult *res = PQexec(st->pg->conn, schema_v1);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		int r = pg_fail(st, res, "creating the schema");
+		PQclear(res);
+		return r;
+	}
+	PQclear(res);
+	char version[16];
+	snprintf(version, sizeof version, "%d", PG_SCHEMA_VERSION);
+	struct pgp p = { 0 };
+	pgp_text(&p, version);
+#ifdef SANDRUN_VERSION
+	pgp_text(&p, "sandrun " SANDRUN_VERSION);
+#else
+	pgp_text(&p, "sandrun");
+#endif
+	int64_t r = pg_cmd(st,
+			   "INSERT INTO meta(key, value) VALUES ('application', 'sandrun'),"
+			   " ('schema_version', $1), ('created_at', now_ms()::text), ('created_by', $2)",
+			   &p, "creating the schema");
+	return r < 0 ? (int)r : 0;
+}
+
+/* *state: 0 no schema, 1 an empty schema, 2 tables but no meta, 3 meta. */
+static int probe(struct store *st, int *state)
+{
+	struct pgp p = { 0 };
+	pgp_text(&p, st->pg->schema);
+	int rc = 0;
+	PGresult *res = pg_run(st,
+			       "SELECT (SELECT oid FROM pg_namespace WHERE nspname = $1) IS NOT NULL,"
+			       " EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON"
+			       "  n.oid = c.relnamespace WHERE n.nspname = $1),"
+			       " to_regclass(quote_ident($1) || '.meta') IS NOT NULL",
+			       &p, "reading the schema", &rc);
+	if (!res)
+		return rc;
+	bool ns = PQgetvalue(res, 0, 0)[0] == 't', rels = PQgetvalue(res, 0, 1)[0] == 't',
+	     meta = PQgetvalue(res, 0, 2)[0] == 't';
+	PQclear(res);
+	*state = !ns ? 0 : meta ? 3 : rels ? 2 : 1;
+	return 0;
+}
+
+static int check_version(struct store *st)
+{
+	int rc = 0;
+	PGresult *res = pg_run(st,
+			       "SELECT (SELECT value FROM meta WHERE key = 'application'),"
+			       " (SELECT value FROM meta WHERE key = 'schema_version')",
+			       NULL, "reading the schema version", &rc);
+	if (!res)
+		return rc;
+	bool ours = !PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), "sandrun") == 0;
+	long long version = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	if (!ours)
+		return store_fail(st, STORE_ENOTOURS,
+				  "database %s: schema %s belongs to another program, not a sandrun "
+				  "store; set another schema (options=-c sandrun.schema=NAME)",
+				  st->path, st->pg->schema);
+	if (version > PG_SCHEMA_VERSION)
+		return store_fail(st, STORE_EFUTURE,
+				  "database %s: schema %s was written by a newer sandrun (schema %lld; "
+				  "this one knows up to %d); use that version, or a newer sandrun",
+				  st->path, st->pg->schema, version, PG_SCHEMA_VERSION);
+	if (version < 1)
+		return store_fail(st, STORE_ECORRUPT,
+				  "database %s: schema %s is marked as a sandrun store but without a "
+				  "schema version; drop it or choose another schema",
+				  st->path, st->pg->schema);
+	/* Version 1 is the first: an upgrade from N to N+1 goes here, under the
+	 * advisory lock of the read-write open. */
+	return 0;
+}
+
+int pg_schema_open(struct store *st)
+{
+	int state = 0, r;
+	if (st->mode == STORE_RO) {
+		r = probe(st, &state);
+		if (r == 0 && state != 3)
+			return store_fail(st, state == 2 ? STORE_ENOTOURS : -ENOENT,
+					  state == 2 ? "database %s: schema %s holds tables of another "
+						       "program, not a sandrun store"
+						     : "database %s: no sandrun store in schema %s yet "
+						       "(sandrun run creates it)",
+					  st->path, st->pg->schema);
+		return r < 0 ? r : check_version(st);
+	}
+	/* Runners that start together create the schema once: the first takes
+	 * the lock and creates, the others wait and find it. */
+	r = pg_begin(st, "opening the store");
+	struct pgp p = { 0 };
+	pgp_text(&p, st->pg->schema);
+	if (r == 0) {
+		int64_t n = pg_cmd(st, "SELECT pg_advisory_xact_lock(hashtext('sandrun.schema'), hashtext($1))",
+				   &p, "opening the store");
+		r = n < 0 ? (int)n : 0;
+	}
+	if (r == 0)
+		r = probe(st, &state);
+	if (r == 0 && state == 2)
+		r = store_fail(st, STORE_ENOTOURS,
+			       "database %s: schema %s holds tables of another program, not a sandrun "
+			       "store; set another schema (options=-c sandrun.schema=NAME)",
+			       st->path, st->pg->schema);
+	else if (r == 0 && state < 2)
+		r = create_schema(st, state == 1);
+	else if (r == 0)
+		r = check_version(st);
+	if (r == 0)
+		r = pg_commit(st, "opening the store");
+	if (r < 0)
+		pg_rollback(st);
+	return r;
+}

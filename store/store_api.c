@@ -1,0 +1,198 @@
+/* store/store_api.c — the public functions of store/store.h: choose the
+ * backend when opening (store_open), then hand every call to the open
+ * store's ops table (store_internal.h, "the backend seam"). Nothing here
+ * knows SQL. */
+#include "store/pg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool nonempty(const char *s)
+{
+	return s && *s;
+}
+
+int store_open(const char *path, enum store_open_mode mode, struct store **out, char *err,
+	       size_t errlen)
+{
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	if (store_is_postgresql(path))
+		return pg_open(path, mode, out, err, errlen);
+	return sq_open(path, mode, out, err, errlen);
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+int store_run_begin(struct store *st, const char *version, const char *argv_json,
+		    const char *spec_json, int64_t *run_id)
+{
+	return st->ops->run_begin(st, version, argv_json, spec_json, run_id);
+}
+
+int store_run_heartbeat(struct store *st, int64_t run_id)
+{
+	return st->ops->run_heartbeat(st, run_id);
+}
+
+int store_run_end(struct store *st, int64_t run_id, const char *how, const char *summary_json)
+{
+	if (!how || (strcmp(how, "completed") != 0 && strcmp(how, "interrupted") != 0))
+		return store_fail(st, -EINVAL,
+				  "database %s: run end: how must be completed or interrupted",
+				  st->path);
+	return st->ops->run_end(st, run_id, how, summary_json);
+}
+
+int store_enqueue(struct store *st, const char *spec_key, const struct store_input *in,
+		  size_t n, bool force)
+{
+	if (!nonempty(spec_key))
+		return store_fail(st, -EINVAL, "database %s: enqueue: empty spec key", st->path);
+	for (size_t i = 0; i < n; i++)
+		if (!nonempty(in[i].path))
+			return store_fail(st, -EINVAL, "database %s: enqueue: input %zu has no path",
+					  st->path, i);
+	return st->ops->enqueue(st, spec_key, in, n, force);
+}
+
+int store_record_input_error(struct store *st, const char *spec_key, const char *path,
+			     const char *error)
+{
+	if (!nonempty(spec_key) || !nonempty(path))
+		return store_fail(st, -EINVAL, "database %s: input error: empty path or spec key",
+				  st->path);
+	return st->ops->record_input_error(st, spec_key, path, error);
+}
+
+int store_reclaim_dead(struct store *st, int max_attempts, int *reclaimed)
+{
+	return st->ops->reclaim_dead(st, max_attempts, reclaimed);
+}
+
+int store_claim_next(struct store *st, int64_t run_id, const char *spec_key,
+		     struct store_claim *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!nonempty(spec_key))
+		return store_fail(st, -EINVAL, "database %s: claim: empty spec key", st->path);
+	return st->ops->claim_next(st, run_id, spec_key, out);
+}
+
+int store_attempt_finish(struct store *st, const struct store_claim *c,
+			 const struct store_attempt_end *e, bool *became_bad_output)
+{
+	if (became_bad_output)
+		*became_bad_output = false;
+	int o = e->outcome ? outcome_from_name(e->outcome) : -EINVAL;
+	if (o < 0 || o == OUTCOME_INPUT_ERROR)
+		return store_fail(st, -EINVAL, "database %s: finishing an attempt: outcome '%s' %s",
+				  st->path, e->outcome ? e->outcome : "(null)",
+				  o < 0 ? "is unknown" : "is not an attempt's outcome");
+	if (e->stderr_len > STORE_STDERR_TAIL_MAX)
+		return store_fail(st, -EINVAL,
+				  "database %s: stderr tail of %zu bytes (at most %d; trim it)",
+				  st->path, e->stderr_len, STORE_STDERR_TAIL_MAX);
+	return st->ops->attempt_finish(st, c, e, became_bad_output);
+}
+
+int store_attempt_release(struct store *st, const struct store_claim *c)
+{
+	return st->ops->attempt_release(st, c);
+}
+
+int store_count_pending(struct store *st, const char *spec_key, int64_t *n)
+{
+	return st->ops->count_pending(st, spec_key, n);
+}
+
+int store_result_check_json(struct store *st, const void *buf, size_t len, bool *valid)
+{
+	return st->ops->result_check_json(st, buf, len, valid);
+}
+
+int store_get_status(struct store *st, struct store_status *out)
+{
+	return st->ops->get_status(st, out);
+}
+
+int store_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,
+		     void *ctx)
+{
+	return st->ops->list_items(st, f, fn, ctx);
+}
+
+int store_show_item(struct store *st, const char *path, store_item_fn item_fn,
+		    store_attempt_fn attempt_fn, void *ctx)
+{
+	return st->ops->show_item(st, path, item_fn, attempt_fn, ctx);
+}
+
+int store_retry_failed(struct store *st, const char *outcome, const char *const *paths,
+		       size_t npaths,
+		       void (*not_reset)(const char *path, const char *status, void *ctx),
+		       void *ctx, int64_t *reset)
+{
+	return st->ops->retry_failed(st, outcome, paths, npaths, not_reset, ctx, reset);
+}
+
+int store_export(struct store *st, store_item_fn fn, void *ctx)
+{
+	return st->ops->export(st, fn, ctx);
+}
+
+int store_record_quarantine(struct store *st, int64_t item_id, const char *dest)
+{
+	return st->ops->record_quarantine(st, item_id, dest);
+}
+
+int store_batch_open(struct store *st)
+{
+	return st->ops->batch_open(st);
+}
+
+int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new)
+{
+	return st->ops->batch_add(st, paths, n, is_new);
+}
+
+int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
+{
+	return st->ops->batch_counts(st, spec_key, out);
+}
+
+int store_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark,
+			     struct store_batch_counts *out)
+{
+	return st->ops->batch_counts_since(st, run_id, mark, out);
+}
+
+int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n)
+{
+	return st->ops->batch_elsewhere(st, spec_key, run_id, n);
+}
+
+int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error)
+{
+	return st->ops->attempt_input_error(st, c, error);
+}
+
+int store_set_lease_timeout(struct store *st, int seconds)
+{
+	if (seconds <= 0)
+		return store_fail(st, -EINVAL, "database %s: the lease timeout must be positive",
+				  st->path);
+	if (st->pg)
+		st->pg->lease_timeout_ms = seconds * 1000LL;
+	return 0;
+}
+
+const char *store_backend(const struct store *st)
+{
+	return st->ops->name;
+}

@@ -1,0 +1,50 @@
+# tests/lib/pg.sh — a throwaway PostgreSQL cluster for the tests (sourced).
+#
+#   pg_start        start a cluster in a private directory under $TMPDIR
+#                   (/tmp: the outer test namespace's tmpfs): initdb and
+#                   pg_ctl as the postgres user, unix socket only, no TCP,
+#                   fsync off. Sets PG_DIR and PG_URI
+#                   (postgresql:///postgres?host=$PG_DIR&user=sandrun).
+#                   Returns 1 with PG_SKIP set to the reason when this host
+#                   has no PostgreSQL server binaries or no postgres user,
+#                   or when we are not root (the caller prints a TAP skip).
+#   pg_stop         stop it (immediate) and remove the directory.
+#   pg_psql SQL...  run SQL through psql on the cluster, unaligned.
+#   pg_uri_schema NAME   $PG_URI for the sandrun schema NAME.
+# Debian's postgresql package provides /usr/lib/postgresql/*/bin.
+PG_DIR= PG_URI= PG_SKIP= PGBIN=
+
+pg_start() {
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
+		PG_SKIP="no PostgreSQL server binaries (Debian package postgresql)"; return 1
+	fi
+	if ! id postgres >/dev/null 2>&1; then PG_SKIP="no postgres user"; return 1; fi
+	if [ "$(id -u)" != 0 ]; then PG_SKIP="not root (initdb runs as postgres)"; return 1; fi
+	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pg.XXXXXX") || return 1
+	chown postgres: "$PG_DIR" && chmod 700 "$PG_DIR"
+	runuser -u postgres -- "$PGBIN/initdb" -D "$PG_DIR/data" -A trust -U sandrun --no-sync \
+		-E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 || {
+		echo "# initdb failed:"; sed 's/^/#   /' "$PG_DIR/initdb.log"; return 2; }
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DIR/data" -s -w \
+		-o "-k $PG_DIR -c listen_addresses= -c fsync=off -c max_connections=60" \
+		-l "$PG_DIR/log" start || {
+		echo "# pg_ctl start failed:"; sed 's/^/#   /' "$PG_DIR/log"; return 2; }
+	PG_URI="postgresql:///postgres?host=$PG_DIR&user=sandrun"
+	export PG_DIR PG_URI PGBIN
+}
+
+pg_stop() {
+	[ -n "$PG_DIR" ] || return 0
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DIR/data" -s -m immediate stop >/dev/null 2>&1
+	rm -rf "$PG_DIR"
+	PG_DIR=
+}
+
+pg_psql() {
+	"$PGBIN/psql" "host=$PG_DIR user=sandrun dbname=postgres" -v ON_ERROR_STOP=1 -Atqc "$*"
+}
+
+pg_uri_schema() {
+	printf '%s&options=-c%%20sandrun.schema%%3D%s' "$PG_URI" "$1"
+}

@@ -1,0 +1,91 @@
+#!/bin/bash
+# tests/suites/store-pg.sh [BUILD_DIR] — the store on PostgreSQL, against a
+# throwaway cluster (tests/lib/pg.sh: initdb/pg_ctl as postgres, unix socket
+# only, in this namespace's private /tmp; stopped at the end):
+#   1. the store conformance suite (test_store, test_store_leases) with
+#      SANDRUN_TEST_PG_URI set: the same tests SQLite passes in make check;
+#   2. open failures, each exit 4 with a clear message and nothing changed:
+#      no server, bad user, missing database, newer schema;
+#   3. a real batch: sandrun run --db postgresql://… then status.
+# Without PostgreSQL server binaries the whole suite is a visible TAP skip.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+B=${1:-build/test}
+B=$(realpath "$B")
+. tests/lib/pg.sh
+if ! pg_start; then
+	if [ -n "$PG_SKIP" ]; then echo "1..0 # SKIP $PG_SKIP"; exit 0; fi
+	echo "1..1"; echo "not ok 1 - start a throwaway PostgreSQL cluster"; exit 1
+fi
+trap pg_stop EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+N=0 FAILED=0
+result() { # ok|fail description [detail]
+	N=$((N + 1))
+	if [ "$1" = ok ]; then echo "ok $N - $2"; else
+		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
+}
+echo "1..15"
+
+# 1. conformance: every cmocka result must be ok (or a named skip).
+for t in test_store test_store_leases; do
+	out=$(SANDRUN_TEST_PG_URI=$PG_URI CMOCKA_MESSAGE_OUTPUT=TAP "$B/tests/$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -E '^(ok|not ok)' | sed 's/^/#   /'
+	if [ $rc -eq 0 ] && ! printf '%s\n' "$out" | grep -v '# SKIP' | grep -q '^not ok'; then
+		result ok "conformance $t on PostgreSQL"
+	else
+		result fail "conformance $t on PostgreSQL" "$out"
+	fi
+done
+
+# 2. open failures: exit 4, the cause named.
+expect4() { # description grep-pattern args...
+	local d=$1 pat=$2; shift 2
+	out=$("$B/sandrun" "$@" 2>&1); rc=$?
+	if [ $rc -eq 4 ] && printf '%s\n' "$out" | grep -q -- "$pat"; then result ok "$d"
+	else result fail "$d" "rc=$rc: $out"; fi
+}
+expect4 "no server: exit 4, cannot reach" "cannot reach the server" \
+	status --db "postgresql:///postgres?host=/nonexistent&user=sandrun"
+expect4 "bad user: exit 4, credentials refused" "refused these credentials" \
+	status --db "postgresql:///postgres?host=$PG_DIR&user=nobody"
+expect4 "missing database: exit 4, named" 'database "nope" does not exist' \
+	run --db "postgresql:///nope?host=$PG_DIR&user=sandrun" --cmd /bin/true /etc/hostname
+expect4 "no store yet: read-only status exits 4 and creates nothing" "no sandrun store" \
+	status --db "$PG_URI"
+n=$(pg_psql "select count(*) from pg_namespace where nspname = 'sandrun'")
+[ "$n" = 0 ] && result ok "status created no schema" || result fail "status created no schema" "$n"
+
+# 3. a real batch on PostgreSQL.
+in=$(mktemp -d); for i in $(seq 1 20); do echo "file $i" >"$in/f$i"; done
+printf '\xff' >"$in/bad-$(printf '\x01')name"
+out=$("$B/sandrun" run --db "$PG_URI" -j 4 --cmd 'wc -c' --output text "$in"/* 2>&1); rc=$?
+[ $rc -eq 0 ] && result ok "sandrun run --db postgresql://… analyzes 21 files" ||
+	result fail "sandrun run --db postgresql://… analyzes 21 files" "rc=$rc: $out"
+done=$(pg_psql "select count(*) from sandrun.items where status = 'done'")
+bad=$(pg_psql "select count(*) from sandrun.items i where i.attempts <> (select count(*) from sandrun.attempts a where a.item_id = i.id and a.budget = i.budget and a.counted = 1)")
+host=$(pg_psql "select count(*) from sandrun.runs where hostname <> '' and ended_at is not null and how = 'completed'")
+[ "$done" = 21 ] && [ "$bad" = 0 ] && [ "$host" = 1 ] && result ok "21 done, attempts consistent, the run recorded with its host" ||
+	result fail "21 done, attempts consistent, the run recorded with its host" "done=$done bad=$bad runs=$host"
+out=$("$B/sandrun" status --db "$PG_URI" --json 2>&1); rc=$?
+printf '%s\n' "$out" | grep -q '"done": *21' && [ $rc -eq 0 ] && result ok "sandrun status on it" ||
+	result fail "sandrun status on it" "rc=$rc: $out"
+out=$("$B/sandrun" run --db "$PG_URI" --cmd 'wc -c' --output text "$in"/* 2>&1); rc=$?
+n=$(pg_psql "select count(*) from sandrun.attempts")
+[ $rc -eq 0 ] && [ "$n" = 21 ] && result ok "a second run leaves done items alone" ||
+	result fail "a second run leaves done items alone" "rc=$rc attempts=$n: $out"
+out=$(SANDRUN_DB=$PG_URI "$B/sandrun" status --json 2>&1); rc=$?
+printf '%s\n' "$out" | grep -q '"done": *21' && [ $rc -eq 0 ] && result ok "SANDRUN_DB is the default of --db" ||
+	result fail "SANDRUN_DB is the default of --db" "rc=$rc: $out"
+expect4 "report: not yet on PostgreSQL, exit 4" "report: not yet supported on a PostgreSQL store" report --db "$PG_URI"
+expect4 "list: not yet on PostgreSQL, exit 4" "not yet supported on a PostgreSQL store" list --db "$PG_URI"
+
+# A newer schema is refused, and nothing changes.
+pg_psql "update sandrun.meta set value = '2' where key = 'schema_version'"
+before=$(pg_psql "select count(*) from sandrun.items; select count(*) from sandrun.runs")
+expect4 "newer schema: exit 4, refused" "written by a newer sandrun" run --db "$PG_URI" --cmd /bin/true "$in/f1"
+after=$(pg_psql "select count(*) from sandrun.items; select count(*) from sandrun.runs")
+[ "$before" = "$after" ] || { result fail "newer schema left unchanged" "$before / $after"; }
+rm -rf "$in"
+[ "$FAILED" -eq 0 ]
