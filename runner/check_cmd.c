@@ -47,6 +47,111 @@ static json_t *missing_array(const char *missing, bool policies_ok)
 	return a;
 }
 
+/* What was probed: the host's report, the policies and analyzer found,
+ * the hard-link protection, and one yes/no row per check. */
+#define CHECK_ROWS 18
+#define ROW_INTO_CGROUP 14
+struct check {
+	struct sbx_host_report r;
+	bool policies_ok, analyzer_ok, complete, hl_known;
+	uint64_t hardlinks;
+	struct { const char *name; bool ok; } rows[CHECK_ROWS];
+};
+
+static void check_probe(struct check *c)
+{
+	struct sbx_host_report *r = &c->r;
+	sbx_host_probe(r);
+	struct sbx_policy *pol = NULL;
+	c->policies_ok = sbx_policy_load("default", sr_policy_dir(), &pol, NULL) == 0;
+	sbx_policy_free(pol);
+	c->analyzer_ok = access(sr_analyzer_path(), X_OK) == 0;
+	c->complete = !r->missing[0] && c->policies_ok;
+	/* A tree owner can place hard links to files they could not read
+	 * unless the kernel refuses that (docs/security.md, "What remains"). */
+	c->hl_known = sr_read_u64_at(AT_FDCWD, "/proc/sys/fs/protected_hardlinks", &c->hardlinks) == 0;
+	const struct { const char *name; bool ok; } rows[CHECK_ROWS] = {
+		{ "running as root", r->user_root },
+		{ "clone3", r->clone3 },
+		{ "pidfd", r->pidfd },
+		{ "seccomp", r->seccomp },
+		{ "pid namespace", r->ns_pid },
+		{ "mount namespace", r->ns_mnt },
+		{ "network namespace", r->ns_net },
+		{ "ipc namespace", r->ns_ipc },
+		{ "uts namespace", r->ns_uts },
+		{ "cgroup namespace", r->ns_cgroup },
+		{ "memory controller", r->ctl_memory },
+		{ "cpu controller", r->ctl_cpu },
+		{ "pids controller", r->ctl_pids },
+		{ "freezer", r->ctl_freezer || r->cgroup_mode == SBX_CG_V2 },
+		[ROW_INTO_CGROUP] = { "CLONE_INTO_CGROUP", r->into_cgroup },
+		{ "policies", c->policies_ok },
+		{ "analyzer", c->analyzer_ok },
+		{ "job uid range free", r->uid_range_free },
+	};
+	memcpy(c->rows, rows, sizeof rows);
+}
+
+static void check_print_json(const struct check *c)
+{
+	const struct sbx_host_report *r = &c->r;
+	json_t *o = json_object();
+	json_object_set_new(o, "protected_hardlinks", c->hl_known ? json_boolean(c->hardlinks != 0) : json_null());
+	for (size_t i = 0; i < CHECK_ROWS; i++) {
+		char key[64];
+		json_object_set_new(o, json_key(c->rows[i].name, key, sizeof key), json_boolean(c->rows[i].ok));
+	}
+	json_object_set_new(o, "cgroup_mode", json_string(sbx_cgroup_mode_name(r->cgroup_mode)));
+	json_object_set_new(o, "cgroup_parent", json_string(r->cgroup_parent));
+	json_object_set_new(o, "policy_dir", json_string(sr_policy_dir()));
+	json_object_set_new(o, "analyzer_path", json_string(sr_analyzer_path()));
+	json_object_set_new(o, "landlock_abi", json_integer(r->landlock_abi));
+	json_object_set_new(o, "uid_range", json_pack("[I,I]", (json_int_t)SBX_UID_BASE,
+						      (json_int_t)(SBX_UID_BASE + SBX_UID_COUNT - 1)));
+	json_object_set_new(o, "missing", missing_array(r->missing, c->policies_ok));
+	json_object_set_new(o, "complete", json_boolean(c->complete));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	puts(s);
+	free(s);
+	json_decref(o);
+}
+
+static void check_print_text(const struct check *c)
+{
+	const struct sbx_host_report *r = &c->r;
+	for (size_t i = 0; i < CHECK_ROWS; i++) {
+		const char *note = "";
+		if (i == ROW_INTO_CGROUP && !c->rows[i].ok && r->cgroup_mode != SBX_CG_V2)
+			note = " (v2 only; on v1 the child joins its cgroup before it runs anything)";
+		printf("%-20s %s%s\n", c->rows[i].name, c->rows[i].ok ? "yes" : "NO", note);
+	}
+	printf("%-20s %s\n", "cgroup mode", sbx_cgroup_mode_name(r->cgroup_mode));
+	if (r->cgroup_parent[0] == '/')
+		printf("%-20s %s/sandrun-<pid>-<start>/job-<n>\n", "cgroups go to", r->cgroup_parent);
+	else
+		printf("%-20s %s\n", "cgroups go to", r->cgroup_parent);
+	printf("%-20s %u-%u (one per running job, locked in /run/sandrun/uid)%s%s\n", "job uids",
+	       SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1, r->uid_range_free ? "" : ": ",
+	       r->uid_range_error);
+	if (r->landlock_abi > 0)
+		printf("%-20s ABI %d\n", "landlock", r->landlock_abi);
+	else
+		printf("%-20s no (best effort: every other layer still applies)\n", "landlock");
+	printf("%-20s %s\n", "protected hardlinks",
+	       !c->hl_known ? "unknown (no /proc/sys/fs/protected_hardlinks)"
+	       : c->hardlinks ? "yes (a tree owner can link only files they could read and write)"
+			      : "NO: a tree owner can hard-link files they cannot read into an input tree;"
+				" set fs.protected_hardlinks=1");
+	printf("%-20s %s\n", "policy directory", sr_policy_dir());
+	printf("%-20s %s\n", "analyzer", sr_analyzer_path());
+	if (c->complete)
+		printf("sandrun can enforce its default isolation on this host.\n");
+	else
+		printf("MISSING: %s%s\n", r->missing,
+		       c->policies_ok ? "" : (r->missing[0] ? ", policies" : "policies"));
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -67,89 +172,11 @@ int cmd_check(int argc, char **argv)
 	}
 	if (optind < argc)
 		return sr_usage_error("check ", "unexpected argument '%s'", argv[optind]);
-
-	struct sbx_host_report r;
-	sbx_host_probe(&r);
-	struct sbx_policy *pol = NULL;
-	bool policies_ok = sbx_policy_load("default", sr_policy_dir(), &pol, NULL) == 0;
-	sbx_policy_free(pol);
-	bool analyzer_ok = access(sr_analyzer_path(), X_OK) == 0;
-	bool complete = !r.missing[0] && policies_ok;
-
-	struct { const char *name; bool ok; } rows[] = {
-		{ "running as root", r.user_root },
-		{ "clone3", r.clone3 },
-		{ "pidfd", r.pidfd },
-		{ "seccomp", r.seccomp },
-		{ "pid namespace", r.ns_pid },
-		{ "mount namespace", r.ns_mnt },
-		{ "network namespace", r.ns_net },
-		{ "ipc namespace", r.ns_ipc },
-		{ "uts namespace", r.ns_uts },
-		{ "cgroup namespace", r.ns_cgroup },
-		{ "memory controller", r.ctl_memory },
-		{ "cpu controller", r.ctl_cpu },
-		{ "pids controller", r.ctl_pids },
-		{ "freezer", r.ctl_freezer || r.cgroup_mode == SBX_CG_V2 },
-		{ "CLONE_INTO_CGROUP", r.into_cgroup },
-		{ "policies", policies_ok },
-		{ "analyzer", analyzer_ok },
-		{ "job uid range free", r.uid_range_free },
-	};
-	/* A tree owner can place hard links to files they could not read
-	 * unless the kernel refuses that (docs/security.md, "What remains"). */
-	uint64_t hardlinks = 0;
-	bool hl_known = sr_read_u64_at(AT_FDCWD, "/proc/sys/fs/protected_hardlinks", &hardlinks) == 0;
-	if (json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "protected_hardlinks", hl_known ? json_boolean(hardlinks != 0) : json_null());
-		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-			char key[64];
-			json_object_set_new(o, json_key(rows[i].name, key, sizeof key), json_boolean(rows[i].ok));
-		}
-		json_object_set_new(o, "cgroup_mode", json_string(sbx_cgroup_mode_name(r.cgroup_mode)));
-		json_object_set_new(o, "cgroup_parent", json_string(r.cgroup_parent));
-		json_object_set_new(o, "policy_dir", json_string(sr_policy_dir()));
-		json_object_set_new(o, "analyzer_path", json_string(sr_analyzer_path()));
-		json_object_set_new(o, "landlock_abi", json_integer(r.landlock_abi));
-		json_object_set_new(o, "uid_range", json_pack("[I,I]", (json_int_t)SBX_UID_BASE,
-							      (json_int_t)(SBX_UID_BASE + SBX_UID_COUNT - 1)));
-		json_object_set_new(o, "missing", missing_array(r.missing, policies_ok));
-		json_object_set_new(o, "complete", json_boolean(complete));
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
-		json_decref(o);
-	} else {
-		for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-			const char *note = "";
-			if (i == 14 && !rows[i].ok && r.cgroup_mode != SBX_CG_V2)
-				note = " (v2 only; on v1 the child joins its cgroup before it runs anything)";
-			printf("%-20s %s%s\n", rows[i].name, rows[i].ok ? "yes" : "NO", note);
-		}
-		printf("%-20s %s\n", "cgroup mode", sbx_cgroup_mode_name(r.cgroup_mode));
-		if (r.cgroup_parent[0] == '/')
-			printf("%-20s %s/sandrun-<pid>-<start>/job-<n>\n", "cgroups go to", r.cgroup_parent);
-		else
-			printf("%-20s %s\n", "cgroups go to", r.cgroup_parent);
-		printf("%-20s %u-%u (one per running job, locked in /run/sandrun/uid)%s%s\n", "job uids",
-		       SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1, r.uid_range_free ? "" : ": ",
-		       r.uid_range_error);
-		if (r.landlock_abi > 0)
-			printf("%-20s ABI %d\n", "landlock", r.landlock_abi);
-		else
-			printf("%-20s no (best effort: every other layer still applies)\n", "landlock");
-		printf("%-20s %s\n", "protected hardlinks",
-		       !hl_known ? "unknown (no /proc/sys/fs/protected_hardlinks)"
-		       : hardlinks ? "yes (a tree owner can link only files they could read and write)"
-				   : "NO: a tree owner can hard-link files they cannot read into an input tree;"
-				     " set fs.protected_hardlinks=1");
-		printf("%-20s %s\n", "policy directory", sr_policy_dir());
-		printf("%-20s %s\n", "analyzer", sr_analyzer_path());
-		if (complete)
-			printf("sandrun can enforce its default isolation on this host.\n");
-		else
-			printf("MISSING: %s%s\n", r.missing, policies_ok ? "" : (r.missing[0] ? ", policies" : "policies"));
-	}
-	return complete ? SR_EXIT_OK : SR_EXIT_ISOLATION;
+	struct check c;
+	check_probe(&c);
+	if (json)
+		check_print_json(&c);
+	else
+		check_print_text(&c);
+	return c.complete ? SR_EXIT_OK : SR_EXIT_ISOLATION;
 }
