@@ -75,23 +75,6 @@ int sbx_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int sbx_parse_seconds_ms(const char *s, uint64_t *out_ms)
-{
-	double v;
-	const char *rest;
-	if (parse_decimal(s, &v, &rest) < 0)
-		return -EINVAL;
-	if (strcmp(rest, "s") == 0)
-		rest++;
-	if (*rest)
-		return -EINVAL;
-	double ms = v * 1000.0;
-	if (ms < 1 || ms > 1e12)
-		return -ERANGE;
-	*out_ms = (uint64_t)llround(ms);
-	return 0;
-}
-
 int sbx_parse_positive_double(const char *s, double *out)
 {
 	double v;

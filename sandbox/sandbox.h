@@ -80,9 +80,8 @@ struct sbx_limits {
 void sbx_limits_defaults(struct sbx_limits *l);
 
 /* Pure parsers, unit-tested: "6G", "512M", "1.5K", "4096" -> bytes;
- * "1.5", "600", "2.25" -> milliseconds or a positive double. */
+ * "1.5", "2.25" -> a positive double. (Durations: lib/duration.h.) */
 int sbx_parse_size(const char *s, uint64_t *out);
-int sbx_parse_seconds_ms(const char *s, uint64_t *out_ms);
 int sbx_parse_positive_double(const char *s, double *out);
 int sbx_parse_u32(const char *s, uint32_t *out);
 
@@ -204,7 +203,6 @@ int sbx_etc_name_check(const char *name, struct sbx_err *err);
 int sbx_run_prepare(struct sbx_run *run, struct sbx_err *err);
 /* Removes the per-run cgroup subtree. Safe on NULL. */
 void sbx_run_close(struct sbx_run *run);
-enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run);
 
 struct sbx_job;
 
@@ -224,8 +222,6 @@ int sbx_job_setup_fd(const struct sbx_job *job);
 /* Read the setup outcome (blocks until exec or failure). Idempotent. */
 void sbx_job_setup_collect(struct sbx_job *job);
 int sbx_job_pidfd(const struct sbx_job *job);
-/* Host pid of the job's init process. */
-int sbx_job_pid(const struct sbx_job *job);
 /* CPU time used so far by everything in the job's cgroup. */
 int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out, struct sbx_err *err);
 /* Freeze/thaw every process of the job (SIGUSR1 in the runner). The

@@ -148,11 +148,6 @@ int sbx_run_prepare(struct sbx_run *run, struct sbx_err *err)
 	return 0;
 }
 
-enum sbx_cgroup_mode sbx_run_cgroup_mode(const struct sbx_run *run)
-{
-	return run->cg.mode;
-}
-
 const char *sbx_cgroup_mode_name(enum sbx_cgroup_mode m)
 {
 	switch (m) {
@@ -349,11 +344,6 @@ void sbx_job_setup_collect(struct sbx_job *job)
 int sbx_job_pidfd(const struct sbx_job *job)
 {
 	return job->pidfd;
-}
-
-int sbx_job_pid(const struct sbx_job *job)
-{
-	return job->pid;
 }
 
 int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out, struct sbx_err *err)

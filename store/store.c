@@ -20,11 +20,6 @@ const char *store_errmsg(const struct store *st)
 	return st ? st->err : "";
 }
 
-const char *store_path(const struct store *st)
-{
-	return st->path;
-}
-
 int store_fail(struct store *st, int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -116,8 +116,6 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out,
  * with postgresql:// or postgres:// (including ?host=/socket/dir). Anything
  * else is an SQLite file path. store_open() picks the backend by this. */
 bool store_is_postgresql(const char *db);
-/* "sqlite" or "postgresql". */
-const char *store_backend(const struct store *st);
 /* PostgreSQL: a runner whose heartbeat (database time) is older than this is
  * lost, and any runner may reclaim its leases (docs/scale-out.md). SQLite
  * judges liveness by pid and boot id and ignores it. -EINVAL unless > 0. */
@@ -127,7 +125,6 @@ int store_set_lease_timeout(struct store *st, int seconds);
 void store_close(struct store *st);
 /* The message of the last failure on this handle ("" if none). */
 const char *store_errmsg(const struct store *st);
-const char *store_path(const struct store *st);
 
 /* ---- runs ------------------------------------------------------------ */
 

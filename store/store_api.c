@@ -192,7 +192,3 @@ int store_set_lease_timeout(struct store *st, int seconds)
 	return 0;
 }
 
-const char *store_backend(const struct store *st)
-{
-	return st->ops->name;
-}

@@ -41,21 +41,6 @@ static void test_parse_size(void **state)
 	assert_int_equal(sbx_parse_size("99999999T", &v), -ERANGE);
 }
 
-static void test_parse_seconds(void **state)
-{
-	uint64_t ms;
-	assert_int_equal(sbx_parse_seconds_ms("1.5", &ms), 0);
-	assert_true(ms == 1500);
-	assert_int_equal(sbx_parse_seconds_ms("600", &ms), 0);
-	assert_true(ms == 600000);
-	assert_int_equal(sbx_parse_seconds_ms("2s", &ms), 0);
-	assert_true(ms == 2000);
-	assert_int_equal(sbx_parse_seconds_ms("0.0001", &ms), -ERANGE);
-	assert_int_equal(sbx_parse_seconds_ms("abc", &ms), -EINVAL);
-	assert_int_equal(sbx_parse_seconds_ms("-3", &ms), -EINVAL);
-	assert_int_equal(sbx_parse_seconds_ms("3m", &ms), -EINVAL);
-}
-
 static void test_parse_numbers(void **state)
 {
 	double d;
@@ -163,7 +148,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_seconds),
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_classify_exit),
 		cmocka_unit_test(test_classify_signals),
