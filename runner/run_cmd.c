@@ -10,6 +10,7 @@
 #include "runner/run.h"
 #include "runner/cmdspec.h"
 #include "runner/common.h"
+#include "runner/input_filter.h"
 #include "runner/inputs.h"
 #include "runner/jobspec.h"
 #include "runner/loop.h"
@@ -41,6 +42,16 @@ static const char run_usage[] =
 	"  -r, --recursive         analyze the regular files under directories\n"
 	"      --files-from FILE   read more paths from FILE, one per line ('-': stdin)\n"
 	"  -0, --null              paths in --files-from end with NUL, not newline\n"
+	"      --include GLOB      -r: analyze what GLOB matches, even if not audio by\n"
+	"                          the default below (repeatable)\n"
+	"      --exclude GLOB      -r: skip what GLOB matches (repeatable; the first\n"
+	"                          --include/--exclude that matches decides; GLOB with\n"
+	"                          a '/' matches the path below the -r root, else the\n"
+	"                          name; 'DIR/' matches directories only)\n"
+	"      --follow-symlinks[=tree|any]  follow links to regular files: tree (the\n"
+	"                          default) inside the -r root or the named link's\n"
+	"                          directory; any also outside it, to files of the\n"
+	"                          link's owner (see sandrun(1))\n"
 	"      --force             analyze again even files already done or failed\n\n"
 	"Run:\n"
 	"      --db PATH           the database (default ./sandrun.db)\n"
@@ -77,7 +88,14 @@ static const char run_signals_help[] =
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
+	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW,
 };
+
+/* The inputs' options (input_options()). */
+#define INPUT_LONGOPTS                                                 \
+	{ "include", required_argument, NULL, OPT_INCLUDE },           \
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },           \
+	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW }
 
 #define MAX_CMD_BINDS JOBSPEC_MAX_BINDS
 
@@ -105,6 +123,9 @@ struct run_opts {
 	size_t nbinds;
 	const char *etc[SBX_MAX_ETC_EXTRA];
 	size_t netc;
+	/* -r's filter (--include/--exclude), --follow-symlinks */
+	struct input_filter filter;
+	enum input_follow follow;
 };
 
 static int default_jobs(void)
@@ -128,10 +149,49 @@ static int parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
+static void print_help(void)
+{
+	fputs(run_usage, stdout);
+	fputs(sr_limit_help, stdout);
+	fputs("\n", stdout);
+	fputs(input_filter_help, stdout);
+	fputs(run_signals_help, stdout);
+}
+
+/* --include, --exclude, --follow-symlinks, then the limits: 1 taken, 0
+ * not one of these, -1 a usage error (its message printed). */
+static int input_options(int opt, const char *arg, struct run_opts *o)
+{
+	switch (opt) {
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE: {
+		int r = input_filter_add(&o->filter, arg, opt == OPT_INCLUDE);
+		if (r == -E2BIG)
+			return sr_err("too many --include/--exclude options (at most %d)",
+					      INPUT_FILTER_MAX_PATTERNS), -1;
+		if (r < 0)
+			return sr_err("invalid pattern '%s' for --%s", arg,
+					      opt == OPT_INCLUDE ? "include" : "exclude"), -1;
+		return 1;
+	}
+	case OPT_FOLLOW:
+		if (!arg || strcmp(arg, "tree") == 0)
+			o->follow = INPUT_FOLLOW_TREE;
+		else if (strcmp(arg, "any") == 0)
+			o->follow = INPUT_FOLLOW_ANY;
+		else
+			return sr_err("invalid value '%s' for --follow-symlinks: expected tree or any",
+					      arg), -1;
+		return 1;
+	default:
+		return sr_apply_limit_option(opt, arg, &o->limits);
+	}
+}
+
 static int parse_options(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		SR_LIMIT_LONGOPTS,
+		SR_LIMIT_LONGOPTS, INPUT_LONGOPTS,
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "db", required_argument, NULL, OPT_DB },
@@ -165,7 +225,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	opterr = 0; /* our own messages, one style */
 	while ((opt = getopt_long(argc, argv, ":hr0j:", longopts, NULL)) != -1) {
-		int r = sr_apply_limit_option(opt, optarg, &o->limits);
+		int r = input_options(opt, optarg, o);
 		if (r < 0) { /* the message is printed; the hint is ours */
 			fputs("Try 'sandrun run --help' for more information.\n", stderr);
 			return -1;
@@ -174,9 +234,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			continue;
 		switch (opt) {
 		case 'h':
-			fputs(run_usage, stdout);
-			fputs(sr_limit_help, stdout);
-			fputs(run_signals_help, stdout);
+			print_help();
 			return 1;
 		case 'r': o->recursive = true; break;
 		case '0': o->nul = true; break;
@@ -259,6 +317,16 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* After the options: the filter's rules (docs/runner.md, "Filters"). */
+static int input_checks(struct run_opts *o)
+{
+	if (o->filter.npatterns && !o->recursive)
+		return sr_usage_error("run ", "--include and --exclude filter the files of a -r walk; give -r too"), -1;
+	/* Only the built-in analyzer is known to want audio alone. */
+	o->filter.not_audio_default = !o->cmd;
+	return 0;
+}
+
 /* ---- queueing the inputs --------------------------------------------- */
 
 /* Claim while queueing: run_batch() queues the first step's worth of
@@ -305,9 +373,14 @@ static int flush_chunk(struct collect *c)
 	return r;
 }
 
-/* One input into the chunk, or an input error into the store. */
+/* One input into the chunk, or an input error into the store; a skipped
+ * walk entry is only named (the feed counts it). */
 static int take_input(struct collect *c, const struct input *in)
 {
+	if (in->skip != INPUT_SKIP_NONE) {
+		progress_skipped(c->progress, in->path, inputs_skip_name(in->skip), in->skip_detail);
+		return 0;
+	}
 	/* {} binds the file for the job's own uid, which owns nothing and is
 	 * in no group: only "others" bits apply. One it cannot read fails here,
 	 * clearly, rather than in the command. (The mode is the one of the
@@ -420,7 +493,7 @@ static int open_inputs(struct collect *c, char **paths, int npaths)
 	c->chunk = (size_t)chunk;
 	struct inputs_feed_opts fo = {
 		.paths = (const char *const *)paths, .npaths = (size_t)npaths, .list_fd = -1,
-		.nul = o->nul, .recursive = o->recursive,
+		.nul = o->nul, .recursive = o->recursive, .filter = &o->filter, .follow = o->follow,
 	};
 	if (o->files_from) {
 		bool is_stdin = strcmp(o->files_from, "-") == 0;
@@ -487,15 +560,21 @@ static int isolation_error(void)
 }
 
 static void fill_summary(const struct store_batch_counts *bc, const struct loop_result *lr,
-			 const struct progress_counts *pc, size_t skipped, struct progress_summary *s)
+			 const struct progress_counts *pc, const struct inputs_stats *is,
+			 struct progress_summary *s)
 {
 	*s = (struct progress_summary){
 		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
-		.released = pc->released, .skipped_entries = (int64_t)skipped, .elapsed_s = lr->elapsed_s,
+		.released = pc->released, .skipped_entries = (int64_t)is->skipped, .elapsed_s = lr->elapsed_s,
 		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
+	size_t k = 0;
+	for (int i = 1; i < INPUT_SKIP_COUNT && k < PROGRESS_SKIP_KINDS; i++)
+		if (is->skipped_by[i])
+			s->skipped_by[k++] = (struct progress_skip){ inputs_skip_name((enum input_skip)i),
+								      (int64_t)is->skipped_by[i] };
 }
 
 static int exit_status_of(const struct loop_result *lr, const struct store_batch_counts *bc)
@@ -549,7 +628,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 			}
 		}
 	}
-	size_t skipped = c->stats.skipped;
+	struct inputs_stats stats = c->stats;
 	close_inputs(c);
 
 	struct store_batch_counts end = { 0 };
@@ -561,7 +640,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	if (status == 0)
 		status = exit_status_of(&lr, &end);
 	struct progress_summary sum;
-	fill_summary(&end, &lr, progress_counts(progress), skipped, &sum);
+	fill_summary(&end, &lr, progress_counts(progress), &stats, &sum);
 	sum.exit_status = status;
 	progress_summary(progress, &sum);
 	char *sum_json = progress_event_summary(&sum);
@@ -590,6 +669,8 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	int r = parse_options(argc, argv, &o);
+	if (r == 0)
+		r = input_checks(&o);
 	if (r != 0)
 		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
 	raise_nofile();

@@ -147,7 +147,131 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	[ "$(db "SELECT count(*) FROM items")" = 4 ]
 	[ "$(db "SELECT last_outcome FROM items WHERE path = '$W/media/garbage.bin'")" = bad_input ]
 	[[ "$output" == *"4 files: 3 ok, 1 failed (bad_input 1)"* ]]
-	[[ "$output" == *"1 directory entries skipped"* ]]
+	[[ "$output" == *"skipped $W/media/sub/link.wav: symbolic link (not followed without --follow-symlinks)"* ]]
+	[[ "$output" == *"skipped: 1 (symbolic link: 1)"* ]]
+}
+
+# The operator's music tree: every run used to end 1 with a bad_input for
+# each cover, cue sheet and playlist, and cron alerted every night.
+make_library() {
+	mkdir -p lib/Album/Scans lib/Other
+	sox -n -r 8000 -c 1 lib/Album/01.wav synth 0.2 sine 440
+	sox -n -r 8000 -c 1 lib/Album/02.flac synth 0.2 sine 220
+	sox -n -r 8000 -c 1 lib/Other/03.wav synth 0.2 sine 330
+	sox -n -r 8000 -c 1 lib/Album/Scans/booklet.wav synth 0.2 sine 330
+	printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00' >lib/Album/cover.jpg
+	printf 'FILE "01.wav" WAVE\n  TRACK 01 AUDIO\n' >lib/Album/album.cue
+	printf '#EXTM3U\n01.wav\n02.flac\n' >lib/Album/playlist.m3u
+	printf '\x00\x00\x00\x01Bud1\x00' >lib/Album/.DS_Store
+	echo "ripped 2009, EAC secure mode" >lib/Album/rip-notes.txt
+	echo "no extension, still text" >lib/Other/README
+	printf '\x00\x05\x16\x07\x00\x02\x00\x00' >lib/Other/._03.wav # AppleDouble
+}
+
+@test "-r on a music library: covers, cue sheets, playlists, .DS_Store, text and --exclude are skipped, named, counted; exit 0" {
+	make_library
+	run --separate-stderr "$SANDRUN" -r lib --exclude 'Scans/'
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"3 files: 3 ok, 0 failed"* ]]
+	[[ "$stderr" == *"skipped: 8 (excluded: 1, not audio: 7)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/Scans: excluded (--exclude Scans/)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/cover.jpg: not audio (by name: .jpg)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/album.cue: not audio (by name: .cue)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/playlist.m3u: not audio (by name: .m3u)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/.DS_Store: not audio (by name)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/rip-notes.txt: not audio (by name: .txt)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Other/README: not audio (text)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Other/._03.wav: not audio (AppleDouble metadata)"* ]]
+	# The store holds the audio files only: nothing to fail, nothing to retry.
+	[ "$(db "SELECT count(*) FROM items")" = 3 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 3 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%.jpg' OR path LIKE '%.cue' OR path LIKE '%.m3u'
+		OR path LIKE '%DS_Store' OR path LIKE '%.txt' OR path LIKE '%README' OR path LIKE '%Scans%'
+		OR path LIKE '%/._%'")" = 0 ]
+	# The nightly rerun: still 0, nothing analyzed again.
+	run "$SANDRUN" --json -r lib --exclude 'Scans/'
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"started"'* ]]
+	[[ "$output" == *'{"event":"skipped","path":"'"$W"'/lib/Album/cover.jpg","reason":"not audio","detail":"by name: .jpg"}'* ]]
+	[[ "$output" == *'"skipped_entries":8,"skipped_by":{"excluded":1,"not audio":7}'* ]]
+}
+
+@test "--include overrides the not-audio default; --include X --exclude '*' keeps only X; patterns need -r" {
+	make_library
+	# A file the default would skip is analyzed when an --include matches
+	# it first (and fails honestly: it is not audio).
+	run "$SANDRUN" -r lib --include 'cover.jpg' --exclude 'Scans/'
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT last_outcome FROM items WHERE path = '$W/lib/Album/cover.jpg'")" = bad_input ]
+	rm sandrun.db*
+	# rsync-like: the first match decides, so this is "FLAC files only".
+	run "$SANDRUN" -r lib --include '*.flac' --include '*/' --exclude '*'
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT path FROM items")" = "$W/lib/Album/02.flac" ]
+	# A pattern with a '/' matches the path below the root.
+	rm sandrun.db*
+	run "$SANDRUN" -r lib --exclude 'Album/*.wav'
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%/01.wav'")" = 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%/booklet.wav'")" = 1 ]
+	run "$SANDRUN" --exclude '*.jpg' lib/Album/01.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--include and --exclude filter the files of a -r walk; give -r too"* ]]
+	run "$SANDRUN" -r lib --exclude ''
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid pattern '' for --exclude"* ]]
+}
+
+@test "--cmd has no not-audio default: every regular file goes to the command" {
+	make_library
+	run "$SANDRUN" --cmd 'wc -c' --output text -r lib
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 11 ]
+	[[ "$output" != *"not audio"* ]]
+}
+
+@test "symbolic links: -r names each one it skips; --follow-symlinks follows those inside the tree, refuses the rest, and =any follows the link owner's files" {
+	make_library
+	mkdir elsewhere
+	sox -n -r 8000 -c 1 elsewhere/x.wav synth 0.2 sine 440
+	echo "root's secret" >secret.wav
+	ln -s 01.wav lib/Album/again.wav                # inside: the same item as 01.wav
+	ln -s ../Other/03.wav lib/Album/other.wav      # inside, through ..
+	ln -s ../../elsewhere/x.wav lib/Album/out.wav  # leaves the tree
+	ln -s "$W/secret.wav" lib/Album/secret.wav     # leaves it, to a file that is not the link's owner's
+	chown -h nobody lib/Album/secret.wav
+	ln -s again.wav lib/Album/chain.wav             # a link to a link
+	run --separate-stderr "$SANDRUN" -r lib
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"skipped $W/lib/Album/again.wav: symbolic link (not followed without --follow-symlinks)"* ]]
+	[[ "$stderr" == *"skipped: 12 (not audio: 7, symbolic link: 5)"* ]]
+	[ "$(db "SELECT count(*) FROM items")" = 4 ]
+	rm sandrun.db*
+	run --separate-stderr "$SANDRUN" -r lib --follow-symlinks
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"skipped $W/lib/Album/out.wav: symbolic link not followed (its target is outside the tree; --follow-symlinks=any would follow it)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/secret.wav: symbolic link not followed (its target is outside the tree"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/chain.wav: symbolic link not followed (its target is a link, or is reached through one)"* ]]
+	[[ "$stderr" == *"(not audio: 7, symbolic link not followed: 3)"* ]]
+	# Followed links are their targets: no new items, nothing twice.
+	[ "$(db "SELECT count(*) FROM items")" = 4 ]
+	rm sandrun.db*
+	run --separate-stderr "$SANDRUN" -r lib --follow-symlinks=any
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path = '$W/elsewhere/x.wav' AND status = 'done'")" = 1 ]
+	[[ "$stderr" == *"skipped $W/lib/Album/secret.wav: symbolic link not followed (its target is outside the tree and belongs to another user than the link)"* ]]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%secret%'")" = 0 ]
+	# A named link: followed inside its own directory only.
+	rm sandrun.db*
+	run "$SANDRUN" --follow-symlinks lib/Album/again.wav lib/Album/out.wav
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT status FROM items WHERE path = '$W/lib/Album/01.wav'")" = done ]
+	[[ "$output" == *"$W/lib/Album/out.wav: is a symbolic link that is not followed: its target is outside the tree"* ]]
+	run "$SANDRUN" --follow-symlinks=sometimes lib/Album/again.wav
+	[ "$status" -eq 2 ]
 }
 
 @test "--files-from: a list file, stdin, and NUL-separated names with -0" {

@@ -201,6 +201,8 @@ static int record(const struct input *in, void *ctx)
 {
 	struct seen *s = ctx;
 	const char *rel = strncmp(in->path, s->root, strlen(s->root)) == 0 ? in->path + strlen(s->root) : in->path;
+	if (in->skip) /* counted in the stats; tests/unit/test_input_filter.c has them */
+		return 0;
 	if (in->error)
 		snprintf(s->line[s->n++], sizeof s->line[0], "E %s: %s", rel, in->error);
 	else
@@ -400,7 +402,8 @@ static void test_feed_pauses_and_resumes(void **state)
 		} else {
 			while ((r = inputs_feed_next(f, record_pause, &paused, &st2)) == 1)
 				calls++;
-			assert_int_equal(calls, paused.n); /* one input per call */
+			/* one input (or skipped entry: the link and the FIFO) per call */
+			assert_int_equal(calls, paused.n + 2);
 		}
 		assert_int_equal(r, 0);
 		inputs_feed_free(f);
