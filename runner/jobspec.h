@@ -12,8 +12,10 @@
  *
  * The spec key names the spec in the store: the SHA-256 of a canonical JSON
  * description of everything that can change a result (program bytes, argv,
- * policy text, limits, output cap). An item analyzed under another key is
- * analyzed again.
+ * policy text, --etc, bad-input status, result kind; for --cmd its command,
+ * environment, binds, ok codes and input mode) and of nothing else: limits
+ * and the output cap are not in it. An item analyzed under another key is
+ * analyzed again (once the runner's spec guard lets it: runner/spec_guard.h).
  */
 #ifndef SANDRUN_JOBSPEC_H
 #define SANDRUN_JOBSPEC_H
@@ -22,6 +24,7 @@
 #include "runner/store.h"
 #include "sandbox/sandbox.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,7 +92,16 @@ void jobspec_free(struct jobspec *js);
 
 /* Fill description and key from the other fields (pure: no file access;
  * the hashes of program and policy must already be set). */
+#define JOBSPEC_KEY_FORMAT 2
 int jobspec_compute_key(struct jobspec *js);
+/* A description stored by an earlier run (runs.spec), as this version
+ * would write it: format 1 (limits and output cap in the key) loses them.
+ * NULL if it is not a description this version understands. */
+json_t *jobspec_description_now(const char *text);
+/* The key this version gives the spec that text describes (-EINVAL: not a
+ * description it understands): equal to a spec's key when the two differ
+ * only in what format 1 had and format 2 does not. */
+int jobspec_key_of_description(const char *text, char key[72]);
 
 /* One job's input, as the runner opened it (inputs_open_file). */
 struct jobspec_input {

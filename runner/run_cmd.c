@@ -16,6 +16,7 @@
 #include "runner/loop.h"
 #include "runner/progress.h"
 #include "runner/retry.h"
+#include "runner/spec_guard.h"
 #include "runner/store.h"
 #include "runner/store_extra.h"
 #include "lib/fd.h"
@@ -52,7 +53,11 @@ static const char run_usage[] =
 	"                          default) inside the -r root or the named link's\n"
 	"                          directory; any also outside it, to files of the\n"
 	"                          link's owner (see sandrun(1))\n"
-	"      --force             analyze again even files already done or failed\n\n"
+	"      --force             analyze again even files already done or failed\n"
+	"      --new-spec          the job spec changed on purpose: analyze again the\n"
+	"                          items done with another one (without it, such a run\n"
+	"                          stops and says what changed; limits, -j and retries\n"
+	"                          are not part of the spec)\n\n"
 	"Run:\n"
 	"      --db PATH           the database (default ./sandrun.db)\n"
 	"  -j, --jobs N            at most N files at once (default: number of CPUs)\n"
@@ -88,14 +93,15 @@ static const char run_signals_help[] =
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
-	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW,
+	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC,
 };
 
-/* The inputs' options (input_options()). */
-#define INPUT_LONGOPTS                                                 \
+/* The inputs' options and --new-spec (more_options()). */
+#define MORE_LONGOPTS                                                  \
 	{ "include", required_argument, NULL, OPT_INCLUDE },           \
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },           \
-	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW }
+	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW },    \
+	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC }
 
 #define MAX_CMD_BINDS JOBSPEC_MAX_BINDS
 
@@ -109,7 +115,7 @@ enum {
 
 struct run_opts {
 	const char *db, *files_from, *policy;
-	bool recursive, nul, force, json;
+	bool recursive, nul, force, json, new_spec;
 	int jobs, retries;
 	unsigned retry_mask;
 	uint64_t memfree, grace_ms, max_output;
@@ -158,11 +164,14 @@ static void print_help(void)
 	fputs(run_signals_help, stdout);
 }
 
-/* --include, --exclude, --follow-symlinks, then the limits: 1 taken, 0
+/* --include, --exclude, --follow-symlinks, --new-spec, then the limits: 1 taken, 0
  * not one of these, -1 a usage error (its message printed). */
-static int input_options(int opt, const char *arg, struct run_opts *o)
+static int more_options(int opt, const char *arg, struct run_opts *o)
 {
 	switch (opt) {
+	case OPT_NEW_SPEC:
+		o->new_spec = true;
+		return 1;
 	case OPT_INCLUDE:
 	case OPT_EXCLUDE: {
 		int r = input_filter_add(&o->filter, arg, opt == OPT_INCLUDE);
@@ -191,7 +200,7 @@ static int input_options(int opt, const char *arg, struct run_opts *o)
 static int parse_options(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		SR_LIMIT_LONGOPTS, INPUT_LONGOPTS,
+		SR_LIMIT_LONGOPTS, MORE_LONGOPTS,
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "db", required_argument, NULL, OPT_DB },
@@ -225,7 +234,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	opterr = 0; /* our own messages, one style */
 	while ((opt = getopt_long(argc, argv, ":hr0j:", longopts, NULL)) != -1) {
-		int r = input_options(opt, optarg, o);
+		int r = more_options(opt, optarg, o);
 		if (r < 0) { /* the message is printed; the hint is ours */
 			fputs("Try 'sandrun run --help' for more information.\n", stderr);
 			return -1;
@@ -590,9 +599,13 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec *js,
 		     struct progress *progress, const struct run_opts *o, int sigfd, int argc, char **argv)
 {
+	/* Before the first write: finished work of another spec is not redone unasked. */
+	int r = spec_guard_check(st, js, o->force || o->new_spec);
+	if (r != 0)
+		return r;
 	char *args = argv_json(argc, argv);
 	int64_t run_id = 0;
-	int r = store_run_begin(st, SANDRUN_VERSION, args, js->description, &run_id);
+	r = store_run_begin(st, SANDRUN_VERSION, args, js->description, &run_id);
 	free(args);
 	if (r < 0) {
 		sr_err("%s", store_errmsg(st));

@@ -446,12 +446,90 @@ assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
 	run "$SANDRUN" --json media/a.wav media/b.wav
 	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 1 ]
 	[[ "$output" == *'"started","path":"'"$W"'/media/a.wav"'* ]]
-	# Another limit is another job spec: everything is analyzed again.
-	run "$SANDRUN" --json --timeout 30 media/a.wav media/b.wav
+	# Another policy is another job spec: analyzed again once confirmed.
+	run "$SANDRUN" --json --policy default --new-spec media/a.wav media/b.wav
 	echo "$output"
 	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
 	[ "$(db "SELECT count(DISTINCT spec) FROM runs")" -eq 2 ]
 	[ "$(db "SELECT count(*) FROM attempts")" -eq 7 ]
+}
+
+# The operator raised --mem from 6G to 8G on resume and 219 finished
+# files were analyzed again: limits are not part of what a result is.
+@test "a resume with other limits, -j or retries redoes nothing" {
+	run "$SANDRUN" --mem 1G --timeout 60 media/a.wav media/b.wav media/sub/c.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --json --mem 2G --timeout 30 --cpu-time 20 --pids 64 --tmp-size 32M --max-output 1M \
+		-j 1 --retries 0 media/a.wav media/b.wav media/sub/c.wav
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"started"'* ]]
+	[[ "$output" == *'"total":3,"ok":3'* ]]
+	[ "$(db "SELECT count(*) FROM attempts")" -eq 3 ]
+	[ "$(db "SELECT count(DISTINCT spec) FROM runs")" -eq 1 ]
+}
+
+@test "a changed job spec is refused before anything is written; --new-spec or --force accept it" {
+	run "$SANDRUN" media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 1 ]
+	before=$(db "SELECT count(*) FROM runs; SELECT group_concat(spec_key || status) FROM items;")
+	# Forgetting --policy on resume (or giving another) changes results.
+	run "$SANDRUN" --policy default media/a.wav media/b.wav media/garbage.bin
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"2 done items (and 1 failed) in sandrun.db were analyzed with another job spec (it differs in: --policy"* ]]
+	[[ "$output" == *"give --new-spec to do that (--force analyzes everything again)"*"nothing was changed"* ]]
+	[ "$(db "SELECT count(*) FROM runs; SELECT group_concat(spec_key || status) FROM items;")" = "$before" ]
+	[ "$(db "SELECT count(*) FROM attempts")" -eq 3 ]
+	run "$SANDRUN" --json --policy default --force media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
+	# --new-spec confirms the change without redoing what is done under it.
+	run "$SANDRUN" --json media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 2 ]
+	run "$SANDRUN" --json --new-spec media/a.wav media/b.wav media/garbage.bin
+	# garbage.bin failed under this very spec: it stays failed
+	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
+	run "$SANDRUN" --json --new-spec media/a.wav media/b.wav media/garbage.bin
+	[[ "$output" != *'"event":"started"'* ]]
+	# A --cmd run whose --env was forgotten on resume.
+	run "$SANDRUN" --db cmd.db --cmd 'wc -c' --output text --env LANG=C media/a.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --db cmd.db --cmd 'wc -c' --output text media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"1 done item in cmd.db was analyzed with another job spec (it differs in: --env)"* ]]
+}
+
+@test "a store written before limits left the spec key: its items are carried over once, nothing is redone" {
+	run "$SANDRUN" media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	# Make it what an earlier version wrote: key format 1, with the limits.
+	python3 - <<'PY'
+import hashlib, json, sqlite3
+db = sqlite3.connect("sandrun.db")
+(spec,) = db.execute("SELECT spec FROM runs").fetchone()
+d = json.loads(spec)
+new_key = "sha256:" + hashlib.sha256(spec.encode()).hexdigest()
+d["format"] = 1
+del d["etc"]
+d["limits"] = {"mem_bytes": 6 << 30, "timeout_ms": 600000, "cpu_time_ms": 0, "cpus": 0.0, "pids": 256,
+               "fsize_bytes": 1 << 30, "nofile": 1024, "tmp_bytes": 64 << 20}
+d["max_output"] = 16 << 20
+old = json.dumps(d, sort_keys=True, separators=(",", ":"))
+old_key = "sha256:" + hashlib.sha256(old.encode()).hexdigest()
+db.execute("UPDATE runs SET spec = ?", (old,))
+db.execute("UPDATE items SET spec_key = ?", (old_key,))
+db.commit()
+open("keys", "w").write(old_key + " " + new_key + "\n")
+PY
+	read -r old_key new_key <keys
+	[ "$(db "SELECT DISTINCT spec_key FROM items")" = "$old_key" ]
+	run "$SANDRUN" --json --mem 8G media/a.wav media/b.wav
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"started"'* ]]
+	[ "$(db "SELECT DISTINCT spec_key FROM items")" = "$new_key" ]
+	[ "$(db "SELECT count(*) FROM attempts")" -eq 2 ]
 }
 
 @test "a failed file stays failed on a rerun and keeps the exit status 1" {

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "runner/jobspec.h"
+#include "runner/spec_guard.h"
 #include "runner/loop.h"
 #include "runner/progress.h"
 
@@ -53,6 +54,9 @@ static void test_sha256_vectors(void **state)
 
 static char *argv_analyzer[] = { "/opt/sandrun/sandrun-analyze", NULL };
 static char *argv_other[] = { "/opt/sandrun/sandrun-analyze", "--fast", NULL };
+static const char *const etc_one[] = { "papersize" };
+static const char *const etc_two[] = { "papersize", "mailcap" };
+static const char *const etc_two_swapped[] = { "mailcap", "papersize" };
 
 static void base_spec(struct jobspec *js)
 {
@@ -98,21 +102,41 @@ static void test_key_stable_and_sensitive(void **state)
 	DIFFERS(js.program_sha256[0] = 'f');
 	DIFFERS(js.policy_sha256[5] = '9');
 	DIFFERS(js.argv = argv_other);
-	DIFFERS(js.limits.mem_bytes *= 2);
-	DIFFERS(js.limits.timeout_ms = 1000);
-	DIFFERS(js.limits.cpu_time_ms = 1000);
-	DIFFERS(js.limits.cpus = 1.5);
-	DIFFERS(js.limits.pids = 7);
-	DIFFERS(js.limits.fsize_bytes = 1);
-	DIFFERS(js.limits.nofile = 9);
-	DIFFERS(js.limits.tmp_bytes = 1 << 20);
-	DIFFERS(js.max_output = 1 << 10);
 	DIFFERS(js.bad_input_exit = -1);
+	DIFFERS((js.etc_extra = etc_one, js.netc_extra = 1));
 	DIFFERS(js.kind = JOBSPEC_COMMAND);
 	DIFFERS(js.result_kind = STORE_RESULT_TEXT);
 	/* Without a readable policy text, the name stands in for it. */
 	DIFFERS((js.policy_sha256[0] = '\0', js.policy_arg = "strict"));
 #undef DIFFERS
+	/* Limits and the output cap change how a job may run, not what a
+	 * finished one found: not in the key (a resume with --mem 8G redoes
+	 * nothing). Neither is the order of --etc names. */
+#define SAME(mutation)                    \
+	do {                              \
+		base_spec(&js);           \
+		mutation;                 \
+		key_of(&js, k);           \
+		assert_string_equal(k, k0); \
+	} while (0)
+	SAME(js.limits.mem_bytes *= 2);
+	SAME(js.limits.timeout_ms = 1000);
+	SAME(js.limits.cpu_time_ms = 1000);
+	SAME(js.limits.cpus = 1.5);
+	SAME(js.limits.pids = 7);
+	SAME(js.limits.fsize_bytes = 1);
+	SAME(js.limits.nofile = 9);
+	SAME(js.limits.tmp_bytes = 1 << 20);
+	SAME(js.max_output = 1 << 10);
+#undef SAME
+	char k2[72];
+	base_spec(&js);
+	js.etc_extra = etc_two;
+	js.netc_extra = 2;
+	key_of(&js, k);
+	js.etc_extra = etc_two_swapped;
+	key_of(&js, k2);
+	assert_string_equal(k, k2);
 	/* Where the program is installed is not part of its identity. */
 	base_spec(&js);
 	js.program = "/somewhere/else/sandrun-analyze";
@@ -129,7 +153,9 @@ static void test_description_is_canonical_json(void **state)
 	json_t *d = json_loads(js.description, 0, &e);
 	assert_non_null(d);
 	assert_string_equal(json_string_value(json_object_get(d, "kind")), "analyzer");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "limits"), "timeout_ms")), 600000);
+	assert_int_equal(json_integer_value(json_object_get(d, "format")), JOBSPEC_KEY_FORMAT);
+	assert_null(json_object_get(d, "limits"));
+	assert_null(json_object_get(d, "max_output"));
 	/* Sorted keys, compact: the text itself is what is hashed. */
 	char *again = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(again, js.description);
@@ -138,6 +164,47 @@ static void test_description_is_canonical_json(void **state)
 	assert_string_equal(js.key + 7, hex);
 	free(again);
 	json_decref(d);
+	free(js.description);
+}
+
+/* A store written by format 1 (limits in the key): its description, made
+ * today's, has today's key; its own key was another. */
+static void test_old_key_format(void **state)
+{
+	struct jobspec js;
+	base_spec(&js);
+	assert_int_equal(jobspec_compute_key(&js), 0);
+	json_t *d = json_loads(js.description, 0, NULL);
+	json_object_set_new(d, "format", json_integer(1));
+	json_object_del(d, "etc");
+	json_object_set_new(d, "limits", json_pack("{s:I, s:f}", "mem_bytes", (json_int_t)6 << 30, "cpus", 0.0));
+	json_object_set_new(d, "max_output", json_integer(1 << 24));
+	char *old = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	char key[72];
+	assert_int_equal(jobspec_key_of_description(old, key), 0);
+	assert_string_equal(key, js.key);
+	/* today's own description maps to itself */
+	assert_int_equal(jobspec_key_of_description(js.description, key), 0);
+	assert_string_equal(key, js.key);
+	assert_int_equal(jobspec_key_of_description("{\"format\":9}", key), -EINVAL);
+	assert_int_equal(jobspec_key_of_description("not json", key), -EINVAL);
+	/* What the guard names when two descriptions differ. */
+	json_t *now = json_loads(js.description, 0, NULL);
+	json_t *then = jobspec_description_now(old);
+	char what[256];
+	spec_guard_differences(then, now, what, sizeof what);
+	assert_string_equal(what, "");
+	json_object_set_new(then, "policy", json_pack("{s:s}", "sha256", "0"));
+	json_object_set_new(then, "etc", json_pack("[s]", "papersize"));
+	spec_guard_differences(then, now, what, sizeof what);
+	assert_string_equal(what, "--policy (or the policy file's text), --etc");
+	json_object_set_new(then, "kind", json_string("command"));
+	spec_guard_differences(then, now, what, sizeof what);
+	assert_string_equal(what, "--cmd (one of the two used the built-in analyzer)");
+	json_decref(now);
+	json_decref(then);
+	json_decref(d);
+	free(old);
 	free(js.description);
 }
 
@@ -463,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_key_stable_and_sensitive),
 		cmocka_unit_test(test_description_is_canonical_json),
+		cmocka_unit_test(test_old_key_format),
 		cmocka_unit_test(test_sbx_spec),
 		cmocka_unit_test(test_verdict_ok_and_bad_output),
 		cmocka_unit_test(test_verdict_bad_input),
