@@ -93,7 +93,8 @@ static json_t *etc_json(const struct jobspec *js)
 {
 	const char *names[SBX_MAX_ETC_EXTRA];
 	size_t n = js->netc_extra < SBX_MAX_ETC_EXTRA ? js->netc_extra : SBX_MAX_ETC_EXTRA;
-	memcpy(names, js->etc_extra, n * sizeof *names);
+	if (n)
+		memcpy(names, js->etc_extra, n * sizeof *names);
 	qsort(names, n, sizeof *names, cmp_str);
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++)

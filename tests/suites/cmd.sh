@@ -70,6 +70,13 @@ expect_item() { # DB PATH PATTERN (a case glob over outcome|status|exit|signal)
 }
 
 RC=0
+# Hostile-tree checks: " DB:secret" when DB's results hold a TOPSECRET
+# token, " DB:path-in-ro" when an item lies under DIR; nothing otherwise.
+leaks() { # DB DIR
+	[ "$(q "$1" "SELECT count(*) FROM results WHERE value LIKE '%TOPSECRET%'")" = 0 ] || printf ' %s:secret' "$(basename "$1")"
+	[ "$(q "$1" "SELECT count(*) FROM items WHERE path LIKE '$2/%'")" = 0 ] || printf ' %s:path-in-ro' "$(basename "$1")"
+}
+
 run() { # sandrun run ARGS... ; stdout/stderr in $T/out $T/err, status in RC
 	RC=0
 	timeout -k 5 $HANG "$SANDRUN" run "$@" >"$T/out" 2>"$T/err" || RC=$?

@@ -110,10 +110,6 @@ static void test_help_names_every_entry(void **state)
 
 /* ---- the walk -------------------------------------------------------------- */
 
-struct tree {
-	char root[PATH_MAX];
-};
-
 static void put(const char *root, const char *rel, const void *content, size_t n)
 {
 	char p[PATH_MAX];
@@ -142,10 +138,9 @@ static const char wav[] = "RIFF\x24\0\0\0WAVEfmt ";
 
 static int tree_setup(void **state)
 {
-	struct tree *t = calloc(1, sizeof *t);
-	char tmpl[] = "/tmp/sandrun-test-filter.XXXXXX";
-	if (!t || !mkdtemp(tmpl) || !realpath(tmpl, t->root))
+	if (tk_tree_new(state, "filter") < 0)
 		return -1;
+	struct tk_tree *t = *state;
 	dir(t->root, "lib");
 	dir(t->root, "lib/Artwork");
 	dir(t->root, "lib/sub");
@@ -164,18 +159,7 @@ static int tree_setup(void **state)
 	link_at(t->root, "lib/twisty.wav", "sub/../a.wav");
 	link_at(t->root, "lib/l2l.wav", "in.wav");
 	link_at(t->root, "lib/todir.wav", "sub");
-	*state = t;
 	return 0;
-}
-
-static int tree_teardown(void **state)
-{
-	struct tree *t = *state;
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
-	int r = system(cmd);
-	free(t);
-	return r == 0 ? 0 : -1;
 }
 
 struct seen {
@@ -199,7 +183,7 @@ static int record(const struct input *in, void *ctx)
 	return 0;
 }
 
-static void walk(struct tree *t, const struct input_filter *f, enum input_follow follow, struct seen *s,
+static void walk(struct tk_tree *t, const struct input_filter *f, enum input_follow follow, struct seen *s,
 		 struct inputs_stats *st)
 {
 	char p[PATH_MAX];
@@ -211,7 +195,7 @@ static void walk(struct tree *t, const struct input_filter *f, enum input_follow
 
 static void test_walk_default_and_patterns(void **state)
 {
-	struct tree *t = *state;
+	struct tk_tree *t = *state;
 	struct input_filter f = { .not_audio_default = true };
 	input_filter_add(&f, "notes", true);  /* --include overrides the default */
 	input_filter_add(&f, "Artwork/", false);
@@ -249,7 +233,7 @@ static void test_walk_default_and_patterns(void **state)
 
 static void test_walk_follow_tree(void **state)
 {
-	struct tree *t = *state;
+	struct tk_tree *t = *state;
 	struct seen s = { .text = "" };
 	struct inputs_stats st = { 0 };
 	walk(t, NULL, INPUT_FOLLOW_TREE, &s, &st);
@@ -268,7 +252,7 @@ static void test_walk_follow_tree(void **state)
 
 static void test_walk_follow_any(void **state)
 {
-	struct tree *t = *state;
+	struct tk_tree *t = *state;
 	struct seen s = { .text = "" };
 	struct inputs_stats st = { 0 };
 	walk(t, NULL, INPUT_FOLLOW_ANY, &s, &st);
@@ -286,9 +270,9 @@ int main(void)
 		cmocka_unit_test(test_not_audio_by_name),
 		cmocka_unit_test(test_not_audio_by_bytes),
 		cmocka_unit_test(test_help_names_every_entry),
-		cmocka_unit_test_setup_teardown(test_walk_default_and_patterns, tree_setup, tree_teardown),
-		cmocka_unit_test_setup_teardown(test_walk_follow_tree, tree_setup, tree_teardown),
-		cmocka_unit_test_setup_teardown(test_walk_follow_any, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_default_and_patterns, tree_setup, tk_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_follow_tree, tree_setup, tk_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_follow_any, tree_setup, tk_tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

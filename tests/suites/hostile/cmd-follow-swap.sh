@@ -32,10 +32,7 @@ wait "$_fl" 2>/dev/null
 diag "$(cat "$_FS/flipper.out")"
 _ok=0 _bad=""
 for _db in "$_FS"/[ta]*.db; do
-	_leak=$(q "$_db" "SELECT count(*) FROM results WHERE value LIKE '%TOPSECRET%'")
-	[ "$_leak" = 0 ] || _bad="$_bad $(basename "$_db"):secret"
-	_elsewhere=$(q "$_db" "SELECT count(*) FROM items WHERE path LIKE '$_FS/ro/%'")
-	[ "$_elsewhere" = 0 ] || _bad="$_bad $(basename "$_db"):path-in-ro"
+	_bad="$_bad$(leaks "$_db" "$_FS/ro")"
 	_ok=$((_ok + $(q "$_db" "SELECT count(*) FROM items WHERE last_outcome='ok'")))
 done
 [ -z "$_bad" ] || fail "the secret or its path reached a run:$_bad"
