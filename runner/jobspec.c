@@ -80,7 +80,17 @@ void jobspec_free(struct jobspec *js)
 		cmdspec_job_free(js->job);
 	}
 	free(js->description);
+	free(js->run_description);
 	free(js);
+}
+
+static json_t *limits_json(const struct sbx_limits *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
+			 "mem_bytes", (json_int_t)l->mem_bytes, "timeout_ms", (json_int_t)l->timeout_ms,
+			 "cpu_time_ms", (json_int_t)l->cpu_time_ms, "cpus", l->cpus,
+			 "pids", (json_int_t)l->pids, "fsize_bytes", (json_int_t)l->fsize_bytes,
+			 "nofile", (json_int_t)l->nofile, "tmp_bytes", (json_int_t)l->tmp_bytes);
 }
 
 /* --etc names, sorted: the order they were given in changes nothing. */
@@ -150,40 +160,70 @@ int jobspec_compute_key(struct jobspec *js)
 		return -ENOMEM;
 	char *text = NULL;
 	int r = key_of(d, &text, js->key);
+	/* What the run records (runs.spec): the description and, outside the
+	 * key, the run's limits and output cap (the report draws them). */
+	char *run_text = NULL;
+	if (r == 0 && (json_object_set_new(d, "limits", limits_json(&js->limits)) < 0 ||
+		       json_object_set_new(d, "max_output", json_integer((json_int_t)js->max_output)) < 0 ||
+		       !(run_text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS))))
+		r = -ENOMEM;
 	json_decref(d);
-	if (r < 0)
+	if (r < 0) {
+		free(text);
 		return r;
+	}
 	free(js->description);
 	js->description = text;
+	free(js->run_description);
+	js->run_description = run_text;
 	return 0;
 }
 
-json_t *jobspec_description_now(const char *text)
+static json_t *description_now(const char *text, json_int_t *format_out)
 {
 	json_t *d = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	json_int_t format = json_integer_value(json_object_get(d, "format"));
+	if (format_out)
+		*format_out = format;
 	if (!json_is_object(d) || (format != 1 && format != JOBSPEC_KEY_FORMAT)) {
 		json_decref(d);
 		return NULL;
 	}
+	/* Format 1 had the limits and the output cap in the key, and no
+	 * --etc; format 2 records them beside it. */
+	json_object_del(d, "limits");
+	json_object_del(d, "max_output");
 	if (format == 1) {
-		/* Format 1 had the limits and the output cap, and no --etc. */
-		json_object_del(d, "limits");
-		json_object_del(d, "max_output");
 		json_object_set_new(d, "etc", json_array());
 		json_object_set_new(d, "format", json_integer(JOBSPEC_KEY_FORMAT));
 	}
 	return d;
 }
 
-int jobspec_key_of_description(const char *text, char key[72])
+json_t *jobspec_description_now(const char *text)
 {
-	json_t *d = jobspec_description_now(text);
+	return description_now(text, NULL);
+}
+
+int jobspec_keys_of_run_spec(const char *text, char old_key[72], char key[72])
+{
+	json_int_t format;
+	json_t *d = description_now(text, &format);
 	if (!d)
 		return -EINVAL;
 	int r = key_of(d, NULL, key);
 	json_decref(d);
-	return r;
+	if (r < 0)
+		return r;
+	if (format != 1) {
+		memcpy(old_key, key, 72);
+		return 0;
+	}
+	/* Format 1's key is the hash of the text itself. */
+	char hex[65];
+	jobspec_sha256_hex(text, strlen(text), hex);
+	snprintf(old_key, 72, "sha256:%s", hex);
+	return 0;
 }
 
 /* The file behind a policy argument, for hashing: a path as given, or

@@ -78,7 +78,9 @@ struct jobspec {
 	uint64_t max_output;
 	int bad_input_exit;         /* exit status meaning bad_input; -1: none */
 	enum store_result_kind result_kind;
-	char *description;          /* canonical JSON that the key hashes (runs.spec) */
+	char *description;          /* canonical JSON that the key hashes */
+	char *run_description;      /* ... plus "limits" and "max_output", which are
+				       not in the key: what a run records (runs.spec) */
 	char key[72];               /* "sha256:<64 hex>" */
 };
 
@@ -94,14 +96,15 @@ void jobspec_free(struct jobspec *js);
  * the hashes of program and policy must already be set). */
 #define JOBSPEC_KEY_FORMAT 2
 int jobspec_compute_key(struct jobspec *js);
-/* A description stored by an earlier run (runs.spec), as this version
- * would write it: format 1 (limits and output cap in the key) loses them.
- * NULL if it is not a description this version understands. */
+/* A spec an earlier run recorded (runs.spec: format 1, the description
+ * itself, limits and output cap in it; format 2, run_description), as the
+ * description this version would hash: without the limits and the output
+ * cap. NULL if it is not one this version understands. */
 json_t *jobspec_description_now(const char *text);
-/* The key this version gives the spec that text describes (-EINVAL: not a
- * description it understands): equal to a spec's key when the two differ
- * only in what format 1 had and format 2 does not. */
-int jobspec_key_of_description(const char *text, char key[72]);
+/* For runs.spec text: old_key, the key that run's items carry (format 1:
+ * the hash of the text itself), and key, the one this version gives the
+ * same spec. -EINVAL: not a spec this version understands. */
+int jobspec_keys_of_run_spec(const char *text, char old_key[72], char key[72]);
 
 /* One job's input, as the runner opened it (inputs_open_file). */
 struct jobspec_input {

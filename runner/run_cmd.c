@@ -605,7 +605,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		return r;
 	char *args = argv_json(argc, argv);
 	int64_t run_id = 0;
-	r = store_run_begin(st, SANDRUN_VERSION, args, js->description, &run_id);
+	r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, &run_id);
 	free(args);
 	if (r < 0) {
 		sr_err("%s", store_errmsg(st));

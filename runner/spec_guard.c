@@ -28,33 +28,30 @@ struct guard {
 	int64_t biggest_done;
 };
 
-static int on_run_spec(const char *text, void *ctx)
-{
-	struct guard *g = ctx;
-	if (g->nspecs == MAX_SPECS)
-		return 0;
-	char now[72];
-	if (jobspec_key_of_description(text, now) < 0)
-		return 0; /* not ours to judge: its items count as another spec */
-	char hex[65];
-	jobspec_sha256_hex(text, strlen(text), hex);
-	struct run_spec *s = &g->spec[g->nspecs];
-	snprintf(s->key, sizeof s->key, "sha256:%s", hex);
-	if (strcmp(s->key, g->js->key) == 0)
-		return 0;
-	if (!(s->text = strdup(text)))
-		return -ENOMEM;
-	s->same = strcmp(now, g->js->key) == 0;
-	g->nspecs++;
-	return 0;
-}
-
 static int find(const struct guard *g, const char *key)
 {
 	for (size_t i = 0; i < g->nspecs; i++)
 		if (strcmp(g->spec[i].key, key) == 0)
 			return (int)i;
 	return -1;
+}
+
+static int on_run_spec(const char *text, void *ctx)
+{
+	struct guard *g = ctx;
+	if (g->nspecs == MAX_SPECS)
+		return 0;
+	char now[72];
+	struct run_spec *s = &g->spec[g->nspecs];
+	if (jobspec_keys_of_run_spec(text, s->key, now) < 0)
+		return 0; /* not ours to judge: its items count as another spec */
+	if (strcmp(s->key, g->js->key) == 0 || find(g, s->key) >= 0)
+		return 0; /* this spec; or a run of a spec already seen */
+	if (!(s->text = strdup(text)))
+		return -ENOMEM;
+	s->same = strcmp(now, g->js->key) == 0;
+	g->nspecs++;
+	return 0;
 }
 
 static int on_count(const char *key, int64_t done, int64_t failed, void *ctx)

@@ -76,7 +76,9 @@ static void key_of(struct jobspec *js, char out[72])
 	assert_int_equal(jobspec_compute_key(js), 0);
 	snprintf(out, 72, "%s", js->key);
 	free(js->description);
+	free(js->run_description);
 	js->description = NULL;
+	js->run_description = NULL;
 }
 
 static void test_key_stable_and_sensitive(void **state)
@@ -160,6 +162,7 @@ static void test_description_is_canonical_json(void **state)
 	free(again);
 	json_decref(d);
 	free(js.description);
+	free(js.run_description);
 }
 
 /* A store written by format 1 (limits in the key): its description, made
@@ -175,14 +178,19 @@ static void test_old_key_format(void **state)
 	json_object_set_new(d, "limits", json_pack("{s:I, s:f}", "mem_bytes", (json_int_t)6 << 30, "cpus", 0.0));
 	json_object_set_new(d, "max_output", json_integer(1 << 24));
 	char *old = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
-	char key[72];
-	assert_int_equal(jobspec_key_of_description(old, key), 0);
+	char key[72], old_key[72], hex[65];
+	assert_int_equal(jobspec_keys_of_run_spec(old, old_key, key), 0);
 	assert_string_equal(key, js.key);
-	/* today's own description maps to itself */
-	assert_int_equal(jobspec_key_of_description(js.description, key), 0);
+	jobspec_sha256_hex(old, strlen(old), hex); /* format 1's key: the text's hash */
+	assert_string_equal(old_key + 7, hex);
+	/* What a run records today (limits beside the description) maps to
+	 * the key, whatever its limits. */
+	assert_int_equal(jobspec_keys_of_run_spec(js.run_description, old_key, key), 0);
 	assert_string_equal(key, js.key);
-	assert_int_equal(jobspec_key_of_description("{\"format\":9}", key), -EINVAL);
-	assert_int_equal(jobspec_key_of_description("not json", key), -EINVAL);
+	assert_string_equal(old_key, js.key);
+	assert_non_null(strstr(js.run_description, "\"limits\":{"));
+	assert_int_equal(jobspec_keys_of_run_spec("{\"format\":9}", old_key, key), -EINVAL);
+	assert_int_equal(jobspec_keys_of_run_spec("not json", old_key, key), -EINVAL);
 	/* What the guard names when two descriptions differ. */
 	json_t *now = json_loads(js.description, 0, NULL);
 	json_t *then = jobspec_description_now(old);
@@ -201,6 +209,7 @@ static void test_old_key_format(void **state)
 	json_decref(d);
 	free(old);
 	free(js.description);
+	free(js.run_description);
 }
 
 static void test_sbx_spec(void **state)
