@@ -122,6 +122,17 @@ int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim)
 	return 1;
 }
 
+int sr_parse_int(const char *s, long min, long max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
 int sr_parse_duration_option(const char *name, const char *arg, bool zero_ok, uint64_t *ms)
 {
 	const char *why = NULL;

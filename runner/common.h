@@ -56,6 +56,8 @@ int sr_apply_limit_option(int opt, const char *arg, struct sbx_limits *lim);
 /* An option that takes seconds, as a duration (lib/duration.h: 90, 90s,
  * 10min, 1h30m, 1.5h). 0 or -1 with the message printed ("invalid value
  * 'X' for NAME: why, e.g. ..."); 0 ms is refused unless zero_ok. */
+/* A whole number in [min, max], nothing else: 0, or -EINVAL. */
+int sr_parse_int(const char *s, long min, long max, int *out);
 int sr_parse_duration_option(const char *name, const char *arg, bool zero_ok, uint64_t *ms);
 extern const char sr_limit_help[];
 

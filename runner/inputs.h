@@ -8,11 +8,15 @@
  * and it can pause and resume (struct inputs_feed), so the runner queues a
  * long list a chunk at a time while the first jobs already run.
  *
- * Symbolic links are never followed, neither named ones nor ones met in a
- * walk: the runner runs as root, and a link planted in an untrusted tree
- * (to /etc/shadow, say) must not make it hand a file the tree's owner could
+ * Symbolic links are not followed unless --follow-symlinks says so: the
+ * runner runs as root, and a link planted in an untrusted tree (to
+ * /etc/shadow, say) must not make it hand a file the tree's owner could
  * not read to the analyzer. Named links are input errors; links met in a
- * walk are skipped and counted, like devices, FIFOs and sockets.
+ * walk are skipped, counted and named, like devices, FIFOs and sockets.
+ * With --follow-symlinks a link is followed by inputs_follow_link() (see
+ * there and docs/security.md) and the item is its target's real path.
+ *
+ * A walk also skips what its filter (runner/input_filter.h) leaves out.
  */
 #ifndef SANDRUN_INPUTS_H
 #define SANDRUN_INPUTS_H
@@ -23,12 +27,38 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+struct input_filter;
+
+/* Why a walk entry was not handed out (counted, and named to the user). */
+enum input_skip {
+	INPUT_SKIP_NONE,
+	INPUT_SKIP_EXCLUDED,       /* an --exclude matched it */
+	INPUT_SKIP_NOT_AUDIO,      /* the built-in analyzer's default */
+	INPUT_SKIP_SYMLINK,        /* a link, without --follow-symlinks */
+	INPUT_SKIP_LINK_REFUSED,   /* a link --follow-symlinks does not follow */
+	INPUT_SKIP_SPECIAL,        /* FIFO, socket, device */
+	INPUT_SKIP_CHANGED,        /* swapped for another kind while it was walked */
+	INPUT_SKIP_COUNT,
+};
+/* "not audio", "excluded", ... (for the summary) */
+const char *inputs_skip_name(enum input_skip s);
+
+/* --follow-symlinks */
+enum input_follow {
+	INPUT_FOLLOW_NONE,
+	INPUT_FOLLOW_TREE,         /* links whose target is inside the -r root (or
+				      the named link's directory) */
+	INPUT_FOLLOW_ANY,          /* and, outside it, targets of the link's owner */
+};
+
 struct input {
 	const char *path;     /* real path (for errors: the absolute path named) */
 	int64_t size;         /* bytes, from fstat of the opened file */
 	int64_t mtime_ns;
 	mode_t mode;          /* st_mode of the opened file (0 for errors) */
 	const char *error;    /* non-NULL: an input error, with this message */
+	enum input_skip skip; /* not NONE: a walk entry skipped (not an input) */
+	const char *skip_detail; /* ... and what about it ("JPEG image") */
 };
 
 /* Return 0 to go on, or a negative code that stops the collection. For
@@ -37,12 +67,15 @@ typedef int (*input_fn)(const struct input *in, void *ctx);
 
 struct inputs_opts {
 	bool recursive;       /* -r: walk directories */
+	const struct input_filter *filter; /* what a walk leaves out; NULL: nothing */
+	enum input_follow follow;
 };
 
 struct inputs_stats {
 	size_t files;         /* inputs handed out as files */
 	size_t errors;        /* input errors handed out */
-	size_t skipped;       /* walk entries that are not regular files */
+	size_t skipped;       /* walk entries skipped (handed out with .skip set) */
+	size_t skipped_by[INPUT_SKIP_COUNT];
 };
 
 /* One PATH argument: a file, or with -r a directory walked depth-first in
@@ -89,6 +122,8 @@ struct inputs_feed_opts {
 	bool list_poll;       /* the list is a pipe, socket or terminal: never block
 				 on it, answer -EAGAIN instead */
 	bool recursive;       /* -r */
+	const struct input_filter *filter; /* -r: --include/--exclude, the default */
+	enum input_follow follow; /* --follow-symlinks */
 };
 int inputs_feed_new(const struct inputs_feed_opts *opts, struct inputs_feed **out);
 void inputs_feed_free(struct inputs_feed *f);
@@ -120,6 +155,29 @@ int inputs_feed_next(struct inputs_feed *f, input_fn fn, void *ctx, struct input
  * swapped between the two opens; -EOPNOTSUPP: the directory's mount cannot
  * be copied, e.g. it is unbindable). */
 int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st);
+
+/* ---- following a link (inputs_follow.c) ---------------------------- */
+
+/* The link `name` in the directory dirfd, whose real path is dir_path,
+ * met in a tree whose root is root_fd at the real path root_path (a prefix
+ * of dir_path: the -r root, or for a named link its own directory).
+ *
+ * INPUT_FOLLOW_TREE: the target is taken lexically from the link's text
+ * (a '..' only before the first name: "../a.wav", not "x/../a.wav"; an
+ * absolute target only under root_path) and opened beneath root_fd with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): a link to a link, or
+ * through one, is refused, and nothing outside the root can be reached.
+ * INPUT_FOLLOW_ANY: a target outside the root is resolved like a named
+ * path (inputs_resolve_path: links only through root-only directories) and
+ * must belong to the link's owner (or the link is root's): a tree owner
+ * cannot make the runner read a file that is not theirs.
+ *
+ * On success *fd is the target opened O_RDONLY|O_NONBLOCK (a regular
+ * file), *st its fstat, out its real path. Else -errno and *why says why
+ * (for the user). */
+int inputs_follow_link(enum input_follow mode, int root_fd, const char *root_path, int dirfd,
+		       const char *dir_path, const char *name, const struct stat *link_st, char *out,
+		       size_t outlen, int *fd, struct stat *st, const char **why);
 
 /* ---- pure pieces (unit-tested) -------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* runner/inputs_feed.c — the inputs as a stream that can pause: named
  * files, directory walks (-r), then the --files-from list. See inputs.h
- * for the rules and why links are never followed.
+ * for the rules and why links are not followed unless asked.
  *
  * The walk keeps its own stack of directories instead of recursing, so it
  * can stop after any input and go on at the next call: the runner queues
@@ -8,6 +8,7 @@
  * next. The order is the recursive walk's: depth first, names in byte
  * order. */
 #include "runner/inputs.h"
+#include "runner/input_filter.h"
 #include "lib/fd.h"
 
 #include <dirent.h>
@@ -40,6 +41,8 @@ struct inputs_feed {
 	struct walk_frame *stack;
 	size_t nframes, cap;
 	char path[PATH_MAX];        /* real path of the entry being looked at */
+	char target[PATH_MAX];      /* a followed link's target (its real path) */
+	char detail[PATH_MAX + 64]; /* a skipped entry's detail */
 	/* The last directory part named, as resolved by inputs_resolve_path:
 	 * its descriptor and real path. A list usually names many files of
 	 * one directory, and resolving costs a few calls per component. The
@@ -72,6 +75,27 @@ static int emit_file(struct inputs_feed *f, const char *path, const struct stat 
 		.mode = st->st_mode,
 	};
 	return f->fn(&in, f->ctx);
+}
+
+static int emit_skip(struct inputs_feed *f, const char *path, enum input_skip why, const char *detail)
+{
+	f->stats->skipped++;
+	f->stats->skipped_by[why]++;
+	struct input in = { .path = path, .size = -1, .mtime_ns = -1, .skip = why, .skip_detail = detail };
+	return f->fn(&in, f->ctx);
+}
+
+const char *inputs_skip_name(enum input_skip s)
+{
+	switch (s) {
+	case INPUT_SKIP_EXCLUDED: return "excluded";
+	case INPUT_SKIP_NOT_AUDIO: return "not audio";
+	case INPUT_SKIP_SYMLINK: return "symbolic link";
+	case INPUT_SKIP_LINK_REFUSED: return "symbolic link not followed";
+	case INPUT_SKIP_SPECIAL: return "not a regular file";
+	case INPUT_SKIP_CHANGED: return "changed while walked";
+	default: return "skipped";
+	}
 }
 
 /* Open a regular file relative to dirfd without following a final link,
@@ -186,38 +210,99 @@ static void pop_dir(struct inputs_feed *f)
 	close(fr->dirfd);
 }
 
+/* The walk entry's path relative to its root (f->path names the entry). */
+static const char *walk_rel(const struct inputs_feed *f)
+{
+	size_t rl = f->stack[0].path_len;
+	return f->path + (rl == 1 ? 1 : rl + 1); /* the root "/" has no slash of its own */
+}
+
+/* The filter's patterns on a walk entry: an --exclude that matches first
+ * skips it (1). *included: an --include matched first (no default). */
+static int excluded(struct inputs_feed *f, bool is_dir, bool *included)
+{
+	const struct input_pattern *p = input_filter_match(f->o.filter, walk_rel(f), is_dir);
+	*included = p && p->include;
+	if (!p || p->include)
+		return 0;
+	snprintf(f->detail, sizeof f->detail, "--exclude %s", p->glob);
+	return 1;
+}
+
+/* A regular file met in a walk, open at fd (owned), handed out as path:
+ * unless the built-in analyzer's default says it is not audio, by the
+ * entry's name or by the first bytes of this descriptor (never the path
+ * again). */
+static int walk_file(struct inputs_feed *f, int fd, const char *path, const struct stat *st, bool included)
+{
+	const char *why = NULL;
+	if (!included && f->o.filter && f->o.filter->not_audio_default) {
+		const char *rel = walk_rel(f), *name = strrchr(rel, '/');
+		if (!(why = input_filter_not_audio_name(name ? name + 1 : rel)))
+			why = input_filter_not_audio_fd(fd);
+	}
+	close(fd);
+	if (why) {
+		snprintf(f->detail, sizeof f->detail, "%s", why);
+		return emit_skip(f, path, INPUT_SKIP_NOT_AUDIO, f->detail);
+	}
+	return emit_file(f, path, st);
+}
+
+/* A link met in a walk: skipped and named, or with --follow-symlinks its
+ * target (inputs_follow_link) in its place. */
+static int walk_link(struct inputs_feed *f, int dirfd, const char *name, size_t path_len, const struct stat *lst)
+{
+	if (f->o.follow == INPUT_FOLLOW_NONE)
+		return emit_skip(f, f->path, INPUT_SKIP_SYMLINK, "not followed without --follow-symlinks");
+	bool included;
+	if (excluded(f, false, &included))
+		return emit_skip(f, f->path, INPUT_SKIP_EXCLUDED, f->detail);
+	char dir[PATH_MAX];
+	size_t dl = path_len - strlen(name) - 1; /* the link's directory */
+	snprintf(dir, sizeof dir, "%.*s", (int)(dl ? dl : 1), f->path);
+	const struct walk_frame *root = &f->stack[0];
+	char root_path[PATH_MAX];
+	snprintf(root_path, sizeof root_path, "%.*s", (int)root->path_len, f->path);
+	int fd;
+	struct stat st;
+	const char *why;
+	if (inputs_follow_link(f->o.follow, root->dirfd, root_path, dirfd, dir, name, lst, f->target,
+			       sizeof f->target, &fd, &st, &why) < 0)
+		return emit_skip(f, f->path, INPUT_SKIP_LINK_REFUSED, why);
+	return walk_file(f, fd, f->target, &st, included);
+}
+
 /* One entry of a walked directory; f->path already names it. */
 static int walk_entry(struct inputs_feed *f, int dirfd, const char *name, size_t path_len, int depth)
 {
 	struct stat st;
+	bool included;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return emit_error(f, f->path, inputs_errno_message(-errno));
+	if (S_ISLNK(st.st_mode))
+		return walk_link(f, dirfd, name, path_len, &st);
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return emit_skip(f, f->path, INPUT_SKIP_SPECIAL, inputs_class_message(INPUT_CLASS_SPECIAL, st.st_mode));
+	if (excluded(f, S_ISDIR(st.st_mode), &included))
+		return emit_skip(f, f->path, INPUT_SKIP_EXCLUDED, f->detail);
 	if (S_ISDIR(st.st_mode)) {
 		if (depth >= WALK_MAX_DEPTH)
 			return emit_error(f, f->path, "directory tree too deep (more than 256 levels)");
 		int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0) {
-			if (errno == ELOOP || errno == ENOTDIR) { /* swapped for a link: skip */
-				f->stats->skipped++;
-				return 0;
-			}
+			if (errno == ELOOP || errno == ENOTDIR) /* swapped for a link or a file */
+				return emit_skip(f, f->path, INPUT_SKIP_CHANGED, "was a directory when it was listed");
 			return emit_error(f, f->path, inputs_errno_message(-errno));
 		}
 		return push_dir(f, sub, path_len, depth + 1);
 	}
-	if (!S_ISREG(st.st_mode)) {
-		f->stats->skipped++;
-		return 0;
-	}
 	int fd = open_regular_at(dirfd, name, &st);
-	if (fd == -ELOOP || fd == -EINVAL) { /* swapped since the lstat */
-		f->stats->skipped++;
-		return 0;
-	}
+	if (fd == -ELOOP || fd == -EINVAL) /* swapped since the lstat */
+		return emit_skip(f, f->path, INPUT_SKIP_CHANGED, "was a regular file when it was listed");
 	if (fd < 0)
 		return emit_error(f, f->path, inputs_errno_message(fd));
-	close(fd);
-	return emit_file(f, f->path, &st);
+	return walk_file(f, fd, f->path, &st, included);
 }
 
 /* The next entry of the innermost directory, or leave it when done. */
@@ -311,6 +396,24 @@ static int resolve_named(struct inputs_feed *f, const char *arg, int *parent, co
 	return 0;
 }
 
+/* A named link, with --follow-symlinks: its tree is its own directory.
+ * A link it does not follow is an input error (it was named). */
+static int start_link(struct inputs_feed *f, int parent, const char *base, const struct stat *lst)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%.*s", (int)(base - f->path - 1), f->path); /* "" for "/" */
+	int fd;
+	struct stat st;
+	const char *why;
+	if (inputs_follow_link(f->o.follow, parent, dir, parent, dir[0] ? dir : "/", base, lst, f->target,
+			       sizeof f->target, &fd, &st, &why) < 0) {
+		snprintf(f->detail, sizeof f->detail, "is a symbolic link that is not followed: %s", why);
+		return emit_error(f, f->path, f->detail);
+	}
+	close(fd);
+	return emit_file(f, f->target, &st);
+}
+
 /* One PATH argument or list entry: a file, or with -r the start of a walk.
  * Resolved once; what is opened is the name beneath the directory that
  * was resolved, never the argument's text again. */
@@ -343,6 +446,10 @@ static int start_path(struct inputs_feed *f, const char *arg)
 			return emit_error(f, f->path, inputs_errno_message(-errno));
 		return push_dir(f, dfd, strlen(f->path), 0);
 	}
+	case INPUT_CLASS_SYMLINK:
+		if (f->o.follow != INPUT_FOLLOW_NONE)
+			return start_link(f, parent, base, &st);
+		return emit_error(f, f->path, inputs_class_message(cls, st.st_mode));
 	default:
 		return emit_error(f, f->path, inputs_class_message(cls, st.st_mode));
 	}
@@ -419,7 +526,8 @@ int inputs_collect_path(const char *arg, const struct inputs_opts *opts, input_f
 	struct inputs_feed *f;
 	const char *one[1] = { arg };
 	int r = inputs_feed_new(&(struct inputs_feed_opts){ .paths = one, .npaths = 1, .list_fd = -1,
-							  .recursive = opts->recursive },
+							  .recursive = opts->recursive, .filter = opts->filter,
+							  .follow = opts->follow },
 				&f);
 	if (r < 0)
 		return r;

@@ -81,6 +81,7 @@ void jobspec_free(struct jobspec *js)
 		cmdspec_job_free(js->job);
 	}
 	free(js->description);
+	free(js->run_description);
 	free(js);
 }
 
@@ -93,22 +94,58 @@ static json_t *limits_json(const struct sbx_limits *l)
 			 "nofile", (json_int_t)l->nofile, "tmp_bytes", (json_int_t)l->tmp_bytes);
 }
 
+/* --etc names, sorted: the order they were given in changes nothing. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static json_t *etc_json(const struct jobspec *js)
+{
+	const char *names[SBX_MAX_ETC_EXTRA];
+	size_t n = js->netc_extra < SBX_MAX_ETC_EXTRA ? js->netc_extra : SBX_MAX_ETC_EXTRA;
+	if (n)
+		memcpy(names, js->etc_extra, n * sizeof *names);
+	qsort(names, n, sizeof *names, cmp_str);
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+/* The key of a canonical description text. */
+static int key_of(json_t *d, char **text_out, char key[72])
+{
+	char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		return -ENOMEM;
+	char hex[65];
+	jobspec_sha256_hex(text, strlen(text), hex);
+	snprintf(key, 72, "sha256:%s", hex);
+	if (text_out)
+		*text_out = text;
+	else
+		free(text);
+	return 0;
+}
+
 int jobspec_compute_key(struct jobspec *js)
 {
 	json_t *argv = json_array();
 	for (char **a = js->argv; a && *a; a++)
 		json_array_append_new(argv, json_string(*a));
 	/* The policy is its text: the same file under another name is the same
-	 * policy. Only when the text could not be read does the name stand in. */
-	json_t *d = json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:I, s:i, s:s}",
-			      "format", 1,
+	 * policy. Only when the text could not be read does the name stand in.
+	 * Format 2: what changes a result, and nothing else — no limits, no
+	 * output cap (docs/runner.md, "Item identity and job specs"). */
+	json_t *d = json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:i, s:s}",
+			      "format", JOBSPEC_KEY_FORMAT,
 			      "kind", js->kind == JOBSPEC_ANALYZER ? "analyzer" : "command",
 			      "program_sha256", js->program_sha256,
 			      "argv", argv,
 			      "policy", js->policy_sha256[0] ? json_pack("{s:s}", "sha256", js->policy_sha256)
 							     : json_pack("{s:s}", "name", js->policy_arg ? js->policy_arg : ""),
-			      "limits", limits_json(&js->limits),
-			      "max_output", (json_int_t)js->max_output,
+			      "etc", etc_json(js),
 			      "bad_input_exit", js->bad_input_exit,
 			      "result", js->result_kind == STORE_RESULT_JSON ? "json"
 					: js->result_kind == STORE_RESULT_TEXT ? "text" : "blob");
@@ -128,15 +165,71 @@ int jobspec_compute_key(struct jobspec *js)
 	}
 	if (!d)
 		return -ENOMEM;
-	char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text = NULL;
+	int r = key_of(d, &text, js->key);
+	/* What the run records (runs.spec): the description and, outside the
+	 * key, the run's limits and output cap (the report draws them). */
+	char *run_text = NULL;
+	if (r == 0 && (json_object_set_new(d, "limits", limits_json(&js->limits)) < 0 ||
+		       json_object_set_new(d, "max_output", json_integer((json_int_t)js->max_output)) < 0 ||
+		       !(run_text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS))))
+		r = -ENOMEM;
 	json_decref(d);
-	if (!text)
-		return -ENOMEM;
-	char hex[65];
-	jobspec_sha256_hex(text, strlen(text), hex);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
 	free(js->description);
 	js->description = text;
-	snprintf(js->key, sizeof js->key, "sha256:%s", hex);
+	free(js->run_description);
+	js->run_description = run_text;
+	return 0;
+}
+
+static json_t *description_now(const char *text, json_int_t *format_out)
+{
+	json_t *d = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	json_int_t format = json_integer_value(json_object_get(d, "format"));
+	if (format_out)
+		*format_out = format;
+	if (!json_is_object(d) || (format != 1 && format != JOBSPEC_KEY_FORMAT)) {
+		json_decref(d);
+		return NULL;
+	}
+	/* Format 1 had the limits and the output cap in the key, and no
+	 * --etc; format 2 records them beside it. */
+	json_object_del(d, "limits");
+	json_object_del(d, "max_output");
+	if (format == 1) {
+		json_object_set_new(d, "etc", json_array());
+		json_object_set_new(d, "format", json_integer(JOBSPEC_KEY_FORMAT));
+	}
+	return d;
+}
+
+json_t *jobspec_description_now(const char *text)
+{
+	return description_now(text, NULL);
+}
+
+int jobspec_keys_of_run_spec(const char *text, char old_key[72], char key[72])
+{
+	json_int_t format;
+	json_t *d = description_now(text, &format);
+	if (!d)
+		return -EINVAL;
+	int r = key_of(d, NULL, key);
+	json_decref(d);
+	if (r < 0)
+		return r;
+	if (format != 1) {
+		memcpy(old_key, key, 72);
+		return 0;
+	}
+	/* Format 1's key is the hash of the text itself. */
+	char hex[65];
+	jobspec_sha256_hex(text, strlen(text), hex);
+	snprintf(old_key, 72, "sha256:%s", hex);
 	return 0;
 }
 

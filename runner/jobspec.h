@@ -12,8 +12,10 @@
  *
  * The spec key names the spec in the store: the SHA-256 of a canonical JSON
  * description of everything that can change a result (program bytes, argv,
- * policy text, limits, output cap). An item analyzed under another key is
- * analyzed again.
+ * policy text, --etc, bad-input status, result kind; for --cmd its command,
+ * environment, binds, ok codes and input mode) and of nothing else: limits
+ * and the output cap are not in it. An item analyzed under another key is
+ * analyzed again (once the runner's spec guard lets it: runner/spec_guard.h).
  */
 #ifndef SANDRUN_JOBSPEC_H
 #define SANDRUN_JOBSPEC_H
@@ -21,6 +23,7 @@
 #include "store/store.h"
 #include "sandbox/sandbox.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,7 +83,9 @@ struct jobspec {
 	uint64_t max_output;
 	int bad_input_exit;         /* exit status meaning bad_input; -1: none */
 	enum store_result_kind result_kind;
-	char *description;          /* canonical JSON that the key hashes (runs.spec) */
+	char *description;          /* canonical JSON that the key hashes */
+	char *run_description;      /* ... plus "limits" and "max_output", which are
+				       not in the key: what a run records (runs.spec) */
 	char key[72];               /* "sha256:<64 hex>" */
 };
 
@@ -94,7 +99,17 @@ void jobspec_free(struct jobspec *js);
 
 /* Fill description and key from the other fields (pure: no file access;
  * the hashes of program and policy must already be set). */
+#define JOBSPEC_KEY_FORMAT 2
 int jobspec_compute_key(struct jobspec *js);
+/* A spec an earlier run recorded (runs.spec: format 1, the description
+ * itself, limits and output cap in it; format 2, run_description), as the
+ * description this version would hash: without the limits and the output
+ * cap. NULL if it is not one this version understands. */
+json_t *jobspec_description_now(const char *text);
+/* For runs.spec text: old_key, the key that run's items carry (format 1:
+ * the hash of the text itself), and key, the one this version gives the
+ * same spec. -EINVAL: not a spec this version understands. */
+int jobspec_keys_of_run_spec(const char *text, char old_key[72], char key[72]);
 
 /* One job's input, as the runner opened it (inputs_open_file). */
 struct jobspec_input {

@@ -134,9 +134,13 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 	if (s->released)
 		at = appendf(buf, len, at, ", %lld interrupted and put back (no attempt spent)",
 			     (long long)s->released);
-	if (s->skipped_entries)
-		at = appendf(buf, len, at, ", %lld directory entries skipped (links, devices, FIFOs, sockets)",
-			     (long long)s->skipped_entries);
+	if (s->skipped_entries) {
+		at = appendf(buf, len, at, "\nskipped: %lld (", (long long)s->skipped_entries);
+		for (int i = 0; i < PROGRESS_SKIP_KINDS && s->skipped_by[i].reason; i++)
+			at = appendf(buf, len, at, "%s%s: %lld", i ? ", " : "", s->skipped_by[i].reason,
+				     (long long)s->skipped_by[i].n);
+		at = appendf(buf, len, at, ")");
+	}
 	if (s->interrupted_by)
 		at = appendf(buf, len, at, "\ninterrupted by %s: run the same command again to resume",
 			     s->interrupted_by);
@@ -217,6 +221,10 @@ char *progress_event_summary(const struct progress_summary *s)
 	json_object_set_new(o, "retried", json_integer(s->retried));
 	json_object_set_new(o, "released", json_integer(s->released));
 	json_object_set_new(o, "skipped_entries", json_integer(s->skipped_entries));
+	json_t *skipped = json_object();
+	for (int i = 0; i < PROGRESS_SKIP_KINDS && s->skipped_by[i].reason; i++)
+		json_object_set_new(skipped, s->skipped_by[i].reason, json_integer(s->skipped_by[i].n));
+	json_object_set_new(o, "skipped_by", skipped);
 	json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)(s->elapsed_s * 1000)));
 	json_object_set_new(o, "interrupted_by", json_text(s->interrupted_by));
 	json_object_set_new(o, "exit_status", json_integer(s->exit_status));
@@ -372,6 +380,20 @@ void progress_input_error(struct progress *p, const char *path, const char *erro
 			.oom_kills = -1, .error = error,
 		};
 		emit(p, progress_event_finished(&f));
+	}
+}
+
+void progress_skipped(struct progress *p, const char *path, const char *reason, const char *detail)
+{
+	progress_message(p, "skipped %s: %s%s%s%s", path, reason, detail ? " (" : "", detail ? detail : "",
+			 detail ? ")" : "");
+	if (p->o.json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "event", json_string("skipped"));
+		json_object_set_new(o, "path", json_text(path));
+		json_object_set_new(o, "reason", json_text(reason));
+		json_object_set_new(o, "detail", json_text(detail));
+		emit(p, dump(o));
 	}
 }
 

@@ -65,11 +65,19 @@ struct progress_finished {
 	const char *error;             /* NULL/"": null */
 };
 
+/* Walk entries skipped, by reason ("not audio", "excluded", ...). */
+#define PROGRESS_SKIP_KINDS 8
+struct progress_skip {
+	const char *reason;            /* NULL: the end of the list */
+	int64_t n;
+};
+
 /* The end of a run, from the store's view of the batch plus this run. */
 struct progress_summary {
 	int64_t total, ok, failed, pending, running;
 	int64_t failed_by[OUTCOME_COUNT];
 	int64_t finished, retried, released, skipped_entries;
+	struct progress_skip skipped_by[PROGRESS_SKIP_KINDS];
 	double elapsed_s;
 	const char *interrupted_by;    /* "SIGINT", "SIGTERM", "SIGHUP" or NULL */
 	int exit_status;
@@ -107,6 +115,11 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
  * add it to this run's failures (found at claim time); errors found while
  * collecting are in the batch counts read from the store instead. */
 void progress_input_error(struct progress *p, const char *path, const char *error, bool counted);
+/* A walk entry that is not analyzed (not audio, excluded, a link, ...):
+ * named on stderr ("sandrun: skipped PATH: REASON (DETAIL)") and, with
+ * --json, a "skipped" event. The one place that names them: a verbosity
+ * setting would decide here whether each one is shown. */
+void progress_skipped(struct progress *p, const char *path, const char *reason, const char *detail);
 /* A message about one item or the run, on stderr ("sandrun: ..."): an
  * error, or a warning when it starts with "warning: ". */
 void progress_message(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -8,12 +8,16 @@
  * cannot be enforced, 4 store error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
  */
 #include "runner/run.h"
+#include "runner/run_opts.h"
+#include "runner/run_queue.h"
 #include "runner/cmdspec.h"
 #include "runner/common.h"
+#include "runner/input_filter.h"
 #include "runner/inputs.h"
 #include "runner/jobspec.h"
 #include "runner/loop.h"
 #include "runner/progress.h"
+#include "runner/spec_guard.h"
 #include "store/store.h"
 #include "lib/fd.h"
 
@@ -40,7 +44,21 @@ static const char run_usage[] =
 	"      --files-from FILE   read more paths from FILE, one per line ('-': stdin;\n"
 	"                          a PATH of '-' is the same)\n"
 	"  -0, --null              paths in --files-from end with NUL, not newline\n"
-	"      --force             analyze again even files already done or failed\n\n"
+	"      --include GLOB      -r: analyze what GLOB matches, even if not audio by\n"
+	"                          the default below (repeatable)\n"
+	"      --exclude GLOB      -r: skip what GLOB matches (repeatable; the first\n"
+	"                          --include/--exclude that matches decides; GLOB with\n"
+	"                          a '/' matches the path below the -r root, else the\n"
+	"                          name; 'DIR/' matches directories only)\n"
+	"      --follow-symlinks[=tree|any]  follow links to regular files: tree (the\n"
+	"                          default) inside the -r root or the named link's\n"
+	"                          directory; any also outside it, to files of the\n"
+	"                          link's owner (see sandrun(1))\n"
+	"      --force             analyze again even files already done or failed\n"
+	"      --new-spec          the job spec changed on purpose: analyze again the\n"
+	"                          items done with another one (without it, such a run\n"
+	"                          stops and says what changed; limits, -j and retries\n"
+	"                          are not part of the spec)\n\n"
 	"Run:\n"
 	"      --db PATH           the database (default ./sandrun.db)\n"
 	"  -j, --jobs N            at most N files at once (default: number of CPUs)\n"
@@ -80,37 +98,15 @@ static const char run_signals_help[] =
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
+	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC,
 };
 
-#define MAX_CMD_BINDS JOBSPEC_MAX_BINDS
-
-#define MAX_JOBS 4096
-#define MAX_RETRIES 100
-/* Inputs queued per store call and per queueing step: memory stays flat
- * however many there are, and a step takes milliseconds. The environment
- * variable SANDRUN_QUEUE_CHUNK (1 to this) makes steps smaller: the tests
- * use it to queue a small batch over many steps while its jobs run. */
-#define ENQUEUE_CHUNK 1024
-
-struct run_opts {
-	const char *db, *files_from, *policy;
-	bool recursive, nul, force, json;
-	enum progress_verbosity verbosity;
-	int jobs, retries;
-	int npaths;                  /* path operands, at argv[optind...] */
-	unsigned retry_mask;
-	uint64_t memfree, grace_ms, max_output;
-	struct sbx_limits limits;
-	/* --cmd */
-	const char *cmd, *output, *ok_codes;
-	const char *env[CMDSPEC_MAX_ENV + 1];
-	size_t nenv;
-	const char *binds[MAX_CMD_BINDS + 1];
-	bool bind_writable[MAX_CMD_BINDS + 1];
-	size_t nbinds;
-	const char *etc[SBX_MAX_ETC_EXTRA];
-	size_t netc;
-};
+/* The inputs' options and --new-spec (more_options()). */
+#define MORE_LONGOPTS                                                  \
+	{ "include", required_argument, NULL, OPT_INCLUDE },           \
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },           \
+	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW },    \
+	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC }
 
 static int default_jobs(void)
 {
@@ -119,18 +115,6 @@ static int default_jobs(void)
 		return CPU_COUNT(&set);
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n : 1;
-}
-
-/* A whole number in [min, max], nothing else. */
-static int parse_int(const char *s, long min, long max, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < min || v > max)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
 }
 
 /* The --cmd group (--cmd, --output, --ok-codes, --env, --bind-ro,
@@ -166,10 +150,52 @@ static int usage_hint(void)
 	return -1;
 }
 
+static void print_help(void)
+{
+	fputs(run_usage, stdout);
+	fputs(sr_limit_help, stdout);
+	fputs("\n", stdout);
+	fputs(input_filter_help, stdout);
+	fputs(run_signals_help, stdout);
+}
+
+/* --include, --exclude, --follow-symlinks, --new-spec, then the limits: 1 taken, 0
+ * not one of these, -1 a usage error (its message printed). */
+static int more_options(int opt, const char *arg, struct run_opts *o)
+{
+	switch (opt) {
+	case OPT_NEW_SPEC:
+		o->new_spec = true;
+		return 1;
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE: {
+		int r = input_filter_add(&o->filter, arg, opt == OPT_INCLUDE);
+		if (r == -E2BIG)
+			return sr_err("too many --include/--exclude options (at most %d)",
+					      INPUT_FILTER_MAX_PATTERNS), -1;
+		if (r < 0)
+			return sr_err("invalid pattern '%s' for --%s", arg,
+					      opt == OPT_INCLUDE ? "include" : "exclude"), -1;
+		return 1;
+	}
+	case OPT_FOLLOW:
+		if (!arg || strcmp(arg, "tree") == 0)
+			o->follow = INPUT_FOLLOW_TREE;
+		else if (strcmp(arg, "any") == 0)
+			o->follow = INPUT_FOLLOW_ANY;
+		else
+			return sr_err("invalid value '%s' for --follow-symlinks: expected tree or any",
+					      arg), -1;
+		return 1;
+	default:
+		return sr_apply_limit_option(opt, arg, &o->limits);
+	}
+}
+
 static int parse_options(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		SR_LIMIT_LONGOPTS,
+		SR_LIMIT_LONGOPTS, MORE_LONGOPTS,
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "db", required_argument, NULL, OPT_DB },
@@ -205,7 +231,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	opterr = 0; /* our own messages, one style */
 	while ((opt = getopt_long(argc, argv, ":hqvr0j:", longopts, NULL)) != -1) {
-		int r = sr_apply_limit_option(opt, optarg, &o->limits);
+		int r = more_options(opt, optarg, o);
 		if (r == 0)
 			r = cmd_option(opt, optarg, o);
 		if (r < 0) /* the message is printed; the hint is ours */
@@ -214,16 +240,14 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			continue;
 		switch (opt) {
 		case 'h':
-			fputs(run_usage, stdout);
-			fputs(sr_limit_help, stdout);
-			fputs(run_signals_help, stdout);
+			print_help();
 			return 1;
 		case 'q': o->verbosity = PROGRESS_QUIET; break;
 		case 'v': o->verbosity = PROGRESS_VERBOSE; break;
 		case 'r': o->recursive = true; break;
 		case '0': o->nul = true; break;
 		case 'j':
-			if (parse_int(optarg, 1, MAX_JOBS, &o->jobs) < 0)
+			if (sr_parse_int(optarg, 1, MAX_JOBS, &o->jobs) < 0)
 				return sr_usage_error("run ", "invalid value '%s' for -j/--jobs: expected a whole number from 1 to %d",
 						      optarg, MAX_JOBS), -1;
 			break;
@@ -247,7 +271,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		}
 		case OPT_FORCE: o->force = true; break;
 		case OPT_RETRIES:
-			if (parse_int(optarg, 0, MAX_RETRIES, &o->retries) < 0)
+			if (sr_parse_int(optarg, 0, MAX_RETRIES, &o->retries) < 0)
 				return sr_usage_error("run ", "invalid value '%s' for --retries: expected a whole number from 0 to %d",
 						      optarg, MAX_RETRIES), -1;
 			break;
@@ -306,202 +330,14 @@ static int stdin_operand(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* ---- queueing the inputs --------------------------------------------- */
-
-/* Claim while queueing: run_batch() queues the first step's worth of
- * inputs, then the event loop starts (the first job starts at once) and
- * calls queue_step() between its epoll waits until every input is queued.
- * One step is about ENQUEUE_CHUNK inputs (input errors included), a few
- * milliseconds, so jobs are watched between steps; see docs/runner.md. */
-struct collect {
-	struct store *st;
-	const struct jobspec *js;
-	struct progress *progress;
-	const struct run_opts *opts;
-	int64_t run_id;
-	struct inputs_feed *feed;
-	int list_fd;                 /* --files-from's descriptor, or -1 */
-	struct inputs_stats stats;
-	int64_t batch_mark;          /* batch rows counted into the status line */
-	char *paths[ENQUEUE_CHUNK];
-	struct store_input in[ENQUEUE_CHUNK];
-	size_t n;
-	size_t seen;                 /* inputs handed out in this step */
-	size_t chunk;                /* ... at most this many */
-	bool store_error;
-};
-
-static int flush_chunk(struct collect *c)
+/* After the options: the filter's rules (docs/runner.md, "Filters"). */
+static int input_checks(struct run_opts *o)
 {
-	bool is_new[ENQUEUE_CHUNK];
-	struct store_input fresh[ENQUEUE_CHUNK];
-	size_t k = 0;
-	int r = store_batch_add(c->st, (const char *const *)c->paths, c->n, is_new);
-	for (size_t i = 0; r == 0 && i < c->n; i++)
-		if (is_new[i])
-			fresh[k++] = c->in[i];
-	if (r == 0 && k > 0)
-		r = store_enqueue(c->st, c->js->key, fresh, k, c->opts->force);
-	for (size_t i = 0; i < c->n; i++)
-		free(c->paths[i]);
-	c->n = 0;
-	if (r < 0) {
-		c->store_error = true;
-		progress_message(c->progress, "queueing inputs: %s", store_errmsg(c->st));
-	}
-	return r;
-}
-
-/* One input into the chunk, or an input error into the store. */
-static int take_input(struct collect *c, const struct input *in)
-{
-	/* {} binds the file for the job's own uid, which owns nothing and is
-	 * in no group: only "others" bits apply. One it cannot read fails here,
-	 * clearly, rather than in the command. (The mode is the one of the
-	 * descriptor the collection opened: no second open.) */
-	struct input bad;
-	if (!in->error && c->js->input_arg && !(in->mode & S_IROTH)) {
-		bad = *in;
-		bad.error = "not readable by others: the --cmd job runs as a uid of its own and cannot open it at "
-			    "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
-		in = &bad;
-	}
-	if (in->error) {
-		const char *one[1] = { in->path };
-		bool is_new = false;
-		if (store_batch_add(c->st, one, 1, &is_new) < 0 ||
-		    (is_new && store_record_input_error(c->st, c->js->key, in->path, in->error) < 0)) {
-			c->store_error = true;
-			progress_message(c->progress, "recording an input error: %s", store_errmsg(c->st));
-			return -EIO;
-		}
-		/* Counted by the batch counts read after the step. */
-		if (is_new)
-			progress_input_error(c->progress, in->path, in->error, false);
-		return 0;
-	}
-	if (!(c->paths[c->n] = strdup(in->path)))
-		return -ENOMEM;
-	c->in[c->n] = (struct store_input){ .path = c->paths[c->n], .size = in->size, .mtime_ns = in->mtime_ns };
-	c->n++;
+	if (o->filter.npatterns && !o->recursive)
+		return sr_usage_error("run ", "--include and --exclude filter the files of a -r walk; give -r too"), -1;
+	/* Only the built-in analyzer is known to want audio alone. */
+	o->filter.not_audio_default = !o->cmd;
 	return 0;
-}
-
-static int on_input(const struct input *in, void *ctx)
-{
-	struct collect *c = ctx;
-	int r = take_input(c, in);
-	if (r < 0 || ++c->seen < c->chunk)
-		return r;
-	r = flush_chunk(c);
-	return r < 0 ? r : 1; /* this step's share is done: pause the feed */
-}
-
-/* What the step queued, into the status line: the new batch paths and
- * those of them already done or failed. Once everything is queued, the
- * other items of the queue this run will work on too. */
-static int count_step(struct collect *c, bool all_queued)
-{
-	struct store_batch_counts d;
-	int r = store_batch_counts_since(c->st, c->run_id, &c->batch_mark, &d);
-	if (r < 0)
-		return r;
-	struct progress_counts *pc = progress_counts(c->progress);
-	pc->total += d.total;
-	pc->done_before += d.done;
-	pc->failed_before += d.failed;
-	for (int o = 0; o < OUTCOME_COUNT; o++)
-		pc->failed_before_by[o] += d.failed_by[o];
-	if (all_queued) {
-		int64_t elsewhere = 0;
-		if ((r = store_batch_elsewhere(c->st, c->js->key, c->run_id, &elsewhere)) < 0)
-			return r;
-		pc->total += elsewhere;
-	}
-	return 0;
-}
-
-static enum loop_feed queue_step(void *ctx, int *exit_status)
-{
-	struct collect *c = ctx;
-	c->seen = 0;
-	int r = inputs_feed_next(c->feed, on_input, c, &c->stats);
-	/* At the end, or waiting for a pipe: queue what was found so far. */
-	if ((r == 0 || r == -EAGAIN) && c->n > 0) {
-		int f = flush_chunk(c);
-		if (f < 0)
-			r = f;
-	}
-	if (r < 0 && r != -EAGAIN) {
-		const char *list = c->opts->files_from;
-		if (c->store_error) {
-			*exit_status = SR_EXIT_STORE; /* the message is out */
-		} else if (r == -ENOMEM || !list) {
-			progress_message(c->progress, "queueing inputs: %s", strerror(-r));
-			*exit_status = SR_EXIT_STORE;
-		} else {
-			progress_message(c->progress, "--files-from %s: %s", list,
-					 r == -EILSEQ ? "an entry holds a NUL byte (a NUL-separated list needs -0)"
-					 : r == -E2BIG ? "an entry is longer than 64 KiB (a NUL-separated list needs -0)"
-						       : strerror(-r));
-			*exit_status = SR_EXIT_USAGE;
-		}
-		return LOOP_FEED_STOP;
-	}
-	if (count_step(c, r == 0) < 0) {
-		progress_message(c->progress, "counting the batch: %s", store_errmsg(c->st));
-		*exit_status = SR_EXIT_STORE;
-		return LOOP_FEED_STOP;
-	}
-	return r == 0 ? LOOP_FEED_DONE : r == -EAGAIN ? LOOP_FEED_WAIT : LOOP_FEED_MORE;
-}
-
-/* Open the list and the feed. Returns 0, or the exit status to end with. */
-static int open_inputs(struct collect *c, char **paths, int npaths)
-{
-	const struct run_opts *o = c->opts;
-	const char *env = getenv("SANDRUN_QUEUE_CHUNK");
-	int chunk = ENQUEUE_CHUNK;
-	if (env && parse_int(env, 1, ENQUEUE_CHUNK, &chunk) < 0)
-		chunk = ENQUEUE_CHUNK;
-	c->chunk = (size_t)chunk;
-	struct inputs_feed_opts fo = {
-		.paths = (const char *const *)paths, .npaths = (size_t)npaths, .list_fd = -1,
-		.nul = o->nul, .recursive = o->recursive,
-	};
-	if (o->files_from) {
-		bool is_stdin = strcmp(o->files_from, "-") == 0;
-		c->list_fd = is_stdin ? STDIN_FILENO : open(o->files_from, O_RDONLY | O_CLOEXEC);
-		if (c->list_fd < 0) {
-			sr_err("--files-from %s: %s", o->files_from, strerror(errno));
-			return SR_EXIT_USAGE;
-		}
-		/* A pipe (`find ... | sandrun --files-from -`) is read only
-		 * when it has data: the loop must not block on a slow producer
-		 * while it has jobs to watch. Regular files never block. */
-		struct stat st;
-		fo.list_fd = c->list_fd;
-		fo.list_poll = fstat(c->list_fd, &st) == 0 && !S_ISREG(st.st_mode);
-	}
-	if (store_batch_open(c->st) < 0) {
-		sr_err("%s", store_errmsg(c->st));
-		return SR_EXIT_STORE;
-	}
-	if (inputs_feed_new(&fo, &c->feed) < 0) {
-		sr_err("queueing inputs: %s", strerror(ENOMEM));
-		return SR_EXIT_STORE;
-	}
-	return 0;
-}
-
-static void close_inputs(struct collect *c)
-{
-	inputs_feed_free(c->feed);
-	for (size_t i = 0; i < c->n; i++)
-		free(c->paths[i]);
-	if (c->list_fd > STDIN_FILENO)
-		close(c->list_fd);
-	free(c);
 }
 
 /* ---- the run --------------------------------------------------------- */
@@ -532,18 +368,24 @@ static int isolation_error(const char *detail)
 }
 
 static void fill_summary(const struct store_batch_counts *bc, const struct loop_result *lr,
-			 const struct progress_counts *pc, size_t skipped, struct progress_summary *s)
+			 const struct progress_counts *pc, const struct inputs_stats *is,
+			 struct progress_summary *s)
 {
 	*s = (struct progress_summary){
 		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
-		.released = pc->released, .skipped_entries = (int64_t)skipped, .elapsed_s = lr->elapsed_s,
+		.released = pc->released, .skipped_entries = (int64_t)is->skipped, .elapsed_s = lr->elapsed_s,
 		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM"
 				: lr->signal == SIGHUP ? "SIGHUP" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
 	s->nothing_to_do = bc->total > 0 && !lr->finished && !pc->released && !pc->input_errors && !bc->pending &&
 			   !bc->running && !lr->signal && !lr->fatal;
+	size_t k = 0;
+	for (int i = 1; i < INPUT_SKIP_COUNT && k < PROGRESS_SKIP_KINDS; i++)
+		if (is->skipped_by[i])
+			s->skipped_by[k++] = (struct progress_skip){ inputs_skip_name((enum input_skip)i),
+								      (int64_t)is->skipped_by[i] };
 }
 
 static int exit_status_of(const struct loop_result *lr, const struct store_batch_counts *bc)
@@ -560,9 +402,13 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec *js,
 		     struct progress *progress, const struct run_opts *o, int sigfd, int argc, char **argv)
 {
+	/* Before the first write: finished work of another spec is not redone unasked. */
+	int r = spec_guard_check(st, js, o->force || o->new_spec);
+	if (r != 0)
+		return r;
 	char *args = argv_json(argc, argv);
 	int64_t run_id = 0;
-	int r = store_run_begin(st, SANDRUN_VERSION, args, js->description, &run_id);
+	r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, &run_id);
 	free(args);
 	if (r < 0) {
 		sr_err("%s", store_errmsg(st));
@@ -578,18 +424,18 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		return SR_EXIT_STORE;
 	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .run_id = run_id, .list_fd = -1 };
 	struct loop_result lr = { 0 };
-	int status = open_inputs(c, argv + optind, o->npaths);
+	int status = run_queue_open(c, argv + optind, o->npaths);
 	if (status == 0) {
 		/* The first step before the loop: a small batch is queued
 		 * whole here; a large one goes on from the loop, its first job
 		 * started after one chunk rather than after the whole list. */
-		enum loop_feed first = queue_step(c, &status); /* STOP: status set, message out */
+		enum loop_feed first = run_queue_step(c, &status); /* STOP: status set, message out */
 		if (first != LOOP_FEED_STOP) {
 			struct loop_config cfg = {
 				.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
 				.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
 				.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
-				.feed = first == LOOP_FEED_DONE ? NULL : queue_step, .feed_ctx = c,
+				.feed = first == LOOP_FEED_DONE ? NULL : run_queue_step, .feed_ctx = c,
 				.feed_fd = c->list_fd,
 			};
 			if ((r = loop_run(&cfg, &lr)) < 0) {
@@ -598,8 +444,8 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 			}
 		}
 	}
-	size_t skipped = c->stats.skipped;
-	close_inputs(c);
+	struct inputs_stats stats = c->stats;
+	run_queue_close(c);
 
 	struct store_batch_counts end = { 0 };
 	if (store_batch_counts(st, js->key, &end) < 0) {
@@ -610,7 +456,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	if (status == 0)
 		status = exit_status_of(&lr, &end);
 	struct progress_summary sum;
-	fill_summary(&end, &lr, progress_counts(progress), skipped, &sum);
+	fill_summary(&end, &lr, progress_counts(progress), &stats, &sum);
 	sum.exit_status = status;
 	progress_summary(progress, &sum);
 	char *sum_json = progress_event_summary(&sum);
@@ -639,6 +485,8 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	int r = parse_options(argc, argv, &o);
+	if (r == 0)
+		r = input_checks(&o);
 	if (r != 0)
 		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
 	if (stdin_operand(argc, argv, &o) < 0)

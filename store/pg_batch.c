@@ -151,3 +151,52 @@ int pg_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, i
 		      "   AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b WHERE b.path = i.path))",
 		      &p, "counting the queue", n);
 }
+
+/* ---- job spec identity (runner/spec_guard.c) ---- */
+
+int pg_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx)
+{
+	int rc;
+	PGresult *res = pg_run(st,
+			       "SELECT spec_key, count(*) FILTER (WHERE status = 'done'),"
+			       " count(*) FILTER (WHERE status = 'failed'"
+			       "   AND last_outcome IS DISTINCT FROM 'input_error')"
+			       " FROM items GROUP BY spec_key",
+			       NULL, "counting items by job spec", &rc);
+	if (!res)
+		return rc;
+	int r = 0;
+	for (int i = 0; r == 0 && i < PQntuples(res); i++)
+		r = fn(PQgetvalue(res, i, 0), pg_col_i64(res, i, 1, 0), pg_col_i64(res, i, 2, 0), ctx);
+	PQclear(res);
+	return r;
+}
+
+int pg_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx)
+{
+	int rc;
+	/* json has no equality: the text is the spec as the runner wrote it */
+	PGresult *res = pg_run(st,
+			       "SELECT spec::text FROM runs WHERE spec IS NOT NULL"
+			       " GROUP BY spec::text ORDER BY max(id) DESC",
+			       NULL, "reading the runs' job specs", &rc);
+	if (!res)
+		return rc;
+	int r = 0;
+	for (int i = 0; r == 0 && i < PQntuples(res); i++)
+		r = fn(PQgetvalue(res, i, 0), ctx);
+	PQclear(res);
+	return r;
+}
+
+int pg_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n)
+{
+	struct pgp p = { 0 };
+	pgp_text(&p, old_key);
+	pgp_text(&p, new_key);
+	/* one statement: its own transaction */
+	int64_t changed = pg_cmd(st, "UPDATE items SET spec_key = $2 WHERE spec_key = $1", &p,
+				 "renaming a job spec key");
+	*n = changed > 0 ? changed : 0;
+	return changed < 0 ? (int)changed : 0;
+}

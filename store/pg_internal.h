@@ -103,6 +103,9 @@ int pg_batch_counts(struct store *st, const char *spec_key, struct store_batch_c
 int pg_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark,
 			  struct store_batch_counts *out);
 int pg_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n);
+int pg_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx);
+int pg_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx);
+int pg_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n);
 int pg_get_status(struct store *st, struct store_status *out);
 int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);
 int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,

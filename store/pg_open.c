@@ -200,4 +200,7 @@ const struct store_ops store_pg_ops = {
 	.batch_counts_since = pg_batch_counts_since,
 	.batch_elsewhere = pg_batch_elsewhere,
 	.attempt_input_error = pg_attempt_input_error,
+	.spec_counts = pg_spec_counts,
+	.run_specs = pg_run_specs,
+	.spec_rekey = pg_spec_rekey,
 };

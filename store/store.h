@@ -125,6 +125,8 @@ int store_set_lease_timeout(struct store *st, int seconds);
 void store_close(struct store *st);
 /* The message of the last failure on this handle ("" if none). */
 const char *store_errmsg(const struct store *st);
+/* The path or URI it was opened with (for messages). */
+const char *store_path(const struct store *st);
 
 /* ---- runs ------------------------------------------------------------ */
 
@@ -385,5 +387,17 @@ int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id
  * cleared, as store_record_input_error() does. STORE_ESTALE if the lease is
  * no longer ours. */
 int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
+
+/* ---- job spec identity (runner/spec_guard.c, docs/store.md) ---- */
+
+/* Items per spec key: done ones, and failed ones that were analyzed (not
+ * input_error). fn's non-zero return stops and is returned. */
+typedef int (*store_spec_count_fn)(const char *spec_key, int64_t done, int64_t failed, void *ctx);
+int store_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx);
+/* The distinct runs.spec texts, the latest run's first. */
+int store_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx);
+/* Every item of old_key gets new_key (the same spec under a newer key
+ * format); *n: how many. One transaction. */
+int store_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n);
 
 #endif

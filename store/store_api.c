@@ -23,6 +23,11 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out, 
 	return sq_open(path, mode, out, err, errlen);
 }
 
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
 void store_close(struct store *st)
 {
 	if (st)
@@ -192,3 +197,17 @@ int store_set_lease_timeout(struct store *st, int seconds)
 	return 0;
 }
 
+int store_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx)
+{
+	return st->ops->spec_counts(st, fn, ctx);
+}
+
+int store_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx)
+{
+	return st->ops->run_specs(st, fn, ctx);
+}
+
+int store_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n)
+{
+	return st->ops->spec_rekey(st, old_key, new_key, n);
+}

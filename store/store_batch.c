@@ -262,3 +262,69 @@ out:
 		store_rollback(st);
 	return r;
 }
+
+/* ---- job spec identity (runner/spec_guard.c) ------------------------------ */
+
+int sq_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx)
+{
+	sqlite3_stmt *s;
+	/* One scan of the items at the start of a run. */
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT spec_key, sum(status = 'done'),"
+				    " sum(status = 'failed' AND last_outcome IS NOT 'input_error')"
+				    " FROM main.items GROUP BY spec_key",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail_sqlite(st, rc, "counting items by job spec");
+	int r = 0;
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		r = fn((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+		       sqlite3_column_int64(s, 2), ctx);
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_fail_sqlite(st, rc, "counting items by job spec");
+	return r;
+}
+
+int sq_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db,
+				    "SELECT spec FROM main.runs WHERE spec IS NOT NULL"
+				    " GROUP BY spec ORDER BY max(id) DESC",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail_sqlite(st, rc, "reading the runs' job specs");
+	int r = 0;
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		r = fn((const char *)sqlite3_column_text(s, 0), ctx);
+	sqlite3_finalize(s);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_fail_sqlite(st, rc, "reading the runs' job specs");
+	return r;
+}
+
+int sq_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n)
+{
+	sqlite3_stmt *s;
+	int r = store_begin(st, "renaming a job spec key");
+	if (r < 0)
+		return r;
+	int rc = sqlite3_prepare_v2(st->db, "UPDATE main.items SET spec_key = ?2 WHERE spec_key = ?1", -1, &s,
+				    NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail_sqlite(st, rc, "renaming a job spec key");
+		store_rollback(st);
+		return r;
+	}
+	sqlite3_bind_text(s, 1, old_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, new_key, -1, SQLITE_STATIC);
+	r = store_step_done(st, s, "renaming a job spec key");
+	*n = r == 0 ? sqlite3_changes(st->db) : 0;
+	sqlite3_finalize(s);
+	if (r == 0)
+		r = store_commit(st, "renaming a job spec key");
+	if (r < 0)
+		store_rollback(st);
+	return r;
+}

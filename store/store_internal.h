@@ -84,6 +84,9 @@ struct store_ops {
 			       int64_t *n);
 	int (*attempt_input_error)(struct store *st, const struct store_claim *c,
 				   const char *error);
+	int (*spec_counts)(struct store *st, store_spec_count_fn fn, void *ctx);
+	int (*run_specs)(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx);
+	int (*spec_rekey)(struct store *st, const char *old_key, const char *new_key, int64_t *n);
 };
 
 /* SQLite (store_open.c): open `path` and fill *out, ops = store_sqlite_ops. */
@@ -104,6 +107,9 @@ int sq_count_pending(struct store *st, const char *spec_key, int64_t *n);
 int sq_reclaim_dead(struct store *st, int max_attempts, int *reclaimed);
 int sq_get_status(struct store *st, struct store_status *out);
 int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);
+int sq_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx);
+int sq_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx);
+int sq_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n);
 int sq_export(struct store *st, store_item_fn fn, void *ctx);
 int sq_show_item(struct store *st, const char *path, store_item_fn item_fn, store_attempt_fn attempt_fn, void *ctx);
 int sq_retry_failed(struct store *st, const char *outcome, const char *const *paths, size_t npaths, void (*not_reset)(const char *path, const char *status, void *ctx), void *ctx, int64_t *reset);

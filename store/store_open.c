@@ -472,5 +472,8 @@ const struct store_ops store_sqlite_ops = {
 	.batch_counts_since = sq_batch_counts_since,
 	.batch_elsewhere = sq_batch_elsewhere,
 	.attempt_input_error = sq_attempt_input_error,
+	.spec_counts = sq_spec_counts,
+	.run_specs = sq_run_specs,
+	.spec_rekey = sq_spec_rekey,
 	.close = sq_close,
 };

@@ -232,7 +232,131 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	[ "$(db "SELECT count(*) FROM items")" = 4 ]
 	[ "$(db "SELECT last_outcome FROM items WHERE path = '$W/media/garbage.bin'")" = bad_input ]
 	[[ "$output" == *"4 files: 3 ok, 1 failed (bad_input 1)"* ]]
-	[[ "$output" == *"1 directory entries skipped"* ]]
+	[[ "$output" == *"skipped $W/media/sub/link.wav: symbolic link (not followed without --follow-symlinks)"* ]]
+	[[ "$output" == *"skipped: 1 (symbolic link: 1)"* ]]
+}
+
+# The operator's music tree: every run used to end 1 with a bad_input for
+# each cover, cue sheet and playlist, and cron alerted every night.
+make_library() {
+	mkdir -p lib/Album/Scans lib/Other
+	sox -n -r 8000 -c 1 lib/Album/01.wav synth 0.2 sine 440
+	sox -n -r 8000 -c 1 lib/Album/02.flac synth 0.2 sine 220
+	sox -n -r 8000 -c 1 lib/Other/03.wav synth 0.2 sine 330
+	sox -n -r 8000 -c 1 lib/Album/Scans/booklet.wav synth 0.2 sine 330
+	printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00' >lib/Album/cover.jpg
+	printf 'FILE "01.wav" WAVE\n  TRACK 01 AUDIO\n' >lib/Album/album.cue
+	printf '#EXTM3U\n01.wav\n02.flac\n' >lib/Album/playlist.m3u
+	printf '\x00\x00\x00\x01Bud1\x00' >lib/Album/.DS_Store
+	echo "ripped 2009, EAC secure mode" >lib/Album/rip-notes.txt
+	echo "no extension, still text" >lib/Other/README
+	printf '\x00\x05\x16\x07\x00\x02\x00\x00' >lib/Other/._03.wav # AppleDouble
+}
+
+@test "-r on a music library: covers, cue sheets, playlists, .DS_Store, text and --exclude are skipped, named, counted; exit 0" {
+	make_library
+	run --separate-stderr "$SANDRUN" -r lib --exclude 'Scans/'
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"3 files: 3 ok, 0 failed"* ]]
+	[[ "$stderr" == *"skipped: 8 (excluded: 1, not audio: 7)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/Scans: excluded (--exclude Scans/)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/cover.jpg: not audio (by name: .jpg)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/album.cue: not audio (by name: .cue)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/playlist.m3u: not audio (by name: .m3u)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/.DS_Store: not audio (by name)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/rip-notes.txt: not audio (by name: .txt)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Other/README: not audio (text)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Other/._03.wav: not audio (AppleDouble metadata)"* ]]
+	# The store holds the audio files only: nothing to fail, nothing to retry.
+	[ "$(db "SELECT count(*) FROM items")" = 3 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 3 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%.jpg' OR path LIKE '%.cue' OR path LIKE '%.m3u'
+		OR path LIKE '%DS_Store' OR path LIKE '%.txt' OR path LIKE '%README' OR path LIKE '%Scans%'
+		OR path LIKE '%/._%'")" = 0 ]
+	# The nightly rerun: still 0, nothing analyzed again.
+	run "$SANDRUN" --json -r lib --exclude 'Scans/'
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"started"'* ]]
+	[[ "$output" == *'{"event":"skipped","path":"'"$W"'/lib/Album/cover.jpg","reason":"not audio","detail":"by name: .jpg"}'* ]]
+	[[ "$output" == *'"skipped_entries":8,"skipped_by":{"excluded":1,"not audio":7}'* ]]
+}
+
+@test "--include overrides the not-audio default; --include X --exclude '*' keeps only X; patterns need -r" {
+	make_library
+	# A file the default would skip is analyzed when an --include matches
+	# it first (and fails honestly: it is not audio).
+	run "$SANDRUN" -r lib --include 'cover.jpg' --exclude 'Scans/'
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT last_outcome FROM items WHERE path = '$W/lib/Album/cover.jpg'")" = bad_input ]
+	rm sandrun.db*
+	# rsync-like: the first match decides, so this is "FLAC files only".
+	run "$SANDRUN" -r lib --include '*.flac' --include '*/' --exclude '*'
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT path FROM items")" = "$W/lib/Album/02.flac" ]
+	# A pattern with a '/' matches the path below the root.
+	rm sandrun.db*
+	run "$SANDRUN" -r lib --exclude 'Album/*.wav'
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%/01.wav'")" = 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%/booklet.wav'")" = 1 ]
+	run "$SANDRUN" --exclude '*.jpg' lib/Album/01.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--include and --exclude filter the files of a -r walk; give -r too"* ]]
+	run "$SANDRUN" -r lib --exclude ''
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid pattern '' for --exclude"* ]]
+}
+
+@test "--cmd has no not-audio default: every regular file goes to the command" {
+	make_library
+	run "$SANDRUN" --cmd 'wc -c' --output text -r lib
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE status = 'done'")" = 11 ]
+	[[ "$output" != *"not audio"* ]]
+}
+
+@test "symbolic links: -r names each one it skips; --follow-symlinks follows those inside the tree, refuses the rest, and =any follows the link owner's files" {
+	make_library
+	mkdir elsewhere
+	sox -n -r 8000 -c 1 elsewhere/x.wav synth 0.2 sine 440
+	echo "root's secret" >secret.wav
+	ln -s 01.wav lib/Album/again.wav                # inside: the same item as 01.wav
+	ln -s ../Other/03.wav lib/Album/other.wav      # inside, through ..
+	ln -s ../../elsewhere/x.wav lib/Album/out.wav  # leaves the tree
+	ln -s "$W/secret.wav" lib/Album/secret.wav     # leaves it, to a file that is not the link's owner's
+	chown -h nobody lib/Album/secret.wav
+	ln -s again.wav lib/Album/chain.wav             # a link to a link
+	run --separate-stderr "$SANDRUN" -r lib
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"skipped $W/lib/Album/again.wav: symbolic link (not followed without --follow-symlinks)"* ]]
+	[[ "$stderr" == *"skipped: 12 (not audio: 7, symbolic link: 5)"* ]]
+	[ "$(db "SELECT count(*) FROM items")" = 4 ]
+	rm sandrun.db*
+	run --separate-stderr "$SANDRUN" -r lib --follow-symlinks
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"skipped $W/lib/Album/out.wav: symbolic link not followed (its target is outside the tree; --follow-symlinks=any would follow it)"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/secret.wav: symbolic link not followed (its target is outside the tree"* ]]
+	[[ "$stderr" == *"skipped $W/lib/Album/chain.wav: symbolic link not followed (its target is a link, or is reached through one)"* ]]
+	[[ "$stderr" == *"(not audio: 7, symbolic link not followed: 3)"* ]]
+	# Followed links are their targets: no new items, nothing twice.
+	[ "$(db "SELECT count(*) FROM items")" = 4 ]
+	rm sandrun.db*
+	run --separate-stderr "$SANDRUN" -r lib --follow-symlinks=any
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) FROM items WHERE path = '$W/elsewhere/x.wav' AND status = 'done'")" = 1 ]
+	[[ "$stderr" == *"skipped $W/lib/Album/secret.wav: symbolic link not followed (its target is outside the tree and belongs to another user than the link)"* ]]
+	[ "$(db "SELECT count(*) FROM items WHERE path LIKE '%secret%'")" = 0 ]
+	# A named link: followed inside its own directory only.
+	rm sandrun.db*
+	run "$SANDRUN" --follow-symlinks lib/Album/again.wav lib/Album/out.wav
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT status FROM items WHERE path = '$W/lib/Album/01.wav'")" = done ]
+	[[ "$output" == *"$W/lib/Album/out.wav: is a symbolic link that is not followed: its target is outside the tree"* ]]
+	run "$SANDRUN" --follow-symlinks=sometimes lib/Album/again.wav
+	[ "$status" -eq 2 ]
 }
 
 @test "--files-from: a list file, stdin, and NUL-separated names with -0" {
@@ -459,8 +583,8 @@ assert s["failed_by_outcome"] == {"bad_input": 1, "input_error": 1}, s
 	run "$SANDRUN" --json media/a.wav media/b.wav
 	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 1 ]
 	[[ "$output" == *'"started","path":"'"$W"'/media/a.wav"'* ]]
-	# Another limit is another job spec: everything is analyzed again.
-	run "$SANDRUN" --json --timeout 30 media/a.wav media/b.wav
+	# Another policy is another job spec: analyzed again once confirmed.
+	run "$SANDRUN" --json --policy default --new-spec media/a.wav media/b.wav
 	echo "$output"
 	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
 	[ "$(db "SELECT count(DISTINCT spec) FROM runs")" -eq 2 ]
@@ -480,6 +604,85 @@ sandrun: nothing to do: 2 files already done (--force to redo)" ]
 	run --separate-stderr "$SANDRUN" media/a.wav media/b.wav media/garbage.bin
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"nothing to do: 2 files already done, 1 already failed ('sandrun retry' to try the failed again, --force to redo all)" ]]
+}
+
+# The operator raised --mem from 6G to 8G on resume and 219 finished
+# files were analyzed again: limits are not part of what a result is.
+@test "a resume with other limits, -j or retries redoes nothing" {
+	run "$SANDRUN" --mem 1G --timeout 60 media/a.wav media/b.wav media/sub/c.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --json --mem 2G --timeout 30 --cpu-time 20 --pids 64 --tmp-size 32M --max-output 1M \
+		-j 1 --retries 0 media/a.wav media/b.wav media/sub/c.wav
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"started"'* ]]
+	[[ "$output" == *'"total":3,"ok":3'* ]]
+	[ "$(db "SELECT count(*) FROM attempts")" -eq 3 ]
+	[ "$(db "SELECT count(DISTINCT spec_key) FROM items")" -eq 1 ]
+	# Each run still records its limits beside the spec (the report draws them).
+	[ "$(db "SELECT json_extract(spec, '$.limits.mem_bytes') FROM runs ORDER BY id")" = "$((1 << 30))
+$((2 << 30))" ]
+}
+
+@test "a changed job spec is refused before anything is written; --new-spec or --force accept it" {
+	run "$SANDRUN" media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 1 ]
+	before=$(db "SELECT count(*) FROM runs; SELECT group_concat(spec_key || status) FROM items;")
+	# Forgetting --policy on resume (or giving another) changes results.
+	run "$SANDRUN" --policy default media/a.wav media/b.wav media/garbage.bin
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"2 done items (and 1 failed) in sandrun.db were analyzed with another job spec (it differs in: --policy"* ]]
+	[[ "$output" == *"give --new-spec to do that (--force analyzes everything again)"*"nothing was changed"* ]]
+	[ "$(db "SELECT count(*) FROM runs; SELECT group_concat(spec_key || status) FROM items;")" = "$before" ]
+	[ "$(db "SELECT count(*) FROM attempts")" -eq 3 ]
+	run "$SANDRUN" --json --policy default --force media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
+	# --new-spec confirms the change without redoing what is done under it.
+	run "$SANDRUN" --json media/a.wav media/b.wav media/garbage.bin
+	[ "$status" -eq 2 ]
+	run "$SANDRUN" --json --new-spec media/a.wav media/b.wav media/garbage.bin
+	# garbage.bin failed under this very spec: it stays failed
+	[ "$(echo "$output" | grep -c '"event":"started"')" -eq 2 ]
+	run "$SANDRUN" --json --new-spec media/a.wav media/b.wav media/garbage.bin
+	[[ "$output" != *'"event":"started"'* ]]
+	# A --cmd run whose --env was forgotten on resume.
+	run "$SANDRUN" --db cmd.db --cmd 'wc -c' --output text --env LANG=C media/a.wav
+	[ "$status" -eq 0 ]
+	run "$SANDRUN" --db cmd.db --cmd 'wc -c' --output text media/a.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"1 done item in cmd.db was analyzed with another job spec (it differs in: --env)"* ]]
+}
+
+@test "a store written before limits left the spec key: its items are carried over once, nothing is redone" {
+	run "$SANDRUN" media/a.wav media/b.wav
+	[ "$status" -eq 0 ]
+	# Make it what an earlier version wrote: key format 1, with the limits.
+	python3 - <<'PY'
+import hashlib, json, sqlite3
+db = sqlite3.connect("sandrun.db")
+(spec,) = db.execute("SELECT spec FROM runs").fetchone()
+(new_key,) = db.execute("SELECT DISTINCT spec_key FROM items").fetchone()
+d = json.loads(spec)
+d["format"] = 1  # format 1: the limits and the output cap were in the key
+del d["etc"]
+d["limits"]["mem_bytes"] = 6 << 30
+old = json.dumps(d, sort_keys=True, separators=(",", ":"))
+old_key = "sha256:" + hashlib.sha256(old.encode()).hexdigest()
+db.execute("UPDATE runs SET spec = ?", (old,))
+db.execute("UPDATE items SET spec_key = ?", (old_key,))
+db.commit()
+open("keys", "w").write(old_key + " " + new_key + "\n")
+PY
+	read -r old_key new_key <keys
+	[ "$(db "SELECT DISTINCT spec_key FROM items")" = "$old_key" ]
+	run "$SANDRUN" --json --mem 8G media/a.wav media/b.wav
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"started"'* ]]
+	[ "$(db "SELECT DISTINCT spec_key FROM items")" = "$new_key" ]
+	[ "$(db "SELECT count(*) FROM attempts")" -eq 2 ]
 }
 
 @test "a failed file stays failed on a rerun and keeps the exit status 1" {

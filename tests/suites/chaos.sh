@@ -116,6 +116,10 @@ if [ "${1:-}" = --build-standin ]; then
 	exit $?
 fi
 
+# The stand-in's inputs are text ("ok 0.05"): a -r walk for the built-in
+# analyzer would skip them as not audio; --include '*' turns that off.
+ANY=(--include '*')
+
 # chaos.sh --scale BUILD_DIR [N]: measurements only, no assertions (not part
 # of the suite): queue N (default 100,000) cheap items — hard links to one
 # tiny file, so N distinct real paths cost no data — run for a while,
@@ -135,7 +139,7 @@ scale() {
 for i in range(int(sys.argv[3])): os.link(sys.argv[1], "%s/%06d" % (sys.argv[2], i))' "$T/one" "$d" "$n" || return 2
 	echo "# $n hard links made in $((($(date +%s%N) - t0) / 1000000)) ms"
 	t0=$(date +%s%N)
-	"$B/sandrun" --db "$T/s.db" --json -r "$d" >"$T/a.out" 2>"$T/a.err" &
+	"$B/sandrun" --db "$T/s.db" --json "${ANY[@]}" -r "$d" >"$T/a.out" 2>"$T/a.err" &
 	pid=$!
 	until grep -q '"event":"started"' "$T/a.out" 2>/dev/null; do
 		kill -0 "$pid" 2>/dev/null || { cat "$T/a.err"; return 1; }
@@ -154,7 +158,7 @@ for i in range(int(sys.argv[3])): os.link(sys.argv[1], "%s/%06d" % (sys.argv[2],
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	t0=$(date +%s%N)
-	"$B/sandrun" --db "$T/s.db" --json -r "$d" >"$T/b.out" 2>"$T/b.err" &
+	"$B/sandrun" --db "$T/s.db" --json "${ANY[@]}" -r "$d" >"$T/b.out" 2>"$T/b.err" &
 	pid=$!
 	until grep -q '"event":"started"' "$T/b.out" 2>/dev/null; do
 		kill -0 "$pid" 2>/dev/null || { cat "$T/b.err"; return 1; }
@@ -463,14 +467,14 @@ for trial in $(seq 1 "$TRIALS"); do
 	for round in 1 2; do
 		[ "$round" = 2 ] && [ $((trial % 4)) -lt 2 ] && break
 		delay_ms=$((RANDOM % (ms + 50)))
-		start_runner "$T/trial-$trial-$round" --db "$DB" $args -r "$dir"
+		start_runner "$T/trial-$trial-$round" --db "$DB" $args "${ANY[@]}" -r "$dir"
 		sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
 		kill -KILL "$RPID" 2>/dev/null
 		wait "$RPID" 2>/dev/null
 		kills="$kills ${delay_ms}ms"
 		no_stray_processes "after SIGKILL at ${delay_ms} ms"
 	done
-	start_runner "$T/trial-$trial-final" --db "$DB" $args -r "$dir"
+	start_runner "$T/trial-$trial-final" --db "$DB" $args "${ANY[@]}" -r "$dir"
 	wait "$RPID"
 	rc=$?
 	[ $rc -eq 1 ] || fail "rerun to completion: exit $rc, expected 1: $(tail -n 3 "$T/trial-$trial-final.err")"
@@ -491,9 +495,9 @@ mkdir -p "$TWO"
 for i in $(seq -w 1 40); do echo "ok 0.05" >"$TWO/f-$i"; done
 DB=$T/two.db
 export SANDRUN_ANALYZER=$STANDIN
-start_runner "$T/two-a" --db "$DB" -j 2 --json -r "$TWO"
+start_runner "$T/two-a" --db "$DB" -j 2 --json "${ANY[@]}" -r "$TWO"
 pa=$RPID
-start_runner "$T/two-b" --db "$DB" -j 2 --json -r "$TWO"
+start_runner "$T/two-b" --db "$DB" -j 2 --json "${ANY[@]}" -r "$TWO"
 pb=$RPID
 wait "$pa"
 ra=$?
@@ -521,7 +525,7 @@ mkdir -p "$INT"
 for i in 1 2 3 4 5 6; do echo "ok 3" >"$INT/slow-$i"; done
 DB=$T/int.db
 t0=$(date +%s%N)
-start_runner "$T/int" --db "$DB" -j 2 --grace 0.5 --json -r "$INT"
+start_runner "$T/int" --db "$DB" -j 2 --grace 0.5 --json "${ANY[@]}" -r "$INT"
 wait_started "$T/int.out" 2
 t0=$(date +%s%N)
 kill -INT "$RPID"
@@ -541,7 +545,7 @@ grep -q "interrupted by SIGINT" "$T/int.err" || fail "no interruption summary: $
 finish_test "SIGINT with --grace 0.5: running files back to pending, no attempt spent, exit 130 (${el} ms after the signal)"
 
 for i in 1 2 3 4 5 6; do echo "ok 0.2" >"$INT/slow-$i"; done
-start_runner "$T/int-resume" --db "$DB" -j 2 -r "$INT"
+start_runner "$T/int-resume" --db "$DB" -j 2 "${ANY[@]}" -r "$INT"
 wait "$RPID"
 rc=$?
 [ $rc -eq 0 ] || fail "resume: exit $rc"
@@ -552,7 +556,7 @@ finish_test "resume after the interrupt: every file done with exactly one counte
 for i in 1 2 3 4; do echo "ok 1" >"$INT/slow-$i"; done
 rm -f "$INT/slow-5" "$INT/slow-6"
 DB=$T/int2.db
-start_runner "$T/int2" --db "$DB" -j 2 --grace 5 --json -r "$INT"
+start_runner "$T/int2" --db "$DB" -j 2 --grace 5 --json "${ANY[@]}" -r "$INT"
 wait_started "$T/int2.out" 2
 kill -TERM "$RPID"
 wait "$RPID"

@@ -70,6 +70,13 @@ expect_item() { # DB PATH PATTERN (a case glob over outcome|status|exit|signal)
 }
 
 RC=0
+# Hostile-tree checks: " DB:secret" when DB's results hold a TOPSECRET
+# token, " DB:path-in-ro" when an item lies under DIR; nothing otherwise.
+leaks() { # DB DIR
+	[ "$(q "$1" "SELECT count(*) FROM results WHERE value LIKE '%TOPSECRET%'")" = 0 ] || printf ' %s:secret' "$(basename "$1")"
+	[ "$(q "$1" "SELECT count(*) FROM items WHERE path LIKE '$2/%'")" = 0 ] || printf ' %s:path-in-ro' "$(basename "$1")"
+}
+
 run() { # sandrun run ARGS... ; stdout/stderr in $T/out $T/err, status in RC
 	RC=0
 	timeout -k 5 $HANG "$SANDRUN" run "$@" >"$T/out" 2>"$T/err" || RC=$?
@@ -233,13 +240,17 @@ _att=$(q "$T/feat.db" "SELECT count(*) FROM attempts")
 run --db "$T/feat.db" --cmd "python3 $EX/features.py {}" --bind-ro "$EX" --mem 256M --timeout 60 \
 	-j 2 -r "$T/audio"
 _att2=$(q "$T/feat.db" "SELECT count(*) FROM attempts")
-[ "$_att2" = 8 ] || fail "another --mem did not analyze again: $_att2 attempts"
+[ "$_att2" = 4 ] || fail "another --mem analyzed again: $_att2 attempts"
 run --db "$T/feat.db" --cmd "python3 -B $EX/features.py {}" --bind-ro "$EX" --mem 256M --timeout 60 \
 	-j 2 -r "$T/audio"
+[ "$RC" = 2 ] || fail "another --cmd without --new-spec: exit $RC"
+grep -q "differs in: --cmd" "$T/err" || fail "another --cmd: $(cat "$T/err")"
+run --db "$T/feat.db" --cmd "python3 -B $EX/features.py {}" --bind-ro "$EX" --mem 256M --timeout 60 \
+	-j 2 --new-spec -r "$T/audio"
 _att3=$(q "$T/feat.db" "SELECT count(*) FROM attempts")
-[ "$_att3" = 12 ] || fail "another --cmd did not analyze again: $_att3 attempts"
+[ "$_att3" = 8 ] || fail "another --cmd did not analyze again: $_att3 attempts"
 [ "$(q "$T/feat.db" "SELECT count(DISTINCT spec_key) FROM items")" = 1 ] || fail "items keep an old key"
-result "the spec key: same spec skips done items; other limits or command analyze again"
+result "the spec key: same spec skips done items, other limits too; another command stops, then analyzes again with --new-spec"
 
 # ==== 6. the hostile probes as --cmd jobs, one batch ======================
 "$P/listen_helper" 60 "$TOKEN" "$T/unix.sock" >"$T/listen.out" 2>&1 &

@@ -359,7 +359,8 @@ w = wave.open(sys.argv[1], "wb")
 w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
 w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(8000)))
 w.close()' "$T/sd/inbox/tone.wav"
-	printf 'not audio' >"$T/sd/inbox/bad.wav"
+	# not audio (a broken RIFF header), and not plain text: the analyzer's to refuse
+	printf 'RIFF\004\000\000\000WAVEnot audio' >"$T/sd/inbox/bad.wav"
 	unshare --mount --pid --fork --cgroup --mount-proc sh "$T/boot.sh" "$1" "$T/sd/inbox" >"$T/systemd.log" 2>&1 &
 	u=$!
 	i=0

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "runner/jobspec.h"
+#include "runner/spec_guard.h"
 #include "runner/loop.h"
 #include "runner/progress.h"
 
@@ -53,6 +54,9 @@ static void test_sha256_vectors(void **state)
 
 static char *argv_analyzer[] = { "/opt/sandrun/sandrun-analyze", NULL };
 static char *argv_other[] = { "/opt/sandrun/sandrun-analyze", "--fast", NULL };
+static const char *const etc_one[] = { "papersize" };
+static const char *const etc_two[] = { "papersize", "mailcap" };
+static const char *const etc_two_swapped[] = { "mailcap", "papersize" };
 
 static void base_spec(struct jobspec *js)
 {
@@ -72,7 +76,9 @@ static void key_of(struct jobspec *js, char out[72])
 	assert_int_equal(jobspec_compute_key(js), 0);
 	snprintf(out, 72, "%s", js->key);
 	free(js->description);
+	free(js->run_description);
 	js->description = NULL;
+	js->run_description = NULL;
 }
 
 static void test_key_stable_and_sensitive(void **state)
@@ -87,32 +93,47 @@ static void test_key_stable_and_sensitive(void **state)
 	key_of(&js, k);
 	assert_string_equal(k, k0); /* same spec, same key */
 
-	/* Each thing that can change a result changes the key. */
-#define DIFFERS(mutation)                 \
-	do {                              \
-		base_spec(&js);           \
-		mutation;                 \
-		key_of(&js, k);           \
-		assert_string_not_equal(k, k0); \
+	/* Each thing that can change a result changes the key; limits and
+	 * the output cap change how a job may run, not what a finished one
+	 * found: not in the key (a resume with --mem 8G redoes nothing). */
+#define KEY(mutation, same)                                   \
+	do {                                                  \
+		base_spec(&js);                               \
+		mutation;                                     \
+		key_of(&js, k);                               \
+		assert_int_equal(strcmp(k, k0) == 0, same);   \
 	} while (0)
+#define DIFFERS(mutation) KEY(mutation, false)
+#define SAME(mutation) KEY(mutation, true)
 	DIFFERS(js.program_sha256[0] = 'f');
 	DIFFERS(js.policy_sha256[5] = '9');
 	DIFFERS(js.argv = argv_other);
-	DIFFERS(js.limits.mem_bytes *= 2);
-	DIFFERS(js.limits.timeout_ms = 1000);
-	DIFFERS(js.limits.cpu_time_ms = 1000);
-	DIFFERS(js.limits.cpus = 1.5);
-	DIFFERS(js.limits.pids = 7);
-	DIFFERS(js.limits.fsize_bytes = 1);
-	DIFFERS(js.limits.nofile = 9);
-	DIFFERS(js.limits.tmp_bytes = 1 << 20);
-	DIFFERS(js.max_output = 1 << 10);
 	DIFFERS(js.bad_input_exit = -1);
+	DIFFERS((js.etc_extra = etc_one, js.netc_extra = 1));
 	DIFFERS(js.kind = JOBSPEC_COMMAND);
 	DIFFERS(js.result_kind = STORE_RESULT_TEXT);
 	/* Without a readable policy text, the name stands in for it. */
 	DIFFERS((js.policy_sha256[0] = '\0', js.policy_arg = "strict"));
+	SAME(js.limits.mem_bytes *= 2);
+	SAME(js.limits.timeout_ms = 1000);
+	SAME(js.limits.cpu_time_ms = 1000);
+	SAME(js.limits.cpus = 1.5);
+	SAME(js.limits.pids = 7);
+	SAME(js.limits.fsize_bytes = 1);
+	SAME(js.limits.nofile = 9);
+	SAME(js.limits.tmp_bytes = 1 << 20);
+	SAME(js.max_output = 1 << 10);
+#undef SAME
 #undef DIFFERS
+#undef KEY
+	char k2[72];
+	base_spec(&js);
+	js.etc_extra = etc_two;
+	js.netc_extra = 2;
+	key_of(&js, k);
+	js.etc_extra = etc_two_swapped;
+	key_of(&js, k2);
+	assert_string_equal(k, k2);
 	/* Where the program is installed is not part of its identity. */
 	base_spec(&js);
 	js.program = "/somewhere/else/sandrun-analyze";
@@ -129,7 +150,9 @@ static void test_description_is_canonical_json(void **state)
 	json_t *d = json_loads(js.description, 0, &e);
 	assert_non_null(d);
 	assert_string_equal(json_string_value(json_object_get(d, "kind")), "analyzer");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "limits"), "timeout_ms")), 600000);
+	assert_int_equal(json_integer_value(json_object_get(d, "format")), JOBSPEC_KEY_FORMAT);
+	assert_null(json_object_get(d, "limits"));
+	assert_null(json_object_get(d, "max_output"));
 	/* Sorted keys, compact: the text itself is what is hashed. */
 	char *again = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_string_equal(again, js.description);
@@ -139,6 +162,54 @@ static void test_description_is_canonical_json(void **state)
 	free(again);
 	json_decref(d);
 	free(js.description);
+	free(js.run_description);
+}
+
+/* A store written by format 1 (limits in the key): its description, made
+ * today's, has today's key; its own key was another. */
+static void test_old_key_format(void **state)
+{
+	struct jobspec js;
+	base_spec(&js);
+	assert_int_equal(jobspec_compute_key(&js), 0);
+	json_t *d = json_loads(js.description, 0, NULL);
+	json_object_set_new(d, "format", json_integer(1));
+	json_object_del(d, "etc");
+	json_object_set_new(d, "limits", json_pack("{s:I, s:f}", "mem_bytes", (json_int_t)6 << 30, "cpus", 0.0));
+	json_object_set_new(d, "max_output", json_integer(1 << 24));
+	char *old = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	char key[72], old_key[72], hex[65];
+	assert_int_equal(jobspec_keys_of_run_spec(old, old_key, key), 0);
+	assert_string_equal(key, js.key);
+	jobspec_sha256_hex(old, strlen(old), hex); /* format 1's key: the text's hash */
+	assert_string_equal(old_key + 7, hex);
+	/* What a run records today (limits beside the description) maps to
+	 * the key, whatever its limits. */
+	assert_int_equal(jobspec_keys_of_run_spec(js.run_description, old_key, key), 0);
+	assert_string_equal(key, js.key);
+	assert_string_equal(old_key, js.key);
+	assert_non_null(strstr(js.run_description, "\"limits\":{"));
+	assert_int_equal(jobspec_keys_of_run_spec("{\"format\":9}", old_key, key), -EINVAL);
+	assert_int_equal(jobspec_keys_of_run_spec("not json", old_key, key), -EINVAL);
+	/* What the guard names when two descriptions differ. */
+	json_t *now = json_loads(js.description, 0, NULL);
+	json_t *then = jobspec_description_now(old);
+	char what[256];
+	spec_guard_differences(then, now, what, sizeof what);
+	assert_string_equal(what, "");
+	json_object_set_new(then, "policy", json_pack("{s:s}", "sha256", "0"));
+	json_object_set_new(then, "etc", json_pack("[s]", "papersize"));
+	spec_guard_differences(then, now, what, sizeof what);
+	assert_string_equal(what, "--policy (or the policy file's text), --etc");
+	json_object_set_new(then, "kind", json_string("command"));
+	spec_guard_differences(then, now, what, sizeof what);
+	assert_string_equal(what, "--cmd (one of the two used the built-in analyzer)");
+	json_decref(now);
+	json_decref(then);
+	json_decref(d);
+	free(old);
+	free(js.description);
+	free(js.run_description);
 }
 
 static void test_sbx_spec(void **state)
@@ -472,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_key_stable_and_sensitive),
 		cmocka_unit_test(test_description_is_canonical_json),
+		cmocka_unit_test(test_old_key_format),
 		cmocka_unit_test(test_sbx_spec),
 		cmocka_unit_test(test_verdict_ok_and_bad_output),
 		cmocka_unit_test(test_verdict_bad_input),

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/landlock.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +55,30 @@ int tk_run(int (*fn)(void *arg), void *arg)
 {
 	pid_t pid = tk_spawn(fn, arg);
 	return pid < 0 ? pid : tk_wait(pid);
+}
+
+int tk_tree_new(void **state, const char *tag)
+{
+	struct tk_tree *t = calloc(1, sizeof *t);
+	char tmpl[128];
+	snprintf(tmpl, sizeof tmpl, "/tmp/sandrun-test-%s.XXXXXX", tag);
+	/* The real path, so expectations compare with realpath output. */
+	if (!t || !mkdtemp(tmpl) || !realpath(tmpl, t->root)) {
+		free(t);
+		return -1;
+	}
+	*state = t;
+	return 0;
+}
+
+int tk_tree_teardown(void **state)
+{
+	struct tk_tree *t = *state;
+	char cmd[sizeof t->root + 16];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
+	int r = system(cmd);
+	free(t);
+	return r == 0 ? 0 : -1;
 }
 
 /* ---- host capabilities ------------------------------------------------ */

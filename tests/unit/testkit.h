@@ -34,6 +34,15 @@ bool tk_have_x32(void);    /* x32 syscalls (nr | 0x40000000) work */
 int tk_landlock_abi(void); /* 0: no Landlock */
 bool tk_have_kmsg(void);   /* /dev/kmsg readable */
 
+/* A scratch tree for cmocka setup/teardown: tk_tree_new makes a fresh
+ * directory /tmp/sandrun-test-TAG.XXXXXX (root is its real path) and puts
+ * the tree in *state; tk_tree_teardown removes it all. 0 or -1. */
+struct tk_tree {
+	char root[4096];
+};
+int tk_tree_new(void **state, const char *tag);
+int tk_tree_teardown(void **state);
+
 /* The shipped policies: $SANDRUN_POLICY_DIR, else the policies/ directory
  * of the source tree the test binary was built in (build/.../tests/). */
 const char *tk_policy_dir(void);

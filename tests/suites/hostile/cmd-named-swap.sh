@@ -27,10 +27,7 @@ wait "$_fl" 2>/dev/null
 diag "$(cat "$_NS/flipper.out")"
 _ok=0 _err=0 _bad=""
 for _db in "$_NS"/[nr]*.db; do
-	_leak=$(q "$_db" "SELECT count(*) FROM results WHERE value LIKE '%TOPSECRET%'")
-	[ "$_leak" = 0 ] || _bad="$_bad $(basename "$_db"):secret"
-	_elsewhere=$(q "$_db" "SELECT count(*) FROM items WHERE path LIKE '$_NS/ro/%'")
-	[ "$_elsewhere" = 0 ] || _bad="$_bad $(basename "$_db"):path-in-ro"
+	_bad="$_bad$(leaks "$_db" "$_NS/ro")"
 	_ok=$((_ok + $(q "$_db" "SELECT count(*) FROM items WHERE last_outcome='ok'")))
 	_err=$((_err + $(q "$_db" "SELECT count(*) FROM items WHERE last_outcome='input_error'")))
 done

@@ -1,0 +1,50 @@
+/* runner/run_opts.h — private to `sandrun run` (run_cmd.c, run_queue.c):
+ * its parsed options and their bounds. */
+#ifndef SANDRUN_RUN_OPTS_H
+#define SANDRUN_RUN_OPTS_H
+
+#include "runner/cmdspec.h"
+#include "runner/input_filter.h"
+#include "runner/inputs.h"
+#include "runner/jobspec.h"
+#include "runner/progress.h"
+#include "sandbox/sandbox.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAX_CMD_BINDS JOBSPEC_MAX_BINDS
+
+#define MAX_JOBS 4096
+#define MAX_RETRIES 100
+/* Inputs queued per store call and per queueing step: memory stays flat
+ * however many there are, and a step takes milliseconds. The environment
+ * variable SANDRUN_QUEUE_CHUNK (1 to this) makes steps smaller: the tests
+ * use it to queue a small batch over many steps while its jobs run. */
+#define ENQUEUE_CHUNK 1024
+
+struct run_opts {
+	const char *db, *files_from, *policy;
+	bool recursive, nul, force, json, new_spec;
+	enum progress_verbosity verbosity;
+	int jobs, retries;
+	int npaths;                  /* path operands, at argv[optind...] */
+	unsigned retry_mask;
+	uint64_t memfree, grace_ms, max_output;
+	struct sbx_limits limits;
+	/* --cmd */
+	const char *cmd, *output, *ok_codes;
+	const char *env[CMDSPEC_MAX_ENV + 1];
+	size_t nenv;
+	const char *binds[MAX_CMD_BINDS + 1];
+	bool bind_writable[MAX_CMD_BINDS + 1];
+	size_t nbinds;
+	const char *etc[SBX_MAX_ETC_EXTRA];
+	size_t netc;
+	/* -r's filter (--include/--exclude), --follow-symlinks */
+	struct input_filter filter;
+	enum input_follow follow;
+};
+
+#endif

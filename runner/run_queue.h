@@ -1,0 +1,41 @@
+/* runner/run_queue.h — private to `sandrun run`: its inputs queued in
+ * steps while the loop claims (run_queue.c). */
+#ifndef SANDRUN_RUN_QUEUE_H
+#define SANDRUN_RUN_QUEUE_H
+
+#include "runner/loop.h"
+#include "runner/run_opts.h"
+#include "store/store.h"
+
+/* Claim while queueing: run_batch() queues the first step's worth of
+ * inputs, then the event loop starts (the first job starts at once) and
+ * calls run_queue_step() between its epoll waits until every input is queued.
+ * One step is about ENQUEUE_CHUNK inputs (input errors included), a few
+ * milliseconds, so jobs are watched between steps; see docs/runner.md. */
+struct collect {
+	struct store *st;
+	const struct jobspec *js;
+	struct progress *progress;
+	const struct run_opts *opts;
+	int64_t run_id;
+	struct inputs_feed *feed;
+	int list_fd;                 /* --files-from's descriptor, or -1 */
+	struct inputs_stats stats;
+	int64_t batch_mark;          /* batch rows counted into the status line */
+	char *paths[ENQUEUE_CHUNK];
+	struct store_input in[ENQUEUE_CHUNK];
+	size_t n;
+	size_t seen;                 /* inputs handed out in this step */
+	size_t chunk;                /* ... at most this many */
+	bool store_error;
+};
+
+/* Open the inputs' stream (named paths, -r walks, --files-from): 0, or an
+ * exit status with its message printed. */
+int run_queue_open(struct collect *c, char **paths, int npaths);
+/* One step: about ENQUEUE_CHUNK inputs queued (the loop's feed). */
+enum loop_feed run_queue_step(void *ctx, int *exit_status);
+/* Close the stream and what it holds. Safe after a failed open. */
+void run_queue_close(struct collect *c);
+
+#endif
