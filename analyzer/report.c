@@ -233,7 +233,7 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_begin_object(j, "loudness");
 	an_json_double(j, "integrated_lufs", r->integrated_lufs);
 	an_json_double(j, "range_lu", r->range_lu);
-	an_json_string(j, "standard", "ITU-R BS.1770-4, EBU R128");
+	an_json_string(j, "standard", "ITU-R BS.1770-4, EBU R128, EBU Tech 3342 v4 (2016)");
 	an_json_string(j, "skipped", r->loudness_skipped);
 	an_json_end_object(j);
 

@@ -102,6 +102,33 @@ sox -q -n -r 48000 -c 2 -b 24 ebu1.wav synth 20 sine 1000 vol -23dB
 lufs=$("$A" ebu1.wav 2>/dev/null | jq -r .loudness.integrated_lufs)
 check "EBU 3341 case 1 from a 24-bit WAV: $lufs LUFS (-23 +-0.1)" near "$lufs" -23 0.1
 
+# ---- loudness range at the 2016 rate (Tech 3342 v4) ------------------------
+# Speech-like material with pauses (tests/analyzer/speechlike.py), measured
+# against tests/analyzer/r128ref.py: numpy straight from BS.1770-4 and
+# Tech 3342, every short-term value kept, no histogram. Tolerances: the
+# analyzer reads each LRA percentile as the mean of a 0.1 LU bin (at most
+# 0.05 off, in practice 0.01) and takes the nearest rank where numpy
+# interpolates between ranks (hundredths at 500+ values): 0.1 LU. For the
+# integrated loudness only the blocks in the one 0.1 LU bin holding the
+# relative gate are gated together: 0.05 LU. Seeds 3, 4 and 6 are ones
+# where the 2011 rate (one short-term value per second, libebur128's LRA
+# mode) read 0.85, 0.44 and 0.88 LU below the reference. ffmpeg's meter
+# (one decimal) is printed for comparison.
+for seed in 3 4 6; do
+	/usr/bin/python3 "$ROOT/tests/analyzer/speechlike.py" "speech$seed.wav" 60 "$seed"
+	read -r ref_i ref_lra < <(/usr/bin/python3 "$ROOT/tests/analyzer/r128ref.py" "speech$seed.wav")
+	"$A" "speech$seed.wav" > "speech$seed.json" 2>/dev/null
+	got_i=$(jqv "speech$seed.json" .loudness.integrated_lufs)
+	got_lra=$(jqv "speech$seed.json" .loudness.range_lu)
+	ff=$(ffmpeg -nostdin -nostats -hide_banner -i "speech$seed.wav" -af ebur128 -f null - 2>&1 |
+		awk '$1 == "I:" || $1 == "LRA:" { printf "%s %s ", $1, $2 }')
+	if near "$got_lra" "$ref_lra" 0.1 && near "$got_i" "$ref_i" 0.05; then
+		ok "speech-like seed $seed: LRA $got_lra LU (numpy $ref_lra +-0.1), I $got_i LUFS (numpy $ref_i +-0.05); ffmpeg $ff"
+	else
+		not_ok "speech-like seed $seed: LRA $got_lra LU (numpy $ref_lra +-0.1), I $got_i LUFS (numpy $ref_i +-0.05); ffmpeg $ff"
+	fi
+done
+
 # ---- every format from fd 0, consistent loudness --------------------------
 sox -q -n -r 44100 -c 2 -b 16 ref.wav synth 5 pinknoise vol 0.3
 sox -q ref.wav -b 24 ref-wavex.wav # 24-bit stereo: sox writes WAVE_FORMAT_EXTENSIBLE
