@@ -72,8 +72,7 @@ void an_loudness_free(struct an_loudness *l)
 	l->blocks = l->short_term = NULL;
 }
 
-void an_loudness_set_layout(struct an_loudness *l, const enum an_chan_role *roles,
-			    unsigned channels)
+void an_loudness_set_layout(struct an_loudness *l, const uint8_t *roles, unsigned channels)
 {
 	bool known = false, sides = false;
 

@@ -40,6 +40,8 @@
 
 #include <ebur128.h>
 
+#include "analyzer/layout.h"
+
 #define AN_LOUDNESS_MAX_BUFFER (64u << 20)
 #define AN_LOUDNESS_MAX_CHANNELS 64u
 /* 0.1 LU bins from -70 LUFS up */
@@ -47,22 +49,6 @@
 #define AN_LOUDNESS_BINS 10700u
 #define AN_LOUDNESS_SHORT_TERM_SUBS 30u /* 3 s of 100 ms sub-blocks */
 #define AN_LOUDNESS_BLOCK_SUBS 4u       /* 400 ms */
-
-/* A channel's place in the loudspeaker layout, as far as BS.1770-4's
- * weights care: 1.0 for front and other channels, 1.41 for surrounds
- * (between 60 and 120 degrees off centre), 0 for the LFE. */
-enum an_chan_role {
-	AN_CH_UNKNOWN = 0, /* no layout known: the default map above */
-	AN_CH_FL,
-	AN_CH_FR,
-	AN_CH_FC,
-	AN_CH_LFE,
-	AN_CH_BL,          /* back / surround; 1.41 unless side pairs exist too */
-	AN_CH_BR,
-	AN_CH_SL,          /* side surround, 1.41 */
-	AN_CH_SR,
-	AN_CH_OTHER,       /* any other place (centre back, top, wide): 1.0 */
-};
 
 struct an_loudness_hist {
 	uint64_t count[AN_LOUDNESS_BINS];
@@ -85,10 +71,9 @@ struct an_loudness {
 /* Returns 0 (also when skipped: then l->skipped says why) or -ENOMEM. */
 int an_loudness_init(struct an_loudness *l, unsigned channels, uint32_t rate);
 void an_loudness_free(struct an_loudness *l);
-/* roles: one per channel, before the first push; NULL or all
- * AN_CH_UNKNOWN keeps the default map. */
-void an_loudness_set_layout(struct an_loudness *l, const enum an_chan_role *roles,
-			    unsigned channels);
+/* roles (enum an_chan_role): one per channel, before the first push;
+ * NULL or all AN_CH_UNKNOWN keeps the default map. */
+void an_loudness_set_layout(struct an_loudness *l, const uint8_t *roles, unsigned channels);
 void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes);
 /* LUFS and LU; NaN where not measured, -INFINITY for integrated loudness
  * of a signal with no block above the absolute gate; a range of 0 when

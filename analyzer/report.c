@@ -207,6 +207,15 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	else
 		an_json_null(j, "frames_declared");
 	an_json_double(j, "duration_s", r->sample_rate ? (double)r->frames / r->sample_rate : NAN);
+	if (r->layout_source) {
+		an_json_begin_array(j, "channel_layout");
+		for (unsigned c = 0; c < r->channels && c < AN_LAYOUT_MAX; c++)
+			an_json_string(j, NULL, an_chan_role_name(r->roles[c]));
+		an_json_end_array(j);
+	} else {
+		an_json_null(j, "channel_layout");
+	}
+	an_json_string(j, "channel_layout_source", r->layout_source);
 	an_json_end_object(j);
 
 	an_json_begin_object(j, "levels");

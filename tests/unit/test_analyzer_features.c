@@ -351,6 +351,53 @@ static void test_loudness_skipped_outside_limits(void **state)
 	an_loudness_free(&l);
 }
 
+/* 6 channels of sines at their own levels, in WAV order (FL FR FC LFE BL
+ * BR), measured as WAV order (the default map) and permuted into Vorbis
+ * order (FL FC FR BL BR LFE) with that layout set: the same loudness. The
+ * LFE (channel 3) does not count, whatever it holds. */
+static double loudness_51(const uint8_t *order, const uint8_t *roles, float lfe_amp)
+{
+	static const float amp[6] = { 0.3f, 0.3f, 0.1f, 0.5f, 0.25f, 0.05f };
+	enum { FRAMES = 48000 * 5 };
+	struct an_loudness l;
+	float *x = malloc(sizeof(float) * FRAMES * 6);
+	double i, r;
+
+	assert_non_null(x);
+	for (size_t t = 0; t < FRAMES; t++)
+		for (unsigned c = 0; c < 6; c++) {
+			unsigned src = order ? order[c] : c; /* WAV-order channel here */
+			float a = src == 3 ? lfe_amp : amp[src];
+			x[t * 6 + c] = a * (float)sin(2.0 * M_PI * (300.0 + 100.0 * src) * (double)t / 48000.0);
+		}
+	assert_int_equal(an_loudness_init(&l, 6, 48000), 0);
+	an_loudness_set_layout(&l, roles, 6);
+	an_loudness_push(&l, x, FRAMES);
+	an_loudness_result(&l, &i, &r);
+	an_loudness_free(&l);
+	free(x);
+	return i;
+}
+
+static void test_loudness_follows_channel_layout(void **state)
+{
+	static const uint8_t vorbis_from_wav[6] = { 0, 2, 1, 4, 5, 3 };
+	uint8_t roles[6];
+	double wav = loudness_51(NULL, NULL, 0.5f);
+
+	assert_true(an_layout_vorbis_order(6, roles));
+	assert_int_equal(roles[5], AN_CH_LFE);
+	assert_float_equal(loudness_51(vorbis_from_wav, roles, 0.5f), wav, 1e-6);
+	assert_float_equal(loudness_51(vorbis_from_wav, roles, 0.0f), wav, 1e-6);
+	/* without the layout the Vorbis file was weighted in WAV order */
+	assert_true(fabs(loudness_51(vorbis_from_wav, NULL, 0.5f) - wav) > 0.5);
+	assert_true(an_layout_wave_order(6, roles));
+	assert_int_equal(roles[3], AN_CH_LFE);
+	assert_float_equal(loudness_51(NULL, roles, 0.5f), wav, 1e-6);
+	assert_false(an_layout_vorbis_order(2, roles));
+	assert_false(an_layout_wave_order(9, roles));
+}
+
 static void test_non_finite_samples_are_counted_and_zeroed(void **state)
 {
 	struct an_analysis a;
@@ -407,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_centroid_ignores_silence),
 		cmocka_unit_test(test_centroid_of_spectrum),
 		cmocka_unit_test(test_loudness_skipped_outside_limits),
+		cmocka_unit_test(test_loudness_follows_channel_layout),
 		cmocka_unit_test(test_non_finite_samples_are_counted_and_zeroed),
 		cmocka_unit_test(test_many_channels_small_blocks),
 	};
