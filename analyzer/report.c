@@ -184,6 +184,7 @@ static void write_levels(struct an_json *j, const struct an_channel_result *c)
 	an_json_double(j, "crest_factor_db", l->crest_db);
 	an_json_uint(j, "clipped_samples", l->clipped);
 	an_json_uint(j, "clipping_runs", l->clip_runs);
+	an_json_uint(j, "over_full_scale_samples", l->over_full_scale);
 	an_json_double(j, "zero_crossing_rate", l->zero_crossing_rate);
 	an_json_double(j, "silence_ratio", l->silence_ratio);
 }
@@ -221,6 +222,7 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_begin_object(j, "levels");
 	write_levels(j, &r->file);
 	an_json_double(j, "clip_threshold", r->clip_threshold);
+	an_json_bool(j, "over_full_scale", r->file.level.over_full_scale > 0);
 	an_json_end_object(j);
 
 	an_json_begin_object(j, "silence");

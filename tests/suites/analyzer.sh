@@ -129,6 +129,29 @@ for seed in 3 4 6; do
 	fi
 done
 
+# ---- beyond full scale: a float WAV at int16 scale -------------------------
+# ebu1.wav's samples times 32767 as 32-bit float (a pipeline that forgot to
+# divide): the loudness is 20*log10(32767) = 90.31 dB higher, with no
+# ceiling (it read +29.95 before), and every sample beyond +-1.0 is counted;
+# numpy counts them independently.
+/usr/bin/python3 - ebu1.wav int16scale.wav <<'PY'
+import sys
+import soundfile as sf
+x, rate = sf.read(sys.argv[1], dtype="float64")
+y = (x * 32767.0).astype("float32")
+sf.write(sys.argv[2], y, rate, subtype="FLOAT")
+print(int((abs(y) > 1.0).sum()), file=open(sys.argv[2] + ".over", "w"))
+PY
+"$A" int16scale.wav > int16scale.json 2>/dev/null
+got=$(jq -r .loudness.integrated_lufs int16scale.json)
+want=$(awk -v l="$lufs" 'BEGIN { printf "%.4f", l + 20 * log(32767) / log(10) }')
+over=$(jq -r '[.levels.over_full_scale, .levels.over_full_scale_samples] | join(" ")' int16scale.json)
+if near "$got" "$want" 0.01 && [ "$over" = "true $(cat int16scale.wav.over)" ]; then
+	ok "float WAV at int16 scale: $got LUFS (the WAV's + 90.31 = $want), over_full_scale $over"
+else
+	not_ok "float WAV at int16 scale: $got LUFS (want $want), over_full_scale $over (numpy $(cat int16scale.wav.over))"
+fi
+
 # ---- every format from fd 0, consistent loudness --------------------------
 sox -q -n -r 44100 -c 2 -b 16 ref.wav synth 5 pinknoise vol 0.3
 sox -q ref.wav -b 24 ref-wavex.wav # 24-bit stereo: sox writes WAVE_FORMAT_EXTENSIBLE

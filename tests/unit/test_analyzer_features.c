@@ -103,6 +103,32 @@ static void test_levels_clipping_runs_across_blocks(void **state)
 		assert_int_equal(ch[0].clipped, 6);
 		assert_int_equal(ch[0].clip_runs, 3);
 		assert_int_equal(ch[0].zero_crossings, 2);
+		/* only -1.2 lies beyond full scale; 1.0 itself does not */
+		assert_int_equal(ch[0].over_full_scale, 1);
+	}
+}
+
+/* Samples beyond full scale (a float file at int16 scale), counted the
+ * same by the vector loop and the scalar edges, whatever the blocks. */
+static void test_levels_over_full_scale(void **state)
+{
+	float x[203];
+	uint64_t want = 0;
+	struct an_level_summary s;
+
+	for (size_t i = 0; i < 203; i++) {
+		x[i] = (float)((i % 7) * 0.3 - 0.9) * (i % 3 ? 1.0f : 32767.0f);
+		want += fabsf(x[i]) > 1.0f;
+	}
+	assert_true(want > 20);
+	for (size_t chunk = 1; chunk <= 203; chunk += 13) {
+		struct an_level_channel ch[1] = { { 0 } };
+		struct an_levels lv;
+		an_levels_init(&lv, ch, 1, 8000, 1.0f);
+		levels_feed(&lv, x, 203, chunk);
+		assert_int_equal(ch[0].over_full_scale, want);
+		an_levels_summary(&lv, 1, &s);
+		assert_int_equal(s.over_full_scale, want);
 	}
 }
 
@@ -442,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_levels_constant_dc),
 		cmocka_unit_test(test_levels_sine_rms_and_zcr),
 		cmocka_unit_test(test_levels_clipping_runs_across_blocks),
+		cmocka_unit_test(test_levels_over_full_scale),
 		cmocka_unit_test(test_levels_clip_threshold_per_subtype),
 		cmocka_unit_test(test_levels_block_size_independent),
 		cmocka_unit_test(test_levels_file_dc_is_the_worst_channel),
