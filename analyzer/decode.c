@@ -111,9 +111,9 @@ static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *rol
 		return "header";
 	switch (info->format & SF_FORMAT_TYPEMASK) {
 	case SF_FORMAT_OGG: /* Vorbis, and Opus's mapping family 1 */
-		return an_layout_vorbis_order(nch, roles) ? "vorbis_order" : NULL;
+		return an_layout_fixed_order(AN_ORDER_VORBIS, nch, roles) ? "vorbis_order" : NULL;
 	case SF_FORMAT_FLAC:
-		return an_layout_wave_order(nch, roles) ? "flac_order" : NULL;
+		return an_layout_fixed_order(AN_ORDER_WAVE, nch, roles) ? "flac_order" : NULL;
 	default:
 		return NULL;
 	}

@@ -15,40 +15,33 @@ const char *an_chan_role_name(uint8_t role)
 	return role < sizeof(names) / sizeof(names[0]) ? names[role] : NULL;
 }
 
-static bool from_table(const uint8_t (*table)[8], unsigned channels, uint8_t *roles)
+bool an_layout_fixed_order(enum an_fixed_order which, unsigned channels, uint8_t *roles)
 {
+	/* [which][channels - 3]: Vorbis I spec 4.3.9; FLAC's channel
+	 * assignment, which is WAVE's default order */
+	static const uint8_t order[2][6][8] = {
+		[AN_ORDER_VORBIS] = {
+			{ AN_CH_FL, AN_CH_FC, AN_CH_FR },
+			{ AN_CH_FL, AN_CH_FR, AN_CH_BL, AN_CH_BR },
+			{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_BL, AN_CH_BR },
+			{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_BL, AN_CH_BR, AN_CH_LFE },
+			{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_SL, AN_CH_SR, AN_CH_OTHER, AN_CH_LFE },
+			{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_SL, AN_CH_SR, AN_CH_BL, AN_CH_BR, AN_CH_LFE },
+		},
+		[AN_ORDER_WAVE] = {
+			{ AN_CH_FL, AN_CH_FR, AN_CH_FC },
+			{ AN_CH_FL, AN_CH_FR, AN_CH_BL, AN_CH_BR },
+			{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_BL, AN_CH_BR },
+			{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_LFE, AN_CH_BL, AN_CH_BR },
+			{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_LFE, AN_CH_OTHER, AN_CH_SL, AN_CH_SR },
+			{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_LFE, AN_CH_BL, AN_CH_BR, AN_CH_SL, AN_CH_SR },
+		},
+	};
+
 	if (channels < 3 || channels > 8)
 		return false;
-	memcpy(roles, table[channels - 3], channels);
+	memcpy(roles, order[which][channels - 3], channels);
 	return true;
-}
-
-bool an_layout_vorbis_order(unsigned channels, uint8_t *roles)
-{
-	static const uint8_t order[6][8] = {
-		{ AN_CH_FL, AN_CH_FC, AN_CH_FR },
-		{ AN_CH_FL, AN_CH_FR, AN_CH_BL, AN_CH_BR },
-		{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_BL, AN_CH_BR },
-		{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_BL, AN_CH_BR, AN_CH_LFE },
-		{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_SL, AN_CH_SR, AN_CH_OTHER, AN_CH_LFE },
-		{ AN_CH_FL, AN_CH_FC, AN_CH_FR, AN_CH_SL, AN_CH_SR, AN_CH_BL, AN_CH_BR, AN_CH_LFE },
-	};
-
-	return from_table(order, channels, roles);
-}
-
-bool an_layout_wave_order(unsigned channels, uint8_t *roles)
-{
-	static const uint8_t order[6][8] = {
-		{ AN_CH_FL, AN_CH_FR, AN_CH_FC },
-		{ AN_CH_FL, AN_CH_FR, AN_CH_BL, AN_CH_BR },
-		{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_BL, AN_CH_BR },
-		{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_LFE, AN_CH_BL, AN_CH_BR },
-		{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_LFE, AN_CH_OTHER, AN_CH_SL, AN_CH_SR },
-		{ AN_CH_FL, AN_CH_FR, AN_CH_FC, AN_CH_LFE, AN_CH_BL, AN_CH_BR, AN_CH_SL, AN_CH_SR },
-	};
-
-	return from_table(order, channels, roles);
 }
 
 bool an_layout_from_sf_map(const int *map, unsigned channels, uint8_t *roles)

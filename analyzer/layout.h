@@ -43,8 +43,8 @@ const char *an_chan_role_name(uint8_t role);
 
 /* The order a specification fixes for `channels` channels (3 to 8); false
  * when it fixes none, roles then untouched. */
-bool an_layout_vorbis_order(unsigned channels, uint8_t *roles);
-bool an_layout_wave_order(unsigned channels, uint8_t *roles);
+enum an_fixed_order { AN_ORDER_VORBIS, AN_ORDER_WAVE };
+bool an_layout_fixed_order(enum an_fixed_order which, unsigned channels, uint8_t *roles);
 
 /* libsndfile's SF_CHANNEL_MAP_* codes; false when none is known. */
 bool an_layout_from_sf_map(const int *map, unsigned channels, uint8_t *roles);

@@ -411,17 +411,17 @@ static void test_loudness_follows_channel_layout(void **state)
 	uint8_t roles[6];
 	double wav = loudness_51(NULL, NULL, 0.5f);
 
-	assert_true(an_layout_vorbis_order(6, roles));
+	assert_true(an_layout_fixed_order(AN_ORDER_VORBIS, 6, roles));
 	assert_int_equal(roles[5], AN_CH_LFE);
 	assert_float_equal(loudness_51(vorbis_from_wav, roles, 0.5f), wav, 1e-6);
 	assert_float_equal(loudness_51(vorbis_from_wav, roles, 0.0f), wav, 1e-6);
 	/* without the layout the Vorbis file was weighted in WAV order */
 	assert_true(fabs(loudness_51(vorbis_from_wav, NULL, 0.5f) - wav) > 0.5);
-	assert_true(an_layout_wave_order(6, roles));
+	assert_true(an_layout_fixed_order(AN_ORDER_WAVE, 6, roles));
 	assert_int_equal(roles[3], AN_CH_LFE);
 	assert_float_equal(loudness_51(NULL, roles, 0.5f), wav, 1e-6);
-	assert_false(an_layout_vorbis_order(2, roles));
-	assert_false(an_layout_wave_order(9, roles));
+	assert_false(an_layout_fixed_order(AN_ORDER_VORBIS, 2, roles));
+	assert_false(an_layout_fixed_order(AN_ORDER_WAVE, 9, roles));
 }
 
 static void test_non_finite_samples_are_counted_and_zeroed(void **state)
