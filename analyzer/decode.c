@@ -96,6 +96,29 @@ void an_decode_collect(struct an_report *r, const struct an_analysis *a)
 	r->non_finite_samples = a->non_finite_samples;
 }
 
+/* Which loudspeaker each channel feeds (layout.h); returns where that
+ * came from, or NULL when nothing says. */
+static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *roles)
+{
+	const unsigned nch = (unsigned)info->channels;
+	int map[AN_LAYOUT_MAX];
+
+	if (nch < 2)
+		return NULL;
+	if (nch <= AN_LAYOUT_MAX &&
+	    sf_command(sf, SFC_GET_CHANNEL_MAP_INFO, map, (int)(nch * sizeof(int))) == SF_TRUE &&
+	    an_layout_from_sf_map(map, nch, roles))
+		return "header";
+	switch (info->format & SF_FORMAT_TYPEMASK) {
+	case SF_FORMAT_OGG: /* Vorbis, and Opus's mapping family 1 */
+		return an_layout_fixed_order(AN_ORDER_VORBIS, nch, roles) ? "vorbis_order" : NULL;
+	case SF_FORMAT_FLAC:
+		return an_layout_fixed_order(AN_ORDER_WAVE, nch, roles) ? "flac_order" : NULL;
+	default:
+		return NULL;
+	}
+}
+
 /* Decode every block of an opened file through the analysis. */
 static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
 {
@@ -117,6 +140,9 @@ static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
 		free(block);
 		return err;
 	}
+	r->layout_source = channel_layout(sf, info, r->roles);
+	if (r->layout_source)
+		an_loudness_set_layout(&a.loudness, r->roles, (unsigned)nch);
 	r->ch = calloc(nch, sizeof(*r->ch));
 	if (!r->ch) {
 		an_analysis_free(&a);

@@ -146,6 +146,9 @@ static int on_header(struct reader *rd, uint32_t len)
 	h->container_name[sizeof(h->container_name) - 1] = '\0';
 	h->codec[sizeof(h->codec) - 1] = '\0';
 	h->codec_name[sizeof(h->codec_name) - 1] = '\0';
+	for (unsigned c = 0; c < sizeof(h->roles); c++)
+		if (h->roles[c] > AN_CH_OTHER)
+			return -1;
 	rd->block_frames = AN_BLOCK_SAMPLES / h->channels ? AN_BLOCK_SAMPLES / h->channels : 1;
 	rd->block = malloc(rd->block_frames * h->channels * sizeof(float));
 	rd->r->ch = calloc(h->channels, sizeof(*rd->r->ch));
@@ -153,6 +156,13 @@ static int on_header(struct reader *rd, uint32_t len)
 	if (!rd->block || !rd->r->ch ||
 	    an_analysis_init(&rd->a, h->channels, h->sample_rate, 1.0f, rd->block_frames) < 0)
 		return -ENOMEM;
+	for (unsigned c = 0; c < AN_LAYOUT_MAX && c < h->channels; c++) {
+		rd->r->roles[c] = h->roles[c];
+		if (h->roles[c] != AN_CH_UNKNOWN)
+			rd->r->layout_source = "ffmpeg";
+	}
+	if (rd->r->layout_source)
+		an_loudness_set_layout(&rd->a.loudness, rd->r->roles, h->channels);
 	rd->analysing = true;
 	return 0;
 }

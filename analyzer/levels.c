@@ -54,7 +54,7 @@ void an_levels_init(struct an_levels *lv, struct an_level_channel *ch,
 
 /* Scalar step for one sample; the vector loop below must agree with it. */
 static inline void one_sample(float x, float thr, float *peak, double *sum, double *sq,
-			      uint64_t *clipped, uint64_t *runs, uint64_t *zc,
+			      uint64_t *clipped, uint64_t *runs, uint64_t *zc, uint64_t *over,
 			      bool *prev_clip, bool *prev_neg)
 {
 	float ax = fabsf(x);
@@ -65,6 +65,7 @@ static inline void one_sample(float x, float thr, float *peak, double *sum, doub
 	*sum += (double)x;
 	*sq += (double)x * (double)x;
 	*clipped += clip;
+	*over += ax > 1.0f;
 	*runs += clip & !*prev_clip;
 	*zc += neg != *prev_neg;
 	*prev_clip = clip;
@@ -84,7 +85,7 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 {
 	float peak = c->peak;
 	double sum = 0.0, sq = 0.0;
-	uint64_t clipped = 0, runs = 0, zc = 0;
+	uint64_t clipped = 0, runs = 0, zc = 0, over = 0;
 	bool prev_clip = c->prev_clipped, prev_neg = c->prev_negative;
 	size_t i = 0;
 
@@ -92,13 +93,14 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 		*seg_sum_sq = 0.0;
 		return;
 	}
-	one_sample(p[0], thr, &peak, &sum, &sq, &clipped, &runs, &zc, &prev_clip, &prev_neg);
+	one_sample(p[0], thr, &peak, &sum, &sq, &clipped, &runs, &zc, &over, &prev_clip,
+			   &prev_neg);
 	i = 1;
-	const an_f32x4 vthr = an_splat(thr), zero = an_splat(0.0f);
+	const an_f32x4 vthr = an_splat(thr), zero = an_splat(0.0f), one = an_splat(1.0f);
 	an_f32x4 vpeak = an_splat(peak);
 	while (i + AN_LANES <= n) {
 		an_f32x4 vsum = zero, vsq = zero;
-		an_i32x4 vclip = { 0 }, vruns = { 0 }, vzc = { 0 };
+		an_i32x4 vclip = { 0 }, vruns = { 0 }, vzc = { 0 }, vover = { 0 };
 		size_t stop = i + FOLD < n ? i + FOLD : n;
 		for (; i + AN_LANES <= stop; i += AN_LANES) {
 			an_f32x4 x = an_load(p + i), xp = an_load(p + i - 1);
@@ -108,6 +110,7 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 			vsum += x;
 			vsq += x * x;
 			vclip += clip;
+			vover += ax > one;
 			vruns += clip & ~clip_prev;
 			vzc += (x < zero) ^ (xp < zero);
 		}
@@ -116,6 +119,7 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 		clipped += (uint64_t)an_hcount(vclip);
 		runs += (uint64_t)an_hcount(vruns);
 		zc += (uint64_t)an_hcount(vzc);
+		over += (uint64_t)an_hcount(vover);
 	}
 	peak = an_hmax(vpeak) > peak ? an_hmax(vpeak) : peak;
 	if (i > 1) {
@@ -123,7 +127,8 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 		prev_neg = p[i - 1] < 0.0f;
 	}
 	for (; i < n; i++)
-		one_sample(p[i], thr, &peak, &sum, &sq, &clipped, &runs, &zc, &prev_clip, &prev_neg);
+		one_sample(p[i], thr, &peak, &sum, &sq, &clipped, &runs, &zc, &over, &prev_clip,
+			   &prev_neg);
 
 	c->peak = peak;
 	c->sum += sum;
@@ -131,6 +136,7 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 	c->clipped += clipped;
 	c->clip_runs += runs;
 	c->zero_crossings += zc;
+	c->over_full_scale += over;
 	c->prev_clipped = prev_clip;
 	c->prev_negative = prev_neg;
 	*seg_sum_sq = sq;
@@ -216,6 +222,7 @@ void an_levels_summary(const struct an_levels *lv, unsigned channel,
 		clipped += ch->clipped;
 		runs += ch->clip_runs;
 		zc += ch->zero_crossings;
+		out->over_full_scale += ch->over_full_scale;
 	}
 	double samples = (double)lv->frames * (double)(last - first);
 	double pairs = (double)(lv->frames > 0 ? lv->frames - 1 : 0) * (double)(last - first);

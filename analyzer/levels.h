@@ -40,6 +40,7 @@ struct an_level_channel {
 	uint64_t clipped;
 	uint64_t clip_runs;
 	uint64_t zero_crossings;
+	uint64_t over_full_scale; /* |x| > 1.0 */
 	uint64_t silent_windows;
 	double window_sum_sq;   /* the window in progress */
 	bool prev_clipped;      /* the last sample seen was clipped */
@@ -77,6 +78,7 @@ struct an_level_summary {
 	double crest_db;        /* peak_dbfs - rms_dbfs */
 	uint64_t clipped;
 	uint64_t clip_runs;
+	uint64_t over_full_scale;  /* samples with |x| > 1.0 */
 	double zero_crossing_rate;
 	double silence_ratio;   /* NaN when there was no window */
 };

@@ -1,18 +1,36 @@
-/* analyzer/loudness.h — integrated loudness and loudness range per
- * ITU-R BS.1770-4 / EBU R128 (Tech 3341, Tech 3342), from libebur128.
+/* analyzer/loudness.h — integrated loudness (ITU-R BS.1770-4, EBU R128,
+ * Tech 3341) and loudness range (EBU Tech 3342 v4, 2016).
  *
- * libebur128 runs in histogram mode (EBUR128_MODE_HISTOGRAM): gating
- * blocks are counted in 0.1 LU bins instead of kept in a list, so memory
- * does not grow with the file's length. Its remaining buffer is one 3 s
- * window of filtered audio, rate * channels * 3 s * 8 bytes, which a
- * hostile header can make huge (2.8 MHz x 64 channels = 4 GiB): above
- * AN_LOUDNESS_MAX_BUFFER bytes loudness is skipped, with the reason in
- * the report, rather than allocated.
+ * libebur128 does the K-weighting only (EBUR128_MODE_M: the two-stage
+ * filter and a 400 ms ring of filtered audio); the gating is ours. The
+ * stream is cut into sub-blocks of rate / 10 frames (100 ms); after each
+ * one libebur128 gives the channel-weighted mean square of that
+ * sub-block (ebur128_loudness_window), and a ring of the last 30 of them
+ * gives, every 100 ms:
+ *   - a 400 ms gating block (the last 4) for integrated loudness, and
+ *   - a 3 s short-term loudness (the last 30) for the loudness range:
+ *     10 values per second, as Tech 3342 v4 (2016) asks ("at least
+ *     10 Hz"), where libebur128's own LRA mode takes one per second
+ *     (the 2011 revision).
+ * Values above the -70 LUFS absolute gate are counted in 0.1 LU bins
+ * from -70 to +1000 LUFS (past anything a float sample can reach), each
+ * bin keeping its count, its energy sum and its loudness sum, so memory
+ * does not grow with the file's length and no value is capped:
+ *   - integrated loudness is the exact mean energy of the blocks above
+ *     the relative gate (-10 LU); only blocks in the one 0.1 LU bin that
+ *     holds the gate are taken or left together, by their mean energy;
+ *   - the range is L95 - L10 (nearest rank) of the short-term values
+ *     above the -20 LU relative gate, each percentile read as the mean
+ *     loudness of the values in its bin.
  *
- * Channel weighting is libebur128's default map: L, R, C, (LFE unused),
- * Ls, Rs for up to six channels; 4 channels are L R Ls Rs and 5 are
- * L R C Ls Rs; further channels are not counted. A mono file is one
- * channel of weight 1.
+ * Channel weights follow a channel layout (an_loudness_set_layout), or
+ * without one the default map: L, R, C, (LFE unused), Ls, Rs for up to
+ * six channels; 4 channels are L R Ls Rs and 5 are L R C Ls Rs; further
+ * channels are not counted. A mono file is one channel of weight 1.
+ *
+ * libebur128's ring is rate * channels * 0.4 s * 8 bytes, which a hostile
+ * header can make huge: above AN_LOUDNESS_MAX_BUFFER bytes loudness is
+ * skipped, with the reason in the report, rather than allocated.
  */
 #ifndef SANDRUN_ANALYZER_LOUDNESS_H
 #define SANDRUN_ANALYZER_LOUDNESS_H
@@ -22,20 +40,44 @@
 
 #include <ebur128.h>
 
+#include "analyzer/layout.h"
+
 #define AN_LOUDNESS_MAX_BUFFER (64u << 20)
+#define AN_LOUDNESS_MAX_CHANNELS 64u
+/* 0.1 LU bins from -70 LUFS up */
+#define AN_LOUDNESS_BIN_LU 0.1
+#define AN_LOUDNESS_BINS 10700u
+#define AN_LOUDNESS_SHORT_TERM_SUBS 30u /* 3 s of 100 ms sub-blocks */
+#define AN_LOUDNESS_BLOCK_SUBS 4u       /* 400 ms */
+
+struct an_loudness_hist {
+	uint64_t count[AN_LOUDNESS_BINS];
+	double energy[AN_LOUDNESS_BINS];
+	double lufs[AN_LOUDNESS_BINS];
+};
 
 struct an_loudness {
 	ebur128_state *st;
 	const char *skipped;   /* why loudness is not measured, or NULL */
 	int error;             /* first libebur128 error code, 0 if none */
+	size_t sub_frames;     /* frames per 100 ms sub-block, rate / 10 */
+	size_t sub_fill;       /* frames in the sub-block in progress */
+	uint64_t subs;         /* sub-blocks completed */
+	double ring[AN_LOUDNESS_SHORT_TERM_SUBS]; /* their energies, last 30 */
+	struct an_loudness_hist *blocks;     /* 400 ms gating blocks */
+	struct an_loudness_hist *short_term; /* 3 s short-term values */
 };
 
 /* Returns 0 (also when skipped: then l->skipped says why) or -ENOMEM. */
 int an_loudness_init(struct an_loudness *l, unsigned channels, uint32_t rate);
 void an_loudness_free(struct an_loudness *l);
+/* roles (enum an_chan_role): one per channel, before the first push;
+ * NULL or all AN_CH_UNKNOWN keeps the default map. */
+void an_loudness_set_layout(struct an_loudness *l, const uint8_t *roles, unsigned channels);
 void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes);
 /* LUFS and LU; NaN where not measured, -INFINITY for integrated loudness
- * of a signal with no block above the absolute gate. */
+ * of a signal with no block above the absolute gate; a range of 0 when
+ * no short-term value passes the gates (shorter than 3 s, silence). */
 void an_loudness_result(const struct an_loudness *l, double *integrated_lufs, double *range_lu);
 
 #endif

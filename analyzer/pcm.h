@@ -52,6 +52,8 @@ struct an_pcm_header {
 	char container_name[64];
 	char codec[32];
 	char codec_name[64];
+	uint8_t roles[64];       /* enum an_chan_role of the first 64 channels,
+				  * AN_CH_UNKNOWN where FFmpeg knows none */
 };
 
 struct an_pcm_end {

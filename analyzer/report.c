@@ -184,6 +184,7 @@ static void write_levels(struct an_json *j, const struct an_channel_result *c)
 	an_json_double(j, "crest_factor_db", l->crest_db);
 	an_json_uint(j, "clipped_samples", l->clipped);
 	an_json_uint(j, "clipping_runs", l->clip_runs);
+	an_json_uint(j, "over_full_scale_samples", l->over_full_scale);
 	an_json_double(j, "zero_crossing_rate", l->zero_crossing_rate);
 	an_json_double(j, "silence_ratio", l->silence_ratio);
 }
@@ -207,11 +208,21 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	else
 		an_json_null(j, "frames_declared");
 	an_json_double(j, "duration_s", r->sample_rate ? (double)r->frames / r->sample_rate : NAN);
+	if (r->layout_source) {
+		an_json_begin_array(j, "channel_layout");
+		for (unsigned c = 0; c < r->channels && c < AN_LAYOUT_MAX; c++)
+			an_json_string(j, NULL, an_chan_role_name(r->roles[c]));
+		an_json_end_array(j);
+	} else {
+		an_json_null(j, "channel_layout");
+	}
+	an_json_string(j, "channel_layout_source", r->layout_source);
 	an_json_end_object(j);
 
 	an_json_begin_object(j, "levels");
 	write_levels(j, &r->file);
 	an_json_double(j, "clip_threshold", r->clip_threshold);
+	an_json_bool(j, "over_full_scale", r->file.level.over_full_scale > 0);
 	an_json_end_object(j);
 
 	an_json_begin_object(j, "silence");
@@ -233,7 +244,7 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_begin_object(j, "loudness");
 	an_json_double(j, "integrated_lufs", r->integrated_lufs);
 	an_json_double(j, "range_lu", r->range_lu);
-	an_json_string(j, "standard", "ITU-R BS.1770-4, EBU R128");
+	an_json_string(j, "standard", "ITU-R BS.1770-4, EBU R128, EBU Tech 3342 v4 (2016)");
 	an_json_string(j, "skipped", r->loudness_skipped);
 	an_json_end_object(j);
 

@@ -12,6 +12,7 @@
 
 #include "analyzer/analysis.h"
 #include "analyzer/json.h"
+#include "analyzer/layout.h"
 
 #define AN_SCHEMA_VERSION 1
 #define AN_LOG_MAX_LINES 16
@@ -28,6 +29,8 @@ struct an_report {
 	unsigned channels;
 	uint64_t frames;             /* decoded */
 	int64_t frames_declared;     /* from the header, -1 when unknown */
+	uint8_t roles[AN_LAYOUT_MAX]; /* enum an_chan_role per channel */
+	const char *layout_source;   /* where roles come from; NULL: unknown */
 
 	/* features; file[] is the whole file, ch[] one per channel */
 	struct an_channel_result file;

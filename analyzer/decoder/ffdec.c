@@ -11,6 +11,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/avstring.h>
 
+#include "analyzer/layout.h"
 #include "analyzer/sniff.h"
 
 #define IO_BUFFER 65536
@@ -170,6 +171,35 @@ static float sample_at(const AVFrame *f, int fmt, int planar, unsigned ch, unsig
 	return 0.0f;
 }
 
+/* The decoder's channel layout as loudness roles (analyzer/layout.h):
+ * only when FFmpeg names the channels (native or custom order). */
+static void channel_roles(const AVChannelLayout *l, uint8_t *roles, size_t n)
+{
+	memset(roles, AN_CH_UNKNOWN, n);
+	if (l->nb_channels < 2 ||
+	    (l->order != AV_CHANNEL_ORDER_NATIVE && l->order != AV_CHANNEL_ORDER_CUSTOM))
+		return;
+	for (int i = 0; i < l->nb_channels && (size_t)i < n; i++) {
+		switch (av_channel_layout_channel_from_index(l, (unsigned)i)) {
+		case AV_CHAN_FRONT_LEFT: roles[i] = AN_CH_FL; break;
+		case AV_CHAN_FRONT_RIGHT: roles[i] = AN_CH_FR; break;
+		case AV_CHAN_FRONT_CENTER: roles[i] = AN_CH_FC; break;
+		case AV_CHAN_LOW_FREQUENCY:
+		case AV_CHAN_LOW_FREQUENCY_2: roles[i] = AN_CH_LFE; break;
+		case AV_CHAN_BACK_LEFT: roles[i] = AN_CH_BL; break;
+		case AV_CHAN_BACK_RIGHT: roles[i] = AN_CH_BR; break;
+		case AV_CHAN_SIDE_LEFT:
+		case AV_CHAN_SURROUND_DIRECT_LEFT: roles[i] = AN_CH_SL; break;
+		case AV_CHAN_SIDE_RIGHT:
+		case AV_CHAN_SURROUND_DIRECT_RIGHT: roles[i] = AN_CH_SR; break;
+		case AV_CHAN_NONE:
+		case AV_CHAN_UNUSED:
+		case AV_CHAN_UNKNOWN: roles[i] = AN_CH_UNKNOWN; break;
+		default: roles[i] = AN_CH_OTHER; break;
+		}
+	}
+}
+
 /* One decoded frame, converted to interleaved float and handed on.
  * Returns < 0 to stop decoding. */
 static int take_frame(struct run *r, const AVFrame *f)
@@ -188,6 +218,7 @@ static int take_frame(struct run *r, const AVFrame *f)
 		}
 		r->hdr.sample_rate = (uint32_t)f->sample_rate;
 		r->hdr.channels = nch;
+		channel_roles(&f->ch_layout, r->hdr.roles, sizeof(r->hdr.roles));
 		if (r->sink->header(r->sink->u, &r->hdr) < 0)
 			return -1;
 		r->header_sent = true;

@@ -102,6 +102,56 @@ sox -q -n -r 48000 -c 2 -b 24 ebu1.wav synth 20 sine 1000 vol -23dB
 lufs=$("$A" ebu1.wav 2>/dev/null | jq -r .loudness.integrated_lufs)
 check "EBU 3341 case 1 from a 24-bit WAV: $lufs LUFS (-23 +-0.1)" near "$lufs" -23 0.1
 
+# ---- loudness range at the 2016 rate (Tech 3342 v4) ------------------------
+# Speech-like material with pauses (tests/analyzer/speechlike.py), measured
+# against tests/analyzer/r128ref.py: numpy straight from BS.1770-4 and
+# Tech 3342, every short-term value kept, no histogram. Tolerances: the
+# analyzer reads each LRA percentile as the mean of a 0.1 LU bin (at most
+# 0.05 off, in practice 0.01) and takes the nearest rank where numpy
+# interpolates between ranks (hundredths at 500+ values): 0.1 LU. For the
+# integrated loudness only the blocks in the one 0.1 LU bin holding the
+# relative gate are gated together: 0.05 LU. Seeds 3, 4 and 6 are ones
+# where the 2011 rate (one short-term value per second, libebur128's LRA
+# mode) read 0.85, 0.44 and 0.88 LU below the reference. ffmpeg's meter
+# (one decimal) is printed for comparison.
+for seed in 3 4 6; do
+	/usr/bin/python3 "$ROOT/tests/analyzer/speechlike.py" "speech$seed.wav" 60 "$seed"
+	read -r ref_i ref_lra < <(/usr/bin/python3 "$ROOT/tests/analyzer/r128ref.py" "speech$seed.wav")
+	"$A" "speech$seed.wav" > "speech$seed.json" 2>/dev/null
+	got_i=$(jqv "speech$seed.json" .loudness.integrated_lufs)
+	got_lra=$(jqv "speech$seed.json" .loudness.range_lu)
+	ff=$(ffmpeg -nostdin -nostats -hide_banner -i "speech$seed.wav" -af ebur128 -f null - 2>&1 |
+		awk '$1 == "I:" || $1 == "LRA:" { printf "%s %s ", $1, $2 }')
+	if near "$got_lra" "$ref_lra" 0.1 && near "$got_i" "$ref_i" 0.05; then
+		ok "speech-like seed $seed: LRA $got_lra LU (numpy $ref_lra +-0.1), I $got_i LUFS (numpy $ref_i +-0.05); ffmpeg $ff"
+	else
+		not_ok "speech-like seed $seed: LRA $got_lra LU (numpy $ref_lra +-0.1), I $got_i LUFS (numpy $ref_i +-0.05); ffmpeg $ff"
+	fi
+done
+
+# ---- beyond full scale: a float WAV at int16 scale -------------------------
+# ebu1.wav's samples times 32767 as 32-bit float (a pipeline that forgot to
+# divide): the loudness is 20*log10(32767) = 90.31 dB higher, with no
+# ceiling (it read +29.95 before), and every sample beyond +-1.0 is counted;
+# numpy counts them independently.
+/usr/bin/python3 - ebu1.wav int16scale.wav <<'PY'
+import sys
+import soundfile as sf
+x, rate = sf.read(sys.argv[1], dtype="float64")
+y = (x * 32767.0).astype("float32")
+sf.write(sys.argv[2], y, rate, subtype="FLOAT")
+print(int((abs(y) > 1.0).sum()), file=open(sys.argv[2] + ".over", "w"))
+PY
+"$A" int16scale.wav > int16scale.json 2>/dev/null
+got=$(jq -r .loudness.integrated_lufs int16scale.json)
+want=$(awk -v l="$lufs" 'BEGIN { printf "%.4f", l + 20 * log(32767) / log(10) }')
+over=$(jq -r '[.levels.over_full_scale, .levels.over_full_scale_samples] | join(" ")' int16scale.json)
+if near "$got" "$want" 0.01 && [ "$over" = "true $(cat int16scale.wav.over)" ]; then
+	ok "float WAV at int16 scale: $got LUFS (the WAV's + 90.31 = $want), over_full_scale $over"
+else
+	not_ok "float WAV at int16 scale: $got LUFS (want $want), over_full_scale $over (numpy $(cat int16scale.wav.over))"
+fi
+
 # ---- every format from fd 0, consistent loudness --------------------------
 sox -q -n -r 44100 -c 2 -b 16 ref.wav synth 5 pinknoise vol 0.3
 sox -q ref.wav -b 24 ref-wavex.wav # 24-bit stereo: sox writes WAVE_FORMAT_EXTENSIBLE
@@ -149,6 +199,44 @@ ref.ogg ogg vorbis 0.5
 ref.opus ogg opus 0.5
 ref.mp2 mpeg mp2 ffmpeg
 ref.mp3 mpeg mp3 0.5
+EOF
+
+# ---- 5.1 in each format's channel order ------------------------------------
+# One 5.1 WAV (WAVE_FORMAT_EXTENSIBLE, mask FL FR FC LFE BL BR) of a sine per
+# channel at its own level, the LFE loudest: weighted in the wrong order
+# (WAV order on Vorbis order: the LFE as a surround at 1.41, BL dropped) the
+# Ogg Vorbis read 1.42 LU and the Opus 0.62 LU above the WAV. Sines keep
+# the lossy codecs' own error small (measured: Vorbis 0.05, Opus and AAC
+# under 0.01 LU); 0.3 LU is the bound the issue set. FLAC: identical.
+i=0
+lavfi_in=()
+map=
+for spec in "440 2.4 FL" "550 2.4 FR" "660 0.8 FC" "50 4 LFE" "770 2 BL" "880 0.4 BR"; do
+	set -- $spec
+	lavfi_in+=(-f lavfi -i "sine=f=$1:d=10,volume=$2")
+	map="${map:+$map|}$i.0-$3"
+	i=$((i + 1))
+done
+quiet ffmpeg -nostdin -y "${lavfi_in[@]}" -filter_complex \
+	"[0][1][2][3][4][5]join=inputs=6:channel_layout=5.1:map=$map[o]" -map "[o]" -c:a pcm_s16le s51.wav
+for e in ogg opus flac m4a; do quiet ffmpeg -nostdin -y -i s51.wav "s51.$e"; done
+s51_lufs=$("$A" s51.wav 2>/dev/null | jq -r .loudness.integrated_lufs)
+while read -r f source tol; do
+	out=$("$A" "$f" 2>/dev/null)
+	lufs=$(jq -r .loudness.integrated_lufs <<<"$out")
+	got_source=$(jq -r .format.channel_layout_source <<<"$out")
+	layout=$(jq -r '.format.channel_layout | join(" ")' <<<"$out")
+	if [ "$got_source" = "$source" ] && near "$lufs" "$s51_lufs" "$tol"; then
+		ok "5.1 $f: $lufs LUFS (WAV $s51_lufs, +-$tol), layout $layout from $source"
+	else
+		not_ok "5.1 $f: $lufs LUFS (WAV $s51_lufs, +-$tol), layout $layout from $got_source (want $source)"
+	fi
+done <<'EOF'
+s51.wav header 0
+s51.ogg vorbis_order 0.3
+s51.opus vorbis_order 0.3
+s51.flac flac_order 0.000001
+s51.m4a ffmpeg 0.3
 EOF
 
 # ---- the same numbers from a path, fd 0 and a pipe -------------------------

@@ -51,6 +51,7 @@ static void test_3341_case1_minus23(void **state)
 
 	measure_sine(1000.0, 0.0, s, 1, &m);
 	assert_within(m.integrated_lufs, -23.0, 0.1, 0.1);
+	print_message("# measured %.2f LUFS\n", m.integrated_lufs);
 }
 
 static void test_3341_case2_minus33(void **state)
@@ -60,6 +61,7 @@ static void test_3341_case2_minus33(void **state)
 
 	measure_sine(1000.0, 0.0, s, 1, &m);
 	assert_within(m.integrated_lufs, -33.0, 0.1, 0.1);
+	print_message("# measured %.2f LUFS\n", m.integrated_lufs);
 }
 
 static void test_3341_case3_relative_gate(void **state)
@@ -69,6 +71,7 @@ static void test_3341_case3_relative_gate(void **state)
 
 	measure_sine(1000.0, 0.0, s, 3, &m);
 	assert_within(m.integrated_lufs, -23.0, 0.1, 0.1);
+	print_message("# measured %.2f LUFS\n", m.integrated_lufs);
 }
 
 static void test_3341_case4_absolute_gate(void **state)
@@ -80,6 +83,7 @@ static void test_3341_case4_absolute_gate(void **state)
 
 	measure_sine(1000.0, 0.0, s, 5, &m);
 	assert_within(m.integrated_lufs, -23.0, 0.1, 0.1);
+	print_message("# measured %.2f LUFS\n", m.integrated_lufs);
 }
 
 static void test_3341_case5_gating_boundary(void **state)
@@ -89,6 +93,7 @@ static void test_3341_case5_gating_boundary(void **state)
 
 	measure_sine(1000.0, 0.0, s, 3, &m);
 	assert_within(m.integrated_lufs, -23.0, 0.1, 0.1);
+	print_message("# measured %.2f LUFS\n", m.integrated_lufs);
 }
 
 /* ---- Tech 3342: loudness range, +-1 LU ------------------------------ */
@@ -100,6 +105,7 @@ static void test_3342_case1_lra10(void **state)
 
 	measure_sine(1000.0, 0.0, s, 2, &m);
 	assert_within(m.range_lu, 10.0, 1.0, 1.0);
+	print_message("# measured %.2f LU\n", m.range_lu);
 }
 
 static void test_3342_case2_lra5(void **state)
@@ -109,6 +115,7 @@ static void test_3342_case2_lra5(void **state)
 
 	measure_sine(1000.0, 0.0, s, 2, &m);
 	assert_within(m.range_lu, 5.0, 1.0, 1.0);
+	print_message("# measured %.2f LU\n", m.range_lu);
 }
 
 static void test_3342_case3_lra20(void **state)
@@ -118,6 +125,33 @@ static void test_3342_case3_lra20(void **state)
 
 	measure_sine(1000.0, 0.0, s, 2, &m);
 	assert_within(m.range_lu, 20.0, 1.0, 1.0);
+	print_message("# measured %.2f LU\n", m.range_lu);
+}
+
+static void test_3342_case4_lra15(void **state)
+{
+	static const struct sig_section s[] = {
+		{ -50.0, 20.0 }, { -35.0, 20.0 }, { -20.0, 20.0 }, { -35.0, 20.0 }, { -50.0, 20.0 },
+	};
+	struct measured m;
+
+	measure_sine(1000.0, 0.0, s, 5, &m);
+	assert_within(m.range_lu, 15.0, 1.0, 1.0);
+	print_message("# measured %.2f LU\n", m.range_lu);
+}
+
+/* Not a conformance case: the integrated loudness has no ceiling. A
+ * float file written at int16 scale (samples up to +-32767.0, a common
+ * pipeline bug) reads 20*log10(32767) = 90.3 dB above the same file at
+ * full scale, where libebur128's histogram stopped at +29.95 LUFS. */
+static void test_integrated_not_capped(void **state)
+{
+	static const struct sig_section s[] = { { -23.0 + 20.0 * log10(32767.0), 5.0 } };
+	struct measured m;
+
+	measure_sine(1000.0, 0.0, s, 1, &m);
+	assert_within(m.integrated_lufs, -23.0 + 20.0 * log10(32767.0), 0.1, 0.1);
+	print_message("# measured %.2f LUFS\n", m.integrated_lufs);
 }
 
 /* ---- Tech 3341: true peak, +0.2 / -0.4 dB ---------------------------- */
@@ -175,6 +209,8 @@ int main(void)
 		cmocka_unit_test(test_3342_case1_lra10),
 		cmocka_unit_test(test_3342_case2_lra5),
 		cmocka_unit_test(test_3342_case3_lra20),
+		cmocka_unit_test(test_3342_case4_lra15),
+		cmocka_unit_test(test_integrated_not_capped),
 		cmocka_unit_test(test_3341_case15_fs4_0deg),
 		cmocka_unit_test(test_3341_case16_fs4_45deg),
 		cmocka_unit_test(test_3341_case17_fs6_60deg),

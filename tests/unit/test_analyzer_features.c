@@ -103,6 +103,32 @@ static void test_levels_clipping_runs_across_blocks(void **state)
 		assert_int_equal(ch[0].clipped, 6);
 		assert_int_equal(ch[0].clip_runs, 3);
 		assert_int_equal(ch[0].zero_crossings, 2);
+		/* only -1.2 lies beyond full scale; 1.0 itself does not */
+		assert_int_equal(ch[0].over_full_scale, 1);
+	}
+}
+
+/* Samples beyond full scale (a float file at int16 scale), counted the
+ * same by the vector loop and the scalar edges, whatever the blocks. */
+static void test_levels_over_full_scale(void **state)
+{
+	float x[203];
+	uint64_t want = 0;
+	struct an_level_summary s;
+
+	for (size_t i = 0; i < 203; i++) {
+		x[i] = (float)((i % 7) * 0.3 - 0.9) * (i % 3 ? 1.0f : 32767.0f);
+		want += fabsf(x[i]) > 1.0f;
+	}
+	assert_true(want > 20);
+	for (size_t chunk = 1; chunk <= 203; chunk += 13) {
+		struct an_level_channel ch[1] = { { 0 } };
+		struct an_levels lv;
+		an_levels_init(&lv, ch, 1, 8000, 1.0f);
+		levels_feed(&lv, x, 203, chunk);
+		assert_int_equal(ch[0].over_full_scale, want);
+		an_levels_summary(&lv, 1, &s);
+		assert_int_equal(s.over_full_scale, want);
 	}
 }
 
@@ -351,6 +377,53 @@ static void test_loudness_skipped_outside_limits(void **state)
 	an_loudness_free(&l);
 }
 
+/* 6 channels of sines at their own levels, in WAV order (FL FR FC LFE BL
+ * BR), measured as WAV order (the default map) and permuted into Vorbis
+ * order (FL FC FR BL BR LFE) with that layout set: the same loudness. The
+ * LFE (channel 3) does not count, whatever it holds. */
+static double loudness_51(const uint8_t *order, const uint8_t *roles, float lfe_amp)
+{
+	static const float amp[6] = { 0.3f, 0.3f, 0.1f, 0.5f, 0.25f, 0.05f };
+	enum { FRAMES = 48000 * 5 };
+	struct an_loudness l;
+	float *x = malloc(sizeof(float) * FRAMES * 6);
+	double i, r;
+
+	assert_non_null(x);
+	for (size_t t = 0; t < FRAMES; t++)
+		for (unsigned c = 0; c < 6; c++) {
+			unsigned src = order ? order[c] : c; /* WAV-order channel here */
+			float a = src == 3 ? lfe_amp : amp[src];
+			x[t * 6 + c] = a * (float)sin(2.0 * M_PI * (300.0 + 100.0 * src) * (double)t / 48000.0);
+		}
+	assert_int_equal(an_loudness_init(&l, 6, 48000), 0);
+	an_loudness_set_layout(&l, roles, 6);
+	an_loudness_push(&l, x, FRAMES);
+	an_loudness_result(&l, &i, &r);
+	an_loudness_free(&l);
+	free(x);
+	return i;
+}
+
+static void test_loudness_follows_channel_layout(void **state)
+{
+	static const uint8_t vorbis_from_wav[6] = { 0, 2, 1, 4, 5, 3 };
+	uint8_t roles[6];
+	double wav = loudness_51(NULL, NULL, 0.5f);
+
+	assert_true(an_layout_fixed_order(AN_ORDER_VORBIS, 6, roles));
+	assert_int_equal(roles[5], AN_CH_LFE);
+	assert_float_equal(loudness_51(vorbis_from_wav, roles, 0.5f), wav, 1e-6);
+	assert_float_equal(loudness_51(vorbis_from_wav, roles, 0.0f), wav, 1e-6);
+	/* without the layout the Vorbis file was weighted in WAV order */
+	assert_true(fabs(loudness_51(vorbis_from_wav, NULL, 0.5f) - wav) > 0.5);
+	assert_true(an_layout_fixed_order(AN_ORDER_WAVE, 6, roles));
+	assert_int_equal(roles[3], AN_CH_LFE);
+	assert_float_equal(loudness_51(NULL, roles, 0.5f), wav, 1e-6);
+	assert_false(an_layout_fixed_order(AN_ORDER_VORBIS, 2, roles));
+	assert_false(an_layout_fixed_order(AN_ORDER_WAVE, 9, roles));
+}
+
 static void test_non_finite_samples_are_counted_and_zeroed(void **state)
 {
 	struct an_analysis a;
@@ -395,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_levels_constant_dc),
 		cmocka_unit_test(test_levels_sine_rms_and_zcr),
 		cmocka_unit_test(test_levels_clipping_runs_across_blocks),
+		cmocka_unit_test(test_levels_over_full_scale),
 		cmocka_unit_test(test_levels_clip_threshold_per_subtype),
 		cmocka_unit_test(test_levels_block_size_independent),
 		cmocka_unit_test(test_levels_file_dc_is_the_worst_channel),
@@ -407,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_centroid_ignores_silence),
 		cmocka_unit_test(test_centroid_of_spectrum),
 		cmocka_unit_test(test_loudness_skipped_outside_limits),
+		cmocka_unit_test(test_loudness_follows_channel_layout),
 		cmocka_unit_test(test_non_finite_samples_are_counted_and_zeroed),
 		cmocka_unit_test(test_many_channels_small_blocks),
 	};
