@@ -279,6 +279,7 @@ int cmd_exec(int argc, char **argv)
 		return status;
 	if (optind >= argc)
 		return sr_usage_error("exec ", "no command given");
+	sr_warn_limits(&o.lim, SR_MIN_MEM_COMMAND, "a command in its sandbox");
 
 	struct sbx_policy *policy = NULL;
 	struct sbx_err perr = SBX_ERR_INIT;

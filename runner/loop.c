@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -46,6 +47,19 @@ struct slot {
 	bool frozen, killed;
 };
 
+/* --retry-delay: an item this run will retry, and when. The wait is kept
+ * here, in the runner's memory, not in the store (no column for it): the
+ * item is pending in the store at once; when a claim returns it before its
+ * time, the claim is held (its lease kept, no slot taken, nothing started)
+ * and started once due. A held claim that is never started (a stop) is
+ * released like an interrupted attempt. docs/runner.md, "Retry delay". */
+struct delayed {
+	int64_t item_id;
+	uint64_t due_ms;
+	bool held;
+	struct store_claim claim;
+};
+
 struct loop {
 	const struct loop_config *cfg;
 	struct loop_result *res;
@@ -55,9 +69,19 @@ struct loop {
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
 	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
 	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
+	struct delayed *delayed;
+	size_t ndelayed, nheld;
 };
 
 /* ---- small helpers --------------------------------------------------- */
+
+uint64_t loop_retry_delay(uint64_t delay_ms, int attempt_no)
+{
+	uint64_t d = delay_ms;
+	for (int i = 1; i < attempt_no && d < LOOP_RETRY_DELAY_CAP_MS; i++)
+		d *= 2;
+	return d < LOOP_RETRY_DELAY_CAP_MS ? d : LOOP_RETRY_DELAY_CAP_MS;
+}
 
 int loop_parse_memavailable(const char *meminfo, uint64_t *bytes)
 {
@@ -292,21 +316,100 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	}
 }
 
-/* Fill free slots from the queue while admission allows. */
+/* ---- the retry delay ------------------------------------------------ */
+
+static void delay_remove(struct loop *l, size_t i)
+{
+	if (l->delayed[i].held)
+		l->nheld--;
+	l->delayed[i] = l->delayed[--l->ndelayed];
+}
+
+/* Remember that item_id is to wait until due_ms. Out of memory: no wait. */
+static void delay_add(struct loop *l, int64_t item_id, uint64_t due_ms)
+{
+	struct delayed *d = realloc(l->delayed, (l->ndelayed + 1) * sizeof *d);
+	if (!d)
+		return;
+	l->delayed = d;
+	d[l->ndelayed++] = (struct delayed){ .item_id = item_id, .due_ms = due_ms };
+}
+
+/* A fresh claim: 1 if it is an item whose wait is not over (now held). */
+static bool delay_hold(struct loop *l, struct store_claim *claim)
+{
+	for (size_t i = 0; i < l->ndelayed; i++) {
+		struct delayed *d = &l->delayed[i];
+		if (d->held || d->item_id != claim->item_id)
+			continue;
+		if (sr_now_ms() >= d->due_ms) {
+			delay_remove(l, i);
+			return false;
+		}
+		d->held = true;
+		d->claim = *claim;
+		l->nheld++;
+		return true;
+	}
+	return false;
+}
+
+/* A held claim whose time has come, taken out of the table, or false. */
+static bool delay_take_due(struct loop *l, struct store_claim *out)
+{
+	uint64_t now = sr_now_ms();
+	for (size_t i = 0; i < l->ndelayed; i++)
+		if (l->delayed[i].held && now >= l->delayed[i].due_ms) {
+			*out = l->delayed[i].claim;
+			delay_remove(l, i);
+			return true;
+		}
+	return false;
+}
+
+/* Stopping: held claims go back to pending, not counted. */
+static void delay_release_all(struct loop *l)
+{
+	for (size_t i = 0; i < l->ndelayed;) {
+		struct delayed *d = &l->delayed[i];
+		if (!d->held) {
+			i++;
+			continue;
+		}
+		if (store_attempt_release(l->cfg->st, &d->claim) < 0)
+			progress_message(l->cfg->progress, "releasing %s: %s", d->claim.path,
+					 store_errmsg(l->cfg->st));
+		store_claim_free(&d->claim);
+		delay_remove(l, i);
+	}
+}
+
+static struct slot *free_slot(struct loop *l)
+{
+	for (int i = 0; i < l->nslots; i++)
+		if (!l->slots[i].used)
+			return &l->slots[i];
+	return NULL;
+}
+
+/* Fill free slots while admission allows: first the held retries whose
+ * wait is over, then from the queue. */
 static void admit(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
 	l->waiting_memory = false;
-	while (!l->stopping && !l->paused && !l->queue_empty && l->running < cfg->jobs) {
+	while (!l->stopping && !l->paused && l->running < cfg->jobs) {
 		if (cfg->memfree_bytes && !memory_allows_start(cfg->memfree_bytes)) {
 			l->waiting_memory = true;
 			return;
 		}
-		struct slot *s = NULL;
-		for (int i = 0; i < l->nslots && !s; i++)
-			if (!l->slots[i].used)
-				s = &l->slots[i];
 		struct store_claim claim;
+		if (l->nheld && delay_take_due(l, &claim)) {
+			start_job(l, free_slot(l), &claim);
+			continue;
+		}
+		if (l->queue_empty)
+			return;
 		int r = store_claim_next(cfg->st, cfg->run_id, cfg->js->key, &claim);
 		if (r < 0) {
 			store_failed(l, "claiming the next item");
@@ -316,7 +419,9 @@ static void admit(struct loop *l)
 			l->queue_empty = true;
 			return;
 		}
-		start_job(l, s, &claim);
+		if (l->ndelayed && delay_hold(l, &claim))
+			continue;
+		start_job(l, free_slot(l), &claim);
 	}
 }
 
@@ -362,6 +467,9 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 	};
 	bool bad_output = false;
 	int r = store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
+	if (r == 0 && retry && !bad_output && cfg->retry_delay_ms)
+		delay_add(l, s->claim.item_id,
+			  sr_now_ms() + loop_retry_delay(cfg->retry_delay_ms, s->claim.attempt_no));
 	const char *status = v.outcome == OUTCOME_OK ? "done" : retry ? "pending" : "failed";
 	if (bad_output) { /* the store's check is the last word */
 		v.outcome = OUTCOME_BAD_OUTPUT;
@@ -652,12 +760,16 @@ static void feed_step(struct loop *l)
 	l->queue_empty = false; /* new items may be pending */
 }
 
-static bool finished(const struct loop *l)
+static bool finished(struct loop *l)
 {
 	if (l->running > 0)
 		return false;
-	if (l->stopping)
+	if (l->stopping) {
+		delay_release_all(l);
 		return true;
+	}
+	if (l->nheld)
+		return false; /* retries waiting for their time */
 	if (l->feeding)
 		return false; /* the inputs not queued yet may hold work */
 	/* Idle: done when there is nothing to claim, or while paused with
@@ -733,8 +845,10 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (l.feeding && !l.stopping && !l.feed_waiting)
 			feed_step(&l);
 	}
+	delay_release_all(&l);
 	update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
+	free(l.delayed);
 	free(l.slots);
 	return r;
 }

@@ -42,6 +42,9 @@ struct loop_config {
 	int jobs;                 /* -j: at most this many at once */
 	int max_retries;          /* --retries */
 	unsigned retry_mask;      /* --retry-on */
+	uint64_t retry_delay_ms;  /* --retry-delay: before the n-th retry of an
+				     item, wait delay * 2^(n-1), at most
+				     LOOP_RETRY_DELAY_CAP_MS; 0 = at once */
 	uint64_t memfree_bytes;   /* --memfree: 0 = off */
 	uint64_t grace_ms;        /* --grace */
 	/* Claim while queueing: the inputs not queued yet before the loop
@@ -64,6 +67,12 @@ struct loop_result {
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */
 	double elapsed_s;
 };
+
+#define LOOP_RETRY_DELAY_CAP_MS (600u * 1000)
+
+/* The wait before an item whose attempt_no-th attempt is to be retried
+ * (pure): delay_ms * 2^(attempt_no-1), capped. */
+uint64_t loop_retry_delay(uint64_t delay_ms, int attempt_no);
 
 /* Run until nothing is pending and nothing runs, or until interrupted.
  * Returns 0 (see res for how it ended) or -errno when the loop itself

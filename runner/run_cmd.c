@@ -49,7 +49,10 @@ static const char run_usage[] =
 	"      --retries N         retries of an item whose attempt failed in a retried\n"
 	"                          outcome (default 2)\n"
 	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
-	"                          none (default: runner_lost,setup_error,oom,timeout)\n"
+	"                          none (default: runner_lost,setup_error; add oom or\n"
+	"                          timeout with e.g. --retry-on default,timeout)\n"
+	"      --retry-delay TIME  wait TIME before an item's first retry, twice as long\n"
+	"                          before each next one, at most 10 min (default 0)\n"
 	"      --memfree SIZE      start no job while MemAvailable is below SIZE\n"
 	"      --grace TIME        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this\n"
 	"                          long (default 10 s; 0: stop them at once), then stop them\n"
@@ -80,6 +83,7 @@ static const char run_signals_help[] =
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
+	OPT_RETRY_DELAY,
 };
 
 #define MAX_CMD_BINDS JOBSPEC_MAX_BINDS
@@ -99,7 +103,7 @@ struct run_opts {
 	int jobs, retries;
 	int npaths;                  /* path operands, at argv[optind...] */
 	unsigned retry_mask;
-	uint64_t memfree, grace_ms, max_output;
+	uint64_t memfree, grace_ms, max_output, retry_delay_ms;
 	struct sbx_limits limits;
 	/* --cmd */
 	const char *cmd, *output, *ok_codes;
@@ -159,6 +163,18 @@ static int cmd_option(int opt, const char *arg, struct run_opts *o)
 	}
 }
 
+/* How the batch goes on after failures (--retry-delay): 1 taken, 0 not
+ * one of them, -1 bad value (message printed). */
+static int batch_option(int opt, const char *arg, struct run_opts *o)
+{
+	switch (opt) {
+	case OPT_RETRY_DELAY: /* 0: retry at once */
+		return sr_parse_duration_option("--retry-delay", arg, true, &o->retry_delay_ms) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
+}
+
 /* After a message printed by a shared option parser: the hint, -1. */
 static int usage_hint(void)
 {
@@ -176,6 +192,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "files-from", required_argument, NULL, OPT_FILES_FROM },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "retry-on", required_argument, NULL, OPT_RETRY_ON },
+		{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "memfree", required_argument, NULL, OPT_MEMFREE },
 		{ "grace", required_argument, NULL, OPT_GRACE },
@@ -208,6 +225,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		int r = sr_apply_limit_option(opt, optarg, &o->limits);
 		if (r == 0)
 			r = cmd_option(opt, optarg, o);
+		if (r == 0)
+			r = batch_option(opt, optarg, o);
 		if (r < 0) /* the message is printed; the hint is ours */
 			return usage_hint();
 		if (r > 0)
@@ -588,7 +607,8 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 			struct loop_config cfg = {
 				.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
 				.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
-				.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
+				.retry_mask = o->retry_mask, .retry_delay_ms = o->retry_delay_ms,
+				.memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
 				.feed = first == LOOP_FEED_DONE ? NULL : queue_step, .feed_ctx = c,
 				.feed_fd = c->list_fd,
 			};
@@ -643,6 +663,8 @@ int cmd_run(int argc, char **argv)
 		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
 	if (stdin_operand(argc, argv, &o) < 0)
 		return SR_EXIT_USAGE;
+	sr_warn_limits(&o.limits, o.cmd ? SR_MIN_MEM_COMMAND : SR_MIN_MEM_ANALYZER,
+		       o.cmd ? "a command in its sandbox" : "the built-in analyzer");
 	raise_nofile();
 
 	/* Blocked before any child exists: the loop reads them from a

@@ -511,7 +511,7 @@ sandrun: nothing to do: 2 files already done (--force to redo)" ]
 @test "--retries and --retry-on decide how many attempts a timeout gets" {
 	export SANDRUN_ANALYZER=$STANDIN
 	echo hang >media/hang
-	run "$SANDRUN" --timeout 0.3 --retries 1 media/hang
+	run "$SANDRUN" --timeout 0.3 --retries 1 --retry-on default,timeout media/hang
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[ "$(db "SELECT attempts || ' ' || last_outcome FROM items")" = "2 timeout" ]
@@ -520,6 +520,86 @@ sandrun: nothing to do: 2 files already done (--force to redo)" ]
 	echo crash >media/crash
 	run "$SANDRUN" --retry-on signaled --retries 2 --db sig.db media/crash
 	[ "$(sqlite3 sig.db "SELECT attempts || ' ' || last_outcome FROM items")" = "3 signaled" ]
+}
+
+@test "a batch of files that hang every time: one attempt each by default, not three (oom and timeout are opt-in retries)" {
+	export SANDRUN_ANALYZER=$STANDIN
+	for i in 1 2 3 4; do echo hang >media/hang$i; done
+	echo oom >media/greedy
+	SECONDS=0
+	run "$SANDRUN" --timeout 0.3 --mem 32M -j 2 media/hang1 media/hang2 media/hang3 media/hang4 media/greedy
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT group_concat(attempts || ' ' || last_outcome, ',') FROM (SELECT * FROM items ORDER BY path)")" = \
+		"1 oom,1 timeout,1 timeout,1 timeout,1 timeout" ]
+	[ "$(db "SELECT count(*) FROM attempts")" = 5 ]
+	[[ "$output" != *"to be retried"* ]]
+	# The old behaviour, when asked for: three attempts of a timeout.
+	run "$SANDRUN" --timeout 0.3 --retry-on default,timeout --db old.db media/hang1
+	[ "$(sqlite3 old.db "SELECT attempts FROM items")" = 3 ]
+	run "$SANDRUN" run --help
+	[[ "$output" == *"default: runner_lost,setup_error;"* ]]
+}
+
+@test "--retry-delay: a retried file waits (1 s, then 2 s) while the other files run; nothing sleeps in between" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/0hang
+	echo "ok 0" >media/ok1
+	echo "ok 0" >media/ok2
+	SECONDS=0
+	run --separate-stderr "$SANDRUN" -j 1 --timeout 1 --retry-on timeout --retries 2 --retry-delay 1 --json \
+		media/0hang media/ok1 media/ok2
+	echo "status $status: $stderr"
+	[ "$status" -eq 1 ]
+	# Without the delay the retried file (the oldest pending) would run
+	# again at once; with it, the two others run first, on the one slot.
+	order=$(echo "$output" | grep '"event":"finished"' | python3 -c '
+import json, sys
+print(" ".join(d["path"].rsplit("/", 1)[1] + ":" + str(d["attempt"]) for d in map(json.loads, sys.stdin)))')
+	echo "order: $order"
+	[ "$order" = "0hang:1 ok1:1 ok2:1 0hang:2 0hang:3" ]
+	# 1 s before the second attempt, 2 s before the third.
+	[ "$SECONDS" -ge 3 ]
+	[ "$(db "SELECT attempts || ' ' || status FROM items WHERE path LIKE '%0hang'")" = "3 failed" ]
+	# A bad value is a usage error.
+	run "$SANDRUN" --retry-delay soon media/ok1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--retry-delay"* ]]
+}
+
+@test "--retry-delay: SIGINT while a retry waits puts it back uncounted, and the same command finishes it" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/hang
+	"$SANDRUN" --timeout 0.3 --retry-on timeout --retries 1 --retry-delay 1h --json media/hang >ev.json 2>err.txt &
+	pid=$!
+	for _ in $(seq 200); do grep -q '"status":"pending"' ev.json 2>/dev/null && break; sleep 0.05; done
+	sleep 0.5
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	cat err.txt
+	[ "$rc" -eq 130 ]
+	[ "$(db "SELECT attempts || ' ' || status FROM items")" = "1 pending" ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE counted = 1")" = 1 ]
+	run "$SANDRUN" --timeout 0.3 --retry-on timeout --retries 1 media/hang
+	[ "$(db "SELECT attempts || ' ' || status FROM items")" = "2 failed" ]
+}
+
+@test "--mem 1 (a byte, a unit forgotten) and --timeout 10ms warn, naming the value and what is typical" {
+	run --separate-stderr "$SANDRUN" --mem 1 --retries 0 media/a.wav
+	echo "$stderr"
+	[[ "$stderr" == *"warning: --mem is 1 byte: the built-in analyzer needs at least 16 MiB"*"typical limits are 256M to 2G"* ]]
+	run --separate-stderr "$SANDRUN" --mem 8M --timeout 10ms --db t.db --retries 0 media/a.wav
+	[[ "$stderr" == *"warning: --mem is 8 MiB"* ]]
+	[[ "$stderr" == *"warning: --timeout is 10 ms"*"typical deadlines"* ]]
+	# A command in its sandbox needs far less: 8M is fine there.
+	run --separate-stderr "$SANDRUN" --cmd '/bin/cat' --output text --mem 8M --db c.db media/a.wav
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *warning* ]]
+	run --separate-stderr "$SANDRUN" exec --mem 1 -- /bin/true
+	[[ "$stderr" == *"warning: --mem is 1 byte"* ]]
+	# --timeout 0 is refused, not warned about.
+	run "$SANDRUN" --timeout 0 media/a.wav
+	[ "$status" -eq 2 ]
 }
 
 @test "--memfree above what the machine has: nothing starts; SIGINT leaves the files pending" {

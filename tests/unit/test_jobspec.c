@@ -464,6 +464,13 @@ static void test_memavailable(void **state)
 	assert_int_equal(loop_parse_memavailable("MemTotal: 100 kB\n", &b), -ENOENT);
 	/* Only at the start of a line. */
 	assert_int_equal(loop_parse_memavailable("XMemAvailable: 5 kB\n", &b), -ENOENT);
+	/* --retry-delay: delay * 2^(n-1) after the n-th attempt, capped. */
+	assert_int_equal(loop_retry_delay(1000, 1), 1000);
+	assert_int_equal(loop_retry_delay(1000, 2), 2000);
+	assert_int_equal(loop_retry_delay(1000, 4), 8000);
+	assert_int_equal(loop_retry_delay(1000, 100), LOOP_RETRY_DELAY_CAP_MS);
+	assert_int_equal(loop_retry_delay(UINT64_MAX / 2, 3), LOOP_RETRY_DELAY_CAP_MS);
+	assert_int_equal(loop_retry_delay(0, 5), 0);
 }
 
 int main(void)
