@@ -201,19 +201,19 @@ static int add_binds(struct jobspec *js, const struct cmdspec_opts *c, char *err
 	return 0;
 }
 
-/* PATH, HOME, LANG, then --env in order; a later NAME replaces an earlier. */
-static int build_env(struct jobspec *js, const struct cmdspec_opts *c, char *err, size_t errlen)
+int cmdspec_env_build(const char *const *args, size_t nargs, char ***envp, char *err, size_t errlen)
 {
 	static const char *const base[] = { "PATH=" CMDSPEC_PATH, "HOME=/tmp", "LANG=C.UTF-8" };
-	size_t n = 0, max = SR_ARRAY_LEN(base) + c->nenv;
-	if (c->nenv > CMDSPEC_MAX_ENV) {
+	size_t n = 0, max = SR_ARRAY_LEN(base) + nargs;
+	if (nargs > CMDSPEC_MAX_ENV) {
 		snprintf(err, errlen, "too many --env options (at most %d)", CMDSPEC_MAX_ENV);
 		return -EINVAL;
 	}
-	if (!(js->envp = calloc(max + 1, sizeof *js->envp)))
+	char **env = calloc(max + 1, sizeof *env);
+	if (!(*envp = env))
 		return -ENOMEM;
 	for (size_t i = 0; i < max; i++) {
-		const char *arg = i < SR_ARRAY_LEN(base) ? base[i] : c->env[i - SR_ARRAY_LEN(base)];
+		const char *arg = i < SR_ARRAY_LEN(base) ? base[i] : args[i - SR_ARRAY_LEN(base)];
 		char *entry;
 		if (i >= SR_ARRAY_LEN(base) && !cmdspec_env_name_valid(arg)) {
 			snprintf(err, errlen, "invalid value '%s' for --env: expected NAME or NAME=VALUE", arg);
@@ -235,15 +235,21 @@ static int build_env(struct jobspec *js, const struct cmdspec_opts *c, char *err
 			return -ENOMEM;
 		size_t nl = (size_t)(strchr(entry, '=') - entry);
 		size_t k = 0;
-		while (k < n && !(strncmp(js->envp[k], entry, nl + 1) == 0))
+		while (k < n && !(strncmp(env[k], entry, nl + 1) == 0))
 			k++;
 		if (k < n)
-			free(js->envp[k]);
+			free(env[k]);
 		else
 			n++;
-		js->envp[k] = entry;
+		env[k] = entry;
 	}
 	return 0;
+}
+
+/* PATH, HOME, LANG, then --env in order; a later NAME replaces an earlier. */
+static int build_env(struct jobspec *js, const struct cmdspec_opts *c, char *err, size_t errlen)
+{
+	return cmdspec_env_build(c->env, c->nenv, &js->envp, err, errlen);
 }
 
 int jobspec_open_command(const struct jobspec_opts *opts, const struct cmdspec_opts *c,
