@@ -202,6 +202,39 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	[[ "$output" == *"no-such-policy"* ]]
 }
 
+@test "--cmd on the first try: a relative script, or one not made visible with --bind-ro, stops before any job (exit 2) saying what to add" {
+	mkdir -m 755 tools
+	printf 'import sys\nsys.stdin.buffer.read()\nprint("{\\"n\\": 1}")\n' >tools/features.py
+	chmod 644 tools/features.py
+	for i in $(seq 10); do cp media/a.wav media/f$i.wav; done
+	# As the operator typed it first: a path relative to where they stood.
+	run "$SANDRUN" --cmd 'python3 tools/features.py {}' media/f*.wav
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the argument 'tools/features.py' is a relative path"*"add --bind-ro $W"* ]]
+	[ ! -e sandrun.db ]
+	# Then absolute, but the directory is not in the sandbox.
+	run "$SANDRUN" --cmd "python3 $W/tools/features.py {}" media/f*.wav
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the argument $W/tools/features.py exists here but is not visible in the sandbox"*"add --bind-ro $W/tools" ]]
+	[ ! -e sandrun.db ]
+	# The same as --opt=VALUE.
+	run "$SANDRUN" --cmd "python3 -X pycache_prefix=/x --script=$W/tools/features.py {}" media/f1.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"add --bind-ro $W/tools"* ]]
+	# What the message says to add, added: every file ok, once.
+	run "$SANDRUN" --cmd "python3 $W/tools/features.py" --bind-ro "$W/tools" media/f*.wav
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) || ' ' || sum(attempts) FROM items WHERE status = 'done'")" = "10 10" ]
+	# Words that only look like names are left alone: a bare word naming a
+	# directory here, the sandbox's own /tmp and /dev/null.
+	mkdir json
+	run "$SANDRUN" --cmd 'sh -c "echo {}" json /tmp /dev/null' --output text --db words.db media/f1.wav
+	[ "$status" -eq 0 ]
+}
+
 # ---- inputs ---------------------------------------------------------------------
 
 @test "inputs that cannot be analyzed are reported, recorded as input_error, and the batch goes on" {
