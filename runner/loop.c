@@ -221,6 +221,7 @@ static bool transient_start_error(int r)
 static void record_finish(struct loop *l, struct slot *s, const struct sbx_result *res,
 			  const struct job_verdict *v);
 static void finish_job(struct loop *l, struct slot *s);
+static void check_halt(struct loop *l);
 
 static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 {
@@ -498,6 +499,34 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 	};
 	progress_finished(cfg->progress, &f, v.outcome);
 	release_slot(l, s);
+	check_halt(l);
+}
+
+/* --halt: enough failures in this run? Then start nothing new (and with
+ * now, stop the running jobs: released, not counted). */
+static void check_halt(struct loop *l)
+{
+	const struct loop_config *cfg = l->cfg;
+	const struct loop_result *res = l->res;
+	if (l->stopping || (!cfg->halt_fails && !cfg->halt_percent))
+		return;
+	bool halt = cfg->halt_fails ? res->failed >= cfg->halt_fails
+		    : res->finished >= LOOP_HALT_MIN_FINISHED &&
+			      res->failed * 100 >= (int64_t)cfg->halt_percent * res->finished;
+	if (!halt)
+		return;
+	l->res->halted = true;
+	l->stopping = true;
+	if (cfg->halt_fails)
+		progress_notice(cfg->progress, "--halt: %lld file%s failed in this run; %s",
+				(long long)res->failed, res->failed == 1 ? "" : "s",
+				cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
+	else
+		progress_notice(cfg->progress, "--halt: %lld of %lld finished files failed (%d%% or more); %s",
+				(long long)res->failed, (long long)res->finished, cfg->halt_percent,
+				cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
+	if (cfg->halt_now)
+		kill_all(l);
 }
 
 /* The user's interrupt cut this attempt short: back to pending, uncounted. */

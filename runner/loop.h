@@ -45,6 +45,12 @@ struct loop_config {
 	uint64_t retry_delay_ms;  /* --retry-delay: before the n-th retry of an
 				     item, wait delay * 2^(n-1), at most
 				     LOOP_RETRY_DELAY_CAP_MS; 0 = at once */
+	/* --halt: stop starting jobs once this run left halt_fails files
+	 * failed (0 = never), or halt_percent of its finished files (once
+	 * LOOP_HALT_MIN_FINISHED have finished); halt_now also stops the
+	 * running ones (released, as on SIGTERM). */
+	int halt_fails, halt_percent;
+	bool halt_now;
 	uint64_t memfree_bytes;   /* --memfree: 0 = off */
 	uint64_t grace_ms;        /* --grace */
 	/* Claim while queueing: the inputs not queued yet before the loop
@@ -65,9 +71,11 @@ struct loop_result {
 	int64_t finished;         /* attempts recorded by this run */
 	int64_t failed;           /* ... that left their item failed */
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */
+	bool halted;              /* --halt stopped the run */
 	double elapsed_s;
 };
 
+#define LOOP_HALT_MIN_FINISHED 10
 #define LOOP_RETRY_DELAY_CAP_MS (600u * 1000)
 
 /* The wait before an item whose attempt_no-th attempt is to be retried

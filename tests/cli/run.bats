@@ -635,6 +635,41 @@ print(" ".join(d["path"].rsplit("/", 1)[1] + ":" + str(d["attempt"]) for d in ma
 	[ "$status" -eq 2 ]
 }
 
+@test "--halt 3: a batch where every file crashes stops after three, the rest stays pending for the fixed command" {
+	export SANDRUN_ANALYZER=$STANDIN
+	for i in $(seq -w 20); do echo crash >media/c$i; done
+	run --separate-stderr "$SANDRUN" -j 1 --halt 3 --json media/c*
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--halt: 3 files failed in this run; starting nothing new"* ]]
+	[[ "$stderr" == *"interrupted by --halt: run the same command again to resume"* ]]
+	[ "$(db "SELECT status || ' ' || count(*) FROM items GROUP BY status ORDER BY status" | tr '\n' ,)" = "failed 3,pending 17," ]
+	[ "$(echo "$output" | tail -1 | json 'd["interrupted_by"], d["exit_status"]')" = "--halt 1" ]
+	[ "$(db "SELECT how FROM runs")" = interrupted ]
+	# N%: once 10 have finished.
+	run --separate-stderr "$SANDRUN" -j 1 --halt 50% --db pct.db media/c*
+	[[ "$stderr" == *"--halt: 10 of 10 finished files failed (50% or more)"* ]]
+	[ "$(sqlite3 pct.db "SELECT count(*) FROM items WHERE status = 'failed'")" = 10 ]
+	for bad in 0 x 101% now, soon,-1; do
+		run "$SANDRUN" --halt "$bad" media/c01
+		[ "$status" -eq 2 ] || { echo "--halt $bad: $status"; false; }
+	done
+	[[ "$output" == *"invalid value 'soon,-1' for --halt"* ]]
+}
+
+@test "--halt now,1: the first failure stops the running jobs too; they are put back, not counted" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/a-hang
+	echo "crash" >media/b-crash
+	run --separate-stderr "$SANDRUN" -j 2 --timeout 60 --halt now,1 media/a-hang media/b-crash
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"stopping the running jobs"* ]]
+	[ "$(db "SELECT status || ' ' || attempts FROM items WHERE path LIKE '%a-hang'")" = "pending 0" ]
+	[ "$(db "SELECT status || ' ' || last_outcome FROM items WHERE path LIKE '%b-crash'")" = "failed signaled" ]
+	[ "$(db "SELECT outcome || ' ' || counted FROM attempts a JOIN items i ON i.id = a.item_id WHERE i.path LIKE '%a-hang'")" = "interrupted 0" ]
+}
+
 @test "--memfree above what the machine has: nothing starts; SIGINT leaves the files pending" {
 	export SANDRUN_ANALYZER=$STANDIN
 	echo "ok 0" >media/quick
