@@ -4,6 +4,7 @@
  * progress.c, so this file is only the wiring of descriptors to decisions. */
 #include "runner/loop.h"
 #include "runner/common.h"
+#include "runner/failures.h"
 #include "runner/inputs.h"
 #include "store/store.h"
 #include "lib/fd.h"
@@ -47,19 +48,6 @@ struct slot {
 	bool frozen, killed;
 };
 
-/* --retry-delay: an item this run will retry, and when. The wait is kept
- * here, in the runner's memory, not in the store (no column for it): the
- * item is pending in the store at once; when a claim returns it before its
- * time, the claim is held (its lease kept, no slot taken, nothing started)
- * and started once due. A held claim that is never started (a stop) is
- * released like an interrupted attempt. docs/runner.md, "Retry delay". */
-struct delayed {
-	int64_t item_id;
-	uint64_t due_ms;
-	bool held;
-	struct store_claim claim;
-};
-
 struct loop {
 	const struct loop_config *cfg;
 	struct loop_result *res;
@@ -69,19 +57,10 @@ struct loop {
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
 	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
 	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
-	struct delayed *delayed;
-	size_t ndelayed, nheld;
+	struct retry_waits waits;    /* --retry-delay (failures.h) */
 };
 
 /* ---- small helpers --------------------------------------------------- */
-
-uint64_t loop_retry_delay(uint64_t delay_ms, int attempt_no)
-{
-	uint64_t d = delay_ms;
-	for (int i = 1; i < attempt_no && d < LOOP_RETRY_DELAY_CAP_MS; i++)
-		d *= 2;
-	return d < LOOP_RETRY_DELAY_CAP_MS ? d : LOOP_RETRY_DELAY_CAP_MS;
-}
 
 int loop_parse_memavailable(const char *meminfo, uint64_t *bytes)
 {
@@ -319,69 +298,14 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 
 /* ---- the retry delay ------------------------------------------------ */
 
-static void delay_remove(struct loop *l, size_t i)
-{
-	if (l->delayed[i].held)
-		l->nheld--;
-	l->delayed[i] = l->delayed[--l->ndelayed];
-}
-
-/* Remember that item_id is to wait until due_ms. Out of memory: no wait. */
-static void delay_add(struct loop *l, int64_t item_id, uint64_t due_ms)
-{
-	struct delayed *d = realloc(l->delayed, (l->ndelayed + 1) * sizeof *d);
-	if (!d)
-		return;
-	l->delayed = d;
-	d[l->ndelayed++] = (struct delayed){ .item_id = item_id, .due_ms = due_ms };
-}
-
-/* A fresh claim: 1 if it is an item whose wait is not over (now held). */
-static bool delay_hold(struct loop *l, struct store_claim *claim)
-{
-	for (size_t i = 0; i < l->ndelayed; i++) {
-		struct delayed *d = &l->delayed[i];
-		if (d->held || d->item_id != claim->item_id)
-			continue;
-		if (sr_now_ms() >= d->due_ms) {
-			delay_remove(l, i);
-			return false;
-		}
-		d->held = true;
-		d->claim = *claim;
-		l->nheld++;
-		return true;
-	}
-	return false;
-}
-
-/* A held claim whose time has come, taken out of the table, or false. */
-static bool delay_take_due(struct loop *l, struct store_claim *out)
-{
-	uint64_t now = sr_now_ms();
-	for (size_t i = 0; i < l->ndelayed; i++)
-		if (l->delayed[i].held && now >= l->delayed[i].due_ms) {
-			*out = l->delayed[i].claim;
-			delay_remove(l, i);
-			return true;
-		}
-	return false;
-}
-
 /* Stopping: held claims go back to pending, not counted. */
 static void delay_release_all(struct loop *l)
 {
-	for (size_t i = 0; i < l->ndelayed;) {
-		struct delayed *d = &l->delayed[i];
-		if (!d->held) {
-			i++;
-			continue;
-		}
-		if (store_attempt_release(l->cfg->st, &d->claim) < 0)
-			progress_message(l->cfg->progress, "releasing %s: %s", d->claim.path,
-					 store_errmsg(l->cfg->st));
-		store_claim_free(&d->claim);
-		delay_remove(l, i);
+	struct store_claim c;
+	while (retry_waits_take(&l->waits, 0, false, &c)) {
+		if (store_attempt_release(l->cfg->st, &c) < 0)
+			progress_message(l->cfg->progress, "releasing %s: %s", c.path, store_errmsg(l->cfg->st));
+		store_claim_free(&c);
 	}
 }
 
@@ -405,7 +329,7 @@ static void admit(struct loop *l)
 			return;
 		}
 		struct store_claim claim;
-		if (l->nheld && delay_take_due(l, &claim)) {
+		if (l->waits.nheld && retry_waits_take(&l->waits, sr_now_ms(), true, &claim)) {
 			start_job(l, free_slot(l), &claim);
 			continue;
 		}
@@ -420,7 +344,7 @@ static void admit(struct loop *l)
 			l->queue_empty = true;
 			return;
 		}
-		if (l->ndelayed && delay_hold(l, &claim))
+		if (l->waits.n && retry_waits_hold(&l->waits, &claim, sr_now_ms()))
 			continue;
 		start_job(l, free_slot(l), &claim);
 	}
@@ -469,8 +393,8 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 	bool bad_output = false;
 	int r = store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
 	if (r == 0 && retry && !bad_output && cfg->retry_delay_ms)
-		delay_add(l, s->claim.item_id,
-			  sr_now_ms() + loop_retry_delay(cfg->retry_delay_ms, s->claim.attempt_no));
+		retry_waits_add(&l->waits, s->claim.item_id,
+				sr_now_ms() + failures_retry_delay(cfg->retry_delay_ms, s->claim.attempt_no));
 	const char *status = v.outcome == OUTCOME_OK ? "done" : retry ? "pending" : "failed";
 	if (bad_output) { /* the store's check is the last word */
 		v.outcome = OUTCOME_BAD_OUTPUT;
@@ -508,23 +432,13 @@ static void check_halt(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
 	const struct loop_result *res = l->res;
-	if (l->stopping || (!cfg->halt_fails && !cfg->halt_percent))
-		return;
-	bool halt = cfg->halt_fails ? res->failed >= cfg->halt_fails
-		    : res->finished >= LOOP_HALT_MIN_FINISHED &&
-			      res->failed * 100 >= (int64_t)cfg->halt_percent * res->finished;
-	if (!halt)
+	if (l->stopping || !failures_halt(cfg->halt_fails, cfg->halt_percent, res->failed, res->finished))
 		return;
 	l->res->halted = true;
 	l->stopping = true;
-	if (cfg->halt_fails)
-		progress_notice(cfg->progress, "--halt: %lld file%s failed in this run; %s",
-				(long long)res->failed, res->failed == 1 ? "" : "s",
-				cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
-	else
-		progress_notice(cfg->progress, "--halt: %lld of %lld finished files failed (%d%% or more); %s",
-				(long long)res->failed, (long long)res->finished, cfg->halt_percent,
-				cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
+	progress_notice(cfg->progress, "--halt: %lld file%s failed in this run (of %lld finished); %s",
+			(long long)res->failed, res->failed == 1 ? "" : "s", (long long)res->finished,
+			cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
 	if (cfg->halt_now)
 		kill_all(l);
 }
@@ -797,7 +711,7 @@ static bool finished(struct loop *l)
 		delay_release_all(l);
 		return true;
 	}
-	if (l->nheld)
+	if (l->waits.nheld)
 		return false; /* retries waiting for their time */
 	if (l->feeding)
 		return false; /* the inputs not queued yet may hold work */
@@ -877,7 +791,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 	delay_release_all(&l);
 	update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
-	free(l.delayed);
+	retry_waits_free(&l.waits);
 	free(l.slots);
 	return r;
 }

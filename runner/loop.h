@@ -44,10 +44,10 @@ struct loop_config {
 	unsigned retry_mask;      /* --retry-on */
 	uint64_t retry_delay_ms;  /* --retry-delay: before the n-th retry of an
 				     item, wait delay * 2^(n-1), at most
-				     LOOP_RETRY_DELAY_CAP_MS; 0 = at once */
+				     FAILURES_RETRY_DELAY_CAP_MS; 0 = at once */
 	/* --halt: stop starting jobs once this run left halt_fails files
 	 * failed (0 = never), or halt_percent of its finished files (once
-	 * LOOP_HALT_MIN_FINISHED have finished); halt_now also stops the
+	 * FAILURES_HALT_MIN_FINISHED have finished); halt_now also stops the
 	 * running ones (released, as on SIGTERM). */
 	int halt_fails, halt_percent;
 	bool halt_now;
@@ -74,13 +74,6 @@ struct loop_result {
 	bool halted;              /* --halt stopped the run */
 	double elapsed_s;
 };
-
-#define LOOP_HALT_MIN_FINISHED 10
-#define LOOP_RETRY_DELAY_CAP_MS (600u * 1000)
-
-/* The wait before an item whose attempt_no-th attempt is to be retried
- * (pure): delay_ms * 2^(attempt_no-1), capped. */
-uint64_t loop_retry_delay(uint64_t delay_ms, int attempt_no);
 
 /* Run until nothing is pending and nothing runs, or until interrupted.
  * Returns 0 (see res for how it ended) or -errno when the loop itself

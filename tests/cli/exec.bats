@@ -8,10 +8,8 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-	B=${SANDRUN_BUILD:?SANDRUN_BUILD must point to the build directory}
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:exitcode=86"
-	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:exitcode=86"
-	SANDRUN=$B/sandrun
+	load env
+	cli_env
 	W=$BATS_TEST_TMPDIR/w
 	mkdir -p "$W"
 	cd "$W"

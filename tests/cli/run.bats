@@ -18,11 +18,8 @@ setup_file() {
 }
 
 setup() {
-	B=${SANDRUN_BUILD:?SANDRUN_BUILD must point to the build directory}
-	# In a sanitizer build a report must not pass for "some files failed".
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:exitcode=86"
-	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:exitcode=86"
-	SANDRUN=$B/sandrun
+	load env
+	cli_env
 	STANDIN=$STANDIN_DIR/standin
 	W=$BATS_TEST_TMPDIR/w
 	mkdir -p "$W/media/sub"
@@ -641,14 +638,14 @@ print(" ".join(d["path"].rsplit("/", 1)[1] + ":" + str(d["attempt"]) for d in ma
 	run --separate-stderr "$SANDRUN" -j 1 --halt 3 --json media/c*
 	echo "$stderr"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"--halt: 3 files failed in this run; starting nothing new"* ]]
+	[[ "$stderr" == *"--halt: 3 files failed in this run (of 3 finished); starting nothing new"* ]]
 	[[ "$stderr" == *"interrupted by --halt: run the same command again to resume"* ]]
 	[ "$(db "SELECT status || ' ' || count(*) FROM items GROUP BY status ORDER BY status" | tr '\n' ,)" = "failed 3,pending 17," ]
 	[ "$(echo "$output" | tail -1 | json 'd["interrupted_by"], d["exit_status"]')" = "--halt 1" ]
 	[ "$(db "SELECT how FROM runs")" = interrupted ]
 	# N%: once 10 have finished.
 	run --separate-stderr "$SANDRUN" -j 1 --halt 50% --db pct.db media/c*
-	[[ "$stderr" == *"--halt: 10 of 10 finished files failed (50% or more)"* ]]
+	[[ "$stderr" == *"--halt: 10 files failed in this run (of 10 finished)"* ]]
 	[ "$(sqlite3 pct.db "SELECT count(*) FROM items WHERE status = 'failed'")" = 10 ]
 	for bad in 0 x 101% now, soon,-1; do
 		run "$SANDRUN" --halt "$bad" media/c01
