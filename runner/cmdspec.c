@@ -174,6 +174,58 @@ static int resolve_program(const struct jobspec *js, const char *name, char *rea
 	return -ENOENT;
 }
 
+/* The sandbox has its own of these: a word naming them is not the host's. */
+static bool sandbox_own(const char *p)
+{
+	return strcmp(p, "/") == 0 || strcmp(p, "/tmp") == 0 || under(p, "/dev") || under(p, "/proc") ||
+	       under(p, CMDSPEC_INPUT_DIR);
+}
+
+/* "--in=/x/y" -> "/x/y"; any other word as it is. */
+static const char *arg_value(const char *w)
+{
+	const char *eq = w[0] == '-' ? strchr(w, '=') : NULL;
+	return eq ? eq + 1 : w;
+}
+
+/* An argument that names a file of the host the job will not see: a
+ * relative path to something in the working directory (the job's is /input
+ * or /), or an absolute one outside the sandbox's view. Checked once, here,
+ * so a batch does not fail file after file; the message says what to add.
+ * A relative word counts when it holds a '/' or is a regular file here: a
+ * bare word that happens to name a directory (json, data) is left alone. */
+static int check_args(const struct jobspec *js, char *err, size_t errlen)
+{
+	char cwd[PATH_MAX];
+	for (size_t i = 1; js->argv[i]; i++) {
+		const char *w = arg_value(js->argv[i]);
+		struct stat st;
+		if (!*w || strstr(js->argv[i], "{}") || (w == js->argv[i] && w[0] == '-') ||
+		    strcmp(w, ".") == 0 || strcmp(w, "..") == 0 || lstat(w, &st) < 0)
+			continue;
+		if (w[0] != '/') {
+			if (!strchr(w, '/') && !S_ISREG(st.st_mode))
+				continue;
+			if (!getcwd(cwd, sizeof cwd))
+				snprintf(cwd, sizeof cwd, "DIR");
+			snprintf(err, errlen,
+				 "--cmd: the argument '%s' is a relative path to a file of your working directory, "
+				 "which the job does not have (it starts in %s); give its absolute path and add "
+				 "--bind-ro %s", w, js->input_arg ? CMDSPEC_INPUT_DIR : "/", cwd);
+			return -EINVAL;
+		}
+		if (sandbox_own(w) || cmdspec_path_visible(w, js->binds, js->nbinds))
+			continue;
+		int dirlen = S_ISDIR(st.st_mode) ? (int)strlen(w) : (int)(strrchr(w, '/') - w);
+		snprintf(err, errlen,
+			 "--cmd: the argument %s exists here but is not visible in the sandbox (only /usr, /bin, "
+			 "/sbin, /lib*, /etc and --bind-ro/--bind paths are); add --bind-ro %.*s",
+			 w, dirlen ? dirlen : 1, w);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int add_binds(struct jobspec *js, const struct cmdspec_opts *c, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < c->nbinds; i++) {
@@ -201,19 +253,19 @@ static int add_binds(struct jobspec *js, const struct cmdspec_opts *c, char *err
 	return 0;
 }
 
-/* PATH, HOME, LANG, then --env in order; a later NAME replaces an earlier. */
-static int build_env(struct jobspec *js, const struct cmdspec_opts *c, char *err, size_t errlen)
+int cmdspec_env_build(const char *const *args, size_t nargs, char ***envp, char *err, size_t errlen)
 {
 	static const char *const base[] = { "PATH=" CMDSPEC_PATH, "HOME=/tmp", "LANG=C.UTF-8" };
-	size_t n = 0, max = SR_ARRAY_LEN(base) + c->nenv;
-	if (c->nenv > CMDSPEC_MAX_ENV) {
+	size_t n = 0, max = SR_ARRAY_LEN(base) + nargs;
+	if (nargs > CMDSPEC_MAX_ENV) {
 		snprintf(err, errlen, "too many --env options (at most %d)", CMDSPEC_MAX_ENV);
 		return -EINVAL;
 	}
-	if (!(js->envp = calloc(max + 1, sizeof *js->envp)))
+	char **env = calloc(max + 1, sizeof *env);
+	if (!(*envp = env))
 		return -ENOMEM;
 	for (size_t i = 0; i < max; i++) {
-		const char *arg = i < SR_ARRAY_LEN(base) ? base[i] : c->env[i - SR_ARRAY_LEN(base)];
+		const char *arg = i < SR_ARRAY_LEN(base) ? base[i] : args[i - SR_ARRAY_LEN(base)];
 		char *entry;
 		if (i >= SR_ARRAY_LEN(base) && !cmdspec_env_name_valid(arg)) {
 			snprintf(err, errlen, "invalid value '%s' for --env: expected NAME or NAME=VALUE", arg);
@@ -235,15 +287,21 @@ static int build_env(struct jobspec *js, const struct cmdspec_opts *c, char *err
 			return -ENOMEM;
 		size_t nl = (size_t)(strchr(entry, '=') - entry);
 		size_t k = 0;
-		while (k < n && !(strncmp(js->envp[k], entry, nl + 1) == 0))
+		while (k < n && !(strncmp(env[k], entry, nl + 1) == 0))
 			k++;
 		if (k < n)
-			free(js->envp[k]);
+			free(env[k]);
 		else
 			n++;
-		js->envp[k] = entry;
+		env[k] = entry;
 	}
 	return 0;
+}
+
+/* PATH, HOME, LANG, then --env in order; a later NAME replaces an earlier. */
+static int build_env(struct jobspec *js, const struct cmdspec_opts *c, char *err, size_t errlen)
+{
+	return cmdspec_env_build(c->env, c->nenv, &js->envp, err, errlen);
 }
 
 int jobspec_open_command(const struct jobspec_opts *opts, const struct cmdspec_opts *c,
@@ -298,7 +356,8 @@ int jobspec_open_command(const struct jobspec_opts *opts, const struct cmdspec_o
 		goto fail;
 	}
 	char real[PATH_MAX];
-	if ((r = resolve_program(js, js->argv[0], real, err, errlen)) < 0)
+	if ((r = resolve_program(js, js->argv[0], real, err, errlen)) < 0 ||
+	    (r = check_args(js, err, errlen)) < 0)
 		goto fail;
 	if ((r = jobspec_sha256_file(real, 0, js->program_sha256)) < 0) {
 		snprintf(err, errlen, "--cmd: cannot read the program %s: %s", real, strerror(-r));

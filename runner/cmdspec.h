@@ -61,6 +61,12 @@ int cmdspec_parse_output(const char *s, enum store_result_kind *out);
 int cmdspec_parse_ok_codes(const char *s, int *codes, size_t max, size_t *n, char *err, size_t errlen);
 /* NAME: [A-Za-z_][A-Za-z0-9_]*, up to the first '=' (or the end). */
 bool cmdspec_env_name_valid(const char *arg);
+/* The job's whole environment: PATH, HOME, LANG, then args (--env NAME=VALUE,
+ * or NAME: sandrun's own value) in order, a later NAME replacing an
+ * earlier one. *envp is a calloc'd NULL-terminated array of malloc'd
+ * entries (freed by the caller, also after a failure). 0, -EINVAL (message
+ * in err) or -ENOMEM. `run --cmd` and `exec --env` share it. */
+int cmdspec_env_build(const char *const *args, size_t nargs, char ***envp, char *err, size_t errlen);
 /* Copy arg with every "{}" replaced by repl; malloc'd, NULL on ENOMEM. */
 char *cmdspec_subst(const char *arg, const char *repl);
 /* The file name an input gets under /input: the last component of path,

@@ -133,6 +133,37 @@ int sr_parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
+/* "1 byte", "512 KiB", "15.5 MiB": a size as a person reads it. */
+static void human_size(uint64_t b, char *buf, size_t len)
+{
+	if (b < 1024)
+		snprintf(buf, len, "%llu byte%s", (unsigned long long)b, b == 1 ? "" : "s");
+	else if (b < (1ull << 20))
+		snprintf(buf, len, "%.4g KiB", (double)b / 1024);
+	else
+		snprintf(buf, len, "%.4g MiB", (double)b / (1 << 20));
+}
+
+int sr_warn_limits(const struct sbx_limits *lim, uint64_t min_mem, const char *program)
+{
+	int n = 0;
+	if (lim->mem_bytes < min_mem) {
+		char have[32], need[32];
+		human_size(lim->mem_bytes, have, sizeof have);
+		human_size(min_mem, need, sizeof need);
+		sr_err("warning: --mem is %s: %s needs at least %s to start; typical limits are 256M to 2G "
+		       "(the default is 1G; a size without a unit is bytes)", have, program, need);
+		n++;
+	}
+	if (lim->timeout_ms < SR_MIN_TIMEOUT_MS) {
+		sr_err("warning: --timeout is %llu ms: building a job's sandbox alone takes about 10 ms, so "
+		       "most jobs will end as timeout; typical deadlines are 30s to 10min (the default is 600 s)",
+		       (unsigned long long)lim->timeout_ms);
+		n++;
+	}
+	return n;
+}
+
 int sr_parse_duration_option(const char *name, const char *arg, bool zero_ok, uint64_t *ms)
 {
 	const char *why = NULL;

@@ -61,6 +61,16 @@ int sr_parse_int(const char *s, long min, long max, int *out);
 int sr_parse_duration_option(const char *name, const char *arg, bool zero_ok, uint64_t *ms);
 extern const char sr_limit_help[];
 
+/* Limits that are accepted but cannot be meant (--mem 1 is one byte): one
+ * warning line each on stderr naming the value and what is typical.
+ * min_mem: below this the program cannot even start (SR_MIN_MEM_ANALYZER
+ * for the built-in analyzer, SR_MIN_MEM_COMMAND for a command). Returns
+ * the number of warnings printed. */
+#define SR_MIN_MEM_ANALYZER (16ull << 20)
+#define SR_MIN_MEM_COMMAND (1ull << 20)
+#define SR_MIN_TIMEOUT_MS 100
+int sr_warn_limits(const struct sbx_limits *lim, uint64_t min_mem, const char *program);
+
 /* Arm a timerfd: first expiry after first_ms, then every interval_ms
  * (0: once); first_ms 0 disarms. 0 or -errno. */
 int sr_arm_timerfd(int fd, uint64_t first_ms, uint64_t interval_ms);

@@ -2,6 +2,7 @@
  * precise outcome. The command's stdout and stderr pass straight through
  * (sandrun never buffers them, so its memory does not grow with output). */
 #include "runner/common.h"
+#include "runner/cmdspec.h"
 #include "lib/fd.h"
 
 #include <fcntl.h>
@@ -26,11 +27,24 @@ static const char exec_usage[] =
 	"      --bind PATH         make PATH visible and writable (only if asked)\n"
 	"      --etc NAME          show /etc/NAME too (repeatable; see sandrun(1) for\n"
 	"                          the entries every job sees)\n"
-	"      --json              print one JSON object with the outcome after the output\n"
+	"      --env NAME[=VALUE]  one more variable for the command (repeatable; NAME\n"
+	"                          alone copies sandrun's); the base is PATH, HOME=/tmp,\n"
+	"                          LANG=C.UTF-8\n"
+	"      --chdir DIR         the command's working directory, inside the sandbox\n"
+	"                          (default /)\n"
+	"      --json[=stdout|stderr]  print one JSON object with the outcome after the\n"
+	"                          output, on stdout (default) or stderr\n"
+	"      --json-fd N         ... on descriptor N instead (e.g. 3 with 3>outcome.json)\n"
 	"      --timing            add the cost of each setup step (timing_us) to --json\n"
 	"      --stdin             let the command read the terminal when stdin is one\n"
 	"                          (by default it gets /dev/null)\n"
-	"  -h, --help              show this help\n";
+	"  -h, --help              show this help\n\n"
+	"A job stopped by a limit says which on stderr (sandrun: killed: memory limit\n"
+	"64M reached (oom)).\n"
+	"Exit status: the command's own (its exit code, or 128 + the signal that killed\n"
+	"it); 124 timeout or cpu_limit, 137 oom, 125 setup error, 2 usage, 3 isolation\n"
+	"not available, 130/143 interrupted. A command may exit with these numbers too:\n"
+	"--json's outcome tells which it was (ok or exit_nonzero: the command's own).\n";
 
 char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
 {
@@ -67,7 +81,7 @@ char *sr_result_to_json(const struct sbx_result *res, bool with_timing)
 
 
 /* Local option numbers, above the shared ones in runner/common.h. */
-enum { OPT_STDIN = OPT_LIMITS_END + 0x40 };
+enum { OPT_STDIN = OPT_LIMITS_END + 0x40, OPT_ENV_VAR, OPT_CHDIR, OPT_JSON_FD };
 
 /* The user's terminal, when the job's descriptors would be it.
  *
@@ -191,17 +205,121 @@ static int supervise(struct sbx_job *job, int sigfd, int *got_signal)
 	}
 }
 
+/* A size as an operator types it: 64M, 1G, 1536K, 100 bytes. */
+static void short_size(uint64_t b, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+	while (u < 3 && b >= 1024 && b % 1024 == 0) {
+		b /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu byte%s", (unsigned long long)b, b == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)b, units[u]);
+}
+
+static void short_ms(uint64_t ms, char *buf, size_t len)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+}
+
+/* One line on stderr when a limit stopped the job: which one, at what
+ * value. Nothing for any other end. */
+static void say_killed(const struct sbx_result *res, const struct sbx_limits *lim, const char *policy)
+{
+	char v[48];
+	switch (res->outcome) {
+	case OUTCOME_OOM:
+		short_size(lim->mem_bytes, v, sizeof v);
+		sr_err("killed: memory limit %s reached (oom)", v);
+		break;
+	case OUTCOME_TIMEOUT:
+		short_ms(lim->timeout_ms, v, sizeof v);
+		sr_err("killed: wall-clock deadline %s reached (timeout)", v);
+		break;
+	case OUTCOME_CPU_LIMIT:
+		short_ms(lim->cpu_time_ms, v, sizeof v);
+		sr_err("killed: CPU time limit %s reached (cpu_limit)", v);
+		break;
+	case OUTCOME_SECCOMP:
+		if (res->syscall[0])
+			sr_err("killed: system call %s refused by the %s policy (seccomp)", res->syscall, policy);
+		else
+			sr_err("killed: a system call refused by the %s policy (seccomp)", policy);
+		break;
+	default:
+		break;
+	}
+}
+
 /* What `sandrun exec`'s options asked for. */
 struct exec_opts {
 	struct sbx_limits lim;
 	const char *policy_name;
 	bool json, timing, give_stdin;
+	int json_fd;                 /* where --json goes: 1, 2 or --json-fd */
+	const char *env[CMDSPEC_MAX_ENV];
+	size_t nenv;
+	const char *chdir;
 	struct sbx_bind binds[64];
 	char bind_paths[64][PATH_MAX];
 	size_t nbinds;
 	const char *etc[SBX_MAX_ETC_EXTRA];
 	size_t netc;
 };
+
+/* --json[=WHERE], --json-fd, --env, --chdir: 1 taken, 0 not one of them,
+ * else the exit status of a usage error (message printed). */
+static int exec_option(int opt, const char *arg, struct exec_opts *o)
+{
+	switch (opt) {
+	case OPT_JSON:
+		o->json = true;
+		if (!arg || strcmp(arg, "stdout") == 0)
+			o->json_fd = STDOUT_FILENO;
+		else if (strcmp(arg, "stderr") == 0)
+			o->json_fd = STDERR_FILENO;
+		else
+			return sr_usage_error("exec ", "invalid value '%s' for --json: expected stdout or stderr "
+					      "(or --json-fd N)", arg);
+		return 1;
+	case OPT_JSON_FD: {
+		char *end;
+		errno = 0;
+		long fd = strtol(arg, &end, 10);
+		if (!*arg || *end || errno || fd < 0 || fd > INT_MAX)
+			return sr_usage_error("exec ", "invalid value '%s' for --json-fd: expected a descriptor number",
+					      arg);
+		int fl = fcntl((int)fd, F_GETFL);
+		if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+			return sr_usage_error("exec ", "--json-fd %ld: %s", fd,
+					      fl < 0 ? "not an open descriptor (open it in the shell: 3>FILE)"
+						     : "open for reading only");
+		o->json = true;
+		o->json_fd = (int)fd;
+		return 1;
+	}
+	case OPT_ENV_VAR:
+		if (o->nenv == SR_ARRAY_LEN(o->env))
+			return sr_usage_error("exec ", "too many --env options (at most %d)", CMDSPEC_MAX_ENV);
+		o->env[o->nenv++] = arg;
+		return 1;
+	case OPT_CHDIR:
+		if (arg[0] != '/')
+			return sr_usage_error("exec ", "--chdir %s: give the directory as the command sees it, an "
+					      "absolute path inside the sandbox (e.g. --chdir /tmp, or --bind-ro DIR "
+					      "--chdir DIR)", arg);
+		o->chdir = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 /* Parse the options into o: -1 to go on, else the exit status (usage
  * error, or 0 after --help). */
@@ -213,7 +331,10 @@ static int parse_exec_options(int argc, char **argv, struct exec_opts *o)
 		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
 		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "etc", required_argument, NULL, OPT_ETC },
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", optional_argument, NULL, OPT_JSON },
+		{ "json-fd", required_argument, NULL, OPT_JSON_FD },
+		{ "env", required_argument, NULL, OPT_ENV_VAR },
+		{ "chdir", required_argument, NULL, OPT_CHDIR },
 		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "stdin", no_argument, NULL, OPT_STDIN },
 		{ "help", no_argument, NULL, 'h' },
@@ -221,6 +342,7 @@ static int parse_exec_options(int argc, char **argv, struct exec_opts *o)
 	};
 	sbx_limits_defaults(&o->lim);
 	o->policy_name = "default";
+	o->json_fd = STDOUT_FILENO;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -229,19 +351,22 @@ static int parse_exec_options(int argc, char **argv, struct exec_opts *o)
 			return SR_EXIT_USAGE;
 		if (r > 0)
 			continue;
+		if ((r = exec_option(opt, optarg, o)) > 1)
+			return r;
+		if (r > 0)
+			continue;
 		switch (opt) {
 		case OPT_POLICY: o->policy_name = optarg; break;
-		case OPT_JSON: o->json = true; break;
 		case OPT_TIMING: o->timing = true; break;
 		case OPT_STDIN: o->give_stdin = true; break;
 		case OPT_BIND_RO:
 		case OPT_BIND:
 			if (o->nbinds == SR_ARRAY_LEN(o->binds))
 				return sr_usage_error("exec ", "too many --bind/--bind-ro options");
-			if (optarg[0] != '/')
-				return sr_usage_error("exec ", "%s needs an absolute path: %s",
-						      opt == OPT_BIND ? "--bind" : "--bind-ro", optarg);
 			{
+				/* A relative path (--bind-ro .) is made absolute
+				 * lexically from the working directory, then opened
+				 * as any other. */
 				/* Opened here, once, refusing links: the sandbox binds
 				 * this descriptor, never the path (sr_open_bind_source). */
 				char msg[PATH_MAX + 256];
@@ -271,6 +396,23 @@ static int parse_exec_options(int argc, char **argv, struct exec_opts *o)
 	return -1;
 }
 
+static void free_env(char **envp)
+{
+	for (char **e = envp; e && *e; e++)
+		free(*e);
+	free(envp);
+}
+
+/* The outcome object, where --json asked. */
+static void print_json(const struct exec_opts *o, const struct sbx_result *res)
+{
+	char *s = sr_result_to_json(res, o->timing);
+	fflush(stdout);
+	if (s && dprintf(o->json_fd, "%s\n", s) < 0)
+		sr_err("--json: cannot write the outcome to descriptor %d: %s", o->json_fd, strerror(errno));
+	free(s);
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	static struct exec_opts o; /* the bind paths: 256 KiB, not on the stack */
@@ -279,12 +421,24 @@ int cmd_exec(int argc, char **argv)
 		return status;
 	if (optind >= argc)
 		return sr_usage_error("exec ", "no command given");
+	sr_warn_limits(&o.lim, SR_MIN_MEM_COMMAND, "a command in its sandbox");
+	char **envp = NULL;
+	if (o.nenv) {
+		char err[512];
+		int er = cmdspec_env_build(o.env, o.nenv, &envp, err, sizeof err);
+		if (er < 0) {
+			free_env(envp);
+			return er == -ENOMEM ? (sr_err("out of memory"), SR_EXIT_ISOLATION)
+					     : sr_usage_error("exec ", "%s", err);
+		}
+	}
 
 	struct sbx_policy *policy = NULL;
 	struct sbx_err perr = SBX_ERR_INIT;
 	int r = sbx_policy_load(o.policy_name, sr_policy_dir(), &policy, &perr);
 	if (r < 0) {
 		sr_err("policy %s: %s", o.policy_name, sbx_err_text(&perr, r));
+		free_env(envp);
 		return SR_EXIT_USAGE;
 	}
 	/* Block the signals we watch before any child exists; the child
@@ -303,6 +457,7 @@ int cmd_exec(int argc, char **argv)
 		sr_err("cannot enforce the sandbox on this host: %s (see 'sandrun check')",
 		       sbx_err_text(&rerr, r));
 		sbx_policy_free(policy);
+		free_env(envp);
 		return SR_EXIT_ISOLATION;
 	}
 	struct tty_guard tty;
@@ -311,11 +466,12 @@ int cmd_exec(int argc, char **argv)
 		tty_guard_close(&tty);
 		sbx_run_close(run);
 		sbx_policy_free(policy);
+		free_env(envp);
 		return SR_EXIT_ISOLATION;
 	}
 	struct sbx_spec spec = {
 		.argv = argv + optind, .stdin_fd = tty.fd[0], .stdout_fd = tty.fd[1],
-		.stderr_fd = tty.fd[2],
+		.stderr_fd = tty.fd[2], .envp = envp, .cwd = o.chdir,
 		.binds = o.binds, .nbinds = o.nbinds, .policy = policy, .limits = o.lim,
 		.etc_extra = o.etc, .netc_extra = o.netc,
 		.timing = o.timing,
@@ -346,13 +502,12 @@ int cmd_exec(int argc, char **argv)
 		for (int i = 0; i < 3; i++)
 			tty.fd[i] = -1;
 		fflush(stdout);
-		if (o.json) {
-			char *s = sr_result_to_json(&res, o.timing);
-			printf("%s\n", s);
-			free(s);
-		} else if (res.outcome == OUTCOME_SETUP_ERROR) {
+		if (!got_signal)
+			say_killed(&res, &o.lim, o.policy_name);
+		if (o.json)
+			print_json(&o, &res);
+		else if (res.outcome == OUTCOME_SETUP_ERROR)
 			sr_err("setup_error: %s", res.error);
-		}
 		status = got_signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM
 			 : got_signal ? SR_EXIT_INTERRUPTED_INT
 				      : sr_exec_exit_status(&res);
@@ -360,6 +515,7 @@ int cmd_exec(int argc, char **argv)
 	tty_guard_close(&tty);
 	sbx_run_close(run);
 	sbx_policy_free(policy);
+	free_env(envp);
 	for (size_t i = 0; i < o.nbinds; i++)
 		close(o.binds[i].src_fd);
 	return status;

@@ -4,6 +4,7 @@
  * progress.c, so this file is only the wiring of descriptors to decisions. */
 #include "runner/loop.h"
 #include "runner/common.h"
+#include "runner/failures.h"
 #include "runner/inputs.h"
 #include "store/store.h"
 #include "lib/fd.h"
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -55,6 +57,7 @@ struct loop {
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
 	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
 	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
+	struct retry_waits waits;    /* --retry-delay (failures.h) */
 };
 
 /* ---- small helpers --------------------------------------------------- */
@@ -197,6 +200,7 @@ static bool transient_start_error(int r)
 static void record_finish(struct loop *l, struct slot *s, const struct sbx_result *res,
 			  const struct job_verdict *v);
 static void finish_job(struct loop *l, struct slot *s);
+static void check_halt(struct loop *l);
 
 static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 {
@@ -292,21 +296,45 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	}
 }
 
-/* Fill free slots from the queue while admission allows. */
+/* ---- the retry delay ------------------------------------------------ */
+
+/* Stopping: held claims go back to pending, not counted. */
+static void delay_release_all(struct loop *l)
+{
+	struct store_claim c;
+	while (retry_waits_take(&l->waits, 0, false, &c)) {
+		if (store_attempt_release(l->cfg->st, &c) < 0)
+			progress_message(l->cfg->progress, "releasing %s: %s", c.path, store_errmsg(l->cfg->st));
+		store_claim_free(&c);
+	}
+}
+
+static struct slot *free_slot(struct loop *l)
+{
+	for (int i = 0; i < l->nslots; i++)
+		if (!l->slots[i].used)
+			return &l->slots[i];
+	return NULL;
+}
+
+/* Fill free slots while admission allows: first the held retries whose
+ * wait is over, then from the queue. */
 static void admit(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
 	l->waiting_memory = false;
-	while (!l->stopping && !l->paused && !l->queue_empty && l->running < cfg->jobs) {
+	while (!l->stopping && !l->paused && l->running < cfg->jobs) {
 		if (cfg->memfree_bytes && !memory_allows_start(cfg->memfree_bytes)) {
 			l->waiting_memory = true;
 			return;
 		}
-		struct slot *s = NULL;
-		for (int i = 0; i < l->nslots && !s; i++)
-			if (!l->slots[i].used)
-				s = &l->slots[i];
 		struct store_claim claim;
+		if (l->waits.nheld && retry_waits_take(&l->waits, sr_now_ms(), true, &claim)) {
+			start_job(l, free_slot(l), &claim);
+			continue;
+		}
+		if (l->queue_empty)
+			return;
 		int r = store_claim_next(cfg->st, cfg->run_id, cfg->js->key, &claim);
 		if (r < 0) {
 			store_failed(l, "claiming the next item");
@@ -316,7 +344,9 @@ static void admit(struct loop *l)
 			l->queue_empty = true;
 			return;
 		}
-		start_job(l, s, &claim);
+		if (l->waits.n && retry_waits_hold(&l->waits, &claim, sr_now_ms()))
+			continue;
+		start_job(l, free_slot(l), &claim);
 	}
 }
 
@@ -362,6 +392,9 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 	};
 	bool bad_output = false;
 	int r = store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
+	if (r == 0 && retry && !bad_output && cfg->retry_delay_ms)
+		retry_waits_add(&l->waits, s->claim.item_id,
+				sr_now_ms() + failures_retry_delay(cfg->retry_delay_ms, s->claim.attempt_no));
 	const char *status = v.outcome == OUTCOME_OK ? "done" : retry ? "pending" : "failed";
 	if (bad_output) { /* the store's check is the last word */
 		v.outcome = OUTCOME_BAD_OUTPUT;
@@ -390,6 +423,24 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 	};
 	progress_finished(cfg->progress, &f, v.outcome);
 	release_slot(l, s);
+	check_halt(l);
+}
+
+/* --halt: enough failures in this run? Then start nothing new (and with
+ * now, stop the running jobs: released, not counted). */
+static void check_halt(struct loop *l)
+{
+	const struct loop_config *cfg = l->cfg;
+	const struct loop_result *res = l->res;
+	if (l->stopping || !failures_halt(cfg->halt_fails, cfg->halt_percent, res->failed, res->finished))
+		return;
+	l->res->halted = true;
+	l->stopping = true;
+	progress_notice(cfg->progress, "--halt: %lld file%s failed in this run (of %lld finished); %s",
+			(long long)res->failed, res->failed == 1 ? "" : "s", (long long)res->finished,
+			cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
+	if (cfg->halt_now)
+		kill_all(l);
 }
 
 /* The user's interrupt cut this attempt short: back to pending, uncounted. */
@@ -652,12 +703,16 @@ static void feed_step(struct loop *l)
 	l->queue_empty = false; /* new items may be pending */
 }
 
-static bool finished(const struct loop *l)
+static bool finished(struct loop *l)
 {
 	if (l->running > 0)
 		return false;
-	if (l->stopping)
+	if (l->stopping) {
+		delay_release_all(l);
 		return true;
+	}
+	if (l->waits.nheld)
+		return false; /* retries waiting for their time */
 	if (l->feeding)
 		return false; /* the inputs not queued yet may hold work */
 	/* Idle: done when there is nothing to claim, or while paused with
@@ -733,8 +788,10 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (l.feeding && !l.stopping && !l.feed_waiting)
 			feed_step(&l);
 	}
+	delay_release_all(&l);
 	update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
+	retry_waits_free(&l.waits);
 	free(l.slots);
 	return r;
 }

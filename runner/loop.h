@@ -42,6 +42,15 @@ struct loop_config {
 	int jobs;                 /* -j: at most this many at once */
 	int max_retries;          /* --retries */
 	unsigned retry_mask;      /* --retry-on */
+	uint64_t retry_delay_ms;  /* --retry-delay: before the n-th retry of an
+				     item, wait delay * 2^(n-1), at most
+				     FAILURES_RETRY_DELAY_CAP_MS; 0 = at once */
+	/* --halt: stop starting jobs once this run left halt_fails files
+	 * failed (0 = never), or halt_percent of its finished files (once
+	 * FAILURES_HALT_MIN_FINISHED have finished); halt_now also stops the
+	 * running ones (released, as on SIGTERM). */
+	int halt_fails, halt_percent;
+	bool halt_now;
 	uint64_t memfree_bytes;   /* --memfree: 0 = off */
 	uint64_t grace_ms;        /* --grace */
 	/* Claim while queueing: the inputs not queued yet before the loop
@@ -62,6 +71,7 @@ struct loop_result {
 	int64_t finished;         /* attempts recorded by this run */
 	int64_t failed;           /* ... that left their item failed */
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */
+	bool halted;              /* --halt stopped the run */
 	double elapsed_s;
 };
 

@@ -67,7 +67,13 @@ static const char run_usage[] =
 	"      --retries N         retries of an item whose attempt failed in a retried\n"
 	"                          outcome (default 2)\n"
 	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
-	"                          none (default: runner_lost,setup_error,oom,timeout)\n"
+	"                          none (default: runner_lost,setup_error; add oom or\n"
+	"                          timeout with e.g. --retry-on default,timeout)\n"
+	"      --retry-delay TIME  wait TIME before an item's first retry, twice as long\n"
+	"                          before each next one, at most 10 min (default 0)\n"
+	"      --halt [now,]N[%]   after N failed files (or N% of the finished ones, once\n"
+	"                          10 have finished) start nothing new; now: also stop\n"
+	"                          the running jobs (put back, not counted); exit 1\n"
 	"      --memfree SIZE      start no job while MemAvailable is below SIZE\n"
 	"      --grace TIME        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this\n"
 	"                          long (default 10 s; 0: stop them at once), then stop them\n"
@@ -98,7 +104,7 @@ static const char run_signals_help[] =
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
-	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC,
+	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_RETRY_DELAY, OPT_HALT,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -138,6 +144,44 @@ static int cmd_option(int opt, const char *arg, struct run_opts *o)
 		o->bind_writable[o->nbinds] = opt == OPT_BIND;
 		o->binds[o->nbinds++] = arg;
 		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* --halt [now,]N or [now,]N%: 0 or -1 (message printed). */
+static int parse_halt(const char *arg, struct run_opts *o)
+{
+	const char *p = arg;
+	o->halt_now = strncmp(p, "now,", 4) == 0;
+	if (o->halt_now)
+		p += 4;
+	else if (strncmp(p, "soon,", 5) == 0)
+		p += 5;
+	char num[16];
+	size_t n = strlen(p);
+	bool pct = n > 0 && p[n - 1] == '%';
+	int v = 0;
+	if (pct)
+		n--;
+	if (n == 0 || n >= sizeof num || (memcpy(num, p, n), num[n] = '\0', sr_parse_int(num, 1, pct ? 100 : INT_MAX, &v)) < 0)
+		return sr_usage_error("run ", "invalid value '%s' for --halt: expected N (stop after N failed files), "
+				      "N%% (once N%% of the finished files failed) or now,N / now,N%% (stop the "
+				      "running jobs too)", arg), -1;
+	o->halt_fails = pct ? 0 : v;
+	o->halt_percent = pct ? v : 0;
+	return 0;
+}
+
+/* How the batch goes on after failures (--retry-delay, --halt): 1 taken,
+ * 0 not one of them, -1 bad value (message printed). */
+static int batch_option(int opt, const char *arg, struct run_opts *o)
+{
+	switch (opt) {
+	case OPT_HALT:
+		return parse_halt(arg, o) < 0 ? -1 : 1;
+	case OPT_RETRY_DELAY: /* 0: retry at once */
+		return sr_parse_duration_option("--retry-delay", arg, true, &o->retry_delay_ms) < 0 ? -1 : 1;
 	default:
 		return 0;
 	}
@@ -202,6 +246,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "files-from", required_argument, NULL, OPT_FILES_FROM },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "retry-on", required_argument, NULL, OPT_RETRY_ON },
+		{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
+		{ "halt", required_argument, NULL, OPT_HALT },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "memfree", required_argument, NULL, OPT_MEMFREE },
 		{ "grace", required_argument, NULL, OPT_GRACE },
@@ -234,6 +280,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		int r = more_options(opt, optarg, o);
 		if (r == 0)
 			r = cmd_option(opt, optarg, o);
+		if (r == 0)
+			r = batch_option(opt, optarg, o);
 		if (r < 0) /* the message is printed; the hint is ours */
 			return usage_hint();
 		if (r > 0)
@@ -376,7 +424,7 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
 		.released = pc->released, .skipped_entries = (int64_t)is->skipped, .elapsed_s = lr->elapsed_s,
 		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM"
-				: lr->signal == SIGHUP ? "SIGHUP" : NULL,
+				: lr->signal == SIGHUP ? "SIGHUP" : lr->halted ? "--halt" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
 	s->nothing_to_do = bc->total > 0 && !lr->finished && !pc->released && !pc->input_errors && !bc->pending &&
@@ -434,7 +482,9 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 			struct loop_config cfg = {
 				.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
 				.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
-				.retry_mask = o->retry_mask, .memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
+				.retry_mask = o->retry_mask, .retry_delay_ms = o->retry_delay_ms,
+				.halt_fails = o->halt_fails, .halt_percent = o->halt_percent, .halt_now = o->halt_now,
+				.memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
 				.feed = first == LOOP_FEED_DONE ? NULL : run_queue_step, .feed_ctx = c,
 				.feed_fd = c->list_fd,
 			};
@@ -461,7 +511,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	progress_summary(progress, &sum);
 	char *sum_json = progress_event_summary(&sum);
 	/* "completed" only when the batch ran to its end. */
-	bool interrupted = status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED;
+	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED) || lr.halted;
 	if (store_run_end(st, run_id, interrupted ? "interrupted" : "completed", sum_json) < 0) {
 		sr_err("%s", store_errmsg(st));
 		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED)
@@ -491,6 +541,8 @@ int cmd_run(int argc, char **argv)
 		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
 	if (stdin_operand(argc, argv, &o) < 0)
 		return SR_EXIT_USAGE;
+	sr_warn_limits(&o.limits, o.cmd ? SR_MIN_MEM_COMMAND : SR_MIN_MEM_ANALYZER,
+		       o.cmd ? "a command in its sandbox" : "the built-in analyzer");
 	raise_nofile();
 
 	/* Blocked before any child exists: the loop reads them from a

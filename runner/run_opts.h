@@ -31,7 +31,9 @@ struct run_opts {
 	int jobs, retries;
 	int npaths;                  /* path operands, at argv[optind...] */
 	unsigned retry_mask;
-	uint64_t memfree, grace_ms, max_output;
+	uint64_t memfree, grace_ms, max_output, retry_delay_ms;
+	int halt_fails, halt_percent;  /* --halt */
+	bool halt_now;
 	struct sbx_limits limits;
 	/* --cmd */
 	const char *cmd, *output, *ok_codes;

@@ -65,9 +65,7 @@
 #define RETRY_BIT(o) (1u << (o))
 /* The default of --retries and --retry-on. */
 #define RETRY_DEFAULT_RETRIES 2
-#define RETRY_DEFAULT_MASK                                                        \
-	(RETRY_BIT(OUTCOME_RUNNER_LOST) | RETRY_BIT(OUTCOME_SETUP_ERROR) |          \
-	 RETRY_BIT(OUTCOME_OOM) | RETRY_BIT(OUTCOME_TIMEOUT))
+#define RETRY_DEFAULT_MASK (RETRY_BIT(OUTCOME_RUNNER_LOST) | RETRY_BIT(OUTCOME_SETUP_ERROR))
 /* Outcomes that may appear in --retry-on: every failure an attempt can end
  * in. Not "ok" (not a failure) and not "input_error" (decided before any
  * attempt; the next run re-checks the file anyway). */

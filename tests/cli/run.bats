@@ -18,11 +18,8 @@ setup_file() {
 }
 
 setup() {
-	B=${SANDRUN_BUILD:?SANDRUN_BUILD must point to the build directory}
-	# In a sanitizer build a report must not pass for "some files failed".
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:exitcode=86"
-	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:exitcode=86"
-	SANDRUN=$B/sandrun
+	load env
+	cli_env
 	STANDIN=$STANDIN_DIR/standin
 	W=$BATS_TEST_TMPDIR/w
 	mkdir -p "$W/media/sub"
@@ -200,6 +197,39 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	run "$SANDRUN" --policy no-such-policy media/a.wav
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"no-such-policy"* ]]
+}
+
+@test "--cmd on the first try: a relative script, or one not made visible with --bind-ro, stops before any job (exit 2) saying what to add" {
+	mkdir -m 755 tools
+	printf 'import sys\nsys.stdin.buffer.read()\nprint("{\\"n\\": 1}")\n' >tools/features.py
+	chmod 644 tools/features.py
+	for i in $(seq 10); do cp media/a.wav media/f$i.wav; done
+	# As the operator typed it first: a path relative to where they stood.
+	run "$SANDRUN" --cmd 'python3 tools/features.py {}' media/f*.wav
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the argument 'tools/features.py' is a relative path"*"add --bind-ro $W"* ]]
+	[ ! -e sandrun.db ]
+	# Then absolute, but the directory is not in the sandbox.
+	run "$SANDRUN" --cmd "python3 $W/tools/features.py {}" media/f*.wav
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the argument $W/tools/features.py exists here but is not visible in the sandbox"*"add --bind-ro $W/tools" ]]
+	[ ! -e sandrun.db ]
+	# The same as --opt=VALUE.
+	run "$SANDRUN" --cmd "python3 -X pycache_prefix=/x --script=$W/tools/features.py {}" media/f1.wav
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"add --bind-ro $W/tools"* ]]
+	# What the message says to add, added: every file ok, once.
+	run "$SANDRUN" --cmd "python3 $W/tools/features.py" --bind-ro "$W/tools" media/f*.wav
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(*) || ' ' || sum(attempts) FROM items WHERE status = 'done'")" = "10 10" ]
+	# Words that only look like names are left alone: a bare word naming a
+	# directory here, the sandbox's own /tmp and /dev/null.
+	mkdir json
+	run "$SANDRUN" --cmd 'sh -c "echo {}" json /tmp /dev/null' --output text --db words.db media/f1.wav
+	[ "$status" -eq 0 ]
 }
 
 # ---- inputs ---------------------------------------------------------------------
@@ -714,7 +744,7 @@ PY
 @test "--retries and --retry-on decide how many attempts a timeout gets" {
 	export SANDRUN_ANALYZER=$STANDIN
 	echo hang >media/hang
-	run "$SANDRUN" --timeout 0.3 --retries 1 media/hang
+	run "$SANDRUN" --timeout 0.3 --retries 1 --retry-on default,timeout media/hang
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[ "$(db "SELECT attempts || ' ' || last_outcome FROM items")" = "2 timeout" ]
@@ -723,6 +753,121 @@ PY
 	echo crash >media/crash
 	run "$SANDRUN" --retry-on signaled --retries 2 --db sig.db media/crash
 	[ "$(sqlite3 sig.db "SELECT attempts || ' ' || last_outcome FROM items")" = "3 signaled" ]
+}
+
+@test "a batch of files that hang every time: one attempt each by default, not three (oom and timeout are opt-in retries)" {
+	export SANDRUN_ANALYZER=$STANDIN
+	for i in 1 2 3 4; do echo hang >media/hang$i; done
+	echo oom >media/greedy
+	SECONDS=0
+	run "$SANDRUN" --timeout 0.3 --mem 32M -j 2 media/hang1 media/hang2 media/hang3 media/hang4 media/greedy
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(db "SELECT group_concat(attempts || ' ' || last_outcome, ',') FROM (SELECT * FROM items ORDER BY path)")" = \
+		"1 oom,1 timeout,1 timeout,1 timeout,1 timeout" ]
+	[ "$(db "SELECT count(*) FROM attempts")" = 5 ]
+	[[ "$output" != *"to be retried"* ]]
+	# The old behaviour, when asked for: three attempts of a timeout.
+	run "$SANDRUN" --timeout 0.3 --retry-on default,timeout --db old.db media/hang1
+	[ "$(sqlite3 old.db "SELECT attempts FROM items")" = 3 ]
+	run "$SANDRUN" run --help
+	[[ "$output" == *"default: runner_lost,setup_error;"* ]]
+}
+
+@test "--retry-delay: a retried file waits (1 s, then 2 s) while the other files run; nothing sleeps in between" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/0hang
+	echo "ok 0" >media/ok1
+	echo "ok 0" >media/ok2
+	SECONDS=0
+	run --separate-stderr "$SANDRUN" -j 1 --timeout 1 --retry-on timeout --retries 2 --retry-delay 1 --json \
+		media/0hang media/ok1 media/ok2
+	echo "status $status: $stderr"
+	[ "$status" -eq 1 ]
+	# Without the delay the retried file (the oldest pending) would run
+	# again at once; with it, the two others run first, on the one slot.
+	order=$(echo "$output" | grep '"event":"finished"' | python3 -c '
+import json, sys
+print(" ".join(d["path"].rsplit("/", 1)[1] + ":" + str(d["attempt"]) for d in map(json.loads, sys.stdin)))')
+	echo "order: $order"
+	[ "$order" = "0hang:1 ok1:1 ok2:1 0hang:2 0hang:3" ]
+	# 1 s before the second attempt, 2 s before the third.
+	[ "$SECONDS" -ge 3 ]
+	[ "$(db "SELECT attempts || ' ' || status FROM items WHERE path LIKE '%0hang'")" = "3 failed" ]
+	# A bad value is a usage error.
+	run "$SANDRUN" --retry-delay soon media/ok1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--retry-delay"* ]]
+}
+
+@test "--retry-delay: SIGINT while a retry waits puts it back uncounted, and the same command finishes it" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/hang
+	"$SANDRUN" --timeout 0.3 --retry-on timeout --retries 1 --retry-delay 1h --json media/hang >ev.json 2>err.txt &
+	pid=$!
+	for _ in $(seq 200); do grep -q '"status":"pending"' ev.json 2>/dev/null && break; sleep 0.05; done
+	sleep 0.5
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	cat err.txt
+	[ "$rc" -eq 130 ]
+	[ "$(db "SELECT attempts || ' ' || status FROM items")" = "1 pending" ]
+	[ "$(db "SELECT count(*) FROM attempts WHERE counted = 1")" = 1 ]
+	run "$SANDRUN" --timeout 0.3 --retry-on timeout --retries 1 media/hang
+	[ "$(db "SELECT attempts || ' ' || status FROM items")" = "2 failed" ]
+}
+
+@test "--mem 1 (a byte, a unit forgotten) and --timeout 10ms warn, naming the value and what is typical" {
+	run --separate-stderr "$SANDRUN" --mem 1 --retries 0 media/a.wav
+	echo "$stderr"
+	[[ "$stderr" == *"warning: --mem is 1 byte: the built-in analyzer needs at least 16 MiB"*"typical limits are 256M to 2G"* ]]
+	run --separate-stderr "$SANDRUN" --mem 8M --timeout 10ms --db t.db --retries 0 media/a.wav
+	[[ "$stderr" == *"warning: --mem is 8 MiB"* ]]
+	[[ "$stderr" == *"warning: --timeout is 10 ms"*"typical deadlines"* ]]
+	# A command in its sandbox needs far less: 8M is fine there.
+	run --separate-stderr "$SANDRUN" --cmd '/bin/cat' --output text --mem 8M --db c.db media/a.wav
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *warning* ]]
+	run --separate-stderr "$SANDRUN" exec --mem 1 -- /bin/true
+	[[ "$stderr" == *"warning: --mem is 1 byte"* ]]
+	# --timeout 0 is refused, not warned about.
+	run "$SANDRUN" --timeout 0 media/a.wav
+	[ "$status" -eq 2 ]
+}
+
+@test "--halt 3: a batch where every file crashes stops after three, the rest stays pending for the fixed command" {
+	export SANDRUN_ANALYZER=$STANDIN
+	for i in $(seq -w 20); do echo crash >media/c$i; done
+	run --separate-stderr "$SANDRUN" -j 1 --halt 3 --json media/c*
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--halt: 3 files failed in this run (of 3 finished); starting nothing new"* ]]
+	[[ "$stderr" == *"interrupted by --halt: run the same command again to resume"* ]]
+	[ "$(db "SELECT status || ' ' || count(*) FROM items GROUP BY status ORDER BY status" | tr '\n' ,)" = "failed 3,pending 17," ]
+	[ "$(echo "$output" | tail -1 | json 'd["interrupted_by"], d["exit_status"]')" = "--halt 1" ]
+	[ "$(db "SELECT how FROM runs")" = interrupted ]
+	# N%: once 10 have finished.
+	run --separate-stderr "$SANDRUN" -j 1 --halt 50% --db pct.db media/c*
+	[[ "$stderr" == *"--halt: 10 files failed in this run (of 10 finished)"* ]]
+	[ "$(sqlite3 pct.db "SELECT count(*) FROM items WHERE status = 'failed'")" = 10 ]
+	for bad in 0 x 101% now, soon,-1; do
+		run "$SANDRUN" --halt "$bad" media/c01
+		[ "$status" -eq 2 ] || { echo "--halt $bad: $status"; false; }
+	done
+	[[ "$output" == *"invalid value 'soon,-1' for --halt"* ]]
+}
+
+@test "--halt now,1: the first failure stops the running jobs too; they are put back, not counted" {
+	export SANDRUN_ANALYZER=$STANDIN
+	echo hang >media/a-hang
+	echo "crash" >media/b-crash
+	run --separate-stderr "$SANDRUN" -j 2 --timeout 60 --halt now,1 media/a-hang media/b-crash
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"stopping the running jobs"* ]]
+	[ "$(db "SELECT status || ' ' || attempts FROM items WHERE path LIKE '%a-hang'")" = "pending 0" ]
+	[ "$(db "SELECT status || ' ' || last_outcome FROM items WHERE path LIKE '%b-crash'")" = "failed signaled" ]
+	[ "$(db "SELECT outcome || ' ' || counted FROM attempts a JOIN items i ON i.id = a.item_id WHERE i.path LIKE '%a-hang'")" = "interrupted 0" ]
 }
 
 @test "--memfree above what the machine has: nothing starts; SIGINT leaves the files pending" {

@@ -58,8 +58,8 @@ static void test_default_classes(void **state)
 		const char *outcome;
 		bool retried;
 	} table[] = {
-		{ "runner_lost", true },   { "setup_error", true },  { "oom", true },
-		{ "timeout", true },       { "ok", false },          { "exit_nonzero", false },
+		{ "runner_lost", true },   { "setup_error", true },  { "oom", false },
+		{ "timeout", false },       { "ok", false },          { "exit_nonzero", false },
 		{ "signaled", false },     { "cpu_limit", false },   { "seccomp", false },
 		{ "output_limit", false }, { "bad_input", false },   { "bad_output", false },
 		{ "input_error", false },  { "unknown", false },
@@ -74,11 +74,11 @@ static void test_default_classes(void **state)
 static void test_budget(void **state)
 {
 	/* --retries 2: attempts 1 and 2 may be retried, the 3rd is the last. */
-	assert_true(retry_decide("timeout", 1, 2, RETRY_DEFAULT_MASK));
-	assert_true(retry_decide("timeout", 2, 2, RETRY_DEFAULT_MASK));
-	assert_false(retry_decide("timeout", 3, 2, RETRY_DEFAULT_MASK));
-	assert_false(retry_decide("timeout", 1, 0, RETRY_DEFAULT_MASK));
-	assert_false(retry_decide("timeout", 0, 2, RETRY_DEFAULT_MASK));
+	assert_true(retry_decide("timeout", 1, 2, RETRY_BIT(OUTCOME_TIMEOUT)));
+	assert_true(retry_decide("timeout", 2, 2, RETRY_BIT(OUTCOME_TIMEOUT)));
+	assert_false(retry_decide("timeout", 3, 2, RETRY_BIT(OUTCOME_TIMEOUT)));
+	assert_false(retry_decide("timeout", 1, 0, RETRY_BIT(OUTCOME_TIMEOUT)));
+	assert_false(retry_decide("timeout", 0, 2, RETRY_BIT(OUTCOME_TIMEOUT)));
 	/* A mask without the outcome never retries it. */
 	assert_false(retry_decide("timeout", 1, 5, RETRY_BIT(OUTCOME_OOM)));
 	/* ok and input_error are never retried, even if a mask claims so. */
@@ -87,14 +87,14 @@ static void test_budget(void **state)
 	assert_int_equal(retry_max_attempts("runner_lost", 2, RETRY_DEFAULT_MASK), 3);
 	assert_int_equal(retry_max_attempts("runner_lost", 2, 0), 1);
 	assert_int_equal(retry_max_attempts("bad_input", 4, RETRY_DEFAULT_MASK), 1);
-	assert_int_equal(retry_max_attempts("timeout", -3, RETRY_DEFAULT_MASK), 1);
+	assert_int_equal(retry_max_attempts("timeout", -3, RETRY_BIT(OUTCOME_TIMEOUT)), 1);
 }
 
 static void test_format(void **state)
 {
 	char buf[256];
 	retry_format_outcomes(RETRY_DEFAULT_MASK, buf, sizeof buf);
-	assert_string_equal(buf, "oom,timeout,setup_error,runner_lost");
+	assert_string_equal(buf, "setup_error,runner_lost");
 	retry_format_outcomes(0, buf, sizeof buf);
 	assert_string_equal(buf, "none");
 	/* Round trip through the parser. */
