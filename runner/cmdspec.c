@@ -369,15 +369,6 @@ int jobspec_open_command(const struct jobspec_opts *opts, const struct cmdspec_o
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	char pfile[PATH_MAX + 64];
-	jobspec_policy_file(js->policy_arg, opts->policy_dir, pfile, sizeof pfile);
-	if (jobspec_sha256_file(pfile, 4u << 20, js->policy_sha256) < 0)
-		js->policy_sha256[0] = '\0';
-	struct sbx_err perr = SBX_ERR_INIT;
-	if ((r = sbx_policy_load(js->policy_arg, opts->policy_dir, &js->policy, &perr)) < 0) {
-		snprintf(err, errlen, "policy %s: %s", js->policy_arg, sbx_err_text(&perr, r));
-		goto fail;
-	}
 	struct cmd_job *job = calloc(1, sizeof *job);
 	if (!job || !(job->argv = calloc(nwords + 1, sizeof *job->argv)) ||
 	    !(job->owned = calloc(nwords + 1, sizeof *job->owned))) {
@@ -388,10 +379,8 @@ int jobspec_open_command(const struct jobspec_opts *opts, const struct cmdspec_o
 	}
 	job->nargv = nwords;
 	js->job = job;
-	if ((r = jobspec_compute_key(js)) < 0) {
-		snprintf(err, errlen, "out of memory");
+	if ((r = jobspec_finish(js, opts->policy_dir, err, errlen)) < 0)
 		goto fail;
-	}
 	*out = js;
 	return 0;
 fail:

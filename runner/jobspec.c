@@ -235,12 +235,29 @@ int jobspec_keys_of_run_spec(const char *text, char old_key[72], char key[72])
 
 /* The file behind a policy argument, for hashing: a path as given, or
  * <dir>/<name>.json for a bare name (sbx_policy_load's rule). */
-void jobspec_policy_file(const char *arg, const char *dir, char *out, size_t len)
+static void policy_file(const char *arg, const char *dir, char *out, size_t len)
 {
 	if (strchr(arg, '/'))
 		snprintf(out, len, "%s", arg);
 	else
 		snprintf(out, len, "%s/%s.json", dir ? dir : ".", arg);
+}
+
+int jobspec_finish(struct jobspec *js, const char *policy_dir, char *err, size_t errlen)
+{
+	char pfile[PATH_MAX + 64];
+	policy_file(js->policy_arg, policy_dir, pfile, sizeof pfile);
+	if (jobspec_sha256_file(pfile, 4u << 20, js->policy_sha256) < 0)
+		js->policy_sha256[0] = '\0'; /* the loader decides; the name stands in */
+	struct sbx_err perr = SBX_ERR_INIT;
+	int r = sbx_policy_load(js->policy_arg, policy_dir, &js->policy, &perr);
+	if (r < 0) {
+		snprintf(err, errlen, "policy %s: %s", js->policy_arg, sbx_err_text(&perr, r));
+		return r;
+	}
+	if ((r = jobspec_compute_key(js)) < 0)
+		snprintf(err, errlen, "out of memory");
+	return r;
 }
 
 int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out, char *err,
@@ -297,19 +314,8 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 		js->nbinds = 2;
 	}
 
-	char pfile[PATH_MAX + 64];
-	jobspec_policy_file(js->policy_arg, opts->policy_dir, pfile, sizeof pfile);
-	if (jobspec_sha256_file(pfile, 4u << 20, js->policy_sha256) < 0)
-		js->policy_sha256[0] = '\0'; /* the loader decides; the name stands in */
-	struct sbx_err perr = SBX_ERR_INIT;
-	if ((r = sbx_policy_load(js->policy_arg, opts->policy_dir, &js->policy, &perr)) < 0) {
-		snprintf(err, errlen, "policy %s: %s", js->policy_arg, sbx_err_text(&perr, r));
+	if ((r = jobspec_finish(js, opts->policy_dir, err, errlen)) < 0)
 		goto fail;
-	}
-	if ((r = jobspec_compute_key(js)) < 0) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	*out = js;
 	return 0;
 fail:

@@ -186,7 +186,8 @@ void tail_capture_free(struct tail_capture *t);
 void jobspec_sha256_hex(const void *data, size_t len, char out[65]);
 /* Of a file's bytes; at most max_bytes (0: no cap, else -EFBIG). */
 int jobspec_sha256_file(const char *path, size_t max_bytes, char out[65]);
-/* The file behind a policy argument: a path as given, or <dir>/<name>.json. */
-void jobspec_policy_file(const char *arg, const char *dir, char *out, size_t len);
+/* The last step of opening a spec, either kind: hash the policy's text,
+ * load (compile) it, compute the key. 0, or -errno with err written. */
+int jobspec_finish(struct jobspec *js, const char *policy_dir, char *err, size_t errlen);
 
 #endif
