@@ -32,6 +32,7 @@ struct run_opts {
 	int npaths;                  /* path operands, at argv[optind...] */
 	unsigned retry_mask;
 	uint64_t memfree, grace_ms, max_output;
+	int lease_timeout_s;         /* --lease-timeout; 0: the store's default */
 	struct sbx_limits limits;
 	/* --cmd */
 	const char *cmd, *output, *ok_codes;

@@ -33,7 +33,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..26"
+echo "1..28"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases; do
@@ -155,5 +155,13 @@ out=$("$B/sandrun" export --db "$PG" 2>&1); rc=$?
 v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name = 'value_json_text'")
 [ $rc -eq 0 ] && [ "$v" = "$(printf '2\n1')" ] && result ok "schema 1 upgraded to 2 by the next run" ||
 	result fail "schema 1 upgraded to 2 by the next run" "rc=$rc: $v"
+# --lease-timeout: taken on PostgreSQL, ignored on SQLite, 0 refused. Its
+# effect (runners judged lost) is tests/suites/scale-pg.sh.
+out=$("$B/sandrun" run --lease-timeout 0 --db "$PG" "$cmp/in/tone1.wav" 2>&1); rc=$?
+[ $rc -eq 2 ] && printf '%s\n' "$out" | grep -q "for --lease-timeout" &&
+	result ok "--lease-timeout 0: usage error" || result fail "--lease-timeout 0: usage error" "rc=$rc: $out"
+out=$("$B/sandrun" run --lease-timeout 5s --db "$PG" "$cmp/in/tone1.wav" 2>&1 &&
+	"$B/sandrun" run --lease-timeout 5s --db "$SQ" "$cmp/in/tone1.wav" 2>&1); rc=$?
+[ $rc -eq 0 ] && result ok "--lease-timeout 5s on both backends" || result fail "--lease-timeout 5s on both backends" "rc=$rc: $out"
 rm -rf "$cmp"
 [ "$FAILED" -eq 0 ]
