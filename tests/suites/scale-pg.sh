@@ -19,10 +19,7 @@ cd "$(dirname "$0")/../.." || exit 2
 B=${1:-build/test}
 B=$(realpath "$B")
 . tests/lib/pg.sh
-if ! pg_start; then
-	if [ -n "$PG_SKIP" ]; then echo "1..0 # SKIP $PG_SKIP"; exit 0; fi
-	echo "1..1"; echo "not ok 1 - start a throwaway PostgreSQL cluster"; exit 1
-fi
+pg_suite_start
 W=$(mktemp -d)
 cleanup() {
 	for p in ${PIDS:-}; do kill -KILL "$p" 2>/dev/null; done

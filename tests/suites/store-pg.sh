@@ -21,10 +21,7 @@ cd "$(dirname "$0")/../.." || exit 2
 B=${1:-build/test}
 B=$(realpath "$B")
 . tests/lib/pg.sh
-if ! pg_start; then
-	if [ -n "$PG_SKIP" ]; then echo "1..0 # SKIP $PG_SKIP"; exit 0; fi
-	echo "1..1"; echo "not ok 1 - start a throwaway PostgreSQL cluster"; exit 1
-fi
+pg_suite_start
 trap pg_stop EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 N=0 FAILED=0
