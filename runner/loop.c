@@ -21,6 +21,8 @@
 #define TICK_MS 250
 #define HEARTBEAT_MS 5000
 #define RECLAIM_MS 60000
+/* With a lease timeout: three heartbeats and two reclaim rounds per lease. */
+#define EVERY(dflt, lease_ms, n) ((lease_ms) && (lease_ms) / (n) < (dflt) ? (lease_ms) / (n) : (dflt))
 /* With jobs still running and nothing pending, look at the queue again
  * this often: another runner may have put items back. */
 #define QUEUE_RECHECK_MS 5000
@@ -593,14 +595,14 @@ static void on_tick(struct loop *l)
 	uint64_t expirations, now = sr_now_ms();
 	if (read(l->tick_fd, &expirations, sizeof expirations) < 0) { /* nothing due */ }
 	if (now >= l->next_heartbeat_ms) {
-		l->next_heartbeat_ms = now + HEARTBEAT_MS;
+		l->next_heartbeat_ms = now + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 		/* A missed heartbeat is not fatal: leases go stale only after
 		 * minutes, and a lease taken back shows up as STORE_ESTALE. */
 		if (store_run_heartbeat(cfg->st, cfg->run_id) < 0)
 			progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
 	}
 	if (now >= l->next_reclaim_ms && !l->stopping) {
-		l->next_reclaim_ms = now + RECLAIM_MS;
+		l->next_reclaim_ms = now + EVERY(RECLAIM_MS, cfg->lease_ms, 2);
 		int n = 0;
 		int max = retry_max_attempts("runner_lost", cfg->max_retries, cfg->retry_mask);
 		if (store_reclaim_dead(cfg->st, max, &n) < 0)
@@ -745,8 +747,8 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		return r;
 	}
 	l.start_ms = sr_now_ms();
-	l.next_heartbeat_ms = l.start_ms + HEARTBEAT_MS;
-	l.next_reclaim_ms = l.start_ms + RECLAIM_MS;
+	l.next_heartbeat_ms = l.start_ms + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
+	l.next_reclaim_ms = l.start_ms + EVERY(RECLAIM_MS, cfg->lease_ms, 2);
 	/* A signal that came while the batch was being queued counts. */
 	drain_signals(&l);
 	for (;;) {

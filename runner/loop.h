@@ -53,6 +53,8 @@ struct loop_config {
 	bool halt_now;
 	uint64_t memfree_bytes;   /* --memfree: 0 = off */
 	uint64_t grace_ms;        /* --grace */
+	uint64_t lease_ms;        /* --lease-timeout on PostgreSQL: heartbeats and
+				     reclaims come often enough for it; 0: default */
 	/* Claim while queueing: the inputs not queued yet before the loop
 	 * started. While feed is set and has not said DONE, the loop calls
 	 * it once per turn, between epoll waits of 0 ms (so job events are

@@ -77,6 +77,9 @@ static const char run_usage[] =
 	"      --memfree SIZE      start no job while MemAvailable is below SIZE\n"
 	"      --grace TIME        on SIGINT/SIGTERM/SIGHUP, let running jobs finish this\n"
 	"                          long (default 10 s; 0: stop them at once), then stop them\n"
+	"      --lease-timeout TIME  PostgreSQL: a runner not heard from for this long is\n"
+	"                          lost and other runners take its files back (default\n"
+	"                          60 s; give every runner the same); ignored on SQLite\n"
 	"      --json              JSON Lines events on stdout\n"
 	"  -q, --quiet             no status line and no notices: only errors (each\n"
 	"                          failed file) and the summary on stderr\n"
@@ -104,7 +107,7 @@ static const char run_signals_help[] =
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
-	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_RETRY_DELAY, OPT_HALT,
+	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_RETRY_DELAY, OPT_HALT, OPT_LEASE_TIMEOUT,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -112,7 +115,8 @@ enum {
 	{ "include", required_argument, NULL, OPT_INCLUDE },           \
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },           \
 	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW },    \
-	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC }
+	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC },               \
+	{ "lease-timeout", required_argument, NULL, OPT_LEASE_TIMEOUT }
 
 static int default_jobs(void)
 {
@@ -203,11 +207,27 @@ static void print_help(void)
 	fputs(run_signals_help, stdout);
 }
 
-/* --include, --exclude, --follow-symlinks, --new-spec, then the limits: 1 taken, 0
- * not one of these, -1 a usage error (its message printed). */
+/* --lease-timeout: a duration of whole seconds (rounded up), 1 s to a day;
+ * 0 in o: the store's default. Only PostgreSQL has lease timeouts. */
+static int lease_option(const char *arg, struct run_opts *o)
+{
+	uint64_t ms = 0;
+	if (sr_parse_duration_option("--lease-timeout", arg, false, &ms) < 0)
+		return -1;
+	if (ms > 86400000)
+		return sr_err("invalid value '%s' for --lease-timeout: at most a day (24h)", arg), -1;
+	o->lease_timeout_s = (int)((ms + 999) / 1000);
+	return 1;
+}
+
+/* --include, --exclude, --follow-symlinks, --new-spec, --lease-timeout, then
+ * the limits: 1 taken, 0 not one of these, -1 a usage error (its message
+ * printed). */
 static int more_options(int opt, const char *arg, struct run_opts *o)
 {
 	switch (opt) {
+	case OPT_LEASE_TIMEOUT:
+		return lease_option(arg, o);
 	case OPT_NEW_SPEC:
 		o->new_spec = true;
 		return 1;
@@ -485,6 +505,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 				.retry_mask = o->retry_mask, .retry_delay_ms = o->retry_delay_ms,
 				.halt_fails = o->halt_fails, .halt_percent = o->halt_percent, .halt_now = o->halt_now,
 				.memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
+				.lease_ms = store_is_postgresql(o->db) ? o->lease_timeout_s * 1000ULL : 0,
 				.feed = first == LOOP_FEED_DONE ? NULL : run_queue_step, .feed_ctx = c,
 				.feed_fd = c->list_fd,
 			};
@@ -593,8 +614,10 @@ int cmd_run(int argc, char **argv)
 		return isolation_error(sbx_err_text(&serr, r));
 	}
 	struct store *st = NULL;
-	if (store_open(o.db, STORE_RW, &st, err, sizeof err) < 0) {
-		sr_err("%s", err);
+	if (store_open(o.db, STORE_RW, &st, err, sizeof err) < 0 ||
+	    (o.lease_timeout_s && store_set_lease_timeout(st, o.lease_timeout_s) < 0)) {
+		sr_err("%s", st ? store_errmsg(st) : err);
+		store_close(st);
 		sbx_run_close(sbx);
 		jobspec_free(js);
 		return SR_EXIT_STORE;

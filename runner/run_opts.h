@@ -34,6 +34,7 @@ struct run_opts {
 	uint64_t memfree, grace_ms, max_output, retry_delay_ms;
 	int halt_fails, halt_percent;  /* --halt */
 	bool halt_now;
+	int lease_timeout_s;         /* --lease-timeout; 0: the store's default */
 	struct sbx_limits limits;
 	/* --cmd */
 	const char *cmd, *output, *ok_codes;

@@ -8,14 +8,17 @@
 
 #include <libpq-fe.h>
 
-/* Schema version this build writes in a PostgreSQL store (meta.schema_version). */
-#define PG_SCHEMA_VERSION 1
+/* Schema version this build writes in a PostgreSQL store (meta.schema_version).
+ * 2 added results.value_json_text (docs/scale-out.md "Schema"). */
+#define PG_SCHEMA_VERSION 2
 
 struct store_pg {
 	PGconn *conn;
 	char schema[64];        /* validated identifier: [a-z_][a-z0-9_]* */
 	int64_t lease_timeout_ms;
 	bool batch_open;
+	int schema_version;     /* of the open store: 1 only for a read-only open
+				   of a store no read-write open has upgraded yet */
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).

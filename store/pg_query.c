@@ -1,7 +1,6 @@
 /* store/pg_query.c — the read side on PostgreSQL: status; and retry. The
- * other query commands (list, show, export, quarantine) are not yet ported: they
- * refuse a PostgreSQL store with a message and -ENOTSUP (exit 4), listed in
- * docs/scale-out.md under "not yet". */
+ * item queries (list, show, export) and the quarantine record are in
+ * pg_list.c. */
 #include "store/pg_internal.h"
 
 #include <stdio.h>
@@ -131,23 +130,6 @@ int pg_get_status(struct store *st, struct store_status *out)
 	return r;
 }
 
-static int not_yet(struct store *st, const char *what)
-{
-	return store_fail(st, -ENOTSUP, "%s: not yet supported on a PostgreSQL store (%s)", what,
-			  st->path);
-}
-
-int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx)
-{
-	return not_yet(st, "list");
-}
-
-int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,
-		 store_attempt_fn attempt_fn, void *ctx)
-{
-	return not_yet(st, "show");
-}
-
 /* Put one path (NULL: every failed item) back to pending; *changed rows. */
 static int retry_one(struct store *st, const char *outcome, const char *path, int64_t *changed)
 {
@@ -202,14 +184,4 @@ int pg_retry_failed(struct store *st, const char *outcome, const char *const *pa
 		*reset = 0;
 	}
 	return r;
-}
-
-int pg_export(struct store *st, store_item_fn fn, void *ctx)
-{
-	return not_yet(st, "export");
-}
-
-int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest)
-{
-	return not_yet(st, "quarantine");
 }

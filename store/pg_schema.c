@@ -98,6 +98,20 @@ static const char schema_v1[] =
 	"     AND (value_blob IS NOT NULL) = (kind = 'blob'))\n"
 	");\n";
 
+/* Version 2: a JSON result also as the text the job printed (jsonb keeps
+ * neither key order nor duplicate keys), so list, show and export print
+ * it exactly as on SQLite; value_json stays for queries in SQL. Rows of
+ * version 1 have it NULL: readers fall back to value_json::text. */
+static const char schema_v2[] = "ALTER TABLE results ADD COLUMN value_json_text text;\n";
+
+static int apply(struct store *st, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(st->pg->conn, sql);
+	int r = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(st, res, what);
+	PQclear(res);
+	return r;
+}
+
 static int create_schema(struct store *st, bool schema_exists)
 {
 	char sql[128];
@@ -106,13 +120,12 @@ static int create_schema(struct store *st, bool schema_exists)
 	int64_t made = schema_exists ? 0 : pg_cmd(st, sql, NULL, "creating the schema");
 	if (made < 0)
 		return (int)made;
-	PGresult *res = PQexec(st->pg->conn, schema_v1);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		int r = pg_fail(st, res, "creating the schema");
-		PQclear(res);
-		return r;
-	}
-	PQclear(res);
+	int rc = apply(st, schema_v1, "creating the schema");
+	if (rc == 0)
+		rc = apply(st, schema_v2, "creating the schema");
+	if (rc < 0)
+		return rc;
+	st->pg->schema_version = PG_SCHEMA_VERSION;
 	char version[16];
 	snprintf(version, sizeof version, "%d", PG_SCHEMA_VERSION);
 	struct pgp p = { 0 };
@@ -177,8 +190,18 @@ static int check_version(struct store *st)
 				  "database %s: schema %s is marked as a sandrun store but without a "
 				  "schema version; drop it or choose another schema",
 				  st->path, st->pg->schema);
-	/* Version 1 is the first: an upgrade from N to N+1 goes here, under the
-	 * advisory lock of the read-write open. */
+	/* Upgrades, N to N+1, by the read-write open under its advisory lock;
+	 * a read-only open reads the older version as it is. */
+	st->pg->schema_version = (int)version;
+	if (st->mode == STORE_RO || version == PG_SCHEMA_VERSION)
+		return 0;
+	int r = apply(st, schema_v2, "upgrading the schema to version 2");
+	int64_t n = r < 0 ? r
+			  : pg_cmd(st, "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+				   NULL, "upgrading the schema to version 2");
+	if (n < 0)
+		return (int)n;
+	st->pg->schema_version = 2;
 	return 0;
 }
 

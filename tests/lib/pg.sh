@@ -8,6 +8,8 @@
 #                   Returns 1 with PG_SKIP set to the reason when this host
 #                   has no PostgreSQL server binaries or no postgres user,
 #                   or when we are not root (the caller prints a TAP skip).
+#   pg_suite_start  pg_start for a TAP suite, or end the suite: a visible
+#                   skip (no server here) or one failure.
 #   pg_stop         stop it (immediate) and remove the directory.
 #   pg_psql SQL...  run SQL through psql on the cluster, unaligned.
 #   pg_uri_schema NAME   $PG_URI for the sandrun schema NAME.
@@ -32,6 +34,12 @@ pg_start() {
 		echo "# pg_ctl start failed:"; sed 's/^/#   /' "$PG_DIR/log"; return 2; }
 	PG_URI="postgresql:///postgres?host=$PG_DIR&user=sandrun"
 	export PG_DIR PG_URI PGBIN
+}
+
+pg_suite_start() {
+	pg_start && return 0
+	if [ -n "$PG_SKIP" ]; then echo "1..0 # SKIP $PG_SKIP"; exit 0; fi
+	echo "1..1"; echo "not ok 1 - start a throwaway PostgreSQL cluster"; exit 1
 }
 
 pg_stop() {

@@ -206,6 +206,13 @@ static inline void sql_exec(const char *db, const char *sql)
 }
 
 /* The schema version the store records (PRAGMA user_version; meta). */
+/* The schema version a fresh store gets: PostgreSQL's is its own
+ * (PG_SCHEMA_VERSION, store/pg_internal.h; docs/scale-out.md). */
+static inline int64_t fx_schema_version(void)
+{
+	return fx_pg() ? 2 : STORE_SCHEMA_VERSION;
+}
+
 static inline int64_t schema_version(const char *db)
 {
 	return sql_int(db, store_is_postgresql(db)

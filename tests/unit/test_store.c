@@ -19,7 +19,7 @@ static void test_open_creates_schema(void **state)
 	struct fx *f = *state;
 	struct store *st = open_rw(f->db);
 	store_close(st);
-	assert_int_equal(schema_version(f->db), STORE_SCHEMA_VERSION);
+	assert_int_equal(schema_version(f->db), fx_schema_version());
 	if (!fx_pg()) {
 		char *mode = sql_text(f->db, "PRAGMA journal_mode", NULL);
 		assert_string_equal(mode, "wal");
@@ -479,6 +479,74 @@ static void test_batch_counts_as_queued(void **state)
 	store_close(st);
 }
 
+/* list, show, export and the quarantine record: rows in path order (bytes),
+ * a JSON result exactly as the job printed it (key order included). */
+struct rows_log {
+	char text[1024];
+	int attempts;
+};
+
+static int log_item(const struct store_item_row *row, void *ctx)
+{
+	struct rows_log *log = ctx;
+	size_t o = strlen(log->text);
+	snprintf(log->text + o, sizeof log->text - o, "%s%s %s %s %d q=%s r=%.*s", o ? "|" : "",
+		 row->path, row->status, row->outcome ? row->outcome : "-", row->attempts,
+		 row->quarantined_to ? row->quarantined_to : "-", (int)row->result_len,
+		 row->result ? (const char *)row->result : "");
+	return 0;
+}
+
+static int log_attempt(const struct store_attempt_row *a, void *ctx)
+{
+	struct rows_log *log = ctx;
+	assert_true(a->ended_ms >= a->started_ms);
+	assert_int_equal(a->stderr_len, 4);
+	assert_memory_equal(a->stderr_tail, "oops", 4);
+	log->attempts++;
+	return 0;
+}
+
+static void test_queries(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_rw(f->db);
+	int64_t run;
+	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run), 0);
+	enqueue1(st, SPEC, "/in/\xff", 1, 1, false);
+	enqueue1(st, SPEC, "/in/b", 2, 2, false);
+	enqueue1(st, SPEC, "/in/a", 3, 3, false);
+	claim_finish(st, run, SPEC, "ok", false);
+	struct store_claim c;
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 1);
+	struct store_attempt_end e = end_of("exit_nonzero", false);
+	e.stderr_tail = "oops";
+	e.stderr_len = 4;
+	assert_int_equal(store_attempt_finish(st, &c, &e, NULL), 0);
+	assert_string_equal(c.path, "/in/b");
+	assert_int_equal(store_record_quarantine(st, c.item_id, "/q/in/b"), 0);
+	assert_int_equal(store_record_quarantine(st, c.item_id + 1000, "/q/x"), -ENOENT);
+	store_claim_free(&c);
+
+	struct rows_log log = { 0 };
+	assert_int_equal(store_list_items(st, NULL, log_item, &log), 0);
+	assert_string_equal(log.text, "/in/a pending - 0 q=- r=|/in/b failed exit_nonzero 1 "
+				      "q=/q/in/b r=|/in/\xff done ok 1 q=- r=");
+	memset(&log, 0, sizeof log);
+	struct store_filter failed = { .status = "failed", .with_result = true };
+	assert_int_equal(store_list_items(st, &failed, log_item, &log), 0);
+	assert_string_equal(log.text, "/in/b failed exit_nonzero 1 q=/q/in/b r=");
+	memset(&log, 0, sizeof log);
+	assert_int_equal(store_export(st, log_item, &log), 0);
+	assert_string_equal(log.text, "/in/\xff done ok 1 q=- r={\"size\": 42, \"name\": \"x\"}");
+	memset(&log, 0, sizeof log);
+	assert_int_equal(store_show_item(st, "/in/b", log_item, log_attempt, &log), 0);
+	assert_string_equal(log.text, "/in/b failed exit_nonzero 1 q=/q/in/b r=");
+	assert_int_equal(log.attempts, 1);
+	assert_int_equal(store_show_item(st, "/in/nope", log_item, log_attempt, &log), -ENOENT);
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "seed") == 0)
@@ -494,6 +562,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_counts_as_queued, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

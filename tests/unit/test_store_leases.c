@@ -237,7 +237,7 @@ static void test_runners_start_together(void **state)
 			fail_msg("runner %d ended with status 0x%x", k, wst);
 	}
 	assert_int_equal(total, N);
-	assert_int_equal(schema_version(f->db), STORE_SCHEMA_VERSION);
+	assert_int_equal(schema_version(f->db), fx_schema_version());
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status='done'", NULL), N);
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM runs", NULL), RUNNERS);
 	assert_attempts_consistent(f->db);

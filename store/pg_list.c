@@ -1,0 +1,230 @@
+/* store/pg_list.c — the item queries on PostgreSQL: list, show and export
+ * (the same rows, in the same order, as store/store_query.c gives on
+ * SQLite), and the quarantine record. docs/scale-out.md "Queries". */
+#include "store/pg_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The columns of struct store_item_row, in fill_item()'s order. A JSON
+ * result is the text the job printed (value_json_text, schema 2), else
+ * jsonb's own text (rows written by schema 1). */
+#define ITEM_SELECT(JSON_TEXT)                                                                  \
+	"SELECT i.id, i.path, i.spec_key, i.status, i.last_outcome, i.last_error,"              \
+	" i.quarantined_to, coalesce(i.size, -1), coalesce(i.mtime_ns, -1), i.attempts,"         \
+	" i.enqueued_at, i.updated_at, a.id, coalesce(a.exit_code, -1), coalesce(a.signal, 0)," \
+	" a.syscall, coalesce(a.wall_ms, -1), coalesce(a.cpu_ms, -1),"                           \
+	" coalesce(a.peak_memory_bytes, -1), coalesce(a.oom_kills, -1), r.kind, " JSON_TEXT ","  \
+	" r.value_text, r.value_blob FROM items i LEFT JOIN attempts a ON a.id = i.last_attempt"
+#define JSON_TEXT_V2 "coalesce(r.value_json_text, r.value_json::text)"
+#define JSON_TEXT_V1 "r.value_json::text"
+
+#define LIST_TAIL                                                                               \
+	" LEFT JOIN results r ON r.item_id = i.id AND $3::boolean AND i.status = 'done'"       \
+	" WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.last_outcome = $2)" \
+	" ORDER BY i.path"
+#define SHOW_TAIL " LEFT JOIN results r ON r.item_id = i.id WHERE i.path = $1"
+
+/* Rows fetched per round trip: memory stays flat however many items. */
+#define FETCH_ROWS 1000
+#define FETCH_SQL "FETCH 1000 FROM items_c"
+
+static const char *col_str(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+/* Fill *out from row `i`; *path and *blob are malloc'd (bytea decoded),
+ * valid until the caller frees them after the callback. */
+static int fill_item(struct store *st, const PGresult *r, int i, struct store_item_row *out,
+		     char **path, char **blob)
+{
+	memset(out, 0, sizeof *out);
+	*blob = NULL;
+	if (!(*path = pg_col_bytes(r, i, 1, NULL)))
+		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+	out->id = pg_col_i64(r, i, 0, 0);
+	out->path = *path;
+	out->spec_key = col_str(r, i, 2);
+	out->status = col_str(r, i, 3);
+	out->outcome = col_str(r, i, 4);
+	out->error = col_str(r, i, 5);
+	out->quarantined_to = col_str(r, i, 6);
+	out->size = pg_col_i64(r, i, 7, -1);
+	out->mtime_ns = pg_col_i64(r, i, 8, -1);
+	out->attempts = (int)pg_col_i64(r, i, 9, 0);
+	out->enqueued_ms = pg_col_i64(r, i, 10, 0);
+	out->updated_ms = pg_col_i64(r, i, 11, 0);
+	out->has_attempt = !PQgetisnull(r, i, 12);
+	out->exit_code = (int)pg_col_i64(r, i, 13, -1);
+	out->signal = (int)pg_col_i64(r, i, 14, 0);
+	out->syscall = col_str(r, i, 15);
+	out->wall_ms = pg_col_i64(r, i, 16, -1);
+	out->cpu_ms = pg_col_i64(r, i, 17, -1);
+	out->peak_memory_bytes = pg_col_i64(r, i, 18, -1);
+	out->oom_kills = pg_col_i64(r, i, 19, -1);
+	out->result_kind = col_str(r, i, 20);
+	if (!out->result_kind)
+		return 0;
+	if (strcmp(out->result_kind, "blob") == 0) {
+		if (!(*blob = pg_col_bytes(r, i, 23, &out->result_len)))
+			return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+		out->result = *blob;
+		return 0;
+	}
+	int col = strcmp(out->result_kind, "json") == 0 ? 21 : 22;
+	out->result = PQgetvalue(r, i, col);
+	out->result_len = (size_t)PQgetlength(r, i, col);
+	return 0;
+}
+
+/* fn on each row of `r`; *id (may be NULL): the last row's item id. */
+static int each_row(struct store *st, const PGresult *r, store_item_fn fn, void *ctx,
+		    int64_t *id)
+{
+	int code = 0;
+	for (int i = 0; code == 0 && i < PQntuples(r); i++) {
+		struct store_item_row row;
+		char *path = NULL, *blob = NULL;
+		code = fill_item(st, r, i, &row, &path, &blob);
+		if (code == 0) {
+			if (id)
+				*id = row.id;
+			code = fn(&row, ctx);
+		}
+		free(path);
+		free(blob);
+	}
+	return code;
+}
+
+/* One read-only snapshot for the whole listing, walked by a cursor. */
+static int list_where(struct store *st, const struct store_filter *f, store_item_fn fn,
+		      void *ctx)
+{
+	static const char v2[] = "DECLARE items_c NO SCROLL CURSOR FOR "
+		ITEM_SELECT(JSON_TEXT_V2) LIST_TAIL;
+	static const char v1[] = "DECLARE items_c NO SCROLL CURSOR FOR "
+		ITEM_SELECT(JSON_TEXT_V1) LIST_TAIL;
+	struct pgp p = { 0 };
+	pgp_text(&p, f ? f->status : NULL);
+	pgp_text(&p, f ? f->outcome : NULL);
+	pgp_text(&p, f && f->with_result ? "true" : "false");
+	int64_t n = pg_cmd(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
+			   "listing items");
+	if (n >= 0)
+		n = pg_cmd(st, st->pg->schema_version >= 2 ? v2 : v1, &p, "listing items");
+	int code = n < 0 ? (int)n : 0;
+	while (code == 0) {
+		PGresult *r = pg_run(st, FETCH_SQL, NULL, "listing items", &code);
+		if (!r)
+			break;
+		int rows = PQntuples(r);
+		code = each_row(st, r, fn, ctx, NULL);
+		PQclear(r);
+		if (rows < FETCH_ROWS)
+			break;
+	}
+	pg_rollback(st);
+	return code;
+}
+
+int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx)
+{
+	return list_where(st, f, fn, ctx);
+}
+
+int pg_export(struct store *st, store_item_fn fn, void *ctx)
+{
+	struct store_filter f = { .status = "done", .with_result = true };
+	return list_where(st, &f, fn, ctx);
+}
+
+static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, void *ctx)
+{
+	struct pgp p = { 0 };
+	pgp_i64(&p, item_id);
+	int code = 0;
+	PGresult *r = pg_run(st,
+			     "SELECT id, coalesce(run_id, 0), attempt_no, counted, started_at,"
+			     " coalesce(ended_at, -1), outcome, coalesce(exit_code, -1),"
+			     " coalesce(signal, 0), syscall, error, coalesce(wall_ms, -1),"
+			     " coalesce(cpu_ms, -1), coalesce(peak_memory_bytes, -1),"
+			     " coalesce(oom_kills, -1), stderr_tail"
+			     " FROM attempts WHERE item_id = $1 ORDER BY id",
+			     &p, "reading attempts", &code);
+	for (int i = 0; r && code == 0 && i < PQntuples(r); i++) {
+		char *tail = NULL;
+		size_t tail_len = 0;
+		if (!PQgetisnull(r, i, 15) && !(tail = pg_col_bytes(r, i, 15, &tail_len))) {
+			code = store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+			break;
+		}
+		struct store_attempt_row a = {
+			.id = pg_col_i64(r, i, 0, 0),
+			.run_id = pg_col_i64(r, i, 1, 0),
+			.attempt_no = (int)pg_col_i64(r, i, 2, 0),
+			.counted = pg_col_i64(r, i, 3, 0) != 0,
+			.started_ms = pg_col_i64(r, i, 4, 0),
+			.ended_ms = pg_col_i64(r, i, 5, -1),
+			.outcome = col_str(r, i, 6),
+			.exit_code = (int)pg_col_i64(r, i, 7, -1),
+			.signal = (int)pg_col_i64(r, i, 8, 0),
+			.syscall = col_str(r, i, 9),
+			.error = col_str(r, i, 10),
+			.wall_ms = pg_col_i64(r, i, 11, -1),
+			.cpu_ms = pg_col_i64(r, i, 12, -1),
+			.peak_memory_bytes = pg_col_i64(r, i, 13, -1),
+			.oom_kills = pg_col_i64(r, i, 14, -1),
+			.stderr_tail = tail,
+			.stderr_len = tail_len,
+		};
+		code = fn(&a, ctx);
+		free(tail);
+	}
+	PQclear(r);
+	return code;
+}
+
+int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,
+		 store_attempt_fn attempt_fn, void *ctx)
+{
+	static const char v2[] = ITEM_SELECT(JSON_TEXT_V2) SHOW_TAIL;
+	static const char v1[] = ITEM_SELECT(JSON_TEXT_V1) SHOW_TAIL;
+	struct pgp p = { 0 };
+	pgp_bytes(&p, path, strlen(path));
+	int64_t n = pg_cmd(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
+			   "reading an item");
+	int code = n < 0 ? (int)n : 0;
+	int64_t item_id = 0;
+	PGresult *r = code ? NULL
+			   : pg_run(st, st->pg->schema_version >= 2 ? v2 : v1, &p, "reading an item",
+				    &code);
+	if (r && PQntuples(r) == 0)
+		code = store_fail(st, -ENOENT, "%s: not in the store %s", path, st->path);
+	else if (r)
+		code = each_row(st, r, item_fn, ctx, &item_id);
+	PQclear(r);
+	if (code == 0)
+		code = each_attempt(st, item_id, attempt_fn, ctx);
+	pg_rollback(st);
+	return code;
+}
+
+int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest)
+{
+	char buf[4096];
+	struct pgp p = { 0 };
+	pgp_i64(&p, item_id);
+	pgp_text(&p, pg_text(buf, sizeof buf, dest)); /* text: UTF-8, else made printable */
+	int64_t n = pg_cmd(st,
+			   "UPDATE items SET quarantined_to = $2, quarantined_at = now_ms()"
+			   " WHERE id = $1",
+			   &p, "recording a quarantined input");
+	if (n < 0)
+		return (int)n;
+	return n == 1 ? 0
+		      : store_fail(st, -ENOENT, "database %s: item %lld does not exist", st->path,
+				   (long long)item_id);
+}
