@@ -33,7 +33,10 @@ CC  ?= gcc
 
 PKGS := libseccomp libcap sqlite3 libpq jansson sndfile libebur128 kissfft-float nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -lm
+# libpq is dlopened by the PostgreSQL backend (store/pg_lib.h); only the
+# tests that talk to a server themselves link it.
+PQ_LIBS    := $(shell pkg-config --libs libpq 2>/dev/null)
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
 CFLAGS ?= -O2 -g

@@ -6,7 +6,7 @@
 
 #include "store/store_internal.h"
 
-#include <libpq-fe.h>
+#include "store/pg_lib.h" /* <libpq-fe.h>, and PQ* through the loaded table */
 
 /* Schema version this build writes in a PostgreSQL store (meta.schema_version).
  * 2 added results.value_json_text (docs/scale-out.md "Schema"). */

@@ -115,6 +115,11 @@ static int setup_session(struct store *st)
 int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char *err,
 	    size_t errlen)
 {
+	char why[256];
+	if (pg_lib_load(why, sizeof why) < 0) {
+		snprintf(err, errlen, "database: %s", why);
+		return -ENOENT;
+	}
 	struct store *st = calloc(1, sizeof *st);
 	if (st)
 		st->pg = calloc(1, sizeof *st->pg);

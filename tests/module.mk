@@ -10,7 +10,7 @@ TEST_TOOLS := $(B)/tests/hostcaps $(B)/tests/no-ia32
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(TESTKIT) $(RUNNER_LIB) $(REPORT_LIB) $(STORE_LIB) $(SANDBOX_LIB) $(ANALYZER_LIB) $(LIB_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(PQ_LIBS) -lcmocka
 
 $(B)/tests/hostcaps: $(B)/tests/unit/hostcaps.o $(TESTKIT)
 	@mkdir -p $(dir $@)

@@ -365,3 +365,20 @@ PY
 	[ "$status" -eq 0 ]
 	[ "$output" = "4 items back to pending" ]
 }
+
+# libpq and its twenty libraries are loaded only for a PostgreSQL store
+# (store/pg_lib.h): a host without libpq5 still runs everything on SQLite,
+# and a PostgreSQL URI there says what to install.
+@test "a PostgreSQL URI on a host without libpq5: exit 4 naming it; SQLite never loads libpq" {
+	! ldd "$SANDRUN" | grep -q libpq
+	lib=$(ldconfig -p | awk '/libpq\.so\.5 /{print $NF; exit}')
+	[ -n "$lib" ] || skip "libpq5 is not installed here"
+	run unshare -m sh -c "mount --bind /dev/null '$lib' &&
+		exec '$SANDRUN' status --db 'postgresql:///sandrun?host=/nonexistent'"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"PostgreSQL client library is missing"*"install libpq5"* ]]
+	run unshare -m sh -c "mount --bind /dev/null '$lib' && exec '$SANDRUN' status --db '$BATS_TEST_TMPDIR/new.db'"
+	echo "$output"
+	[ "$status" -ne 4 ] || [[ "$output" != *libpq* ]]
+}
