@@ -64,8 +64,10 @@ int pg_dead_runs(struct store *st, int64_t **ids, size_t *n)
 
 /* Lost runs end ("lost", at their last heartbeat); their open attempts end
  * as runner_lost (counted at claim); their items go back to pending, or to
- * failed once max_attempts attempts of the budget are spent. One
- * statement. */
+ * failed once max_attempts attempts of the budget are spent. Items still
+ * running under a run that had already ended (a finish or release that
+ * failed before its run ended) are its runner's lost leases too: without
+ * this they would stay running for ever. One statement. */
 static const char reclaim_sql[] =
 	"WITH lost AS (UPDATE runs SET how = 'lost', ended_at = heartbeat_at"
 	"  WHERE id = ANY($1::bigint[]) AND ended_at IS NULL RETURNING id),"
@@ -77,7 +79,8 @@ static const char reclaim_sql[] =
 	"  last_attempt = i.lease_attempt, lease_run = NULL, lease_attempt = NULL,"
 	"  lease_pid = NULL, lease_pid_start = NULL, lease_heartbeat_at = NULL,"
 	"  updated_at = now_ms()"
-	"  FROM lost WHERE i.lease_run = lost.id AND i.status = 'running'"
+	"  WHERE i.status = 'running' AND (i.lease_run IN (SELECT id FROM lost)"
+	"   OR i.lease_run IN (SELECT id FROM runs WHERE ended_at IS NOT NULL))"
 	"  RETURNING i.last_attempt AS aid, i.last_error AS err)"
 	" UPDATE attempts a SET ended_at = now_ms(), outcome = 'runner_lost', error = it.err"
 	" FROM it WHERE a.id = it.aid AND a.ended_at IS NULL";
@@ -97,7 +100,7 @@ int pg_reclaim_dead(struct store *st, int max_attempts, int *reclaimed)
 	if (r == 0 && got == 1) /* else another runner is reclaiming right now */
 		r = pg_dead_runs(st, &ids, &n);
 	char *arr = NULL;
-	if (r == 0 && n > 0) {
+	if (r == 0 && got == 1) {
 		arr = malloc(n * 24 + 3);
 		if (!arr) {
 			r = store_fail(st, -ENOMEM, "database %s: out of memory", st->path);

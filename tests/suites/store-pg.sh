@@ -30,7 +30,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..28"
+echo "1..29"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases; do
@@ -160,5 +160,19 @@ out=$("$B/sandrun" run --lease-timeout 0 --db "$PG" "$cmp/in/tone1.wav" 2>&1); r
 out=$("$B/sandrun" run --lease-timeout 5s --db "$PG" "$cmp/in/tone1.wav" 2>&1 &&
 	"$B/sandrun" run --lease-timeout 5s --db "$SQ" "$cmp/in/tone1.wav" 2>&1); rc=$?
 [ $rc -eq 0 ] && result ok "--lease-timeout 5s on both backends" || result fail "--lease-timeout 5s on both backends" "rc=$rc: $out"
+# A lease stranded under a run that had already ended (its finish failed,
+# then the run ended): the next run's reclaim ends the attempt as
+# runner_lost and runs the file again; nothing stays running.
+it=$(pg_psql "select id from cmp.items where status = 'done' order by id limit 1")
+rid=$(pg_psql "select max(id) from cmp.runs where ended_at is not null")
+pg_psql "with a as (insert into cmp.attempts (item_id, run_id, budget, attempt_no, counted, started_at)
+	select id, $rid, budget, attempts + 1, 1, (extract(epoch from now()) * 1000)::bigint from cmp.items where id = $it returning id)
+	update cmp.items set status = 'running', attempts = attempts + 1, lease_run = $rid,
+	lease_attempt = (select id from a), lease_pid = 1, lease_pid_start = 1,
+	lease_heartbeat_at = (extract(epoch from now()) * 1000)::bigint where id = $it" >/dev/null
+"$B/sandrun" run --db "$PG" --force "$cmp"/in/tone1.wav >/dev/null 2>&1
+v=$(pg_psql "select count(*) from cmp.items where status = 'running'; select count(*) from cmp.attempts where item_id = $it and outcome = 'runner_lost' and ended_at is not null")
+[ "$v" = "$(printf '0\n1')" ] && result ok "a lease left under an ended run is reclaimed (runner_lost), nothing stays running" ||
+	result fail "a lease left under an ended run is reclaimed (runner_lost), nothing stays running" "$v"
 rm -rf "$cmp"
 [ "$FAILED" -eq 0 ]
