@@ -59,7 +59,6 @@ struct loop {
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
 	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
 	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
-	struct retry_waits waits;    /* --retry-delay (failures.h) */
 };
 
 /* ---- small helpers --------------------------------------------------- */
@@ -298,19 +297,6 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	}
 }
 
-/* ---- the retry delay ------------------------------------------------ */
-
-/* Stopping: held claims go back to pending, not counted. */
-static void delay_release_all(struct loop *l)
-{
-	struct store_claim c;
-	while (retry_waits_take(&l->waits, 0, false, &c)) {
-		if (store_attempt_release(l->cfg->st, &c) < 0)
-			progress_message(l->cfg->progress, "releasing %s: %s", c.path, store_errmsg(l->cfg->st));
-		store_claim_free(&c);
-	}
-}
-
 static struct slot *free_slot(struct loop *l)
 {
 	for (int i = 0; i < l->nslots; i++)
@@ -319,8 +305,7 @@ static struct slot *free_slot(struct loop *l)
 	return NULL;
 }
 
-/* Fill free slots while admission allows: first the held retries whose
- * wait is over, then from the queue. */
+/* Fill free slots from the queue while admission allows. */
 static void admit(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
@@ -331,10 +316,6 @@ static void admit(struct loop *l)
 			return;
 		}
 		struct store_claim claim;
-		if (l->waits.nheld && retry_waits_take(&l->waits, sr_now_ms(), true, &claim)) {
-			start_job(l, free_slot(l), &claim);
-			continue;
-		}
 		if (l->queue_empty)
 			return;
 		int r = store_claim_next(cfg->st, cfg->run_id, cfg->js->key, &claim);
@@ -346,8 +327,6 @@ static void admit(struct loop *l)
 			l->queue_empty = true;
 			return;
 		}
-		if (l->waits.n && retry_waits_hold(&l->waits, &claim, sr_now_ms()))
-			continue;
 		start_job(l, free_slot(l), &claim);
 	}
 }
@@ -394,9 +373,6 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 	};
 	bool bad_output = false;
 	int r = store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
-	if (r == 0 && retry && !bad_output && cfg->retry_delay_ms)
-		retry_waits_add(&l->waits, s->claim.item_id,
-				sr_now_ms() + failures_retry_delay(cfg->retry_delay_ms, s->claim.attempt_no));
 	const char *status = v.outcome == OUTCOME_OK ? "done" : retry ? "pending" : "failed";
 	if (bad_output) { /* the store's check is the last word */
 		v.outcome = OUTCOME_BAD_OUTPUT;
@@ -709,12 +685,8 @@ static bool finished(struct loop *l)
 {
 	if (l->running > 0)
 		return false;
-	if (l->stopping) {
-		delay_release_all(l);
+	if (l->stopping)
 		return true;
-	}
-	if (l->waits.nheld)
-		return false; /* retries waiting for their time */
 	if (l->feeding)
 		return false; /* the inputs not queued yet may hold work */
 	/* Idle: done when there is nothing to claim, or while paused with
@@ -790,10 +762,8 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (l.feeding && !l.stopping && !l.feed_waiting)
 			feed_step(&l);
 	}
-	delay_release_all(&l);
 	update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
-	retry_waits_free(&l.waits);
 	free(l.slots);
 	return r;
 }

@@ -42,9 +42,6 @@ struct loop_config {
 	int jobs;                 /* -j: at most this many at once */
 	int max_retries;          /* --retries */
 	unsigned retry_mask;      /* --retry-on */
-	uint64_t retry_delay_ms;  /* --retry-delay: before the n-th retry of an
-				     item, wait delay * 2^(n-1), at most
-				     FAILURES_RETRY_DELAY_CAP_MS; 0 = at once */
 	/* --halt: stop starting jobs once this run left halt_fails files
 	 * failed (0 = never), or halt_percent of its finished files (once
 	 * FAILURES_HALT_MIN_FINISHED have finished); halt_now also stops the

@@ -69,8 +69,6 @@ static const char run_usage[] =
 	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
 	"                          none (default: runner_lost,setup_error; add oom or\n"
 	"                          timeout with e.g. --retry-on default,timeout)\n"
-	"      --retry-delay TIME  wait TIME before an item's first retry, twice as long\n"
-	"                          before each next one, at most 10 min (default 0)\n"
 	"      --halt [now,]N[%]   after N failed files (or N% of the finished ones, once\n"
 	"                          10 have finished) start nothing new; now: also stop\n"
 	"                          the running jobs (put back, not counted); exit 1\n"
@@ -107,7 +105,7 @@ static const char run_signals_help[] =
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
-	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_RETRY_DELAY, OPT_HALT, OPT_LEASE_TIMEOUT,
+	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -177,15 +175,13 @@ static int parse_halt(const char *arg, struct run_opts *o)
 	return 0;
 }
 
-/* How the batch goes on after failures (--retry-delay, --halt): 1 taken,
+/* How the batch goes on after failures (--halt): 1 taken,
  * 0 not one of them, -1 bad value (message printed). */
 static int batch_option(int opt, const char *arg, struct run_opts *o)
 {
 	switch (opt) {
 	case OPT_HALT:
 		return parse_halt(arg, o) < 0 ? -1 : 1;
-	case OPT_RETRY_DELAY: /* 0: retry at once */
-		return sr_parse_duration_option("--retry-delay", arg, true, &o->retry_delay_ms) < 0 ? -1 : 1;
 	default:
 		return 0;
 	}
@@ -266,7 +262,6 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "files-from", required_argument, NULL, OPT_FILES_FROM },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "retry-on", required_argument, NULL, OPT_RETRY_ON },
-		{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
 		{ "halt", required_argument, NULL, OPT_HALT },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "memfree", required_argument, NULL, OPT_MEMFREE },
@@ -502,7 +497,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 			struct loop_config cfg = {
 				.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
 				.sigfd = sigfd, .jobs = o->jobs, .max_retries = o->retries,
-				.retry_mask = o->retry_mask, .retry_delay_ms = o->retry_delay_ms,
+				.retry_mask = o->retry_mask,
 				.halt_fails = o->halt_fails, .halt_percent = o->halt_percent, .halt_now = o->halt_now,
 				.memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
 				.lease_ms = store_is_postgresql(o->db) ? o->lease_timeout_s * 1000ULL : 0,

@@ -31,7 +31,7 @@ struct run_opts {
 	int jobs, retries;
 	int npaths;                  /* path operands, at argv[optind...] */
 	unsigned retry_mask;
-	uint64_t memfree, grace_ms, max_output, retry_delay_ms;
+	uint64_t memfree, grace_ms, max_output;
 	int halt_fails, halt_percent;  /* --halt */
 	bool halt_now;
 	int lease_timeout_s;         /* --lease-timeout; 0: the store's default */

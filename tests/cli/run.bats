@@ -774,49 +774,6 @@ PY
 	[[ "$output" == *"default: runner_lost,setup_error;"* ]]
 }
 
-@test "--retry-delay: a retried file waits (1 s, then 2 s) while the other files run; nothing sleeps in between" {
-	export SANDRUN_ANALYZER=$STANDIN
-	echo hang >media/0hang
-	echo "ok 0" >media/ok1
-	echo "ok 0" >media/ok2
-	SECONDS=0
-	run --separate-stderr "$SANDRUN" -j 1 --timeout 1 --retry-on timeout --retries 2 --retry-delay 1 --json \
-		media/0hang media/ok1 media/ok2
-	echo "status $status: $stderr"
-	[ "$status" -eq 1 ]
-	# Without the delay the retried file (the oldest pending) would run
-	# again at once; with it, the two others run first, on the one slot.
-	order=$(echo "$output" | grep '"event":"finished"' | python3 -c '
-import json, sys
-print(" ".join(d["path"].rsplit("/", 1)[1] + ":" + str(d["attempt"]) for d in map(json.loads, sys.stdin)))')
-	echo "order: $order"
-	[ "$order" = "0hang:1 ok1:1 ok2:1 0hang:2 0hang:3" ]
-	# 1 s before the second attempt, 2 s before the third.
-	[ "$SECONDS" -ge 3 ]
-	[ "$(db "SELECT attempts || ' ' || status FROM items WHERE path LIKE '%0hang'")" = "3 failed" ]
-	# A bad value is a usage error.
-	run "$SANDRUN" --retry-delay soon media/ok1
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"--retry-delay"* ]]
-}
-
-@test "--retry-delay: SIGINT while a retry waits puts it back uncounted, and the same command finishes it" {
-	export SANDRUN_ANALYZER=$STANDIN
-	echo hang >media/hang
-	"$SANDRUN" --timeout 0.3 --retry-on timeout --retries 1 --retry-delay 1h --json media/hang >ev.json 2>err.txt &
-	pid=$!
-	for _ in $(seq 200); do grep -q '"status":"pending"' ev.json 2>/dev/null && break; sleep 0.05; done
-	sleep 0.5
-	kill -INT "$pid"
-	wait "$pid" || rc=$?
-	cat err.txt
-	[ "$rc" -eq 130 ]
-	[ "$(db "SELECT attempts || ' ' || status FROM items")" = "1 pending" ]
-	[ "$(db "SELECT count(*) FROM attempts WHERE counted = 1")" = 1 ]
-	run "$SANDRUN" --timeout 0.3 --retry-on timeout --retries 1 media/hang
-	[ "$(db "SELECT attempts || ' ' || status FROM items")" = "2 failed" ]
-}
-
 @test "--mem 1 (a byte, a unit forgotten) and --timeout 10ms warn, naming the value and what is typical" {
 	run --separate-stderr "$SANDRUN" --mem 1 --retries 0 media/a.wav
 	echo "$stderr"

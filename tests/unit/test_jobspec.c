@@ -536,13 +536,6 @@ static void test_memavailable(void **state)
 	assert_int_equal(loop_parse_memavailable("MemTotal: 100 kB\n", &b), -ENOENT);
 	/* Only at the start of a line. */
 	assert_int_equal(loop_parse_memavailable("XMemAvailable: 5 kB\n", &b), -ENOENT);
-	/* --retry-delay: delay * 2^(n-1) after the n-th attempt, capped. */
-	assert_int_equal(failures_retry_delay(1000, 1), 1000);
-	assert_int_equal(failures_retry_delay(1000, 2), 2000);
-	assert_int_equal(failures_retry_delay(1000, 4), 8000);
-	assert_int_equal(failures_retry_delay(1000, 100), FAILURES_RETRY_DELAY_CAP_MS);
-	assert_int_equal(failures_retry_delay(UINT64_MAX / 2, 3), FAILURES_RETRY_DELAY_CAP_MS);
-	assert_int_equal(failures_retry_delay(0, 5), 0);
 	/* --halt N counts failures; N% waits for 10 finished attempts. */
 	assert_false(failures_halt(3, 0, 2, 50));
 	assert_true(failures_halt(3, 0, 3, 3));
