@@ -573,8 +573,13 @@ static void on_tick(struct loop *l)
 	if (now >= l->next_heartbeat_ms) {
 		l->next_heartbeat_ms = now + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 		/* A missed heartbeat is not fatal: leases go stale only after
-		 * minutes, and a lease taken back shows up as STORE_ESTALE. */
-		if (store_run_heartbeat(cfg->st, cfg->run_id) < 0)
+		 * minutes. But a run judged lost (STORE_ESTALE) has had its
+		 * leases taken: every result it still writes would be refused,
+		 * so it stops now instead of running jobs for nothing. */
+		int hb = store_run_heartbeat(cfg->st, cfg->run_id);
+		if (hb == STORE_ESTALE)
+			store_failed(l, "this run was judged lost and its leases taken back");
+		else if (hb < 0)
 			progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
 	}
 	if (now >= l->next_reclaim_ms && !l->stopping) {
