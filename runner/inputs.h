@@ -48,7 +48,6 @@ enum input_follow {
 	INPUT_FOLLOW_NONE,
 	INPUT_FOLLOW_TREE,         /* links whose target is inside the -r root (or
 				      the named link's directory) */
-	INPUT_FOLLOW_ANY,          /* and, outside it, targets of the link's owner */
 };
 
 struct input {
@@ -160,17 +159,13 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st);
 
 /* The link `name` in the directory dirfd, whose real path is dir_path,
  * met in a tree whose root is root_fd at the real path root_path (a prefix
- * of dir_path: the -r root, or for a named link its own directory).
+ * of dir_path: the -r root).
  *
  * INPUT_FOLLOW_TREE: the target is taken lexically from the link's text
  * (a '..' only before the first name: "../a.wav", not "x/../a.wav"; an
  * absolute target only under root_path) and opened beneath root_fd with
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): a link to a link, or
  * through one, is refused, and nothing outside the root can be reached.
- * INPUT_FOLLOW_ANY: a target outside the root is resolved like a named
- * path (inputs_resolve_path: links only through root-only directories) and
- * must belong to the link's owner (or the link is root's): a tree owner
- * cannot make the runner read a file that is not theirs.
  *
  * On success *fd is the target opened O_RDONLY|O_NONBLOCK (a regular
  * file), *st its fstat, out its real path. Else -errno and *why says why

@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define OUTSIDE "its target is outside the tree; --follow-symlinks=any would follow it"
+#define OUTSIDE "its target is outside the tree"
 
 /* root_path joined with rel ("" is the root itself; root "" or "/" is /). */
 static int join(const char *root_path, const char *rel, char *out, size_t outlen)
@@ -138,39 +138,6 @@ static int follow_in_tree(int root_fd, const char *root_path, const char *dir_pa
 	return r;
 }
 
-/* A target anywhere: resolved like a named path, and the link's owner's. */
-static int follow_anywhere(const char *dir_path, const char *target, const struct stat *link_st, char *out,
-			   size_t outlen, int *fd, struct stat *st, const char **why)
-{
-	char text[2 * PATH_MAX];
-	if (target[0] == '/')
-		snprintf(text, sizeof text, "%s", target);
-	else if (snprintf(text, sizeof text, "%s/%s", dir_path, target) >= (int)sizeof text)
-		return *why = "its target's path is too long", -ENAMETOOLONG;
-	int parent;
-	const char *base;
-	int r = inputs_resolve_path(text, out, outlen, &parent, &base);
-	if (r == -ELOOP)
-		return *why = "its target is reached through a link in a directory others can change", r;
-	if (r < 0)
-		return *why = open_error(-r), r;
-	*fd = openat(parent, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	r = *fd < 0 ? -errno : 0;
-	close(parent);
-	if (r < 0)
-		return *why = open_error(-r), r;
-	if ((r = regular(fd, st, why)) < 0)
-		return r;
-	if (link_st->st_uid != 0 && st->st_uid != link_st->st_uid) {
-		/* The tree's owner may name only what is theirs: otherwise a
-		 * link to /etc/shadow would make root analyze it. */
-		*why = "its target is outside the tree and belongs to another user than the link";
-		sr_closep(fd);
-		return -EPERM;
-	}
-	return 0;
-}
-
 int inputs_follow_link(enum input_follow mode, int root_fd, const char *root_path, int dirfd,
 		       const char *dir_path, const char *name, const struct stat *link_st, char *out,
 		       size_t outlen, int *fd, struct stat *st, const char **why)
@@ -190,8 +157,5 @@ int inputs_follow_link(enum input_follow mode, int root_fd, const char *root_pat
 	target[tl] = '\0';
 	if (!target[0])
 		return *why = "its target is empty", -ENOENT;
-	int r = follow_in_tree(root_fd, root_path, dir_path, target, out, outlen, fd, st, why);
-	if (r == -EXDEV && mode == INPUT_FOLLOW_ANY)
-		r = follow_anywhere(dir_path, target, link_st, out, outlen, fd, st, why);
-	return r;
+	return follow_in_tree(root_fd, root_path, dir_path, target, out, outlen, fd, st, why);
 }

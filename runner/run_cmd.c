@@ -50,10 +50,9 @@ static const char run_usage[] =
 	"                          --include/--exclude that matches decides; GLOB with\n"
 	"                          a '/' matches the path below the -r root, else the\n"
 	"                          name; 'DIR/' matches directories only)\n"
-	"      --follow-symlinks[=tree|any]  follow links to regular files: tree (the\n"
-	"                          default) inside the -r root or the named link's\n"
-	"                          directory; any also outside it, to files of the\n"
-	"                          link's owner (see sandrun(1))\n"
+	"      --follow-symlinks   in a -r walk, follow links to regular files inside\n"
+	"                          the -r root (see sandrun(1)); a named link is never\n"
+	"                          followed\n"
 	"      --force             analyze again even files already done or failed\n"
 	"      --new-spec          the job spec changed on purpose: analyze again the\n"
 	"                          items done with another one (without it, such a run\n"
@@ -239,12 +238,11 @@ static int more_options(int opt, const char *arg, struct run_opts *o)
 		return 1;
 	}
 	case OPT_FOLLOW:
+		/* "any" (targets outside the tree) was withdrawn: docs/security.md */
 		if (!arg || strcmp(arg, "tree") == 0)
 			o->follow = INPUT_FOLLOW_TREE;
-		else if (strcmp(arg, "any") == 0)
-			o->follow = INPUT_FOLLOW_ANY;
 		else
-			return sr_err("invalid value '%s' for --follow-symlinks: expected tree or any",
+			return sr_err("invalid value '%s' for --follow-symlinks: it follows links inside the -r root only (=tree)",
 					      arg), -1;
 		return 1;
 	default:
@@ -410,7 +408,16 @@ static char *argv_json(int argc, char **argv)
 	json_t *a = json_array();
 	json_array_append_new(a, json_string("sandrun"));
 	for (int i = 0; i < argc; i++) {
-		json_t *s = json_string(argv[i]);
+		/* The runs table is readable by whoever may query the store: a
+		 * PostgreSQL password (given, or from SANDRUN_DB) stays out. */
+		bool db = i > 0 && strcmp(argv[i - 1], "--db") == 0;
+		const char *v = strncmp(argv[i], "--db=", 5) == 0 ? argv[i] + 5 : db ? argv[i] : NULL;
+		char *red = v ? store_redact_uri(v) : NULL, *both = NULL;
+		if (red && v != argv[i] && asprintf(&both, "--db=%s", red) < 0)
+			both = NULL;
+		json_t *s = json_string(both ? both : red ? red : v ? "?" : argv[i]);
+		free(red);
+		free(both);
 		json_array_append_new(a, s ? s : json_string("?"));
 	}
 	char *text = json_dumps(a, JSON_COMPACT);
