@@ -78,6 +78,10 @@ void an_loudness_set_layout(struct an_loudness *l, const uint8_t *roles, unsigne
 
 	if (!l->st || !roles)
 		return;
+	/* roles holds AN_LAYOUT_MAX entries: channels past them (a decoder
+	 * may claim up to 1024) keep libebur128's own map; never read past. */
+	if (channels > AN_LAYOUT_MAX)
+		channels = AN_LAYOUT_MAX;
 	for (unsigned c = 0; c < channels; c++) {
 		known |= roles[c] != AN_CH_UNKNOWN;
 		sides |= roles[c] == AN_CH_SL || roles[c] == AN_CH_SR;
