@@ -14,35 +14,94 @@ bool store_is_postgresql(const char *db)
 
 /* ---- opening ------------------------------------------------------------- */
 
-/* The URI as shown in messages: without a password (user:PASSWORD@ or
- * password=...). */
-static char *display_uri(const char *uri)
+/* A query parameter's key, percent-decoded ("%70assword" is "password" to
+ * libpq too). */
+static bool key_is_password(const char *k, size_t n)
 {
-	char *d = strdup(uri);
-	if (!d)
-		return NULL;
-	char *auth = strstr(d, "://");
+	char dec[16];
+	size_t o = 0;
+	for (size_t i = 0; i < n && o < sizeof dec - 1; i++) {
+		unsigned v;
+		if (k[i] == '%' && i + 2 < n + 0 && sscanf(k + i + 1, "%2x", &v) == 1)
+			dec[o++] = (char)v, i += 2;
+		else
+			dec[o++] = k[i];
+	}
+	dec[o] = '\0';
+	return strcmp(dec, "password") == 0;
+}
+
+/* Where the URI's secrets are: the user-info password and the value of
+ * every password parameter, as [start, end) offsets into uri. */
+static size_t find_secrets(const char *uri, size_t (*at)[2], size_t max)
+{
+	size_t n = 0;
+	const char *auth = strstr(uri, "://");
 	if (auth) {
 		auth += 3;
-		char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
-		char *colon = strchr(auth, ':');
-		if (at && (!slash || at < slash) && colon && colon < at)
-			memmove(colon, at, strlen(at) + 1);
+		const char *at_sign = strchr(auth, '@'), *slash = strchr(auth, '/');
+		const char *colon = strchr(auth, ':');
+		if (at_sign && (!slash || at_sign < slash) && colon && colon < at_sign && n < max)
+			at[n][0] = (size_t)(colon + 1 - uri), at[n][1] = (size_t)(at_sign - uri), n++;
 	}
-	for (char *p = strstr(d, "password="); p; p = strstr(p + 1, "password=")) {
-		char *v = p + 9, *end = v + strcspn(v, "&");
-		if (end > v) {
-			memmove(v + 3, end, strlen(end) + 1);
-			memcpy(v, "***", 3);
-		}
+	const char *q = strchr(uri, '?');
+	for (const char *p = q ? q + 1 : NULL; p && *p && n < max;) {
+		size_t len = strcspn(p, "&");
+		const char *eq = memchr(p, '=', len);
+		if (eq && key_is_password(p, (size_t)(eq - p)))
+			at[n][0] = (size_t)(eq + 1 - uri), at[n][1] = (size_t)(p + len - uri), n++;
+		p = p[len] ? p + len + 1 : NULL;
 	}
+	return n;
+}
+
+char *store_redact_uri(const char *uri)
+{
+	size_t sec[8][2];
+	size_t n = store_is_postgresql(uri) ? find_secrets(uri, sec, 8) : 0;
+	char *d = malloc(strlen(uri) + 3 * n + 1);
+	if (!d)
+		return NULL;
+	size_t o = 0, from = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(d + o, uri + from, sec[i][0] - from);
+		o += sec[i][0] - from;
+		memcpy(d + o, "***", 3);
+		o += 3;
+		from = sec[i][1];
+	}
+	strcpy(d + o, uri + from);
 	return d;
 }
 
-static int connect_error(struct store *st, char *err, size_t errlen)
+/* libpq repeats a malformed token in its message ("invalid
+ * percent-encoded token: \"s3cr%zzet\""): every secret of the URI in msg
+ * becomes ***. */
+static void redact_message(char *msg, const char *uri)
+{
+	size_t sec[8][2];
+	size_t n = find_secrets(uri, sec, 8);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = sec[i][1] - sec[i][0];
+		if (len < 3)
+			continue;
+		char secret[256];
+		if (len >= sizeof secret)
+			len = sizeof secret - 1;
+		memcpy(secret, uri + sec[i][0], len);
+		secret[len] = '\0';
+		for (char *p = strstr(msg, secret); p; p = strstr(p + 3, secret)) {
+			memmove(p + 3, p + len, strlen(p + len) + 1);
+			memcpy(p, "***", 3);
+		}
+	}
+}
+
+static int connect_error(struct store *st, const char *uri, char *err, size_t errlen)
 {
 	char msg[512];
 	pg_printable(msg, sizeof msg, PQerrorMessage(st->pg->conn));
+	redact_message(msg, uri);
 	const char *advice;
 	int code;
 	if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
@@ -123,7 +182,7 @@ int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char
 	struct store *st = calloc(1, sizeof *st);
 	if (st)
 		st->pg = calloc(1, sizeof *st->pg);
-	if (!st || !st->pg || !(st->path = display_uri(uri))) {
+	if (!st || !st->pg || !(st->path = store_redact_uri(uri))) {
 		if (st)
 			free(st->pg);
 		free(st);
@@ -154,7 +213,7 @@ int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char
 		return -ENOMEM;
 	}
 	if (PQstatus(st->pg->conn) != CONNECTION_OK) {
-		r = connect_error(st, err, errlen);
+		r = connect_error(st, uri, err, errlen);
 		store_close(st);
 		return r;
 	}

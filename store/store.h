@@ -114,6 +114,10 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out,
  * with postgresql:// or postgres:// (including ?host=/socket/dir). Anything
  * else is an SQLite file path. store_open() picks the backend by this. */
 bool store_is_postgresql(const char *db);
+/* db as it may be shown or recorded: a PostgreSQL URI's password (user
+ * info, or a password parameter, percent-encoded keys included) is "***".
+ * malloc'd; NULL when out of memory. */
+char *store_redact_uri(const char *db);
 /* PostgreSQL: a runner whose heartbeat (database time) is older than this is
  * lost, and any runner may reclaim its leases (docs/scale-out.md). SQLite
  * judges liveness by pid and boot id and ignores it. -EINVAL unless > 0. */

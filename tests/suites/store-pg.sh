@@ -30,7 +30,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..29"
+echo "1..30"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases; do
@@ -174,5 +174,20 @@ pg_psql "with a as (insert into cmp.attempts (item_id, run_id, budget, attempt_n
 v=$(pg_psql "select count(*) from cmp.items where status = 'running'; select count(*) from cmp.attempts where item_id = $it and outcome = 'runner_lost' and ended_at is not null")
 [ "$v" = "$(printf '0\n1')" ] && result ok "a lease left under an ended run is reclaimed (runner_lost), nothing stays running" ||
 	result fail "a lease left under an ended run is reclaimed (runner_lost), nothing stays running" "$v"
+# A password never reaches runs.argv or a message: given in the URI (the
+# trust cluster ignores it), percent-encoded as libpq also reads it, or
+# malformed (libpq repeats the bad token in its error).
+pw="$PG&password=S3cretOne"
+pw2="$PG&%70assword=S3cretTwo"
+o1=$(SANDRUN_DB="$pw2" "$B/sandrun" run "$cmp/in/tone1.wav" 2>&1)
+o2=$("$B/sandrun" run --db "$pw" "$cmp/in/tone1.wav" 2>&1)
+bad=$("$B/sandrun" status --db "$PG_URI&password=S3cr%zzet" 2>&1); rc=$?
+argvs=$(pg_psql "select string_agg(argv::text, ' ') from cmp.runs")
+case "$argvs$bad" in
+*S3cret* | *S3cr%zzet*) result fail "no password in runs.argv or a message" "$argvs / $bad" ;;
+*) [ $rc -eq 4 ] && printf '%s' "$argvs" | grep -q 'password=\*\*\*' &&
+	result ok "no password in runs.argv or a message" ||
+	result fail "no password in runs.argv or a message" "rc=$rc: $argvs / $bad / $o1 / $o2" ;;
+esac
 rm -rf "$cmp"
 [ "$FAILED" -eq 0 ]
