@@ -14,20 +14,7 @@ work=$(mktemp -d /tmp/analyzer-suite.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n - $* # SKIP"; }
-diag() { echo "# $*"; }
-# check DESCRIPTION CMD... : one test from a command's status
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-# near A B TOL : |A - B| <= TOL
-near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+. "$ROOT/tests/lib/tap.sh"
 # jqv FILE EXPR : one value from a report
 jqv() { jq -r "$2" "$1"; }
 quiet() { "$@" >/dev/null 2>&1; }

@@ -16,16 +16,7 @@ work=$(mktemp -d /tmp/formats-suite.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+. "$ROOT/tests/lib/tap.sh"
 q() { ffmpeg -nostdin -loglevel error -y "$@"; }
 
 if [ ! -x "$A" ] || [ ! -x "$D" ] || [ ! -x "$S" ]; then

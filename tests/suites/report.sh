@@ -19,17 +19,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 export SANDRUN_DB_BUSY_TIMEOUT_MS=2000
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n - $* # SKIP"; }
-diag() { echo "# $*"; }
-check() { # DESCRIPTION CMD...
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
+. "$ROOT/tests/lib/tap.sh"
 now_ms() { date +%s%3N; }
 # facts FILE JQ-EXPR [--text ID]... : one fact of tests/report/check_dom.py
 facts() {
