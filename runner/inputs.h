@@ -171,7 +171,7 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st);
  * file), *st its fstat, out its real path. Else -errno and *why says why
  * (for the user). */
 int inputs_follow_link(enum input_follow mode, int root_fd, const char *root_path, int dirfd,
-		       const char *dir_path, const char *name, const struct stat *link_st, char *out,
+		       const char *dir_path, const char *name, char *out,
 		       size_t outlen, int *fd, struct stat *st, const char **why);
 
 /* ---- pure pieces (unit-tested) -------------------------------------- */

@@ -251,7 +251,7 @@ static int walk_file(struct inputs_feed *f, int fd, const char *path, const stru
 
 /* A link met in a walk: skipped and named, or with --follow-symlinks its
  * target (inputs_follow_link) in its place. */
-static int walk_link(struct inputs_feed *f, int dirfd, const char *name, size_t path_len, const struct stat *lst)
+static int walk_link(struct inputs_feed *f, int dirfd, const char *name, size_t path_len)
 {
 	if (f->o.follow == INPUT_FOLLOW_NONE)
 		return emit_skip(f, f->path, INPUT_SKIP_SYMLINK, "not followed without --follow-symlinks");
@@ -267,7 +267,7 @@ static int walk_link(struct inputs_feed *f, int dirfd, const char *name, size_t 
 	int fd;
 	struct stat st;
 	const char *why;
-	if (inputs_follow_link(f->o.follow, root->dirfd, root_path, dirfd, dir, name, lst, f->target,
+	if (inputs_follow_link(f->o.follow, root->dirfd, root_path, dirfd, dir, name, f->target,
 			       sizeof f->target, &fd, &st, &why) < 0)
 		return emit_skip(f, f->path, INPUT_SKIP_LINK_REFUSED, why);
 	return walk_file(f, fd, f->target, &st, included);
@@ -281,7 +281,7 @@ static int walk_entry(struct inputs_feed *f, int dirfd, const char *name, size_t
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return emit_error(f, f->path, inputs_errno_message(-errno));
 	if (S_ISLNK(st.st_mode))
-		return walk_link(f, dirfd, name, path_len, &st);
+		return walk_link(f, dirfd, name, path_len);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return emit_skip(f, f->path, INPUT_SKIP_SPECIAL, inputs_class_message(INPUT_CLASS_SPECIAL, st.st_mode));
 	if (excluded(f, S_ISDIR(st.st_mode), &included))

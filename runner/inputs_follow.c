@@ -139,7 +139,7 @@ static int follow_in_tree(int root_fd, const char *root_path, const char *dir_pa
 }
 
 int inputs_follow_link(enum input_follow mode, int root_fd, const char *root_path, int dirfd,
-		       const char *dir_path, const char *name, const struct stat *link_st, char *out,
+		       const char *dir_path, const char *name, char *out,
 		       size_t outlen, int *fd, struct stat *st, const char **why)
 {
 	char target[PATH_MAX];

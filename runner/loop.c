@@ -310,14 +310,12 @@ static void admit(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
 	l->waiting_memory = false;
-	while (!l->stopping && !l->paused && l->running < cfg->jobs) {
+	while (!l->stopping && !l->paused && !l->queue_empty && l->running < cfg->jobs) {
 		if (cfg->memfree_bytes && !memory_allows_start(cfg->memfree_bytes)) {
 			l->waiting_memory = true;
 			return;
 		}
 		struct store_claim claim;
-		if (l->queue_empty)
-			return;
 		int r = store_claim_next(cfg->st, cfg->run_id, cfg->js->key, &claim);
 		if (r < 0) {
 			store_failed(l, "claiming the next item");
