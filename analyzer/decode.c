@@ -258,10 +258,11 @@ void an_outcome_free(struct an_outcome *out)
 
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j)
 {
-	return an_analyze_with_fallback(in, NULL, j);
+	return an_analyze_with_fallback(in, NULL, j, NULL, 0);
 }
 
-enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_json *j)
+enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_json *j,
+					char *why, size_t why_len)
 {
 	struct an_outcome out;
 	int r;
@@ -278,6 +279,8 @@ enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback 
 		r = an_report_error_json(j, out.error, NULL, 0);
 		break;
 	}
+	if (why && why_len)
+		snprintf(why, why_len, "%s", out.status == AN_STATUS_OK ? "" : out.error);
 	an_outcome_free(&out);
 	if (r < 0)
 		return AN_STATUS_FAILED;

@@ -141,7 +141,8 @@ int main(int argc, char **argv)
 
 	struct an_json json;
 	an_json_init(&json);
-	enum an_status status = an_analyze_with_fallback(&in, &fb, &json);
+	char why[AN_ERROR_TEXT_MAX] = "";
+	enum an_status status = an_analyze_with_fallback(&in, &fb, &json, why, sizeof why);
 	an_input_release(&in);
 	if (status == AN_STATUS_FAILED && json.err) {
 		fprintf(stderr, "sandrun-analyze: out of memory\n");
@@ -157,10 +158,12 @@ int main(int argc, char **argv)
 	case AN_STATUS_OK:
 		return EXIT_ANALYZED;
 	case AN_STATUS_BAD_INPUT:
-		fprintf(stderr, "sandrun-analyze: bad input\n");
+		/* The decoder's own words (also the report's "error"): the
+		 * runner keeps stderr's tail with the attempt. */
+		fprintf(stderr, "sandrun-analyze: bad input: %s\n", why[0] ? why : "not a decodable audio file");
 		return EXIT_BAD_INPUT;
 	default:
-		fprintf(stderr, "sandrun-analyze: analysis failed\n");
+		fprintf(stderr, "sandrun-analyze: analysis failed%s%s\n", why[0] ? ": " : "", why);
 		return EXIT_INTERNAL;
 	}
 }

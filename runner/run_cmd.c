@@ -11,6 +11,7 @@
 #include "runner/run_opts.h"
 #include "runner/run_queue.h"
 #include "runner/cmdspec.h"
+#include "runner/dry_run.h"
 #include "runner/common.h"
 #include "runner/input_filter.h"
 #include "runner/inputs.h"
@@ -77,7 +78,11 @@ static const char run_usage[] =
 	"      --lease-timeout TIME  PostgreSQL: a runner not heard from for this long is\n"
 	"                          lost and other runners take its files back (default\n"
 	"                          60 s; give every runner the same); ignored on SQLite\n"
-	"      --json              JSON Lines events on stdout\n"
+	"      --json              JSON Lines events on stdout (schema: sandrun(1))\n"
+	"      --json-interval TIME  with --json, a progress event this often (default\n"
+	"                          5s; 0: none)\n"
+	"  -n, --dry-run           print what would be queued and the job spec (JSON\n"
+	"                          with --json); run nothing, change no database\n"
 	"  -q, --quiet             no status line and no notices: only errors (each\n"
 	"                          failed file) and the summary on stderr\n"
 	"  -v, --verbose           also one line per finished file on stderr\n"
@@ -105,6 +110,7 @@ enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
 	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
+	OPT_JSON_INTERVAL,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -113,7 +119,9 @@ enum {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },           \
 	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW },    \
 	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC },               \
-	{ "lease-timeout", required_argument, NULL, OPT_LEASE_TIMEOUT }
+	{ "lease-timeout", required_argument, NULL, OPT_LEASE_TIMEOUT }, \
+	{ "json-interval", required_argument, NULL, OPT_JSON_INTERVAL }, \
+	{ "dry-run", no_argument, NULL, 'n' }
 
 static int default_jobs(void)
 {
@@ -223,6 +231,11 @@ static int more_options(int opt, const char *arg, struct run_opts *o)
 	switch (opt) {
 	case OPT_LEASE_TIMEOUT:
 		return lease_option(arg, o);
+	case OPT_JSON_INTERVAL: /* 0: no progress events */
+		return sr_parse_duration_option("--json-interval", arg, true, &o->json_interval_ms) < 0 ? -1 : 1;
+	case 'n':
+		o->dry_run = true;
+		return 1;
 	case OPT_NEW_SPEC:
 		o->new_spec = true;
 		return 1;
@@ -283,13 +296,14 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	*o = (struct run_opts){
 		.db = "sandrun.db", .jobs = default_jobs(), .retries = RETRY_DEFAULT_RETRIES,
 		.retry_mask = RETRY_DEFAULT_MASK, .grace_ms = 10000, .max_output = JOBSPEC_DEFAULT_MAX_OUTPUT,
+		.json_interval_ms = 5000,
 	};
 	sbx_limits_defaults(&o->limits);
 	int opt;
 	char err[512];
 	optind = 1;
 	opterr = 0; /* our own messages, one style */
-	while ((opt = getopt_long(argc, argv, ":hqvr0j:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hnqvr0j:", longopts, NULL)) != -1) {
 		int r = more_options(opt, optarg, o);
 		if (r == 0)
 			r = cmd_option(opt, optarg, o);
@@ -484,6 +498,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		sr_err("%s", store_errmsg(st));
 		return SR_EXIT_STORE;
 	}
+	progress_begin(progress, run_id, SANDRUN_VERSION, js->key, o->jobs);
 	int reclaimed = 0;
 	if (store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed) < 0) {
 		sr_err("%s", store_errmsg(st));
@@ -532,7 +547,8 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	fill_summary(&end, &lr, progress_counts(progress), &stats, &sum);
 	sum.exit_status = status;
 	progress_summary(progress, &sum);
-	char *sum_json = progress_event_summary(&sum);
+	struct progress_stamp stamp = { .run_id = run_id, .ts_ms = (int64_t)sr_wall_ms() };
+	char *sum_json = progress_event_summary(&stamp, &sum);
 	/* "completed" only when the batch ran to its end. */
 	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED) || lr.halted;
 	if (store_run_end(st, run_id, interrupted ? "interrupted" : "completed", sum_json) < 0) {
@@ -609,6 +625,11 @@ int cmd_run(int argc, char **argv)
 		return r == -ENOENT || r == -EACCES || r == -EINVAL || r == -ENOTDIR ? SR_EXIT_USAGE
 										       : SR_EXIT_ISOLATION;
 	}
+	if (o.dry_run) { /* before the sandbox run and the store: nothing made */
+		r = dry_run(&o, js, argv + optind, o.npaths);
+		jobspec_free(js);
+		return r;
+	}
 	struct sbx_run *sbx = NULL;
 	struct sbx_err serr = SBX_ERR_INIT;
 	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = "run" }, &sbx, &serr)) < 0) {
@@ -627,7 +648,8 @@ int cmd_run(int argc, char **argv)
 	struct progress *progress = NULL;
 	struct progress_opts po = {
 		.live = isatty(STDERR_FILENO) && o.verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
-		.verbosity = o.verbosity, .json = o.json, .events = stdout, .status = stderr,
+		.verbosity = o.verbosity, .json = o.json, .json_interval_ms = o.json_interval_ms,
+		.events = stdout, .status = stderr,
 	};
 	int status;
 	if (progress_new(&po, &progress) < 0)

@@ -64,7 +64,7 @@ static int take_input(struct collect *c, const struct input *in)
 		}
 		/* Counted by the batch counts read after the step. */
 		if (is_new)
-			progress_input_error(c->progress, in->path, in->error, false);
+			progress_input_error(c->progress, 0, in->path, in->error, false);
 		return 0;
 	}
 	if (!(c->paths[c->n] = strdup(in->path)))

@@ -491,9 +491,34 @@ static json_t *parse(char *s)
 
 static void test_events(void **state)
 {
-	json_t *o = parse(progress_event_started("/m/a.wav", 2));
+	/* 2026-12-04 17:00:42.007 UTC */
+	const struct progress_stamp st = { .run_id = 7, .ts_ms = 1796403642007LL };
+	json_t *o = parse(progress_event_started(&st, 42, "/m/a.wav", 2));
 	assert_string_equal(json_string_value(json_object_get(o, "event")), "started");
 	assert_int_equal(json_integer_value(json_object_get(o, "attempt")), 2);
+	/* the envelope: version, both timestamps, the run and the item */
+	assert_int_equal(json_integer_value(json_object_get(o, "v")), PROGRESS_EVENTS_VERSION);
+	assert_string_equal(json_string_value(json_object_get(o, "ts")), "2026-12-04T17:00:42.007Z");
+	assert_int_equal(json_integer_value(json_object_get(o, "ts_ms")), 1796403642007LL);
+	assert_int_equal(json_integer_value(json_object_get(o, "run")), 7);
+	assert_int_equal(json_integer_value(json_object_get(o, "item")), 42);
+	json_decref(o);
+
+	/* progress: counts, a rate and an ETA; an unknown ETA is null */
+	struct progress_counts pc = { .total = 10, .done_before = 2, .ok = 3, .failed = 1, .running = 2,
+				      .elapsed_s = 2.0 };
+	o = parse(progress_event_progress(&st, &pc));
+	assert_string_equal(json_string_value(json_object_get(o, "event")), "progress");
+	assert_int_equal(json_integer_value(json_object_get(o, "done")), 6);
+	assert_int_equal(json_integer_value(json_object_get(o, "total")), 10);
+	assert_int_equal(json_integer_value(json_object_get(o, "ok")), 5);
+	assert_true(json_real_value(json_object_get(o, "rate")) == 2.0);
+	assert_int_equal(json_integer_value(json_object_get(o, "eta_s")), 2);
+	json_decref(o);
+	pc.queueing = true;
+	o = parse(progress_event_progress(&st, &pc));
+	assert_true(json_is_null(json_object_get(o, "eta_s")));
+	assert_true(json_is_true(json_object_get(o, "queueing")));
 	json_decref(o);
 
 	struct progress_finished f = {
@@ -501,7 +526,7 @@ static void test_events(void **state)
 		.exit_code = -1, .signal = 11, .wall_ms = 12, .cpu_ms = 3, .peak_memory_bytes = 4096,
 		.oom_kills = 0, .error = "killed by signal 11 (SIGSEGV)",
 	};
-	o = parse(progress_event_finished(&f));
+	o = parse(progress_event_finished(&st, &f));
 	assert_string_equal(json_string_value(json_object_get(o, "event")), "finished");
 	/* A path that is not UTF-8 still makes valid JSON. */
 	assert_string_equal(json_string_value(json_object_get(o, "path")), "/m/?.wav");
@@ -511,7 +536,7 @@ static void test_events(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "peak_memory_bytes")), 4096);
 	assert_int_equal(json_integer_value(json_object_get(o, "oom_kills")), 0);
 	/* Every documented field is there, even when null. */
-	static const char *fields[] = { "event", "path", "attempt", "outcome", "status", "exit_code",
+	static const char *fields[] = { "v", "event", "ts", "ts_ms", "run", "item", "path", "attempt", "outcome", "status", "exit_code",
 					"signal", "syscall", "wall_ms", "cpu_ms", "peak_memory_bytes",
 					"oom_kills", "error" };
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -520,7 +545,7 @@ static void test_events(void **state)
 
 	struct progress_summary s = { .total = 3, .ok = 2, .failed = 1, .finished = 3, .exit_status = 1 };
 	s.failed_by[OUTCOME_OOM] = 1;
-	o = parse(progress_event_summary(&s));
+	o = parse(progress_event_summary(&st, &s));
 	assert_string_equal(json_string_value(json_object_get(o, "event")), "summary");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "failed_by_outcome"), "oom")), 1);
 	assert_true(json_is_null(json_object_get(o, "interrupted_by")));

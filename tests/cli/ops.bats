@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# tests/cli/ops.bats — what an operator of an ingestion pipeline meets day to
+# day (issue 15): the --json events read by a consumer of their own,
+# --dry-run, two runners with different specs on one database, the wording
+# of bad_input errors and of names with newlines. Runs as root inside the
+# outer test namespace (tests/lib/outer-ns.sh), with the real analyzer and
+# real sandboxes.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load env
+	cli_env
+	W=$BATS_TEST_TMPDIR/w
+	mkdir -p "$W/media/sub"
+	cd "$W"
+	sox -n -r 8000 -c 1 media/a.wav synth 0.2 sine 440
+	sox -n -r 16000 -c 2 media/b.wav synth 0.3 sine 220
+	sox -n -r 8000 -c 1 media/sub/c.wav synth 0.2 sine 330
+	head -c 2000 /dev/urandom >media/garbage.bin
+	unset SANDRUN_ANALYZER
+}
+
+db() { sqlite3 -batch "${2:-sandrun.db}" "$1"; }
+
+# ---- 8. JSON Lines events ---------------------------------------------------
+
+@test "--json events: a consumer validates every line (envelope v/ts/run, item ids, progress events) against the store" {
+	# Slow enough jobs for a few progress events at a 0.3 s interval.
+	for i in 1 2 3 4 5 6; do printf 'x%.0s' $(seq "$i") >"media/t$i.txt"; done
+	run --separate-stderr "$SANDRUN" --json --json-interval 0.3s -j 2 --output text \
+		--cmd 'sh -c "sleep 0.5; wc -c"' media/t*.txt media/missing.txt
+	[ "$status" -eq 1 ] # missing.txt is an input error
+	echo "$output" >events.jsonl
+	run python3 "$BATS_TEST_DIRNAME/events.py" events.jsonl sandrun.db
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ok "*"progress "* ]]
+	# The same stream, read with jq as a shell script would: every
+	# finished file's item id and run are the store's.
+	run_id=$(db "SELECT max(id) FROM runs")
+	[ "$(jq -c 'select(.event=="finished" and .item!=null) | [.run, .item, .path]' events.jsonl | sort)" = \
+	  "$(db "SELECT json_array($run_id, id, path) FROM items WHERE path LIKE '%/media/t_.txt'" | tr -d ' ' | sort)" ]
+	# Progress events carry counts, a rate and an ETA, and end where the run ends.
+	jq -e -s '[.[] | select(.event=="progress")] | length >= 2' events.jsonl
+	jq -e -s '[.[] | select(.event=="progress")] | all(.total == 7 and .done <= 7 and .rate >= 0)' events.jsonl
+	[ "$(jq -r 'select(.event=="summary") | .exit_status' events.jsonl)" = 1 ]
+	# --json-interval 0: no progress events at all.
+	run --separate-stderr "$SANDRUN" --db quiet.db --json --json-interval 0 media/a.wav
+	[ "$status" -eq 0 ]
+	[[ "$output" != *'"event":"progress"'* ]]
+	echo "$output" >quiet.jsonl
+	python3 "$BATS_TEST_DIRNAME/events.py" quiet.jsonl quiet.db
+}
+
+@test "--json events: the consumer refuses a stream that breaks the schema (it is not a rubber stamp)" {
+	run --separate-stderr "$SANDRUN" --json media/a.wav
+	[ "$status" -eq 0 ]
+	echo "$output" >good.jsonl
+	python3 "$BATS_TEST_DIRNAME/events.py" good.jsonl sandrun.db
+	# Each corruption is caught: a missing key, time going back, a wrong
+	# item id, a wrong run, another version.
+	jq -c 'if .event=="started" then del(.item) else . end' good.jsonl >bad1.jsonl
+	jq -c 'if .event=="summary" then .ts_ms -= 100000 | .ts = "2000-01-01T00:00:00.000Z" else . end' good.jsonl >bad2.jsonl
+	jq -c 'if .event=="finished" then .item += 7 else . end' good.jsonl >bad3.jsonl
+	jq -c '.run += 1' good.jsonl >bad4.jsonl
+	jq -c '.v = 2' good.jsonl >bad5.jsonl
+	for f in bad1 bad2 bad3 bad4 bad5; do
+		run python3 "$BATS_TEST_DIRNAME/events.py" "$f.jsonl" sandrun.db
+		[ "$status" -eq 1 ] || { echo "$f passed: $output"; false; }
+	done
+}
+
+# ---- 9. --dry-run -------------------------------------------------------------
+
+@test "--dry-run on a first try: what would be queued, the skips and the spec; no database is created" {
+	mkdir -p lib/Album
+	cp media/a.wav lib/Album/01.wav
+	cp media/b.wav lib/Album/02.wav
+	: >lib/Album/cover.jpg
+	printf 'FILE "x.wav" WAVE\n' >lib/Album/album.cue
+	run --separate-stderr "$SANDRUN" --dry-run -r lib --exclude '02.wav'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"queue $W/lib/Album/01.wav: new"* ]]
+	[[ "$output" == *"skip $W/lib/Album/02.wav: excluded"* ]]
+	[[ "$output" == *"skip $W/lib/Album/cover.jpg: not audio"* ]]
+	[[ "$output" == *"dry run: 1 file would be analyzed (1 new,"*"3 skipped (excluded: 1, not audio: 2)"* ]]
+	[[ "$output" == *"database: sandrun.db (does not exist; not created)"* ]]
+	[[ "$output" == *'job spec sha256:'*'"kind":"analyzer"'* ]]
+	[ ! -e sandrun.db ]
+	[ ! -e sandrun.db-wal ]
+	# -n is the short form; --json gives the spec as JSON.
+	run --separate-stderr "$SANDRUN" -n --json --mem 256M -r lib
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e -s 'last | .event == "dry_run" and .would_queue == 2 and .db_exists == false
+		and .spec.limits.mem_bytes == 268435456 and .run == null and .v == 1'
+	echo "$output" | jq -e -s '[.[] | select(.event=="queue")] | length == 2'
+	[ ! -e sandrun.db ]
+}
+
+@test "--dry-run on an existing store: done files are left, changed ones queued, and the database is byte-for-byte the same" {
+	"$SANDRUN" media/a.wav media/b.wav media/garbage.bin 2>/dev/null || true
+	sox -n -r 8000 -c 1 media/b.wav synth 0.5 sine 880 # b changed since
+	cp sandrun.db before.db
+	before=$(db "SELECT group_concat(id || status || attempts || updated_at) FROM items")
+	run --separate-stderr "$SANDRUN" --dry-run media/a.wav media/b.wav media/garbage.bin media/sub/c.wav
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"leave $W/media/a.wav: already done"* ]]
+	[[ "$output" == *"queue $W/media/b.wav: changed (the file changed)"* ]]
+	[[ "$output" == *"leave $W/media/garbage.bin: already failed"* ]]
+	[[ "$output" == *"queue $W/media/sub/c.wav: new"* ]]
+	[[ "$output" == *"2 files would be analyzed (1 new, 1 changed"*"1 already done, 1 already failed"* ]]
+	# Another --cmd: every file would go again, under another spec.
+	run --separate-stderr "$SANDRUN" --dry-run --cmd 'wc -c' --output text media/a.wav
+	[[ "$output" == *"queue $W/media/a.wav: changed (another job spec)"* ]]
+	[[ "$output" == *'"kind":"command"'* ]]
+	cmp sandrun.db before.db
+	[ "$(db "SELECT group_concat(id || status || attempts || updated_at) FROM items")" = "$before" ]
+	[ "$(db "SELECT count(*) FROM runs")" = 1 ]
+	# A --cmd typo is caught by the dry run too, before anything.
+	run --separate-stderr "$SANDRUN" --dry-run --cmd 'nosuchprog {}' media/a.wav
+	[ "$status" -eq 2 ]
+	cmp sandrun.db before.db
+}
+
+# ---- 16. wording ----------------------------------------------------------------
+
+@test "a bad_input's stderr carries the analyzer's own error, not only 'bad input'" {
+	printf 'RIFF\x20\x00\x00\x00WAVEfmt ' >media/trunc.wav
+	run --separate-stderr "$SANDRUN" media/trunc.wav media/garbage.bin
+	[ "$status" -eq 1 ]
+	run "$SANDRUN" show media/trunc.wav
+	[[ "$output" == *"| sandrun-analyze: bad input: "*"WAV"* ]]
+	[[ "$output" != *"| sandrun-analyze: bad input"$'\n'* ]]
+	run "$SANDRUN" show media/garbage.bin
+	[[ "$output" == *"| sandrun-analyze: bad input: unrecognised format"* ]]
+}
+
+@test "a newline in a name shows visibly (not as a space) in list, show, the failure line and --dry-run" {
+	cp media/garbage.bin "media/two
+lines.wav"
+	cp media/garbage.bin "media/two lines.wav"
+	run --separate-stderr "$SANDRUN" media/two*
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"sandrun: $W/media/two\\nlines.wav: bad_input"* ]]
+	run "$SANDRUN" list
+	[[ "$output" == *'two\x0alines.wav'* ]]
+	[[ "$output" == *'two lines.wav'* ]]
+	run "$SANDRUN" --dry-run media/two*
+	[[ "$output" == *"leave $W/media/two\\x0alines.wav: already failed"* ]]
+}
