@@ -154,6 +154,11 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 	if (s->interrupted_by)
 		at = appendf(buf, len, at, "\ninterrupted by %s: run the same command again to resume",
 			     s->interrupted_by);
+	if (s->left_pending)
+		at = appendf(buf, len, at, "\nnot finished: %lld file%s left pending that this run could not"
+			     " take (another runner queued %s again, e.g. with another job spec: see 'sandrun list"
+			     " --status pending'); exit status 1", (long long)s->pending, s->pending == 1 ? "" : "s",
+			     s->pending == 1 ? "it" : "them");
 	return at;
 }
 

@@ -83,6 +83,9 @@ struct progress_summary {
 	const char *interrupted_by;    /* "SIGINT", "SIGTERM", "SIGHUP" or NULL */
 	int exit_status;
 	bool nothing_to_do;            /* every file was done or failed before this run */
+	bool left_pending;             /* a run that went to its end left `pending` files
+					  it could not claim (another runner re-queued
+					  them, e.g. under another job spec): exit 1 */
 };
 
 /* JSON Lines (pure; malloc'd, no newline). Every event starts with the

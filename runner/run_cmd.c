@@ -4,7 +4,7 @@
  *   sandbox run (cgroups) -> store, run row, reclaim dead leases ->
  *   queue the inputs -> event loop (loop.c) -> summary, run end, exit status
  *
- * Exit status: 0 every file ok, 1 some failed, 2 usage, 3 isolation
+ * Exit status: 0 every file ok, 1 some failed or left pending, 2 usage, 3 isolation
  * cannot be enforced, 4 store error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
  */
 #include "runner/run.h"
@@ -103,7 +103,8 @@ static const char run_signals_help[] =
 	"period (a second one stops at once); interrupted files go back to pending\n"
 	"without spending an attempt. SIGUSR1 pauses/resumes every job (a stop resumes\n"
 	"paused jobs first). SIGUSR2 prints a status line.\n"
-	"Exit status: 0 all ok, 1 some failed, 2 usage, 3 isolation not available,\n"
+	"Exit status: 0 all ok, 1 some failed (or left pending by another runner),\n"
+	"2 usage, 3 isolation not available, "
 	"4 database error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
@@ -463,6 +464,9 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 				: lr->signal == SIGHUP ? "SIGHUP" : lr->halted ? "--halt" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
+	/* The loop ends when nothing of this spec is left to claim: pending
+	 * batch items at a normal end are another runner's (docs/runner.md). */
+	s->left_pending = bc->pending > 0 && !lr->signal && !lr->halted && !lr->fatal;
 	s->nothing_to_do = bc->total > 0 && !lr->finished && !pc->released && !pc->input_errors && !bc->pending &&
 			   !bc->running && !lr->signal && !lr->fatal;
 	size_t k = 0;
@@ -479,7 +483,10 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	if (lr->signal)
 		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM
 		       : lr->signal == SIGHUP ? SR_EXIT_INTERRUPTED_HUP : SR_EXIT_INTERRUPTED_INT;
-	return bc->failed > 0 || lr->failed > 0 ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
+	/* Files left pending are not ok either: a script must not take the
+	 * batch for finished (two runners with different specs, issue 15). */
+	return bc->failed > 0 || lr->failed > 0 || (bc->pending > 0 && !lr->halted) ? SR_EXIT_SOME_FAILED
+											: SR_EXIT_OK;
 }
 
 /* Everything after the store is open. */

@@ -149,3 +149,37 @@ lines.wav"
 	run "$SANDRUN" --dry-run media/two*
 	[[ "$output" == *"leave $W/media/two\\x0alines.wav: already failed"* ]]
 }
+
+# ---- 15. two runners, two specs, one database --------------------------------------
+
+@test "two concurrent runs with different --cmd on one db: the one that loses its files says so and exits 1, not 0" {
+	for i in $(seq 20); do echo "$i" >"media/f$i.txt"; done
+	# A: slow jobs one at a time (3 s: B starts well before A finishes
+	# one, else B would stop at a done item of another spec). B starts
+	# once A has started its first job, with another command: queueing
+	# the same paths under its own spec takes A's pending files.
+	"$SANDRUN" --json -j 1 --output text --cmd 'sh -c "sleep 3; wc -c"' media/f*.txt >a.out 2>a.err &
+	a=$!
+	for _ in $(seq 200); do grep -q '"event":"started"' a.out 2>/dev/null && break; sleep 0.05; done
+	grep -q '"event":"started"' a.out
+	"$SANDRUN" --json -j 1 --output text --cmd 'sh -c "sleep 0.5; wc -l"' media/f*.txt >b.out 2>b.err &
+	b=$!
+	rc_a=0
+	wait $a || rc_a=$?
+	kill -TERM $b
+	wait $b || true
+	cat a.err
+	# A ran to its end but its batch is not finished: not exit 0.
+	[ "$rc_a" -eq 1 ]
+	pending=$(jq -r 'select(.event=="summary") | .pending' a.out)
+	[ "$pending" -ge 1 ]
+	grep -q "^sandrun: 20 files: [0-9]* ok, 0 failed, $pending pending" a.err
+	grep -q "^sandrun: not finished: $pending files\? left pending that this run could not take (another runner queued" a.err
+	[ "$(jq -r 'select(.event=="summary") | .exit_status' a.out)" = 1 ]
+	# The store agrees: those files belong to B's spec now.
+	b_spec=$(jq -r 'select(.event=="begin") | .spec_key' b.out)
+	[ "$(db "SELECT count(*) FROM items WHERE spec_key = '$b_spec'")" -ge "$pending" ]
+	# A run that went to its end with everything done still exits 0.
+	run "$SANDRUN" --db solo.db media/a.wav
+	[ "$status" -eq 0 ]
+}
