@@ -366,6 +366,7 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 		.stderr_len = s->err.len,
 		.result = v.store_result ? s->out.buf : NULL,
 		.result_len = v.store_result ? s->out.len : 0,
+		.output = s->out.buf, .output_len = s->out.len, /* its head kept if not ok */
 		.result_kind = cfg->js->result_kind,
 		.retry = retry,
 	};

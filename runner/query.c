@@ -275,7 +275,8 @@ int cmd_list(int argc, char **argv)
 static const char show_usage[] =
 	"Usage: sandrun show [--db PATH] [--json] PATH\n"
 	"One item: its state, every attempt (outcome, resources, error, the tail of\n"
-	"its stderr) and its result.\n\n" COMMON_HELP SHOW_EXIT_HELP;
+	"its stderr; for an attempt that did not end ok, the first 4 KiB the job\n"
+	"printed on stdout) and its result.\n\n" COMMON_HELP SHOW_EXIT_HELP;
 
 struct show_ctx {
 	bool json;
@@ -318,6 +319,28 @@ static int show_item(const struct store_item_row *row, void *ctx)
 	return 0;
 }
 
+
+/* What a job wrote (untrusted bytes): a heading with its size, then one
+ * "| " prefix per line, every byte through the text module. */
+static void put_job_text(const char *heading, const void *bytes, size_t len)
+	__attribute__((format(printf, 1, 0)));
+static void put_job_text(const char *heading, const void *bytes, size_t len)
+{
+	fputs("  ", stdout);
+	printf(heading, len);
+	fputs("\n    | ", stdout);
+	const char *s = bytes, *end = s + len;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		sr_text_put(stdout, s, n, SR_TEXT_TERMINAL_MULTILINE);
+		s += n;
+		if (nl && ++s < end)
+			fputs("\n    | ", stdout);
+	}
+	fputc('\n', stdout);
+}
+
 static int show_attempt(const struct store_attempt_row *a, void *ctx)
 {
 	struct show_ctx *sc = ctx;
@@ -340,6 +363,8 @@ static int show_attempt(const struct store_attempt_row *a, void *ctx)
 		json_object_set_new(o, "stderr_tail",
 				    a->stderr_tail ? q_json_bytes(a->stderr_tail, a->stderr_len)
 						   : json_null());
+		json_object_set_new(o, "stdout_head",
+				    a->output_head ? q_json_bytes(a->output_head, a->output_len) : json_null());
 		return json_array_append_new(sc->history, o) == 0 ? 0 : -ENOMEM;
 	}
 	char from[32], until[32], mem[32];
@@ -368,20 +393,10 @@ static int show_attempt(const struct store_attempt_row *a, void *ctx)
 		sr_text_put_str(stdout, a->error, SR_TEXT_TERMINAL);
 		fputc('\n', stdout);
 	}
-	if (a->stderr_tail && a->stderr_len) {
-		printf("  stderr (last %zu bytes):\n    | ", a->stderr_len);
-		/* One "| " prefix per line, every byte escaped. */
-		const char *s = a->stderr_tail, *end = s + a->stderr_len;
-		while (s < end) {
-			const char *nl = memchr(s, '\n', (size_t)(end - s));
-			size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-			sr_text_put(stdout, s, n, SR_TEXT_TERMINAL_MULTILINE);
-			s += n;
-			if (nl && ++s < end)
-				fputs("\n    | ", stdout);
-		}
-		fputc('\n', stdout);
-	}
+	if (a->output_head && a->output_len)
+		put_job_text("stdout (first %zu bytes):", a->output_head, a->output_len);
+	if (a->stderr_tail && a->stderr_len)
+		put_job_text("stderr (last %zu bytes):", a->stderr_tail, a->stderr_len);
 	return 0;
 }
 

@@ -9,16 +9,17 @@
 #include "store/pg_lib.h" /* <libpq-fe.h>, and PQ* through the loaded table */
 
 /* Schema version this build writes in a PostgreSQL store (meta.schema_version).
- * 2 added results.value_json_text (docs/scale-out.md "Schema"). */
-#define PG_SCHEMA_VERSION 2
+ * 2 added results.value_json_text (docs/scale-out.md "Schema"), 3
+ * attempts.output_head (issue 15). */
+#define PG_SCHEMA_VERSION 3
 
 struct store_pg {
 	PGconn *conn;
 	char schema[64];        /* validated identifier: [a-z_][a-z0-9_]* */
 	int64_t lease_timeout_ms;
 	bool batch_open;
-	int schema_version;     /* of the open store: 1 only for a read-only open
-				   of a store no read-write open has upgraded yet */
+	int schema_version;     /* of the open store: older only for a read-only
+				   open of a store no read-write open has upgraded yet */
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).

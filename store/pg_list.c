@@ -146,18 +146,25 @@ static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, 
 	struct pgp p = { 0 };
 	pgp_i64(&p, item_id);
 	int code = 0;
+#define ATTEMPT_COLUMNS                                                            \
+	"SELECT id, coalesce(run_id, 0), attempt_no, counted, started_at,"         \
+	" coalesce(ended_at, -1), outcome, coalesce(exit_code, -1),"               \
+	" coalesce(signal, 0), syscall, error, coalesce(wall_ms, -1),"             \
+	" coalesce(cpu_ms, -1), coalesce(peak_memory_bytes, -1),"                  \
+	" coalesce(oom_kills, -1), stderr_tail, "
+	/* output_head is schema 3's: a read-only open of an older one reads NULL */
 	PGresult *r = pg_run(st,
-			     "SELECT id, coalesce(run_id, 0), attempt_no, counted, started_at,"
-			     " coalesce(ended_at, -1), outcome, coalesce(exit_code, -1),"
-			     " coalesce(signal, 0), syscall, error, coalesce(wall_ms, -1),"
-			     " coalesce(cpu_ms, -1), coalesce(peak_memory_bytes, -1),"
-			     " coalesce(oom_kills, -1), stderr_tail"
-			     " FROM attempts WHERE item_id = $1 ORDER BY id",
+			     st->pg->schema_version >= 3
+				     ? ATTEMPT_COLUMNS "output_head FROM attempts WHERE item_id = $1 ORDER BY id"
+				     : ATTEMPT_COLUMNS "NULL::bytea FROM attempts WHERE item_id = $1 ORDER BY id",
 			     &p, "reading attempts", &code);
+#undef ATTEMPT_COLUMNS
 	for (int i = 0; r && code == 0 && i < PQntuples(r); i++) {
-		char *tail = NULL;
-		size_t tail_len = 0;
-		if (!PQgetisnull(r, i, 15) && !(tail = pg_col_bytes(r, i, 15, &tail_len))) {
+		char *tail = NULL, *head = NULL;
+		size_t tail_len = 0, head_len = 0;
+		if ((!PQgetisnull(r, i, 15) && !(tail = pg_col_bytes(r, i, 15, &tail_len))) ||
+		    (!PQgetisnull(r, i, 16) && !(head = pg_col_bytes(r, i, 16, &head_len)))) {
+			free(tail);
 			code = store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
 			break;
 		}
@@ -179,9 +186,12 @@ static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, 
 			.oom_kills = pg_col_i64(r, i, 14, -1),
 			.stderr_tail = tail,
 			.stderr_len = tail_len,
+			.output_head = head,
+			.output_len = head_len,
 		};
 		code = fn(&a, ctx);
 		free(tail);
+		free(head);
 	}
 	PQclear(r);
 	return code;

@@ -40,14 +40,18 @@
  * -ENOENT (STORE_RO on a missing file, or an unknown path), -EINVAL, -ENOMEM,
  * -EIO (any other SQLite or I/O failure). */
 
-/* Schema version this build writes; older ones are upgraded on STORE_RW. */
-#define STORE_SCHEMA_VERSION 1
+/* Schema version this build writes; older ones are upgraded on STORE_RW.
+ * 2 (issue 15, item 9): attempts.output_head. */
+#define STORE_SCHEMA_VERSION 2
 /* How long a statement waits for another connection's lock before failing
  * with STORE_EBUSY. The environment variable SANDRUN_DB_BUSY_TIMEOUT_MS
  * overrides it (the tests use a short one). */
 #define STORE_BUSY_TIMEOUT_MS 10000
 /* stderr tails longer than this are refused (the caller trims). */
 #define STORE_STDERR_TAIL_MAX 65536
+/* The first bytes of a job's stdout kept with an attempt that is not ok
+ * (the store cuts; `show` prints them through lib/text.c). */
+#define STORE_OUTPUT_HEAD_MAX 4096
 /* A lease held by a runner whose liveness cannot be checked from here
  * (another pid namespace) is dead when its heartbeat is older than this.
  * Runners call store_run_heartbeat() far more often (every few seconds). */
@@ -222,6 +226,12 @@ struct store_attempt_end {
 	size_t stderr_len;
 	const void *result;           /* the job's stdout (untrusted); kept for "ok" */
 	size_t result_len;
+	const void *output;           /* the job's stdout as captured, whatever the
+					 outcome (untrusted): its first
+					 STORE_OUTPUT_HEAD_MAX bytes are kept with an
+					 attempt that does not end ok (bad_output's
+					 text, a crash's last words); NULL: none */
+	size_t output_len;
 	enum store_result_kind result_kind;
 	bool retry;                   /* retry_decide(): pending instead of failed */
 };
@@ -309,6 +319,8 @@ struct store_attempt_row {
 	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
 	const void *stderr_tail;
 	size_t stderr_len;
+	const void *output_head;      /* STORE_OUTPUT_HEAD_MAX bytes at most; NULL: none */
+	size_t output_len;            /* of output_head */
 };
 
 /* Callbacks return 0 to go on, or a negative code that stops the iteration

@@ -132,6 +132,7 @@ struct store {
 	struct store_self self;
 	sqlite3_stmt *stmt[SQL_STMT_COUNT];
 	struct store_pg *pg;    /* the PostgreSQL backend's connection (pg_internal.h) */
+	int schema_version;     /* SQLite: of the open file (older only when read-only) */
 	char err[1024];
 };
 
@@ -176,6 +177,9 @@ int store_read_pid_start(int pid, long long *start, bool *zombie);
  * transaction; check application id and version. */
 int store_schema_check(struct store *st, bool *is_empty);
 int store_schema_create(struct store *st);
+/* STORE_RW: bring an older schema to STORE_SCHEMA_VERSION, in one write
+ * transaction (a runner that got there first makes it a no-op). */
+int store_schema_upgrade(struct store *st);
 
 /* The error a list line shows for a failed attempt whose caller gave none
  * (store_items.c). */

@@ -316,6 +316,8 @@ static int open_rw(struct store *st, int64_t size_before)
 		}
 	} else if (size_before > 0) {
 		r = verify_whole_file(st);
+		if (r == 0)
+			r = store_schema_upgrade(st);
 		if (r < 0)
 			return r;
 	}

@@ -286,14 +286,16 @@ int sq_export(struct store *st, store_item_fn fn, void *ctx)
 static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, void *ctx)
 {
 	sqlite3_stmt *s;
-	int r = sqlite3_prepare_v2(
-		st->db,
-		"SELECT id, coalesce(run_id, 0), attempt_no, counted, started_at,"
-		" coalesce(ended_at, -1), outcome, coalesce(exit_code, -1), coalesce(signal, 0),"
-		" syscall, error, coalesce(wall_ms, -1), coalesce(cpu_ms, -1),"
-		" coalesce(peak_memory_bytes, -1), coalesce(oom_kills, -1), stderr_tail"
-		" FROM attempts WHERE item_id = ?1 ORDER BY id",
-		-1, &s, NULL);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT id, coalesce(run_id, 0), attempt_no, counted, started_at,"
+		 " coalesce(ended_at, -1), outcome, coalesce(exit_code, -1), coalesce(signal, 0),"
+		 " syscall, error, coalesce(wall_ms, -1), coalesce(cpu_ms, -1),"
+		 " coalesce(peak_memory_bytes, -1), coalesce(oom_kills, -1), stderr_tail,"
+		 " %s FROM attempts WHERE item_id = ?1 ORDER BY id",
+		 /* a read-only open of a schema 1 file: no output_head yet */
+		 st->schema_version >= 2 ? "output_head" : "NULL");
+	int r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (r != SQLITE_OK)
 		return store_fail_sqlite(st, r, "reading attempts");
 	sqlite3_bind_int64(s, 1, item_id);
@@ -317,6 +319,8 @@ static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, 
 			.oom_kills = sqlite3_column_int64(s, 14),
 			.stderr_tail = sqlite3_column_blob(s, 15),
 			.stderr_len = (size_t)sqlite3_column_bytes(s, 15),
+			.output_head = sqlite3_column_blob(s, 16),
+			.output_len = (size_t)sqlite3_column_bytes(s, 16),
 		};
 		code = fn(&a, ctx);
 		if (code < 0)

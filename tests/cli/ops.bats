@@ -183,3 +183,51 @@ lines.wav"
 	run "$SANDRUN" --db solo.db media/a.wav
 	[ "$status" -eq 0 ]
 }
+
+# ---- 9. what a job printed -------------------------------------------------------
+
+@test "a --cmd that prints text instead of JSON: show says what it printed (its first 4 KiB, escaped), also in show --json" {
+	printf 'one\n' >media/words.txt
+	run --separate-stderr "$SANDRUN" --cmd 'printf "usage: features.py FILE\033[2J\nline 2\n"' media/words.txt
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad_output: the result is not valid JSON (35 bytes)"* ]]
+	run "$SANDRUN" show media/words.txt
+	[[ "$output" == *"  stdout (first 35 bytes):"$'\n'"    | usage: features.py FILE\\x1b[2J"$'\n'"    | line 2"* ]]
+	[[ "$output" != *$'\033'* ]]
+	run "$SANDRUN" show --json media/words.txt
+	[ "$(echo "$output" | jq -r '.history[0].stdout_head')" = "$(printf 'usage: features.py FILE\033[2J\nline 2\n')" ]
+	# Only the head is kept: a flood of text is cut at 4096 bytes.
+	printf 'two\n' >media/flood.txt
+	run "$SANDRUN" --cmd 'head -c 100000 /dev/zero' media/flood.txt
+	[ "$(db "SELECT length(a.output_head) FROM attempts a JOIN items i ON i.id = a.item_id
+		WHERE i.path LIKE '%/flood.txt'")" = 4096 ]
+	# An ok attempt keeps its output as the result, not as a head.
+	run "$SANDRUN" --db ok.db --cmd 'echo {}' --output text media/a.wav
+	[ "$status" -eq 0 ]
+	[ "$(db "SELECT count(output_head) FROM attempts" ok.db)" = 0 ]
+}
+
+@test "schema 2 (attempts.output_head): a schema 1 store is read as it is, upgraded by the next run; a newer one is still refused" {
+	"$SANDRUN" --cmd 'echo nope' media/a.wav 2>/dev/null || true
+	[ "$(db "PRAGMA user_version")" = 2 ]
+	# What a store written before this column looks like.
+	db "ALTER TABLE attempts DROP COLUMN output_head; PRAGMA user_version = 1"
+	cp sandrun.db v1.db
+	run "$SANDRUN" show media/a.wav
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"bad_output"* ]]
+	[[ "$output" != *"stdout (first"* ]]
+	run "$SANDRUN" status
+	[ "$status" -eq 0 ]
+	cmp sandrun.db v1.db # read-only commands do not upgrade
+	run "$SANDRUN" --cmd 'echo still nope' media/b.wav
+	[ "$status" -eq 1 ]
+	[ "$(db "PRAGMA user_version")" = 2 ]
+	[ "$(db "SELECT count(*) FROM pragma_table_info('attempts') WHERE name = 'output_head'")" = 1 ]
+	run "$SANDRUN" show media/b.wav
+	[[ "$output" == *"| still nope"* ]]
+	db "PRAGMA user_version = 3"
+	run "$SANDRUN" status
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"written by a newer sandrun (schema 3; this one knows up to 2)"* ]]
+}

@@ -86,7 +86,7 @@ printf '%s\n' "$out" | grep -q '"done": *21' && [ $rc -eq 0 ] && result ok "SAND
 expect4 "report: not yet on PostgreSQL, exit 4" "report: not yet supported on a PostgreSQL store" report --db "$PG_URI"
 
 # A newer schema is refused, and nothing changes.
-pg_psql "update sandrun.meta set value = '3' where key = 'schema_version'"
+pg_psql "update sandrun.meta set value = '99' where key = 'schema_version'"
 before=$(pg_psql "select count(*) from sandrun.items; select count(*) from sandrun.runs")
 expect4 "newer schema: exit 4, refused" "written by a newer sandrun" run --db "$PG_URI" --cmd /bin/true "$in/f1"
 after=$(pg_psql "select count(*) from sandrun.items; select count(*) from sandrun.runs")
@@ -143,15 +143,28 @@ same "export --format csv" export --format csv
 
 # 5. schema 1: results without value_json_text. Read-only commands read it
 # as it is (JSON results in jsonb's own text); the next run upgrades it.
-pg_psql "alter table cmp.results drop column value_json_text; update cmp.meta set value = '1' where key = 'schema_version'"
+pg_psql "alter table cmp.results drop column value_json_text; alter table cmp.attempts drop column output_head; update cmp.meta set value = '1' where key = 'schema_version'"
 out=$("$B/sandrun" export --db "$PG" 2>&1); rc=$?
 [ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '"schema": *1')" -ge 4 ] &&
 	[ "$(pg_psql "select value from cmp.meta where key = 'schema_version'")" = 1 ] &&
 	result ok "schema 1: export reads it, changes nothing" || result fail "schema 1: export reads it, changes nothing" "rc=$rc: $out"
 "$B/sandrun" run --db "$PG" "$cmp"/in/tone1.wav >/dev/null 2>&1; rc=$?
-v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name = 'value_json_text'")
-[ $rc -eq 0 ] && [ "$v" = "$(printf '2\n1')" ] && result ok "schema 1 upgraded to 2 by the next run" ||
-	result fail "schema 1 upgraded to 2 by the next run" "rc=$rc: $v"
+v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name in ('value_json_text', 'output_head')")
+[ $rc -eq 0 ] && [ "$v" = "$(printf '3\n2')" ] && result ok "schema 1 upgraded to 3 by the next run (value_json_text, output_head)" ||
+	result fail "schema 1 upgraded to 3 by the next run (value_json_text, output_head)" "rc=$rc: $v"
+# Schema 3: a job's non-JSON stdout is kept with its attempt (its head) and
+# shown, escaped, by show on both backends alike.
+printf 'one\n' >"$cmp/in/words.txt"
+for d in "$SQ" "$PG"; do
+	"$B/sandrun" run --db "$d" --new-spec --cmd 'printf "not json\033[2J\n"' "$cmp/in/words.txt" >/dev/null 2>&1
+done
+# (The run ids differ: the PostgreSQL store had one run more.)
+head_sq=$("$B/sandrun" show --db "$SQ" "$cmp/in/words.txt" 2>&1 | sed -n '/stdout (first/,/stderr/p')
+head_pg=$("$B/sandrun" show --db "$PG" "$cmp/in/words.txt" 2>&1 | sed -n '/stdout (first/,/stderr/p')
+[ -n "$head_pg" ] && [ "$head_sq" = "$head_pg" ] && printf '%s\n' "$head_pg" | grep -qF '| not json\x1b[2J' &&
+	result ok "same on both backends: show of a bad_output item prints its stdout's head, escaped" ||
+	result fail "same on both backends: show of a bad_output item prints its stdout's head, escaped" \
+		"sqlite: $head_sq / postgresql: $head_pg"
 # --lease-timeout: taken on PostgreSQL, ignored on SQLite, 0 refused. Its
 # effect (runners judged lost) is tests/suites/scale-pg.sh.
 out=$("$B/sandrun" run --lease-timeout 0 --db "$PG" "$cmp/in/tone1.wav" 2>&1); rc=$?
