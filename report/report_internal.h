@@ -53,6 +53,10 @@ struct rp_axis {
  * bounds (from 0 when from_zero and the data are non-negative). */
 void rp_axis_fit(struct rp_axis *ax, double dmin, double dmax, const double *extra, size_t nextra,
 		 bool allow_log, bool from_zero, double floor_pos, enum rp_unit unit);
+/* An extra value (a limit) further than this factor beyond the data's
+ * maximum does not stretch the axis: the chart keeps its width for the
+ * data, and the limit is drawn as an off-scale marker at the edge. */
+#define RP_OFFSCALE_FACTOR 2.0
 /* Position of v on the axis in [0, 1] (clamped). */
 double rp_axis_pos(const struct rp_axis *ax, double v);
 /* Inverse: the value at position p in [0, 1]. */
