@@ -11,14 +11,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	load env
 	cli_env
-	W=$BATS_TEST_TMPDIR/w
-	mkdir -p "$W/media/sub"
-	cd "$W"
-	sox -n -r 8000 -c 1 media/a.wav synth 0.2 sine 440
-	sox -n -r 16000 -c 2 media/b.wav synth 0.3 sine 220
-	sox -n -r 8000 -c 1 media/sub/c.wav synth 0.2 sine 330
-	head -c 2000 /dev/urandom >media/garbage.bin
-	unset SANDRUN_ANALYZER
+	cli_media
 }
 
 db() { sqlite3 -batch "${2:-sandrun.db}" "$1"; }
