@@ -8,6 +8,7 @@
  * created: every input is then new), no run row, no batch table. */
 #include "runner/dry_run.h"
 #include "runner/common.h"
+#include "runner/run_queue.h"
 #include "store/store.h"
 #include "lib/fd.h"
 #include "lib/text.h"
@@ -61,9 +62,10 @@ static int on_item(const struct store_item_row *row, void *ctx)
 		d->verdict = DRY_RUNNING;
 	else if (d->o->force)
 		d->verdict = DRY_FORCED;
-	else if (!same_spec || !same_file)
-		d->verdict = DRY_CHANGED, d->why = !same_spec ? "another job spec" : "the file changed";
-	else if (strcmp(row->status, "done") == 0)
+	else if (!same_spec || !same_file) {
+		d->verdict = DRY_CHANGED;
+		d->why = !same_spec ? "another job spec" : "the file changed";
+	} else if (strcmp(row->status, "done") == 0)
 		d->verdict = DRY_DONE;
 	else if (strcmp(row->status, "failed") == 0)
 		d->verdict = DRY_FAILED;
@@ -133,9 +135,10 @@ static int on_input(const struct input *in, void *ctx)
 		say(d, "skip", in->path, inputs_skip_name(in->skip), in->skip_detail);
 		return 0;
 	}
-	if (in->error) {
+	const char *error = in->error ? in->error : run_queue_unreadable(d->js, in);
+	if (error) {
 		d->errors++;
-		say(d, "error", in->path, in->error, NULL);
+		say(d, "error", in->path, error, NULL);
 		return 0;
 	}
 	d->in = in;

@@ -104,8 +104,8 @@ static const char run_signals_help[] =
 	"without spending an attempt. SIGUSR1 pauses/resumes every job (a stop resumes\n"
 	"paused jobs first). SIGUSR2 prints a status line.\n"
 	"Exit status: 0 all ok, 1 some failed (or left pending by another runner),\n"
-	"2 usage, 3 isolation not available, "
-	"4 database error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.\n";
+	"2 usage, 3 isolation not available, 4 database error, 129/130/143\n"
+	"interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,

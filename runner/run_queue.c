@@ -34,6 +34,18 @@ static int flush_chunk(struct collect *c)
 	return r;
 }
 
+const char *run_queue_unreadable(const struct jobspec *js, const struct input *in)
+{
+	/* {} binds the file for the job's own uid, which owns nothing and is
+	 * in no group: only "others" bits apply. One it cannot read fails here,
+	 * clearly, rather than in the command. (The mode is the one of the
+	 * descriptor the collection opened: no second open.) */
+	if (in->error || in->skip != INPUT_SKIP_NONE || !js->input_arg || (in->mode & S_IROTH))
+		return NULL;
+	return "not readable by others: the --cmd job runs as a uid of its own and cannot open it at "
+	       "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
+}
+
 /* One input into the chunk, or an input error into the store; a skipped
  * walk entry is only named (the feed counts it). */
 static int take_input(struct collect *c, const struct input *in)
@@ -42,15 +54,10 @@ static int take_input(struct collect *c, const struct input *in)
 		progress_skipped(c->progress, in->path, inputs_skip_name(in->skip), in->skip_detail);
 		return 0;
 	}
-	/* {} binds the file for the job's own uid, which owns nothing and is
-	 * in no group: only "others" bits apply. One it cannot read fails here,
-	 * clearly, rather than in the command. (The mode is the one of the
-	 * descriptor the collection opened: no second open.) */
 	struct input bad;
-	if (!in->error && c->js->input_arg && !(in->mode & S_IROTH)) {
+	if (run_queue_unreadable(c->js, in)) {
 		bad = *in;
-		bad.error = "not readable by others: the --cmd job runs as a uid of its own and cannot open it at "
-			    "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
+		bad.error = run_queue_unreadable(c->js, in);
 		in = &bad;
 	}
 	if (in->error) {

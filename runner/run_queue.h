@@ -35,6 +35,9 @@ struct collect {
 int run_queue_open(struct collect *c, char **paths, int npaths);
 /* One step: about ENQUEUE_CHUNK inputs queued (the loop's feed). */
 enum loop_feed run_queue_step(void *ctx, int *exit_status);
+/* An input a --cmd job with {} could not read (not readable by others):
+ * the input error's message, else NULL. (--dry-run says the same.) */
+const char *run_queue_unreadable(const struct jobspec *js, const struct input *in);
 /* Close the stream and what it holds. Safe after a failed open. */
 void run_queue_close(struct collect *c);
 

@@ -89,6 +89,15 @@ db() { sqlite3 -batch "${2:-sandrun.db}" "$1"; }
 		and .spec.limits.mem_bytes == 268435456 and .run == null and .v == 1'
 	echo "$output" | jq -e -s '[.[] | select(.event=="queue")] | length == 2'
 	[ ! -e sandrun.db ]
+	# The same input errors as a run: a file a {} job could not read.
+	cp media/a.wav private.wav
+	chmod 600 private.wav
+	run --separate-stderr "$SANDRUN" --dry-run --cmd 'cat {}' --output text private.wav media/a.wav
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"error $W/private.wav: not readable by others"* ]]
+	[[ "$output" == *"queue $W/media/a.wav: new"* ]]
+	[[ "$output" == *"1 input error"* ]]
+	[ ! -e sandrun.db ]
 }
 
 @test "--dry-run on an existing store: done files are left, changed ones queued, and the database is byte-for-byte the same" {
