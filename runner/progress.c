@@ -141,7 +141,10 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 				     (long long)s->skipped_by[i].n);
 		at = appendf(buf, len, at, ")");
 	}
-	if (s->interrupted_by)
+	if (s->interrupted_by && s->watch)
+		at = appendf(buf, len, at, "\nstopped by %s%s", s->interrupted_by,
+			     s->pending || s->released ? ": the files not done yet are taken at the next start" : "");
+	else if (s->interrupted_by)
 		at = appendf(buf, len, at, "\ninterrupted by %s: run the same command again to resume",
 			     s->interrupted_by);
 	return at;

@@ -82,6 +82,7 @@ struct progress_summary {
 	const char *interrupted_by;    /* "SIGINT", "SIGTERM", "SIGHUP" or NULL */
 	int exit_status;
 	bool nothing_to_do;            /* every file was done or failed before this run */
+	bool watch;                    /* `sandrun watch`: a signal is its normal end */
 };
 
 /* JSON Lines (pure; malloc'd, no newline). */
