@@ -167,7 +167,8 @@ else
 	dpkg -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|' >"$LOG"
 	for f in /usr/bin/sandrun /usr/libexec/sandrun/sandrun-analyze \
 		/usr/share/sandrun/policies/default.json /usr/share/sandrun/policies/strict.json \
-		/lib/systemd/system/sandrun@.service /usr/share/doc/sandrun/copyright; do
+		/lib/systemd/system/sandrun@.service /lib/systemd/system/sandrun-watch@.service \
+		/usr/share/doc/sandrun/copyright; do
 		grep -qx "$f" "$LOG" || fail "missing $f"
 	done
 	grep -Eqx '/usr/share/doc/sandrun/deployment.md(.gz)?' "$LOG" || fail "missing deployment.md"
@@ -234,16 +235,27 @@ else
 	grep -q '^Delegate=yes' "$U" || fail "no Delegate=yes"
 	grep -q '^CacheDirectory=sandrun$' "$U" || fail "no CacheDirectory=sandrun (the policy cache)"
 	grep -q '@BINDIR@' "$U" && fail "@BINDIR@ not substituted"
+	W="$R/lib/systemd/system/sandrun-watch@.service"
+	grep -q '^ExecStart=/usr/bin/sandrun watch ' "$W" || fail "the watch unit's ExecStart is not /usr/bin/sandrun watch ..."
+	grep -q '^Restart=on-failure' "$W" || fail "the watch unit does not restart"
+	# The same hardening as the one-shot unit, plus CAP_LEASE (the writer check).
+	for u in "$U" "$W"; do
+		sed -n '/^# --- Privileges/,$p' "$u" | grep -v '^#' | sed 's/ CAP_LEASE$//' >"$T/hardening.${u##*/}"
+	done
+	diff "$T/hardening.${U##*/}" "$T/hardening.${W##*/}" >"$LOG" ||
+		fail "the watch unit's hardening differs from sandrun@.service's: $(head -5 "$LOG")"
 	if command -v systemd-analyze >/dev/null; then
 		mkdir -p "$T/units"
 		sed "s|/usr/bin/sandrun|$R/usr/bin/sandrun|" "$U" >"$T/units/sandrun@pkgtest.service"
-		systemd-analyze verify --man=no "$T/units/sandrun@pkgtest.service" >"$LOG" 2>&1 ||
+		sed "s|/usr/bin/sandrun|$R/usr/bin/sandrun|" "$W" >"$T/units/sandrun-watch@pkgtest.service"
+		systemd-analyze verify --man=no "$T/units/sandrun@pkgtest.service" \
+			"$T/units/sandrun-watch@pkgtest.service" >"$LOG" 2>&1 ||
 			fail "systemd-analyze verify failed"
-		[ -s "$LOG" ] && fail "systemd-analyze verify complained"
+		[ -s "$LOG" ] && fail "systemd-analyze verify complained: $(head -5 "$LOG")"
 	else
 		diag "note: no systemd-analyze, the unit's syntax is not verified"
 	fi
-	result "package systemd unit: ExecStart in /usr/bin, Delegate=yes, systemd-analyze verify clean"
+	result "package systemd units (sandrun@, sandrun-watch@): ExecStart in /usr/bin, Delegate=yes, the same hardening, systemd-analyze verify clean"
 
 	# 8. lintian
 	if command -v lintian >/dev/null; then
@@ -266,7 +278,8 @@ make -C "$ROOT" -j"$(nproc)" B="$IB" DESTDIR="$D" PREFIX=/usr/local install >"$L
 	fail "make install failed"
 P="$D/usr/local"
 for f in bin/sandrun libexec/sandrun/sandrun-analyze share/sandrun/policies/default.json \
-	share/sandrun/policies/strict.json lib/systemd/system/sandrun@.service; do
+	share/sandrun/policies/strict.json lib/systemd/system/sandrun@.service \
+	lib/systemd/system/sandrun-watch@.service; do
 	[ -f "$P/$f" ] || fail "missing \$DESTDIR/usr/local/$f"
 done
 for m in "$ROOT"/docs/*.[1-8]; do
