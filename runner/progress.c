@@ -99,7 +99,7 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 	if (c->waiting_memory)
 		at = appendf(buf, len, at, ", waiting for memory");
 	if (c->queueing)
-		at = appendf(buf, len, at, ", queueing");
+		at = appendf(buf, len, at, c->watching ? ", watching" : ", queueing");
 	if (width > 0 && at > width - 1) { /* never wrap: \r redraws one row */
 		at = width - 1;
 		buf[at] = '\0';

@@ -43,6 +43,7 @@ struct progress_counts {
 	double elapsed_s;              /* since the loop started */
 	bool paused, stopping, waiting_memory;
 	bool queueing;                 /* inputs still being queued: total is a floor */
+	bool watching;                 /* `sandrun watch`: ... and always will be */
 };
 
 /* One status line (pure): "12/40 done, 3.1 files/s, ETA 0:09 | ok 10,

@@ -536,6 +536,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	 * drop folders' (dropdir.c), which queue through c. */
 	struct dropdir *dd = NULL;
 	c->requeue = o->watch;
+	progress_counts(progress)->watching = o->watch;
 	int status = run_queue_open(c, argv + optind, o->watch ? 0 : o->npaths);
 	if (status == 0 && o->watch)
 		status = dropdir_open(c, argv + optind, o->npaths, o->settle_ms, &dd);
