@@ -230,11 +230,12 @@ static int dd_input(const struct input *in, void *ctx)
 	}
 	if (in->fd >= 0 && dd_writers_open(in->fd) == 1) {
 		/* Still being written: its last writer's close brings it
-		 * again. Only right after a close event is it looked at again
-		 * here (that writer's count may not have dropped yet). */
+		 * again. Only after a close event is it looked at again here,
+		 * a few times (that writer's count may not have dropped yet);
+		 * a walk that meets it meanwhile does not end those rechecks. */
 		if (d->settle_ms)
 			return defer(d, p, in, now + d->settle_ms, 0);
-		int tries = d->origin == FROM_CLOSE ? 0 : d->origin == FROM_RECHECK && p ? p->tries : BUSY_RETRIES;
+		int tries = d->origin == FROM_CLOSE ? 0 : p ? p->tries : BUSY_RETRIES;
 		if (tries < BUSY_RETRIES)
 			return defer(d, p, in, now + ((uint64_t)BUSY_RETRY_MS << tries), tries + 1);
 		dd_drop(&d->pending, p);

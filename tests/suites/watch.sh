@@ -92,7 +92,7 @@ if ! command -v sqlite3 >/dev/null; then
 	exit 0
 fi
 
-echo "1..11"
+echo "1..12"
 
 # ---- usage -------------------------------------------------------------
 usage_ok=1
@@ -237,4 +237,10 @@ else
 	not_ok "--settle: $bad"
 fi
 
+# The build is ASan/UBSan's in make test: any report is a failure.
+if grep -l -E "runtime error|AddressSanitizer|LeakSanitizer" "$T"/w*.err >/dev/null 2>&1; then
+	not_ok "a sanitizer reported: $(grep -h -E -A3 "runtime error|Sanitizer" "$T"/w*.err | head -8)"
+else
+	ok "no sanitizer report from any watcher"
+fi
 [ "$failed" -eq 0 ]
