@@ -55,7 +55,7 @@ bad_items() {
 	local db=$1 path status attempts size result n
 	while IFS='|' read -r path status attempts size result; do
 		n=$(stat -c %s "$path" 2>/dev/null)
-		if [ "$status" != done ] || [ "$attempts" != 1 ] || [ "$size" != "$n" ] || [ "${result//[[:space:]]/}" != "$n" ]; then
+		if [ "$status" != "done" ] || [ "$attempts" != 1 ] || [ "$size" != "$n" ] || [ "${result//[[:space:]]/}" != "$n" ]; then
 			echo "$path: status $status, $attempts attempt(s), stored size $size, result '$result', file size $n"
 		fi
 	done < <(q "$db" "SELECT i.path, i.status, (SELECT count(*) FROM attempts a WHERE a.item_id = i.id),
