@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -62,7 +63,7 @@ struct dropdir {
 	struct dd_root *roots;
 	int nroots;
 	struct dd_node *nodes;
-	size_t nnodes, cap;
+	size_t nnodes, cap, max_nodes;
 	unsigned gen;          /* the current full walk */
 	int rescan_next;       /* next root of the full walk; -1: none under way */
 	int walk_root;         /* the root of the walk under way */
@@ -139,13 +140,24 @@ static int on_dir(int dirfd, const char *path, int depth, void *ctx)
 		n->gen = d->gen;
 		return 0;
 	}
-	char *copy = strdup(path);
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-	if (!copy || fd < 0) {
-		free(copy);
-		if (fd >= 0)
-			close(fd);
+	/* Half the descriptors at most: the rest are the jobs' and the files'. */
+	int fd = n || d->nnodes < d->max_nodes ? fcntl(dirfd, F_DUPFD_CLOEXEC, 3) : (errno = EMFILE, -1);
+	if (fd < 0) { /* out of descriptors: as if it could not be watched */
+		if (!d->watch_warned)
+			progress_message(d->c->progress, "warning: cannot keep %s open: %s; its files are found by "
+					 "the walks only", path, strerror(errno));
+		d->watch_warned = true;
 		inotify_rm_watch(d->in_fd, wd);
+		if (n)
+			node_drop(d, n, false);
+		return 0;
+	}
+	char *copy = strdup(path);
+	if (!copy) {
+		close(fd);
+		inotify_rm_watch(d->in_fd, wd);
+		if (n)
+			node_drop(d, n, false);
 		return -ENOMEM;
 	}
 	if (n) { /* renamed while its events were lost: its new path */
@@ -482,6 +494,8 @@ int dropdir_open(struct collect *c, char **dirs, int ndirs, uint64_t settle_ms, 
 		if (r)
 			return r;
 	}
+	struct rlimit rl;
+	d->max_nodes = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 2 : 512;
 	d->in_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);
