@@ -577,8 +577,9 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	if (status == 0)
 		status = exit_status_of(&lr, &end);
 	/* watch ends only by a signal: that is its normal end, and a file
-	 * that failed is the store's to tell, not the service's status. */
-	if (o->watch && !lr.fatal && (lr.signal || status == SR_EXIT_SOME_FAILED))
+	 * that failed is the store's to tell, not the service's status.
+	 * --halt is the exception: it stopped for failures (1). */
+	if (o->watch && !lr.fatal && !lr.halted && (lr.signal || status == SR_EXIT_SOME_FAILED))
 		status = SR_EXIT_OK;
 	struct progress_summary sum;
 	fill_summary(&end, &lr, progress_counts(progress), &stats, &sum);

@@ -30,8 +30,9 @@ const char watch_signals_help[] =
 	"the grace period (a second one stops at once); interrupted files go back to\n"
 	"pending and are taken at the next start. SIGUSR1 pauses/resumes every job.\n"
 	"SIGUSR2 prints a status line.\n"
-	"Exit status: 0 stopped by a signal, 2 usage (or DIR moved or deleted),\n"
-	"3 isolation not available, 4 database error. Failed files are in the database.\n";
+	"Exit status: 0 stopped by a signal, 1 stopped by --halt, 2 usage (or DIR moved\n"
+	"or deleted), 3 isolation not available, 4 database error. Failed files are in\n"
+	"the database.\n";
 
 int cmd_watch(int argc, char **argv)
 {
