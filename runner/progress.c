@@ -109,7 +109,7 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 	if (c->waiting_memory)
 		at = appendf(buf, len, at, ", waiting for memory");
 	if (c->queueing)
-		at = appendf(buf, len, at, ", queueing");
+		at = appendf(buf, len, at, c->watching ? ", watching" : ", queueing");
 	if (width > 0 && at > width - 1) { /* never wrap: \r redraws one row */
 		at = width - 1;
 		buf[at] = '\0';
@@ -151,7 +151,10 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 				     (long long)s->skipped_by[i].n);
 		at = appendf(buf, len, at, ")");
 	}
-	if (s->interrupted_by)
+	if (s->interrupted_by && s->watch)
+		at = appendf(buf, len, at, "\nstopped by %s%s", s->interrupted_by,
+			     s->pending || s->released ? ": the files not done yet are taken at the next start" : "");
+	else if (s->interrupted_by)
 		at = appendf(buf, len, at, "\ninterrupted by %s: run the same command again to resume",
 			     s->interrupted_by);
 	if (s->left_pending)

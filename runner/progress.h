@@ -43,6 +43,7 @@ struct progress_counts {
 	double elapsed_s;              /* since the loop started */
 	bool paused, stopping, waiting_memory;
 	bool queueing;                 /* inputs still being queued: total is a floor */
+	bool watching;                 /* `sandrun watch`: ... and always will be */
 };
 
 /* One status line (pure): "12/40 done, 3.1 files/s, ETA 0:09 | ok 10,
@@ -86,6 +87,7 @@ struct progress_summary {
 	bool left_pending;             /* a run that went to its end left `pending` files
 					  it could not claim (another runner re-queued
 					  them, e.g. under another job spec): exit 1 */
+	bool watch;                    /* `sandrun watch`: a signal is its normal end */
 };
 
 /* JSON Lines (pure; malloc'd, no newline). Every event starts with the

@@ -50,6 +50,17 @@ struct run_opts {
 	/* -r's filter (--include/--exclude), --follow-symlinks */
 	struct input_filter filter;
 	enum input_follow follow;
+	/* watch (runner/watch_cmd.c) */
+	bool watch;
+	uint64_t settle_ms;          /* --settle */
 };
+
+/* `sandrun run` (watch false) or `sandrun watch` (true): options, setup,
+ * the loop, the summary; returns the exit status (runner/run_cmd.c). */
+int run_command(int argc, char **argv, bool watch);
+/* watch's own help: its usage and inputs, its signals and exit status
+ * (runner/watch_cmd.c); the rest is run's. */
+extern const char watch_usage[];
+extern const char watch_signals_help[];
 
 #endif
