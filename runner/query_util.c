@@ -129,6 +129,13 @@ void q_format_bytes(double bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", bytes, units[u]);
 }
 
+int64_t q_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int q_json_print(FILE *f, json_t *v, size_t flags)
 {
 	if (!v)

@@ -39,6 +39,11 @@ json_t *q_json_time(int64_t ms);
 void q_format_time(int64_t ms, char *buf, size_t len);
 /* "512 B", "12.3 MiB". */
 void q_format_bytes(double bytes, char *buf, size_t len);
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t q_now_ms(void);
+/* The JSON object of one item, as list --json and show --json print it
+ * (runner/query.c). */
+json_t *q_item_json(const struct store_item_row *row);
 /* json_dumpf + newline; 0 or -errno. */
 int q_json_print(FILE *f, json_t *v, size_t flags);
 
