@@ -19,14 +19,15 @@ static bool run_is_dead(const int64_t *dead, size_t ndead, int64_t run)
 /* The item at `path` (locked until the end of the transaction): its id,
  * status and, when running, whether a live runner holds it. */
 static int forget_lookup(struct store *st, const char *path, const int64_t *dead, size_t ndead,
-			 int64_t *id, char *status, size_t len, bool *held)
+			 bool lock, int64_t *id, char *status, size_t len, bool *held)
 {
 	struct pgp p = { 0 };
 	pgp_bytes(&p, path, strlen(path));
 	int code = 0;
 	PGresult *r = pg_run(st,
-			     "SELECT id, status, coalesce(lease_run, 0) FROM items WHERE path = $1"
-			     " FOR UPDATE",
+			     lock ? "SELECT id, status, coalesce(lease_run, 0) FROM items WHERE path = $1"
+				    " FOR UPDATE"
+				  : "SELECT id, status, coalesce(lease_run, 0) FROM items WHERE path = $1",
 			     &p, "reading an item", &code);
 	*id = 0;
 	*held = false;
@@ -70,8 +71,11 @@ int pg_forget(struct store *st, const char *const *paths, size_t npaths, bool dr
 		int64_t id;
 		char status[16] = "";
 		bool held;
-		r = forget_lookup(st, paths[i], dead, ndead, &id, status, sizeof status, &held);
-		if (r == 0 && id && !held)
+		r = forget_lookup(st, paths[i], dead, ndead, !dry_run, &id, status, sizeof status,
+				  &held);
+		/* A dry run decides alike and deletes nothing (it may hold a
+		 * read-only store). */
+		if (r == 0 && id && !held && !dry_run)
 			r = forget_delete(st, id);
 		if (r == 0) {
 			*n += id && !held;

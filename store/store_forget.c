@@ -55,7 +55,7 @@ static int forget_delete(struct store *st, int64_t id)
 int sq_forget(struct store *st, const char *const *paths, size_t npaths, bool dry_run,
 	      store_forget_fn fn, void *ctx, int64_t *n)
 {
-	int r = store_begin(st, "forgetting items");
+	int r = dry_run ? store_exec(st, "BEGIN", "reading items") : store_begin(st, "forgetting items");
 	if (r < 0)
 		return r;
 	sqlite3_stmt *s;
@@ -74,7 +74,9 @@ int sq_forget(struct store *st, const char *const *paths, size_t npaths, bool dr
 		char status[16] = "";
 		bool held;
 		r = forget_lookup(st, s, paths[i], &id, status, sizeof status, &held);
-		if (r == 0 && id && !held)
+		/* A dry run decides alike and deletes nothing (it may hold a
+		 * read-only store). */
+		if (r == 0 && id && !held && !dry_run)
 			r = forget_delete(st, id);
 		if (r == 0) {
 			*n += id && !held;
