@@ -181,3 +181,24 @@ char *sr_text_escape_name(const void *in, size_t len, char *out, size_t outlen)
 {
 	return escape_one_line(in, len, out, outlen, true);
 }
+
+void sr_text_put_csv(FILE *f, const void *bytes, size_t len, bool is_text)
+{
+	const char *s = bytes;
+	bool formula = is_text && len > 0 && s[0] && strchr("=+-@\t\r", s[0]);
+	bool quote = formula || memchr(s, ',', len) || memchr(s, '"', len) ||
+		     memchr(s, '\n', len) || memchr(s, '\r', len);
+	if (!quote) {
+		fwrite(s, 1, len, f);
+		return;
+	}
+	fputc('"', f);
+	if (formula)
+		fputc('\'', f);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+}

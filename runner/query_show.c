@@ -201,10 +201,11 @@ static int show_finish(struct show_ctx *sc, json_t *all)
 		r = all ? json_array_append(all, sc->item) : q_json_print(stdout, sc->item, JSON_INDENT(2));
 	} else if (!json_is_null(sc->result)) {
 		printf("result%s:\n", sc->result_is_current ? "" : " (of an earlier ok attempt)");
-		char *text = json_dumps(sc->result, JSON_INDENT(2) | JSON_ENCODE_ANY);
-		if (text)
-			sr_text_put(stdout, text, strlen(text),
-				    SR_TEXT_KEEP_NEWLINES | SR_TEXT_KEEP_BACKSLASH);
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		if (mem && (q_json_write(mem, sc->result, 2) < 0) + fclose(mem) == 0)
+			sr_text_put(stdout, text, len, SR_TEXT_KEEP_NEWLINES | SR_TEXT_KEEP_BACKSLASH);
 		fputc('\n', stdout);
 		free(text);
 	}

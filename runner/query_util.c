@@ -140,9 +140,10 @@ int q_json_print(FILE *f, json_t *v, size_t flags)
 {
 	if (!v)
 		return -ENOMEM;
-	if (json_dumpf(v, f, flags | JSON_ENCODE_ANY) < 0 || fputc('\n', f) == EOF)
-		return errno ? -errno : -EIO;
-	return 0;
+	int r = q_json_write(f, v, (int)(flags & 0x1F));
+	if (r == 0 && fputc('\n', f) == EOF)
+		r = errno ? -errno : -EIO;
+	return r;
 }
 
 /* Lexically clean an absolute path: no "//", "/./", "/../". */
