@@ -2,7 +2,8 @@
 # tests/suites/store-pg.sh [BUILD_DIR] — the store on PostgreSQL, against a
 # throwaway cluster (tests/lib/pg.sh: initdb/pg_ctl as postgres, unix socket
 # only, in this namespace's private /tmp; stopped at the end):
-#   1. the store conformance suite (test_store, test_store_leases) with
+#   1. the store conformance suite (test_store, test_store_leases,
+#      test_store_query) with
 #      SANDRUN_TEST_PG_URI set: the same tests SQLite passes in make check;
 #   2. open failures, each exit 4 with a clear message and nothing changed:
 #      no server, bad user, missing database, newer schema;
@@ -33,10 +34,10 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..48"
+echo "1..49"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
-for t in test_store test_store_leases; do
+for t in test_store test_store_leases test_store_query; do
 	out=$(SANDRUN_TEST_PG_URI=$PG_URI CMOCKA_MESSAGE_OUTPUT=TAP "$B/tests/$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^(ok|not ok)' | sed 's/^/#   /'
