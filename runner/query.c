@@ -221,13 +221,7 @@ static int list_print_text(const struct store_item_row *row, void *ctx)
 		fputs(": ", stdout);
 		sr_text_put_str(stdout, row->error, SR_TEXT_TERMINAL);
 	}
-	if (row->running_since_ms >= 0) {
-		char took[32];
-		q_format_elapsed(q_now_ms() - row->running_since_ms, took, sizeof took);
-		printf(" [running for %s on ", took);
-		sr_text_put_str(stdout, row->running_host ? row->running_host : "?", SR_TEXT_TERMINAL);
-		fputc(']', stdout);
-	}
+	q_put_running(row, " [", "]");
 	if (row->quarantined_to) {
 		fputs(" [quarantined to ", stdout);
 		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);

@@ -2,6 +2,7 @@
 #include "runner/query_select.h"
 #include "runner/query_util.h"
 #include "lib/duration.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -178,4 +179,15 @@ void q_format_elapsed(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
 	else
 		snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400), (long long)(s / 3600 % 24));
+}
+
+void q_put_running(const struct store_item_row *row, const char *before, const char *after)
+{
+	if (row->running_since_ms < 0)
+		return;
+	char took[32];
+	q_format_elapsed(q_now_ms() - row->running_since_ms, took, sizeof took);
+	printf("%srunning for %s on ", before, took);
+	sr_text_put_str(stdout, row->running_host ? row->running_host : "?", SR_TEXT_TERMINAL);
+	fputs(after, stdout);
 }

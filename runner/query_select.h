@@ -44,4 +44,8 @@ int q_parse_sort(const char *s, enum store_sort *out);
 /* "45s", "12m05s", "3h20m", "2d04h": an elapsed time for a list line. */
 void q_format_elapsed(int64_t ms, char *buf, size_t len);
 
+/* For a running item: before, "running for 3m05s on HOST" (escaped),
+ * after, on stdout; nothing for any other. */
+void q_put_running(const struct store_item_row *row, const char *before, const char *after);
+
 #endif

@@ -63,13 +63,7 @@ static int show_item(const struct store_item_row *row, void *ctx)
 		sr_text_put_str(stdout, row->error, SR_TEXT_TERMINAL);
 		fputc('\n', stdout);
 	}
-	if (row->running_since_ms >= 0) {
-		char took[32];
-		q_format_elapsed(q_now_ms() - row->running_since_ms, took, sizeof took);
-		printf("  running for %s on ", took);
-		sr_text_put_str(stdout, row->running_host ? row->running_host : "?", SR_TEXT_TERMINAL);
-		fputc('\n', stdout);
-	}
+	q_put_running(row, "  ", "\n");
 	if (row->quarantined_to) {
 		fputs("  quarantined to ", stdout);
 		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);
@@ -192,6 +186,15 @@ static void show_missing(const char *w, bool by_id, const char *db)
 	free(path);
 }
 
+/* Ready for the next item. */
+static void show_reset(struct show_ctx *sc)
+{
+	json_decref(sc->item);
+	json_decref(sc->history);
+	json_decref(sc->result);
+	sc->item = sc->history = sc->result = NULL;
+}
+
 /* Text: the result of the item just shown. JSON: the item, complete. */
 static int show_finish(struct show_ctx *sc, json_t *all)
 {
@@ -209,10 +212,7 @@ static int show_finish(struct show_ctx *sc, json_t *all)
 		fputc('\n', stdout);
 		free(text);
 	}
-	json_decref(sc->item);
-	json_decref(sc->history);
-	json_decref(sc->result);
-	sc->item = sc->history = sc->result = NULL;
+	show_reset(sc);
 	return r;
 }
 
@@ -262,10 +262,7 @@ int cmd_show(int argc, char **argv)
 			show_finish(&sc, all);
 			continue;
 		}
-		json_decref(sc.item);
-		json_decref(sc.history);
-		json_decref(sc.result);
-		sc.item = sc.history = sc.result = NULL;
+		show_reset(&sc);
 	}
 	if (all && rc != SR_EXIT_STORE)
 		q_json_print(stdout, all, JSON_INDENT(2));
