@@ -202,3 +202,29 @@ void sr_text_put_csv(FILE *f, const void *bytes, size_t len, bool is_text)
 	}
 	fputc('"', f);
 }
+
+void sr_text_put_json_string(FILE *f, const void *utf8, size_t len)
+{
+	const unsigned char *s = utf8;
+	size_t run = 0; /* bytes that need no escape, written at once */
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		fwrite(s + run, 1, i - run, f);
+		run = i + 1;
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default: fprintf(f, "\\u%04X", c);
+		}
+	}
+	fwrite(s + run, 1, len - run, f);
+	fputc('"', f);
+}

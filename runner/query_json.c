@@ -1,8 +1,10 @@
 /* runner/query_json.c — JSON as the query commands print it: jansson's
  * values, written with every real number in the shortest form that reads
  * back as the same double (0.05, not jansson's 0.050000000000000003).
- * Strings are escaped by jansson itself. */
+ * Strings are escaped by lib/text.c in jansson's own form (jansson keeps
+ * them valid UTF-8). */
 #include "runner/query_util.h"
+#include "lib/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -41,12 +43,8 @@ static void jw_newline(struct jw *w, int depth)
 
 static int jw_string(struct jw *w, const char *s, size_t len)
 {
-	json_t *v = json_stringn_nocheck(s, len);
-	if (!v)
-		return -ENOMEM;
-	int r = json_dumpf(v, w->f, JSON_ENCODE_ANY);
-	json_decref(v);
-	return r < 0 ? -EIO : 0;
+	sr_text_put_json_string(w->f, s, len);
+	return 0;
 }
 
 static int jw_value(struct jw *w, json_t *v, int depth)

@@ -34,6 +34,30 @@ static char *absolute_pattern(const char *w)
 	return out;
 }
 
+/* How many leading bytes of word i every path it chooses begins with:
+ * a path all of it, a glob up to its first special character. */
+static size_t literal_len(const struct q_select *s, size_t i)
+{
+	return s->is_glob[i] ? strcspn(s->pat[i], "*?[\\") : strlen(s->pat[i]);
+}
+
+static int common_prefix(struct q_select *s)
+{
+	if (s->n == 0)
+		return 0;
+	size_t len = literal_len(s, 0);
+	for (size_t i = 1; i < s->n; i++) {
+		size_t k = 0, max = literal_len(s, i);
+		while (k < len && k < max && s->pat[0][k] == s->pat[i][k])
+			k++;
+		len = k;
+	}
+	if (len <= 1) /* "/" or nothing: every path */
+		return 0;
+	s->prefix = strndup(s->pat[0], len);
+	return s->prefix ? 0 : -ENOMEM;
+}
+
 int q_select_init(struct q_select *s, char **words, size_t n)
 {
 	memset(s, 0, sizeof *s);
@@ -52,11 +76,16 @@ int q_select_init(struct q_select *s, char **words, size_t n)
 			return -ENOMEM;
 		}
 	}
+	if (common_prefix(s) < 0) {
+		q_select_free(s);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void q_select_free(struct q_select *s)
 {
+	free(s->prefix);
 	for (size_t i = 0; s->pat && i < s->n; i++)
 		free(s->pat[i]);
 	free(s->pat);
@@ -117,6 +146,7 @@ int q_select_list(struct store *st, const struct store_filter *f, struct q_selec
 	struct store_filter g = *f;
 	struct select_ctx sc = { .sel = sel, .limit = f->limit, .fn = fn, .ctx = ctx };
 	g.limit = 0;
+	g.path_prefix = sel->prefix;
 	int r = store_list_items(st, &g, select_row, &sc);
 	return r == SELECT_ENOUGH ? 0 : r;
 }

@@ -21,6 +21,9 @@ struct q_select {
 	bool *is_glob;
 	size_t *hits;      /* items each word matched */
 	size_t n;
+	char *prefix;      /* the bytes every chosen path begins with (the
+			      words' common literal start), or NULL: the store
+			      reads only that range of its path index */
 };
 /* 0, or -ENOMEM. */
 int q_select_init(struct q_select *s, char **words, size_t n);

@@ -22,14 +22,17 @@
 #define JSON_TEXT_V2 "coalesce(r.value_json_text, r.value_json::text)"
 #define JSON_TEXT_V1 "r.value_json::text"
 
-/* ORDER BY %s: store_order_sql(), fixed text. */
+/* The path range (%s%s: PATH_FROM, PATH_BELOW or nothing) and ORDER BY %s
+ * (store_order_sql()): fixed text. */
+#define PATH_FROM " AND i.path >= $8::bytea"
+#define PATH_BELOW " AND i.path < $9::bytea"
 #define LIST_TAIL                                                                               \
 	" LEFT JOIN results r ON r.item_id = i.id AND $3::boolean AND i.status = 'done'"       \
 	" WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.last_outcome = $2)" \
 	" AND ($4::bigint <= 0 OR i.updated_at >= $4)"                                          \
 	" AND ($5::bigint <= 0 OR EXISTS (SELECT 1 FROM attempts x"                              \
 	"  WHERE x.item_id = i.id AND x.run_id = $5))"                                          \
-	" AND ($6::bigint <= 0 OR i.id = $6)"                                                   \
+	" AND ($6::bigint <= 0 OR i.id = $6)%s%s"                                               \
 	" ORDER BY %s LIMIT $7::bigint"
 #define SHOW_TAIL " LEFT JOIN results r ON r.item_id = i.id WHERE i.path = $1"
 #define SHOW_ID_TAIL " LEFT JOIN results r ON r.item_id = i.id WHERE i.id = $1"
@@ -120,8 +123,12 @@ static int list_where(struct store *st, const struct store_filter *f, store_item
 	static const struct store_filter none = { 0 };
 	if (!f)
 		f = &none;
+	char *upper = NULL;
+	if (f->path_prefix && store_prefix_upper(f->path_prefix, &upper) < 0)
+		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
 	char sql[4096];
 	snprintf(sql, sizeof sql, st->pg->schema_version >= 2 ? v2 : v1,
+		 f->path_prefix ? PATH_FROM : "", upper ? PATH_BELOW : "",
 		 store_order_sql(f->sort, true));
 	struct pgp p = { 0 };
 	pgp_text(&p, f->status);
@@ -131,6 +138,10 @@ static int list_where(struct store *st, const struct store_filter *f, store_item
 	pgp_i64(&p, f->run_id);
 	pgp_i64(&p, f->id);
 	pgp_i64_or_null(&p, f->limit > 0 ? f->limit : -1);
+	if (f->path_prefix)
+		pgp_bytes(&p, f->path_prefix, strlen(f->path_prefix));
+	if (upper)
+		pgp_bytes(&p, upper, strlen(upper));
 	int64_t n = pg_cmd(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
 			   "listing items");
 	if (n >= 0)
@@ -147,6 +158,7 @@ static int list_where(struct store *st, const struct store_filter *f, store_item
 			break;
 	}
 	pg_rollback(st);
+	free(upper);
 	return code;
 }
 

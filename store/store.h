@@ -341,6 +341,8 @@ struct store_filter {
 	int64_t run_id;       /* > 0: items with an attempt in that run */
 	int64_t limit;        /* > 0: at most that many rows */
 	int64_t id;           /* > 0: only the item with that id */
+	const char *path_prefix; /* non-NULL: only paths that begin with these
+				    bytes (a range of the path index) */
 };
 /* Items by f (NULL: every item, by path). */
 int store_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,

@@ -181,6 +181,20 @@ const char *store_order_sql(enum store_sort sort, bool postgresql)
 	return order[sort];
 }
 
+int store_prefix_upper(const char *prefix, char **upper)
+{
+	size_t n = strlen(prefix);
+	while (n && (unsigned char)prefix[n - 1] == 0xff)
+		n--;
+	*upper = NULL;
+	if (!n)
+		return 0;
+	if (!(*upper = strndup(prefix, n)))
+		return -ENOMEM;
+	(*upper)[n - 1] = (char)((unsigned char)(*upper)[n - 1] + 1);
+	return 0;
+}
+
 int store_retry_failed(struct store *st, const char *outcome, const char *const *paths,
 		       size_t npaths,
 		       void (*not_reset)(const char *path, const char *status, void *ctx),

@@ -210,6 +210,10 @@ int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *
  * PostgreSQL compares the outcome names bytewise (COLLATE "C"), as SQLite
  * does, so both backends give one order. */
 const char *store_order_sql(enum store_sort sort, bool postgresql);
+/* The first byte string after every string that begins with `prefix`
+ * (its last byte below 0xff incremented, the 0xff bytes after it dropped),
+ * malloc'd in *upper; *upper NULL when there is none (all 0xff). -ENOMEM. */
+int store_prefix_upper(const char *prefix, char **upper);
 
 /* Strict UTF-8 check (no overlongs, no surrogates). */
 bool store_utf8_valid(const void *buf, size_t len);

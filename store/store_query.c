@@ -267,7 +267,10 @@ int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn 
 	static const struct store_filter none = { 0 };
 	if (!f)
 		f = &none;
-	/* Only the ORDER BY varies, and it comes from a fixed table. */
+	char *upper = NULL;
+	if (f->path_prefix && store_prefix_upper(f->path_prefix, &upper) < 0)
+		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+	/* Only the ORDER BY and the path range vary, from fixed text. */
 	char sql[2048];
 	snprintf(sql, sizeof sql,
 		 ITEM_COLUMNS
@@ -277,13 +280,16 @@ int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn 
 		 " AND (?4 <= 0 OR i.updated_at >= ?4)"
 		 " AND (?5 <= 0 OR EXISTS (SELECT 1 FROM attempts x"
 		 "  WHERE x.item_id = i.id AND x.run_id = ?5))"
-		 " AND (?6 <= 0 OR i.id = ?6)"
+		 " AND (?6 <= 0 OR i.id = ?6)%s%s"
 		 " ORDER BY %s LIMIT ?7",
+		 f->path_prefix ? " AND i.path >= ?8" : "", upper ? " AND i.path < ?9" : "",
 		 store_order_sql(f->sort, false));
 	sqlite3_stmt *s;
 	int r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (r != SQLITE_OK)
+	if (r != SQLITE_OK) {
+		free(upper);
 		return store_fail_sqlite(st, r, "listing items");
+	}
 	if (f->status)
 		sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
 	if (f->outcome)
@@ -293,7 +299,13 @@ int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn 
 	sqlite3_bind_int64(s, 5, f->run_id);
 	sqlite3_bind_int64(s, 6, f->id);
 	sqlite3_bind_int64(s, 7, f->limit > 0 ? f->limit : -1);
-	return each_item(st, s, fn, ctx, "listing items", NULL);
+	if (f->path_prefix)
+		sqlite3_bind_text(s, 8, f->path_prefix, -1, SQLITE_STATIC);
+	if (upper)
+		sqlite3_bind_text(s, 9, upper, -1, SQLITE_STATIC);
+	r = each_item(st, s, fn, ctx, "listing items", NULL);
+	free(upper);
+	return r;
 }
 
 int sq_export(struct store *st, store_item_fn fn, void *ctx)

@@ -89,6 +89,34 @@ static void test_csv_cell(void **state)
 	free(got);
 }
 
+/* JSON strings: exactly what jansson writes, for any text. */
+static void test_json_string(void **state)
+{
+	(void)state;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 3000; i++) {
+		unsigned char raw[48];
+		size_t len = (size_t)(i % 48);
+		for (size_t k = 0; k < len; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* mostly controls, quotes, backslashes and UTF-8 */
+			static const char pick[] = "\"\\\n\t\x01\x1f\x7f/a\xc3\xa9\xe2\x80\xae";
+			raw[k] = x & 1 ? (unsigned char)pick[(x >> 1) % (sizeof pick - 1)] : (unsigned char)(x >> 8);
+		}
+		json_t *v = q_json_bytes(raw, len);
+		char *want = json_dumps(v, JSON_ENCODE_ANY);
+		char *got = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&got, &n);
+		sr_text_put_json_string(f, json_string_value(v), json_string_length(v));
+		fclose(f);
+		assert_string_equal(got, want);
+		free(got);
+		free(want);
+		json_decref(v);
+	}
+}
+
 static void test_select(void **state)
 {
 	(void)state;
@@ -110,6 +138,13 @@ static void test_select(void **state)
 	assert_int_equal(s.hits[0], 2);
 	assert_int_equal(s.hits[1], 2);
 	assert_int_equal(s.hits[2], 1);
+	assert_null(s.prefix); /* nothing in common but "/": no range */
+	q_select_free(&s);
+	char *near[] = { "media/*.wav", "media/sub" };
+	assert_int_equal(q_select_init(&s, near, 2), 0);
+	char want[4200];
+	snprintf(want, sizeof want, "%s/media/", cwd);
+	assert_string_equal(s.prefix, want);
 	q_select_free(&s);
 	assert_int_equal(q_select_init(&s, NULL, 0), 0);
 	assert_true(q_select_match(&s, "/anything"));
@@ -149,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shortest_real),
 		cmocka_unit_test(test_csv_cell),
+		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_since_and_sort),
 	};

@@ -82,7 +82,15 @@ static void test_list_orders_and_filters(void **state)
 	list(st, (struct store_filter){ .status = "running" }, &p);
 	assert_non_null(p.host);
 	assert_true(p.since > 0);
-	int64_t b = sql_int(f->db, "SELECT id FROM items WHERE path = ?1", "/in/b");
+	/* a path range: [prefix, prefix with its last byte + 1) */
+	assert_string_equal(list(st, (struct store_filter){ .path_prefix = "/in/b" }, &p), "/in/b");
+	assert_string_equal(list(st, (struct store_filter){ .path_prefix = "/in/" }, &p),
+			    "/in/a /in/b /in/c /in/d");
+	assert_string_equal(list(st, (struct store_filter){ .path_prefix = "/im" }, &p), "");
+	enqueue1(st, SPEC, "/in/\xff\xff", 5, 5, false);
+	assert_string_equal(list(st, (struct store_filter){ .path_prefix = "/in/\xff" }, &p),
+			    "/in/\xff\xff");
+		int64_t b = sql_int(f->db, "SELECT id FROM items WHERE path = ?1", "/in/b");
 	assert_string_equal(list(st, (struct store_filter){ .id = b }, &p), "/in/b");
 	/* show by id is show by path */
 	memset(&p, 0, sizeof p);
