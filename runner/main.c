@@ -4,7 +4,7 @@
  *   sandrun watch [OPTIONS] DIR...      analyze what arrives in drop folders
  *   sandrun exec [OPTIONS] -- CMD...    one command, one sandbox
  *   sandrun check                       what this host can enforce
- *   sandrun status|list|show|retry|export|quarantine   query the database
+ *   sandrun status|list|show|retry|export|quarantine|forget|gc   the database
  *   sandrun help [COMMAND]              the help (of COMMAND)
  *
  * A first argument that is neither a command nor an existing path is a
@@ -39,6 +39,8 @@ static const char main_usage[] =
 	"  export      write the results as JSON or CSV\n"
 	"  quarantine  move or copy the inputs of failed items aside\n"
 	"  report      write a self-contained HTML page about the database\n"
+	"  forget      remove items (and their attempts and results) from the store\n"
+	"  gc          compact the store\n"
 	"  help [CMD]  show this help, or the help of CMD\n\n"
 	"A PATH of '-' reads the list of paths from stdin, as --files-from - does.\n\n"
 	"  -h, --help     show this help (sandrun COMMAND --help for a command's options)\n"
@@ -79,7 +81,7 @@ static char **with_default_db(int *argc, char **argv)
 {
 	const char *db = getenv("SANDRUN_DB");
 	static const char *const takes_db[] = { "run", "watch", "status", "list", "show", "retry",
-						"export", "quarantine", "report" };
+						"export", "quarantine", "report", "forget", "gc" };
 	bool takes = false;
 	for (size_t i = 0; i < sizeof takes_db / sizeof takes_db[0]; i++)
 		takes = takes || strcmp(argv[0], takes_db[i]) == 0;
@@ -103,7 +105,8 @@ static const struct {
 	{ "run", cmd_run },       { "exec", cmd_exec },       { "check", cmd_check },
 	{ "status", cmd_status }, { "list", cmd_list },       { "show", cmd_show },
 	{ "retry", cmd_retry },   { "export", cmd_export },   { "quarantine", cmd_quarantine },
-	{ "report", cmd_report_guarded }, { "watch", cmd_watch },
+	{ "report", cmd_report_guarded }, { "watch", cmd_watch }, { "forget", cmd_forget },
+	{ "gc", cmd_gc },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -114,6 +114,11 @@ int pg_get_status(struct store *st, struct store_status *out);
 int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);
 int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,
 		 store_attempt_fn attempt_fn, void *ctx);
+int pg_show_item_id(struct store *st, int64_t id, store_item_fn item_fn,
+		    store_attempt_fn attempt_fn, void *ctx);
+int pg_forget(struct store *st, const char *const *paths, size_t npaths, bool dry_run,
+	      store_forget_fn fn, void *ctx, int64_t *n);
+int pg_gc(struct store *st, int64_t *before, int64_t *after);
 int pg_retry_failed(struct store *st, const char *outcome, const char *const *paths,
 		    size_t npaths, void (*not_reset)(const char *path, const char *status, void *ctx),
 		    void *ctx, int64_t *reset);

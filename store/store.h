@@ -303,6 +303,8 @@ struct store_item_row {
 	int exit_code, signal;
 	const char *syscall;
 	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
+	const char *running_host;     /* running: its runner's hostname */
+	int64_t running_since_ms;     /* running: start of the open attempt; -1 */
 	const char *result_kind;      /* "json","text","blob" or NULL */
 	const void *result;
 	size_t result_len;
@@ -328,18 +330,62 @@ struct store_attempt_row {
 typedef int (*store_item_fn)(const struct store_item_row *row, void *ctx);
 typedef int (*store_attempt_fn)(const struct store_attempt_row *row, void *ctx);
 
+/* The orders of list --sort (docs/runner.md "Query commands"). Every order
+ * ends with the path (bytewise), so both backends give the same rows in
+ * the same order. */
+enum store_sort {
+	STORE_SORT_PATH,      /* path */
+	STORE_SORT_MTIME,     /* newest input first (never stat'ed last) */
+	STORE_SORT_SIZE,      /* largest first (never stat'ed last) */
+	STORE_SORT_WALL,      /* longest last attempt first (none last) */
+	STORE_SORT_OUTCOME,   /* last outcome by name (none first) */
+	STORE_SORT_ATTEMPTS,  /* most attempts of the current budget first */
+	STORE_SORT_UPDATED,   /* most recently changed first */
+	STORE_SORT_COUNT
+};
+
 struct store_filter {
 	const char *status;   /* NULL: any */
 	const char *outcome;  /* last outcome; NULL: any */
 	bool with_result;     /* fetch the result too */
+	enum store_sort sort; /* 0: by path */
+	int64_t since_ms;     /* > 0: items changed (updated_at) at or after */
+	int64_t run_id;       /* > 0: items with an attempt in that run */
+	int64_t limit;        /* > 0: at most that many rows */
+	int64_t id;           /* > 0: only the item with that id */
+	const char *path_prefix; /* non-NULL: only paths that begin with these
+				    bytes (a range of the path index) */
 };
-/* Items ordered by path. */
+/* Items by f (NULL: every item, by path). */
 int store_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,
 		     void *ctx);
 /* One item by exact path, then each of its attempts (oldest first).
  * -ENOENT when the path is not in the store. */
 int store_show_item(struct store *st, const char *path, store_item_fn item_fn,
 		    store_attempt_fn attempt_fn, void *ctx);
+/* The same by item id (list --json and show print it). -ENOENT. */
+int store_show_item_id(struct store *st, int64_t id, store_item_fn item_fn,
+		       store_attempt_fn attempt_fn, void *ctx);
+
+/* sandrun forget: remove the items at these exact paths with their
+ * attempts and results, in one transaction. An item running under a live
+ * lease is refused (its runner would record into a hole); one whose
+ * holder is dead (the rules of store_reclaim_dead) is removed. For each
+ * path, fn(path, status, forgotten, ctx): status NULL when the path is
+ * not in the store. dry_run: the same decisions, rolled back. *n gets the
+ * number of items removed (or that would be). */
+typedef void (*store_forget_fn)(const char *path, const char *status, bool forgotten,
+				void *ctx);
+int store_forget(struct store *st, const char *const *paths, size_t npaths, bool dry_run,
+		 store_forget_fn fn, void *ctx, int64_t *n);
+
+/* sandrun gc: compact the store; nothing a command shows is deleted.
+ * SQLite: wal_checkpoint(TRUNCATE), VACUUM, wal_checkpoint(TRUNCATE),
+ * PRAGMA optimize; sizes are the file's plus its WAL's. PostgreSQL:
+ * VACUUM (ANALYZE) of sandrun's tables; sizes are their
+ * pg_total_relation_size (VACUUM without FULL gives space back for reuse,
+ * rarely to the file system). before and after: bytes. */
+int store_gc(struct store *st, int64_t *before, int64_t *after);
 
 /* Back to pending with a fresh budget: failed items, restricted to those
  * whose last outcome is `outcome` (NULL: any) and, when npaths > 0, to those
