@@ -191,8 +191,11 @@ static int on_log(struct reader *rd, uint32_t len)
 	if (len >= sizeof(line) || an_read_exact(rd->fb->pcm, line, len) != 1)
 		return -1;
 	line[len] = '\0';
-	if (rd->r->log_lines < AN_LOG_MAX_LINES)
+	/* FFmpeg's error-level lines only (ffdec.c): damage */
+	if (rd->r->log_lines < AN_LOG_MAX_LINES) {
+		rd->r->log_is_damage[rd->r->log_lines] = true;
 		snprintf(rd->r->log[rd->r->log_lines++], AN_LOG_LINE_MAX, "%s", line);
+	}
 	return 0;
 }
 
@@ -283,6 +286,7 @@ void an_fallback_run(struct an_fallback *fb, struct an_input *in, struct an_outc
 		rep->sample_rate = fb->hdr.sample_rate;
 		rep->channels = fb->hdr.channels;
 		rep->frames_declared = -1;
+		an_report_check_plausible(rep);
 		if (rd.end.error[0])
 			snprintf(rep->decoder_error, sizeof(rep->decoder_error), "%s", rd.end.error);
 		out->status = AN_STATUS_OK;
