@@ -72,7 +72,7 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 {
 	if (len == 0)
 		return 0;
-	int64_t finished = c->ok + c->failed;
+	int64_t finished = c->ok + c->damaged + c->failed;
 	int64_t done = c->done_before + c->failed_before + finished;
 	double rate = c->elapsed_s > 0.05 ? (double)finished / c->elapsed_s : 0;
 	char eta[32];
@@ -87,9 +87,13 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 		snprintf(eta, sizeof eta, "0:00");
 	else
 		progress_format_duration(rate > 0 ? (double)left / rate : -1, eta, sizeof eta);
-	size_t at = appendf(buf, len, 0, "%lld/%lld%s done, %.1f files/s, ETA %s | ok %lld, failed %lld",
+	int64_t damaged = c->damaged_before + c->damaged;
+	size_t at = appendf(buf, len, 0, "%lld/%lld%s done, %.1f files/s, ETA %s | ok %lld",
 			    (long long)done, (long long)total, c->queueing ? "+" : "", rate, eta,
-			    (long long)(c->done_before + c->ok), (long long)(c->failed_before + c->failed));
+			    (long long)(c->done_before - c->damaged_before + c->ok));
+	if (damaged)
+		at = appendf(buf, len, at, ", damaged %lld", (long long)damaged);
+	at = appendf(buf, len, at, ", failed %lld", (long long)(c->failed_before + c->failed));
 	at = append_by_outcome(buf, len, at, c->failed_before_by, c->failed_by);
 	at = appendf(buf, len, at, " | %lld running", (long long)c->running);
 	if (c->paused)
@@ -111,8 +115,12 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 {
 	if (len == 0)
 		return 0;
-	size_t at = appendf(buf, len, 0, "%lld file%s: %lld ok, %lld failed", (long long)s->total,
-			    s->total == 1 ? "" : "s", (long long)s->ok, (long long)s->failed);
+	size_t at = appendf(buf, len, 0, "%lld file%s: %lld ok", (long long)s->total,
+			    s->total == 1 ? "" : "s", (long long)s->ok);
+	if (s->damaged)
+		at = appendf(buf, len, at, ", %lld damaged (analyzed; 'sandrun list --outcome damaged')",
+			     (long long)s->damaged);
+	at = appendf(buf, len, at, ", %lld failed", (long long)s->failed);
 	at = append_by_outcome(buf, len, at, s->failed_by, NULL);
 	if (s->pending)
 		at = appendf(buf, len, at, ", %lld pending", (long long)s->pending);
@@ -120,8 +128,8 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 		at = appendf(buf, len, at, ", %lld running in another runner", (long long)s->running);
 	double rate = s->elapsed_s > 0.05 ? (double)s->finished / s->elapsed_s : 0;
 	if (s->nothing_to_do) {
-		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)s->ok,
-			     s->ok == 1 ? "" : "s");
+		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)(s->ok + s->damaged),
+			     s->ok + s->damaged == 1 ? "" : "s");
 		if (s->failed)
 			return appendf(buf, len, at, ", %lld already failed ('sandrun retry' to try the failed"
 				       " again, --force to redo all)", (long long)s->failed);
@@ -213,6 +221,7 @@ char *progress_event_summary(const struct progress_summary *s)
 	json_object_set_new(o, "event", json_string("summary"));
 	json_object_set_new(o, "total", json_integer(s->total));
 	json_object_set_new(o, "ok", json_integer(s->ok));
+	json_object_set_new(o, "damaged", json_integer(s->damaged));
 	json_object_set_new(o, "failed", json_integer(s->failed));
 	json_object_set_new(o, "pending", json_integer(s->pending));
 	json_object_set_new(o, "running", json_integer(s->running));
@@ -311,6 +320,11 @@ static void log_finished(struct progress *p, const struct progress_finished *f)
 		log_item(p, PRIO_ERR, f->path, "%s%s%s", f->outcome, err ? ": " : "", err ? err : "");
 		return;
 	}
+	if (strcmp(f->status, "done") == 0 && strcmp(f->outcome, "damaged") == 0 &&
+	    p->o.verbosity > PROGRESS_QUIET) {
+		log_item(p, PRIO_WARNING, f->path, "%s%s%s", f->outcome, err ? ": " : "", err ? err : "");
+		return;
+	}
 	if (p->o.verbosity < PROGRESS_VERBOSE)
 		return;
 	double secs = f->wall_ms >= 0 ? (double)f->wall_ms / 1000 : 0;
@@ -350,7 +364,10 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
 	if (f->attempt > 0 && p->c.running > 0)
 		p->c.running--;
 	if (strcmp(f->status, "done") == 0) {
-		p->c.ok++;
+		if (o == OUTCOME_DAMAGED)
+			p->c.damaged++;
+		else
+			p->c.ok++;
 	} else if (strcmp(f->status, "failed") == 0) {
 		p->c.failed++;
 		if ((unsigned)o < OUTCOME_COUNT)

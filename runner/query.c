@@ -49,12 +49,13 @@ static json_t *status_json(const char *db, const struct store_status *s)
 				 (json_int_t)s->last_run_finished, "files_per_second",
 				 s->last_run_per_second);
 	}
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
+	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
 			 " s:{s:I, s:I, s:{s:f, s:I}, s:{s:f, s:I}}, s:o}",
 			 "db", q_json_str(db), "items", "total", (json_int_t)s->items, "pending",
 			 (json_int_t)s->pending, "running", (json_int_t)s->running,
 			 "running_orphaned", (json_int_t)s->running_orphaned, "done",
-			 (json_int_t)s->done, "failed", (json_int_t)s->failed, "outcomes", outcomes,
+			 (json_int_t)s->done, "damaged", (json_int_t)s->damaged, "failed",
+			 (json_int_t)s->failed, "outcomes", outcomes,
 			 "attempts", "total", (json_int_t)s->attempts, "measured",
 			 (json_int_t)s->measured, "wall_ms", "mean", s->wall_ms_mean, "max",
 			 (json_int_t)s->wall_ms_max, "peak_memory_bytes", "mean",
@@ -71,7 +72,10 @@ static void status_text(const char *db, const struct store_status *s)
 	if (s->running_orphaned)
 		printf(" (%lld of them with a dead runner; the next run takes them back)",
 		       (long long)s->running_orphaned);
-	printf(", %lld done, %lld failed\n", (long long)s->done, (long long)s->failed);
+	printf(", %lld done", (long long)s->done);
+	if (s->damaged)
+		printf(" (%lld of them damaged: 'sandrun list --outcome damaged')", (long long)s->damaged);
+	printf(", %lld failed\n", (long long)s->failed);
 	fputs("outcomes  ", stdout);
 	bool any = false;
 	for (size_t i = 0; i < s->noutcomes; i++) {
@@ -155,7 +159,8 @@ static const char list_usage[] =
 	"per line (JSON Lines) with path, status, outcome, attempts, exit_code, signal,\n"
 	"wall_ms, cpu_ms, peak_memory_bytes, error and result.\n\n"
 	"      --status S   only items in status S (pending, running, done, failed)\n"
-	"      --outcome O  only items whose last attempt ended in O (timeout, oom, ...)\n" COMMON_HELP
+	"      --outcome O  only items whose last attempt ended in O (timeout, oom,\n"
+	"                   damaged, ...)\n" COMMON_HELP
 	EXIT_HELP;
 
 /* The JSON object of one item, as list --json and show --json print it. */

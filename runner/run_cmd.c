@@ -4,7 +4,8 @@
  *   sandbox run (cgroups) -> store, run row, reclaim dead leases ->
  *   queue the inputs -> event loop (loop.c) -> summary, run end, exit status
  *
- * Exit status: 0 every file ok, 1 some failed, 2 usage, 3 isolation
+ * Exit status: 0 every file ok, 1 some failed, 5 none failed but some
+ * damaged, 2 usage, 3 isolation
  * cannot be enforced, 4 store error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
  */
 #include "runner/run.h"
@@ -98,7 +99,8 @@ static const char run_signals_help[] =
 	"period (a second one stops at once); interrupted files go back to pending\n"
 	"without spending an attempt. SIGUSR1 pauses/resumes every job (a stop resumes\n"
 	"paused jobs first). SIGUSR2 prints a status line.\n"
-	"Exit status: 0 all ok, 1 some failed, 2 usage, 3 isolation not available,\n"
+	"Exit status: 0 all ok, 1 some failed, 5 none failed but some damaged (analyzed;\n"
+	"'sandrun list --outcome damaged'), 2 usage, 3 isolation not available,\n"
 	"4 database error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
@@ -442,7 +444,8 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 			 struct progress_summary *s)
 {
 	*s = (struct progress_summary){
-		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
+		.total = bc->total, .ok = bc->done - bc->damaged, .damaged = bc->damaged,
+		.failed = bc->failed, .pending = bc->pending,
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
 		.released = pc->released, .skipped_entries = (int64_t)is->skipped, .elapsed_s = lr->elapsed_s,
 		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM"
@@ -465,7 +468,11 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	if (lr->signal)
 		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM
 		       : lr->signal == SIGHUP ? SR_EXIT_INTERRUPTED_HUP : SR_EXIT_INTERRUPTED_INT;
-	return bc->failed > 0 || lr->failed > 0 ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
+	if (bc->failed > 0 || lr->failed > 0)
+		return SR_EXIT_SOME_FAILED;
+	/* Every file analyzed, some of them damaged: told apart from both
+	 * "all ok" and "some failed" (docs/runner.md). */
+	return bc->damaged > 0 ? SR_EXIT_DAMAGED : SR_EXIT_OK;
 }
 
 /* Everything after the store is open. */
@@ -534,10 +541,11 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	progress_summary(progress, &sum);
 	char *sum_json = progress_event_summary(&sum);
 	/* "completed" only when the batch ran to its end. */
-	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED) || lr.halted;
+	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED && status != SR_EXIT_DAMAGED) ||
+			   lr.halted;
 	if (store_run_end(st, run_id, interrupted ? "interrupted" : "completed", sum_json) < 0) {
 		sr_err("%s", store_errmsg(st));
-		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED)
+		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED || status == SR_EXIT_DAMAGED)
 			status = SR_EXIT_STORE;
 	}
 	free(sum_json);
