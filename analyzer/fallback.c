@@ -184,6 +184,19 @@ static int on_data(struct reader *rd, uint32_t len)
 	return 0;
 }
 
+/* FFmpeg names its context by address ("[mp3float @ 0x55d0c2a9b380]"):
+ * the address changes from run to run, the report must not. */
+static void drop_addresses(char *line)
+{
+	char *at;
+	while ((at = strstr(line, " @ 0x")) != NULL) {
+		char *end = at + 5;
+		while ((*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f'))
+			end++;
+		memmove(at, end, strlen(end) + 1);
+	}
+}
+
 static int on_log(struct reader *rd, uint32_t len)
 {
 	char line[AN_PCM_TEXT];
@@ -191,6 +204,7 @@ static int on_log(struct reader *rd, uint32_t len)
 	if (len >= sizeof(line) || an_read_exact(rd->fb->pcm, line, len) != 1)
 		return -1;
 	line[len] = '\0';
+	drop_addresses(line);
 	/* FFmpeg's error-level lines only (ffdec.c): damage */
 	if (rd->r->log_lines < AN_LOG_MAX_LINES) {
 		rd->r->log_is_damage[rd->r->log_lines] = true;
