@@ -52,6 +52,9 @@ echo "exit status: $rc (1 = some files failed, as the hostile ones should)"
 say "the failures"
 "$S" list --db demo.db --status failed
 
+say "the damaged one: decoded as far as it goes, kept, and counted apart"
+"$S" list --db demo.db --outcome damaged
+
 say "one of them in detail"
 "$S" show --db demo.db "$D/music/hostile/zero-channels.wav"
 
