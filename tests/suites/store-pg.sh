@@ -30,7 +30,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..30"
+echo "1..31"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases; do
