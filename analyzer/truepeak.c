@@ -65,8 +65,9 @@ static float design_phase(float *coef, unsigned ntaps, unsigned off, unsigned p,
 	return l1;
 }
 
-/* The smallest gain of a phase for tones from 0 to 0.45 fs. */
-static double min_passband_gain(const float *coef, unsigned ntaps, unsigned off, unsigned p)
+/* The smallest gain of a phase for tones from 0 to 0.45 fs; the largest
+ * goes to *max. */
+static double min_passband_gain(const float *coef, unsigned ntaps, unsigned off, unsigned p, double *max)
 {
 	double g = 1.0;
 	for (double fr = 0.0; fr <= 0.4501; fr += 0.005) {
@@ -77,6 +78,7 @@ static double min_passband_gain(const float *coef, unsigned ntaps, unsigned off,
 			im += coef[i] * sin(2.0 * M_PI * fr * t);
 		}
 		g = fmin(g, hypot(re, im));
+		*max = fmax(*max, hypot(re, im));
 	}
 	return g;
 }
@@ -96,15 +98,26 @@ void an_tp_filter_init(struct an_tp_filter *f, uint32_t rate)
 		bound = l1 > bound ? l1 : bound;
 	}
 	f->gain_bound = bound;
-	double screen_gain = 1.0;
+	double screen_gain = 1.0, screen_max = 1.0;
 	for (unsigned q = 1; q < f->factor; q++) {
 		unsigned p = q * F / f->factor;
 		design_phase(f->screen[q], AN_TP_SCREEN_TAPS, AN_TP_SCREEN_OFF, p, SCREEN_BETA);
 		screen_gain = fmin(screen_gain, min_passband_gain(f->screen[q], AN_TP_SCREEN_TAPS,
-								  AN_TP_SCREEN_OFF, p));
+								  AN_TP_SCREEN_OFF, p, &screen_max));
 	}
-	/* A margin of 1e-4 for float rounding in the screen's sums. */
-	f->refine_ratio = (float)(cos(M_PI / (2.0 * f->factor)) * screen_gain * (1.0 - 1e-4));
+	const unsigned H = AN_TP_SCREEN_TAPS / 2, qm = f->factor / 2, qq = f->factor / 4;
+	for (unsigned i = 0; i < H; i++) {
+		const unsigned j = AN_TP_SCREEN_TAPS - 1 - i;
+		f->mid[i] = f->screen[qm][i]; /* == screen[qm][j] */
+		if (qq) {
+			f->qsum[i] = f->screen[qq][i] + f->screen[qq][j];
+			f->qdif[i] = f->screen[qq][i] - f->screen[qq][j];
+		}
+	}
+	/* A margin of 1e-4 for float rounding in the sums. */
+	const double grid = cos(M_PI / (2.0 * f->factor));
+	f->refine_ratio = (float)(grid * screen_gain * (1.0 - 1e-4));
+	f->grid_ratio = (float)(grid * screen_gain / screen_max * (1.0 - 1e-4));
 }
 
 void an_tp_channel_init(struct an_tp_channel *c)
@@ -151,36 +164,65 @@ static float at(const struct an_tp_filter *f, const float *s, int pos)
 	return pos == 0 ? fabsf(s[T - 1 - D]) : pos == F ? fabsf(s[T - D]) : point(f, (unsigned)pos, s);
 }
 
-/* An interval the screen flagged: its grid points with the full filter,
- * then the fine points within half a grid step of the largest (where the
- * continuous maximum near it must lie). A maximum past one of its samples
- * lies in the neighbouring interval, which holds that sample too and so
- * is flagged and refined on its own. */
+/* The screened value at grid point g (0 .. factor) of interval s. */
+static float screened(const struct an_tp_filter *f, const float *s, unsigned g)
+{
+	if (g == 0 || g == f->factor)
+		return fabsf(s[T - 1 - D + (g ? 1 : 0)]);
+	float y = 0.0f;
+	for (unsigned i = 0; i < AN_TP_SCREEN_TAPS; i++)
+		y += f->screen[g][i] * s[AN_TP_SCREEN_OFF + i];
+	return fabsf(y);
+}
+
+/* An interval the screen flagged. The largest screened grid point is
+ * computed with the full filter; unless even that value, less the worst
+ * case a 4x grid can miss and the screen can misjudge (grid_ratio), stays
+ * below the peak, the 16x points within one grid step of it are too: the
+ * continuous maximum lies within half a step of the nearest grid point,
+ * and the screen picks that point or its neighbour. A maximum past one of
+ * the interval's samples lies in the neighbouring interval, which holds
+ * that sample too and so is flagged and refined on its own. */
 static float refine(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s, float peak)
 {
 	const int step = F / (int)f->factor;
-	int best = 0;
+	unsigned best = 0;
 	float top = -1.0f;
 
+	/* Slow content: around a crest between two samples a signal is
+	 * nearly a parabola, so it rises above the larger sample by at most
+	 * |second difference| / 8; twice that is the bound taken. Trusted
+	 * only where the second differences are small next to the samples
+	 * (below a quarter of them: a tone below about 0.08 fs, or little
+	 * energy higher up), where it holds with room; there it spares the
+	 * many intervals near the crests of a loud low tone. */
+	{
+		const float *x = s + T - 1 - D; /* x[0], x[1]: the interval's samples */
+		float hi = fmaxf(fabsf(x[0]), fabsf(x[1]));
+		float d2 = fmaxf(fabsf(x[-1] - 2.0f * x[0] + x[1]), fabsf(x[0] - 2.0f * x[1] + x[2]));
+		if (d2 <= 0.25f * hi && hi + 0.25f * d2 <= peak)
+			return peak;
+	}
 	c->refined++;
-	for (int g = 0; g <= (int)f->factor; g++) {
-		float y = at(f, s, g * step);
+	for (unsigned g = 0; g <= f->factor; g++) {
+		float y = screened(f, s, g);
 		if (y > top) {
 			top = y;
-			best = g * step;
+			best = g;
 		}
 	}
+	const int pos = (int)best * step;
+	top = at(f, s, pos);
 	peak = top > peak ? top : peak;
-	/* With the full filter's grid values, the plain grid margin applies. */
-	if (top <= peak * (float)cos(M_PI / (2.0 * f->factor)))
+	if (top <= peak * f->grid_ratio)
 		return peak;
-	for (int d = 1; d <= step / 2; d++) {
-		if (best - d > 0) {
-			float a = at(f, s, best - d);
+	for (int d = 1; d <= step; d++) {
+		if (pos - d > 0) {
+			float a = at(f, s, pos - d);
 			peak = a > peak ? a : peak;
 		}
-		if (best + d < F) {
-			float b = at(f, s, best + d);
+		if (pos + d < F) {
+			float b = at(f, s, pos + d);
 			peak = b > peak ? b : peak;
 		}
 	}
@@ -212,13 +254,20 @@ static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel
 
 	for (; k + AN_LANES <= n; k += AN_LANES) {
 		an_f32x4 m = an_max(an_abs(an_load(s + k + T - 1 - D)), an_abs(an_load(s + k + T - D)));
-		for (unsigned q = 1; q < L; q++) {
-			const float *coef = f->screen[q];
-			an_f32x4 y = an_splat(0.0f);
-			for (unsigned i = 0; i < AN_TP_SCREEN_TAPS; i++)
-				y += an_splat(coef[i]) * an_load(s + k + AN_TP_SCREEN_OFF + i);
-			m = an_max(m, an_abs(y));
+		const float *lo = s + k + AN_TP_SCREEN_OFF, *hi = lo + AN_TP_SCREEN_TAPS - 1;
+		an_f32x4 ymid = an_splat(0.0f), ysum = an_splat(0.0f), ydif = an_splat(0.0f);
+		for (unsigned i = 0; i < AN_TP_SCREEN_TAPS / 2; i++) {
+			an_f32x4 x0 = an_load(lo + i), x1 = an_load(hi - i);
+			an_f32x4 a = x0 + x1;
+			ymid += an_splat(f->mid[i]) * a;
+			if (L == 4) {
+				ysum += an_splat(f->qsum[i]) * a;
+				ydif += an_splat(f->qdif[i]) * (x0 - x1);
+			}
 		}
+		m = an_max(m, an_abs(ymid));
+		if (L == 4)
+			m = an_max(m, (an_abs(ysum) + an_abs(ydif)) * an_splat(0.5f));
 		const float thresh = peak * f->refine_ratio;
 		if (an_hmax(m) <= thresh)
 			continue;

@@ -51,7 +51,16 @@ struct an_tp_filter {
 	 * taps, screen[q][i] weighing s[k + AN_TP_SCREEN_OFF + i]. Cheaper
 	 * than the fine bank and good enough to say where a peak cannot be. */
 	float screen[AN_TP_MAX_FACTOR][AN_TP_SCREEN_TAPS];
+	/* The same screen folded on its symmetry (the taps sit symmetrically
+	 * about the mid phase; the quarter phases mirror each other): with
+	 * a_i = s[i] + s[23-i] and b_i = s[i] - s[23-i] over the screen's
+	 * taps, the mid phase is sum mid[i] a_i, and the quarter phases u, v
+	 * give u + v = sum qsum[i] a_i, u - v = sum qdif[i] b_i, so
+	 * max(|u|, |v|) = (|u + v| + |u - v|) / 2: half the multiplies. */
+	float mid[AN_TP_SCREEN_TAPS / 2], qsum[AN_TP_SCREEN_TAPS / 2], qdif[AN_TP_SCREEN_TAPS / 2];
 	float gain_bound;  /* max over phases of sum |coef|: |y| <= bound * max|x| */
+	float grid_ratio;   /* cos(pi / (2 factor)) times the screen's worst
+			     * gain over its largest (see refine()) */
 	float refine_ratio; /* cos(pi / (2 factor)) times the screen's worst
 			     * pass-band gain to 0.45 fs: a screened grid
 			     * value below ratio * peak cannot sit next to a

@@ -127,6 +127,36 @@ static void test_hf_content(void **state)
 	print_message("# worst error on HF mixes: %+.4f dB\n", worst);
 }
 
+/* A loud low tone with weak high-frequency content on top: the slow-content
+ * shortcut must not hide the crests the high part adds. */
+static void test_lf_plus_hf(void **state)
+{
+	uint32_t seed = 99;
+	double worst = 0.0;
+
+	for (int trial = 0; trial < 6; trial++) {
+		seed = seed * 1664525u + 1013904223u;
+		double hf = 0.3 + 0.15 * (seed >> 8) / 16777216.0;
+		seed = seed * 1664525u + 1013904223u;
+		double ph = 2.0 * M_PI * (seed >> 8) / 16777216.0;
+		struct tone t[3] = {
+			{ 0.004 + 0.002 * trial, 0.7, ph },
+			{ hf, 0.02 + 0.03 * trial, ph * 3.0 },
+			{ 0.05, 0.1, ph * 7.0 },
+		};
+		double ref = 20.0 * log10(reference_peak(t, 3));
+		uint64_t refined = 0;
+		double got = meter_db(t, 3, 48000, &refined);
+		double err = got - ref;
+		print_message("# LF + HF %d: reference %.4f dB, meter %.4f dB, error %+.4f dB (%llu refined)\n",
+			      trial, ref, got, err, (unsigned long long)refined);
+		assert_true(err <= 0.02);
+		assert_true(err >= -0.06);
+		worst = fmin(worst, err);
+	}
+	print_message("# worst error on LF + HF mixes: %+.4f dB\n", worst);
+}
+
 /* The filter itself: each fine phase's gain for a tone at 0.45 fs is
  * within 0.01 dB of unity (a flat pass band), and its DC gain is 1. */
 static void test_passband_flat(void **state)
@@ -185,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tones_across_band),
 		cmocka_unit_test(test_hf_content),
+		cmocka_unit_test(test_lf_plus_hf),
 		cmocka_unit_test(test_passband_flat),
 		cmocka_unit_test(test_refinement_is_sparse),
 	};
