@@ -118,7 +118,8 @@ int main(int argc, char **argv)
 
 	/* Only for a container the FFmpeg fallback reads: its spare child,
 	 * forked now because the guard forbids it later (fallback.h). The
-	 * WAV/FLAC/MP3 path never forks. Without the decoder installed the
+	 * WAV/FLAC path never forks; MPEG does, for decode.c's recovery of a
+	 * stream mpg123 gave up on. Without the decoder installed the
 	 * file is refused as unsupported. */
 	struct an_fallback fb = { .pid = -1, .ctl = -1, .pcm = -1 };
 	if (in.sniff.demuxer) {

@@ -144,8 +144,11 @@ void rp_script_hash(char *buf, size_t len);
 /* Attempts that stopped at a limit: drawn orange (outcome_at_limit() of
  * lib/outcome.h, in SQL). */
 #define LIMIT_OUTCOMES "('timeout','cpu_limit','oom','output_limit')"
+/* Attempts that ended with a result: ok, and damaged (the input is, the
+ * analysis is not: outcome_succeeded() of lib/outcome.h, in SQL). */
+#define SUCCEEDED_OUTCOMES "('ok','damaged')"
 #define SERIES_SQL \
-	"CASE WHEN outcome = 'ok' THEN 0 WHEN outcome IN " LIMIT_OUTCOMES " THEN 1 ELSE 2 END"
+	"CASE WHEN outcome IN " SUCCEEDED_OUTCOMES " THEN 0 WHEN outcome IN " LIMIT_OUTCOMES " THEN 1 ELSE 2 END"
 /* Measured attempts: ended, not given back on interrupt (cut short). */
 #define MEASURED_SQL "outcome IS NOT NULL AND outcome <> 'interrupted'"
 

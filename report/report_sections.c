@@ -237,7 +237,7 @@ int rp_write_resources(struct rp *r)
 	FILE *f = r->f;
 	double st[6];
 	if (rp_query_nums(r, "SELECT count(*), min(wall_ms), max(wall_ms), min(peak_memory_bytes),"
-			  " max(peak_memory_bytes), sum(outcome = 'ok') FROM rp_att WHERE wall_ms"
+			  " max(peak_memory_bytes), sum(outcome IN " SUCCEEDED_OUTCOMES ") FROM rp_att WHERE wall_ms"
 			  " IS NOT NULL AND " MEASURED_SQL, st, 6) < 0)
 		return -1;
 	int64_t measured = isfinite(st[0]) ? (int64_t)st[0] : 0;
@@ -251,11 +251,11 @@ int rp_write_resources(struct rp *r)
 	static const double q[4] = { 0.5, 0.9, 0.99, 1 };
 	double ok_wall[4], ok_mem[4];
 	double okmem_n;
-	if (percentiles(r, "SELECT wall_ms FROM rp_att WHERE outcome = 'ok' AND wall_ms IS NOT NULL"
+	if (percentiles(r, "SELECT wall_ms FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND wall_ms IS NOT NULL"
 			   " ORDER BY wall_ms", ok, q, ok_wall, 4) < 0 ||
-	    rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE outcome = 'ok' AND peak_memory_bytes"
+	    rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND peak_memory_bytes"
 			  " IS NOT NULL", &okmem_n, 1) < 0 ||
-	    percentiles(r, "SELECT peak_memory_bytes FROM rp_att WHERE outcome = 'ok' AND"
+	    percentiles(r, "SELECT peak_memory_bytes FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND"
 			   " peak_memory_bytes IS NOT NULL ORDER BY peak_memory_bytes",
 			(int64_t)okmem_n, q, ok_mem, 4) < 0)
 		return -1;
@@ -532,7 +532,7 @@ int rp_write_runs(struct rp *r)
 	double maxrate = 0;
 	static const char sql[] =
 		"WITH a AS (SELECT run_id, sum(ended_at IS NOT NULL AND outcome <> 'interrupted') AS fin,"
-		" sum(outcome = 'ok') AS ok, sum(outcome = 'interrupted') AS rel FROM rp_att"
+		" sum(outcome IN " SUCCEEDED_OUTCOMES ") AS ok, sum(outcome = 'interrupted') AS rel FROM rp_att"
 		" GROUP BY run_id)"
 		" SELECT r.id, r.started_at, coalesce(r.ended_at, r.heartbeat_at), r.how,"
 		" json_extract(r.summary, '$.interrupted_by'), coalesce(a.fin, 0), coalesce(a.ok, 0),"

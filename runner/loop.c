@@ -372,7 +372,7 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 	};
 	bool bad_output = false;
 	int r = store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
-	const char *status = v.outcome == OUTCOME_OK ? "done" : retry ? "pending" : "failed";
+	const char *status = outcome_succeeded(v.outcome) ? "done" : retry ? "pending" : "failed";
 	if (bad_output) { /* the store's check is the last word */
 		v.outcome = OUTCOME_BAD_OUTPUT;
 		name = outcome_name(v.outcome);

@@ -78,7 +78,7 @@ struct line_numbers {
 static struct line_numbers line_numbers(const struct progress_counts *c)
 {
 	struct line_numbers n;
-	int64_t finished = c->ok + c->failed;
+	int64_t finished = c->ok + c->damaged + c->failed;
 	n.done = c->done_before + c->failed_before + finished;
 	n.rate = c->elapsed_s > 0.05 ? (double)finished / c->elapsed_s : 0;
 	int64_t left = c->total - n.done;
@@ -97,9 +97,13 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 	struct line_numbers n = line_numbers(c);
 	char eta[32];
 	progress_format_duration(n.eta_s, eta, sizeof eta);
-	size_t at = appendf(buf, len, 0, "%lld/%lld%s done, %.1f files/s, ETA %s | ok %lld, failed %lld",
+	int64_t damaged = c->damaged_before + c->damaged;
+	size_t at = appendf(buf, len, 0, "%lld/%lld%s done, %.1f files/s, ETA %s | ok %lld",
 			    (long long)n.done, (long long)n.total, c->queueing ? "+" : "", n.rate, eta,
-			    (long long)(c->done_before + c->ok), (long long)(c->failed_before + c->failed));
+			    (long long)(c->done_before - c->damaged_before + c->ok));
+	if (damaged)
+		at = appendf(buf, len, at, ", damaged %lld", (long long)damaged);
+	at = appendf(buf, len, at, ", failed %lld", (long long)(c->failed_before + c->failed));
 	at = append_by_outcome(buf, len, at, c->failed_before_by, c->failed_by);
 	at = appendf(buf, len, at, " | %lld running", (long long)c->running);
 	if (c->paused)
@@ -121,8 +125,12 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 {
 	if (len == 0)
 		return 0;
-	size_t at = appendf(buf, len, 0, "%lld file%s: %lld ok, %lld failed", (long long)s->total,
-			    s->total == 1 ? "" : "s", (long long)s->ok, (long long)s->failed);
+	size_t at = appendf(buf, len, 0, "%lld file%s: %lld ok", (long long)s->total,
+			    s->total == 1 ? "" : "s", (long long)s->ok);
+	if (s->damaged)
+		at = appendf(buf, len, at, ", %lld damaged (analyzed; 'sandrun list --outcome damaged')",
+			     (long long)s->damaged);
+	at = appendf(buf, len, at, ", %lld failed", (long long)s->failed);
 	at = append_by_outcome(buf, len, at, s->failed_by, NULL);
 	if (s->pending)
 		at = appendf(buf, len, at, ", %lld pending", (long long)s->pending);
@@ -130,8 +138,8 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 		at = appendf(buf, len, at, ", %lld running in another runner", (long long)s->running);
 	double rate = s->elapsed_s > 0.05 ? (double)s->finished / s->elapsed_s : 0;
 	if (s->nothing_to_do) {
-		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)s->ok,
-			     s->ok == 1 ? "" : "s");
+		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)(s->ok + s->damaged),
+			     s->ok + s->damaged == 1 ? "" : "s");
 		if (s->failed)
 			return appendf(buf, len, at, ", %lld already failed ('sandrun retry' to try the failed"
 				       " again, --force to redo all)", (long long)s->failed);
@@ -262,10 +270,11 @@ char *progress_event_progress(const struct progress_stamp *st, const struct prog
 	json_object_set_new(o, "done", json_integer(n.done));
 	json_object_set_new(o, "total", json_integer(n.total));
 	json_object_set_new(o, "queueing", json_boolean(c->queueing));
-	json_object_set_new(o, "ok", json_integer(c->done_before + c->ok));
+	json_object_set_new(o, "ok", json_integer(c->done_before - c->damaged_before + c->ok));
+	json_object_set_new(o, "damaged", json_integer(c->damaged_before + c->damaged));
 	json_object_set_new(o, "failed", json_integer(c->failed_before + c->failed));
 	json_object_set_new(o, "running", json_integer(c->running));
-	json_object_set_new(o, "finished", json_integer(c->ok + c->failed));
+	json_object_set_new(o, "finished", json_integer(c->ok + c->damaged + c->failed));
 	json_object_set_new(o, "retried", json_integer(c->retried));
 	json_object_set_new(o, "released", json_integer(c->released));
 	/* files/s of this run, to 3 decimals: a rate, not a measurement */
@@ -285,6 +294,7 @@ char *progress_event_summary(const struct progress_stamp *st, const struct progr
 			json_object_set_new(by, outcome_name((enum outcome)i), json_integer(s->failed_by[i]));
 	json_object_set_new(o, "total", json_integer(s->total));
 	json_object_set_new(o, "ok", json_integer(s->ok));
+	json_object_set_new(o, "damaged", json_integer(s->damaged));
 	json_object_set_new(o, "failed", json_integer(s->failed));
 	json_object_set_new(o, "pending", json_integer(s->pending));
 	json_object_set_new(o, "running", json_integer(s->running));
@@ -392,6 +402,11 @@ static void log_finished(struct progress *p, const struct progress_finished *f)
 		log_item(p, PRIO_ERR, f->path, "%s%s%s", f->outcome, err ? ": " : "", err ? err : "");
 		return;
 	}
+	if (strcmp(f->status, "done") == 0 && strcmp(f->outcome, "damaged") == 0 &&
+	    p->o.verbosity > PROGRESS_QUIET) {
+		log_item(p, PRIO_WARNING, f->path, "%s%s%s", f->outcome, err ? ": " : "", err ? err : "");
+		return;
+	}
 	if (p->o.verbosity < PROGRESS_VERBOSE)
 		return;
 	double secs = f->wall_ms >= 0 ? (double)f->wall_ms / 1000 : 0;
@@ -441,7 +456,10 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
 	if (f->attempt > 0 && p->c.running > 0)
 		p->c.running--;
 	if (strcmp(f->status, "done") == 0) {
-		p->c.ok++;
+		if (o == OUTCOME_DAMAGED)
+			p->c.damaged++;
+		else
+			p->c.ok++;
 	} else if (strcmp(f->status, "failed") == 0) {
 		p->c.failed++;
 		if ((unsigned)o < OUTCOME_COUNT)

@@ -33,8 +33,11 @@ struct progress_counts {
 	int64_t total;                 /* batch items + other pending items of the spec;
 					  grows while queueing */
 	int64_t done_before, failed_before;
+	int64_t damaged_before;        /* of done_before: last outcome damaged */
 	int64_t failed_before_by[OUTCOME_COUNT];
 	int64_t ok, failed;            /* terminal finishes of this run */
+	int64_t damaged;               /* done, but the result says the input is damaged
+					  (not in ok) */
 	int64_t failed_by[OUTCOME_COUNT];
 	int64_t retried;               /* attempts that ended with the item pending again */
 	int64_t released;              /* interrupted attempts put back, not counted */
@@ -47,7 +50,8 @@ struct progress_counts {
 };
 
 /* One status line (pure): "12/40 done, 3.1 files/s, ETA 0:09 | ok 10,
- * failed 2 (bad_input 2) | 2 running". While queueing: "12/3072+ done, ...
+ * failed 2 (bad_input 2) | 2 running" ("ok 9, damaged 1, failed 2" once a
+ * file is damaged). While queueing: "12/3072+ done, ...
  * ETA -- | ... | 2 running, queueing". Cut to width (0: no limit). */
 size_t progress_format_line(const struct progress_counts *c, size_t width, char *buf, size_t len);
 /* "1:02:03" / "2:03" / "--" for an unknown ETA (pure). */
@@ -77,6 +81,7 @@ struct progress_skip {
 /* The end of a run, from the store's view of the batch plus this run. */
 struct progress_summary {
 	int64_t total, ok, failed, pending, running;
+	int64_t damaged;               /* done items whose input is damaged (not in ok) */
 	int64_t failed_by[OUTCOME_COUNT];
 	int64_t finished, retried, released, skipped_entries;
 	struct progress_skip skipped_by[PROGRESS_SKIP_KINDS];
@@ -131,7 +136,8 @@ struct progress_counts *progress_counts(struct progress *p);
 /* The run's id for the events' "run", and the "begin" event. */
 void progress_begin(struct progress *p, int64_t run_id, const char *version, const char *spec_key, int jobs);
 void progress_started(struct progress *p, int64_t item_id, const char *path, int attempt);
-/* ok: counted as ok, else as failed by outcome unless status is pending. */
+/* done: counted as ok (damaged when o is OUTCOME_DAMAGED); failed: as
+ * failed by outcome; else as retried or put back. */
 void progress_finished(struct progress *p, const struct progress_finished *f, enum outcome o);
 /* An input that cannot be analyzed: its message on stderr, whatever the
  * mode, and a finished event (attempt 0, outcome input_error). counted:

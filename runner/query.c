@@ -50,12 +50,13 @@ static json_t *status_json(const char *db, const struct store_status *s)
 				 (json_int_t)s->last_run_finished, "files_per_second",
 				 s->last_run_per_second);
 	}
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
+	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
 			 " s:{s:I, s:I, s:{s:f, s:I}, s:{s:f, s:I}}, s:o}",
 			 "db", q_json_str(db), "items", "total", (json_int_t)s->items, "pending",
 			 (json_int_t)s->pending, "running", (json_int_t)s->running,
 			 "running_orphaned", (json_int_t)s->running_orphaned, "done",
-			 (json_int_t)s->done, "failed", (json_int_t)s->failed, "outcomes", outcomes,
+			 (json_int_t)s->done, "damaged", (json_int_t)s->damaged, "failed",
+			 (json_int_t)s->failed, "outcomes", outcomes,
 			 "attempts", "total", (json_int_t)s->attempts, "measured",
 			 (json_int_t)s->measured, "wall_ms", "mean", s->wall_ms_mean, "max",
 			 (json_int_t)s->wall_ms_max, "peak_memory_bytes", "mean",
@@ -72,7 +73,10 @@ static void status_text(const char *db, const struct store_status *s)
 	if (s->running_orphaned)
 		printf(" (%lld of them with a dead runner; the next run takes them back)",
 		       (long long)s->running_orphaned);
-	printf(", %lld done, %lld failed\n", (long long)s->done, (long long)s->failed);
+	printf(", %lld done", (long long)s->done);
+	if (s->damaged)
+		printf(" (%lld of them damaged: 'sandrun list --outcome damaged')", (long long)s->damaged);
+	printf(", %lld failed\n", (long long)s->failed);
 	fputs("outcomes  ", stdout);
 	bool any = false;
 	for (size_t i = 0; i < s->noutcomes; i++) {
@@ -161,7 +165,8 @@ static const char list_usage[] =
 	"a GLOB (quote it: '*.flac') is matched against the stored absolute paths,\n"
 	"relative to the current directory, and its * also matches '/'.\n\n"
 	"      --status S   only items in status S (pending, running, done, failed)\n"
-	"      --outcome O  only items whose last attempt ended in O (timeout, oom, ...)\n"
+	"      --outcome O  only items whose last attempt ended in O (timeout, oom,\n"
+	"                   damaged, ...)\n"
 	"      --since T    only items changed since T: a duration ago (90s, 1h30m,\n"
 	"                   2d) or a date (2024-05-01, '2024-05-01 14:00', ...Z for UTC)\n"
 	"      --run N      only items with an attempt in run N (status: last run)\n"

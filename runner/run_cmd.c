@@ -4,7 +4,8 @@
  *   sandbox run (cgroups) -> store, run row, reclaim dead leases ->
  *   queue the inputs -> event loop (loop.c) -> summary, run end, exit status
  *
- * Exit status: 0 every file ok, 1 some failed or left pending, 2 usage, 3 isolation
+ * Exit status: 0 every file ok, 1 some failed or left pending, 5 none failed
+ * but some damaged, 2 usage, 3 isolation
  * cannot be enforced, 4 store error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
  */
 #include "runner/run.h"
@@ -111,6 +112,7 @@ static const char run_signals_help[] =
 	"without spending an attempt. SIGUSR1 pauses/resumes every job (a stop resumes\n"
 	"paused jobs first). SIGUSR2 prints a status line.\n"
 	"Exit status: 0 all ok, 1 some failed (or left pending by another runner),\n"
+	"5 none failed but some damaged (analyzed; 'sandrun list --outcome damaged'),\n"
 	"2 usage, 3 isolation not available, 4 database error, 129/130/143\n"
 	"interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
@@ -497,7 +499,8 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 			 struct progress_summary *s)
 {
 	*s = (struct progress_summary){
-		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
+		.total = bc->total, .ok = bc->done - bc->damaged, .damaged = bc->damaged,
+		.failed = bc->failed, .pending = bc->pending,
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
 		.released = pc->released, .skipped_entries = (int64_t)is->skipped, .elapsed_s = lr->elapsed_s,
 		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM"
@@ -525,8 +528,11 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 		       : lr->signal == SIGHUP ? SR_EXIT_INTERRUPTED_HUP : SR_EXIT_INTERRUPTED_INT;
 	/* Files left pending are not ok either: a script must not take the
 	 * batch for finished (two runners with different specs, issue 15). */
-	return bc->failed > 0 || lr->failed > 0 || (bc->pending > 0 && !lr->halted) ? SR_EXIT_SOME_FAILED
-											: SR_EXIT_OK;
+	if (bc->failed > 0 || lr->failed > 0 || (bc->pending > 0 && !lr->halted))
+		return SR_EXIT_SOME_FAILED;
+	/* Every file analyzed, some of them damaged: told apart from both
+	 * "all ok" and "some failed" (docs/runner.md). */
+	return bc->damaged > 0 ? SR_EXIT_DAMAGED : SR_EXIT_OK;
 }
 
 /* Everything after the store is open. */
@@ -603,7 +609,8 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	/* watch ends only by a signal: that is its normal end, and a file
 	 * that failed is the store's to tell, not the service's status.
 	 * --halt is the exception: it stopped for failures (1). */
-	if (o->watch && !lr.fatal && !lr.halted && (lr.signal || status == SR_EXIT_SOME_FAILED))
+	if (o->watch && !lr.fatal && !lr.halted &&
+	    (lr.signal || status == SR_EXIT_SOME_FAILED || status == SR_EXIT_DAMAGED))
 		status = SR_EXIT_OK;
 	struct progress_summary sum;
 	fill_summary(&end, &lr, progress_counts(progress), &stats, &sum);
@@ -613,10 +620,11 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	struct progress_stamp stamp = { .run_id = run_id, .ts_ms = (int64_t)sr_wall_ms() };
 	char *sum_json = progress_event_summary(&stamp, &sum);
 	/* "completed" only when the batch ran to its end. */
-	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED) || lr.halted;
+	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED && status != SR_EXIT_DAMAGED) ||
+			   lr.halted;
 	if (store_run_end(st, run_id, interrupted ? "interrupted" : "completed", sum_json) < 0) {
 		sr_err("%s", store_errmsg(st));
-		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED)
+		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED || status == SR_EXIT_DAMAGED)
 			status = SR_EXIT_STORE;
 	}
 	free(sum_json);

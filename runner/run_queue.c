@@ -105,6 +105,7 @@ int run_queue_count(struct collect *c, bool all_queued)
 	struct progress_counts *pc = progress_counts(c->progress);
 	pc->total += d.total;
 	pc->done_before += d.done;
+	pc->damaged_before += d.damaged;
 	pc->failed_before += d.failed;
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		pc->failed_before_by[o] += d.failed_by[o];

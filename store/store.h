@@ -71,11 +71,12 @@
 #define RETRY_DEFAULT_RETRIES 2
 #define RETRY_DEFAULT_MASK (RETRY_BIT(OUTCOME_RUNNER_LOST) | RETRY_BIT(OUTCOME_SETUP_ERROR))
 /* Outcomes that may appear in --retry-on: every failure an attempt can end
- * in. Not "ok" (not a failure) and not "input_error" (decided before any
+ * in. Not "ok" or "damaged" (not failures: a result is kept) and not
+ * "input_error" (decided before any
  * attempt; the next run re-checks the file anyway). */
 #define RETRY_ALLOWED_MASK                                                        \
 	(((1u << OUTCOME_COUNT) - 1) & ~RETRY_BIT(OUTCOME_OK) &                     \
-	 ~RETRY_BIT(OUTCOME_INPUT_ERROR))
+	 ~RETRY_BIT(OUTCOME_INPUT_ERROR) & ~RETRY_BIT(OUTCOME_DAMAGED))
 
 /* Parse --retry-on: a comma-separated list of outcome names, or one of the
  * words "default", "all" (every allowed outcome), "none". Spaces around names
@@ -86,7 +87,7 @@ int retry_parse_outcomes(const char *csv, unsigned *mask, char *err, size_t errl
 /* Whether an attempt that ended in `outcome`, the attempt_no-th of its item's
  * budget (1-based), is retried: outcome in retry_on_mask and fewer than
  * max_retries retries spent (attempt_no <= max_retries). Unknown outcomes,
- * "ok" and "input_error" are never retried. */
+ * "ok", "damaged" and "input_error" are never retried. */
 bool retry_decide(const char *outcome, int attempt_no, int max_retries, unsigned retry_on_mask);
 
 /* The number of attempts an item may spend when its attempts end in
@@ -224,7 +225,8 @@ struct store_attempt_end {
 	const char *error;            /* NULL or text */
 	const void *stderr_tail;      /* at most STORE_STDERR_TAIL_MAX bytes */
 	size_t stderr_len;
-	const void *result;           /* the job's stdout (untrusted); kept for "ok" */
+	const void *result;           /* the job's stdout (untrusted); kept for "ok"
+					 and "damaged" (outcome_succeeded) */
 	size_t result_len;
 	const void *output;           /* the job's stdout as captured, whatever the
 					 outcome (untrusted): its first
@@ -237,8 +239,8 @@ struct store_attempt_end {
 };
 
 /* Record the end of a claimed attempt, in one transaction: the attempt row,
- * the item's new state (ok → done; else retry ? pending : failed), its last
- * outcome and error, and for "ok" the result (an idempotent upsert keyed by
+ * the item's new state (ok, damaged → done; else retry ? pending : failed), its last
+ * outcome and error, and for "ok" and "damaged" the result (an idempotent upsert keyed by
  * the item). A JSON result is checked with json_valid() (and for NUL bytes
  * and UTF-8); if it is not valid the attempt's outcome becomes "bad_output",
  * the item becomes failed (retry is ignored: it was decided for "ok"), and
@@ -271,6 +273,7 @@ struct store_count {
 
 struct store_status {
 	int64_t items, pending, running, done, failed;
+	int64_t damaged;              /* done, with last outcome damaged */
 	int64_t running_orphaned;     /* running, but its runner is dead: the next
 					 run reclaims them (status never writes) */
 	struct store_count *outcomes; /* items by last outcome; name "" = none yet */
@@ -420,6 +423,7 @@ int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *
 struct store_batch_counts {
 	int64_t total;                     /* paths in the batch */
 	int64_t pending, running, done, failed;
+	int64_t damaged;                   /* done items whose last outcome is damaged */
 	int64_t failed_by[OUTCOME_COUNT];  /* failed items by last outcome */
 	int64_t failed_other;              /* ... whose outcome is not in the catalog */
 	int64_t pending_elsewhere;         /* pending items of spec_key outside the batch */

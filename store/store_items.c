@@ -379,7 +379,7 @@ int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *
 			      bool *bad_output)
 {
 	*end = *e;
-	*ok = strcmp(e->outcome, "ok") == 0;
+	*ok = outcome_name_succeeded(e->outcome);
 	if (*ok && e->result_kind == STORE_RESULT_JSON) {
 		bool valid;
 		int r = st->ops->result_check_json(st, e->result ? e->result : "",

@@ -50,10 +50,13 @@ int store_status_tally(struct store_status *out, const char *status, const char 
 		out->pending += n;
 	else if (strcmp(status, "running") == 0)
 		out->running += n;
-	else if (strcmp(status, "done") == 0)
+	else if (strcmp(status, "done") == 0) {
 		out->done += n;
-	else
+		if (outcome && strcmp(outcome, "damaged") == 0)
+			out->damaged += n;
+	} else {
 		out->failed += n;
+	}
 	return add_outcome(out, outcome ? outcome : "", n);
 }
 

@@ -90,6 +90,9 @@ rm -f show.json
 say "the failures"
 "$S" list --db demo.db --status failed
 
+say "the damaged one: decoded as far as it goes, kept, and counted apart"
+"$S" list --db demo.db --outcome damaged
+
 say "one of them in detail"
 "$S" show --db demo.db "$D/music/hostile/zero-channels.wav"
 

@@ -37,12 +37,16 @@ done
 	ok "the story says what became of each hostile file and why, the damaged-but-decodable truncated.wav included" ||
 	not_ok "the story says what became of each hostile file and why (missing:${missing:- none})"
 
-grep -qE '^sandrun: [0-9]+ files: [0-9]+ ok, [0-9]+ failed' "$out/demo.log" &&
+grep -qE '^sandrun: [0-9]+ files: [0-9]+ ok, ([0-9]+ damaged \([^)]*\), )?[0-9]+ failed' "$out/demo.log" &&
 	ok "the resumed run printed its summary" || not_ok "the resumed run printed its summary"
 
 fails=$(grep -cE '^failed +bad_input' "$out/demo.log")
 [ "$fails" -ge 4 ] && ok "the hostile samples are listed as failed bad_input ($fails)" ||
 	not_ok "the hostile samples are listed as failed bad_input ($fails)"
+
+grep -qE '^done +damaged .*hostile/truncated\.wav' "$out/demo.log" &&
+	ok "the truncated sample is listed as done, damaged" ||
+	not_ok "the truncated sample is listed as done, damaged"
 
 report=$B/demo/report.html
 [ -s "$report" ] && ok "the report was written ($(stat -c %s "$report") bytes)" ||

@@ -34,7 +34,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..50"
+echo "1..51"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases test_store_query; do
@@ -102,6 +102,7 @@ cmp=$(mktemp -d); mkdir "$cmp/in"
 for i in 1 2 3; do sox -n -r 8000 -c 1 "$cmp/in/tone$i.wav" synth 0.2 sine $((220 * i)); done
 sox -n -r 8000 -c 2 "$cmp/in/caf$(printf '\xe9').wav" synth 0.1 sine 330
 head -c 300 /dev/urandom >"$cmp/in/garbage.wav"; printf 'not a flac' >"$cmp/in/garbage.flac"
+head -c 1044 "$cmp/in/tone1.wav" >"$cmp/in/cut.wav" # truncated: the outcome damaged
 SQ=$cmp/s.db PG=$(pg_uri_schema cmp)
 for db in "$SQ" "$PG"; do
 	"$B/sandrun" run --db "$db" "$cmp"/in/* "$cmp/in/missing.wav" >"$cmp/run.out" 2>&1; rc=$?
@@ -139,6 +140,7 @@ rm -rf "$cmp/q"
 same "list" list
 same "list --status failed" list --status failed
 same "list --outcome bad_input" list --outcome bad_input
+same "list --outcome damaged" list --outcome damaged
 same "list --json" list --json
 same "show of an ok item" show "$cmp/in/tone2.wav"
 same "show of a quarantined item" show "$cmp/in/garbage.wav"

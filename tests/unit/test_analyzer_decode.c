@@ -22,6 +22,7 @@
 
 #include "analyzer/decode.h"
 #include "analyzer/input.h"
+#include "tests/analyzer/analyze.h"
 #include "tests/analyzer/memfile.h"
 #include "tests/unit/testkit.h"
 
@@ -49,23 +50,6 @@ static void wav_header(uint8_t h[44], uint16_t channels, uint32_t rate, uint16_t
 	put_le(h + 34, bits, 2);
 	memcpy(h + 36, "data", 4);
 	put_le(h + 40, data_bytes, 4);
-}
-
-static enum an_status analyze_memory(const void *data, size_t len, json_t **out)
-{
-	struct an_input in;
-	struct an_json j;
-	json_error_t err;
-
-	an_input_from_memory(&in, data, len);
-	an_json_init(&j);
-	enum an_status st = an_analyze_to_json(&in, &j);
-	assert_int_not_equal(st, AN_STATUS_FAILED);
-	*out = json_loads(j.buf, 0, &err);
-	if (!*out)
-		fail_msg("invalid JSON: %s", err.text);
-	an_json_free(&j);
-	return st;
 }
 
 static char *analyze_fd_text(int fd)

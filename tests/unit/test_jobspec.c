@@ -270,6 +270,40 @@ static void test_verdict_ok_and_bad_output(void **state)
 	assert_int_equal(v.outcome, OUTCOME_OK);
 }
 
+/* A JSON result that says its input is damaged: the outcome damaged, the
+ * result kept, an account from the damage fields, made printable. */
+static void test_verdict_damaged(void **state)
+{
+	struct jobspec js;
+	struct job_verdict v;
+	base_spec(&js);
+	verdict(&js, result(OUTCOME_OK, 0, 0),
+		"{\"format\":{},\"damage\":{\"damaged\":true,\"truncated\":true,\"frames_missing\":28000,"
+		"\"stopped_early\":false,\"implausible\":[\"sample_rate\"],\"decoder_error\":\"bad\\u001b[2J\"}}",
+		NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_DAMAGED);
+	assert_true(v.store_result);
+	assert_string_equal(v.error, "damaged input: truncated (28000 frames missing), implausible sample_rate: bad?[2J");
+	/* damaged false, no damage object, damage not an object: ok */
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":false}}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damaged\":true}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":\"damaged\"}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	/* only a JSON true counts */
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":1}}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	/* the bare key, nothing else known */
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":true}}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_DAMAGED);
+	assert_string_equal(v.error, "damaged input");
+	/* a text result is never parsed for it */
+	js.result_kind = STORE_RESULT_TEXT;
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":true}}", NULL, false, false, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+}
+
 static void test_verdict_bad_input(void **state)
 {
 	struct jobspec js;
@@ -453,6 +487,11 @@ static void test_status_line(void **state)
 	struct progress_counts z = { .total = 5, .elapsed_s = 1 };
 	progress_format_line(&z, 0, line, sizeof line);
 	assert_non_null(strstr(line, "0/5 done, 0.0 files/s, ETA --"));
+	/* Damaged files: counted apart from ok, before and in this run. */
+	struct progress_counts d = { .total = 4, .done_before = 2, .damaged_before = 1, .ok = 1, .damaged = 1,
+				     .elapsed_s = 1 };
+	progress_format_line(&d, 0, line, sizeof line);
+	assert_non_null(strstr(line, "4/4 done, 2.0 files/s, ETA 0:00 | ok 2, damaged 2, failed 0 |"));
 }
 
 static void test_summary_text(void **state)
@@ -477,6 +516,15 @@ static void test_summary_text(void **state)
 	progress_format_summary(&done, text, sizeof text);
 	assert_non_null(strstr(text, "\nnothing to do: 200 files already done, 13 already failed ("));
 	assert_null(strstr(text, "this run"));
+	/* damaged: between ok and failed, and in the rerun's count of done */
+	struct progress_summary dm = { .total = 3, .ok = 1, .damaged = 1, .failed = 1, .nothing_to_do = true };
+	dm.failed_by[OUTCOME_BAD_INPUT] = 1;
+	progress_format_summary(&dm, text, sizeof text);
+	assert_non_null(strstr(text, "3 files: 1 ok, 1 damaged (analyzed; 'sandrun list --outcome damaged'), "
+				     "1 failed (bad_input 1)\nnothing to do: 2 files already done, 1 already failed"));
+	char *ev = progress_event_summary(&dm);
+	assert_non_null(strstr(ev, "\"ok\":1,\"damaged\":1,\"failed\":1"));
+	free(ev);
 }
 
 static json_t *parse(char *s)
@@ -579,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_old_key_format),
 		cmocka_unit_test(test_sbx_spec),
 		cmocka_unit_test(test_verdict_ok_and_bad_output),
+		cmocka_unit_test(test_verdict_damaged),
 		cmocka_unit_test(test_verdict_bad_input),
 		cmocka_unit_test(test_verdict_failures),
 		cmocka_unit_test(test_printable),
