@@ -522,7 +522,7 @@ static void test_summary_text(void **state)
 	progress_format_summary(&dm, text, sizeof text);
 	assert_non_null(strstr(text, "3 files: 1 ok, 1 damaged (analyzed; 'sandrun list --outcome damaged'), "
 				     "1 failed (bad_input 1)\nnothing to do: 2 files already done, 1 already failed"));
-	char *ev = progress_event_summary(&dm);
+	char *ev = progress_event_summary(&(struct progress_stamp){ .run_id = 1, .ts_ms = 0 }, &dm);
 	assert_non_null(strstr(ev, "\"ok\":1,\"damaged\":1,\"failed\":1"));
 	free(ev);
 }
