@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-echo "1..7"
+echo "1..8"
 
 out=$(mktemp -d "$B/demo-suite.XXXXXX")
 tests/demo.sh "$B" >"$out/demo.log" 2>&1
