@@ -118,6 +118,15 @@ int pg_retry_failed(struct store *st, const char *outcome, const char *const *pa
 		    void *ctx, int64_t *reset);
 int pg_export(struct store *st, store_item_fn fn, void *ctx);
 int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest);
+/* The report's reads (pg_report.c). */
+int pg_read_begin(struct store *st);
+void pg_read_end(struct store *st);
+int pg_item_groups(struct store *st, store_group_fn fn, void *ctx);
+int pg_each_run(struct store *st, store_run_fn fn, void *ctx);
+int pg_each_attempt(struct store *st, store_attempt_fact_fn fn, void *ctx);
+int pg_failed_items(struct store *st, const char *outcome, size_t tail_max, int64_t limit,
+		    store_failure_fn fn, void *ctx);
+int pg_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
 /* Runs judged dead (pg_reclaim.c): ids of runs not ended whose heartbeat is
  * older than the lease timeout in database time, or (same host) whose
  * process is gone. malloc'd array. */

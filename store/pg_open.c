@@ -267,4 +267,11 @@ const struct store_ops store_pg_ops = {
 	.spec_counts = pg_spec_counts,
 	.run_specs = pg_run_specs,
 	.spec_rekey = pg_spec_rekey,
+	.read_begin = pg_read_begin,
+	.read_end = pg_read_end,
+	.item_groups = pg_item_groups,
+	.each_run = pg_each_run,
+	.each_attempt = pg_each_attempt,
+	.failed_items = pg_failed_items,
+	.audio_reports = pg_audio_reports,
 };

@@ -211,3 +211,41 @@ int store_spec_rekey(struct store *st, const char *old_key, const char *new_key,
 {
 	return st->ops->spec_rekey(st, old_key, new_key, n);
 }
+
+int store_read_begin(struct store *st)
+{
+	return st->ops->read_begin(st);
+}
+
+void store_read_end(struct store *st)
+{
+	st->ops->read_end(st);
+}
+
+int store_item_groups(struct store *st, store_group_fn fn, void *ctx)
+{
+	return st->ops->item_groups(st, fn, ctx);
+}
+
+int store_each_run(struct store *st, store_run_fn fn, void *ctx)
+{
+	return st->ops->each_run(st, fn, ctx);
+}
+
+int store_each_attempt(struct store *st, store_attempt_fact_fn fn, void *ctx)
+{
+	return st->ops->each_attempt(st, fn, ctx);
+}
+
+int store_failed_items(struct store *st, const char *outcome, size_t tail_max, int64_t limit,
+		       store_failure_fn fn, void *ctx)
+{
+	if (limit < 0)
+		return store_fail(st, -EINVAL, "database %s: failed items: negative limit", st->path);
+	return st->ops->failed_items(st, outcome, tail_max, limit, fn, ctx);
+}
+
+int store_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results)
+{
+	return st->ops->audio_reports(st, fn, ctx, results);
+}
