@@ -24,13 +24,15 @@
 /* With a lease timeout: three heartbeats and two reclaim rounds per lease. */
 #define EVERY(dflt, lease_ms, n) ((lease_ms) && (lease_ms) / (n) < (dflt) ? (lease_ms) / (n) : (dflt))
 /* With jobs still running and nothing pending, look at the queue again
- * this often: another runner may have put items back. */
+ * this often: another runner may have put items back. On PostgreSQL a
+ * NOTIFY (store_wakeup_fd) says so at once; this poll is the fallback for
+ * the notifications lost while the listening connection was down. */
 #define QUEUE_RECHECK_MS 5000
 /* Bytes read from one pipe per wakeup, so one chatty job cannot starve
  * the others (the rest is read at the next epoll_wait). */
 #define READ_BUDGET (1u << 20)
 
-enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_WATCH, EV_TICK, EV_SIGNAL, EV_SETUP };
+enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_WATCH, EV_TICK, EV_SIGNAL, EV_SETUP, EV_WAKE };
 
 /* epoll data: kind | slot << 8 | generation << 32. The generation tells a
  * stale event (its job finished earlier in the same batch) from a live one. */
@@ -53,7 +55,7 @@ struct slot {
 struct loop {
 	const struct loop_config *cfg;
 	struct loop_result *res;
-	int ep, tick_fd;
+	int ep, tick_fd, wake_fd;      /* wake_fd: store_wakeup_fd(), or -1 */
 	struct slot *slots;
 	int nslots, running;
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
@@ -563,6 +565,28 @@ static void drain_signals(struct loop *l)
 		on_signal(l, (int)si.ssi_signo);
 }
 
+/* The store's wake-up descriptor in the epoll set (again after it was
+ * lost: the store reconnects at most every few seconds). */
+static void watch_wakeups(struct loop *l)
+{
+	int fd = l->wake_fd < 0 ? store_wakeup_fd(l->cfg->st) : -1;
+	if (fd >= 0 && watch(l, fd, EV_WAKE, 0, 0) == 0)
+		l->wake_fd = fd;
+}
+
+/* Another process made items pending (or the connection dropped: look
+ * anyway, and watch the next one). */
+static void on_wakeup(struct loop *l)
+{
+	int n = store_wakeup_drain(l->cfg->st);
+	if (n < 0) {
+		unwatch(l, l->wake_fd);
+		l->wake_fd = -1;
+	}
+	if (n != 0)
+		l->queue_empty = false;
+}
+
 static void on_tick(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
@@ -589,6 +613,7 @@ static void on_tick(struct loop *l)
 		else if (n > 0)
 			l->queue_empty = false;
 	}
+	watch_wakeups(l);
 	if (l->queue_empty && now >= l->next_queue_ms) {
 		l->next_queue_ms = now + QUEUE_RECHECK_MS;
 		l->queue_empty = false;
@@ -609,8 +634,8 @@ static void dispatch(struct loop *l, uint64_t data)
 		on_tick(l);
 		return;
 	}
-	if (kind == EV_SIGNAL) {
-		drain_signals(l);
+	if (kind == EV_SIGNAL || kind == EV_WAKE) {
+		kind == EV_SIGNAL ? drain_signals(l) : on_wakeup(l);
 		return;
 	}
 	uint32_t idx = (uint32_t)(data >> 8) & 0xffffff, gen = (uint32_t)(data >> 32);
@@ -699,7 +724,8 @@ static bool finished(struct loop *l)
 
 int loop_run(const struct loop_config *cfg, struct loop_result *res)
 {
-	struct loop l = { .cfg = cfg, .res = res, .nslots = cfg->jobs, .feeding = cfg->feed != NULL };
+	struct loop l = { .cfg = cfg, .res = res, .nslots = cfg->jobs, .feeding = cfg->feed != NULL,
+			  .wake_fd = -1 };
 	memset(res, 0, sizeof *res);
 	l.slots = calloc((size_t)cfg->jobs, sizeof *l.slots);
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -724,6 +750,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 	l.start_ms = sr_now_ms();
 	l.next_heartbeat_ms = l.start_ms + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 	l.next_reclaim_ms = l.start_ms + EVERY(RECLAIM_MS, cfg->lease_ms, 2);
+	watch_wakeups(&l);
 	/* A signal that came while the batch was being queued counts. */
 	drain_signals(&l);
 	for (;;) {

@@ -19,6 +19,11 @@ struct store_pg {
 	bool batch_open;
 	int schema_version;     /* of the open store: 1 only for a read-only open
 				   of a store no read-write open has upgraded yet */
+	char *uri;              /* as given (the wake-up connection opens it too) */
+	char channel[64];       /* NOTIFY channel of this schema: "sandrun_<schema>" */
+	PGconn *listen;         /* the wake-up connection (pg_wake.c), or NULL */
+	bool listen_broken;     /* lost: replaced by the next pg_wakeup_fd() */
+	int64_t listen_retry_ms; /* no reconnect before this (CLOCK_REALTIME ms) */
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).
@@ -118,6 +123,15 @@ int pg_retry_failed(struct store *st, const char *outcome, const char *const *pa
 		    void *ctx, int64_t *reset);
 int pg_export(struct store *st, store_item_fn fn, void *ctx);
 int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest);
+/* Connect to uri with sandrun's session defaults (application_name,
+ * keepalives, tcp_user_timeout); `role` is appended to the application
+ * name ("" for the main connection). NULL only when out of memory. */
+PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s);
+/* Wake-ups (pg_wake.c). */
+int pg_wakeup_fd(struct store *st);
+int pg_wakeup_drain(struct store *st);
+void pg_wakeup_close(struct store *st);
+
 /* The report's reads (pg_report.c). */
 int pg_read_begin(struct store *st);
 void pg_read_end(struct store *st);

@@ -245,6 +245,23 @@ int store_attempt_finish(struct store *st, const struct store_claim *c,
  * STORE_ESTALE as above. */
 int store_attempt_release(struct store *st, const struct store_claim *c);
 
+/* Wake-ups: a descriptor that becomes readable when another process may
+ * have made items pending, so an idle runner claims at once instead of at
+ * its next poll. PostgreSQL: LISTEN on a second connection of its own; the
+ * transaction that queues items or puts them back to pending (retry,
+ * release, a retried finish, reclaim) sends NOTIFY before it commits.
+ * Returns the descriptor to watch for input (it may change after a failure:
+ * watch it again), or -1 when there is none: SQLite (the runner's poll
+ * timer is all there is), or the listening connection is down and was last
+ * tried less than a few seconds ago (calling it again later reconnects).
+ * Notifications sent while it was down are lost: keep polling too. */
+int store_wakeup_fd(struct store *st);
+/* Read what arrived on it: the number of notifications (0: none), or <0
+ * when the connection was lost: stop watching the descriptor, then call
+ * store_wakeup_fd() again later (it closes the old one and reconnects).
+ * SQLite: 0. */
+int store_wakeup_drain(struct store *st);
+
 /* Items of this spec_key waiting to run. */
 int store_count_pending(struct store *st, const char *spec_key, int64_t *n);
 

@@ -249,3 +249,13 @@ int store_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t 
 {
 	return st->ops->audio_reports(st, fn, ctx, results);
 }
+
+int store_wakeup_fd(struct store *st)
+{
+	return st->ops->wakeup_fd ? st->ops->wakeup_fd(st) : -1;
+}
+
+int store_wakeup_drain(struct store *st)
+{
+	return st->ops->wakeup_drain ? st->ops->wakeup_drain(st) : 0;
+}

@@ -40,7 +40,7 @@ wait_for() {
 	while [ $SECONDS -lt $end ]; do [ "$(q "$2" 2>/dev/null)" = t ] && return 0; sleep 0.2; done
 	return 1
 }
-echo "1..7"
+echo "1..8"
 
 FILES=120
 mkdir "$W/in"
@@ -119,4 +119,41 @@ v=$(q "select (select count(*) from attempts where ended_at is null),
 	result fail "every attempt closed, nothing running, runner_lost = the leases lost" \
 		"open|running|runs open|lost|lost of A = $v; expected 0|0|0|$((a_lost + b_lost))|$a_lost"
 [ "$elapsed" -lt 60 ] && result ok "done in ${elapsed}s (< 60 s)" || result fail "done in ${elapsed}s (< 60 s)"
+
+# Wake-ups (LISTEN/NOTIFY): runner B, in its own namespaces, is idle with a
+# free slot (its one file sleeps 10 s; nothing else is pending: it waits).
+# Three times, runner A (other namespaces) queues two files; B must start
+# one of them within 1 s of the queueing, in database time (items.enqueued_at
+# to attempts.started_at). Without the wake-up B would look again only at its
+# 5 s poll (QUEUE_RECHECK_MS).
+WURI=$(pg_uri_schema wake)
+mkdir "$W/wake"
+CMD='sh -c "read s; sleep \$s; echo slept \$s"'
+echo 10 >"$W/wake/b-hold"
+unshare --pid --net --fork --kill-child "$B/sandrun" run --db "$WURI" -j 2 -q --cmd "$CMD" \
+	--output text "$W/wake/b-hold" >"$W/wb.out" 2>"$W/wb.err" &
+wb=$!; PIDS="$PIDS $wb"
+wq() { pg_psql "set search_path = wake; $*"; }
+end=$((SECONDS + 20))
+until [ "$(wq "select count(*) from items where status = 'running'" 2>/dev/null)" = 1 ] || [ $SECONDS -ge $end ]; do sleep 0.1; done
+sleep 1 # B has looked at the queue and found nothing more: idle
+wa=""
+for i in 1 2 3; do
+	echo 2 >"$W/wake/a-hold-$i"; echo 0 >"$W/wake/new-$i"
+	unshare --pid --net --fork --kill-child "$B/sandrun" run --db "$WURI" -j 1 -q --cmd "$CMD" \
+		--output text "$W/wake/a-hold-$i" "$W/wake/new-$i" >>"$W/wa.out" 2>>"$W/wa.err" &
+	wa="$wa $!"; PIDS="$PIDS $!"
+	sleep 2.5
+done
+for p in $wb $wa; do wait "$p"; done
+v=$(wq "select count(*), coalesce(max(a.started_at - i.enqueued_at), -1) from attempts a
+	join items i on i.id = a.item_id where a.run_id = 1 and i.path <> convert_to('$W/wake/b-hold', 'UTF8')")
+lat=$(wq "select string_agg((a.started_at - i.enqueued_at)::text || ' ms', ', ' order by a.id) from attempts a
+	join items i on i.id = a.item_id where a.run_id = 1 and i.path <> convert_to('$W/wake/b-hold', 'UTF8')")
+done_n=$(wq "select count(*) from items where status = 'done'")
+n=${v%%|*} max=${v##*|}
+[ "$n" -ge 3 ] && [ "$max" -ge 0 ] && [ "$max" -lt 1000 ] && [ "$done_n" = 7 ] &&
+	result ok "an idle runner starts a file another runner queued within 1 s (NOTIFY): $lat" ||
+	result fail "an idle runner starts a file another runner queued within 1 s (NOTIFY)" \
+		"B started $n of A's files, latencies: $lat; done=$done_n; $(cat "$W/wb.err" "$W/wa.err")"
 [ "$FAILED" -eq 0 ]
