@@ -57,6 +57,7 @@ struct loop {
 	struct loop_result *res;
 	int ep, tick_fd, wake_fd;      /* wake_fd: store_wakeup_fd(), or -1 */
 	struct slot *slots;
+	struct store_claim *claims;   /* one batch claim: one per free slot */
 	int nslots, running;
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
 	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
@@ -64,31 +65,6 @@ struct loop {
 };
 
 /* ---- small helpers --------------------------------------------------- */
-
-int loop_parse_memavailable(const char *meminfo, uint64_t *bytes)
-{
-	const char *p = strstr(meminfo, "MemAvailable:");
-	if (!p || (p != meminfo && p[-1] != '\n'))
-		return -ENOENT;
-	unsigned long long kb;
-	if (sscanf(p, "MemAvailable: %llu kB", &kb) != 1)
-		return -EINVAL;
-	*bytes = (uint64_t)kb * 1024;
-	return 0;
-}
-
-/* Whether --memfree lets a new job start now. Unknown counts as yes: a
- * kernel without MemAvailable must not stall the batch forever. */
-static bool memory_allows_start(uint64_t need)
-{
-	char buf[4096];
-	uint64_t avail;
-	if (sr_read_file_at(AT_FDCWD, "/proc/meminfo", buf, sizeof buf) < 0 ||
-	    loop_parse_memavailable(buf, &avail) < 0)
-		return true;
-	return avail >= need;
-}
-
 
 static int watch(struct loop *l, int fd, enum ev_kind kind, uint32_t slot, uint32_t gen)
 {
@@ -307,27 +283,35 @@ static struct slot *free_slot(struct loop *l)
 	return NULL;
 }
 
-/* Fill free slots from the queue while admission allows. */
+/* Fill free slots from the queue while admission allows: one claim
+ * (one transaction) for all the free slots, or for one under --memfree
+ * (each start waits for memory). A start that stops the run gives the
+ * rest of the batch back, uncounted. */
 static void admit(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
 	l->waiting_memory = false;
 	while (!l->stopping && !l->paused && !l->queue_empty && l->running < cfg->jobs) {
-		if (cfg->memfree_bytes && !memory_allows_start(cfg->memfree_bytes)) {
+		if (cfg->memfree_bytes && !loop_memory_allows_start(cfg->memfree_bytes)) {
 			l->waiting_memory = true;
 			return;
 		}
-		struct store_claim claim;
-		int r = store_claim_next(cfg->st, cfg->run_id, cfg->js->key, &claim);
-		if (r < 0) {
+		int want = cfg->memfree_bytes ? 1 : cfg->jobs - l->running;
+		int n = store_claim_batch(cfg->st, cfg->run_id, cfg->js->key, l->claims, want);
+		if (n < 0) {
 			store_failed(l, "claiming the next item");
 			return;
 		}
-		if (r == 0) {
-			l->queue_empty = true;
-			return;
+		l->queue_empty = n < want; /* SKIP LOCKED: the rest is others' */
+		for (int i = 0; i < n; i++) {
+			if (!l->stopping) {
+				start_job(l, free_slot(l), &l->claims[i]);
+			} else {
+				if (store_attempt_release(cfg->st, &l->claims[i]) < 0)
+					progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
+				store_claim_free(&l->claims[i]);
+			}
 		}
-		start_job(l, free_slot(l), &claim);
 	}
 }
 
@@ -728,11 +712,13 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 			  .wake_fd = -1 };
 	memset(res, 0, sizeof *res);
 	l.slots = calloc((size_t)cfg->jobs, sizeof *l.slots);
+	l.claims = calloc((size_t)cfg->jobs, sizeof *l.claims);
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
 	_cleanup_close_ int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (!l.slots || ep < 0 || tick < 0) {
-		free(l.slots);
-		return l.slots ? -errno : -ENOMEM;
+	if (!l.slots || !l.claims || ep < 0 || tick < 0) {
+		int e = l.slots && l.claims ? -errno : -ENOMEM;
+		free(l.slots), free(l.claims);
+		return e;
 	}
 	for (int i = 0; i < l.nslots; i++)
 		l.slots[i].out_fd = l.slots[i].err_fd = -1;
@@ -744,7 +730,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 	if (r == 0)
 		r = watch(&l, cfg->sigfd, EV_SIGNAL, 0, 0);
 	if (r < 0) {
-		free(l.slots);
+		free(l.slots), free(l.claims);
 		return r;
 	}
 	l.start_ms = sr_now_ms();
@@ -794,6 +780,6 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 	}
 	update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
-	free(l.slots);
+	free(l.slots), free(l.claims);
 	return r;
 }

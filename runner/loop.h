@@ -82,5 +82,9 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res);
 /* MemAvailable from a /proc/meminfo text, in bytes (pure; -ENOENT when the
  * line is missing). */
 int loop_parse_memavailable(const char *meminfo, uint64_t *bytes);
+/* Whether --memfree lets a new job start now (MemAvailable >= need).
+ * Unknown counts as yes: a kernel without MemAvailable must not stall the
+ * batch forever. loop_mem.c. */
+bool loop_memory_allows_start(uint64_t need);
 
 #endif

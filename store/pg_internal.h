@@ -98,6 +98,8 @@ int pg_record_input_error(struct store *st, const char *spec_key, const char *pa
 			  const char *error);
 int pg_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		  struct store_claim *out);
+int pg_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		   struct store_claim *out, int max);
 int pg_result_check_json(struct store *st, const void *buf, size_t len, bool *valid);
 int pg_attempt_finish(struct store *st, const struct store_claim *c,
 		      const struct store_attempt_end *e, bool *became_bad_output);

@@ -285,6 +285,7 @@ const struct store_ops store_pg_ops = {
 	.each_attempt = pg_each_attempt,
 	.failed_items = pg_failed_items,
 	.audio_reports = pg_audio_reports,
+	.claim_batch = pg_claim_batch,
 	.wakeup_fd = pg_wakeup_fd,
 	.wakeup_drain = pg_wakeup_drain,
 };

@@ -204,37 +204,62 @@ static const char claim_sql[] =
 	" FROM att WHERE i.id = att.item_id"
 	" RETURNING i.id, att.id, att.attempt_no, i.path";
 
-int pg_claim_next(struct store *st, int64_t run_id, const char *spec_key,
-		  struct store_claim *out)
+static int cmp_claim(const void *a, const void *b)
+{
+	const struct store_claim *x = a, *y = b;
+	return (x->item_id > y->item_id) - (x->item_id < y->item_id);
+}
+
+int pg_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		   struct store_claim *out, int max)
 {
 	struct pgp p = { 0 };
 	pgp_text(&p, spec_key);
 	pgp_i64(&p, run_id);
 	pgp_i64(&p, st->self.pid);
 	pgp_i64(&p, st->self.pid_start);
-	pgp_i64(&p, 1);
+	pgp_i64(&p, max);
 	int rc = 0;
-	PGresult *res = pg_run(st, claim_sql, &p, "claiming an item", &rc);
+	PGresult *res = pg_run(st, claim_sql, &p, "claiming items", &rc);
 	if (!res)
 		return rc;
-	if (PQntuples(res) == 0) {
+	int n = PQntuples(res);
+	if (n == 0) {
 		PQclear(res);
 		/* Nothing pending, or this run was judged lost. */
 		struct pgp q = { 0 };
 		pgp_i64(&q, run_id);
 		int64_t open = 0;
 		int r = pg_int(st, "SELECT count(*) FROM runs WHERE id = $1 AND ended_at IS NULL", &q,
-			       "claiming an item", &open);
-		return r < 0 ? r : open ? 0 : run_gone(st, run_id, "claiming an item");
+			       "claiming items", &open);
+		return r < 0 ? r : open ? 0 : run_gone(st, run_id, "claiming items");
 	}
-	out->item_id = pg_col_i64(res, 0, 0, 0);
-	out->attempt_id = pg_col_i64(res, 0, 1, 0);
-	out->attempt_no = (int)pg_col_i64(res, 0, 2, 0);
-	out->path = pg_col_bytes(res, 0, 3, NULL);
+	for (int i = 0; i < n && i < max; i++) {
+		out[i] = (struct store_claim){
+			.item_id = pg_col_i64(res, i, 0, 0),
+			.attempt_id = pg_col_i64(res, i, 1, 0),
+			.attempt_no = (int)pg_col_i64(res, i, 2, 0),
+			.path = pg_col_bytes(res, i, 3, NULL),
+		};
+		if (!out[i].path)
+			rc = store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+	}
 	PQclear(res);
-	if (!out->path)
-		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
-	return 1;
+	/* Out of memory after the commit: the claims stand (their leases
+	 * are ours); the caller gets them all, a path NULL is an error. */
+	if (rc < 0) {
+		for (int i = 0; i < n; i++)
+			store_claim_free(&out[i]);
+		return rc; /* the leases go back when this run's reclaim ends it */
+	}
+	qsort(out, (size_t)n, sizeof *out, cmp_claim);
+	return n;
+}
+
+int pg_claim_next(struct store *st, int64_t run_id, const char *spec_key,
+		  struct store_claim *out)
+{
+	return pg_claim_batch(st, run_id, spec_key, out, 1);
 }
 
 static int stale(struct store *st, const struct store_claim *c)

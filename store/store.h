@@ -207,6 +207,16 @@ struct store_claim {
 int store_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		     struct store_claim *out);
 void store_claim_free(struct store_claim *c);
+/* Up to max claims (max >= 1), for a runner with max free slots: each as
+ * store_claim_next() makes it — its attempt counted, its own attempt id as
+ * fencing token — oldest first into out[0..n-1]. PostgreSQL: one
+ * transaction, one statement (FOR UPDATE SKIP LOCKED, LIMIT max).
+ * SQLite: store_claim_next() up to max times, one transaction each (its
+ * write lock is the whole file's: nothing is gained by holding it longer).
+ * Returns n (0: nothing pending), or <0 with nothing claimed (SQLite: an
+ * error after some claims returns those; the next call meets it again). */
+int store_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		      struct store_claim *out, int max);
 
 enum store_result_kind { STORE_RESULT_JSON, STORE_RESULT_TEXT, STORE_RESULT_BLOB };
 

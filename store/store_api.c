@@ -259,3 +259,23 @@ int store_wakeup_drain(struct store *st)
 {
 	return st->ops->wakeup_drain ? st->ops->wakeup_drain(st) : 0;
 }
+
+int store_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		      struct store_claim *out, int max)
+{
+	if (max < 1 || !nonempty(spec_key))
+		return store_fail(st, -EINVAL, "database %s: claim: max < 1 or an empty spec key",
+				  st->path);
+	if (st->ops->claim_batch)
+		return st->ops->claim_batch(st, run_id, spec_key, out, max);
+	int n = 0;
+	while (n < max) {
+		int r = st->ops->claim_next(st, run_id, spec_key, &out[n]);
+		if (r < 0 && n == 0)
+			return r;
+		if (r <= 0)
+			break;
+		n++;
+	}
+	return n;
+}

@@ -95,6 +95,8 @@ struct store_ops {
 	int (*failed_items)(struct store *st, const char *outcome, size_t tail_max, int64_t limit,
 			    store_failure_fn fn, void *ctx);
 	int (*audio_reports)(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
+	int (*claim_batch)(struct store *st, int64_t run_id, const char *spec_key,
+			   struct store_claim *out, int max); /* NULL: claim_next in a loop */
 	int (*wakeup_fd)(struct store *st);    /* NULL: no wake-ups (SQLite) */
 	int (*wakeup_drain)(struct store *st);
 };
