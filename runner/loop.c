@@ -2,7 +2,7 @@
  * docs/runner.md). Everything that is not waiting on the kernel — path
  * rules, outcome mapping, formatting — lives in inputs.c, jobspec.c and
  * progress.c, so this file is only the wiring of descriptors to decisions. */
-#include "runner/loop.h"
+#include "runner/loop_internal.h"
 #include "runner/common.h"
 #include "runner/failures.h"
 #include "runner/inputs.h"
@@ -41,29 +41,6 @@ static uint64_t ev_data(enum ev_kind kind, uint32_t slot, uint32_t gen)
 	return (uint64_t)kind | (uint64_t)slot << 8 | (uint64_t)gen << 32;
 }
 
-struct slot {
-	bool used;
-	uint32_t gen;
-	struct sbx_job *job;
-	struct store_claim claim;
-	int out_fd, err_fd;
-	struct out_capture out;
-	struct tail_capture err;
-	bool frozen, killed;
-};
-
-struct loop {
-	const struct loop_config *cfg;
-	struct loop_result *res;
-	int ep, tick_fd, wake_fd;      /* wake_fd: store_wakeup_fd(), or -1 */
-	struct slot *slots;
-	struct store_claim *claims;   /* one batch claim: one per free slot */
-	int nslots, running;
-	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
-	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
-	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
-};
-
 /* ---- small helpers --------------------------------------------------- */
 
 static int watch(struct loop *l, int fd, enum ev_kind kind, uint32_t slot, uint32_t gen)
@@ -72,7 +49,7 @@ static int watch(struct loop *l, int fd, enum ev_kind kind, uint32_t slot, uint3
 	return epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void update_counts(struct loop *l)
+void loop_update_counts(struct loop *l)
 {
 	struct progress_counts *c = progress_counts(l->cfg->progress);
 	c->elapsed_s = (double)(sr_now_ms() - l->start_ms) / 1000.0;
@@ -82,7 +59,6 @@ static void update_counts(struct loop *l)
 	c->queueing = l->feeding && !l->stopping;
 }
 
-static void kill_all(struct loop *l);
 
 /* The store failed under us: nothing more can be recorded, so stop fast.
  * Running jobs are killed and released if the store lets us; otherwise
@@ -93,10 +69,10 @@ static void store_failed(struct loop *l, const char *what)
 	if (!l->res->fatal)
 		l->res->fatal = SR_EXIT_STORE;
 	l->stopping = true;
-	kill_all(l);
+	loop_kill_all(l);
 }
 
-static void kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
+void loop_kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
 {
 	if (s->killed || !s->job)
 		return;
@@ -112,12 +88,39 @@ static void kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
 	s->killed = true;
 }
 
-static void kill_all(struct loop *l)
+void loop_kill_all(struct loop *l)
 {
 	for (int i = 0; i < l->nslots; i++)
 		if (l->slots[i].used)
-			kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
+			loop_kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
 	l->kill_sent = true;
+}
+
+/* This run was judged lost (its heartbeats stopped for the lease timeout:
+ * the runner was stopped, suspended or cut off) and its leases were taken
+ * back: whatever its jobs would write is refused (STORE_ESTALE), so they
+ * stop now (each says so as its finish is refused). Then the runner joins
+ * the queue again under a new runs row and claims as usual; nothing of the
+ * old run is counted twice (its attempts ended as runner_lost). Stopping
+ * anyway (a signal, a failure): no new run. docs/scale-out.md. */
+static void rejoin(struct loop *l)
+{
+	const struct loop_config *cfg = l->cfg;
+	int64_t old = l->run_id;
+	int running = l->running;
+	for (int i = 0; i < l->nslots; i++)
+		if (l->slots[i].used)
+			loop_kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
+	if (l->stopping || !cfg->rejoin || cfg->rejoin(cfg->rejoin_ctx, &l->run_id) < 0) {
+		store_failed(l, "this run was judged lost and its leases taken back");
+		return;
+	}
+	l->res->rejoined++;
+	l->queue_empty = false;
+	progress_message(cfg->progress,
+			 "run %lld was judged lost (no heartbeat within the lease timeout) and its leases"
+			 " were taken back: stopping its %d running job%s; claiming again as run %lld",
+			 (long long)old, running, running == 1 ? "" : "s", (long long)l->run_id);
 }
 
 /* ---- reading a job's pipes ------------------------------------------- */
@@ -146,7 +149,7 @@ static int read_pipe(struct loop *l, struct slot *s, bool is_out, size_t budget)
 		if (r != 0) { /* over --max-output (or out of memory): stop it */
 			if (r < 0)
 				s->out.overflow = true;
-			kill_slot(l, s, SBX_KILL_OUTPUT);
+			loop_kill_slot(l, s, SBX_KILL_OUTPUT);
 			return 1;
 		}
 	}
@@ -270,7 +273,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		/* Unwatchable is unenforceable: stop it and finish it here (it
 		 * is released, not counted), as no event would ever end it. */
 		progress_message(cfg->progress, "%s: cannot watch the job: %s", s->claim.path, strerror(errno));
-		kill_slot(l, s, SBX_KILL_INTERRUPT);
+		loop_kill_slot(l, s, SBX_KILL_INTERRUPT);
 		finish_job(l, s);
 	}
 }
@@ -297,7 +300,11 @@ static void admit(struct loop *l)
 			return;
 		}
 		int want = cfg->memfree_bytes ? 1 : cfg->jobs - l->running;
-		int n = store_claim_batch(cfg->st, cfg->run_id, cfg->js->key, l->claims, want);
+		int n = store_claim_batch(cfg->st, l->run_id, cfg->js->key, l->claims, want);
+		if (n == STORE_ESTALE) {
+			rejoin(l);
+			continue;
+		}
 		if (n < 0) {
 			store_failed(l, "claiming the next item");
 			return;
@@ -402,7 +409,7 @@ static void check_halt(struct loop *l)
 			(long long)res->failed, res->failed == 1 ? "" : "s", (long long)res->finished,
 			cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
 	if (cfg->halt_now)
-		kill_all(l);
+		loop_kill_all(l);
 }
 
 /* The user's interrupt cut this attempt short: back to pending, uncounted. */
@@ -472,82 +479,7 @@ static void finish_job(struct loop *l, struct slot *s)
 	record_finish(l, s, &res, &v);
 }
 
-/* ---- pause, signals, tick ------------------------------------------- */
-
-static void set_paused(struct loop *l, bool pause)
-{
-	if (l->paused == pause)
-		return;
-	for (int i = 0; i < l->nslots; i++) {
-		struct slot *s = &l->slots[i];
-		if (!s->used || s->killed)
-			continue;
-		/* The job's deadline and CPU check stop with it (sbx_job_freeze). */
-		struct sbx_err e = SBX_ERR_INIT;
-		int r;
-		if (pause) {
-			if ((r = sbx_job_freeze(s->job, true, &e)) == 0)
-				s->frozen = true;
-			else
-				progress_message(l->cfg->progress, "cannot pause %s: %s", s->claim.path,
-						 sbx_err_text(&e, r));
-		} else {
-			if (s->frozen && (r = sbx_job_freeze(s->job, false, &e)) < 0)
-				progress_message(l->cfg->progress, "cannot resume %s: %s", s->claim.path,
-						 sbx_err_text(&e, r));
-			s->frozen = false;
-		}
-	}
-	l->paused = pause;
-	progress_notice(l->cfg->progress, pause ? "paused %d running job%s (send SIGUSR1 again to resume)"
-						: "resumed %d job%s", l->running, l->running == 1 ? "" : "s");
-}
-
-static void on_signal(struct loop *l, int signo)
-{
-	const struct loop_config *cfg = l->cfg;
-	switch (signo) {
-	case SIGHUP: /* a closed terminal or a dropped session: a graceful stop too */
-	case SIGINT:
-	case SIGTERM:
-		if (l->res->signal) { /* the second one: no more grace */
-			if (!l->kill_sent && l->running > 0) {
-				progress_notice(cfg->progress, "SIG%s again: stopping %d job%s now",
-						sigabbrev_np(signo), l->running, l->running == 1 ? "" : "s");
-				kill_all(l);
-			}
-			return;
-		}
-		l->res->signal = signo;
-		l->stopping = true;
-		set_paused(l, false);
-		l->grace_deadline_ms = sr_now_ms() + cfg->grace_ms;
-		if (l->running > 0 && cfg->grace_ms > 0)
-			progress_notice(cfg->progress,
-					"SIG%s: starting nothing new; waiting up to %.0f s for %d running job%s"
-					" (again to stop them now)",
-					sigabbrev_np(signo), (double)cfg->grace_ms / 1000, l->running,
-					l->running == 1 ? "" : "s");
-		else if (l->running > 0)
-			kill_all(l);
-		return;
-	case SIGUSR1:
-		if (!l->stopping)
-			set_paused(l, !l->paused);
-		return;
-	case SIGUSR2:
-		update_counts(l);
-		progress_print_status(cfg->progress);
-		return;
-	}
-}
-
-static void drain_signals(struct loop *l)
-{
-	struct signalfd_siginfo si;
-	while (read(l->cfg->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-		on_signal(l, (int)si.ssi_signo);
-}
+/* ---- wake-ups, tick ------------------------------------------------- */
 
 /* The store's wake-up descriptor in the epoll set (again after it was
  * lost: the store reconnects at most every few seconds). */
@@ -579,12 +511,10 @@ static void on_tick(struct loop *l)
 	if (now >= l->next_heartbeat_ms) {
 		l->next_heartbeat_ms = now + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 		/* A missed heartbeat is not fatal: leases go stale only after
-		 * minutes. But a run judged lost (STORE_ESTALE) has had its
-		 * leases taken: every result it still writes would be refused,
-		 * so it stops now instead of running jobs for nothing. */
-		int hb = store_run_heartbeat(cfg->st, cfg->run_id);
+		 * minutes. A run judged lost (STORE_ESTALE) rejoins. */
+		int hb = store_run_heartbeat(cfg->st, l->run_id);
 		if (hb == STORE_ESTALE)
-			store_failed(l, "this run was judged lost and its leases taken back");
+			rejoin(l);
 		else if (hb < 0)
 			progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
 	}
@@ -605,9 +535,9 @@ static void on_tick(struct loop *l)
 	if (l->stopping && l->res->signal && !l->kill_sent && l->running > 0 && now >= l->grace_deadline_ms) {
 		progress_notice(cfg->progress, "grace period over: stopping %d job%s", l->running,
 				l->running == 1 ? "" : "s");
-		kill_all(l);
+		loop_kill_all(l);
 	}
-	update_counts(l);
+	loop_update_counts(l);
 	progress_tick(cfg->progress, false);
 }
 
@@ -619,7 +549,7 @@ static void dispatch(struct loop *l, uint64_t data)
 		return;
 	}
 	if (kind == EV_SIGNAL || kind == EV_WAKE) {
-		kind == EV_SIGNAL ? drain_signals(l) : on_wakeup(l);
+		kind == EV_SIGNAL ? loop_drain_signals(l) : on_wakeup(l);
 		return;
 	}
 	uint32_t idx = (uint32_t)(data >> 8) & 0xffffff, gen = (uint32_t)(data >> 32);
@@ -648,7 +578,7 @@ static void dispatch(struct loop *l, uint64_t data)
 		/* The job's own deadline or CPU check: it says what is due. */
 		enum sbx_kill_reason why = sbx_job_watch_event(s->job);
 		if (why != SBX_KILL_NONE)
-			kill_slot(l, s, why);
+			loop_kill_slot(l, s, why);
 		break;
 	}
 	default:
@@ -687,7 +617,7 @@ static void feed_step(struct loop *l)
 			l->res->fatal = exit_status ? exit_status : SR_EXIT_STORE;
 		/* A store that cannot queue will not record finishes either. */
 		if (l->res->fatal == SR_EXIT_STORE)
-			kill_all(l);
+			loop_kill_all(l);
 		break;
 	}
 	l->queue_empty = false; /* new items may be pending */
@@ -709,7 +639,7 @@ static bool finished(struct loop *l)
 int loop_run(const struct loop_config *cfg, struct loop_result *res)
 {
 	struct loop l = { .cfg = cfg, .res = res, .nslots = cfg->jobs, .feeding = cfg->feed != NULL,
-			  .wake_fd = -1 };
+			  .wake_fd = -1, .run_id = cfg->run_id };
 	memset(res, 0, sizeof *res);
 	l.slots = calloc((size_t)cfg->jobs, sizeof *l.slots);
 	l.claims = calloc((size_t)cfg->jobs, sizeof *l.claims);
@@ -738,7 +668,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 	l.next_reclaim_ms = l.start_ms + EVERY(RECLAIM_MS, cfg->lease_ms, 2);
 	watch_wakeups(&l);
 	/* A signal that came while the batch was being queued counts. */
-	drain_signals(&l);
+	loop_drain_signals(&l);
 	for (;;) {
 		admit(&l);
 		if (finished(&l))
@@ -761,7 +691,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 			progress_message(cfg->progress, "epoll_wait: %s", strerror(-r));
 			for (int i = 0; i < l.nslots; i++)
 				if (l.slots[i].used) {
-					kill_slot(&l, &l.slots[i], SBX_KILL_INTERRUPT);
+					loop_kill_slot(&l, &l.slots[i], SBX_KILL_INTERRUPT);
 					finish_job(&l, &l.slots[i]);
 				}
 			break;
@@ -778,7 +708,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (l.feeding && !l.stopping && !l.feed_waiting)
 			feed_step(&l);
 	}
-	update_counts(&l);
+	loop_update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
 	free(l.slots), free(l.claims);
 	return r;

@@ -61,6 +61,11 @@ struct loop_config {
 	enum loop_feed (*feed)(void *ctx, int *exit_status);
 	void *feed_ctx;
 	int feed_fd;              /* what LOOP_FEED_WAIT waits for (a pipe), or -1 */
+	/* This run was judged lost (STORE_ESTALE from its heartbeat or its
+	 * claim): begin a new run and set *run_id to it; <0 (message out)
+	 * stops the loop with SR_EXIT_STORE. NULL: stop. */
+	int (*rejoin)(void *ctx, int64_t *run_id);
+	void *rejoin_ctx;
 };
 
 struct loop_result {
@@ -70,6 +75,7 @@ struct loop_result {
 	int64_t finished;         /* attempts recorded by this run */
 	int64_t failed;           /* ... that left their item failed */
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */
+	int rejoined;             /* times the run was judged lost and began anew */
 	bool halted;              /* --halt stopped the run */
 	double elapsed_s;
 };

@@ -8,8 +8,9 @@
 #     runner starts in its place;
 #   * runner B is SIGSTOPped until the others have judged it lost, then
 #     SIGCONTed: each of its finishes gets STORE_ESTALE, which it says on
-#     stderr, and writes nothing over the new owner's attempt; its next
-#     claim is refused too (its run is over) and it exits 4.
+#     stderr, and writes nothing over the new owner's attempt; it says it
+#     was judged lost, stops its jobs, and claims again under a new run:
+#     it goes on working and ends well (exit 0).
 # Then, in psql: every item done with exactly one ok attempt and one result;
 # every attempt closed; the runner_lost attempts exactly the leases A and B
 # really lost; nothing running, every run ended.
@@ -92,13 +93,20 @@ elapsed=$((SECONDS - start))
 echo "# $FILES files, 3 runners (+1 restarted): ${elapsed}s; A lost $a_lost leases, B $b_lost"
 echo "# the resumed runner B (exit $rc_b) said:"; sed 's/^/#   /' "$W/b.err"
 
-# B learnt it on its first finish: STORE_ESTALE for each lease it lost,
-# said on stderr, nothing written.
-b_said=$(grep -c "was taken back" "$W/b.err")
-[ "$b_lost" -ge 1 ] && [ "$b_said" = "$b_lost" ] && [ "$rc_b" = 4 ] &&
-	result ok "the resumed runner reports each lost lease ($b_said), then stops (exit 4)" ||
-	result fail "the resumed runner reports each lost lease, then stops (exit 4)" \
-		"lost=$b_lost said=$b_said rc=$rc_b: $(cat "$W/b.err")"
+# B learnt it on its first finish or heartbeat: STORE_ESTALE for each lease
+# it lost, said on stderr, nothing written; then it rejoined as a new run
+# (its own argv, so the runs row of the same process) and worked on.
+b_said=$(grep -c "the lease of attempt [0-9]* was taken back" "$W/b.err")
+b_new=$(q "select count(*) from runs r where r.id > 2 and r.argv::text = (select argv::text from runs where id = 2)
+	and r.how = 'completed'")
+b_work=$(q "select count(*) from attempts a join runs r on r.id = a.run_id where r.id > 2
+	and r.argv::text = (select argv::text from runs where id = 2) and r.pid = (select pid from runs where id = 2)
+	and r.pid_ns = (select pid_ns from runs where id = 2) and a.outcome = 'ok'")
+[ "$b_lost" -ge 1 ] && [ "$b_said" = "$b_lost" ] && [ "$rc_b" = 0 ] && [ "$b_new" -ge 1 ] && [ "$b_work" -ge 1 ] &&
+	grep -q "run 2 was judged lost .*claiming again as run [0-9]" "$W/b.err" &&
+	result ok "the resumed runner reports each lost lease ($b_said), rejoins as a new run, works on ($b_work ok) and ends well" ||
+	result fail "the resumed runner reports each lost lease, rejoins as a new run, works on and ends well" \
+		"lost=$b_lost said=$b_said rc=$rc_b new runs=$b_new ok in them=$b_work: $(cat "$W/b.err")"
 [ "$rc_c" = 0 ] && [ "$rc_a2" = 0 ] && result ok "the other runners end well" ||
 	result fail "the other runners end well" "c=$rc_c a2=$rc_a2: $(cat "$W/c.err" "$W/a2.err")"
 
