@@ -148,11 +148,15 @@ static int setup_session(struct store *st)
 		" set_config('idle_in_transaction_session_timeout', '60s', false),"
 		" set_config('default_transaction_read_only', $2, false),"
 		" set_config('client_encoding', 'UTF8', false),"
+		/* Only the claim waits for its WAL to reach the disk (it turns
+		 * this on for its own commit, pg_queue.c): SQLite's NORMAL/FULL
+		 * split, docs/scale-out.md "Durability". */
+		" set_config('synchronous_commit', 'off', false),"
 		" coalesce(nullif(current_setting('sandrun.schema', true), ''), 'sandrun')",
 		&p, "setting up the session", &rc);
 	if (!res)
 		return rc;
-	const char *schema = PQgetvalue(res, 0, 5);
+	const char *schema = PQgetvalue(res, 0, 6);
 	bool ok = strlen(schema) < sizeof st->pg->schema && strchr("abcdefghijklmnopqrstuvwxyz_", schema[0]);
 	for (const char *c = schema; ok && *c; c++)
 		ok = strchr("abcdefghijklmnopqrstuvwxyz0123456789_", *c) != NULL;

@@ -185,11 +185,16 @@ int pg_record_input_error(struct store *st, const char *spec_key, const char *pa
  * claims are seen by the reclaim, never left running under an ended run;
  * and a claim behind a reclaim sees the run ended and claims nothing.
  * (The runner's own heartbeat never waits on it: one connection does
- * both, one after the other.) The commit is synchronous (the
- * server's default synchronous_commit), so the counted attempt survives a
- * crash of the machine the job takes down. */
+ * both, one after the other.) The commit is synchronous (the session's
+ * synchronous_commit is off, pg_open.c; the claim turns it on for its own
+ * transaction: set_config(..., true) is read at commit), as SQLite syncs
+ * only its claims (docs/store.md "Durability")), so the counted attempt
+ * survives a crash of the machine the job takes down; and as the WAL is
+ * one sequence, every earlier commit of this runner is durable with it. */
 static const char claim_sql[] =
-	"WITH r AS (SELECT id FROM runs WHERE id = $2 AND ended_at IS NULL FOR SHARE),"
+	"WITH sync AS (SELECT set_config('synchronous_commit', 'on', true)),"
+	" r AS (SELECT runs.id FROM runs, sync WHERE runs.id = $2 AND ended_at IS NULL"
+	"  FOR SHARE OF runs),"
 	" picked AS MATERIALIZED ("
 	"  SELECT i.id, i.budget, i.attempts FROM items i"
 	"  WHERE i.status = 'pending' AND i.spec_key = $1 AND EXISTS (SELECT 1 FROM r)"
