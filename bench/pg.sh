@@ -18,7 +18,7 @@
 #      all are queued (database time of the attempt and the last item);
 #   4. 1,000,000 queued items: `sandrun status` wall time (median of 5),
 #      and a runner's RSS while it works on that queue.
-# Knobs: BENCH_PG_N=2000 (files per throughput row), BENCH_PG_REPS=2,
+# Knobs: BENCH_PG_N=1000 (files per throughput row), BENCH_PG_REPS=2,
 # BENCH_PG_QUEUE=100000, BENCH_PG_MILLION=1000000.
 set -euo pipefail
 
@@ -35,7 +35,7 @@ fi
 S=$B/sandrun
 DATA=$B/bench-data
 OUT=$DATA/RESULTS-pg.md
-N=${BENCH_PG_N:-2000}
+N=${BENCH_PG_N:-1000}
 REPS=${BENCH_PG_REPS:-2}
 QN=${BENCH_PG_QUEUE:-100000}
 MN=${BENCH_PG_MILLION:-1000000}
@@ -51,7 +51,9 @@ cg_mode=$("$S" check --json 2>/dev/null | sed -n 's/.*"cgroup_mode":"\([^"]*\)".
 . "$ROOT/tests/lib/pg.sh"
 cleanup() { pg_stop; leave_bench_cgroup; }
 trap cleanup EXIT
-enter_bench_cgroup
+# BENCH_PG_CGROUP=0: stay in the cgroup we were started in (as the test
+# suites do) instead of a child cgroup of our own (bench/cgroup.sh).
+[ "${BENCH_PG_CGROUP:-1}" = 0 ] || enter_bench_cgroup
 export TMPDIR=$DATA
 PG_OPTS="-c fsync=on -c shared_preload_libraries=pg_stat_statements -c track_wal_io_timing=on"
 pg_start || { echo "bench/pg.sh: no PostgreSQL here: ${PG_SKIP:-pg_start failed}" >&2; exit 3; }
@@ -72,32 +74,42 @@ server_ticks() {
 }
 
 IN=$DATA/pg-in
+rm -rf "$IN" "$DATA/pg-q"
 "$B/mkfiles" "$IN" "$N" >/dev/null
 CMD=(--cmd /bin/true --output text -q -j 2)
 
-# one_row DB RUNNERS: wall ms and server ticks of RUNNERS runners on $IN.
+# one_row DB RUNNERS: wall ms, server ticks and failed runners of RUNNERS
+# runners on $IN. A runner fails (exit 3, "cannot start a sandbox") when
+# something else on the host removes its cgroup directory between two jobs
+# (seen on the shared 2-core VM while other sessions ran their suites): the
+# row is then measured again, on a fresh store.
 one_row() {
-	local db=$1 k=$2 pids="" t0 t1 c0 c1
+	local db=$1 k=$2 pids="" t0 t1 c0 c1 bad=0
 	c0=$(server_ticks); t0=$(now_ms)
 	for _ in $(seq 1 "$k"); do "$S" run --db "$db" "${CMD[@]}" "$IN" -r >/dev/null 2>>"$DATA/pg-runs.err" & pids="$pids $!"; done
-	for p in $pids; do wait "$p" || true; done
+	for p in $pids; do wait "$p" || bad=$((bad + 1)); done
 	t1=$(now_ms); c1=$(server_ticks)
-	echo "$((t1 - t0)) $((c1 - c0))"
+	echo "$((t1 - t0)) $((c1 - c0)) $bad"
 }
 
 log "throughput: $N files, $REPS reps, rows interleaved"
 declare -A WALL CPU
 rows="sqlite-1 pg-1 pg-2 pg-4"
+RETRIED=0
 for rep in $(seq 1 "$REPS"); do
 	for row in $rows; do
-		if [ "$row" = sqlite-1 ]; then
-			rm -f "$DATA/tp.db"*; db=$DATA/tp.db; k=1
-		else
-			k=${row#pg-}; db=$(pg_uri_schema "tp_${k}_$rep")
-		fi
-		read -r w c < <(one_row "$db" "$k")
+		for try in 1 2 3 4; do
+			if [ "$row" = sqlite-1 ]; then
+				rm -f "$DATA/tp.db"*; db=$DATA/tp.db; k=1
+			else
+				k=${row#pg-}; db=$(pg_uri_schema "tp_${k}_${rep}_$try")
+			fi
+			read -r w c bad < <(one_row "$db" "$k")
+			log "  rep $rep $row: $w ms, server $c ticks, $bad runner(s) failed"
+			[ "$bad" = 0 ] && break
+			RETRIED=$((RETRIED + 1))
+		done
 		WALL[$row]="${WALL[$row]:-} $w"; CPU[$row]="${CPU[$row]:-} $c"
-		log "  rep $rep $row: $w ms, server $c ticks"
 	done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -106,6 +118,7 @@ md "## Claim + finish throughput: $N trivial jobs (--cmd /bin/true, -j 2 per run
 md ""
 md "Median of $REPS interleaved repetitions; ratio: files/s against SQLite with one runner, same run."
 md "Server CPU: the postmaster and every backend (reaped ones included), per file."
+md "Rows measured again because a runner lost its cgroup directory to something else on the host: $RETRIED."
 md ""
 md "| store, runners | wall (median, all) | files/s | vs SQLite 1 | server CPU per file |"
 md "| --- | --- | --- | --- | --- |"

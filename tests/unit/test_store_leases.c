@@ -5,22 +5,33 @@
 #include "tests/unit/store_fixture.h"
 #include "tests/unit/testkit.h"
 
+/* Two handles on one store, each with a run, and n items "/in/0".. queued;
+ * paths[i] (16 bytes each) holds item i's path. */
+static void two_runners(const char *db, struct store **a, struct store **b, int64_t *ra,
+			int64_t *rb, char (*paths)[16], int n)
+{
+	*a = open_rw(db), *b = open_rw(db);
+	assert_int_equal(store_run_begin(*a, "t", NULL, NULL, ra), 0);
+	assert_int_equal(store_run_begin(*b, "t", NULL, NULL, rb), 0);
+	struct store_input *in = calloc((size_t)n, sizeof *in);
+	assert_non_null(in);
+	for (int i = 0; i < n; i++) {
+		snprintf(paths[i], 16, "/in/%d", i);
+		in[i] = (struct store_input){ paths[i], 1, 1 };
+	}
+	assert_int_equal(store_enqueue(*a, SPEC, in, (size_t)n, false), 0);
+	free(in);
+}
+
 /* Two handles on one file in one process, claiming in turn. */
 static void test_two_handles_disjoint(void **state)
 {
 	struct fx *f = *state;
-	struct store *a = open_rw(f->db), *b = open_rw(f->db);
+	struct store *a, *b;
 	int64_t ra, rb;
-	assert_int_equal(store_run_begin(a, "t", NULL, NULL, &ra), 0);
-	assert_int_equal(store_run_begin(b, "t", NULL, NULL, &rb), 0);
 	enum { N = 200 };
-	struct store_input in[N];
-	char paths[N][16];
-	for (int i = 0; i < N; i++) {
-		snprintf(paths[i], sizeof paths[i], "/in/%d", i);
-		in[i] = (struct store_input){ paths[i], 1, 1 };
-	}
-	assert_int_equal(store_enqueue(a, SPEC, in, N, false), 0);
+	static char paths[N][16];
+	two_runners(f->db, &a, &b, &ra, &rb, paths, N);
 	static char seen[N + 1];
 	memset(seen, 0, sizeof seen);
 	int claimed = 0;
@@ -53,18 +64,11 @@ static void test_two_handles_disjoint(void **state)
 static void test_batch_claims(void **state)
 {
 	struct fx *f = *state;
-	struct store *a = open_rw(f->db), *b = open_rw(f->db);
+	struct store *a, *b;
 	int64_t ra, rb;
-	assert_int_equal(store_run_begin(a, "t", NULL, NULL, &ra), 0);
-	assert_int_equal(store_run_begin(b, "t", NULL, NULL, &rb), 0);
 	enum { N = 10 };
-	struct store_input in[N];
 	char paths[N][16];
-	for (int i = 0; i < N; i++) {
-		snprintf(paths[i], sizeof paths[i], "/in/%d", i);
-		in[i] = (struct store_input){ paths[i], 1, 1 };
-	}
-	assert_int_equal(store_enqueue(a, SPEC, in, N, false), 0);
+	two_runners(f->db, &a, &b, &ra, &rb, paths, N);
 	struct store_claim ca[N], cb[N];
 	assert_int_equal(store_claim_batch(a, ra, SPEC, ca, 0), -EINVAL);
 	assert_int_equal(store_claim_batch(a, ra, SPEC, ca, 4), 4);
