@@ -31,6 +31,8 @@
 /* Bytes read from one pipe per wakeup, so one chatty job cannot starve
  * the others (the rest is read at the next epoll_wait). */
 #define READ_BUDGET (1u << 20)
+/* Claims per admit() before the loop looks at its events again. */
+#define ADMIT_BUDGET 256
 
 enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_WATCH, EV_TICK, EV_SIGNAL, EV_SETUP, EV_WAKE };
 
@@ -294,7 +296,16 @@ static void admit(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
 	l->waiting_memory = false;
+	l->admit_more = false;
+	/* Claims that start no job (input errors) fill no slot: after this
+	 * many, back to epoll (at once) so signals and events are not starved
+	 * by a queue of vanished files. */
+	int budget = ADMIT_BUDGET;
 	while (!l->stopping && !l->paused && !l->queue_empty && l->running < cfg->jobs) {
+		if ((budget -= cfg->jobs - l->running) < 0) {
+			l->admit_more = true;
+			return;
+		}
 		if (cfg->memfree_bytes && !loop_memory_allows_start(cfg->memfree_bytes)) {
 			l->waiting_memory = true;
 			return;
@@ -681,7 +692,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		int pr;
 		if (!l.stopping && !l.queue_empty && (pr = sbx_run_prepare(cfg->sbx, &perr)) < 0)
 			progress_message(cfg->progress, "warning: %s", sbx_err_text(&perr, pr));
-		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), feed_now ? 0 : -1);
+		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), feed_now || l.admit_more ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -30,6 +30,7 @@ struct loop {
 	int64_t run_id;               /* cfg->run_id, then the run it rejoined as */
 	int nslots, running;
 	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
+	bool admit_more;              /* admit() stopped at its budget: call it again soon */
 	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
 	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
 };

@@ -41,7 +41,7 @@ wait_for() {
 	while [ $SECONDS -lt $end ]; do [ "$(q "$2" 2>/dev/null)" = t ] && return 0; sleep 0.2; done
 	return 1
 }
-echo "1..8"
+echo "1..9"
 
 FILES=120
 mkdir "$W/in"
@@ -164,4 +164,26 @@ n=${v%%|*} max=${v##*|}
 	result ok "an idle runner starts a file another runner queued within 1 s (NOTIFY): $lat" ||
 	result fail "an idle runner starts a file another runner queued within 1 s (NOTIFY)" \
 		"B started $n of A's files, latencies: $lat; done=$done_n; $(cat "$W/wb.err" "$W/wa.err")"
+# A queue of vanished files (50,000 pending items whose inputs do not
+# exist: each claim ends at once as an input error, no job starts): the
+# runner still reads its signals between claims (at most ADMIT_BUDGET
+# claims per turn) and stops within 2 s of SIGTERM. Before, it claimed the
+# whole queue first.
+GURI=$(pg_uri_schema gone)
+echo 0 >"$W/gone-seed"
+"$B/sandrun" run --db "$GURI" -q --cmd /bin/true --output text "$W/gone-seed" >/dev/null 2>&1
+pg_psql "set search_path = gone; insert into items (path, spec_key, status, enqueued_at, updated_at)
+	select convert_to('$W/gone/f' || g, 'UTF8'), (select spec_key from items limit 1), 'pending', now_ms(), now_ms()
+	from generate_series(1, 50000) g" >/dev/null
+"$B/sandrun" run --db "$GURI" -q --cmd /bin/true --output text --files-from /dev/null >"$W/gone.out" 2>&1 &
+gp=$!
+sleep 1
+kill -TERM "$gp"
+t0=$SECONDS
+while kill -0 "$gp" 2>/dev/null && [ $((SECONDS - t0)) -lt 60 ]; do sleep 0.1; done
+took=$((SECONDS - t0)); wait "$gp"; grc=$?
+left=$(pg_psql "select count(*) from gone.items where status = 'pending'")
+[ "$took" -le 2 ] && [ "$grc" = 143 ] && [ "$left" -gt 0 ] &&
+	result ok "a runner churning through vanished files stops on SIGTERM within 2 s (exit 143, $left left pending)" ||
+	result fail "a runner churning through vanished files stops on SIGTERM within 2 s" "took ${took}s rc=$grc left=$left: $(tail -3 "$W/gone.out")"
 [ "$FAILED" -eq 0 ]
