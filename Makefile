@@ -159,4 +159,4 @@ deb:
 clean:
 	rm -rf build
 
-.PHONY: all programs deps test check test-noia32 demo bench install uninstall deb clean unit-tests
+.PHONY: all programs deps test check test-noia32 demo bench bench-pg install uninstall deb clean unit-tests
