@@ -120,6 +120,10 @@ demo:
 bench: programs
 	bench/run.sh $(B)
 
+# The PostgreSQL store alone (also a section of `make bench`).
+bench-pg: programs
+	bench/pg.sh $(B)
+
 # Everything install puts in place, as paths under $(DESTDIR); uninstall
 # removes exactly these, then the directories that are sandrun's own.
 POLICY_FILES := $(notdir $(wildcard policies/*.json))
@@ -157,4 +161,4 @@ deb:
 clean:
 	rm -rf build
 
-.PHONY: all programs deps test check test-noia32 demo bench install uninstall deb clean unit-tests
+.PHONY: all programs deps test check test-noia32 demo bench bench-pg install uninstall deb clean unit-tests

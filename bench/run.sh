@@ -23,7 +23,7 @@
 #                          minutes per row and rep here, 15–25 in all)
 #   BENCH_SCALE="1000 10000 100000"  queue sizes of the scale table
 #   BENCH_ANALYZER_MINUTES=2  audio length for bench/analyzer.sh
-#   BENCH_SKIP="..."       sections to leave out: batch analyzer scale levers
+#   BENCH_SKIP="..."       sections to leave out: batch analyzer scale levers pg
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,41 +79,8 @@ if [ "$complete" != true ]; then
 	exit 3
 fi
 
-# ---- a cgroup of our own (v1/hybrid) ----------------------------------------
-# sandrun sweeps "sandrun-<pid>-<start>" directories next to its own cgroup
-# whose pid is not alive *in its pid namespace*; with several outer
-# namespaces sharing one cgroup tree, a neighbour's sandrun can remove our
-# run's directories. In a child cgroup of our own, only our runs are there.
-CG_NAME=bench-sandrun-$(date +%s%N)
-CG_DIRS=()
-enter_bench_cgroup() {
-	case $cg_mode in v1 | hybrid*) ;; *) return 0 ;; esac
-	local c own real d seen
-	for c in memory cpu cpuacct pids freezer; do
-		own=$(awk -F: -v c="$c" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
-		[ -n "$own" ] && [ -d "/sys/fs/cgroup/$c" ] || continue
-		real=$(realpath "/sys/fs/cgroup/$c")
-		d=$real${own%/}/$CG_NAME
-		seen=0
-		for x in "${CG_DIRS[@]}"; do [ "$x" = "$d" ] && seen=1; done
-		[ $seen = 0 ] || continue
-		mkdir "$d" && echo $$ >"$d/cgroup.procs" && CG_DIRS+=("$d")
-	done
-}
-leave_bench_cgroup() {
-	local d p
-	for d in "${CG_DIRS[@]}"; do
-		echo $$ >"${d%/*}/cgroup.procs" 2>/dev/null || true
-	done
-	for d in "${CG_DIRS[@]}"; do
-		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do kill -9 "$p" 2>/dev/null || true; done
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
-			rmdir "$d" 2>/dev/null && break
-			sleep 0.2
-		done
-	done
-}
+# ---- a cgroup of our own (v1/hybrid): bench/cgroup.sh ----------------------
+. "$ROOT/bench/cgroup.sh"
 trap leave_bench_cgroup EXIT
 enter_bench_cgroup
 
@@ -635,6 +602,8 @@ skipped batch || section2
 skipped analyzer || section3
 skipped scale || section4
 skipped levers || section5
+# The PostgreSQL store (bench/pg.sh: its own cluster; skipped without one).
+skipped pg || bash "$ROOT/bench/pg.sh" "$B" >>"$OUT" || log "bench/pg.sh failed or found no PostgreSQL"
 
 md "---"
 md "Finished in $(elapsed) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -130,10 +130,11 @@ extern const char rp_css[];
 extern const char rp_script[];
 void rp_script_hash(char *buf, size_t len);
 
-/* ---- shared by the report's sources (report.c: reading, summary, failures,
- * the page; report_sections.c: time and memory, the analyzer, the runs) -- */
+/* ---- shared by the report's sources (report_data.c: reading the store;
+ * report.c: summary, failures, the page; report_sections.c: time and
+ * memory, the analyzer, the runs) -- */
 
-#include <sqlite3.h>
+struct store;
 
 #define LIST_CAP 200           /* files listed per failure outcome / flag */
 #define SCATTER_MAX 2000       /* points in the scatter */
@@ -141,21 +142,48 @@ void rp_script_hash(char *buf, size_t len);
 #define RUNS_MAX 500           /* runs listed, the most recent */
 #define SILENT_RATIO 0.9       /* "mostly silent": silence.ratio at least this */
 
-/* Attempts that stopped at a limit: drawn orange (outcome_at_limit() of
- * lib/outcome.h, in SQL). */
-#define LIMIT_OUTCOMES "('timeout','cpu_limit','oom','output_limit')"
-/* Attempts that ended with a result: ok, and damaged (the input is, the
- * analysis is not: outcome_succeeded() of lib/outcome.h, in SQL). */
-#define SUCCEEDED_OUTCOMES "('ok','damaged')"
-#define SERIES_SQL \
-	"CASE WHEN outcome IN " SUCCEEDED_OUTCOMES " THEN 0 WHEN outcome IN " LIMIT_OUTCOMES " THEN 1 ELSE 2 END"
-/* Measured attempts: ended, not given back on interrupt (cut short). */
-#define MEASURED_SQL "outcome IS NOT NULL AND outcome <> 'interrupted'"
+/* An attempt's class: its series on the charts (ok, stopped at a limit:
+ * outcome_at_limit() of lib/outcome.h, other failure), or not measured:
+ * given back on an interrupt (cut short) or still running. */
+enum rp_class { RP_OK, RP_LIMIT, RP_FAIL, RP_INTERRUPTED, RP_OPEN };
+#define RP_MEASURED(c) ((c) <= RP_FAIL)
+
+/* One attempt, as the sections need it. */
+struct rp_att {
+	int64_t id, run_id;
+	int64_t wall_ms, mem;  /* -1: not recorded */
+	enum rp_class cls;
+	bool ended;
+	char *title;           /* a failure's tooltip (escaped), when it has both numbers */
+};
+
+/* One run (all of them, the newest first). */
+struct rp_run {
+	int64_t id, started_ms, until_ms;
+	char *how, *by, *hostname, *version, *kind;
+	double mem_bytes, timeout_ms;  /* NAN: not recorded */
+	int64_t fin, ok, rel;          /* attempts finished, ok, given back */
+};
+
+/* One analyzer report; path and decoder_error kept only for flagged files. */
+struct rp_an {
+	double lufs, tp, dur, clipped, silence; /* NAN: absent */
+	bool damaged, truncated;
+	char *path, *decoder_error;
+};
+
+/* One failed file of a failure outcome's list (the first LIST_CAP by path). */
+struct rp_failed {
+	char *path, *error, *syscall;  /* error, syscall: NULL when none */
+	int64_t attempts, exit_code, signal, wall_ms, mem, stderr_total;
+	char *stderr_end;              /* the end of its stderr tail */
+	size_t stderr_len;
+};
 
 struct rp {
-	sqlite3 *db;
+	struct store *st;
 	FILE *f;
-	const char *path;
+	const char *path;          /* the store as shown (a URI's password masked) */
 	char err[512];
 	int64_t items, done, failed, pending, running, attempts, runs;
 	struct rp_bar fails[32];   /* failed items by outcome, most first */
@@ -163,20 +191,31 @@ struct rp {
 	double mem[RP_MAX_MARKS], tmo[RP_MAX_MARKS]; /* distinct recorded limits */
 	int nmem, ntmo;
 	bool mem_unlimited, spec_seen;
+	struct rp_att *att;        /* every attempt, by id */
+	size_t natt;
+	struct rp_run *run;        /* every run, the newest first */
+	size_t nrun;
+	struct rp_an *an;          /* every analyzer report of a done item */
+	size_t nan;
+	int64_t results;           /* done items with a result of any kind */
+	struct rp_failed *failed_rows[32]; /* of fails[i], by path */
+	size_t nfailed_rows[32];
+	size_t att_cap, run_cap, an_cap;
 };
 
-/* The failing helpers set r->err (naming the database) and return -1. */
+/* report_data.c: read everything the page shows, in one snapshot; -1 with
+ * r->err set (naming the store) on failure. rp_data_free() is safe after a
+ * partial read. */
+int rp_read(struct rp *r);
+void rp_data_free(struct rp *r);
+/* The failing helper: r->err from the store's message; returns -1. */
 int rp_fail(struct rp *r);
-sqlite3_stmt *rp_prep(struct rp *r, const char *sql);
-/* Finalize s; -1 (message set) unless rc is SQLITE_DONE. */
-int rp_finish(struct rp *r, sqlite3_stmt *s, int rc);
-/* The first row's n columns as doubles (NAN for NULL or no row). */
-int rp_query_nums(struct rp *r, const char *sql, double *out, int n);
-const char *rp_col_text(sqlite3_stmt *s, int i);
-int64_t rp_col_i64(sqlite3_stmt *s, int i); /* -1 for NULL */
-/* Fill a histogram whose axis is set: `sql` selects (bin, series, count)
- * with sr_bin(x, ?1, ?2, ?3, ?4). */
-int rp_hist_query(struct rp *r, const char *sql, struct rp_hist *h);
+/* Add v (skipped unless finite) to series k of a histogram whose axis and
+ * bins are set. */
+void rp_hist_add(struct rp_hist *h, double v, int k);
+/* Sorts for the lists: bytes order of paths, as the store orders them. */
+int rp_cmp_doubles(const void *a, const void *b);
+
 void rp_put_count(FILE *f, int64_t n);
 void rp_put_val(FILE *f, double v, enum rp_unit u);
 void rp_put_time(FILE *f, int64_t ms); /* local time with its offset */
@@ -185,5 +224,6 @@ void rp_put_legend(FILE *f, const struct rp_hist *h);
 int rp_write_resources(struct rp *r);
 int rp_write_analyzer(struct rp *r);
 int rp_write_runs(struct rp *r);
+int rp_write_failures(struct rp *r);
 
 #endif

@@ -9,78 +9,62 @@
 
 /* ---- time and memory ------------------------------------------------------------- */
 
-/* Percentiles (0..1 in q, ascending) of one column over ordered rows. */
-static int percentiles(struct rp *r, const char *sql, int64_t n, const double *q, double *out, int nq)
+/* Percentiles (0..1 in q, ascending) of n sorted values. */
+static void percentiles(const double *v, int64_t n, const double *q, double *out, int nq)
 {
-	for (int i = 0; i < nq; i++)
-		out[i] = NAN;
-	if (n <= 0)
-		return 0;
-	sqlite3_stmt *s = rp_prep(r, sql);
-	if (!s)
-		return -1;
-	int rc, i = 0;
-	int64_t row = 0;
-	while (i < nq && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		while (i < nq && row == (int64_t)ceil(q[i] * (double)n) - 1 + (q[i] == 0)) {
-			out[i++] = sqlite3_column_double(s, 0);
-		}
-		row++;
+	for (int i = 0; i < nq; i++) {
+		int64_t row = (int64_t)ceil(q[i] * (double)n) - 1 + (q[i] == 0);
+		out[i] = n > 0 && row >= 0 && row < n ? v[row] : NAN;
 	}
-	if (i == nq)
-		rc = SQLITE_DONE;
-	return rp_finish(r, s, rc);
 }
 
-static char *point_title(sqlite3_stmt *s)
+/* The sample's order: a hash of the attempt id (a bijection on 32 bits),
+ * so the same store gives the same page. */
+static uint32_t sample_key(int64_t id)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	if (!m)
-		return NULL;
-	sr_text_put(m, sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), SR_TEXT_HTML_LINE);
-	fputs(": ", m);
-	sr_text_put_str(m, rp_col_text(s, 4), SR_TEXT_HTML_LINE);
-	fputs(", ", m);
-	rp_put_val(m, sqlite3_column_double(s, 0), RP_MS);
-	fputs(", ", m);
-	rp_put_val(m, sqlite3_column_double(s, 1), RP_BYTES);
-	fclose(m);
-	return buf;
+	return (uint32_t)((uint64_t)id * 2654435761u);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct rp_att *const *x = a, *const *y = b;
+	uint32_t kx = sample_key((*x)->id), ky = sample_key((*y)->id);
+	return (kx > ky) - (kx < ky);
+}
+
+static bool scatter_candidate(const struct rp_att *a)
+{
+	return a->wall_ms >= 0 && a->mem >= 0 && RP_MEASURED(a->cls);
 }
 
 /* The scatter's sample: every attempt that stopped at a limit (up to
  * SCATTER_LIMIT_MAX: those are what --mem and --timeout are tuned on), then
- * a uniform sample of the others. Deterministic: ordered by a hash of the
- * attempt id, so the same store gives the same page. */
+ * a uniform sample of the others, each in the order of sample_key(). */
 static int scatter_points(struct rp *r, struct rp_scatter *sc)
 {
-	static const char sql[] =
-		"SELECT a.wall_ms, a.peak_memory_bytes, " SERIES_SQL ", i.path, a.outcome"
-		" FROM rp_att a JOIN items i ON i.id = a.item_id WHERE a.wall_ms IS NOT NULL"
-		" AND a.peak_memory_bytes IS NOT NULL AND " MEASURED_SQL " AND (a.outcome IN "
-		LIMIT_OUTCOMES ") = ?2 ORDER BY (a.id * 2654435761) % 4294967296 LIMIT ?1";
+	const struct rp_att **c = malloc((r->natt ? r->natt : 1) * sizeof *c);
 	sc->pts = calloc(SCATTER_MAX, sizeof *sc->pts);
-	if (!sc->pts)
+	if (!c || !sc->pts) {
+		free(c);
 		return -1;
-	for (int pass = 0; pass < 2; pass++) {
-		sqlite3_stmt *s = rp_prep(r, sql);
-		if (!s)
-			return -1;
-		sqlite3_bind_int(s, 1, pass ? (int)(SCATTER_MAX - sc->n) : SCATTER_LIMIT_MAX);
-		sqlite3_bind_int(s, 2, !pass);
-		int rc;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW && sc->n < SCATTER_MAX) {
-			struct rp_point *p = &sc->pts[sc->n++];
-			p->x = sqlite3_column_double(s, 0);
-			p->y = sqlite3_column_double(s, 1);
-			p->series = sqlite3_column_int(s, 2);
-			p->title = p->series ? point_title(s) : NULL;
-		}
-		if (rp_finish(r, s, rc == SQLITE_ROW ? SQLITE_DONE : rc) < 0)
-			return -1;
 	}
+	for (int pass = 0; pass < 2; pass++) {
+		size_t n = 0;
+		for (size_t i = 0; i < r->natt; i++)
+			if (scatter_candidate(&r->att[i]) && (r->att[i].cls == RP_LIMIT) == !pass)
+				c[n++] = &r->att[i];
+		qsort(c, n, sizeof *c, cmp_key);
+		size_t cap = pass ? SCATTER_MAX - sc->n : SCATTER_LIMIT_MAX;
+		for (size_t i = 0; i < n && i < cap && sc->n < SCATTER_MAX; i++) {
+			struct rp_point *p = &sc->pts[sc->n++];
+			p->x = (double)c[i]->wall_ms;
+			p->y = (double)c[i]->mem;
+			p->series = (int)c[i]->cls;
+			/* borrowed from the attempt: scatter_free() leaves it */
+			p->title = p->series ? c[i]->title : NULL;
+		}
+	}
+	free(c);
 	return 0;
 }
 
@@ -143,10 +127,10 @@ static int write_wall_hist(struct rp *r, const double st[6], struct rp_hist *h)
 		rp_fmt(v, sizeof v, r->tmo[i], RP_MS);
 		snprintf(h->marks[h->nmarks++].label, sizeof h->marks[0].label, "--timeout %s", v);
 	}
-	if (rp_hist_query(r, "SELECT sr_bin(wall_ms, ?1, ?2, ?3, ?4) AS b, " SERIES_SQL " AS k, count(*)"
-			  " FROM rp_att WHERE wall_ms IS NOT NULL AND " MEASURED_SQL " GROUP BY b, k",
-		       h) < 0)
-		return -1;
+	h->nbins = rp_hist_bins(&h->x);
+	for (size_t i = 0; i < r->natt; i++)
+		if (r->att[i].wall_ms >= 0 && RP_MEASURED(r->att[i].cls))
+			rp_hist_add(h, (double)r->att[i].wall_ms, (int)r->att[i].cls);
 	fputs("<h3>Wall time</h3>\n", r->f);
 	rp_svg_hist(r->f, "chart-wall", "histogram of wall time per attempt", h);
 	rp_put_legend(r->f, h);
@@ -155,9 +139,7 @@ static int write_wall_hist(struct rp *r, const double st[6], struct rp_hist *h)
 
 static void scatter_free(struct rp_scatter *sc)
 {
-	for (size_t i = 0; i < sc->n; i++)
-		free(sc->pts[i].title);
-	free(sc->pts);
+	free(sc->pts); /* the titles are the attempts' */
 }
 
 /* Peak memory against wall time, with the --mem limits as marks; *mmax is
@@ -168,14 +150,17 @@ static int write_mem_scatter(struct rp *r, const struct rp_hist *h, double *mmax
 	struct rp_scatter sc = { .x_title = "wall time", .y_title = "peak memory" };
 	for (int k = 0; k < 3; k++)
 		sc.series_label[k] = h->series_label[k], sc.series_cls[k] = h->series_cls[k];
-	double mmin, withmem = 0;
-	if (rp_query_nums(r, "SELECT min(peak_memory_bytes) FROM rp_att WHERE peak_memory_bytes"
-			  " IS NOT NULL AND wall_ms IS NOT NULL AND " MEASURED_SQL, &mmin, 1) < 0 ||
-	    rp_query_nums(r, "SELECT max(peak_memory_bytes) FROM rp_att WHERE wall_ms IS NOT NULL AND "
-			  MEASURED_SQL, mmax, 1) < 0 ||
-	    rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE wall_ms IS NOT NULL AND"
-			  " peak_memory_bytes IS NOT NULL AND " MEASURED_SQL, &withmem, 1) < 0 ||
-	    scatter_points(r, &sc) < 0) {
+	double mmin = NAN, withmem = 0;
+	*mmax = NAN;
+	for (size_t i = 0; i < r->natt; i++) {
+		const struct rp_att *a = &r->att[i];
+		if (a->wall_ms < 0 || a->mem < 0 || !RP_MEASURED(a->cls))
+			continue;
+		mmin = isnan(mmin) ? (double)a->mem : fmin(mmin, (double)a->mem);
+		*mmax = isnan(*mmax) ? (double)a->mem : fmax(*mmax, (double)a->mem);
+		withmem++;
+	}
+	if (scatter_points(r, &sc) < 0) {
 		scatter_free(&sc);
 		return -1;
 	}
@@ -232,33 +217,73 @@ static void write_resource_table(FILE *f, const double ok_wall[4], const double 
 	fputs("</table>\n", f);
 }
 
+/* Count, min and max wall time, min and max peak memory, and the ok
+ * ones, of the measured attempts with a wall time (NAN when none). */
+static void resource_stats(const struct rp *r, double st[6])
+{
+	st[0] = st[5] = 0;
+	for (int k = 1; k < 5; k++)
+		st[k] = NAN;
+	for (size_t i = 0; i < r->natt; i++) {
+		const struct rp_att *a = &r->att[i];
+		if (a->wall_ms < 0 || !RP_MEASURED(a->cls))
+			continue;
+		double w = (double)a->wall_ms, m = (double)a->mem;
+		st[0]++;
+		st[1] = isnan(st[1]) ? w : fmin(st[1], w);
+		st[2] = isnan(st[2]) ? w : fmax(st[2], w);
+		if (a->mem >= 0) {
+			st[3] = isnan(st[3]) ? m : fmin(st[3], m);
+			st[4] = isnan(st[4]) ? m : fmax(st[4], m);
+		}
+		st[5] += a->cls == RP_OK;
+	}
+}
+
+/* Median, 90%, 99% and max of wall time and peak memory of the ok attempts. */
+static int ok_percentiles(const struct rp *r, double ok_wall[4], double ok_mem[4])
+{
+	static const double q[4] = { 0.5, 0.9, 0.99, 1 };
+	double *w = malloc((r->natt ? r->natt : 1) * sizeof *w);
+	double *m = malloc((r->natt ? r->natt : 1) * sizeof *m);
+	if (!w || !m) {
+		free(w), free(m);
+		return -1;
+	}
+	size_t nw = 0, nm = 0;
+	for (size_t i = 0; i < r->natt; i++) {
+		if (r->att[i].cls != RP_OK)
+			continue;
+		if (r->att[i].wall_ms >= 0)
+			w[nw++] = (double)r->att[i].wall_ms;
+		if (r->att[i].mem >= 0)
+			m[nm++] = (double)r->att[i].mem;
+	}
+	qsort(w, nw, sizeof *w, rp_cmp_doubles);
+	qsort(m, nm, sizeof *m, rp_cmp_doubles);
+	percentiles(w, (int64_t)nw, q, ok_wall, 4);
+	percentiles(m, (int64_t)nm, q, ok_mem, 4);
+	free(w), free(m);
+	return 0;
+}
+
 int rp_write_resources(struct rp *r)
 {
 	FILE *f = r->f;
 	double st[6];
-	if (rp_query_nums(r, "SELECT count(*), min(wall_ms), max(wall_ms), min(peak_memory_bytes),"
-			  " max(peak_memory_bytes), sum(outcome IN " SUCCEEDED_OUTCOMES ") FROM rp_att WHERE wall_ms"
-			  " IS NOT NULL AND " MEASURED_SQL, st, 6) < 0)
-		return -1;
-	int64_t measured = isfinite(st[0]) ? (int64_t)st[0] : 0;
-	int64_t ok = isfinite(st[5]) ? (int64_t)st[5] : 0; /* ok with a wall time */
+	resource_stats(r, st);
+	int64_t measured = (int64_t)st[0];
 	fputs("<section id=\"resources\"><h2>Time and memory</h2>\n<p class=\"note\">", f);
 	rp_put_count(f, measured);
 	fputs(" measured attempts (of ", f);
 	rp_put_count(f, r->attempts);
 	fputs("; attempts given back on an interrupt are left out). Tune <code>--timeout</code> and"
 	      " <code>--mem</code> from these: the dashed lines are the limits.</p>\n", f);
-	static const double q[4] = { 0.5, 0.9, 0.99, 1 };
 	double ok_wall[4], ok_mem[4];
-	double okmem_n;
-	if (percentiles(r, "SELECT wall_ms FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND wall_ms IS NOT NULL"
-			   " ORDER BY wall_ms", ok, q, ok_wall, 4) < 0 ||
-	    rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND peak_memory_bytes"
-			  " IS NOT NULL", &okmem_n, 1) < 0 ||
-	    percentiles(r, "SELECT peak_memory_bytes FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND"
-			   " peak_memory_bytes IS NOT NULL ORDER BY peak_memory_bytes",
-			(int64_t)okmem_n, q, ok_mem, 4) < 0)
+	if (ok_percentiles(r, ok_wall, ok_mem) < 0) {
+		snprintf(r->err, sizeof r->err, "report: out of memory");
 		return -1;
+	}
 	limits_note(r, ok_wall, ok_mem);
 	if (measured == 0) {
 		fputs("<p class=\"note\">No attempt has finished yet.</p></section>\n", f);
@@ -266,8 +291,10 @@ int rp_write_resources(struct rp *r)
 	}
 	struct rp_hist h;
 	double mmax;
-	if (write_wall_hist(r, st, &h) < 0 || write_mem_scatter(r, &h, &mmax) < 0)
+	if (write_wall_hist(r, st, &h) < 0 || write_mem_scatter(r, &h, &mmax) < 0) {
+		snprintf(r->err, sizeof r->err, "report: out of memory");
 		return -1;
+	}
 	write_resource_table(f, ok_wall, ok_mem, st[2], mmax);
 	fputs("</section>\n", f);
 	return 0;
@@ -275,60 +302,85 @@ int rp_write_resources(struct rp *r)
 
 /* ---- the built-in analyzer ---------------------------------------------------------- */
 
-/* Element i of the extracted array, NULL unless it is a JSON number of a
- * sane size (a hostile result may put a string, an object or 1e999 there). */
-#define NUM(i) "CASE WHEN json_type(j, '$[" #i "]') IN ('integer','real') AND abs(json_extract(j," \
-	       " '$[" #i "]')) < 1e250 THEN json_extract(j, '$[" #i "]') END"
+/* The flagged files' lists. */
+enum flag { FLAG_CLIP, FLAG_SILENT, FLAG_DAMAGED };
 
-static int flag_list(struct rp *r, const char *id, const char *title, const char *where,
-		     const char *order, const char *what)
+static bool flagged(const struct rp_an *a, enum flag k)
+{
+	return k == FLAG_CLIP ? a->clipped > 0 : k == FLAG_SILENT ? a->silence >= SILENT_RATIO
+								  : a->damaged;
+}
+
+static int cmp_path(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : ""); /* byte order, as the store orders paths */
+}
+
+/* Most clipped, most silent, truncated before damaged; then by path. */
+static int cmp_flagged(const void *pa, const void *pb, void *ctx)
+{
+	const struct rp_an *a = *(const struct rp_an *const *)pa, *b = *(const struct rp_an *const *)pb;
+	enum flag sort_flag = *(const enum flag *)ctx;
+	double x = sort_flag == FLAG_CLIP ? a->clipped : sort_flag == FLAG_SILENT ? a->silence
+										    : a->truncated;
+	double y = sort_flag == FLAG_CLIP ? b->clipped : sort_flag == FLAG_SILENT ? b->silence
+										    : b->truncated;
+	if (x != y)
+		return x > y ? -1 : 1;
+	return cmp_path(a->path, b->path);
+}
+
+static void put_flagged(FILE *f, const struct rp_an *a, enum flag k)
+{
+	fputs("<li><code class=\"path\">", f);
+	sr_text_put_str(f, a->path ? a->path : "", SR_TEXT_HTML_LINE);
+	fputs("</code> <span class=\"meta\">", f);
+	if (k == FLAG_CLIP) {
+		rp_put_count(f, (int64_t)a->clipped);
+		fputs(" clipped samples · true peak ", f);
+		rp_put_val(f, a->tp, RP_DB);
+		fputs(" dBTP", f);
+	} else if (k == FLAG_SILENT) {
+		fprintf(f, "%.0f%% silent", 100 * a->silence);
+		if (isnan(a->lufs))
+			fputs(" · no integrated loudness", f);
+	} else {
+		fputs(a->truncated ? "truncated" : "damaged", f);
+		if (a->decoder_error) {
+			fputs(" · ", f);
+			sr_text_put_str(f, a->decoder_error, SR_TEXT_HTML_LINE);
+		}
+	}
+	fputs("</span></li>\n", f);
+}
+
+static int flag_list(struct rp *r, const char *id, const char *title, enum flag k)
 {
 	FILE *f = r->f;
-	char sql[512];
-	double n;
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM rp_an WHERE %s", where);
-	if (rp_query_nums(r, sql, &n, 1) < 0)
-		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < r->nan; i++)
+		n += flagged(&r->an[i], k);
 	/* A heading, and the list folded under it (open it to read). */
 	fprintf(f, "<details class=\"flag\" id=\"%s\"><summary><h3>%s <span class=\"tag %s\">", id,
 		title, n > 0 ? "bad" : "good");
 	rp_put_count(f, (int64_t)n);
 	fprintf(f, " file%s</span></h3></summary>\n", n == 1 ? "" : "s");
-	if (n <= 0) {
+	if (n == 0) {
 		fputs("</details>\n", f);
 		return 0;
 	}
-	snprintf(sql, sizeof sql,
-		 "SELECT path, clipped, tp, silence, lufs, truncated, decoder_error FROM rp_an"
-		 " WHERE %s ORDER BY %s, path LIMIT %d", where, order, LIST_CAP);
-	sqlite3_stmt *s = rp_prep(r, sql);
-	if (!s)
+	const struct rp_an **v = malloc(n * sizeof *v);
+	if (!v)
 		return -1;
+	size_t m = 0;
+	for (size_t i = 0; i < r->nan; i++)
+		if (flagged(&r->an[i], k))
+			v[m++] = &r->an[i];
+	qsort_r(v, m, sizeof *v, cmp_flagged, &k);
 	fprintf(f, "<ol class=\"files\" id=\"%s-list\">\n", id);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		fputs("<li><code class=\"path\">", f);
-		sr_text_put(f, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), SR_TEXT_HTML_LINE);
-		fputs("</code> <span class=\"meta\">", f);
-		if (what[0] == 'c') {
-			rp_put_count(f, rp_col_i64(s, 1));
-			fputs(" clipped samples · true peak ", f);
-			rp_put_val(f, sqlite3_column_type(s, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 2),
-				RP_DB);
-			fputs(" dBTP", f);
-		} else if (what[0] == 's') {
-			fprintf(f, "%.0f%% silent", 100 * sqlite3_column_double(s, 3));
-			if (sqlite3_column_type(s, 4) == SQLITE_NULL)
-				fputs(" · no integrated loudness", f);
-		} else {
-			fputs(sqlite3_column_int(s, 5) ? "truncated" : "damaged", f);
-			if (sqlite3_column_type(s, 6) == SQLITE_TEXT) {
-				fputs(" · ", f);
-				sr_text_put(f, sqlite3_column_blob(s, 6), (size_t)sqlite3_column_bytes(s, 6), SR_TEXT_HTML_LINE);
-			}
-		}
-		fputs("</span></li>\n", f);
-	}
+	for (size_t i = 0; i < m && i < LIST_CAP; i++)
+		put_flagged(f, v[i], k);
+	free(v);
 	fputs("</ol>\n", f);
 	if (n > LIST_CAP) {
 		fputs("<p class=\"more\">… and ", f);
@@ -336,73 +388,63 @@ static int flag_list(struct rp *r, const char *id, const char *title, const char
 		fputs(" more.</p>\n", f);
 	}
 	fputs("</details>\n", f);
-	return rp_finish(r, s, rc);
+	return 0;
 }
 
-static int an_hist(struct rp *r, const char *col, const char *id, const char *title,
-		   const char *x_title, enum rp_unit u, bool allow_log, const double *marks,
-		   const char *const *mark_labels, int nmarks)
+/* A field of the analyzer's reports. */
+enum an_col { AN_LUFS, AN_TP, AN_DUR };
+
+static double an_value(const struct rp_an *a, enum an_col c)
+{
+	return c == AN_LUFS ? a->lufs : c == AN_TP ? a->tp : a->dur;
+}
+
+static void an_hist(struct rp *r, enum an_col col, const char *id, const char *title,
+		    const char *x_title, enum rp_unit u, bool allow_log, const double *marks,
+		    const char *const *mark_labels, int nmarks)
 {
 	FILE *f = r->f;
-	char sql[512];
-	double mm[3];
-	snprintf(sql, sizeof sql, "SELECT min(%s), max(%s), count(%s) FROM rp_an", col, col, col);
-	if (rp_query_nums(r, sql, mm, 3) < 0)
-		return -1;
+	double lo = NAN, hi = NAN;
+	size_t n = 0;
+	for (size_t i = 0; i < r->nan; i++) {
+		double v = an_value(&r->an[i], col);
+		if (isnan(v))
+			continue;
+		lo = n ? fmin(lo, v) : v;
+		hi = n ? fmax(hi, v) : v;
+		n++;
+	}
 	fprintf(f, "<h3>%s</h3>\n", title);
-	if (!(mm[2] > 0)) {
+	if (!n) {
 		fprintf(f, "<p class=\"note\">No file has a %s.</p>\n", x_title);
-		return 0;
+		return;
 	}
 	struct rp_hist h = { .nseries = 1, .x_title = x_title };
 	h.series_label[0] = "files", h.series_cls[0] = "c-run";
-	rp_axis_fit(&h.x, mm[0], mm[1], NULL, 0, allow_log, u != RP_DB, 0.01, u);
+	rp_axis_fit(&h.x, lo, hi, NULL, 0, allow_log, u != RP_DB, 0.01, u);
 	for (int i = 0; i < nmarks; i++) {
 		h.marks[h.nmarks].v = marks[i];
 		snprintf(h.marks[h.nmarks++].label, sizeof h.marks[0].label, "%s", mark_labels[i]);
 	}
-	snprintf(sql, sizeof sql, "SELECT sr_bin(%s, ?1, ?2, ?3, ?4) AS b, 0, count(*) FROM rp_an"
-		 " WHERE %s IS NOT NULL GROUP BY b", col, col);
-	if (rp_hist_query(r, sql, &h) < 0)
-		return -1;
+	h.nbins = rp_hist_bins(&h.x);
+	for (size_t i = 0; i < r->nan; i++)
+		rp_hist_add(&h, an_value(&r->an[i], col), 0);
 	char aria[128];
 	snprintf(aria, sizeof aria, "histogram of %s", x_title);
 	rp_svg_hist(f, id, aria, &h);
-	return 0;
 }
 
 int rp_write_analyzer(struct rp *r)
 {
 	FILE *f = r->f;
 	fputs("<section id=\"analyzer\"><h2>Audio (built-in analyzer)</h2>\n", f);
-	/* One pass over the results: each report's JSON is parsed once here
-	 * (one json_extract of every field), and every distribution below is
-	 * a GROUP BY over this small table. */
-	if (sqlite3_exec(r->db,
-			 "CREATE TEMP TABLE rp_an AS WITH a AS MATERIALIZED (SELECT i.path AS path,"
-			 " json_extract(r.value, '$.loudness.integrated_lufs', '$.levels.true_peak_dbtp',"
-			 " '$.format.duration_s', '$.levels.clipped_samples', '$.silence.ratio',"
-			 " '$.damage.damaged', '$.damage.truncated', '$.damage.decoder_error') AS j"
-			 " FROM items i JOIN results r ON r.item_id = i.id WHERE i.status = 'done'"
-			 " AND CASE WHEN r.kind = 'json' THEN json_type(r.value, '$.levels') = 'object'"
-			 " AND json_type(r.value, '$.format') = 'object' ELSE 0 END)"
-			 " SELECT path, " NUM(0) " AS lufs, " NUM(1) " AS tp, " NUM(2) " AS dur, "
-			 NUM(3) " AS clipped, " NUM(4) " AS silence,"
-			 " json_extract(j, '$[5]') IS 1 AS damaged, json_extract(j, '$[6]') IS 1 AS truncated,"
-			 " CASE WHEN json_type(j, '$[7]') = 'text' THEN json_extract(j, '$[7]') END"
-			 " AS decoder_error FROM a",
-			 NULL, NULL, NULL) != SQLITE_OK)
-		return rp_fail(r);
-	double n[2];
-	if (rp_query_nums(r, "SELECT (SELECT count(*) FROM rp_an), (SELECT count(*) FROM items i JOIN"
-			  " results r ON r.item_id = i.id WHERE i.status = 'done')", n, 2) < 0)
-		return -1;
-	if (!(n[0] > 0)) {
+	int64_t reports = (int64_t)r->nan;
+	if (reports == 0) {
 		fputs("<p class=\"note\" id=\"analyzer-none\">No report of the built-in analyzer in this"
 		      " store", f);
-		if (n[1] > 0) {
+		if (r->results > 0) {
 			fputs(": its ", f);
-			rp_put_count(f, (int64_t)n[1]);
+			rp_put_count(f, r->results);
 			fputs(" results come from another job (<code>--cmd</code>), so there is no audio to"
 			      " chart.", f);
 		} else {
@@ -412,11 +454,11 @@ int rp_write_analyzer(struct rp *r)
 		return 0;
 	}
 	fputs("<p class=\"note\">", f);
-	rp_put_count(f, (int64_t)n[0]);
+	rp_put_count(f, reports);
 	fputs(" analyzer reports of done files", f);
-	if (n[1] > n[0]) {
+	if (r->results > reports) {
 		fputs("; ", f);
-		rp_put_count(f, (int64_t)(n[1] - n[0]));
+		rp_put_count(f, r->results - reports);
 		fputs(" other results are not analyzer reports and are left out", f);
 	}
 	fputs(".</p>\n", f);
@@ -424,29 +466,27 @@ int rp_write_analyzer(struct rp *r)
 	static const char *const lufs_labels[] = { "EBU R128 −23 LUFS" };
 	static const double tp_marks[] = { -1 };
 	static const char *const tp_labels[] = { "−1 dBTP" };
-	double nolufs;
-	if (an_hist(r, "lufs", "chart-lufs", "Integrated loudness", "integrated loudness (LUFS)", RP_DB,
-		    false, lufs_marks, lufs_labels, 1) < 0 ||
-	    rp_query_nums(r, "SELECT count(*) FROM rp_an WHERE lufs IS NULL", &nolufs, 1) < 0)
-		return -1;
+	an_hist(r, AN_LUFS, "chart-lufs", "Integrated loudness", "integrated loudness (LUFS)", RP_DB,
+		false, lufs_marks, lufs_labels, 1);
+	int64_t nolufs = 0;
+	for (size_t i = 0; i < r->nan; i++)
+		nolufs += isnan(r->an[i].lufs);
 	if (nolufs > 0) {
 		fputs("<p class=\"note\">", f);
-		rp_put_count(f, (int64_t)nolufs);
+		rp_put_count(f, nolufs);
 		fputs(nolufs == 1 ? " file has" : " files have", f);
 		fputs(" no integrated loudness (silent, shorter than 400 ms, or not measurable).</p>\n",
 		      f);
 	}
-	if (an_hist(r, "tp", "chart-truepeak", "True peak", "true peak (dBTP)", RP_DB, false, tp_marks,
-		    tp_labels, 1) < 0 ||
-	    an_hist(r, "dur", "chart-duration", "Duration", "duration", RP_SECONDS, true, NULL, NULL,
-		    0) < 0)
+	an_hist(r, AN_TP, "chart-truepeak", "True peak", "true peak (dBTP)", RP_DB, false, tp_marks,
+		tp_labels, 1);
+	an_hist(r, AN_DUR, "chart-duration", "Duration", "duration", RP_SECONDS, true, NULL, NULL, 0);
+	if (flag_list(r, "clipping", "Files that clip", FLAG_CLIP) < 0 ||
+	    flag_list(r, "silent", "Mostly silent files (90% or more)", FLAG_SILENT) < 0 ||
+	    flag_list(r, "damaged", "Damaged or truncated files", FLAG_DAMAGED) < 0) {
+		snprintf(r->err, sizeof r->err, "report: out of memory");
 		return -1;
-	char silent[64];
-	snprintf(silent, sizeof silent, "silence >= %g", SILENT_RATIO);
-	if (flag_list(r, "clipping", "Files that clip", "clipped > 0", "clipped DESC", "c") < 0 ||
-	    flag_list(r, "silent", "Mostly silent files (90% or more)", silent, "silence DESC", "s") < 0 ||
-	    flag_list(r, "damaged", "Damaged or truncated files", "damaged", "truncated DESC", "d") < 0)
-		return -1;
+	}
 	fputs("</section>\n", f);
 	return 0;
 }
@@ -473,52 +513,60 @@ static void put_run_end(FILE *f, const char *how, const char *by)
 		sr_text_put_str(f, how, SR_TEXT_HTML_LINE);
 }
 
-/* One row of the runs table from the query in rp_write_runs. */
-static void put_run_row(FILE *f, sqlite3_stmt *s, int64_t start, double secs, int64_t fin,
-			double rate, double maxrate)
+/* One row of the runs table. */
+static void put_run_row(FILE *f, const struct rp_run *u, double secs, double rate, double maxrate)
 {
-	fprintf(f, "<tr><td>#%lld</td><td>", (long long)rp_col_i64(s, 0));
-	rp_put_time(f, start);
+	fprintf(f, "<tr><td>#%lld</td><td>", (long long)u->id);
+	rp_put_time(f, u->started_ms);
 	fputs("</td><td class=\"n\">", f);
 	rp_put_val(f, secs * 1000, RP_MS);
 	fputs("</td><td class=\"n\">", f);
-	rp_put_count(f, fin);
+	rp_put_count(f, u->fin);
 	fputs(" <span class=\"meta\">(", f);
-	rp_put_count(f, rp_col_i64(s, 6));
+	rp_put_count(f, u->ok);
 	fputs(" ok", f);
-	if (rp_col_i64(s, 7) > 0) {
+	if (u->rel > 0) {
 		fputs(", ", f);
-		rp_put_count(f, rp_col_i64(s, 7));
+		rp_put_count(f, u->rel);
 		fputs(" given back", f);
 	}
 	fprintf(f, ")</span></td><td><span class=\"tbar\" style=\"width:%.0fpx\"></span>%.2f/s"
 		   "</td><td>",
 		maxrate > 0 ? fmax(1, 80 * rate / maxrate) : 0, rate);
-	const char *how = rp_col_text(s, 3), *by = rp_col_text(s, 4);
-	put_run_end(f, how, by);
+	put_run_end(f, u->how, u->by);
 	/* One limit per line, never wrapped inside (class lim: nowrap). */
 	fputs("</td><td class=\"lim\">", f);
-	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
-		double mem = sqlite3_column_double(s, 8);
+	if (!isnan(u->mem_bytes)) {
 		fputs("--mem ", f);
-		if (mem > 0)
-			rp_put_val(f, mem, RP_BYTES);
+		if (u->mem_bytes > 0)
+			rp_put_val(f, u->mem_bytes, RP_BYTES);
 		else
 			fputs("none", f);
 	}
-	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
+	if (!isnan(u->timeout_ms)) {
 		fputs("<br>--timeout ", f);
-		rp_put_val(f, sqlite3_column_double(s, 9), RP_MS);
+		rp_put_val(f, u->timeout_ms, RP_MS);
 	}
 	fputs("</td><td>", f);
-	sr_text_put_str(f, rp_col_text(s, 10), SR_TEXT_HTML_LINE);
+	sr_text_put_str(f, u->hostname, SR_TEXT_HTML_LINE);
 	fputs("<br><span class=\"meta\">", f);
-	sr_text_put_str(f, rp_col_text(s, 11), SR_TEXT_HTML_LINE);
-	if (rp_col_text(s, 12)) {
+	sr_text_put_str(f, u->version, SR_TEXT_HTML_LINE);
+	if (u->kind) {
 		fputs(" · ", f);
-		sr_text_put_str(f, rp_col_text(s, 12), SR_TEXT_HTML_LINE);
+		sr_text_put_str(f, u->kind, SR_TEXT_HTML_LINE);
 	}
 	fputs("</span></td></tr>\n", f);
+}
+
+static double run_secs(const struct rp_run *u)
+{
+	return u->until_ms > u->started_ms ? (double)(u->until_ms - u->started_ms) / 1000 : 0;
+}
+
+/* Nothing finished and nothing given back. */
+static bool run_is_empty(const struct rp_run *u)
+{
+	return u->fin == 0 && u->rel == 0;
 }
 
 int rp_write_runs(struct rp *r)
@@ -529,55 +577,34 @@ int rp_write_runs(struct rp *r)
 		fputs("<p class=\"note\">No run recorded.</p></section>\n", f);
 		return 0;
 	}
+	size_t shown = r->nrun < RUNS_MAX ? r->nrun : RUNS_MAX; /* the newest */
 	double maxrate = 0;
-	static const char sql[] =
-		"WITH a AS (SELECT run_id, sum(ended_at IS NOT NULL AND outcome <> 'interrupted') AS fin,"
-		" sum(outcome IN " SUCCEEDED_OUTCOMES ") AS ok, sum(outcome = 'interrupted') AS rel FROM rp_att"
-		" GROUP BY run_id)"
-		" SELECT r.id, r.started_at, coalesce(r.ended_at, r.heartbeat_at), r.how,"
-		" json_extract(r.summary, '$.interrupted_by'), coalesce(a.fin, 0), coalesce(a.ok, 0),"
-		" coalesce(a.rel, 0), json_extract(r.spec, '$.limits.mem_bytes'),"
-		" json_extract(r.spec, '$.limits.timeout_ms'), r.hostname, r.version,"
-		" json_extract(r.spec, '$.kind')"
-		" FROM runs r LEFT JOIN a ON a.run_id = r.id ORDER BY r.id DESC LIMIT ?1";
-	/* Pass 0: the fastest run, and how many ran no attempt at all (a rerun
-	 * with nothing to do, one stopped before its first job); pass 1: the
-	 * runs with attempts; pass 2: the others, folded away below. */
-	int64_t empty = 0;
-	for (int pass = 0; pass < 3; pass++) {
+	int64_t empty = 0; /* runs that ran no attempt: a rerun with nothing to do, one
+			      stopped before its first job; folded away below */
+	for (size_t i = 0; i < shown; i++) {
+		double secs = run_secs(&r->run[i]);
+		maxrate = fmax(maxrate, secs > 0 ? (double)r->run[i].fin / secs : 0);
+		empty += run_is_empty(&r->run[i]);
+	}
+	for (int pass = 1; pass <= 2; pass++) {
 		if (pass == 2 && !empty)
 			break;
-		sqlite3_stmt *s = rp_prep(r, sql);
-		if (!s)
-			return -1;
-		sqlite3_bind_int(s, 1, RUNS_MAX);
 		if (pass == 2) {
 			fputs("<details id=\"runs-empty\"><summary>", f);
 			rp_put_count(f, empty);
 			fputs(empty == 1 ? " run" : " runs", f);
 			fputs(" without any attempt (nothing to do, or stopped before the first job)</summary>\n", f);
 		}
-		if (pass)
-			fprintf(f, "<table id=\"%s\"><tr><th>run</th><th>started</th><th class=\"n\">"
-				   "duration</th><th class=\"n\">finished</th><th>throughput</th><th>end</th>"
-				   "<th>limits</th><th>host, version</th></tr>\n",
-				pass == 1 ? "runs-table" : "runs-empty-table");
-		int rc;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			int64_t start = rp_col_i64(s, 1), until = rp_col_i64(s, 2), fin = rp_col_i64(s, 5);
-			bool none = fin == 0 && rp_col_i64(s, 7) == 0; /* nothing finished, nothing given back */
-			double secs = until > start ? (double)(until - start) / 1000 : 0;
-			double rate = secs > 0 ? (double)fin / secs : 0;
-			if (!pass) {
-				maxrate = fmax(maxrate, rate);
-				empty += none;
+		fprintf(f, "<table id=\"%s\"><tr><th>run</th><th>started</th><th class=\"n\">"
+			   "duration</th><th class=\"n\">finished</th><th>throughput</th><th>end</th>"
+			   "<th>limits</th><th>host, version</th></tr>\n",
+			pass == 1 ? "runs-table" : "runs-empty-table");
+		for (size_t i = 0; i < shown; i++) {
+			if (run_is_empty(&r->run[i]) != (pass == 2))
 				continue;
-			}
-			if (none == (pass == 2))
-				put_run_row(f, s, start, secs, fin, rate, maxrate);
+			double secs = run_secs(&r->run[i]);
+			put_run_row(f, &r->run[i], secs, secs > 0 ? (double)r->run[i].fin / secs : 0, maxrate);
 		}
-		if (rp_finish(r, s, rc) < 0)
-			return -1;
 		fputs(pass == 2 ? "</table></details>\n" : "</table>\n", f);
 	}
 	if (r->runs > RUNS_MAX) {
@@ -590,4 +617,3 @@ int rp_write_runs(struct rp *r)
 	fputs("</section>\n", f);
 	return 0;
 }
-

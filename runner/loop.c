@@ -2,7 +2,7 @@
  * docs/runner.md). Everything that is not waiting on the kernel — path
  * rules, outcome mapping, formatting — lives in inputs.c, jobspec.c and
  * progress.c, so this file is only the wiring of descriptors to decisions. */
-#include "runner/loop.h"
+#include "runner/loop_internal.h"
 #include "runner/common.h"
 #include "runner/failures.h"
 #include "runner/inputs.h"
@@ -24,13 +24,17 @@
 /* With a lease timeout: three heartbeats and two reclaim rounds per lease. */
 #define EVERY(dflt, lease_ms, n) ((lease_ms) && (lease_ms) / (n) < (dflt) ? (lease_ms) / (n) : (dflt))
 /* With jobs still running and nothing pending, look at the queue again
- * this often: another runner may have put items back. */
+ * this often: another runner may have put items back. On PostgreSQL a
+ * NOTIFY (store_wakeup_fd) says so at once; this poll is the fallback for
+ * the notifications lost while the listening connection was down. */
 #define QUEUE_RECHECK_MS 5000
 /* Bytes read from one pipe per wakeup, so one chatty job cannot starve
  * the others (the rest is read at the next epoll_wait). */
 #define READ_BUDGET (1u << 20)
+/* Claims per admit() before the loop looks at its events again. */
+#define ADMIT_BUDGET 256
 
-enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_WATCH, EV_TICK, EV_SIGNAL, EV_SETUP };
+enum ev_kind { EV_PIDFD = 1, EV_STDOUT, EV_STDERR, EV_WATCH, EV_TICK, EV_SIGNAL, EV_SETUP, EV_WAKE };
 
 /* epoll data: kind | slot << 8 | generation << 32. The generation tells a
  * stale event (its job finished earlier in the same batch) from a live one. */
@@ -39,54 +43,7 @@ static uint64_t ev_data(enum ev_kind kind, uint32_t slot, uint32_t gen)
 	return (uint64_t)kind | (uint64_t)slot << 8 | (uint64_t)gen << 32;
 }
 
-struct slot {
-	bool used;
-	uint32_t gen;
-	struct sbx_job *job;
-	struct store_claim claim;
-	int out_fd, err_fd;
-	struct out_capture out;
-	struct tail_capture err;
-	bool frozen, killed;
-};
-
-struct loop {
-	const struct loop_config *cfg;
-	struct loop_result *res;
-	int ep, tick_fd;
-	struct slot *slots;
-	int nslots, running;
-	bool queue_empty, stopping, paused, kill_sent, waiting_memory;
-	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
-	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
-};
-
 /* ---- small helpers --------------------------------------------------- */
-
-int loop_parse_memavailable(const char *meminfo, uint64_t *bytes)
-{
-	const char *p = strstr(meminfo, "MemAvailable:");
-	if (!p || (p != meminfo && p[-1] != '\n'))
-		return -ENOENT;
-	unsigned long long kb;
-	if (sscanf(p, "MemAvailable: %llu kB", &kb) != 1)
-		return -EINVAL;
-	*bytes = (uint64_t)kb * 1024;
-	return 0;
-}
-
-/* Whether --memfree lets a new job start now. Unknown counts as yes: a
- * kernel without MemAvailable must not stall the batch forever. */
-static bool memory_allows_start(uint64_t need)
-{
-	char buf[4096];
-	uint64_t avail;
-	if (sr_read_file_at(AT_FDCWD, "/proc/meminfo", buf, sizeof buf) < 0 ||
-	    loop_parse_memavailable(buf, &avail) < 0)
-		return true;
-	return avail >= need;
-}
-
 
 static int watch(struct loop *l, int fd, enum ev_kind kind, uint32_t slot, uint32_t gen)
 {
@@ -94,7 +51,7 @@ static int watch(struct loop *l, int fd, enum ev_kind kind, uint32_t slot, uint3
 	return epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void update_counts(struct loop *l)
+void loop_update_counts(struct loop *l)
 {
 	struct progress_counts *c = progress_counts(l->cfg->progress);
 	c->elapsed_s = (double)(sr_now_ms() - l->start_ms) / 1000.0;
@@ -104,7 +61,6 @@ static void update_counts(struct loop *l)
 	c->queueing = l->feeding && !l->stopping;
 }
 
-static void kill_all(struct loop *l);
 
 /* The store failed under us: nothing more can be recorded, so stop fast.
  * Running jobs are killed and released if the store lets us; otherwise
@@ -115,10 +71,10 @@ static void store_failed(struct loop *l, const char *what)
 	if (!l->res->fatal)
 		l->res->fatal = SR_EXIT_STORE;
 	l->stopping = true;
-	kill_all(l);
+	loop_kill_all(l);
 }
 
-static void kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
+void loop_kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
 {
 	if (s->killed || !s->job)
 		return;
@@ -134,12 +90,39 @@ static void kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
 	s->killed = true;
 }
 
-static void kill_all(struct loop *l)
+void loop_kill_all(struct loop *l)
 {
 	for (int i = 0; i < l->nslots; i++)
 		if (l->slots[i].used)
-			kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
+			loop_kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
 	l->kill_sent = true;
+}
+
+/* This run was judged lost (its heartbeats stopped for the lease timeout:
+ * the runner was stopped, suspended or cut off) and its leases were taken
+ * back: whatever its jobs would write is refused (STORE_ESTALE), so they
+ * stop now (each says so as its finish is refused). Then the runner joins
+ * the queue again under a new runs row and claims as usual; nothing of the
+ * old run is counted twice (its attempts ended as runner_lost). Stopping
+ * anyway (a signal, a failure): no new run. docs/scale-out.md. */
+static void rejoin(struct loop *l)
+{
+	const struct loop_config *cfg = l->cfg;
+	int64_t old = l->run_id;
+	int running = l->running;
+	for (int i = 0; i < l->nslots; i++)
+		if (l->slots[i].used)
+			loop_kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
+	if (l->stopping || !cfg->rejoin || cfg->rejoin(cfg->rejoin_ctx, &l->run_id) < 0) {
+		store_failed(l, "this run was judged lost and its leases taken back");
+		return;
+	}
+	l->res->rejoined++;
+	l->queue_empty = false;
+	progress_message(cfg->progress,
+			 "run %lld was judged lost (no heartbeat within the lease timeout) and its leases"
+			 " were taken back: stopping its %d running job%s; claiming again as run %lld",
+			 (long long)old, running, running == 1 ? "" : "s", (long long)l->run_id);
 }
 
 /* ---- reading a job's pipes ------------------------------------------- */
@@ -168,7 +151,7 @@ static int read_pipe(struct loop *l, struct slot *s, bool is_out, size_t budget)
 		if (r != 0) { /* over --max-output (or out of memory): stop it */
 			if (r < 0)
 				s->out.overflow = true;
-			kill_slot(l, s, SBX_KILL_OUTPUT);
+			loop_kill_slot(l, s, SBX_KILL_OUTPUT);
 			return 1;
 		}
 	}
@@ -292,7 +275,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		/* Unwatchable is unenforceable: stop it and finish it here (it
 		 * is released, not counted), as no event would ever end it. */
 		progress_message(cfg->progress, "%s: cannot watch the job: %s", s->claim.path, strerror(errno));
-		kill_slot(l, s, SBX_KILL_INTERRUPT);
+		loop_kill_slot(l, s, SBX_KILL_INTERRUPT);
 		finish_job(l, s);
 	}
 }
@@ -305,27 +288,48 @@ static struct slot *free_slot(struct loop *l)
 	return NULL;
 }
 
-/* Fill free slots from the queue while admission allows. */
+/* Fill free slots from the queue while admission allows: one claim
+ * (one transaction) for all the free slots, or for one under --memfree
+ * (each start waits for memory). A start that stops the run gives the
+ * rest of the batch back, uncounted. */
 static void admit(struct loop *l)
 {
 	const struct loop_config *cfg = l->cfg;
 	l->waiting_memory = false;
+	l->admit_more = false;
+	/* Claims that start no job (input errors) fill no slot: after this
+	 * many, back to epoll (at once) so signals and events are not starved
+	 * by a queue of vanished files. */
+	int budget = ADMIT_BUDGET;
 	while (!l->stopping && !l->paused && !l->queue_empty && l->running < cfg->jobs) {
-		if (cfg->memfree_bytes && !memory_allows_start(cfg->memfree_bytes)) {
+		if ((budget -= cfg->jobs - l->running) < 0) {
+			l->admit_more = true;
+			return;
+		}
+		if (cfg->memfree_bytes && !loop_memory_allows_start(cfg->memfree_bytes)) {
 			l->waiting_memory = true;
 			return;
 		}
-		struct store_claim claim;
-		int r = store_claim_next(cfg->st, cfg->run_id, cfg->js->key, &claim);
-		if (r < 0) {
+		int want = cfg->memfree_bytes ? 1 : cfg->jobs - l->running;
+		int n = store_claim_batch(cfg->st, l->run_id, cfg->js->key, l->claims, want);
+		if (n == STORE_ESTALE) {
+			rejoin(l);
+			continue;
+		}
+		if (n < 0) {
 			store_failed(l, "claiming the next item");
 			return;
 		}
-		if (r == 0) {
-			l->queue_empty = true;
-			return;
+		l->queue_empty = n < want; /* SKIP LOCKED: the rest is others' */
+		for (int i = 0; i < n; i++) {
+			if (!l->stopping) {
+				start_job(l, free_slot(l), &l->claims[i]);
+			} else {
+				if (store_attempt_release(cfg->st, &l->claims[i]) < 0)
+					progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
+				store_claim_free(&l->claims[i]);
+			}
 		}
-		start_job(l, free_slot(l), &claim);
 	}
 }
 
@@ -418,7 +422,7 @@ static void check_halt(struct loop *l)
 			(long long)res->failed, res->failed == 1 ? "" : "s", (long long)res->finished,
 			cfg->halt_now ? "stopping the running jobs" : "starting nothing new");
 	if (cfg->halt_now)
-		kill_all(l);
+		loop_kill_all(l);
 }
 
 /* The user's interrupt cut this attempt short: back to pending, uncounted. */
@@ -489,81 +493,28 @@ static void finish_job(struct loop *l, struct slot *s)
 	record_finish(l, s, &res, &v);
 }
 
-/* ---- pause, signals, tick ------------------------------------------- */
+/* ---- wake-ups, tick ------------------------------------------------- */
 
-static void set_paused(struct loop *l, bool pause)
+/* The store's wake-up descriptor in the epoll set (again after it was
+ * lost: the store reconnects at most every few seconds). */
+static void watch_wakeups(struct loop *l)
 {
-	if (l->paused == pause)
-		return;
-	for (int i = 0; i < l->nslots; i++) {
-		struct slot *s = &l->slots[i];
-		if (!s->used || s->killed)
-			continue;
-		/* The job's deadline and CPU check stop with it (sbx_job_freeze). */
-		struct sbx_err e = SBX_ERR_INIT;
-		int r;
-		if (pause) {
-			if ((r = sbx_job_freeze(s->job, true, &e)) == 0)
-				s->frozen = true;
-			else
-				progress_message(l->cfg->progress, "cannot pause %s: %s", s->claim.path,
-						 sbx_err_text(&e, r));
-		} else {
-			if (s->frozen && (r = sbx_job_freeze(s->job, false, &e)) < 0)
-				progress_message(l->cfg->progress, "cannot resume %s: %s", s->claim.path,
-						 sbx_err_text(&e, r));
-			s->frozen = false;
-		}
-	}
-	l->paused = pause;
-	progress_notice(l->cfg->progress, pause ? "paused %d running job%s (send SIGUSR1 again to resume)"
-						: "resumed %d job%s", l->running, l->running == 1 ? "" : "s");
+	int fd = l->wake_fd < 0 ? store_wakeup_fd(l->cfg->st) : -1;
+	if (fd >= 0 && watch(l, fd, EV_WAKE, 0, 0) == 0)
+		l->wake_fd = fd;
 }
 
-static void on_signal(struct loop *l, int signo)
+/* Another process made items pending (or the connection dropped: look
+ * anyway, and watch the next one). */
+static void on_wakeup(struct loop *l)
 {
-	const struct loop_config *cfg = l->cfg;
-	switch (signo) {
-	case SIGHUP: /* a closed terminal or a dropped session: a graceful stop too */
-	case SIGINT:
-	case SIGTERM:
-		if (l->res->signal) { /* the second one: no more grace */
-			if (!l->kill_sent && l->running > 0) {
-				progress_notice(cfg->progress, "SIG%s again: stopping %d job%s now",
-						sigabbrev_np(signo), l->running, l->running == 1 ? "" : "s");
-				kill_all(l);
-			}
-			return;
-		}
-		l->res->signal = signo;
-		l->stopping = true;
-		set_paused(l, false);
-		l->grace_deadline_ms = sr_now_ms() + cfg->grace_ms;
-		if (l->running > 0 && cfg->grace_ms > 0)
-			progress_notice(cfg->progress,
-					"SIG%s: starting nothing new; waiting up to %.0f s for %d running job%s"
-					" (again to stop them now)",
-					sigabbrev_np(signo), (double)cfg->grace_ms / 1000, l->running,
-					l->running == 1 ? "" : "s");
-		else if (l->running > 0)
-			kill_all(l);
-		return;
-	case SIGUSR1:
-		if (!l->stopping)
-			set_paused(l, !l->paused);
-		return;
-	case SIGUSR2:
-		update_counts(l);
-		progress_print_status(cfg->progress);
-		return;
+	int n = store_wakeup_drain(l->cfg->st);
+	if (n < 0) {
+		unwatch(l, l->wake_fd);
+		l->wake_fd = -1;
 	}
-}
-
-static void drain_signals(struct loop *l)
-{
-	struct signalfd_siginfo si;
-	while (read(l->cfg->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-		on_signal(l, (int)si.ssi_signo);
+	if (n != 0)
+		l->queue_empty = false;
 }
 
 static void on_tick(struct loop *l)
@@ -574,12 +525,10 @@ static void on_tick(struct loop *l)
 	if (now >= l->next_heartbeat_ms) {
 		l->next_heartbeat_ms = now + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 		/* A missed heartbeat is not fatal: leases go stale only after
-		 * minutes. But a run judged lost (STORE_ESTALE) has had its
-		 * leases taken: every result it still writes would be refused,
-		 * so it stops now instead of running jobs for nothing. */
-		int hb = store_run_heartbeat(cfg->st, cfg->run_id);
+		 * minutes. A run judged lost (STORE_ESTALE) rejoins. */
+		int hb = store_run_heartbeat(cfg->st, l->run_id);
 		if (hb == STORE_ESTALE)
-			store_failed(l, "this run was judged lost and its leases taken back");
+			rejoin(l);
 		else if (hb < 0)
 			progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
 	}
@@ -592,6 +541,7 @@ static void on_tick(struct loop *l)
 		else if (n > 0)
 			l->queue_empty = false;
 	}
+	watch_wakeups(l);
 	if (l->queue_empty && now >= l->next_queue_ms) {
 		l->next_queue_ms = now + QUEUE_RECHECK_MS;
 		l->queue_empty = false;
@@ -599,9 +549,9 @@ static void on_tick(struct loop *l)
 	if (l->stopping && l->res->signal && !l->kill_sent && l->running > 0 && now >= l->grace_deadline_ms) {
 		progress_notice(cfg->progress, "grace period over: stopping %d job%s", l->running,
 				l->running == 1 ? "" : "s");
-		kill_all(l);
+		loop_kill_all(l);
 	}
-	update_counts(l);
+	loop_update_counts(l);
 	progress_tick(cfg->progress, false);
 }
 
@@ -612,8 +562,8 @@ static void dispatch(struct loop *l, uint64_t data)
 		on_tick(l);
 		return;
 	}
-	if (kind == EV_SIGNAL) {
-		drain_signals(l);
+	if (kind == EV_SIGNAL || kind == EV_WAKE) {
+		kind == EV_SIGNAL ? loop_drain_signals(l) : on_wakeup(l);
 		return;
 	}
 	uint32_t idx = (uint32_t)(data >> 8) & 0xffffff, gen = (uint32_t)(data >> 32);
@@ -642,7 +592,7 @@ static void dispatch(struct loop *l, uint64_t data)
 		/* The job's own deadline or CPU check: it says what is due. */
 		enum sbx_kill_reason why = sbx_job_watch_event(s->job);
 		if (why != SBX_KILL_NONE)
-			kill_slot(l, s, why);
+			loop_kill_slot(l, s, why);
 		break;
 	}
 	default:
@@ -681,7 +631,7 @@ static void feed_step(struct loop *l)
 			l->res->fatal = exit_status ? exit_status : SR_EXIT_STORE;
 		/* A store that cannot queue will not record finishes either. */
 		if (l->res->fatal == SR_EXIT_STORE)
-			kill_all(l);
+			loop_kill_all(l);
 		break;
 	}
 	l->queue_empty = false; /* new items may be pending */
@@ -702,14 +652,17 @@ static bool finished(struct loop *l)
 
 int loop_run(const struct loop_config *cfg, struct loop_result *res)
 {
-	struct loop l = { .cfg = cfg, .res = res, .nslots = cfg->jobs, .feeding = cfg->feed != NULL };
+	struct loop l = { .cfg = cfg, .res = res, .nslots = cfg->jobs, .feeding = cfg->feed != NULL,
+			  .wake_fd = -1, .run_id = cfg->run_id };
 	memset(res, 0, sizeof *res);
 	l.slots = calloc((size_t)cfg->jobs, sizeof *l.slots);
+	l.claims = calloc((size_t)cfg->jobs, sizeof *l.claims);
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
 	_cleanup_close_ int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (!l.slots || ep < 0 || tick < 0) {
-		free(l.slots);
-		return l.slots ? -errno : -ENOMEM;
+	if (!l.slots || !l.claims || ep < 0 || tick < 0) {
+		int e = l.slots && l.claims ? -errno : -ENOMEM;
+		free(l.slots), free(l.claims);
+		return e;
 	}
 	for (int i = 0; i < l.nslots; i++)
 		l.slots[i].out_fd = l.slots[i].err_fd = -1;
@@ -721,14 +674,15 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 	if (r == 0)
 		r = watch(&l, cfg->sigfd, EV_SIGNAL, 0, 0);
 	if (r < 0) {
-		free(l.slots);
+		free(l.slots), free(l.claims);
 		return r;
 	}
 	l.start_ms = sr_now_ms();
 	l.next_heartbeat_ms = l.start_ms + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 	l.next_reclaim_ms = l.start_ms + EVERY(RECLAIM_MS, cfg->lease_ms, 2);
+	watch_wakeups(&l);
 	/* A signal that came while the batch was being queued counts. */
-	drain_signals(&l);
+	loop_drain_signals(&l);
 	for (;;) {
 		admit(&l);
 		if (finished(&l))
@@ -741,7 +695,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		int pr;
 		if (!l.stopping && !l.queue_empty && (pr = sbx_run_prepare(cfg->sbx, &perr)) < 0)
 			progress_message(cfg->progress, "warning: %s", sbx_err_text(&perr, pr));
-		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), feed_now ? 0 : -1);
+		int n = epoll_wait(ep, evs, (int)SR_ARRAY_LEN(evs), feed_now || l.admit_more ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -751,7 +705,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 			progress_message(cfg->progress, "epoll_wait: %s", strerror(-r));
 			for (int i = 0; i < l.nslots; i++)
 				if (l.slots[i].used) {
-					kill_slot(&l, &l.slots[i], SBX_KILL_INTERRUPT);
+					loop_kill_slot(&l, &l.slots[i], SBX_KILL_INTERRUPT);
 					finish_job(&l, &l.slots[i]);
 				}
 			break;
@@ -768,8 +722,8 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (l.feeding && !l.stopping && !l.feed_waiting)
 			feed_step(&l);
 	}
-	update_counts(&l);
+	loop_update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
-	free(l.slots);
+	free(l.slots), free(l.claims);
 	return r;
 }

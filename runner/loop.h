@@ -61,6 +61,11 @@ struct loop_config {
 	enum loop_feed (*feed)(void *ctx, int *exit_status);
 	void *feed_ctx;
 	int feed_fd;              /* what LOOP_FEED_WAIT waits for (a pipe), or -1 */
+	/* This run was judged lost (STORE_ESTALE from its heartbeat or its
+	 * claim): begin a new run and set *run_id to it; <0 (message out)
+	 * stops the loop with SR_EXIT_STORE. NULL: stop. */
+	int (*rejoin)(void *ctx, int64_t *run_id);
+	void *rejoin_ctx;
 };
 
 struct loop_result {
@@ -70,6 +75,7 @@ struct loop_result {
 	int64_t finished;         /* attempts recorded by this run */
 	int64_t failed;           /* ... that left their item failed */
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */
+	int rejoined;             /* times the run was judged lost and began anew */
 	bool halted;              /* --halt stopped the run */
 	double elapsed_s;
 };
@@ -82,5 +88,9 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res);
 /* MemAvailable from a /proc/meminfo text, in bytes (pure; -ENOENT when the
  * line is missing). */
 int loop_parse_memavailable(const char *meminfo, uint64_t *bytes);
+/* Whether --memfree lets a new job start now (MemAvailable >= need).
+ * Unknown counts as yes: a kernel without MemAvailable must not stall the
+ * batch forever. loop_mem.c. */
+bool loop_memory_allows_start(uint64_t need);
 
 #endif

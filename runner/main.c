@@ -48,32 +48,6 @@ static const char main_usage[] =
 	"Exit status: 0 all ok, 1 some failed, 2 usage error, 3 isolation not available,\n"
 	"4 store error, 129/130/143 interrupted. See sandrun(1).\n";
 
-/* The store a subcommand's argv names: its last --db, else SANDRUN_DB. */
-static const char *db_of(int argc, char **argv)
-{
-	const char *db = getenv("SANDRUN_DB");
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-			db = argv[++i];
-		else if (strncmp(argv[i], "--db=", 5) == 0)
-			db = argv[i] + 5;
-	}
-	return db;
-}
-
-/* report reads SQLite directly until it reads through store/store.h: on a
- * PostgreSQL store it refuses instead of opening the URI as a file. */
-static int cmd_report_guarded(int argc, char **argv)
-{
-	if (store_is_postgresql(db_of(argc, argv))) {
-		sr_err("report: not yet supported on a PostgreSQL store");
-		return SR_EXIT_STORE;
-	}
-	return cmd_report(argc, argv);
-}
-
 /* SANDRUN_DB is the default of --db for every command that takes one: an
  * explicit --db given later on the command line wins (getopt keeps the
  * last). */
@@ -105,7 +79,7 @@ static const struct {
 	{ "run", cmd_run },       { "exec", cmd_exec },       { "check", cmd_check },
 	{ "status", cmd_status }, { "list", cmd_list },       { "show", cmd_show },
 	{ "retry", cmd_retry },   { "export", cmd_export },   { "quarantine", cmd_quarantine },
-	{ "report", cmd_report_guarded }, { "watch", cmd_watch }, { "forget", cmd_forget },
+	{ "report", cmd_report }, { "watch", cmd_watch }, { "forget", cmd_forget },
 	{ "gc", cmd_gc },
 };
 

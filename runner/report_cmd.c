@@ -11,12 +11,13 @@
 #include <stdio.h>
 
 static const char usage[] =
-	"Usage: sandrun report [--db PATH] [-o FILE] [-q]\n"
+	"Usage: sandrun report [--db PATH|URI] [-o FILE] [-q]\n"
 	"Write one self-contained HTML page about a store: outcomes, failed files with\n"
 	"their errors and stderr, wall time and peak memory against the limits, the\n"
 	"built-in analyzer's loudness, true peak and duration, and the runs. No network:\n"
 	"inline SVG and CSS only. Read-only: the store is never written.\n\n"
-	"      --db PATH      the store (default " QUERY_DEFAULT_DB ")\n"
+	"      --db PATH|URI  the store: an SQLite file (default " QUERY_DEFAULT_DB "), or a\n"
+	"                     postgresql:// URI (default: SANDRUN_DB when set)\n"
 	"  -o, --output FILE  the page to write (default " REPORT_DEFAULT_OUTPUT "), replaced\n"
 	"                     atomically\n"
 	"  -q, --quiet        do not say where the page went\n"

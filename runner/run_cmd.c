@@ -535,6 +535,26 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	return bc->damaged > 0 ? SR_EXIT_DAMAGED : SR_EXIT_OK;
 }
 
+/* A run judged lost begins anew (loop_config.rejoin): the same argv and
+ * job spec, a new runs row; what it finishes from now on is this one's. */
+struct rejoin_ctx {
+	struct store *st;
+	const char *args;
+	const struct jobspec *js;
+	int64_t *run_id;
+	struct collect *c;
+};
+
+static int rejoin_run(void *ctx, int64_t *run_id)
+{
+	struct rejoin_ctx *j = ctx;
+	int64_t id;
+	if (store_run_begin(j->st, SANDRUN_VERSION, j->args, j->js->run_description, &id) < 0)
+		return -1;
+	*run_id = *j->run_id = j->c->run_id = id;
+	return 0;
+}
+
 /* Everything after the store is open. */
 static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec *js,
 		     struct progress *progress, const struct run_opts *o, int sigfd, int argc, char **argv)
@@ -546,20 +566,21 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	char *args = argv_json(argc, argv);
 	int64_t run_id = 0;
 	r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, &run_id);
-	free(args);
 	if (r < 0) {
+		free(args);
 		sr_err("%s", store_errmsg(st));
 		return SR_EXIT_STORE;
 	}
 	progress_begin(progress, run_id, SANDRUN_VERSION, js->key, o->jobs);
 	int reclaimed = 0;
-	if (store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed) < 0) {
-		sr_err("%s", store_errmsg(st));
+	struct collect *c = NULL;
+	if (store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed) < 0 ||
+	    !(c = calloc(1, sizeof *c))) {
+		free(args);
+		sr_err("%s", c ? "out of memory" : store_errmsg(st));
 		return SR_EXIT_STORE;
 	}
-	struct collect *c = calloc(1, sizeof *c);
-	if (!c)
-		return SR_EXIT_STORE;
+	struct rejoin_ctx rj = { .st = st, .args = args, .js = js, .run_id = &run_id, .c = c };
 	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .run_id = run_id, .list_fd = -1 };
 	struct loop_result lr = { 0 };
 	/* watch: the directories are not a walk of the feed's own but the
@@ -587,6 +608,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 				.lease_ms = store_is_postgresql(o->db) ? o->lease_timeout_s * 1000ULL : 0,
 				.feed = first == LOOP_FEED_DONE ? NULL : step, .feed_ctx = step_ctx,
 				.feed_fd = dd ? dropdir_fd(dd) : c->list_fd,
+				.rejoin = rejoin_run, .rejoin_ctx = &rj,
 			};
 			if ((r = loop_run(&cfg, &lr)) < 0) {
 				sr_err("the event loop failed: %s", strerror(-r));
@@ -597,6 +619,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	struct inputs_stats stats = c->stats;
 	dropdir_close(dd);
 	run_queue_close(c);
+	free(args);
 
 	struct store_batch_counts end = { 0 };
 	if (store_batch_counts(st, js->key, &end) < 0) {

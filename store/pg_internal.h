@@ -20,6 +20,11 @@ struct store_pg {
 	bool batch_open;
 	int schema_version;     /* of the open store: older only for a read-only
 				   open of a store no read-write open has upgraded yet */
+	char *uri;              /* as given (the wake-up connection opens it too) */
+	char channel[64];       /* NOTIFY channel of this schema: "sandrun_<schema>" */
+	PGconn *listen;         /* the wake-up connection (pg_wake.c), or NULL */
+	bool listen_broken;     /* lost: replaced by the next pg_wakeup_fd() */
+	int64_t listen_retry_ms; /* no reconnect before this (CLOCK_REALTIME ms) */
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).
@@ -94,6 +99,8 @@ int pg_record_input_error(struct store *st, const char *spec_key, const char *pa
 			  const char *error);
 int pg_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		  struct store_claim *out);
+int pg_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		   struct store_claim *out, int max);
 int pg_result_check_json(struct store *st, const void *buf, size_t len, bool *valid);
 int pg_attempt_finish(struct store *st, const struct store_claim *c,
 		      const struct store_attempt_end *e, bool *became_bad_output);
@@ -124,6 +131,24 @@ int pg_retry_failed(struct store *st, const char *outcome, const char *const *pa
 		    void *ctx, int64_t *reset);
 int pg_export(struct store *st, store_item_fn fn, void *ctx);
 int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest);
+/* Connect to uri with sandrun's session defaults (application_name,
+ * keepalives, tcp_user_timeout); `role` is appended to the application
+ * name ("" for the main connection). NULL only when out of memory. */
+PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s);
+/* Wake-ups (pg_wake.c). */
+int pg_wakeup_fd(struct store *st);
+int pg_wakeup_drain(struct store *st);
+void pg_wakeup_close(struct store *st);
+
+/* The report's reads (pg_report.c). */
+int pg_read_begin(struct store *st);
+void pg_read_end(struct store *st);
+int pg_item_groups(struct store *st, store_group_fn fn, void *ctx);
+int pg_each_run(struct store *st, store_run_fn fn, void *ctx);
+int pg_each_attempt(struct store *st, store_attempt_fact_fn fn, void *ctx);
+int pg_failed_items(struct store *st, const char *outcome, size_t tail_max, int64_t limit,
+		    store_failure_fn fn, void *ctx);
+int pg_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
 /* Runs judged dead (pg_reclaim.c): ids of runs not ended whose heartbeat is
  * older than the lease timeout in database time, or (same host) whose
  * process is gone. malloc'd array. */

@@ -17,7 +17,8 @@
 	X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec)       \
 	X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetlength)            \
 	X(PQgetvalue) X(PQntuples) X(PQresultErrorField) X(PQresultErrorMessage)          \
-	X(PQresultStatus) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea)
+	X(PQresultStatus) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea)          \
+	X(PQsocket) X(PQconsumeInput) X(PQnotifies)
 
 struct pg_lib {
 #define PG_LIB_MEMBER(f) __typeof__(&f) f;
@@ -48,6 +49,9 @@ int pg_lib_load(char *err, size_t errlen);
 #define PQstatus (pg_lib.PQstatus)
 #define PQtransactionStatus (pg_lib.PQtransactionStatus)
 #define PQunescapeBytea (pg_lib.PQunescapeBytea)
+#define PQsocket (pg_lib.PQsocket)
+#define PQconsumeInput (pg_lib.PQconsumeInput)
+#define PQnotifies (pg_lib.PQnotifies)
 #endif
 
 #endif

@@ -148,16 +148,23 @@ static int setup_session(struct store *st)
 		" set_config('idle_in_transaction_session_timeout', '60s', false),"
 		" set_config('default_transaction_read_only', $2, false),"
 		" set_config('client_encoding', 'UTF8', false),"
+		/* Only the claim waits for its WAL to reach the disk (it turns
+		 * this on for its own commit, pg_queue.c): SQLite's NORMAL/FULL
+		 * split, docs/scale-out.md "Durability". */
+		" set_config('synchronous_commit', 'off', false),"
 		" coalesce(nullif(current_setting('sandrun.schema', true), ''), 'sandrun')",
 		&p, "setting up the session", &rc);
 	if (!res)
 		return rc;
-	const char *schema = PQgetvalue(res, 0, 5);
+	const char *schema = PQgetvalue(res, 0, 6);
 	bool ok = strlen(schema) < sizeof st->pg->schema && strchr("abcdefghijklmnopqrstuvwxyz_", schema[0]);
 	for (const char *c = schema; ok && *c; c++)
 		ok = strchr("abcdefghijklmnopqrstuvwxyz0123456789_", *c) != NULL;
-	if (ok)
+	if (ok) {
 		snprintf(st->pg->schema, sizeof st->pg->schema, "%s", schema);
+		/* at most 63 bytes, as PostgreSQL keeps of a channel name */
+		snprintf(st->pg->channel, sizeof st->pg->channel, "sandrun_%s", schema);
+	}
 	PQclear(res);
 	if (!ok)
 		return store_fail(st, -EINVAL,
@@ -169,6 +176,18 @@ static int setup_session(struct store *st)
 	int64_t r = pg_cmd(st, "SELECT set_config('search_path', quote_ident($1), false)", &p,
 			   "setting up the session");
 	return r < 0 ? (int)r : 0;
+}
+
+PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s)
+{
+	char app[128];
+	snprintf(app, sizeof app, "sandrun/%.64s/%d%s", st->self.hostname, st->self.pid, role);
+	/* Defaults first; the URI (expanded last) overrides any of them. */
+	const char *const keys[] = { "fallback_application_name", "connect_timeout", "keepalives",
+				     "keepalives_idle", "keepalives_interval", "keepalives_count",
+				     "tcp_user_timeout", "dbname", NULL };
+	const char *const vals[] = { app, timeout_s, "1", "30", "10", "3", "60000", uri, NULL };
+	return PQconnectdbParams(keys, vals, 1);
 }
 
 int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char *err,
@@ -199,15 +218,7 @@ int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char
 		store_close(st);
 		return r;
 	}
-	char app[96];
-	snprintf(app, sizeof app, "sandrun/%.64s/%d", st->self.hostname, st->self.pid);
-	/* Defaults first; the URI (expanded last) overrides any of them. */
-	const char *const keys[] = { "fallback_application_name", "connect_timeout", "keepalives",
-				     "keepalives_idle", "keepalives_interval", "keepalives_count",
-				     "tcp_user_timeout", "dbname", NULL };
-	const char *const vals[] = { app, "10", "1", "30", "10", "3", "60000", uri, NULL };
-	st->pg->conn = PQconnectdbParams(keys, vals, 1);
-	if (!st->pg->conn) {
+	if (!(st->pg->uri = strdup(uri)) || !(st->pg->conn = pg_connect(st, uri, "", "10"))) {
 		snprintf(err, errlen, "database %s: out of memory", st->path);
 		store_close(st);
 		return -ENOMEM;
@@ -233,6 +244,10 @@ static void pg_close(struct store *st)
 {
 	if (st->pg && st->pg->conn)
 		PQfinish(st->pg->conn);
+	if (st->pg) {
+		pg_wakeup_close(st);
+		free(st->pg->uri);
+	}
 	free(st->pg);
 	free(st->path);
 	free(st);
@@ -270,4 +285,14 @@ const struct store_ops store_pg_ops = {
 	.spec_counts = pg_spec_counts,
 	.run_specs = pg_run_specs,
 	.spec_rekey = pg_spec_rekey,
+	.read_begin = pg_read_begin,
+	.read_end = pg_read_end,
+	.item_groups = pg_item_groups,
+	.each_run = pg_each_run,
+	.each_attempt = pg_each_attempt,
+	.failed_items = pg_failed_items,
+	.audio_reports = pg_audio_reports,
+	.claim_batch = pg_claim_batch,
+	.wakeup_fd = pg_wakeup_fd,
+	.wakeup_drain = pg_wakeup_drain,
 };

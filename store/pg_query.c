@@ -177,6 +177,12 @@ int pg_retry_failed(struct store *st, const char *outcome, const char *const *pa
 			}
 		}
 	}
+	if (r == 0 && *reset > 0) { /* wake the idle runners, at commit */
+		struct pgp p = { 0 };
+		pgp_text(&p, st->pg->channel);
+		int64_t n = pg_cmd(st, "SELECT pg_notify($1, '')", &p, "putting items back to pending");
+		r = n < 0 ? (int)n : 0;
+	}
 	if (r == 0)
 		r = pg_commit(st, "putting items back to pending");
 	if (r < 0) {

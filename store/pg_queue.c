@@ -6,6 +6,8 @@
  * nothing written). docs/scale-out.md. */
 #include "store/pg_internal.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +100,8 @@ int pg_run_end(struct store *st, int64_t run_id, const char *how, const char *su
 /* The identity rules of docs/store.md; a path named twice in one call is
  * queued once (its last entry). */
 static const char enqueue_sql[] =
-	"INSERT INTO items AS i (path, spec_key, size, mtime_ns, status, enqueued_at, updated_at)"
+	"WITH up AS (INSERT INTO items AS i (path, spec_key, size, mtime_ns, status, enqueued_at,"
+	" updated_at)"
 	" SELECT DISTINCT ON (p) p, $4, s, m, 'pending', now_ms(), now_ms()"
 	"  FROM unnest($1::bytea[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS u(p, s, m, o)"
 	"  ORDER BY p, o DESC"
@@ -107,7 +110,10 @@ static const char enqueue_sql[] =
 	"  attempts = 0, budget = i.budget + 1, quarantined_to = NULL, quarantined_at = NULL,"
 	"  updated_at = excluded.updated_at"
 	" WHERE i.status <> 'running' AND ($5::boolean OR i.size IS DISTINCT FROM excluded.size"
-	"  OR i.mtime_ns IS DISTINCT FROM excluded.mtime_ns OR i.spec_key <> excluded.spec_key)";
+	"  OR i.mtime_ns IS DISTINCT FROM excluded.mtime_ns OR i.spec_key <> excluded.spec_key)"
+	" RETURNING 1)"
+	/* wake the idle runners (pg_wake.c), delivered at commit */
+	" SELECT pg_notify($6, $4) WHERE EXISTS (SELECT 1 FROM up)";
 
 int pg_enqueue(struct store *st, const char *spec_key, const struct store_input *in, size_t n,
 	       bool force)
@@ -137,6 +143,7 @@ int pg_enqueue(struct store *st, const char *spec_key, const struct store_input 
 		pgp_text(&p, a[2]);
 		pgp_text(&p, spec_key);
 		pgp_text(&p, force ? "true" : "false");
+		pgp_text(&p, st->pg->channel);
 		int64_t c = pg_cmd(st, enqueue_sql, &p, "queueing inputs");
 		r = c < 0 ? (int)c : 0;
 	}
@@ -172,11 +179,22 @@ int pg_record_input_error(struct store *st, const char *spec_key, const char *pa
  * spec that no other runner has locked (SKIP LOCKED, in a MATERIALIZED CTE
  * so the LIMIT applies before anything else), insert their attempt rows and
  * count them, and put them under this run's lease. Only a run that has not
- * ended (was not judged lost) may claim. The commit is synchronous (the
- * server's default synchronous_commit), so the counted attempt survives a
- * crash of the machine the job takes down. */
+ * ended (was not judged lost) may claim, and its runs row is locked FOR
+ * SHARE until the commit: a reclaim that would end the run waits for the
+ * claim (pg_reclaim.c locks the runs FOR UPDATE first), so the items it
+ * claims are seen by the reclaim, never left running under an ended run;
+ * and a claim behind a reclaim sees the run ended and claims nothing.
+ * (The runner's own heartbeat never waits on it: one connection does
+ * both, one after the other.) The commit is synchronous (the session's
+ * synchronous_commit is off, pg_open.c; the claim turns it on for its own
+ * transaction: set_config(..., true) is read at commit), as SQLite syncs
+ * only its claims (docs/store.md "Durability")), so the counted attempt
+ * survives a crash of the machine the job takes down; and as the WAL is
+ * one sequence, every earlier commit of this runner is durable with it. */
 static const char claim_sql[] =
-	"WITH r AS (SELECT id FROM runs WHERE id = $2 AND ended_at IS NULL),"
+	"WITH sync AS (SELECT set_config('synchronous_commit', 'on', true)),"
+	" r AS (SELECT runs.id FROM runs, sync WHERE runs.id = $2 AND ended_at IS NULL"
+	"  FOR SHARE OF runs),"
 	" picked AS MATERIALIZED ("
 	"  SELECT i.id, i.budget, i.attempts FROM items i"
 	"  WHERE i.status = 'pending' AND i.spec_key = $1 AND EXISTS (SELECT 1 FROM r)"
@@ -191,37 +209,62 @@ static const char claim_sql[] =
 	" FROM att WHERE i.id = att.item_id"
 	" RETURNING i.id, att.id, att.attempt_no, i.path";
 
-int pg_claim_next(struct store *st, int64_t run_id, const char *spec_key,
-		  struct store_claim *out)
+static int cmp_claim(const void *a, const void *b)
+{
+	const struct store_claim *x = a, *y = b;
+	return (x->item_id > y->item_id) - (x->item_id < y->item_id);
+}
+
+int pg_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		   struct store_claim *out, int max)
 {
 	struct pgp p = { 0 };
 	pgp_text(&p, spec_key);
 	pgp_i64(&p, run_id);
 	pgp_i64(&p, st->self.pid);
 	pgp_i64(&p, st->self.pid_start);
-	pgp_i64(&p, 1);
+	pgp_i64(&p, max);
 	int rc = 0;
-	PGresult *res = pg_run(st, claim_sql, &p, "claiming an item", &rc);
+	PGresult *res = pg_run(st, claim_sql, &p, "claiming items", &rc);
 	if (!res)
 		return rc;
-	if (PQntuples(res) == 0) {
+	int n = PQntuples(res);
+	if (n == 0) {
 		PQclear(res);
 		/* Nothing pending, or this run was judged lost. */
 		struct pgp q = { 0 };
 		pgp_i64(&q, run_id);
 		int64_t open = 0;
 		int r = pg_int(st, "SELECT count(*) FROM runs WHERE id = $1 AND ended_at IS NULL", &q,
-			       "claiming an item", &open);
-		return r < 0 ? r : open ? 0 : run_gone(st, run_id, "claiming an item");
+			       "claiming items", &open);
+		return r < 0 ? r : open ? 0 : run_gone(st, run_id, "claiming items");
 	}
-	out->item_id = pg_col_i64(res, 0, 0, 0);
-	out->attempt_id = pg_col_i64(res, 0, 1, 0);
-	out->attempt_no = (int)pg_col_i64(res, 0, 2, 0);
-	out->path = pg_col_bytes(res, 0, 3, NULL);
+	for (int i = 0; i < n && i < max; i++) {
+		out[i] = (struct store_claim){
+			.item_id = pg_col_i64(res, i, 0, 0),
+			.attempt_id = pg_col_i64(res, i, 1, 0),
+			.attempt_no = (int)pg_col_i64(res, i, 2, 0),
+			.path = pg_col_bytes(res, i, 3, NULL),
+		};
+		if (!out[i].path)
+			rc = store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+	}
 	PQclear(res);
-	if (!out->path)
-		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
-	return 1;
+	/* Out of memory after the commit: the claims stand (their leases
+	 * are ours); the caller gets them all, a path NULL is an error. */
+	if (rc < 0) {
+		for (int i = 0; i < n; i++)
+			store_claim_free(&out[i]);
+		return rc; /* the leases go back when this run's reclaim ends it */
+	}
+	qsort(out, (size_t)n, sizeof *out, cmp_claim);
+	return n;
+}
+
+int pg_claim_next(struct store *st, int64_t run_id, const char *spec_key,
+		  struct store_claim *out)
+{
+	return pg_claim_batch(st, run_id, spec_key, out, 1);
 }
 
 static int stale(struct store *st, const struct store_claim *c)
@@ -234,11 +277,24 @@ static int stale(struct store *st, const struct store_claim *c)
 
 /* ---- results and finishing -------------------------------------------------- */
 
+/* The server is asked only when jansson refuses the text: what jansson
+ * parses (strict RFC 8259; no \u0000, no lone surrogate, nesting under
+ * 2048, numbers a double holds) jsonb takes too, so the usual result costs
+ * no round trip. What jansson refuses but jsonb may take (1e400, an integer
+ * beyond 64 bits, deeper nesting) goes to the server, which decides as
+ * before. */
 int pg_result_check_json(struct store *st, const void *buf, size_t len, bool *valid)
 {
 	*valid = false;
 	if (len == 0 || memchr(buf, '\0', len) || !store_utf8_valid(buf, len))
 		return 0;
+	json_error_t jerr;
+	json_t *doc = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
+	if (doc) {
+		json_decref(doc);
+		*valid = true;
+		return 0;
+	}
 	char *text = strndup(buf, len);
 	if (!text)
 		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
@@ -262,7 +318,8 @@ int pg_result_check_json(struct store *st, const void *buf, size_t len, bool *va
 static const char finish_sql[] =
 	"WITH it AS (UPDATE items SET status = $3, last_outcome = $4, last_error = $5,"
 	"  last_attempt = $2, " LEASE_NULLS ", updated_at = now_ms()"
-	"  WHERE id = $1 AND status = 'running' AND lease_attempt = $2 RETURNING id),"
+	"  WHERE id = $1 AND status = 'running' AND lease_attempt = $2 RETURNING id, spec_key),"
+	" nt AS (SELECT pg_notify($19, spec_key) FROM it WHERE $3 = 'pending'),"
 	" at AS (UPDATE attempts SET ended_at = now_ms(), outcome = $4, exit_code = $6,"
 	"  signal = $7, syscall = $8, wall_ms = $9, cpu_ms = $10, peak_memory_bytes = $11,"
 	"  oom_kills = $12, error = $5, stderr_tail = $13, output_head = $18" /* schema 3 */
@@ -276,7 +333,8 @@ static const char finish_sql[] =
 	"  value_json_text = excluded.value_json_text,"
 	"  value_text = excluded.value_text, value_blob = excluded.value_blob,"
 	"  stored_at = excluded.stored_at RETURNING 1)"
-	" SELECT (SELECT count(*) FROM it), (SELECT count(*) FROM at), (SELECT count(*) FROM res)";
+	" SELECT (SELECT count(*) FROM it), (SELECT count(*) FROM at), (SELECT count(*) FROM res),"
+	" (SELECT count(*) FROM nt)";
 
 int pg_attempt_finish(struct store *st, const struct store_claim *c,
 		      const struct store_attempt_end *e, bool *became_bad_output)
@@ -330,6 +388,7 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 		pgp_bytes(&p, end.output, end.output_len);
 	else
 		pgp_text(&p, NULL);
+	pgp_text(&p, st->pg->channel);
 	int rc = 0;
 	PGresult *res = pg_run(st, finish_sql, &p, "recording the attempt", &rc);
 	free(text);
@@ -349,16 +408,21 @@ int pg_attempt_release(struct store *st, const struct store_claim *c)
 	struct pgp p = { 0 };
 	pgp_i64(&p, c->item_id);
 	pgp_i64(&p, c->attempt_id);
-	int64_t n = pg_cmd(st,
-			   "WITH it AS (UPDATE items SET status = 'pending', attempts = attempts - 1, "
-			   LEASE_NULLS ", updated_at = now_ms()"
-			   "  WHERE id = $1 AND status = 'running' AND lease_attempt = $2 RETURNING id)"
-			   " UPDATE attempts SET ended_at = now_ms(), outcome = 'interrupted', counted = 0,"
-			   "  error = 'the runner was interrupted; not counted'"
-			   " WHERE id = $2 AND EXISTS (SELECT 1 FROM it)",
-			   &p, "releasing an interrupted item");
-	if (n < 0)
-		return (int)n;
+	pgp_text(&p, st->pg->channel);
+	int64_t n = 0;
+	int r = pg_int(st,
+		       "WITH it AS (UPDATE items SET status = 'pending', attempts = attempts - 1, "
+		       LEASE_NULLS ", updated_at = now_ms()"
+		       "  WHERE id = $1 AND status = 'running' AND lease_attempt = $2"
+		       "  RETURNING id, spec_key),"
+		       " at AS (UPDATE attempts SET ended_at = now_ms(), outcome = 'interrupted',"
+		       "  counted = 0, error = 'the runner was interrupted; not counted'"
+		       "  WHERE id = $2 AND EXISTS (SELECT 1 FROM it) RETURNING 1),"
+		       " nt AS (SELECT pg_notify($3, spec_key) FROM it)"
+		       " SELECT (SELECT count(*) FROM at) + 0 * (SELECT count(*) FROM nt)",
+		       &p, "releasing an interrupted item", &n);
+	if (r < 0)
+		return r;
 	return n == 1 ? 0 : stale(st, c);
 }
 

@@ -67,10 +67,17 @@ int pg_dead_runs(struct store *st, int64_t **ids, size_t *n)
  * failed once max_attempts attempts of the budget are spent. Items still
  * running under a run that had already ended (a finish or release that
  * failed before its run ended) are its runner's lost leases too: without
- * this they would stay running for ever. One statement. */
+ * this they would stay running for ever. One statement, after the
+ * candidate runs are locked (lock_runs).
+ * Staleness is checked again here, on the row as it is now: a runner whose
+ * heartbeat came in since pg_dead_runs() read it is not judged lost. A run
+ * of this host (boot id and pid namespace) is in $1 because its process is
+ * gone, which no heartbeat can undo. The items put back to pending wake
+ * the idle runners (pg_notify, delivered at commit). */
 static const char reclaim_sql[] =
 	"WITH lost AS (UPDATE runs SET how = 'lost', ended_at = heartbeat_at"
-	"  WHERE id = ANY($1::bigint[]) AND ended_at IS NULL RETURNING id),"
+	"  WHERE id = ANY($1::bigint[]) AND ended_at IS NULL"
+	"  AND (heartbeat_at < now_ms() - $4::bigint OR (boot_id = $5 AND pid_ns = $6)) RETURNING id),"
 	" it AS (UPDATE items i SET"
 	"  status = CASE WHEN i.attempts >= $2 THEN 'failed' ELSE 'pending' END,"
 	"  last_outcome = 'runner_lost',"
@@ -81,9 +88,19 @@ static const char reclaim_sql[] =
 	"  updated_at = now_ms()"
 	"  WHERE i.status = 'running' AND (i.lease_run IN (SELECT id FROM lost)"
 	"   OR i.lease_run IN (SELECT id FROM runs WHERE ended_at IS NOT NULL))"
-	"  RETURNING i.last_attempt AS aid, i.last_error AS err)"
-	" UPDATE attempts a SET ended_at = now_ms(), outcome = 'runner_lost', error = it.err"
-	" FROM it WHERE a.id = it.aid AND a.ended_at IS NULL";
+	"  RETURNING i.last_attempt AS aid, i.last_error AS err, i.status, i.spec_key),"
+	" at AS (UPDATE attempts a SET ended_at = now_ms(), outcome = 'runner_lost', error = it.err"
+	"  FROM it WHERE a.id = it.aid AND a.ended_at IS NULL RETURNING 1),"
+	" nt AS (SELECT pg_notify($3, k) FROM (SELECT DISTINCT spec_key AS k FROM it"
+	"  WHERE status = 'pending') s)"
+	" SELECT (SELECT count(*) FROM at), (SELECT count(*) FROM nt)";
+
+/* Wait for the claims in flight under the candidate runs (they hold their
+ * runs row FOR SHARE until they commit), so the reclaim statement, with a
+ * snapshot taken after, sees every item they claimed. */
+static const char lock_runs_sql[] =
+	"SELECT count(*) FROM (SELECT id FROM runs WHERE id = ANY($1::bigint[]) AND ended_at IS NULL"
+	" ORDER BY id FOR UPDATE) l";
 
 int pg_reclaim_dead(struct store *st, int max_attempts, int *reclaimed)
 {
@@ -113,11 +130,16 @@ int pg_reclaim_dead(struct store *st, int max_attempts, int *reclaimed)
 			arr[o] = '\0';
 			struct pgp p = { 0 };
 			pgp_text(&p, arr);
+			int64_t locked = 0, c = 0;
+			r = pg_int(st, lock_runs_sql, &p, "reclaiming leases", &locked);
 			pgp_i64(&p, max_attempts);
-			int64_t c = pg_cmd(st, reclaim_sql, &p, "reclaiming leases");
-			if (c < 0)
-				r = (int)c;
-			else if (reclaimed)
+			pgp_text(&p, st->pg->channel);
+			pgp_i64(&p, st->pg->lease_timeout_ms);
+			pgp_text(&p, st->self.boot_id);
+			pgp_text(&p, st->self.pid_ns);
+			if (r == 0)
+				r = pg_int(st, reclaim_sql, &p, "reclaiming leases", &c);
+			if (r == 0 && reclaimed)
 				*reclaimed = (int)c;
 		}
 	}

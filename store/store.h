@@ -12,7 +12,8 @@
  *
  * Code: store_api.c (the backend seam: open picks a backend, every call goes
  * through its ops table), store.c store_open.c store_schema.c store_items.c store_reclaim.c
- * store_query.c store_batch.c (SQLite), retry.c (pure: the retry policy).
+ * store_query.c store_batch.c store_report.c (SQLite), pg_*.c (PostgreSQL),
+ * retry.c (pure: the retry policy).
  *
  * Error idiom: every function returns 0 (or a documented count/flag) on
  * success and a negative code on failure: -errno, or one of the STORE_E*
@@ -211,6 +212,16 @@ struct store_claim {
 int store_claim_next(struct store *st, int64_t run_id, const char *spec_key,
 		     struct store_claim *out);
 void store_claim_free(struct store_claim *c);
+/* Up to max claims (max >= 1), for a runner with max free slots: each as
+ * store_claim_next() makes it — its attempt counted, its own attempt id as
+ * fencing token — oldest first into out[0..n-1]. PostgreSQL: one
+ * transaction, one statement (FOR UPDATE SKIP LOCKED, LIMIT max).
+ * SQLite: store_claim_next() up to max times, one transaction each (its
+ * write lock is the whole file's: nothing is gained by holding it longer).
+ * Returns n (0: nothing pending), or <0 with nothing claimed (SQLite: an
+ * error after some claims returns those; the next call meets it again). */
+int store_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		      struct store_claim *out, int max);
 
 enum store_result_kind { STORE_RESULT_JSON, STORE_RESULT_TEXT, STORE_RESULT_BLOB };
 
@@ -255,6 +266,23 @@ int store_attempt_finish(struct store *st, const struct store_claim *c,
  * "interrupted" and counted = 0, and the item's attempts go back down by one.
  * STORE_ESTALE as above. */
 int store_attempt_release(struct store *st, const struct store_claim *c);
+
+/* Wake-ups: a descriptor that becomes readable when another process may
+ * have made items pending, so an idle runner claims at once instead of at
+ * its next poll. PostgreSQL: LISTEN on a second connection of its own; the
+ * transaction that queues items or puts them back to pending (retry,
+ * release, a retried finish, reclaim) sends NOTIFY before it commits.
+ * Returns the descriptor to watch for input (it may change after a failure:
+ * watch it again), or -1 when there is none: SQLite (the runner's poll
+ * timer is all there is), or the listening connection is down and was last
+ * tried less than a few seconds ago (calling it again later reconnects).
+ * Notifications sent while it was down are lost: keep polling too. */
+int store_wakeup_fd(struct store *st);
+/* Read what arrived on it: the number of notifications (0: none), or <0
+ * when the connection was lost: stop watching the descriptor, then call
+ * store_wakeup_fd() again later (it closes the old one and reconnects).
+ * SQLite: 0. */
+int store_wakeup_drain(struct store *st);
 
 /* Items of this spec_key waiting to run. */
 int store_count_pending(struct store *st, const char *spec_key, int64_t *n);
@@ -451,6 +479,81 @@ int store_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id
  * cleared, as store_record_input_error() does. STORE_ESTALE if the lease is
  * no longer ours. */
 int store_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
+
+/* ---- the report's reads (report/, docs/report.md) --------------------
+ *
+ * Pure data for `sandrun report`, the same on both backends: the page
+ * aggregates them itself (histograms, percentiles, samples), so what it
+ * shows does not depend on either engine's SQL. Row pointers are valid only
+ * during the callback; a callback returns 0 to go on or a negative code
+ * that stops the walk and is returned. Memory stays flat: rows are walked,
+ * never collected here.
+ */
+
+/* One consistent snapshot for the reads that follow, until
+ * store_read_end() (SQLite: a read transaction; PostgreSQL: REPEATABLE READ
+ * READ ONLY). Nothing is written. store_read_end() is safe without a begin. */
+int store_read_begin(struct store *st);
+void store_read_end(struct store *st);
+
+/* Items by status and last outcome (NULL: none yet), in no particular order. */
+typedef int (*store_group_fn)(const char *status, const char *outcome, int64_t n, void *ctx);
+int store_item_groups(struct store *st, store_group_fn fn, void *ctx);
+
+struct store_run_fact {
+	int64_t id, started_ms, until_ms; /* until: its end, else its last heartbeat */
+	const char *how;                  /* NULL while running (or died unseen) */
+	const char *interrupted_by;       /* summary.interrupted_by, or NULL */
+	const char *hostname, *version;
+	bool has_spec;                    /* it recorded its job spec */
+	const char *kind;                 /* spec.kind, or NULL */
+	double mem_bytes, timeout_ms;     /* spec.limits.*; NAN unless a number */
+};
+typedef int (*store_run_fn)(const struct store_run_fact *run, void *ctx);
+/* Every run, the newest first. */
+int store_each_run(struct store *st, store_run_fn fn, void *ctx);
+
+struct store_attempt_fact {
+	int64_t id, item_id, run_id;      /* run_id 0 when none */
+	const char *outcome;              /* NULL while running */
+	bool ended;
+	int64_t wall_ms, peak_memory_bytes; /* -1: not recorded */
+	const char *path;                 /* the item's path when the attempt ended in
+					     anything but "ok", else NULL */
+};
+typedef int (*store_attempt_fact_fn)(const struct store_attempt_fact *a, void *ctx);
+/* Every attempt (without its stderr), by id. */
+int store_each_attempt(struct store *st, store_attempt_fact_fn fn, void *ctx);
+
+struct store_failure_row {
+	const char *path, *error;         /* error NULL when none */
+	int64_t attempts;
+	int64_t exit_code, signal;        /* of its last attempt; -1: none */
+	const char *syscall;              /* NULL when none */
+	int64_t wall_ms, peak_memory_bytes; /* -1: not recorded */
+	int64_t stderr_total;             /* bytes of its stderr tail; -1: none */
+	const void *stderr_end;           /* the last tail_max of them */
+	size_t stderr_len;
+};
+typedef int (*store_failure_fn)(const struct store_failure_row *row, void *ctx);
+/* Failed items whose last outcome is `outcome` (NULL: none recorded), with
+ * their last attempt, ordered by path (bytes), at most `limit`. */
+int store_failed_items(struct store *st, const char *outcome, size_t tail_max, int64_t limit,
+		       store_failure_fn fn, void *ctx);
+
+/* The built-in analyzer's report of a done item: a JSON result with
+ * "levels" and "format" objects. A field that is not a JSON number (of a
+ * sane size, |x| < 1e250) is NAN: a hostile result may put anything there. */
+struct store_audio_row {
+	const char *path;
+	double lufs, true_peak_dbtp, duration_s, clipped_samples, silence_ratio;
+	bool damaged, truncated;          /* damage.* is true (or 1) */
+	const char *decoder_error;        /* damage.decoder_error when a string */
+};
+typedef int (*store_audio_fn)(const struct store_audio_row *row, void *ctx);
+/* Every analyzer report of a done item; *results (may be NULL) gets the
+ * number of done items with a result of any kind. */
+int store_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
 
 /* ---- job spec identity (runner/spec_guard.c, docs/store.md) ---- */
 

@@ -268,3 +268,71 @@ int store_spec_rekey(struct store *st, const char *old_key, const char *new_key,
 {
 	return st->ops->spec_rekey(st, old_key, new_key, n);
 }
+
+int store_read_begin(struct store *st)
+{
+	return st->ops->read_begin(st);
+}
+
+void store_read_end(struct store *st)
+{
+	st->ops->read_end(st);
+}
+
+int store_item_groups(struct store *st, store_group_fn fn, void *ctx)
+{
+	return st->ops->item_groups(st, fn, ctx);
+}
+
+int store_each_run(struct store *st, store_run_fn fn, void *ctx)
+{
+	return st->ops->each_run(st, fn, ctx);
+}
+
+int store_each_attempt(struct store *st, store_attempt_fact_fn fn, void *ctx)
+{
+	return st->ops->each_attempt(st, fn, ctx);
+}
+
+int store_failed_items(struct store *st, const char *outcome, size_t tail_max, int64_t limit,
+		       store_failure_fn fn, void *ctx)
+{
+	if (limit < 0)
+		return store_fail(st, -EINVAL, "database %s: failed items: negative limit", st->path);
+	return st->ops->failed_items(st, outcome, tail_max, limit, fn, ctx);
+}
+
+int store_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results)
+{
+	return st->ops->audio_reports(st, fn, ctx, results);
+}
+
+int store_wakeup_fd(struct store *st)
+{
+	return st->ops->wakeup_fd ? st->ops->wakeup_fd(st) : -1;
+}
+
+int store_wakeup_drain(struct store *st)
+{
+	return st->ops->wakeup_drain ? st->ops->wakeup_drain(st) : 0;
+}
+
+int store_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
+		      struct store_claim *out, int max)
+{
+	if (max < 1 || !nonempty(spec_key))
+		return store_fail(st, -EINVAL, "database %s: claim: max < 1 or an empty spec key",
+				  st->path);
+	if (st->ops->claim_batch)
+		return st->ops->claim_batch(st, run_id, spec_key, out, max);
+	int n = 0;
+	while (n < max) {
+		int r = st->ops->claim_next(st, run_id, spec_key, &out[n]);
+		if (r < 0 && n == 0)
+			return r;
+		if (r <= 0)
+			break;
+		n++;
+	}
+	return n;
+}

@@ -92,6 +92,18 @@ struct store_ops {
 	int (*spec_counts)(struct store *st, store_spec_count_fn fn, void *ctx);
 	int (*run_specs)(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx);
 	int (*spec_rekey)(struct store *st, const char *old_key, const char *new_key, int64_t *n);
+	int (*read_begin)(struct store *st);
+	void (*read_end)(struct store *st);
+	int (*item_groups)(struct store *st, store_group_fn fn, void *ctx);
+	int (*each_run)(struct store *st, store_run_fn fn, void *ctx);
+	int (*each_attempt)(struct store *st, store_attempt_fact_fn fn, void *ctx);
+	int (*failed_items)(struct store *st, const char *outcome, size_t tail_max, int64_t limit,
+			    store_failure_fn fn, void *ctx);
+	int (*audio_reports)(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
+	int (*claim_batch)(struct store *st, int64_t run_id, const char *spec_key,
+			   struct store_claim *out, int max); /* NULL: claim_next in a loop */
+	int (*wakeup_fd)(struct store *st);    /* NULL: no wake-ups (SQLite) */
+	int (*wakeup_drain)(struct store *st);
 };
 
 /* SQLite (store_open.c): open `path` and fill *out, ops = store_sqlite_ops. */
@@ -129,6 +141,14 @@ int sq_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struc
 int sq_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n);
 int sq_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
 void sq_close(struct store *st);
+/* The report's reads (store_report.c). */
+int sq_read_begin(struct store *st);
+void sq_read_end(struct store *st);
+int sq_item_groups(struct store *st, store_group_fn fn, void *ctx);
+int sq_each_run(struct store *st, store_run_fn fn, void *ctx);
+int sq_each_attempt(struct store *st, store_attempt_fact_fn fn, void *ctx);
+int sq_failed_items(struct store *st, const char *outcome, size_t tail_max, int64_t limit, store_failure_fn fn, void *ctx);
+int sq_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
 
 struct store {
 	const struct store_ops *ops;

@@ -480,5 +480,12 @@ const struct store_ops store_sqlite_ops = {
 	.spec_counts = sq_spec_counts,
 	.run_specs = sq_run_specs,
 	.spec_rekey = sq_spec_rekey,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
+	.item_groups = sq_item_groups,
+	.each_run = sq_each_run,
+	.each_attempt = sq_each_attempt,
+	.failed_items = sq_failed_items,
+	.audio_reports = sq_audio_reports,
 	.close = sq_close,
 };

@@ -10,6 +10,8 @@
 #                   or when we are not root (the caller prints a TAP skip).
 #   pg_suite_start  pg_start for a TAP suite, or end the suite: a visible
 #                   skip (no server here) or one failure.
+#                   PG_OPTS: more server options ("-c name=value ..."),
+#                   after the defaults (bench/pg.sh: fsync on, statistics).
 #   pg_stop         stop it (immediate) and remove the directory.
 #   pg_psql SQL...  run SQL through psql on the cluster, unaligned.
 #   pg_uri_schema NAME   $PG_URI for the sandrun schema NAME.
@@ -29,7 +31,7 @@ pg_start() {
 		-E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 || {
 		echo "# initdb failed:"; sed 's/^/#   /' "$PG_DIR/initdb.log"; return 2; }
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DIR/data" -s -w \
-		-o "-k $PG_DIR -c listen_addresses= -c fsync=off -c max_connections=60" \
+		-o "-k $PG_DIR -c listen_addresses= -c fsync=off -c max_connections=60 ${PG_OPTS:-}" \
 		-l "$PG_DIR/log" start || {
 		echo "# pg_ctl start failed:"; sed 's/^/#   /' "$PG_DIR/log"; return 2; }
 	PG_URI="postgresql:///postgres?host=$PG_DIR&user=sandrun"

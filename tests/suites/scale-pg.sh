@@ -8,8 +8,9 @@
 #     runner starts in its place;
 #   * runner B is SIGSTOPped until the others have judged it lost, then
 #     SIGCONTed: each of its finishes gets STORE_ESTALE, which it says on
-#     stderr, and writes nothing over the new owner's attempt; its next
-#     claim is refused too (its run is over) and it exits 4.
+#     stderr, and writes nothing over the new owner's attempt; it says it
+#     was judged lost, stops its jobs, and claims again under a new run:
+#     it goes on working and ends well (exit 0).
 # Then, in psql: every item done with exactly one ok attempt and one result;
 # every attempt closed; the runner_lost attempts exactly the leases A and B
 # really lost; nothing running, every run ended.
@@ -40,7 +41,7 @@ wait_for() {
 	while [ $SECONDS -lt $end ]; do [ "$(q "$2" 2>/dev/null)" = t ] && return 0; sleep 0.2; done
 	return 1
 }
-echo "1..7"
+echo "1..9"
 
 FILES=120
 mkdir "$W/in"
@@ -92,13 +93,20 @@ elapsed=$((SECONDS - start))
 echo "# $FILES files, 3 runners (+1 restarted): ${elapsed}s; A lost $a_lost leases, B $b_lost"
 echo "# the resumed runner B (exit $rc_b) said:"; sed 's/^/#   /' "$W/b.err"
 
-# B learnt it on its first finish: STORE_ESTALE for each lease it lost,
-# said on stderr, nothing written.
-b_said=$(grep -c "was taken back" "$W/b.err")
-[ "$b_lost" -ge 1 ] && [ "$b_said" = "$b_lost" ] && [ "$rc_b" = 4 ] &&
-	result ok "the resumed runner reports each lost lease ($b_said), then stops (exit 4)" ||
-	result fail "the resumed runner reports each lost lease, then stops (exit 4)" \
-		"lost=$b_lost said=$b_said rc=$rc_b: $(cat "$W/b.err")"
+# B learnt it on its first finish or heartbeat: STORE_ESTALE for each lease
+# it lost, said on stderr, nothing written; then it rejoined as a new run
+# (its own argv, so the runs row of the same process) and worked on.
+b_said=$(grep -c "the lease of attempt [0-9]* was taken back" "$W/b.err")
+b_new=$(q "select count(*) from runs r where r.id > 2 and r.argv::text = (select argv::text from runs where id = 2)
+	and r.how = 'completed'")
+b_work=$(q "select count(*) from attempts a join runs r on r.id = a.run_id where r.id > 2
+	and r.argv::text = (select argv::text from runs where id = 2) and r.pid = (select pid from runs where id = 2)
+	and r.pid_ns = (select pid_ns from runs where id = 2) and a.outcome = 'ok'")
+[ "$b_lost" -ge 1 ] && [ "$b_said" = "$b_lost" ] && [ "$rc_b" = 0 ] && [ "$b_new" -ge 1 ] && [ "$b_work" -ge 1 ] &&
+	grep -q "run 2 was judged lost .*claiming again as run [0-9]" "$W/b.err" &&
+	result ok "the resumed runner reports each lost lease ($b_said), rejoins as a new run, works on ($b_work ok) and ends well" ||
+	result fail "the resumed runner reports each lost lease, rejoins as a new run, works on and ends well" \
+		"lost=$b_lost said=$b_said rc=$rc_b new runs=$b_new ok in them=$b_work: $(cat "$W/b.err")"
 [ "$rc_c" = 0 ] && [ "$rc_a2" = 0 ] && result ok "the other runners end well" ||
 	result fail "the other runners end well" "c=$rc_c a2=$rc_a2: $(cat "$W/c.err" "$W/a2.err")"
 
@@ -119,4 +127,63 @@ v=$(q "select (select count(*) from attempts where ended_at is null),
 	result fail "every attempt closed, nothing running, runner_lost = the leases lost" \
 		"open|running|runs open|lost|lost of A = $v; expected 0|0|0|$((a_lost + b_lost))|$a_lost"
 [ "$elapsed" -lt 60 ] && result ok "done in ${elapsed}s (< 60 s)" || result fail "done in ${elapsed}s (< 60 s)"
+
+# Wake-ups (LISTEN/NOTIFY): runner B, in its own namespaces, is idle with a
+# free slot (its one file sleeps 10 s; nothing else is pending: it waits).
+# Three times, runner A (other namespaces) queues two files; B must start
+# one of them within 1 s of the queueing, in database time (items.enqueued_at
+# to attempts.started_at). Without the wake-up B would look again only at its
+# 5 s poll (QUEUE_RECHECK_MS).
+WURI=$(pg_uri_schema wake)
+mkdir "$W/wake"
+CMD='sh -c "read s; sleep \$s; echo slept \$s"'
+echo 10 >"$W/wake/b-hold"
+unshare --pid --net --fork --kill-child "$B/sandrun" run --db "$WURI" -j 2 -q --cmd "$CMD" \
+	--output text "$W/wake/b-hold" >"$W/wb.out" 2>"$W/wb.err" &
+wb=$!; PIDS="$PIDS $wb"
+wq() { pg_psql "set search_path = wake; $*"; }
+end=$((SECONDS + 20))
+until [ "$(wq "select count(*) from items where status = 'running'" 2>/dev/null)" = 1 ] || [ $SECONDS -ge $end ]; do sleep 0.1; done
+sleep 1 # B has looked at the queue and found nothing more: idle
+wa=""
+for i in 1 2 3; do
+	echo 2 >"$W/wake/a-hold-$i"; echo 0 >"$W/wake/new-$i"
+	unshare --pid --net --fork --kill-child "$B/sandrun" run --db "$WURI" -j 1 -q --cmd "$CMD" \
+		--output text "$W/wake/a-hold-$i" "$W/wake/new-$i" >>"$W/wa.out" 2>>"$W/wa.err" &
+	wa="$wa $!"; PIDS="$PIDS $!"
+	sleep 2.5
+done
+for p in $wb $wa; do wait "$p"; done
+v=$(wq "select count(*), coalesce(max(a.started_at - i.enqueued_at), -1) from attempts a
+	join items i on i.id = a.item_id where a.run_id = 1 and i.path <> convert_to('$W/wake/b-hold', 'UTF8')")
+lat=$(wq "select string_agg((a.started_at - i.enqueued_at)::text || ' ms', ', ' order by a.id) from attempts a
+	join items i on i.id = a.item_id where a.run_id = 1 and i.path <> convert_to('$W/wake/b-hold', 'UTF8')")
+done_n=$(wq "select count(*) from items where status = 'done'")
+n=${v%%|*} max=${v##*|}
+[ "$n" -ge 3 ] && [ "$max" -ge 0 ] && [ "$max" -lt 1000 ] && [ "$done_n" = 7 ] &&
+	result ok "an idle runner starts a file another runner queued within 1 s (NOTIFY): $lat" ||
+	result fail "an idle runner starts a file another runner queued within 1 s (NOTIFY)" \
+		"B started $n of A's files, latencies: $lat; done=$done_n; $(cat "$W/wb.err" "$W/wa.err")"
+# A queue of vanished files (50,000 pending items whose inputs do not
+# exist: each claim ends at once as an input error, no job starts): the
+# runner still reads its signals between claims (at most ADMIT_BUDGET
+# claims per turn) and stops within 2 s of SIGTERM. Before, it claimed the
+# whole queue first.
+GURI=$(pg_uri_schema gone)
+echo 0 >"$W/gone-seed"
+"$B/sandrun" run --db "$GURI" -q --cmd /bin/true --output text "$W/gone-seed" >/dev/null 2>&1
+pg_psql "set search_path = gone; insert into items (path, spec_key, status, enqueued_at, updated_at)
+	select convert_to('$W/gone/f' || g, 'UTF8'), (select spec_key from items limit 1), 'pending', now_ms(), now_ms()
+	from generate_series(1, 50000) g" >/dev/null
+"$B/sandrun" run --db "$GURI" -q --cmd /bin/true --output text --files-from /dev/null >"$W/gone.out" 2>&1 &
+gp=$!
+sleep 1
+kill -TERM "$gp"
+t0=$SECONDS
+while kill -0 "$gp" 2>/dev/null && [ $((SECONDS - t0)) -lt 60 ]; do sleep 0.1; done
+took=$((SECONDS - t0)); wait "$gp"; grc=$?
+left=$(pg_psql "select count(*) from gone.items where status = 'pending'")
+[ "$took" -le 2 ] && [ "$grc" = 143 ] && [ "$left" -gt 0 ] &&
+	result ok "a runner churning through vanished files stops on SIGTERM within 2 s (exit 143, $left left pending)" ||
+	result fail "a runner churning through vanished files stops on SIGTERM within 2 s" "took ${took}s rc=$grc left=$left: $(tail -3 "$W/gone.out")"
 [ "$FAILED" -eq 0 ]

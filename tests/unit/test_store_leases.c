@@ -5,22 +5,33 @@
 #include "tests/unit/store_fixture.h"
 #include "tests/unit/testkit.h"
 
+/* Two handles on one store, each with a run, and n items "/in/0".. queued;
+ * paths[i] (16 bytes each) holds item i's path. */
+static void two_runners(const char *db, struct store **a, struct store **b, int64_t *ra,
+			int64_t *rb, char (*paths)[16], int n)
+{
+	*a = open_rw(db), *b = open_rw(db);
+	assert_int_equal(store_run_begin(*a, "t", NULL, NULL, ra), 0);
+	assert_int_equal(store_run_begin(*b, "t", NULL, NULL, rb), 0);
+	struct store_input *in = calloc((size_t)n, sizeof *in);
+	assert_non_null(in);
+	for (int i = 0; i < n; i++) {
+		snprintf(paths[i], 16, "/in/%d", i);
+		in[i] = (struct store_input){ paths[i], 1, 1 };
+	}
+	assert_int_equal(store_enqueue(*a, SPEC, in, (size_t)n, false), 0);
+	free(in);
+}
+
 /* Two handles on one file in one process, claiming in turn. */
 static void test_two_handles_disjoint(void **state)
 {
 	struct fx *f = *state;
-	struct store *a = open_rw(f->db), *b = open_rw(f->db);
+	struct store *a, *b;
 	int64_t ra, rb;
-	assert_int_equal(store_run_begin(a, "t", NULL, NULL, &ra), 0);
-	assert_int_equal(store_run_begin(b, "t", NULL, NULL, &rb), 0);
 	enum { N = 200 };
-	struct store_input in[N];
-	char paths[N][16];
-	for (int i = 0; i < N; i++) {
-		snprintf(paths[i], sizeof paths[i], "/in/%d", i);
-		in[i] = (struct store_input){ paths[i], 1, 1 };
-	}
-	assert_int_equal(store_enqueue(a, SPEC, in, N, false), 0);
+	static char paths[N][16];
+	two_runners(f->db, &a, &b, &ra, &rb, paths, N);
 	static char seen[N + 1];
 	memset(seen, 0, sizeof seen);
 	int claimed = 0;
@@ -42,6 +53,56 @@ static void test_two_handles_disjoint(void **state)
 		store_claim_free(&c);
 	}
 	assert_int_equal(claimed, N);
+	assert_attempts_consistent(f->db);
+	store_close(a);
+	store_close(b);
+}
+
+/* A batch claim (a runner with several free slots): up to max items in one
+ * call, each counted, each with its own fencing token; another runner's
+ * batch gets the rest, never the same items. */
+static void test_batch_claims(void **state)
+{
+	struct fx *f = *state;
+	struct store *a, *b;
+	int64_t ra, rb;
+	enum { N = 10 };
+	char paths[N][16];
+	two_runners(f->db, &a, &b, &ra, &rb, paths, N);
+	struct store_claim ca[N], cb[N];
+	assert_int_equal(store_claim_batch(a, ra, SPEC, ca, 0), -EINVAL);
+	assert_int_equal(store_claim_batch(a, ra, SPEC, ca, 4), 4);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status = 'running'", NULL), 4);
+	assert_int_equal(sql_int(f->db, "SELECT sum(attempts) FROM items", NULL), 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(ca[i].attempt_no, 1);
+		assert_string_equal(ca[i].path, paths[i]); /* the oldest first */
+		for (int j = 0; j < i; j++)
+			assert_true(ca[j].attempt_id != ca[i].attempt_id);
+	}
+	assert_int_equal(store_claim_batch(b, rb, SPEC, cb, N), N - 4);
+	for (int i = 0; i < N - 4; i++)
+		for (int j = 0; j < 4; j++)
+			assert_true(cb[i].item_id != ca[j].item_id);
+	assert_int_equal(store_claim_batch(a, ra, SPEC, ca + 4, 2), 0);
+	/* Each claim is fenced by its own token: another claim's token of
+	 * the same batch does not finish it. */
+	struct store_claim wrong = ca[0];
+	wrong.attempt_id = ca[1].attempt_id;
+	struct store_attempt_end e = end_of("ok", false);
+	assert_int_equal(store_attempt_finish(a, &wrong, &e, NULL), STORE_ESTALE);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_attempt_finish(a, &ca[i], &e, NULL), 0);
+	assert_int_equal(store_attempt_release(b, &cb[0]), 0);
+	for (int i = 1; i < N - 4; i++)
+		assert_int_equal(store_attempt_finish(b, &cb[i], &e, NULL), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status = 'done'", NULL), N - 1);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items WHERE status = 'pending'"
+				 " AND attempts = 0", NULL), 1);
+	for (int i = 0; i < 4; i++)
+		store_claim_free(&ca[i]);
+	for (int i = 0; i < N - 4; i++)
+		store_claim_free(&cb[i]);
 	assert_attempts_consistent(f->db);
 	store_close(a);
 	store_close(b);
@@ -433,6 +494,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_handles_disjoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_claims, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes_disjoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runners_start_together, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_dead_runner, setup, teardown),
