@@ -267,4 +267,7 @@ const struct store_ops store_pg_ops = {
 	.spec_counts = pg_spec_counts,
 	.run_specs = pg_run_specs,
 	.spec_rekey = pg_spec_rekey,
+	.submit = pg_submit,
+	.item_client = pg_item_client,
+	.cancel_pending = pg_cancel_pending,
 };

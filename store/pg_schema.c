@@ -104,6 +104,19 @@ static const char schema_v1[] =
  * version 1 have it NULL: readers fall back to value_json::text. */
 static const char schema_v2[] = "ALTER TABLE results ADD COLUMN value_json_text text;\n";
 
+/* Version 3 (sandrun serve; MIGRATION "serve", self-contained): the client
+ * that submitted an item over the service socket and the item's place in
+ * the fair queue; claims go by (queue_seq NULLS FIRST, id), so items of
+ * `sandrun run` (no queue_seq) keep their id order. docs/serve.md. */
+static const char schema_v3[] =
+	"ALTER TABLE items ADD COLUMN IF NOT EXISTS client_uid bigint,"
+	" ADD COLUMN IF NOT EXISTS client_gid bigint, ADD COLUMN IF NOT EXISTS client_pid bigint,"
+	" ADD COLUMN IF NOT EXISTS client_name text, ADD COLUMN IF NOT EXISTS queue_seq bigint;\n"
+	"DROP INDEX IF EXISTS items_claim;\n"
+	"CREATE INDEX items_claim ON items(spec_key, queue_seq NULLS FIRST, id) WHERE status = 'pending';\n"
+	"CREATE INDEX IF NOT EXISTS items_client ON items(client_uid, queue_seq)"
+	" WHERE status IN ('pending', 'running') AND client_uid IS NOT NULL;\n";
+
 static int apply(struct store *st, const char *sql, const char *what)
 {
 	PGresult *res = PQexec(st->pg->conn, sql);
@@ -123,6 +136,8 @@ static int create_schema(struct store *st, bool schema_exists)
 	int rc = apply(st, schema_v1, "creating the schema");
 	if (rc == 0)
 		rc = apply(st, schema_v2, "creating the schema");
+	if (rc == 0)
+		rc = apply(st, schema_v3, "creating the schema");
 	if (rc < 0)
 		return rc;
 	st->pg->schema_version = PG_SCHEMA_VERSION;
@@ -195,13 +210,15 @@ static int check_version(struct store *st)
 	st->pg->schema_version = (int)version;
 	if (st->mode == STORE_RO || version == PG_SCHEMA_VERSION)
 		return 0;
-	int r = apply(st, schema_v2, "upgrading the schema to version 2");
+	int r = version < 2 ? apply(st, schema_v2, "upgrading the schema to version 2") : 0;
+	if (r == 0 && version < 3)
+		r = apply(st, schema_v3, "upgrading the schema to version 3");
 	int64_t n = r < 0 ? r
-			  : pg_cmd(st, "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
-				   NULL, "upgrading the schema to version 2");
+			  : pg_cmd(st, "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+				   NULL, "upgrading the schema");
 	if (n < 0)
 		return (int)n;
-	st->pg->schema_version = 2;
+	st->pg->schema_version = PG_SCHEMA_VERSION;
 	return 0;
 }
 

@@ -87,6 +87,11 @@ struct store_ops {
 	int (*spec_counts)(struct store *st, store_spec_count_fn fn, void *ctx);
 	int (*run_specs)(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx);
 	int (*spec_rekey)(struct store *st, const char *old_key, const char *new_key, int64_t *n);
+	/* serve (store_serve.c, pg_serve.c) */
+	int (*submit)(struct store *st, const char *spec_key, const struct store_submission *s,
+		      int64_t *item_id, int64_t *queue_seq);
+	int (*item_client)(struct store *st, int64_t id, struct store_item_client *out);
+	int (*cancel_pending)(struct store *st, int64_t id, const char *why);
 };
 
 /* SQLite (store_open.c): open `path` and fill *out, ops = store_sqlite_ops. */
@@ -121,6 +126,9 @@ int sq_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark, struc
 int sq_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n);
 int sq_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
 void sq_close(struct store *st);
+int sq_submit(struct store *st, const char *spec_key, const struct store_submission *s, int64_t *item_id, int64_t *queue_seq);
+int sq_item_client(struct store *st, int64_t id, struct store_item_client *out);
+int sq_cancel_pending(struct store *st, int64_t id, const char *why);
 
 struct store {
 	const struct store_ops *ops;
@@ -176,6 +184,9 @@ int store_read_pid_start(int pid, long long *start, bool *zombie);
  * transaction; check application id and version. */
 int store_schema_check(struct store *st, bool *is_empty);
 int store_schema_create(struct store *st);
+/* A read-write open of an older schema: upgrade it to STORE_SCHEMA_VERSION
+ * in one write transaction (version 1 -> 2: the serve columns). */
+int store_schema_upgrade(struct store *st);
 
 /* The error a list line shows for a failed attempt whose caller gave none
  * (store_items.c). */

@@ -316,6 +316,8 @@ static int open_rw(struct store *st, int64_t size_before)
 		}
 	} else if (size_before > 0) {
 		r = verify_whole_file(st);
+		if (r == 0)
+			r = store_schema_upgrade(st);
 		if (r < 0)
 			return r;
 	}
@@ -475,5 +477,8 @@ const struct store_ops store_sqlite_ops = {
 	.spec_counts = sq_spec_counts,
 	.run_specs = sq_run_specs,
 	.spec_rekey = sq_spec_rekey,
+	.submit = sq_submit,
+	.item_client = sq_item_client,
+	.cancel_pending = sq_cancel_pending,
 	.close = sq_close,
 };

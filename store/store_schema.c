@@ -100,6 +100,53 @@ static const char schema_v1[] =
 	"  CHECK (kind <> 'json' OR json_valid(value))\n"
 	");\n";
 
+/* ---- version 2 (sandrun serve; MIGRATION "serve", self-contained) ----
+ * The client that submitted an item over the service socket (SO_PEERCRED
+ * and its label for the file) and the item's place in the fair queue:
+ * claims go by (queue_seq, id), NULLs (items of `sandrun run`) first, so a
+ * store without submissions claims in id order as before. docs/serve.md. */
+static const char schema_v2[] =
+	"ALTER TABLE items ADD COLUMN client_uid INTEGER;\n"
+	"ALTER TABLE items ADD COLUMN client_gid INTEGER;\n"
+	"ALTER TABLE items ADD COLUMN client_pid INTEGER;\n"
+	"ALTER TABLE items ADD COLUMN client_name TEXT;\n"
+	"ALTER TABLE items ADD COLUMN queue_seq INTEGER;\n"
+	"DROP INDEX items_claim;\n"
+	"CREATE INDEX items_claim ON items(spec_key, queue_seq, id) WHERE status = 'pending';\n"
+	/* a client's last sequence number: only its waiting and running few */
+	"CREATE INDEX items_client ON items(client_uid, queue_seq)"
+	" WHERE status IN ('pending', 'running') AND client_uid IS NOT NULL;\n";
+
+static int schema_version_of(struct store *st, int64_t *version)
+{
+	sqlite3_stmt *s;
+	int r = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (r != SQLITE_OK)
+		return store_fail_sqlite(st, r, "reading the schema");
+	r = sqlite3_step(s);
+	*version = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 0 : store_fail_sqlite(st, r, "reading the schema");
+}
+
+int store_schema_upgrade(struct store *st)
+{
+	int r = store_begin(st, "upgrading the schema");
+	int64_t version = 0;
+	if (r == 0)
+		r = schema_version_of(st, &version); /* again, under the write lock */
+	if (r == 0 && version == 1) {
+		r = store_exec(st, schema_v2, "upgrading the schema to version 2");
+		if (r == 0)
+			r = store_exec(st, "PRAGMA user_version=2", "upgrading the schema to version 2");
+	}
+	if (r == 0)
+		r = store_commit(st, "upgrading the schema");
+	if (r < 0)
+		store_rollback(st);
+	return r;
+}
+
 /* Reads the file's identity. *is_empty: no schema at all (a new file). */
 int store_schema_check(struct store *st, bool *is_empty)
 {
@@ -138,14 +185,16 @@ int store_schema_check(struct store *st, bool *is_empty)
 				  "database %s: marked as a sandrun store but without a schema "
 				  "version; move it aside to start a new store",
 				  st->path);
-	/* Version 1 is the first: nothing to upgrade yet. An upgrade from N to
-	 * N+1 goes here, run by STORE_RW inside the open's write transaction. */
+	/* Older versions are upgraded by a read-write open
+	 * (store_schema_upgrade); a read-only open reads them as they are. */
 	return 0;
 }
 
 int store_schema_create(struct store *st)
 {
 	int r = store_exec(st, schema_v1, "creating the schema");
+	if (r == 0)
+		r = store_exec(st, schema_v2, "creating the schema");
 	if (r < 0)
 		return r;
 	char sql[256];

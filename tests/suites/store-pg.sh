@@ -86,7 +86,7 @@ printf '%s\n' "$out" | grep -q '"done": *21' && [ $rc -eq 0 ] && result ok "SAND
 expect4 "report: not yet on PostgreSQL, exit 4" "report: not yet supported on a PostgreSQL store" report --db "$PG_URI"
 
 # A newer schema is refused, and nothing changes.
-pg_psql "update sandrun.meta set value = '3' where key = 'schema_version'"
+pg_psql "update sandrun.meta set value = '4' where key = 'schema_version'"
 before=$(pg_psql "select count(*) from sandrun.items; select count(*) from sandrun.runs")
 expect4 "newer schema: exit 4, refused" "written by a newer sandrun" run --db "$PG_URI" --cmd /bin/true "$in/f1"
 after=$(pg_psql "select count(*) from sandrun.items; select count(*) from sandrun.runs")
@@ -150,8 +150,8 @@ out=$("$B/sandrun" export --db "$PG" 2>&1); rc=$?
 	result ok "schema 1: export reads it, changes nothing" || result fail "schema 1: export reads it, changes nothing" "rc=$rc: $out"
 "$B/sandrun" run --db "$PG" "$cmp"/in/tone1.wav >/dev/null 2>&1; rc=$?
 v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name = 'value_json_text'")
-[ $rc -eq 0 ] && [ "$v" = "$(printf '2\n1')" ] && result ok "schema 1 upgraded to 2 by the next run" ||
-	result fail "schema 1 upgraded to 2 by the next run" "rc=$rc: $v"
+[ $rc -eq 0 ] && [ "$v" = "$(printf '3\n1')" ] && result ok "schema 1 upgraded to 3 by the next run" ||
+	result fail "schema 1 upgraded to 3 by the next run" "rc=$rc: $v"
 # --lease-timeout: taken on PostgreSQL, ignored on SQLite, 0 refused. Its
 # effect (runners judged lost) is tests/suites/scale-pg.sh.
 out=$("$B/sandrun" run --lease-timeout 0 --db "$PG" "$cmp/in/tone1.wav" 2>&1); rc=$?
