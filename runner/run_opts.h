@@ -10,6 +10,7 @@
 #include "runner/progress.h"
 #include "sandbox/sandbox.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,5 +50,21 @@ struct run_opts {
 	struct input_filter filter;
 	enum input_follow follow;
 };
+
+/* A command built on run's options (serve): its own long options (values
+ * from RUN_OPTS_EXTRA_FIRST up), taken by take() (1 taken, 0 not one of
+ * them, -1 usage error with its message printed), and its --help. */
+#define RUN_OPTS_EXTRA_FIRST 0x400
+struct run_opts_extra {
+	const char *usage_cmd;           /* "run ": "Try 'sandrun run --help'" */
+	const struct option *longopts;   /* NULL-terminated, or NULL */
+	int (*take)(int opt, const char *arg, void *ctx);
+	void *ctx;
+	void (*help)(void);
+};
+
+/* Parse argv into *o (defaults first). 0: parsed, optind at the first
+ * operand; 1: --help printed; -1: usage error, its message printed. */
+int run_opts_parse(int argc, char **argv, struct run_opts *o, const struct run_opts_extra *x);
 
 #endif
