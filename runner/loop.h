@@ -32,6 +32,19 @@ enum loop_feed {
 			       or SR_EXIT_USAGE; start nothing new */
 };
 
+struct loop;
+
+/* An attempt's end as the service hook (loop_config.on_finish) hears of it:
+ * recorded (status done, failed or pending for a retry), released by an
+ * interrupt or a cancel (pending, outcome "interrupted"), or an input error
+ * at claim time (failed). status "unrecorded": the store refused it. */
+struct loop_finish {
+	int64_t item_id;
+	const struct progress_finished *f;
+	const void *result;       /* the job's stdout when the item is done, else NULL */
+	size_t result_len;
+};
+
 struct loop_config {
 	struct store *st;
 	int64_t run_id;
@@ -61,6 +74,11 @@ struct loop_config {
 	enum loop_feed (*feed)(void *ctx, int *exit_status);
 	void *feed_ctx;
 	int feed_fd;              /* what LOOP_FEED_WAIT waits for (a pipe), or -1 */
+	/* serve (runner/serve*.c): told of every attempt's end, after the
+	 * store has it; and the loop's handle while it runs (*self; NULL
+	 * again once loop_run returns), for loop_stop_item(). */
+	void (*on_finish)(void *ctx, const struct loop_finish *f);
+	struct loop **self;
 };
 
 struct loop_result {
@@ -79,8 +97,16 @@ struct loop_result {
  * could not be set up. */
 int loop_run(const struct loop_config *cfg, struct loop_result *res);
 
+/* Stop the running attempt of item_id (SBX_KILL_INTERRUPT): it is released
+ * as on SIGTERM, uncounted, and on_finish hears of it (pending,
+ * "interrupted"). 1 when it was running here, 0 when not. */
+int loop_stop_item(struct loop *l, int64_t item_id);
+
 /* MemAvailable from a /proc/meminfo text, in bytes (pure; -ENOENT when the
  * line is missing). */
 int loop_parse_memavailable(const char *meminfo, uint64_t *bytes);
+/* Whether --memfree lets a new job start now (runner/loop_mem.c). Unknown
+ * counts as yes: a kernel without MemAvailable must not stall the batch. */
+bool loop_memory_allows_start(uint64_t need);
 
 #endif

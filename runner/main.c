@@ -37,6 +37,8 @@ static const char main_usage[] =
 	"  export      write the results as JSON or CSV\n"
 	"  quarantine  move or copy the inputs of failed items aside\n"
 	"  report      write a self-contained HTML page about the database\n"
+	"  serve       analyze the files clients submit over a unix socket\n"
+	"  submit      hand files to a running 'sandrun serve'\n"
 	"  help [CMD]  show this help, or the help of CMD\n\n"
 	"A PATH of '-' reads the list of paths from stdin, as --files-from - does.\n\n"
 	"  -h, --help     show this help (sandrun COMMAND --help for a command's options)\n"
@@ -77,7 +79,7 @@ static char **with_default_db(int *argc, char **argv)
 {
 	const char *db = getenv("SANDRUN_DB");
 	static const char *const takes_db[] = { "run", "status", "list", "show", "retry",
-						"export", "quarantine", "report" };
+						"export", "quarantine", "report", "serve" };
 	bool takes = false;
 	for (size_t i = 0; i < sizeof takes_db / sizeof takes_db[0]; i++)
 		takes = takes || strcmp(argv[0], takes_db[i]) == 0;
@@ -101,7 +103,7 @@ static const struct {
 	{ "run", cmd_run },       { "exec", cmd_exec },       { "check", cmd_check },
 	{ "status", cmd_status }, { "list", cmd_list },       { "show", cmd_show },
 	{ "retry", cmd_retry },   { "export", cmd_export },   { "quarantine", cmd_quarantine },
-	{ "report", cmd_report_guarded },
+	{ "report", cmd_report_guarded }, { "serve", cmd_serve }, { "submit", cmd_submit },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

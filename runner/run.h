@@ -7,5 +7,9 @@
 
 /* argv[0] is "run". Returns the exit status (SR_EXIT_*). */
 int cmd_run(int argc, char **argv);
+/* `sandrun serve`: the socket service (runner/serve_cmd.c, docs/serve.md). */
+int cmd_serve(int argc, char **argv);
+/* `sandrun submit`: its client (runner/submit_cmd.c). */
+int cmd_submit(int argc, char **argv);
 
 #endif

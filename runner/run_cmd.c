@@ -223,6 +223,22 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	return bc->failed > 0 || lr->failed > 0 ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
 }
 
+int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
+	      int64_t *run_id)
+{
+	char *args = argv_json(argc, argv);
+	int r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, run_id);
+	free(args);
+	int reclaimed = 0;
+	if (r == 0)
+		r = store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed);
+	if (r < 0) {
+		sr_err("%s", store_errmsg(st));
+		return SR_EXIT_STORE;
+	}
+	return 0;
+}
+
 /* Everything after the store is open. */
 static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec *js,
 		     struct progress *progress, const struct run_opts *o, int sigfd, int argc, char **argv)
@@ -231,19 +247,9 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	int r = spec_guard_check(st, js, o->force || o->new_spec);
 	if (r != 0)
 		return r;
-	char *args = argv_json(argc, argv);
 	int64_t run_id = 0;
-	r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, &run_id);
-	free(args);
-	if (r < 0) {
-		sr_err("%s", store_errmsg(st));
-		return SR_EXIT_STORE;
-	}
-	int reclaimed = 0;
-	if (store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed) < 0) {
-		sr_err("%s", store_errmsg(st));
-		return SR_EXIT_STORE;
-	}
+	if ((r = run_begin(st, o, js, argc, argv, &run_id)) != 0)
+		return r;
 	struct collect *c = calloc(1, sizeof *c);
 	if (!c)
 		return SR_EXIT_STORE;
@@ -309,18 +315,10 @@ static void raise_nofile(void)
 	}
 }
 
-int cmd_run(int argc, char **argv)
+int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn body, void *ctx)
 {
-	struct run_opts o;
-	int r = parse_options(argc, argv, &o);
-	if (r == 0)
-		r = input_checks(&o);
-	if (r != 0)
-		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
-	if (stdin_operand(argc, argv, &o) < 0)
-		return SR_EXIT_USAGE;
-	sr_warn_limits(&o.limits, o.cmd ? SR_MIN_MEM_COMMAND : SR_MIN_MEM_ANALYZER,
-		       o.cmd ? "a command in its sandbox" : "the built-in analyzer");
+	sr_warn_limits(&o->limits, o->cmd ? SR_MIN_MEM_COMMAND : SR_MIN_MEM_ANALYZER,
+		       o->cmd ? "a command in its sandbox" : "the built-in analyzer");
 	raise_nofile();
 
 	/* Blocked before any child exists: the loop reads them from a
@@ -346,17 +344,17 @@ int cmd_run(int argc, char **argv)
 	char err[1024];
 	struct jobspec *js = NULL;
 	struct jobspec_opts jo = {
-		.policy = o.policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
-		.limits = o.limits, .max_output = o.max_output,
-		.etc_extra = o.etc, .netc_extra = o.netc,
+		.policy = o->policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
+		.limits = o->limits, .max_output = o->max_output,
+		.etc_extra = o->etc, .netc_extra = o->netc,
 	};
 	struct cmdspec_opts co = {
-		.command = o.cmd, .output = o.output, .ok_codes = o.ok_codes,
-		.env = o.env, .nenv = o.nenv, .bind_paths = o.binds, .bind_writable = o.bind_writable,
-		.nbinds = o.nbinds,
+		.command = o->cmd, .output = o->output, .ok_codes = o->ok_codes,
+		.env = o->env, .nenv = o->nenv, .bind_paths = o->binds, .bind_writable = o->bind_writable,
+		.nbinds = o->nbinds,
 	};
-	r = o.cmd ? jobspec_open_command(&jo, &co, &js, err, sizeof err)
-		  : jobspec_open_analyzer(&jo, &js, err, sizeof err);
+	int r = o->cmd ? jobspec_open_command(&jo, &co, &js, err, sizeof err)
+		       : jobspec_open_analyzer(&jo, &js, err, sizeof err);
 	if (r < 0) {
 		sr_err("%s", err);
 		/* A name or file that is not there or not a policy is the
@@ -366,13 +364,13 @@ int cmd_run(int argc, char **argv)
 	}
 	struct sbx_run *sbx = NULL;
 	struct sbx_err serr = SBX_ERR_INIT;
-	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = "run" }, &sbx, &serr)) < 0) {
+	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = name_hint }, &sbx, &serr)) < 0) {
 		jobspec_free(js);
 		return isolation_error(sbx_err_text(&serr, r));
 	}
 	struct store *st = NULL;
-	if (store_open(o.db, STORE_RW, &st, err, sizeof err) < 0 ||
-	    (o.lease_timeout_s && store_set_lease_timeout(st, o.lease_timeout_s) < 0)) {
+	if (store_open(o->db, STORE_RW, &st, err, sizeof err) < 0 ||
+	    (o->lease_timeout_s && store_set_lease_timeout(st, o->lease_timeout_s) < 0)) {
 		sr_err("%s", st ? store_errmsg(st) : err);
 		store_close(st);
 		sbx_run_close(sbx);
@@ -381,17 +379,43 @@ int cmd_run(int argc, char **argv)
 	}
 	struct progress *progress = NULL;
 	struct progress_opts po = {
-		.live = isatty(STDERR_FILENO) && o.verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
-		.verbosity = o.verbosity, .json = o.json, .events = stdout, .status = stderr,
+		.live = isatty(STDERR_FILENO) && o->verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
+		.verbosity = o->verbosity, .json = o->json, .events = stdout, .status = stderr,
 	};
 	int status;
 	if (progress_new(&po, &progress) < 0)
 		status = SR_EXIT_STORE;
 	else
-		status = run_batch(st, sbx, js, progress, &o, sigfd, argc, argv);
+		status = body(&(struct run_env){ .st = st, .sbx = sbx, .js = js, .progress = progress, .sigfd = sigfd },
+			      ctx);
 	progress_free(progress);
 	store_close(st);
 	sbx_run_close(sbx);
 	jobspec_free(js);
 	return status;
+}
+
+struct run_args {
+	const struct run_opts *o;
+	int argc;
+	char **argv;
+};
+
+static int run_body(struct run_env *e, void *ctx)
+{
+	struct run_args *a = ctx;
+	return run_batch(e->st, e->sbx, e->js, e->progress, a->o, e->sigfd, a->argc, a->argv);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	int r = parse_options(argc, argv, &o);
+	if (r == 0)
+		r = input_checks(&o);
+	if (r != 0)
+		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
+	if (stdin_operand(argc, argv, &o) < 0)
+		return SR_EXIT_USAGE;
+	return run_with_env(&o, "run", run_body, &(struct run_args){ &o, argc, argv });
 }

@@ -67,4 +67,23 @@ struct run_opts_extra {
  * operand; 1: --help printed; -1: usage error, its message printed. */
 int run_opts_parse(int argc, char **argv, struct run_opts *o, const struct run_opts_extra *x);
 
+/* What run and serve set up alike (run_cmd.c): the limits' warnings,
+ * signals blocked and read from a signalfd, the job spec, the sandbox run
+ * (cgroups), the store (read-write) and the progress output; body runs
+ * with them and its return is the exit status. */
+struct store;
+struct run_env {
+	struct store *st;
+	struct sbx_run *sbx;
+	const struct jobspec *js;
+	struct progress *progress;
+	int sigfd;
+};
+typedef int (*run_body_fn)(struct run_env *env, void *ctx);
+int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn body, void *ctx);
+/* The runs row of this process (its argv, password redacted) and the
+ * leases of dead runners taken back: 0, or SR_EXIT_STORE (printed). */
+int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
+	      int64_t *run_id);
+
 #endif
