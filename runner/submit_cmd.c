@@ -222,9 +222,18 @@ static int submit_files(const struct submit_opts *o, int sock, char **files, int
 		int r = req ? send_line(sock, req, fd) : -ENOMEM;
 		json_decref(req);
 		if (r < 0) {
-			fprintf(stderr, "sandrun: the server went away: %s\n", strerror(-r));
-			status = worse(status, SUBMIT_EXIT_UNAVAILABLE);
-			break;
+			/* A server that refused this client (forbidden, busy)
+			 * said why before it closed: show that, not EPIPE. */
+			json_t *a = read_answer(&rd);
+			if (a) {
+				status = worse(status, show_answer(o, a, NULL));
+				json_decref(a);
+			} else {
+				fprintf(stderr, "sandrun: the server went away: %s\n", strerror(-r));
+				status = worse(status, SUBMIT_EXIT_UNAVAILABLE);
+			}
+			free(rd.buf);
+			return status;
 		}
 		sent++;
 		/* Without --wait, one at a time: a busy answer stops the rest. */

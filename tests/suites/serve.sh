@@ -13,7 +13,9 @@
 #     file done exactly once (its lost attempt counted as runner_lost);
 #   - a path in a request is never opened (inotify, a FIFO without reader);
 #   - a uid not allowed is refused (exit 77), an allowed one served;
-#   - malformed requests get precise errors.
+#   - malformed requests get precise errors;
+#   - examples/post_mortem.sh: the web upload handler over sandrun serve
+#     answers 6 concurrent nested-pool requests, the plain one hangs.
 #
 # Must run as root inside the outer test namespace (tests/lib/outer-ns.sh):
 # the mix's leak and nested-pool jobs are hostile. Needs python3, sqlite3,
@@ -44,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..25"
+echo "1..26"
 
 # The mix's job: every kind of file through one job spec.
 MIXCMD=(--cmd "$PY $MIX" --env MIX_EXAMPLES="$ROOT/examples" --bind-ro "$ROOT/examples"
@@ -265,4 +267,11 @@ if start_server uid -j 1 --socket-mode 0666 --allow-uid 65533 "${MIXCMD[@]}"; th
 else
 	not_ok "uid server"; not_ok "uid server"; not_ok "uid server"
 fi
+
+# ---- 7. the example web client (examples/post_mortem.sh) -------------------
+out=$(POST_MORTEM_TIMEOUT=15 timeout 180 bash "$ROOT/examples/post_mortem.sh" "$B" 2>&1)
+rc=$?
+printf '%s\n' "$out" | sed 's/^/# /'
+check "examples: 6 concurrent uploads with nested-pool analyzers all answered through sandrun serve; the plain pool-per-request server hangs and is killed by its timeout" \
+	[ "$rc" = 0 ]
 [ "$failed" -eq 0 ]
