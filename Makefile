@@ -126,7 +126,7 @@ POLICY_FILES := $(notdir $(wildcard policies/*.json))
 INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze $(LIBEXECDIR)/sandrun-decode \
              $(addprefix $(DATADIR)/policies/,$(POLICY_FILES)) \
              $(foreach m,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-             $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/sandrun@.service)
+             $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/sandrun@.service $(SYSTEMDUNITDIR)/sandrun-serve@.service)
 
 install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/policies
@@ -138,8 +138,9 @@ install: programs
 	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 ifneq ($(SYSTEMDUNITDIR),)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/sandrun@.service >$(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
-	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
+	for u in sandrun@.service sandrun-serve@.service; do \
+	  sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+	  chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; done
 endif
 
 # Shared directories (bin, share/man/man5, lib/systemd/system) stay.
