@@ -264,7 +264,8 @@ static void cancel(struct serve *s, struct serve_conn *c, json_t *req)
 	json_t *state = err ? NULL : item_state(s, c, req, id, "cancel");
 	if (err || !json_is_true(json_object_get(state, "ok")))
 		return send_with_tag(s, c, req, err ? err : state);
-	const char *st = json_string_value(json_object_get(state, "status"));
+	char st[16];
+	snprintf(st, sizeof st, "%s", json_string_value(json_object_get(state, "status")));
 	json_decref(state);
 	char why[128];
 	snprintf(why, sizeof why, "cancelled by uid %u before it ran: not analyzed", (unsigned)c->cred.uid);

@@ -293,7 +293,8 @@ static int one_request(const struct submit_opts *o, int sock)
 	}
 	r = show_answer(o, a, NULL);
 	json_decref(a);
-	return o->status_id && r == SUBMIT_EXIT_FAILED ? SUBMIT_EXIT_FAILED : r;
+	/* a cancelled item ends failed: that is the cancel's success */
+	return o->cancel_id && r == SUBMIT_EXIT_FAILED ? SR_EXIT_OK : r;
 }
 
 int cmd_submit(int argc, char **argv)
