@@ -27,11 +27,14 @@ N=${SERVE_BENCH_N:-1000}
 C=${SERVE_BENCH_CLIENTS:-10}
 R=${SERVE_BENCH_REPS:-5}
 J=$(nproc)
-W=$(mktemp -d /var/tmp/sandrun-serve-bench.XXXXXX)
+# On a real disk by default (the outer namespace's /tmp and /var/tmp are
+# tmpfs, where the fsyncs before each ack cost nothing).
+mkdir -p "${SERVE_BENCH_DIR:-$ROOT/build}"
+W=$(mktemp -d "${SERVE_BENCH_DIR:-$ROOT/build}/serve-bench.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
 chmod 755 "$W"
 now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", b - a }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 serve() { # NAME ARGS...: a server on $W/NAME.sock; SPID
 	local name=$1
@@ -52,7 +55,7 @@ idle() { # SOCK: until nothing is queued or running
 }
 mkdir "$W/in"
 for i in $(seq -w 1 "$N"); do printf 'RIFF%s' "$i" >"$W/in/f$i"; done
-echo "# sandrun serve bench: N=$N files, $C clients, -j $J, $(nproc) CPUs, $(uname -r)"
+echo "# sandrun serve bench: N=$N files, $C clients, -j $J, $(nproc) CPUs, $(uname -r), in $W ($(stat -f -c %T "$W"))"
 
 # acks/s
 serve acks -j "$J" --cmd /bin/true --output text

@@ -30,7 +30,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..30"
+echo "1..31"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases; do
@@ -189,5 +189,22 @@ case "$argvs$bad" in
 	result ok "no password in runs.argv or a message" ||
 	result fail "no password in runs.argv or a message" "rc=$rc: $argvs / $bad / $o1 / $o2" ;;
 esac
+
+# 6. sandrun serve on PostgreSQL (docs/serve.md): a submission is an item
+# with its client's identity; the query commands see it.
+PS=$(pg_uri_schema served)
+"$B/sandrun" serve --socket "$cmp/s.sock" --db "$PS" --spool "$cmp/spool" --cmd cat --output text -q 2>"$cmp/serve.log" &
+spid=$!
+for _ in $(seq 100); do "$B/sandrun" submit --socket "$cmp/s.sock" --stats >/dev/null 2>&1 && break; sleep 0.1; done
+echo "served on PostgreSQL" >"$cmp/f"
+out=$("$B/sandrun" submit --socket "$cmp/s.sock" --wait --json "$cmp/f" 2>&1); rc=$?
+kill "$spid"; wait "$spid"; src=$?
+who=$(pg_psql "select client_uid, client_pid > 0, queue_seq, status from served.items")
+n=$("$B/sandrun" list --db "$PS" | grep -c "^done ")
+[ $rc -eq 0 ] && [ $src -eq 0 ] && [ "$n" = 1 ] && [ "$who" = "0|t|1|done" ] &&
+	printf '%s' "$out" | grep -q '"result":"served on PostgreSQL\\n"' &&
+	result ok "serve on PostgreSQL: submit --wait, the item with its client, list sees it" ||
+	result fail "serve on PostgreSQL: submit --wait, the item with its client, list sees it" \
+		"rc=$rc serve=$src n=$n who=$who: $out $(cat "$cmp/serve.log")"
 rm -rf "$cmp"
 [ "$FAILED" -eq 0 ]
