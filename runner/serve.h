@@ -86,7 +86,6 @@ struct serve {
 	size_t ncancels, capcancels;
 	/* since start: for stats */
 	int64_t submitted, refused_busy, done, failed, by_outcome[OUTCOME_COUNT];
-	bool fatal;
 };
 
 /* serve_conn.c */

@@ -329,9 +329,6 @@ enum loop_feed serve_feed(void *ctx, int *exit_status)
 		if (c->used && c->gen == gen && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			on_readable(s, c);
 	}
-	if (s->fatal) {
-		*exit_status = SR_EXIT_STORE;
-		return LOOP_FEED_STOP;
-	}
+	(void)exit_status; /* the socket never stops the loop: signals do */
 	return LOOP_FEED_WAIT;
 }

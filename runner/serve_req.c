@@ -253,7 +253,7 @@ static bool remember_cancel(struct serve *s, int64_t id)
 	return true;
 }
 
-static void answer_waiters(struct serve *s, int64_t id, json_t *state);
+static void answer_waiters(struct serve *s, int64_t id);
 
 /* A pending item ends failed here and now; a running one is stopped, and
  * ends so once the loop has released it (serve_on_finish). */
@@ -273,7 +273,7 @@ static void cancel(struct serve *s, struct serve_conn *c, json_t *req)
 	if (strcmp(st, "pending") == 0 && (r = store_cancel_pending(s->st, id, why)) == 1) {
 		s->outstanding--;
 		s->failed++;
-		answer_waiters(s, id, NULL);
+		answer_waiters(s, id);
 		return send_with_tag(s, c, req, item_state(s, c, req, id, "cancel"));
 	}
 	if (r < 0)
@@ -351,8 +351,8 @@ void serve_request(struct serve *s, struct serve_conn *c, const char *line, size
 
 /* ---- an item's end --------------------------------------------------- */
 
-/* Every client waiting for id gets its state (state NULL: read it). */
-static void answer_waiters(struct serve *s, int64_t id, json_t *state)
+/* Every client waiting for id gets its state, read from the store. */
+static void answer_waiters(struct serve *s, int64_t id)
 {
 	for (int i = 0; i < s->nconns; i++) {
 		struct serve_conn *c = &s->conns[i];
@@ -361,7 +361,7 @@ static void answer_waiters(struct serve *s, int64_t id, json_t *state)
 				continue;
 			struct serve_wait sw = c->waits[w];
 			c->waits[w--] = c->waits[--c->nwaits];
-			json_t *a = state ? json_deep_copy(state) : item_state(s, c, NULL, id, "result");
+			json_t *a = item_state(s, c, NULL, id, "result");
 			if (a && json_is_true(json_object_get(a, "ok")))
 				json_object_set_new(a, "op", json_string("result"));
 			if (a && sw.tag)
@@ -393,7 +393,7 @@ void serve_on_finish(void *ctx, const struct loop_finish *lf)
 		if (store_cancel_pending(s->st, lf->item_id, why) == 1) {
 			s->outstanding--;
 			s->failed++;
-			answer_waiters(s, lf->item_id, NULL);
+			answer_waiters(s, lf->item_id);
 		}
 		return;
 	}
@@ -405,7 +405,7 @@ void serve_on_finish(void *ctx, const struct loop_finish *lf)
 	int o = outcome_from_name(f->outcome);
 	if (o >= 0)
 		s->by_outcome[o]++;
-	answer_waiters(s, lf->item_id, NULL);
+	answer_waiters(s, lf->item_id);
 	/* A done item's copy has served its purpose; a failed one's stays
 	 * for `sandrun show`, retry and quarantine (docs/serve.md). */
 	const char *base = strrchr(f->path, '/');

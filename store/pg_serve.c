@@ -14,7 +14,7 @@ static const char submit_sql[] =
 	" client_uid, client_gid, client_pid, client_name, queue_seq)"
 	" SELECT $1, $2, $3, $4, 'pending', now_ms(), now_ms(), $5, $6, $7, $8,"
 	"  greatest(coalesce((SELECT min(queue_seq) FROM items WHERE status = 'pending'"
-	"                     AND queue_seq IS NOT NULL), 1),"
+	"                     AND spec_key = $2 AND queue_seq IS NOT NULL), 1),"
 	"           coalesce((SELECT max(queue_seq) FROM items WHERE client_uid = $5"
 	"                     AND status IN ('pending', 'running')), 0) + 1)"
 	" ON CONFLICT (path) DO NOTHING RETURNING id, queue_seq";

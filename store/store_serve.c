@@ -13,8 +13,8 @@
  * that comes late does not jump ahead of files already waiting that long)
  * and one more than its own client's last one pending or running. */
 static const char seq_sql[] =
-	"SELECT max(coalesce((SELECT min(queue_seq) FROM items"
-	"                     WHERE status = 'pending' AND queue_seq IS NOT NULL), 1),"
+	"SELECT max(coalesce((SELECT min(queue_seq) FROM items WHERE status = 'pending'"
+	"                     AND spec_key = ?2 AND queue_seq IS NOT NULL), 1),"
 	"           coalesce((SELECT max(queue_seq) FROM items WHERE client_uid = ?1"
 	"                     AND status IN ('pending', 'running')), 0) + 1)";
 
@@ -31,6 +31,7 @@ static int submit_in_txn(struct store *st, const char *spec_key, const struct st
 	if (r != SQLITE_OK)
 		return store_fail_sqlite(st, r, "queueing a submission");
 	sqlite3_bind_int64(q, 1, s->uid);
+	sqlite3_bind_text(q, 2, spec_key, -1, SQLITE_STATIC);
 	r = sqlite3_step(q);
 	*queue_seq = r == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 1;
 	sqlite3_finalize(q);
@@ -51,7 +52,7 @@ static int submit_in_txn(struct store *st, const char *spec_key, const struct st
 	sqlite3_bind_int64(q, 10, *queue_seq);
 	r = sqlite3_step(q);
 	sqlite3_finalize(q);
-	if (r == SQLITE_CONSTRAINT)
+	if ((r & 0xff) == SQLITE_CONSTRAINT) /* UNIQUE(path) */
 		return store_fail(st, -EEXIST, "database %s: %s is an item already", st->path, s->path);
 	if (r != SQLITE_DONE)
 		return store_fail_sqlite(st, r, "queueing a submission");

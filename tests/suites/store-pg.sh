@@ -30,10 +30,10 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..31"
+echo "1..32"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
-for t in test_store test_store_leases; do
+for t in test_store test_store_leases test_store_serve; do
 	out=$(SANDRUN_TEST_PG_URI=$PG_URI CMOCKA_MESSAGE_OUTPUT=TAP "$B/tests/$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^(ok|not ok)' | sed 's/^/#   /'
