@@ -239,6 +239,14 @@ static void status(struct serve *s, struct serve_conn *c, json_t *req)
 	send_with_tag(s, c, req, err ? err : item_state(s, c, req, id, "status"));
 }
 
+/* An item left the queue bound. Items another command put back to
+ * pending (sandrun retry) were never counted in: never below zero. */
+static void one_less(struct serve *s)
+{
+	if (s->outstanding > 0)
+		s->outstanding--;
+}
+
 static bool remember_cancel(struct serve *s, int64_t id)
 {
 	if (s->ncancels == s->capcancels) {
@@ -271,7 +279,7 @@ static void cancel(struct serve *s, struct serve_conn *c, json_t *req)
 	snprintf(why, sizeof why, "cancelled by uid %u before it ran: not analyzed", (unsigned)c->cred.uid);
 	int r = 0;
 	if (strcmp(st, "pending") == 0 && (r = store_cancel_pending(s->st, id, why)) == 1) {
-		s->outstanding--;
+		one_less(s);
 		s->failed++;
 		answer_waiters(s, id);
 		return send_with_tag(s, c, req, item_state(s, c, req, id, "cancel"));
@@ -391,7 +399,7 @@ void serve_on_finish(void *ctx, const struct loop_finish *lf)
 		char why[96];
 		snprintf(why, sizeof why, "cancelled by a client while it ran: not counted");
 		if (store_cancel_pending(s->st, lf->item_id, why) == 1) {
-			s->outstanding--;
+			one_less(s);
 			s->failed++;
 			answer_waiters(s, lf->item_id);
 		}
@@ -400,7 +408,7 @@ void serve_on_finish(void *ctx, const struct loop_finish *lf)
 	bool done = strcmp(f->status, "done") == 0, failed = strcmp(f->status, "failed") == 0;
 	if (!done && !failed)
 		return; /* retried or released: it runs again */
-	s->outstanding--;
+	one_less(s);
 	done ? s->done++ : s->failed++;
 	int o = outcome_from_name(f->outcome);
 	if (o >= 0)
