@@ -127,7 +127,7 @@ bench-pg: programs
 # Everything install puts in place, as paths under $(DESTDIR); uninstall
 # removes exactly these, then the directories that are sandrun's own.
 POLICY_FILES := $(notdir $(wildcard policies/*.json))
-UNITS := sandrun@.service sandrun-watch@.service
+UNITS := sandrun@.service sandrun-watch@.service sandrun-serve@.service
 INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze $(LIBEXECDIR)/sandrun-decode \
              $(addprefix $(DATADIR)/policies/,$(POLICY_FILES)) \
              $(foreach m,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \

@@ -62,6 +62,18 @@ void loop_update_counts(struct loop *l)
 }
 
 
+/* The service hook, after the store has the attempt's end. */
+static void tell_finish(struct loop *l, int64_t item_id, const struct progress_finished *f,
+			const struct out_capture *out)
+{
+	if (!l->cfg->on_finish)
+		return;
+	bool done = strcmp(f->status, "done") == 0 && out;
+	struct loop_finish lf = { .item_id = item_id, .f = f, .result = done ? out->buf : NULL,
+				  .result_len = done ? out->len : 0 };
+	l->cfg->on_finish(l->cfg->feed_ctx, &lf);
+}
+
 /* The store failed under us: nothing more can be recorded, so stop fast.
  * Running jobs are killed and released if the store lets us; otherwise
  * their leases stay and the next run reclaims them. */
@@ -88,6 +100,16 @@ void loop_kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
 	if (r < 0)
 		progress_message(l->cfg->progress, "warning: %s: %s", s->claim.path, sbx_err_text(&e, r));
 	s->killed = true;
+}
+
+int loop_stop_item(struct loop *l, int64_t item_id)
+{
+	for (int i = 0; i < l->nslots; i++)
+		if (l->slots[i].used && l->slots[i].job && l->slots[i].claim.item_id == item_id) {
+			loop_kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
+			return 1;
+		}
+	return 0;
 }
 
 void loop_kill_all(struct loop *l)
@@ -202,6 +224,11 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 			store_failed(l, "recording an input error");
 		else
 			progress_input_error(cfg->progress, claim->item_id, claim->path, msg, r == 0);
+		struct progress_finished f = { .path = claim->path, .attempt = claim->attempt_no,
+					       .outcome = "input_error", .status = r == 0 ? "failed" : "unrecorded",
+					       .exit_code = -1, .wall_ms = -1, .cpu_ms = -1,
+					       .peak_memory_bytes = -1, .oom_kills = -1, .error = msg };
+		tell_finish(l, claim->item_id, &f, NULL);
 		store_claim_free(claim);
 		return;
 	}
@@ -404,6 +431,7 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 		.error = v.error,
 	};
 	progress_finished(cfg->progress, &f, v.outcome);
+	tell_finish(l, s->claim.item_id, &f, v.store_result ? &s->out : NULL);
 	release_slot(l, s);
 	check_halt(l);
 }
@@ -449,6 +477,7 @@ static void record_release(struct loop *l, struct slot *s, const struct sbx_resu
 		.oom_kills = (int64_t)res->oom_kills, .error = "interrupted by the user; not counted",
 	};
 	progress_finished(cfg->progress, &f, OUTCOME_COUNT);
+	tell_finish(l, s->claim.item_id, &f, NULL);
 	release_slot(l, s);
 }
 
@@ -677,6 +706,8 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		free(l.slots), free(l.claims);
 		return r;
 	}
+	if (cfg->self)
+		*cfg->self = &l;
 	l.start_ms = sr_now_ms();
 	l.next_heartbeat_ms = l.start_ms + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 	l.next_reclaim_ms = l.start_ms + EVERY(RECLAIM_MS, cfg->lease_ms, 2);
@@ -722,6 +753,8 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (l.feeding && !l.stopping && !l.feed_waiting)
 			feed_step(&l);
 	}
+	if (cfg->self)
+		*cfg->self = NULL;
 	loop_update_counts(&l);
 	res->elapsed_s = (double)(sr_now_ms() - l.start_ms) / 1000.0;
 	free(l.slots), free(l.claims);

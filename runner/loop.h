@@ -32,6 +32,19 @@ enum loop_feed {
 			       or SR_EXIT_USAGE; start nothing new */
 };
 
+struct loop;
+
+/* An attempt's end as the service hook (loop_config.on_finish) hears of it:
+ * recorded (status done, failed or pending for a retry), released by an
+ * interrupt or a cancel (pending, outcome "interrupted"), or an input error
+ * at claim time (failed). status "unrecorded": the store refused it. */
+struct loop_finish {
+	int64_t item_id;
+	const struct progress_finished *f;
+	const void *result;       /* the job's stdout when the item is done, else NULL */
+	size_t result_len;
+};
+
 struct loop_config {
 	struct store *st;
 	int64_t run_id;
@@ -66,6 +79,11 @@ struct loop_config {
 	 * stops the loop with SR_EXIT_STORE. NULL: stop. */
 	int (*rejoin)(void *ctx, int64_t *run_id);
 	void *rejoin_ctx;
+	/* serve (runner/serve*.c): told of every attempt's end, after the
+	 * store has it; and the loop's handle while it runs (*self; NULL
+	 * again once loop_run returns), for loop_stop_item(). */
+	void (*on_finish)(void *ctx, const struct loop_finish *f);
+	struct loop **self;
 };
 
 struct loop_result {
@@ -84,6 +102,11 @@ struct loop_result {
  * Returns 0 (see res for how it ended) or -errno when the loop itself
  * could not be set up. */
 int loop_run(const struct loop_config *cfg, struct loop_result *res);
+
+/* Stop the running attempt of item_id (SBX_KILL_INTERRUPT): it is released
+ * as on SIGTERM, uncounted, and on_finish hears of it (pending,
+ * "interrupted"). 1 when it was running here, 0 when not. */
+int loop_stop_item(struct loop *l, int64_t item_id);
 
 /* MemAvailable from a /proc/meminfo text, in bytes (pure; -ENOENT when the
  * line is missing). */

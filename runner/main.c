@@ -41,6 +41,8 @@ static const char main_usage[] =
 	"  report      write a self-contained HTML page about the database\n"
 	"  forget      remove items (and their attempts and results) from the store\n"
 	"  gc          compact the store\n"
+	"  serve       analyze the files clients submit over a unix socket\n"
+	"  submit      hand files to a running 'sandrun serve'\n"
 	"  help [CMD]  show this help, or the help of CMD\n\n"
 	"A PATH of '-' reads the list of paths from stdin, as --files-from - does.\n\n"
 	"  -h, --help     show this help (sandrun COMMAND --help for a command's options)\n"
@@ -55,7 +57,8 @@ static char **with_default_db(int *argc, char **argv)
 {
 	const char *db = getenv("SANDRUN_DB");
 	static const char *const takes_db[] = { "run", "watch", "status", "list", "show", "retry",
-						"export", "quarantine", "report", "forget", "gc" };
+						"export", "quarantine", "report", "forget", "gc",
+						"serve" };
 	bool takes = false;
 	for (size_t i = 0; i < sizeof takes_db / sizeof takes_db[0]; i++)
 		takes = takes || strcmp(argv[0], takes_db[i]) == 0;
@@ -81,6 +84,7 @@ static const struct {
 	{ "retry", cmd_retry },   { "export", cmd_export },   { "quarantine", cmd_quarantine },
 	{ "report", cmd_report }, { "watch", cmd_watch }, { "forget", cmd_forget },
 	{ "gc", cmd_gc },
+	{ "serve", cmd_serve },   { "submit", cmd_submit },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

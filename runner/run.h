@@ -9,5 +9,9 @@
 int cmd_run(int argc, char **argv);
 /* argv[0] is "watch" (runner/watch_cmd.c). Returns the exit status. */
 int cmd_watch(int argc, char **argv);
+/* `sandrun serve`: the socket service (runner/serve_cmd.c, docs/serve.md). */
+int cmd_serve(int argc, char **argv);
+/* `sandrun submit`: its client (runner/submit_cmd.c). */
+int cmd_submit(int argc, char **argv);
 
 #endif

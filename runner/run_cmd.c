@@ -116,102 +116,6 @@ static const char run_signals_help[] =
 	"2 usage, 3 isolation not available, 4 database error, 129/130/143\n"
 	"interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
-enum {
-	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
-	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
-	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
-	OPT_JSON_INTERVAL, OPT_SETTLE,
-};
-
-/* The inputs' options and --new-spec (more_options()). */
-#define MORE_LONGOPTS                                                  \
-	{ "include", required_argument, NULL, OPT_INCLUDE },           \
-	{ "exclude", required_argument, NULL, OPT_EXCLUDE },           \
-	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW },    \
-	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC },               \
-	{ "lease-timeout", required_argument, NULL, OPT_LEASE_TIMEOUT }, \
-	{ "json-interval", required_argument, NULL, OPT_JSON_INTERVAL }, \
-	{ "dry-run", no_argument, NULL, 'n' },                        \
-	{ "settle", required_argument, NULL, OPT_SETTLE }
-
-static int default_jobs(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-		return CPU_COUNT(&set);
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)n : 1;
-}
-
-/* The --cmd group (--cmd, --output, --ok-codes, --env, --bind-ro,
- * --bind): 1 when opt is one of them and was taken, 0 when it is not one,
- * -1 on a bad value (message printed). */
-static int cmd_option(int opt, const char *arg, struct run_opts *o)
-{
-	switch (opt) {
-	case OPT_CMD: o->cmd = arg; return 1;
-	case OPT_OUTPUT: o->output = arg; return 1;
-	case OPT_OK_CODES: o->ok_codes = arg; return 1;
-	case OPT_ENV:
-		if (o->nenv == CMDSPEC_MAX_ENV)
-			return sr_err("too many --env options (at most %d)", CMDSPEC_MAX_ENV), -1;
-		o->env[o->nenv++] = arg;
-		return 1;
-	case OPT_BIND_RO:
-	case OPT_BIND:
-		if (o->nbinds == MAX_CMD_BINDS)
-			return sr_err("too many --bind/--bind-ro options (at most %d)", MAX_CMD_BINDS), -1;
-		o->bind_writable[o->nbinds] = opt == OPT_BIND;
-		o->binds[o->nbinds++] = arg;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* --halt [now,]N or [now,]N%: 0 or -1 (message printed). */
-static int parse_halt(const char *arg, struct run_opts *o)
-{
-	const char *p = arg;
-	o->halt_now = strncmp(p, "now,", 4) == 0;
-	if (o->halt_now)
-		p += 4;
-	else if (strncmp(p, "soon,", 5) == 0)
-		p += 5;
-	char num[16];
-	size_t n = strlen(p);
-	bool pct = n > 0 && p[n - 1] == '%';
-	int v = 0;
-	if (pct)
-		n--;
-	if (n == 0 || n >= sizeof num || (memcpy(num, p, n), num[n] = '\0', sr_parse_int(num, 1, pct ? 100 : INT_MAX, &v)) < 0)
-		return sr_usage_error(cmd_name, "invalid value '%s' for --halt: expected N (stop after N failed files), "
-				      "N%% (once N%% of the finished files failed) or now,N / now,N%% (stop the "
-				      "running jobs too)", arg), -1;
-	o->halt_fails = pct ? 0 : v;
-	o->halt_percent = pct ? v : 0;
-	return 0;
-}
-
-/* How the batch goes on after failures (--halt): 1 taken,
- * 0 not one of them, -1 bad value (message printed). */
-static int batch_option(int opt, const char *arg, struct run_opts *o)
-{
-	switch (opt) {
-	case OPT_HALT:
-		return parse_halt(arg, o) < 0 ? -1 : 1;
-	default:
-		return 0;
-	}
-}
-
-/* After a message printed by a shared option parser: the hint, -1. */
-static int usage_hint(void)
-{
-	fprintf(stderr, "Try 'sandrun %s--help' for more information.\n", cmd_name);
-	return -1;
-}
-
 static void print_help(bool watch)
 {
 	fputs(watch ? watch_usage : run_usage, stdout);
@@ -222,207 +126,26 @@ static void print_help(bool watch)
 	fputs(watch ? watch_signals_help : run_signals_help, stdout);
 }
 
-/* --lease-timeout: a duration of whole seconds (rounded up), 1 s to a day;
- * 0 in o: the store's default. Only PostgreSQL has lease timeouts. */
-static int lease_option(const char *arg, struct run_opts *o)
+static void run_help(void)
 {
-	uint64_t ms = 0;
-	if (sr_parse_duration_option("--lease-timeout", arg, false, &ms) < 0)
-		return -1;
-	if (ms > 86400000)
-		return sr_err("invalid value '%s' for --lease-timeout: at most a day (24h)", arg), -1;
-	o->lease_timeout_s = (int)((ms + 999) / 1000);
-	return 1;
+	print_help(false);
 }
 
-/* --include, --exclude, --follow-symlinks, --new-spec, --lease-timeout, then
- * the limits: 1 taken, 0 not one of these, -1 a usage error (its message
- * printed). */
-static int more_options(int opt, const char *arg, struct run_opts *o)
+static void watch_help(void)
 {
-	switch (opt) {
-	case OPT_LEASE_TIMEOUT:
-		return lease_option(arg, o);
-	case OPT_JSON_INTERVAL: /* 0: no progress events */
-		return sr_parse_duration_option("--json-interval", arg, true, &o->json_interval_ms) < 0 ? -1 : 1;
-	case 'n':
-		o->dry_run = true;
-		return 1;
-	case OPT_NEW_SPEC:
-		o->new_spec = true;
-		return 1;
-	case OPT_INCLUDE:
-	case OPT_EXCLUDE: {
-		int r = input_filter_add(&o->filter, arg, opt == OPT_INCLUDE);
-		if (r == -E2BIG)
-			return sr_err("too many --include/--exclude options (at most %d)",
-					      INPUT_FILTER_MAX_PATTERNS), -1;
-		if (r < 0)
-			return sr_err("invalid pattern '%s' for --%s", arg,
-					      opt == OPT_INCLUDE ? "include" : "exclude"), -1;
-		return 1;
-	}
-	case OPT_FOLLOW:
-		/* "any" (targets outside the tree) was withdrawn: docs/security.md */
-		if (!arg || strcmp(arg, "tree") == 0)
-			o->follow = INPUT_FOLLOW_TREE;
-		else
-			return sr_err("invalid value '%s' for --follow-symlinks: it follows links inside the -r root only (=tree)",
-					      arg), -1;
-		return 1;
-	default:
-		return sr_apply_limit_option(opt, arg, &o->limits);
-	}
-}
-
-/* What watch takes and refuses beyond run's options. 0 or -1 (message out). */
-static int watch_checks(int opt, const char *arg, struct run_opts *o)
-{
-	if (!o->watch && opt == OPT_SETTLE)
-		return sr_usage_error(cmd_name, "--settle applies to 'sandrun watch'"), -1;
-	if (!o->watch)
-		return 0;
-	switch (opt) {
-	case OPT_SETTLE:
-		return sr_parse_duration_option("--settle", arg, true, &o->settle_ms) < 0 ? usage_hint() : 0;
-	case OPT_FILES_FROM:
-	case '0':
-		return sr_usage_error(cmd_name, "watch takes directories, not lists (--files-from, -0)"), -1;
-	case 'n':
-		/* A drop folder's queue is what arrives later: nothing to preview. */
-		return sr_usage_error(cmd_name, "--dry-run applies to run, not watch"), -1;
-	case OPT_FORCE:
-		/* Every walk would make every done file pending again. */
-		return sr_usage_error(cmd_name, "--force applies to run: watch would analyze every file again at "
-				      "every rescan (use 'sandrun retry' for failed files)"), -1;
-	default:
-		return 0;
-	}
+	print_help(true);
 }
 
 static int parse_options(int argc, char **argv, struct run_opts *o, bool watch)
 {
-	static const struct option longopts[] = {
-		SR_LIMIT_LONGOPTS, MORE_LONGOPTS,
-		{ "policy", required_argument, NULL, OPT_POLICY },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "files-from", required_argument, NULL, OPT_FILES_FROM },
-		{ "retries", required_argument, NULL, OPT_RETRIES },
-		{ "retry-on", required_argument, NULL, OPT_RETRY_ON },
-		{ "halt", required_argument, NULL, OPT_HALT },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "memfree", required_argument, NULL, OPT_MEMFREE },
-		{ "grace", required_argument, NULL, OPT_GRACE },
-		{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
-		{ "cmd", required_argument, NULL, OPT_CMD },
-		{ "output", required_argument, NULL, OPT_OUTPUT },
-		{ "ok-codes", required_argument, NULL, OPT_OK_CODES },
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "bind-ro", required_argument, NULL, OPT_BIND_RO },
-		{ "bind", required_argument, NULL, OPT_BIND },
-		{ "etc", required_argument, NULL, OPT_ETC },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "recursive", no_argument, NULL, 'r' },
-		{ "null", no_argument, NULL, '0' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	*o = (struct run_opts){
-		.db = "sandrun.db", .jobs = default_jobs(), .retries = RETRY_DEFAULT_RETRIES,
-		.retry_mask = RETRY_DEFAULT_MASK, .grace_ms = 10000, .max_output = JOBSPEC_DEFAULT_MAX_OUTPUT,
-		.json_interval_ms = 5000, .watch = watch, .recursive = watch,
-	};
-	sbx_limits_defaults(&o->limits);
-	int opt;
-	char err[512];
-	optind = 1;
-	opterr = 0; /* our own messages, one style */
-	while ((opt = getopt_long(argc, argv, ":hnqvr0j:", longopts, NULL)) != -1) {
-		if (watch_checks(opt, optarg, o) < 0)
-			return -1;
-		if (opt == OPT_SETTLE)
-			continue;
-		int r = more_options(opt, optarg, o);
-		if (r == 0)
-			r = cmd_option(opt, optarg, o);
-		if (r == 0)
-			r = batch_option(opt, optarg, o);
-		if (r < 0) /* the message is printed; the hint is ours */
-			return usage_hint();
-		if (r > 0)
-			continue;
-		switch (opt) {
-		case 'h':
-			print_help(o->watch);
-			return 1;
-		case 'q': o->verbosity = PROGRESS_QUIET; break;
-		case 'v': o->verbosity = PROGRESS_VERBOSE; break;
-		case 'r': o->recursive = true; break;
-		case '0': o->nul = true; break;
-		case 'j':
-			if (sr_parse_int(optarg, 1, MAX_JOBS, &o->jobs) < 0)
-				return sr_usage_error(cmd_name, "invalid value '%s' for -j/--jobs: expected a whole number from 1 to %d",
-						      optarg, MAX_JOBS), -1;
-			break;
-		case OPT_POLICY: o->policy = optarg; break;
-		case OPT_JSON: o->json = true; break;
-		case OPT_DB:
-			if (!*optarg)
-				return sr_usage_error(cmd_name, "--db needs a path"), -1;
-			o->db = optarg;
-			break;
-		case OPT_FILES_FROM: o->files_from = optarg; break;
-		case OPT_ETC: {
-			if (o->netc == SBX_MAX_ETC_EXTRA)
-				return sr_usage_error(cmd_name, "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA), -1;
-			struct sbx_err e = SBX_ERR_INIT;
-			int er = sbx_etc_name_check(optarg, &e);
-			if (er < 0)
-				return sr_usage_error(cmd_name, "%s", sbx_err_text(&e, er)), -1;
-			o->etc[o->netc++] = optarg;
-			break;
-		}
-		case OPT_FORCE: o->force = true; break;
-		case OPT_RETRIES:
-			if (sr_parse_int(optarg, 0, MAX_RETRIES, &o->retries) < 0)
-				return sr_usage_error(cmd_name, "invalid value '%s' for --retries: expected a whole number from 0 to %d",
-						      optarg, MAX_RETRIES), -1;
-			break;
-		case OPT_RETRY_ON:
-			if (retry_parse_outcomes(optarg, &o->retry_mask, err, sizeof err) < 0)
-				return sr_usage_error(cmd_name, "%s", err), -1;
-			break;
-		case OPT_MEMFREE:
-		case OPT_MAX_OUTPUT: {
-			uint64_t *dst = opt == OPT_MEMFREE ? &o->memfree : &o->max_output;
-			if (sbx_parse_size(optarg, dst) < 0)
-				return sr_usage_error(cmd_name, "invalid value '%s' for %s: expected a size such as 512M or 6G",
-						      optarg, opt == OPT_MEMFREE ? "--memfree" : "--max-output"), -1;
-			break;
-		}
-		case OPT_GRACE: /* 0 is allowed: stop running jobs at the first signal */
-			if (sr_parse_duration_option("--grace", optarg, true, &o->grace_ms) < 0)
-				return usage_hint();
-			break;
-		case ':':
-			return sr_usage_error(cmd_name, "option '%s' needs a value", argv[optind - 1]), -1;
-		default:
-			if (optopt && optopt < 0x100)
-				return sr_usage_error(cmd_name, "invalid option '-%c'", optopt), -1;
-			return sr_usage_error(cmd_name, "invalid option '%s'", argv[optind - 1]), -1;
-		}
-	}
-	if (!o->cmd && (o->output || o->ok_codes || o->nenv || o->nbinds))
-		return sr_usage_error(cmd_name, "--output, --ok-codes, --env, --bind-ro and --bind apply to --cmd; give --cmd too"), -1;
-	if (o->nul && !o->files_from)
-		return sr_usage_error(cmd_name, "-0 applies to --files-from lists; give --files-from too"), -1;
-	if (optind >= argc && !o->files_from)
+	const struct run_opts_extra x = { .usage_cmd = cmd_name, .help = watch ? watch_help : run_help,
+					  .watch = watch };
+	int r = run_opts_parse(argc, argv, o, &x);
+	if (r == 0 && optind >= argc && !o->files_from)
 		return sr_usage_error(cmd_name, watch ? "no directory given" : "no files given"), -1;
-	return 0;
+	return r;
 }
+
 
 /* A PATH of '-' is the list on stdin, as --files-from - is. The '-'s go
  * after the paths (the run's recorded arguments keep them) and o->npaths
@@ -535,6 +258,23 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	return bc->damaged > 0 ? SR_EXIT_DAMAGED : SR_EXIT_OK;
 }
 
+int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
+	      int64_t *run_id)
+{
+	char *args = argv_json(argc, argv);
+	int r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, run_id);
+	free(args);
+	int reclaimed = 0;
+	if (r == 0)
+		r = store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed);
+	if (r < 0) {
+		sr_err("%s", store_errmsg(st));
+		return SR_EXIT_STORE;
+	}
+	return 0;
+}
+
+
 /* A run judged lost begins anew (loop_config.rejoin): the same argv and
  * job spec, a new runs row; what it finishes from now on is this one's. */
 struct rejoin_ctx {
@@ -563,21 +303,15 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	int r = spec_guard_check(st, js, o->force || o->new_spec);
 	if (r != 0)
 		return r;
-	char *args = argv_json(argc, argv);
 	int64_t run_id = 0;
-	r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, &run_id);
-	if (r < 0) {
-		free(args);
-		sr_err("%s", store_errmsg(st));
-		return SR_EXIT_STORE;
-	}
+	if ((r = run_begin(st, o, js, argc, argv, &run_id)) != 0)
+		return r;
 	progress_begin(progress, run_id, SANDRUN_VERSION, js->key, o->jobs);
-	int reclaimed = 0;
-	struct collect *c = NULL;
-	if (store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed) < 0 ||
-	    !(c = calloc(1, sizeof *c))) {
+	char *args = argv_json(argc, argv); /* a rejoin's runs row (NULL: none) */
+	struct collect *c = calloc(1, sizeof *c);
+	if (!c) {
 		free(args);
-		sr_err("%s", c ? "out of memory" : store_errmsg(st));
+		sr_err("out of memory");
 		return SR_EXIT_STORE;
 	}
 	struct rejoin_ctx rj = { .st = st, .args = args, .js = js, .run_id = &run_id, .c = c };
@@ -664,24 +398,10 @@ static void raise_nofile(void)
 	}
 }
 
-int cmd_run(int argc, char **argv)
+int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn body, void *ctx)
 {
-	return run_command(argc, argv, false);
-}
-
-int run_command(int argc, char **argv, bool watch)
-{
-	struct run_opts o;
-	cmd_name = watch ? "watch " : "run ";
-	int r = parse_options(argc, argv, &o, watch);
-	if (r == 0)
-		r = input_checks(&o);
-	if (r != 0)
-		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
-	if (stdin_operand(argc, argv, &o) < 0)
-		return SR_EXIT_USAGE;
-	sr_warn_limits(&o.limits, o.cmd ? SR_MIN_MEM_COMMAND : SR_MIN_MEM_ANALYZER,
-		       o.cmd ? "a command in its sandbox" : "the built-in analyzer");
+	sr_warn_limits(&o->limits, o->cmd ? SR_MIN_MEM_COMMAND : SR_MIN_MEM_ANALYZER,
+		       o->cmd ? "a command in its sandbox" : "the built-in analyzer");
 	raise_nofile();
 
 	/* Blocked before any child exists: the loop reads them from a
@@ -710,17 +430,17 @@ int run_command(int argc, char **argv, bool watch)
 	char err[1024];
 	struct jobspec *js = NULL;
 	struct jobspec_opts jo = {
-		.policy = o.policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
-		.limits = o.limits, .max_output = o.max_output,
-		.etc_extra = o.etc, .netc_extra = o.netc,
+		.policy = o->policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
+		.limits = o->limits, .max_output = o->max_output,
+		.etc_extra = o->etc, .netc_extra = o->netc,
 	};
 	struct cmdspec_opts co = {
-		.command = o.cmd, .output = o.output, .ok_codes = o.ok_codes,
-		.env = o.env, .nenv = o.nenv, .bind_paths = o.binds, .bind_writable = o.bind_writable,
-		.nbinds = o.nbinds,
+		.command = o->cmd, .output = o->output, .ok_codes = o->ok_codes,
+		.env = o->env, .nenv = o->nenv, .bind_paths = o->binds, .bind_writable = o->bind_writable,
+		.nbinds = o->nbinds,
 	};
-	r = o.cmd ? jobspec_open_command(&jo, &co, &js, err, sizeof err)
-		  : jobspec_open_analyzer(&jo, &js, err, sizeof err);
+	int r = o->cmd ? jobspec_open_command(&jo, &co, &js, err, sizeof err)
+		       : jobspec_open_analyzer(&jo, &js, err, sizeof err);
 	if (r < 0) {
 		sr_err("%s", err);
 		/* A name or file that is not there or not a policy is the
@@ -728,20 +448,20 @@ int run_command(int argc, char **argv, bool watch)
 		return r == -ENOENT || r == -EACCES || r == -EINVAL || r == -ENOTDIR ? SR_EXIT_USAGE
 										       : SR_EXIT_ISOLATION;
 	}
-	if (o.dry_run) { /* before the sandbox run and the store: nothing made */
-		r = dry_run(&o, js, argv + optind, o.npaths);
+	if (o->dry_run) { /* before the sandbox run and the store: nothing made */
+		r = body(&(struct run_env){ .js = js, .sigfd = -1 }, ctx);
 		jobspec_free(js);
 		return r;
 	}
 	struct sbx_run *sbx = NULL;
 	struct sbx_err serr = SBX_ERR_INIT;
-	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = watch ? "watch" : "run" }, &sbx, &serr)) < 0) {
+	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = name_hint }, &sbx, &serr)) < 0) {
 		jobspec_free(js);
 		return isolation_error(sbx_err_text(&serr, r));
 	}
 	struct store *st = NULL;
-	if (store_open(o.db, STORE_RW, &st, err, sizeof err) < 0 ||
-	    (o.lease_timeout_s && store_set_lease_timeout(st, o.lease_timeout_s) < 0)) {
+	if (store_open(o->db, STORE_RW, &st, err, sizeof err) < 0 ||
+	    (o->lease_timeout_s && store_set_lease_timeout(st, o->lease_timeout_s) < 0)) {
 		sr_err("%s", st ? store_errmsg(st) : err);
 		store_close(st);
 		sbx_run_close(sbx);
@@ -750,18 +470,54 @@ int run_command(int argc, char **argv, bool watch)
 	}
 	struct progress *progress = NULL;
 	struct progress_opts po = {
-		.live = isatty(STDERR_FILENO) && o.verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
-		.verbosity = o.verbosity, .json = o.json, .json_interval_ms = o.json_interval_ms,
+		.live = isatty(STDERR_FILENO) && o->verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
+		.verbosity = o->verbosity, .json = o->json, .json_interval_ms = o->json_interval_ms,
 		.events = stdout, .status = stderr,
 	};
 	int status;
 	if (progress_new(&po, &progress) < 0)
 		status = SR_EXIT_STORE;
 	else
-		status = run_batch(st, sbx, js, progress, &o, sigfd, argc, argv);
+		status = body(&(struct run_env){ .st = st, .sbx = sbx, .js = js, .progress = progress, .sigfd = sigfd },
+			      ctx);
 	progress_free(progress);
 	store_close(st);
 	sbx_run_close(sbx);
 	jobspec_free(js);
 	return status;
+}
+
+struct run_args {
+	const struct run_opts *o;
+	int argc;
+	char **argv;
+};
+
+/* --dry-run: run_with_env gives only the job spec (no sandbox run, no
+ * store). */
+static int run_body(struct run_env *e, void *ctx)
+{
+	struct run_args *a = ctx;
+	if (a->o->dry_run)
+		return dry_run(a->o, e->js, a->argv + optind, a->o->npaths);
+	return run_batch(e->st, e->sbx, e->js, e->progress, a->o, e->sigfd, a->argc, a->argv);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_command(argc, argv, false);
+}
+
+int run_command(int argc, char **argv, bool watch)
+{
+	struct run_opts o;
+	cmd_name = watch ? "watch " : "run ";
+	int r = parse_options(argc, argv, &o, watch);
+	if (r == 0)
+		r = input_checks(&o);
+	if (r != 0)
+		return r > 0 ? SR_EXIT_OK : SR_EXIT_USAGE;
+	if (stdin_operand(argc, argv, &o) < 0)
+		return SR_EXIT_USAGE;
+	return run_with_env(&o, watch ? "watch" : "run", run_body, &(struct run_args){ &o, argc, argv });
 }

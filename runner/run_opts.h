@@ -10,6 +10,7 @@
 #include "runner/progress.h"
 #include "sandbox/sandbox.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,5 +63,41 @@ int run_command(int argc, char **argv, bool watch);
  * (runner/watch_cmd.c); the rest is run's. */
 extern const char watch_usage[];
 extern const char watch_signals_help[];
+
+/* A command built on run's options (serve): its own long options (values
+ * from RUN_OPTS_EXTRA_FIRST up), taken by take() (1 taken, 0 not one of
+ * them, -1 usage error with its message printed), and its --help. */
+#define RUN_OPTS_EXTRA_FIRST 0x400
+struct run_opts_extra {
+	const char *usage_cmd;           /* "run ": "Try 'sandrun run --help'" */
+	const struct option *longopts;   /* NULL-terminated, or NULL */
+	int (*take)(int opt, const char *arg, void *ctx);
+	void *ctx;
+	void (*help)(void);
+	bool watch;                      /* `sandrun watch`: --settle, -r implied */
+};
+
+/* Parse argv into *o (defaults first). 0: parsed, optind at the first
+ * operand; 1: --help printed; -1: usage error, its message printed. */
+int run_opts_parse(int argc, char **argv, struct run_opts *o, const struct run_opts_extra *x);
+
+/* What run and serve set up alike (run_cmd.c): the limits' warnings,
+ * signals blocked and read from a signalfd, the job spec, the sandbox run
+ * (cgroups), the store (read-write) and the progress output; body runs
+ * with them and its return is the exit status. */
+struct store;
+struct run_env {
+	struct store *st;
+	struct sbx_run *sbx;
+	const struct jobspec *js;
+	struct progress *progress;
+	int sigfd;
+};
+typedef int (*run_body_fn)(struct run_env *env, void *ctx);
+int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn body, void *ctx);
+/* The runs row of this process (its argv, password redacted) and the
+ * leases of dead runners taken back: 0, or SR_EXIT_STORE (printed). */
+int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
+	      int64_t *run_id);
 
 #endif

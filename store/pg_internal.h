@@ -10,8 +10,9 @@
 
 /* Schema version this build writes in a PostgreSQL store (meta.schema_version).
  * 2 added results.value_json_text (docs/scale-out.md "Schema"), 3
- * attempts.output_head (issue 15). */
-#define PG_SCHEMA_VERSION 3
+ * attempts.output_head (issue 15), 4 (serve) the items' client identity and
+ * queue_seq (docs/serve.md). */
+#define PG_SCHEMA_VERSION 4
 
 struct store_pg {
 	PGconn *conn;
@@ -117,6 +118,9 @@ int pg_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, i
 int pg_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx);
 int pg_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void *ctx);
 int pg_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n);
+int pg_submit(struct store *st, const char *spec_key, const struct store_submission *s, int64_t *item_id, int64_t *queue_seq);
+int pg_item_client(struct store *st, int64_t id, struct store_item_client *out);
+int pg_cancel_pending(struct store *st, int64_t id, const char *why);
 int pg_get_status(struct store *st, struct store_status *out);
 int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);
 int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,

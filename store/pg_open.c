@@ -295,4 +295,7 @@ const struct store_ops store_pg_ops = {
 	.claim_batch = pg_claim_batch,
 	.wakeup_fd = pg_wakeup_fd,
 	.wakeup_drain = pg_wakeup_drain,
+	.submit = pg_submit,
+	.item_client = pg_item_client,
+	.cancel_pending = pg_cancel_pending,
 };

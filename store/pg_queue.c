@@ -198,7 +198,7 @@ static const char claim_sql[] =
 	" picked AS MATERIALIZED ("
 	"  SELECT i.id, i.budget, i.attempts FROM items i"
 	"  WHERE i.status = 'pending' AND i.spec_key = $1 AND EXISTS (SELECT 1 FROM r)"
-	"  ORDER BY i.id LIMIT $5 FOR UPDATE OF i SKIP LOCKED),"
+	"  ORDER BY i.queue_seq NULLS FIRST, i.id LIMIT $5 FOR UPDATE OF i SKIP LOCKED),"
 	" att AS ("
 	"  INSERT INTO attempts(item_id, run_id, budget, attempt_no, started_at)"
 	"  SELECT id, $2, budget, attempts + 1, now_ms() FROM picked ORDER BY id"

@@ -110,10 +110,24 @@ static const char schema_v2[] = "ALTER TABLE results ADD COLUMN value_json_text 
 static const char schema_v3[] =
 	"ALTER TABLE attempts ADD COLUMN output_head bytea CHECK (length(output_head) <= 4096);\n";
 
+/* Version 4 (sandrun serve; MIGRATION "serve", self-contained): the client
+ * that submitted an item over the service socket and the item's place in
+ * the fair queue; claims go by (queue_seq NULLS FIRST, id), so items of
+ * `sandrun run` (no queue_seq) keep their id order. docs/serve.md. */
+static const char schema_v4[] =
+	"ALTER TABLE items ADD COLUMN IF NOT EXISTS client_uid bigint,"
+	" ADD COLUMN IF NOT EXISTS client_gid bigint, ADD COLUMN IF NOT EXISTS client_pid bigint,"
+	" ADD COLUMN IF NOT EXISTS client_name text, ADD COLUMN IF NOT EXISTS queue_seq bigint;\n"
+	"DROP INDEX IF EXISTS items_claim;\n"
+	"CREATE INDEX items_claim ON items(spec_key, queue_seq NULLS FIRST, id) WHERE status = 'pending';\n"
+	"CREATE INDEX IF NOT EXISTS items_client ON items(client_uid, queue_seq)"
+	" WHERE status IN ('pending', 'running') AND client_uid IS NOT NULL;\n";
+
 /* Migrations N-1 -> N, applied in order (create applies all of them). */
 static const char *const migrations[PG_SCHEMA_VERSION + 1] = {
 	[2] = schema_v2,
 	[3] = schema_v3,
+	[4] = schema_v4,
 };
 
 static int apply(struct store *st, const char *sql, const char *what);

@@ -42,8 +42,10 @@
  * -EIO (any other SQLite or I/O failure). */
 
 /* Schema version this build writes; older ones are upgraded on STORE_RW.
- * 2 (issue 15, item 9): attempts.output_head. */
-#define STORE_SCHEMA_VERSION 2
+ * 2 (issue 15, item 9): attempts.output_head. 3 (serve):
+ * items.client_uid/gid/pid/name and items.queue_seq, the claim ordered by
+ * (queue_seq, id): docs/serve.md, docs/store.md. */
+#define STORE_SCHEMA_VERSION 3
 /* How long a statement waits for another connection's lock before failing
  * with STORE_EBUSY. The environment variable SANDRUN_DB_BUSY_TIMEOUT_MS
  * overrides it (the tests use a short one). */
@@ -566,5 +568,47 @@ int store_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), vo
 /* Every item of old_key gets new_key (the same spec under a newer key
  * format); *n: how many. One transaction. */
 int store_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n);
+
+/* ---- submissions over the service socket (sandrun serve; docs/serve.md) --
+ *
+ * A submission is an item like any other (status, list, show, export and
+ * report see it), with the identity of the client that sent it and its
+ * place in the fair queue. Items queued by store_enqueue() have no
+ * queue_seq and sort first, in id order, as before.
+ */
+struct store_submission {
+	const char *path;     /* the spooled copy's real path (the item's key) */
+	int64_t size, mtime_ns;
+	int64_t uid, gid, pid; /* SO_PEERCRED of the client */
+	const char *name;     /* the client's label for it (untrusted text; may be NULL) */
+};
+
+/* Queue one submission as a new pending item of spec_key, in one
+ * transaction whose commit is synced (synchronous=FULL): once it returns 0
+ * the item survives a crash, and the caller may acknowledge it.
+ * Fairness (store_schema.c): the item's queue_seq is
+ * max(the smallest queue_seq pending, this uid's largest queue_seq pending
+ * or running + 1), and claims go by (queue_seq, id): each client's n-th
+ * waiting file comes before anyone's (n+1)-th. *item_id and *queue_seq
+ * (may be NULL) get the new item's. -EEXIST when the path is an item
+ * already. */
+int store_submit(struct store *st, const char *spec_key, const struct store_submission *s,
+		 int64_t *item_id, int64_t *queue_seq);
+
+/* Who submitted item `id`, its path and status. path is malloc'd (free it).
+ * -ENOENT when there is no such item; uid -1 when it was not submitted
+ * over the socket. */
+struct store_item_client {
+	char *path;
+	char status[16];
+	int64_t uid, gid, pid;
+};
+int store_item_client(struct store *st, int64_t id, struct store_item_client *out);
+
+/* A pending item that will not run: failed, last outcome "input_error"
+ * (decided before any attempt, no attempt spent) and `why` as its error.
+ * Returns 1 when it was pending and is now failed, 0 when it was not
+ * pending (running, done, failed: nothing changed). */
+int store_cancel_pending(struct store *st, int64_t id, const char *why);
 
 #endif

@@ -336,3 +336,29 @@ int store_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
 	}
 	return n;
 }
+
+int store_submit(struct store *st, const char *spec_key, const struct store_submission *s,
+		 int64_t *item_id, int64_t *queue_seq)
+{
+	if (!nonempty(spec_key) || !s || !nonempty(s->path))
+		return store_fail(st, -EINVAL, "database %s: submit: a spec key and a path are needed",
+				  st->path);
+	int64_t id = 0, seq = 0;
+	int r = st->ops->submit(st, spec_key, s, &id, &seq);
+	if (r == 0 && item_id)
+		*item_id = id;
+	if (r == 0 && queue_seq)
+		*queue_seq = seq;
+	return r;
+}
+
+int store_item_client(struct store *st, int64_t id, struct store_item_client *out)
+{
+	*out = (struct store_item_client){ .uid = -1, .gid = -1, .pid = -1 };
+	return st->ops->item_client(st, id, out);
+}
+
+int store_cancel_pending(struct store *st, int64_t id, const char *why)
+{
+	return st->ops->cancel_pending(st, id, why ? why : "cancelled before it ran");
+}

@@ -104,6 +104,11 @@ struct store_ops {
 			   struct store_claim *out, int max); /* NULL: claim_next in a loop */
 	int (*wakeup_fd)(struct store *st);    /* NULL: no wake-ups (SQLite) */
 	int (*wakeup_drain)(struct store *st);
+	/* serve (store_serve.c, pg_serve.c) */
+	int (*submit)(struct store *st, const char *spec_key, const struct store_submission *s,
+		      int64_t *item_id, int64_t *queue_seq);
+	int (*item_client)(struct store *st, int64_t id, struct store_item_client *out);
+	int (*cancel_pending)(struct store *st, int64_t id, const char *why);
 };
 
 /* SQLite (store_open.c): open `path` and fill *out, ops = store_sqlite_ops. */
@@ -149,6 +154,9 @@ int sq_each_run(struct store *st, store_run_fn fn, void *ctx);
 int sq_each_attempt(struct store *st, store_attempt_fact_fn fn, void *ctx);
 int sq_failed_items(struct store *st, const char *outcome, size_t tail_max, int64_t limit, store_failure_fn fn, void *ctx);
 int sq_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
+int sq_submit(struct store *st, const char *spec_key, const struct store_submission *s, int64_t *item_id, int64_t *queue_seq);
+int sq_item_client(struct store *st, int64_t id, struct store_item_client *out);
+int sq_cancel_pending(struct store *st, int64_t id, const char *why);
 
 struct store {
 	const struct store_ops *ops;

@@ -31,7 +31,7 @@ const char *const store_sql_text[SQL_STMT_COUNT] = {
 		" WHERE status <> 'running' AND (?6 OR size IS NOT excluded.size"
 		"  OR mtime_ns IS NOT excluded.mtime_ns OR spec_key IS NOT excluded.spec_key)",
 	[SQL_CLAIM_PICK] = "SELECT id, path, attempts, budget FROM items"
-			   " WHERE status='pending' AND spec_key=?1 ORDER BY id LIMIT 1",
+			   " WHERE status='pending' AND spec_key=?1 ORDER BY queue_seq, id LIMIT 1",
 	[SQL_CLAIM_ATTEMPT] = "INSERT INTO attempts(item_id, run_id, budget, attempt_no, started_at)"
 			      " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[SQL_CLAIM_ITEM] = "UPDATE items SET status='running', attempts=attempts+1,"

@@ -487,5 +487,8 @@ const struct store_ops store_sqlite_ops = {
 	.each_attempt = sq_each_attempt,
 	.failed_items = sq_failed_items,
 	.audio_reports = sq_audio_reports,
+	.submit = sq_submit,
+	.item_client = sq_item_client,
+	.cancel_pending = sq_cancel_pending,
 	.close = sq_close,
 };

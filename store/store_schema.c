@@ -110,8 +110,26 @@ static const char schema_v1[] =
 static const char migration_2_output_head[] =
 	"ALTER TABLE attempts ADD COLUMN output_head BLOB CHECK (length(output_head) <= 4096);\n";
 
+/* 3 (sandrun serve; MIGRATION "serve", self-contained) ---
+ * The client that submitted an item over the service socket (SO_PEERCRED
+ * and its label for the file) and the item's place in the fair queue:
+ * claims go by (queue_seq, id), NULLs (items of `sandrun run`) first, so a
+ * store without submissions claims in id order as before. docs/serve.md. */
+static const char migration_3_serve[] =
+	"ALTER TABLE items ADD COLUMN client_uid INTEGER;\n"
+	"ALTER TABLE items ADD COLUMN client_gid INTEGER;\n"
+	"ALTER TABLE items ADD COLUMN client_pid INTEGER;\n"
+	"ALTER TABLE items ADD COLUMN client_name TEXT;\n"
+	"ALTER TABLE items ADD COLUMN queue_seq INTEGER;\n"
+	"DROP INDEX items_claim;\n"
+	"CREATE INDEX items_claim ON items(spec_key, queue_seq, id) WHERE status = 'pending';\n"
+	/* a client's last sequence number: only its waiting and running few */
+	"CREATE INDEX items_client ON items(client_uid, queue_seq)"
+	" WHERE status IN ('pending', 'running') AND client_uid IS NOT NULL;\n";
+
 static const char *const migrations[STORE_SCHEMA_VERSION + 1] = {
 	[2] = migration_2_output_head,
+	[3] = migration_3_serve,
 };
 
 static int read_version(struct store *st, int64_t *version)

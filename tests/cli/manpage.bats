@@ -25,7 +25,7 @@ render() {
 @test "every option of every command's --help appears in sandrun(1)" {
 	page=$(render docs/sandrun.1)
 	missing=""
-	for cmd in "" run watch exec check status list show retry export quarantine report forget gc; do
+	for cmd in "" run watch exec check status list show retry export quarantine report forget gc serve submit; do
 		help=$("$B/sandrun" $cmd --help) || { echo "no --help for '$cmd'"; false; }
 		for opt in $(grep -oE -- '(^|[ ,[])--?[a-zA-Z0-9][a-zA-Z0-9-]*' <<<"$help" | grep -oE -- '--?[a-zA-Z0-9][a-zA-Z0-9-]*' | sort -u); do
 			grep -qE -- "(^|[^a-zA-Z0-9-])${opt}([^a-zA-Z0-9-]|$)" <<<"$page" || missing="$missing ${cmd:-sandrun}:$opt"

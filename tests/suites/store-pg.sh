@@ -34,10 +34,10 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..53"
+echo "1..55"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
-for t in test_store test_store_leases test_store_query; do
+for t in test_store test_store_leases test_store_query test_store_serve; do
 	out=$(SANDRUN_TEST_PG_URI=$PG_URI CMOCKA_MESSAGE_OUTPUT=TAP "$B/tests/$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^(ok|not ok)' | sed 's/^/#   /'
@@ -216,9 +216,9 @@ out=$("$B/sandrun" export --db "$PG" 2>&1); rc=$?
 	[ "$(pg_psql "select value from cmp.meta where key = 'schema_version'")" = 1 ] &&
 	result ok "schema 1: export reads it, changes nothing" || result fail "schema 1: export reads it, changes nothing" "rc=$rc: $out"
 "$B/sandrun" run --db "$PG" "$cmp"/in/tone1.wav >/dev/null 2>&1; rc=$?
-v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name in ('value_json_text', 'output_head')")
-[ $rc -eq 0 ] && [ "$v" = "$(printf '3\n2')" ] && result ok "schema 1 upgraded to 3 by the next run (value_json_text, output_head)" ||
-	result fail "schema 1 upgraded to 3 by the next run (value_json_text, output_head)" "rc=$rc: $v"
+v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name in ('value_json_text', 'output_head', 'queue_seq')")
+[ $rc -eq 0 ] && [ "$v" = "$(printf '4\n3')" ] && result ok "schema 1 upgraded to 4 by the next run (value_json_text, output_head, queue_seq)" ||
+	result fail "schema 1 upgraded to 4 by the next run (value_json_text, output_head, queue_seq)" "rc=$rc: $v"
 # Schema 3: a job's non-JSON stdout is kept with its attempt (its head) and
 # shown, escaped, by show on both backends alike.
 printf 'one\n' >"$cmp/in/words.txt"
@@ -269,5 +269,22 @@ case "$argvs$bad" in
 	result ok "no password in runs.argv or a message" ||
 	result fail "no password in runs.argv or a message" "rc=$rc: $argvs / $bad / $o1 / $o2" ;;
 esac
+
+# 6. sandrun serve on PostgreSQL (docs/serve.md): a submission is an item
+# with its client's identity; the query commands see it.
+PS=$(pg_uri_schema served)
+"$B/sandrun" serve --socket "$cmp/s.sock" --db "$PS" --spool "$cmp/spool" --cmd cat --output text -q 2>"$cmp/serve.log" &
+spid=$!
+for _ in $(seq 100); do "$B/sandrun" submit --socket "$cmp/s.sock" --stats >/dev/null 2>&1 && break; sleep 0.1; done
+echo "served on PostgreSQL" >"$cmp/f"
+out=$("$B/sandrun" submit --socket "$cmp/s.sock" --wait --json "$cmp/f" 2>&1); rc=$?
+kill "$spid"; wait "$spid"; src=$?
+who=$(pg_psql "select client_uid, client_pid > 0, queue_seq, status from served.items")
+n=$("$B/sandrun" list --db "$PS" | grep -c "^done ")
+[ $rc -eq 0 ] && [ $src -eq 0 ] && [ "$n" = 1 ] && [ "$who" = "0|t|1|done" ] &&
+	printf '%s' "$out" | grep -q '"result":"served on PostgreSQL\\n"' &&
+	result ok "serve on PostgreSQL: submit --wait, the item with its client, list sees it" ||
+	result fail "serve on PostgreSQL: submit --wait, the item with its client, list sees it" \
+		"rc=$rc serve=$src n=$n who=$who: $out $(cat "$cmp/serve.log")"
 rm -rf "$cmp"
 [ "$FAILED" -eq 0 ]

@@ -1,0 +1,119 @@
+/* runner/serve.h — private to `sandrun serve` (runner/serve*.c): the
+ * service socket in front of the batch engine. docs/serve.md has the
+ * protocol and the decisions; this header is the seam between its files:
+ *
+ *   serve_cmd.c    options, setup, the loop (runner/loop.c) with our hooks
+ *   serve_conn.c   the socket: accept, who may connect, lines and
+ *                  descriptors in, responses out
+ *   serve_req.c    the requests: submit, status, cancel, stats; the
+ *                  answers to waiting clients when an item ends
+ *   serve_spool.c  a client's descriptor -> the server's own copy
+ */
+#ifndef SANDRUN_SERVE_H
+#define SANDRUN_SERVE_H
+
+#include "runner/loop.h"
+#include "runner/jobspec.h"
+#include "runner/progress.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define SERVE_PROTOCOL 1
+#define SERVE_LINE_MAX 65536      /* one request line, newline included */
+#define SERVE_FDS_MAX 8           /* descriptors waiting for their submit, per client */
+#define SERVE_OUT_MAX (4u << 20)  /* answers a client has not read: beyond, it is dropped */
+#define SERVE_MAX_ALLOW 64        /* --allow-uid / --allow-gid entries */
+#define SERVE_NAME_MAX 255        /* a submission's label, bytes */
+#define SERVE_RETRY_AFTER_MS 1000 /* the hint of a busy answer */
+#define SERVE_DEFAULT_MAX_QUEUE 10000
+#define SERVE_DEFAULT_MAX_SIZE (1ull << 30)
+#define SERVE_DEFAULT_MAX_CLIENTS 256
+
+struct serve_opts {
+	const char *socket_path, *spool_dir;
+	int max_queue, max_clients;
+	uint64_t max_size;
+	mode_t socket_mode;
+	uid_t allow_uid[SERVE_MAX_ALLOW];
+	gid_t allow_gid[SERVE_MAX_ALLOW];
+	size_t nallow_uid, nallow_gid;
+};
+
+struct serve_wait {
+	int64_t id;
+	json_t *tag;                  /* the submit's tag, given back with the result */
+};
+
+struct serve_conn {
+	bool used;
+	uint32_t gen;
+	int fd;
+	struct ucred cred;
+	char in[SERVE_LINE_MAX];
+	size_t inlen;
+	int fds[SERVE_FDS_MAX];       /* received with the lines, oldest first */
+	size_t nfds;
+	char *out;
+	size_t outlen, outcap;
+	bool want_out;                /* EPOLLOUT is on */
+	bool closing;                 /* close once out is written */
+	struct serve_wait *waits;     /* items whose end this client waits for */
+	size_t nwaits, capwaits;
+};
+
+struct serve {
+	const struct serve_opts *o;
+	struct store *st;
+	const struct jobspec *js;
+	struct progress *progress;
+	int64_t run_id;
+	int jobs;
+	int ep;                       /* our epoll set: the loop's feed_fd */
+	int listen_fd, spool_fd;
+	char spool_path[PATH_MAX];
+	struct serve_conn *conns;
+	int nconns;
+	struct loop *loop;            /* while loop_run runs */
+	int64_t outstanding;          /* acknowledged and not yet done or failed */
+	int64_t *cancels;             /* running items a client cancelled */
+	size_t ncancels, capcancels;
+	/* since start: for stats */
+	int64_t submitted, refused_busy, done, failed, by_outcome[OUTCOME_COUNT];
+};
+
+/* serve_conn.c */
+int serve_listen(struct serve *s, char *err, size_t errlen);
+/* The loop's feed: everything our epoll set has ready, then LOOP_FEED_WAIT. */
+enum loop_feed serve_feed(void *ctx, int *exit_status);
+/* Queue one answer (a JSON object, taken) as one line to c. */
+void serve_send(struct serve *s, struct serve_conn *c, json_t *answer);
+/* An error answer: {"v":1,"ok":false,"error":code,"message":msg, ...}. */
+json_t *serve_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The oldest descriptor this client sent that no submit has taken, or -1. */
+int serve_take_fd(struct serve_conn *c);
+void serve_close_all(struct serve *s);
+
+/* serve_req.c */
+void serve_request(struct serve *s, struct serve_conn *c, const char *line, size_t len);
+void serve_on_finish(void *ctx, const struct loop_finish *f);
+/* Whether this client may read or cancel the items of uid item_uid. */
+bool serve_may_see(const struct serve *s, const struct ucred *who, int64_t item_uid);
+
+/* serve_spool.c: the client's descriptor checked (regular file, readable,
+ * not FUSE, at most max_size bytes) and its bytes copied into a new file of
+ * the spool, synced and linked under a fresh random name (name, at least
+ * 33 bytes) before this returns 0; st gets the copy's fstat. On failure a
+ * negative errno, code and msg say why (the answer's), and nothing is left
+ * in the spool. */
+#define SERVE_SPOOL_NAME_LEN 33
+int serve_spool(int spool_fd, int client_fd, uint64_t max_size, char *name, struct stat *st,
+		const char **code, char *msg, size_t msglen);
+
+#endif

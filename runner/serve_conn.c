@@ -1,0 +1,334 @@
+/* runner/serve_conn.c — the service socket (serve.h, docs/serve.md): who
+ * may connect, request lines and their descriptors in, answers out. One
+ * epoll set of our own, nested in the loop's as its feed_fd, so clients
+ * are served between the jobs' events on the one thread. */
+#include "runner/serve.h"
+#include "runner/common.h"
+#include "lib/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define LISTEN_EVENT UINT64_MAX
+
+static uint64_t conn_data(struct serve *s, struct serve_conn *c)
+{
+	return (uint64_t)(c - s->conns) | (uint64_t)c->gen << 32;
+}
+
+int serve_listen(struct serve *s, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(s->o->socket_path) >= sizeof sa.sun_path)
+		return snprintf(err, errlen, "--socket %s: longer than a unix socket path may be (%zu bytes)",
+				s->o->socket_path, sizeof sa.sun_path - 1), -ENAMETOOLONG;
+	memcpy(sa.sun_path, s->o->socket_path, strlen(s->o->socket_path));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return snprintf(err, errlen, "socket: %s", strerror(errno)), -errno;
+	/* A socket file left by a server that died is replaced; anything
+	 * else there (a live server, a regular file) is refused. */
+	struct stat sb;
+	if (lstat(sa.sun_path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			close(fd);
+			return snprintf(err, errlen, "--socket %s: another server is listening there",
+					sa.sun_path), -EADDRINUSE;
+		}
+		unlink(sa.sun_path);
+	}
+	/* Created with no access at all, then given its mode: no client can
+	 * connect in between with the umask's wider one. */
+	mode_t old = umask(0777);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (r < 0 || chmod(sa.sun_path, s->o->socket_mode) < 0 || listen(fd, 128) < 0) {
+		int e = errno;
+		close(fd);
+		return snprintf(err, errlen, "--socket %s: %s", sa.sun_path, strerror(e)), -e;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTEN_EVENT };
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+		close(fd);
+		return snprintf(err, errlen, "epoll: %s", strerror(e)), -e;
+	}
+	s->listen_fd = fd;
+	return 0;
+}
+
+json_t *serve_error(const char *code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return json_pack("{s:i, s:b, s:s, s:s}", "v", SERVE_PROTOCOL, "ok", 0, "error", code, "message", msg);
+}
+
+static void close_conn(struct serve *s, struct serve_conn *c)
+{
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	sr_closep(&c->fd);
+	for (size_t i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
+	free(c->out);
+	for (size_t i = 0; i < c->nwaits; i++)
+		json_decref(c->waits[i].tag);
+	free(c->waits);
+	uint32_t gen = c->gen;
+	*c = (struct serve_conn){ .gen = gen + 1, .fd = -1 };
+}
+
+void serve_close_all(struct serve *s)
+{
+	for (int i = 0; i < s->nconns; i++)
+		if (s->conns[i].used)
+			close_conn(s, &s->conns[i]);
+	sr_closep(&s->listen_fd);
+}
+
+static void set_want_out(struct serve *s, struct serve_conn *c, bool want)
+{
+	if (c->want_out == want)
+		return;
+	struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u64 = conn_data(s, c) };
+	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->want_out = want;
+}
+
+/* Write what is queued; a client that does not read loses its answers
+ * beyond SERVE_OUT_MAX and is dropped, never waited for. */
+static void flush_out(struct serve *s, struct serve_conn *c)
+{
+	while (c->outlen > 0) {
+		ssize_t n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			set_want_out(s, c, true);
+			return;
+		}
+		if (n <= 0) { /* gone: what it waited for goes on without it */
+			close_conn(s, c);
+			return;
+		}
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	set_want_out(s, c, false);
+	if (c->closing)
+		close_conn(s, c);
+}
+
+void serve_send(struct serve *s, struct serve_conn *c, json_t *answer)
+{
+	char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+	json_decref(answer);
+	size_t len = text ? strlen(text) : 0;
+	if (!text || c->outlen + len + 1 > SERVE_OUT_MAX) {
+		free(text);
+		close_conn(s, c);
+		return;
+	}
+	if (c->outlen + len + 1 > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		while (cap < c->outlen + len + 1)
+			cap *= 2;
+		char *p = realloc(c->out, cap);
+		if (!p) {
+			free(text);
+			close_conn(s, c);
+			return;
+		}
+		c->out = p;
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, text, len);
+	c->out[c->outlen + len] = '\n';
+	c->outlen += len + 1;
+	free(text);
+	flush_out(s, c);
+}
+
+int serve_take_fd(struct serve_conn *c)
+{
+	if (c->nfds == 0)
+		return -1;
+	int fd = c->fds[0];
+	memmove(c->fds, c->fds + 1, (c->nfds - 1) * sizeof *c->fds);
+	c->nfds--;
+	return fd;
+}
+
+static bool id_listed(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* The socket's mode decides who can connect at all; with --allow-uid or
+ * --allow-gid, only those uids and primary gids (SO_PEERCRED, as the
+ * kernel saw them at connect) may talk, and the server's own uid. */
+static bool peer_allowed(const struct serve *s, const struct ucred *cr)
+{
+	if (!s->o->nallow_uid && !s->o->nallow_gid)
+		return true;
+	return cr->uid == geteuid() || id_listed(s->o->allow_uid, s->o->nallow_uid, cr->uid) ||
+	       id_listed(s->o->allow_gid, s->o->nallow_gid, cr->gid);
+}
+
+static void on_accept(struct serve *s)
+{
+	for (;;) {
+		_cleanup_close_ int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return; /* EAGAIN: all taken; anything else: the next event tries again */
+		struct ucred cr;
+		socklen_t len = sizeof cr;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+			continue;
+		struct serve_conn *c = NULL;
+		for (int i = 0; i < s->nconns && !c; i++)
+			if (!s->conns[i].used)
+				c = &s->conns[i];
+		json_t *refusal = NULL;
+		if (!peer_allowed(s, &cr))
+			refusal = serve_error("forbidden", "uid %u (gid %u) may not use this server: it takes "
+					      "the uids and groups given with --allow-uid/--allow-gid",
+					      (unsigned)cr.uid, (unsigned)cr.gid);
+		else if (!c)
+			refusal = serve_error("busy", "%d clients are connected, the most this server takes; "
+					      "retry later", s->o->max_clients);
+		if (refusal) {
+			/* one best-effort line, then closed */
+			char *t = json_dumps(refusal, JSON_COMPACT);
+			if (t) {
+				size_t n = strlen(t);
+				t[n] = '\n'; /* over its NUL: sent with its length */
+				if (send(fd, t, n + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* closed anyway */ }
+			}
+			free(t);
+			json_decref(refusal);
+			continue;
+		}
+		uint32_t gen = c->gen;
+		*c = (struct serve_conn){ .used = true, .gen = gen + 1, .fd = fd, .cred = cr };
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_data(s, c) };
+		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			c->used = false;
+			continue;
+		}
+		c->fd = sr_steal_fd(&fd);
+	}
+}
+
+/* Descriptors that came with the bytes: kept in order for the submits
+ * that follow; beyond SERVE_FDS_MAX the client is misbehaving. */
+static bool keep_fds(struct serve_conn *c, struct msghdr *mh)
+{
+	bool ok = !(mh->msg_flags & MSG_CTRUNC);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int fds[SERVE_FDS_MAX * 2];
+		memcpy(fds, CMSG_DATA(cm), (n < SR_ARRAY_LEN(fds) ? n : SR_ARRAY_LEN(fds)) * sizeof(int));
+		for (size_t i = 0; i < n && i < SR_ARRAY_LEN(fds); i++) {
+			if (c->nfds < SERVE_FDS_MAX)
+				c->fds[c->nfds++] = fds[i];
+			else {
+				close(fds[i]);
+				ok = false;
+			}
+		}
+	}
+	return ok;
+}
+
+static void on_readable(struct serve *s, struct serve_conn *c)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SERVE_FDS_MAX * 2)];
+		struct cmsghdr align;
+	} ctl;
+	/* A bounded number of reads per event: one busy client cannot keep
+	 * the others (and the jobs) waiting. */
+	for (int round = 0; round < 16 && c->used && !c->closing; round++) {
+		if (c->inlen == sizeof c->in) {
+			serve_send(s, c, serve_error("bad_request", "a request line is longer than %d bytes",
+						     SERVE_LINE_MAX));
+			if (c->used)
+				c->closing = true, flush_out(s, c);
+			return;
+		}
+		struct iovec iov = { c->in + c->inlen, sizeof c->in - c->inlen };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				     .msg_controllen = sizeof ctl.buf };
+		ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		bool fds_ok = n >= 0 && keep_fds(c, &mh);
+		if (n <= 0) { /* gone: its submissions stay acknowledged */
+			close_conn(s, c);
+			return;
+		}
+		if (!fds_ok) {
+			serve_send(s, c, serve_error("bad_request", "more than %d descriptors sent ahead of their "
+						     "submit requests (one descriptor per submit)", SERVE_FDS_MAX));
+			if (c->used)
+				c->closing = true, flush_out(s, c);
+			return;
+		}
+		c->inlen += (size_t)n;
+		char *nl;
+		while (c->used && !c->closing && (nl = memchr(c->in, '\n', c->inlen))) {
+			size_t len = (size_t)(nl - c->in);
+			serve_request(s, c, c->in, len);
+			if (!c->used)
+				return;
+			memmove(c->in, nl + 1, c->inlen - len - 1);
+			c->inlen -= len + 1;
+		}
+	}
+}
+
+enum loop_feed serve_feed(void *ctx, int *exit_status)
+{
+	struct serve *s = ctx;
+	struct epoll_event evs[64];
+	int n = epoll_wait(s->ep, evs, (int)SR_ARRAY_LEN(evs), 0);
+	for (int i = 0; i < n; i++) {
+		if (evs[i].data.u64 == LISTEN_EVENT) {
+			on_accept(s);
+			continue;
+		}
+		uint32_t idx = (uint32_t)evs[i].data.u64, gen = (uint32_t)(evs[i].data.u64 >> 32);
+		if (idx >= (uint32_t)s->nconns || !s->conns[idx].used || s->conns[idx].gen != gen)
+			continue;
+		struct serve_conn *c = &s->conns[idx];
+		if (evs[i].events & EPOLLOUT)
+			flush_out(s, c);
+		if (c->used && c->gen == gen && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			on_readable(s, c);
+	}
+	(void)exit_status; /* the socket never stops the loop: signals do */
+	return LOOP_FEED_WAIT;
+}

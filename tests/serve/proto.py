@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""tests/serve/proto.py — raw protocol checks for tests/suites/serve.sh,
+standard library only.
+
+  proto.py paths SOCK WATCHED FIFO OTHER
+      requests that name paths (WATCHED, a regular file, and FIFO) are
+      refused with path_refused, and a submit whose label is WATCHED's path
+      (with OTHER's descriptor) is taken as a label only; inotify on WATCHED
+      and FIFO shows that nothing opened either, and the FIFO has no reader.
+      Prints one "ok"/"FAIL" line per check; exit 1 on any FAIL.
+  proto.py disconnect SOCK FILE
+      submit FILE with wait: true, then close the connection at once;
+      prints the server's nothing (there is no answer to read).
+  proto.py raw SOCK LINE
+      send one line without a descriptor, print the answer line.
+"""
+import ctypes
+import errno
+import json
+import os
+import socket
+import sys
+
+IN_ACCESS, IN_OPEN, IN_CLOSE_WRITE, IN_CLOSE_NOWRITE = 0x1, 0x20, 0x8, 0x10
+IN_NONBLOCK = os.O_NONBLOCK
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+
+def ask(s, req, fd=None):
+    line = (json.dumps(req) + "\n").encode()
+    if fd is None:
+        s.sendall(line)
+    else:
+        socket.send_fds(s, [line], [fd])
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return json.loads(buf) if buf else None
+
+
+def paths(sock, watched, fifo, other):
+    libc = ctypes.CDLL(None, use_errno=True)
+    ino = libc.inotify_init1(IN_NONBLOCK)
+    mask = IN_ACCESS | IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE
+    for p in (watched, fifo):
+        if libc.inotify_add_watch(ino, p.encode(), mask) < 0:
+            print(f"FAIL inotify_add_watch {p}: {os.strerror(ctypes.get_errno())}")
+            return 1
+    bad = 0
+    s = connect(sock)
+    for req in ({"op": "submit", "path": watched}, {"op": "submit", "file": fifo},
+                {"op": "submit", "wait": True, "input": watched},
+                {"op": "submit", "paths": [watched, fifo]}):
+        a = ask(s, req)
+        good = a and a.get("ok") is False and a.get("error") == "path_refused"
+        print(("ok" if good else "FAIL") + f" refused {sorted(req)}: {a}")
+        bad += not good
+    with open(other, "rb") as f:
+        a = ask(s, {"op": "submit", "name": watched}, f.fileno())
+    good = a and a.get("ok") is True and isinstance(a.get("id"), int)
+    print(("ok" if good else "FAIL") + f" a path as a name is a label only: {a}")
+    bad += not good
+    s.close()
+    try:
+        events = os.read(ino, 65536)
+    except BlockingIOError:
+        events = b""
+    print(("ok" if not events else "FAIL") + f" inotify: {len(events)} bytes of events on the named files")
+    bad += bool(events)
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        print("FAIL the FIFO has a reader")
+        bad += 1
+    except OSError as e:
+        print(("ok" if e.errno == errno.ENXIO else "FAIL") + f" the FIFO has no reader ({e.strerror})")
+        bad += e.errno != errno.ENXIO
+    return 1 if bad else 0
+
+
+def disconnect(sock, path):
+    s = connect(sock)
+    with open(path, "rb") as f:
+        socket.send_fds(s, [b'{"op":"submit","wait":true}\n'], [f.fileno()])
+    s.close()
+    return 0
+
+
+def raw(sock, line):
+    s = connect(sock)
+    s.sendall(line.encode() + b"\n")
+    print(s.makefile("rb").readline().decode().rstrip("\n"))
+    return 0
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    sys.exit({"paths": paths, "disconnect": disconnect, "raw": raw}[cmd](*args))
