@@ -43,6 +43,7 @@ int an_analysis_init(struct an_analysis *a, unsigned channels, uint32_t rate,
 		a->chan[c] = a->planar + (size_t)c * max_block_frames;
 	an_levels_init(&a->levels, a->level_ch, channels, rate, clip_threshold);
 	an_tp_filter_init(&a->tp_filter, rate);
+	an_audio_hash_init(&a->audio_hash);
 	for (unsigned c = 0; c < channels; c++)
 		an_tp_channel_init(&a->tp_ch[c]);
 	return 0;
@@ -129,12 +130,14 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 		an_tp_push(&a->tp_filter, &a->tp_ch[c], chan[c], nframes, a->tp_scratch);
 	an_centroid_push(a->centroid, chan, nframes);
 	an_loudness_push(&a->loudness, frames, nframes);
+	an_audio_hash_push(&a->audio_hash, frames, nsamples);
 }
 
 void an_analysis_finish(struct an_analysis *a)
 {
 	an_levels_finish(&a->levels);
 	an_centroid_finish(a->centroid);
+	an_audio_hash_hex(&a->audio_hash, a->audio_sha256);
 }
 
 void an_analysis_channel(const struct an_analysis *a, unsigned channel,

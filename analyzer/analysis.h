@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "analyzer/centroid.h"
+#include "analyzer/identity.h"
 #include "analyzer/levels.h"
 #include "analyzer/loudness.h"
 #include "analyzer/truepeak.h"
@@ -28,6 +29,8 @@ struct an_analysis {
 	struct an_tp_channel *tp_ch;
 	struct an_centroid *centroid;
 	struct an_loudness loudness;
+	struct an_audio_hash audio_hash;
+	char audio_sha256[AN_SHA256_HEX]; /* after an_analysis_finish() */
 	float *planar;                   /* one block, channel after channel */
 	float **chan;                    /* chan[c]: channel c within planar */
 	float *tp_scratch;               /* AN_TP_HISTORY + max_block_frames */

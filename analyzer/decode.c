@@ -94,6 +94,7 @@ void an_decode_collect(struct an_report *r, const struct an_analysis *a)
 	an_loudness_result(&a->loudness, &r->integrated_lufs, &r->range_lu);
 	r->loudness_skipped = a->loudness.skipped;
 	r->non_finite_samples = a->non_finite_samples;
+	memcpy(r->audio_sha256, a->audio_sha256, sizeof(r->audio_sha256));
 }
 
 /* Which loudspeaker each channel feeds (layout.h); returns where that
@@ -241,6 +242,8 @@ void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *o
 	sf_command(sf, SFC_GET_LOG_INFO, log, sizeof(log));
 	an_report_take_log(r, log, in->kind == AN_INPUT_STREAM);
 	sf_close(sf);
+	if (!an_input_sha256(in, false, r->input_sha256, &r->input_bytes))
+		r->input_sha256[0] = '\0';
 
 	r->truncated = (r->frames_declared >= 0 && (uint64_t)r->frames_declared > r->frames) ||
 		       an_report_log_says_truncated(r);

@@ -283,6 +283,9 @@ void an_fallback_run(struct an_fallback *fb, struct an_input *in, struct an_outc
 		rep->sample_rate = fb->hdr.sample_rate;
 		rep->channels = fb->hdr.channels;
 		rep->frames_declared = -1;
+		/* From a pipe the decoder read the rest of the bytes itself. */
+		if (!an_input_sha256(in, in->kind == AN_INPUT_STREAM, rep->input_sha256, &rep->input_bytes))
+			rep->input_sha256[0] = '\0';
 		if (rd.end.error[0])
 			snprintf(rep->decoder_error, sizeof(rep->decoder_error), "%s", rd.end.error);
 		out->status = AN_STATUS_OK;

@@ -248,6 +248,16 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_string(j, "skipped", r->loudness_skipped);
 	an_json_end_object(j);
 
+	an_json_begin_object(j, "identity");
+	an_json_string(j, "input_sha256", r->input_sha256[0] ? r->input_sha256 : NULL);
+	if (r->input_sha256[0])
+		an_json_uint(j, "input_bytes", r->input_bytes);
+	else
+		an_json_null(j, "input_bytes");
+	an_json_string(j, "audio_sha256", r->audio_sha256[0] ? r->audio_sha256 : NULL);
+	an_json_string(j, "audio_hash", "sha256 of interleaved pcm_s16le, x*32768 rounded half to even");
+	an_json_end_object(j);
+
 	an_json_begin_array(j, "channels");
 	for (unsigned c = 0; c < r->channels; c++) {
 		an_json_begin_object(j, NULL);

@@ -42,6 +42,9 @@ struct an_report {
 	uint64_t fft_frames, fft_frames_used;
 	double integrated_lufs, range_lu;
 	const char *loudness_skipped;
+	char audio_sha256[AN_SHA256_HEX];
+	char input_sha256[AN_SHA256_HEX]; /* "" when the bytes could not all be read */
+	uint64_t input_bytes;
 
 	/* damage */
 	bool truncated;              /* fewer frames than declared, or a file

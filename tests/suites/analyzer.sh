@@ -367,6 +367,29 @@ else
 	skip "guard refuses opens: strace not installed"
 fi
 
+# ---- issue 16's ingestion fields, from sandrun in its sandbox -------------
+# One file whose answers are known: 1 s of silence, 3 s of a 1 kHz tone at
+# -20 dBFS, 1 s of silence, 3 s of the tone, 1 s of silence; and the same
+# samples as FLAC. Through the real sandrun, not only the bare analyzer.
+S=$B/sandrun
+sox -q -n -r 48000 -c 2 -b 16 quiet1.wav trim 0 1
+sox -q -n -r 48000 -c 2 -b 16 tone3.wav synth 3 sine 1000 vol 0.1
+sox -q quiet1.wav tone3.wav quiet1.wav tone3.wav quiet1.wav ingest.wav
+sox -q ingest.wav ingest.flac
+if "$S" --db ingest.db ingest.wav ingest.flac > ingest-run.txt 2>&1 &&
+	"$S" export --db ingest.db --format json > ingest.json 2>/dev/null; then
+	ing() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result | $2" ingest.json; }
+	want=$(sha256sum ingest.wav | cut -d' ' -f1)
+	pcm=$(sox ingest.wav -t s16 -L - | sha256sum | cut -d' ' -f1)
+	check "sandrun: identity.input_sha256 is sha256sum of the file ($want)" \
+		test "$(ing ingest.wav .identity.input_sha256)" = "$want"
+	check "sandrun: identity.audio_sha256 is the same for WAV and FLAC, sha256sum of sox's s16le" \
+		test "$(ing ingest.wav .identity.audio_sha256)" = "$pcm" -a "$(ing ingest.flac .identity.audio_sha256)" = "$pcm"
+else
+	not_ok "sandrun analyzes ingest.wav and ingest.flac"
+	sed 's/^/# /' ingest-run.txt | tail -n 8
+fi
+
 # ---- fuzzing smoke run (libFuzzer, ~25 s) --------------------------------
 if command -v "${CLANG:-clang-14}" >/dev/null 2>&1 && "$ROOT/tests/analyzer/build-fuzz.sh" "$B/fuzz" > fuzz-build.txt 2>&1; then
 	"$ROOT/tests/analyzer/make-corpus.sh" seeds >/dev/null 2>&1

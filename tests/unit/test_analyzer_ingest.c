@@ -1,0 +1,133 @@
+/* tests/unit/test_analyzer_ingest.c — what ingestion measures beyond
+ * levels and loudness (issue 16 section 3), on material whose answer is
+ * known: content identity (the input's SHA-256, the decoded audio's),
+ * silence segments, loudness maxima, stereo.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <nettle/sha2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/analysis.h"
+#include "analyzer/identity.h"
+#include "tests/analyzer/memfile.h"
+#include "tests/analyzer/report_json.h"
+
+static void hex_of(const void *data, size_t len, char out[AN_SHA256_HEX])
+{
+	struct sha256_ctx c;
+	uint8_t d[AN_SHA256_LEN];
+
+	sha256_init(&c);
+	sha256_update(&c, len, data);
+	sha256_digest(&c, AN_SHA256_LEN, d);
+	an_sha256_hex(d, out);
+}
+
+/* ---- identity ------------------------------------------------------------ */
+
+static void test_quantize_rounds_half_to_even_and_clamps(void **state)
+{
+	const float q = 1.0f / 32768.0f;
+
+	assert_int_equal(an_audio_hash_quantize(0.0f), 0);
+	assert_int_equal(an_audio_hash_quantize(0.5f), 16384);
+	assert_int_equal(an_audio_hash_quantize(-1.0f), -32768);
+	assert_int_equal(an_audio_hash_quantize(1.0f), 32767);    /* clamped */
+	assert_int_equal(an_audio_hash_quantize(90.0f), 32767);
+	assert_int_equal(an_audio_hash_quantize(-90.0f), -32768);
+	assert_int_equal(an_audio_hash_quantize(1.5f * q), 2);    /* ties to even */
+	assert_int_equal(an_audio_hash_quantize(2.5f * q), 2);
+	assert_int_equal(an_audio_hash_quantize(-2.5f * q), -2);
+	assert_int_equal(an_audio_hash_quantize(0.49f * q), 0);
+	assert_int_equal(an_audio_hash_quantize(-12345.0f * q), -12345);
+}
+
+/* A 16-bit WAV written by hand: the audio hash is the SHA-256 of its
+ * data chunk, byte for byte, and the input hash that of the whole file;
+ * the same samples in FLAC give the same audio hash, another input hash. */
+static void test_audio_hash_is_the_pcm_and_survives_flac(void **state)
+{
+	enum { FRAMES = 30000, CH = 2 };
+	size_t data_bytes = FRAMES * CH * 2;
+	uint8_t *wav = malloc(44 + data_bytes);
+	short *pcm = malloc(sizeof(short) * FRAMES * CH);
+	char want_audio[AN_SHA256_HEX], want_file[AN_SHA256_HEX];
+	json_t *r;
+
+	assert_non_null(wav);
+	assert_non_null(pcm);
+	wav_header(wav, CH, 44100, 16, (uint32_t)data_bytes);
+	srand(7);
+	for (size_t i = 0; i < FRAMES * CH; i++) {
+		int v = (rand() % 65536) - 32768;
+		put_le(wav + 44 + 2 * i, (uint32_t)(uint16_t)v, 2);
+		pcm[i] = (short)v;
+	}
+	hex_of(wav + 44, data_bytes, want_audio);
+	hex_of(wav, 44 + data_bytes, want_file);
+	assert_int_equal(analyze_memory(wav, 44 + data_bytes, &r), AN_STATUS_OK);
+	assert_string_equal(str(r, "identity", "audio_sha256"), want_audio);
+	assert_string_equal(str(r, "identity", "input_sha256"), want_file);
+	assert_int_equal((int)num(r, "identity", "input_bytes"), (int)(44 + data_bytes));
+	json_decref(r);
+
+	/* the same samples as FLAC, written by libsndfile (as shorts: its
+	 * float writer scales by 32767) */
+	struct memfile m = { 0 };
+	SF_VIRTUAL_IO vio = { mf_len, mf_seek, mf_read, mf_write, mf_tell };
+	SF_INFO info = { .samplerate = 44100, .channels = CH, .format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16 };
+	SNDFILE *sf = sf_open_virtual(&vio, SFM_WRITE, &info, &m);
+	assert_non_null(sf);
+	assert_int_equal(sf_writef_short(sf, pcm, FRAMES), FRAMES);
+	assert_int_equal(sf_close(sf), 0);
+	assert_int_equal(analyze_memory(m.data, (size_t)m.len, &r), AN_STATUS_OK);
+	assert_string_equal(str(r, "format", "container"), "flac");
+	assert_string_equal(str(r, "identity", "audio_sha256"), want_audio);
+	assert_string_not_equal(str(r, "identity", "input_sha256"), want_file);
+	json_decref(r);
+	memfile_free(&m);
+	free(pcm);
+	free(wav);
+}
+
+/* Block boundaries do not matter: pushed in 1, 7 and 4096 frames. */
+static void test_audio_hash_block_size_independent(void **state)
+{
+	enum { N = 10000 };
+	float *x = malloc(sizeof(float) * N);
+	char ref[AN_SHA256_HEX] = "";
+	const size_t chunks[] = { 1, 7, 4096, N };
+
+	assert_non_null(x);
+	for (size_t i = 0; i < N; i++)
+		x[i] = (float)sin(0.01 * (double)i) * 0.7f;
+	for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+		struct an_audio_hash h;
+		char hex[AN_SHA256_HEX];
+		an_audio_hash_init(&h);
+		for (size_t done = 0; done < N; done += chunks[k])
+			an_audio_hash_push(&h, x + done, N - done < chunks[k] ? N - done : chunks[k]);
+		an_audio_hash_hex(&h, hex);
+		if (k == 0)
+			memcpy(ref, hex, sizeof(ref));
+		assert_string_equal(hex, ref);
+	}
+	free(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quantize_rounds_half_to_even_and_clamps),
+		cmocka_unit_test(test_audio_hash_is_the_pcm_and_survives_flac),
+		cmocka_unit_test(test_audio_hash_block_size_independent),
+	};
+	return cmocka_run_group_tests_name("analyzer_ingest", tests, NULL, NULL);
+}
