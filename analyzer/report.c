@@ -189,6 +189,31 @@ static void write_levels(struct an_json *j, const struct an_channel_result *c)
 	an_json_double(j, "silence_ratio", l->silence_ratio);
 }
 
+/* Frames to seconds at the report's rate. */
+static double seconds(const struct an_report *r, uint64_t frames)
+{
+	return r->sample_rate ? (double)frames / r->sample_rate : NAN;
+}
+
+static void write_silence_segments(struct an_json *j, const struct an_report *r)
+{
+	const struct an_silence *s = &r->silence;
+
+	an_json_double(j, "leading_s", seconds(r, an_silence_leading(s)));
+	an_json_double(j, "trailing_s", seconds(r, an_silence_trailing(s)));
+	an_json_double(j, "min_segment_s", AN_SILENCE_MIN_SEGMENT_S);
+	an_json_uint(j, "segment_count", s->segments);
+	an_json_double(j, "segments_total_s", seconds(r, s->silent_frames));
+	an_json_begin_array(j, "segments");
+	for (unsigned i = 0; i < s->listed; i++) {
+		an_json_begin_object(j, NULL);
+		an_json_double(j, "start_s", seconds(r, s->seg[i].start));
+		an_json_double(j, "end_s", seconds(r, s->seg[i].end));
+		an_json_end_object(j);
+	}
+	an_json_end_array(j);
+}
+
 int an_report_json(const struct an_report *r, struct an_json *j)
 {
 	an_json_begin_object(j, NULL);
@@ -230,6 +255,7 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_double(j, "window_s", r->silence_window_s);
 	an_json_uint(j, "windows", r->silence_windows);
 	an_json_double(j, "ratio", r->file.level.silence_ratio);
+	write_silence_segments(j, r);
 	an_json_end_object(j);
 
 	an_json_begin_object(j, "spectrum");

@@ -37,6 +37,7 @@ struct an_report {
 	struct an_channel_result *ch;
 	float clip_threshold;
 	uint64_t silence_windows;
+	struct an_silence silence;   /* segments, in frames of sample_rate */
 	double silence_window_s;
 	double centroid_hz;
 	uint64_t fft_frames, fft_frames_used;

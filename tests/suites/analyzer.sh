@@ -385,6 +385,8 @@ if "$S" --db ingest.db ingest.wav ingest.flac > ingest-run.txt 2>&1 &&
 		test "$(ing ingest.wav .identity.input_sha256)" = "$want"
 	check "sandrun: identity.audio_sha256 is the same for WAV and FLAC, sha256sum of sox's s16le" \
 		test "$(ing ingest.wav .identity.audio_sha256)" = "$pcm" -a "$(ing ingest.flac .identity.audio_sha256)" = "$pcm"
+	sil=$(ing ingest.wav '[.silence.leading_s, .silence.trailing_s, (.silence.segments[] | .start_s, .end_s)] | map(tostring) | join(" ")')
+	check "sandrun: silence leading/trailing 1 s, segments 0-1, 4-5, 8-9 s (got: $sil)" test "$sil" = "1 1 0 1 4 5 8 9"
 else
 	not_ok "sandrun analyzes ingest.wav and ingest.flac"
 	sed 's/^/# /' ingest-run.txt | tail -n 8

@@ -30,6 +30,36 @@ static void hex_of(const void *data, size_t len, char out[AN_SHA256_HEX])
 	an_sha256_hex(d, out);
 }
 
+/* Feed `a` sections of a 1 kHz sine (amp 0: digital silence), the same
+ * in every channel, in blocks of 4800 frames; then finish. */
+struct section {
+	double amp, seconds;
+};
+
+static void feed_sections(struct an_analysis *a, const struct section *sec, size_t nsec)
+{
+	const unsigned nch = a->channels;
+	float *block = malloc(sizeof(float) * 4800 * nch);
+	uint64_t t = 0;
+
+	assert_non_null(block);
+	for (size_t k = 0; k < nsec; k++) {
+		uint64_t frames = (uint64_t)llround(sec[k].seconds * a->rate);
+		while (frames > 0) {
+			size_t n = frames < 4800 ? (size_t)frames : 4800;
+			for (size_t i = 0; i < n; i++, t++) {
+				float v = (float)(sec[k].amp * sin(2.0 * M_PI * 1000.0 * (double)(t % a->rate) / a->rate));
+				for (unsigned c = 0; c < nch; c++)
+					block[i * nch + c] = v;
+			}
+			an_analysis_push(a, block, n);
+			frames -= n;
+		}
+	}
+	an_analysis_finish(a);
+	free(block);
+}
+
 /* ---- identity ------------------------------------------------------------ */
 
 static void test_quantize_rounds_half_to_even_and_clamps(void **state)
@@ -122,12 +152,82 @@ static void test_audio_hash_block_size_independent(void **state)
 	free(x);
 }
 
+/* ---- silence ------------------------------------------------------------- */
+
+static void test_silence_segments_of_a_known_signal(void **state)
+{
+	/* 1 s silence, 3 s tone, 0.3 s silence (too short to be a segment),
+	 * 2 s tone, 1 s silence, 1 s tone, 2 s silence: 10.3 s */
+	const struct section sec[] = { { 0, 1 }, { 0.1, 3 }, { 0, 0.3 }, { 0.1, 2 },
+				       { 0, 1 },  { 0.1, 1 }, { 0, 2 } };
+	struct an_analysis a;
+
+	assert_int_equal(an_analysis_init(&a, 2, 48000, 1.0f, 4800), 0);
+	feed_sections(&a, sec, sizeof(sec) / sizeof(sec[0]));
+	const struct an_silence *s = &a.levels.silence;
+	assert_int_equal(an_silence_leading(s), 48000);
+	assert_int_equal(an_silence_trailing(s), 96000);
+	assert_int_equal(s->segments, 3);
+	assert_int_equal(s->listed, 3);
+	assert_int_equal(s->seg[0].start, 0);
+	assert_int_equal(s->seg[0].end, 48000);
+	assert_int_equal(s->seg[1].start, 6300 * 48);     /* 6.3 s */
+	assert_int_equal(s->seg[1].end, 7300 * 48);
+	assert_int_equal(s->seg[2].start, 8300 * 48);
+	assert_int_equal(s->seg[2].end, 10300 * 48);
+	assert_int_equal(s->silent_frames, 4 * 48000);
+	an_analysis_free(&a);
+
+	/* -59 dBFS RMS is sound, -61 dBFS RMS silence (sine RMS = amp/sqrt2) */
+	const struct section edge[] = { { sqrt(2.0) * pow(10.0, -61.0 / 20.0), 1 },
+					{ sqrt(2.0) * pow(10.0, -59.0 / 20.0), 1 } };
+	assert_int_equal(an_analysis_init(&a, 1, 48000, 1.0f, 4800), 0);
+	feed_sections(&a, edge, 2);
+	assert_int_equal(an_silence_leading(&a.levels.silence), 48000);
+	assert_int_equal(an_silence_trailing(&a.levels.silence), 0);
+	an_analysis_free(&a);
+}
+
+static void test_silence_all_silent_and_the_cap(void **state)
+{
+	struct an_silence s;
+
+	an_silence_init(&s, 1000);
+	for (int i = 0; i < 40; i++)
+		an_silence_window(&s, true, 50);
+	an_silence_finish(&s);
+	assert_int_equal(an_silence_leading(&s), 2000);
+	assert_int_equal(an_silence_trailing(&s), 2000);
+	assert_int_equal(s.segments, 1);
+
+	/* 150 segments of 0.5 s between 50 ms of sound: 100 listed, all counted */
+	an_silence_init(&s, 1000);
+	for (int k = 0; k < 150; k++) {
+		an_silence_window(&s, false, 50);
+		for (int i = 0; i < 10; i++)
+			an_silence_window(&s, true, 50);
+	}
+	an_silence_window(&s, false, 50);
+	/* a run of 0.45 s is not a segment */
+	for (int i = 0; i < 9; i++)
+		an_silence_window(&s, true, 50);
+	an_silence_finish(&s);
+	assert_int_equal(s.segments, 150);
+	assert_int_equal(s.listed, AN_SILENCE_MAX_SEGMENTS);
+	assert_int_equal(s.seg[99].start, 99 * 550 + 50);
+	assert_int_equal(s.seg[99].end, 100 * 550);
+	assert_int_equal(an_silence_leading(&s), 0);
+	assert_int_equal(an_silence_trailing(&s), 450);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantize_rounds_half_to_even_and_clamps),
 		cmocka_unit_test(test_audio_hash_is_the_pcm_and_survives_flac),
 		cmocka_unit_test(test_audio_hash_block_size_independent),
+		cmocka_unit_test(test_silence_segments_of_a_known_signal),
+		cmocka_unit_test(test_silence_all_silent_and_the_cap),
 	};
 	return cmocka_run_group_tests_name("analyzer_ingest", tests, NULL, NULL);
 }
