@@ -93,6 +93,7 @@ void an_decode_collect(struct an_report *r, const struct an_analysis *a)
 	r->fft_frames = a->centroid->frames_seen;
 	r->fft_frames_used = a->centroid->frames_used;
 	an_loudness_result(&a->loudness, &r->integrated_lufs, &r->range_lu);
+	an_loudness_maxima(&a->loudness, &r->momentary_max_lufs, &r->short_term_max_lufs);
 	r->loudness_skipped = a->loudness.skipped;
 	r->non_finite_samples = a->non_finite_samples;
 	memcpy(r->audio_sha256, a->audio_sha256, sizeof(r->audio_sha256));

@@ -272,6 +272,10 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_double(j, "range_lu", r->range_lu);
 	an_json_string(j, "standard", "ITU-R BS.1770-4, EBU R128, EBU Tech 3342 v4 (2016)");
 	an_json_string(j, "skipped", r->loudness_skipped);
+	an_json_double(j, "momentary_max_lufs", r->momentary_max_lufs);
+	an_json_double(j, "short_term_max_lufs", r->short_term_max_lufs);
+	/* Tech 3343's PLR: the true peak over the programme loudness. */
+	an_json_double(j, "plr_lu", r->file.true_peak_dbtp - r->integrated_lufs);
 	an_json_end_object(j);
 
 	an_json_begin_object(j, "identity");

@@ -42,6 +42,7 @@ struct an_report {
 	double centroid_hz;
 	uint64_t fft_frames, fft_frames_used;
 	double integrated_lufs, range_lu;
+	double momentary_max_lufs, short_term_max_lufs;
 	const char *loudness_skipped;
 	char audio_sha256[AN_SHA256_HEX];
 	char input_sha256[AN_SHA256_HEX]; /* "" when the bytes could not all be read */

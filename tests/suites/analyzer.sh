@@ -386,6 +386,16 @@ if "$S" --db ingest.db ingest.wav ingest.flac > ingest-run.txt 2>&1 &&
 	check "sandrun: identity.audio_sha256 is the same for WAV and FLAC, sha256sum of sox's s16le" \
 		test "$(ing ingest.wav .identity.audio_sha256)" = "$pcm" -a "$(ing ingest.flac .identity.audio_sha256)" = "$pcm"
 	sil=$(ing ingest.wav '[.silence.leading_s, .silence.trailing_s, (.silence.segments[] | .start_s, .end_s)] | map(tostring) | join(" ")')
+	ffm=$(ffmpeg -nostdin -i ingest.wav -af ebur128 -f null - 2>&1 | awk '/ M:/ {
+		for (i = 1; i <= NF; i++) { if ($i == "M:") m = $(i + 1); if ($i == "S:") s = $(i + 1) }
+		if (mm == "" || m > mm) mm = m; if (ss == "" || s > ss) ss = s } END { print mm, ss }')
+	m=$(ing ingest.wav .loudness.momentary_max_lufs) s=$(ing ingest.wav .loudness.short_term_max_lufs)
+	plr=$(ing ingest.wav '.levels.true_peak_dbtp - .loudness.integrated_lufs - .loudness.plr_lu')
+	if near "$m" "${ffm% *}" 0.06 && near "$s" "${ffm#* }" 0.06 && near "$plr" 0 1e-6; then
+		ok "sandrun: loudness momentary/short-term max $m/$s LUFS (ffmpeg ebur128: $ffm), plr_lu = true peak - integrated"
+	else
+		not_ok "sandrun: loudness momentary/short-term max $m/$s LUFS (ffmpeg ebur128: $ffm), plr check $plr"
+	fi
 	check "sandrun: silence leading/trailing 1 s, segments 0-1, 4-5, 8-9 s (got: $sil)" test "$sil" = "1 1 0 1 4 5 8 9"
 else
 	not_ok "sandrun analyzes ingest.wav and ingest.flac"

@@ -220,6 +220,62 @@ static void test_silence_all_silent_and_the_cap(void **state)
 	assert_int_equal(an_silence_trailing(&s), 450);
 }
 
+/* ---- loudness maxima and PLR ------------------------------------------- */
+
+/* A stereo 1 kHz sine at X dBFS per channel reads X LUFS (Tech 3341 #1).
+ * A 1 s burst at -10 dBFS in 12 s at -30: the loudest 400 ms block is the
+ * burst, -10; the loudest 3 s window holds all of it and 2 s at -30:
+ * 10 log10((0.1 + 2 * 0.001) / 3) = -14.685 LUFS. */
+static void test_loudness_maxima_of_a_burst(void **state)
+{
+	const double a30 = pow(10.0, -30.0 / 20.0), a10 = pow(10.0, -10.0 / 20.0);
+	const struct section sec[] = { { a30, 6 }, { a10, 1 }, { a30, 5 } };
+	struct an_analysis a;
+	double m, st;
+
+	assert_int_equal(an_analysis_init(&a, 2, 48000, 1.0f, 4800), 0);
+	feed_sections(&a, sec, 3);
+	an_loudness_maxima(&a.loudness, &m, &st);
+	assert_float_equal(m, -10.0, 0.05);
+	assert_float_equal(st, 10.0 * log10((0.1 + 2 * 0.001) / 3.0), 0.05);
+	an_analysis_free(&a);
+
+	/* shorter than 3 s: no short-term value; shorter than 400 ms: none */
+	const struct section shortish[] = { { a10, 2 } }, tiny[] = { { a10, 0.3 } };
+	assert_int_equal(an_analysis_init(&a, 2, 48000, 1.0f, 4800), 0);
+	feed_sections(&a, shortish, 1);
+	an_loudness_maxima(&a.loudness, &m, &st);
+	assert_float_equal(m, -10.0, 0.05);
+	assert_true(isinf(st) && st < 0);
+	an_analysis_free(&a);
+	assert_int_equal(an_analysis_init(&a, 2, 48000, 1.0f, 4800), 0);
+	feed_sections(&a, tiny, 1);
+	an_loudness_maxima(&a.loudness, &m, &st);
+	assert_true(isinf(m) && m < 0);
+	an_analysis_free(&a);
+}
+
+/* PLR = true peak - integrated: 0 for a stereo sine (peak X dBFS, X LUFS),
+ * 3.01 for the same sine in mono (one channel: X - 3.01 LUFS). */
+static void test_plr_of_sines(void **state)
+{
+	struct memfile m;
+	json_t *r;
+
+	assert_int_equal(memfile_sine(&m, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2, 48000, 1000.0, -20.0, 10.0), 0);
+	assert_int_equal(analyze_memory(m.data, (size_t)m.len, &r), AN_STATUS_OK);
+	assert_float_equal(num(r, "loudness", "plr_lu"), 0.0, 0.05);
+	assert_float_equal(num(r, "loudness", "momentary_max_lufs"), -20.0, 0.05);
+	assert_float_equal(num(r, "loudness", "short_term_max_lufs"), -20.0, 0.05);
+	json_decref(r);
+	memfile_free(&m);
+	assert_int_equal(memfile_sine(&m, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1, 48000, 1000.0, -20.0, 10.0), 0);
+	assert_int_equal(analyze_memory(m.data, (size_t)m.len, &r), AN_STATUS_OK);
+	assert_float_equal(num(r, "loudness", "plr_lu"), 3.01, 0.05);
+	json_decref(r);
+	memfile_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +284,8 @@ int main(void)
 		cmocka_unit_test(test_audio_hash_block_size_independent),
 		cmocka_unit_test(test_silence_segments_of_a_known_signal),
 		cmocka_unit_test(test_silence_all_silent_and_the_cap),
+		cmocka_unit_test(test_loudness_maxima_of_a_burst),
+		cmocka_unit_test(test_plr_of_sines),
 	};
 	return cmocka_run_group_tests_name("analyzer_ingest", tests, NULL, NULL);
 }
