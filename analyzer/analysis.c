@@ -129,6 +129,8 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 	for (unsigned c = 0; c < a->channels; c++)
 		an_tp_push(&a->tp_filter, &a->tp_ch[c], chan[c], nframes, a->tp_scratch);
 	an_centroid_push(a->centroid, chan, nframes);
+	if (a->channels == 2)
+		an_stereo_push(&a->stereo, chan[0], chan[1], nframes);
 	an_loudness_push(&a->loudness, frames, nframes);
 	an_audio_hash_push(&a->audio_hash, frames, nsamples);
 }
@@ -154,4 +156,17 @@ void an_analysis_channel(const struct an_analysis *a, unsigned channel,
 		}
 	}
 	out->true_peak_dbtp = an_db_from_amplitude(tp);
+}
+
+bool an_analysis_stereo(const struct an_analysis *a, struct an_stereo_result *out, int *dead_channel)
+{
+	if (a->channels != 2)
+		return false;
+	an_stereo_result(&a->stereo, a->level_ch[0].sum_sq, a->level_ch[1].sum_sq, out);
+	/* Dead: silent in every window while the other is not. */
+	uint64_t w = a->levels.windows;
+	bool dead0 = w && a->level_ch[0].silent_windows == w;
+	bool dead1 = w && a->level_ch[1].silent_windows == w;
+	*dead_channel = dead0 && !dead1 ? 0 : dead1 && !dead0 ? 1 : -1;
+	return true;
 }

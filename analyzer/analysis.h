@@ -9,6 +9,7 @@
 #ifndef SANDRUN_ANALYZER_ANALYSIS_H
 #define SANDRUN_ANALYZER_ANALYSIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@
 #include "analyzer/identity.h"
 #include "analyzer/levels.h"
 #include "analyzer/loudness.h"
+#include "analyzer/stereo.h"
 #include "analyzer/truepeak.h"
 
 struct an_analysis {
@@ -29,6 +31,7 @@ struct an_analysis {
 	struct an_tp_channel *tp_ch;
 	struct an_centroid *centroid;
 	struct an_loudness loudness;
+	struct an_stereo stereo;         /* channels == 2 only */
 	struct an_audio_hash audio_hash;
 	char audio_sha256[AN_SHA256_HEX]; /* after an_analysis_finish() */
 	float *planar;                   /* one block, channel after channel */
@@ -55,5 +58,8 @@ struct an_channel_result {
 };
 void an_analysis_channel(const struct an_analysis *a, unsigned channel,
 			 struct an_channel_result *out);
+/* channels == 2: the stereo relation (stereo.h), and which channel is dead
+ * (-1: neither). Returns false for any other channel count. */
+bool an_analysis_stereo(const struct an_analysis *a, struct an_stereo_result *out, int *dead_channel);
 
 #endif

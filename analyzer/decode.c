@@ -88,6 +88,7 @@ void an_decode_collect(struct an_report *r, const struct an_analysis *a)
 	r->clip_threshold = a->levels.clip_threshold;
 	r->silence_windows = a->levels.windows;
 	r->silence = a->levels.silence;
+	r->stereo = an_analysis_stereo(a, &r->stereo_result, &r->dead_channel);
 	r->silence_window_s = (double)a->levels.window_frames / (double)a->rate;
 	r->centroid_hz = an_centroid_result(a->centroid);
 	r->fft_frames = a->centroid->frames_seen;

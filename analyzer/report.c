@@ -278,6 +278,23 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_double(j, "plr_lu", r->file.true_peak_dbtp - r->integrated_lufs);
 	an_json_end_object(j);
 
+	if (r->stereo) {
+		const struct an_stereo_result *s = &r->stereo_result;
+		an_json_begin_object(j, "stereo");
+		an_json_double(j, "correlation", s->correlation);
+		an_json_double(j, "fold_down_loss_db", s->fold_down_loss_db);
+		an_json_double(j, "side_to_mid_db", s->side_to_mid_db);
+		an_json_bool(j, "dual_mono", s->dual_mono);
+		an_json_bool(j, "inverted_polarity", s->inverted_polarity);
+		if (r->dead_channel >= 0)
+			an_json_int(j, "dead_channel", r->dead_channel);
+		else
+			an_json_null(j, "dead_channel");
+		an_json_end_object(j);
+	} else {
+		an_json_null(j, "stereo");
+	}
+
 	an_json_begin_object(j, "identity");
 	an_json_string(j, "input_sha256", r->input_sha256[0] ? r->input_sha256 : NULL);
 	if (r->input_sha256[0])

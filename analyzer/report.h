@@ -43,6 +43,9 @@ struct an_report {
 	uint64_t fft_frames, fft_frames_used;
 	double integrated_lufs, range_lu;
 	double momentary_max_lufs, short_term_max_lufs;
+	bool stereo;                 /* two channels: the fields below are set */
+	struct an_stereo_result stereo_result;
+	int dead_channel;            /* -1: none */
 	const char *loudness_skipped;
 	char audio_sha256[AN_SHA256_HEX];
 	char input_sha256[AN_SHA256_HEX]; /* "" when the bytes could not all be read */

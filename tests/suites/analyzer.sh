@@ -376,7 +376,14 @@ sox -q -n -r 48000 -c 2 -b 16 quiet1.wav trim 0 1
 sox -q -n -r 48000 -c 2 -b 16 tone3.wav synth 3 sine 1000 vol 0.1
 sox -q quiet1.wav tone3.wav quiet1.wav tone3.wav quiet1.wav ingest.wav
 sox -q ingest.wav ingest.flac
-if "$S" --db ingest.db ingest.wav ingest.flac > ingest-run.txt 2>&1 &&
+# stereo: L pink noise, R = 0.5 L + white noise; and R = -L with L dead
+sox -q -n -r 48000 -c 1 -b 16 n1.wav synth 2 pinknoise vol 0.4
+sox -q -n -r 48000 -c 1 -b 16 n2.wav synth 2 whitenoise vol 0.3
+sox -q -m -v 0.5 n1.wav -v 1 n2.wav right.wav
+sox -q -M n1.wav right.wav corr.wav
+sox -q corr.wav inv.wav remix 1 1v-1
+sox -q corr.wav dead.wav remix 0 2
+if "$S" --db ingest.db ingest.wav ingest.flac corr.wav inv.wav dead.wav > ingest-run.txt 2>&1 &&
 	"$S" export --db ingest.db --format json > ingest.json 2>/dev/null; then
 	ing() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result | $2" ingest.json; }
 	want=$(sha256sum ingest.wav | cut -d' ' -f1)
@@ -395,6 +402,15 @@ if "$S" --db ingest.db ingest.wav ingest.flac > ingest-run.txt 2>&1 &&
 		ok "sandrun: loudness momentary/short-term max $m/$s LUFS (ffmpeg ebur128: $ffm), plr_lu = true peak - integrated"
 	else
 		not_ok "sandrun: loudness momentary/short-term max $m/$s LUFS (ffmpeg ebur128: $ffm), plr check $plr"
+	fi
+	ref=$(sox corr.wav -t dat - | awk '!/^;/ { lr += $2 * $3; ll += $2 * $2; rr += $3 * $3 }
+		END { printf "%.6f", lr / sqrt(ll * rr) }')
+	got=$(ing corr.wav .stereo.correlation)
+	st=$(ing inv.wav '[.stereo.inverted_polarity, .stereo.dual_mono] | map(tostring) | join(" ")')/$(ing dead.wav .stereo.dead_channel)
+	if near "$got" "$ref" 1e-4 && [ "$st" = "true false/0" ]; then
+		ok "sandrun: stereo correlation $got (awk over sox's samples: $ref), inverted and dead channel found"
+	else
+		not_ok "sandrun: stereo correlation $got (awk: $ref), inverted/dual/dead: $st"
 	fi
 	check "sandrun: silence leading/trailing 1 s, segments 0-1, 4-5, 8-9 s (got: $sil)" test "$sil" = "1 1 0 1 4 5 8 9"
 else

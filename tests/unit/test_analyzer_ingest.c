@@ -276,6 +276,92 @@ static void test_plr_of_sines(void **state)
 	memfile_free(&m);
 }
 
+/* ---- stereo ---------------------------------------------------------- */
+
+enum stereo_case { SAME, INVERTED, INDEPENDENT, QUADRATURE, RIGHT_DEAD, HALF };
+
+/* 10 s of 48 kHz stereo built from white noise (a fixed LCG) or sines. */
+static void stereo_result(enum stereo_case k, struct an_stereo_result *out, int *dead)
+{
+	const size_t frames = 480000, block = 4800;
+	float *x = malloc(sizeof(float) * 2 * block);
+	uint32_t seed = 12345;
+	struct an_analysis a;
+
+	assert_non_null(x);
+	assert_int_equal(an_analysis_init(&a, 2, 48000, 1.0f, block), 0);
+	for (size_t done = 0; done < frames; done += block) {
+		for (size_t i = 0; i < block; i++) {
+			seed = seed * 1664525u + 1013904223u;
+			float l = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 0.5f, r;
+			seed = seed * 1664525u + 1013904223u;
+			float other = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 0.5f;
+			double t = 2.0 * M_PI * 440.0 * (double)((done + i) % 48000) / 48000.0;
+			switch (k) {
+			case SAME: r = l; break;
+			case INVERTED: r = -l; break;
+			case INDEPENDENT: r = other; break;
+			case QUADRATURE: l = (float)(0.3 * sin(t)); r = (float)(0.3 * cos(t)); break;
+			case RIGHT_DEAD: r = 0.0f; break;
+			default: r = 0.5f * l; break;
+			}
+			x[2 * i] = l;
+			x[2 * i + 1] = r;
+		}
+		an_analysis_push(&a, x, block);
+	}
+	an_analysis_finish(&a);
+	assert_true(an_analysis_stereo(&a, out, dead));
+	an_analysis_free(&a);
+	free(x);
+}
+
+static void test_stereo_relations_known_in_closed_form(void **state)
+{
+	struct an_stereo_result s;
+	int dead;
+
+	stereo_result(SAME, &s, &dead);
+	assert_float_equal(s.correlation, 1.0, 1e-6);
+	assert_float_equal(s.fold_down_loss_db, 0.0, 1e-4);
+	assert_true(isinf(s.side_to_mid_db) && s.side_to_mid_db < 0);
+	assert_true(s.dual_mono);
+	assert_false(s.inverted_polarity);
+	assert_int_equal(dead, -1);
+
+	stereo_result(INVERTED, &s, &dead);
+	assert_float_equal(s.correlation, -1.0, 1e-6);
+	assert_true(isinf(s.fold_down_loss_db) && s.fold_down_loss_db > 0); /* cancels */
+	assert_false(s.dual_mono);
+	assert_true(s.inverted_polarity);
+
+	/* independent noise of equal level: r ~ 0 (n = 480000: sd 0.0014),
+	 * half the power lost in the fold-down */
+	stereo_result(INDEPENDENT, &s, &dead);
+	assert_float_equal(s.correlation, 0.0, 0.01);
+	assert_float_equal(s.fold_down_loss_db, 10.0 * log10(2.0), 0.05);
+	assert_float_equal(s.side_to_mid_db, 0.0, 0.1);
+	assert_false(s.dual_mono);
+	assert_false(s.inverted_polarity);
+
+	/* sin against cos: orthogonal over whole cycles */
+	stereo_result(QUADRATURE, &s, &dead);
+	assert_float_equal(s.correlation, 0.0, 1e-4);
+	assert_float_equal(s.fold_down_loss_db, 10.0 * log10(2.0), 1e-3);
+
+	stereo_result(RIGHT_DEAD, &s, &dead);
+	assert_int_equal(dead, 1);
+	assert_true(isnan(s.correlation));
+	/* L alone: mean (L^2)/2, mid L^2/4: 3.01 dB */
+	assert_float_equal(s.fold_down_loss_db, 10.0 * log10(2.0), 1e-3);
+
+	/* R = L/2: fully correlated, not dual mono: side/mid = (1/4)^2/(3/4)^2 */
+	stereo_result(HALF, &s, &dead);
+	assert_float_equal(s.correlation, 1.0, 1e-6);
+	assert_float_equal(s.side_to_mid_db, 20.0 * log10(1.0 / 3.0), 1e-3);
+	assert_false(s.dual_mono);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_silence_all_silent_and_the_cap),
 		cmocka_unit_test(test_loudness_maxima_of_a_burst),
 		cmocka_unit_test(test_plr_of_sines),
+		cmocka_unit_test(test_stereo_relations_known_in_closed_form),
 	};
 	return cmocka_run_group_tests_name("analyzer_ingest", tests, NULL, NULL);
 }
