@@ -20,6 +20,18 @@
 #include "analyzer/stereo.h"
 #include "analyzer/truepeak.h"
 
+/* A consumer of the samples beside the measurements (the fingerprint's
+ * pipe): start once with the stream's shape, then every block after the
+ * non-finite samples are zeroed; finish after the stream, with the
+ * report (report.h) to complete. */
+struct an_report;
+struct an_tap {
+	void (*start)(void *u, unsigned channels, uint32_t rate);
+	void (*push)(void *u, const float *frames, size_t nframes);
+	void (*finish)(void *u, struct an_report *r);
+	void *u;
+};
+
 struct an_analysis {
 	unsigned channels;
 	uint32_t rate;
@@ -33,6 +45,7 @@ struct an_analysis {
 	struct an_loudness loudness;
 	struct an_stereo stereo;         /* channels == 2 only */
 	struct an_audio_hash audio_hash;
+	const struct an_tap *tap;        /* or NULL */
 	char audio_sha256[AN_SHA256_HEX]; /* after an_analysis_finish() */
 	float *planar;                   /* one block, channel after channel */
 	float **chan;                    /* chan[c]: channel c within planar */
@@ -44,6 +57,8 @@ struct an_analysis {
 int an_analysis_init(struct an_analysis *a, unsigned channels, uint32_t rate,
 		     float clip_threshold, size_t max_block_frames);
 void an_analysis_free(struct an_analysis *a);
+/* Before the first push; tap may be NULL. Calls tap->start. */
+void an_analysis_set_tap(struct an_analysis *a, const struct an_tap *tap);
 
 /* nframes <= max_block_frames. Non-finite samples (a float file can hold
  * any bit pattern) are counted and replaced by 0 in place, so one NaN

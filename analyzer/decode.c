@@ -124,7 +124,8 @@ static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *rol
 }
 
 /* Decode every block of an opened file through the analysis. */
-static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
+static int stream_through(SNDFILE *sf, const SF_INFO *info, const struct an_tap *tap,
+			  struct an_report *r)
 {
 	const size_t nch = (size_t)info->channels;
 	size_t block_frames = AN_BLOCK_SAMPLES / nch;
@@ -153,6 +154,7 @@ static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
 		free(block);
 		return -ENOMEM;
 	}
+	an_analysis_set_tap(&a, tap);
 	while ((n = sf_readf_float(sf, block, (sf_count_t)block_frames)) > 0)
 		an_analysis_push(&a, block, (size_t)n);
 	an_analysis_finish(&a);
@@ -199,7 +201,8 @@ static void refused(const struct an_input *in, int sf_err, struct an_outcome *ou
 	out->error_class = c;
 }
 
-void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *out)
+void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap *tap,
+	       struct an_outcome *out)
 {
 	SF_INFO info;
 	SNDFILE *sf;
@@ -214,7 +217,7 @@ void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *o
 		 * (or not in this encoding), and only behind an allowed magic. */
 		if (an_fallback_ready(fb) && in->sniff.demuxer && !in->io_errno &&
 		    (sf_err == SF_ERR_UNRECOGNISED_FORMAT || sf_err == SF_ERR_UNSUPPORTED_ENCODING)) {
-			an_fallback_run(fb, in, out);
+			an_fallback_run(fb, in, tap, out);
 			return;
 		}
 		an_fallback_cancel(fb);
@@ -232,7 +235,7 @@ void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *o
 		return;
 	}
 	describe_format(r, &info);
-	int err = stream_through(sf, &info, r);
+	int err = stream_through(sf, &info, tap, r);
 	if (err < 0) {
 		out->status = AN_STATUS_FAILED;
 		copy_text(out->error, sizeof(out->error), strerrordesc_np(-err));
@@ -260,19 +263,24 @@ void an_outcome_free(struct an_outcome *out)
 {
 	free(out->report.ch);
 	out->report.ch = NULL;
+	free(out->report.fingerprint.text);
+	out->report.fingerprint.text = NULL;
 }
 
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j)
 {
-	return an_analyze_with_fallback(in, NULL, j);
+	return an_analyze_with_fallback(in, NULL, NULL, j);
 }
 
-enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_json *j)
+enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb,
+					const struct an_tap *tap, struct an_json *j)
 {
 	struct an_outcome out;
 	int r;
 
-	an_decode(in, fb, &out);
+	an_decode(in, fb, tap, &out);
+	if (tap && tap->finish && out.status == AN_STATUS_OK)
+		tap->finish(tap->u, &out.report);
 	switch (out.status) {
 	case AN_STATUS_OK:
 		r = an_report_json(&out.report, j);

@@ -36,14 +36,17 @@ struct an_outcome {
  * an_outcome_free(). fb: the FFmpeg fallback's spare (fallback.h), or NULL;
  * it is used when libsndfile refuses the input and the input's magic names
  * a container the fallback reads, and cancelled otherwise. */
-void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *out);
+void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap *tap,
+	       struct an_outcome *out);
 void an_outcome_free(struct an_outcome *out);
 
 /* The whole path from source to JSON text (report or error object), as
  * the program and the fuzz target both use it. Returns the status;
  * j holds the text unless it failed with -ENOMEM (then AN_STATUS_FAILED). */
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j);
-enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_json *j);
+/* tap: a consumer of the decoded samples (the fingerprint), or NULL. */
+enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb,
+					const struct an_tap *tap, struct an_json *j);
 
 /* A finished analysis into the report's feature fields (both decoders). */
 void an_decode_collect(struct an_report *r, const struct an_analysis *a);

@@ -32,6 +32,19 @@ int16_t an_audio_hash_quantize(float x)
 	return (int16_t)q[0];
 }
 
+void an_quantize_s16(const float *x, size_t n, int16_t *out)
+{
+	size_t i = 0;
+
+	for (; i + AN_LANES <= n; i += AN_LANES) {
+		an_i32x4 q = quantize4(an_load(x + i));
+		for (int k = 0; k < AN_LANES; k++)
+			out[i + k] = (int16_t)q[k];
+	}
+	for (; i < n; i++)
+		out[i] = an_audio_hash_quantize(x[i]);
+}
+
 void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t nsamples)
 {
 	uint8_t buf[2 * CHUNK];

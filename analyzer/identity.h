@@ -36,8 +36,10 @@ void an_audio_hash_init(struct an_audio_hash *h);
 void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t nsamples);
 void an_audio_hash_hex(struct an_audio_hash *h, char out[AN_SHA256_HEX]);
 
-/* One sample as the hash sees it. */
+/* One sample as the hash sees it (x finite). */
 int16_t an_audio_hash_quantize(float x);
+/* n samples the same way, into out (the fingerprint's PCM too). */
+void an_quantize_s16(const float *x, size_t n, int16_t *out);
 
 /* Lower-case hex of a digest. */
 void an_sha256_hex(const uint8_t digest[AN_SHA256_LEN], char out[AN_SHA256_HEX]);

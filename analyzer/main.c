@@ -3,6 +3,7 @@
  *
  *   sandrun-analyze          read the input from fd 0 (the runner's way)
  *   sandrun-analyze PATH     open PATH first (debugging); same numbers
+ *   --fingerprint            also the Chromaprint fingerprint (fingerprint.h)
  *
  * Exit status: 0 analyzed, 65 bad_input (no decoder took the file),
  * 2 usage, 70 internal failure, 71 the seccomp guard could not be
@@ -19,6 +20,7 @@
 #include "analyzer/decode.h"
 #include "analyzer/fallback.h"
 #include "analyzer/fdio.h"
+#include "analyzer/fingerprint.h"
 #include "analyzer/guard.h"
 #include "analyzer/input.h"
 #include "analyzer/json.h"
@@ -38,9 +40,10 @@ enum {
 
 static void usage(FILE *to)
 {
-	fputs("usage: sandrun-analyze [PATH]\n"
+	fputs("usage: sandrun-analyze [--fingerprint] [PATH]\n"
 	      "Analyze one audio file and print one JSON object of features.\n"
 	      "Without PATH the file is read from standard input (fd 0).\n"
+	      "  --fingerprint  also its Chromaprint fingerprint (runs sandrun-decode)\n"
 	      "Exit status: 0 analyzed, 65 bad input, 2 usage; see sandrun-analyze(1).\n",
 	      to);
 }
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool options_done = false;
+	bool fingerprint = false;
 	int fd = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -86,6 +90,8 @@ int main(int argc, char **argv)
 		} else if (!options_done && (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)) {
 			puts("sandrun-analyze " SANDRUN_VERSION);
 			return EXIT_ANALYZED;
+		} else if (!options_done && strcmp(arg, "--fingerprint") == 0) {
+			fingerprint = true;
 		} else if (!options_done && arg[0] == '-' && arg[1] != '\0') {
 			fprintf(stderr, "sandrun-analyze: unknown option %s\n", arg);
 			usage(stderr);
@@ -120,11 +126,23 @@ int main(int argc, char **argv)
 	 * forked now because the guard forbids it later (fallback.h). The
 	 * WAV/FLAC/MP3 path never forks. Without the decoder installed the
 	 * file is refused as unsupported. */
+	char dpath[4200];
+	decoder_path(argv[0], dpath, sizeof(dpath));
+	bool have_decoder = dpath[0] && access(dpath, X_OK) == 0;
+	/* The fingerprint helper first: forked later, it would inherit the
+	 * fallback spare's pipes (the spare keeps what it is given). */
+	static struct an_fingerprint fp = { .pid = -1, .to = -1, .from = -1 };
+	if (fingerprint && have_decoder) {
+		int e = an_fingerprint_prepare(&fp, dpath);
+		if (e < 0)
+			fprintf(stderr, "sandrun-analyze: %s\n", fp.error);
+	} else if (fingerprint) {
+		an_fingerprint_unavailable(&fp, AN_DECODER_NAME " is not installed");
+	}
+
 	struct an_fallback fb = { .pid = -1, .ctl = -1, .pcm = -1 };
 	if (in.sniff.demuxer) {
-		char dpath[4200];
-		decoder_path(argv[0], dpath, sizeof(dpath));
-		int e = dpath[0] && access(dpath, X_OK) == 0 ? an_fallback_prepare(&fb, dpath, fd) : 0;
+		int e = have_decoder ? an_fallback_prepare(&fb, dpath, fd) : 0;
 		if (e < 0)
 			fprintf(stderr, "sandrun-analyze: cannot prepare the FFmpeg fallback: %s\n",
 				strerror(-e));
@@ -141,8 +159,9 @@ int main(int argc, char **argv)
 
 	struct an_json json;
 	an_json_init(&json);
-	enum an_status status = an_analyze_with_fallback(&in, &fb, &json);
+	enum an_status status = an_analyze_with_fallback(&in, &fb, fingerprint ? &fp.tap : NULL, &json);
 	an_input_release(&in);
+	an_fingerprint_cancel(&fp);
 	if (status == AN_STATUS_FAILED && json.err) {
 		fprintf(stderr, "sandrun-analyze: out of memory\n");
 		return EXIT_INTERNAL;

@@ -29,7 +29,7 @@ PROGRAMS += $(B)/sandrun-analyze
 DECODER_SRCS := $(wildcard analyzer/decoder/*.c)
 DECODER_OBJS := $(DECODER_SRCS:%.c=$(B)/%.o) $(B)/analyzer/sniff.o $(B)/analyzer/fdio.o \
                 $(B)/analyzer/decoder/policy_text.o
-DECODER_LIBS := $(shell pkg-config --libs libavformat libavcodec libavutil jansson libseccomp 2>/dev/null)
+DECODER_LIBS := $(shell pkg-config --libs libavformat libavcodec libavutil libchromaprint jansson libseccomp 2>/dev/null)
 
 $(DECODER_OBJS): SAN_FLAGS := $(ANALYZER_SAN_FLAGS)
 $(DECODER_SRCS:%.c=$(B)/%.o): CFLAGS += $(shell pkg-config --cflags libavformat libavcodec libavutil 2>/dev/null)

@@ -295,6 +295,18 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 		an_json_null(j, "stereo");
 	}
 
+	if (r->fingerprint.asked) {
+		an_json_begin_object(j, "fingerprint");
+		an_json_string(j, "chromaprint", r->fingerprint.text);
+		an_json_string(j, "algorithm", "chromaprint 2 (CHROMAPRINT_ALGORITHM_DEFAULT), compressed, URL-safe base64");
+		an_json_double(j, "seconds", r->fingerprint.seconds);
+		an_json_uint(j, "duration", r->sample_rate ? (uint64_t)((double)r->frames / r->sample_rate) : 0);
+		an_json_string(j, "error", r->fingerprint.text ? NULL : r->fingerprint.error);
+		an_json_end_object(j);
+	} else {
+		an_json_null(j, "fingerprint");
+	}
+
 	an_json_begin_object(j, "identity");
 	an_json_string(j, "input_sha256", r->input_sha256[0] ? r->input_sha256 : NULL);
 	if (r->input_sha256[0])

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/fingerprint.h"
 #include "analyzer/json.h"
 #include "analyzer/layout.h"
 
@@ -46,6 +47,7 @@ struct an_report {
 	bool stereo;                 /* two channels: the fields below are set */
 	struct an_stereo_result stereo_result;
 	int dead_channel;            /* -1: none */
+	struct an_fingerprint_result fingerprint; /* asked: --fingerprint */
 	const char *loudness_skipped;
 	char audio_sha256[AN_SHA256_HEX];
 	char input_sha256[AN_SHA256_HEX]; /* "" when the bytes could not all be read */

@@ -417,6 +417,27 @@ else
 	not_ok "sandrun analyzes ingest.wav and ingest.flac"
 	sed 's/^/# /' ingest-run.txt | tail -n 8
 fi
+# The fingerprint, asked for: sandrun-decode --fingerprint runs beside the
+# analyzer in the sandbox, under its own filter. fpcalc (Chromaprint's own
+# tool, FFmpeg decoding) is the reference: the same text for a 16-bit WAV.
+sox -q ingest.wav -C 128 ingest.mp3
+if [ ! -x "$B/sandrun-decode" ]; then
+	skip "sandrun --fingerprint: $B/sandrun-decode is not built"
+elif "$S" --db fp.db --fingerprint ingest.wav ingest.mp3 > fp-run.txt 2>&1 &&
+	"$S" export --db fp.db --format json > fp.json 2>/dev/null; then
+	fpv() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result.fingerprint | $2" fp.json; }
+	got=$(fpv ingest.wav .chromaprint) mp3=$(fpv ingest.mp3 .chromaprint)
+	if command -v fpcalc >/dev/null; then
+		want=$(fpcalc -plain ingest.wav 2>/dev/null)
+		check "sandrun --fingerprint: the WAV's is fpcalc's (${#got} chars), the MP3 has one (${#mp3})" \
+			test -n "$got" -a "$got" = "$want" -a "${#mp3}" -gt 8 -a "$mp3" != null
+	else
+		skip "sandrun --fingerprint against fpcalc: fpcalc not installed (libchromaprint-tools)"
+	fi
+else
+	not_ok "sandrun --fingerprint analyzes ingest.wav and ingest.mp3"
+	sed 's/^/# /' fp-run.txt | tail -n 8
+fi
 
 # ---- fuzzing smoke run (libFuzzer, ~25 s) --------------------------------
 if command -v "${CLANG:-clang-14}" >/dev/null 2>&1 && "$ROOT/tests/analyzer/build-fuzz.sh" "$B/fuzz" > fuzz-build.txt 2>&1; then

@@ -1,7 +1,7 @@
 /* tests/unit/test_analyzer_ingest.c — what ingestion measures beyond
  * levels and loudness (issue 16 section 3), on material whose answer is
  * known: content identity (the input's SHA-256, the decoded audio's),
- * silence segments, loudness maxima, stereo.
+ * the Chromaprint fingerprint, silence segments, loudness maxima, stereo.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,13 +9,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <chromaprint.h>
+#include <limits.h>
 #include <math.h>
 #include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/fingerprint.h"
 #include "analyzer/identity.h"
+#include "analyzer/report.h"
 #include "tests/analyzer/memfile.h"
 #include "tests/analyzer/report_json.h"
 
@@ -362,12 +367,189 @@ static void test_stereo_relations_known_in_closed_form(void **state)
 	assert_false(s.dual_mono);
 }
 
+/* ---- fingerprint ------------------------------------------------------- */
+
+/* sandrun-decode beside this test's directory (build/test/tests/..), or
+ * "" when it is not built (make check builds the unit tests only). */
+static void decoder_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(out, len, "%s/../sandrun-decode", self);
+	if (access(out, X_OK) != 0)
+		out[0] = '\0';
+}
+
+/* A chord progression (three sines per chord, 0.5 s each, decaying), its
+ * notes shifted by `transpose` semitones, plus white noise of amplitude
+ * `noise`, at rate Hz in stereo. */
+static float *chords(uint32_t rate, double seconds, int transpose, double noise, size_t *frames)
+{
+	static const int prog[][3] = { { 0, 4, 7 }, { -3, 0, 4 }, { -7, -3, 0 }, { -5, -1, 2 } };
+	size_t n = (size_t)(seconds * rate);
+	float *x = malloc(sizeof(float) * 2 * n);
+	uint32_t seed = 99;
+
+	assert_non_null(x);
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)i / rate, in_chord = fmod(t, 0.5);
+		const int *c = prog[(size_t)(t / 0.5) % 4];
+		double v = 0.0;
+		for (int k = 0; k < 3; k++) {
+			double f = 261.63 * pow(2.0, (c[k] + transpose) / 12.0);
+			v += 0.2 * exp(-3.0 * in_chord) * sin(2.0 * M_PI * f * t);
+		}
+		seed = seed * 1664525u + 1013904223u;
+		v += noise * ((double)(seed >> 8) / 16777216.0 - 0.5);
+		x[2 * i] = x[2 * i + 1] = (float)v;
+	}
+	*frames = n;
+	return x;
+}
+
+/* Through the analysis with the fingerprint tap, as the analyzer runs it. */
+static void fingerprint_of(const char *dec, const float *x, size_t frames, uint32_t rate,
+			   struct an_report *r)
+{
+	struct an_fingerprint *fp = calloc(1, sizeof(*fp));
+	struct an_analysis a;
+
+	assert_non_null(fp);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(an_fingerprint_prepare(fp, dec), 0);
+	assert_int_equal(an_analysis_init(&a, 2, rate, 1.0f, 4096), 0);
+	an_analysis_set_tap(&a, &fp->tap);
+	float *block = malloc(sizeof(float) * 2 * 4096);
+	assert_non_null(block);
+	for (size_t done = 0; done < frames; done += 4096) {
+		size_t n = frames - done < 4096 ? frames - done : 4096;
+		memcpy(block, x + 2 * done, sizeof(float) * 2 * n);
+		an_analysis_push(&a, block, n);
+	}
+	an_analysis_finish(&a);
+	fp->tap.finish(fp->tap.u, r);
+	an_analysis_free(&a);
+	free(block);
+	free(fp);
+}
+
+/* Share of differing bits between two compressed fingerprints. */
+static double bit_error_rate(const char *a, const char *b)
+{
+	uint32_t *fa, *fb;
+	int na, nb, alg;
+	long bits = 0;
+
+	assert_int_equal(chromaprint_decode_fingerprint(a, (int)strlen(a), &fa, &na, &alg, 1), 1);
+	assert_int_equal(chromaprint_decode_fingerprint(b, (int)strlen(b), &fb, &nb, &alg, 1), 1);
+	int n = na < nb ? na : nb;
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++)
+		bits += __builtin_popcount(fa[i] ^ fb[i]);
+	chromaprint_dealloc(fa);
+	chromaprint_dealloc(fb);
+	return (double)bits / (32.0 * n);
+}
+
+/* The analyzer's fingerprint is libchromaprint's own on the same samples
+ * (quantized here with lrint, not the analyzer's code); a noisy copy is
+ * a near duplicate, a transposed progression is not. */
+static void test_fingerprint_is_chromaprints_and_finds_near_duplicates(void **state)
+{
+	char dec[PATH_MAX];
+	size_t n;
+	struct an_report r;
+
+	decoder_path(dec, sizeof(dec));
+	if (!dec[0])
+		skip();
+	float *x = chords(44100, 12.0, 0, 0.0, &n);
+	fingerprint_of(dec, x, n, 44100, &r);
+	assert_true(r.fingerprint.asked);
+	assert_non_null(r.fingerprint.text);
+	assert_float_equal(r.fingerprint.seconds, 12.0, 1e-9);
+
+	int16_t *pcm = malloc(sizeof(int16_t) * 2 * n);
+	assert_non_null(pcm);
+	for (size_t i = 0; i < 2 * n; i++) {
+		long v = lrint((double)x[i] * 32768.0);
+		pcm[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+	}
+	ChromaprintContext *ctx = chromaprint_new(CHROMAPRINT_ALGORITHM_DEFAULT);
+	char *want = NULL;
+	assert_true(chromaprint_start(ctx, 44100, 2));
+	assert_true(chromaprint_feed(ctx, pcm, (int)(2 * n)));
+	assert_true(chromaprint_finish(ctx));
+	assert_true(chromaprint_get_fingerprint(ctx, &want));
+	assert_string_equal(r.fingerprint.text, want);
+
+	struct an_report noisy, other;
+	float *y = chords(44100, 12.0, 0, 0.3, &n);
+	fingerprint_of(dec, y, n, 44100, &noisy);
+	free(y);
+	y = chords(44100, 12.0, 5, 0.0, &n);
+	fingerprint_of(dec, y, n, 44100, &other);
+	free(y);
+	assert_non_null(noisy.fingerprint.text);
+	assert_non_null(other.fingerprint.text);
+	double near_dup = bit_error_rate(r.fingerprint.text, noisy.fingerprint.text);
+	double unrelated = bit_error_rate(r.fingerprint.text, other.fingerprint.text);
+	print_message("bit error rate: noisy copy %.4f, transposed %.4f\n", near_dup, unrelated);
+	assert_true(near_dup < 0.10);
+	assert_true(unrelated > 0.25);
+
+	chromaprint_dealloc(want);
+	chromaprint_free(ctx);
+	free(r.fingerprint.text);
+	free(noisy.fingerprint.text);
+	free(other.fingerprint.text);
+	free(pcm);
+	free(x);
+}
+
+/* Only the first 120 s are sent; under 3 s there is no fingerprint. */
+static void test_fingerprint_length_limits(void **state)
+{
+	char dec[PATH_MAX];
+	size_t n;
+	struct an_report r;
+
+	decoder_path(dec, sizeof(dec));
+	if (!dec[0])
+		skip();
+	float *x = chords(8000, 130.0, 0, 0.0, &n);
+	fingerprint_of(dec, x, n, 8000, &r);
+	assert_non_null(r.fingerprint.text);
+	assert_float_equal(r.fingerprint.seconds, 120.0, 1e-9);
+	free(r.fingerprint.text);
+	free(x);
+	x = chords(8000, 1.0, 0, 0.0, &n);
+	fingerprint_of(dec, x, n, 8000, &r);
+	assert_null(r.fingerprint.text);
+	assert_string_equal(r.fingerprint.error, "too short for a fingerprint");
+	free(x);
+	assert_true(an_fingerprint_text_valid("AQAAA0mUaEkSZSoA", 16));
+	assert_false(an_fingerprint_text_valid("AQAA\"}", 6));
+	assert_false(an_fingerprint_text_valid("", 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantize_rounds_half_to_even_and_clamps),
 		cmocka_unit_test(test_audio_hash_is_the_pcm_and_survives_flac),
 		cmocka_unit_test(test_audio_hash_block_size_independent),
+		cmocka_unit_test(test_fingerprint_is_chromaprints_and_finds_near_duplicates),
+		cmocka_unit_test(test_fingerprint_length_limits),
 		cmocka_unit_test(test_silence_segments_of_a_known_signal),
 		cmocka_unit_test(test_silence_all_silent_and_the_cap),
 		cmocka_unit_test(test_loudness_maxima_of_a_burst),
