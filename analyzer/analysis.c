@@ -133,15 +133,15 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 		an_stereo_push(&a->stereo, chan[0], chan[1], nframes);
 	an_loudness_push(&a->loudness, frames, nframes);
 	an_audio_hash_push(&a->audio_hash, frames, nsamples);
-	if (a->tap)
-		a->tap->push(a->tap->u, frames, nframes);
+	for (const struct an_tap *t = a->tap; t; t = t->next)
+		t->push(t->u, frames, nframes);
 }
 
 void an_analysis_set_tap(struct an_analysis *a, const struct an_tap *tap)
 {
 	a->tap = tap;
-	if (tap)
-		tap->start(tap->u, a->channels, a->rate);
+	for (const struct an_tap *t = tap; t; t = t->next)
+		t->start(t->u, a->channels, a->rate);
 }
 
 void an_analysis_finish(struct an_analysis *a)

@@ -21,15 +21,16 @@
 #include "analyzer/truepeak.h"
 
 /* A consumer of the samples beside the measurements (the fingerprint's
- * pipe): start once with the stream's shape, then every block after the
- * non-finite samples are zeroed; finish after the stream, with the
- * report (report.h) to complete. */
+ * pipe, the spectral summary): start once with the stream's shape, then
+ * every block after the non-finite samples are zeroed; finish after the
+ * stream, with the report (report.h) to complete. A chain through next. */
 struct an_report;
 struct an_tap {
 	void (*start)(void *u, unsigned channels, uint32_t rate);
 	void (*push)(void *u, const float *frames, size_t nframes);
 	void (*finish)(void *u, struct an_report *r);
 	void *u;
+	const struct an_tap *next;
 };
 
 struct an_analysis {

@@ -279,8 +279,8 @@ enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback 
 	int r;
 
 	an_decode(in, fb, tap, &out);
-	if (tap && tap->finish && out.status == AN_STATUS_OK)
-		tap->finish(tap->u, &out.report);
+	for (const struct an_tap *t = tap; t && out.status == AN_STATUS_OK; t = t->next)
+		t->finish(t->u, &out.report);
 	switch (out.status) {
 	case AN_STATUS_OK:
 		r = an_report_json(&out.report, j);

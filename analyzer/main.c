@@ -4,6 +4,7 @@
  *   sandrun-analyze          read the input from fd 0 (the runner's way)
  *   sandrun-analyze PATH     open PATH first (debugging); same numbers
  *   --fingerprint            also the Chromaprint fingerprint (fingerprint.h)
+ *   --spectral               also the librosa-defined summary (spectral.h)
  *
  * Exit status: 0 analyzed, 65 bad_input (no decoder took the file),
  * 2 usage, 70 internal failure, 71 the seccomp guard could not be
@@ -24,6 +25,7 @@
 #include "analyzer/guard.h"
 #include "analyzer/input.h"
 #include "analyzer/json.h"
+#include "analyzer/spectral_tap.h"
 
 #ifndef SANDRUN_VERSION
 #define SANDRUN_VERSION "unknown"
@@ -40,10 +42,11 @@ enum {
 
 static void usage(FILE *to)
 {
-	fputs("usage: sandrun-analyze [--fingerprint] [PATH]\n"
+	fputs("usage: sandrun-analyze [--fingerprint] [--spectral] [PATH]\n"
 	      "Analyze one audio file and print one JSON object of features.\n"
 	      "Without PATH the file is read from standard input (fd 0).\n"
 	      "  --fingerprint  also its Chromaprint fingerprint (runs sandrun-decode)\n"
+	      "  --spectral     also a spectral summary defined as librosa's features\n"
 	      "Exit status: 0 analyzed, 65 bad input, 2 usage; see sandrun-analyze(1).\n",
 	      to);
 }
@@ -77,7 +80,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool options_done = false;
-	bool fingerprint = false;
+	bool fingerprint = false, spectral = false;
 	int fd = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -92,6 +95,8 @@ int main(int argc, char **argv)
 			return EXIT_ANALYZED;
 		} else if (!options_done && strcmp(arg, "--fingerprint") == 0) {
 			fingerprint = true;
+		} else if (!options_done && strcmp(arg, "--spectral") == 0) {
+			spectral = true;
 		} else if (!options_done && arg[0] == '-' && arg[1] != '\0') {
 			fprintf(stderr, "sandrun-analyze: unknown option %s\n", arg);
 			usage(stderr);
@@ -159,7 +164,13 @@ int main(int argc, char **argv)
 
 	struct an_json json;
 	an_json_init(&json);
-	enum an_status status = an_analyze_with_fallback(&in, &fb, fingerprint ? &fp.tap : NULL, &json);
+	const struct an_tap *taps = fingerprint ? &fp.tap : NULL;
+	static struct an_spectral_tap sp;
+	if (spectral) {
+		an_spectral_tap_init(&sp, taps);
+		taps = &sp.tap;
+	}
+	enum an_status status = an_analyze_with_fallback(&in, &fb, taps, &json);
 	an_input_release(&in);
 	an_fingerprint_cancel(&fp);
 	if (status == AN_STATUS_FAILED && json.err) {

@@ -295,6 +295,26 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 		an_json_null(j, "stereo");
 	}
 
+	if (r->spectral_asked) {
+		const struct an_spectral_result *s = &r->spectral;
+		bool d = r->spectral_done;
+		an_json_begin_object(j, "spectral");
+		an_json_string(j, "definition", "librosa 0.10 at the file's rate, mono mean, n_fft 2048, hop 512, hann, center, 128 Slaney mels, power_to_db top_db=None; means over frames");
+		an_json_uint(j, "frames", d ? s->frames : 0);
+		an_json_double(j, "centroid_hz", d ? s->centroid_hz : NAN);
+		an_json_double(j, "bandwidth_hz", d ? s->bandwidth_hz : NAN);
+		an_json_double(j, "rolloff_hz", d ? s->rolloff_hz : NAN);
+		an_json_double(j, "flatness", d ? s->flatness : NAN);
+		an_json_double(j, "onset_strength", d ? s->onset_strength : NAN);
+		an_json_begin_array(j, "mfcc_mean");
+		for (unsigned i = 0; i < AN_SP_MFCC; i++)
+			an_json_double(j, NULL, d ? s->mfcc[i] : NAN);
+		an_json_end_array(j);
+		an_json_end_object(j);
+	} else {
+		an_json_null(j, "spectral");
+	}
+
 	if (r->fingerprint.asked) {
 		an_json_begin_object(j, "fingerprint");
 		an_json_string(j, "chromaprint", r->fingerprint.text);

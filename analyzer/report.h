@@ -14,6 +14,7 @@
 #include "analyzer/fingerprint.h"
 #include "analyzer/json.h"
 #include "analyzer/layout.h"
+#include "analyzer/spectral.h"
 
 #define AN_SCHEMA_VERSION 1
 #define AN_LOG_MAX_LINES 16
@@ -48,6 +49,8 @@ struct an_report {
 	struct an_stereo_result stereo_result;
 	int dead_channel;            /* -1: none */
 	struct an_fingerprint_result fingerprint; /* asked: --fingerprint */
+	bool spectral_asked, spectral_done;       /* --spectral */
+	struct an_spectral_result spectral;
 	const char *loudness_skipped;
 	char audio_sha256[AN_SHA256_HEX];
 	char input_sha256[AN_SHA256_HEX]; /* "" when the bytes could not all be read */

@@ -56,6 +56,7 @@ struct jobspec_opts {
 	const char *const *etc_extra; /* --etc: more of the host's /etc (checked) */
 	size_t netc_extra;
 	bool fingerprint;           /* analyzer: --fingerprint (its argv, so the key) */
+	bool spectral;              /* analyzer: --spectral (likewise) */
 };
 
 struct jobspec {

@@ -80,6 +80,9 @@ static const char run_usage[] =
 	"      --fingerprint       the built-in analyzer also computes each file's\n"
 	"                          Chromaprint fingerprint (needs sandrun-decode; part\n"
 	"                          of the job spec)\n"
+	"      --spectral          the built-in analyzer also computes a spectral summary\n"
+	"                          defined as librosa's (rolloff, flatness, MFCC, ...;\n"
+	"                          part of the job spec; about doubles its time)\n"
 	"      --json              JSON Lines events on stdout\n"
 	"  -q, --quiet             no status line and no notices: only errors (each\n"
 	"                          failed file) and the summary on stderr\n"
@@ -108,7 +111,7 @@ enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
 	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
-	OPT_FINGERPRINT,
+	OPT_FINGERPRINT, OPT_SPECTRAL,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -136,6 +139,7 @@ static int cmd_option(int opt, const char *arg, struct run_opts *o)
 	switch (opt) {
 	case OPT_CMD: o->cmd = arg; return 1;
 	case OPT_FINGERPRINT: o->fingerprint = true; return 1;
+	case OPT_SPECTRAL: o->spectral = true; return 1;
 	case OPT_OUTPUT: o->output = arg; return 1;
 	case OPT_OK_CODES: o->ok_codes = arg; return 1;
 	case OPT_ENV:
@@ -272,6 +276,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
 		{ "cmd", required_argument, NULL, OPT_CMD },
 		{ "fingerprint", no_argument, NULL, OPT_FINGERPRINT },
+		{ "spectral", no_argument, NULL, OPT_SPECTRAL },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "ok-codes", required_argument, NULL, OPT_OK_CODES },
 		{ "env", required_argument, NULL, OPT_ENV },
@@ -368,8 +373,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	}
 	if (!o->cmd && (o->output || o->ok_codes || o->nenv || o->nbinds))
 		return sr_usage_error("run ", "--output, --ok-codes, --env, --bind-ro and --bind apply to --cmd; give --cmd too"), -1;
-	if (o->cmd && o->fingerprint)
-		return sr_usage_error("run ", "--fingerprint is the built-in analyzer's; a --cmd analyzer makes its own"), -1;
+	if (o->cmd && (o->fingerprint || o->spectral))
+		return sr_usage_error("run ", "--fingerprint and --spectral are the built-in analyzer's; a --cmd analyzer makes its own"), -1;
 	if (o->nul && !o->files_from)
 		return sr_usage_error("run ", "-0 applies to --files-from lists; give --files-from too"), -1;
 	if (optind >= argc && !o->files_from)
@@ -602,6 +607,7 @@ int cmd_run(int argc, char **argv)
 		.policy = o.policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
 		.limits = o.limits, .max_output = o.max_output,
 		.etc_extra = o.etc, .netc_extra = o.netc, .fingerprint = o.fingerprint,
+		.spectral = o.spectral,
 	};
 	struct cmdspec_opts co = {
 		.command = o.cmd, .output = o.output, .ok_codes = o.ok_codes,

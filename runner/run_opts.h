@@ -27,7 +27,7 @@
 struct run_opts {
 	const char *db, *files_from, *policy;
 	bool recursive, nul, force, json, new_spec;
-	bool fingerprint;            /* --fingerprint: the built-in analyzer's */
+	bool fingerprint, spectral;  /* --fingerprint, --spectral: the built-in analyzer's */
 	enum progress_verbosity verbosity;
 	int jobs, retries;
 	int npaths;                  /* path operands, at argv[optind...] */

@@ -417,6 +417,26 @@ else
 	not_ok "sandrun analyzes ingest.wav and ingest.flac"
 	sed 's/^/# /' ingest-run.txt | tail -n 8
 fi
+# The spectral summary, asked for: against tests/analyzer/librosa_ref.py,
+# a numpy transcription of librosa 0.10's feature code (librosa itself is
+# not in Debian), on a 16-bit file: 6 s of a plucked chord, 6 s of noise.
+sox -q -n -r 44100 -c 2 -b 16 chords.wav synth 6 pluck C4 pluck E4 pluck G4 remix 1,2,3 1,2,3 : \
+	synth 6 whitenoise vol 0.05 2>/dev/null
+if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	skip "sandrun --spectral against the numpy transcription: python3-numpy not installed"
+elif "$S" --db sp.db --spectral chords.wav > sp-run.txt 2>&1 &&
+	"$S" export --db sp.db --format json > sp.json 2>/dev/null &&
+	/usr/bin/python3 "$ROOT/tests/analyzer/librosa_ref.py" chords.wav > sp-ref.json; then
+	bad=$(jq -r --slurpfile ref sp-ref.json '.[0].result.spectral as $o | $ref[0] as $r |
+		([ "centroid_hz", "bandwidth_hz", "rolloff_hz", "flatness", "onset_strength" ][] | . as $k |
+		 select((($o[$k] - $r[$k]) | fabs) > 1e-4 * ($r[$k] | fabs) + 1e-9)),
+		(range(20) | . as $i | select((($o.mfcc_mean[$i] - $r.mfcc_mean[$i]) | fabs) > 1e-3) | "mfcc[\($i)]"),
+		(if $o.frames != $r.frames then "frames" else empty end)' sp.json 2>&1 | tr '\n' ' ')
+	check "sandrun --spectral: librosa's definitions within 1e-4 (MFCC 1e-3 dB) of numpy${bad:+: off: $bad}" test -z "$bad"
+else
+	not_ok "sandrun --spectral analyzes chords.wav"
+	sed 's/^/# /' sp-run.txt | tail -n 8
+fi
 # The fingerprint, asked for: sandrun-decode --fingerprint runs beside the
 # analyzer in the sandbox, under its own filter. fpcalc (Chromaprint's own
 # tool, FFmpeg decoding) is the reference: the same text for a 16-bit WAV.

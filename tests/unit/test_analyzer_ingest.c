@@ -1,7 +1,8 @@
 /* tests/unit/test_analyzer_ingest.c — what ingestion measures beyond
  * levels and loudness (issue 16 section 3), on material whose answer is
  * known: content identity (the input's SHA-256, the decoded audio's),
- * the Chromaprint fingerprint, silence segments, loudness maxima, stereo.
+ * the Chromaprint fingerprint, silence segments, loudness maxima, stereo,
+ * the librosa-defined spectral summary.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include "analyzer/fingerprint.h"
 #include "analyzer/identity.h"
 #include "analyzer/report.h"
+#include "analyzer/spectral.h"
 #include "tests/analyzer/memfile.h"
 #include "tests/analyzer/report_json.h"
 
@@ -542,6 +544,124 @@ static void test_fingerprint_length_limits(void **state)
 	assert_false(an_fingerprint_text_valid("", 0));
 }
 
+/* ---- spectral summary (librosa's definitions) ---------------------------- */
+
+static void spectral_of(const float *x, size_t n, unsigned ch, uint32_t rate,
+			struct an_spectral_result *out)
+{
+	struct an_spectral *s = malloc(sizeof(*s));
+
+	assert_non_null(s);
+	assert_int_equal(an_spectral_init(s, ch, rate), 0);
+	for (size_t done = 0; done < n; done += 1000)
+		an_spectral_push(s, x + done * ch, n - done < 1000 ? n - done : 1000);
+	an_spectral_finish(s, out);
+	an_spectral_free(s);
+	free(s);
+}
+
+/* Slaney's scale: 1 kHz is mel 15, linear below, and the two directions
+ * invert; each normalised filter has unit area in Hz (2 / width is its
+ * peak), which the bins' Riemann sum shows once a filter spans many bins. */
+static void test_mel_scale_and_filterbank(void **state)
+{
+	struct an_mel_band band[AN_SP_MELS];
+	float *w = malloc(sizeof(float) * (2 * AN_SP_BINS + 2 * AN_SP_MELS));
+
+	assert_non_null(w);
+	assert_float_equal(an_hz_to_mel(1000.0), 15.0, 1e-12);
+	assert_float_equal(an_hz_to_mel(200.0), 3.0, 1e-12);
+	assert_float_equal(an_hz_to_mel(6400.0), 42.0, 1e-9);
+	for (double hz = 10.0; hz < 30000.0; hz *= 1.7)
+		assert_float_equal(an_mel_to_hz(an_hz_to_mel(hz)), hz, 1e-9 * hz);
+	an_mel_filterbank(44100, band, w);
+	for (unsigned m = 0; m < AN_SP_MELS; m++) {
+		double area = 0.0;
+		for (unsigned i = 0; i < band[m].n; i++)
+			area += w[band[m].w + i] * (44100.0 / AN_SP_NFFT);
+		if (band[m].n >= 20)
+			assert_float_equal(area, 1.0, 0.02);
+		if (m > 0)
+			assert_true(band[m].lo >= band[m - 1].lo);
+	}
+	free(w);
+}
+
+/* A sine on a bin centre: Hann's three bins 1/4, 1/2, 1/4: centroid f,
+ * bandwidth bin/sqrt(2), rolloff f + one bin (85 % is past the centre).
+ * Uniform white noise: flatness e^-gamma = 0.5615 (an exponentially
+ * distributed power spectrum). Digital silence: centroid, rolloff and
+ * onset 0, flatness 1, MFCC 0 = -100 dB * sqrt(128), the rest 0. */
+static void test_spectral_summary_known_answers(void **state)
+{
+	const uint32_t rate = 48000;
+	const size_t n = 20 * rate;
+	const double bin = (double)rate / AN_SP_NFFT, f = 64 * bin;
+	float *x = malloc(sizeof(float) * n);
+	struct an_spectral_result r;
+	uint32_t seed = 7;
+
+	assert_non_null(x);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)(0.5 * sin(2.0 * M_PI * f * (double)i / rate));
+	spectral_of(x, n, 1, rate, &r);
+	assert_int_equal(r.frames, 1 + n / AN_SP_HOP);
+	/* the 4 padded frames at either end are a fraction 0.002 of them */
+	assert_float_equal(r.centroid_hz, f, 0.01 * f);
+	/* bin/sqrt(2) plus what KISS FFT's float32 rounding noise (~-140 dB)
+	 * adds far from the tone, weighted by distance squared: a few Hz */
+	assert_true(r.bandwidth_hz > bin / sqrt(2.0) - 0.5 && r.bandwidth_hz < 2.0 * bin);
+	assert_float_equal(r.rolloff_hz, f + bin, 0.01 * f);
+
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		x[i] = (float)((double)(seed >> 8) / 16777216.0 - 0.5);
+	}
+	spectral_of(x, n, 1, rate, &r);
+	assert_float_equal(r.flatness, exp(-0.5772156649), 0.01);
+	assert_float_equal(r.rolloff_hz, 0.85 * rate / 2, 0.01 * rate);
+
+	memset(x, 0, sizeof(float) * n);
+	spectral_of(x, n / 2, 2, rate, &r); /* stereo: the mean of two channels */
+	assert_int_equal(r.frames, 1 + (n / 2) / AN_SP_HOP);
+	assert_float_equal(r.centroid_hz, 0.0, 0);
+	assert_float_equal(r.rolloff_hz, 0.0, 0);
+	assert_float_equal(r.onset_strength, 0.0, 0);
+	assert_float_equal(r.flatness, 1.0, 1e-12);
+	assert_float_equal(r.mfcc[0], -100.0 * sqrt(128.0), 1e-3);
+	for (unsigned k = 1; k < AN_SP_MFCC; k++)
+		assert_float_equal(r.mfcc[k], 0.0, 1e-3);
+	free(x);
+}
+
+/* Onset strength: nothing for silence; a step from silence to a tone in
+ * the middle rises more than a tone that is there from the start (whose
+ * only rise is the first frames filling from the zero padding). The
+ * framing itself (3 leading zeros, the last two differences dropped) is
+ * checked against the numpy transcription in tests/suites/analyzer.sh. */
+static void test_onset_strength_framing(void **state)
+{
+	const uint32_t rate = 22050;
+	const size_t n = 10 * AN_SP_HOP;
+	float *x = calloc(n, sizeof(float));
+	struct an_spectral_result r;
+
+	assert_non_null(x);
+	spectral_of(x, n, 1, rate, &r);
+	assert_float_equal(r.onset_strength, 0.0, 0);
+	assert_int_equal(r.frames, 11);
+	for (size_t i = n / 2; i < n; i++)
+		x[i] = (float)sin(0.3 * (double)i);
+	spectral_of(x, n, 1, rate, &r);
+	double step = r.onset_strength;
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)sin(0.3 * (double)i);
+	spectral_of(x, n, 1, rate, &r);
+	assert_true(step > 1.0);
+	assert_true(r.onset_strength < step);
+	free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +675,9 @@ int main(void)
 		cmocka_unit_test(test_loudness_maxima_of_a_burst),
 		cmocka_unit_test(test_plr_of_sines),
 		cmocka_unit_test(test_stereo_relations_known_in_closed_form),
+		cmocka_unit_test(test_mel_scale_and_filterbank),
+		cmocka_unit_test(test_spectral_summary_known_answers),
+		cmocka_unit_test(test_onset_strength_framing),
 	};
 	return cmocka_run_group_tests_name("analyzer_ingest", tests, NULL, NULL);
 }
