@@ -44,6 +44,7 @@ int an_analysis_init(struct an_analysis *a, unsigned channels, uint32_t rate,
 	an_levels_init(&a->levels, a->level_ch, channels, rate, clip_threshold);
 	an_tp_filter_init(&a->tp_filter, rate);
 	an_audio_hash_init(&a->audio_hash);
+	an_bitdepth_init(&a->bitdepth);
 	for (unsigned c = 0; c < channels; c++)
 		an_tp_channel_init(&a->tp_ch[c]);
 	return 0;
@@ -133,6 +134,7 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 		an_stereo_push(&a->stereo, chan[0], chan[1], nframes);
 	an_loudness_push(&a->loudness, frames, nframes);
 	an_audio_hash_push(&a->audio_hash, frames, nsamples);
+	an_bitdepth_push(&a->bitdepth, frames, nsamples);
 	for (const struct an_tap *t = a->tap; t; t = t->next)
 		t->push(t->u, frames, nframes);
 }
@@ -178,4 +180,12 @@ bool an_analysis_stereo(const struct an_analysis *a, struct an_stereo_result *ou
 	bool dead1 = w && a->level_ch[1].silent_windows == w;
 	*dead_channel = dead0 && !dead1 ? 0 : dead1 && !dead0 ? 1 : -1;
 	return true;
+}
+
+void an_analysis_transcode(const struct an_analysis *a, struct an_transcode_result *out)
+{
+	double cutoff = an_cutoff_hz(a->centroid->power_sum, AN_FFT_SIZE / 2 + 1,
+				     (double)a->rate / AN_FFT_SIZE);
+	an_transcode_judge(cutoff, a->rate, out);
+	out->effective_bits = an_bitdepth_bits(&a->bitdepth);
 }

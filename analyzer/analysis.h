@@ -18,6 +18,7 @@
 #include "analyzer/levels.h"
 #include "analyzer/loudness.h"
 #include "analyzer/stereo.h"
+#include "analyzer/transcode.h"
 #include "analyzer/truepeak.h"
 
 /* A consumer of the samples beside the measurements (the fingerprint's
@@ -45,6 +46,7 @@ struct an_analysis {
 	struct an_centroid *centroid;
 	struct an_loudness loudness;
 	struct an_stereo stereo;         /* channels == 2 only */
+	struct an_bitdepth bitdepth;
 	struct an_audio_hash audio_hash;
 	const struct an_tap *tap;        /* or NULL */
 	char audio_sha256[AN_SHA256_HEX]; /* after an_analysis_finish() */
@@ -76,6 +78,8 @@ void an_analysis_channel(const struct an_analysis *a, unsigned channel,
 			 struct an_channel_result *out);
 /* channels == 2: the stereo relation (stereo.h), and which channel is dead
  * (-1: neither). Returns false for any other channel count. */
+/* Padded bits, a lowpass, upsampling (transcode.h). */
+void an_analysis_transcode(const struct an_analysis *a, struct an_transcode_result *out);
 bool an_analysis_stereo(const struct an_analysis *a, struct an_stereo_result *out, int *dead_channel);
 
 #endif

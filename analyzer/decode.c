@@ -58,6 +58,19 @@ static const char *subtype_name(int subtype)
 	return NULL;
 }
 
+/* Bits per sample of integer PCM (and lossless codecs of it); 0 else. */
+static int container_bits(int subtype)
+{
+	switch (subtype) {
+	case SF_FORMAT_PCM_S8: case SF_FORMAT_PCM_U8: return 8;
+	case SF_FORMAT_PCM_16: case SF_FORMAT_ALAC_16: return 16;
+	case SF_FORMAT_ALAC_20: return 20;
+	case SF_FORMAT_PCM_24: case SF_FORMAT_ALAC_24: return 24;
+	case SF_FORMAT_PCM_32: case SF_FORMAT_ALAC_32: return 32;
+	default: return 0;
+	}
+}
+
 static void describe_format(struct an_report *r, const SF_INFO *info)
 {
 	int major = info->format & SF_FORMAT_TYPEMASK;
@@ -69,6 +82,7 @@ static void describe_format(struct an_report *r, const SF_INFO *info)
 	r->codec_name = subtype_name(subtype);
 	r->sample_rate = (uint32_t)info->samplerate;
 	r->channels = (unsigned)info->channels;
+	r->container_bits = container_bits(subtype);
 	r->frames_declared = info->frames >= 0 && info->frames < FRAMES_DECLARED_LIMIT
 				     ? (int64_t)info->frames : -1;
 	/* An MPEG audio stream carries no length: libsndfile 1.2.0 estimates
@@ -89,6 +103,7 @@ void an_decode_collect(struct an_report *r, const struct an_analysis *a)
 	r->silence_windows = a->levels.windows;
 	r->silence = a->levels.silence;
 	r->stereo = an_analysis_stereo(a, &r->stereo_result, &r->dead_channel);
+	an_analysis_transcode(a, &r->transcode);
 	r->silence_window_s = (double)a->levels.window_frames / (double)a->rate;
 	r->centroid_hz = an_centroid_result(a->centroid);
 	r->fft_frames = a->centroid->frames_seen;

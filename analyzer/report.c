@@ -295,6 +295,27 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 		an_json_null(j, "stereo");
 	}
 
+	const struct an_transcode_result *tc = &r->transcode;
+	an_json_begin_object(j, "transcode");
+	if (r->container_bits)
+		an_json_int(j, "container_bits", r->container_bits);
+	else
+		an_json_null(j, "container_bits");
+	if (tc->effective_bits)
+		an_json_int(j, "effective_bits", tc->effective_bits);
+	else
+		an_json_null(j, "effective_bits");
+	an_json_bool(j, "padded_bits", r->container_bits && tc->effective_bits &&
+					     tc->effective_bits < r->container_bits);
+	an_json_double(j, "cutoff_hz", tc->cutoff_hz);
+	an_json_bool(j, "band_limited", tc->band_limited);
+	an_json_bool(j, "upsampled", tc->upsampled);
+	if (tc->upsampled_from_hz)
+		an_json_uint(j, "upsampled_from_hz", tc->upsampled_from_hz);
+	else
+		an_json_null(j, "upsampled_from_hz");
+	an_json_end_object(j);
+
 	if (r->spectral_asked) {
 		const struct an_spectral_result *s = &r->spectral;
 		bool d = r->spectral_done;

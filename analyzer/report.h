@@ -48,6 +48,8 @@ struct an_report {
 	bool stereo;                 /* two channels: the fields below are set */
 	struct an_stereo_result stereo_result;
 	int dead_channel;            /* -1: none */
+	struct an_transcode_result transcode;
+	int container_bits;          /* of integer PCM, 0: not integer PCM or unknown */
 	struct an_fingerprint_result fingerprint; /* asked: --fingerprint */
 	bool spectral_asked, spectral_done;       /* --spectral */
 	struct an_spectral_result spectral;

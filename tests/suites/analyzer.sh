@@ -417,6 +417,27 @@ else
 	not_ok "sandrun analyzes ingest.wav and ingest.flac"
 	sed 's/^/# /' ingest-run.txt | tail -n 8
 fi
+# Transcode signs: 16-bit stereo noise padded to 24 bits, the same as a
+# 128 kb/s MP3 (lame's lowpass is near 17 kHz), and resampled to 96 kHz.
+sox -q -n -r 44100 -c 2 -b 16 wn.wav synth 5 whitenoise vol 0.5
+sox -q wn.wav -b 24 padded.wav
+sox -q wn.wav -C 128 lossy.mp3
+sox -q wn.wav -r 96000 -b 24 up96.wav
+if "$S" --db tc.db padded.wav lossy.mp3 up96.wav > tc-run.txt 2>&1 &&
+	"$S" export --db tc.db --format json > tc.json 2>/dev/null; then
+	tcv() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result.transcode | $2" tc.json; }
+	got="$(tcv padded.wav '"\(.container_bits)/\(.effective_bits)/\(.padded_bits)"') $(tcv lossy.mp3 '"\(.band_limited)/\(.cutoff_hz | floor)"') $(tcv up96.wav '"\(.upsampled)/\(.upsampled_from_hz)"')"
+	cut=$(tcv lossy.mp3 .cutoff_hz)
+	if [ "${got%% *}" = "24/16/true" ] && [ "${got##* }" = "true/44100" ] &&
+		tcv lossy.mp3 .band_limited | grep -qx true && near "$cut" 17000 1500; then
+		ok "sandrun: transcode: padded 24-bit, MP3 lowpass, 96 kHz upsampled ($got)"
+	else
+		not_ok "sandrun: transcode: $got"
+	fi
+else
+	not_ok "sandrun analyzes padded.wav lossy.mp3 up96.wav"
+	sed 's/^/# /' tc-run.txt | tail -n 8
+fi
 # The spectral summary, asked for: against tests/analyzer/librosa_ref.py,
 # a numpy transcription of librosa 0.10's feature code (librosa itself is
 # not in Debian), on a 16-bit file: 6 s of a plucked chord, 6 s of noise.

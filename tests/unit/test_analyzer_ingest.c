@@ -2,7 +2,7 @@
  * levels and loudness (issue 16 section 3), on material whose answer is
  * known: content identity (the input's SHA-256, the decoded audio's),
  * the Chromaprint fingerprint, silence segments, loudness maxima, stereo,
- * the librosa-defined spectral summary.
+ * the librosa-defined spectral summary, transcode signs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -662,6 +662,85 @@ static void test_onset_strength_framing(void **state)
 	free(x);
 }
 
+/* ---- transcode signs ------------------------------------------------------ */
+
+static void test_effective_bits(void **state)
+{
+	struct an_bitdepth b;
+	float x[4];
+
+	an_bitdepth_init(&b);
+	assert_int_equal(an_bitdepth_bits(&b), 0); /* nothing: silence */
+	x[0] = 12345.0f / 32768.0f, x[1] = -1.0f, x[2] = 0.0f, x[3] = 1.0f / 32768.0f;
+	an_bitdepth_push(&b, x, 4);
+	assert_int_equal(an_bitdepth_bits(&b), 16);
+	x[0] = 4.0f / 32768.0f; /* a 14-bit value does not lower it */
+	an_bitdepth_push(&b, x, 1);
+	assert_int_equal(an_bitdepth_bits(&b), 16);
+	x[0] = 3.0f / 8388608.0f; /* one 24-bit sample raises it */
+	an_bitdepth_push(&b, x, 1);
+	assert_int_equal(an_bitdepth_bits(&b), 24);
+	x[0] = 0.1f; /* no binary fraction: more than 24 */
+	an_bitdepth_push(&b, x, 1);
+	assert_int_equal(an_bitdepth_bits(&b), AN_TC_MORE_THAN_24);
+
+	an_bitdepth_init(&b);
+	x[0] = 64.0f / 128.0f, x[1] = -3.0f / 128.0f; /* 8-bit PCM */
+	an_bitdepth_push(&b, x, 2);
+	assert_int_equal(an_bitdepth_bits(&b), 8);
+}
+
+/* 200 sines below `top` Hz of random frequency and phase (a band-limited
+ * noise); mono, 10 s at rate, through the analysis. */
+static void band_limited(uint32_t rate, double top, struct an_transcode_result *out)
+{
+	const size_t n = 10 * rate, block = 4096;
+	double f[200], ph[200];
+	uint32_t seed = 3;
+	float *x = malloc(sizeof(float) * block);
+	struct an_analysis a;
+
+	assert_non_null(x);
+	for (int k = 0; k < 200; k++) {
+		seed = seed * 1664525u + 1013904223u;
+		f[k] = 50.0 + (top - 50.0) * (double)(seed >> 8) / 16777216.0;
+		seed = seed * 1664525u + 1013904223u;
+		ph[k] = 2.0 * M_PI * (double)(seed >> 8) / 16777216.0;
+	}
+	assert_int_equal(an_analysis_init(&a, 1, rate, 1.0f, block), 0);
+	for (size_t done = 0; done < n; done += block) {
+		for (size_t i = 0; i < block; i++) {
+			double t = (double)(done + i) / rate, v = 0.0;
+			for (int k = 0; k < 200; k++)
+				v += sin(2.0 * M_PI * f[k] * t + ph[k]);
+			x[i] = (float)(0.01 * v);
+		}
+		an_analysis_push(&a, x, block);
+	}
+	an_analysis_finish(&a);
+	an_analysis_transcode(&a, out);
+	an_analysis_free(&a);
+	free(x);
+}
+
+static void test_cutoff_and_upsampling(void **state)
+{
+	struct an_transcode_result r;
+
+	/* The Hann window's sidelobes, -80 dB about 15 bins out, put the
+	 * cutoff up to ~700 Hz above a brick-wall edge at 96 kHz. */
+	band_limited(44100, 16000.0, &r); /* an MP3's lowpass */
+	assert_true(r.cutoff_hz > 15700.0 && r.cutoff_hz < 16800.0);
+	assert_true(r.band_limited);
+	assert_false(r.upsampled);
+	band_limited(96000, 20000.0, &r); /* a CD's content at 96 kHz */
+	assert_true(r.cutoff_hz > 19700.0 && r.cutoff_hz < 20800.0);
+	assert_true(r.upsampled);
+	assert_int_equal(r.upsampled_from_hz, 44100);
+	band_limited(44100, 21900.0, &r); /* full band */
+	assert_false(r.band_limited);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +757,8 @@ int main(void)
 		cmocka_unit_test(test_mel_scale_and_filterbank),
 		cmocka_unit_test(test_spectral_summary_known_answers),
 		cmocka_unit_test(test_onset_strength_framing),
+		cmocka_unit_test(test_effective_bits),
+		cmocka_unit_test(test_cutoff_and_upsampling),
 	};
 	return cmocka_run_group_tests_name("analyzer_ingest", tests, NULL, NULL);
 }
