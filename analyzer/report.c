@@ -332,8 +332,22 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 			an_json_double(j, NULL, d ? s->mfcc[i] : NAN);
 		an_json_end_array(j);
 		an_json_end_object(j);
+		const struct an_music_result *mu = &s->music;
+		an_json_begin_object(j, "tempo");
+		an_json_double(j, "bpm", d ? mu->bpm : NAN);
+		an_json_double(j, "confidence", d ? mu->bpm_confidence : NAN);
+		an_json_end_object(j);
+		an_json_begin_object(j, "key");
+		bool k = d && mu->key_tonic >= 0;
+		an_json_string(j, "tonic", k ? an_music_pitch_name(mu->key_tonic) : NULL);
+		an_json_string(j, "mode", k ? (mu->key_minor ? "minor" : "major") : NULL);
+		an_json_double(j, "confidence", k ? mu->key_confidence : NAN);
+		an_json_double(j, "margin", k ? mu->key_margin : NAN);
+		an_json_end_object(j);
 	} else {
 		an_json_null(j, "spectral");
+		an_json_null(j, "tempo");
+		an_json_null(j, "key");
 	}
 
 	if (r->fingerprint.asked) {

@@ -62,6 +62,7 @@ int an_spectral_init(struct an_spectral *s, unsigned channels, uint32_t rate)
 	for (unsigned i = 0; i < AN_SP_NFFT; i++)
 		s->window[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * i / AN_SP_NFFT));
 	an_mel_filterbank(rate, s->band, s->weights);
+	an_music_init(&s->music, (double)rate / AN_SP_HOP);
 	/* center=True: the stream starts after n_fft / 2 zeros */
 	s->fill = AN_SP_NFFT / 2;
 	return 0;
@@ -124,6 +125,7 @@ static void frame(struct an_spectral *s)
 	s->sum_bandwidth += sqrt(spread);
 	s->sum_rolloff += roll;
 	s->sum_flatness += exp(sum_log / AN_SP_BINS) / (sum_pow / AN_SP_BINS);
+	an_music_spectrum(&s->music, mag, AN_SP_BINS, bin_hz);
 
 	/* log-mel (power_to_db, top_db=None) and its positive differences */
 	double onset = 0.0;
@@ -143,6 +145,7 @@ static void frame(struct an_spectral *s)
 		s->sum_onset += onset;
 		s->last_onset[0] = s->last_onset[1];
 		s->last_onset[1] = onset;
+		an_music_onset(&s->music, onset);
 	}
 	s->frames++;
 }
@@ -191,6 +194,7 @@ void an_spectral_finish(struct an_spectral *s, struct an_spectral_result *out)
 	append(s, zeros, AN_SP_NFFT / 2);
 	memset(out, 0, sizeof(*out));
 	out->frames = s->frames;
+	an_music_result(&s->music, &out->music);
 	if (s->frames == 0) {
 		out->centroid_hz = out->bandwidth_hz = out->rolloff_hz = NAN;
 		out->flatness = out->onset_strength = NAN;

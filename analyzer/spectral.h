@@ -30,6 +30,8 @@
 
 #include <kiss_fftr.h>
 
+#include "analyzer/music.h"
+
 #define AN_SP_NFFT 2048
 #define AN_SP_HOP 512
 #define AN_SP_BINS (AN_SP_NFFT / 2 + 1)
@@ -61,12 +63,14 @@ struct an_spectral {
 	float power[AN_SP_BINS];
 	struct an_mel_band band[AN_SP_MELS];
 	float weights[2 * AN_SP_BINS + 2 * AN_SP_MELS];
+	struct an_music music;   /* tempo and key (music.h) */
 };
 
 struct an_spectral_result {
 	double centroid_hz, bandwidth_hz, rolloff_hz, flatness, onset_strength;
 	double mfcc[AN_SP_MFCC];
 	uint64_t frames;
+	struct an_music_result music;
 };
 
 /* rate >= 1. Returns 0 or -ENOMEM. */

@@ -1,4 +1,5 @@
-/* analyzer/spectral_tap.h — the spectral summary (spectral.h) as a tap on
+/* analyzer/spectral_tap.h — the spectral summary (spectral.h, with tempo
+ * and key from music.h) as a tap on
  * the analysis (analysis.h), asked for with `sandrun-analyze --spectral`;
  * its finish puts the result in the report. */
 #ifndef SANDRUN_ANALYZER_SPECTRAL_TAP_H

@@ -441,19 +441,43 @@ fi
 # The spectral summary, asked for: against tests/analyzer/librosa_ref.py,
 # a numpy transcription of librosa 0.10's feature code (librosa itself is
 # not in Debian), on a 16-bit file: 6 s of a plucked chord, 6 s of noise.
+# Key and tempo: i-iv-V-i in A minor (sine chords over the root), 0.5 s
+# a chord, 8 s.
 sox -q -n -r 44100 -c 2 -b 16 chords.wav synth 6 pluck C4 pluck E4 pluck G4 remix 1,2,3 1,2,3 : \
 	synth 6 whitenoise vol 0.05 2>/dev/null
+/usr/bin/python3 - <<'EOF_PROG'
+import math, struct, wave
+sr, out = 44100, []
+for rep in range(4):
+    for c in ([9, 12, 16], [14, 17, 21], [16, 20, 23], [9, 12, 16]):
+        f = [261.63 * 2 ** (s / 12.0) for s in c]
+        for i in range(sr // 2):
+            t = i / sr
+            v = sum(math.sin(2 * math.pi * x * t) for x in f) / 3 + 0.5 * math.sin(math.pi * f[0] * t)
+            out.append(int(11000 * v * math.exp(-2 * t)))
+w = wave.open("prog.wav", "wb")
+w.setnchannels(1); w.setsampwidth(2); w.setframerate(sr)
+w.writeframes(struct.pack("<%dh" % len(out), *out))
+w.close()
+EOF_PROG
 if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 	skip "sandrun --spectral against the numpy transcription: python3-numpy not installed"
-elif "$S" --db sp.db --spectral chords.wav > sp-run.txt 2>&1 &&
+elif "$S" --db sp.db --spectral chords.wav prog.wav > sp-run.txt 2>&1 &&
 	"$S" export --db sp.db --format json > sp.json 2>/dev/null &&
 	/usr/bin/python3 "$ROOT/tests/analyzer/librosa_ref.py" chords.wav > sp-ref.json; then
-	bad=$(jq -r --slurpfile ref sp-ref.json '.[0].result.spectral as $o | $ref[0] as $r |
+	bad=$(jq -r --slurpfile ref sp-ref.json --arg p "$work/chords.wav" '.[] | select(.path == $p) |
+		.result.spectral as $o | $ref[0] as $r |
 		([ "centroid_hz", "bandwidth_hz", "rolloff_hz", "flatness", "onset_strength" ][] | . as $k |
 		 select((($o[$k] - $r[$k]) | fabs) > 1e-4 * ($r[$k] | fabs) + 1e-9)),
 		(range(20) | . as $i | select((($o.mfcc_mean[$i] - $r.mfcc_mean[$i]) | fabs) > 1e-3) | "mfcc[\($i)]"),
 		(if $o.frames != $r.frames then "frames" else empty end)' sp.json 2>&1 | tr '\n' ' ')
 	check "sandrun --spectral: librosa's definitions within 1e-4 (MFCC 1e-3 dB) of numpy${bad:+: off: $bad}" test -z "$bad"
+	tk=$(jq -r --arg p "$work/prog.wav" '.[] | select(.path == $p) | .result | "\(.key.tonic) \(.key.mode) \(.tempo.bpm)"' sp.json)
+	if [ "${tk% *}" = "A minor" ] && near "${tk##* }" 120 1; then
+		ok "sandrun --spectral: key and tempo of an A minor progression, a chord every 0.5 s: $tk"
+	else
+		not_ok "sandrun --spectral: key and tempo of an A minor progression at 120 BPM: $tk"
+	fi
 else
 	not_ok "sandrun --spectral analyzes chords.wav"
 	sed 's/^/# /' sp-run.txt | tail -n 8
