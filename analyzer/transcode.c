@@ -1,6 +1,8 @@
 /* analyzer/transcode.c — see transcode.h. */
 #include "analyzer/transcode.h"
 
+#include "analyzer/simd.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -9,11 +11,9 @@ void an_bitdepth_init(struct an_bitdepth *b)
 	b->min_lsb_exp = INT32_MAX;
 }
 
-void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n)
+/* The scalar definition: the lowest set bit of each sample's value. */
+static int lowest_bit(const float *x, size_t n, int low)
 {
-	int low = b->min_lsb_exp;
-
-	/* Below 2^-24 nothing more is to be learned: stop looking. */
 	for (size_t i = 0; i < n && low > -24; i++) {
 		uint32_t u;
 		memcpy(&u, &x[i], sizeof(u));
@@ -27,7 +27,42 @@ void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n)
 		if (lsb < low)
 			low = lsb;
 	}
-	b->min_lsb_exp = low;
+	return low;
+}
+
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+
+void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n)
+{
+	const an_f32x4 scale = an_splat(16777216.0f), big = an_splat(64.0f);
+	i32x4 bits = { 0 }, frac = { 0 }, wide = { 0 };
+	size_t i = 0;
+
+	/* Below 2^-24 nothing more is to be learned: stop looking. */
+	if (b->min_lsb_exp <= -24)
+		return;
+	/* Four lanes: x * 2^24 is exact (a power of two); it is an integer
+	 * exactly when the lowest set bit is 2^-24 or above, and then the
+	 * OR of those integers has the lowest bit of them all. Samples of
+	 * 64 or more (beyond int32 at that scale) go the scalar way. */
+	for (; i + AN_LANES <= n; i += AN_LANES) {
+		an_f32x4 v = an_load(x + i), y = v * scale;
+		wide |= an_abs(v) >= big;
+		i32x4 q = __builtin_convertvector(y, i32x4);
+		frac |= __builtin_convertvector(q, an_f32x4) != y;
+		bits |= q;
+	}
+	int low = b->min_lsb_exp;
+	if (wide[0] | wide[1] | wide[2] | wide[3] | frac[0] | frac[1] | frac[2] | frac[3]) {
+		low = lowest_bit(x, i, low);
+	} else {
+		uint32_t all = (uint32_t)(bits[0] | bits[1] | bits[2] | bits[3]);
+		if (all) {
+			int lsb = __builtin_ctz(all) - 24;
+			low = lsb < low ? lsb : low;
+		}
+	}
+	b->min_lsb_exp = lowest_bit(x + i, n - i, low);
 }
 
 int an_bitdepth_bits(const struct an_bitdepth *b)
