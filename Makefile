@@ -123,10 +123,11 @@ bench: programs
 # Everything install puts in place, as paths under $(DESTDIR); uninstall
 # removes exactly these, then the directories that are sandrun's own.
 POLICY_FILES := $(notdir $(wildcard policies/*.json))
+UNITS := sandrun@.service sandrun-watch@.service
 INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze $(LIBEXECDIR)/sandrun-decode \
              $(addprefix $(DATADIR)/policies/,$(POLICY_FILES)) \
              $(foreach m,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-             $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/sandrun@.service)
+             $(if $(SYSTEMDUNITDIR),$(addprefix $(SYSTEMDUNITDIR)/,$(UNITS)))
 
 install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/policies
@@ -138,8 +139,9 @@ install: programs
 	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 ifneq ($(SYSTEMDUNITDIR),)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/sandrun@.service >$(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
-	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
+	for u in $(UNITS); do \
+	  sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	  chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 endif
 
 # Shared directories (bin, share/man/man5, lib/systemd/system) stay.

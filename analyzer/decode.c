@@ -1,6 +1,7 @@
 /* analyzer/decode.c — see decode.h. */
 #include "analyzer/decode.h"
 #include "analyzer/fallback.h"
+#include "analyzer/riff.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -91,6 +92,70 @@ static void describe_format(struct an_report *r, const SF_INFO *info)
 	 * such file truncated. */
 	if (major == SF_FORMAT_MPEG)
 		r->frames_declared = -1;
+	an_report_check_plausible(r);
+}
+
+/* A WAV's declared length from its own header (riff.h): libsndfile's
+ * count of a cut file is what is left, not what was declared. */
+static void declared_from_header(struct an_report *r, const struct an_input *in, const SF_INFO *info)
+{
+	int major = info->format & SF_FORMAT_TYPEMASK;
+	struct an_riff_decl d;
+
+	if (major != SF_FORMAT_WAV && major != SF_FORMAT_WAVEX && major != SF_FORMAT_RF64)
+		return;
+	if (an_riff_parse_input(in, &d) < 0 || d.frames < 0 || d.channels != (unsigned)info->channels)
+		return;
+	r->frames_declared = d.frames < FRAMES_DECLARED_LIMIT ? d.frames : -1;
+}
+
+/* MPEG: mpg123 (inside libsndfile) gives up resyncing after 1 KiB of
+ * garbage and ends the stream there, with or without an error. A decode
+ * that ends with an error, or more than 5 % short of libsndfile's own
+ * estimate of the length (from the Xing/Info frame count, or the size
+ * and bitrate), is handed to the FFmpeg fallback, whose resync scans
+ * on; if it decodes more, its analysis replaces libsndfile's and the
+ * damage says so. */
+static bool mpeg_stopped_early(SNDFILE *sf, const SF_INFO *info, uint64_t frames)
+{
+	if ((info->format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG)
+		return false;
+	if (sf_error(sf) != SF_ERR_NO_ERROR)
+		return true;
+	return info->frames > 0 && info->frames < FRAMES_DECLARED_LIMIT &&
+	       (double)frames < 0.95 * (double)info->frames;
+}
+
+static void recover_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_outcome *out)
+{
+	struct an_report *r = &out->report;
+	struct an_outcome alt;
+
+	r->stopped_early = r->decoder_error[0] != '\0';
+	/* No tap: the fingerprint and the spectral summary were fed by
+	 * libsndfile's decode already, and a tap starts once. */
+	an_fallback_run(fb, in, NULL, &alt);
+	if (alt.status != AN_STATUS_OK || alt.report.frames <= r->frames) {
+		an_outcome_free(&alt);
+		return;
+	}
+	/* The same file, decoded further: its numbers, libsndfile's names. */
+	struct an_report *a = &alt.report;
+	a->container = r->container;
+	a->container_name = r->container_name;
+	a->codec = r->codec;
+	a->codec_name = r->codec_name;
+	a->stopped_early = true;
+	a->recovered_by = "ffmpeg";
+	a->frames_recovered = a->frames - r->frames;
+	if (!a->decoder_error[0])
+		copy_text(a->decoder_error, sizeof(a->decoder_error),
+			  r->decoder_error[0] ? r->decoder_error : "libsndfile stopped before the end of the stream");
+	a->io_errno = r->io_errno;
+	a->io_errors = r->io_errors;
+	a->failed_seeks = r->failed_seeks;
+	an_outcome_free(out);
+	*out = alt;
 }
 
 void an_decode_collect(struct an_report *r, const struct an_analysis *a)
@@ -239,24 +304,30 @@ void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap 
 		refused(in, sf_err, out);
 		return;
 	}
-	an_fallback_cancel(fb);
+	/* MPEG keeps the spare until its decode is known to be whole. */
+	if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG)
+		an_fallback_cancel(fb);
 	/* libsndfile validates both, but the analysis divides by them:
 	 * do not bet the process on every format parser agreeing. */
 	if (info.channels < 1 || info.samplerate < 1) {
 		out->status = AN_STATUS_BAD_INPUT;
 		out->error_class = AN_ERR_CORRUPT;
 		copy_text(out->error, sizeof(out->error), "invalid channel count or sample rate");
+		an_fallback_cancel(fb);
 		sf_close(sf);
 		return;
 	}
 	describe_format(r, &info);
+	declared_from_header(r, in, &info);
 	int err = stream_through(sf, &info, tap, r);
 	if (err < 0) {
 		out->status = AN_STATUS_FAILED;
 		copy_text(out->error, sizeof(out->error), strerrordesc_np(-err));
+		an_fallback_cancel(fb);
 		sf_close(sf);
 		return;
 	}
+	bool early = mpeg_stopped_early(sf, &info, r->frames);
 	if (sf_error(sf) != SF_ERR_NO_ERROR)
 		copy_text(r->decoder_error, sizeof(r->decoder_error), sf_strerror(sf));
 	char log[LOG_BUFFER] = "";
@@ -272,6 +343,11 @@ void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap 
 	r->io_errors = in->io_errors;
 	r->failed_seeks = in->failed_seeks;
 	out->status = AN_STATUS_OK;
+	if (early && an_fallback_ready(fb))
+		recover_with_fallback(in, fb, out);
+	else if (early)
+		r->stopped_early = r->decoder_error[0] != '\0';
+	an_fallback_cancel(fb);
 }
 
 void an_outcome_free(struct an_outcome *out)
@@ -284,11 +360,12 @@ void an_outcome_free(struct an_outcome *out)
 
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j)
 {
-	return an_analyze_with_fallback(in, NULL, NULL, j);
+	return an_analyze_with_fallback(in, NULL, NULL, j, NULL, 0);
 }
 
 enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb,
-					const struct an_tap *tap, struct an_json *j)
+					const struct an_tap *tap, struct an_json *j,
+					char *why, size_t why_len)
 {
 	struct an_outcome out;
 	int r;
@@ -307,6 +384,8 @@ enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback 
 		r = an_report_error_json(j, out.error, NULL, 0);
 		break;
 	}
+	if (why && why_len)
+		snprintf(why, why_len, "%s", out.status == AN_STATUS_OK ? "" : out.error);
 	an_outcome_free(&out);
 	if (r < 0)
 		return AN_STATUS_FAILED;

@@ -44,9 +44,12 @@ void an_outcome_free(struct an_outcome *out);
  * the program and the fuzz target both use it. Returns the status;
  * j holds the text unless it failed with -ENOMEM (then AN_STATUS_FAILED). */
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j);
-/* tap: a consumer of the decoded samples (the fingerprint), or NULL. */
+/* tap: a consumer of the decoded samples (the fingerprint, the spectral
+ * summary), or NULL. why (may be NULL): the error text of a bad input or a
+ * failure, for the program's stderr line; "" when analyzed. */
 enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb,
-					const struct an_tap *tap, struct an_json *j);
+					const struct an_tap *tap, struct an_json *j,
+					char *why, size_t why_len);
 
 /* A finished analysis into the report's feature fields (both decoders). */
 void an_decode_collect(struct an_report *r, const struct an_analysis *a);

@@ -186,6 +186,19 @@ static int on_data(struct reader *rd, uint32_t len)
 	return 0;
 }
 
+/* FFmpeg names its context by address ("[mp3float @ 0x55d0c2a9b380]"):
+ * the address changes from run to run, the report must not. */
+static void drop_addresses(char *line)
+{
+	char *at;
+	while ((at = strstr(line, " @ 0x")) != NULL) {
+		char *end = at + 5;
+		while ((*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f'))
+			end++;
+		memmove(at, end, strlen(end) + 1);
+	}
+}
+
 static int on_log(struct reader *rd, uint32_t len)
 {
 	char line[AN_PCM_TEXT];
@@ -193,8 +206,12 @@ static int on_log(struct reader *rd, uint32_t len)
 	if (len >= sizeof(line) || an_read_exact(rd->fb->pcm, line, len) != 1)
 		return -1;
 	line[len] = '\0';
-	if (rd->r->log_lines < AN_LOG_MAX_LINES)
+	drop_addresses(line);
+	/* FFmpeg's error-level lines only (ffdec.c): damage */
+	if (rd->r->log_lines < AN_LOG_MAX_LINES) {
+		rd->r->log_is_damage[rd->r->log_lines] = true;
 		snprintf(rd->r->log[rd->r->log_lines++], AN_LOG_LINE_MAX, "%s", line);
+	}
 	return 0;
 }
 
@@ -286,6 +303,7 @@ void an_fallback_run(struct an_fallback *fb, struct an_input *in, const struct a
 		rep->sample_rate = fb->hdr.sample_rate;
 		rep->channels = fb->hdr.channels;
 		rep->frames_declared = -1;
+		an_report_check_plausible(rep);
 		/* From a pipe the decoder read the rest of the bytes itself. */
 		if (!an_input_sha256(in, in->kind == AN_INPUT_STREAM, rep->input_sha256, &rep->input_bytes))
 			rep->input_sha256[0] = '\0';

@@ -129,7 +129,8 @@ int main(int argc, char **argv)
 
 	/* Only for a container the FFmpeg fallback reads: its spare child,
 	 * forked now because the guard forbids it later (fallback.h). The
-	 * WAV/FLAC/MP3 path never forks. Without the decoder installed the
+	 * WAV/FLAC path never forks; MPEG does, for decode.c's recovery of a
+	 * stream mpg123 gave up on. Without the decoder installed the
 	 * file is refused as unsupported. */
 	char dpath[4200];
 	decoder_path(argv[0], dpath, sizeof(dpath));
@@ -170,7 +171,8 @@ int main(int argc, char **argv)
 		an_spectral_tap_init(&sp, taps);
 		taps = &sp.tap;
 	}
-	enum an_status status = an_analyze_with_fallback(&in, &fb, taps, &json);
+	char why[AN_ERROR_TEXT_MAX] = "";
+	enum an_status status = an_analyze_with_fallback(&in, &fb, taps, &json, why, sizeof why);
 	an_input_release(&in);
 	an_fingerprint_cancel(&fp);
 	if (status == AN_STATUS_FAILED && json.err) {
@@ -187,10 +189,12 @@ int main(int argc, char **argv)
 	case AN_STATUS_OK:
 		return EXIT_ANALYZED;
 	case AN_STATUS_BAD_INPUT:
-		fprintf(stderr, "sandrun-analyze: bad input\n");
+		/* The decoder's own words (also the report's "error"): the
+		 * runner keeps stderr's tail with the attempt. */
+		fprintf(stderr, "sandrun-analyze: bad input: %s\n", why[0] ? why : "not a decodable audio file");
 		return EXIT_BAD_INPUT;
 	default:
-		fprintf(stderr, "sandrun-analyze: analysis failed\n");
+		fprintf(stderr, "sandrun-analyze: analysis failed%s%s\n", why[0] ? ": " : "", why);
 		return EXIT_INTERNAL;
 	}
 }

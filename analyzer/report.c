@@ -67,10 +67,32 @@ const char *an_codec_id(int subtype)
 	return lookup(codecs, sizeof(codecs) / sizeof(codecs[0]), subtype);
 }
 
+static unsigned damage_log_lines(const struct an_report *r)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->log_lines; i++)
+		n += r->log_is_damage[i];
+	return n;
+}
+
 bool an_report_damaged(const struct an_report *r)
 {
-	return r->truncated || r->non_finite_samples || r->decoder_error[0] || r->io_errors ||
-	       r->failed_seeks || r->log_lines;
+	return r->truncated || r->stopped_early || r->implausible || r->non_finite_samples ||
+	       r->decoder_error[0] || r->io_errors || r->failed_seeks || damage_log_lines(r);
+}
+
+void an_report_check_plausible(struct an_report *r)
+{
+	/* 1000 Hz: below it no audio format in use records (telephony is
+	 * 8000); 768 kHz: the fastest PCM converters. A 1 Hz WAV would
+	 * otherwise report a 48,000 s duration, and an AIFF whose 80-bit rate
+	 * is a NaN comes out of libsndfile as 67,108,864 Hz. 256 channels:
+	 * beyond the largest ambisonic and array recordings. */
+	r->implausible = 0;
+	if (r->sample_rate < AN_PLAUSIBLE_RATE_MIN || r->sample_rate > AN_PLAUSIBLE_RATE_MAX)
+		r->implausible |= AN_IMPLAUSIBLE_SAMPLE_RATE;
+	if (r->channels > AN_PLAUSIBLE_CHANNELS_MAX)
+		r->implausible |= AN_IMPLAUSIBLE_CHANNELS;
 }
 
 static bool contains_ci(const char *line, size_t len, const char *needle)
@@ -117,6 +139,24 @@ static bool stream_artifact(const char *line, size_t len)
 	return false;
 }
 
+static bool line_says_shorter(const char *line);
+static bool line_size_differs(const char *line);
+
+/* Damage, or only a warning? See report.h. */
+static bool log_line_is_damage(const char *line, size_t len, unsigned *warn)
+{
+	static const char *const damage[] = { "error", "unexpected", "truncat", "corrupt", "invalid" };
+
+	if (line_says_shorter(line) || (len >= 3 && memcmp(line, "***", 3) == 0))
+		return true;
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++)
+		if (contains_ci(line, len, damage[i]))
+			return true;
+	*warn |= contains_ci(line, len, "should be") || line_size_differs(line) ? AN_WARN_HEADER_INCONSISTENT
+										  : AN_WARN_DECODER_WARNING;
+	return false;
+}
+
 void an_report_take_log(struct an_report *r, const char *log, bool stream)
 {
 	const char *p = log;
@@ -133,6 +173,8 @@ void an_report_take_log(struct an_report *r, const char *log, bool stream)
 			size_t keep = len < AN_LOG_LINE_MAX - 1 ? len : AN_LOG_LINE_MAX - 1;
 			memcpy(r->log[r->log_lines], p, keep);
 			r->log[r->log_lines][keep] = '\0';
+			r->log_is_damage[r->log_lines] =
+				log_line_is_damage(r->log[r->log_lines], keep, &r->warnings);
 			r->log_lines++;
 		}
 		if (!end)
@@ -146,7 +188,8 @@ void an_report_take_log(struct an_report *r, const char *log, bool stream)
  * count to what the file holds, so this line is the only trace of a
  * file cut short (WAV, RF64, W64, AIFF). Other "should be" lines (a byte
  * rate, a block alignment) are inconsistencies, not truncation. */
-static bool line_says_shorter(const char *line)
+/* -1: not a size line; else whether the file is shorter than declared. */
+static int size_line(const char *line)
 {
 	static const char *const fields[] = { "RIFF", "RIFX", "riff", "FORM", "SSND",
 					      "data", "Riff size", "Data size" };
@@ -161,7 +204,17 @@ static bool line_says_shorter(const char *line)
 		    used > 0)
 			return actual < declared;
 	}
-	return false;
+	return -1;
+}
+
+static bool line_says_shorter(const char *line)
+{
+	return size_line(line) == 1;
+}
+
+static bool line_size_differs(const char *line)
+{
+	return size_line(line) == 0;
 }
 
 bool an_report_log_says_truncated(const struct an_report *r)
@@ -384,6 +437,15 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_begin_object(j, "damage");
 	an_json_bool(j, "damaged", an_report_damaged(r));
 	an_json_bool(j, "truncated", r->truncated);
+	an_json_bool(j, "stopped_early", r->stopped_early);
+	an_json_string(j, "recovered_by", r->recovered_by);
+	an_json_uint(j, "frames_recovered", r->frames_recovered);
+	an_json_begin_array(j, "implausible");
+	if (r->implausible & AN_IMPLAUSIBLE_SAMPLE_RATE)
+		an_json_string(j, NULL, "sample_rate");
+	if (r->implausible & AN_IMPLAUSIBLE_CHANNELS)
+		an_json_string(j, NULL, "channels");
+	an_json_end_array(j);
 	if (r->frames_declared >= 0 && (uint64_t)r->frames_declared > r->frames)
 		an_json_uint(j, "frames_missing", (uint64_t)r->frames_declared - r->frames);
 	else
@@ -395,9 +457,26 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_uint(j, "non_finite_samples", r->non_finite_samples);
 	an_json_begin_array(j, "decoder_log");
 	for (unsigned i = 0; i < r->log_lines; i++)
-		an_json_string(j, NULL, r->log[i]);
+		if (r->log_is_damage[i])
+			an_json_string(j, NULL, r->log[i]);
 	an_json_end_array(j);
 	an_json_end_object(j);
+
+	/* Cosmetic: the measurements stand. Codes in docs/analyzer.md. */
+	unsigned warn = r->warnings | (r->file.level.over_full_scale ? AN_WARN_OVER_FULL_SCALE : 0);
+	an_json_begin_array(j, "warnings");
+	if (warn & AN_WARN_HEADER_INCONSISTENT)
+		an_json_string(j, NULL, "header_inconsistent");
+	if (warn & AN_WARN_DECODER_WARNING)
+		an_json_string(j, NULL, "decoder_warning");
+	if (warn & AN_WARN_OVER_FULL_SCALE)
+		an_json_string(j, NULL, "over_full_scale");
+	an_json_end_array(j);
+	an_json_begin_array(j, "warning_log");
+	for (unsigned i = 0; i < r->log_lines; i++)
+		if (!r->log_is_damage[i])
+			an_json_string(j, NULL, r->log[i]);
+	an_json_end_array(j);
 
 	an_json_end_object(j);
 	const char *text;

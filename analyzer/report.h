@@ -58,9 +58,16 @@ struct an_report {
 	char input_sha256[AN_SHA256_HEX]; /* "" when the bytes could not all be read */
 	uint64_t input_bytes;
 
-	/* damage */
+	/* damage: the file is not what it says it is, or not all of it
+	 * decodes (an_report_damaged) */
 	bool truncated;              /* fewer frames than declared, or a file
 				      * shorter than its header says */
+	bool stopped_early;          /* libsndfile gave up before the stream's
+				      * end (MPEG: mpg123's resync gave up) */
+	const char *recovered_by;    /* "ffmpeg" when the FFmpeg fallback decoded
+				      * it again, further; NULL otherwise */
+	uint64_t frames_recovered;   /* frames it decoded beyond libsndfile's */
+	unsigned implausible;        /* AN_IMPLAUSIBLE_* bits */
 	uint64_t non_finite_samples;
 	char decoder_error[AN_ERROR_TEXT_MAX]; /* "" when none */
 	int io_errno;
@@ -68,7 +75,31 @@ struct an_report {
 	uint64_t failed_seeks;
 	unsigned log_lines;
 	char log[AN_LOG_MAX_LINES][AN_LOG_LINE_MAX];
+	bool log_is_damage[AN_LOG_MAX_LINES]; /* else a warning line */
+
+	/* warnings: cosmetic, the measurements stand (AN_WARN_* bits) */
+	unsigned warnings;
 };
+
+/* Parameters no real recording has: the measurements built on them
+ * (duration, loudness, spectrum) mean nothing. Bounds in report.c and
+ * docs/analyzer.md. */
+enum {
+	AN_IMPLAUSIBLE_SAMPLE_RATE = 1u << 0,
+	AN_IMPLAUSIBLE_CHANNELS = 1u << 1,
+};
+#define AN_PLAUSIBLE_RATE_MIN 1000u
+#define AN_PLAUSIBLE_RATE_MAX 768000u
+#define AN_PLAUSIBLE_CHANNELS_MAX 256u
+
+enum {
+	AN_WARN_HEADER_INCONSISTENT = 1u << 0, /* a header field disagrees with the data (byte rate, sizes past the data) */
+	AN_WARN_DECODER_WARNING = 1u << 1,     /* the decoder logged a warning */
+	AN_WARN_OVER_FULL_SCALE = 1u << 2,     /* samples beyond full scale */
+};
+
+/* Sets r->implausible from r->sample_rate and r->channels. */
+void an_report_check_plausible(struct an_report *r);
 
 /* True when anything in the damage section is set. */
 bool an_report_damaged(const struct an_report *r);
@@ -76,7 +107,11 @@ bool an_report_damaged(const struct an_report *r);
 /* Keep the lines of libsndfile's parse log that report trouble ("should
  * be", "error", "warning", "unexpected", "truncat", "corrupt",
  * "invalid", a "***" prefix), at most AN_LOG_MAX_LINES of them, each cut
- * to AN_LOG_LINE_MAX - 1 bytes.
+ * to AN_LOG_LINE_MAX - 1 bytes, and sort each into damage or a warning:
+ * a size line that says the file is shorter than declared, and the error,
+ * truncation, corruption and "unexpected" lines are damage; the other
+ * "should be" lines (a byte rate or a block alignment that disagrees, as
+ * ffmpeg writes for ADPCM; a size past the data) and warnings are not.
  *
  * stream: the input was read forward-only with its length unknown
  * (input.h). libsndfile was told the length is the largest it accepts,

@@ -17,7 +17,8 @@ struct magic {
 
 /* First match wins: more specific entries come first. */
 static const struct magic magics[] = {
-	/* libsndfile's containers (CAF: the fallback may take it over) */
+	/* libsndfile's containers (CAF: the fallback may take it over; MPEG:
+	 * it decodes what mpg123 gave up on, decode.c) */
 	M(8, "WAVE", AN_SNIFF_SNDFILE, "WAV", NULL), /* checked with RIFF below */
 	M(0, "RIFX", AN_SNIFF_SNDFILE, "WAV", NULL),
 	M(0, "RF64", AN_SNIFF_SNDFILE, "RF64", NULL),
@@ -28,7 +29,7 @@ static const struct magic magics[] = {
 	M(0, "caff", AN_SNIFF_SNDFILE, "CAF", "caf"),
 	M(0, ".snd", AN_SNIFF_SNDFILE, "AU", NULL),
 	M(0, "dns.", AN_SNIFF_SNDFILE, "AU", NULL),
-	M(0, "ID3", AN_SNIFF_SNDFILE, "MPEG audio", NULL),
+	M(0, "ID3", AN_SNIFF_SNDFILE, "MPEG audio", "mp3"),
 	M(0, "NIST_1A", AN_SNIFF_SNDFILE, "NIST SPHERE", NULL),
 	M(0, "Creative Voice File", AN_SNIFF_SNDFILE, "VOC", NULL),
 	M(0, "2BIT", AN_SNIFF_SNDFILE, "AVR", NULL),
@@ -136,7 +137,7 @@ void an_sniff_bytes(const uint8_t *b, size_t n, struct an_sniff *out)
 	/* MPEG audio frame sync: 11 bits set, a valid layer and bitrate */
 	if (n >= 3 && b[0] == 0xff && (b[1] & 0xe0) == 0xe0 && (b[1] & 0x06) != 0 &&
 	    (b[2] & 0xf0) != 0xf0) {
-		*out = (struct an_sniff){ .kind = AN_SNIFF_SNDFILE, .name = "MPEG audio" };
+		*out = (struct an_sniff){ .kind = AN_SNIFF_SNDFILE, .name = "MPEG audio", .demuxer = "mp3" };
 		return;
 	}
 	/* AC-3 and E-AC-3 sync word; bsid (the top 5 bits of byte 5) says which */

@@ -31,7 +31,8 @@ struct an_sniff {
 	const char *name;      /* "FLAC", "MP4/QuickTime", "PNG image", ... ("" if unknown) */
 	/* The FFmpeg demuxer for the fallback, or NULL: set for AN_SNIFF_FFMPEG
 	 * and for the libsndfile containers the fallback may take over when
-	 * libsndfile refuses them (CAF: ALAC as ffmpeg writes it). */
+	 * libsndfile refuses them (CAF: ALAC as ffmpeg writes it) or stops
+	 * before their end (MPEG audio: decode.c). */
 	const char *demuxer;
 };
 

@@ -6,10 +6,23 @@
 #include <math.h>
 #include <string.h>
 
-/* Kaiser window shape: a beta of 6 keeps the passband ripple of a 12-tap
- * phase well under 0.1 dB up to about 0.4 fs, where the BS.1770 test
- * tones sit (fs/4, fs/6, fs/8), and bounds the side lobes near -60 dB. */
-#define KAISER_BETA 6.0
+/* Kaiser window shape: with 48 taps per phase a beta of 8 gives about
+ * 80 dB of stop band and a pass band flat within 0.01 dB up to 0.45 fs
+ * (measured in tests/unit/test_analyzer_features.c). */
+#define KAISER_BETA 8.0
+/* The screen trades stop band for a flatter pass band: it only has to
+ * say where a peak cannot be, and its droop at 0.45 fs widens the margin
+ * (refine_ratio), so the flatter the fewer intervals are refined. */
+#ifndef SCREEN_BETA
+#define SCREEN_BETA 4.0
+#endif
+
+/* Taps and fine phases below: rev[p][i] weighs s[k + i] (oldest first). */
+#define T AN_TP_TAPS_PER_PHASE
+#define F AN_TP_FINE
+/* The point of interval k lies after s[k + T - 1 - D] = s[k + T/2 - 1] by
+ * p/F: the taps reach T/2 samples on either side of the interval. */
+#define D (T / 2)
 
 /* Modified Bessel function of the first kind, order 0, by its series;
  * converges in a few dozen terms for the arguments used here. */
@@ -26,6 +39,50 @@ static double bessel_i0(double x)
 	return sum;
 }
 
+/* One phase of a Kaiser-windowed sinc: ntaps taps, tap i weighing
+ * s[k + off + i], the point p/F after s[k + T - 1 - D]. The window spans
+ * |t| <= ntaps/2 + 1, just past the furthest tap. Scaled to unity gain
+ * at DC; returns the sum of |coef|. */
+static float design_phase(float *coef, unsigned ntaps, unsigned off, unsigned p, double beta)
+{
+	const double half = (double)ntaps / 2.0 + 1.0;
+	const double i0_beta = bessel_i0(beta);
+	double h[T], dc = 0.0;
+
+	for (unsigned i = 0; i < ntaps; i++) {
+		double t = (double)(T - 1 - D) - (double)(off + i) + (double)p / F;
+		double sinc = sin(M_PI * t) / (M_PI * t); /* t is never 0 for 0 < p < F */
+		double r = t / half;
+		double w = bessel_i0(beta * sqrt(fmax(0.0, 1.0 - r * r))) / i0_beta;
+		h[i] = sinc * w;
+		dc += h[i];
+	}
+	float l1 = 0.0f;
+	for (unsigned i = 0; i < ntaps; i++) {
+		coef[i] = (float)(h[i] / dc);
+		l1 += fabsf(coef[i]);
+	}
+	return l1;
+}
+
+/* The smallest gain of a phase for tones from 0 to 0.45 fs; the largest
+ * goes to *max. */
+static double min_passband_gain(const float *coef, unsigned ntaps, unsigned off, unsigned p, double *max)
+{
+	double g = 1.0;
+	for (double fr = 0.0; fr <= 0.4501; fr += 0.005) {
+		double re = 0.0, im = 0.0;
+		for (unsigned i = 0; i < ntaps; i++) {
+			double t = (double)(T - 1 - D) - (double)(off + i) + (double)p / F;
+			re += coef[i] * cos(2.0 * M_PI * fr * t);
+			im += coef[i] * sin(2.0 * M_PI * fr * t);
+		}
+		g = fmin(g, hypot(re, im));
+		*max = fmax(*max, hypot(re, im));
+	}
+	return g;
+}
+
 void an_tp_filter_init(struct an_tp_filter *f, uint32_t rate)
 {
 	memset(f, 0, sizeof(*f));
@@ -34,34 +91,33 @@ void an_tp_filter_init(struct an_tp_filter *f, uint32_t rate)
 		f->gain_bound = 1.0f;
 		return;
 	}
-	/* The prototype has L*T + 1 taps centred on tap L*T/2; phase q takes
-	 * taps q, q+L, q+2L, ... A sinc of period L has its zeros on the
-	 * other phase-0 taps, so phase 0 is a pure delay (see the header). */
-	const unsigned L = f->factor, T = AN_TP_TAPS_PER_PHASE;
-	const double centre = (double)(L * T) / 2.0;
-	const double i0_beta = bessel_i0(KAISER_BETA);
+	/* Phase 0 is a pure delay (the samples themselves): not stored. */
 	float bound = 0.0f;
-
-	for (unsigned q = 1; q < L; q++) {
-		double h[AN_TP_TAPS_PER_PHASE], dc = 0.0;
-		for (unsigned j = 0; j < T; j++) {
-			double m = (double)(q + L * j) - centre;
-			double t = m / (double)L;
-			double sinc = sin(M_PI * t) / (M_PI * t); /* t is never 0 for q >= 1 */
-			double r = m / centre;
-			double w = bessel_i0(KAISER_BETA * sqrt(fmax(0.0, 1.0 - r * r))) / i0_beta;
-			h[j] = sinc * w;
-			dc += h[j];
-		}
-		float l1 = 0.0f;
-		for (unsigned j = 0; j < T; j++) {
-			f->coef[q][j] = (float)(h[j] / dc);
-			l1 += fabsf(f->coef[q][j]);
-		}
-		if (l1 > bound)
-			bound = l1;
+	for (unsigned p = 1; p < F; p++) {
+		float l1 = design_phase(f->fine[p], T, 0, p, KAISER_BETA);
+		bound = l1 > bound ? l1 : bound;
 	}
 	f->gain_bound = bound;
+	double screen_gain = 1.0, screen_max = 1.0;
+	for (unsigned q = 1; q < f->factor; q++) {
+		unsigned p = q * F / f->factor;
+		design_phase(f->screen[q], AN_TP_SCREEN_TAPS, AN_TP_SCREEN_OFF, p, SCREEN_BETA);
+		screen_gain = fmin(screen_gain, min_passband_gain(f->screen[q], AN_TP_SCREEN_TAPS,
+								  AN_TP_SCREEN_OFF, p, &screen_max));
+	}
+	const unsigned H = AN_TP_SCREEN_TAPS / 2, qm = f->factor / 2, qq = f->factor / 4;
+	for (unsigned i = 0; i < H; i++) {
+		const unsigned j = AN_TP_SCREEN_TAPS - 1 - i;
+		f->mid[i] = f->screen[qm][i]; /* == screen[qm][j] */
+		if (qq) {
+			f->qsum[i] = f->screen[qq][i] + f->screen[qq][j];
+			f->qdif[i] = f->screen[qq][i] - f->screen[qq][j];
+		}
+	}
+	/* A margin of 1e-4 for float rounding in the sums. */
+	const double grid = cos(M_PI / (2.0 * f->factor));
+	f->refine_ratio = (float)(grid * screen_gain * (1.0 - 1e-4));
+	f->grid_ratio = (float)(grid * screen_gain / screen_max * (1.0 - 1e-4));
 }
 
 void an_tp_channel_init(struct an_tp_channel *c)
@@ -89,36 +145,139 @@ static float max_abs(const float *s, size_t n)
 	return peak;
 }
 
-/* Interpolate phases 1..L-1 for n new samples; s holds AN_TP_HISTORY
- * samples of history and then the n new ones. Output k (0 <= k < n)
- * weighs s[k + T - 1 - j] by coef[q][j]: eight outputs per step, the
- * twelve shifted loads shared by every phase. */
-static float interpolate_peak(const struct an_tp_filter *f, const float *s, size_t n, float peak)
+/* One point: phase p of the interval whose taps start at s. */
+static float point(const struct an_tp_filter *f, unsigned p, const float *s)
 {
-	const unsigned T = AN_TP_TAPS_PER_PHASE;
-	an_f32x4 vpeak = an_splat(peak);
+	an_f32x4 acc = an_splat(0.0f);
+
+	for (unsigned i = 0; i < T; i += AN_LANES) {
+		an_f32x4 c;
+		memcpy(&c, &f->fine[p][i], sizeof(c));
+		acc += c * an_load(s + i);
+	}
+	return fabsf((float)an_hsum(acc));
+}
+
+/* |y| at fine position pos (0 .. F) of interval s: 0 and F are its samples. */
+static float at(const struct an_tp_filter *f, const float *s, int pos)
+{
+	return pos == 0 ? fabsf(s[T - 1 - D]) : pos == F ? fabsf(s[T - D]) : point(f, (unsigned)pos, s);
+}
+
+/* The screened value at grid point g (0 .. factor) of interval s. */
+static float screened(const struct an_tp_filter *f, const float *s, unsigned g)
+{
+	if (g == 0 || g == f->factor)
+		return fabsf(s[T - 1 - D + (g ? 1 : 0)]);
+	float y = 0.0f;
+	for (unsigned i = 0; i < AN_TP_SCREEN_TAPS; i++)
+		y += f->screen[g][i] * s[AN_TP_SCREEN_OFF + i];
+	return fabsf(y);
+}
+
+/* An interval the screen flagged. The largest screened grid point is
+ * computed with the full filter; unless even that value, less the worst
+ * case a 4x grid can miss and the screen can misjudge (grid_ratio), stays
+ * below the peak, the 16x points within one grid step of it are too: the
+ * continuous maximum lies within half a step of the nearest grid point,
+ * and the screen picks that point or its neighbour. A maximum past one of
+ * the interval's samples lies in the neighbouring interval, which holds
+ * that sample too and so is flagged and refined on its own. */
+static float refine(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s, float peak)
+{
+	const int step = F / (int)f->factor;
+	unsigned best = 0;
+	float top = -1.0f;
+
+	/* Slow content: around a crest between two samples a signal is
+	 * nearly a parabola, so it rises above the larger sample by at most
+	 * |second difference| / 8; twice that is the bound taken. Trusted
+	 * only where the second differences are small next to the samples
+	 * (below a quarter of them: a tone below about 0.08 fs, or little
+	 * energy higher up), where it holds with room; there it spares the
+	 * many intervals near the crests of a loud low tone. */
+	{
+		const float *x = s + T - 1 - D; /* x[0], x[1]: the interval's samples */
+		float hi = fmaxf(fabsf(x[0]), fabsf(x[1]));
+		float d2 = fmaxf(fabsf(x[-1] - 2.0f * x[0] + x[1]), fabsf(x[0] - 2.0f * x[1] + x[2]));
+		if (d2 <= 0.25f * hi && hi + 0.25f * d2 <= peak)
+			return peak;
+	}
+	c->refined++;
+	for (unsigned g = 0; g <= f->factor; g++) {
+		float y = screened(f, s, g);
+		if (y > top) {
+			top = y;
+			best = g;
+		}
+	}
+	const int pos = (int)best * step;
+	top = at(f, s, pos);
+	peak = top > peak ? top : peak;
+	if (top <= peak * f->grid_ratio)
+		return peak;
+	for (int d = 1; d <= step; d++) {
+		if (pos - d > 0) {
+			float a = at(f, s, pos - d);
+			peak = a > peak ? a : peak;
+		}
+		if (pos + d < F) {
+			float b = at(f, s, pos + d);
+			peak = b > peak ? b : peak;
+		}
+	}
+	return peak;
+}
+
+/* The screened grid phases and both samples of interval k. */
+static float grid_max(const struct an_tp_filter *f, const float *s)
+{
+	float m = fmaxf(fabsf(s[T - 1 - D]), fabsf(s[T - D]));
+	for (unsigned q = 1; q < f->factor; q++) {
+		float y = 0.0f;
+		for (unsigned i = 0; i < AN_TP_SCREEN_TAPS; i++)
+			y += f->screen[q][i] * s[AN_TP_SCREEN_OFF + i];
+		m = fmaxf(m, fabsf(y));
+	}
+	return m;
+}
+
+/* Intervals k = 0 .. n-1 of s (AN_TP_HISTORY samples of history, then
+ * the n new ones). Four intervals per step on the screened grid phases;
+ * an interval whose screened grid value or sample passes
+ * refine_ratio * peak is refined. */
+static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s,
+			      size_t n, float peak)
+{
+	const unsigned L = f->factor;
 	size_t k = 0;
 
 	for (; k + AN_LANES <= n; k += AN_LANES) {
-		an_f32x4 x[AN_TP_TAPS_PER_PHASE];
-		for (unsigned j = 0; j < T; j++)
-			x[j] = an_load(s + k + T - 1 - j);
-		for (unsigned q = 1; q < f->factor; q++) {
-			an_f32x4 y = an_splat(0.0f);
-			for (unsigned j = 0; j < T; j++)
-				y += an_splat(f->coef[q][j]) * x[j];
-			vpeak = an_max(vpeak, an_abs(y));
+		an_f32x4 m = an_max(an_abs(an_load(s + k + T - 1 - D)), an_abs(an_load(s + k + T - D)));
+		const float *lo = s + k + AN_TP_SCREEN_OFF, *hi = lo + AN_TP_SCREEN_TAPS - 1;
+		an_f32x4 ymid = an_splat(0.0f), ysum = an_splat(0.0f), ydif = an_splat(0.0f);
+		for (unsigned i = 0; i < AN_TP_SCREEN_TAPS / 2; i++) {
+			an_f32x4 x0 = an_load(lo + i), x1 = an_load(hi - i);
+			an_f32x4 a = x0 + x1;
+			ymid += an_splat(f->mid[i]) * a;
+			if (L == 4) {
+				ysum += an_splat(f->qsum[i]) * a;
+				ydif += an_splat(f->qdif[i]) * (x0 - x1);
+			}
 		}
+		m = an_max(m, an_abs(ymid));
+		if (L == 4)
+			m = an_max(m, (an_abs(ysum) + an_abs(ydif)) * an_splat(0.5f));
+		const float thresh = peak * f->refine_ratio;
+		if (an_hmax(m) <= thresh)
+			continue;
+		for (unsigned lane = 0; lane < AN_LANES; lane++)
+			if (m[lane] > peak * f->refine_ratio)
+				peak = refine(f, c, s + k + lane, peak);
 	}
-	peak = an_hmax(vpeak);
-	for (; k < n; k++) {
-		for (unsigned q = 1; q < f->factor; q++) {
-			float y = 0.0f;
-			for (unsigned j = 0; j < T; j++)
-				y += f->coef[q][j] * s[k + T - 1 - j];
-			peak = fabsf(y) > peak ? fabsf(y) : peak;
-		}
-	}
+	for (; k < n; k++)
+		if (grid_max(f, s + k) > peak * f->refine_ratio)
+			peak = refine(f, c, s + k, peak);
 	return peak;
 }
 
@@ -139,16 +298,16 @@ void an_tp_push(const struct an_tp_filter *f, struct an_tp_channel *c,
 	size_t first = AN_TP_HISTORY - c->primed;
 	c->primed = n >= first ? AN_TP_HISTORY : c->primed + (unsigned)n;
 
-	/* |y| <= gain_bound * max|x| over the taps holds exactly; the factor
-	 * covers float rounding in y. So a chunk whose inputs cannot beat the
-	 * peak so far is skipped without changing the result, and once the
-	 * loudest passage has been seen most chunks are. */
+	/* |y| <= gain_bound * max|x| over the taps holds exactly for every
+	 * fine phase; the factor covers float rounding in y. So a chunk whose
+	 * inputs cannot beat the peak so far is skipped without changing the
+	 * result, and once the loudest passage has been seen most chunks are. */
 	const float bound = f->gain_bound * 1.000001f;
 	for (size_t k0 = first; k0 < n; k0 += AN_TP_CHUNK) {
 		size_t m = n - k0 < AN_TP_CHUNK ? n - k0 : AN_TP_CHUNK;
 		if (max_abs(scratch + k0, m + AN_TP_HISTORY) * bound <= c->peak)
 			continue;
-		c->peak = interpolate_peak(f, scratch + k0, m, c->peak);
+		c->peak = interpolate_peak(f, c, scratch + k0, m, c->peak);
 	}
 	keep_history(c, scratch, AN_TP_HISTORY + n);
 }

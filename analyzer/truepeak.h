@@ -4,11 +4,22 @@
  * above, as the Annex and libebur128 do) with a polyphase FIR
  * interpolator, and the largest absolute value of the oversampled signal
  * is the true peak. The filter is a Kaiser-windowed sinc of
- * AN_TP_TAPS_PER_PHASE taps per phase, cut off at the original Nyquist
- * frequency; every phase is scaled to unity gain at DC so that a constant
- * signal is not reported above itself. The phase that falls on the
- * original samples is an exact delta, so it is not computed: the sample
- * peak stands for it, and the true peak is never below the sample peak.
+ * AN_TP_TAPS_PER_PHASE taps per phase (flat within 0.01 dB to 0.45 fs,
+ * see docs/analyzer.md), cut off at the original Nyquist frequency; every
+ * phase is scaled to unity gain at DC so that a constant signal is not
+ * reported above itself. The phase that falls on the original samples is
+ * an exact delta, so it is not computed: the sample peak stands for it.
+ *
+ * Refinement: on a 4x grid a peak between two grid points can read up to
+ * 0.69 dB low (a tone at fs/2: cos(pi/8)); that is the Annex's own
+ * bound, and most of the error on high-frequency content. So the grid is
+ * first screened with a shorter filter (AN_TP_SCREEN_TAPS per phase);
+ * wherever a screened grid point (or a sample) comes within that margin
+ * of the peak so far, the grid points of the interval are computed with
+ * the full filter and the AN_TP_FINE (16x) points around the largest one
+ * too: the grid error drops to cos(pi/32), 0.04 dB at fs/2. Intervals
+ * that cannot hold a new peak are not refined, so this costs little once
+ * the loud passages have been seen.
  *
  * Only points whose every tap falls on a real sample are measured: no
  * zeros are invented before the first sample or after the last, so the
@@ -24,23 +35,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AN_TP_TAPS_PER_PHASE 12
+#define AN_TP_TAPS_PER_PHASE 48
+#define AN_TP_SCREEN_TAPS 24
 #define AN_TP_MAX_FACTOR 4
+#define AN_TP_FINE 16
 #define AN_TP_HISTORY (AN_TP_TAPS_PER_PHASE - 1)
 
 struct an_tp_filter {
 	unsigned factor;   /* 1, 2 or 4 */
-	/* coef[p][j] weighs x[k - j] for the output between x[k-D] and
-	 * x[k-D+1] at fraction p/factor, D = TAPS/2 - 1 samples of delay. */
-	float coef[AN_TP_MAX_FACTOR][AN_TP_TAPS_PER_PHASE];
+	/* fine[p][j] weighs x[k - j] for the point between x[k-D] and
+	 * x[k-D+1] at fraction p/AN_TP_FINE, D = TAPS/2 samples of
+	 * delay. Grid phase q of factor L is fine[q * AN_TP_FINE / L]. */
+	float fine[AN_TP_FINE][AN_TP_TAPS_PER_PHASE];
+	/* The screen: grid phase q (1 .. factor-1) with AN_TP_SCREEN_TAPS
+	 * taps, screen[q][i] weighing s[k + AN_TP_SCREEN_OFF + i]. Cheaper
+	 * than the fine bank and good enough to say where a peak cannot be. */
+	float screen[AN_TP_MAX_FACTOR][AN_TP_SCREEN_TAPS];
+	/* The same screen folded on its symmetry (the taps sit symmetrically
+	 * about the mid phase; the quarter phases mirror each other): with
+	 * a_i = s[i] + s[23-i] and b_i = s[i] - s[23-i] over the screen's
+	 * taps, the mid phase is sum mid[i] a_i, and the quarter phases u, v
+	 * give u + v = sum qsum[i] a_i, u - v = sum qdif[i] b_i, so
+	 * max(|u|, |v|) = (|u + v| + |u - v|) / 2: half the multiplies. */
+	float mid[AN_TP_SCREEN_TAPS / 2], qsum[AN_TP_SCREEN_TAPS / 2], qdif[AN_TP_SCREEN_TAPS / 2];
 	float gain_bound;  /* max over phases of sum |coef|: |y| <= bound * max|x| */
+	float grid_ratio;   /* cos(pi / (2 factor)) times the screen's worst
+			     * gain over its largest (see refine()) */
+	float refine_ratio; /* cos(pi / (2 factor)) times the screen's worst
+			     * pass-band gain to 0.45 fs: a screened grid
+			     * value below ratio * peak cannot sit next to a
+			     * new peak */
 };
 
 struct an_tp_channel {
 	float history[AN_TP_HISTORY]; /* last samples, oldest first */
 	unsigned primed;              /* how many of them are real samples */
 	float peak;                   /* largest interpolated |y| so far */
+	uint64_t refined;             /* intervals evaluated at AN_TP_FINE phases */
 };
+
+#define AN_TP_SCREEN_OFF (AN_TP_TAPS_PER_PHASE / 2 - AN_TP_SCREEN_TAPS / 2)
 
 /* Samples per skip decision (see an_tp_push). */
 #define AN_TP_CHUNK 64

@@ -143,6 +143,13 @@ uint64_t sr_now_ms(void)
 	return sr_now_us() / 1000u;
 }
 
+uint64_t sr_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 int sr_fd_above_stdio(int fd)
 {
 	if (fd < 0 || fd > STDERR_FILENO)

@@ -68,6 +68,7 @@ int sr_read_keyed_u64_at(int dirfd, const char *name, const char *key, uint64_t 
  * (field 3). 0 or -errno; -EIO for a line that does not parse. */
 int sr_read_pid_stat(int pid, unsigned long long *start, char *state);
 uint64_t sr_now_ms(void);  /* CLOCK_MONOTONIC */
+uint64_t sr_wall_ms(void); /* CLOCK_REALTIME: ms since the epoch, for timestamps */
 uint64_t sr_now_us(void);
 
 #endif

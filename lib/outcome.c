@@ -7,8 +7,9 @@
 static const struct {
 	const char *name;
 	bool at_limit;
+	bool succeeded;
 } catalog[OUTCOME_COUNT] = {
-	[OUTCOME_OK] = { "ok", false },
+	[OUTCOME_OK] = { "ok", false, true },
 	[OUTCOME_EXIT_NONZERO] = { "exit_nonzero", false },
 	[OUTCOME_SIGNALED] = { "signaled", false },
 	[OUTCOME_OOM] = { "oom", true },
@@ -21,6 +22,7 @@ static const struct {
 	[OUTCOME_BAD_OUTPUT] = { "bad_output", false },
 	[OUTCOME_RUNNER_LOST] = { "runner_lost", false },
 	[OUTCOME_INPUT_ERROR] = { "input_error", false },
+	[OUTCOME_DAMAGED] = { "damaged", false, true },
 };
 
 const char *outcome_name(enum outcome o)
@@ -48,4 +50,15 @@ bool outcome_from_sandbox(enum outcome o)
 bool outcome_at_limit(enum outcome o)
 {
 	return (unsigned)o < OUTCOME_COUNT && catalog[o].at_limit;
+}
+
+bool outcome_succeeded(enum outcome o)
+{
+	return (unsigned)o < OUTCOME_COUNT && catalog[o].succeeded;
+}
+
+bool outcome_name_succeeded(const char *name)
+{
+	int o = outcome_from_name(name);
+	return o >= 0 && outcome_succeeded((enum outcome)o);
 }

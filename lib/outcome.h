@@ -31,6 +31,9 @@ enum outcome {
 	OUTCOME_BAD_OUTPUT,
 	OUTCOME_RUNNER_LOST,
 	OUTCOME_INPUT_ERROR,
+	/* the job succeeded and its JSON result says the input is damaged
+	 * (damage.damaged: true): a result, kept, never retried */
+	OUTCOME_DAMAGED,
 	OUTCOME_COUNT
 };
 /* The outcomes a sandboxed job can end in: OUTCOME_OK .. OUTCOME_OUTPUT_LIMIT. */
@@ -45,5 +48,9 @@ bool outcome_from_sandbox(enum outcome o);
 /* Whether o means the job was stopped at one of its limits: timeout,
  * cpu_limit, oom, output_limit (the report draws them apart). */
 bool outcome_at_limit(enum outcome o);
+/* Whether o leaves the item done with its result kept: ok, damaged. */
+bool outcome_succeeded(enum outcome o);
+/* The same by stored name (NULL or unknown: false). */
+bool outcome_name_succeeded(const char *name);
 
 #endif

@@ -181,3 +181,50 @@ char *sr_text_escape_name(const void *in, size_t len, char *out, size_t outlen)
 {
 	return escape_one_line(in, len, out, outlen, true);
 }
+
+void sr_text_put_csv(FILE *f, const void *bytes, size_t len, bool is_text)
+{
+	const char *s = bytes;
+	bool formula = is_text && len > 0 && s[0] && strchr("=+-@\t\r", s[0]);
+	bool quote = formula || memchr(s, ',', len) || memchr(s, '"', len) ||
+		     memchr(s, '\n', len) || memchr(s, '\r', len);
+	if (!quote) {
+		fwrite(s, 1, len, f);
+		return;
+	}
+	fputc('"', f);
+	if (formula)
+		fputc('\'', f);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+}
+
+void sr_text_put_json_string(FILE *f, const void *utf8, size_t len)
+{
+	const unsigned char *s = utf8;
+	size_t run = 0; /* bytes that need no escape, written at once */
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		fwrite(s + run, 1, i - run, f);
+		run = i + 1;
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default: fprintf(f, "\\u%04X", c);
+		}
+	}
+	fwrite(s + run, 1, len - run, f);
+	fputc('"', f);
+}

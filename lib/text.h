@@ -115,4 +115,18 @@ static inline void sr_text_put_str(FILE *f, const char *s, unsigned flags)
  * a malloc'd *out of *outlen bytes when repaired, -ENOMEM. */
 int sr_text_utf8_repair(const void *bytes, size_t len, char **out, size_t *outlen);
 
+/* A JSON string literal of UTF-8 text (sr_text_utf8_repair first when it
+ * may not be), with its quotes: " and \ escaped, control characters as
+ * \b \f \n \r \t or \u00XX, everything else as it is — the form jansson
+ * writes, without building a value per string. */
+void sr_text_put_json_string(FILE *f, const void *utf8, size_t len);
+
+/* One RFC 4180 CSV cell (no separator): quoted when it holds a comma, a
+ * quote (doubled) or a line break. A text cell (is_text) that a
+ * spreadsheet would evaluate as a formula (it starts with = + - @, a tab
+ * or CR) gets a leading apostrophe, inside quotes: paths and results are
+ * untrusted, and a formula in a cell can run commands or leak data when
+ * the sheet is opened (CWE-1236). Numbers are written as they are. */
+void sr_text_put_csv(FILE *f, const void *bytes, size_t len, bool is_text);
+
 #endif

@@ -53,6 +53,10 @@ struct rp_axis {
  * bounds (from 0 when from_zero and the data are non-negative). */
 void rp_axis_fit(struct rp_axis *ax, double dmin, double dmax, const double *extra, size_t nextra,
 		 bool allow_log, bool from_zero, double floor_pos, enum rp_unit unit);
+/* An extra value (a limit) further than this factor beyond the data's
+ * maximum does not stretch the axis: the chart keeps its width for the
+ * data, and the limit is drawn as an off-scale marker at the edge. */
+#define RP_OFFSCALE_FACTOR 2.0
 /* Position of v on the axis in [0, 1] (clamped). */
 double rp_axis_pos(const struct rp_axis *ax, double v);
 /* Inverse: the value at position p in [0, 1]. */
@@ -140,8 +144,11 @@ void rp_script_hash(char *buf, size_t len);
 /* Attempts that stopped at a limit: drawn orange (outcome_at_limit() of
  * lib/outcome.h, in SQL). */
 #define LIMIT_OUTCOMES "('timeout','cpu_limit','oom','output_limit')"
+/* Attempts that ended with a result: ok, and damaged (the input is, the
+ * analysis is not: outcome_succeeded() of lib/outcome.h, in SQL). */
+#define SUCCEEDED_OUTCOMES "('ok','damaged')"
 #define SERIES_SQL \
-	"CASE WHEN outcome = 'ok' THEN 0 WHEN outcome IN " LIMIT_OUTCOMES " THEN 1 ELSE 2 END"
+	"CASE WHEN outcome IN " SUCCEEDED_OUTCOMES " THEN 0 WHEN outcome IN " LIMIT_OUTCOMES " THEN 1 ELSE 2 END"
 /* Measured attempts: ended, not given back on interrupt (cut short). */
 #define MEASURED_SQL "outcome IS NOT NULL AND outcome <> 'interrupted'"
 

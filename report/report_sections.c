@@ -237,7 +237,7 @@ int rp_write_resources(struct rp *r)
 	FILE *f = r->f;
 	double st[6];
 	if (rp_query_nums(r, "SELECT count(*), min(wall_ms), max(wall_ms), min(peak_memory_bytes),"
-			  " max(peak_memory_bytes), sum(outcome = 'ok') FROM rp_att WHERE wall_ms"
+			  " max(peak_memory_bytes), sum(outcome IN " SUCCEEDED_OUTCOMES ") FROM rp_att WHERE wall_ms"
 			  " IS NOT NULL AND " MEASURED_SQL, st, 6) < 0)
 		return -1;
 	int64_t measured = isfinite(st[0]) ? (int64_t)st[0] : 0;
@@ -251,11 +251,11 @@ int rp_write_resources(struct rp *r)
 	static const double q[4] = { 0.5, 0.9, 0.99, 1 };
 	double ok_wall[4], ok_mem[4];
 	double okmem_n;
-	if (percentiles(r, "SELECT wall_ms FROM rp_att WHERE outcome = 'ok' AND wall_ms IS NOT NULL"
+	if (percentiles(r, "SELECT wall_ms FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND wall_ms IS NOT NULL"
 			   " ORDER BY wall_ms", ok, q, ok_wall, 4) < 0 ||
-	    rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE outcome = 'ok' AND peak_memory_bytes"
+	    rp_query_nums(r, "SELECT count(*) FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND peak_memory_bytes"
 			  " IS NOT NULL", &okmem_n, 1) < 0 ||
-	    percentiles(r, "SELECT peak_memory_bytes FROM rp_att WHERE outcome = 'ok' AND"
+	    percentiles(r, "SELECT peak_memory_bytes FROM rp_att WHERE outcome IN " SUCCEEDED_OUTCOMES " AND"
 			   " peak_memory_bytes IS NOT NULL ORDER BY peak_memory_bytes",
 			(int64_t)okmem_n, q, ok_mem, 4) < 0)
 		return -1;
@@ -496,7 +496,8 @@ static void put_run_row(FILE *f, sqlite3_stmt *s, int64_t start, double secs, in
 		maxrate > 0 ? fmax(1, 80 * rate / maxrate) : 0, rate);
 	const char *how = rp_col_text(s, 3), *by = rp_col_text(s, 4);
 	put_run_end(f, how, by);
-	fputs("</td><td>", f);
+	/* One limit per line, never wrapped inside (class lim: nowrap). */
+	fputs("</td><td class=\"lim\">", f);
 	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
 		double mem = sqlite3_column_double(s, 8);
 		fputs("--mem ", f);
@@ -531,7 +532,7 @@ int rp_write_runs(struct rp *r)
 	double maxrate = 0;
 	static const char sql[] =
 		"WITH a AS (SELECT run_id, sum(ended_at IS NOT NULL AND outcome <> 'interrupted') AS fin,"
-		" sum(outcome = 'ok') AS ok, sum(outcome = 'interrupted') AS rel FROM rp_att"
+		" sum(outcome IN " SUCCEEDED_OUTCOMES ") AS ok, sum(outcome = 'interrupted') AS rel FROM rp_att"
 		" GROUP BY run_id)"
 		" SELECT r.id, r.started_at, coalesce(r.ended_at, r.heartbeat_at), r.how,"
 		" json_extract(r.summary, '$.interrupted_by'), coalesce(a.fin, 0), coalesce(a.ok, 0),"
@@ -539,30 +540,46 @@ int rp_write_runs(struct rp *r)
 		" json_extract(r.spec, '$.limits.timeout_ms'), r.hostname, r.version,"
 		" json_extract(r.spec, '$.kind')"
 		" FROM runs r LEFT JOIN a ON a.run_id = r.id ORDER BY r.id DESC LIMIT ?1";
-	for (int pass = 0; pass < 2; pass++) {
+	/* Pass 0: the fastest run, and how many ran no attempt at all (a rerun
+	 * with nothing to do, one stopped before its first job); pass 1: the
+	 * runs with attempts; pass 2: the others, folded away below. */
+	int64_t empty = 0;
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 2 && !empty)
+			break;
 		sqlite3_stmt *s = rp_prep(r, sql);
 		if (!s)
 			return -1;
 		sqlite3_bind_int(s, 1, RUNS_MAX);
+		if (pass == 2) {
+			fputs("<details id=\"runs-empty\"><summary>", f);
+			rp_put_count(f, empty);
+			fputs(empty == 1 ? " run" : " runs", f);
+			fputs(" without any attempt (nothing to do, or stopped before the first job)</summary>\n", f);
+		}
 		if (pass)
-			fputs("<table id=\"runs-table\"><tr><th>run</th><th>started</th><th class=\"n\">"
-			      "duration</th><th class=\"n\">finished</th><th>throughput</th><th>end</th>"
-			      "<th>limits</th><th>host, version</th></tr>\n", f);
+			fprintf(f, "<table id=\"%s\"><tr><th>run</th><th>started</th><th class=\"n\">"
+				   "duration</th><th class=\"n\">finished</th><th>throughput</th><th>end</th>"
+				   "<th>limits</th><th>host, version</th></tr>\n",
+				pass == 1 ? "runs-table" : "runs-empty-table");
 		int rc;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			int64_t start = rp_col_i64(s, 1), until = rp_col_i64(s, 2), fin = rp_col_i64(s, 5);
+			bool none = fin == 0 && rp_col_i64(s, 7) == 0; /* nothing finished, nothing given back */
 			double secs = until > start ? (double)(until - start) / 1000 : 0;
 			double rate = secs > 0 ? (double)fin / secs : 0;
 			if (!pass) {
 				maxrate = fmax(maxrate, rate);
+				empty += none;
 				continue;
 			}
-			put_run_row(f, s, start, secs, fin, rate, maxrate);
+			if (none == (pass == 2))
+				put_run_row(f, s, start, secs, fin, rate, maxrate);
 		}
 		if (rp_finish(r, s, rc) < 0)
 			return -1;
+		fputs(pass == 2 ? "</table></details>\n" : "</table>\n", f);
 	}
-	fputs("</table>\n", f);
 	if (r->runs > RUNS_MAX) {
 		fputs("<p class=\"more\">The ", f);
 		rp_put_count(f, RUNS_MAX);

@@ -118,9 +118,10 @@ void rp_axis_fit(struct rp_axis *ax, double dmin, double dmax, const double *ext
 		 bool allow_log, bool from_zero, double floor_pos, enum rp_unit unit)
 {
 	double lo = dmin, hi = dmax;
+	bool have_data = isfinite(dmax) && dmax > 0;
 	for (size_t i = 0; i < nextra; i++) {
-		if (!isfinite(extra[i]))
-			continue;
+		if (!isfinite(extra[i]) || (have_data && extra[i] > dmax * RP_OFFSCALE_FACTOR))
+			continue; /* off scale: a marker at the edge, not empty width */
 		lo = fmin(lo, extra[i]);
 		hi = fmax(hi, extra[i]);
 	}
@@ -309,9 +310,11 @@ static void x_axis(FILE *f, const struct frame *fr, const struct rp_axis *ax, co
 		char lbl[48];
 		rp_fmt(lbl, sizeof lbl, t[i], ax->unit);
 		double x = fx(fr, ax, t[i]);
+		/* A label at the right edge ends there instead of leaving the chart. */
+		bool edge = x > fr->W - fr->R - 20;
 		fprintf(f, "<line class=\"tick\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
-			   "<text class=\"tl\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-			x, y0, x, y0 + 4, x, y0 + 16, lbl);
+			   "<text class=\"tl\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>\n",
+			x, y0, x, y0 + 4, edge ? fr->W - 2.0 : x, y0 + 16, edge ? "end" : "middle", lbl);
 	}
 	fprintf(f, "<text class=\"at\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s%s</text>\n",
 		(fr->L + fr->W - fr->R) / 2, fr->H - 6, title, ax->log ? " (log scale)" : "");
@@ -336,32 +339,95 @@ static void y_axis(FILE *f, const struct frame *fr, const struct rp_axis *ax, co
 		(fr->T + fr->H - fr->B) / 2, title, ax->log ? " (log)" : "");
 }
 
-static void x_mark(FILE *f, const struct frame *fr, const struct rp_axis *ax, const struct rp_mark *m,
-		   int k)
+/* Where the mark labels of one chart went: each new one moves down a row
+ * until it overlaps none of them (widths estimated from the 11px bold
+ * label font; tests/suites/report.sh measures the real boxes). */
+struct placed {
+	int n;
+	double x0[2 * RP_MAX_MARKS], y0[2 * RP_MAX_MARKS], x1[2 * RP_MAX_MARKS], y1[2 * RP_MAX_MARKS];
+};
+
+#define LABEL_CHAR_W 7.0
+#define LABEL_ROW 13.0
+
+/* The baseline for a label of `chars` characters anchored at x ("start"
+ * or "end"), wanted at baseline y; rows downwards from there. */
+static double place_label(struct placed *pl, double x, bool end, size_t chars, double y)
 {
-	if (!isfinite(m->v) || m->v < ax->lo || m->v > ax->hi)
-		return;
-	double x = fx(fr, ax, m->v);
-	bool left = x > fr->W - fr->R - 140;
-	fprintf(f, "<line class=\"mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
-		   "<text class=\"ml\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">",
-		x, fr->T, x, fr->H - fr->B, left ? x - 4 : x + 4, fr->T + 10 + 12 * k,
-		left ? "end" : "start");
+	double w = (double)chars * LABEL_CHAR_W, x0 = end ? x - w : x, x1 = end ? x : x + w;
+	for (int tries = 0; tries < 2 * RP_MAX_MARKS; tries++, y += LABEL_ROW) {
+		bool clear = true;
+		for (int i = 0; i < pl->n && clear; i++)
+			clear = x1 < pl->x0[i] || x0 > pl->x1[i] || y < pl->y0[i] || y - 11 > pl->y1[i];
+		if (clear)
+			break;
+	}
+	if (pl->n < 2 * RP_MAX_MARKS) {
+		pl->x0[pl->n] = x0;
+		pl->x1[pl->n] = x1;
+		pl->y0[pl->n] = y - 11;
+		pl->y1[pl->n] = y + 2;
+		pl->n++;
+	}
+	return y;
+}
+
+/* A mark's label, escaped; off: it lies beyond the axis (arrow). */
+static void put_mark_label(FILE *f, const struct rp_mark *m, const char *cls, double x, double y, bool end,
+			   const char *arrow)
+{
+	fprintf(f, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, x, y,
+		end ? "end" : "start");
 	sr_text_put_str(f, m->label, SR_TEXT_HTML_LINE);
+	if (arrow)
+		fprintf(f, " %s", arrow);
 	fputs("</text>\n", f);
 }
 
-static void y_mark(FILE *f, const struct frame *fr, const struct rp_axis *ax, const struct rp_mark *m,
-		   int k)
+/* A vertical limit line with its label at the top; a limit beyond the
+ * axis: a short dashed stub at the right edge and "LABEL →". */
+static void x_mark(FILE *f, const struct frame *fr, const struct rp_axis *ax, const struct rp_mark *m,
+		   struct placed *pl)
 {
-	if (!isfinite(m->v) || m->v < ax->lo || m->v > ax->hi)
+	if (!isfinite(m->v) || m->v < ax->lo)
 		return;
-	double y = fy(fr, ax, m->v);
-	fprintf(f, "<line class=\"mark\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
-		   "<text class=\"ml\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
-		fr->L, y, fr->W - fr->R, y, fr->W - fr->R - 4 - 150 * k, y < fr->T + 14 ? y + 13 : y - 4);
-	sr_text_put_str(f, m->label, SR_TEXT_HTML_LINE);
-	fputs("</text>\n", f);
+	size_t chars = strlen(m->label) + 2;
+	if (m->v > ax->hi) {
+		double x = fr->W - fr->R;
+		double y = place_label(pl, x, true, chars, fr->T + 10);
+		fprintf(f, "<line class=\"mark off\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>", x, fr->T,
+			x, y + 4);
+		put_mark_label(f, m, "ml off", x - 4, y, true, "\u2192");
+		return;
+	}
+	double x = fx(fr, ax, m->v);
+	bool left = x > fr->W - fr->R - 140;
+	double y = place_label(pl, left ? x - 4 : x + 4, left, chars, fr->T + 10);
+	fprintf(f, "<line class=\"mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", x, fr->T, x,
+		fr->H - fr->B);
+	put_mark_label(f, m, "ml", left ? x - 4 : x + 4, y, left, NULL);
+}
+
+/* A horizontal limit line with its label above it at the left; a limit
+ * beyond the axis: a short dashed stub at the top and "LABEL ↑". */
+static void y_mark(FILE *f, const struct frame *fr, const struct rp_axis *ax, const struct rp_mark *m,
+		   struct placed *pl)
+{
+	if (!isfinite(m->v) || m->v < ax->lo)
+		return;
+	size_t chars = strlen(m->label) + 2;
+	if (m->v > ax->hi) {
+		double y = place_label(pl, fr->L + 8, false, chars, fr->T + 10);
+		fprintf(f, "<line class=\"mark off\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", fr->L,
+			fr->T, fr->L + 6, fr->T);
+		put_mark_label(f, m, "ml off", fr->L + 8, y, false, "\u2191");
+		return;
+	}
+	double yl = fy(fr, ax, m->v);
+	double y = place_label(pl, fr->L + 8, false, chars, yl < fr->T + 14 ? yl + 13 : yl - 4);
+	fprintf(f, "<line class=\"mark\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>", fr->L, yl,
+		fr->W - fr->R, yl);
+	put_mark_label(f, m, "ml", fr->L + 8, y, false, NULL);
 }
 
 void rp_svg_hist(FILE *f, const char *id, const char *aria, const struct rp_hist *h)
@@ -405,8 +471,9 @@ void rp_svg_hist(FILE *f, const char *id, const char *aria, const struct rp_hist
 		}
 	}
 	x_axis(f, &fr, &h->x, h->x_title);
+	struct placed pl = { 0 };
 	for (int k = 0; k < h->nmarks; k++)
-		x_mark(f, &fr, &h->x, &h->marks[k], k);
+		x_mark(f, &fr, &h->x, &h->marks[k], &pl);
 	fputs("</svg>\n", f);
 }
 
@@ -444,10 +511,11 @@ void rp_svg_scatter(FILE *f, const char *id, const char *aria, const struct rp_s
 		}
 		fputs("</circle>\n", f);
 	}
+	struct placed pl = { 0 };
 	for (int k = 0; k < s->nxmarks; k++)
-		x_mark(f, &fr, &s->x, &s->xmarks[k], k);
+		x_mark(f, &fr, &s->x, &s->xmarks[k], &pl);
 	for (int k = 0; k < s->nymarks; k++)
-		y_mark(f, &fr, &s->y, &s->ymarks[k], k);
+		y_mark(f, &fr, &s->y, &s->ymarks[k], &pl);
 	fputs("</svg>\n", f);
 }
 
@@ -473,7 +541,8 @@ const char rp_css[] =
 	"font-size:12px}\n"
 	".chart{width:100%;max-width:720px;height:auto;display:block;font-size:11px}\n"
 	".chart .lbl,.chart .cnt,.chart .tl,.chart .at,.chart .ml{fill:var(--ink)}\n"
-	".chart .at{font-size:12px}.chart .ml{font-size:11px;font-weight:600}\n"
+	".chart .at{font-size:12px}.chart .ml{font-size:11px;font-weight:600;"
+	"paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
 	".axis,.tick{stroke:#777}.grid{stroke:#eceef1}\n"
 	".mark{stroke:var(--fail);stroke-dasharray:5 4;stroke-width:1.5}\n"
 	".c-ok{fill:var(--ok)}.c-fail{fill:var(--fail)}.c-limit{fill:var(--limit)}"
@@ -481,7 +550,7 @@ const char rp_css[] =
 	".pts{fill:none;stroke-width:6;stroke-linecap:round;stroke-opacity:.6}"
 	".pts.c-ok{stroke:var(--ok)}\n"
 	".pt{fill-opacity:.85;stroke:#fff;stroke-width:.5}\n"
-	"#runs-table td:nth-child(2),#runs-table td:nth-child(4){white-space:nowrap}\n"
+	"#runs-table td:nth-child(2),#runs-table td:nth-child(4),td.lim{white-space:nowrap}\n"
 	".legend{font-size:12px;color:var(--mute);margin:4px 0}"
 	".sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px}\n"
 	".sw.c-ok{background:var(--ok)}.sw.c-fail{background:var(--fail)}"

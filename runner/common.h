@@ -15,6 +15,7 @@ enum {
 	SR_EXIT_USAGE = 2,
 	SR_EXIT_ISOLATION = 3,   /* the requested isolation cannot be enforced */
 	SR_EXIT_STORE = 4,
+	SR_EXIT_DAMAGED = 5,     /* run: no file failed, but some are damaged */
 	SR_EXIT_TIMEOUT = 124,   /* exec: timeout / cpu_limit, as timeout(1) */
 	SR_EXIT_SETUP = 125,     /* exec: setup_error */
 	SR_EXIT_OOM = 137,       /* exec: oom */

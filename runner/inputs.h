@@ -58,6 +58,9 @@ struct input {
 	const char *error;    /* non-NULL: an input error, with this message */
 	enum input_skip skip; /* not NONE: a walk entry skipped (not an input) */
 	const char *skip_detail; /* ... and what about it ("JPEG image") */
+	int err;              /* an input error from a system call: its -errno; else 0 */
+	int fd;               /* a file: the descriptor it was checked on, lent for
+				 the callback only (never closed by it); -1 if none */
 };
 
 /* Return 0 to go on, or a negative code that stops the collection. For
@@ -135,6 +138,38 @@ void inputs_feed_free(struct inputs_feed *f);
  * readable), fn's negative return, or a list error (-EILSEQ: a NUL byte in
  * a newline-separated list; -E2BIG: an entry over 64 KiB; -errno). */
 int inputs_feed_next(struct inputs_feed *f, input_fn fn, void *ctx, struct inputs_stats *stats);
+
+/* ---- a tree the caller holds (runner/dropdir.c, `sandrun watch`) ---- */
+
+/* Called as the walk enters a directory, before it lists it: dirfd (lent
+ * for the call) is the directory the listing reads, path its real path,
+ * depth its level below the root (0). A negative return stops the walk. */
+typedef int (*input_dir_fn)(int dirfd, const char *path, int depth, void *ctx);
+
+struct inputs_tree {
+	int root_fd;              /* the root directory, held by the caller */
+	const char *root_path;    /* its real path: --include/--exclude match below
+				     it, --follow-symlinks follows links inside it */
+	input_dir_fn on_dir;      /* NULL: none */
+	void *ctx;
+};
+/* Set (NULL: clear) the tree of the walks and entries below. */
+void inputs_feed_set_tree(struct inputs_feed *f, const struct inputs_tree *t);
+/* Whether a walk is under way (inputs_feed_next() goes on with it). */
+bool inputs_feed_walking(const struct inputs_feed *f);
+/* Start walking the directory dirfd (the caller's, not taken) whose real
+ * path is path, depth levels below the tree's root, as -r would: entries
+ * go to fn from this call and the next inputs_feed_next() calls (give
+ * them the same fn). -EBUSY while a walk is under way or without a tree. */
+int inputs_feed_walk_dir(struct inputs_feed *f, int dirfd, const char *path, int depth, input_fn fn,
+			 void *ctx, struct inputs_stats *stats);
+/* One entry `name` of the directory dirfd (real path dir_path, depth
+ * levels below the root), handled as a walk handles it: a file, a skip, an
+ * input error, or a directory whose walk starts here and goes on in
+ * inputs_feed_next(). The name is opened beneath dirfd, never resolved
+ * from a path. Returns fn's return, 0, or -EBUSY as above. */
+int inputs_feed_entry(struct inputs_feed *f, int dirfd, const char *dir_path, const char *name, int depth,
+		      input_fn fn, void *ctx, struct inputs_stats *stats);
 
 /* Open an input for a job, by the path it was stored under, never trusting
  * that path: its directory is opened with openat2 RESOLVE_NO_SYMLINKS (the

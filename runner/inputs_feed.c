@@ -51,6 +51,12 @@ struct inputs_feed {
 	 * (inputs_open_file). */
 	char dir_named[PATH_MAX], dir_real[PATH_MAX];
 	int dir_fd;
+	/* A tree the caller holds (inputs_feed_set_tree: `sandrun watch`):
+	 * its root for the filter's relative paths and for following links,
+	 * instead of the walk's first frame; and its hook on every directory
+	 * the walk enters. */
+	struct inputs_tree tree;
+	bool has_tree;
 	/* During one inputs_feed_next() call. */
 	input_fn fn;
 	void *ctx;
@@ -62,10 +68,20 @@ struct inputs_feed {
 static int emit_error(struct inputs_feed *f, const char *path, const char *msg)
 {
 	f->stats->errors++;
-	return f->fn(&(struct input){ .path = path, .size = -1, .mtime_ns = -1, .error = msg }, f->ctx);
+	return f->fn(&(struct input){ .path = path, .size = -1, .mtime_ns = -1, .error = msg, .fd = -1 }, f->ctx);
 }
 
-static int emit_file(struct inputs_feed *f, const char *path, const struct stat *st)
+/* An input error from a system call: its message, and the errno with it. */
+static int emit_errno(struct inputs_feed *f, const char *path, int neg_errno)
+{
+	f->stats->errors++;
+	struct input in = { .path = path, .size = -1, .mtime_ns = -1, .error = inputs_errno_message(neg_errno),
+			    .err = neg_errno, .fd = -1 };
+	return f->fn(&in, f->ctx);
+}
+
+/* fd: the opened file, lent to fn for this call (-1: closed already). */
+static int emit_file(struct inputs_feed *f, const char *path, const struct stat *st, int fd)
 {
 	f->stats->files++;
 	struct input in = {
@@ -73,6 +89,7 @@ static int emit_file(struct inputs_feed *f, const char *path, const struct stat 
 		.size = (int64_t)st->st_size,
 		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
 		.mode = st->st_mode,
+		.fd = fd,
 	};
 	return f->fn(&in, f->ctx);
 }
@@ -81,7 +98,7 @@ static int emit_skip(struct inputs_feed *f, const char *path, enum input_skip wh
 {
 	f->stats->skipped++;
 	f->stats->skipped_by[why]++;
-	struct input in = { .path = path, .size = -1, .mtime_ns = -1, .skip = why, .skip_detail = detail };
+	struct input in = { .path = path, .size = -1, .mtime_ns = -1, .skip = why, .skip_detail = detail, .fd = -1 };
 	return f->fn(&in, f->ctx);
 }
 
@@ -162,7 +179,8 @@ static int read_names(int fd, char ***names_out, size_t *n_out)
 		free(names);
 		return r;
 	}
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n > 1) /* an empty directory has no array at all */
+		qsort(names, n, sizeof *names, cmp_names);
 	*names_out = names;
 	*n_out = n;
 	return 0;
@@ -192,7 +210,15 @@ static int push_dir(struct inputs_feed *f, int dirfd, size_t path_len, int depth
 		f->cap = cap;
 	}
 	struct walk_frame fr = { .dirfd = keep, .path_len = path_len, .depth = depth };
-	int r = read_names(dirfd, &fr.names, &fr.n);
+	/* Before the listing: a watch added now sees every entry the
+	 * listing misses. */
+	int r = f->has_tree && f->tree.on_dir ? f->tree.on_dir(keep, f->path, depth, f->tree.ctx) : 0;
+	if (r < 0) {
+		close(keep);
+		close(dirfd);
+		return r;
+	}
+	r = read_names(dirfd, &fr.names, &fr.n);
 	if (r < 0) {
 		close(keep);
 		return emit_error(f, f->path, inputs_errno_message(r));
@@ -211,9 +237,14 @@ static void pop_dir(struct inputs_feed *f)
 }
 
 /* The walk entry's path relative to its root (f->path names the entry). */
+static size_t root_len(const struct inputs_feed *f)
+{
+	return f->has_tree ? strlen(f->tree.root_path) : f->stack[0].path_len;
+}
+
 static const char *walk_rel(const struct inputs_feed *f)
 {
-	size_t rl = f->stack[0].path_len;
+	size_t rl = root_len(f);
 	return f->path + (rl == 1 ? 1 : rl + 1); /* the root "/" has no slash of its own */
 }
 
@@ -241,12 +272,14 @@ static int walk_file(struct inputs_feed *f, int fd, const char *path, const stru
 		if (!(why = input_filter_not_audio_name(name ? name + 1 : rel)))
 			why = input_filter_not_audio_fd(fd);
 	}
-	close(fd);
 	if (why) {
+		close(fd);
 		snprintf(f->detail, sizeof f->detail, "%s", why);
 		return emit_skip(f, path, INPUT_SKIP_NOT_AUDIO, f->detail);
 	}
-	return emit_file(f, path, st);
+	int r = emit_file(f, path, st, fd);
+	close(fd);
+	return r;
 }
 
 /* A link met in a walk: skipped and named, or with --follow-symlinks its
@@ -261,13 +294,13 @@ static int walk_link(struct inputs_feed *f, int dirfd, const char *name, size_t 
 	char dir[PATH_MAX];
 	size_t dl = path_len - strlen(name) - 1; /* the link's directory */
 	snprintf(dir, sizeof dir, "%.*s", (int)(dl ? dl : 1), f->path);
-	const struct walk_frame *root = &f->stack[0];
+	int root_fd = f->has_tree ? f->tree.root_fd : f->stack[0].dirfd;
 	char root_path[PATH_MAX];
-	snprintf(root_path, sizeof root_path, "%.*s", (int)root->path_len, f->path);
+	snprintf(root_path, sizeof root_path, "%.*s", (int)root_len(f), f->path);
 	int fd;
 	struct stat st;
 	const char *why;
-	if (inputs_follow_link(f->o.follow, root->dirfd, root_path, dirfd, dir, name, f->target,
+	if (inputs_follow_link(f->o.follow, root_fd, root_path, dirfd, dir, name, f->target,
 			       sizeof f->target, &fd, &st, &why) < 0)
 		return emit_skip(f, f->path, INPUT_SKIP_LINK_REFUSED, why);
 	return walk_file(f, fd, f->target, &st, included);
@@ -279,7 +312,7 @@ static int walk_entry(struct inputs_feed *f, int dirfd, const char *name, size_t
 	struct stat st;
 	bool included;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return emit_error(f, f->path, inputs_errno_message(-errno));
+		return emit_errno(f, f->path, -errno);
 	if (S_ISLNK(st.st_mode))
 		return walk_link(f, dirfd, name, path_len);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
@@ -293,7 +326,7 @@ static int walk_entry(struct inputs_feed *f, int dirfd, const char *name, size_t
 		if (sub < 0) {
 			if (errno == ELOOP || errno == ENOTDIR) /* swapped for a link or a file */
 				return emit_skip(f, f->path, INPUT_SKIP_CHANGED, "was a directory when it was listed");
-			return emit_error(f, f->path, inputs_errno_message(-errno));
+			return emit_errno(f, f->path, -errno);
 		}
 		return push_dir(f, sub, path_len, depth + 1);
 	}
@@ -301,7 +334,7 @@ static int walk_entry(struct inputs_feed *f, int dirfd, const char *name, size_t
 	if (fd == -ELOOP || fd == -EINVAL) /* swapped since the lstat */
 		return emit_skip(f, f->path, INPUT_SKIP_CHANGED, "was a regular file when it was listed");
 	if (fd < 0)
-		return emit_error(f, f->path, inputs_errno_message(fd));
+		return emit_errno(f, f->path, fd);
 	return walk_file(f, fd, f->path, &st, included);
 }
 
@@ -419,8 +452,9 @@ static int start_path(struct inputs_feed *f, const char *arg)
 		int fd = open_regular_at(parent, base, &st);
 		if (fd < 0)
 			return emit_error(f, f->path, inputs_errno_message(fd));
+		r = emit_file(f, f->path, &st, fd);
 		close(fd);
-		return emit_file(f, f->path, &st);
+		return r;
 	}
 	case INPUT_CLASS_WALK: {
 		int dfd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -501,6 +535,54 @@ int inputs_feed_next(struct inputs_feed *f, input_fn fn, void *ctx, struct input
 		if (r != 0)
 			return r > 0 ? 1 : r;
 	}
+}
+
+/* ---- a tree the caller holds (`sandrun watch`) ------------------------------- */
+
+void inputs_feed_set_tree(struct inputs_feed *f, const struct inputs_tree *t)
+{
+	f->has_tree = t != NULL;
+	if (t)
+		f->tree = *t;
+}
+
+bool inputs_feed_walking(const struct inputs_feed *f)
+{
+	return f->nframes > 0;
+}
+
+int inputs_feed_walk_dir(struct inputs_feed *f, int dirfd, const char *path, int depth, input_fn fn, void *ctx,
+			 struct inputs_stats *stats)
+{
+	if (f->nframes > 0 || !f->has_tree)
+		return -EBUSY;
+	size_t pl = strlen(path);
+	if (pl >= sizeof f->path)
+		return -ENAMETOOLONG;
+	/* A descriptor of its own to list (the caller keeps dirfd). */
+	int sub = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sub < 0)
+		return -errno;
+	memcpy(f->path, path, pl + 1);
+	f->fn = fn;
+	f->ctx = ctx;
+	f->stats = stats;
+	return push_dir(f, sub, pl, depth);
+}
+
+int inputs_feed_entry(struct inputs_feed *f, int dirfd, const char *dir_path, const char *name, int depth,
+		      input_fn fn, void *ctx, struct inputs_stats *stats)
+{
+	if (f->nframes > 0 || !f->has_tree)
+		return -EBUSY;
+	bool root = strcmp(dir_path, "/") == 0;
+	int n = snprintf(f->path, sizeof f->path, "%s%s%s", dir_path, root ? "" : "/", name);
+	if (n < 0 || (size_t)n >= sizeof f->path)
+		return -ENAMETOOLONG;
+	f->fn = fn;
+	f->ctx = ctx;
+	f->stats = stats;
+	return walk_entry(f, dirfd, name, (size_t)n, depth);
 }
 
 int inputs_collect_path(const char *arg, const struct inputs_opts *opts, input_fn fn, void *ctx,

@@ -436,6 +436,52 @@ static void bad_input_message(const struct job_capture *cap, char *out, size_t o
 	json_decref(o);
 }
 
+/* A JSON result that says its input is damaged: {"damage": {"damaged":
+ * true, ...}} (the built-in analyzer's report; a --cmd analyzer opts in by
+ * writing the same key, docs/runner.md). Then *out gets a short account
+ * from the fields the analyzer documents (docs/analyzer.md): what is
+ * wrong, in its own words made printable. */
+static bool result_says_damaged(const struct job_capture *cap, char *out, size_t outlen)
+{
+	if (!cap || !cap->out_len || !memmem(cap->out, cap->out_len, "\"damaged\"", 9))
+		return false; /* most results: no parse */
+	json_t *o = json_loadb(cap->out, cap->out_len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *d = json_object_get(o, "damage");
+	bool damaged = json_is_true(json_object_get(d, "damaged"));
+	if (damaged) {
+		char buf[400] = "", piece[200];
+		size_t at = 0;
+		json_int_t missing = json_integer_value(json_object_get(d, "frames_missing"));
+		if (json_is_true(json_object_get(d, "truncated")))
+			at += (size_t)snprintf(buf + at, sizeof buf - at, "%struncated", at ? ", " : "");
+		if (missing > 0 && at < sizeof buf)
+			at += (size_t)snprintf(buf + at, sizeof buf - at, " (%lld frames missing)", (long long)missing);
+		if (json_is_true(json_object_get(d, "stopped_early")) && at < sizeof buf)
+			at += (size_t)snprintf(buf + at, sizeof buf - at, "%sthe decoder stopped early%s", at ? ", " : "",
+					       json_is_string(json_object_get(d, "recovered_by")) ? " (recovered by the fallback)" : "");
+		json_t *imp = json_object_get(d, "implausible");
+		size_t i;
+		json_t *v;
+		json_array_foreach(imp, i, v) {
+			const char *s = json_string_value(v);
+			if (s && at < sizeof buf) {
+				jobspec_printable(s, strlen(s), piece, 40);
+				at += (size_t)snprintf(buf + at, sizeof buf - at, "%simplausible %s", at ? ", " : "", piece);
+			}
+		}
+		const char *e = json_string_value(json_object_get(d, "decoder_error"));
+		if (e && at < sizeof buf) {
+			jobspec_printable(e, strlen(e), piece, sizeof piece);
+			at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s", at ? ": " : "", piece);
+		}
+		if (json_integer_value(json_object_get(d, "non_finite_samples")) > 0 && at < sizeof buf)
+			at += (size_t)snprintf(buf + at, sizeof buf - at, "%snon-finite samples", at ? ", " : "");
+		snprintf(out, outlen, "damaged input%s%s", buf[0] ? ": " : "", buf);
+	}
+	json_decref(o);
+	return damaged;
+}
+
 static void with_detail(char *out, size_t outlen, const char *what, const char *detail)
 {
 	snprintf(out, outlen, "%s%s%s", what, detail && *detail ? ": " : "", detail ? detail : "");
@@ -465,7 +511,9 @@ void jobspec_verdict(const struct jobspec *js, const struct sbx_result *res,
 				snprintf(v->error, sizeof v->error, "the result is not valid JSON (%zu bytes)",
 					 cap->out_len);
 		} else {
-			v->outcome = OUTCOME_OK;
+			v->outcome = js->result_kind == STORE_RESULT_JSON &&
+						     result_says_damaged(cap, v->error, sizeof v->error)
+					     ? OUTCOME_DAMAGED : OUTCOME_OK;
 			v->store_result = true;
 		}
 		break;

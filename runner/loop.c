@@ -218,7 +218,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		if (r < 0 && r != STORE_ESTALE)
 			store_failed(l, "recording an input error");
 		else
-			progress_input_error(cfg->progress, claim->path, msg, r == 0);
+			progress_input_error(cfg->progress, claim->item_id, claim->path, msg, r == 0);
 		store_claim_free(claim);
 		return;
 	}
@@ -252,7 +252,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 			s->claim = *claim;
 			s->used = true;
 			l->running++;
-			progress_started(cfg->progress, claim->path, claim->attempt_no);
+			progress_started(cfg->progress, claim->item_id, claim->path, claim->attempt_no);
 			record_finish(l, s, &res, &v);
 			return;
 		}
@@ -287,7 +287,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	for (int i = 0; i < nw && watched; i++)
 		watched = watch(l, wfds[i], EV_WATCH, idx, s->gen) == 0;
 	l->running++;
-	progress_started(cfg->progress, claim->path, claim->attempt_no);
+	progress_started(cfg->progress, claim->item_id, claim->path, claim->attempt_no);
 	if (!watched) {
 		/* Unwatchable is unenforceable: stop it and finish it here (it
 		 * is released, not counted), as no event would ever end it. */
@@ -366,12 +366,13 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 		.stderr_len = s->err.len,
 		.result = v.store_result ? s->out.buf : NULL,
 		.result_len = v.store_result ? s->out.len : 0,
+		.output = s->out.buf, .output_len = s->out.len, /* its head kept if not ok */
 		.result_kind = cfg->js->result_kind,
 		.retry = retry,
 	};
 	bool bad_output = false;
 	int r = store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
-	const char *status = v.outcome == OUTCOME_OK ? "done" : retry ? "pending" : "failed";
+	const char *status = outcome_succeeded(v.outcome) ? "done" : retry ? "pending" : "failed";
 	if (bad_output) { /* the store's check is the last word */
 		v.outcome = OUTCOME_BAD_OUTPUT;
 		name = outcome_name(v.outcome);
@@ -391,7 +392,8 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 			l->res->failed++;
 	}
 	struct progress_finished f = {
-		.path = s->claim.path, .attempt = s->claim.attempt_no, .outcome = name, .status = status,
+		.item_id = s->claim.item_id, .path = s->claim.path, .attempt = s->claim.attempt_no,
+		.outcome = name, .status = status,
 		.exit_code = v.exit_code, .signal = v.signal, .syscall = v.syscall,
 		.wall_ms = (int64_t)res->wall_ms, .cpu_ms = (int64_t)res->cpu_ms,
 		.peak_memory_bytes = (int64_t)res->peak_memory_bytes, .oom_kills = (int64_t)res->oom_kills,
@@ -436,7 +438,8 @@ static void record_release(struct loop *l, struct slot *s, const struct sbx_resu
 		status = "unrecorded";
 	}
 	struct progress_finished f = {
-		.path = s->claim.path, .attempt = s->claim.attempt_no, .outcome = "interrupted",
+		.item_id = s->claim.item_id, .path = s->claim.path, .attempt = s->claim.attempt_no,
+		.outcome = "interrupted",
 		.status = status, .exit_code = -1, .wall_ms = (int64_t)res->wall_ms,
 		.cpu_ms = (int64_t)res->cpu_ms, .peak_memory_bytes = (int64_t)res->peak_memory_bytes,
 		.oom_kills = (int64_t)res->oom_kills, .error = "interrupted by the user; not counted",

@@ -1,9 +1,10 @@
 /* runner/main.c — the sandrun command: dispatch to a subcommand.
  *
  *   sandrun [run] [OPTIONS] PATH...     analyze files (runner/run_cmd.c)
+ *   sandrun watch [OPTIONS] DIR...      analyze what arrives in drop folders
  *   sandrun exec [OPTIONS] -- CMD...    one command, one sandbox
  *   sandrun check                       what this host can enforce
- *   sandrun status|list|show|retry|export|quarantine   query the database
+ *   sandrun status|list|show|retry|export|quarantine|forget|gc   the database
  *   sandrun help [COMMAND]              the help (of COMMAND)
  *
  * A first argument that is neither a command nor an existing path is a
@@ -28,6 +29,7 @@ static const char main_usage[] =
 	"attempt in SQLite. A run that is interrupted resumes where it stopped.\n\n"
 	"Commands:\n"
 	"  run         analyze files (the default when the first argument is not a command)\n"
+	"  watch       analyze the files that arrive in drop folders, until stopped\n"
 	"  exec        run one command in a sandbox and report how it ended\n"
 	"  check       report what this host can enforce\n"
 	"  status      counts by status and outcome\n"
@@ -37,6 +39,8 @@ static const char main_usage[] =
 	"  export      write the results as JSON or CSV\n"
 	"  quarantine  move or copy the inputs of failed items aside\n"
 	"  report      write a self-contained HTML page about the database\n"
+	"  forget      remove items (and their attempts and results) from the store\n"
+	"  gc          compact the store\n"
 	"  help [CMD]  show this help, or the help of CMD\n\n"
 	"A PATH of '-' reads the list of paths from stdin, as --files-from - does.\n\n"
 	"  -h, --help     show this help (sandrun COMMAND --help for a command's options)\n"
@@ -76,8 +80,8 @@ static int cmd_report_guarded(int argc, char **argv)
 static char **with_default_db(int *argc, char **argv)
 {
 	const char *db = getenv("SANDRUN_DB");
-	static const char *const takes_db[] = { "run", "status", "list", "show", "retry",
-						"export", "quarantine", "report" };
+	static const char *const takes_db[] = { "run", "watch", "status", "list", "show", "retry",
+						"export", "quarantine", "report", "forget", "gc" };
 	bool takes = false;
 	for (size_t i = 0; i < sizeof takes_db / sizeof takes_db[0]; i++)
 		takes = takes || strcmp(argv[0], takes_db[i]) == 0;
@@ -101,7 +105,8 @@ static const struct {
 	{ "run", cmd_run },       { "exec", cmd_exec },       { "check", cmd_check },
 	{ "status", cmd_status }, { "list", cmd_list },       { "show", cmd_show },
 	{ "retry", cmd_retry },   { "export", cmd_export },   { "quarantine", cmd_quarantine },
-	{ "report", cmd_report_guarded },
+	{ "report", cmd_report_guarded }, { "watch", cmd_watch }, { "forget", cmd_forget },
+	{ "gc", cmd_gc },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

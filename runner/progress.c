@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REDRAW_MS 250
@@ -68,28 +69,41 @@ static size_t appendf(char *buf, size_t len, size_t at, const char *fmt, ...)
 	return at + (size_t)w < len ? at + (size_t)w : len - 1;
 }
 
+/* The numbers of the line and of the progress event. eta_s: -1 unknown. */
+struct line_numbers {
+	int64_t done, total;
+	double rate, eta_s;
+};
+
+static struct line_numbers line_numbers(const struct progress_counts *c)
+{
+	struct line_numbers n;
+	int64_t finished = c->ok + c->damaged + c->failed;
+	n.done = c->done_before + c->failed_before + finished;
+	n.rate = c->elapsed_s > 0.05 ? (double)finished / c->elapsed_s : 0;
+	int64_t left = c->total - n.done;
+	/* While queueing, the total is only what is queued so far, and an
+	 * item claimed before its chunk was counted may be done already:
+	 * never show fewer in all than done. */
+	n.total = c->total > n.done ? c->total : n.done;
+	n.eta_s = c->queueing ? -1 : left <= 0 ? 0 : n.rate > 0 ? (double)left / n.rate : -1;
+	return n;
+}
+
 size_t progress_format_line(const struct progress_counts *c, size_t width, char *buf, size_t len)
 {
 	if (len == 0)
 		return 0;
-	int64_t finished = c->ok + c->failed;
-	int64_t done = c->done_before + c->failed_before + finished;
-	double rate = c->elapsed_s > 0.05 ? (double)finished / c->elapsed_s : 0;
+	struct line_numbers n = line_numbers(c);
 	char eta[32];
-	int64_t left = c->total - done;
-	/* While queueing, the total is only what is queued so far, and an
-	 * item claimed before its chunk was counted may be done already:
-	 * never show fewer in all than done. */
-	int64_t total = c->total > done ? c->total : done;
-	if (c->queueing)
-		snprintf(eta, sizeof eta, "--");
-	else if (left <= 0)
-		snprintf(eta, sizeof eta, "0:00");
-	else
-		progress_format_duration(rate > 0 ? (double)left / rate : -1, eta, sizeof eta);
-	size_t at = appendf(buf, len, 0, "%lld/%lld%s done, %.1f files/s, ETA %s | ok %lld, failed %lld",
-			    (long long)done, (long long)total, c->queueing ? "+" : "", rate, eta,
-			    (long long)(c->done_before + c->ok), (long long)(c->failed_before + c->failed));
+	progress_format_duration(n.eta_s, eta, sizeof eta);
+	int64_t damaged = c->damaged_before + c->damaged;
+	size_t at = appendf(buf, len, 0, "%lld/%lld%s done, %.1f files/s, ETA %s | ok %lld",
+			    (long long)n.done, (long long)n.total, c->queueing ? "+" : "", n.rate, eta,
+			    (long long)(c->done_before - c->damaged_before + c->ok));
+	if (damaged)
+		at = appendf(buf, len, at, ", damaged %lld", (long long)damaged);
+	at = appendf(buf, len, at, ", failed %lld", (long long)(c->failed_before + c->failed));
 	at = append_by_outcome(buf, len, at, c->failed_before_by, c->failed_by);
 	at = appendf(buf, len, at, " | %lld running", (long long)c->running);
 	if (c->paused)
@@ -99,7 +113,7 @@ size_t progress_format_line(const struct progress_counts *c, size_t width, char 
 	if (c->waiting_memory)
 		at = appendf(buf, len, at, ", waiting for memory");
 	if (c->queueing)
-		at = appendf(buf, len, at, ", queueing");
+		at = appendf(buf, len, at, c->watching ? ", watching" : ", queueing");
 	if (width > 0 && at > width - 1) { /* never wrap: \r redraws one row */
 		at = width - 1;
 		buf[at] = '\0';
@@ -111,8 +125,12 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 {
 	if (len == 0)
 		return 0;
-	size_t at = appendf(buf, len, 0, "%lld file%s: %lld ok, %lld failed", (long long)s->total,
-			    s->total == 1 ? "" : "s", (long long)s->ok, (long long)s->failed);
+	size_t at = appendf(buf, len, 0, "%lld file%s: %lld ok", (long long)s->total,
+			    s->total == 1 ? "" : "s", (long long)s->ok);
+	if (s->damaged)
+		at = appendf(buf, len, at, ", %lld damaged (analyzed; 'sandrun list --outcome damaged')",
+			     (long long)s->damaged);
+	at = appendf(buf, len, at, ", %lld failed", (long long)s->failed);
 	at = append_by_outcome(buf, len, at, s->failed_by, NULL);
 	if (s->pending)
 		at = appendf(buf, len, at, ", %lld pending", (long long)s->pending);
@@ -120,8 +138,8 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 		at = appendf(buf, len, at, ", %lld running in another runner", (long long)s->running);
 	double rate = s->elapsed_s > 0.05 ? (double)s->finished / s->elapsed_s : 0;
 	if (s->nothing_to_do) {
-		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)s->ok,
-			     s->ok == 1 ? "" : "s");
+		at = appendf(buf, len, at, "\nnothing to do: %lld file%s already done", (long long)(s->ok + s->damaged),
+			     s->ok + s->damaged == 1 ? "" : "s");
 		if (s->failed)
 			return appendf(buf, len, at, ", %lld already failed ('sandrun retry' to try the failed"
 				       " again, --force to redo all)", (long long)s->failed);
@@ -141,9 +159,17 @@ size_t progress_format_summary(const struct progress_summary *s, char *buf, size
 				     (long long)s->skipped_by[i].n);
 		at = appendf(buf, len, at, ")");
 	}
-	if (s->interrupted_by)
+	if (s->interrupted_by && s->watch)
+		at = appendf(buf, len, at, "\nstopped by %s%s", s->interrupted_by,
+			     s->pending || s->released ? ": the files not done yet are taken at the next start" : "");
+	else if (s->interrupted_by)
 		at = appendf(buf, len, at, "\ninterrupted by %s: run the same command again to resume",
 			     s->interrupted_by);
+	if (s->left_pending)
+		at = appendf(buf, len, at, "\nnot finished: %lld file%s left pending that this run could not"
+			     " take (another runner queued %s again, e.g. with another job spec: see 'sandrun list"
+			     " --status pending'); exit status 1", (long long)s->pending, s->pending == 1 ? "" : "s",
+			     s->pending == 1 ? "it" : "them");
 	return at;
 }
 
@@ -171,24 +197,57 @@ static json_t *int_or_null(int64_t v, int64_t null_below)
 
 static char *dump(json_t *o)
 {
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
 	json_decref(o);
 	return s;
 }
 
-char *progress_event_started(const char *path, int attempt)
+void progress_format_rfc3339(int64_t ms, char *buf, size_t len)
 {
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char day[24] = "1970-01-01T00:00:00";
+	if (ms >= 0 && gmtime_r(&t, &tm))
+		strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", day, ms >= 0 ? (int)(ms % 1000) : 0);
+}
+
+/* The envelope every event starts with (docs/runner.md). */
+static json_t *event_new(const struct progress_stamp *st, const char *name)
+{
+	char ts[32];
+	progress_format_rfc3339(st->ts_ms, ts, sizeof ts);
 	json_t *o = json_object();
-	json_object_set_new(o, "event", json_string("started"));
+	json_object_set_new(o, "v", json_integer(PROGRESS_EVENTS_VERSION));
+	json_object_set_new(o, "event", json_string(name));
+	json_object_set_new(o, "ts", json_string(ts));
+	json_object_set_new(o, "ts_ms", json_integer(st->ts_ms));
+	json_object_set_new(o, "run", int_or_null(st->run_id, 1));
+	return o;
+}
+
+char *progress_event_begin(const struct progress_stamp *st, const char *version, const char *spec_key, int jobs)
+{
+	json_t *o = event_new(st, "begin");
+	json_object_set_new(o, "version", json_text(version));
+	json_object_set_new(o, "spec_key", json_text(spec_key));
+	json_object_set_new(o, "jobs", json_integer(jobs));
+	return dump(o);
+}
+
+char *progress_event_started(const struct progress_stamp *st, int64_t item_id, const char *path, int attempt)
+{
+	json_t *o = event_new(st, "started");
+	json_object_set_new(o, "item", int_or_null(item_id, 1));
 	json_object_set_new(o, "path", json_text(path));
 	json_object_set_new(o, "attempt", json_integer(attempt));
 	return dump(o);
 }
 
-char *progress_event_finished(const struct progress_finished *f)
+char *progress_event_finished(const struct progress_stamp *st, const struct progress_finished *f)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "event", json_string("finished"));
+	json_t *o = event_new(st, "finished");
+	json_object_set_new(o, "item", int_or_null(f->item_id, 1));
 	json_object_set_new(o, "path", json_text(f->path));
 	json_object_set_new(o, "attempt", json_integer(f->attempt));
 	json_object_set_new(o, "outcome", json_text(f->outcome));
@@ -204,15 +263,38 @@ char *progress_event_finished(const struct progress_finished *f)
 	return dump(o);
 }
 
-char *progress_event_summary(const struct progress_summary *s)
+char *progress_event_progress(const struct progress_stamp *st, const struct progress_counts *c)
 {
-	json_t *o = json_object(), *by = json_object();
+	struct line_numbers n = line_numbers(c);
+	json_t *o = event_new(st, "progress");
+	json_object_set_new(o, "done", json_integer(n.done));
+	json_object_set_new(o, "total", json_integer(n.total));
+	json_object_set_new(o, "queueing", json_boolean(c->queueing));
+	json_object_set_new(o, "ok", json_integer(c->done_before - c->damaged_before + c->ok));
+	json_object_set_new(o, "damaged", json_integer(c->damaged_before + c->damaged));
+	json_object_set_new(o, "failed", json_integer(c->failed_before + c->failed));
+	json_object_set_new(o, "running", json_integer(c->running));
+	json_object_set_new(o, "finished", json_integer(c->ok + c->damaged + c->failed));
+	json_object_set_new(o, "retried", json_integer(c->retried));
+	json_object_set_new(o, "released", json_integer(c->released));
+	/* files/s of this run, to 3 decimals: a rate, not a measurement */
+	json_object_set_new(o, "rate", json_real((double)(int64_t)(n.rate * 1000 + 0.5) / 1000));
+	json_object_set_new(o, "eta_s", n.eta_s < 0 ? json_null() : json_integer((json_int_t)(n.eta_s + 0.5)));
+	json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)(c->elapsed_s * 1000)));
+	json_object_set_new(o, "paused", json_boolean(c->paused));
+	json_object_set_new(o, "stopping", json_boolean(c->stopping));
+	return dump(o);
+}
+
+char *progress_event_summary(const struct progress_stamp *st, const struct progress_summary *s)
+{
+	json_t *o = event_new(st, "summary"), *by = json_object();
 	for (int i = 0; i < OUTCOME_COUNT; i++)
 		if (s->failed_by[i] > 0)
 			json_object_set_new(by, outcome_name((enum outcome)i), json_integer(s->failed_by[i]));
-	json_object_set_new(o, "event", json_string("summary"));
 	json_object_set_new(o, "total", json_integer(s->total));
 	json_object_set_new(o, "ok", json_integer(s->ok));
+	json_object_set_new(o, "damaged", json_integer(s->damaged));
 	json_object_set_new(o, "failed", json_integer(s->failed));
 	json_object_set_new(o, "pending", json_integer(s->pending));
 	json_object_set_new(o, "running", json_integer(s->running));
@@ -238,7 +320,16 @@ struct progress {
 	struct progress_counts c;
 	bool line_drawn;
 	uint64_t last_draw_ms;
+	int64_t run_id;               /* the events' "run" */
+	uint64_t last_event_ms;       /* the last "progress" event */
 };
+
+/* This moment, for an event. */
+static const struct progress_stamp *stamp_now(struct progress *p, struct progress_stamp *st)
+{
+	*st = (struct progress_stamp){ .run_id = p->run_id, .ts_ms = (int64_t)sr_wall_ms() };
+	return st;
+}
 
 int progress_new(const struct progress_opts *o, struct progress **out)
 {
@@ -311,6 +402,11 @@ static void log_finished(struct progress *p, const struct progress_finished *f)
 		log_item(p, PRIO_ERR, f->path, "%s%s%s", f->outcome, err ? ": " : "", err ? err : "");
 		return;
 	}
+	if (strcmp(f->status, "done") == 0 && strcmp(f->outcome, "damaged") == 0 &&
+	    p->o.verbosity > PROGRESS_QUIET) {
+		log_item(p, PRIO_WARNING, f->path, "%s%s%s", f->outcome, err ? ": " : "", err ? err : "");
+		return;
+	}
 	if (p->o.verbosity < PROGRESS_VERBOSE)
 		return;
 	double secs = f->wall_ms >= 0 ? (double)f->wall_ms / 1000 : 0;
@@ -338,11 +434,21 @@ static void emit(struct progress *p, char *line)
 	free(line);
 }
 
-void progress_started(struct progress *p, const char *path, int attempt)
+void progress_begin(struct progress *p, int64_t run_id, const char *version, const char *spec_key, int jobs)
 {
+	struct progress_stamp st;
+	p->run_id = run_id;
+	p->last_event_ms = sr_now_ms();
+	if (p->o.json)
+		emit(p, progress_event_begin(stamp_now(p, &st), version, spec_key, jobs));
+}
+
+void progress_started(struct progress *p, int64_t item_id, const char *path, int attempt)
+{
+	struct progress_stamp st;
 	p->c.running++;
 	if (p->o.json)
-		emit(p, progress_event_started(path, attempt));
+		emit(p, progress_event_started(stamp_now(p, &st), item_id, path, attempt));
 }
 
 void progress_finished(struct progress *p, const struct progress_finished *f, enum outcome o)
@@ -350,7 +456,10 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
 	if (f->attempt > 0 && p->c.running > 0)
 		p->c.running--;
 	if (strcmp(f->status, "done") == 0) {
-		p->c.ok++;
+		if (o == OUTCOME_DAMAGED)
+			p->c.damaged++;
+		else
+			p->c.ok++;
 	} else if (strcmp(f->status, "failed") == 0) {
 		p->c.failed++;
 		if ((unsigned)o < OUTCOME_COUNT)
@@ -360,12 +469,14 @@ void progress_finished(struct progress *p, const struct progress_finished *f, en
 	} else {
 		p->c.retried++;
 	}
+	struct progress_stamp st;
 	if (p->o.json)
-		emit(p, progress_event_finished(f));
+		emit(p, progress_event_finished(stamp_now(p, &st), f));
 	log_finished(p, f);
 }
 
-void progress_input_error(struct progress *p, const char *path, const char *error, bool counted)
+void progress_input_error(struct progress *p, int64_t item_id, const char *path, const char *error,
+			  bool counted)
 {
 	log_item(p, PRIO_ERR, path, "%s", error);
 	p->c.input_errors++;
@@ -375,11 +486,12 @@ void progress_input_error(struct progress *p, const char *path, const char *erro
 	}
 	if (p->o.json) {
 		struct progress_finished f = {
-			.path = path, .attempt = 0, .outcome = "input_error", .status = "failed",
-			.exit_code = -1, .wall_ms = -1, .cpu_ms = -1, .peak_memory_bytes = -1,
-			.oom_kills = -1, .error = error,
+			.item_id = item_id, .path = path, .attempt = 0, .outcome = "input_error",
+			.status = "failed", .exit_code = -1, .wall_ms = -1, .cpu_ms = -1,
+			.peak_memory_bytes = -1, .oom_kills = -1, .error = error,
 		};
-		emit(p, progress_event_finished(&f));
+		struct progress_stamp st;
+		emit(p, progress_event_finished(stamp_now(p, &st), &f));
 	}
 }
 
@@ -388,8 +500,8 @@ void progress_skipped(struct progress *p, const char *path, const char *reason, 
 	progress_message(p, "skipped %s: %s%s%s%s", path, reason, detail ? " (" : "", detail ? detail : "",
 			 detail ? ")" : "");
 	if (p->o.json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "event", json_string("skipped"));
+		struct progress_stamp st;
+		json_t *o = event_new(stamp_now(p, &st), "skipped");
 		json_object_set_new(o, "path", json_text(path));
 		json_object_set_new(o, "reason", json_text(reason));
 		json_object_set_new(o, "detail", json_text(detail));
@@ -441,9 +553,14 @@ static size_t term_width(FILE *f)
 
 void progress_tick(struct progress *p, bool force)
 {
+	uint64_t now = sr_now_ms();
+	if (p->o.json && p->o.json_interval_ms && now - p->last_event_ms >= p->o.json_interval_ms) {
+		struct progress_stamp st;
+		p->last_event_ms = now;
+		emit(p, progress_event_progress(stamp_now(p, &st), &p->c));
+	}
 	if (!p->o.live)
 		return;
-	uint64_t now = sr_now_ms();
 	if (!force && p->last_draw_ms && now - p->last_draw_ms < REDRAW_MS)
 		return;
 	char line[1024];
@@ -470,6 +587,7 @@ void progress_summary(struct progress *p, const struct progress_summary *s)
 	/* Each line of the summary carries the prefix, like every message. */
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 		put_line(p, PRIO_INFO, l);
+	struct progress_stamp st;
 	if (p->o.json)
-		emit(p, progress_event_summary(s));
+		emit(p, progress_event_summary(stamp_now(p, &st), s));
 }

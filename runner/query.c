@@ -1,16 +1,19 @@
 /* runner/query.c — sandrun status, list and show (read-only: they open the
- * store with STORE_RO and never write to it). retry and quarantine are in
- * query_edit.c, export in query_export.c. */
+ * store with STORE_RO and never write to it). show is in query_show.c,
+ * retry and quarantine in query_edit.c, forget and gc in query_forget.c,
+ * export in query_export.c. */
 #include "runner/query.h"
 #include "runner/common.h"
 #include "runner/query_util.h"
+#include "runner/query_select.h"
+#include "lib/duration.h"
 #include "lib/text.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_Q_DB = 0x200, OPT_Q_JSON, OPT_Q_STATUS, OPT_Q_OUTCOME };
+enum { OPT_Q_DB = 0x200, OPT_Q_JSON, OPT_Q_STATUS, OPT_Q_OUTCOME, OPT_Q_SINCE, OPT_Q_RUN, OPT_Q_SORT };
 
 #define COMMON_LONGOPTS                                        \
 	{ "db", required_argument, NULL, OPT_Q_DB },           \
@@ -21,9 +24,7 @@ enum { OPT_Q_DB = 0x200, OPT_Q_JSON, OPT_Q_STATUS, OPT_Q_OUTCOME };
 	"      --db PATH   the store (default " QUERY_DEFAULT_DB ")\n"               \
 	"      --json      machine-readable output\n"                                \
 	"  -h, --help      show this help\n"
-/* Only show takes a path: only its help names the status 1 for one. */
 #define EXIT_HELP "Exit status: 0 ok, 2 usage error, 4 store error.\n"
-#define SHOW_EXIT_HELP "Exit status: 0 ok, 1 the path is not in the store, 2 usage error,\n4 store error.\n"
 
 /* ---- status ---------------------------------------------------------- */
 
@@ -49,12 +50,13 @@ static json_t *status_json(const char *db, const struct store_status *s)
 				 (json_int_t)s->last_run_finished, "files_per_second",
 				 s->last_run_per_second);
 	}
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
+	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
 			 " s:{s:I, s:I, s:{s:f, s:I}, s:{s:f, s:I}}, s:o}",
 			 "db", q_json_str(db), "items", "total", (json_int_t)s->items, "pending",
 			 (json_int_t)s->pending, "running", (json_int_t)s->running,
 			 "running_orphaned", (json_int_t)s->running_orphaned, "done",
-			 (json_int_t)s->done, "failed", (json_int_t)s->failed, "outcomes", outcomes,
+			 (json_int_t)s->done, "damaged", (json_int_t)s->damaged, "failed",
+			 (json_int_t)s->failed, "outcomes", outcomes,
 			 "attempts", "total", (json_int_t)s->attempts, "measured",
 			 (json_int_t)s->measured, "wall_ms", "mean", s->wall_ms_mean, "max",
 			 (json_int_t)s->wall_ms_max, "peak_memory_bytes", "mean",
@@ -71,7 +73,10 @@ static void status_text(const char *db, const struct store_status *s)
 	if (s->running_orphaned)
 		printf(" (%lld of them with a dead runner; the next run takes them back)",
 		       (long long)s->running_orphaned);
-	printf(", %lld done, %lld failed\n", (long long)s->done, (long long)s->failed);
+	printf(", %lld done", (long long)s->done);
+	if (s->damaged)
+		printf(" (%lld of them damaged: 'sandrun list --outcome damaged')", (long long)s->damaged);
+	printf(", %lld failed\n", (long long)s->failed);
 	fputs("outcomes  ", stdout);
 	bool any = false;
 	for (size_t i = 0; i < s->noutcomes; i++) {
@@ -149,19 +154,32 @@ int cmd_status(int argc, char **argv)
 /* ---- list ------------------------------------------------------------ */
 
 static const char list_usage[] =
-	"Usage: sandrun list [--status S] [--outcome O] [--db PATH] [--json]\n"
-	"One line per item, ordered by path: status, outcome of the last attempt,\n"
-	"attempts of its current budget, path and error. With --json, one JSON object\n"
-	"per line (JSON Lines) with path, status, outcome, attempts, exit_code, signal,\n"
-	"wall_ms, cpu_ms, peak_memory_bytes, error and result.\n\n"
+	"Usage: sandrun list [OPTIONS] [PATH|GLOB...]\n"
+	"One line per item: status, outcome of the last attempt, attempts of its\n"
+	"current budget, path and error; a running item also shows how long its\n"
+	"attempt has run and on which host. With --json, one JSON object per line\n"
+	"(JSON Lines) with id, path, status, outcome, attempts, exit_code, signal,\n"
+	"wall_ms, cpu_ms, peak_memory_bytes, error, result, running_host and\n"
+	"running_since.\n"
+	"A PATH chooses that item, or every item below it when it is a directory;\n"
+	"a GLOB (quote it: '*.flac') is matched against the stored absolute paths,\n"
+	"relative to the current directory, and its * also matches '/'.\n\n"
 	"      --status S   only items in status S (pending, running, done, failed)\n"
-	"      --outcome O  only items whose last attempt ended in O (timeout, oom, ...)\n" COMMON_HELP
-	EXIT_HELP;
+	"      --outcome O  only items whose last attempt ended in O (timeout, oom,\n"
+	"                   damaged, ...)\n"
+	"      --since T    only items changed since T: a duration ago (90s, 1h30m,\n"
+	"                   2d) or a date (2024-05-01, '2024-05-01 14:00', ...Z for UTC)\n"
+	"      --run N      only items with an attempt in run N (status: last run)\n"
+	"      --sort KEY   path (default), mtime (newest first), size (largest\n"
+	"                   first), wall (longest last attempt first), outcome,\n"
+	"                   attempts (most first), updated (latest change first)\n"
+	"  -n, --limit N    at most N items\n" COMMON_HELP EXIT_HELP;
 
 /* The JSON object of one item, as list --json and show --json print it. */
-static json_t *item_json(const struct store_item_row *row)
+json_t *q_item_json(const struct store_item_row *row)
 {
 	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(row->id));
 	json_object_set_new(o, "path", q_json_str(row->path));
 	json_object_set_new(o, "status", json_string(row->status));
 	json_object_set_new(o, "outcome", row->outcome ? json_string(row->outcome) : json_null());
@@ -178,6 +196,8 @@ static json_t *item_json(const struct store_item_row *row)
 	json_object_set_new(o, "size", q_json_int_or_null(row->size));
 	json_object_set_new(o, "mtime_ns", q_json_int_or_null(row->mtime_ns));
 	json_object_set_new(o, "quarantined_to", q_json_str(row->quarantined_to));
+	json_object_set_new(o, "running_host", q_json_str(row->running_host));
+	json_object_set_new(o, "running_since", q_json_time(row->running_since_ms));
 	return o;
 }
 
@@ -190,7 +210,7 @@ struct list_ctx {
 static int list_print_json(const struct store_item_row *row, void *ctx)
 {
 	struct list_ctx *lc = ctx;
-	json_t *o = item_json(row);
+	json_t *o = q_item_json(row);
 	int r = q_json_print(stdout, o, JSON_COMPACT);
 	json_decref(o);
 	if (r < 0)
@@ -206,6 +226,7 @@ static int list_print_text(const struct store_item_row *row, void *ctx)
 		fputs(": ", stdout);
 		sr_text_put_str(stdout, row->error, SR_TEXT_TERMINAL);
 	}
+	q_put_running(row, " [", "]");
 	if (row->quarantined_to) {
 		fputs(" [quarantined to ", stdout);
 		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);
@@ -218,12 +239,57 @@ static int list_print_text(const struct store_item_row *row, void *ctx)
 	return 0;
 }
 
+/* The filters of list, parsed; 0 or the exit code of a usage error. */
+static int list_option(int c, struct store_filter *f)
+{
+	int rc;
+	char *end;
+	switch (c) {
+	case OPT_Q_STATUS:
+		if ((rc = q_check_status("list ", optarg)))
+			return rc;
+		f->status = optarg;
+		return 0;
+	case OPT_Q_OUTCOME:
+		if ((rc = q_check_outcome("list ", optarg)))
+			return rc;
+		f->outcome = optarg;
+		return 0;
+	case OPT_Q_SINCE:
+		if (q_parse_since(optarg, q_now_ms(), &f->since_ms) < 0)
+			return sr_usage_error("list ", "--since '%s': give a duration ago (" SR_DURATION_HINT
+						       ") or a date like 2024-05-01 or '2024-05-01 14:00'",
+					      optarg);
+		return 0;
+	case OPT_Q_RUN:
+		f->run_id = strtoll(optarg, &end, 10);
+		if (*optarg < '0' || *optarg > '9' || *end || f->run_id <= 0)
+			return sr_usage_error("list ", "--run '%s': give a run number (status shows the last)",
+					      optarg);
+		return 0;
+	case OPT_Q_SORT:
+		if (q_parse_sort(optarg, &f->sort) < 0)
+			return sr_usage_error("list ", "--sort '%s': give one of " Q_SORT_NAMES, optarg);
+		return 0;
+	case 'n':
+		f->limit = strtoll(optarg, &end, 10);
+		if (*optarg < '0' || *optarg > '9' || *end || f->limit <= 0)
+			return sr_usage_error("list ", "--limit '%s': give a positive number", optarg);
+		return 0;
+	}
+	return sr_usage_error("list ", "bad option");
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		COMMON_LONGOPTS,
 		{ "status", required_argument, NULL, OPT_Q_STATUS },
 		{ "outcome", required_argument, NULL, OPT_Q_OUTCOME },
+		{ "since", required_argument, NULL, OPT_Q_SINCE },
+		{ "run", required_argument, NULL, OPT_Q_RUN },
+		{ "sort", required_argument, NULL, OPT_Q_SORT },
+		{ "limit", required_argument, NULL, 'n' },
 		{ 0 },
 	};
 	const char *db = QUERY_DEFAULT_DB;
@@ -231,32 +297,29 @@ int cmd_list(int argc, char **argv)
 	struct store_filter f = { 0 };
 	int c, rc;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_Q_DB: db = optarg; break;
 		case OPT_Q_JSON: json = true; break;
-		case OPT_Q_STATUS:
-			if ((rc = q_check_status("list ", optarg)))
-				return rc;
-			f.status = optarg;
-			break;
-		case OPT_Q_OUTCOME:
-			if ((rc = q_check_outcome("list ", optarg)))
-				return rc;
-			f.outcome = optarg;
-			break;
 		case 'h': fputs(list_usage, stdout); return SR_EXIT_OK;
-		default: return sr_usage_error("list ", "bad option");
+		default:
+			if ((rc = list_option(c, &f)))
+				return rc;
 		}
 	}
-	if (optind < argc)
-		return sr_usage_error("list ", "unexpected argument '%s'", argv[optind]);
 	f.with_result = json;
+	struct q_select sel;
+	if (q_select_init(&sel, argv + optind, (size_t)(argc - optind)) < 0) {
+		sr_err("list: out of memory");
+		return SR_EXIT_STORE;
+	}
 	struct store *st;
-	if ((rc = q_open(db, STORE_RO, &st)))
+	if ((rc = q_open(db, STORE_RO, &st))) {
+		q_select_free(&sel);
 		return rc;
+	}
 	struct list_ctx lc = { 0 };
-	int r = store_list_items(st, &f, json ? list_print_json : list_print_text, &lc);
+	int r = q_select_list(st, &f, &sel, json ? list_print_json : list_print_text, &lc);
 	rc = SR_EXIT_OK;
 	if (lc.write_error) {
 		sr_err("list: cannot write the output: %s", strerror(-lc.write_error));
@@ -265,178 +328,8 @@ int cmd_list(int argc, char **argv)
 		rc = q_store_error(st);
 	}
 	store_close(st);
+	q_select_free(&sel);
 	if (fflush(stdout) == EOF && rc == SR_EXIT_OK)
 		rc = SR_EXIT_SOME_FAILED;
-	return rc;
-}
-
-/* ---- show ------------------------------------------------------------ */
-
-static const char show_usage[] =
-	"Usage: sandrun show [--db PATH] [--json] PATH\n"
-	"One item: its state, every attempt (outcome, resources, error, the tail of\n"
-	"its stderr) and its result.\n\n" COMMON_HELP SHOW_EXIT_HELP;
-
-struct show_ctx {
-	bool json;
-	json_t *item;      /* --json: the object being built */
-	json_t *history;
-	json_t *result;    /* text: printed last */
-	bool result_is_current;
-};
-
-static int show_item(const struct store_item_row *row, void *ctx)
-{
-	struct show_ctx *sc = ctx;
-	sc->result = q_json_result(row->result_kind, row->result, row->result_len);
-	sc->result_is_current = strcmp(row->status, "done") == 0;
-	if (sc->json) {
-		sc->item = item_json(row);
-		json_object_set_new(sc->item, "spec_key", q_json_str(row->spec_key));
-		sc->history = json_array();
-		json_object_set(sc->item, "history", sc->history);
-		return 0;
-	}
-	sr_text_put_str(stdout, row->path, SR_TEXT_TERMINAL);
-	printf("\n  status %s, last outcome %s, %d attempt%s in its current budget\n",
-	       row->status, row->outcome ? row->outcome : "-", row->attempts,
-	       row->attempts == 1 ? "" : "s");
-	char when[32];
-	q_format_time(row->mtime_ns < 0 ? -1 : row->mtime_ns / 1000000, when, sizeof when);
-	if (row->size >= 0)
-		printf("  size %lld bytes, modified %s\n", (long long)row->size, when);
-	if (row->error && strcmp(row->status, "done") != 0) {
-		fputs("  error: ", stdout);
-		sr_text_put_str(stdout, row->error, SR_TEXT_TERMINAL);
-		fputc('\n', stdout);
-	}
-	if (row->quarantined_to) {
-		fputs("  quarantined to ", stdout);
-		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);
-		fputc('\n', stdout);
-	}
-	return 0;
-}
-
-static int show_attempt(const struct store_attempt_row *a, void *ctx)
-{
-	struct show_ctx *sc = ctx;
-	if (sc->json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "attempt_no", json_integer(a->attempt_no));
-		json_object_set_new(o, "run", json_integer(a->run_id));
-		json_object_set_new(o, "counted", json_boolean(a->counted));
-		json_object_set_new(o, "started_at", q_json_time(a->started_ms));
-		json_object_set_new(o, "ended_at", q_json_time(a->ended_ms));
-		json_object_set_new(o, "outcome", q_json_str(a->outcome));
-		json_object_set_new(o, "exit_code", q_json_int_or_null(a->exit_code));
-		json_object_set_new(o, "signal", a->signal > 0 ? json_integer(a->signal) : json_null());
-		json_object_set_new(o, "syscall", q_json_str(a->syscall));
-		json_object_set_new(o, "wall_ms", q_json_int_or_null(a->wall_ms));
-		json_object_set_new(o, "cpu_ms", q_json_int_or_null(a->cpu_ms));
-		json_object_set_new(o, "peak_memory_bytes", q_json_int_or_null(a->peak_memory_bytes));
-		json_object_set_new(o, "oom_kills", q_json_int_or_null(a->oom_kills));
-		json_object_set_new(o, "error", q_json_str(a->error));
-		json_object_set_new(o, "stderr_tail",
-				    a->stderr_tail ? q_json_bytes(a->stderr_tail, a->stderr_len)
-						   : json_null());
-		return json_array_append_new(sc->history, o) == 0 ? 0 : -ENOMEM;
-	}
-	char from[32], until[32], mem[32];
-	q_format_time(a->started_ms, from, sizeof from);
-	q_format_time(a->ended_ms, until, sizeof until);
-	printf("attempt %d (run %lld%s): %s to %s: %s\n", a->attempt_no, (long long)a->run_id,
-	       a->counted ? "" : ", not counted", from, a->ended_ms < 0 ? "(running)" : until,
-	       a->outcome ? a->outcome : "running");
-	if (a->wall_ms >= 0) {
-		q_format_bytes((double)a->peak_memory_bytes, mem, sizeof mem);
-		printf("  wall %.3f s, cpu %.3f s, peak memory %s, OOM kills %lld", a->wall_ms / 1000.0,
-		       a->cpu_ms / 1000.0, a->peak_memory_bytes >= 0 ? mem : "-",
-		       (long long)(a->oom_kills < 0 ? 0 : a->oom_kills));
-		if (a->exit_code >= 0)
-			printf(", exit status %d", a->exit_code);
-		if (a->signal > 0)
-			printf(", signal %d", a->signal);
-		if (a->syscall) {
-			fputs(", syscall ", stdout);
-			sr_text_put_str(stdout, a->syscall, SR_TEXT_TERMINAL);
-		}
-		fputc('\n', stdout);
-	}
-	if (a->error) {
-		fputs("  error: ", stdout);
-		sr_text_put_str(stdout, a->error, SR_TEXT_TERMINAL);
-		fputc('\n', stdout);
-	}
-	if (a->stderr_tail && a->stderr_len) {
-		printf("  stderr (last %zu bytes):\n    | ", a->stderr_len);
-		/* One "| " prefix per line, every byte escaped. */
-		const char *s = a->stderr_tail, *end = s + a->stderr_len;
-		while (s < end) {
-			const char *nl = memchr(s, '\n', (size_t)(end - s));
-			size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-			sr_text_put(stdout, s, n, SR_TEXT_TERMINAL_MULTILINE);
-			s += n;
-			if (nl && ++s < end)
-				fputs("\n    | ", stdout);
-		}
-		fputc('\n', stdout);
-	}
-	return 0;
-}
-
-int cmd_show(int argc, char **argv)
-{
-	static const struct option opts[] = { COMMON_LONGOPTS, { 0 } };
-	const char *db = QUERY_DEFAULT_DB;
-	struct show_ctx sc = { 0 };
-	int c, rc;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_Q_DB: db = optarg; break;
-		case OPT_Q_JSON: sc.json = true; break;
-		case 'h': fputs(show_usage, stdout); return SR_EXIT_OK;
-		default: return sr_usage_error("show ", "bad option");
-		}
-	}
-	if (argc - optind != 1)
-		return sr_usage_error("show ", "give exactly one PATH");
-	char *path = q_store_path_of(argv[optind]);
-	if (!path) {
-		sr_err("show: out of memory");
-		return SR_EXIT_STORE;
-	}
-	struct store *st;
-	if ((rc = q_open(db, STORE_RO, &st))) {
-		free(path);
-		return rc;
-	}
-	int r = store_show_item(st, path, show_item, show_attempt, &sc);
-	if (r == -ENOENT) {
-		/* the path may be pasted from a hostile tree: escaped */
-		char shown[4 * 1024];
-		sr_text_escape_name(path, strlen(path), shown, sizeof shown);
-		sr_err("show: %s is not in the store %s (list shows what is)", shown, db);
-		rc = SR_EXIT_SOME_FAILED;
-	} else if (r < 0) {
-		rc = q_store_error(st);
-	} else if (sc.json) {
-		json_object_set(sc.item, "result", sc.result);
-		q_json_print(stdout, sc.item, JSON_INDENT(2));
-	} else if (!json_is_null(sc.result)) {
-		printf("result%s:\n", sc.result_is_current ? "" : " (of an earlier ok attempt)");
-		char *text = json_dumps(sc.result, JSON_INDENT(2) | JSON_ENCODE_ANY);
-		if (text)
-			sr_text_put(stdout, text, strlen(text),
-				    SR_TEXT_KEEP_NEWLINES | SR_TEXT_KEEP_BACKSLASH);
-		fputc('\n', stdout);
-		free(text);
-	}
-	json_decref(sc.item);
-	json_decref(sc.history);
-	json_decref(sc.result);
-	store_close(st);
-	free(path);
 	return rc;
 }

@@ -129,13 +129,21 @@ void q_format_bytes(double bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", bytes, units[u]);
 }
 
+int64_t q_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int q_json_print(FILE *f, json_t *v, size_t flags)
 {
 	if (!v)
 		return -ENOMEM;
-	if (json_dumpf(v, f, flags | JSON_ENCODE_ANY) < 0 || fputc('\n', f) == EOF)
-		return errno ? -errno : -EIO;
-	return 0;
+	int r = q_json_write(f, v, (int)(flags & 0x1F));
+	if (r == 0 && fputc('\n', f) == EOF)
+		r = errno ? -errno : -EIO;
+	return r;
 }
 
 /* Lexically clean an absolute path: no "//", "/./", "/../". */

@@ -39,7 +39,21 @@ json_t *q_json_time(int64_t ms);
 void q_format_time(int64_t ms, char *buf, size_t len);
 /* "512 B", "12.3 MiB". */
 void q_format_bytes(double bytes, char *buf, size_t len);
-/* json_dumpf + newline; 0 or -errno. */
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t q_now_ms(void);
+/* The JSON object of one item, as list --json and show --json print it
+ * (runner/query.c). */
+json_t *q_item_json(const struct store_item_row *row);
+/* v written as JSON (runner/query_json.c), compact or indented by
+ * `indent` spaces, every real in the shortest form that reads back as the
+ * same double. 0 or -errno. */
+int q_json_write(FILE *f, json_t *v, int indent);
+/* That form of a real: %.15g, else %.16g, else %.17g, the first that
+ * strtod() reads back exactly; keep_real appends ".0" to an integral
+ * value (JSON), else "1" stays "1" (CSV). */
+void q_format_real(double v, char *buf, size_t len, bool keep_real);
+/* q_json_write, then a newline. flags: JSON_COMPACT or JSON_INDENT(n).
+ * 0 or -errno. */
 int q_json_print(FILE *f, json_t *v, size_t flags);
 
 /* The path the store holds for a path given on the command line: its real

@@ -7,5 +7,7 @@
 
 /* argv[0] is "run". Returns the exit status (SR_EXIT_*). */
 int cmd_run(int argc, char **argv);
+/* argv[0] is "watch" (runner/watch_cmd.c). Returns the exit status. */
+int cmd_watch(int argc, char **argv);
 
 #endif

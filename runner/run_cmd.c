@@ -4,13 +4,16 @@
  *   sandbox run (cgroups) -> store, run row, reclaim dead leases ->
  *   queue the inputs -> event loop (loop.c) -> summary, run end, exit status
  *
- * Exit status: 0 every file ok, 1 some failed, 2 usage, 3 isolation
+ * Exit status: 0 every file ok, 1 some failed or left pending, 5 none failed
+ * but some damaged, 2 usage, 3 isolation
  * cannot be enforced, 4 store error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
  */
 #include "runner/run.h"
 #include "runner/run_opts.h"
 #include "runner/run_queue.h"
+#include "runner/dropdir.h"
 #include "runner/cmdspec.h"
+#include "runner/dry_run.h"
 #include "runner/common.h"
 #include "runner/input_filter.h"
 #include "runner/inputs.h"
@@ -57,7 +60,10 @@ static const char run_usage[] =
 	"      --new-spec          the job spec changed on purpose: analyze again the\n"
 	"                          items done with another one (without it, such a run\n"
 	"                          stops and says what changed; limits, -j and retries\n"
-	"                          are not part of the spec)\n\n"
+	"                          are not part of the spec)\n\n";
+
+/* What run and watch share. */
+static const char run_common_usage[] =
 	"Run:\n"
 	"      --db PATH           the database (default ./sandrun.db)\n"
 	"  -j, --jobs N            at most N files at once (default: number of CPUs)\n"
@@ -83,7 +89,11 @@ static const char run_usage[] =
 	"      --spectral          the built-in analyzer also computes a spectral summary\n"
 	"                          defined as librosa's (rolloff, flatness, MFCC, ...;\n"
 	"                          part of the job spec; about doubles its time)\n"
-	"      --json              JSON Lines events on stdout\n"
+	"      --json              JSON Lines events on stdout (schema: sandrun(1))\n"
+	"      --json-interval TIME  with --json, a progress event this often (default\n"
+	"                          5s; 0: none)\n"
+	"  -n, --dry-run           print what would be queued and the job spec (JSON\n"
+	"                          with --json); run nothing, change no database\n"
 	"  -q, --quiet             no status line and no notices: only errors (each\n"
 	"                          failed file) and the summary on stderr\n"
 	"  -v, --verbose           also one line per finished file on stderr\n"
@@ -99,19 +109,24 @@ static const char run_usage[] =
 	"                          the entries every job sees)\n\n"
 	"  -h, --help              show this help\n\n";
 
+/* "run " or "watch ": the command, for messages. */
+static const char *cmd_name = "run ";
+
 static const char run_signals_help[] =
 	"\nSignals: SIGINT/SIGTERM/SIGHUP start nothing new and stop after the grace\n"
 	"period (a second one stops at once); interrupted files go back to pending\n"
 	"without spending an attempt. SIGUSR1 pauses/resumes every job (a stop resumes\n"
 	"paused jobs first). SIGUSR2 prints a status line.\n"
-	"Exit status: 0 all ok, 1 some failed, 2 usage, 3 isolation not available,\n"
-	"4 database error, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.\n";
+	"Exit status: 0 all ok, 1 some failed (or left pending by another runner),\n"
+	"5 none failed but some damaged (analyzed; 'sandrun list --outcome damaged'),\n"
+	"2 usage, 3 isolation not available, 4 database error, 129/130/143\n"
+	"interrupted by SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
 	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
-	OPT_FINGERPRINT, OPT_SPECTRAL,
+	OPT_JSON_INTERVAL, OPT_SETTLE, OPT_FINGERPRINT, OPT_SPECTRAL,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -120,7 +135,10 @@ enum {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },           \
 	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW },    \
 	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC },               \
-	{ "lease-timeout", required_argument, NULL, OPT_LEASE_TIMEOUT }
+	{ "lease-timeout", required_argument, NULL, OPT_LEASE_TIMEOUT }, \
+	{ "json-interval", required_argument, NULL, OPT_JSON_INTERVAL }, \
+	{ "dry-run", no_argument, NULL, 'n' },                        \
+	{ "settle", required_argument, NULL, OPT_SETTLE }
 
 static int default_jobs(void)
 {
@@ -175,7 +193,7 @@ static int parse_halt(const char *arg, struct run_opts *o)
 	if (pct)
 		n--;
 	if (n == 0 || n >= sizeof num || (memcpy(num, p, n), num[n] = '\0', sr_parse_int(num, 1, pct ? 100 : INT_MAX, &v)) < 0)
-		return sr_usage_error("run ", "invalid value '%s' for --halt: expected N (stop after N failed files), "
+		return sr_usage_error(cmd_name, "invalid value '%s' for --halt: expected N (stop after N failed files), "
 				      "N%% (once N%% of the finished files failed) or now,N / now,N%% (stop the "
 				      "running jobs too)", arg), -1;
 	o->halt_fails = pct ? 0 : v;
@@ -198,17 +216,18 @@ static int batch_option(int opt, const char *arg, struct run_opts *o)
 /* After a message printed by a shared option parser: the hint, -1. */
 static int usage_hint(void)
 {
-	fputs("Try 'sandrun run --help' for more information.\n", stderr);
+	fprintf(stderr, "Try 'sandrun %s--help' for more information.\n", cmd_name);
 	return -1;
 }
 
-static void print_help(void)
+static void print_help(bool watch)
 {
-	fputs(run_usage, stdout);
+	fputs(watch ? watch_usage : run_usage, stdout);
+	fputs(run_common_usage, stdout);
 	fputs(sr_limit_help, stdout);
 	fputs("\n", stdout);
 	fputs(input_filter_help, stdout);
-	fputs(run_signals_help, stdout);
+	fputs(watch ? watch_signals_help : run_signals_help, stdout);
 }
 
 /* --lease-timeout: a duration of whole seconds (rounded up), 1 s to a day;
@@ -232,6 +251,11 @@ static int more_options(int opt, const char *arg, struct run_opts *o)
 	switch (opt) {
 	case OPT_LEASE_TIMEOUT:
 		return lease_option(arg, o);
+	case OPT_JSON_INTERVAL: /* 0: no progress events */
+		return sr_parse_duration_option("--json-interval", arg, true, &o->json_interval_ms) < 0 ? -1 : 1;
+	case 'n':
+		o->dry_run = true;
+		return 1;
 	case OPT_NEW_SPEC:
 		o->new_spec = true;
 		return 1;
@@ -259,7 +283,32 @@ static int more_options(int opt, const char *arg, struct run_opts *o)
 	}
 }
 
-static int parse_options(int argc, char **argv, struct run_opts *o)
+/* What watch takes and refuses beyond run's options. 0 or -1 (message out). */
+static int watch_checks(int opt, const char *arg, struct run_opts *o)
+{
+	if (!o->watch && opt == OPT_SETTLE)
+		return sr_usage_error(cmd_name, "--settle applies to 'sandrun watch'"), -1;
+	if (!o->watch)
+		return 0;
+	switch (opt) {
+	case OPT_SETTLE:
+		return sr_parse_duration_option("--settle", arg, true, &o->settle_ms) < 0 ? usage_hint() : 0;
+	case OPT_FILES_FROM:
+	case '0':
+		return sr_usage_error(cmd_name, "watch takes directories, not lists (--files-from, -0)"), -1;
+	case 'n':
+		/* A drop folder's queue is what arrives later: nothing to preview. */
+		return sr_usage_error(cmd_name, "--dry-run applies to run, not watch"), -1;
+	case OPT_FORCE:
+		/* Every walk would make every done file pending again. */
+		return sr_usage_error(cmd_name, "--force applies to run: watch would analyze every file again at "
+				      "every rescan (use 'sandrun retry' for failed files)"), -1;
+	default:
+		return 0;
+	}
+}
+
+static int parse_options(int argc, char **argv, struct run_opts *o, bool watch)
 {
 	static const struct option longopts[] = {
 		SR_LIMIT_LONGOPTS, MORE_LONGOPTS,
@@ -294,13 +343,18 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 	*o = (struct run_opts){
 		.db = "sandrun.db", .jobs = default_jobs(), .retries = RETRY_DEFAULT_RETRIES,
 		.retry_mask = RETRY_DEFAULT_MASK, .grace_ms = 10000, .max_output = JOBSPEC_DEFAULT_MAX_OUTPUT,
+		.json_interval_ms = 5000, .watch = watch, .recursive = watch,
 	};
 	sbx_limits_defaults(&o->limits);
 	int opt;
 	char err[512];
 	optind = 1;
 	opterr = 0; /* our own messages, one style */
-	while ((opt = getopt_long(argc, argv, ":hqvr0j:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hnqvr0j:", longopts, NULL)) != -1) {
+		if (watch_checks(opt, optarg, o) < 0)
+			return -1;
+		if (opt == OPT_SETTLE)
+			continue;
 		int r = more_options(opt, optarg, o);
 		if (r == 0)
 			r = cmd_option(opt, optarg, o);
@@ -312,7 +366,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 			continue;
 		switch (opt) {
 		case 'h':
-			print_help();
+			print_help(o->watch);
 			return 1;
 		case 'q': o->verbosity = PROGRESS_QUIET; break;
 		case 'v': o->verbosity = PROGRESS_VERBOSE; break;
@@ -320,42 +374,42 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 		case '0': o->nul = true; break;
 		case 'j':
 			if (sr_parse_int(optarg, 1, MAX_JOBS, &o->jobs) < 0)
-				return sr_usage_error("run ", "invalid value '%s' for -j/--jobs: expected a whole number from 1 to %d",
+				return sr_usage_error(cmd_name, "invalid value '%s' for -j/--jobs: expected a whole number from 1 to %d",
 						      optarg, MAX_JOBS), -1;
 			break;
 		case OPT_POLICY: o->policy = optarg; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_DB:
 			if (!*optarg)
-				return sr_usage_error("run ", "--db needs a path"), -1;
+				return sr_usage_error(cmd_name, "--db needs a path"), -1;
 			o->db = optarg;
 			break;
 		case OPT_FILES_FROM: o->files_from = optarg; break;
 		case OPT_ETC: {
 			if (o->netc == SBX_MAX_ETC_EXTRA)
-				return sr_usage_error("run ", "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA), -1;
+				return sr_usage_error(cmd_name, "too many --etc options (at most %d)", SBX_MAX_ETC_EXTRA), -1;
 			struct sbx_err e = SBX_ERR_INIT;
 			int er = sbx_etc_name_check(optarg, &e);
 			if (er < 0)
-				return sr_usage_error("run ", "%s", sbx_err_text(&e, er)), -1;
+				return sr_usage_error(cmd_name, "%s", sbx_err_text(&e, er)), -1;
 			o->etc[o->netc++] = optarg;
 			break;
 		}
 		case OPT_FORCE: o->force = true; break;
 		case OPT_RETRIES:
 			if (sr_parse_int(optarg, 0, MAX_RETRIES, &o->retries) < 0)
-				return sr_usage_error("run ", "invalid value '%s' for --retries: expected a whole number from 0 to %d",
+				return sr_usage_error(cmd_name, "invalid value '%s' for --retries: expected a whole number from 0 to %d",
 						      optarg, MAX_RETRIES), -1;
 			break;
 		case OPT_RETRY_ON:
 			if (retry_parse_outcomes(optarg, &o->retry_mask, err, sizeof err) < 0)
-				return sr_usage_error("run ", "%s", err), -1;
+				return sr_usage_error(cmd_name, "%s", err), -1;
 			break;
 		case OPT_MEMFREE:
 		case OPT_MAX_OUTPUT: {
 			uint64_t *dst = opt == OPT_MEMFREE ? &o->memfree : &o->max_output;
 			if (sbx_parse_size(optarg, dst) < 0)
-				return sr_usage_error("run ", "invalid value '%s' for %s: expected a size such as 512M or 6G",
+				return sr_usage_error(cmd_name, "invalid value '%s' for %s: expected a size such as 512M or 6G",
 						      optarg, opt == OPT_MEMFREE ? "--memfree" : "--max-output"), -1;
 			break;
 		}
@@ -364,21 +418,21 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
 				return usage_hint();
 			break;
 		case ':':
-			return sr_usage_error("run ", "option '%s' needs a value", argv[optind - 1]), -1;
+			return sr_usage_error(cmd_name, "option '%s' needs a value", argv[optind - 1]), -1;
 		default:
 			if (optopt && optopt < 0x100)
-				return sr_usage_error("run ", "invalid option '-%c'", optopt), -1;
-			return sr_usage_error("run ", "invalid option '%s'", argv[optind - 1]), -1;
+				return sr_usage_error(cmd_name, "invalid option '-%c'", optopt), -1;
+			return sr_usage_error(cmd_name, "invalid option '%s'", argv[optind - 1]), -1;
 		}
 	}
 	if (!o->cmd && (o->output || o->ok_codes || o->nenv || o->nbinds))
-		return sr_usage_error("run ", "--output, --ok-codes, --env, --bind-ro and --bind apply to --cmd; give --cmd too"), -1;
+		return sr_usage_error(cmd_name, "--output, --ok-codes, --env, --bind-ro and --bind apply to --cmd; give --cmd too"), -1;
 	if (o->cmd && (o->fingerprint || o->spectral))
-		return sr_usage_error("run ", "--fingerprint and --spectral are the built-in analyzer's; a --cmd analyzer makes its own"), -1;
+		return sr_usage_error(cmd_name, "--fingerprint and --spectral are the built-in analyzer's; a --cmd analyzer makes its own"), -1;
 	if (o->nul && !o->files_from)
-		return sr_usage_error("run ", "-0 applies to --files-from lists; give --files-from too"), -1;
+		return sr_usage_error(cmd_name, "-0 applies to --files-from lists; give --files-from too"), -1;
 	if (optind >= argc && !o->files_from)
-		return sr_usage_error("run ", "no files given"), -1;
+		return sr_usage_error(cmd_name, watch ? "no directory given" : "no files given"), -1;
 	return 0;
 }
 
@@ -395,8 +449,10 @@ static int stdin_operand(int argc, char **argv, struct run_opts *o)
 			argv[out++] = arg;
 			continue;
 		}
+		if (o->watch)
+			return sr_usage_error(cmd_name, "watch takes directories, not a list on stdin ('-')"), -1;
 		if (o->files_from && strcmp(o->files_from, "-") != 0)
-			return sr_usage_error("run ", "'-' reads the list from stdin; --files-from %s reads another: give one",
+			return sr_usage_error(cmd_name, "'-' reads the list from stdin; --files-from %s reads another: give one",
 					      o->files_from), -1;
 		o->files_from = "-";
 	}
@@ -408,7 +464,7 @@ static int stdin_operand(int argc, char **argv, struct run_opts *o)
 static int input_checks(struct run_opts *o)
 {
 	if (o->filter.npatterns && !o->recursive)
-		return sr_usage_error("run ", "--include and --exclude filter the files of a -r walk; give -r too"), -1;
+		return sr_usage_error(cmd_name, "--include and --exclude filter the files of a -r walk; give -r too"), -1;
 	/* Only the built-in analyzer is known to want audio alone. */
 	o->filter.not_audio_default = !o->cmd;
 	return 0;
@@ -455,13 +511,17 @@ static void fill_summary(const struct store_batch_counts *bc, const struct loop_
 			 struct progress_summary *s)
 {
 	*s = (struct progress_summary){
-		.total = bc->total, .ok = bc->done, .failed = bc->failed, .pending = bc->pending,
+		.total = bc->total, .ok = bc->done - bc->damaged, .damaged = bc->damaged,
+		.failed = bc->failed, .pending = bc->pending,
 		.running = bc->running, .finished = lr->finished, .retried = pc->retried,
 		.released = pc->released, .skipped_entries = (int64_t)is->skipped, .elapsed_s = lr->elapsed_s,
 		.interrupted_by = lr->signal == SIGINT ? "SIGINT" : lr->signal == SIGTERM ? "SIGTERM"
 				: lr->signal == SIGHUP ? "SIGHUP" : lr->halted ? "--halt" : NULL,
 	};
 	memcpy(s->failed_by, bc->failed_by, sizeof s->failed_by);
+	/* The loop ends when nothing of this spec is left to claim: pending
+	 * batch items at a normal end are another runner's (docs/runner.md). */
+	s->left_pending = bc->pending > 0 && !lr->signal && !lr->halted && !lr->fatal;
 	s->nothing_to_do = bc->total > 0 && !lr->finished && !pc->released && !pc->input_errors && !bc->pending &&
 			   !bc->running && !lr->signal && !lr->fatal;
 	size_t k = 0;
@@ -478,7 +538,13 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	if (lr->signal)
 		return lr->signal == SIGTERM ? SR_EXIT_INTERRUPTED_TERM
 		       : lr->signal == SIGHUP ? SR_EXIT_INTERRUPTED_HUP : SR_EXIT_INTERRUPTED_INT;
-	return bc->failed > 0 || lr->failed > 0 ? SR_EXIT_SOME_FAILED : SR_EXIT_OK;
+	/* Files left pending are not ok either: a script must not take the
+	 * batch for finished (two runners with different specs, issue 15). */
+	if (bc->failed > 0 || lr->failed > 0 || (bc->pending > 0 && !lr->halted))
+		return SR_EXIT_SOME_FAILED;
+	/* Every file analyzed, some of them damaged: told apart from both
+	 * "all ok" and "some failed" (docs/runner.md). */
+	return bc->damaged > 0 ? SR_EXIT_DAMAGED : SR_EXIT_OK;
 }
 
 /* Everything after the store is open. */
@@ -497,6 +563,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		sr_err("%s", store_errmsg(st));
 		return SR_EXIT_STORE;
 	}
+	progress_begin(progress, run_id, SANDRUN_VERSION, js->key, o->jobs);
 	int reclaimed = 0;
 	if (store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed) < 0) {
 		sr_err("%s", store_errmsg(st));
@@ -507,12 +574,21 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		return SR_EXIT_STORE;
 	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .run_id = run_id, .list_fd = -1 };
 	struct loop_result lr = { 0 };
-	int status = run_queue_open(c, argv + optind, o->npaths);
+	/* watch: the directories are not a walk of the feed's own but the
+	 * drop folders' (dropdir.c), which queue through c. */
+	struct dropdir *dd = NULL;
+	c->requeue = o->watch;
+	progress_counts(progress)->watching = o->watch;
+	int status = run_queue_open(c, argv + optind, o->watch ? 0 : o->npaths);
+	if (status == 0 && o->watch)
+		status = dropdir_open(c, argv + optind, o->npaths, o->settle_ms, &dd);
 	if (status == 0) {
+		enum loop_feed (*step)(void *, int *) = dd ? dropdir_step : run_queue_step;
+		void *step_ctx = dd ? (void *)dd : (void *)c;
 		/* The first step before the loop: a small batch is queued
 		 * whole here; a large one goes on from the loop, its first job
 		 * started after one chunk rather than after the whole list. */
-		enum loop_feed first = run_queue_step(c, &status); /* STOP: status set, message out */
+		enum loop_feed first = step(step_ctx, &status); /* STOP: status set, message out */
 		if (first != LOOP_FEED_STOP) {
 			struct loop_config cfg = {
 				.st = st, .run_id = run_id, .sbx = sbx, .js = js, .progress = progress,
@@ -521,8 +597,8 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 				.halt_fails = o->halt_fails, .halt_percent = o->halt_percent, .halt_now = o->halt_now,
 				.memfree_bytes = o->memfree, .grace_ms = o->grace_ms,
 				.lease_ms = store_is_postgresql(o->db) ? o->lease_timeout_s * 1000ULL : 0,
-				.feed = first == LOOP_FEED_DONE ? NULL : run_queue_step, .feed_ctx = c,
-				.feed_fd = c->list_fd,
+				.feed = first == LOOP_FEED_DONE ? NULL : step, .feed_ctx = step_ctx,
+				.feed_fd = dd ? dropdir_fd(dd) : c->list_fd,
 			};
 			if ((r = loop_run(&cfg, &lr)) < 0) {
 				sr_err("the event loop failed: %s", strerror(-r));
@@ -531,6 +607,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 		}
 	}
 	struct inputs_stats stats = c->stats;
+	dropdir_close(dd);
 	run_queue_close(c);
 
 	struct store_batch_counts end = { 0 };
@@ -541,16 +618,25 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	}
 	if (status == 0)
 		status = exit_status_of(&lr, &end);
+	/* watch ends only by a signal: that is its normal end, and a file
+	 * that failed is the store's to tell, not the service's status.
+	 * --halt is the exception: it stopped for failures (1). */
+	if (o->watch && !lr.fatal && !lr.halted &&
+	    (lr.signal || status == SR_EXIT_SOME_FAILED || status == SR_EXIT_DAMAGED))
+		status = SR_EXIT_OK;
 	struct progress_summary sum;
 	fill_summary(&end, &lr, progress_counts(progress), &stats, &sum);
+	sum.watch = o->watch;
 	sum.exit_status = status;
 	progress_summary(progress, &sum);
-	char *sum_json = progress_event_summary(&sum);
+	struct progress_stamp stamp = { .run_id = run_id, .ts_ms = (int64_t)sr_wall_ms() };
+	char *sum_json = progress_event_summary(&stamp, &sum);
 	/* "completed" only when the batch ran to its end. */
-	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED) || lr.halted;
+	bool interrupted = (status != SR_EXIT_OK && status != SR_EXIT_SOME_FAILED && status != SR_EXIT_DAMAGED) ||
+			   lr.halted;
 	if (store_run_end(st, run_id, interrupted ? "interrupted" : "completed", sum_json) < 0) {
 		sr_err("%s", store_errmsg(st));
-		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED)
+		if (status == SR_EXIT_OK || status == SR_EXIT_SOME_FAILED || status == SR_EXIT_DAMAGED)
 			status = SR_EXIT_STORE;
 	}
 	free(sum_json);
@@ -569,8 +655,14 @@ static void raise_nofile(void)
 
 int cmd_run(int argc, char **argv)
 {
+	return run_command(argc, argv, false);
+}
+
+int run_command(int argc, char **argv, bool watch)
+{
 	struct run_opts o;
-	int r = parse_options(argc, argv, &o);
+	cmd_name = watch ? "watch " : "run ";
+	int r = parse_options(argc, argv, &o, watch);
 	if (r == 0)
 		r = input_checks(&o);
 	if (r != 0)
@@ -595,6 +687,9 @@ int cmd_run(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	_cleanup_close_ int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	sigaddset(&mask, SIGPIPE);
+	/* watch's writer check takes a read lease for an instant: the lease
+	 * break a writer causes meanwhile must not kill us (SIGIO's default). */
+	sigaddset(&mask, SIGIO);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (sigfd < 0) {
 		sr_err("signalfd: %s", strerror(errno));
@@ -623,9 +718,14 @@ int cmd_run(int argc, char **argv)
 		return r == -ENOENT || r == -EACCES || r == -EINVAL || r == -ENOTDIR ? SR_EXIT_USAGE
 										       : SR_EXIT_ISOLATION;
 	}
+	if (o.dry_run) { /* before the sandbox run and the store: nothing made */
+		r = dry_run(&o, js, argv + optind, o.npaths);
+		jobspec_free(js);
+		return r;
+	}
 	struct sbx_run *sbx = NULL;
 	struct sbx_err serr = SBX_ERR_INIT;
-	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = "run" }, &sbx, &serr)) < 0) {
+	if ((r = sbx_run_open(&(struct sbx_run_opts){ .name_hint = watch ? "watch" : "run" }, &sbx, &serr)) < 0) {
 		jobspec_free(js);
 		return isolation_error(sbx_err_text(&serr, r));
 	}
@@ -641,7 +741,8 @@ int cmd_run(int argc, char **argv)
 	struct progress *progress = NULL;
 	struct progress_opts po = {
 		.live = isatty(STDERR_FILENO) && o.verbosity != PROGRESS_QUIET, .journal = progress_stderr_is_journal(),
-		.verbosity = o.verbosity, .json = o.json, .events = stdout, .status = stderr,
+		.verbosity = o.verbosity, .json = o.json, .json_interval_ms = o.json_interval_ms,
+		.events = stdout, .status = stderr,
 	};
 	int status;
 	if (progress_new(&po, &progress) < 0)

@@ -28,6 +28,8 @@ struct run_opts {
 	const char *db, *files_from, *policy;
 	bool recursive, nul, force, json, new_spec;
 	bool fingerprint, spectral;  /* --fingerprint, --spectral: the built-in analyzer's */
+	bool dry_run;                /* --dry-run: say what would be queued, change nothing */
+	uint64_t json_interval_ms;   /* --json-interval: "progress" events (0: none) */
 	enum progress_verbosity verbosity;
 	int jobs, retries;
 	int npaths;                  /* path operands, at argv[optind...] */
@@ -49,6 +51,17 @@ struct run_opts {
 	/* -r's filter (--include/--exclude), --follow-symlinks */
 	struct input_filter filter;
 	enum input_follow follow;
+	/* watch (runner/watch_cmd.c) */
+	bool watch;
+	uint64_t settle_ms;          /* --settle */
 };
+
+/* `sandrun run` (watch false) or `sandrun watch` (true): options, setup,
+ * the loop, the summary; returns the exit status (runner/run_cmd.c). */
+int run_command(int argc, char **argv, bool watch);
+/* watch's own help: its usage and inputs, its signals and exit status
+ * (runner/watch_cmd.c); the rest is run's. */
+extern const char watch_usage[];
+extern const char watch_signals_help[];
 
 #endif

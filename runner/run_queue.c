@@ -13,14 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static int flush_chunk(struct collect *c)
+int run_queue_flush(struct collect *c)
 {
 	bool is_new[ENQUEUE_CHUNK];
 	struct store_input fresh[ENQUEUE_CHUNK];
 	size_t k = 0;
 	int r = store_batch_add(c->st, (const char *const *)c->paths, c->n, is_new);
+	/* watch: a path seen again was written again; the store's identity
+	 * (size, mtime) keeps an unchanged done item done. */
 	for (size_t i = 0; r == 0 && i < c->n; i++)
-		if (is_new[i])
+		if (is_new[i] || c->requeue)
 			fresh[k++] = c->in[i];
 	if (r == 0 && k > 0)
 		r = store_enqueue(c->st, c->js->key, fresh, k, c->opts->force);
@@ -34,6 +36,18 @@ static int flush_chunk(struct collect *c)
 	return r;
 }
 
+const char *run_queue_unreadable(const struct jobspec *js, const struct input *in)
+{
+	/* {} binds the file for the job's own uid, which owns nothing and is
+	 * in no group: only "others" bits apply. One it cannot read fails here,
+	 * clearly, rather than in the command. (The mode is the one of the
+	 * descriptor the collection opened: no second open.) */
+	if (in->error || in->skip != INPUT_SKIP_NONE || !js->input_arg || (in->mode & S_IROTH))
+		return NULL;
+	return "not readable by others: the --cmd job runs as a uid of its own and cannot open it at "
+	       "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
+}
+
 /* One input into the chunk, or an input error into the store; a skipped
  * walk entry is only named (the feed counts it). */
 static int take_input(struct collect *c, const struct input *in)
@@ -42,15 +56,10 @@ static int take_input(struct collect *c, const struct input *in)
 		progress_skipped(c->progress, in->path, inputs_skip_name(in->skip), in->skip_detail);
 		return 0;
 	}
-	/* {} binds the file for the job's own uid, which owns nothing and is
-	 * in no group: only "others" bits apply. One it cannot read fails here,
-	 * clearly, rather than in the command. (The mode is the one of the
-	 * descriptor the collection opened: no second open.) */
 	struct input bad;
-	if (!in->error && c->js->input_arg && !(in->mode & S_IROTH)) {
+	if (run_queue_unreadable(c->js, in)) {
 		bad = *in;
-		bad.error = "not readable by others: the --cmd job runs as a uid of its own and cannot open it at "
-			    "/input; make it world-readable (chmod o+r) or drop {} to get it on stdin";
+		bad.error = run_queue_unreadable(c->js, in);
 		in = &bad;
 	}
 	if (in->error) {
@@ -64,7 +73,7 @@ static int take_input(struct collect *c, const struct input *in)
 		}
 		/* Counted by the batch counts read after the step. */
 		if (is_new)
-			progress_input_error(c->progress, in->path, in->error, false);
+			progress_input_error(c->progress, 0, in->path, in->error, false);
 		return 0;
 	}
 	if (!(c->paths[c->n] = strdup(in->path)))
@@ -74,20 +83,20 @@ static int take_input(struct collect *c, const struct input *in)
 	return 0;
 }
 
-static int on_input(const struct input *in, void *ctx)
+int run_queue_input(const struct input *in, void *ctx)
 {
 	struct collect *c = ctx;
 	int r = take_input(c, in);
 	if (r < 0 || ++c->seen < c->chunk)
 		return r;
-	r = flush_chunk(c);
+	r = run_queue_flush(c);
 	return r < 0 ? r : 1; /* this step's share is done: pause the feed */
 }
 
 /* What the step queued, into the status line: the new batch paths and
  * those of them already done or failed. Once everything is queued, the
  * other items of the queue this run will work on too. */
-static int count_step(struct collect *c, bool all_queued)
+int run_queue_count(struct collect *c, bool all_queued)
 {
 	struct store_batch_counts d;
 	int r = store_batch_counts_since(c->st, c->run_id, &c->batch_mark, &d);
@@ -96,6 +105,7 @@ static int count_step(struct collect *c, bool all_queued)
 	struct progress_counts *pc = progress_counts(c->progress);
 	pc->total += d.total;
 	pc->done_before += d.done;
+	pc->damaged_before += d.damaged;
 	pc->failed_before += d.failed;
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		pc->failed_before_by[o] += d.failed_by[o];
@@ -112,10 +122,10 @@ enum loop_feed run_queue_step(void *ctx, int *exit_status)
 {
 	struct collect *c = ctx;
 	c->seen = 0;
-	int r = inputs_feed_next(c->feed, on_input, c, &c->stats);
+	int r = inputs_feed_next(c->feed, run_queue_input, c, &c->stats);
 	/* At the end, or waiting for a pipe: queue what was found so far. */
 	if ((r == 0 || r == -EAGAIN) && c->n > 0) {
-		int f = flush_chunk(c);
+		int f = run_queue_flush(c);
 		if (f < 0)
 			r = f;
 	}
@@ -135,7 +145,7 @@ enum loop_feed run_queue_step(void *ctx, int *exit_status)
 		}
 		return LOOP_FEED_STOP;
 	}
-	if (count_step(c, r == 0) < 0) {
+	if (run_queue_count(c, r == 0) < 0) {
 		progress_message(c->progress, "counting the batch: %s", store_errmsg(c->st));
 		*exit_status = SR_EXIT_STORE;
 		return LOOP_FEED_STOP;

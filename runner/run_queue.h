@@ -28,6 +28,7 @@ struct collect {
 	size_t seen;                 /* inputs handed out in this step */
 	size_t chunk;                /* ... at most this many */
 	bool store_error;
+	bool requeue;                /* queue paths the batch holds again (watch) */
 };
 
 /* Open the inputs' stream (named paths, -r walks, --files-from): 0, or an
@@ -35,6 +36,16 @@ struct collect {
 int run_queue_open(struct collect *c, char **paths, int npaths);
 /* One step: about ENQUEUE_CHUNK inputs queued (the loop's feed). */
 enum loop_feed run_queue_step(void *ctx, int *exit_status);
+/* An input a --cmd job with {} could not read (not readable by others):
+ * the input error's message, else NULL. (--dry-run says the same.) */
+const char *run_queue_unreadable(const struct jobspec *js, const struct input *in);
+/* The pieces, for `sandrun watch` (runner/dropdir.c): one input into the
+ * chunk (an input_fn: 1 once the step's share is queued), the chunk into
+ * the store (0 or -errno; the message is out), and the step's counts into
+ * the status line. */
+int run_queue_input(const struct input *in, void *ctx);
+int run_queue_flush(struct collect *c);
+int run_queue_count(struct collect *c, bool all_queued);
 /* Close the stream and what it holds. Safe after a failed open. */
 void run_queue_close(struct collect *c);
 

@@ -9,16 +9,17 @@
 #include "store/pg_lib.h" /* <libpq-fe.h>, and PQ* through the loaded table */
 
 /* Schema version this build writes in a PostgreSQL store (meta.schema_version).
- * 2 added results.value_json_text (docs/scale-out.md "Schema"). */
-#define PG_SCHEMA_VERSION 2
+ * 2 added results.value_json_text (docs/scale-out.md "Schema"), 3
+ * attempts.output_head (issue 15). */
+#define PG_SCHEMA_VERSION 3
 
 struct store_pg {
 	PGconn *conn;
 	char schema[64];        /* validated identifier: [a-z_][a-z0-9_]* */
 	int64_t lease_timeout_ms;
 	bool batch_open;
-	int schema_version;     /* of the open store: 1 only for a read-only open
-				   of a store no read-write open has upgraded yet */
+	int schema_version;     /* of the open store: older only for a read-only
+				   open of a store no read-write open has upgraded yet */
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).
@@ -113,6 +114,11 @@ int pg_get_status(struct store *st, struct store_status *out);
 int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);
 int pg_show_item(struct store *st, const char *path, store_item_fn item_fn,
 		 store_attempt_fn attempt_fn, void *ctx);
+int pg_show_item_id(struct store *st, int64_t id, store_item_fn item_fn,
+		    store_attempt_fn attempt_fn, void *ctx);
+int pg_forget(struct store *st, const char *const *paths, size_t npaths, bool dry_run,
+	      store_forget_fn fn, void *ctx, int64_t *n);
+int pg_gc(struct store *st, int64_t *before, int64_t *after);
 int pg_retry_failed(struct store *st, const char *outcome, const char *const *paths,
 		    size_t npaths, void (*not_reset)(const char *path, const char *status, void *ctx),
 		    void *ctx, int64_t *reset);

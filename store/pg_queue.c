@@ -265,7 +265,7 @@ static const char finish_sql[] =
 	"  WHERE id = $1 AND status = 'running' AND lease_attempt = $2 RETURNING id),"
 	" at AS (UPDATE attempts SET ended_at = now_ms(), outcome = $4, exit_code = $6,"
 	"  signal = $7, syscall = $8, wall_ms = $9, cpu_ms = $10, peak_memory_bytes = $11,"
-	"  oom_kills = $12, error = $5, stderr_tail = $13"
+	"  oom_kills = $12, error = $5, stderr_tail = $13, output_head = $18" /* schema 3 */
 	"  WHERE id = $2 AND EXISTS (SELECT 1 FROM it) RETURNING id),"
 	" res AS (INSERT INTO results AS r (item_id, attempt_id, kind, value_json,"
 	"  value_json_text, value_text, value_blob, stored_at)"
@@ -324,6 +324,10 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 	pgp_text(&p, kind && !strcmp(kind, "text") ? text : NULL);
 	if (kind && !strcmp(kind, "blob"))
 		pgp_bytes(&p, data, len);
+	else
+		pgp_text(&p, NULL);
+	if (end.output && end.output_len)
+		pgp_bytes(&p, end.output, end.output_len);
 	else
 		pgp_text(&p, NULL);
 	int rc = 0;

@@ -104,6 +104,36 @@ static const char schema_v1[] =
  * version 1 have it NULL: readers fall back to value_json::text. */
 static const char schema_v2[] = "ALTER TABLE results ADD COLUMN value_json_text text;\n";
 
+/* Version 3 (issue 15, item 9): what a job printed on stdout when the
+ * attempt did not end ok, its first STORE_OUTPUT_HEAD_MAX bytes, for
+ * `show` (as SQLite's schema 2). Self-contained: one ALTER. */
+static const char schema_v3[] =
+	"ALTER TABLE attempts ADD COLUMN output_head bytea CHECK (length(output_head) <= 4096);\n";
+
+/* Migrations N-1 -> N, applied in order (create applies all of them). */
+static const char *const migrations[PG_SCHEMA_VERSION + 1] = {
+	[2] = schema_v2,
+	[3] = schema_v3,
+};
+
+static int apply(struct store *st, const char *sql, const char *what);
+
+/* From `from` to PG_SCHEMA_VERSION, inside the caller's transaction. */
+static int migrate(struct store *st, int from)
+{
+	for (int v = from + 1; v <= PG_SCHEMA_VERSION; v++) {
+		char what[64], sql[96];
+		snprintf(what, sizeof what, "upgrading the schema to version %d", v);
+		snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'", v);
+		int r = apply(st, migrations[v], what);
+		int64_t n = r < 0 ? r : pg_cmd(st, sql, NULL, what);
+		if (n < 0)
+			return (int)n;
+	}
+	st->pg->schema_version = PG_SCHEMA_VERSION;
+	return 0;
+}
+
 static int apply(struct store *st, const char *sql, const char *what)
 {
 	PGresult *res = PQexec(st->pg->conn, sql);
@@ -121,8 +151,8 @@ static int create_schema(struct store *st, bool schema_exists)
 	if (made < 0)
 		return (int)made;
 	int rc = apply(st, schema_v1, "creating the schema");
-	if (rc == 0)
-		rc = apply(st, schema_v2, "creating the schema");
+	for (int v = 2; rc == 0 && v <= PG_SCHEMA_VERSION; v++)
+		rc = apply(st, migrations[v], "creating the schema");
 	if (rc < 0)
 		return rc;
 	st->pg->schema_version = PG_SCHEMA_VERSION;
@@ -195,14 +225,7 @@ static int check_version(struct store *st)
 	st->pg->schema_version = (int)version;
 	if (st->mode == STORE_RO || version == PG_SCHEMA_VERSION)
 		return 0;
-	int r = apply(st, schema_v2, "upgrading the schema to version 2");
-	int64_t n = r < 0 ? r
-			  : pg_cmd(st, "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
-				   NULL, "upgrading the schema to version 2");
-	if (n < 0)
-		return (int)n;
-	st->pg->schema_version = 2;
-	return 0;
+	return migrate(st, (int)version);
 }
 
 int pg_schema_open(struct store *st)

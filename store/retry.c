@@ -74,6 +74,8 @@ int retry_parse_outcomes(const char *csv, unsigned *mask, char *err, size_t errl
 					o = i;
 			if (o < 0 || !(RETRY_ALLOWED_MASK & RETRY_BIT(o))) {
 				const char *why = o == OUTCOME_OK ? " (ok is not a failure)"
+						  : o == OUTCOME_DAMAGED
+							  ? " (damaged is a result: the same bytes decode the same way)"
 						  : o == OUTCOME_INPUT_ERROR
 							  ? " (an input error is re-checked by the next run, not retried)"
 							  : "";

@@ -40,14 +40,18 @@
  * -ENOENT (STORE_RO on a missing file, or an unknown path), -EINVAL, -ENOMEM,
  * -EIO (any other SQLite or I/O failure). */
 
-/* Schema version this build writes; older ones are upgraded on STORE_RW. */
-#define STORE_SCHEMA_VERSION 1
+/* Schema version this build writes; older ones are upgraded on STORE_RW.
+ * 2 (issue 15, item 9): attempts.output_head. */
+#define STORE_SCHEMA_VERSION 2
 /* How long a statement waits for another connection's lock before failing
  * with STORE_EBUSY. The environment variable SANDRUN_DB_BUSY_TIMEOUT_MS
  * overrides it (the tests use a short one). */
 #define STORE_BUSY_TIMEOUT_MS 10000
 /* stderr tails longer than this are refused (the caller trims). */
 #define STORE_STDERR_TAIL_MAX 65536
+/* The first bytes of a job's stdout kept with an attempt that is not ok
+ * (the store cuts; `show` prints them through lib/text.c). */
+#define STORE_OUTPUT_HEAD_MAX 4096
 /* A lease held by a runner whose liveness cannot be checked from here
  * (another pid namespace) is dead when its heartbeat is older than this.
  * Runners call store_run_heartbeat() far more often (every few seconds). */
@@ -67,11 +71,12 @@
 #define RETRY_DEFAULT_RETRIES 2
 #define RETRY_DEFAULT_MASK (RETRY_BIT(OUTCOME_RUNNER_LOST) | RETRY_BIT(OUTCOME_SETUP_ERROR))
 /* Outcomes that may appear in --retry-on: every failure an attempt can end
- * in. Not "ok" (not a failure) and not "input_error" (decided before any
+ * in. Not "ok" or "damaged" (not failures: a result is kept) and not
+ * "input_error" (decided before any
  * attempt; the next run re-checks the file anyway). */
 #define RETRY_ALLOWED_MASK                                                        \
 	(((1u << OUTCOME_COUNT) - 1) & ~RETRY_BIT(OUTCOME_OK) &                     \
-	 ~RETRY_BIT(OUTCOME_INPUT_ERROR))
+	 ~RETRY_BIT(OUTCOME_INPUT_ERROR) & ~RETRY_BIT(OUTCOME_DAMAGED))
 
 /* Parse --retry-on: a comma-separated list of outcome names, or one of the
  * words "default", "all" (every allowed outcome), "none". Spaces around names
@@ -82,7 +87,7 @@ int retry_parse_outcomes(const char *csv, unsigned *mask, char *err, size_t errl
 /* Whether an attempt that ended in `outcome`, the attempt_no-th of its item's
  * budget (1-based), is retried: outcome in retry_on_mask and fewer than
  * max_retries retries spent (attempt_no <= max_retries). Unknown outcomes,
- * "ok" and "input_error" are never retried. */
+ * "ok", "damaged" and "input_error" are never retried. */
 bool retry_decide(const char *outcome, int attempt_no, int max_retries, unsigned retry_on_mask);
 
 /* The number of attempts an item may spend when its attempts end in
@@ -220,15 +225,22 @@ struct store_attempt_end {
 	const char *error;            /* NULL or text */
 	const void *stderr_tail;      /* at most STORE_STDERR_TAIL_MAX bytes */
 	size_t stderr_len;
-	const void *result;           /* the job's stdout (untrusted); kept for "ok" */
+	const void *result;           /* the job's stdout (untrusted); kept for "ok"
+					 and "damaged" (outcome_succeeded) */
 	size_t result_len;
+	const void *output;           /* the job's stdout as captured, whatever the
+					 outcome (untrusted): its first
+					 STORE_OUTPUT_HEAD_MAX bytes are kept with an
+					 attempt that does not end ok (bad_output's
+					 text, a crash's last words); NULL: none */
+	size_t output_len;
 	enum store_result_kind result_kind;
 	bool retry;                   /* retry_decide(): pending instead of failed */
 };
 
 /* Record the end of a claimed attempt, in one transaction: the attempt row,
- * the item's new state (ok → done; else retry ? pending : failed), its last
- * outcome and error, and for "ok" the result (an idempotent upsert keyed by
+ * the item's new state (ok, damaged → done; else retry ? pending : failed), its last
+ * outcome and error, and for "ok" and "damaged" the result (an idempotent upsert keyed by
  * the item). A JSON result is checked with json_valid() (and for NUL bytes
  * and UTF-8); if it is not valid the attempt's outcome becomes "bad_output",
  * the item becomes failed (retry is ignored: it was decided for "ok"), and
@@ -261,6 +273,7 @@ struct store_count {
 
 struct store_status {
 	int64_t items, pending, running, done, failed;
+	int64_t damaged;              /* done, with last outcome damaged */
 	int64_t running_orphaned;     /* running, but its runner is dead: the next
 					 run reclaims them (status never writes) */
 	struct store_count *outcomes; /* items by last outcome; name "" = none yet */
@@ -293,6 +306,8 @@ struct store_item_row {
 	int exit_code, signal;
 	const char *syscall;
 	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
+	const char *running_host;     /* running: its runner's hostname */
+	int64_t running_since_ms;     /* running: start of the open attempt; -1 */
 	const char *result_kind;      /* "json","text","blob" or NULL */
 	const void *result;
 	size_t result_len;
@@ -309,6 +324,8 @@ struct store_attempt_row {
 	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
 	const void *stderr_tail;
 	size_t stderr_len;
+	const void *output_head;      /* STORE_OUTPUT_HEAD_MAX bytes at most; NULL: none */
+	size_t output_len;            /* of output_head */
 };
 
 /* Callbacks return 0 to go on, or a negative code that stops the iteration
@@ -316,18 +333,62 @@ struct store_attempt_row {
 typedef int (*store_item_fn)(const struct store_item_row *row, void *ctx);
 typedef int (*store_attempt_fn)(const struct store_attempt_row *row, void *ctx);
 
+/* The orders of list --sort (docs/runner.md "Query commands"). Every order
+ * ends with the path (bytewise), so both backends give the same rows in
+ * the same order. */
+enum store_sort {
+	STORE_SORT_PATH,      /* path */
+	STORE_SORT_MTIME,     /* newest input first (never stat'ed last) */
+	STORE_SORT_SIZE,      /* largest first (never stat'ed last) */
+	STORE_SORT_WALL,      /* longest last attempt first (none last) */
+	STORE_SORT_OUTCOME,   /* last outcome by name (none first) */
+	STORE_SORT_ATTEMPTS,  /* most attempts of the current budget first */
+	STORE_SORT_UPDATED,   /* most recently changed first */
+	STORE_SORT_COUNT
+};
+
 struct store_filter {
 	const char *status;   /* NULL: any */
 	const char *outcome;  /* last outcome; NULL: any */
 	bool with_result;     /* fetch the result too */
+	enum store_sort sort; /* 0: by path */
+	int64_t since_ms;     /* > 0: items changed (updated_at) at or after */
+	int64_t run_id;       /* > 0: items with an attempt in that run */
+	int64_t limit;        /* > 0: at most that many rows */
+	int64_t id;           /* > 0: only the item with that id */
+	const char *path_prefix; /* non-NULL: only paths that begin with these
+				    bytes (a range of the path index) */
 };
-/* Items ordered by path. */
+/* Items by f (NULL: every item, by path). */
 int store_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,
 		     void *ctx);
 /* One item by exact path, then each of its attempts (oldest first).
  * -ENOENT when the path is not in the store. */
 int store_show_item(struct store *st, const char *path, store_item_fn item_fn,
 		    store_attempt_fn attempt_fn, void *ctx);
+/* The same by item id (list --json and show print it). -ENOENT. */
+int store_show_item_id(struct store *st, int64_t id, store_item_fn item_fn,
+		       store_attempt_fn attempt_fn, void *ctx);
+
+/* sandrun forget: remove the items at these exact paths with their
+ * attempts and results, in one transaction. An item running under a live
+ * lease is refused (its runner would record into a hole); one whose
+ * holder is dead (the rules of store_reclaim_dead) is removed. For each
+ * path, fn(path, status, forgotten, ctx): status NULL when the path is
+ * not in the store. dry_run: the same decisions, rolled back. *n gets the
+ * number of items removed (or that would be). */
+typedef void (*store_forget_fn)(const char *path, const char *status, bool forgotten,
+				void *ctx);
+int store_forget(struct store *st, const char *const *paths, size_t npaths, bool dry_run,
+		 store_forget_fn fn, void *ctx, int64_t *n);
+
+/* sandrun gc: compact the store; nothing a command shows is deleted.
+ * SQLite: wal_checkpoint(TRUNCATE), VACUUM, wal_checkpoint(TRUNCATE),
+ * PRAGMA optimize; sizes are the file's plus its WAL's. PostgreSQL:
+ * VACUUM (ANALYZE) of sandrun's tables; sizes are their
+ * pg_total_relation_size (VACUUM without FULL gives space back for reuse,
+ * rarely to the file system). before and after: bytes. */
+int store_gc(struct store *st, int64_t *before, int64_t *after);
 
 /* Back to pending with a fresh budget: failed items, restricted to those
  * whose last outcome is `outcome` (NULL: any) and, when npaths > 0, to those
@@ -362,6 +423,7 @@ int store_batch_add(struct store *st, const char *const *paths, size_t n, bool *
 struct store_batch_counts {
 	int64_t total;                     /* paths in the batch */
 	int64_t pending, running, done, failed;
+	int64_t damaged;                   /* done items whose last outcome is damaged */
 	int64_t failed_by[OUTCOME_COUNT];  /* failed items by last outcome */
 	int64_t failed_other;              /* ... whose outcome is not in the catalog */
 	int64_t pending_elsewhere;         /* pending items of spec_key outside the batch */

@@ -138,6 +138,63 @@ int store_show_item(struct store *st, const char *path, store_item_fn item_fn,
 	return st->ops->show_item(st, path, item_fn, attempt_fn, ctx);
 }
 
+int store_show_item_id(struct store *st, int64_t id, store_item_fn item_fn,
+		       store_attempt_fn attempt_fn, void *ctx)
+{
+	if (id <= 0)
+		return store_fail(st, -ENOENT, "item %lld: not in the store %s", (long long)id,
+				  st->path);
+	return st->ops->show_item_id(st, id, item_fn, attempt_fn, ctx);
+}
+
+int store_forget(struct store *st, const char *const *paths, size_t npaths, bool dry_run,
+		 store_forget_fn fn, void *ctx, int64_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < npaths; i++)
+		if (!nonempty(paths[i]))
+			return store_fail(st, -EINVAL, "database %s: forget: an empty path", st->path);
+	return st->ops->forget(st, paths, npaths, dry_run, fn, ctx, n);
+}
+
+int store_gc(struct store *st, int64_t *before, int64_t *after)
+{
+	*before = *after = -1;
+	return st->ops->gc(st, before, after);
+}
+
+const char *store_order_sql(enum store_sort sort, bool postgresql)
+{
+	static const char *const order[STORE_SORT_COUNT] = {
+		[STORE_SORT_PATH] = "i.path",
+		[STORE_SORT_MTIME] = "i.mtime_ns IS NULL, i.mtime_ns DESC, i.path",
+		[STORE_SORT_SIZE] = "i.size IS NULL, i.size DESC, i.path",
+		[STORE_SORT_WALL] = "a.wall_ms IS NULL, a.wall_ms DESC, i.path",
+		[STORE_SORT_OUTCOME] = "coalesce(i.last_outcome, ''), i.path",
+		[STORE_SORT_ATTEMPTS] = "i.attempts DESC, i.path",
+		[STORE_SORT_UPDATED] = "i.updated_at DESC, i.path",
+	};
+	if ((unsigned)sort >= STORE_SORT_COUNT)
+		sort = STORE_SORT_PATH;
+	if (postgresql && sort == STORE_SORT_OUTCOME)
+		return "coalesce(i.last_outcome, '') COLLATE \"C\", i.path";
+	return order[sort];
+}
+
+int store_prefix_upper(const char *prefix, char **upper)
+{
+	size_t n = strlen(prefix);
+	while (n && (unsigned char)prefix[n - 1] == 0xff)
+		n--;
+	*upper = NULL;
+	if (!n)
+		return 0;
+	if (!(*upper = strndup(prefix, n)))
+		return -ENOMEM;
+	(*upper)[n - 1] = (char)((unsigned char)(*upper)[n - 1] + 1);
+	return 0;
+}
+
 int store_retry_failed(struct store *st, const char *outcome, const char *const *paths,
 		       size_t npaths,
 		       void (*not_reset)(const char *path, const char *status, void *ctx),

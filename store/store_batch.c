@@ -66,6 +66,8 @@ void store_batch_tally(struct store_batch_counts *out, const char *status, const
 		out->running += n;
 	} else if (strcmp(status, "done") == 0) {
 		out->done += n;
+		if (outcome && strcmp(outcome, "damaged") == 0)
+			out->damaged += n;
 	} else if (strcmp(status, "failed") == 0) {
 		out->failed += n;
 		int o = outcome_from_name(outcome);

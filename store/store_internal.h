@@ -68,6 +68,11 @@ struct store_ops {
 			  void *ctx);
 	int (*show_item)(struct store *st, const char *path, store_item_fn item_fn,
 			 store_attempt_fn attempt_fn, void *ctx);
+	int (*show_item_id)(struct store *st, int64_t id, store_item_fn item_fn,
+			    store_attempt_fn attempt_fn, void *ctx);
+	int (*forget)(struct store *st, const char *const *paths, size_t npaths, bool dry_run,
+		      store_forget_fn fn, void *ctx, int64_t *n);
+	int (*gc)(struct store *st, int64_t *before, int64_t *after);
 	int (*retry_failed)(struct store *st, const char *outcome, const char *const *paths,
 			    size_t npaths,
 			    void (*not_reset)(const char *path, const char *status, void *ctx),
@@ -112,6 +117,9 @@ int sq_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void 
 int sq_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n);
 int sq_export(struct store *st, store_item_fn fn, void *ctx);
 int sq_show_item(struct store *st, const char *path, store_item_fn item_fn, store_attempt_fn attempt_fn, void *ctx);
+int sq_show_item_id(struct store *st, int64_t id, store_item_fn item_fn, store_attempt_fn attempt_fn, void *ctx);
+int sq_forget(struct store *st, const char *const *paths, size_t npaths, bool dry_run, store_forget_fn fn, void *ctx, int64_t *n);
+int sq_gc(struct store *st, int64_t *before, int64_t *after);
 int sq_retry_failed(struct store *st, const char *outcome, const char *const *paths, size_t npaths, void (*not_reset)(const char *path, const char *status, void *ctx), void *ctx, int64_t *reset);
 int sq_record_quarantine(struct store *st, int64_t item_id, const char *dest);
 int sq_batch_open(struct store *st);
@@ -132,6 +140,7 @@ struct store {
 	struct store_self self;
 	sqlite3_stmt *stmt[SQL_STMT_COUNT];
 	struct store_pg *pg;    /* the PostgreSQL backend's connection (pg_internal.h) */
+	int schema_version;     /* SQLite: of the open file (older only when read-only) */
 	char err[1024];
 };
 
@@ -176,6 +185,9 @@ int store_read_pid_start(int pid, long long *start, bool *zombie);
  * transaction; check application id and version. */
 int store_schema_check(struct store *st, bool *is_empty);
 int store_schema_create(struct store *st);
+/* STORE_RW: bring an older schema to STORE_SCHEMA_VERSION, in one write
+ * transaction (a runner that got there first makes it a no-op). */
+int store_schema_upgrade(struct store *st);
 
 /* The error a list line shows for a failed attempt whose caller gave none
  * (store_items.c). */
@@ -197,6 +209,15 @@ int store_status_tally(struct store_status *out, const char *status, const char 
 int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *e,
 			      struct store_attempt_end *end, char *described, size_t len, bool *ok,
 			      bool *bad_output);
+
+/* The ORDER BY of a list order (store_api.c): fixed SQL, never data.
+ * PostgreSQL compares the outcome names bytewise (COLLATE "C"), as SQLite
+ * does, so both backends give one order. */
+const char *store_order_sql(enum store_sort sort, bool postgresql);
+/* The first byte string after every string that begins with `prefix`
+ * (its last byte below 0xff incremented, the 0xff bytes after it dropped),
+ * malloc'd in *upper; *upper NULL when there is none (all 0xff). -ENOMEM. */
+int store_prefix_upper(const char *prefix, char **upper);
 
 /* Strict UTF-8 check (no overlongs, no surrogates). */
 bool store_utf8_valid(const void *buf, size_t len);

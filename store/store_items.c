@@ -41,7 +41,8 @@ const char *const store_sql_text[SQL_STMT_COUNT] = {
 	[SQL_LEASE_CHECK] = "SELECT status, lease_attempt FROM items WHERE id=?1",
 	[SQL_FINISH_ATTEMPT] = "UPDATE attempts SET ended_at=?2, outcome=?3, exit_code=?4,"
 			       " signal=?5, syscall=?6, wall_ms=?7, cpu_ms=?8,"
-			       " peak_memory_bytes=?9, oom_kills=?10, error=?11, stderr_tail=?12"
+			       " peak_memory_bytes=?9, oom_kills=?10, error=?11, stderr_tail=?12,"
+			       " output_head=?13" /* schema 2 */
 			       " WHERE id=?1",
 	[SQL_FINISH_ITEM] = "UPDATE items SET status=?2, last_outcome=?3, last_error=?4,"
 			    " last_attempt=?5, " LEASE_NULLS ", updated_at=?6 WHERE id=?1",
@@ -378,7 +379,7 @@ int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *
 			      bool *bad_output)
 {
 	*end = *e;
-	*ok = strcmp(e->outcome, "ok") == 0;
+	*ok = outcome_name_succeeded(e->outcome);
 	if (*ok && e->result_kind == STORE_RESULT_JSON) {
 		bool valid;
 		int r = st->ops->result_check_json(st, e->result ? e->result : "",
@@ -397,6 +398,13 @@ int store_attempt_end_prepare(struct store *st, const struct store_attempt_end *
 		store_describe_outcome(end, described, len);
 		end->error = described;
 	}
+	/* What a failed job printed, its head only: an ok one's is the result. */
+	if (*ok || !end->output)
+		end->output_len = 0;
+	else if (end->output_len > STORE_OUTPUT_HEAD_MAX)
+		end->output_len = STORE_OUTPUT_HEAD_MAX;
+	if (!end->output_len)
+		end->output = NULL;
 	return 0;
 }
 
@@ -441,6 +449,8 @@ static int finish_in_txn(struct store *st, const struct store_claim *c,
 		sqlite3_bind_text(s, 11, end.error, -1, SQLITE_STATIC);
 	if (end.stderr_tail && end.stderr_len)
 		sqlite3_bind_blob64(s, 12, end.stderr_tail, end.stderr_len, SQLITE_STATIC);
+	if (end.output && end.output_len)
+		sqlite3_bind_blob64(s, 13, end.output, end.output_len, SQLITE_STATIC);
 	r = store_step_done(st, s, "recording the attempt");
 	if (r < 0)
 		return r;

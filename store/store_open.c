@@ -316,6 +316,8 @@ static int open_rw(struct store *st, int64_t size_before)
 		}
 	} else if (size_before > 0) {
 		r = verify_whole_file(st);
+		if (r == 0)
+			r = store_schema_upgrade(st);
 		if (r < 0)
 			return r;
 	}
@@ -464,6 +466,9 @@ const struct store_ops store_sqlite_ops = {
 	.list_items = sq_list_items,
 	.export = sq_export,
 	.show_item = sq_show_item,
+	.show_item_id = sq_show_item_id,
+	.forget = sq_forget,
+	.gc = sq_gc,
 	.retry_failed = sq_retry_failed,
 	.record_quarantine = sq_record_quarantine,
 	.batch_open = sq_batch_open,

@@ -50,10 +50,13 @@ int store_status_tally(struct store_status *out, const char *status, const char 
 		out->pending += n;
 	else if (strcmp(status, "running") == 0)
 		out->running += n;
-	else if (strcmp(status, "done") == 0)
+	else if (strcmp(status, "done") == 0) {
 		out->done += n;
-	else
+		if (outcome && strcmp(outcome, "damaged") == 0)
+			out->damaged += n;
+	} else {
 		out->failed += n;
+	}
 	return add_outcome(out, outcome ? outcome : "", n);
 }
 
@@ -202,7 +205,9 @@ int sq_get_status(struct store *st, struct store_status *out)
 	" i.quarantined_to, coalesce(i.size, -1), coalesce(i.mtime_ns, -1), i.attempts,"     \
 	" i.enqueued_at, i.updated_at, a.id, coalesce(a.exit_code, -1), coalesce(a.signal, 0)," \
 	" a.syscall, coalesce(a.wall_ms, -1), coalesce(a.cpu_ms, -1),"                       \
-	" coalesce(a.peak_memory_bytes, -1), coalesce(a.oom_kills, -1), r.kind, r.value"     \
+	" coalesce(a.peak_memory_bytes, -1), coalesce(a.oom_kills, -1), r.kind, r.value,"    \
+	" (SELECT hostname FROM runs WHERE id = i.lease_run),"                               \
+	" (SELECT started_at FROM attempts WHERE id = i.lease_attempt)"                       \
 	" FROM items i LEFT JOIN attempts a ON a.id = i.last_attempt"
 
 static void fill_item(sqlite3_stmt *s, struct store_item_row *row)
@@ -228,6 +233,9 @@ static void fill_item(sqlite3_stmt *s, struct store_item_row *row)
 	row->cpu_ms = sqlite3_column_int64(s, 17);
 	row->peak_memory_bytes = sqlite3_column_int64(s, 18);
 	row->oom_kills = sqlite3_column_int64(s, 19);
+	row->running_host = (const char *)sqlite3_column_text(s, 22);
+	row->running_since_ms =
+		sqlite3_column_type(s, 23) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 23);
 	row->result_kind = (const char *)sqlite3_column_text(s, 20);
 	if (row->result_kind) {
 		row->result = sqlite3_column_blob(s, 21);
@@ -259,22 +267,48 @@ static int each_item(struct store *st, sqlite3_stmt *s, store_item_fn fn, void *
 int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn fn,
 		     void *ctx)
 {
+	static const struct store_filter none = { 0 };
+	if (!f)
+		f = &none;
+	char *upper = NULL;
+	if (f->path_prefix && store_prefix_upper(f->path_prefix, &upper) < 0)
+		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+	/* Only the ORDER BY and the path range vary, from fixed text. */
+	char sql[2048];
+	snprintf(sql, sizeof sql,
+		 ITEM_COLUMNS
+		 " LEFT JOIN results r ON r.item_id = i.id AND ?3 AND i.status = 'done'"
+		 " WHERE (?1 IS NULL OR i.status = ?1)"
+		 " AND (?2 IS NULL OR i.last_outcome = ?2)"
+		 " AND (?4 <= 0 OR i.updated_at >= ?4)"
+		 " AND (?5 <= 0 OR EXISTS (SELECT 1 FROM attempts x"
+		 "  WHERE x.item_id = i.id AND x.run_id = ?5))"
+		 " AND (?6 <= 0 OR i.id = ?6)%s%s"
+		 " ORDER BY %s LIMIT ?7",
+		 f->path_prefix ? " AND i.path >= ?8" : "", upper ? " AND i.path < ?9" : "",
+		 store_order_sql(f->sort, false));
 	sqlite3_stmt *s;
-	int r = sqlite3_prepare_v2(st->db,
-				   ITEM_COLUMNS
-				   " LEFT JOIN results r ON r.item_id = i.id AND ?3 AND i.status = 'done'"
-				   " WHERE (?1 IS NULL OR i.status = ?1)"
-				   " AND (?2 IS NULL OR i.last_outcome = ?2)"
-				   " ORDER BY i.path",
-				   -1, &s, NULL);
-	if (r != SQLITE_OK)
+	int r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (r != SQLITE_OK) {
+		free(upper);
 		return store_fail_sqlite(st, r, "listing items");
-	if (f && f->status)
+	}
+	if (f->status)
 		sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
-	if (f && f->outcome)
+	if (f->outcome)
 		sqlite3_bind_text(s, 2, f->outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, f && f->with_result);
-	return each_item(st, s, fn, ctx, "listing items", NULL);
+	sqlite3_bind_int(s, 3, f->with_result);
+	sqlite3_bind_int64(s, 4, f->since_ms);
+	sqlite3_bind_int64(s, 5, f->run_id);
+	sqlite3_bind_int64(s, 6, f->id);
+	sqlite3_bind_int64(s, 7, f->limit > 0 ? f->limit : -1);
+	if (f->path_prefix)
+		sqlite3_bind_text(s, 8, f->path_prefix, -1, SQLITE_STATIC);
+	if (upper)
+		sqlite3_bind_text(s, 9, upper, -1, SQLITE_STATIC);
+	r = each_item(st, s, fn, ctx, "listing items", NULL);
+	free(upper);
+	return r;
 }
 
 int sq_export(struct store *st, store_item_fn fn, void *ctx)
@@ -286,14 +320,16 @@ int sq_export(struct store *st, store_item_fn fn, void *ctx)
 static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, void *ctx)
 {
 	sqlite3_stmt *s;
-	int r = sqlite3_prepare_v2(
-		st->db,
-		"SELECT id, coalesce(run_id, 0), attempt_no, counted, started_at,"
-		" coalesce(ended_at, -1), outcome, coalesce(exit_code, -1), coalesce(signal, 0),"
-		" syscall, error, coalesce(wall_ms, -1), coalesce(cpu_ms, -1),"
-		" coalesce(peak_memory_bytes, -1), coalesce(oom_kills, -1), stderr_tail"
-		" FROM attempts WHERE item_id = ?1 ORDER BY id",
-		-1, &s, NULL);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT id, coalesce(run_id, 0), attempt_no, counted, started_at,"
+		 " coalesce(ended_at, -1), outcome, coalesce(exit_code, -1), coalesce(signal, 0),"
+		 " syscall, error, coalesce(wall_ms, -1), coalesce(cpu_ms, -1),"
+		 " coalesce(peak_memory_bytes, -1), coalesce(oom_kills, -1), stderr_tail,"
+		 " %s FROM attempts WHERE item_id = ?1 ORDER BY id",
+		 /* a read-only open of a schema 1 file: no output_head yet */
+		 st->schema_version >= 2 ? "output_head" : "NULL");
+	int r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (r != SQLITE_OK)
 		return store_fail_sqlite(st, r, "reading attempts");
 	sqlite3_bind_int64(s, 1, item_id);
@@ -317,6 +353,8 @@ static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, 
 			.oom_kills = sqlite3_column_int64(s, 14),
 			.stderr_tail = sqlite3_column_blob(s, 15),
 			.stderr_len = (size_t)sqlite3_column_bytes(s, 15),
+			.output_head = sqlite3_column_blob(s, 16),
+			.output_len = (size_t)sqlite3_column_bytes(s, 16),
 		};
 		code = fn(&a, ctx);
 		if (code < 0)
@@ -328,23 +366,27 @@ static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, 
 	return code;
 }
 
-int sq_show_item(struct store *st, const char *path, store_item_fn item_fn,
-		    store_attempt_fn attempt_fn, void *ctx)
+/* One item (WHERE i.path = ?1 or i.id = ?1 by `where`), then its attempts. */
+static int show_where(struct store *st, const char *where, const char *path, int64_t id,
+		      store_item_fn item_fn, store_attempt_fn attempt_fn, void *ctx)
 {
 	int r = store_exec(st, "BEGIN", "reading an item");
 	if (r < 0)
 		return r;
+	char sql[2048];
+	snprintf(sql, sizeof sql, ITEM_COLUMNS " LEFT JOIN results r ON r.item_id = i.id WHERE %s",
+		 where);
 	sqlite3_stmt *s;
-	r = sqlite3_prepare_v2(st->db,
-			       ITEM_COLUMNS " LEFT JOIN results r ON r.item_id = i.id"
-					    " WHERE i.path = ?1",
-			       -1, &s, NULL);
+	r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (r != SQLITE_OK) {
 		r = store_fail_sqlite(st, r, "reading an item");
 		store_rollback(st);
 		return r;
 	}
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	if (path)
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, id);
 	int64_t rows = 0, item_id = 0;
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
@@ -357,12 +399,27 @@ int sq_show_item(struct store *st, const char *path, store_item_fn item_fn,
 		r = r == SQLITE_DONE ? 0 : store_fail_sqlite(st, r, "reading an item");
 	}
 	sqlite3_finalize(s);
-	if (r == 0 && rows == 0)
+	if (r == 0 && rows == 0 && path)
 		r = store_fail(st, -ENOENT, "%s: not in the store %s", path, st->path);
+	else if (r == 0 && rows == 0)
+		r = store_fail(st, -ENOENT, "item %lld: not in the store %s", (long long)id,
+			       st->path);
 	if (r == 0)
 		r = each_attempt(st, item_id, attempt_fn, ctx);
 	store_rollback(st);
 	return r;
+}
+
+int sq_show_item(struct store *st, const char *path, store_item_fn item_fn,
+		 store_attempt_fn attempt_fn, void *ctx)
+{
+	return show_where(st, "i.path = ?1", path, 0, item_fn, attempt_fn, ctx);
+}
+
+int sq_show_item_id(struct store *st, int64_t id, store_item_fn item_fn,
+		    store_attempt_fn attempt_fn, void *ctx)
+{
+	return show_where(st, "i.id = ?1", NULL, id, item_fn, attempt_fn, ctx);
 }
 
 /* ---- retry and quarantine -------------------------------------------- */

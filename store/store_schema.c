@@ -100,6 +100,66 @@ static const char schema_v1[] =
 	"  CHECK (kind <> 'json' OR json_valid(value))\n"
 	");\n";
 
+/* ---- migrations: schema N-1 -> N, applied in order by STORE_RW opens.
+ * Each is self-contained (one ALTER or CREATE), so the versions of two
+ * branches can be renumbered without touching the others. */
+
+/* 2 (issue 15, item 9): what a job printed on stdout when the attempt did
+ * not end ok (a bad_output's text, a crash's last words), its first
+ * STORE_OUTPUT_HEAD_MAX bytes, so `show` can tell the user. */
+static const char migration_2_output_head[] =
+	"ALTER TABLE attempts ADD COLUMN output_head BLOB CHECK (length(output_head) <= 4096);\n";
+
+static const char *const migrations[STORE_SCHEMA_VERSION + 1] = {
+	[2] = migration_2_output_head,
+};
+
+static int read_version(struct store *st, int64_t *version)
+{
+	sqlite3_stmt *s;
+	int r = sqlite3_prepare_v2(st->db, "SELECT user_version FROM pragma_user_version", -1, &s, NULL);
+	if (r != SQLITE_OK)
+		return store_fail_sqlite(st, r, "reading the schema version");
+	r = sqlite3_step(s);
+	*version = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 0 : store_fail_sqlite(st, r, "reading the schema version");
+}
+
+/* From `from` to STORE_SCHEMA_VERSION inside the caller's transaction. */
+static int migrate(struct store *st, int64_t from)
+{
+	for (int64_t v = from + 1; v <= STORE_SCHEMA_VERSION; v++) {
+		char what[64], sql[64];
+		snprintf(what, sizeof what, "upgrading the schema to version %lld", (long long)v);
+		int r = migrations[v] ? store_exec(st, migrations[v], what) : 0;
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%lld", (long long)v);
+		if (r == 0)
+			r = store_exec(st, sql, what);
+		if (r < 0)
+			return r;
+	}
+	st->schema_version = STORE_SCHEMA_VERSION;
+	return 0;
+}
+
+int store_schema_upgrade(struct store *st)
+{
+	if (st->schema_version >= STORE_SCHEMA_VERSION)
+		return 0;
+	int64_t version = 0;
+	int r = store_begin(st, "upgrading the schema");
+	if (r == 0)
+		r = read_version(st, &version); /* again, under the write lock */
+	if (r == 0)
+		r = migrate(st, version);
+	if (r == 0)
+		r = store_commit(st, "upgrading the schema");
+	if (r < 0)
+		store_rollback(st);
+	return r;
+}
+
 /* Reads the file's identity. *is_empty: no schema at all (a new file). */
 int store_schema_check(struct store *st, bool *is_empty)
 {
@@ -138,20 +198,24 @@ int store_schema_check(struct store *st, bool *is_empty)
 				  "database %s: marked as a sandrun store but without a schema "
 				  "version; move it aside to start a new store",
 				  st->path);
-	/* Version 1 is the first: nothing to upgrade yet. An upgrade from N to
-	 * N+1 goes here, run by STORE_RW inside the open's write transaction. */
+	/* Older versions are read as they are (a read-only open: readers of
+	 * a newer column check st->schema_version) and upgraded by STORE_RW
+	 * (store_schema_upgrade). */
+	st->schema_version = (int)version;
 	return 0;
 }
 
 int store_schema_create(struct store *st)
 {
+	/* Version 1, then every migration: one path to each version. */
 	int r = store_exec(st, schema_v1, "creating the schema");
 	if (r < 0)
 		return r;
 	char sql[256];
-	snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d",
-		 STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+	snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=1", STORE_APPLICATION_ID);
 	r = store_exec(st, sql, "marking the schema");
+	if (r == 0)
+		r = migrate(st, 1);
 	if (r < 0)
 		return r;
 	sqlite3_stmt *s;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/demo.sh BUILD_DIR — the whole story on generated audio plus hostile
-# samples: analyze a folder, kill the runner mid-batch, resume, list the
-# failures, show one, and write the HTML report. Everything lands in
+# samples: analyze a folder, kill the runner after a known number of
+# finished files, resume, say what became of each hostile file and why,
+# list the failures, show one, and write the HTML report. Everything lands in
 # BUILD_DIR/demo/. Needs root (namespaces and cgroups).
 set -eu
 B=$(realpath "${1:-build}")
@@ -33,12 +34,23 @@ head -c 3000 music/album/tone-1.wav >music/hostile/truncated.wav        # cut sh
 { printf 'fLaC'; head -c 100000 /dev/urandom; } >music/hostile/fake-magic.flac
 ls -R music | sed 's/^/  /'
 
-say "analyze the folder; the runner is killed with SIGKILL after 0.8 s"
-"$S" --db demo.db -j 2 --mem 256M --timeout 60 -r music >run1.log 2>&1 &
+# The runner is killed after a known number of finished files, read from
+# its own --json events (not after a fixed sleep, which on a fast machine
+# killed it after the batch or on a slow one before the first file).
+KILL_AFTER=6
+say "analyze the folder; the runner is killed with SIGKILL once $KILL_AFTER files have finished"
+"$S" --db demo.db -j 2 --mem 256M --timeout 60 --json -r music >run1.jsonl 2>run1.log &
 pid=$!
-sleep 0.8
+finished=0
+for _ in $(seq 1200); do # at most 60 s
+	finished=$(grep -c '"event":"finished"' run1.jsonl || true)
+	[ "$finished" -ge "$KILL_AFTER" ] && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
 kill -KILL "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
+echo "killed with SIGKILL after $finished finished files (of $(find music -type f | wc -l))"
 "$S" status --db demo.db
 
 say "the same command again resumes where it stopped"
@@ -49,8 +61,37 @@ set -e
 echo "exit status: $rc (1 = some files failed, as the hostile ones should)"
 "$S" status --db demo.db
 
+say "the hostile files: what each one is, and what became of it"
+# How each was made (above), then what the store says of it now.
+made() {
+	case "$1" in
+	empty.wav) echo "a zero-length file: nothing to decode" ;;
+	random.flac) echo "200 kB of random bytes: no audio signature at all" ;;
+	zero-channels.wav) echo "a RIFF/WAVE header that lies (0 channels, a 2 GiB size) over random bytes" ;;
+	truncated.wav) echo "the first 3000 bytes of a 60 s WAV: the header promises 23 MB of samples" ;;
+	fake-magic.flac) echo "FLAC's magic number over random bytes: the decoder starts, then fails" ;;
+	esac
+}
+for f in music/hostile/*; do
+	name=${f##*/}
+	"$S" show --json --db demo.db "$D/$f" >show.json
+	printf '  %-18s %s\n' "$name" "$(made "$name")"
+	printf '  %-18s -> %s\n' "" "$(jq -r '.status + " " + .outcome + (if .error then ": " + .error else "" end)' show.json)"
+	# Decodable but damaged: analyzed, and the analyzer says what is missing.
+	if [ "$(jq -r '.result.damage.damaged // false' show.json)" = true ]; then
+		printf '  %-18s    decodable but damaged: %s; decoder log: %s\n' "" \
+			"$(jq -r '.result.damage | [to_entries[] | select(.value == true and .key != "damaged") | .key] | join(", ")' show.json)" \
+			"$(jq -r '.result.damage.decoder_log | join("; ")' show.json)"
+		printf '  %-18s    %s\n' "" "(its $(jq -r '.result.format.duration_s * 1000 | round' show.json) ms of audio are measured; the report flags it as damaged)"
+	fi
+done
+rm -f show.json
+
 say "the failures"
 "$S" list --db demo.db --status failed
+
+say "the damaged one: decoded as far as it goes, kept, and counted apart"
+"$S" list --db demo.db --outcome damaged
 
 say "one of them in detail"
 "$S" show --db demo.db "$D/music/hostile/zero-channels.wav"

@@ -18,7 +18,7 @@
 
 #include "analyzer/pcm.h"
 
-#define FFDEC_FORMATS "mov,matroska,asf,ac3,eac3,caf"
+#define FFDEC_FORMATS "mov,matroska,asf,ac3,eac3,caf,mp3"
 #define FFDEC_CODECS                                                                        \
 	"aac,alac,opus,vorbis,flac,mp3float,mp2float,ac3,eac3,wmav1,wmav2,wmapro,"            \
 	"pcm_s16le,pcm_s16be,pcm_s24le,pcm_s24be,pcm_s32le,pcm_s32be,pcm_f32le,pcm_f32be,"   \

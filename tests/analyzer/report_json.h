@@ -1,5 +1,5 @@
 /* tests/analyzer/report_json.h — the analyzer's unit tests read its
- * report as JSON (jansson): analyze a buffer, pick one number or string,
+ * report as JSON (jansson): analyze a buffer (analyze.h), pick one number or string,
  * and write a canonical PCM WAV header whose every field is as given.
  * Include after cmocka.h.
  */
@@ -12,6 +12,7 @@
 
 #include "analyzer/decode.h"
 #include "analyzer/input.h"
+#include "tests/analyzer/analyze.h"
 
 static inline void put_le(uint8_t *p, uint32_t v, int bytes)
 {
@@ -35,23 +36,6 @@ static inline void wav_header(uint8_t h[44], uint16_t channels, uint32_t rate, u
 	put_le(h + 34, bits, 2);
 	memcpy(h + 36, "data", 4);
 	put_le(h + 40, data_bytes, 4);
-}
-
-static inline enum an_status analyze_memory(const void *data, size_t len, json_t **out)
-{
-	struct an_input in;
-	struct an_json j;
-	json_error_t err;
-
-	an_input_from_memory(&in, data, len);
-	an_json_init(&j);
-	enum an_status st = an_analyze_to_json(&in, &j);
-	assert_int_not_equal(st, AN_STATUS_FAILED);
-	*out = json_loads(j.buf, 0, &err);
-	if (!*out)
-		fail_msg("invalid JSON: %s", err.text);
-	an_json_free(&j);
-	return st;
 }
 
 static inline double num(json_t *root, const char *obj, const char *key)

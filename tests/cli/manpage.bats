@@ -25,7 +25,7 @@ render() {
 @test "every option of every command's --help appears in sandrun(1)" {
 	page=$(render docs/sandrun.1)
 	missing=""
-	for cmd in "" run exec check status list show retry export quarantine report; do
+	for cmd in "" run watch exec check status list show retry export quarantine report forget gc; do
 		help=$("$B/sandrun" $cmd --help) || { echo "no --help for '$cmd'"; false; }
 		for opt in $(grep -oE -- '(^|[ ,[])--?[a-zA-Z0-9][a-zA-Z0-9-]*' <<<"$help" | grep -oE -- '--?[a-zA-Z0-9][a-zA-Z0-9-]*' | sort -u); do
 			grep -qE -- "(^|[^a-zA-Z0-9-])${opt}([^a-zA-Z0-9-]|$)" <<<"$page" || missing="$missing ${cmd:-sandrun}:$opt"
@@ -78,15 +78,16 @@ render() {
 	done
 }
 
-@test "status --help and list --help promise no path argument; show --help does" {
-	for cmd in status list; do
-		run "$B/sandrun" "$cmd" --help
-		[ "$status" -eq 0 ]
-		[[ "$output" != *"path is not in the store"* ]] || { echo "$cmd: $output"; false; }
-		[[ "$output" != *"] PATH"* ]]
-	done
+@test "status --help promises no path argument; list --help takes paths and globs; show --help paths or ids" {
+	run "$B/sandrun" status --help
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"path is not in the store"* ]] || { echo "status: $output"; false; }
+	[[ "$output" != *"] PATH"* ]]
+	run "$B/sandrun" list --help
+	[[ "$output" == *"Usage: sandrun list [OPTIONS] [PATH|GLOB...]"* ]]
 	run "$B/sandrun" show --help
-	[[ "$output" == *"1 the path is not in the store"* ]]
+	[[ "$output" == *"PATH|ID..."* ]]
+	[[ "$output" == *"1 some item is not in the store"* ]]
 }
 
 @test "check --json: keys without spaces, and missing is an array of what is missing" {

@@ -113,7 +113,29 @@ flac_err=$("$S" show --db bad.db "$work/damaged.flac" 2>&1 | sed -n 's/^  error:
 check "sandrun stores the class in words: \"$png_err\" / \"$flac_err\"" \
 	test "$png_err" = "not an audio or video file (PNG image)" -a "${flac_err#corrupt FLAC: }" != "$flac_err"
 
-# ---- the lean path: WAV, FLAC and MP3 never fork or load FFmpeg ----------
+# ---- an MP3 with 20 KB of garbage in the middle (issue 16) --------------
+# mpg123 inside libsndfile gives up after 1 KiB of it (1.33 s of 4 s); the
+# fallback decodes on. Reference: ffmpeg's own decode of the same file.
+q -f lavfi -i "sine=f=440:d=4" -ac 2 -ar 44100 -b:a 128k clean.mp3
+python3 -c '
+import random, sys
+d = open("clean.mp3", "rb").read(); m = len(d) // 3; random.seed(1)
+open("garbage.mp3", "wb").write(d[:m] + bytes(random.getrandbits(8) for _ in range(20000)) + d[m:])'
+ff_frames=$(( $(ffmpeg -nostdin -loglevel quiet -i garbage.mp3 -f s16le -ac 2 - | wc -c) / 4 ))
+"$S" --db mp3.db clean.mp3 garbage.mp3 > mp3.txt 2>&1
+mp3_rc=$?
+"$S" export --db mp3.db --format json > mp3.json 2>/dev/null
+mres() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | $2" mp3.json; }
+g_frames=$(mres garbage.mp3 .result.format.frames)
+check "MP3 with 20 KB of garbage: $g_frames frames through sandrun, ffmpeg decodes $ff_frames (+-1 %)" \
+	near "$g_frames" "$ff_frames" "$((ff_frames / 100))"
+damaged_list=$("$S" list --db mp3.db --outcome damaged 2>&1)
+check "... damaged, stopped_early, recovered_by ffmpeg; outcome damaged, the clean one ok; exit $mp3_rc (5)" \
+	test "$(mres garbage.mp3 '[.result.damage.damaged, .result.damage.stopped_early, .result.damage.recovered_by] | @tsv')" = "$(printf 'true\ttrue\tffmpeg')" \
+	-a "$(mres clean.mp3 .result.damage.damaged)" = false -a "$mp3_rc" = 5 \
+	-a "${damaged_list/garbage.mp3/}" != "$damaged_list" -a "${damaged_list/clean.mp3/}" = "$damaged_list"
+
+# ---- the lean path: WAV and FLAC never fork or load FFmpeg --------------
 if command -v strace >/dev/null 2>&1; then
 	strace -f -qq -e trace=clone,clone3,fork,vfork,execve -o wav.trace "$A" < ref.wav >/dev/null 2>&1
 	strace -f -qq -e trace=clone,clone3,fork,vfork,execve -o m4a.trace "$A" < phone.m4a >/dev/null 2>&1
@@ -121,9 +143,13 @@ if command -v strace >/dev/null 2>&1; then
 		test "$(grep -cE '^[0-9]+ +(clone|fork|vfork|execve)' wav.trace)" = 1
 	check "an M4A: one fork, one exec of sandrun-decode" \
 		test "$(grep -c 'clone(' m4a.trace)" = 1 -a "$(grep -c 'execve(".*sandrun-decode"' m4a.trace)" = 1
+	strace -f -qq -e trace=clone,clone3,fork,vfork,execve -o mp3.trace "$A" < clean.mp3 >/dev/null 2>&1
+	check "a whole MP3: the spare is forked, but sandrun-decode is never run" \
+		test "$(grep -c 'clone(' mp3.trace)" = 1 -a "$(grep -c 'execve(".*sandrun-decode"' mp3.trace)" = 0
 else
 	ok "lean path: strace not installed # SKIP"
 	ok "one fork for M4A: strace not installed # SKIP"
+	ok "no decoder for a whole MP3: strace not installed # SKIP"
 fi
 
 # ---- sandrun-decode's own filter ----------------------------------------

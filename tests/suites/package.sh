@@ -38,7 +38,7 @@ VERBOSE=${SANDRUN_SUITE_VERBOSE:-0}
 T=$(mktemp -d "${TMPDIR:-/tmp}/sandrun-package.XXXXXX") || exit 2
 SDPID=""
 trap '[ -n "$SDPID" ] && kill -9 "$SDPID" 2>/dev/null; rm -rf "$T"' EXIT
-PLAN=14
+PLAN=15
 N=0 FAILED=0 WHY="" LOG=/dev/null
 
 # ---- TAP -----------------------------------------------------------------
@@ -167,7 +167,8 @@ else
 	dpkg -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|' >"$LOG"
 	for f in /usr/bin/sandrun /usr/libexec/sandrun/sandrun-analyze \
 		/usr/share/sandrun/policies/default.json /usr/share/sandrun/policies/strict.json \
-		/lib/systemd/system/sandrun@.service /usr/share/doc/sandrun/copyright; do
+		/lib/systemd/system/sandrun@.service /lib/systemd/system/sandrun-watch@.service \
+		/usr/share/doc/sandrun/copyright; do
 		grep -qx "$f" "$LOG" || fail "missing $f"
 	done
 	grep -Eqx '/usr/share/doc/sandrun/deployment.md(.gz)?' "$LOG" || fail "missing deployment.md"
@@ -234,16 +235,27 @@ else
 	grep -q '^Delegate=yes' "$U" || fail "no Delegate=yes"
 	grep -q '^CacheDirectory=sandrun$' "$U" || fail "no CacheDirectory=sandrun (the policy cache)"
 	grep -q '@BINDIR@' "$U" && fail "@BINDIR@ not substituted"
+	W="$R/lib/systemd/system/sandrun-watch@.service"
+	grep -q '^ExecStart=/usr/bin/sandrun watch ' "$W" || fail "the watch unit's ExecStart is not /usr/bin/sandrun watch ..."
+	grep -q '^Restart=on-failure' "$W" || fail "the watch unit does not restart"
+	# The same hardening as the one-shot unit, plus CAP_LEASE (the writer check).
+	for u in "$U" "$W"; do
+		sed -n '/^# --- Privileges/,$p' "$u" | grep -v '^#' | sed 's/ CAP_LEASE$//' >"$T/hardening.${u##*/}"
+	done
+	diff "$T/hardening.${U##*/}" "$T/hardening.${W##*/}" >"$LOG" ||
+		fail "the watch unit's hardening differs from sandrun@.service's: $(head -5 "$LOG")"
 	if command -v systemd-analyze >/dev/null; then
 		mkdir -p "$T/units"
 		sed "s|/usr/bin/sandrun|$R/usr/bin/sandrun|" "$U" >"$T/units/sandrun@pkgtest.service"
-		systemd-analyze verify --man=no "$T/units/sandrun@pkgtest.service" >"$LOG" 2>&1 ||
+		sed "s|/usr/bin/sandrun|$R/usr/bin/sandrun|" "$W" >"$T/units/sandrun-watch@pkgtest.service"
+		systemd-analyze verify --man=no "$T/units/sandrun@pkgtest.service" \
+			"$T/units/sandrun-watch@pkgtest.service" >"$LOG" 2>&1 ||
 			fail "systemd-analyze verify failed"
-		[ -s "$LOG" ] && fail "systemd-analyze verify complained"
+		[ -s "$LOG" ] && fail "systemd-analyze verify complained: $(head -5 "$LOG")"
 	else
 		diag "note: no systemd-analyze, the unit's syntax is not verified"
 	fi
-	result "package systemd unit: ExecStart in /usr/bin, Delegate=yes, systemd-analyze verify clean"
+	result "package systemd units (sandrun@, sandrun-watch@): ExecStart in /usr/bin, Delegate=yes, the same hardening, systemd-analyze verify clean"
 
 	# 8. lintian
 	if command -v lintian >/dev/null; then
@@ -266,7 +278,8 @@ make -C "$ROOT" -j"$(nproc)" B="$IB" DESTDIR="$D" PREFIX=/usr/local install >"$L
 	fail "make install failed"
 P="$D/usr/local"
 for f in bin/sandrun libexec/sandrun/sandrun-analyze share/sandrun/policies/default.json \
-	share/sandrun/policies/strict.json lib/systemd/system/sandrun@.service; do
+	share/sandrun/policies/strict.json lib/systemd/system/sandrun@.service \
+	lib/systemd/system/sandrun-watch@.service; do
 	[ -f "$P/$f" ] || fail "missing \$DESTDIR/usr/local/$f"
 done
 for m in "$ROOT"/docs/*.[1-8]; do
@@ -344,6 +357,11 @@ sed "s|/usr/bin/sandrun|/run/sr-root/usr/bin/sandrun|" "$R/lib/systemd/system/sa
 	>/run/systemd/system/sandrun@.service
 printf '[Service]\nStandardOutput=append:/run/sr.log\nStandardError=append:/run/sr.log\n' \
 	>/run/systemd/system/sandrun@.service.d/log.conf
+sed "s|/usr/bin/sandrun|/run/sr-root/usr/bin/sandrun|" "$R/lib/systemd/system/sandrun-watch@.service" \
+	>/run/systemd/system/sandrun-watch@.service
+mkdir -p /run/systemd/system/sandrun-watch@.service.d
+printf '[Service]\nStandardOutput=append:/run/srw.log\nStandardError=append:/run/srw.log\n' \
+	>/run/systemd/system/sandrun-watch@.service.d/log.conf
 cp "$INBOX"/* /var/lib/sandrun/pkgtest/inbox/
 # A /tmp of its own: a systemd booted like this empties the /tmp it finds
 # when it starts its first unit, and that one is the suite's.
@@ -373,8 +391,10 @@ sd() { nsenter -t "$SDPID" -m -p -C "$@"; }
 
 if [ "${SANDRUN_SKIP_SYSTEMD:-0}" = 1 ]; then
 	skip "package's sandrun@.service under a real systemd" "SANDRUN_SKIP_SYSTEMD=1"
+	skip "package's sandrun-watch@.service under a real systemd" "SANDRUN_SKIP_SYSTEMD=1"
 elif [ -z "$DEB" ] || [ ! -x /lib/systemd/systemd ] || ! command -v nsenter >/dev/null; then
 	skip "package's sandrun@.service under a real systemd" "no package, systemd or nsenter"
+	skip "package's sandrun-watch@.service under a real systemd" "no package, systemd or nsenter"
 else
 	boot_systemd "$R"
 	state=""
@@ -408,11 +428,39 @@ else
 		left=$(sd find /sys/fs/cgroup -name 'sandrun-[0-9]*' -path '*sandrun@pkgtest*' 2>/dev/null | head -n 3)
 		[ -z "$left" ] || fail "cgroups left behind: $left"
 		result "package's sandrun@.service (all its hardening) runs a queue under systemd: 1 ok, 1 bad_input, policy cached"
+		# The watch unit on the same queue: the first walk analyzes
+		# nothing again; a file copied into the inbox is analyzed; a
+		# stop is a success. (Its hardening must leave inotify, the
+		# /proc/self/fd watches and the lease check working.)
+		LOG="$T/systemd-watch.log"
+		sd systemctl start sandrun-watch@pkgtest >"$LOG" 2>&1 || fail "systemctl start sandrun-watch@pkgtest failed"
+		i=0
+		until sd grep -q 'watching ' /run/srw.log 2>/dev/null || [ $i -ge 100 ]; do sleep 0.2; i=$((i + 1)); done
+		sd cp /var/lib/sandrun/pkgtest/inbox/tone.wav /var/lib/sandrun/pkgtest/tone2.tmp
+		sd mv /var/lib/sandrun/pkgtest/tone2.tmp /var/lib/sandrun/pkgtest/inbox/tone2.wav
+		i=0
+		until sd sh -c "cd /var/lib/sandrun/pkgtest && /run/sr-root/usr/bin/sandrun list" 2>/dev/null |
+			grep -q 'done *ok .*tone2.wav' || [ $i -ge 150 ]; do sleep 0.2; i=$((i + 1)); done
+		sd systemctl stop sandrun-watch@pkgtest >>"$LOG" 2>&1
+		{
+			sd systemctl status --no-pager sandrun-watch@pkgtest
+			sd cat /run/srw.log
+			sd sh -c "cd /var/lib/sandrun/pkgtest && /run/sr-root/usr/bin/sandrun list"
+		} >>"$LOG" 2>&1
+		res=$(sd systemctl show -p Result --value sandrun-watch@pkgtest 2>/dev/null)
+		[ "$res" = success ] || fail "watch unit result is '$res', expected success (stopped: exit 0)"
+		grep -q 'done *ok .*tone2.wav' "$LOG" || fail "tone2.wav (renamed into the inbox) is not done ok"
+		grep -q 'stopped by SIGTERM' "$LOG" || fail "watch did not say it was stopped by SIGTERM"
+		# tone.wav and bad.wav by the one-shot unit, tone2.wav by watch: one attempt each
+		n=$(sd sqlite3 /var/lib/sandrun/pkgtest/sandrun.db 'SELECT count(*) FROM attempts' 2>>"$LOG")
+		[ "$n" = 3 ] || fail "$n attempts in the store, expected 3 (a file analyzed again?)"
+		result "package's sandrun-watch@.service (the same hardening) analyzes a file renamed into the inbox, nothing again, stops with success"
 		;;
 	*)
 		LOG="$T/systemd.log"
 		[ "$VERBOSE" = 1 ] && tail -n 20 "$LOG" | sed 's/^/#   /'
 		skip "package's sandrun@.service under a real systemd" "systemd did not boot in a nested namespace here (state '${state:-none}')"
+		skip "package's sandrun-watch@.service under a real systemd" "systemd did not boot here"
 		;;
 	esac
 	kill -9 "$SDPID" 2>/dev/null

@@ -160,15 +160,17 @@ check "the hostile stderr tail is shown, escaped, in its <pre>" \
 check "outcome bars: ok 4, bad_input 3" \
 	[ "$(facts small.html '.text["chart-outcomes"]' --text chart-outcomes | tr -d '\n')" = "okok: 44bad_inputbad_input: 33" ]
 check "bad_input lists its three files" [ "$(facts small.html '.lists["fail-bad_input-list"]')" = 3 ]
-check "the limits recorded by the run are drawn: --mem 512 MiB, --timeout 30 s" \
-	grep -qF -- '--mem 512 MiB</text>' small.html && grep -qF -- '--timeout 30 s</text>' small.html
+# Both are far beyond these jobs (a few ms, a few MiB): drawn as off-scale
+# markers at the edge, the charts' width left to the data.
+check "the limits recorded by the run are drawn, off scale: --mem 512 MiB ↑, --timeout 30 s →" \
+	grep -qF -- '--mem 512 MiB ↑</text>' small.html && grep -qF -- '--timeout 30 s →</text>' small.html
 check "clip.wav is flagged as clipping, quiet.wav as mostly silent, tone.wav as damaged" \
 	[ "$(facts small.html '[.lists["clipping-list"], .lists["silent-list"], .lists["damaged-list"]] | @tsv' \
 		--text clipping-list)" = "$(printf '1\t1\t1')" ] &&
 	grep -A2 'id="clipping-list"' small.html | grep -q '/in/clip.wav' &&
 	grep -A2 'id="silent-list"' small.html | grep -q '/in/quiet.wav'
 check "the run is listed with its limits" \
-	grep -q '<tr><td>#1</td>' small.html && grep -qF -- '<td>--mem 512 MiB<br>--timeout 30 s</td>' small.html
+	grep -q '<tr><td>#1</td>' small.html && grep -qF -- '<td class="lim">--mem 512 MiB<br>--timeout 30 s</td>' small.html
 
 # ---- the small report in Chromium --------------------------------------------
 if [ "$have_chromium" = 0 ]; then
@@ -189,13 +191,54 @@ else
 	check "the loaded page has its charts and lists:${missing:- all there}" [ -z "$missing" ]
 	check "the charts are drawn: bars, histogram bars, scatter points, limit lines" \
 		[ "$(facts small.dom '.tags.rect')" -ge 8 ] && [ "$(facts small.dom '.scatter')" -ge 4 ] &&
-		[ "$(grep -c 'class="mark"' small.dom)" -ge 4 ]
+		[ "$(grep -c 'class="mark' small.dom)" -ge 4 ]
 	check "nothing hostile ran: one script, no <img>, no handler, body untouched, title intact" \
 		[ "$(facts small.dom '[.scripts, (.tags.img // 0), (.handlers | length), (.body | length)] | @tsv')" = \
 		"$(printf '1\t0\t0\t0')" ] && [ "$(facts small.dom .title)" != PWNED ] &&
 		! grep -q 'data-pwned' small.dom
 	check "the load-time marker ran (the page's own script is allowed)" \
 		[ -n "$(facts small.dom '.render["data-load-ms"] // empty')" ]
+	# The layout as rendered (tests/report/layout.html frames the page and
+	# measures it): limit labels, the data's share of the width, the runs.
+	cp "$ROOT/tests/report/layout.html" "$work/layout.html"
+	layout() { # PAGE.html OUT.json
+		chrome --allow-file-access-from-files --virtual-time-budget=10000 --dump-dom \
+			"file://$work/layout.html?$1" 2>/dev/null |
+			sed -n 's/.*<pre id="layout">\(.*\)<\/pre>.*/\1/p' |
+			python3 -c 'import html, sys; print(html.unescape(sys.stdin.read()))' >"$2"
+	}
+	layout small.html small.layout
+	jqe() { jq -e "$@" >/dev/null; }
+	check "layout measured in Chromium (tests/report/layout.html)" jqe '.charts["chart-scatter"]' small.layout
+	check "no two limit labels overlap and none leaves its chart (every chart)" \
+		[ "$(jq '[.charts[] | (.overlaps + .outside)[]] | length' small.layout)" = 0 ]
+	check "limits far beyond the data are off-scale markers: the data use over 90% of the wall-time and scatter width" \
+		jqe '.charts["chart-wall"] as $w | .charts["chart-scatter"] as $s
+			| ($w.offscale == ["--timeout 30 s →"]) and ($s.offscale | sort == ["--mem 512 MiB ↑", "--timeout 30 s →"])
+			and $w.data_width > 0.9 and $s.data_width > 0.9' small.layout
+	check "the limits column does not wrap: each limit is one line" \
+		jqe '.limits_cells | length >= 1 and all(.rects_per_part | all(. == 1))' small.layout
+	# Limits just above the data: both lines inside the scatter, near its
+	# top-right corner, where the --timeout and --mem labels used to collide.
+	cp small.db near.db
+	sqlite3 near.db "UPDATE runs SET spec = json_set(spec,
+		'\$.limits.mem_bytes', (SELECT CAST(max(peak_memory_bytes) * 1.15 AS INTEGER) FROM attempts),
+		'\$.limits.timeout_ms', (SELECT CAST(max(wall_ms) * 1.15 + 1 AS INTEGER) FROM attempts))"
+	"${REPORT[@]}" --db near.db -o near.html >/dev/null 2>&1
+	layout near.html near.layout
+	check "limits near the data: both lines drawn in the scatter, their labels apart and inside" \
+		jqe '.charts["chart-scatter"] | (.labels | length) == 2 and .offscale == [] and .overlaps == [] and .outside == []' \
+		near.layout
+	# Runs without any attempt (a rerun with nothing to do) are folded away.
+	cp small.db reruns.db
+	for _ in 1 2 3; do
+		"$SANDRUN" run --db "$work/reruns.db" --mem 512M --timeout 30 -j 2 in \
+			"$work/<script>alert(1)</script>.wav" -r >/dev/null 2>&1
+	done
+	"${REPORT[@]}" --db reruns.db -o reruns.html >/dev/null 2>&1
+	layout reruns.html reruns.layout
+	check "0-attempt runs are folded away: 1 run shown, 3 in a closed <details>" \
+		jqe '.runs == {"shown": 1, "folded": 3, "folded_open": false}' reruns.layout
 	chrome --screenshot="$work/small.png" --window-size=1280,2000 "file://$work/small.html" \
 		>/dev/null 2>shot.log
 	size=$(python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print(*struct.unpack(">II", d[16:24]))' small.png 2>/dev/null)
@@ -291,7 +334,7 @@ check "histograms aggregate every item: the bars of the loudness chart add up to
 		sed 's/.*: \([0-9,]*\) files/\1/' | tr -d , | awk '{ s += $1 } END { print s }')" = \
 	"$(sqlite3 big.db "SELECT count(*) FROM items i JOIN results r ON r.item_id = i.id WHERE i.status = 'done' AND json_type(r.value, '\$.loudness.integrated_lufs') IN ('integer', 'real')")" ]
 check "both --mem limits of the runs are drawn (1 GiB, 512 MiB)" \
-	grep -qF -- '--mem 1 GiB</text>' big.html && grep -qF -- '--mem 512 MiB</text>' big.html
+	grep -qE -- '--mem 1 GiB( ↑)?</text>' big.html && grep -qE -- '--mem 512 MiB( ↑)?</text>' big.html
 if [ "$have_chromium" = 1 ]; then
 	times=""
 	for i in 1 2 3; do

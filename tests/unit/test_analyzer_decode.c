@@ -22,6 +22,7 @@
 
 #include "analyzer/decode.h"
 #include "analyzer/input.h"
+#include "tests/analyzer/analyze.h"
 #include "tests/analyzer/memfile.h"
 #include "tests/analyzer/report_json.h"
 #include "tests/unit/testkit.h"

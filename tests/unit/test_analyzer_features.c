@@ -280,10 +280,10 @@ static void test_truepeak_factor_by_rate(void **state)
 	assert_int_equal(f.factor, 1);
 	/* a constant signal is not reported above itself */
 	an_tp_filter_init(&f, 48000);
-	for (unsigned q = 1; q < f.factor; q++) {
+	for (unsigned p = 1; p < AN_TP_FINE; p++) {
 		float dc = 0.0f;
 		for (unsigned j = 0; j < AN_TP_TAPS_PER_PHASE; j++)
-			dc += f.coef[q][j];
+			dc += f.fine[p][j];
 		assert_float_equal(dc, 1.0, 1e-6);
 	}
 }

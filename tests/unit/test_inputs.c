@@ -139,12 +139,7 @@ static void test_split_refuses_nul_in_lines_and_huge_entries(void **state)
 
 static void put(const char *root, const char *rel, const char *content)
 {
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/%s", root, rel);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
+	assert_int_equal(tk_put(root, rel, content), 0);
 }
 
 static int tree_setup(void **state)

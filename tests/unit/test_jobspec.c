@@ -270,6 +270,40 @@ static void test_verdict_ok_and_bad_output(void **state)
 	assert_int_equal(v.outcome, OUTCOME_OK);
 }
 
+/* A JSON result that says its input is damaged: the outcome damaged, the
+ * result kept, an account from the damage fields, made printable. */
+static void test_verdict_damaged(void **state)
+{
+	struct jobspec js;
+	struct job_verdict v;
+	base_spec(&js);
+	verdict(&js, result(OUTCOME_OK, 0, 0),
+		"{\"format\":{},\"damage\":{\"damaged\":true,\"truncated\":true,\"frames_missing\":28000,"
+		"\"stopped_early\":false,\"implausible\":[\"sample_rate\"],\"decoder_error\":\"bad\\u001b[2J\"}}",
+		NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_DAMAGED);
+	assert_true(v.store_result);
+	assert_string_equal(v.error, "damaged input: truncated (28000 frames missing), implausible sample_rate: bad?[2J");
+	/* damaged false, no damage object, damage not an object: ok */
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":false}}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damaged\":true}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":\"damaged\"}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	/* only a JSON true counts */
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":1}}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+	/* the bare key, nothing else known */
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":true}}", NULL, false, true, &v);
+	assert_int_equal(v.outcome, OUTCOME_DAMAGED);
+	assert_string_equal(v.error, "damaged input");
+	/* a text result is never parsed for it */
+	js.result_kind = STORE_RESULT_TEXT;
+	verdict(&js, result(OUTCOME_OK, 0, 0), "{\"damage\":{\"damaged\":true}}", NULL, false, false, &v);
+	assert_int_equal(v.outcome, OUTCOME_OK);
+}
+
 static void test_verdict_bad_input(void **state)
 {
 	struct jobspec js;
@@ -453,6 +487,11 @@ static void test_status_line(void **state)
 	struct progress_counts z = { .total = 5, .elapsed_s = 1 };
 	progress_format_line(&z, 0, line, sizeof line);
 	assert_non_null(strstr(line, "0/5 done, 0.0 files/s, ETA --"));
+	/* Damaged files: counted apart from ok, before and in this run. */
+	struct progress_counts d = { .total = 4, .done_before = 2, .damaged_before = 1, .ok = 1, .damaged = 1,
+				     .elapsed_s = 1 };
+	progress_format_line(&d, 0, line, sizeof line);
+	assert_non_null(strstr(line, "4/4 done, 2.0 files/s, ETA 0:00 | ok 2, damaged 2, failed 0 |"));
 }
 
 static void test_summary_text(void **state)
@@ -477,6 +516,15 @@ static void test_summary_text(void **state)
 	progress_format_summary(&done, text, sizeof text);
 	assert_non_null(strstr(text, "\nnothing to do: 200 files already done, 13 already failed ("));
 	assert_null(strstr(text, "this run"));
+	/* damaged: between ok and failed, and in the rerun's count of done */
+	struct progress_summary dm = { .total = 3, .ok = 1, .damaged = 1, .failed = 1, .nothing_to_do = true };
+	dm.failed_by[OUTCOME_BAD_INPUT] = 1;
+	progress_format_summary(&dm, text, sizeof text);
+	assert_non_null(strstr(text, "3 files: 1 ok, 1 damaged (analyzed; 'sandrun list --outcome damaged'), "
+				     "1 failed (bad_input 1)\nnothing to do: 2 files already done, 1 already failed"));
+	char *ev = progress_event_summary(&(struct progress_stamp){ .run_id = 1, .ts_ms = 0 }, &dm);
+	assert_non_null(strstr(ev, "\"ok\":1,\"damaged\":1,\"failed\":1"));
+	free(ev);
 }
 
 static json_t *parse(char *s)
@@ -491,9 +539,34 @@ static json_t *parse(char *s)
 
 static void test_events(void **state)
 {
-	json_t *o = parse(progress_event_started("/m/a.wav", 2));
+	/* 2026-12-04 17:00:42.007 UTC */
+	const struct progress_stamp st = { .run_id = 7, .ts_ms = 1796403642007LL };
+	json_t *o = parse(progress_event_started(&st, 42, "/m/a.wav", 2));
 	assert_string_equal(json_string_value(json_object_get(o, "event")), "started");
 	assert_int_equal(json_integer_value(json_object_get(o, "attempt")), 2);
+	/* the envelope: version, both timestamps, the run and the item */
+	assert_int_equal(json_integer_value(json_object_get(o, "v")), PROGRESS_EVENTS_VERSION);
+	assert_string_equal(json_string_value(json_object_get(o, "ts")), "2026-12-04T17:00:42.007Z");
+	assert_int_equal(json_integer_value(json_object_get(o, "ts_ms")), 1796403642007LL);
+	assert_int_equal(json_integer_value(json_object_get(o, "run")), 7);
+	assert_int_equal(json_integer_value(json_object_get(o, "item")), 42);
+	json_decref(o);
+
+	/* progress: counts, a rate and an ETA; an unknown ETA is null */
+	struct progress_counts pc = { .total = 10, .done_before = 2, .ok = 3, .failed = 1, .running = 2,
+				      .elapsed_s = 2.0 };
+	o = parse(progress_event_progress(&st, &pc));
+	assert_string_equal(json_string_value(json_object_get(o, "event")), "progress");
+	assert_int_equal(json_integer_value(json_object_get(o, "done")), 6);
+	assert_int_equal(json_integer_value(json_object_get(o, "total")), 10);
+	assert_int_equal(json_integer_value(json_object_get(o, "ok")), 5);
+	assert_true(json_real_value(json_object_get(o, "rate")) == 2.0);
+	assert_int_equal(json_integer_value(json_object_get(o, "eta_s")), 2);
+	json_decref(o);
+	pc.queueing = true;
+	o = parse(progress_event_progress(&st, &pc));
+	assert_true(json_is_null(json_object_get(o, "eta_s")));
+	assert_true(json_is_true(json_object_get(o, "queueing")));
 	json_decref(o);
 
 	struct progress_finished f = {
@@ -501,7 +574,7 @@ static void test_events(void **state)
 		.exit_code = -1, .signal = 11, .wall_ms = 12, .cpu_ms = 3, .peak_memory_bytes = 4096,
 		.oom_kills = 0, .error = "killed by signal 11 (SIGSEGV)",
 	};
-	o = parse(progress_event_finished(&f));
+	o = parse(progress_event_finished(&st, &f));
 	assert_string_equal(json_string_value(json_object_get(o, "event")), "finished");
 	/* A path that is not UTF-8 still makes valid JSON. */
 	assert_string_equal(json_string_value(json_object_get(o, "path")), "/m/?.wav");
@@ -511,7 +584,7 @@ static void test_events(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "peak_memory_bytes")), 4096);
 	assert_int_equal(json_integer_value(json_object_get(o, "oom_kills")), 0);
 	/* Every documented field is there, even when null. */
-	static const char *fields[] = { "event", "path", "attempt", "outcome", "status", "exit_code",
+	static const char *fields[] = { "v", "event", "ts", "ts_ms", "run", "item", "path", "attempt", "outcome", "status", "exit_code",
 					"signal", "syscall", "wall_ms", "cpu_ms", "peak_memory_bytes",
 					"oom_kills", "error" };
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
@@ -520,7 +593,7 @@ static void test_events(void **state)
 
 	struct progress_summary s = { .total = 3, .ok = 2, .failed = 1, .finished = 3, .exit_status = 1 };
 	s.failed_by[OUTCOME_OOM] = 1;
-	o = parse(progress_event_summary(&s));
+	o = parse(progress_event_summary(&st, &s));
 	assert_string_equal(json_string_value(json_object_get(o, "event")), "summary");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "failed_by_outcome"), "oom")), 1);
 	assert_true(json_is_null(json_object_get(o, "interrupted_by")));
@@ -554,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_old_key_format),
 		cmocka_unit_test(test_sbx_spec),
 		cmocka_unit_test(test_verdict_ok_and_bad_output),
+		cmocka_unit_test(test_verdict_damaged),
 		cmocka_unit_test(test_verdict_bad_input),
 		cmocka_unit_test(test_verdict_failures),
 		cmocka_unit_test(test_printable),

@@ -15,7 +15,7 @@
 static const char *const stored[OUTCOME_COUNT] = {
 	"ok",       "exit_nonzero", "signaled",  "oom",        "timeout",
 	"cpu_limit", "seccomp",     "setup_error", "output_limit", "bad_input",
-	"bad_output", "runner_lost", "input_error",
+	"bad_output", "runner_lost", "input_error", "damaged",
 };
 
 static void test_names(void **state)
@@ -47,6 +47,15 @@ static void test_classes(void **state)
 	assert_true(outcome_at_limit(OUTCOME_OOM));
 	assert_true(outcome_at_limit(OUTCOME_OUTPUT_LIMIT));
 	assert_false(outcome_at_limit(OUTCOME_COUNT));
+	/* done with the result kept: ok and damaged, nothing else */
+	for (int i = 0; i < OUTCOME_COUNT; i++)
+		assert_int_equal(outcome_succeeded((enum outcome)i), i == OUTCOME_OK || i == OUTCOME_DAMAGED);
+	assert_false(outcome_succeeded(OUTCOME_COUNT));
+	assert_true(outcome_name_succeeded("damaged"));
+	assert_true(outcome_name_succeeded("ok"));
+	assert_false(outcome_name_succeeded("bad_input"));
+	assert_false(outcome_name_succeeded(NULL));
+	assert_false(outcome_name_succeeded("interrupted"));
 }
 
 int main(void)

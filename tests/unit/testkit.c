@@ -57,6 +57,19 @@ int tk_run(int (*fn)(void *arg), void *arg)
 	return pid < 0 ? pid : tk_wait(pid);
 }
 
+int tk_put(const char *root, const char *rel, const char *content)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		return -errno;
+	int r = fputs(content, f) < 0 ? -EIO : 0;
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
 int tk_tree_new(void **state, const char *tag)
 {
 	struct tk_tree *t = calloc(1, sizeof *t);

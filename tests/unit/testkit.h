@@ -42,6 +42,8 @@ struct tk_tree {
 };
 int tk_tree_new(void **state, const char *tag);
 int tk_tree_teardown(void **state);
+/* Write content to root/rel (a new or truncated file): 0 or -errno. */
+int tk_put(const char *root, const char *rel, const char *content);
 
 /* The shipped policies: $SANDRUN_POLICY_DIR, else the policies/ directory
  * of the source tree the test binary was built in (build/.../tests/). */
