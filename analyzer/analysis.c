@@ -43,6 +43,8 @@ int an_analysis_init(struct an_analysis *a, unsigned channels, uint32_t rate,
 		a->chan[c] = a->planar + (size_t)c * max_block_frames;
 	an_levels_init(&a->levels, a->level_ch, channels, rate, clip_threshold);
 	an_tp_filter_init(&a->tp_filter, rate);
+	an_audio_hash_init(&a->audio_hash);
+	an_bitdepth_init(&a->bitdepth);
 	for (unsigned c = 0; c < channels; c++)
 		an_tp_channel_init(&a->tp_ch[c]);
 	return 0;
@@ -128,13 +130,27 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 	for (unsigned c = 0; c < a->channels; c++)
 		an_tp_push(&a->tp_filter, &a->tp_ch[c], chan[c], nframes, a->tp_scratch);
 	an_centroid_push(a->centroid, chan, nframes);
+	if (a->channels == 2)
+		an_stereo_push(&a->stereo, chan[0], chan[1], nframes);
 	an_loudness_push(&a->loudness, frames, nframes);
+	an_audio_hash_push(&a->audio_hash, frames, nsamples);
+	an_bitdepth_push(&a->bitdepth, frames, nsamples);
+	for (const struct an_tap *t = a->tap; t; t = t->next)
+		t->push(t->u, frames, nframes);
+}
+
+void an_analysis_set_tap(struct an_analysis *a, const struct an_tap *tap)
+{
+	a->tap = tap;
+	for (const struct an_tap *t = tap; t; t = t->next)
+		t->start(t->u, a->channels, a->rate);
 }
 
 void an_analysis_finish(struct an_analysis *a)
 {
 	an_levels_finish(&a->levels);
 	an_centroid_finish(a->centroid);
+	an_audio_hash_hex(&a->audio_hash, a->audio_sha256);
 }
 
 void an_analysis_channel(const struct an_analysis *a, unsigned channel,
@@ -151,4 +167,25 @@ void an_analysis_channel(const struct an_analysis *a, unsigned channel,
 		}
 	}
 	out->true_peak_dbtp = an_db_from_amplitude(tp);
+}
+
+bool an_analysis_stereo(const struct an_analysis *a, struct an_stereo_result *out, int *dead_channel)
+{
+	if (a->channels != 2)
+		return false;
+	an_stereo_result(&a->stereo, a->level_ch[0].sum_sq, a->level_ch[1].sum_sq, out);
+	/* Dead: silent in every window while the other is not. */
+	uint64_t w = a->levels.windows;
+	bool dead0 = w && a->level_ch[0].silent_windows == w;
+	bool dead1 = w && a->level_ch[1].silent_windows == w;
+	*dead_channel = dead0 && !dead1 ? 0 : dead1 && !dead0 ? 1 : -1;
+	return true;
+}
+
+void an_analysis_transcode(const struct an_analysis *a, struct an_transcode_result *out)
+{
+	double cutoff = an_cutoff_hz(a->centroid->power_sum, AN_FFT_SIZE / 2 + 1,
+				     (double)a->rate / AN_FFT_SIZE);
+	an_transcode_judge(cutoff, a->rate, out);
+	out->effective_bits = an_bitdepth_bits(&a->bitdepth);
 }

@@ -9,13 +9,30 @@
 #ifndef SANDRUN_ANALYZER_ANALYSIS_H
 #define SANDRUN_ANALYZER_ANALYSIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "analyzer/centroid.h"
+#include "analyzer/identity.h"
 #include "analyzer/levels.h"
 #include "analyzer/loudness.h"
+#include "analyzer/stereo.h"
+#include "analyzer/transcode.h"
 #include "analyzer/truepeak.h"
+
+/* A consumer of the samples beside the measurements (the fingerprint's
+ * pipe, the spectral summary): start once with the stream's shape, then
+ * every block after the non-finite samples are zeroed; finish after the
+ * stream, with the report (report.h) to complete. A chain through next. */
+struct an_report;
+struct an_tap {
+	void (*start)(void *u, unsigned channels, uint32_t rate);
+	void (*push)(void *u, const float *frames, size_t nframes);
+	void (*finish)(void *u, struct an_report *r);
+	void *u;
+	const struct an_tap *next;
+};
 
 struct an_analysis {
 	unsigned channels;
@@ -28,6 +45,11 @@ struct an_analysis {
 	struct an_tp_channel *tp_ch;
 	struct an_centroid *centroid;
 	struct an_loudness loudness;
+	struct an_stereo stereo;         /* channels == 2 only */
+	struct an_bitdepth bitdepth;
+	struct an_audio_hash audio_hash;
+	const struct an_tap *tap;        /* or NULL */
+	char audio_sha256[AN_SHA256_HEX]; /* after an_analysis_finish() */
 	float *planar;                   /* one block, channel after channel */
 	float **chan;                    /* chan[c]: channel c within planar */
 	float *tp_scratch;               /* AN_TP_HISTORY + max_block_frames */
@@ -38,6 +60,8 @@ struct an_analysis {
 int an_analysis_init(struct an_analysis *a, unsigned channels, uint32_t rate,
 		     float clip_threshold, size_t max_block_frames);
 void an_analysis_free(struct an_analysis *a);
+/* Before the first push; tap may be NULL. Calls tap->start. */
+void an_analysis_set_tap(struct an_analysis *a, const struct an_tap *tap);
 
 /* nframes <= max_block_frames. Non-finite samples (a float file can hold
  * any bit pattern) are counted and replaced by 0 in place, so one NaN
@@ -52,5 +76,10 @@ struct an_channel_result {
 };
 void an_analysis_channel(const struct an_analysis *a, unsigned channel,
 			 struct an_channel_result *out);
+/* channels == 2: the stereo relation (stereo.h), and which channel is dead
+ * (-1: neither). Returns false for any other channel count. */
+/* Padded bits, a lowpass, upsampling (transcode.h). */
+void an_analysis_transcode(const struct an_analysis *a, struct an_transcode_result *out);
+bool an_analysis_stereo(const struct an_analysis *a, struct an_stereo_result *out, int *dead_channel);
 
 #endif

@@ -59,6 +59,7 @@ static double frame_centroid(struct an_centroid *c)
 	for (; k < bins; k++) {
 		float r = c->spectrum[k].r, i = c->spectrum[k].i;
 		c->magnitude[k] = sqrtf(r * r + i * i);
+		c->power_sum[k] += (double)(r * r + i * i);
 	}
 	for (k = 0; k + AN_LANES <= bins; k += AN_LANES) {
 		an_f32x4 m = an_load(c->magnitude + k);

@@ -41,6 +41,8 @@ struct an_centroid {
 	kiss_fft_cpx spectrum[AN_FFT_SIZE / 2 + 1];
 	float magnitude[AN_FFT_SIZE / 2 + 1];
 	float bin_index[AN_FFT_SIZE / 2 + 1];  /* 0, 1, 2, ... as floats */
+	double power_sum[AN_FFT_SIZE / 2 + 1]; /* summed over the frames used:
+						* the long-term spectrum (transcode.h) */
 };
 
 /* Returns 0 or -ENOMEM. */

@@ -59,6 +59,19 @@ static const char *subtype_name(int subtype)
 	return NULL;
 }
 
+/* Bits per sample of integer PCM (and lossless codecs of it); 0 else. */
+static int container_bits(int subtype)
+{
+	switch (subtype) {
+	case SF_FORMAT_PCM_S8: case SF_FORMAT_PCM_U8: return 8;
+	case SF_FORMAT_PCM_16: case SF_FORMAT_ALAC_16: return 16;
+	case SF_FORMAT_ALAC_20: return 20;
+	case SF_FORMAT_PCM_24: case SF_FORMAT_ALAC_24: return 24;
+	case SF_FORMAT_PCM_32: case SF_FORMAT_ALAC_32: return 32;
+	default: return 0;
+	}
+}
+
 static void describe_format(struct an_report *r, const SF_INFO *info)
 {
 	int major = info->format & SF_FORMAT_TYPEMASK;
@@ -70,6 +83,7 @@ static void describe_format(struct an_report *r, const SF_INFO *info)
 	r->codec_name = subtype_name(subtype);
 	r->sample_rate = (uint32_t)info->samplerate;
 	r->channels = (unsigned)info->channels;
+	r->container_bits = container_bits(subtype);
 	r->frames_declared = info->frames >= 0 && info->frames < FRAMES_DECLARED_LIMIT
 				     ? (int64_t)info->frames : -1;
 	/* An MPEG audio stream carries no length: libsndfile 1.2.0 estimates
@@ -118,7 +132,9 @@ static void recover_with_fallback(struct an_input *in, struct an_fallback *fb, s
 	struct an_outcome alt;
 
 	r->stopped_early = r->decoder_error[0] != '\0';
-	an_fallback_run(fb, in, &alt);
+	/* No tap: the fingerprint and the spectral summary were fed by
+	 * libsndfile's decode already, and a tap starts once. */
+	an_fallback_run(fb, in, NULL, &alt);
 	if (alt.status != AN_STATUS_OK || alt.report.frames <= r->frames) {
 		an_outcome_free(&alt);
 		return;
@@ -150,13 +166,18 @@ void an_decode_collect(struct an_report *r, const struct an_analysis *a)
 	r->frames = a->levels.frames;
 	r->clip_threshold = a->levels.clip_threshold;
 	r->silence_windows = a->levels.windows;
+	r->silence = a->levels.silence;
+	r->stereo = an_analysis_stereo(a, &r->stereo_result, &r->dead_channel);
+	an_analysis_transcode(a, &r->transcode);
 	r->silence_window_s = (double)a->levels.window_frames / (double)a->rate;
 	r->centroid_hz = an_centroid_result(a->centroid);
 	r->fft_frames = a->centroid->frames_seen;
 	r->fft_frames_used = a->centroid->frames_used;
 	an_loudness_result(&a->loudness, &r->integrated_lufs, &r->range_lu);
+	an_loudness_maxima(&a->loudness, &r->momentary_max_lufs, &r->short_term_max_lufs);
 	r->loudness_skipped = a->loudness.skipped;
 	r->non_finite_samples = a->non_finite_samples;
+	memcpy(r->audio_sha256, a->audio_sha256, sizeof(r->audio_sha256));
 }
 
 /* Which loudspeaker each channel feeds (layout.h); returns where that
@@ -183,7 +204,8 @@ static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *rol
 }
 
 /* Decode every block of an opened file through the analysis. */
-static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
+static int stream_through(SNDFILE *sf, const SF_INFO *info, const struct an_tap *tap,
+			  struct an_report *r)
 {
 	const size_t nch = (size_t)info->channels;
 	size_t block_frames = AN_BLOCK_SAMPLES / nch;
@@ -212,6 +234,7 @@ static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_report *r)
 		free(block);
 		return -ENOMEM;
 	}
+	an_analysis_set_tap(&a, tap);
 	while ((n = sf_readf_float(sf, block, (sf_count_t)block_frames)) > 0)
 		an_analysis_push(&a, block, (size_t)n);
 	an_analysis_finish(&a);
@@ -258,7 +281,8 @@ static void refused(const struct an_input *in, int sf_err, struct an_outcome *ou
 	out->error_class = c;
 }
 
-void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *out)
+void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap *tap,
+	       struct an_outcome *out)
 {
 	SF_INFO info;
 	SNDFILE *sf;
@@ -273,7 +297,7 @@ void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *o
 		 * (or not in this encoding), and only behind an allowed magic. */
 		if (an_fallback_ready(fb) && in->sniff.demuxer && !in->io_errno &&
 		    (sf_err == SF_ERR_UNRECOGNISED_FORMAT || sf_err == SF_ERR_UNSUPPORTED_ENCODING)) {
-			an_fallback_run(fb, in, out);
+			an_fallback_run(fb, in, tap, out);
 			return;
 		}
 		an_fallback_cancel(fb);
@@ -295,7 +319,7 @@ void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *o
 	}
 	describe_format(r, &info);
 	declared_from_header(r, in, &info);
-	int err = stream_through(sf, &info, r);
+	int err = stream_through(sf, &info, tap, r);
 	if (err < 0) {
 		out->status = AN_STATUS_FAILED;
 		copy_text(out->error, sizeof(out->error), strerrordesc_np(-err));
@@ -310,6 +334,8 @@ void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *o
 	sf_command(sf, SFC_GET_LOG_INFO, log, sizeof(log));
 	an_report_take_log(r, log, in->kind == AN_INPUT_STREAM);
 	sf_close(sf);
+	if (!an_input_sha256(in, false, r->input_sha256, &r->input_bytes))
+		r->input_sha256[0] = '\0';
 
 	r->truncated = (r->frames_declared >= 0 && (uint64_t)r->frames_declared > r->frames) ||
 		       an_report_log_says_truncated(r);
@@ -328,20 +354,25 @@ void an_outcome_free(struct an_outcome *out)
 {
 	free(out->report.ch);
 	out->report.ch = NULL;
+	free(out->report.fingerprint.text);
+	out->report.fingerprint.text = NULL;
 }
 
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j)
 {
-	return an_analyze_with_fallback(in, NULL, j, NULL, 0);
+	return an_analyze_with_fallback(in, NULL, NULL, j, NULL, 0);
 }
 
-enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_json *j,
+enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb,
+					const struct an_tap *tap, struct an_json *j,
 					char *why, size_t why_len)
 {
 	struct an_outcome out;
 	int r;
 
-	an_decode(in, fb, &out);
+	an_decode(in, fb, tap, &out);
+	for (const struct an_tap *t = tap; t && out.status == AN_STATUS_OK; t = t->next)
+		t->finish(t->u, &out.report);
 	switch (out.status) {
 	case AN_STATUS_OK:
 		r = an_report_json(&out.report, j);

@@ -36,16 +36,19 @@ struct an_outcome {
  * an_outcome_free(). fb: the FFmpeg fallback's spare (fallback.h), or NULL;
  * it is used when libsndfile refuses the input and the input's magic names
  * a container the fallback reads, and cancelled otherwise. */
-void an_decode(struct an_input *in, struct an_fallback *fb, struct an_outcome *out);
+void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap *tap,
+	       struct an_outcome *out);
 void an_outcome_free(struct an_outcome *out);
 
 /* The whole path from source to JSON text (report or error object), as
  * the program and the fuzz target both use it. Returns the status;
  * j holds the text unless it failed with -ENOMEM (then AN_STATUS_FAILED). */
 enum an_status an_analyze_to_json(struct an_input *in, struct an_json *j);
-/* why (may be NULL): the error text of a bad input or a failure, for the
- * program's stderr line; "" when analyzed. */
-enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb, struct an_json *j,
+/* tap: a consumer of the decoded samples (the fingerprint, the spectral
+ * summary), or NULL. why (may be NULL): the error text of a bad input or a
+ * failure, for the program's stderr line; "" when analyzed. */
+enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback *fb,
+					const struct an_tap *tap, struct an_json *j,
 					char *why, size_t why_len);
 
 /* A finished analysis into the report's feature fields (both decoders). */

@@ -125,6 +125,7 @@ static int hand_over(struct an_fallback *fb, const struct an_input *in)
 struct reader {
 	struct an_fallback *fb;
 	struct an_report *r;
+	const struct an_tap *tap;
 	struct an_analysis a;
 	bool analysing;
 	float *block;
@@ -163,6 +164,7 @@ static int on_header(struct reader *rd, uint32_t len)
 	}
 	if (rd->r->layout_source)
 		an_loudness_set_layout(&rd->a.loudness, rd->r->roles, h->channels);
+	an_analysis_set_tap(&rd->a, rd->tap);
 	rd->analysing = true;
 	return 0;
 }
@@ -246,9 +248,10 @@ static void set_error(struct an_outcome *out, enum an_status st, enum an_error_c
 	snprintf(out->error, sizeof(out->error), "%s", text);
 }
 
-void an_fallback_run(struct an_fallback *fb, struct an_input *in, struct an_outcome *out)
+void an_fallback_run(struct an_fallback *fb, struct an_input *in, const struct an_tap *tap,
+		     struct an_outcome *out)
 {
-	struct reader rd = { .fb = fb, .r = &out->report };
+	struct reader rd = { .fb = fb, .r = &out->report, .tap = tap };
 	char text[AN_ERROR_TEXT_MAX];
 	int st = 0;
 
@@ -301,6 +304,9 @@ void an_fallback_run(struct an_fallback *fb, struct an_input *in, struct an_outc
 		rep->channels = fb->hdr.channels;
 		rep->frames_declared = -1;
 		an_report_check_plausible(rep);
+		/* From a pipe the decoder read the rest of the bytes itself. */
+		if (!an_input_sha256(in, in->kind == AN_INPUT_STREAM, rep->input_sha256, &rep->input_bytes))
+			rep->input_sha256[0] = '\0';
 		if (rd.end.error[0])
 			snprintf(rep->decoder_error, sizeof(rep->decoder_error), "%s", rd.end.error);
 		out->status = AN_STATUS_OK;

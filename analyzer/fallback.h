@@ -49,6 +49,8 @@ bool an_fallback_ready(const struct an_fallback *fb);
 /* Decode in through the spare and fill out (status, report or error).
  * If the decoder died of a signal, the analyzer dies of the same one
  * (after a message on stderr), as if it had crashed itself. */
-void an_fallback_run(struct an_fallback *fb, struct an_input *in, struct an_outcome *out);
+struct an_tap;
+void an_fallback_run(struct an_fallback *fb, struct an_input *in, const struct an_tap *tap,
+		     struct an_outcome *out);
 
 #endif

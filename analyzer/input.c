@@ -46,6 +46,8 @@ int an_input_from_fd(struct an_input *in, int fd)
 		return -ENOMEM;
 	sf_count_t n = read_fd(in, in->head, AN_PIPE_HEAD_BYTES);
 	in->head_len = (size_t)n;
+	sha256_init(&in->stream_sha);
+	sha256_update(&in->stream_sha, (size_t)n, in->head);
 	in->consumed = n;
 	an_sniff_bytes(in->head, (size_t)n, &in->sniff);
 	if (in->eof) {
@@ -130,6 +132,7 @@ static sf_count_t stream_pull(struct an_input *in, uint8_t *buf, size_t len)
 	if (in->eof)
 		return 0;
 	sf_count_t n = read_fd(in, buf, len);
+	sha256_update(&in->stream_sha, (size_t)n, buf);
 	in->consumed += n;
 	if (in->eof)
 		in->length = in->consumed;
@@ -262,6 +265,58 @@ static sf_count_t vio_tell(void *user)
 	const struct an_input *in = user;
 
 	return in->pos;
+}
+
+#define HASH_CHUNK (256u << 10)
+
+bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX], uint64_t *bytes)
+{
+	uint8_t digest[AN_SHA256_LEN];
+	struct sha256_ctx ctx;
+	uint64_t errors = in->io_errors;
+	uint8_t *buf = NULL;
+
+	switch (in->kind) {
+	case AN_INPUT_MEMORY:
+		sha256_init(&ctx);
+		sha256_update(&ctx, (size_t)in->length, in->mem);
+		*bytes = (uint64_t)in->length;
+		break;
+	case AN_INPUT_STREAM:
+		/* The fallback's decoder read the rest itself. */
+		if (handed_on || in->io_errors)
+			return false;
+		buf = malloc(HASH_CHUNK);
+		if (!buf)
+			return false;
+		while (!in->eof && in->io_errors == errors)
+			stream_pull(in, buf, HASH_CHUNK);
+		ctx = in->stream_sha;
+		*bytes = (uint64_t)in->consumed;
+		break;
+	case AN_INPUT_FILE: {
+		buf = malloc(HASH_CHUNK);
+		if (!buf)
+			return false;
+		sha256_init(&ctx);
+		uint64_t off = 0;
+		sf_count_t n;
+		while ((n = pread_fd(in, buf, HASH_CHUNK, (sf_count_t)off)) > 0) {
+			sha256_update(&ctx, (size_t)n, buf);
+			off += (uint64_t)n;
+		}
+		*bytes = off;
+		break;
+	}
+	}
+	free(buf);
+	/* A failed read (a directory: EISDIR) leaves a hash of some bytes,
+	 * which is no identity at all. Counted as damage as any other. */
+	if (in->io_errors != errors)
+		return false;
+	sha256_digest(&ctx, AN_SHA256_LEN, digest);
+	an_sha256_hex(digest, out);
+	return true;
 }
 
 SF_VIRTUAL_IO an_input_vio = {

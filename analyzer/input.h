@@ -36,6 +36,7 @@
 
 #include <sndfile.h>
 
+#include "analyzer/identity.h"
 #include "analyzer/sniff.h"
 
 #define AN_PIPE_HEAD_BYTES (8u << 20)
@@ -57,6 +58,7 @@ struct an_input {
 	size_t head_len;
 	sf_count_t consumed;    /* bytes taken from the descriptor so far */
 	bool eof;
+	struct sha256_ctx stream_sha; /* every byte taken from the stream, in order */
 	/* What went wrong underneath libsndfile, for the damage report. */
 	int io_errno;           /* first read error (positive errno), 0 if none */
 	uint64_t io_errors;     /* how many read calls failed */
@@ -75,6 +77,15 @@ struct an_input {
 int an_input_from_fd(struct an_input *in, int fd);
 void an_input_from_memory(struct an_input *in, const void *data, size_t len);
 void an_input_release(struct an_input *in);
+
+/* SHA-256 of the input's bytes, from offset 0 to its end: a file is read
+ * again in one pass with pread after decoding, a memory buffer hashed as
+ * it is, and a stream was hashed as it arrived and is now read to its
+ * end (libsndfile may stop before trailing chunks). Returns true with out
+ * and *bytes set, or false when the bytes cannot all be had: a read
+ * failed, a directory, or a stream whose rest went to the FFmpeg fallback
+ * (handed_on). Memory: one fixed buffer. */
+bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX], uint64_t *bytes);
 
 /* The callbacks to hand to sf_open_virtual() with &in as user data. */
 extern SF_VIRTUAL_IO an_input_vio;

@@ -50,6 +50,7 @@ void an_levels_init(struct an_levels *lv, struct an_level_channel *ch,
 	lv->window_frames = wf < 1.0 ? 1 : (uint64_t)wf;
 	/* RMS < 10^(thr/20)  <=>  sum_sq < n * 10^(thr/10) */
 	lv->silence_sum_sq = (double)lv->window_frames * pow(10.0, AN_SILENCE_THRESHOLD_DBFS / 10.0);
+	an_silence_init(&lv->silence, rate);
 }
 
 /* Scalar step for one sample; the vector loop below must agree with it. */
@@ -158,6 +159,7 @@ static void close_window(struct an_levels *lv)
 	}
 	lv->windows++;
 	lv->silent_windows += all_silent;
+	an_silence_window(&lv->silence, all_silent, lv->window_fill);
 	lv->window_fill = 0;
 }
 
@@ -196,6 +198,7 @@ void an_levels_finish(struct an_levels *lv)
 {
 	if (lv->window_fill > 0)
 		close_window(lv);
+	an_silence_finish(&lv->silence);
 }
 
 void an_levels_summary(const struct an_levels *lv, unsigned channel,

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzer/silence.h"
+
 #define AN_SILENCE_THRESHOLD_DBFS (-60.0)
 #define AN_SILENCE_WINDOW_S 0.05
 
@@ -56,6 +58,7 @@ struct an_levels {
 	uint64_t window_fill;     /* frames in the window in progress */
 	uint64_t windows;         /* closed windows */
 	uint64_t silent_windows;  /* closed windows silent in every channel */
+	struct an_silence silence; /* where those windows lie (silence.h) */
 	struct an_level_channel *ch; /* channels entries, caller's memory */
 };
 

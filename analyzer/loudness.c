@@ -146,11 +146,15 @@ static void sub_block_done(struct an_loudness *l)
 	l->subs++;
 	if (l->subs >= AN_LOUDNESS_BLOCK_SUBS) {
 		double e = ring_mean(l, AN_LOUDNESS_BLOCK_SUBS);
+		if (e > l->max_block)
+			l->max_block = e;
 		if (e >= abs_gate)
 			hist_add(l->blocks, e);
 	}
 	if (l->subs >= AN_LOUDNESS_SHORT_TERM_SUBS) {
 		double e = ring_mean(l, AN_LOUDNESS_SHORT_TERM_SUBS);
+		if (e > l->max_short_term)
+			l->max_short_term = e;
 		if (e >= abs_gate)
 			hist_add(l->short_term, e);
 	}
@@ -258,4 +262,14 @@ void an_loudness_result(const struct an_loudness *l, double *integrated_lufs, do
 		return;
 	*integrated_lufs = integrated(l->blocks);
 	*range_lu = range(l->short_term);
+}
+
+void an_loudness_maxima(const struct an_loudness *l, double *momentary_lufs, double *short_term_lufs)
+{
+	*momentary_lufs = NAN;
+	*short_term_lufs = NAN;
+	if (!l->st || l->error)
+		return;
+	*momentary_lufs = l->max_block > 0.0 ? lufs_of(l->max_block) : -INFINITY;
+	*short_term_lufs = l->max_short_term > 0.0 ? lufs_of(l->max_short_term) : -INFINITY;
 }

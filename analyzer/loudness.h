@@ -64,6 +64,8 @@ struct an_loudness {
 	size_t sub_fill;       /* frames in the sub-block in progress */
 	uint64_t subs;         /* sub-blocks completed */
 	double ring[AN_LOUDNESS_SHORT_TERM_SUBS]; /* their energies, last 30 */
+	double max_block;      /* largest 400 ms (momentary) energy, ungated */
+	double max_short_term; /* largest 3 s (short-term) energy, ungated */
 	struct an_loudness_hist *blocks;     /* 400 ms gating blocks */
 	struct an_loudness_hist *short_term; /* 3 s short-term values */
 };
@@ -79,5 +81,10 @@ void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes
  * of a signal with no block above the absolute gate; a range of 0 when
  * no short-term value passes the gates (shorter than 3 s, silence). */
 void an_loudness_result(const struct an_loudness *l, double *integrated_lufs, double *range_lu);
+/* The loudest momentary (400 ms) and short-term (3 s) loudness, LUFS,
+ * over every 100 ms step (Tech 3341's M and S, ungated); NaN where not
+ * measured, -INFINITY when the stream is shorter than the window or
+ * digital silence. */
+void an_loudness_maxima(const struct an_loudness *l, double *momentary_lufs, double *short_term_lufs);
 
 #endif

@@ -3,6 +3,8 @@
  *
  *   sandrun-analyze          read the input from fd 0 (the runner's way)
  *   sandrun-analyze PATH     open PATH first (debugging); same numbers
+ *   --fingerprint            also the Chromaprint fingerprint (fingerprint.h)
+ *   --spectral               also the librosa-defined summary (spectral.h)
  *
  * Exit status: 0 analyzed, 65 bad_input (no decoder took the file),
  * 2 usage, 70 internal failure, 71 the seccomp guard could not be
@@ -19,9 +21,11 @@
 #include "analyzer/decode.h"
 #include "analyzer/fallback.h"
 #include "analyzer/fdio.h"
+#include "analyzer/fingerprint.h"
 #include "analyzer/guard.h"
 #include "analyzer/input.h"
 #include "analyzer/json.h"
+#include "analyzer/spectral_tap.h"
 
 #ifndef SANDRUN_VERSION
 #define SANDRUN_VERSION "unknown"
@@ -38,9 +42,11 @@ enum {
 
 static void usage(FILE *to)
 {
-	fputs("usage: sandrun-analyze [PATH]\n"
+	fputs("usage: sandrun-analyze [--fingerprint] [--spectral] [PATH]\n"
 	      "Analyze one audio file and print one JSON object of features.\n"
 	      "Without PATH the file is read from standard input (fd 0).\n"
+	      "  --fingerprint  also its Chromaprint fingerprint (runs sandrun-decode)\n"
+	      "  --spectral     also a spectral summary defined as librosa's features\n"
 	      "Exit status: 0 analyzed, 65 bad input, 2 usage; see sandrun-analyze(1).\n",
 	      to);
 }
@@ -74,6 +80,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool options_done = false;
+	bool fingerprint = false, spectral = false;
 	int fd = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -86,6 +93,10 @@ int main(int argc, char **argv)
 		} else if (!options_done && (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)) {
 			puts("sandrun-analyze " SANDRUN_VERSION);
 			return EXIT_ANALYZED;
+		} else if (!options_done && strcmp(arg, "--fingerprint") == 0) {
+			fingerprint = true;
+		} else if (!options_done && strcmp(arg, "--spectral") == 0) {
+			spectral = true;
 		} else if (!options_done && arg[0] == '-' && arg[1] != '\0') {
 			fprintf(stderr, "sandrun-analyze: unknown option %s\n", arg);
 			usage(stderr);
@@ -121,11 +132,23 @@ int main(int argc, char **argv)
 	 * WAV/FLAC path never forks; MPEG does, for decode.c's recovery of a
 	 * stream mpg123 gave up on. Without the decoder installed the
 	 * file is refused as unsupported. */
+	char dpath[4200];
+	decoder_path(argv[0], dpath, sizeof(dpath));
+	bool have_decoder = dpath[0] && access(dpath, X_OK) == 0;
+	/* The fingerprint helper first: forked later, it would inherit the
+	 * fallback spare's pipes (the spare keeps what it is given). */
+	static struct an_fingerprint fp = { .pid = -1, .to = -1, .from = -1 };
+	if (fingerprint && have_decoder) {
+		int e = an_fingerprint_prepare(&fp, dpath);
+		if (e < 0)
+			fprintf(stderr, "sandrun-analyze: %s\n", fp.error);
+	} else if (fingerprint) {
+		an_fingerprint_unavailable(&fp, AN_DECODER_NAME " is not installed");
+	}
+
 	struct an_fallback fb = { .pid = -1, .ctl = -1, .pcm = -1 };
 	if (in.sniff.demuxer) {
-		char dpath[4200];
-		decoder_path(argv[0], dpath, sizeof(dpath));
-		int e = dpath[0] && access(dpath, X_OK) == 0 ? an_fallback_prepare(&fb, dpath, fd) : 0;
+		int e = have_decoder ? an_fallback_prepare(&fb, dpath, fd) : 0;
 		if (e < 0)
 			fprintf(stderr, "sandrun-analyze: cannot prepare the FFmpeg fallback: %s\n",
 				strerror(-e));
@@ -142,9 +165,16 @@ int main(int argc, char **argv)
 
 	struct an_json json;
 	an_json_init(&json);
+	const struct an_tap *taps = fingerprint ? &fp.tap : NULL;
+	static struct an_spectral_tap sp;
+	if (spectral) {
+		an_spectral_tap_init(&sp, taps);
+		taps = &sp.tap;
+	}
 	char why[AN_ERROR_TEXT_MAX] = "";
-	enum an_status status = an_analyze_with_fallback(&in, &fb, &json, why, sizeof why);
+	enum an_status status = an_analyze_with_fallback(&in, &fb, taps, &json, why, sizeof why);
 	an_input_release(&in);
+	an_fingerprint_cancel(&fp);
 	if (status == AN_STATUS_FAILED && json.err) {
 		fprintf(stderr, "sandrun-analyze: out of memory\n");
 		return EXIT_INTERNAL;

@@ -15,7 +15,7 @@ $(ANALYZER_LIB): $(ANALYZER_OBJS)
 # UBSan checks trap inline, so no runtime is needed, and every library's
 # constructor runs under the strict policy (libcap's, for one, probes
 # PR_CAPBSET_READ, which strict refuses).
-ANALYZER_LIBS := $(shell pkg-config --libs sndfile libebur128 kissfft-float libseccomp 2>/dev/null) -lm
+ANALYZER_LIBS := $(shell pkg-config --libs sndfile libebur128 kissfft-float nettle libseccomp 2>/dev/null) -lm
 
 $(B)/sandrun-analyze: $(B)/analyzer/main.o $(ANALYZER_LIB)
 	$(CC) $(CFLAGS) -Wl,--as-needed -o $@ $^ $(ANALYZER_LIBS)
@@ -29,7 +29,7 @@ PROGRAMS += $(B)/sandrun-analyze
 DECODER_SRCS := $(wildcard analyzer/decoder/*.c)
 DECODER_OBJS := $(DECODER_SRCS:%.c=$(B)/%.o) $(B)/analyzer/sniff.o $(B)/analyzer/fdio.o \
                 $(B)/analyzer/decoder/policy_text.o
-DECODER_LIBS := $(shell pkg-config --libs libavformat libavcodec libavutil jansson libseccomp 2>/dev/null)
+DECODER_LIBS := $(shell pkg-config --libs libavformat libavcodec libavutil libchromaprint jansson libseccomp 2>/dev/null)
 
 $(DECODER_OBJS): SAN_FLAGS := $(ANALYZER_SAN_FLAGS)
 $(DECODER_SRCS:%.c=$(B)/%.o): CFLAGS += $(shell pkg-config --cflags libavformat libavcodec libavutil 2>/dev/null)

@@ -63,4 +63,20 @@ struct an_pcm_end {
 	char error[AN_PCM_TEXT]; /* ok 0: why; ok 1: the first decoding error, or "" */
 };
 
+/* The fingerprint pipes (analyzer/fingerprint.c -> sandrun-decode
+ * --fingerprint, analyzer/decoder/fingerprint.c):
+ *   fd 0 of the helper: struct an_fp_header, then int16 samples,
+ *        interleaved, native order, whole frames, until end of file;
+ *   fd 1 of the helper: the compressed fingerprint (Chromaprint's
+ *        URL-safe base64 text), then end of file. Nothing on failure
+ *        (a message on fd 2 and a non-zero exit status). */
+#define AN_FP_MAGIC 0x3150465352535253ull /* "SRSRSFP1" */
+#define AN_FP_MAX_TEXT (64u << 10)
+
+struct an_fp_header {
+	uint64_t magic;
+	uint32_t sample_rate;
+	uint32_t channels;
+};
+
 #endif

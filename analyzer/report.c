@@ -242,6 +242,31 @@ static void write_levels(struct an_json *j, const struct an_channel_result *c)
 	an_json_double(j, "silence_ratio", l->silence_ratio);
 }
 
+/* Frames to seconds at the report's rate. */
+static double seconds(const struct an_report *r, uint64_t frames)
+{
+	return r->sample_rate ? (double)frames / r->sample_rate : NAN;
+}
+
+static void write_silence_segments(struct an_json *j, const struct an_report *r)
+{
+	const struct an_silence *s = &r->silence;
+
+	an_json_double(j, "leading_s", seconds(r, an_silence_leading(s)));
+	an_json_double(j, "trailing_s", seconds(r, an_silence_trailing(s)));
+	an_json_double(j, "min_segment_s", AN_SILENCE_MIN_SEGMENT_S);
+	an_json_uint(j, "segment_count", s->segments);
+	an_json_double(j, "segments_total_s", seconds(r, s->silent_frames));
+	an_json_begin_array(j, "segments");
+	for (unsigned i = 0; i < s->listed; i++) {
+		an_json_begin_object(j, NULL);
+		an_json_double(j, "start_s", seconds(r, s->seg[i].start));
+		an_json_double(j, "end_s", seconds(r, s->seg[i].end));
+		an_json_end_object(j);
+	}
+	an_json_end_array(j);
+}
+
 int an_report_json(const struct an_report *r, struct an_json *j)
 {
 	an_json_begin_object(j, NULL);
@@ -283,6 +308,7 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_double(j, "window_s", r->silence_window_s);
 	an_json_uint(j, "windows", r->silence_windows);
 	an_json_double(j, "ratio", r->file.level.silence_ratio);
+	write_silence_segments(j, r);
 	an_json_end_object(j);
 
 	an_json_begin_object(j, "spectrum");
@@ -299,6 +325,104 @@ int an_report_json(const struct an_report *r, struct an_json *j)
 	an_json_double(j, "range_lu", r->range_lu);
 	an_json_string(j, "standard", "ITU-R BS.1770-4, EBU R128, EBU Tech 3342 v4 (2016)");
 	an_json_string(j, "skipped", r->loudness_skipped);
+	an_json_double(j, "momentary_max_lufs", r->momentary_max_lufs);
+	an_json_double(j, "short_term_max_lufs", r->short_term_max_lufs);
+	/* Tech 3343's PLR: the true peak over the programme loudness. */
+	an_json_double(j, "plr_lu", r->file.true_peak_dbtp - r->integrated_lufs);
+	an_json_end_object(j);
+
+	if (r->stereo) {
+		const struct an_stereo_result *s = &r->stereo_result;
+		an_json_begin_object(j, "stereo");
+		an_json_double(j, "correlation", s->correlation);
+		an_json_double(j, "fold_down_loss_db", s->fold_down_loss_db);
+		an_json_double(j, "side_to_mid_db", s->side_to_mid_db);
+		an_json_bool(j, "dual_mono", s->dual_mono);
+		an_json_bool(j, "inverted_polarity", s->inverted_polarity);
+		if (r->dead_channel >= 0)
+			an_json_int(j, "dead_channel", r->dead_channel);
+		else
+			an_json_null(j, "dead_channel");
+		an_json_end_object(j);
+	} else {
+		an_json_null(j, "stereo");
+	}
+
+	const struct an_transcode_result *tc = &r->transcode;
+	an_json_begin_object(j, "transcode");
+	if (r->container_bits)
+		an_json_int(j, "container_bits", r->container_bits);
+	else
+		an_json_null(j, "container_bits");
+	if (tc->effective_bits)
+		an_json_int(j, "effective_bits", tc->effective_bits);
+	else
+		an_json_null(j, "effective_bits");
+	an_json_bool(j, "padded_bits", r->container_bits && tc->effective_bits &&
+					     tc->effective_bits < r->container_bits);
+	an_json_double(j, "cutoff_hz", tc->cutoff_hz);
+	an_json_bool(j, "band_limited", tc->band_limited);
+	an_json_bool(j, "upsampled", tc->upsampled);
+	if (tc->upsampled_from_hz)
+		an_json_uint(j, "upsampled_from_hz", tc->upsampled_from_hz);
+	else
+		an_json_null(j, "upsampled_from_hz");
+	an_json_end_object(j);
+
+	if (r->spectral_asked) {
+		const struct an_spectral_result *s = &r->spectral;
+		bool d = r->spectral_done;
+		an_json_begin_object(j, "spectral");
+		an_json_string(j, "definition", "librosa 0.10 at the file's rate, mono mean, n_fft 2048, hop 512, hann, center, 128 Slaney mels, power_to_db top_db=None; means over frames");
+		an_json_uint(j, "frames", d ? s->frames : 0);
+		an_json_double(j, "centroid_hz", d ? s->centroid_hz : NAN);
+		an_json_double(j, "bandwidth_hz", d ? s->bandwidth_hz : NAN);
+		an_json_double(j, "rolloff_hz", d ? s->rolloff_hz : NAN);
+		an_json_double(j, "flatness", d ? s->flatness : NAN);
+		an_json_double(j, "onset_strength", d ? s->onset_strength : NAN);
+		an_json_begin_array(j, "mfcc_mean");
+		for (unsigned i = 0; i < AN_SP_MFCC; i++)
+			an_json_double(j, NULL, d ? s->mfcc[i] : NAN);
+		an_json_end_array(j);
+		an_json_end_object(j);
+		const struct an_music_result *mu = &s->music;
+		an_json_begin_object(j, "tempo");
+		an_json_double(j, "bpm", d ? mu->bpm : NAN);
+		an_json_double(j, "confidence", d ? mu->bpm_confidence : NAN);
+		an_json_end_object(j);
+		an_json_begin_object(j, "key");
+		bool k = d && mu->key_tonic >= 0;
+		an_json_string(j, "tonic", k ? an_music_pitch_name(mu->key_tonic) : NULL);
+		an_json_string(j, "mode", k ? (mu->key_minor ? "minor" : "major") : NULL);
+		an_json_double(j, "confidence", k ? mu->key_confidence : NAN);
+		an_json_double(j, "margin", k ? mu->key_margin : NAN);
+		an_json_end_object(j);
+	} else {
+		an_json_null(j, "spectral");
+		an_json_null(j, "tempo");
+		an_json_null(j, "key");
+	}
+
+	if (r->fingerprint.asked) {
+		an_json_begin_object(j, "fingerprint");
+		an_json_string(j, "chromaprint", r->fingerprint.text);
+		an_json_string(j, "algorithm", "chromaprint 2 (CHROMAPRINT_ALGORITHM_DEFAULT), compressed, URL-safe base64");
+		an_json_double(j, "seconds", r->fingerprint.seconds);
+		an_json_uint(j, "duration", r->sample_rate ? (uint64_t)((double)r->frames / r->sample_rate) : 0);
+		an_json_string(j, "error", r->fingerprint.text ? NULL : r->fingerprint.error);
+		an_json_end_object(j);
+	} else {
+		an_json_null(j, "fingerprint");
+	}
+
+	an_json_begin_object(j, "identity");
+	an_json_string(j, "input_sha256", r->input_sha256[0] ? r->input_sha256 : NULL);
+	if (r->input_sha256[0])
+		an_json_uint(j, "input_bytes", r->input_bytes);
+	else
+		an_json_null(j, "input_bytes");
+	an_json_string(j, "audio_sha256", r->audio_sha256[0] ? r->audio_sha256 : NULL);
+	an_json_string(j, "audio_hash", "sha256 of interleaved pcm_s16le, x*32768 rounded half to even");
 	an_json_end_object(j);
 
 	an_json_begin_array(j, "channels");

@@ -11,8 +11,10 @@
 #include <stdint.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/fingerprint.h"
 #include "analyzer/json.h"
 #include "analyzer/layout.h"
+#include "analyzer/spectral.h"
 
 #define AN_SCHEMA_VERSION 1
 #define AN_LOG_MAX_LINES 16
@@ -37,11 +39,24 @@ struct an_report {
 	struct an_channel_result *ch;
 	float clip_threshold;
 	uint64_t silence_windows;
+	struct an_silence silence;   /* segments, in frames of sample_rate */
 	double silence_window_s;
 	double centroid_hz;
 	uint64_t fft_frames, fft_frames_used;
 	double integrated_lufs, range_lu;
+	double momentary_max_lufs, short_term_max_lufs;
+	bool stereo;                 /* two channels: the fields below are set */
+	struct an_stereo_result stereo_result;
+	int dead_channel;            /* -1: none */
+	struct an_transcode_result transcode;
+	int container_bits;          /* of integer PCM, 0: not integer PCM or unknown */
+	struct an_fingerprint_result fingerprint; /* asked: --fingerprint */
+	bool spectral_asked, spectral_done;       /* --spectral */
+	struct an_spectral_result spectral;
 	const char *loudness_skipped;
+	char audio_sha256[AN_SHA256_HEX];
+	char input_sha256[AN_SHA256_HEX]; /* "" when the bytes could not all be read */
+	uint64_t input_bytes;
 
 	/* damage: the file is not what it says it is, or not all of it
 	 * decodes (an_report_damaged) */

@@ -287,9 +287,12 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 		goto fail;
 	}
 	js->program = strdup(real);
-	js->argv = calloc(2, sizeof *js->argv);
+	js->argv = calloc(4, sizeof *js->argv);
 	js->policy_arg = strdup(opts->policy ? opts->policy : "analyzer");
-	if (!js->program || !js->argv || !js->policy_arg || !(js->argv[0] = strdup(JOBSPEC_ANALYZER_DST))) {
+	size_t na = 1;
+	if (!js->program || !js->argv || !js->policy_arg || !(js->argv[0] = strdup(JOBSPEC_ANALYZER_DST)) ||
+	    (opts->fingerprint && !(js->argv[na++] = strdup("--fingerprint"))) ||
+	    (opts->spectral && !(js->argv[na++] = strdup("--spectral")))) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;

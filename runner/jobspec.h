@@ -55,6 +55,8 @@ struct jobspec_opts {
 	uint64_t max_output;        /* 0: JOBSPEC_DEFAULT_MAX_OUTPUT */
 	const char *const *etc_extra; /* --etc: more of the host's /etc (checked) */
 	size_t netc_extra;
+	bool fingerprint;           /* analyzer: --fingerprint (its argv, so the key) */
+	bool spectral;              /* analyzer: --spectral (likewise) */
 };
 
 struct jobspec {

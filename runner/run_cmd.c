@@ -83,6 +83,12 @@ static const char run_common_usage[] =
 	"      --lease-timeout TIME  PostgreSQL: a runner not heard from for this long is\n"
 	"                          lost and other runners take its files back (default\n"
 	"                          60 s; give every runner the same); ignored on SQLite\n"
+	"      --fingerprint       the built-in analyzer also computes each file's\n"
+	"                          Chromaprint fingerprint (needs sandrun-decode; part\n"
+	"                          of the job spec)\n"
+	"      --spectral          the built-in analyzer also computes a spectral summary\n"
+	"                          defined as librosa's (rolloff, flatness, MFCC, ...;\n"
+	"                          part of the job spec; about doubles its time)\n"
 	"      --json              JSON Lines events on stdout (schema: sandrun(1))\n"
 	"      --json-interval TIME  with --json, a progress event this often (default\n"
 	"                          5s; 0: none)\n"
@@ -432,7 +438,8 @@ int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn bo
 	struct jobspec_opts jo = {
 		.policy = o->policy, .policy_dir = sr_policy_dir(), .program = sr_analyzer_path(),
 		.limits = o->limits, .max_output = o->max_output,
-		.etc_extra = o->etc, .netc_extra = o->netc,
+		.etc_extra = o->etc, .netc_extra = o->netc, .fingerprint = o->fingerprint,
+		.spectral = o->spectral,
 	};
 	struct cmdspec_opts co = {
 		.command = o->cmd, .output = o->output, .ok_codes = o->ok_codes,

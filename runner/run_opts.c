@@ -20,7 +20,7 @@ enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
 	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
-	OPT_JSON_INTERVAL, OPT_SETTLE,
+	OPT_JSON_INTERVAL, OPT_SETTLE, OPT_FINGERPRINT, OPT_SPECTRAL,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -50,6 +50,8 @@ static int cmd_option(int opt, const char *arg, struct run_opts *o)
 {
 	switch (opt) {
 	case OPT_CMD: o->cmd = arg; return 1;
+	case OPT_FINGERPRINT: o->fingerprint = true; return 1;
+	case OPT_SPECTRAL: o->spectral = true; return 1;
 	case OPT_OUTPUT: o->output = arg; return 1;
 	case OPT_OK_CODES: o->ok_codes = arg; return 1;
 	case OPT_ENV:
@@ -208,6 +210,8 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, const struct run_o
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
 		{ "cmd", required_argument, NULL, OPT_CMD },
+		{ "fingerprint", no_argument, NULL, OPT_FINGERPRINT },
+		{ "spectral", no_argument, NULL, OPT_SPECTRAL },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "ok-codes", required_argument, NULL, OPT_OK_CODES },
 		{ "env", required_argument, NULL, OPT_ENV },
@@ -322,6 +326,8 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, const struct run_o
 	}
 	if (!o->cmd && (o->output || o->ok_codes || o->nenv || o->nbinds))
 		return sr_usage_error(usage_cmd, "--output, --ok-codes, --env, --bind-ro and --bind apply to --cmd; give --cmd too"), -1;
+	if (o->cmd && (o->fingerprint || o->spectral))
+		return sr_usage_error(usage_cmd, "--fingerprint and --spectral are the built-in analyzer's; a --cmd analyzer makes its own"), -1;
 	if (o->nul && !o->files_from)
 		return sr_usage_error(usage_cmd, "-0 applies to --files-from lists; give --files-from too"), -1;
 	return 0;

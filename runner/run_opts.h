@@ -28,6 +28,7 @@
 struct run_opts {
 	const char *db, *files_from, *policy;
 	bool recursive, nul, force, json, new_spec;
+	bool fingerprint, spectral;  /* --fingerprint, --spectral: the built-in analyzer's */
 	bool dry_run;                /* --dry-run: say what would be queued, change nothing */
 	uint64_t json_interval_ms;   /* --json-interval: "progress" events (0: none) */
 	enum progress_verbosity verbosity;

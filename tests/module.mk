@@ -21,6 +21,9 @@ $(B)/tests/no-ia32: tests/lib/no-ia32.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -std=c17 -D_GNU_SOURCE -o $@ $<
 
+# The fingerprint's test compares with libchromaprint itself.
+$(B)/tests/test_analyzer_ingest: PKG_LIBS += $(shell pkg-config --libs libchromaprint 2>/dev/null)
+
 unit-tests: $(UNIT_TESTS) $(TEST_TOOLS)
 
 # Hostile probe programs (tests/probes/probes.mk) — built without

@@ -4,6 +4,9 @@
  *   sandrun-decode             fd 0 the input, fd 3 the hand-over (pcm.h),
  *                              fd 1 the PCM records: how the analyzer runs it
  *   sandrun-decode < FILE      standalone (no fd 3): the same records
+ *   sandrun-decode --fingerprint
+ *                              fd 0 PCM from the analyzer, fd 1 its
+ *                              Chromaprint fingerprint (fingerprint.h)
  *   sandrun-decode --test-forbidden SYSCALL
  *                              tests only: install the filter, then make
  *                              one forbidden call (openat, socket, execve,
@@ -28,6 +31,7 @@
 
 #include "analyzer/decoder/ffdec.h"
 #include "analyzer/decoder/filter.h"
+#include "analyzer/decoder/fingerprint.h"
 #include "analyzer/fdio.h"
 #include "analyzer/pcm.h"
 #include "analyzer/sniff.h"
@@ -89,6 +93,7 @@ static int try_forbidden(const char *name)
 int main(int argc, char **argv)
 {
 	const char *forbidden = NULL;
+	bool fingerprint = false;
 	char err[256];
 
 	if (argc == 2 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
@@ -97,6 +102,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "--test-forbidden") == 0) {
 		forbidden = argv[2];
+	} else if (argc == 2 && strcmp(argv[1], "--fingerprint") == 0) {
+		fingerprint = true;
 	} else if (argc != 1) {
 		fputs("usage: sandrun-decode < INPUT > RECORDS   (run by sandrun-analyze; see sandrun-analyze(1))\n",
 		      stderr);
@@ -110,6 +117,8 @@ int main(int argc, char **argv)
 	}
 	if (forbidden)
 		return try_forbidden(forbidden);
+	if (fingerprint)
+		return fp_main();
 
 	struct ffdec_source src = { .fd = STDIN_FILENO };
 	struct stat st;

@@ -367,6 +367,143 @@ else
 	skip "guard refuses opens: strace not installed"
 fi
 
+# ---- issue 16's ingestion fields, from sandrun in its sandbox -------------
+# One file whose answers are known: 1 s of silence, 3 s of a 1 kHz tone at
+# -20 dBFS, 1 s of silence, 3 s of the tone, 1 s of silence; and the same
+# samples as FLAC. Through the real sandrun, not only the bare analyzer.
+S=$B/sandrun
+sox -q -n -r 48000 -c 2 -b 16 quiet1.wav trim 0 1
+sox -q -n -r 48000 -c 2 -b 16 tone3.wav synth 3 sine 1000 vol 0.1
+sox -q quiet1.wav tone3.wav quiet1.wav tone3.wav quiet1.wav ingest.wav
+sox -q ingest.wav ingest.flac
+# stereo: L pink noise, R = 0.5 L + white noise; and R = -L with L dead
+sox -q -n -r 48000 -c 1 -b 16 n1.wav synth 2 pinknoise vol 0.4
+sox -q -n -r 48000 -c 1 -b 16 n2.wav synth 2 whitenoise vol 0.3
+sox -q -m -v 0.5 n1.wav -v 1 n2.wav right.wav
+sox -q -M n1.wav right.wav corr.wav
+sox -q corr.wav inv.wav remix 1 1v-1
+sox -q corr.wav dead.wav remix 0 2
+if "$S" --db ingest.db ingest.wav ingest.flac corr.wav inv.wav dead.wav > ingest-run.txt 2>&1 &&
+	"$S" export --db ingest.db --format json > ingest.json 2>/dev/null; then
+	ing() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result | $2" ingest.json; }
+	want=$(sha256sum ingest.wav | cut -d' ' -f1)
+	pcm=$(sox ingest.wav -t s16 -L - | sha256sum | cut -d' ' -f1)
+	check "sandrun: identity.input_sha256 is sha256sum of the file ($want)" \
+		test "$(ing ingest.wav .identity.input_sha256)" = "$want"
+	check "sandrun: identity.audio_sha256 is the same for WAV and FLAC, sha256sum of sox's s16le" \
+		test "$(ing ingest.wav .identity.audio_sha256)" = "$pcm" -a "$(ing ingest.flac .identity.audio_sha256)" = "$pcm"
+	sil=$(ing ingest.wav '[.silence.leading_s, .silence.trailing_s, (.silence.segments[] | .start_s, .end_s)] | map(tostring) | join(" ")')
+	ffm=$(ffmpeg -nostdin -i ingest.wav -af ebur128 -f null - 2>&1 | awk '/ M:/ {
+		for (i = 1; i <= NF; i++) { if ($i == "M:") m = $(i + 1); if ($i == "S:") s = $(i + 1) }
+		if (mm == "" || m > mm) mm = m; if (ss == "" || s > ss) ss = s } END { print mm, ss }')
+	m=$(ing ingest.wav .loudness.momentary_max_lufs) s=$(ing ingest.wav .loudness.short_term_max_lufs)
+	plr=$(ing ingest.wav '.levels.true_peak_dbtp - .loudness.integrated_lufs - .loudness.plr_lu')
+	if near "$m" "${ffm% *}" 0.06 && near "$s" "${ffm#* }" 0.06 && near "$plr" 0 1e-6; then
+		ok "sandrun: loudness momentary/short-term max $m/$s LUFS (ffmpeg ebur128: $ffm), plr_lu = true peak - integrated"
+	else
+		not_ok "sandrun: loudness momentary/short-term max $m/$s LUFS (ffmpeg ebur128: $ffm), plr check $plr"
+	fi
+	ref=$(sox corr.wav -t dat - | awk '!/^;/ { lr += $2 * $3; ll += $2 * $2; rr += $3 * $3 }
+		END { printf "%.6f", lr / sqrt(ll * rr) }')
+	got=$(ing corr.wav .stereo.correlation)
+	st=$(ing inv.wav '[.stereo.inverted_polarity, .stereo.dual_mono] | map(tostring) | join(" ")')/$(ing dead.wav .stereo.dead_channel)
+	if near "$got" "$ref" 1e-4 && [ "$st" = "true false/0" ]; then
+		ok "sandrun: stereo correlation $got (awk over sox's samples: $ref), inverted and dead channel found"
+	else
+		not_ok "sandrun: stereo correlation $got (awk: $ref), inverted/dual/dead: $st"
+	fi
+	check "sandrun: silence leading/trailing 1 s, segments 0-1, 4-5, 8-9 s (got: $sil)" test "$sil" = "1 1 0 1 4 5 8 9"
+else
+	not_ok "sandrun analyzes ingest.wav and ingest.flac"
+	sed 's/^/# /' ingest-run.txt | tail -n 8
+fi
+# Transcode signs: 16-bit stereo noise padded to 24 bits, the same as a
+# 128 kb/s MP3 (lame's lowpass is near 17 kHz), and resampled to 96 kHz.
+sox -q -n -r 44100 -c 2 -b 16 wn.wav synth 5 whitenoise vol 0.5
+sox -q wn.wav -b 24 padded.wav
+sox -q wn.wav -C 128 lossy.mp3
+sox -q wn.wav -r 96000 -b 24 up96.wav
+if "$S" --db tc.db padded.wav lossy.mp3 up96.wav > tc-run.txt 2>&1 &&
+	"$S" export --db tc.db --format json > tc.json 2>/dev/null; then
+	tcv() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result.transcode | $2" tc.json; }
+	got="$(tcv padded.wav '"\(.container_bits)/\(.effective_bits)/\(.padded_bits)"') $(tcv lossy.mp3 '"\(.band_limited)/\(.cutoff_hz | floor)"') $(tcv up96.wav '"\(.upsampled)/\(.upsampled_from_hz)"')"
+	cut=$(tcv lossy.mp3 .cutoff_hz)
+	if [ "${got%% *}" = "24/16/true" ] && [ "${got##* }" = "true/44100" ] &&
+		tcv lossy.mp3 .band_limited | grep -qx true && near "$cut" 17000 1500; then
+		ok "sandrun: transcode: padded 24-bit, MP3 lowpass, 96 kHz upsampled ($got)"
+	else
+		not_ok "sandrun: transcode: $got"
+	fi
+else
+	not_ok "sandrun analyzes padded.wav lossy.mp3 up96.wav"
+	sed 's/^/# /' tc-run.txt | tail -n 8
+fi
+# The spectral summary, asked for: against tests/analyzer/librosa_ref.py,
+# a numpy transcription of librosa 0.10's feature code (librosa itself is
+# not in Debian), on a 16-bit file: 6 s of a plucked chord, 6 s of noise.
+# Key and tempo: i-iv-V-i in A minor (sine chords over the root), 0.5 s
+# a chord, 8 s.
+sox -q -n -r 44100 -c 2 -b 16 chords.wav synth 6 pluck C4 pluck E4 pluck G4 remix 1,2,3 1,2,3 : \
+	synth 6 whitenoise vol 0.05 2>/dev/null
+/usr/bin/python3 - <<'EOF_PROG'
+import math, struct, wave
+sr, out = 44100, []
+for rep in range(4):
+    for c in ([9, 12, 16], [14, 17, 21], [16, 20, 23], [9, 12, 16]):
+        f = [261.63 * 2 ** (s / 12.0) for s in c]
+        for i in range(sr // 2):
+            t = i / sr
+            v = sum(math.sin(2 * math.pi * x * t) for x in f) / 3 + 0.5 * math.sin(math.pi * f[0] * t)
+            out.append(int(11000 * v * math.exp(-2 * t)))
+w = wave.open("prog.wav", "wb")
+w.setnchannels(1); w.setsampwidth(2); w.setframerate(sr)
+w.writeframes(struct.pack("<%dh" % len(out), *out))
+w.close()
+EOF_PROG
+if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	skip "sandrun --spectral against the numpy transcription: python3-numpy not installed"
+elif "$S" --db sp.db --spectral chords.wav prog.wav > sp-run.txt 2>&1 &&
+	"$S" export --db sp.db --format json > sp.json 2>/dev/null &&
+	/usr/bin/python3 "$ROOT/tests/analyzer/librosa_ref.py" chords.wav > sp-ref.json; then
+	bad=$(jq -r --slurpfile ref sp-ref.json --arg p "$work/chords.wav" '.[] | select(.path == $p) |
+		.result.spectral as $o | $ref[0] as $r |
+		([ "centroid_hz", "bandwidth_hz", "rolloff_hz", "flatness", "onset_strength" ][] | . as $k |
+		 select((($o[$k] - $r[$k]) | fabs) > 1e-4 * ($r[$k] | fabs) + 1e-9)),
+		(range(20) | . as $i | select((($o.mfcc_mean[$i] - $r.mfcc_mean[$i]) | fabs) > 1e-3) | "mfcc[\($i)]"),
+		(if $o.frames != $r.frames then "frames" else empty end)' sp.json 2>&1 | tr '\n' ' ')
+	check "sandrun --spectral: librosa's definitions within 1e-4 (MFCC 1e-3 dB) of numpy${bad:+: off: $bad}" test -z "$bad"
+	tk=$(jq -r --arg p "$work/prog.wav" '.[] | select(.path == $p) | .result | "\(.key.tonic) \(.key.mode) \(.tempo.bpm)"' sp.json)
+	if [ "${tk% *}" = "A minor" ] && near "${tk##* }" 120 1; then
+		ok "sandrun --spectral: key and tempo of an A minor progression, a chord every 0.5 s: $tk"
+	else
+		not_ok "sandrun --spectral: key and tempo of an A minor progression at 120 BPM: $tk"
+	fi
+else
+	not_ok "sandrun --spectral analyzes chords.wav"
+	sed 's/^/# /' sp-run.txt | tail -n 8
+fi
+# The fingerprint, asked for: sandrun-decode --fingerprint runs beside the
+# analyzer in the sandbox, under its own filter. fpcalc (Chromaprint's own
+# tool, FFmpeg decoding) is the reference: the same text for a 16-bit WAV.
+sox -q ingest.wav -C 128 ingest.mp3
+if [ ! -x "$B/sandrun-decode" ]; then
+	skip "sandrun --fingerprint: $B/sandrun-decode is not built"
+elif "$S" --db fp.db --fingerprint ingest.wav ingest.mp3 > fp-run.txt 2>&1 &&
+	"$S" export --db fp.db --format json > fp.json 2>/dev/null; then
+	fpv() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result.fingerprint | $2" fp.json; }
+	got=$(fpv ingest.wav .chromaprint) mp3=$(fpv ingest.mp3 .chromaprint)
+	if command -v fpcalc >/dev/null; then
+		want=$(fpcalc -plain ingest.wav 2>/dev/null)
+		check "sandrun --fingerprint: the WAV's is fpcalc's (${#got} chars), the MP3 has one (${#mp3})" \
+			test -n "$got" -a "$got" = "$want" -a "${#mp3}" -gt 8 -a "$mp3" != null
+	else
+		skip "sandrun --fingerprint against fpcalc: fpcalc not installed (libchromaprint-tools)"
+	fi
+else
+	not_ok "sandrun --fingerprint analyzes ingest.wav and ingest.mp3"
+	sed 's/^/# /' fp-run.txt | tail -n 8
+fi
+
 # ---- fuzzing smoke run (libFuzzer, ~25 s) --------------------------------
 if command -v "${CLANG:-clang-14}" >/dev/null 2>&1 && "$ROOT/tests/analyzer/build-fuzz.sh" "$B/fuzz" > fuzz-build.txt 2>&1; then
 	"$ROOT/tests/analyzer/make-corpus.sh" seeds >/dev/null 2>&1

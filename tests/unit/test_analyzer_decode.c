@@ -24,33 +24,10 @@
 #include "analyzer/input.h"
 #include "tests/analyzer/analyze.h"
 #include "tests/analyzer/memfile.h"
+#include "tests/analyzer/report_json.h"
 #include "tests/unit/testkit.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void put_le(uint8_t *p, uint32_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* A canonical 44-byte PCM WAV header; every field as given, lies too. */
-static void wav_header(uint8_t h[44], uint16_t channels, uint32_t rate, uint16_t bits,
-		       uint32_t data_bytes)
-{
-	memcpy(h, "RIFF", 4);
-	put_le(h + 4, 36 + data_bytes, 4);
-	memcpy(h + 8, "WAVEfmt ", 8);
-	put_le(h + 16, 16, 4);
-	put_le(h + 20, 1, 2);
-	put_le(h + 22, channels, 2);
-	put_le(h + 24, rate, 4);
-	put_le(h + 28, rate * channels * (bits / 8u), 4);
-	put_le(h + 32, (uint32_t)channels * (bits / 8u), 2);
-	put_le(h + 34, bits, 2);
-	memcpy(h + 36, "data", 4);
-	put_le(h + 40, data_bytes, 4);
-}
 
 static char *analyze_fd_text(int fd)
 {
@@ -77,19 +54,6 @@ static char *analyze_memory_text(const void *data, size_t len)
 	char *text = strdup(j.buf);
 	an_json_free(&j);
 	return text;
-}
-
-static double num(json_t *root, const char *obj, const char *key)
-{
-	json_t *v = json_object_get(json_object_get(root, obj), key);
-	if (!json_is_number(v))
-		fail_msg("%s.%s is not a number", obj, key);
-	return json_number_value(v);
-}
-
-static const char *str(json_t *root, const char *obj, const char *key)
-{
-	return json_string_value(json_object_get(json_object_get(root, obj), key));
 }
 
 /* ---- formats ------------------------------------------------------------ */

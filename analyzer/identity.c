@@ -1,0 +1,90 @@
+/* analyzer/identity.c — see identity.h. */
+#include "analyzer/identity.h"
+
+#include "analyzer/simd.h"
+
+/* Samples converted per sha256_update() call: 8 KiB on the stack. */
+#define CHUNK 4096
+
+void an_audio_hash_init(struct an_audio_hash *h)
+{
+	sha256_init(&h->ctx);
+}
+
+/* x * 32768 clamped to the int16 range, then rounded half to even by the
+ * float adder itself: adding 1.5 * 2^23 leaves the integer in the low
+ * mantissa bits (exact for |v| < 2^22). No libm call, four lanes at once,
+ * and the same result on every IEEE 754 machine. */
+static inline an_i32x4 quantize4(an_f32x4 x)
+{
+	const an_f32x4 lo = an_splat(-32768.0f), hi = an_splat(32767.0f);
+	an_f32x4 v = x * an_splat(32768.0f);
+	an_i32x4 below = v < lo, above = v > hi;
+	v = (an_f32x4)(((an_i32x4)v & ~below) | ((an_i32x4)lo & below));
+	v = (an_f32x4)(((an_i32x4)v & ~above) | ((an_i32x4)hi & above));
+	v += an_splat(12582912.0f);
+	return (an_i32x4)v - 0x4B400000;
+}
+
+int16_t an_audio_hash_quantize(float x)
+{
+	an_i32x4 q = quantize4(an_splat(x));
+	return (int16_t)q[0];
+}
+
+void an_quantize_s16(const float *x, size_t n, int16_t *out)
+{
+	size_t i = 0;
+
+	for (; i + AN_LANES <= n; i += AN_LANES) {
+		an_i32x4 q = quantize4(an_load(x + i));
+		for (int k = 0; k < AN_LANES; k++)
+			out[i + k] = (int16_t)q[k];
+	}
+	for (; i < n; i++)
+		out[i] = an_audio_hash_quantize(x[i]);
+}
+
+void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t nsamples)
+{
+	uint8_t buf[2 * CHUNK];
+
+	while (nsamples > 0) {
+		size_t n = nsamples < CHUNK ? nsamples : CHUNK;
+		size_t i = 0;
+		for (; i + AN_LANES <= n; i += AN_LANES) {
+			an_i32x4 q = quantize4(an_load(samples + i));
+			for (int k = 0; k < AN_LANES; k++) {
+				buf[2 * (i + k)] = (uint8_t)(q[k] & 0xff);
+				buf[2 * (i + k) + 1] = (uint8_t)((q[k] >> 8) & 0xff);
+			}
+		}
+		for (; i < n; i++) {
+			uint16_t q = (uint16_t)an_audio_hash_quantize(samples[i]);
+			buf[2 * i] = (uint8_t)(q & 0xff);
+			buf[2 * i + 1] = (uint8_t)(q >> 8);
+		}
+		sha256_update(&h->ctx, 2 * n, buf);
+		samples += n;
+		nsamples -= n;
+	}
+}
+
+void an_audio_hash_hex(struct an_audio_hash *h, char out[AN_SHA256_HEX])
+{
+	uint8_t d[AN_SHA256_LEN];
+
+	sha256_digest(&h->ctx, AN_SHA256_LEN, d);
+	an_sha256_hex(d, out);
+}
+
+void an_sha256_hex(const uint8_t digest[AN_SHA256_LEN], char out[AN_SHA256_HEX])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < AN_SHA256_LEN; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 15];
+	}
+	out[2 * AN_SHA256_LEN] = '\0';
+}

@@ -1,0 +1,58 @@
+/* analyzer/transcode.h — signs that a file is not what its container
+ * claims: padded bit depth, a lossy encoder's lowpass, upsampling.
+ *
+ *   effective bits  1 - (the lowest set bit, as a power of two of full
+ *                   scale, over every non-zero sample): a 24-bit file whose
+ *                   samples are all multiples of 2^-15 holds 16-bit audio
+ *                   (padded), however it got there. Exact for integer PCM
+ *                   up to 24 bits (libsndfile's floats hold them exactly);
+ *                   25 stands for "more than 24" (float content, 32-bit
+ *                   PCM, lossy decoders); dither added after a bit-depth
+ *                   change defeats it.
+ *   cutoff          from the long-term average power spectrum of the
+ *                   centroid's frames (centroid.h: 2048-point Hann frames
+ *                   of the mono mix, those above -60 dBFS): smoothed over
+ *                   5 bins, the highest frequency whose level is within
+ *                   AN_TC_CUTOFF_DB of the spectrum's loudest smoothed
+ *                   level. An MP3 at 128 kb/s is cut near 16 kHz, AAC and
+ *                   Vorbis at moderate rates at 15-20 kHz.
+ *   band_limited    cutoff below 90 % of the Nyquist frequency and below
+ *                   20 kHz: a hint of a lossy ancestor (or an old or
+ *                   deliberately filtered recording), not proof.
+ *   upsampled       a rate above 48 kHz with no content above 24 kHz:
+ *                   upsampled_from_hz 44100 (cutoff <= 22.05 kHz) or 48000.
+ * Pure: no I/O, no allocation.
+ */
+#ifndef SANDRUN_ANALYZER_TRANSCODE_H
+#define SANDRUN_ANALYZER_TRANSCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AN_TC_CUTOFF_DB (-80.0)
+#define AN_TC_SMOOTH_BINS 5
+#define AN_TC_MORE_THAN_24 25
+
+struct an_bitdepth {
+	int min_lsb_exp;         /* lowest set bit seen, power of 2; INT32_MAX: none */
+};
+
+void an_bitdepth_init(struct an_bitdepth *b);
+void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n);
+/* 1 .. 24, AN_TC_MORE_THAN_24, or 0 for digital silence */
+int an_bitdepth_bits(const struct an_bitdepth *b);
+
+struct an_transcode_result {
+	int effective_bits;
+	double cutoff_hz;        /* NaN: no frame loud enough */
+	bool band_limited;
+	bool upsampled;
+	uint32_t upsampled_from_hz; /* 0 when not upsampled */
+};
+
+/* power_sum: the summed power of bins 0 .. bins-1, each bin_hz wide. */
+double an_cutoff_hz(const double *power_sum, size_t bins, double bin_hz);
+void an_transcode_judge(double cutoff_hz, uint32_t rate, struct an_transcode_result *out);
+
+#endif
