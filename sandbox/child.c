@@ -64,6 +64,23 @@ static int set_umask(void)
 	return 0;
 }
 
+/* Without root, the child starts in a user namespace without maps (every
+ * id is the overflow id, no file can be created): wait until the runner
+ * has written them (newuidmap/newgidmap) before anything else. EOF without
+ * the byte: the runner could not, and kills us anyway. */
+static int wait_for_id_map(const struct child_ctx *ctx, struct sbx_err *err)
+{
+	if (ctx->map_rd < 0)
+		return 0;
+	close(ctx->map_wr);
+	char c;
+	ssize_t n;
+	while ((n = read(ctx->map_rd, &c, 1)) < 0 && errno == EINTR)
+		;
+	close(ctx->map_rd);
+	return n == 1 ? 0 : sbx_fail(err, -EPERM, "the runner wrote no uid/gid map for the user namespace");
+}
+
 /* v1 only (v2 children are born in their cgroup by CLONE_INTO_CGROUP):
  * before anything else, so that every page and process of the job is
  * charged to its limits. The runner opened the files; see cg_join_self
@@ -289,6 +306,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	 * sends its text over the error pipe when the step fails. */
 	struct sbx_err step_err = SBX_ERR_INIT, *err = &step_err;
 
+	STEP("user namespace map", wait_for_id_map(ctx, err));
 	STEP("join cgroup", join_cgroup(ctx, err));
 	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("network namespace", enter_prepared_netns(ctx->netns, err));
