@@ -10,6 +10,7 @@
  * SIGABRT; and when pid 1 exits, the kernel kills everything left in the
  * namespace — exactly what we want once the command is done. */
 #include "child.h"
+#include "rootless.h"
 #include "lib/fd.h"
 
 #include <fcntl.h>
@@ -314,6 +315,9 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("umask", set_umask());
 	STEP("die with runner", die_with_runner(ctx->runner_pidfd, err));
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns, err));
+	/* Before the host's /proc is gone: its /proc/sys/user is this
+	 * namespace's own. */
+	STEP("inotify share", rootless_cap_inotify(ctx->inotify_instances, ctx->inotify_watches, err));
 	STEP("mounts", mounts_build_root(spec, ctx->binds, ctx->uid, err));
 	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
 	STEP("descriptors", setup_fds(ctx, err));

@@ -60,6 +60,8 @@ struct child_ctx {
 	uid_t uid;              /* the job's own uid and gid (ident.c) */
 	int map_rd, map_wr;     /* without root: one byte once the runner has
 	                           written the user namespace's maps; -1 as root */
+	unsigned inotify_instances, inotify_watches; /* without root: the job's
+	                           share (rootless.h); 0 as root */
 };
 
 /* The job's init (pid 1 of the new pid namespace). Never returns. */

@@ -246,6 +246,11 @@ int rootless_open(struct rootless *rl, struct sbx_err *err)
 	RL_CHECK(rootless_check_userns(&e));
 	RL_CHECK(rootless_check_uidmap(&e));
 #undef RL_CHECK
+	uint64_t v;
+	if (sr_read_u64_at(AT_FDCWD, "/proc/sys/fs/inotify/max_user_instances", &v) == 0)
+		rl->inotify_instances = v / RL_INOTIFY_SHARES ? (unsigned)(v / RL_INOTIFY_SHARES) : 1;
+	if (sr_read_u64_at(AT_FDCWD, "/proc/sys/fs/inotify/max_user_watches", &v) == 0)
+		rl->inotify_watches = v / RL_INOTIFY_SHARES ? (unsigned)(v / RL_INOTIFY_SHARES) : 1;
 	if (bad)
 		return sbx_fail_plain(err, -ENODEV, "not running as root, and running without root needs what is "
 				"missing here: %s", why);
@@ -306,4 +311,22 @@ int rootless_map(const struct rootless *rl, pid_t pid, unsigned slot, uid_t inne
 {
 	int r = run_map_helper(RL_NEWUIDMAP, pid, rl->uid, inner, rl->sub_uid + slot, err);
 	return r < 0 ? r : run_map_helper(RL_NEWGIDMAP, pid, rl->gid, inner, rl->sub_gid + slot, err);
+}
+
+static int write_sysctl(const char *path, unsigned v, struct sbx_err *err)
+{
+	char num[16];
+	snprintf(num, sizeof num, "%u", v);
+	int r = sr_write_file_at(AT_FDCWD, path, num);
+	return r < 0 ? sbx_fail(err, r, "write %s=%s", path, num) : 0;
+}
+
+int rootless_cap_inotify(unsigned instances, unsigned watches, struct sbx_err *err)
+{
+	int r = 0;
+	if (instances)
+		r = write_sysctl("/proc/sys/user/max_inotify_instances", instances, err);
+	if (r == 0 && watches)
+		r = write_sysctl("/proc/sys/user/max_inotify_watches", watches, err);
+	return r;
 }

@@ -17,7 +17,18 @@ struct rootless {
 	gid_t gid;
 	unsigned long sub_uid, sub_gid; /* first id of the user's subordinate ranges */
 	unsigned slots;        /* how many job ids both ranges hold (<= SBX_UID_COUNT) */
+	unsigned inotify_instances, inotify_watches; /* each job's share (see below) */
 };
+
+/* The kernel charges a user namespace's inotify instances and watches to
+ * its owner too, in the parent namespace: every job of one rootless runner
+ * counts against the runner uid's fs.inotify.max_user_* (128 instances on
+ * Debian). So that one job cannot take them all from the others, each job's
+ * namespace gets 1/RL_INOTIFY_SHARES of them (user.max_inotify_*, set by
+ * its init while it still may, rootless_cap_inotify). */
+#define RL_INOTIFY_SHARES 8
+/* In the child, in its user namespace: 0 or -errno. */
+int rootless_cap_inotify(unsigned instances, unsigned watches, struct sbx_err *err);
 
 /* The checks, each with its own text (sandrun check shows them all). */
 int rootless_check_cgroup(struct sbx_err *err);

@@ -291,6 +291,7 @@ static long job_clone(struct sbx_run *run, struct sbx_job *job, const struct sbx
 		.binds = trees,
 		.uid = job->ident.id,
 		.map_rd = map[0], .map_wr = map[1],
+		.inotify_instances = run->rl.inotify_instances, .inotify_watches = run->rl.inotify_watches,
 	};
 	job->start_us = sr_now_us();
 	/* The inputs and --bind sources are bound from the descriptors the
