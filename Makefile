@@ -20,6 +20,12 @@ DATADIR    ?= $(PREFIX)/share/sandrun
 MANDIR     ?= $(PREFIX)/share/man
 # systemd reads units from /usr/local/lib/systemd/system too; empty: no unit.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The AppArmor profile granting user namespaces to $(BINDIR)/sandrun
+# (packaging/apparmor/sandrun; Ubuntu >= 24.04) and the sysusers.d entry of
+# the unprivileged user: empty (the default) installs neither; the Debian
+# package sets both.
+APPARMORDIR ?=
+SYSUSERSDIR ?=
 DESTDIR    ?=
 
 # Where the installed sandrun finds its analyzer and policies, relative to
@@ -126,7 +132,8 @@ POLICY_FILES := $(notdir $(wildcard policies/*.json))
 INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze $(LIBEXECDIR)/sandrun-decode \
              $(addprefix $(DATADIR)/policies/,$(POLICY_FILES)) \
              $(foreach m,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-             $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/sandrun@.service)
+             $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/sandrun@.service $(SYSTEMDUNITDIR)/sandrun-rootless@.service) \
+             $(if $(APPARMORDIR),$(APPARMORDIR)/sandrun) $(if $(SYSUSERSDIR),$(SYSUSERSDIR)/sandrun.conf)
 
 install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/policies
@@ -140,6 +147,18 @@ ifneq ($(SYSTEMDUNITDIR),)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/sandrun@.service >$(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
 	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/sandrun@.service
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/sandrun-rootless@.service \
+	  >$(DESTDIR)$(SYSTEMDUNITDIR)/sandrun-rootless@.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/sandrun-rootless@.service
+endif
+ifneq ($(APPARMORDIR),)
+	install -d $(DESTDIR)$(APPARMORDIR)
+	sed 's|/usr/bin/sandrun|$(BINDIR)/sandrun|' packaging/apparmor/sandrun >$(DESTDIR)$(APPARMORDIR)/sandrun
+	chmod 644 $(DESTDIR)$(APPARMORDIR)/sandrun
+endif
+ifneq ($(SYSUSERSDIR),)
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 packaging/sysusers.d/sandrun.conf $(DESTDIR)$(SYSUSERSDIR)/sandrun.conf
 endif
 
 # Shared directories (bin, share/man/man5, lib/systemd/system) stay.
