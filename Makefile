@@ -158,7 +158,7 @@ ifneq ($(APPARMORDIR),)
 endif
 ifneq ($(SYSUSERSDIR),)
 	install -d $(DESTDIR)$(SYSUSERSDIR)
-	install -m 644 packaging/sysusers.d/sandrun.conf $(DESTDIR)$(SYSUSERSDIR)/sandrun.conf
+	install -m 644 packaging/sysusers/sandrun.conf $(DESTDIR)$(SYSUSERSDIR)/sandrun.conf
 endif
 
 # Shared directories (bin, share/man/man5, lib/systemd/system) stay.

@@ -125,6 +125,7 @@ static int tty_guard_open(struct tty_guard *g, bool give_stdin)
 		char path[32];
 		snprintf(path, sizeof path, "/proc/self/fd/%d", i);
 		g->fd[i] = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		bool reopen_failed = g->fd[i] < 0;
 		/* Must be the same terminal: reopening a pty master (/dev/ptmx)
 		 * would make a new pty that nobody reads. */
 		struct stat a, b;
@@ -137,7 +138,7 @@ static int tty_guard_open(struct tty_guard *g, bool give_stdin)
 		 * e.g. after su): inheriting it read-write would let the job
 		 * read what is typed. Refused, unless it is write-only anyway. */
 		int fl = fcntl(i, F_GETFL);
-		if (g->fd[i] < 0 && (fl < 0 || (fl & O_ACCMODE) != O_WRONLY)) {
+		if (reopen_failed && (fl < 0 || (fl & O_ACCMODE) != O_WRONLY)) {
 			g->unopenable = i;
 			return -EACCES;
 		}
