@@ -20,6 +20,12 @@ DATADIR    ?= $(PREFIX)/share/sandrun
 MANDIR     ?= $(PREFIX)/share/man
 # systemd reads units from /usr/local/lib/systemd/system too; empty: no unit.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The AppArmor profile granting user namespaces to $(BINDIR)/sandrun
+# (packaging/apparmor/sandrun; Ubuntu >= 24.04) and the sysusers.d entry of
+# the unprivileged user: empty (the default) installs neither; the Debian
+# package sets both.
+APPARMORDIR ?=
+SYSUSERSDIR ?=
 DESTDIR    ?=
 
 # Where the installed sandrun finds its analyzer and policies, relative to
@@ -127,11 +133,12 @@ bench-pg: programs
 # Everything install puts in place, as paths under $(DESTDIR); uninstall
 # removes exactly these, then the directories that are sandrun's own.
 POLICY_FILES := $(notdir $(wildcard policies/*.json))
-UNITS := sandrun@.service sandrun-watch@.service sandrun-serve@.service
+UNITS := sandrun@.service sandrun-watch@.service sandrun-serve@.service sandrun-rootless@.service
 INSTALLED := $(BINDIR)/sandrun $(LIBEXECDIR)/sandrun-analyze $(LIBEXECDIR)/sandrun-decode \
              $(addprefix $(DATADIR)/policies/,$(POLICY_FILES)) \
              $(foreach m,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-             $(if $(SYSTEMDUNITDIR),$(addprefix $(SYSTEMDUNITDIR)/,$(UNITS)))
+             $(if $(SYSTEMDUNITDIR),$(addprefix $(SYSTEMDUNITDIR)/,$(UNITS))) \
+             $(if $(APPARMORDIR),$(APPARMORDIR)/sandrun) $(if $(SYSUSERSDIR),$(SYSUSERSDIR)/sandrun.conf)
 
 install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/policies
@@ -146,6 +153,15 @@ ifneq ($(SYSTEMDUNITDIR),)
 	for u in $(UNITS); do \
 	  sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+endif
+ifneq ($(APPARMORDIR),)
+	install -d $(DESTDIR)$(APPARMORDIR)
+	sed 's|/usr/bin/sandrun|$(BINDIR)/sandrun|' packaging/apparmor/sandrun >$(DESTDIR)$(APPARMORDIR)/sandrun
+	chmod 644 $(DESTDIR)$(APPARMORDIR)/sandrun
+endif
+ifneq ($(SYSUSERSDIR),)
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 packaging/sysusers/sandrun.conf $(DESTDIR)$(SYSUSERSDIR)/sandrun.conf
 endif
 
 # Shared directories (bin, share/man/man5, lib/systemd/system) stay.

@@ -109,6 +109,14 @@ static void check_print_json(const struct check *c)
 	json_object_set_new(o, "landlock_abi", json_integer(r->landlock_abi));
 	json_object_set_new(o, "uid_range", json_pack("[I,I]", (json_int_t)SBX_UID_BASE,
 						      (json_int_t)(SBX_UID_BASE + SBX_UID_COUNT - 1)));
+	/* Without root: the user-namespace mode's requirements, each with
+	 * its reason and fix (empty as root). */
+	json_object_set_new(o, "rootless", json_boolean(r->rootless));
+	json_t *rl = json_array();
+	for (int i = 0; r->rootless && i < SBX_RL_CHECKS; i++)
+		json_array_append_new(rl, json_pack("{s:s,s:b,s:s}", "name", r->rl[i].name, "ok", r->rl[i].ok,
+						    "why", r->rl[i].why));
+	json_object_set_new(o, "rootless_checks", rl);
 	json_object_set_new(o, "missing", missing_array(r->missing, c->policies_ok));
 	json_object_set_new(o, "complete", json_boolean(c->complete));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -124,16 +132,29 @@ static void check_print_text(const struct check *c)
 		const char *note = "";
 		if (i == ROW_INTO_CGROUP && !c->rows[i].ok && r->cgroup_mode != SBX_CG_V2)
 			note = " (v2 only; on v1 the child joins its cgroup before it runs anything)";
+		if (i == 0 && r->rootless)
+			note = " (each job gets a user namespace: the checks \"without root\" below)";
 		printf("%-20s %s%s\n", c->rows[i].name, c->rows[i].ok ? "yes" : "NO", note);
+	}
+	for (int i = 0; r->rootless && i < SBX_RL_CHECKS; i++) {
+		printf("%-20s %s\n", r->rl[i].name, r->rl[i].ok ? "yes" : "NO");
+		if (!r->rl[i].ok)
+			printf("  why: %s\n", r->rl[i].why);
 	}
 	printf("%-20s %s\n", "cgroup mode", sbx_cgroup_mode_name(r->cgroup_mode));
 	if (r->cgroup_parent[0] == '/')
 		printf("%-20s %s/sandrun-<pid>-<start>/job-<n>\n", "cgroups go to", r->cgroup_parent);
 	else
 		printf("%-20s %s\n", "cgroups go to", r->cgroup_parent);
-	printf("%-20s %u-%u (one per running job, locked in /run/sandrun/uid)%s%s\n", "job uids",
-	       SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1, r->uid_range_free ? "" : ": ",
-	       r->uid_range_error);
+	if (r->rootless)
+		printf("%-20s %u-%u inside each job's user namespace, each one id of the user's "
+		       "subordinate range outside (one per running job, locked in $RUNTIME_DIRECTORY/uid "
+		       "or $XDG_RUNTIME_DIR/sandrun/uid)%s%s\n", "job uids", SBX_UID_BASE,
+		       SBX_UID_BASE + SBX_UID_COUNT - 1, r->uid_range_free ? "" : ": ", r->uid_range_error);
+	else
+		printf("%-20s %u-%u (one per running job, locked in /run/sandrun/uid)%s%s\n", "job uids",
+		       SBX_UID_BASE, SBX_UID_BASE + SBX_UID_COUNT - 1, r->uid_range_free ? "" : ": ",
+		       r->uid_range_error);
 	if (r->landlock_abi > 0)
 		printf("%-20s ABI %d\n", "landlock", r->landlock_abi);
 	else

@@ -102,12 +102,13 @@ enum { OPT_STDIN = OPT_LIMITS_END + 0x40, OPT_ENV_VAR, OPT_CHDIR, OPT_JSON_FD };
 struct tty_guard {
 	int fd[3];        /* what the job gets as 0, 1, 2; -1: inherit */
 	int saved_from;   /* a terminal descriptor of ours, or -1 */
+	int unopenable;   /* a read-write terminal fd that cannot be reopened, or -1 */
 	struct termios saved;
 };
 
 static int tty_guard_open(struct tty_guard *g, bool give_stdin)
 {
-	*g = (struct tty_guard){ .fd = { -1, -1, -1 }, .saved_from = -1 };
+	*g = (struct tty_guard){ .fd = { -1, -1, -1 }, .saved_from = -1, .unopenable = -1 };
 	for (int i = 0; i < 3; i++) {
 		if (!isatty(i))
 			continue;
@@ -124,6 +125,7 @@ static int tty_guard_open(struct tty_guard *g, bool give_stdin)
 		char path[32];
 		snprintf(path, sizeof path, "/proc/self/fd/%d", i);
 		g->fd[i] = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		bool reopen_failed = g->fd[i] < 0;
 		/* Must be the same terminal: reopening a pty master (/dev/ptmx)
 		 * would make a new pty that nobody reads. */
 		struct stat a, b;
@@ -131,6 +133,14 @@ static int tty_guard_open(struct tty_guard *g, bool give_stdin)
 				      a.st_rdev != b.st_rdev)) {
 			close(g->fd[i]);
 			g->fd[i] = -1;
+		}
+		/* Not reopened (without root: a terminal of another user,
+		 * e.g. after su): inheriting it read-write would let the job
+		 * read what is typed. Refused, unless it is write-only anyway. */
+		int fl = fcntl(i, F_GETFL);
+		if (reopen_failed && (fl < 0 || (fl & O_ACCMODE) != O_WRONLY)) {
+			g->unopenable = i;
+			return -EACCES;
 		}
 	}
 	return 0;
@@ -462,7 +472,12 @@ int cmd_exec(int argc, char **argv)
 	}
 	struct tty_guard tty;
 	if ((r = tty_guard_open(&tty, o.give_stdin)) < 0) {
-		sr_err("cannot open /dev/null for the command's stdin: %s", strerror(-r));
+		if (tty.unopenable >= 0)
+			sr_err("fd %d is a terminal sandrun cannot reopen write-only (%s): the job would get it "
+			       "read-write and could read what is typed; redirect it, or run sandrun as the "
+			       "terminal's owner", tty.unopenable, strerror(-r));
+		else
+			sr_err("cannot open /dev/null for the command's stdin: %s", strerror(-r));
 		tty_guard_close(&tty);
 		sbx_run_close(run);
 		sbx_policy_free(policy);

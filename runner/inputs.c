@@ -289,15 +289,22 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 	 * input. On the copy it is EROFS. The copy's root is the directory,
 	 * so readlink of the descriptor says "/NAME", not the host path. */
 	_cleanup_close_ int ro = open_tree(dirfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	if (ro < 0) /* EINVAL: an unbindable mount; not "not a regular file" */
+	/* Without root (docs/security.md, "Without root") no mount can be
+	 * copied (that needs CAP_SYS_ADMIN over the runner's namespace): the
+	 * descriptor is opened on the host's mount, and an input that others
+	 * may write is refused below. The job runs as a subordinate id with no
+	 * groups, so "others" is all it could ever be for this file. */
+	bool no_copy = ro < 0 && errno == EPERM && geteuid() != 0;
+	if (ro < 0 && !no_copy) /* EINVAL: an unbindable mount; not "not a regular file" */
 		return errno == EINVAL ? -EOPNOTSUPP : -errno;
 	struct mount_attr a = {
 		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
 	};
-	if (mount_setattr(ro, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+	if (!no_copy && mount_setattr(ro, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
 		return errno == EINVAL ? -EOPNOTSUPP : -errno;
 	/* O_NONBLOCK: a FIFO swapped in must not hang the runner. */
-	_cleanup_close_ int fd = openat2_fd(ro, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+	_cleanup_close_ int fd = openat2_fd(no_copy ? dirfd : ro, name,
+					    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
 					    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
 		return fd;
@@ -306,6 +313,8 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
+	if (no_copy && (st.st_mode & S_IWOTH))
+		return -EACCES; /* the job could reopen /proc/self/fd/0 for writing */
 	/* Blocking again: the job reads its stdin like any file. */
 	if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
 		return -errno;

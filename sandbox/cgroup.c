@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CG_ROOT "/sys/fs/cgroup"
 
@@ -243,6 +244,47 @@ static int run_open_v2(struct cg_run *run, uint64_t sweep_deadline_ms, struct sb
 	r = sr_write_file_at(run->run_dirfd[0], "cgroup.subtree_control", "+memory +cpu +pids");
 	if (r < 0)
 		return sbx_fail(err, r, "enable memory, cpu, pids in %s/%s", path, run->run_name);
+	return 0;
+}
+
+/* Without root: the runner's own v2 cgroup must be delegated to its user
+ * (what systemd's Delegate=yes does: the directory, its cgroup.procs,
+ * cgroup.subtree_control and cgroup.threads chowned to the service's user),
+ * with memory, cpu and pids available. Only then can run_open_v2 make the
+ * run and job cgroups beneath it and write their limits. */
+int cg_check_delegated(struct sbx_err *err)
+{
+	static const char fix[] = "start sandrun in a cgroup subtree delegated to its user: "
+				  "`systemd-run --user -p Delegate=yes --scope sandrun ...`, or a User= "
+				  "service with Delegate=yes (docs/deployment.md)";
+	char own[400], path[512], ctls[256];
+	int r = own_cgroup_path(NULL, own, sizeof own, err);
+	if (r < 0)
+		return sbx_fail(err, r, "no cgroup v2 entry in /proc/self/cgroup; %s", fix);
+	char *leaf = strrchr(own, '/');
+	if (leaf && strcmp(leaf, "/sandrun-supervisor") == 0)
+		*(leaf == own ? leaf + 1 : leaf) = '\0';
+	snprintf(path, sizeof path, CG_ROOT "%s", strcmp(own, "/") == 0 ? "" : own);
+	_cleanup_close_ int fd = open_dir(path);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return sbx_fail(err, fd < 0 ? fd : -errno, "open the own cgroup %s; %s", path, fix);
+	if (st.st_uid != geteuid() || faccessat(fd, "cgroup.procs", W_OK, AT_EACCESS) < 0 ||
+	    faccessat(fd, "cgroup.subtree_control", W_OK, AT_EACCESS) < 0)
+		return sbx_fail_plain(err, -EACCES, "the cgroup %s (owner uid %u) is not delegated to uid %u "
+				"(its directory, cgroup.procs and cgroup.subtree_control must be the user's); %s",
+				path, (unsigned)st.st_uid, (unsigned)geteuid(), fix);
+	/* " memory cpu pids " with a space around every name, to find words */
+	ctls[0] = ' ';
+	if (sr_read_file_at(fd, "cgroup.controllers", ctls + 1, sizeof ctls - 2) < 0)
+		ctls[1] = '\0';
+	ctls[strcspn(ctls, "\n")] = '\0';
+	strcat(ctls, " ");
+	static const char *const need[] = { " memory ", " cpu ", " pids " };
+	for (size_t i = 0; i < SR_ARRAY_LEN(need); i++)
+		if (!strstr(ctls, need[i]))
+			return sbx_fail_plain(err, -ENODEV, "the delegated cgroup %s has no%scontroller (its parent must "
+					"enable it in cgroup.subtree_control)", path, need[i]);
 	return 0;
 }
 

@@ -32,6 +32,9 @@ struct cg_job {
 };
 
 int cg_detect(enum sbx_cgroup_mode *mode);
+/* Without root: 0 if the runner's own v2 cgroup is delegated to its user
+ * with memory, cpu and pids, else -errno saying what is missing. */
+int cg_check_delegated(struct sbx_err *err);
 int cg_run_open(struct cg_run *run, struct sbx_err *err);
 void cg_run_close(struct cg_run *run);
 bool cg_run_has(const struct cg_run *run, enum cg_ctl ctl);

@@ -10,6 +10,7 @@
  * SIGABRT; and when pid 1 exits, the kernel kills everything left in the
  * namespace — exactly what we want once the command is done. */
 #include "child.h"
+#include "rootless.h"
 #include "lib/fd.h"
 
 #include <fcntl.h>
@@ -62,6 +63,23 @@ static int set_umask(void)
 {
 	umask(022);
 	return 0;
+}
+
+/* Without root, the child starts in a user namespace without maps (every
+ * id is the overflow id, no file can be created): wait until the runner
+ * has written them (newuidmap/newgidmap) before anything else. EOF without
+ * the byte: the runner could not, and kills us anyway. */
+static int wait_for_id_map(const struct child_ctx *ctx, struct sbx_err *err)
+{
+	if (ctx->map_rd < 0)
+		return 0;
+	close(ctx->map_wr);
+	char c;
+	ssize_t n;
+	while ((n = read(ctx->map_rd, &c, 1)) < 0 && errno == EINTR)
+		;
+	close(ctx->map_rd);
+	return n == 1 ? 0 : sbx_fail(err, -EPERM, "the runner wrote no uid/gid map for the user namespace");
 }
 
 /* v1 only (v2 children are born in their cgroup by CLONE_INTO_CGROUP):
@@ -289,6 +307,7 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	 * sends its text over the error pipe when the step fails. */
 	struct sbx_err step_err = SBX_ERR_INIT, *err = &step_err;
 
+	STEP("user namespace map", wait_for_id_map(ctx, err));
 	STEP("join cgroup", join_cgroup(ctx, err));
 	uint64_t t_start = spec->timing ? sr_now_us() : 0;
 	STEP("network namespace", enter_prepared_netns(ctx->netns, err));
@@ -296,6 +315,9 @@ _Noreturn void child_main(const struct child_ctx *ctx)
 	STEP("umask", set_umask());
 	STEP("die with runner", die_with_runner(ctx->runner_pidfd, err));
 	STEP("cgroup namespace", enter_cgroup_ns(ctx->unshare_cgroup_ns, err));
+	/* Before the host's /proc is gone: its /proc/sys/user is this
+	 * namespace's own. */
+	STEP("inotify share", rootless_cap_inotify(ctx->inotify_instances, ctx->inotify_watches, err));
 	STEP("mounts", mounts_build_root(spec, ctx->binds, ctx->uid, err));
 	uint64_t t_mounts = spec->timing ? sr_now_us() : 0;
 	STEP("descriptors", setup_fds(ctx, err));

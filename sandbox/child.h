@@ -39,6 +39,11 @@ void child_record(uint32_t tag, uint64_t value);
 struct bind_tree {
 	int fd;
 	bool is_dir;
+	/* Without root the runner cannot copy a mount of its own namespace
+	 * (that needs CAP_SYS_ADMIN there): the child copies the source
+	 * from its own namespace and checks it is the descriptor's inode
+	 * (mounts_copy_in_child). */
+	bool in_child;
 };
 
 struct child_ctx {
@@ -53,6 +58,10 @@ struct child_ctx {
 	                           when clone3 made one */
 	const struct bind_tree *binds; /* one per spec->binds[i] */
 	uid_t uid;              /* the job's own uid and gid (ident.c) */
+	int map_rd, map_wr;     /* without root: one byte once the runner has
+	                           written the user namespace's maps; -1 as root */
+	unsigned inotify_instances, inotify_watches; /* without root: the job's
+	                           share (rootless.h); 0 as root */
 };
 
 /* The job's init (pid 1 of the new pid namespace). Never returns. */
@@ -62,7 +71,8 @@ _Noreturn void child_main(const struct child_ctx *ctx);
  * copy of each descriptor-named bind (trees[i].fd -1 for path binds).
  * trees has spec->nbinds entries; close them with mounts_close_binds
  * after clone3, whatever happened (also after a failure here). */
-int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, struct sbx_err *err);
+int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, bool in_child,
+		       struct sbx_err *err);
 void mounts_close_binds(struct bind_tree *trees, size_t n);
 /* In the child: build the fresh root and pivot into it. */
 int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees, uid_t job_uid,

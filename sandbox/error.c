@@ -8,21 +8,36 @@
 #include <stdio.h>
 #include <string.h>
 
-int sbx_fail(struct sbx_err *err, int neg_errno, const char *fmt, ...)
+static int fail_v(struct sbx_err *err, int neg_errno, bool with_errno, const char *fmt, va_list ap)
 {
 	if (!err)
 		return neg_errno;
-	char what[400];
-	va_list ap;
-	va_start(ap, fmt);
+	char what[SBX_ERR_MSG];
 	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
 	err->code = neg_errno;
-	if (neg_errno < 0)
+	if (neg_errno < 0 && with_errno)
 		snprintf(err->msg, sizeof err->msg, "%s: %s", what, strerror(-neg_errno));
 	else
 		snprintf(err->msg, sizeof err->msg, "%s", what);
 	return neg_errno;
+}
+
+int sbx_fail(struct sbx_err *err, int neg_errno, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = fail_v(err, neg_errno, true, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int sbx_fail_plain(struct sbx_err *err, int neg_errno, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = fail_v(err, neg_errno, false, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 const char *sbx_err_text(const struct sbx_err *err, int rc)

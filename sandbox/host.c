@@ -3,6 +3,7 @@
 #include "cgroup.h"
 #include "child.h"
 #include "ident.h"
+#include "rootless.h"
 #include "lib/fd.h"
 
 #include <linux/sched.h>
@@ -45,19 +46,50 @@ static void note_missing(struct sbx_host_report *r, bool ok, const char *what)
 	snprintf(r->missing + len, sizeof r->missing - len, "%s%s", len ? ", " : "", what);
 }
 
+/* Without root: every requirement of the user-namespace mode, each with
+ * its own reason. */
+static void probe_rootless(struct sbx_host_report *r)
+{
+	struct rootless rl;
+	struct sbx_err e[SBX_RL_CHECKS];
+	int rc[SBX_RL_CHECKS];
+	for (int i = 0; i < SBX_RL_CHECKS; i++)
+		e[i] = (struct sbx_err)SBX_ERR_INIT;
+	rc[0] = rootless_check_cgroup(&e[0]);
+	rc[1] = rootless_check_userns(&e[1]);
+	rc[2] = rootless_check_subids(&rl, &e[2]);
+	rc[3] = rootless_check_uidmap(&e[3]);
+	int fd = rc[4] = ident_open_user_dir(&e[4]);
+	if (fd >= 0)
+		close(fd);
+	static const char *const names[SBX_RL_CHECKS] = {
+		"delegated cgroup v2", "user namespace", "subordinate ids", "newuidmap", "job uid lock dir",
+	};
+	for (int i = 0; i < SBX_RL_CHECKS; i++) {
+		r->rl[i].name = names[i];
+		r->rl[i].ok = rc[i] >= 0;
+		snprintf(r->rl[i].why, sizeof r->rl[i].why, "%s", rc[i] < 0 ? sbx_err_text(&e[i], rc[i]) : "");
+	}
+}
+
 int sbx_host_probe(struct sbx_host_report *r)
 {
 	memset(r, 0, sizeof *r);
 	r->user_root = geteuid() == 0;
+	r->rootless = !r->user_root;
+	/* Without root, the namespaces come with a user namespace. */
+	uint64_t userns = r->rootless ? CLONE_NEWUSER : 0;
 	r->clone3 = try_clone3(0, -1) == 0;
 	r->pidfd = r->clone3; /* the probe itself asked for CLONE_PIDFD */
 	r->seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
-	r->ns_pid = try_clone3(CLONE_NEWPID, -1) == 0;
-	r->ns_mnt = try_clone3(CLONE_NEWNS, -1) == 0;
-	r->ns_net = try_clone3(CLONE_NEWNET, -1) == 0;
-	r->ns_ipc = try_clone3(CLONE_NEWIPC, -1) == 0;
-	r->ns_uts = try_clone3(CLONE_NEWUTS, -1) == 0;
-	r->ns_cgroup = try_clone3(CLONE_NEWCGROUP, -1) == 0;
+	r->ns_pid = try_clone3(userns | CLONE_NEWPID, -1) == 0;
+	r->ns_mnt = try_clone3(userns | CLONE_NEWNS, -1) == 0;
+	r->ns_net = try_clone3(userns | CLONE_NEWNET, -1) == 0;
+	r->ns_ipc = try_clone3(userns | CLONE_NEWIPC, -1) == 0;
+	r->ns_uts = try_clone3(userns | CLONE_NEWUTS, -1) == 0;
+	r->ns_cgroup = try_clone3(userns | CLONE_NEWCGROUP, -1) == 0;
+	if (r->rootless)
+		probe_rootless(r);
 
 	struct cg_run run;
 	struct sbx_err cg_err = SBX_ERR_INIT, id_err = SBX_ERR_INIT;
@@ -82,13 +114,18 @@ int sbx_host_probe(struct sbx_host_report *r)
 	r->landlock_abi = sbx_landlock_abi();
 	if (r->landlock_abi < 0)
 		r->landlock_abi = 0;
-	rc = ident_check_range(&id_err);
+	/* Without root, the job ids are the user's subordinate ones
+	 * (checked above); the reserved range is root mode's. */
+	rc = r->rootless ? (r->rl[2].ok ? 0 : -ENOENT) : ident_check_range(&id_err);
 	r->uid_range_free = rc == 0;
 	if (!r->uid_range_free)
-		snprintf(r->uid_range_error, sizeof r->uid_range_error, "%s", sbx_err_text(&id_err, rc));
+		snprintf(r->uid_range_error, sizeof r->uid_range_error, "%s",
+			 r->rootless ? "no usable subordinate ids (see above)" : sbx_err_text(&id_err, rc));
 
-	note_missing(r, r->user_root, "root");
-	note_missing(r, r->uid_range_free, "a free job uid range");
+	for (int i = 0; r->rootless && i < SBX_RL_CHECKS; i++)
+		note_missing(r, r->rl[i].ok, r->rl[i].name);
+	if (!r->rootless)
+		note_missing(r, r->uid_range_free, "a free job uid range");
 	note_missing(r, r->clone3, "clone3");
 	note_missing(r, r->seccomp, "seccomp");
 	note_missing(r, r->ns_pid, "pid namespace");

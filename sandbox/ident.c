@@ -35,6 +35,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool in_range(unsigned long long id)
 {
@@ -92,8 +93,9 @@ int ident_check_range(struct sbx_err *err)
 	return r;
 }
 
-/* mkdir + open a directory that must be root's and writable by root only:
- * whoever could write there could pre-create, delete or lock our files. */
+/* mkdir + open a directory that must be ours (root's in root mode, the
+ * runner user's without root) and writable by us only: whoever could write
+ * there could pre-create, delete or lock our files. */
 static int open_private_dir(int at, const char *name, mode_t mode, struct sbx_err *err)
 {
 	if (mkdirat(at, name, mode) < 0 && errno != EEXIST)
@@ -102,9 +104,10 @@ static int open_private_dir(int at, const char *name, mode_t mode, struct sbx_er
 	if (fd < 0)
 		return sbx_fail(err, -errno, "open %s", name);
 	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		close(fd);
-		return sbx_fail(err, -EPERM, "%s must be a directory owned by root and writable only by it", name);
+		return sbx_fail(err, -EPERM, "%s must be a directory owned by uid %u and writable only by it",
+				name, (unsigned)geteuid());
 	}
 	return fd;
 }
@@ -117,10 +120,35 @@ int ident_open_dir(struct sbx_err *err)
 	return open_private_dir(run, "uid", 0700, err);
 }
 
-int ident_claim(int dirfd, unsigned *next, struct ident *out, struct sbx_err *err)
+int ident_open_user_dir(struct sbx_err *err)
 {
-	for (unsigned i = 0; i < SBX_UID_COUNT; i++) {
-		unsigned slot = (*next + i) % SBX_UID_COUNT;
+	char parent[4096];
+	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
+	if (rt && *rt == '/') {
+		/* systemd's RuntimeDirectory=: one or more, ':'-separated */
+		snprintf(parent, sizeof parent, "%.*s", (int)strcspn(rt, ":"), rt);
+	} else if (xdg && *xdg == '/') {
+		_cleanup_close_ int x = open_private_dir(AT_FDCWD, xdg, 0700, err);
+		if (x < 0)
+			return x;
+		snprintf(parent, sizeof parent, "%s/sandrun", xdg);
+	} else {
+		return sbx_fail_plain(err, -ENOENT, "no directory for the job uid locks: without root, sandrun "
+				"keeps them in $RUNTIME_DIRECTORY (RuntimeDirectory= of its unit) or "
+				"$XDG_RUNTIME_DIR/sandrun, and neither is set");
+	}
+	_cleanup_close_ int dir = open_private_dir(AT_FDCWD, parent, 0700, err);
+	if (dir < 0)
+		return dir;
+	return open_private_dir(dir, "uid", 0700, err);
+}
+
+int ident_claim(int dirfd, unsigned count, unsigned *next, struct ident *out, struct sbx_err *err)
+{
+	if (count == 0 || count > SBX_UID_COUNT)
+		count = SBX_UID_COUNT;
+	for (unsigned i = 0; i < count; i++) {
+		unsigned slot = (*next + i) % count;
 		char name[16];
 		snprintf(name, sizeof name, "%u", SBX_UID_BASE + slot);
 		int fd = openat(dirfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -138,7 +166,7 @@ int ident_claim(int dirfd, unsigned *next, struct ident *out, struct sbx_err *er
 		if (e != EWOULDBLOCK)
 			return sbx_fail(err, -e, "flock the uid lock %s", name);
 	}
-	return sbx_fail(err, -EAGAIN, "all %u job uids are in use", SBX_UID_COUNT);
+	return sbx_fail(err, -EAGAIN, "all %u job uids are in use", count);
 }
 
 unsigned ident_random_start(void)

@@ -16,9 +16,14 @@ struct ident {
 int ident_check_range(struct sbx_err *err);
 /* The lock directory (/run/sandrun/uid, root's, 0700), O_DIRECTORY. */
 int ident_open_dir(struct sbx_err *err);
-/* Claim a free uid; *next is the run's rotating start. -EAGAIN if all
- * are taken. */
-int ident_claim(int dirfd, unsigned *next, struct ident *out, struct sbx_err *err);
+/* Without root: this user's own lock directory, "uid" under
+ * $RUNTIME_DIRECTORY or $XDG_RUNTIME_DIR/sandrun (the user's, 0700): the
+ * ids behind the slots are the user's subordinate ones, so only this
+ * user's runners compete for them. */
+int ident_open_user_dir(struct sbx_err *err);
+/* Claim a free uid among the first `count` of the range (0: all of it);
+ * *next is the run's rotating start. -EAGAIN if all are taken. */
+int ident_claim(int dirfd, unsigned count, unsigned *next, struct ident *out, struct sbx_err *err);
 unsigned ident_random_start(void);
 void ident_release(struct ident *id);
 

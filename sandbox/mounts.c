@@ -119,7 +119,23 @@ void mounts_close_binds(struct bind_tree *trees, size_t n)
 		sr_closep(&trees[i].fd);
 }
 
-int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, struct sbx_err *err)
+/* The detached copy at tree, made private and restricted; tree closed on
+ * failure. */
+static int restrict_copy(int tree, const struct sbx_bind *b, unsigned rec, struct sbx_err *err)
+{
+	/* Private: nothing mounted later on the host shows up in the
+	 * job, and nothing the job's namespace does reaches the host. */
+	struct mount_attr a = { .attr_set = user_bind_attrs(b), .propagation = MS_PRIVATE };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &a, sizeof a) < 0) {
+		int e = errno;
+		close(tree);
+		return sbx_fail(err, -e, "mount_setattr for %s", b->dst);
+	}
+	return tree;
+}
+
+int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, bool in_child,
+		       struct sbx_err *err)
 {
 	if (spec->nbinds > SBX_MAX_BINDS)
 		return sbx_fail(err, -E2BIG, "too many binds (%zu, at most %d)", spec->nbinds, SBX_MAX_BINDS);
@@ -140,16 +156,46 @@ int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, str
 					b->src ? b->src : "(descriptor)");
 		unsigned rec = S_ISDIR(st.st_mode) ? AT_RECURSIVE : 0;
 		trees[i].is_dir = S_ISDIR(st.st_mode);
-		trees[i].fd = open_tree(b->src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
-		if (trees[i].fd < 0)
+		trees[i].in_child = in_child;
+		if (in_child)
+			continue;
+		int tree = open_tree(b->src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+		if (tree < 0)
 			return sbx_fail(err, -errno, "open_tree for %s", b->dst);
-		/* Private: nothing mounted later on the host shows up in the
-		 * job, and nothing the job's namespace does reaches the host. */
-		struct mount_attr a = { .attr_set = user_bind_attrs(b), .propagation = MS_PRIVATE };
-		if (mount_setattr(trees[i].fd, "", AT_EMPTY_PATH | rec, &a, sizeof a) < 0)
-			return sbx_fail(err, -errno, "mount_setattr for %s", b->dst);
+		if ((trees[i].fd = restrict_copy(tree, b, rec, err)) < 0)
+			return trees[i].fd;
 	}
 	return 0;
+}
+
+/* Without root, in the child (its own user and mount namespace, before
+ * the staging tmpfs): the copy of each descriptor bind the runner could not
+ * make. open_tree only copies mounts of the caller's namespace, so the
+ * source is found by the descriptor's path in the child's copy of the
+ * runner's tree, resolved with the runner's own rights (inside uid 0 is the
+ * runner's uid), and then must be the very inode the runner checked (same
+ * st_dev and st_ino as src_fd): a tree owner who swapped a component of
+ * the path for a link in the meantime gets a refusal, never another file
+ * bound. A path that is gone (" (deleted)") fails the same way. */
+static int copy_in_child(const struct sbx_bind *b, struct bind_tree *t, struct sbx_err *err)
+{
+	char link[64], path[PATH_MAX];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", b->src_fd);
+	ssize_t n = readlink(link, path, sizeof path - 1);
+	if (n < 0)
+		return sbx_fail(err, -errno, "readlink %s (bind %s)", link, b->dst);
+	path[n] = '\0';
+	unsigned rec = t->is_dir ? AT_RECURSIVE : 0;
+	int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW | rec);
+	if (tree < 0)
+		return sbx_fail(err, -errno, "open_tree for %s", b->dst);
+	struct stat want, got;
+	if (fstat(b->src_fd, &want) < 0 || fstat(tree, &got) < 0 || want.st_dev != got.st_dev ||
+	    want.st_ino != got.st_ino) {
+		close(tree);
+		return sbx_fail(err, -ESTALE, "the bind source of %s changed after it was checked", b->dst);
+	}
+	return (t->fd = restrict_copy(tree, b, rec, err)) < 0 ? t->fd : 0;
 }
 
 static int open_source(const char *host_path, struct source *s)
@@ -323,14 +369,20 @@ int mounts_build_root(const struct sbx_spec *spec, const struct bind_tree *trees
 	struct source user[SBX_MAX_BINDS], etc[96];
 	size_t netc = 0;
 	char devpaths[SR_ARRAY_LEN(dev_nodes)][32], sysrel[SR_ARRAY_LEN(system_dirs)][16];
+	struct bind_tree own[SBX_MAX_BINDS]; /* trees, with the child's own copies */
 
 	if (spec->nbinds > SR_ARRAY_LEN(user))
 		return sbx_fail(err, -E2BIG, "too many binds (%zu, at most %zu)", spec->nbinds, SR_ARRAY_LEN(user));
+	memcpy(own, trees, spec->nbinds * sizeof *own);
+	trees = own;
 
 	/* Nothing we mount may propagate back to the host's namespace. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sbx_fail(err, -errno, "make / private");
 	/* Every source is opened before the staging tmpfs exists. */
+	for (size_t i = 0; i < spec->nbinds; i++)
+		if (own[i].in_child && (r = copy_in_child(&spec->binds[i], &own[i], err)) < 0)
+			return r;
 	if ((r = open_fixed_sources(sys, sysrel, dev, devpaths, err)) < 0 ||
 	    (r = hostview_open_etc(spec, etc, SR_ARRAY_LEN(etc), &netc, err)) < 0 ||
 	    (r = open_user_binds(spec, trees, user, err)) < 0)

@@ -38,7 +38,7 @@
  *	if (r < 0)
  *		log("start: %s", sbx_err_text(&e, r));
  */
-#define SBX_ERR_MSG 480
+#define SBX_ERR_MSG 2048
 struct sbx_err {
 	int code;              /* the -errno that msg explains; 0: none yet */
 	char msg[SBX_ERR_MSG]; /* "what: strerror", "" when nothing was said */
@@ -51,6 +51,10 @@ struct sbx_err {
  * err may be NULL: a best-effort call whose failure must not replace the
  * detail of the one that matters. */
 int sbx_fail(struct sbx_err *err, int neg_errno, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same, for a message that already says why and what to do (the
+ * requirements of running without root): no ": strerror" appended. */
+int sbx_fail_plain(struct sbx_err *err, int neg_errno, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* What to tell about the failure rc of the call that was given err: its
  * detail when that call left one for this very code, else strerror(-rc)
@@ -289,6 +293,7 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res, struct sbx_err *
 
 /* ---- host capabilities (sandrun check) ------------------------------- */
 
+#define SBX_RL_CHECKS 5
 struct sbx_host_report {
 	bool clone3, pidfd, seccomp, user_root;
 	bool ns_pid, ns_mnt, ns_net, ns_ipc, ns_uts, ns_cgroup;
@@ -300,6 +305,14 @@ struct sbx_host_report {
 	bool uid_range_free;       /* no account/subid range in SBX_UID_* */
 	char uid_range_error[300]; /* why not, "" if free */
 	char missing[512];         /* comma-separated list, "" if complete */
+	/* Not root (sandbox/rootless.c): each job gets a user namespace, and
+	 * these are what that needs, each with why it fails and the fix. */
+	bool rootless;
+	struct sbx_rootless_check {
+		const char *name;  /* "delegated cgroup v2", "user namespace", ... */
+		bool ok;
+		char why[SBX_ERR_MSG]; /* "" when ok */
+	} rl[SBX_RL_CHECKS];
 };
 int sbx_host_probe(struct sbx_host_report *r);
 

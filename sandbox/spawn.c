@@ -26,6 +26,7 @@
 #include "child.h"
 #include "ident.h"
 #include "reap.h"
+#include "rootless.h"
 #include "seccomp_log.h"
 #include "lib/fd.h"
 #include "watch.h"
@@ -48,6 +49,7 @@ struct sbx_run {
 	bool no_spare;     /* preparing failed once: let clone3 do it */
 	int uid_dir;       /* /run/sandrun/uid: one lock file per job uid */
 	unsigned uid_next; /* where the next claim starts (rotating) */
+	struct rootless rl; /* rl.on: not root, every job in a user namespace */
 };
 
 struct sbx_job {
@@ -73,14 +75,25 @@ int sbx_run_open(const struct sbx_run_opts *opts, struct sbx_run **out, struct s
 	if (!run)
 		return -ENOMEM;
 	run->spare_netns = -1;
-	/* Fail closed: no job may run as a uid an account or a subordinate
-	 * range (a user namespace's mapping) could also be. */
-	int r = ident_check_range(err);
-	if (r < 0 || (r = run->uid_dir = ident_open_dir(err)) < 0) {
+	int r;
+	if (geteuid() != 0) {
+		/* Without root (rootless.c): refused unless every job can get
+		 * its user namespace, its own subordinate id and its cgroup
+		 * limits. A namespace made by the runner would be owned by the
+		 * host's user namespace, where the job has no rights to enter
+		 * it: clone3 makes each job's network namespace. */
+		run->no_spare = true;
+		if ((r = rootless_open(&run->rl, err)) < 0 || (r = run->uid_dir = ident_open_user_dir(err)) < 0) {
+			free(run);
+			return r;
+		}
+	} else if ((r = ident_check_range(err)) < 0 || (r = run->uid_dir = ident_open_dir(err)) < 0) {
+		/* Fail closed: no job may run as a uid an account or a
+		 * subordinate range (a user namespace's mapping) could also be. */
 		free(run);
 		return r;
 	}
-	run->uid_next = ident_random_start();
+	run->uid_next = ident_random_start() % (run->rl.on ? run->rl.slots : SBX_UID_COUNT);
 	/* A job polls this to learn that the runner died before its
 	 * parent-death signal was armed (child.c). A pipe would not do: jobs
 	 * cloned while another is still setting up inherit its copy. */
@@ -211,13 +224,34 @@ static int job_new(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_
 	int r = watch_arm(&job->watch, &spec->limits, err);
 	/* ... and a uid no other job of any runner holds now. (job_free
 	 * releases whatever of these was had.) */
-	if (r < 0 || (r = ident_claim(run->uid_dir, &run->uid_next, &job->ident, err)) < 0 ||
+	if (r < 0 || (r = ident_claim(run->uid_dir, run->rl.on ? run->rl.slots : SBX_UID_COUNT, &run->uid_next,
+				 &job->ident, err)) < 0 ||
 	    (r = cg_job_create(&run->cg, &spec->limits, &job->cg, err)) < 0) {
 		job_free(job);
 		return r;
 	}
 	*out = job;
 	return 0;
+}
+
+/* Without root: write the new user namespace's uid/gid maps, then let
+ * the child go on (one byte on the map pipe). If the maps cannot be
+ * written, the child is killed where it waits and nothing was started. */
+static int map_job_ids(struct sbx_run *run, struct sbx_job *job, pid_t pid, int pidfd, int map_wr,
+		       struct sbx_err *err)
+{
+	int r = rootless_map(&run->rl, pid, job->ident.id - SBX_UID_BASE, job->ident.id, err);
+	if (r == 0 && write(map_wr, "m", 1) != 1)
+		r = sbx_fail(err, -errno, "release the child after its uid map");
+	close(map_wr);
+	if (r < 0) {
+		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+		siginfo_t si;
+		while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+	}
+	return r;
 }
 
 /* clone3 the job's init into its namespaces (on v2 into its cgroup too);
@@ -240,12 +274,24 @@ static long job_clone(struct sbx_run *run, struct sbx_job *job, const struct sbx
 	int netns = sr_steal_fd(&run->spare_netns);
 	if (netns < 0)
 		args.flags |= CLONE_NEWNET;
+	/* Without root: a user namespace owns all the others, and the child
+	 * waits on map[0] until the runner has written its uid/gid maps. */
+	int map[2] = { -1, -1 };
+	if (run->rl.on) {
+		args.flags |= CLONE_NEWUSER;
+		if (pipe2(map, O_CLOEXEC) < 0) {
+			sr_closep(&netns);
+			return sbx_fail(err, -errno, "pipe2");
+		}
+	}
 	struct bind_tree trees[SBX_MAX_BINDS];
 	struct child_ctx ctx = {
 		.spec = spec, .runner_pidfd = run->self_pidfd, .err_wr = pipes[0], .status_wr = pipes[1],
 		.unshare_cgroup_ns = !v2, .cg_tasks = tasks, .n_cg_tasks = ntasks, .netns = netns,
 		.binds = trees,
 		.uid = job->ident.id,
+		.map_rd = map[0], .map_wr = map[1],
+		.inotify_instances = run->rl.inotify_instances, .inotify_watches = run->rl.inotify_watches,
 	};
 	job->start_us = sr_now_us();
 	/* The inputs and --bind sources are bound from the descriptors the
@@ -253,10 +299,12 @@ static long job_clone(struct sbx_run *run, struct sbx_job *job, const struct sbx
 	 * runner: open_tree(OPEN_TREE_CLONE) copies only mounts of the
 	 * caller's own namespace, and the child's is a copy of ours. The
 	 * child just moves them into its new root (timed as clone_us). */
-	int r = mounts_clone_binds(spec, trees, err);
+	int r = mounts_clone_binds(spec, trees, run->rl.on, err);
 	if (r < 0) {
 		mounts_close_binds(trees, spec->nbinds <= SBX_MAX_BINDS ? spec->nbinds : 0);
 		sr_closep(&netns);
+		sr_closep(&map[0]);
+		sr_closep(&map[1]);
 		return r;
 	}
 	long pid = syscall(SYS_clone3, &args, sizeof args);
@@ -267,7 +315,14 @@ static long job_clone(struct sbx_run *run, struct sbx_job *job, const struct sbx
 	 * detached trees alive. */
 	mounts_close_binds(trees, spec->nbinds);
 	sr_closep(&netns);
-	return pid < 0 ? sbx_fail(err, -e, "clone3") : pid;
+	sr_closep(&map[0]);
+	if (pid < 0) {
+		sr_closep(&map[1]);
+		return sbx_fail(err, -e, "clone3");
+	}
+	if (run->rl.on && (r = map_job_ids(run, job, (pid_t)pid, *pidfd, map[1], err)) < 0)
+		return r;
+	return pid;
 }
 
 int sbx_job_start(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_job **out,

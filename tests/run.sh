@@ -135,6 +135,15 @@ if [ "$unit_only" = 0 ]; then
 	# 3. The same sandbox suite on a pure cgroup v2 kernel, under QEMU/TCG.
 	if [ -x tests/vm/run.sh ] && [ "${SANDRUN_SKIP_VM:-0}" != 1 ]; then
 		run_suite vm-cgroup2 tests/vm/run.sh "$B"
+		# ... and once more with every sandrun call made by an unprivileged
+		# user in a delegated subtree (tests/vm/rootless.sh); newuidmap and
+		# newgidmap (package uidmap) go into the guest, setuid root.
+		if [ -u /usr/bin/newuidmap ] && [ -u /usr/bin/newgidmap ]; then
+			run_suite vm-rootless env SANDRUN_VM_TOOLS="${SANDRUN_VM_TOOLS-sqlite3} newuidmap newgidmap" \
+				tests/vm/run.sh "$B" tests/vm/rootless.sh
+		else
+			run_suite vm-rootless echo "1..0 # SKIP no setuid /usr/bin/newuidmap, newgidmap (apt-get install uidmap)"
+		fi
 	fi
 fi
 

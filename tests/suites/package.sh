@@ -168,6 +168,7 @@ else
 	for f in /usr/bin/sandrun /usr/libexec/sandrun/sandrun-analyze \
 		/usr/share/sandrun/policies/default.json /usr/share/sandrun/policies/strict.json \
 		/lib/systemd/system/sandrun@.service /lib/systemd/system/sandrun-watch@.service \
+		/lib/systemd/system/sandrun-rootless@.service /etc/apparmor.d/sandrun /usr/lib/sysusers.d/sandrun.conf \
 		/usr/share/doc/sandrun/copyright; do
 		grep -qx "$f" "$LOG" || fail "missing $f"
 	done
@@ -177,7 +178,10 @@ else
 		s=${m##*.}
 		grep -qx "/usr/share/man/man$s/${m##*/}.gz" "$LOG" || fail "missing man page ${m##*/}"
 	done
-	result "package contents: sandrun, analyzer in /usr/libexec/sandrun, policies, man pages, unit"
+	# the unprivileged user and its subordinate ids are made by the postinst
+	dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./postinst 2>/dev/null |
+		grep -q 'usermod --add-subuids' || fail "no postinst giving the sandrun user subordinate ids"
+	result "package contents: sandrun, analyzer in /usr/libexec/sandrun, policies, man pages, units, AppArmor profile, sandrun user"
 
 	# 3. control fields
 	LOG="$T/control"
@@ -255,7 +259,20 @@ else
 	else
 		diag "note: no systemd-analyze, the unit's syntax is not verified"
 	fi
-	result "package systemd units (sandrun@, sandrun-watch@): ExecStart in /usr/bin, Delegate=yes, the same hardening, systemd-analyze verify clean"
+	# the unprivileged variant (docs/deployment.md, "Without root")
+	U2="$R/lib/systemd/system/sandrun-rootless@.service"
+	grep -q '^User=sandrun$' "$U2" || fail "sandrun-rootless@.service: no User=sandrun"
+	grep -q '^Delegate=yes$' "$U2" || fail "sandrun-rootless@.service: no Delegate=yes"
+	grep -q '^CapabilityBoundingSet=CAP_SETUID CAP_SETGID$' "$U2" ||
+		fail "sandrun-rootless@.service: the bounding set is not exactly newuidmap's CAP_SETUID CAP_SETGID"
+	grep -q '^ExecStart=/usr/bin/sandrun run ' "$U2" || fail "sandrun-rootless@.service: ExecStart"
+	if command -v systemd-analyze >/dev/null; then
+		sed "s|/usr/bin/sandrun|$R/usr/bin/sandrun|" "$U2" >"$T/units/sandrun-rootless@pkgtest.service"
+		systemd-analyze verify --man=no "$T/units/sandrun-rootless@pkgtest.service" >"$LOG" 2>&1 ||
+			fail "systemd-analyze verify of sandrun-rootless@ failed: $(head -c 300 "$LOG")"
+		[ -s "$LOG" ] && fail "systemd-analyze verify complained about sandrun-rootless@: $(head -c 300 "$LOG")"
+	fi
+	result "package systemd units (sandrun@, sandrun-watch@, sandrun-rootless@): ExecStart in /usr/bin, Delegate=yes, the same hardening, the rootless one User=sandrun, systemd-analyze verify clean"
 
 	# 8. lintian
 	if command -v lintian >/dev/null; then
@@ -279,7 +296,7 @@ make -C "$ROOT" -j"$(nproc)" B="$IB" DESTDIR="$D" PREFIX=/usr/local install >"$L
 P="$D/usr/local"
 for f in bin/sandrun libexec/sandrun/sandrun-analyze share/sandrun/policies/default.json \
 	share/sandrun/policies/strict.json lib/systemd/system/sandrun@.service \
-	lib/systemd/system/sandrun-watch@.service; do
+	lib/systemd/system/sandrun-watch@.service lib/systemd/system/sandrun-rootless@.service; do
 	[ -f "$P/$f" ] || fail "missing \$DESTDIR/usr/local/$f"
 done
 for m in "$ROOT"/docs/*.[1-8]; do

@@ -14,6 +14,10 @@
 # busybox-only QEMU guest on a pure cgroup v2 kernel): no bash, no jq.
 #
 # Environment:
+#   SANDRUN_AS=CMD            run every sandrun call through CMD (one word, a
+#                             program that runs its arguments as another,
+#                             unprivileged user): the rootless run of
+#                             tests/vm/rootless.sh; SANDRUN_AS_UID is that uid
 #   SANDRUN_SUITE_VERBOSE=1   print the diagnostics of passing tests too
 #   SANDRUN_BIGOUT_MIB=N      size of the big-output test (default 1024)
 set -u
@@ -26,6 +30,7 @@ if [ -z "$B" ] || [ ! -d "$B" ]; then
 fi
 B=$(cd "$B" && pwd)
 SANDRUN=$B/sandrun
+AS=${SANDRUN_AS:-}   # empty: sandrun runs as the suite's own user (root)
 P=$B/probes
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VERBOSE=${SANDRUN_SUITE_VERBOSE:-0}
@@ -36,6 +41,8 @@ HANG=60                          # the watchdog around every sandrun call
 UNIQ=$(date +%s)x$(od -An -N4 -tu4 /dev/urandom 2>/dev/null | tr -d ' ')x$$
 TOKEN=sbxprobe$UNIQ
 T=$(mktemp -d "${TMPDIR:-/tmp}/sandrun-suite.XXXXXX") || exit 2
+# without root, sandrun writes its outputs, stores and caches here
+[ -n "$AS" ] && chown "${SANDRUN_AS_UID:?SANDRUN_AS needs SANDRUN_AS_UID}" "$T"
 PLAN=42
 # The hostile-tree and hostile-job probes live one file per threat in
 # tests/suites/hostile/sbx-*.sh, sourced at the end (section 13b). Each
@@ -142,11 +149,11 @@ sbx() {
 	ERR=$T/$_name.err
 	_t0=$(date +%s)
 	case $SBX_PTY in
-	1) $TO "$P/pty_run" "$SANDRUN" exec --json --bind-ro "$P" "$@" \
+	1) $TO $AS "$P/pty_run" "$SANDRUN" exec --json --bind-ro "$P" "$@" \
 		</dev/null >"$OUT" 2>"$ERR" ;;
-	n) $TO "$P/pty_run" -n "$SANDRUN" exec --json --bind-ro "$P" "$@" \
+	n) $TO $AS "$P/pty_run" -n "$SANDRUN" exec --json --bind-ro "$P" "$@" \
 		</dev/null >"$OUT" 2>"$ERR" ;;
-	*) $TO "$SANDRUN" exec --json --bind-ro "$P" "$@" </dev/null >"$OUT" 2>"$ERR" ;;
+	*) $TO $AS "$SANDRUN" exec --json --bind-ro "$P" "$@" </dev/null >"$OUT" 2>"$ERR" ;;
 	esac
 	RC=$?
 	ELAPSED=$(($(date +%s) - _t0))
@@ -265,7 +272,9 @@ cg_setup() {
 
 cg_leftovers() { # sandrun-* directories below our cgroups
 	for _c in $CG_DIRS; do
-		find "$_c" -mindepth 1 -type d -name 'sandrun-*' 2>/dev/null
+		# (sandrun-supervisor is where a delegated sandrun moves its own
+		# cgroup's processes, this suite's shell among them: not a leftover)
+		find "$_c" -mindepth 1 -type d -name 'sandrun-*' ! -name sandrun-supervisor 2>/dev/null
 	done
 }
 
@@ -350,7 +359,7 @@ result "a clean job (crash exit 0): outcome ok, exit status 0, exit_code 0"
 
 # The command is looked up on the job's own PATH, never on the runner's
 # (which may name other directories, or a relative ".").
-_jp=$($TO env PATH=/nonexistent-sandrun-path "$SANDRUN" exec --json -- true </dev/null 2>&1)
+_jp=$($TO env PATH=/nonexistent-sandrun-path $AS "$SANDRUN" exec --json -- true </dev/null 2>&1)
 case $_jp in *'"outcome":"ok"'*) ;; *) fail "with the runner's PATH=/nonexistent-sandrun-path: $_jp" ;; esac
 result "the command is found on the job's PATH, not the runner's"
 
@@ -687,7 +696,7 @@ mkfifo "$T/big.fifo"
 tail -c 4096 <"$T/big.fifo" >"$OUT" &
 _tailpid=$!
 _t0=$(date +%s)
-$TO "$SANDRUN" exec --json --bind-ro "$P" -- "$P/bigout" "$BIG_MIB" \
+$TO $AS "$SANDRUN" exec --json --bind-ro "$P" -- "$P/bigout" "$BIG_MIB" \
 	</dev/null >"$T/big.fifo" 2>"$ERR" &
 _spid=$!
 _hwm=0

@@ -172,11 +172,26 @@ static void test_sbx_fail(void **state)
 	assert_string_equal(sbx_err_text(&e, -ENOENT), want);
 	assert_int_equal(sbx_fail(NULL, -EIO, "ignored"), -EIO);
 	/* a long detail is cut, never overflows */
-	char big[1024];
+	char big[2 * SBX_ERR_MSG];
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
 	assert_int_equal(sbx_fail(&e, -E2BIG, "%s", big), -E2BIG);
 	assert_true(strlen(e.msg) < sizeof e.msg);
+}
+
+/* sbx_fail_plain: a message that says why and what to do (running
+ * without root) keeps its last word: no ": strerror" after it. */
+static void test_sbx_fail_plain(void **state)
+{
+	(void)state;
+	struct sbx_err e = SBX_ERR_INIT;
+	assert_int_equal(sbx_fail_plain(&e, -ENODEV, "no %s; an admin runs `%s`", "range", "usermod"), -ENODEV);
+	assert_int_equal(e.code, -ENODEV);
+	assert_string_equal(e.msg, "no range; an admin runs `usermod`");
+	assert_string_equal(sbx_err_text(&e, -ENODEV), "no range; an admin runs `usermod`");
+	/* another code than the one recorded: its own strerror */
+	assert_string_equal(sbx_err_text(&e, -EIO), strerror(EIO));
+	assert_int_equal(sbx_fail_plain(NULL, -EIO, "ignored"), -EIO);
 }
 
 int main(void)
@@ -186,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_no_detail_is_its_own_strerror),
 		cmocka_unit_test(test_success_leaves_the_record_empty),
 		cmocka_unit_test(test_sbx_fail),
+		cmocka_unit_test(test_sbx_fail_plain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

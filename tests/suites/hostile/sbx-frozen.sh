@@ -7,8 +7,9 @@ _FZ=$T/frz
 mkdir -p "$_FZ"
 for _i in 1 2 3 4; do echo "$_i" >"$_FZ/f$_i"; done
 chmod 755 "$_FZ"
+[ -n "$AS" ] && chown "$SANDRUN_AS_UID" "$_FZ" # an unprivileged runner's stores
 chmod 644 "$_FZ"/f*
-"$SANDRUN" run --db "$_FZ/db" -j 2 --timeout 90 --cmd "/bin/sh -c 'sleep 60; : frz$TOKEN'" \
+$AS "$SANDRUN" run --db "$_FZ/db" -j 2 --timeout 90 --cmd "/bin/sh -c 'sleep 60; : frz$TOKEN'" \
 	"$_FZ"/f* >"$_FZ/out" 2>"$_FZ/err" &
 _rp=$!
 _w=0
@@ -22,7 +23,7 @@ sleep 1
 kill -KILL "$_rp"
 wait "$_rp" 2>/dev/null
 _t0=$(date +%s)
-$TO "$SANDRUN" run --db "$_FZ/db2" --output text --cmd /bin/cat "$_FZ/f1" >"$_FZ/out2" 2>"$_FZ/err2" ||
+$TO $AS "$SANDRUN" run --db "$_FZ/db2" --output text --cmd /bin/cat "$_FZ/f1" >"$_FZ/out2" 2>"$_FZ/err2" ||
 	fail "the next runner failed: $(tail -n 3 "$_FZ/err2")"
 _took=$(($(date +%s) - _t0))
 [ "$_took" -le 8 ] || fail "the next runner took $_took s (stuck on the dead runner's frozen cgroups?)"

@@ -73,7 +73,7 @@ else
 	expect_no_out '^WROTE$'
 	expect_no_out '^HAS-ENVIRONMENT$'
 	_rc=0
-	$TO "$SANDRUN" exec --etc shadow -- /bin/true >"$T/etcbad.out" 2>"$T/etcbad.err" || _rc=$?
+	$TO $AS "$SANDRUN" exec --etc shadow -- /bin/true >"$T/etcbad.out" 2>"$T/etcbad.err" || _rc=$?
 	[ "$_rc" = 2 ] || fail "--etc shadow: exit $_rc, expected 2 (usage): $(head -c 200 "$T/etcbad.err")"
 	result "host view: --etc $_extra adds that host entry read-only (nothing else); --etc shadow is refused (exit 2)"
 fi

@@ -17,8 +17,9 @@ else
 		_opt=""
 		[ $_mode = stdin ] && _opt=--stdin
 		OUT=$T/tty-$_mode.out ERR=$T/tty-$_mode.err
+		# (with SANDRUN_AS, the terminal is the user's own, as in a login)
 		# shellcheck disable=SC2086
-		$TO "$P/pty_run" -a -i "$_typed" "$SANDRUN" exec $_opt --json --bind-ro "$P" \
+		$TO $AS "$P/pty_run" -a -i "$_typed" "$SANDRUN" exec $_opt --json --bind-ro "$P" \
 			--timeout 10 -- "$P/ttyread" </dev/null >"$OUT" 2>"$ERR"
 		RC=$?
 		parse_json "$OUT"
