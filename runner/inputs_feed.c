@@ -576,12 +576,15 @@ int inputs_feed_entry(struct inputs_feed *f, int dirfd, const char *dir_path, co
 	if (f->nframes > 0 || !f->has_tree)
 		return -EBUSY;
 	bool root = strcmp(dir_path, "/") == 0;
-	int n = snprintf(f->path, sizeof f->path, "%s%s%s", dir_path, root ? "" : "/", name);
-	if (n < 0 || (size_t)n >= sizeof f->path)
-		return -ENAMETOOLONG;
 	f->fn = fn;
 	f->ctx = ctx;
 	f->stats = stats;
+	int n = snprintf(f->path, sizeof f->path, "%s%s%s", dir_path, root ? "" : "/", name);
+	/* The directory's owner picks the names: an input error, as in a
+	 * walk, never a failure of the watcher (a deep tree plus a long name
+	 * must not stop `sandrun watch`). */
+	if (n < 0 || (size_t)n >= sizeof f->path)
+		return emit_error(f, dir_path, "a path in this directory is too long");
 	return walk_entry(f, dirfd, name, (size_t)n, depth);
 }
 

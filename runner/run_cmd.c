@@ -189,7 +189,7 @@ static int input_checks(struct run_opts *o)
 
 /* ---- the run --------------------------------------------------------- */
 
-static char *argv_json(int argc, char **argv)
+char *run_argv_json(int argc, char **argv)
 {
 	json_t *a = json_array();
 	json_array_append_new(a, json_string("sandrun"));
@@ -267,7 +267,7 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
 	      int64_t *run_id)
 {
-	char *args = argv_json(argc, argv);
+	char *args = run_argv_json(argc, argv);
 	int r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, run_id);
 	free(args);
 	int reclaimed = 0;
@@ -281,23 +281,15 @@ int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *
 }
 
 
-/* A run judged lost begins anew (loop_config.rejoin): the same argv and
- * job spec, a new runs row; what it finishes from now on is this one's. */
-struct rejoin_ctx {
-	struct store *st;
-	const char *args;
-	const struct jobspec *js;
-	int64_t *run_id;
-	struct collect *c;
-};
-
-static int rejoin_run(void *ctx, int64_t *run_id)
+int run_rejoin(void *ctx, int64_t *run_id)
 {
-	struct rejoin_ctx *j = ctx;
+	struct run_rejoin_ctx *j = ctx;
 	int64_t id;
 	if (store_run_begin(j->st, SANDRUN_VERSION, j->args, j->js->run_description, &id) < 0)
 		return -1;
-	*run_id = *j->run_id = j->c->run_id = id;
+	*run_id = *j->run_id = id;
+	if (j->also)
+		*j->also = id;
 	return 0;
 }
 
@@ -313,14 +305,14 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	if ((r = run_begin(st, o, js, argc, argv, &run_id)) != 0)
 		return r;
 	progress_begin(progress, run_id, SANDRUN_VERSION, js->key, o->jobs);
-	char *args = argv_json(argc, argv); /* a rejoin's runs row (NULL: none) */
+	char *args = run_argv_json(argc, argv); /* a rejoin's runs row (NULL: none) */
 	struct collect *c = calloc(1, sizeof *c);
 	if (!c) {
 		free(args);
 		sr_err("out of memory");
 		return SR_EXIT_STORE;
 	}
-	struct rejoin_ctx rj = { .st = st, .args = args, .js = js, .run_id = &run_id, .c = c };
+	struct run_rejoin_ctx rj = { .st = st, .args = args, .js = js, .run_id = &run_id, .also = &c->run_id };
 	*c = (struct collect){ .st = st, .js = js, .progress = progress, .opts = o, .run_id = run_id, .list_fd = -1 };
 	struct loop_result lr = { 0 };
 	/* watch: the directories are not a walk of the feed's own but the
@@ -348,7 +340,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 				.lease_ms = store_is_postgresql(o->db) ? o->lease_timeout_s * 1000ULL : 0,
 				.feed = first == LOOP_FEED_DONE ? NULL : step, .feed_ctx = step_ctx,
 				.feed_fd = dd ? dropdir_fd(dd) : c->list_fd,
-				.rejoin = rejoin_run, .rejoin_ctx = &rj,
+				.rejoin = run_rejoin, .rejoin_ctx = &rj,
 			};
 			if ((r = loop_run(&cfg, &lr)) < 0) {
 				sr_err("the event loop failed: %s", strerror(-r));

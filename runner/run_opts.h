@@ -100,5 +100,19 @@ int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn bo
  * leases of dead runners taken back: 0, or SR_EXIT_STORE (printed). */
 int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
 	      int64_t *run_id);
+/* The run's argv as a JSON array, a PostgreSQL password redacted (malloc'd;
+ * NULL when out of memory: the runs row then has none). */
+char *run_argv_json(int argc, char **argv);
+/* loop_config.rejoin for run, watch and serve: a run judged lost begins
+ * anew with the same argv and job spec, a new runs row; *run_id and
+ * *also (when set) become its id. */
+struct run_rejoin_ctx {
+	struct store *st;
+	const char *args;
+	const struct jobspec *js;
+	int64_t *run_id;
+	int64_t *also;
+};
+int run_rejoin(void *ctx, int64_t *run_id);
 
 #endif

@@ -5,6 +5,7 @@
  * released uncounted; everything acknowledged stays queued).
  * docs/serve.md has the protocol and the decisions. */
 #include "runner/serve.h"
+#include "runner/spec_guard.h"
 #include "runner/common.h"
 #include "runner/run_opts.h"
 #include "lib/fd.h"
@@ -171,6 +172,7 @@ static int serve_body(struct run_env *e, void *ctx)
 	snprintf(spool_default, sizeof spool_default, "%s.spool", store_is_postgresql(ro->db) ? "sandrun" : ro->db);
 	int status = SR_EXIT_STORE;
 	char err[512];
+	char *args = NULL; /* a rejoin's runs row */
 	s.conns = calloc((size_t)a->so->max_clients, sizeof *s.conns);
 	s.nconns = a->so->max_clients;
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -185,8 +187,13 @@ static int serve_body(struct run_env *e, void *ctx)
 	/* What an earlier server acknowledged and did not finish is ours:
 	 * its dead leases are taken back (runner_lost, counted) and its
 	 * pending items counted into the queue bound. */
-	if ((status = run_begin(s.st, ro, s.js, a->argc, a->argv, &s.run_id)) != 0)
+	/* As run does: items under an older key format carried over, and
+	 * finished work of another spec not redone unasked (--new-spec). */
+	if ((status = spec_guard_check(s.st, s.js, ro->new_spec)) != 0 ||
+	    (status = run_begin(s.st, ro, s.js, a->argc, a->argv, &s.run_id)) != 0)
 		goto out;
+	args = run_argv_json(a->argc, a->argv);
+	struct run_rejoin_ctx rj = { .st = s.st, .args = args, .js = s.js, .run_id = &s.run_id };
 	status = SR_EXIT_STORE;
 	if (store_count_pending(s.st, s.js->key, &s.outstanding) < 0) {
 		sr_err("%s", store_errmsg(s.st));
@@ -207,6 +214,7 @@ static int serve_body(struct run_env *e, void *ctx)
 		.lease_ms = store_is_postgresql(ro->db) ? ro->lease_timeout_s * 1000ULL : 0,
 		.feed = serve_feed, .feed_ctx = &s, .feed_fd = s.ep,
 		.on_finish = serve_on_finish, .self = &s.loop,
+		.rejoin = run_rejoin, .rejoin_ctx = &rj,
 	};
 	struct loop_result lr;
 	int r = loop_run(&cfg, &lr);
@@ -224,6 +232,7 @@ static int serve_body(struct run_env *e, void *ctx)
 out:
 	if (s.listen_fd >= 0)
 		serve_close_all(&s);
+	free(args);
 	free(s.conns);
 	free(s.cancels);
 	sr_closep(&s.ep);

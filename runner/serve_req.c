@@ -102,7 +102,15 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 	if (!err && fd < 0)
 		err = serve_error("no_fd", "a submit carries the file as one SCM_RIGHTS descriptor sent with "
 				  "its line (sendmsg); none came");
-	/* Busy is answered at once, before a byte is copied. */
+	/* Busy is answered at once, before a byte is copied. The count kept
+	 * in memory only ever errs high here (items of this spec that `run`,
+	 * `retry` or `forget` changed in the same store): before refusing,
+	 * the store's own count. */
+	if (!err && s->outstanding >= s->o->max_queue) {
+		int64_t n;
+		if (store_count_pending(s->st, s->js->key, &n) == 0)
+			s->outstanding = n + progress_counts(s->progress)->running;
+	}
 	if (!err && s->outstanding >= s->o->max_queue) {
 		s->refused_busy++;
 		err = serve_error("busy", "the queue is full (%lld files waiting or running, --max-queue %d); "
@@ -287,12 +295,17 @@ static void cancel(struct serve *s, struct serve_conn *c, json_t *req)
 	if (r < 0)
 		return send_with_tag(s, c, req, serve_error("store_error", "cancelling item %lld failed",
 							     (long long)id));
-	if (strcmp(st, "running") == 0 && s->loop && remember_cancel(s, id) && loop_stop_item(s->loop, id) == 1) {
-		json_t *a = answer("cancel", req);
-		json_object_set_new(a, "id", json_integer(id));
-		json_object_set_new(a, "status", json_string("running"));
-		json_object_set_new(a, "stopping", json_true());
-		return serve_send(s, c, a);
+	if (strcmp(st, "running") == 0 && s->loop && remember_cancel(s, id)) {
+		if (loop_stop_item(s->loop, id) == 1) {
+			json_t *a = answer("cancel", req);
+			json_object_set_new(a, "id", json_integer(id));
+			json_object_set_new(a, "status", json_string("running"));
+			json_object_set_new(a, "stopping", json_true());
+			return serve_send(s, c, a);
+		}
+		/* Not running here (another runner's, or just finished): a
+		 * remembered id would fail the item if it came back to us. */
+		s->ncancels--;
 	}
 	send_with_tag(s, c, req, serve_error("finished", "item %lld is %s: nothing to cancel", (long long)id, st));
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -72,6 +73,24 @@ static int connect_to(const char *path)
 		int e = -errno;
 		close(fd);
 		return e;
+	}
+	/* Our open files go to whoever listens there: in a directory others
+	 * can write, that may be anyone. The server must be root, us, or the
+	 * owner of the socket's directory (/run/sandrun: root, or the
+	 * rootless unit's user). */
+	struct ucred peer;
+	socklen_t plen = sizeof peer;
+	char dir[sizeof sa.sun_path];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
+	struct stat ds;
+	bool dir_ok = stat(slash ? dir : ".", &ds) == 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 ||
+	    !(peer.uid == 0 || peer.uid == geteuid() || (dir_ok && peer.uid == ds.st_uid))) {
+		close(fd);
+		return -EPERM;
 	}
 	return fd;
 }
@@ -182,18 +201,23 @@ static int show_answer(const struct submit_opts *o, json_t *a, const char *file)
 	if (!json_is_true(json_object_get(a, "ok"))) {
 		const char *msg = str(a, "message");
 		sr_text_escape_line(msg ? msg : "", msg ? strlen(msg) : 0, m, sizeof m);
+		/* Every field of the answer is the server's text: escaped. */
+		char code[64];
+		const char *ec = str(a, "error");
+		sr_text_escape_line(ec ? ec : "?", ec ? strlen(ec) : 1, code, sizeof code);
 		if (!o->json)
-			fprintf(stderr, "sandrun: %s%s%s (%s)\n", file ? f : "", file ? ": " : "", m,
-				str(a, "error") ? str(a, "error") : "?");
+			fprintf(stderr, "sandrun: %s%s%s (%s)\n", file ? f : "", file ? ": " : "", m, code);
 		return exit_for_error(str(a, "error"));
 	}
 	const char *status = str(a, "status"), *outcome = str(a, "outcome");
 	if (!o->json && !o->stats) {
 		const char *err = str(a, "error");
 		sr_text_escape_line(err ? err : "", err ? strlen(err) : 0, m, sizeof m);
-		printf("%lld\t%s\t%s%s%s%s%s\n", (long long)json_integer_value(json_object_get(a, "id")),
-		       status ? status : "?", outcome ? outcome : "", file ? "\t" : "", file ? f : "",
-		       err ? "\t" : "", err ? m : "");
+		char st[32], oc[64];
+		sr_text_escape_line(status ? status : "?", status ? strlen(status) : 1, st, sizeof st);
+		sr_text_escape_line(outcome ? outcome : "", outcome ? strlen(outcome) : 0, oc, sizeof oc);
+		printf("%lld\t%s\t%s%s%s%s%s\n", (long long)json_integer_value(json_object_get(a, "id")), st, oc,
+		       file ? "\t" : "", file ? f : "", err ? "\t" : "", err ? m : "");
 	}
 	return status && strcmp(status, "failed") == 0 ? SUBMIT_EXIT_FAILED : SR_EXIT_OK;
 }
@@ -334,8 +358,12 @@ int cmd_submit(int argc, char **argv)
 	if (sock < 0) {
 		char s[512];
 		sr_text_escape_name(o.socket, strlen(o.socket), s, sizeof s);
-		fprintf(stderr, "sandrun: cannot reach the server at %s: %s (is 'sandrun serve --socket %s' running?)\n",
-			s, strerror(-sock), s);
+		if (sock == -EPERM)
+			fprintf(stderr, "sandrun: the server at %s runs as a user that is neither root, you, nor the "
+				"owner of its directory: not sending it any file\n", s);
+		else
+			fprintf(stderr, "sandrun: cannot reach the server at %s: %s (is 'sandrun serve --socket %s' running?)\n",
+				s, strerror(-sock), s);
 		return SUBMIT_EXIT_UNAVAILABLE;
 	}
 	return modes ? one_request(&o, sock) : submit_files(&o, sock, argv + optind, argc - optind);

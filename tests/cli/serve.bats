@@ -110,3 +110,28 @@ start() { # ARGS...: serve on $W/s.sock
 		"failed:input_error:0,failed:input_error:0" ]
 	[ "$(sqlite3 "$W/db" "select count(*) from attempts where counted = 1")" = 0 ]
 }
+
+@test "submit hands no file to a listener that is neither root, the user, nor the owner of its directory" {
+	# A shared, sticky directory (like /tmp): anyone may bind a socket there.
+	SH=$(mktemp -d /tmp/sandrun-shared.XXXXXX)
+	chmod 1777 "$SH"
+	setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen()
+c, _ = s.accept()
+data = c.recv(4096)
+open(sys.argv[1] + ".got", "w").write(str(len(data)))
+time.sleep(5)' "$SH/fake.sock" &
+	SPID=$!
+	for _ in $(seq 50); do [ -S "$SH/fake.sock" ] && break; sleep 0.1; done
+	printf 'secret\n' >"$W/f.txt"
+	run "$SANDRUN" submit --socket "$SH/fake.sock" "$W/f.txt"
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"neither root, you, nor the owner of its directory"* ]]
+	sleep 0.3
+	got=$(cat "$SH/fake.sock.got" 2>/dev/null || echo 0)
+	rm -rf "$SH"
+	[ "$got" = 0 ]
+}

@@ -92,7 +92,7 @@ if ! command -v sqlite3 >/dev/null; then
 	exit 0
 fi
 
-echo "1..12"
+echo "1..13"
 
 # ---- usage -------------------------------------------------------------
 usage_ok=1
@@ -236,6 +236,31 @@ if [ -z "$bad" ] && [ "$(q "$DB2" "SELECT count(*) FROM attempts")" = 1 ]; then
 else
 	not_ok "--settle: $bad"
 fi
+
+# ---- a path too long to name ---------------------------------------------
+# The folder's owner chooses names and depth: a file whose path is longer
+# than PATH_MAX is an input error of its directory, as in a walk, and the
+# watcher goes on (it used to exit 4 at that event).
+D3=$T/deep
+DB3=$T/deep.db
+mkdir -p "$D3"
+start_watch "$DB3" "$T/w4.err" "$D3"
+seg=$(printf 'd%.0s' $(seq 200))
+(
+	cd "$D3" || exit 1
+	for _ in $(seq 19); do mkdir "$seg" && cd "$seg" || exit 1; done
+	: >"$(printf 'f%.0s' $(seq 250))"
+)
+wait_for 30 test "$(q "$DB3" "SELECT count(*) FROM items WHERE last_error LIKE '%too long%'")" -ge 1
+printf 'after\n' >"$D3/after.txt"
+wait_for 30 done_at_least "$DB3" 1
+if kill -0 "$WPID" 2>/dev/null && [ "$(done_count "$DB3")" = 1 ] &&
+	[ "$(q "$DB3" "SELECT count(*) FROM items WHERE last_error LIKE '%too long%'")" -ge 1 ]; then
+	ok "a path longer than PATH_MAX is an input error and the watcher goes on (a file after it is analyzed)"
+else
+	not_ok "a path too long: alive $(kill -0 "$WPID" 2>/dev/null && echo yes || echo no), done $(done_count "$DB3"), $(tail -3 "$T/w4.err")"
+fi
+stop_watch TERM
 
 # The build is ASan/UBSan's in make test: any report is a failure.
 if grep -l -E "runtime error|AddressSanitizer|LeakSanitizer" "$T"/w*.err >/dev/null 2>&1; then
