@@ -7,7 +7,8 @@
 # (median), interleaved with BASE_SANDRUN (another build, e.g. of main) when
 # given: the ratio is from one run, and both must print the same report.
 # BENCH_PG_STATUS_SQL=FILE: also run that file's SQL (psql, \timing on)
-# against the seeded schema "m" (experiments, e.g. EXPLAIN ANALYZE).
+# against the seeded schema "m" (experiments, e.g. EXPLAIN ANALYZE);
+# BENCH_PG_STATUS_OPTS: more server options ("-c name=value ...").
 # Prints markdown on stdout.
 set -euo pipefail
 
@@ -28,7 +29,7 @@ mkdir -p "$DATA"
 . "$ROOT/tests/lib/pg.sh"
 trap pg_stop EXIT
 export TMPDIR=$DATA
-PG_OPTS="-c fsync=on"
+PG_OPTS="-c fsync=on ${BENCH_PG_STATUS_OPTS:-}"
 pg_start || { echo "bench/pg-status.sh: no PostgreSQL here: ${PG_SKIP:-pg_start failed}" >&2; exit 3; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
