@@ -1,7 +1,8 @@
 /* tests/unit/test_store_query.c — the store's side of the query commands
  * (issue 15 items 12 and 13): list's orders, limit, --since, --run and id
  * filters, running items' host and start, show by id, forget (refusing a
- * live lease, taking a dead one, the dry run) and gc. Part of the
+ * live lease, taking a dead one, the dry run), gc, and status's counts by
+ * (status, last outcome), in their order. Part of the
  * conformance suite: tests/suites/store-pg.sh runs it on PostgreSQL too. */
 #include "store_fixture.h"
 
@@ -164,12 +165,51 @@ static void test_gc(void **state)
 	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM items", NULL), 50);
 }
 
+/* status's counts, exact and in (status, outcome) order (on
+ * PostgreSQL one count per pair found in the index, not a GROUP BY): one
+ * status with an outcome and without (pending), and a status with no
+ * outcome at all (running). */
+static void test_status_counts(void **state)
+{
+	struct fx *f = *state;
+	int64_t run;
+	struct store *st = four_items(f->db, &run);
+	enqueue1(st, SPEC, "/in/e", 5, 500, false);
+	enqueue1(st, SPEC, "/in/f", 6, 600, false);
+	claim_finish(st, run, SPEC, "timeout", true); /* /in/d: pending again, timeout */
+	struct store_status s;
+	assert_int_equal(store_get_status(st, &s), 0);
+	assert_int_equal(s.items, 6);
+	assert_int_equal(s.pending, 3);
+	assert_int_equal(s.running, 1);
+	assert_int_equal(s.done, 1);
+	assert_int_equal(s.failed, 1);
+	assert_int_equal(s.noutcomes, 4);
+	/* The named outcomes in order; no outcome ("", never printed) is
+	 * first in its status on SQLite and last on PostgreSQL. */
+	const char *names[] = { "ok", "exit_nonzero", "timeout" };
+	size_t k = 0;
+	for (size_t i = 0; i < s.noutcomes; i++) {
+		if (!s.outcomes[i].name[0]) {
+			assert_int_equal(s.outcomes[i].n, 3);
+			continue;
+		}
+		assert_true(k < 3);
+		assert_string_equal(s.outcomes[i].name, names[k++]);
+		assert_int_equal(s.outcomes[i].n, 1);
+	}
+	assert_int_equal(k, 3);
+	store_status_free(&s);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_list_orders_and_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_counts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
