@@ -463,13 +463,16 @@ int pg_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms)
 	int rc = 0;
 	/* By the database's clock, as the claim judges it. */
 	PGresult *res = pg_run(st,
-			       "SELECT greatest(min(not_before) - now_ms(), 0) FROM items"
+			       /* NULL when none waits (greatest() would ignore it) */
+			       "SELECT min(not_before) - now_ms() FROM items"
 			       " WHERE status = 'pending' AND spec_key = $1 AND not_before IS NOT NULL",
 			       &p, "reading the retry delays", &rc);
 	if (!res)
 		return rc;
-	if (!PQgetisnull(res, 0, 0))
-		*wait_ms = pg_col_i64(res, 0, 0, -1);
+	if (!PQgetisnull(res, 0, 0)) {
+		int64_t wait = pg_col_i64(res, 0, 0, 0);
+		*wait_ms = wait > 0 ? wait : 0;
+	}
 	PQclear(res);
 	return 0;
 }
