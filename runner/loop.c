@@ -571,6 +571,10 @@ static void on_tick(struct loop *l)
 			l->queue_empty = false;
 	}
 	watch_wakeups(l);
+	if (l->retry_at_ms && now >= l->retry_at_ms) { /* a delayed retry's time has come */
+		l->retry_at_ms = 0;
+		l->queue_empty = false;
+	}
 	if (l->queue_empty && now >= l->next_queue_ms) {
 		l->next_queue_ms = now + QUEUE_RECHECK_MS;
 		l->queue_empty = false;
@@ -666,6 +670,31 @@ static void feed_step(struct loop *l)
 	l->queue_empty = false; /* new items may be pending */
 }
 
+/* --retry-delay: whether a pending item of this spec waits for its
+ * not_before (store_retry_wait). Then the loop idles until that time (the
+ * tick puts the queue back in play) instead of ending: signals still stop
+ * it, leaving the item pending with its not_before in the store. */
+static bool waiting_for_retry(struct loop *l)
+{
+	const struct loop_config *cfg = l->cfg;
+	uint64_t now = sr_now_ms();
+	if (l->retry_at_ms > now)
+		return true;
+	int64_t wait = -1;
+	if (store_retry_wait(cfg->st, cfg->js->key, &wait) < 0) {
+		/* Cannot tell: end as before --retry-delay; the item stays
+		 * pending for the next run. */
+		progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
+		return false;
+	}
+	if (wait < 0)
+		return false;
+	l->retry_at_ms = now + (uint64_t)wait;
+	if (!l->retry_at_ms)
+		l->retry_at_ms = 1;
+	return true;
+}
+
 static bool finished(struct loop *l)
 {
 	if (l->running > 0)
@@ -676,7 +705,7 @@ static bool finished(struct loop *l)
 		return false; /* the inputs not queued yet may hold work */
 	/* Idle: done when there is nothing to claim, or while paused with
 	 * nothing running and nothing pending. */
-	return l->queue_empty && !l->waiting_memory;
+	return l->queue_empty && !l->waiting_memory && !waiting_for_retry(l);
 }
 
 int loop_run(const struct loop_config *cfg, struct loop_result *res)

@@ -33,6 +33,7 @@ struct loop {
 	bool admit_more;              /* admit() stopped at its budget: call it again soon */
 	bool feeding, feed_waiting;  /* inputs left to queue; waiting for feed_fd */
 	uint64_t start_ms, grace_deadline_ms, next_heartbeat_ms, next_reclaim_ms, next_queue_ms;
+	uint64_t retry_at_ms;          /* idle until then: a retry's not_before (0: none) */
 };
 
 /* Refresh the progress counters from the loop's state. */

@@ -50,10 +50,11 @@ static json_t *status_json(const char *db, const struct store_status *s)
 				 (json_int_t)s->last_run_finished, "files_per_second",
 				 s->last_run_per_second);
 	}
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
+	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o,"
 			 " s:{s:I, s:I, s:{s:f, s:I}, s:{s:f, s:I}}, s:o}",
 			 "db", q_json_str(db), "items", "total", (json_int_t)s->items, "pending",
-			 (json_int_t)s->pending, "running", (json_int_t)s->running,
+			 (json_int_t)s->pending, "pending_delayed", (json_int_t)s->pending_delayed,
+			 "running", (json_int_t)s->running,
 			 "running_orphaned", (json_int_t)s->running_orphaned, "done",
 			 (json_int_t)s->done, "damaged", (json_int_t)s->damaged, "failed",
 			 (json_int_t)s->failed, "outcomes", outcomes,
@@ -68,8 +69,10 @@ static void status_text(const char *db, const struct store_status *s)
 {
 	fputs("store      ", stdout);
 	sr_text_put_str(stdout, db, SR_TEXT_TERMINAL);
-	printf("\nitems      %lld: %lld pending, %lld running", (long long)s->items,
-	       (long long)s->pending, (long long)s->running);
+	printf("\nitems      %lld: %lld pending", (long long)s->items, (long long)s->pending);
+	if (s->pending_delayed)
+		printf(" (%lld of them waiting for --retry-delay)", (long long)s->pending_delayed);
+	printf(", %lld running", (long long)s->running);
 	if (s->running_orphaned)
 		printf(" (%lld of them with a dead runner; the next run takes them back)",
 		       (long long)s->running_orphaned);
@@ -159,8 +162,9 @@ static const char list_usage[] =
 	"current budget, path and error; a running item also shows how long its\n"
 	"attempt has run and on which host. With --json, one JSON object per line\n"
 	"(JSON Lines) with id, path, status, outcome, attempts, exit_code, signal,\n"
-	"wall_ms, cpu_ms, peak_memory_bytes, error, result, running_host and\n"
-	"running_since.\n"
+	"wall_ms, cpu_ms, peak_memory_bytes, error, result, running_host,\n"
+	"running_since and not_before (a retry held back by --retry-delay waits\n"
+	"until then; the text says \"retry after TIME\").\n"
 	"A PATH chooses that item, or every item below it when it is a directory;\n"
 	"a GLOB (quote it: '*.flac') is matched against the stored absolute paths,\n"
 	"relative to the current directory, and its * also matches '/'.\n\n"
@@ -198,6 +202,9 @@ json_t *q_item_json(const struct store_item_row *row)
 	json_object_set_new(o, "quarantined_to", q_json_str(row->quarantined_to));
 	json_object_set_new(o, "running_host", q_json_str(row->running_host));
 	json_object_set_new(o, "running_since", q_json_time(row->running_since_ms));
+	/* --retry-delay: not claimed before this time (null: no wait) */
+	json_object_set_new(o, "not_before", q_json_time(strcmp(row->status, "pending") == 0
+								 ? row->not_before_ms : -1));
 	return o;
 }
 
@@ -227,6 +234,7 @@ static int list_print_text(const struct store_item_row *row, void *ctx)
 		sr_text_put_str(stdout, row->error, SR_TEXT_TERMINAL);
 	}
 	q_put_running(row, " [", "]");
+	q_put_retry_after(row, " [", "]");
 	if (row->quarantined_to) {
 		fputs(" [quarantined to ", stdout);
 		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);

@@ -221,3 +221,15 @@ void q_put_running(const struct store_item_row *row, const char *before, const c
 	sr_text_put_str(stdout, row->running_host ? row->running_host : "?", SR_TEXT_TERMINAL);
 	fputs(after, stdout);
 }
+
+void q_put_retry_after(const struct store_item_row *row, const char *before, const char *after)
+{
+	int64_t now = q_now_ms();
+	if (row->not_before_ms <= now || strcmp(row->status, "pending") != 0)
+		return;
+	char when[32];
+	q_format_time(row->not_before_ms, when, sizeof when);
+	/* "YYYY-MM-DD HH:MM:SS": the time alone when the wait is under a day */
+	const char *shown = row->not_before_ms - now < 86400000 && strlen(when) > 11 ? when + 11 : when;
+	printf("%sretry after %s%s", before, shown, after);
+}

@@ -50,5 +50,8 @@ void q_format_elapsed(int64_t ms, char *buf, size_t len);
 /* For a running item: before, "running for 3m05s on HOST" (escaped),
  * after, on stdout; nothing for any other. */
 void q_put_running(const struct store_item_row *row, const char *before, const char *after);
+/* A pending item held back by --retry-delay: before "retry after 12:03:05"
+ * after (the date too when it is not within a day); nothing otherwise. */
+void q_put_retry_after(const struct store_item_row *row, const char *before, const char *after);
 
 #endif

@@ -65,6 +65,7 @@ static int show_item(const struct store_item_row *row, void *ctx)
 		fputc('\n', stdout);
 	}
 	q_put_running(row, "  ", "\n");
+	q_put_retry_after(row, "  ", " (--retry-delay)\n");
 	if (row->quarantined_to) {
 		fputs("  quarantined to ", stdout);
 		sr_text_put_str(stdout, row->quarantined_to, SR_TEXT_TERMINAL);

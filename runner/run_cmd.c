@@ -74,6 +74,10 @@ static const char run_common_usage[] =
 	"      --retry-on LIST     comma-separated outcomes to retry, or default, all,\n"
 	"                          none (default: runner_lost,setup_error; add oom or\n"
 	"                          timeout with e.g. --retry-on default,timeout)\n"
+	"      --retry-delay TIME  wait before a retry: TIME after the first attempt,\n"
+	"                          doubled after each further one, at most 1h (default\n"
+	"                          0: at once); kept in the database, so a killed\n"
+	"                          runner's wait carries over to the next run\n"
 	"      --halt [now,]N[%]   after N failed files (or N% of the finished ones, once\n"
 	"                          10 have finished) start nothing new; now: also stop\n"
 	"                          the running jobs (put back, not counted); exit 1\n"
@@ -460,7 +464,8 @@ int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn bo
 	}
 	struct store *st = NULL;
 	if (store_open(o->db, STORE_RW, &st, err, sizeof err) < 0 ||
-	    (o->lease_timeout_s && store_set_lease_timeout(st, o->lease_timeout_s) < 0)) {
+	    (o->lease_timeout_s && store_set_lease_timeout(st, o->lease_timeout_s) < 0) ||
+	    store_set_retry_delay(st, (int64_t)o->retry_delay_ms) < 0) {
 		sr_err("%s", st ? store_errmsg(st) : err);
 		store_close(st);
 		sbx_run_close(sbx);

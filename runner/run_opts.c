@@ -20,7 +20,7 @@ enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
 	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
-	OPT_JSON_INTERVAL, OPT_SETTLE, OPT_FINGERPRINT, OPT_SPECTRAL,
+	OPT_JSON_INTERVAL, OPT_SETTLE, OPT_FINGERPRINT, OPT_SPECTRAL, OPT_RETRY_DELAY,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -30,6 +30,7 @@ enum {
 	{ "follow-symlinks", optional_argument, NULL, OPT_FOLLOW },    \
 	{ "new-spec", no_argument, NULL, OPT_NEW_SPEC },               \
 	{ "lease-timeout", required_argument, NULL, OPT_LEASE_TIMEOUT }, \
+	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },   \
 	{ "json-interval", required_argument, NULL, OPT_JSON_INTERVAL }, \
 	{ "dry-run", no_argument, NULL, 'n' },                        \
 	{ "settle", required_argument, NULL, OPT_SETTLE }
@@ -127,6 +128,19 @@ static int lease_option(const char *arg, struct run_opts *o)
 	return 1;
 }
 
+/* --retry-delay: 0 (retry at once, the default) up to RETRY_DELAY_MAX_MS,
+ * the cap of the doubled waits too (store/retry.c). */
+static int retry_delay_option(const char *arg, struct run_opts *o)
+{
+	uint64_t ms = 0;
+	if (sr_parse_duration_option("--retry-delay", arg, true, &ms) < 0)
+		return -1;
+	if (ms > (uint64_t)RETRY_DELAY_MAX_MS)
+		return sr_err("invalid value '%s' for --retry-delay: at most an hour (1h)", arg), -1;
+	o->retry_delay_ms = ms;
+	return 1;
+}
+
 /* --include, --exclude, --follow-symlinks, --new-spec, --lease-timeout, then
  * the limits: 1 taken, 0 not one of these, -1 a usage error (its message
  * printed). */
@@ -135,6 +149,8 @@ static int more_options(int opt, const char *arg, struct run_opts *o)
 	switch (opt) {
 	case OPT_LEASE_TIMEOUT:
 		return lease_option(arg, o);
+	case OPT_RETRY_DELAY:
+		return retry_delay_option(arg, o);
 	case OPT_JSON_INTERVAL: /* 0: no progress events */
 		return sr_parse_duration_option("--json-interval", arg, true, &o->json_interval_ms) < 0 ? -1 : 1;
 	case 'n':

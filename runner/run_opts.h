@@ -39,6 +39,7 @@ struct run_opts {
 	int halt_fails, halt_percent;  /* --halt */
 	bool halt_now;
 	int lease_timeout_s;         /* --lease-timeout; 0: the store's default */
+	uint64_t retry_delay_ms;     /* --retry-delay; 0: retry at once */
 	struct sbx_limits limits;
 	/* --cmd */
 	const char *cmd, *output, *ok_codes;

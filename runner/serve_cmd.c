@@ -39,8 +39,9 @@ static const char serve_usage[] =
 	"      --max-size SIZE     largest file taken (default 1G)\n"
 	"      --max-clients N     connected clients at once (default 256)\n\n"
 	"Jobs: every option of 'sandrun run' that says what runs and how (-j, --cmd,\n"
-	"--policy, limits, --retries, --retry-on, --grace, --db, --json, -q, -v, ...):\n"
-	"see 'sandrun run --help'. Inputs options (-r, --files-from, paths) do not apply.\n\n"
+	"--policy, limits, --retries, --retry-on, --retry-delay, --grace, --db, --json,\n"
+	"-q, -v, ...): see 'sandrun run --help'. Inputs options (-r, --files-from,\n"
+	"paths) do not apply.\n\n"
 	"  -h, --help              show this help\n\n"
 	"Exit status: 0 stopped by a signal after a clean shutdown, 2 usage, 3 isolation\n"
 	"not available, 4 store error.\n";

@@ -11,8 +11,8 @@
 /* Schema version this build writes in a PostgreSQL store (meta.schema_version).
  * 2 added results.value_json_text (docs/scale-out.md "Schema"), 3
  * attempts.output_head (issue 15), 4 (serve) the items' client identity and
- * queue_seq (docs/serve.md). */
-#define PG_SCHEMA_VERSION 4
+ * queue_seq (docs/serve.md), 5 items.not_before (--retry-delay). */
+#define PG_SCHEMA_VERSION 5
 
 struct store_pg {
 	PGconn *conn;
@@ -107,6 +107,7 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 		      const struct store_attempt_end *e, bool *became_bad_output);
 int pg_attempt_release(struct store *st, const struct store_claim *c);
 int pg_count_pending(struct store *st, const char *spec_key, int64_t *n);
+int pg_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms);
 int pg_reclaim_dead(struct store *st, int max_attempts, int *reclaimed);
 int pg_attempt_input_error(struct store *st, const struct store_claim *c, const char *error);
 int pg_batch_open(struct store *st);

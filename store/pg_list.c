@@ -10,17 +10,20 @@
 /* The columns of struct store_item_row, in fill_item()'s order. A JSON
  * result is the text the job printed (value_json_text, schema 2), else
  * jsonb's own text (rows written by schema 1). */
-#define ITEM_SELECT(JSON_TEXT)                                                                  \
+#define ITEM_SELECT(JSON_TEXT, NOT_BEFORE)                                                                \
 	"SELECT i.id, i.path, i.spec_key, i.status, i.last_outcome, i.last_error,"              \
 	" i.quarantined_to, coalesce(i.size, -1), coalesce(i.mtime_ns, -1), i.attempts,"         \
 	" i.enqueued_at, i.updated_at, a.id, coalesce(a.exit_code, -1), coalesce(a.signal, 0)," \
 	" a.syscall, coalesce(a.wall_ms, -1), coalesce(a.cpu_ms, -1),"                           \
 	" coalesce(a.peak_memory_bytes, -1), coalesce(a.oom_kills, -1), r.kind, " JSON_TEXT ","  \
 	" r.value_text, r.value_blob, (SELECT hostname FROM runs WHERE id = i.lease_run),"    \
-	" (SELECT started_at FROM attempts WHERE id = i.lease_attempt)"                          \
+	" (SELECT started_at FROM attempts WHERE id = i.lease_attempt), " NOT_BEFORE               \
 	" FROM items i LEFT JOIN attempts a ON a.id = i.last_attempt"
 #define JSON_TEXT_V2 "coalesce(r.value_json_text, r.value_json::text)"
 #define JSON_TEXT_V1 "r.value_json::text"
+/* items.not_before is schema 5's: an older store (read-only open) has none */
+#define NOT_BEFORE_V5 "i.not_before"
+#define NOT_BEFORE_NONE "NULL::bigint"
 
 /* The path range (%s%s: PATH_FROM, PATH_BELOW or nothing) and ORDER BY %s
  * (store_order_sql()): fixed text. */
@@ -77,6 +80,7 @@ static int fill_item(struct store *st, const PGresult *r, int i, struct store_it
 	out->oom_kills = pg_col_i64(r, i, 19, -1);
 	out->running_host = col_str(r, i, 24);
 	out->running_since_ms = pg_col_i64(r, i, 25, -1);
+	out->not_before_ms = pg_col_i64(r, i, 26, -1);
 	out->result_kind = col_str(r, i, 20);
 	if (!out->result_kind)
 		return 0;
@@ -116,10 +120,12 @@ static int each_row(struct store *st, const PGresult *r, store_item_fn fn, void 
 static int list_where(struct store *st, const struct store_filter *f, store_item_fn fn,
 		      void *ctx)
 {
+	static const char v5[] = "DECLARE items_c NO SCROLL CURSOR FOR "
+		ITEM_SELECT(JSON_TEXT_V2, NOT_BEFORE_V5) LIST_TAIL;
 	static const char v2[] = "DECLARE items_c NO SCROLL CURSOR FOR "
-		ITEM_SELECT(JSON_TEXT_V2) LIST_TAIL;
+		ITEM_SELECT(JSON_TEXT_V2, NOT_BEFORE_NONE) LIST_TAIL;
 	static const char v1[] = "DECLARE items_c NO SCROLL CURSOR FOR "
-		ITEM_SELECT(JSON_TEXT_V1) LIST_TAIL;
+		ITEM_SELECT(JSON_TEXT_V1, NOT_BEFORE_NONE) LIST_TAIL;
 	static const struct store_filter none = { 0 };
 	if (!f)
 		f = &none;
@@ -127,7 +133,7 @@ static int list_where(struct store *st, const struct store_filter *f, store_item
 	if (f->path_prefix && store_prefix_upper(f->path_prefix, &upper) < 0)
 		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
 	char sql[4096];
-	snprintf(sql, sizeof sql, st->pg->schema_version >= 2 ? v2 : v1,
+	snprintf(sql, sizeof sql, st->pg->schema_version >= 5 ? v5 : st->pg->schema_version >= 2 ? v2 : v1,
 		 f->path_prefix ? PATH_FROM : "", upper ? PATH_BELOW : "",
 		 store_order_sql(f->sort, true));
 	struct pgp p = { 0 };
@@ -233,11 +239,13 @@ static int each_attempt(struct store *st, int64_t item_id, store_attempt_fn fn, 
 static int show_where(struct store *st, const char *path, int64_t id, store_item_fn item_fn,
 		      store_attempt_fn attempt_fn, void *ctx)
 {
-	static const char v2[] = ITEM_SELECT(JSON_TEXT_V2) SHOW_TAIL;
-	static const char v1[] = ITEM_SELECT(JSON_TEXT_V1) SHOW_TAIL;
-	static const char v2_id[] = ITEM_SELECT(JSON_TEXT_V2) SHOW_ID_TAIL;
-	static const char v1_id[] = ITEM_SELECT(JSON_TEXT_V1) SHOW_ID_TAIL;
-	bool v2ok = st->pg->schema_version >= 2;
+	static const char v5[] = ITEM_SELECT(JSON_TEXT_V2, NOT_BEFORE_V5) SHOW_TAIL;
+	static const char v2[] = ITEM_SELECT(JSON_TEXT_V2, NOT_BEFORE_NONE) SHOW_TAIL;
+	static const char v1[] = ITEM_SELECT(JSON_TEXT_V1, NOT_BEFORE_NONE) SHOW_TAIL;
+	static const char v5_id[] = ITEM_SELECT(JSON_TEXT_V2, NOT_BEFORE_V5) SHOW_ID_TAIL;
+	static const char v2_id[] = ITEM_SELECT(JSON_TEXT_V2, NOT_BEFORE_NONE) SHOW_ID_TAIL;
+	static const char v1_id[] = ITEM_SELECT(JSON_TEXT_V1, NOT_BEFORE_NONE) SHOW_ID_TAIL;
+	bool v2ok = st->pg->schema_version >= 2, v5ok = st->pg->schema_version >= 5;
 	struct pgp p = { 0 };
 	if (path)
 		pgp_bytes(&p, path, strlen(path));
@@ -247,7 +255,7 @@ static int show_where(struct store *st, const char *path, int64_t id, store_item
 			   "reading an item");
 	int code = n < 0 ? (int)n : 0;
 	int64_t item_id = 0;
-	const char *sql = path ? (v2ok ? v2 : v1) : (v2ok ? v2_id : v1_id);
+	const char *sql = path ? (v5ok ? v5 : v2ok ? v2 : v1) : (v5ok ? v5_id : v2ok ? v2_id : v1_id);
 	PGresult *r = code ? NULL : pg_run(st, sql, &p, "reading an item", &code);
 	if (r && PQntuples(r) == 0 && path)
 		code = store_fail(st, -ENOENT, "%s: not in the store %s", path, st->path);

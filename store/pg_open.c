@@ -266,6 +266,7 @@ const struct store_ops store_pg_ops = {
 	.attempt_finish = pg_attempt_finish,
 	.attempt_release = pg_attempt_release,
 	.count_pending = pg_count_pending,
+	.retry_wait = pg_retry_wait,
 	.result_check_json = pg_result_check_json,
 	.get_status = pg_get_status,
 	.list_items = pg_list_items,

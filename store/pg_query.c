@@ -92,6 +92,17 @@ static int status_orphans(struct store *st, struct store_status *out, int64_t **
 	return r;
 }
 
+/* Pending items held back by a retry delay, by the database's clock
+ * (schema 5; a read-only open of an older store has none). */
+static int status_waiting(struct store *st, struct store_status *out)
+{
+	if (st->pg->schema_version < 5)
+		return 0;
+	return pg_int(st, "SELECT count(*) FROM items WHERE status = 'pending'"
+			  " AND not_before > now_ms()",
+		      NULL, "counting delayed retries", &out->pending_delayed);
+}
+
 static int status_attempts(struct store *st, struct store_status *out)
 {
 	int rc = 0;
@@ -166,6 +177,8 @@ int pg_get_status(struct store *st, struct store_status *out)
 	if (r == 0)
 		r = status_orphans(st, out, &dead, &ndead);
 	if (r == 0)
+		r = status_waiting(st, out);
+	if (r == 0)
 		r = status_attempts(st, out);
 	if (r == 0)
 		r = status_last_run(st, out, dead, ndead);
@@ -187,7 +200,7 @@ static int retry_one(struct store *st, const char *outcome, const char *path, in
 		pgp_text(&p, NULL);
 	int64_t n = pg_cmd(st,
 			   "UPDATE items SET status = 'pending', attempts = 0, budget = budget + 1,"
-			   " updated_at = now_ms() WHERE status = 'failed'"
+			   " not_before = NULL, updated_at = now_ms() WHERE status = 'failed'"
 			   " AND ($1::text IS NULL OR last_outcome = $1)"
 			   " AND ($2::bytea IS NULL OR path = $2)",
 			   &p, "putting items back to pending");

@@ -108,7 +108,7 @@ static const char enqueue_sql[] =
 	" ON CONFLICT (path) DO UPDATE SET spec_key = excluded.spec_key,"
 	"  size = excluded.size, mtime_ns = excluded.mtime_ns, status = 'pending',"
 	"  attempts = 0, budget = i.budget + 1, quarantined_to = NULL, quarantined_at = NULL,"
-	"  updated_at = excluded.updated_at"
+	"  not_before = NULL, updated_at = excluded.updated_at" /* schema 5 */
 	" WHERE i.status <> 'running' AND ($5::boolean OR i.size IS DISTINCT FROM excluded.size"
 	"  OR i.mtime_ns IS DISTINCT FROM excluded.mtime_ns OR i.spec_key <> excluded.spec_key)"
 	" RETURNING 1)"
@@ -198,6 +198,7 @@ static const char claim_sql[] =
 	" picked AS MATERIALIZED ("
 	"  SELECT i.id, i.budget, i.attempts FROM items i"
 	"  WHERE i.status = 'pending' AND i.spec_key = $1 AND EXISTS (SELECT 1 FROM r)"
+	"   AND (i.not_before IS NULL OR i.not_before <= now_ms())" /* schema 5: --retry-delay */
 	"  ORDER BY i.queue_seq NULLS FIRST, i.id LIMIT $5 FOR UPDATE OF i SKIP LOCKED),"
 	" att AS ("
 	"  INSERT INTO attempts(item_id, run_id, budget, attempt_no, started_at)"
@@ -317,7 +318,8 @@ int pg_result_check_json(struct store *st, const void *buf, size_t len, bool *va
  * this attempt: the fencing check), the attempt, the result. */
 static const char finish_sql[] =
 	"WITH it AS (UPDATE items SET status = $3, last_outcome = $4, last_error = $5,"
-	"  last_attempt = $2, " LEASE_NULLS ", updated_at = now_ms()"
+	"  last_attempt = $2, " LEASE_NULLS ", updated_at = now_ms(),"
+	"  not_before = now_ms() + $20::bigint" /* schema 5; NULL: claimable at once */
 	"  WHERE id = $1 AND status = 'running' AND lease_attempt = $2 RETURNING id, spec_key),"
 	" nt AS (SELECT pg_notify($19, spec_key) FROM it WHERE $3 = 'pending'),"
 	" at AS (UPDATE attempts SET ended_at = now_ms(), outcome = $4, exit_code = $6,"
@@ -389,6 +391,10 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 	else
 		pgp_text(&p, NULL);
 	pgp_text(&p, st->pg->channel);
+	if (!ok && end.retry && st->retry_delay_ms > 0)
+		pgp_i64(&p, retry_delay_for(st->retry_delay_ms, c->attempt_no));
+	else
+		pgp_text(&p, NULL);
 	int rc = 0;
 	PGresult *res = pg_run(st, finish_sql, &p, "recording the attempt", &rc);
 	free(text);
@@ -446,6 +452,29 @@ int pg_attempt_input_error(struct store *st, const struct store_claim *c, const 
 	if (n < 0)
 		return (int)n;
 	return n == 1 ? 0 : stale(st, c);
+}
+
+int pg_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms)
+{
+	if (st->pg->schema_version < 5)
+		return 0; /* a read-only store from before --retry-delay: nothing waits */
+	struct pgp p = { 0 };
+	pgp_text(&p, spec_key);
+	int rc = 0;
+	/* By the database's clock, as the claim judges it. */
+	PGresult *res = pg_run(st,
+			       /* NULL when none waits (greatest() would ignore it) */
+			       "SELECT min(not_before) - now_ms() FROM items"
+			       " WHERE status = 'pending' AND spec_key = $1 AND not_before IS NOT NULL",
+			       &p, "reading the retry delays", &rc);
+	if (!res)
+		return rc;
+	if (!PQgetisnull(res, 0, 0)) {
+		int64_t wait = pg_col_i64(res, 0, 0, 0);
+		*wait_ms = wait > 0 ? wait : 0;
+	}
+	PQclear(res);
+	return 0;
 }
 
 int pg_count_pending(struct store *st, const char *spec_key, int64_t *n)

@@ -123,11 +123,18 @@ static const char schema_v4[] =
 	"CREATE INDEX IF NOT EXISTS items_client ON items(client_uid, queue_seq)"
 	" WHERE status IN ('pending', 'running') AND client_uid IS NOT NULL;\n";
 
+/* Version 5 (--retry-delay; self-contained, as SQLite's schema 4): the time
+ * (ms since the epoch, by the database's clock: now_ms()) before which a
+ * pending item is not claimed; NULL = claimable now. docs/runner.md
+ * "Retry delay". */
+static const char schema_v5[] = "ALTER TABLE items ADD COLUMN IF NOT EXISTS not_before bigint;\n";
+
 /* Migrations N-1 -> N, applied in order (create applies all of them). */
 static const char *const migrations[PG_SCHEMA_VERSION + 1] = {
 	[2] = schema_v2,
 	[3] = schema_v3,
 	[4] = schema_v4,
+	[5] = schema_v5,
 };
 
 static int apply(struct store *st, const char *sql, const char *what);

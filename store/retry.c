@@ -117,3 +117,14 @@ int retry_max_attempts(const char *outcome, int max_retries, unsigned retry_on_m
 		return 1;
 	return max_retries + 1;
 }
+
+int64_t retry_delay_for(int64_t base_ms, int attempt_no)
+{
+	if (base_ms <= 0)
+		return 0;
+	int64_t d = base_ms < RETRY_DELAY_MAX_MS ? base_ms : RETRY_DELAY_MAX_MS;
+	/* Doubling past the cap stops there: no overflow however many attempts. */
+	for (int i = 1; i < attempt_no && d < RETRY_DELAY_MAX_MS; i++)
+		d *= 2;
+	return d < RETRY_DELAY_MAX_MS ? d : RETRY_DELAY_MAX_MS;
+}

@@ -44,8 +44,9 @@
 /* Schema version this build writes; older ones are upgraded on STORE_RW.
  * 2 (issue 15, item 9): attempts.output_head. 3 (serve):
  * items.client_uid/gid/pid/name and items.queue_seq, the claim ordered by
- * (queue_seq, id): docs/serve.md, docs/store.md. */
-#define STORE_SCHEMA_VERSION 3
+ * (queue_seq, id): docs/serve.md, docs/store.md. 4 (--retry-delay):
+ * items.not_before, the time before which a retried item is not claimed. */
+#define STORE_SCHEMA_VERSION 4
 /* How long a statement waits for another connection's lock before failing
  * with STORE_EBUSY. The environment variable SANDRUN_DB_BUSY_TIMEOUT_MS
  * overrides it (the tests use a short one). */
@@ -98,6 +99,13 @@ bool retry_decide(const char *outcome, int attempt_no, int max_retries, unsigned
  * store_reclaim_dead() takes for "runner_lost". */
 int retry_max_attempts(const char *outcome, int max_retries, unsigned retry_on_mask);
 
+/* --retry-delay: the wait before the retry that follows the attempt_no-th
+ * attempt (1-based) of an item's budget is base_ms * 2^(attempt_no - 1),
+ * capped at RETRY_DELAY_MAX_MS (and base_ms itself is capped there too).
+ * 0 when base_ms <= 0. docs/runner.md "Retry delay". */
+#define RETRY_DELAY_MAX_MS (60LL * 60 * 1000)
+int64_t retry_delay_for(int64_t base_ms, int attempt_no);
+
 /* Write the names in mask as "a,b,c" ("none" when empty). */
 void retry_format_outcomes(unsigned mask, char *buf, size_t len);
 
@@ -131,6 +139,22 @@ char *store_redact_uri(const char *db);
  * judges liveness by pid and boot id and ignores it. -EINVAL unless > 0. */
 #define STORE_LEASE_TIMEOUT_DEFAULT_S 60
 int store_set_lease_timeout(struct store *st, int seconds);
+/* --retry-delay for this open store: from now on, a store_attempt_finish()
+ * whose end.retry puts the item back to pending also sets its not_before
+ * to now + retry_delay_for(ms, attempt_no) (SQLite: this host's clock;
+ * PostgreSQL: the database's, like heartbeats), and claims skip pending
+ * items whose not_before is still to come. 0 (the default): retries are
+ * claimable at once. The wait lives in the store, not in the runner, so a
+ * runner killed during it leaves an ordinary pending item that any later
+ * run claims once its time has come, with nothing counted.
+ * store_reclaim_dead() and store_attempt_release() set no wait; enqueue of a
+ * changed/forced item and store_retry_failed() clear it. -EINVAL if ms < 0. */
+int store_set_retry_delay(struct store *st, int64_t ms);
+/* The wait, in ms from now (by the clock the store judges not_before by),
+ * until the earliest pending item of spec_key that a retry delay holds back
+ * becomes claimable: 0 if one already is, -1 in *wait_ms when none is held
+ * back. The runner waits this long instead of ending its batch. */
+int store_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms);
 /* Safe on NULL. */
 void store_close(struct store *st);
 /* The message of the last failure on this handle ("" if none). */
@@ -304,6 +328,8 @@ struct store_count {
 struct store_status {
 	int64_t items, pending, running, done, failed;
 	int64_t damaged;              /* done, with last outcome damaged */
+	int64_t pending_delayed;      /* pending, held back by --retry-delay until
+					 their not_before */
 	int64_t running_orphaned;     /* running, but its runner is dead: the next
 					 run reclaims them (status never writes) */
 	struct store_count *outcomes; /* items by last outcome; name "" = none yet */
@@ -338,6 +364,9 @@ struct store_item_row {
 	int64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
 	const char *running_host;     /* running: its runner's hostname */
 	int64_t running_since_ms;     /* running: start of the open attempt; -1 */
+	int64_t not_before_ms;        /* pending: not claimed before this time
+					 (--retry-delay; ms since the epoch, the
+					 store's clock); -1: none */
 	const char *result_kind;      /* "json","text","blob" or NULL */
 	const void *result;
 	size_t result_len;

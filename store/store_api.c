@@ -254,6 +254,21 @@ int store_set_lease_timeout(struct store *st, int seconds)
 	return 0;
 }
 
+int store_set_retry_delay(struct store *st, int64_t ms)
+{
+	if (ms < 0)
+		return store_fail(st, -EINVAL, "database %s: the retry delay cannot be negative",
+				  st->path);
+	st->retry_delay_ms = ms;
+	return 0;
+}
+
+int store_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms)
+{
+	*wait_ms = -1;
+	return st->ops->retry_wait(st, spec_key ? spec_key : "", wait_ms);
+}
+
 int store_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx)
 {
 	return st->ops->spec_counts(st, fn, ctx);

@@ -62,6 +62,7 @@ struct store_ops {
 			      const struct store_attempt_end *e, bool *became_bad_output);
 	int (*attempt_release)(struct store *st, const struct store_claim *c);
 	int (*count_pending)(struct store *st, const char *spec_key, int64_t *n);
+	int (*retry_wait)(struct store *st, const char *spec_key, int64_t *wait_ms);
 	int (*result_check_json)(struct store *st, const void *buf, size_t len, bool *valid);
 	int (*get_status)(struct store *st, struct store_status *out);
 	int (*list_items)(struct store *st, const struct store_filter *f, store_item_fn fn,
@@ -126,6 +127,7 @@ int sq_result_check_json(struct store *st, const void *buf, size_t len, bool *va
 int sq_attempt_finish(struct store *st, const struct store_claim *c, const struct store_attempt_end *e, bool *became_bad_output);
 int sq_attempt_release(struct store *st, const struct store_claim *c);
 int sq_count_pending(struct store *st, const char *spec_key, int64_t *n);
+int sq_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms);
 int sq_reclaim_dead(struct store *st, int max_attempts, int *reclaimed);
 int sq_get_status(struct store *st, struct store_status *out);
 int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);
@@ -169,6 +171,7 @@ struct store {
 	sqlite3_stmt *stmt[SQL_STMT_COUNT];
 	struct store_pg *pg;    /* the PostgreSQL backend's connection (pg_internal.h) */
 	int schema_version;     /* SQLite: of the open file (older only when read-only) */
+	int64_t retry_delay_ms; /* store_set_retry_delay(); 0: a retry is claimable at once */
 	char err[1024];
 };
 

@@ -27,11 +27,14 @@ const char *const store_sql_text[SQL_STMT_COUNT] = {
 		" ON CONFLICT(path) DO UPDATE SET spec_key=excluded.spec_key,"
 		"  size=excluded.size, mtime_ns=excluded.mtime_ns, status='pending',"
 		"  attempts=0, budget=budget+1, quarantined_to=NULL, quarantined_at=NULL,"
+		"  not_before=NULL," /* schema 4: a fresh budget waits for nothing */
 		"  updated_at=excluded.updated_at"
 		" WHERE status <> 'running' AND (?6 OR size IS NOT excluded.size"
 		"  OR mtime_ns IS NOT excluded.mtime_ns OR spec_key IS NOT excluded.spec_key)",
 	[SQL_CLAIM_PICK] = "SELECT id, path, attempts, budget FROM items"
-			   " WHERE status='pending' AND spec_key=?1 ORDER BY queue_seq, id LIMIT 1",
+			   " WHERE status='pending' AND spec_key=?1"
+			   "  AND (not_before IS NULL OR not_before <= ?2)" /* schema 4: --retry-delay */
+			   " ORDER BY queue_seq, id LIMIT 1",
 	[SQL_CLAIM_ATTEMPT] = "INSERT INTO attempts(item_id, run_id, budget, attempt_no, started_at)"
 			      " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[SQL_CLAIM_ITEM] = "UPDATE items SET status='running', attempts=attempts+1,"
@@ -45,7 +48,8 @@ const char *const store_sql_text[SQL_STMT_COUNT] = {
 			       " output_head=?13" /* schema 2 */
 			       " WHERE id=?1",
 	[SQL_FINISH_ITEM] = "UPDATE items SET status=?2, last_outcome=?3, last_error=?4,"
-			    " last_attempt=?5, " LEASE_NULLS ", updated_at=?6 WHERE id=?1",
+			    " last_attempt=?5, " LEASE_NULLS ", updated_at=?6,"
+			    " not_before=?7 WHERE id=?1", /* schema 4 */
 	[SQL_RESULT_UPSERT] =
 		"INSERT INTO results(item_id, attempt_id, kind, value, stored_at)"
 		" VALUES(?1, ?2, ?3, ?4, ?5)"
@@ -177,6 +181,7 @@ static int claim_in_txn(struct store *st, int64_t run_id, const char *spec_key,
 	if (!pick)
 		return r;
 	sqlite3_bind_text(pick, 1, spec_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(pick, 2, store_now_ms());
 	int step = sqlite3_step(pick);
 	if (step == SQLITE_DONE) {
 		sqlite3_reset(pick);
@@ -465,6 +470,8 @@ static int finish_in_txn(struct store *st, const struct store_claim *c,
 		sqlite3_bind_text(s, 4, end.error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, c->attempt_id);
 	sqlite3_bind_int64(s, 6, now);
+	if (!ok && end.retry && st->retry_delay_ms > 0) /* else NULL: claimable at once */
+		sqlite3_bind_int64(s, 7, now + retry_delay_for(st->retry_delay_ms, c->attempt_no));
 	r = store_step_done(st, s, "recording the attempt");
 	if (r == 0 && ok)
 		r = upsert_result(st, c, e, now);
@@ -526,4 +533,25 @@ int sq_count_pending(struct store *st, const char *spec_key, int64_t *n)
 		*n = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return step == SQLITE_ROW ? 0 : store_fail_sqlite(st, step, "counting pending items");
+}
+
+int sq_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms)
+{
+	if (st->schema_version < 4)
+		return 0; /* a read-only store from before --retry-delay: nothing waits */
+	sqlite3_stmt *s;
+	int r = sqlite3_prepare_v2(st->db,
+				   "SELECT min(not_before) FROM items WHERE status='pending'"
+				   " AND spec_key=?1 AND not_before IS NOT NULL",
+				   -1, &s, NULL);
+	if (r != SQLITE_OK)
+		return store_fail_sqlite(st, r, "reading the retry delays");
+	sqlite3_bind_text(s, 1, spec_key, -1, SQLITE_STATIC);
+	int step = sqlite3_step(s);
+	if (step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		int64_t wait = sqlite3_column_int64(s, 0) - store_now_ms();
+		*wait_ms = wait > 0 ? wait : 0;
+	}
+	sqlite3_finalize(s);
+	return step == SQLITE_ROW ? 0 : store_fail_sqlite(st, step, "reading the retry delays");
 }

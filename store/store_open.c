@@ -461,6 +461,7 @@ const struct store_ops store_sqlite_ops = {
 	.attempt_finish = sq_attempt_finish,
 	.attempt_release = sq_attempt_release,
 	.count_pending = sq_count_pending,
+	.retry_wait = sq_retry_wait,
 	.reclaim_dead = sq_reclaim_dead,
 	.get_status = sq_get_status,
 	.list_items = sq_list_items,

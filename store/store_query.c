@@ -106,6 +106,27 @@ static int status_orphans(struct store *st, struct store_status *out)
 	return r == SQLITE_DONE ? 0 : store_fail_sqlite(st, r, "reading leases");
 }
 
+/* Pending items held back by a retry delay (schema 4; a read-only open of
+ * an older file has none). */
+static int status_waiting(struct store *st, struct store_status *out)
+{
+	if (st->schema_version < 4)
+		return 0;
+	sqlite3_stmt *s;
+	int r = sqlite3_prepare_v2(st->db,
+				   "SELECT count(*) FROM items WHERE status = 'pending'"
+				   " AND not_before > ?1",
+				   -1, &s, NULL);
+	if (r != SQLITE_OK)
+		return store_fail_sqlite(st, r, "counting delayed retries");
+	sqlite3_bind_int64(s, 1, store_now_ms());
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		out->pending_delayed = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 0 : store_fail_sqlite(st, r, "counting delayed retries");
+}
+
 static int status_attempts(struct store *st, struct store_status *out)
 {
 	sqlite3_stmt *s;
@@ -189,6 +210,8 @@ int sq_get_status(struct store *st, struct store_status *out)
 	if (r == 0 && out->running)
 		r = status_orphans(st, out);
 	if (r == 0)
+		r = status_waiting(st, out);
+	if (r == 0)
 		r = status_attempts(st, out);
 	if (r == 0)
 		r = status_last_run(st, out);
@@ -207,8 +230,11 @@ int sq_get_status(struct store *st, struct store_status *out)
 	" a.syscall, coalesce(a.wall_ms, -1), coalesce(a.cpu_ms, -1),"                       \
 	" coalesce(a.peak_memory_bytes, -1), coalesce(a.oom_kills, -1), r.kind, r.value,"    \
 	" (SELECT hostname FROM runs WHERE id = i.lease_run),"                               \
-	" (SELECT started_at FROM attempts WHERE id = i.lease_attempt)"                       \
+	" (SELECT started_at FROM attempts WHERE id = i.lease_attempt), %s"                   \
 	" FROM items i LEFT JOIN attempts a ON a.id = i.last_attempt"
+/* ITEM_COLUMNS's %s: items.not_before is schema 4's (a read-only open of an
+ * older file reads NULL). */
+#define NOT_BEFORE_COLUMN(st) ((st)->schema_version >= 4 ? "i.not_before" : "NULL")
 
 static void fill_item(sqlite3_stmt *s, struct store_item_row *row)
 {
@@ -236,6 +262,8 @@ static void fill_item(sqlite3_stmt *s, struct store_item_row *row)
 	row->running_host = (const char *)sqlite3_column_text(s, 22);
 	row->running_since_ms =
 		sqlite3_column_type(s, 23) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 23);
+	row->not_before_ms =
+		sqlite3_column_type(s, 24) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 24);
 	row->result_kind = (const char *)sqlite3_column_text(s, 20);
 	if (row->result_kind) {
 		row->result = sqlite3_column_blob(s, 21);
@@ -285,7 +313,7 @@ int sq_list_items(struct store *st, const struct store_filter *f, store_item_fn 
 		 "  WHERE x.item_id = i.id AND x.run_id = ?5))"
 		 " AND (?6 <= 0 OR i.id = ?6)%s%s"
 		 " ORDER BY %s LIMIT ?7",
-		 f->path_prefix ? " AND i.path >= ?8" : "", upper ? " AND i.path < ?9" : "",
+		 NOT_BEFORE_COLUMN(st), f->path_prefix ? " AND i.path >= ?8" : "", upper ? " AND i.path < ?9" : "",
 		 store_order_sql(f->sort, false));
 	sqlite3_stmt *s;
 	int r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
@@ -375,7 +403,7 @@ static int show_where(struct store *st, const char *where, const char *path, int
 		return r;
 	char sql[2048];
 	snprintf(sql, sizeof sql, ITEM_COLUMNS " LEFT JOIN results r ON r.item_id = i.id WHERE %s",
-		 where);
+		 NOT_BEFORE_COLUMN(st), where);
 	sqlite3_stmt *s;
 	r = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	if (r != SQLITE_OK) {
@@ -469,7 +497,7 @@ int sq_retry_failed(struct store *st, const char *outcome, const char *const *pa
 	sqlite3_stmt *s;
 	r = sqlite3_prepare_v2(st->db,
 			       "UPDATE items SET status='pending', attempts=0, budget=budget+1,"
-			       " updated_at=?3 WHERE status='failed'"
+			       " not_before=NULL, updated_at=?3 WHERE status='failed'"
 			       " AND (?1 IS NULL OR last_outcome = ?1) AND (?2 IS NULL OR path = ?2)",
 			       -1, &s, NULL);
 	if (r != SQLITE_OK) {

@@ -127,9 +127,18 @@ static const char migration_3_serve[] =
 	"CREATE INDEX items_client ON items(client_uid, queue_seq)"
 	" WHERE status IN ('pending', 'running') AND client_uid IS NOT NULL;\n";
 
+/* 4 (--retry-delay; self-contained): the time (ms since the epoch) before
+ * which a pending item is not claimed, set by the finish that decides a
+ * retry when a delay is configured; NULL = claimable now. Kept in the store
+ * so that a runner killed during the wait counts nothing: docs/runner.md
+ * "Retry delay". */
+static const char migration_4_not_before[] =
+	"ALTER TABLE items ADD COLUMN not_before INTEGER;\n";
+
 static const char *const migrations[STORE_SCHEMA_VERSION + 1] = {
 	[2] = migration_2_output_head,
 	[3] = migration_3_serve,
+	[4] = migration_4_not_before,
 };
 
 static int read_version(struct store *st, int64_t *version)

@@ -211,12 +211,13 @@ lines.wav"
 
 @test "schema 2 (attempts.output_head): a schema 1 store is read as it is, upgraded by the next run; a newer one is still refused" {
 	"$SANDRUN" --cmd 'echo nope' media/a.wav 2>/dev/null || true
-	[ "$(db "PRAGMA user_version")" = 3 ]
-	# What a store written before this column (and serve's, schema 3) looks like.
+	[ "$(db "PRAGMA user_version")" = 4 ]
+	# What a store written before this column (and serve's, schema 3, and
+	# --retry-delay's, schema 4) looks like.
 	db "ALTER TABLE attempts DROP COLUMN output_head; DROP INDEX items_client; DROP INDEX items_claim;
 		ALTER TABLE items DROP COLUMN client_uid; ALTER TABLE items DROP COLUMN client_gid;
 		ALTER TABLE items DROP COLUMN client_pid; ALTER TABLE items DROP COLUMN client_name;
-		ALTER TABLE items DROP COLUMN queue_seq;
+		ALTER TABLE items DROP COLUMN queue_seq; ALTER TABLE items DROP COLUMN not_before;
 		CREATE INDEX items_claim ON items(spec_key, id) WHERE status = 'pending'; PRAGMA user_version = 1"
 	cp sandrun.db v1.db
 	run "$SANDRUN" show media/a.wav
@@ -228,12 +229,13 @@ lines.wav"
 	cmp sandrun.db v1.db # read-only commands do not upgrade
 	run "$SANDRUN" --cmd 'echo still nope' media/b.wav
 	[ "$status" -eq 1 ]
-	[ "$(db "PRAGMA user_version")" = 3 ]
+	[ "$(db "PRAGMA user_version")" = 4 ]
 	[ "$(db "SELECT count(*) FROM pragma_table_info('attempts') WHERE name = 'output_head'")" = 1 ]
 	run "$SANDRUN" show media/b.wav
 	[[ "$output" == *"| still nope"* ]]
-	db "PRAGMA user_version = 4"
+	[ "$(db "SELECT count(*) FROM pragma_table_info('items') WHERE name = 'not_before'")" = 1 ]
+	db "PRAGMA user_version = 5"
 	run "$SANDRUN" status
 	[ "$status" -eq 4 ]
-	[[ "$output" == *"written by a newer sandrun (schema 4; this one knows up to 3)"* ]]
+	[[ "$output" == *"written by a newer sandrun (schema 5; this one knows up to 4)"* ]]
 }

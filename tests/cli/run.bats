@@ -60,7 +60,7 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 	run "$SANDRUN" run --help
 	[ "$status" -eq 0 ]
 	for opt in --recursive --files-from --null --db --jobs --policy --retries --retry-on \
-		--force --memfree --grace --json --max-output --mem --timeout --cpu-time --quiet --verbose; do
+		--retry-delay --force --memfree --grace --json --max-output --mem --timeout --cpu-time --quiet --verbose; do
 		[[ "$output" == *"$opt"* ]] || { echo "missing $opt"; false; }
 	done
 }
@@ -68,7 +68,7 @@ db() { sqlite3 -batch sandrun.db "$1"; }
 @test "bad values are usage errors (exit 2) that name the option, and touch nothing" {
 	for args in "-j 0" "-j -3" "-j abc" "--jobs=1.5" "--mem 12Q" "--mem -1G" "--timeout -5" \
 		"--timeout 1x" "--cpus 0" "--pids 0" "--retries -1" "--retries many" "--retry-on bogus" \
-		"--retry-on ok" "--grace soon" "--max-output 0" "--memfree lots" "--bogus"; do
+		"--retry-on ok" "--retry-delay soon" "--retry-delay 2h" "--grace soon" "--max-output 0" "--memfree lots" "--bogus"; do
 		run "$SANDRUN" $args media/a.wav
 		[ "$status" -eq 2 ] || { echo "$args: exit $status: $output"; false; }
 		[[ "$output" == *"sandrun: "* ]] || { echo "$args: $output"; false; }

@@ -216,9 +216,9 @@ out=$("$B/sandrun" export --db "$PG" 2>&1); rc=$?
 	[ "$(pg_psql "select value from cmp.meta where key = 'schema_version'")" = 1 ] &&
 	result ok "schema 1: export reads it, changes nothing" || result fail "schema 1: export reads it, changes nothing" "rc=$rc: $out"
 "$B/sandrun" run --db "$PG" "$cmp"/in/tone1.wav >/dev/null 2>&1; rc=$?
-v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name in ('value_json_text', 'output_head', 'queue_seq')")
-[ $rc -eq 0 ] && [ "$v" = "$(printf '4\n3')" ] && result ok "schema 1 upgraded to 4 by the next run (value_json_text, output_head, queue_seq)" ||
-	result fail "schema 1 upgraded to 4 by the next run (value_json_text, output_head, queue_seq)" "rc=$rc: $v"
+v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name in ('value_json_text', 'output_head', 'queue_seq', 'not_before')")
+[ $rc -eq 0 ] && [ "$v" = "$(printf '5\n4')" ] && result ok "schema 1 upgraded to 5 by the next run (value_json_text, output_head, queue_seq, not_before)" ||
+	result fail "schema 1 upgraded to 5 by the next run (value_json_text, output_head, queue_seq, not_before)" "rc=$rc: $v"
 # Schema 3: a job's non-JSON stdout is kept with its attempt (its head) and
 # shown, escaped, by show on both backends alike.
 printf 'one\n' >"$cmp/in/words.txt"

@@ -210,7 +210,7 @@ static inline void sql_exec(const char *db, const char *sql)
  * (PG_SCHEMA_VERSION, store/pg_internal.h; docs/scale-out.md). */
 static inline int64_t fx_schema_version(void)
 {
-	return fx_pg() ? 4 : STORE_SCHEMA_VERSION;
+	return fx_pg() ? 5 : STORE_SCHEMA_VERSION;
 }
 
 static inline int64_t schema_version(const char *db)

@@ -109,12 +109,28 @@ static void test_format(void **state)
 	assert_true(strlen(small) < sizeof small);
 }
 
+/* --retry-delay's backoff: doubled per attempt, capped at an hour. */
+static void test_delay(void **state)
+{
+	(void)state;
+	assert_int_equal(retry_delay_for(0, 1), 0);
+	assert_int_equal(retry_delay_for(-5, 3), 0);
+	assert_int_equal(retry_delay_for(1000, 0), 1000);
+	assert_int_equal(retry_delay_for(1000, 1), 1000);
+	assert_int_equal(retry_delay_for(1000, 2), 2000);
+	assert_int_equal(retry_delay_for(1000, 3), 4000);
+	assert_int_equal(retry_delay_for(30 * 60 * 1000, 2), RETRY_DELAY_MAX_MS);
+	assert_int_equal(retry_delay_for(1000, 1000), RETRY_DELAY_MAX_MS);
+	assert_int_equal(retry_delay_for(INT64_MAX, 1), RETRY_DELAY_MAX_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_lists),
 		cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_default_classes),
 		cmocka_unit_test(test_budget),           cmocka_unit_test(test_format),
+		cmocka_unit_test(test_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

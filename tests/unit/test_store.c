@@ -551,6 +551,93 @@ static void test_queries(void **state)
 	store_close(st);
 }
 
+/* --retry-delay lives in the store: the finish that decides a retry sets
+ * the item's not_before, the claims (one and batch) skip it until then and
+ * take it after; the wait doubles with each attempt; a forced enqueue
+ * clears it. On PostgreSQL the times are the database's. */
+static int row_not_before(const struct store_item_row *row, void *ctx)
+{
+	*(int64_t *)ctx = strcmp(row->status, "pending") == 0 ? row->not_before_ms : -2;
+	return 0;
+}
+
+static void wait_out(struct store *st, int64_t max_ms)
+{
+	int64_t wait = -1;
+	assert_int_equal(store_retry_wait(st, SPEC, &wait), 0);
+	assert_true(wait > 0 && wait <= max_ms);
+	usleep((useconds_t)(wait + 50) * 1000);
+	assert_int_equal(store_retry_wait(st, SPEC, &wait), 0);
+	assert_int_equal(wait, 0);
+}
+
+static void test_retry_delay(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_rw(f->db);
+	assert_int_equal(store_set_retry_delay(st, -1), -EINVAL);
+	assert_int_equal(store_set_retry_delay(st, 300), 0);
+	int64_t run, wait = 0;
+	assert_int_equal(store_run_begin(st, "t", "[\"sandrun\"]", "{}", &run), 0);
+	enqueue1(st, SPEC, "/in/a", 10, 1000, false);
+	assert_int_equal(store_retry_wait(st, SPEC, &wait), 0);
+	assert_int_equal(wait, -1); /* nothing held back */
+	struct store_claim c, more[4];
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 1);
+	struct store_attempt_end e = end_of("timeout", true);
+	assert_int_equal(store_attempt_finish(st, &c, &e, NULL), 0);
+	store_claim_free(&c);
+	assert_status(f->db, "/in/a", "pending", 1);
+	/* Held back: neither claim takes it, another item is not blocked. */
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 0);
+	assert_int_equal(store_claim_batch(st, run, SPEC, more, 4), 0);
+	enqueue1(st, SPEC, "/in/b", 10, 1000, false);
+	assert_int_equal(store_claim_batch(st, run, SPEC, more, 4), 1);
+	assert_string_equal(more[0].path, "/in/b");
+	e = end_of("ok", false);
+	assert_int_equal(store_attempt_finish(st, &more[0], &e, NULL), 0);
+	store_claim_free(&more[0]);
+	struct store_status s;
+	assert_int_equal(store_get_status(st, &s), 0);
+	assert_int_equal(s.pending, 1);
+	assert_int_equal(s.pending_delayed, 1);
+	store_status_free(&s);
+	int64_t nb = -1;
+	struct store_filter one = { .status = "pending" };
+	assert_int_equal(store_list_items(st, &one, row_not_before, &nb), 0);
+	assert_true(nb > 0);
+	/* After its time: claimed, the second attempt of its budget. */
+	wait_out(st, 300);
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 1);
+	assert_string_equal(c.path, "/in/a");
+	assert_int_equal(c.attempt_no, 2);
+	e = end_of("timeout", true);
+	assert_int_equal(store_attempt_finish(st, &c, &e, NULL), 0);
+	store_claim_free(&c);
+	/* Doubled: 600 ms after the second attempt. */
+	assert_int_equal(store_retry_wait(st, SPEC, &wait), 0);
+	assert_true(wait > 300 && wait <= 600);
+	assert_int_equal(store_claim_batch(st, run, SPEC, more, 4), 0);
+	wait_out(st, 600);
+	assert_int_equal(store_claim_batch(st, run, SPEC, more, 4), 1);
+	assert_int_equal(more[0].attempt_no, 3);
+	e = end_of("timeout", false); /* budget spent: failed, no wait */
+	assert_int_equal(store_attempt_finish(st, &more[0], &e, NULL), 0);
+	store_claim_free(&more[0]);
+	assert_status(f->db, "/in/a", "failed", 3);
+	assert_int_equal(store_retry_wait(st, SPEC, &wait), 0);
+	assert_int_equal(wait, -1);
+	/* A forced enqueue starts a fresh budget with no wait. */
+	enqueue1(st, SPEC, "/in/a", 10, 1000, true);
+	claim_finish(st, run, SPEC, "timeout", true);
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 0);
+	enqueue1(st, SPEC, "/in/a", 10, 1000, true);
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 1);
+	store_claim_free(&c);
+	assert_attempts_consistent(f->db);
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "seed") == 0)
@@ -567,6 +654,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_retry_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_counts_as_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_delay, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

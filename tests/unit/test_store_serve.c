@@ -136,6 +136,7 @@ static void test_upgrade_from_1(void **state)
 			" ALTER TABLE items DROP COLUMN client_uid; ALTER TABLE items DROP COLUMN client_gid;"
 			" ALTER TABLE items DROP COLUMN client_pid; ALTER TABLE items DROP COLUMN client_name;"
 			" ALTER TABLE items DROP COLUMN queue_seq;"
+			" ALTER TABLE items DROP COLUMN not_before;"
 			" ALTER TABLE attempts DROP COLUMN output_head;"
 			" CREATE INDEX items_claim ON items(spec_key, id) WHERE status = 'pending';"
 			" PRAGMA user_version = 1");
@@ -144,7 +145,7 @@ static void test_upgrade_from_1(void **state)
 	store_close(st);
 	assert_int_equal(schema_version(f->db), 1);
 	st = open_rw(f->db);
-	assert_int_equal(schema_version(f->db), STORE_SCHEMA_VERSION); /* 1 -> 2 -> 3 */
+	assert_int_equal(schema_version(f->db), STORE_SCHEMA_VERSION); /* 1 -> 2 -> 3 -> 4 */
 	submit(st, "/s/new", 5);
 	char order[64];
 	claim_order(st, order, sizeof order);
