@@ -632,18 +632,18 @@ int cg_job_kill(const struct cg_run *run, const struct cg_job *job)
 {
 	if (run->mode == SBX_CG_V2)
 		return sr_write_file_at(job->dirfd[0], "cgroup.kill", "1");
-	/* v1 has no cgroup.kill: freeze first so nothing can fork between our
-	 * reading cgroup.procs and the kills, then kill, then thaw so the
-	 * SIGKILLs are delivered. */
-	int ffd = v1_fd(run, job, CG_FREEZER);
+	/* v1 has no cgroup.kill, and this is only the second line: the caller
+	 * has already SIGKILLed the pid namespace's init, after which the
+	 * kernel kills every task of the namespace and no fork in it can
+	 * succeed (zap_pid_ns_processes). So no freeze-then-kill here. A
+	 * freeze is a hazard: a runner SIGKILLed between FROZEN and THAWED
+	 * leaves the job frozen, immune to SIGKILL and holding its memory,
+	 * until the next runner's sweep. One unfrozen pass over the tasks
+	 * is enough for anything the namespace kill could miss. */
 	int pfd = v1_fd(run, job, CG_PIDS) >= 0 ? v1_fd(run, job, CG_PIDS) : v1_fd(run, job, CG_MEMORY);
 	if (pfd < 0)
 		return -ENODEV;
-	if (ffd >= 0)
-		v1_freezer_state(ffd, "FROZEN");
 	int r = v1_kill_procs(pfd);
-	if (ffd >= 0)
-		v1_freezer_state(ffd, "THAWED");
 	return r < 0 ? r : 0;
 }
 
