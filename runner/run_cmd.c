@@ -268,12 +268,10 @@ static int exit_status_of(const struct loop_result *lr, const struct store_batch
 	return bc->damaged > 0 ? SR_EXIT_DAMAGED : SR_EXIT_OK;
 }
 
-int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
+int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, const char *args,
 	      int64_t *run_id)
 {
-	char *args = run_argv_json(argc, argv);
 	int r = store_run_begin(st, SANDRUN_VERSION, args, js->run_description, run_id);
-	free(args);
 	int reclaimed = 0;
 	if (r == 0)
 		r = store_reclaim_dead(st, retry_max_attempts("runner_lost", o->retries, o->retry_mask), &reclaimed);
@@ -306,10 +304,12 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	if (r != 0)
 		return r;
 	int64_t run_id = 0;
-	if ((r = run_begin(st, o, js, argc, argv, &run_id)) != 0)
+	char *args = run_argv_json(argc, argv); /* this run's row, and a rejoin's (NULL: none) */
+	if ((r = run_begin(st, o, js, args, &run_id)) != 0) {
+		free(args);
 		return r;
+	}
 	progress_begin(progress, run_id, SANDRUN_VERSION, js->key, o->jobs);
-	char *args = run_argv_json(argc, argv); /* a rejoin's runs row (NULL: none) */
 	struct collect *c = calloc(1, sizeof *c);
 	if (!c) {
 		free(args);

@@ -97,9 +97,9 @@ struct run_env {
 };
 typedef int (*run_body_fn)(struct run_env *env, void *ctx);
 int run_with_env(const struct run_opts *o, const char *name_hint, run_body_fn body, void *ctx);
-/* The runs row of this process (its argv, password redacted) and the
+/* The runs row of this process (args: run_argv_json(), password redacted) and the
  * leases of dead runners taken back: 0, or SR_EXIT_STORE (printed). */
-int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, int argc, char **argv,
+int run_begin(struct store *st, const struct run_opts *o, const struct jobspec *js, const char *args,
 	      int64_t *run_id);
 /* The run's argv as a JSON array, a PostgreSQL password redacted (malloc'd;
  * NULL when out of memory: the runs row then has none). */

@@ -190,10 +190,10 @@ static int serve_body(struct run_env *e, void *ctx)
 	 * pending items counted into the queue bound. */
 	/* As run does: items under an older key format carried over, and
 	 * finished work of another spec not redone unasked (--new-spec). */
+	args = run_argv_json(a->argc, a->argv); /* this run's row, and a rejoin's */
 	if ((status = spec_guard_check(s.st, s.js, ro->new_spec)) != 0 ||
-	    (status = run_begin(s.st, ro, s.js, a->argc, a->argv, &s.run_id)) != 0)
+	    (status = run_begin(s.st, ro, s.js, args, &s.run_id)) != 0)
 		goto out;
-	args = run_argv_json(a->argc, a->argv);
 	struct run_rejoin_ctx rj = { .st = s.st, .args = args, .js = s.js, .run_id = &s.run_id };
 	status = SR_EXIT_STORE;
 	if (store_count_pending(s.st, s.js->key, &s.outstanding) < 0) {
