@@ -617,6 +617,11 @@ static int v1_freezer_state(int fd, const char *want)
 	return -ETIMEDOUT;
 }
 
+int cg_job_freezer_fd(const struct cg_run *run, const struct cg_job *job)
+{
+	return run->mode == SBX_CG_V2 ? -1 : v1_fd(run, job, CG_FREEZER);
+}
+
 int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen,
 		  struct sbx_err *err)
 {

@@ -55,6 +55,8 @@ int cg_join_self(const int *fds, int n);
 int cg_job_cpu_ms(const struct cg_run *run, const struct cg_job *job, uint64_t *ms);
 int cg_job_peak_bytes(const struct cg_run *run, const struct cg_job *job, uint64_t *bytes);
 int cg_job_oom_kills(const struct cg_run *run, const struct cg_job *job, uint64_t *n);
+/* The job's v1 freezer directory, or -1 (v2, or no freezer hierarchy). */
+int cg_job_freezer_fd(const struct cg_run *run, const struct cg_job *job);
 int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen,
 		  struct sbx_err *err);
 /* Kill every process in the job's cgroup: cgroup.kill on v2, one pass

@@ -26,6 +26,7 @@
 #include "child.h"
 #include "ident.h"
 #include "reap.h"
+#include "thaw_guard.h"
 #include "rootless.h"
 #include "seccomp_log.h"
 #include "lib/fd.h"
@@ -65,6 +66,7 @@ struct sbx_job {
 	uint64_t t_cgroup, t_exec; /* runner-side stamps */
 	enum sbx_kill_reason killed;
 	struct job_watch watch; /* its deadline and CPU check */
+	struct thaw_guard guard; /* while paused on v1 (thaw_guard.c) */
 	bool setup_failed, policy_kills;
 	char setup_msg[256];
 };
@@ -177,6 +179,7 @@ static void job_free(struct sbx_job *job)
 	sr_closep(&job->status_rd);
 	sr_closep(&job->err_rd);
 	watch_close(&job->watch);
+	thaw_guard_disarm(&job->guard);
 	ident_release(&job->ident);
 	free(job);
 }
@@ -217,6 +220,7 @@ static int job_new(struct sbx_run *run, const struct sbx_spec *spec, struct sbx_
 	job->run = run;
 	job->pidfd = job->status_rd = job->err_rd = -1;
 	job->ident.lock_fd = -1;
+	job->guard = (struct thaw_guard)THAW_GUARD_INIT;
 	job->policy_kills = sbx_policy_kills(spec->policy);
 	job->timing = spec->timing;
 	/* Armed before anything exists: a job whose deadline or CPU check
@@ -409,7 +413,16 @@ int sbx_job_cpu_ms(const struct sbx_job *job, uint64_t *out, struct sbx_err *err
 
 int sbx_job_freeze(struct sbx_job *job, bool frozen, struct sbx_err *err)
 {
-	int r = cg_job_freeze(&job->run->cg, &job->cg, frozen, err);
+	/* On v1 the guard is armed before the freeze: there is no moment at
+	 * which the job is frozen and its runner's death would leave it so. */
+	int ffd = cg_job_freezer_fd(&job->run->cg, &job->cg), r;
+	if (frozen && ffd >= 0 && (r = thaw_guard_arm(&job->guard, ffd)) < 0)
+		return sbx_fail(err, r, "start the guard that thaws a paused job if the runner dies");
+	r = cg_job_freeze(&job->run->cg, &job->cg, frozen, err);
+	if (r < 0 && frozen)
+		cg_job_freeze(&job->run->cg, &job->cg, false, NULL);
+	if (r < 0 || !frozen)
+		thaw_guard_disarm(&job->guard);
 	if (r < 0)
 		return r;
 	return watch_pause(&job->watch, frozen, err);

@@ -1,0 +1,106 @@
+/* sandbox/thaw_guard.c — a paused job on a cgroup v1 host must not outlive
+ * its runner.
+ *
+ * Why: a task in a FROZEN v1 freezer cgroup does not act on SIGKILL until
+ * the cgroup is THAWED. A runner SIGKILLed while its jobs are paused
+ * (SIGUSR1) therefore left them frozen, holding their memory and pids,
+ * until the next runner's sweep — which may never come. (On v2 a frozen
+ * task dies of a fatal signal, and the job's init has PR_SET_PDEATHSIG.)
+ *
+ * So before it freezes a v1 job, the runner starts a guard: a small child
+ * holding only the job's freezer directory and the read end of a pipe.
+ * When the pipe reaches EOF without a word (the runner died: the kernel
+ * closed its end), the guard writes THAWED, and the init's pending
+ * PDEATHSIG then takes the job's pid namespace with it. When the runner
+ * resumes the job itself it writes one byte first, and waits for the guard
+ * to exit, so a late THAWED can never undo a later pause.
+ *
+ * The guard ignores the signals a service manager or a terminal sends to
+ * the whole group (SIGTERM, SIGINT, SIGHUP, ...); it ends with its pipe.
+ * It runs no code but raw system calls after the clone. */
+#include "thaw_guard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	if (lo > 0)
+		syscall(SYS_close_range, 0U, (unsigned)lo - 1, 0U);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0U);
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+}
+
+static _Noreturn void guard_main(int rd, int freezer_dirfd)
+{
+	static const int ignored[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGTSTP };
+	for (unsigned i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+		signal(ignored[i], SIG_IGN);
+	prctl(PR_SET_NAME, "sandrun-thaw", 0, 0, 0);
+	close_all_but(rd, freezer_dirfd);
+	char c;
+	ssize_t n;
+	while ((n = read(rd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 0) { /* EOF without a word: the runner is gone */
+		int fd = openat(freezer_dirfd, "freezer.state", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, "THAWED", 6);
+			close(fd);
+		}
+	}
+	_exit(0);
+}
+
+int thaw_guard_arm(struct thaw_guard *g, int freezer_dirfd)
+{
+	if (g->pidfd >= 0)
+		return 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	long pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0)
+		guard_main(p[0], freezer_dirfd);
+	int saved = errno;
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -saved;
+	}
+	g->pidfd = pidfd;
+	g->wr = p[1];
+	return 0;
+}
+
+void thaw_guard_disarm(struct thaw_guard *g)
+{
+	if (g->pidfd < 0)
+		return;
+	(void)!write(g->wr, "q", 1); /* "I thawed it myself": exit without a word */
+	close(g->wr);
+	siginfo_t si;
+	while (waitid(P_PIDFD, (id_t)g->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	close(g->pidfd);
+	g->pidfd = g->wr = -1;
+}
