@@ -157,11 +157,17 @@ int pg_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, i
 int pg_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx)
 {
 	int rc;
+	/* Schema 6: the maintained counts (pg_schema.c), else every item. */
 	PGresult *res = pg_run(st,
-			       "SELECT spec_key, count(*) FILTER (WHERE status = 'done'),"
-			       " count(*) FILTER (WHERE status = 'failed'"
-			       "   AND last_outcome IS DISTINCT FROM 'input_error')"
-			       " FROM items GROUP BY spec_key",
+			       st->pg->schema_version >= 6
+				       ? "SELECT spec_key, coalesce(sum(n) FILTER (WHERE status = 'done'), 0),"
+					 " coalesce(sum(n) FILTER (WHERE status = 'failed'"
+					 "   AND outcome <> 'input_error'), 0)"
+					 " FROM item_counts GROUP BY spec_key HAVING sum(n) <> 0"
+				       : "SELECT spec_key, count(*) FILTER (WHERE status = 'done'),"
+					 " count(*) FILTER (WHERE status = 'failed'"
+					 "   AND last_outcome IS DISTINCT FROM 'input_error')"
+					 " FROM items GROUP BY spec_key",
 			       NULL, "counting items by job spec", &rc);
 	if (!res)
 		return rc;
