@@ -144,7 +144,10 @@ static const char schema_v5[] = "ALTER TABLE items ADD COLUMN IF NOT EXISTS not_
  * writers at once than shards) it writes pid mod 64 and may wait there:
  * the rows are upserted in key order, so single statements cannot
  * deadlock. The lock only spreads the writers: correctness is the
- * upsert's, in the transaction of the change. An outcome of '' stands
+ * upsert's, in the transaction of the change. The trigger functions
+ * keep the store's search path (the schema alone, set by pg_open.c), so a
+ * change by any client (psql with another search path) is counted too.
+ * An outcome of '' stands
  * for "none" (NULL) so ON CONFLICT matches it (NULLs never conflict).
  *
  * The migration takes items' SHARE ROW EXCLUSIVE lock (writers wait; the
@@ -177,7 +180,8 @@ static const char schema_v6[] =
 	"  END LOOP;\n"
 	"  RETURN pg_backend_pid() % 64;\n"
 	"END $f$;\n"
-	"CREATE OR REPLACE FUNCTION item_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $f$\n"
+	"CREATE OR REPLACE FUNCTION item_counts_apply() RETURNS trigger LANGUAGE plpgsql\n"
+	"  SET search_path FROM CURRENT AS $f$\n"
 	"BEGIN\n"
 	"  IF TG_OP = 'INSERT' THEN\n"
 	"    INSERT INTO item_counts AS c (shard, spec_key, status, outcome, n)\n"
@@ -203,7 +207,8 @@ static const char schema_v6[] =
 	"  END IF;\n"
 	"  RETURN NULL;\n"
 	"END $f$;\n"
-	"CREATE OR REPLACE FUNCTION item_counts_truncate() RETURNS trigger LANGUAGE plpgsql AS $f$\n"
+	"CREATE OR REPLACE FUNCTION item_counts_truncate() RETURNS trigger LANGUAGE plpgsql\n"
+	"  SET search_path FROM CURRENT AS $f$\n"
 	"BEGIN DELETE FROM item_counts; RETURN NULL; END $f$;\n"
 	"DROP TRIGGER IF EXISTS item_counts_ins ON items;\n"
 	"CREATE TRIGGER item_counts_ins AFTER INSERT ON items REFERENCING NEW TABLE AS new_rows\n"
