@@ -17,8 +17,9 @@
 # at once as an input error: each runner does claim + finish as fast as
 # the store lets it, the write load of the counts' triggers at its worst.
 # Reported per phase: status median and max, claims per second of all the
-# runners together (attempt rows made), and one runner's RSS at the start
-# and at the end of the phase. BENCH_PG_STATUS_ROUNDS (2) rounds of one
+# runners together (attempt rows made in BENCH_PG_STATUS_CLAIM_S (8)
+# seconds before the status runs, with no status running), and one
+# runner's RSS at the start and at the end of the phase. BENCH_PG_STATUS_ROUNDS (2) rounds of one
 # phase per build, alternating, so a change of the host's load hits both.
 #
 # BENCH_PG_STATUS_SQL=FILE: also run that file's SQL (psql, \timing on)
@@ -43,6 +44,7 @@ MN=${BENCH_PG_MILLION:-1000000}
 RUNS=${BENCH_PG_STATUS_RUNS:-9}
 RUNNERS=${BENCH_PG_STATUS_RUNNERS:-3}
 ROUNDS=${BENCH_PG_STATUS_ROUNDS:-2}
+CLAIM_S=${BENCH_PG_STATUS_CLAIM_S:-8}
 mkdir -p "$DATA"
 . "$ROOT/tests/lib/pg.sh"
 PIDS=()
@@ -147,12 +149,15 @@ loaded() {
 	done
 	sleep 2
 	rss0=$(awk '/VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status")
+	# The runners alone for CLAIM_S seconds (a status costs CPU too: the
+	# claims are counted without it), then status while they go on.
 	a0=$(pg_psql "select coalesce(max(id), 0) from $sch.attempts"); t0=$EPOCHREALTIME
+	sleep "$CLAIM_S"
+	a1=$(pg_psql "select coalesce(max(id), 0) from $sch.attempts"); t1=$EPOCHREALTIME
 	for _ in $(seq "$RUNS"); do
 		times="$times $(ms_of "$bin" "$db")"
 		sleep 1
 	done
-	a1=$(pg_psql "select coalesce(max(id), 0) from $sch.attempts"); t1=$EPOCHREALTIME
 	rss1=$(awk '/VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status")
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -162,7 +167,7 @@ loaded() {
 echo
 echo "Under load: $RUNNERS runners (-j 2 each) claiming the queue (every claim an input error: claim + finish at full speed); status once a second, $RUNS runs per phase:"
 echo
-echo "| phase | status | claims/s (all runners) | runner RSS | load |"
+echo "| phase | status | claims/s (all runners, no status) | runner RSS | load |"
 echo "| --- | --- | --- | --- | --- |"
 for r in $(seq "$ROUNDS"); do
 	loaded "$S" m "this build, round $r"
