@@ -135,20 +135,21 @@ static const char schema_v5[] = "ALTER TABLE items ADD COLUMN IF NOT EXISTS not_
  * status, report, serve's pending count and the spec guard read a few
  * hundred rows instead of counting every item. docs/scale-out.md "Counts".
  *
- * No hot row: the counts are split into COUNT_SHARDS shards, summed at
- * read. A transaction writes one shard, the first of (its backend pid +
- * i) mod 64 whose advisory lock (transaction scoped, try: never waits) it
- * gets, remembered in a transaction-local setting; so two runners'
- * claims never wait for each other on a counter row, and a counter row
- * is only ever locked by one open transaction. With all 64 taken (more
+ * No hot row: the counts are split into 64 shards, summed at read. A
+ * transaction writes one shard, the first of (its backend pid + i) mod 64
+ * whose advisory lock (1935961711, shard) — transaction scoped, tried:
+ * never waits — it gets, remembered in the transaction-local setting
+ * sandrun.count_shard; so two runners' claims never wait for each other
+ * on a counter row, and a counter row is only ever locked by one open
+ * transaction. With all 64 taken (more
  * writers at once than shards) it writes pid mod 64 and may wait there:
  * the rows are upserted in key order, so single statements cannot
  * deadlock. The lock only spreads the writers: correctness is the
  * upsert's, in the transaction of the change. The trigger functions
  * keep the store's search path (the schema alone, set by pg_open.c), so a
  * change by any client (psql with another search path) is counted too.
- * An outcome of '' stands
- * for "none" (NULL) so ON CONFLICT matches it (NULLs never conflict).
+ * An outcome of '' stands for "none" (NULL) so ON CONFLICT matches it
+ * (NULLs never conflict).
  *
  * The migration takes items' SHARE ROW EXCLUSIVE lock (writers wait; the
  * triggers' CREATE takes it too), then counts every row once, so the
