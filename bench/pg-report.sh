@@ -10,31 +10,15 @@
 # Prints markdown on stdout.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-B=$(realpath -m "${1:-build}")
-
-if [ "${SANDRUN_IN_OUTER_NS:-0}" != 1 ]; then
-	[ -x "$B/sandrun" ] || { echo "bench/pg-report.sh: build first: make B=${1:-build} programs" >&2; exit 2; }
-	exec tests/lib/outer-ns.sh bash "$0" "$@"
-fi
-
-S=$B/sandrun
-DATA=$B/bench-data
+. "$(dirname "$0")/pg-lib.sh"
+bench_pg_enter pg-report.sh "${1:-}" "$@"
 RN=${BENCH_PG_REPORT_N:-100000}
 RUNS=${BENCH_PG_REPORT_RUNS:-3}
-mkdir -p "$DATA/pg-in1"
-. "$ROOT/tests/lib/pg.sh"
-trap pg_stop EXIT
-export TMPDIR=$DATA
-PG_OPTS="-c fsync=on"
-pg_start || { echo "bench/pg-report.sh: no PostgreSQL here: ${PG_SKIP:-pg_start failed}" >&2; exit 3; }
+bench_pg_start pg-report.sh
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-: >"$DATA/pg-in1/f000000"
 db=$(pg_uri_schema r)
-"$S" run --db "$db" --cmd /bin/true --output text -q -j 1 "$DATA/pg-in1/f000000" >/dev/null 2>&1 || true
-key=$(pg_psql "select spec_key from r.items limit 1")
+key=$(bench_pg_store r)
 run=$(pg_psql "select max(id) from r.runs")
 pg_psql "set search_path = r;
 insert into items (path, spec_key, size, mtime_ns, status, attempts, budget, last_outcome, enqueued_at, updated_at)

@@ -28,48 +28,29 @@
 # Prints markdown on stdout.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-B=$(realpath -m "${1:-build}")
+. "$(dirname "$0")/pg-lib.sh"
+bench_pg_enter pg-status.sh "${1:-}" "$@"
 BASE=${2:+$(realpath -m "$2")}
-
-if [ "${SANDRUN_IN_OUTER_NS:-0}" != 1 ]; then
-	[ -x "$B/sandrun" ] || { echo "bench/pg-status.sh: build first: make B=${1:-build} programs" >&2; exit 2; }
-	exec tests/lib/outer-ns.sh bash "$0" "$@"
-fi
-
-S=$B/sandrun
-DATA=$B/bench-data
 MN=${BENCH_PG_MILLION:-1000000}
 RUNS=${BENCH_PG_STATUS_RUNS:-9}
 RUNNERS=${BENCH_PG_STATUS_RUNNERS:-3}
 ROUNDS=${BENCH_PG_STATUS_ROUNDS:-2}
 CLAIM_S=${BENCH_PG_STATUS_CLAIM_S:-8}
-mkdir -p "$DATA"
-. "$ROOT/tests/lib/pg.sh"
 PIDS=()
-cleanup() {
+bench_pg_cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	pg_stop
 }
-trap cleanup EXIT
-export TMPDIR=$DATA
-PG_OPTS="-c fsync=on ${BENCH_PG_STATUS_OPTS:-}"
-pg_start || { echo "bench/pg-status.sh: no PostgreSQL here: ${PG_SKIP:-pg_start failed}" >&2; exit 3; }
+PG_EXTRA=${BENCH_PG_STATUS_OPTS:-}
+bench_pg_start pg-status.sh
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 maxof() { tr ' ' '\n' | grep -v '^$' | sort -n | tail -1; }
 
-mkdir -p "$DATA/pg-in1"
-: >"$DATA/pg-in1/f000000"
-# seed SCHEMA BINARY: the schema as BINARY creates it, one real item, then
-# MN pending items of its job spec whose files do not exist.
 seed() {
-	local db key
-	db=$(pg_uri_schema "$1")
-	"$2" run --db "$db" --cmd /bin/true --output text -q -j 1 "$DATA/pg-in1/f000000" >/dev/null 2>&1 || true
-	key=$(pg_psql "select spec_key from $1.items limit 1")
+	local key
+	key=$(bench_pg_store "$1" "$2")
 	pg_psql "insert into $1.items (path, spec_key, size, mtime_ns, status, enqueued_at, updated_at)
 		select convert_to('$DATA/pg-m/f' || g, 'UTF8'), '$key', 0, 0, 'pending', $1.now_ms(), $1.now_ms()
 		from generate_series(1, $MN) g" >/dev/null

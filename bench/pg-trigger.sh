@@ -11,32 +11,16 @@
 # markdown: transactions per second and mean latency per phase.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-B=$(realpath -m "${1:-build}")
-
-if [ "${SANDRUN_IN_OUTER_NS:-0}" != 1 ]; then
-	[ -x "$B/sandrun" ] || { echo "bench/pg-trigger.sh: build first: make B=${1:-build} programs" >&2; exit 2; }
-	exec tests/lib/outer-ns.sh bash "$0" "$@"
-fi
-
-S=$B/sandrun
-DATA=$B/bench-data
+. "$(dirname "$0")/pg-lib.sh"
+bench_pg_enter pg-trigger.sh "${1:-}" "$@"
 N=${BENCH_PG_TRIGGER_N:-100000}
 ROUNDS=${BENCH_PG_TRIGGER_ROUNDS:-3}
 SECS=${BENCH_PG_TRIGGER_S:-10}
 CLIENTS=${BENCH_PG_TRIGGER_CLIENTS:-2}
-mkdir -p "$DATA/pg-in1"
-. "$ROOT/tests/lib/pg.sh"
-trap pg_stop EXIT
-export TMPDIR=$DATA
-PG_OPTS="-c fsync=on"
-pg_start || { echo "bench/pg-trigger.sh: no PostgreSQL here: ${PG_SKIP:-pg_start failed}" >&2; exit 3; }
+bench_pg_start pg-trigger.sh
 [ -x "$PGBIN/pgbench" ] || { echo "bench/pg-trigger.sh: no pgbench in $PGBIN" >&2; exit 3; }
 
-: >"$DATA/pg-in1/f000000"
-"$S" run --db "$(pg_uri_schema t)" --cmd /bin/true --output text -q -j 1 "$DATA/pg-in1/f000000" >/dev/null 2>&1 || true
-key=$(pg_psql "select spec_key from t.items limit 1")
+key=$(bench_pg_store t)
 pg_psql "insert into t.items (path, spec_key, size, mtime_ns, status, last_outcome, enqueued_at, updated_at)
 	select convert_to('$DATA/pg-t/f' || g, 'UTF8'), '$key', 0, 0, 'done', 'ok', t.now_ms(), t.now_ms()
 	from generate_series(1, $N) g" >/dev/null
