@@ -19,7 +19,11 @@
 #   4. 1,000,000 queued items: `sandrun status` wall time (median of 5),
 #      and a runner's RSS while it works on that queue.
 # Knobs: BENCH_PG_N=1000 (files per throughput row), BENCH_PG_REPS=2,
-# BENCH_PG_QUEUE=100000, BENCH_PG_MILLION=1000000.
+# BENCH_PG_QUEUE=100000, BENCH_PG_MILLION=1000000;
+# BENCH_PG_ROWS="sqlite-1 pg-1 pg-2 pg-4" (throughput rows; keep sqlite-1,
+# the ratios' base); BENCH_PG_SECTIONS=throughput: section 1 alone, written
+# to BUILD_DIR/bench-data/RESULTS-pg.md only (a before/after of one change:
+# run it with each build, the SQLite row is each run's yardstick).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,7 +100,7 @@ one_row() {
 
 log "throughput: $N files, $REPS reps, rows interleaved"
 declare -A WALL CPU
-rows="sqlite-1 pg-1 pg-2 pg-4"
+rows=${BENCH_PG_ROWS:-sqlite-1 pg-1 pg-2 pg-4}
 RETRIED=0
 for rep in $(seq 1 "$REPS"); do
 	for row in $rows; do
@@ -132,6 +136,10 @@ for row in $rows; do
 	md "| ${row/-/, } | $w ms (${WALL[$row]# }) | $fps | ${ratio}x | $cpu |"
 done
 md ""
+if [ "${BENCH_PG_SECTIONS:-all}" = throughput ]; then
+	log "written: $OUT"
+	exit 0
+fi
 
 # ---- where the time goes -----------------------------------------------------
 log "per job: one runner, statements and commits counted"

@@ -90,6 +90,19 @@ static int count_rows(struct store *st, int64_t after, int64_t *n, int64_t *last
 	return 0;
 }
 
+/* The pending items of spec $1 that are not in the batch. Schema 6: the
+ * maintained pending count (pg_schema.c) less the batch's pending items,
+ * so the cost is the batch's, not the queue's (a runner joining a queue of
+ * a million items); else every pending item of the spec, looked up in the
+ * batch. The same number either way: a path is in the batch once. */
+#define PENDING_ELSEWHERE_COUNTED \
+	"((SELECT coalesce(sum(n), 0) FROM item_counts WHERE spec_key = $1 AND status = 'pending')" \
+	" - (SELECT count(*) FROM pg_temp.batch b JOIN items i ON i.path = b.path" \
+	"    WHERE i.status = 'pending' AND i.spec_key = $1))"
+#define PENDING_ELSEWHERE_SCANNED \
+	"(SELECT count(*) FROM items i WHERE i.status = 'pending' AND i.spec_key = $1" \
+	" AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b WHERE b.path = i.path))"
+
 /* One snapshot for all the counts of one call. */
 static int counts(struct store *st, const char *spec_key, int64_t run_id, int64_t *mark,
 		  struct store_batch_counts *out)
@@ -107,8 +120,8 @@ static int counts(struct store *st, const char *spec_key, int64_t run_id, int64_
 		struct pgp p = { 0 };
 		pgp_text(&p, spec_key);
 		r = pg_int(st,
-			   "SELECT count(*) FROM items i WHERE i.status = 'pending' AND i.spec_key = $1"
-			   " AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b WHERE b.path = i.path)",
+			   st->pg->schema_version >= 6 ? "SELECT " PENDING_ELSEWHERE_COUNTED
+						       : "SELECT " PENDING_ELSEWHERE_SCANNED,
 			   &p, "counting the batch", &out->pending_elsewhere);
 	}
 	if (r == 0)
@@ -133,22 +146,26 @@ int pg_batch_counts_since(struct store *st, int64_t run_id, int64_t *mark,
 	return counts(st, NULL, run_id, mark, out);
 }
 
+/* The items of this run elsewhere than the batch: running under its lease,
+ * or finished by it. */
+#define ELSEWHERE_OF_THE_RUN \
+	" + (SELECT count(*) FROM items i WHERE i.status = 'running'" \
+	"   AND i.lease_run = $2 AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b" \
+	"   WHERE b.path = i.path))" \
+	" + (SELECT count(*) FROM attempts a JOIN items i" \
+	"   ON i.id = a.item_id AND i.last_attempt = a.id" \
+	"   WHERE a.run_id = $2 AND i.status IN ('done', 'failed')" \
+	"   AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b WHERE b.path = i.path))"
+
 int pg_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, int64_t *n)
 {
 	struct pgp p = { 0 };
 	pgp_text(&p, spec_key);
 	pgp_i64(&p, run_id);
 	return pg_int(st,
-		      "SELECT (SELECT count(*) FROM items i WHERE i.status = 'pending'"
-		      "   AND i.spec_key = $1 AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b"
-		      "   WHERE b.path = i.path))"
-		      " + (SELECT count(*) FROM items i WHERE i.status = 'running'"
-		      "   AND i.lease_run = $2 AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b"
-		      "   WHERE b.path = i.path))"
-		      " + (SELECT count(*) FROM attempts a JOIN items i"
-		      "   ON i.id = a.item_id AND i.last_attempt = a.id"
-		      "   WHERE a.run_id = $2 AND i.status IN ('done', 'failed')"
-		      "   AND NOT EXISTS (SELECT 1 FROM pg_temp.batch b WHERE b.path = i.path))",
+		      st->pg->schema_version >= 6
+			      ? "SELECT " PENDING_ELSEWHERE_COUNTED ELSEWHERE_OF_THE_RUN
+			      : "SELECT " PENDING_ELSEWHERE_SCANNED ELSEWHERE_OF_THE_RUN,
 		      &p, "counting the queue", n);
 }
 
@@ -157,11 +174,17 @@ int pg_batch_elsewhere(struct store *st, const char *spec_key, int64_t run_id, i
 int pg_spec_counts(struct store *st, store_spec_count_fn fn, void *ctx)
 {
 	int rc;
+	/* Schema 6: the maintained counts (pg_schema.c), else every item. */
 	PGresult *res = pg_run(st,
-			       "SELECT spec_key, count(*) FILTER (WHERE status = 'done'),"
-			       " count(*) FILTER (WHERE status = 'failed'"
-			       "   AND last_outcome IS DISTINCT FROM 'input_error')"
-			       " FROM items GROUP BY spec_key",
+			       st->pg->schema_version >= 6
+				       ? "SELECT spec_key, coalesce(sum(n) FILTER (WHERE status = 'done'), 0),"
+					 " coalesce(sum(n) FILTER (WHERE status = 'failed'"
+					 "   AND outcome <> 'input_error'), 0)"
+					 " FROM item_counts GROUP BY spec_key HAVING sum(n) <> 0"
+				       : "SELECT spec_key, count(*) FILTER (WHERE status = 'done'),"
+					 " count(*) FILTER (WHERE status = 'failed'"
+					 "   AND last_outcome IS DISTINCT FROM 'input_error')"
+					 " FROM items GROUP BY spec_key",
 			       NULL, "counting items by job spec", &rc);
 	if (!res)
 		return rc;

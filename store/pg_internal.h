@@ -11,8 +11,9 @@
 /* Schema version this build writes in a PostgreSQL store (meta.schema_version).
  * 2 added results.value_json_text (docs/scale-out.md "Schema"), 3
  * attempts.output_head (issue 15), 4 (serve) the items' client identity and
- * queue_seq (docs/serve.md), 5 items.not_before (--retry-delay). */
-#define PG_SCHEMA_VERSION 5
+ * queue_seq (docs/serve.md), 5 items.not_before (--retry-delay), 6 the
+ * maintained counts item_counts (docs/scale-out.md "Counts"). */
+#define PG_SCHEMA_VERSION 6
 
 struct store_pg {
 	PGconn *conn;

@@ -90,8 +90,13 @@ static int group_row(struct store *st, const PGresult *r, int i, void *ctx)
 int pg_item_groups(struct store *st, store_group_fn fn, void *ctx)
 {
 	struct walk_ctx w = { (void *)fn, ctx };
-	return walk(st, "SELECT status, last_outcome, count(*) FROM items"
-			" GROUP BY status, last_outcome", NULL, "counting items", group_row, &w);
+	/* Schema 6: the maintained counts (pg_schema.c), else every item. */
+	return walk(st, st->pg->schema_version >= 6
+				? "SELECT status, nullif(outcome, ''), sum(n) FROM item_counts"
+				  " GROUP BY 1, 2 HAVING sum(n) <> 0"
+				: "SELECT status, last_outcome, count(*) FROM items"
+				  " GROUP BY status, last_outcome",
+		    NULL, "counting items", group_row, &w);
 }
 
 /* A json value as a float8 when it is a number of a sane size, else NULL

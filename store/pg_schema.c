@@ -129,12 +129,115 @@ static const char schema_v4[] =
  * "Retry delay". */
 static const char schema_v5[] = "ALTER TABLE items ADD COLUMN IF NOT EXISTS not_before bigint;\n";
 
+/* Version 6 (issue 13: status in under 100 ms at a million items): the
+ * items' counts by (spec_key, status, last_outcome), kept exact by
+ * statement triggers on items in the transaction that changes them, so
+ * status, report, serve's pending count and the spec guard read a few
+ * hundred rows instead of counting every item. docs/scale-out.md "Counts".
+ *
+ * No hot row: the counts are split into 64 shards, summed at read. A
+ * transaction writes one shard, the first of (its backend pid + i) mod 64
+ * whose advisory lock (1935961711, shard) — transaction scoped, tried:
+ * never waits — it gets, remembered in the transaction-local setting
+ * sandrun.count_shard; so two runners' claims never wait for each other
+ * on a counter row, and a counter row is only ever locked by one open
+ * transaction. With all 64 taken (more
+ * writers at once than shards) it writes pid mod 64 and may wait there:
+ * the rows are upserted in key order, so single statements cannot
+ * deadlock. The lock only spreads the writers: correctness is the
+ * upsert's, in the transaction of the change. The trigger functions
+ * keep the store's search path (the schema alone, set by pg_open.c), so a
+ * change by any client (psql with another search path) is counted too.
+ * An outcome of '' stands for "none" (NULL) so ON CONFLICT matches it
+ * (NULLs never conflict).
+ *
+ * The migration takes items' SHARE ROW EXCLUSIVE lock (writers wait; the
+ * triggers' CREATE takes it too), then counts every row once, so the
+ * counts start exact and every later change goes through the triggers.
+ * Self-contained and repeatable (IF NOT EXISTS, OR REPLACE, the counts
+ * taken again from scratch).
+ * Also: pending items held back by a retry delay are found by an index,
+ * not by reading every pending item (status's "waiting"). */
+static const char schema_v6[] =
+	"SET LOCAL client_min_messages = warning;\n" /* no NOTICE of IF NOT EXISTS on stderr */
+	"LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE;\n"
+	"CREATE TABLE IF NOT EXISTS item_counts (\n"
+	"  shard smallint NOT NULL,\n"
+	"  spec_key text NOT NULL,\n"
+	"  status text NOT NULL,\n"
+	"  outcome text NOT NULL,\n"
+	"  n bigint NOT NULL,\n"
+	"  PRIMARY KEY (spec_key, status, outcome, shard)\n"
+	") WITH (fillfactor = 50);\n"
+	"CREATE OR REPLACE FUNCTION item_count_shard() RETURNS smallint LANGUAGE plpgsql VOLATILE AS $f$\n"
+	"DECLARE s text := current_setting('sandrun.count_shard', true);\n"
+	"BEGIN\n"
+	"  IF s IS NOT NULL AND s <> '' THEN RETURN s::smallint; END IF;\n"
+	"  FOR i IN 0..63 LOOP\n"
+	"    IF pg_try_advisory_xact_lock(1935961711, (pg_backend_pid() + i) % 64) THEN\n"
+	"      PERFORM set_config('sandrun.count_shard', ((pg_backend_pid() + i) % 64)::text, true);\n"
+	"      RETURN (pg_backend_pid() + i) % 64;\n"
+	"    END IF;\n"
+	"  END LOOP;\n"
+	"  RETURN pg_backend_pid() % 64;\n"
+	"END $f$;\n"
+	"CREATE OR REPLACE FUNCTION item_counts_apply() RETURNS trigger LANGUAGE plpgsql\n"
+	"  SET search_path FROM CURRENT AS $f$\n"
+	"BEGIN\n"
+	"  IF TG_OP = 'INSERT' THEN\n"
+	"    INSERT INTO item_counts AS c (shard, spec_key, status, outcome, n)\n"
+	"    SELECT item_count_shard(), spec_key, status, o, d FROM (\n"
+	"      SELECT spec_key, status, coalesce(last_outcome, '') o, count(*) d FROM new_rows\n"
+	"      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) x\n"
+	"    ON CONFLICT (spec_key, status, outcome, shard) DO UPDATE SET n = c.n + excluded.n;\n"
+	"  ELSIF TG_OP = 'DELETE' THEN\n"
+	"    INSERT INTO item_counts AS c (shard, spec_key, status, outcome, n)\n"
+	"    SELECT item_count_shard(), spec_key, status, o, -d FROM (\n"
+	"      SELECT spec_key, status, coalesce(last_outcome, '') o, count(*) d FROM old_rows\n"
+	"      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) x\n"
+	"    ON CONFLICT (spec_key, status, outcome, shard) DO UPDATE SET n = c.n + excluded.n;\n"
+	"  ELSE\n"
+	"    INSERT INTO item_counts AS c (shard, spec_key, status, outcome, n)\n"
+	"    SELECT item_count_shard(), k, st, o, d FROM (\n"
+	"      SELECT k, st, o, sum(d) d FROM (\n"
+	"        SELECT spec_key k, status st, coalesce(last_outcome, '') o, -1 d FROM old_rows\n"
+	"        UNION ALL\n"
+	"        SELECT spec_key, status, coalesce(last_outcome, ''), 1 FROM new_rows) u\n"
+	"      GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3) x\n"
+	"    ON CONFLICT (spec_key, status, outcome, shard) DO UPDATE SET n = c.n + excluded.n;\n"
+	"  END IF;\n"
+	"  RETURN NULL;\n"
+	"END $f$;\n"
+	"CREATE OR REPLACE FUNCTION item_counts_truncate() RETURNS trigger LANGUAGE plpgsql\n"
+	"  SET search_path FROM CURRENT AS $f$\n"
+	"BEGIN DELETE FROM item_counts; RETURN NULL; END $f$;\n"
+	"DROP TRIGGER IF EXISTS item_counts_ins ON items;\n"
+	"CREATE TRIGGER item_counts_ins AFTER INSERT ON items REFERENCING NEW TABLE AS new_rows\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION item_counts_apply();\n"
+	"DROP TRIGGER IF EXISTS item_counts_upd ON items;\n"
+	"CREATE TRIGGER item_counts_upd AFTER UPDATE ON items\n"
+	"  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION item_counts_apply();\n"
+	"DROP TRIGGER IF EXISTS item_counts_del ON items;\n"
+	"CREATE TRIGGER item_counts_del AFTER DELETE ON items REFERENCING OLD TABLE AS old_rows\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION item_counts_apply();\n"
+	"DROP TRIGGER IF EXISTS item_counts_trunc ON items;\n"
+	"CREATE TRIGGER item_counts_trunc AFTER TRUNCATE ON items\n"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION item_counts_truncate();\n"
+	"DELETE FROM item_counts;\n"
+	"INSERT INTO item_counts (shard, spec_key, status, outcome, n)\n"
+	"  SELECT 0, spec_key, status, coalesce(last_outcome, ''), count(*) FROM items\n"
+	"  GROUP BY 2, 3, 4;\n"
+	"CREATE INDEX IF NOT EXISTS items_delayed ON items(not_before)"
+	" WHERE status = 'pending' AND not_before IS NOT NULL;\n";
+
 /* Migrations N-1 -> N, applied in order (create applies all of them). */
 static const char *const migrations[PG_SCHEMA_VERSION + 1] = {
 	[2] = schema_v2,
 	[3] = schema_v3,
 	[4] = schema_v4,
 	[5] = schema_v5,
+	[6] = schema_v6,
 };
 
 static int apply(struct store *st, const char *sql, const char *what);

@@ -13,7 +13,8 @@
 #     it goes on working and ends well (exit 0).
 # Then, in psql: every item done with exactly one ok attempt and one result;
 # every attempt closed; the runner_lost attempts exactly the leases A and B
-# really lost; nothing running, every run ended.
+# really lost; nothing running, every run ended; the maintained counts
+# exact.
 # Without PostgreSQL server binaries the suite is a visible TAP skip.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -41,7 +42,7 @@ wait_for() {
 	while [ $SECONDS -lt $end ]; do [ "$(q "$2" 2>/dev/null)" = t ] && return 0; sleep 0.2; done
 	return 1
 }
-echo "1..9"
+echo "1..10"
 
 FILES=120
 mkdir "$W/in"
@@ -127,6 +128,14 @@ v=$(q "select (select count(*) from attempts where ended_at is null),
 	result fail "every attempt closed, nothing running, runner_lost = the leases lost" \
 		"open|running|runs open|lost|lost of A = $v; expected 0|0|0|$((a_lost + b_lost))|$a_lost"
 [ "$elapsed" -lt 60 ] && result ok "done in ${elapsed}s (< 60 s)" || result fail "done in ${elapsed}s (< 60 s)"
+# The maintained counts (schema 6) after all that: exact, row for row.
+v=$(q "select count(*) from (select spec_key, status, coalesce(last_outcome, '') as outcome,
+	count(*) as n from items group by 1, 2, 3) a full join (select spec_key, status, outcome,
+	sum(n) as n from item_counts group by 1, 2, 3 having sum(n) <> 0) b
+	using (spec_key, status, outcome) where a.n is distinct from b.n")
+shards=$(q "select count(distinct shard) from item_counts")
+[ "$v" = 0 ] && result ok "the maintained counts equal count(*) by group ($shards shards written)" ||
+	result fail "the maintained counts equal count(*) by group" "groups differing: $v"
 
 # Wake-ups (LISTEN/NOTIFY): runner B, in its own namespaces, is idle with a
 # free slot (its one file sleeps 10 s; nothing else is pending: it waits).

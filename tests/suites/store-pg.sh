@@ -18,7 +18,8 @@
 #      runs of retry, quarantine and forget, the refused quarantine inside
 #      the tree, export's filters and formats, forget and gc;
 #   5. schema 1 (before results.value_json_text) read as it is by read-only
-#      commands and upgraded by the next run.
+#      commands and upgraded by the next run; schema 6's counts taken from
+#      the items by that upgrade.
 # Without PostgreSQL server binaries the whole suite is a visible TAP skip.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -34,7 +35,7 @@ result() { # ok|fail description [detail]
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
-echo "1..55"
+echo "1..57"
 
 # 1. conformance: every cmocka result must be ok (or a named skip).
 for t in test_store test_store_leases test_store_query test_store_serve; do
@@ -210,6 +211,9 @@ fi
 # 5. schema 1: results without value_json_text. Read-only commands read it
 # as it is (JSON results in jsonb's own text); the next run upgrades it.
 pg_psql "alter table cmp.results drop column value_json_text; alter table cmp.attempts drop column output_head; update cmp.meta set value = '1' where key = 'schema_version'"
+# (and without schema 6's maintained counts: the upgrade counts every item)
+pg_psql "set client_min_messages = warning; drop table cmp.item_counts; drop function cmp.item_counts_apply() cascade; drop function cmp.item_counts_truncate() cascade; drop function cmp.item_count_shard(); drop index cmp.items_delayed"
+st_old=$("$B/sandrun" status --db "$PG" 2>&1 | grep -v '^store\|^last run')
 out=$("$B/sandrun" export --db "$PG" 2>&1); rc=$?
 # (three done items: tone3 was forgotten above)
 [ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '"schema": *1')" -ge 3 ] &&
@@ -217,8 +221,27 @@ out=$("$B/sandrun" export --db "$PG" 2>&1); rc=$?
 	result ok "schema 1: export reads it, changes nothing" || result fail "schema 1: export reads it, changes nothing" "rc=$rc: $out"
 "$B/sandrun" run --db "$PG" "$cmp"/in/tone1.wav >/dev/null 2>&1; rc=$?
 v=$(pg_psql "select value from cmp.meta where key = 'schema_version'; select count(*) from information_schema.columns where table_schema = 'cmp' and column_name in ('value_json_text', 'output_head', 'queue_seq', 'not_before')")
-[ $rc -eq 0 ] && [ "$v" = "$(printf '5\n4')" ] && result ok "schema 1 upgraded to 5 by the next run (value_json_text, output_head, queue_seq, not_before)" ||
-	result fail "schema 1 upgraded to 5 by the next run (value_json_text, output_head, queue_seq, not_before)" "rc=$rc: $v"
+[ $rc -eq 0 ] && [ "$v" = "$(printf '6\n4')" ] && result ok "schema 1 upgraded to 6 by the next run (value_json_text, output_head, queue_seq, not_before, counts)" ||
+	result fail "schema 1 upgraded to 6 by the next run (value_json_text, output_head, queue_seq, not_before, counts)" "rc=$rc: $v"
+# Schema 6: the upgrade counted the existing items, and status (from the
+# counts now) prints what it printed from the items before.
+diff=$(pg_psql "select count(*) from (select spec_key, status, coalesce(last_outcome, '') as outcome, count(*) as n from cmp.items group by 1, 2, 3) a full join (select spec_key, status, outcome, sum(n) as n from cmp.item_counts group by 1, 2, 3 having sum(n) <> 0) b using (spec_key, status, outcome) where a.n is distinct from b.n")
+st_new=$("$B/sandrun" status --db "$PG" 2>&1 | grep -v '^store\|^last run')
+[ "$diff" = 0 ] && [ -n "$st_old" ] && [ "$st_old" = "$st_new" ] && result ok "schema 6 upgrade: the maintained counts equal count(*) by group; status prints the same" ||
+	result fail "schema 6 upgrade: the maintained counts equal count(*) by group; status prints the same" "groups differing: $diff; before: $st_old; after: $st_new"
+# A change made by hand (psql, another search path) is counted too: rolled back after the check.
+diff_sql="select count(*) from (select spec_key, status, coalesce(last_outcome, '') as outcome, count(*) as n from cmp.items group by 1, 2, 3) a full join (select spec_key, status, outcome, sum(n) as n from cmp.item_counts group by 1, 2, 3 having sum(n) <> 0) b using (spec_key, status, outcome) where a.n is distinct from b.n"
+hand=$("$PGBIN/psql" "host=$PG_DIR user=sandrun dbname=postgres" -v ON_ERROR_STOP=1 -Atq 2>&1 <<EOF
+begin;
+update cmp.items set status = 'failed', last_outcome = 'timeout' where status = 'done';
+delete from cmp.results; delete from cmp.attempts; delete from cmp.items where id = (select min(id) from cmp.items);
+$diff_sql;
+select count(*) > 0 from cmp.items where status = 'failed' and last_outcome = 'timeout';
+rollback;
+EOF
+)
+[ "$hand" = "$(printf '0\nt')" ] && result ok "schema 6: changes made by hand in psql (update, delete) are counted" ||
+	result fail "schema 6: changes made by hand in psql (update, delete) are counted" "$hand"
 # Schema 3: a job's non-JSON stdout is kept with its attempt (its head) and
 # shown, escaped, by show on both backends alike.
 printf 'one\n' >"$cmp/in/words.txt"

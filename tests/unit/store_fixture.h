@@ -210,7 +210,7 @@ static inline void sql_exec(const char *db, const char *sql)
  * (PG_SCHEMA_VERSION, store/pg_internal.h; docs/scale-out.md). */
 static inline int64_t fx_schema_version(void)
 {
-	return fx_pg() ? 5 : STORE_SCHEMA_VERSION;
+	return fx_pg() ? 6 : STORE_SCHEMA_VERSION;
 }
 
 static inline int64_t schema_version(const char *db)
@@ -250,6 +250,50 @@ static inline void assert_attempts_consistent(const char *db)
 	assert_int_equal(sql_int(db, "SELECT count(*) FROM attempts a JOIN items i ON"
 				     " i.id = a.item_id WHERE a.ended_at IS NULL AND"
 				     " (i.status <> 'running' OR i.lease_attempt <> a.id)",
+				 NULL),
+			 0);
+}
+
+static inline int fx_sum_group(const char *status, const char *outcome, int64_t n, void *ctx)
+{
+	*(int64_t *)ctx += n;
+	return 0;
+}
+
+/* The counts status reads equal a full count of the items, by status:
+ * store_get_status() on both backends; and on PostgreSQL the maintained
+ * counts (item_counts, schema 6: docs/scale-out.md "Counts") summed over
+ * their shards equal count(*) GROUP BY (spec_key, status, last_outcome),
+ * row for row. */
+static inline void assert_counts_exact(const char *db, struct store *st)
+{
+	struct store_status s;
+	assert_int_equal(store_get_status(st, &s), 0);
+	int64_t outcomes = 0;
+	for (size_t i = 0; i < s.noutcomes; i++)
+		outcomes += s.outcomes[i].n;
+	struct store_status c = s; /* the counts, then free before asserting */
+	store_status_free(&s);
+	assert_int_equal(c.items, sql_int(db, "SELECT count(*) FROM items", NULL));
+	assert_int_equal(c.pending, sql_int(db, "SELECT count(*) FROM items WHERE status = 'pending'", NULL));
+	assert_int_equal(c.running, sql_int(db, "SELECT count(*) FROM items WHERE status = 'running'", NULL));
+	assert_int_equal(c.done, sql_int(db, "SELECT count(*) FROM items WHERE status = 'done'", NULL));
+	assert_int_equal(c.failed, sql_int(db, "SELECT count(*) FROM items WHERE status = 'failed'", NULL));
+	assert_int_equal(outcomes, c.items);
+	int64_t grouped = 0, pending = -1;
+	assert_int_equal(store_item_groups(st, fx_sum_group, &grouped), 0);
+	assert_int_equal(grouped, sql_int(db, "SELECT count(*) FROM items", NULL));
+	assert_int_equal(store_count_pending(st, SPEC, &pending), 0);
+	assert_int_equal(pending, sql_int(db, "SELECT count(*) FROM items WHERE status = 'pending'"
+					      " AND spec_key = 'spec-A'", NULL));
+	if (!store_is_postgresql(db))
+		return;
+	assert_int_equal(sql_int(db,
+				 "SELECT count(*) FROM (SELECT spec_key, status,"
+				 " coalesce(last_outcome, '') AS outcome, count(*) AS n FROM items"
+				 " GROUP BY 1, 2, 3) a FULL JOIN (SELECT spec_key, status, outcome,"
+				 " sum(n) AS n FROM item_counts GROUP BY 1, 2, 3 HAVING sum(n) <> 0) b"
+				 " USING (spec_key, status, outcome) WHERE a.n IS DISTINCT FROM b.n",
 				 NULL),
 			 0);
 }

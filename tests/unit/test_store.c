@@ -479,6 +479,15 @@ static void test_batch_counts_as_queued(void **state)
 	assert_int_equal(all.done, 2);
 	assert_int_equal(all.failed, 1);
 	assert_int_equal(all.pending_elsewhere, 1);
+	/* z, still pending, joins the batch: no longer elsewhere (on
+	 * PostgreSQL the pending count less the batch's pending items). */
+	const char *chunk3[] = { "/in/z" };
+	assert_int_equal(store_batch_add(st, chunk3, 1, is_new), 0);
+	assert_int_equal(store_batch_elsewhere(st, SPEC, run1, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_batch_counts(st, SPEC, &all), 0);
+	assert_int_equal(all.total, 4);
+	assert_int_equal(all.pending_elsewhere, 0);
 	store_claim_free(&held);
 	store_close(st);
 }
