@@ -18,7 +18,8 @@ struct store_pg {
 	PGconn *conn;
 	char schema[64];        /* validated identifier: [a-z_][a-z0-9_]* */
 	int64_t lease_timeout_ms;
-	bool batch_open;
+	bool batch_open;        /* pg_batch_open() made the session's batch table */
+	bool batch_lost;        /* ... and a reconnect lost it (pg_reconnect) */
 	int schema_version;     /* of the open store: older only for a read-only
 				   open of a store no read-write open has upgraded yet */
 	char *uri;              /* as given (the wake-up connection opens it too) */
@@ -26,6 +27,7 @@ struct store_pg {
 	PGconn *listen;         /* the wake-up connection (pg_wake.c), or NULL */
 	bool listen_broken;     /* lost: replaced by the next pg_wakeup_fd() */
 	int64_t listen_retry_ms; /* no reconnect before this (CLOCK_REALTIME ms) */
+	int listen_tries;       /* failed reconnects of it in a row (the backoff) */
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).
@@ -140,6 +142,8 @@ int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest);
  * keepalives, tcp_user_timeout); `role` is appended to the application
  * name ("" for the main connection). NULL only when out of memory. */
 PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s);
+/* A new main connection after the old one was lost (pg_open.c). */
+int pg_reconnect(struct store *st);
 /* Wake-ups (pg_wake.c). */
 int pg_wakeup_fd(struct store *st);
 int pg_wakeup_drain(struct store *st);

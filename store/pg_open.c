@@ -178,6 +178,16 @@ static int setup_session(struct store *st)
 	return r < 0 ? (int)r : 0;
 }
 
+/* libpq prints the server's notices on stderr as they come, unescaped
+ * ("FATAL: terminating connection due to administrator command" when the
+ * server shuts down under a runner): server text must not reach a terminal
+ * raw, and what matters of it comes back as the failed call's message. */
+static void drop_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s)
 {
 	char app[128];
@@ -187,7 +197,10 @@ PGconn *pg_connect(struct store *st, const char *uri, const char *role, const ch
 				     "keepalives_idle", "keepalives_interval", "keepalives_count",
 				     "tcp_user_timeout", "dbname", NULL };
 	const char *const vals[] = { app, timeout_s, "1", "30", "10", "3", "60000", uri, NULL };
-	return PQconnectdbParams(keys, vals, 1);
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (c)
+		PQsetNoticeProcessor(c, drop_notice, NULL);
+	return c;
 }
 
 int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char *err,
@@ -238,6 +251,37 @@ int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char
 	}
 	*out = st;
 	return 0;
+}
+
+/* The server restarted, failed over or the network broke: a new session
+ * in place of the old (its settings again; its TEMP batch is gone). The
+ * old connection is dropped only once the new one is up, so a failed try
+ * leaves the store as it was: failing fast with -ENOTCONN. */
+int pg_reconnect(struct store *st)
+{
+	struct store_pg *pg = st->pg;
+	PGconn *c = pg_connect(st, pg->uri, "", "2");
+	if (!c)
+		return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+	if (PQstatus(c) != CONNECTION_OK) {
+		char msg[512];
+		pg_printable(msg, sizeof msg, PQerrorMessage(c));
+		redact_message(msg, pg->uri);
+		PQfinish(c);
+		return store_fail(st, -ENOTCONN, "database %s: cannot reconnect: %s", st->path, msg);
+	}
+	PQfinish(pg->conn);
+	pg->conn = c;
+	int r = setup_session(st);
+	if (r == 0 && pg->batch_open) {
+		pg->batch_open = false;
+		r = pg_batch_open(st);
+		pg->batch_lost = true;
+	}
+	/* The wake-up connection is likely dead too: try it at once. */
+	pg->listen_retry_ms = 0;
+	pg->listen_tries = 0;
+	return r;
 }
 
 static void pg_close(struct store *st)
@@ -299,4 +343,5 @@ const struct store_ops store_pg_ops = {
 	.submit = pg_submit,
 	.item_client = pg_item_client,
 	.cancel_pending = pg_cancel_pending,
+	.reconnect = pg_reconnect,
 };

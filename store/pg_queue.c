@@ -276,6 +276,25 @@ static int stale(struct store *st, const struct store_claim *c)
 			  st->path, c->path ? c->path : "item", (long long)c->attempt_id);
 }
 
+/* A refused finish may be our own, already committed: the
+ * connection broke after the server committed it and before its answer
+ * arrived, and the runner wrote it again after reconnecting (a finish; a
+ * release is not repeated: refused twice is the contract). The attempt
+ * then has ended with this very outcome; nobody else ends it so (a reclaim
+ * writes runner_lost), so it is recorded: 0. Else STORE_ESTALE. */
+static int stale_unless_ours(struct store *st, const struct store_claim *c, const char *outcome)
+{
+	struct pgp p = { 0 };
+	pgp_i64(&p, c->attempt_id);
+	pgp_text(&p, outcome);
+	int64_t n = 0;
+	int r = pg_int(st,
+		       "SELECT count(*) FROM attempts WHERE id = $1 AND ended_at IS NOT NULL"
+		       " AND outcome = $2",
+		       &p, "recording the attempt", &n);
+	return r < 0 ? r : n == 1 ? 0 : stale(st, c);
+}
+
 /* ---- results and finishing -------------------------------------------------- */
 
 /* The server is asked only when jansson refuses the text: what jansson
@@ -403,7 +422,7 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 	bool done = pg_col_i64(res, 0, 0, 0) == 1;
 	PQclear(res);
 	if (!done)
-		return stale(st, c);
+		return stale_unless_ours(st, c, end.outcome);
 	if (became_bad_output)
 		*became_bad_output = bad;
 	return 0;

@@ -70,8 +70,12 @@ static int classify_state(const char *state, const char **advice)
 	if (!state)
 		state = "";
 	if (strncmp(state, "08", 2) == 0 || !*state) {
-		*advice = "the connection to the server was lost; run again once the server is back "
-			  "(nothing half-done was committed)";
+		*advice = "the connection to the server was lost (nothing half-done was committed)";
+		return -ENOTCONN;
+	}
+	/* The server is shutting down or restarting: the session is over. */
+	if (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03")) {
+		*advice = "the server is shutting down or restarting (nothing half-done was committed)";
 		return -ENOTCONN;
 	}
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03") ||

@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* After a failed connect, no new try before this: a server that is down
- * must not stall the runner's loop on every tick. */
-#define RECONNECT_MS 5000
+/* After a failed connect, no new try before a capped exponential backoff
+ * with jitter (retry_backoff_ms): a server that is down must not stall the
+ * runner's loop on every tick, and runners cut off together must not come
+ * back in one burst. The poll timer covers the wait. */
+#define RECONNECT_BASE_MS 500
+#define RECONNECT_CAP_MS 10000
 
 void pg_wakeup_close(struct store *st)
 {
@@ -33,8 +36,9 @@ int pg_wakeup_fd(struct store *st)
 	int64_t now = store_now_ms();
 	if (!pg->uri || !pg->channel[0] || now < pg->listen_retry_ms)
 		return -1;
-	pg->listen_retry_ms = now + RECONNECT_MS;
-	pg->listen = pg_connect(st, pg->uri, "/listen", "5");
+	pg->listen_retry_ms =
+		now + retry_backoff_ms(RECONNECT_BASE_MS, RECONNECT_CAP_MS, ++pg->listen_tries, store_jitter());
+	pg->listen = pg_connect(st, pg->uri, "/listen", "2");
 	if (!pg->listen || PQstatus(pg->listen) != CONNECTION_OK) {
 		pg_wakeup_close(st);
 		return -1;
@@ -49,6 +53,7 @@ int pg_wakeup_fd(struct store *st)
 		pg_wakeup_close(st);
 		return -1;
 	}
+	pg->listen_tries = 0;
 	return PQsocket(pg->listen);
 }
 
