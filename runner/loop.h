@@ -93,6 +93,9 @@ struct loop_result {
 	int64_t finished;         /* attempts recorded by this run */
 	int64_t failed;           /* ... that left their item failed */
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */
+	int64_t dropped;          /* ends not written: the database stayed
+				     unreachable (their leases are reclaimed) */
+	int reconnects;           /* times the database connection came back */
 	int rejoined;             /* times the run was judged lost and began anew */
 	bool halted;              /* --halt stopped the run */
 	double elapsed_s;

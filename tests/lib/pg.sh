@@ -13,6 +13,9 @@
 #                   PG_OPTS: more server options ("-c name=value ..."),
 #                   after the defaults (bench/pg.sh: fsync on, statistics).
 #   pg_stop         stop it (immediate) and remove the directory.
+#   pg_server_down  stop the server (fast: sessions are terminated, as in a
+#                   restart or a failover), keeping the cluster.
+#   pg_server_up    start it again, with the same options.
 #   pg_psql SQL...  run SQL through psql on the cluster, unaligned.
 #   pg_uri_schema NAME   $PG_URI for the sandrun schema NAME.
 # Debian's postgresql package provides /usr/lib/postgresql/*/bin.
@@ -30,12 +33,20 @@ pg_start() {
 	runuser -u postgres -- "$PGBIN/initdb" -D "$PG_DIR/data" -A trust -U sandrun --no-sync \
 		-E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 || {
 		echo "# initdb failed:"; sed 's/^/#   /' "$PG_DIR/initdb.log"; return 2; }
+	pg_server_up || return 2
+	PG_URI="postgresql:///postgres?host=$PG_DIR&user=sandrun"
+	export PG_DIR PG_URI PGBIN
+}
+
+pg_server_up() {
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DIR/data" -s -w \
 		-o "-k $PG_DIR -c listen_addresses= -c fsync=off -c max_connections=60 ${PG_OPTS:-}" \
 		-l "$PG_DIR/log" start || {
-		echo "# pg_ctl start failed:"; sed 's/^/#   /' "$PG_DIR/log"; return 2; }
-	PG_URI="postgresql:///postgres?host=$PG_DIR&user=sandrun"
-	export PG_DIR PG_URI PGBIN
+		echo "# pg_ctl start failed:"; sed 's/^/#   /' "$PG_DIR/log"; return 1; }
+}
+
+pg_server_down() {
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DIR/data" -s -w -m fast stop
 }
 
 pg_suite_start() {
