@@ -14,6 +14,10 @@
  * queue_seq (docs/serve.md), 5 items.not_before (--retry-delay). */
 #define PG_SCHEMA_VERSION 5
 
+/* The hot path's statements, prepared once per session (pg_run_prepared):
+ * parsed and planned once, then each call sends only its parameters. */
+enum pg_stmt { PG_STMT_CLAIM, PG_STMT_FINISH, PG_STMT_HEARTBEAT, PG_STMT_COUNT };
+
 struct store_pg {
 	PGconn *conn;
 	char schema[64];        /* validated identifier: [a-z_][a-z0-9_]* */
@@ -28,6 +32,7 @@ struct store_pg {
 	bool listen_broken;     /* lost: replaced by the next pg_wakeup_fd() */
 	int64_t listen_retry_ms; /* no reconnect before this (CLOCK_REALTIME ms) */
 	int listen_tries;       /* failed reconnects of it in a row (the backoff) */
+	bool prepared[PG_STMT_COUNT]; /* in this session (a reconnect clears them) */
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).
@@ -56,6 +61,10 @@ int pg_arr_close(char **buf, size_t *len, size_t *cap);
  * message written (rolled back by the caller). */
 PGresult *pg_run(struct store *st, const char *sql, const struct pgp *p, const char *what,
 		 int *rc);
+/* pg_run() for a statement of the hot path: prepared in this session at
+ * its first use (name "sandrun_<id>"), then executed by name. */
+PGresult *pg_run_prepared(struct store *st, enum pg_stmt id, const char *sql, const struct pgp *p,
+			  const char *what, int *rc);
 /* A statement whose rows are ignored; returns the number of rows it
  * affected or returned, or <0. */
 int64_t pg_cmd(struct store *st, const char *sql, const struct pgp *p, const char *what);

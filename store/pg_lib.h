@@ -18,7 +18,8 @@
 	X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetlength)            \
 	X(PQgetvalue) X(PQntuples) X(PQresultErrorField) X(PQresultErrorMessage)          \
 	X(PQresultStatus) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea)          \
-	X(PQsocket) X(PQconsumeInput) X(PQnotifies) X(PQsetNoticeProcessor)
+	X(PQsocket) X(PQconsumeInput) X(PQnotifies) X(PQsetNoticeProcessor)  \
+	X(PQprepare) X(PQexecPrepared)
 
 struct pg_lib {
 #define PG_LIB_MEMBER(f) __typeof__(&f) f;
@@ -53,6 +54,8 @@ int pg_lib_load(char *err, size_t errlen);
 #define PQconsumeInput (pg_lib.PQconsumeInput)
 #define PQnotifies (pg_lib.PQnotifies)
 #define PQsetNoticeProcessor (pg_lib.PQsetNoticeProcessor)
+#define PQprepare (pg_lib.PQprepare)
+#define PQexecPrepared (pg_lib.PQexecPrepared)
 #endif
 
 #endif

@@ -272,6 +272,7 @@ int pg_reconnect(struct store *st)
 	}
 	PQfinish(pg->conn);
 	pg->conn = c;
+	memset(pg->prepared, 0, sizeof pg->prepared); /* they were the old session's */
 	int r = setup_session(st);
 	if (r == 0 && pg->batch_open) {
 		pg->batch_open = false;

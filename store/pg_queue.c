@@ -69,11 +69,15 @@ int pg_run_heartbeat(struct store *st, int64_t run_id)
 {
 	struct pgp p = { 0 };
 	pgp_i64(&p, run_id);
-	int64_t n = pg_cmd(st, "UPDATE runs SET heartbeat_at = now_ms() WHERE id = $1 AND ended_at IS NULL",
-			   &p, "heartbeat");
-	if (n < 0)
-		return (int)n;
-	return n == 1 ? 0 : run_gone(st, run_id, "heartbeat");
+	int rc = 0;
+	PGresult *res = pg_run_prepared(st, PG_STMT_HEARTBEAT,
+					"UPDATE runs SET heartbeat_at = now_ms() WHERE id = $1 AND ended_at IS NULL",
+					&p, "heartbeat", &rc);
+	if (!res)
+		return rc;
+	bool beat = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return beat ? 0 : run_gone(st, run_id, "heartbeat");
 }
 
 int pg_run_end(struct store *st, int64_t run_id, const char *how, const char *summary_json)
@@ -226,7 +230,7 @@ int pg_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
 	pgp_i64(&p, st->self.pid_start);
 	pgp_i64(&p, max);
 	int rc = 0;
-	PGresult *res = pg_run(st, claim_sql, &p, "claiming items", &rc);
+	PGresult *res = pg_run_prepared(st, PG_STMT_CLAIM, claim_sql, &p, "claiming items", &rc);
 	if (!res)
 		return rc;
 	int n = PQntuples(res);
@@ -415,7 +419,7 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 	else
 		pgp_text(&p, NULL);
 	int rc = 0;
-	PGresult *res = pg_run(st, finish_sql, &p, "recording the attempt", &rc);
+	PGresult *res = pg_run_prepared(st, PG_STMT_FINISH, finish_sql, &p, "recording the attempt", &rc);
 	free(text);
 	if (!res)
 		return rc;

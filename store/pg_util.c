@@ -140,6 +140,32 @@ PGresult *pg_run(struct store *st, const char *sql, const struct pgp *p, const c
 	return NULL;
 }
 
+PGresult *pg_run_prepared(struct store *st, enum pg_stmt id, const char *sql, const struct pgp *p,
+			  const char *what, int *rc)
+{
+	char name[32];
+	snprintf(name, sizeof name, "sandrun_%d", (int)id);
+	if (!st->pg->prepared[id]) {
+		/* Parameter types are the server's inference, as for pg_run(). */
+		PGresult *res = PQprepare(st->pg->conn, name, sql, p ? p->n : 0, NULL);
+		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			*rc = pg_fail(st, res, what);
+			PQclear(res);
+			return NULL;
+		}
+		PQclear(res);
+		st->pg->prepared[id] = true;
+	}
+	PGresult *res = PQexecPrepared(st->pg->conn, name, p ? p->n : 0, p ? p->v : NULL,
+				       p ? p->len : NULL, p ? p->fmt : NULL, 0);
+	ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+		return res;
+	*rc = pg_fail(st, res, what);
+	PQclear(res);
+	return NULL;
+}
+
 int64_t pg_cmd(struct store *st, const char *sql, const struct pgp *p, const char *what)
 {
 	int rc = 0;
