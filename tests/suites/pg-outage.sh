@@ -22,27 +22,16 @@ B=${1:-build/test}
 B=$(realpath "$B")
 . tests/lib/pg.sh
 pg_suite_start
-W=$(mktemp -d)
-cleanup() {
-	for p in ${PIDS:-}; do kill -KILL "$p" 2>/dev/null; done
-	pg_stop; rm -rf "$W"
-}
-trap cleanup EXIT
+pg_suite_workdir
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-N=0 FAILED=0 PIDS=
-result() { # ok|fail description [detail]
-	N=$((N + 1))
-	if [ "$1" = ok ]; then echo "ok $N - $2"; else
-		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
-}
-# q SCHEMA SQL
+. tests/lib/tap.sh
+
+# pass DESCRIPTION, or fail DESCRIPTION DETAIL (indented below it)
+pass() { ok "$1"; }
+fail() { not_ok "$1"; printf '%s\n' "$2" | sed 's/^/#   /'; }
+# q SCHEMA SQL; wait_for SECONDS SCHEMA SQL (until it returns t)
 q() { pg_psql "set search_path = $1; $2"; }
-# wait_for SECONDS SCHEMA SQL: until SQL returns t.
-wait_for() {
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt $end ]; do [ "$(q "$2" "$3" 2>/dev/null)" = t ] && return 0; sleep 0.2; done
-	return 1
-}
+wait_for() { pg_wait_for "$1" "set search_path = $2; $3"; }
 # wait_exit PID SECONDS: its exit status (124 when it did not end in time).
 wait_exit() {
 	local end=$((SECONDS + $2))
@@ -77,13 +66,13 @@ fi
 wait_exit "$rp" 90; rc=$?
 kept=$(sed -n 's/.*reconnected to the database after .*; writing \([0-9]*\) kept end.*/\1/p' "$W/r.err" | head -1)
 [ "$rc" = 0 ] && grep -q "claiming nothing until the database is back" "$W/r.err" && [ "${kept:-0}" -ge 1 ] &&
-	result ok "a runner rides through a server restart: said, reconnected, wrote its $kept kept ends, exit 0" ||
-	result fail "a runner rides through a server restart" "rc=$rc kept=${kept:-none}: $(cat "$W/r.err")"
+	pass "a runner rides through a server restart: said, reconnected, wrote its $kept kept ends, exit 0" ||
+	fail "a runner rides through a server restart" "rc=$rc kept=${kept:-none}: $(cat "$W/r.err")"
 v=$(invariants sandrun)
 lost=$(q sandrun "select count(*) from attempts where outcome = 'runner_lost'")
 [ "$v" = "8|0|0|0|0" ] && [ "$lost" = 0 ] &&
-	result ok "after the restart: 8 done, one ok attempt and its result each, none lost, nothing twice" ||
-	result fail "after the restart: 8 done, one ok attempt each, none lost" "done|!1 ok|no result|open|miscounted = $v; runner_lost=$lost"
+	pass "after the restart: 8 done, one ok attempt and its result each, none lost, nothing twice" ||
+	fail "after the restart: 8 done, one ok attempt each, none lost" "done|!1 ok|no result|open|miscounted = $v; runner_lost=$lost"
 echo "# the runner said:"; sed 's/^/#   /' "$W/r.err"
 
 # ---- 2. cut off past the lease while another runner takes it over -------
@@ -115,20 +104,20 @@ wait_exit "$ap" 90; rc_a=$?
 rc_b=none; [ -n "$bp" ] && { wait_exit "$bp" 90; rc_b=$?; }
 said=$(grep -c "the lease of attempt [0-9]* was taken back" "$W/a.err")
 [ "$rc_a" = 0 ] && [ "$rc_b" = 0 ] && [ "$said" = 2 ] && grep -q "run 1 was judged lost" "$W/a.err" &&
-	result ok "the cut-off runner's two kept ends are refused (fencing) and said, it rejoins; both exit 0" ||
-	result fail "the cut-off runner's kept ends are refused and said, it rejoins; both exit 0" \
+	pass "the cut-off runner's two kept ends are refused (fencing) and said, it rejoins; both exit 0" ||
+	fail "the cut-off runner's kept ends are refused and said, it rejoins; both exit 0" \
 		"a=$rc_a b=$rc_b said=$said: $(cat "$W/a.err" "$W/b.err" 2>/dev/null)"
 v=$(invariants cut)
 lost=$(q cut "select count(*) filter (where outcome = 'runner_lost'),
 	count(*) filter (where run_id = 1 and outcome = 'runner_lost'), count(*) filter (where run_id = 1)
 	from attempts")
 [ "$v" = "4|0|0|0|0" ] && [ "$lost" = "2|2|2" ] &&
-	result ok "4 done, one ok attempt each, A's two leases runner_lost and nothing of them written or counted twice" ||
-	result fail "4 done, one ok attempt each, runner_lost = A's two leases" \
+	pass "4 done, one ok attempt each, A's two leases runner_lost and nothing of them written or counted twice" ||
+	fail "4 done, one ok attempt each, runner_lost = A's two leases" \
 		"done|!1 ok|no result|open|miscounted = $v; lost|lost of A|A's attempts = $lost"
 grep -q "the summary counts this run's own attempts" "$W/a.err" &&
-	result ok "the run that lost its session's batch says its summary counts its own attempts" ||
-	result fail "the run that lost its session's batch says its summary counts its own attempts" "$(cat "$W/a.err")"
+	pass "the run that lost its session's batch says its summary counts its own attempts" ||
+	fail "the run that lost its session's batch says its summary counts its own attempts" "$(cat "$W/a.err")"
 echo "# runner A said:"; sed 's/^/#   /' "$W/a.err"
 
 # ---- 3. cut off for good: give up, nothing stranded ----------------------
@@ -150,12 +139,12 @@ wait_exit "$gp" 60; rc=$?
 took=$((SECONDS - t0))
 dropped=$(grep -c "not recorded, its end dropped: the database stayed unreachable" "$W/g.err")
 [ "$rc" = 4 ] && [ "$dropped" = 2 ] && grep -q "giving up on it" "$W/g.err" && [ "$took" -ge 9 ] && [ "$took" -le 30 ] &&
-	result ok "cut off for 10 lease timeouts: gives up after ${took}s, both kept ends dropped and said, exit 4" ||
-	result fail "cut off for 10 lease timeouts: gives up, kept ends dropped and said, exit 4" \
+	pass "cut off for 10 lease timeouts: gives up after ${took}s, both kept ends dropped and said, exit 4" ||
+	fail "cut off for 10 lease timeouts: gives up, kept ends dropped and said, exit 4" \
 		"rc=$rc dropped=$dropped took=${took}s: $(cat "$W/g.err")"
 v=$(q give "select count(*) from items where status = 'running'")
-[ "$v" = 2 ] && result ok "its two items stay running under its lease (nothing written)" ||
-	result fail "its two items stay running under its lease" "running=$v"
+[ "$v" = 2 ] && pass "its two items stay running under its lease (nothing written)" ||
+	fail "its two items stay running under its lease" "running=$v"
 # A later runner (same host: the dead one's process is gone) reclaims them.
 "$B/sandrun" run --db "$(pg_uri_schema give)" --lease-timeout 1s -j 2 --cmd 'sh -c "sleep 1; wc -c"' \
 	--output text "$W"/g/* >"$W/g2.out" 2>"$W/g2.err"
@@ -163,7 +152,7 @@ rc2=$?
 v=$(invariants give)
 lost=$(q give "select count(*) from attempts where outcome = 'runner_lost'")
 [ "$rc2" = 0 ] && [ "$v" = "2|0|0|0|0" ] && [ "$lost" = 2 ] &&
-	result ok "the next runner's reclaim ends them as runner_lost and finishes both, nothing twice" ||
-	result fail "the next runner's reclaim ends them as runner_lost and finishes both" \
+	pass "the next runner's reclaim ends them as runner_lost and finishes both, nothing twice" ||
+	fail "the next runner's reclaim ends them as runner_lost and finishes both" \
 		"rc=$rc2 done|!1 ok|no result|open|miscounted = $v; runner_lost=$lost: $(cat "$W/g2.err")"
-[ "$FAILED" -eq 0 ]
+[ "$failed" -eq 0 ]

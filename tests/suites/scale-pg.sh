@@ -26,26 +26,16 @@ B=${1:-build/test}
 B=$(realpath "$B")
 . tests/lib/pg.sh
 pg_suite_start
-W=$(mktemp -d)
-cleanup() {
-	for p in ${PIDS:-}; do kill -KILL "$p" 2>/dev/null; done
-	pg_stop; rm -rf "$W"
-}
-trap cleanup EXIT
+pg_suite_workdir
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-N=0 FAILED=0 PIDS=
+N=0 FAILED=0
 result() { # ok|fail description [detail]
 	N=$((N + 1))
 	if [ "$1" = ok ]; then echo "ok $N - $2"; else
 		echo "not ok $N - $2"; printf '%s\n' "${3:-}" | sed 's/^/#   /'; FAILED=$((FAILED + 1)); fi
 }
 q() { pg_psql "set search_path = sandrun; $*"; }
-# wait_for SECONDS SQL: until SQL returns t.
-wait_for() {
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt $end ]; do [ "$(q "$2" 2>/dev/null)" = t ] && return 0; sleep 0.2; done
-	return 1
-}
+wait_for() { pg_wait_for "$1" "set search_path = sandrun; $2"; }
 echo "1..10"
 
 FILES=120
