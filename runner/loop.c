@@ -650,6 +650,9 @@ static void feed_step(struct loop *l)
 	case LOOP_FEED_DONE:
 		l->feeding = false;
 		break;
+	case LOOP_FEED_OFFLINE:
+		loop_went_offline(l); /* no more steps until the reconnect */
+		break;
 	case LOOP_FEED_STOP:
 		l->feeding = false;
 		l->stopping = true;
@@ -748,7 +751,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (finished(&l))
 			break;
 		struct epoll_event evs[64];
-		bool feed_now = l.feeding && !l.stopping && !l.feed_waiting;
+		bool feed_now = l.feeding && !l.stopping && !l.feed_waiting && !l.offline;
 		/* Nothing to do until the next event: make the next job's
 		 * network namespace now rather than when it starts. */
 		struct sbx_err perr = SBX_ERR_INIT;
@@ -779,7 +782,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 			}
 		}
 		/* Between epoll waits, after the jobs' events. */
-		if (l.feeding && !l.stopping && !l.feed_waiting)
+		if (l.feeding && !l.stopping && !l.feed_waiting && !l.offline)
 			feed_step(&l);
 	}
 	if (cfg->self)

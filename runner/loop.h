@@ -30,6 +30,9 @@ enum loop_feed {
 	LOOP_FEED_DONE,     /* everything is queued */
 	LOOP_FEED_STOP,     /* it failed (and said why): *exit_status is SR_EXIT_STORE
 			       or SR_EXIT_USAGE; start nothing new */
+	LOOP_FEED_OFFLINE,  /* the store is unreachable (-ENOTCONN); what was not
+			       queued is kept by the hook: call again once the
+			       loop has reconnected */
 };
 
 struct loop;

@@ -14,7 +14,12 @@
 #      exit 0; one ok attempt per item, runner_lost = A's two leases;
 #   3. a runner that stays cut off past ten lease timeouts gives up: its
 #      jobs stopped, its kept ends dropped (said), exit 4; a later runner's
-#      reclaim takes the items back (runner_lost) and finishes them.
+#      reclaim takes the items back (runner_lost) and finishes them;
+#   4. a runner still queueing its inputs (--files-from a pipe) loses its
+#      store session (pg_terminate_backend, as a failover does; not its
+#      wake-up session, whose loss would make it claim first) just before
+#      the next paths come: queueing them is what meets the loss; the chunk
+#      is kept and queued after the reconnect; every file done, exit 0.
 # Without PostgreSQL server binaries the suite is a visible TAP skip.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -52,7 +57,7 @@ invariants() {
 	(select count(*) from items i where i.attempts <> (select count(*) from attempts a
 	 where a.item_id = i.id and a.budget = i.budget and a.counted = 1))"
 }
-echo "1..8"
+echo "1..10"
 
 # ---- 1. a restart while jobs run ------------------------------------------
 mkdir "$W/r"
@@ -155,4 +160,32 @@ lost=$(q give "select count(*) from attempts where outcome = 'runner_lost'")
 	pass "the next runner's reclaim ends them as runner_lost and finishes both, nothing twice" ||
 	fail "the next runner's reclaim ends them as runner_lost and finishes both" \
 		"rc=$rc2 done|!1 ok|no result|open|miscounted = $v; runner_lost=$lost: $(cat "$W/g2.err")"
+
+# ---- 4. down while queueing ------------------------------------------------
+FURI=$(pg_uri_schema feed)
+mkdir "$W/q"
+for i in $(seq 1 6); do echo "queued $i" >"$W/q/q$i"; done
+mkfifo "$W/list"
+"$B/sandrun" run --db "$FURI" --lease-timeout 10s -j 2 --cmd 'sh -c "sleep 0.3; wc -c"' --output text \
+	--files-from "$W/list" >"$W/f.out" 2>"$W/f.err" &
+fp=$!; PIDS="$PIDS $fp"
+exec 7>"$W/list"
+printf '%s\n' "$W/q/q1" "$W/q/q2" >&7
+if wait_for 30 feed "select count(*) = 2 from items where status = 'done'"; then
+	sleep 0.5
+	pg_psql "select pg_terminate_backend(pid) from pg_stat_activity where application_name
+		like 'sandrun/%' and application_name not like '%/listen' and pid <> pg_backend_pid()" >/dev/null
+	printf '%s\n' "$W"/q/q[3-6] >&7 # read at once: queueing them meets the dead session
+fi
+exec 7>&-
+wait_exit "$fp" 60; rc=$?
+where=$(grep -o 'sandrun.schema%3Dfeed: [a-z ]*:' "$W/f.err" | head -1 | cut -d' ' -f2-)
+[ "$rc" = 0 ] && grep -q "claiming nothing until the database is back" "$W/f.err" &&
+	[ "$where" = "adding to the batch:" ] &&
+	pass "its session lost while a runner queues its list (met $where): it rides through, exit 0" ||
+	fail "its session lost while a runner queues its list, met adding to the batch: it rides through, exit 0" \
+		"rc=$rc, met in: $where: $(cat "$W/f.err")"
+v=$(invariants feed)
+[ "$v" = "6|0|0|0|0" ] && pass "all 6 files queued and done, one ok attempt each, nothing twice" ||
+	fail "all 6 files queued and done, one ok attempt each" "done|!1 ok|no result|open|miscounted = $v; $(cat "$W/f.err")"
 [ "$failed" -eq 0 ]
