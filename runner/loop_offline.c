@@ -191,8 +191,11 @@ void loop_offline_tick(struct loop *l, uint64_t now)
 	}
 	if (now < l->next_reconnect_ms)
 		return;
+	int r = store_reconnect(cfg->st);
+	if (r == -EINPROGRESS)
+		return; /* connecting without blocking: looked at again next tick */
 	int tries = ++l->reconnect_tries;
-	if (store_reconnect(cfg->st) < 0) {
+	if (r < 0) {
 		int64_t wait = next_wait_ms(l, tries + 1);
 		l->next_reconnect_ms = now + (uint64_t)wait;
 		/* The server's answer once, and again when it changes. */

@@ -33,6 +33,9 @@ struct store_pg {
 	int64_t listen_retry_ms; /* no reconnect before this (CLOCK_REALTIME ms) */
 	int listen_tries;       /* failed reconnects of it in a row (the backoff) */
 	bool prepared[PG_STMT_COUNT]; /* in this session (a reconnect clears them) */
+	PGconn *connecting;     /* a reconnect in progress (pg_reconnect), or NULL */
+	PostgresPollingStatusType connect_state;
+	int64_t connect_since_ms;
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).
@@ -150,7 +153,8 @@ int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest);
 /* Connect to uri with sandrun's session defaults (application_name,
  * keepalives, tcp_user_timeout); `role` is appended to the application
  * name ("" for the main connection). NULL only when out of memory. */
-PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s);
+PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s,
+		   bool nonblocking); /* nonblocking: PQconnectStartParams */
 /* A new main connection after the old one was lost (pg_open.c). */
 int pg_reconnect(struct store *st);
 /* Wake-ups (pg_wake.c). */

@@ -19,7 +19,7 @@
 	X(PQgetvalue) X(PQntuples) X(PQresultErrorField) X(PQresultErrorMessage)          \
 	X(PQresultStatus) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea)          \
 	X(PQsocket) X(PQconsumeInput) X(PQnotifies) X(PQsetNoticeProcessor)  \
-	X(PQprepare) X(PQexecPrepared)
+	X(PQprepare) X(PQexecPrepared) X(PQconnectStartParams) X(PQconnectPoll)
 
 struct pg_lib {
 #define PG_LIB_MEMBER(f) __typeof__(&f) f;
@@ -56,6 +56,8 @@ int pg_lib_load(char *err, size_t errlen);
 #define PQsetNoticeProcessor (pg_lib.PQsetNoticeProcessor)
 #define PQprepare (pg_lib.PQprepare)
 #define PQexecPrepared (pg_lib.PQexecPrepared)
+#define PQconnectStartParams (pg_lib.PQconnectStartParams)
+#define PQconnectPoll (pg_lib.PQconnectPoll)
 #endif
 
 #endif

@@ -38,7 +38,7 @@ int pg_wakeup_fd(struct store *st)
 		return -1;
 	pg->listen_retry_ms =
 		now + retry_backoff_ms(RECONNECT_BASE_MS, RECONNECT_CAP_MS, ++pg->listen_tries, store_jitter());
-	pg->listen = pg_connect(st, pg->uri, "/listen", "2");
+	pg->listen = pg_connect(st, pg->uri, "/listen", "2", false);
 	if (!pg->listen || PQstatus(pg->listen) != CONNECTION_OK) {
 		pg_wakeup_close(st);
 		return -1;

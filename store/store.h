@@ -169,8 +169,9 @@ int store_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms);
 /* After a call failed with -ENOTCONN (the connection to the server was
  * lost: a restart, a failover, a network blip), try once to connect again,
  * with the same URI and session settings: 0 when the store is usable again,
- * -ENOTCONN (message set) when not yet, -ENOMEM. Blocks for at most the
- * connect timeout (2 s). The batch (a TEMP table of the old session) is
+ * -EINPROGRESS while the new connection is being made (it never blocks:
+ * call again later, e.g. at the next tick), -ENOTCONN (message set) when
+ * this try failed (no answer within 2 s, refused, ...), -ENOMEM. The batch (a TEMP table of the old session) is
  * gone with the session: it is created again empty, and
  * store_batch_counts() then answers -ENODATA. The wake-up connection
  * reconnects apart (store_wakeup_fd). SQLite: 0 (a file has no connection;

@@ -14,7 +14,9 @@
 #      exit 0; one ok attempt per item, runner_lost = A's two leases;
 #   3. a runner that stays cut off past ten lease timeouts gives up: its
 #      jobs stopped, its kept ends dropped (said), exit 4; a later runner's
-#      reclaim takes the items back (runner_lost) and finishes them;
+#      reclaim takes the items back (runner_lost) and finishes them. Its
+#      way to the server leads meanwhile to a socket that accepts and never
+#      answers: each try ends after 2 s ("no answer"), without blocking;
 #   4. a runner still queueing its inputs (--files-from a pipe) loses its
 #      store session (pg_terminate_backend, as a failover does; not its
 #      wake-up session, whose loss would make it claim first) just before
@@ -134,8 +136,13 @@ for i in 1 2; do echo "give $i" >"$W/g/f$i"; done
 	"$W"/g/* >"$W/g.out" 2>"$W/g.err" &
 gp=$!; PIDS="$PIDS $gp"
 t0=$SECONDS
+mkdir "$W/silent"
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64); time.sleep(120)' \
+	"$W/silent/.s.PGSQL.5432" &
+PIDS="$PIDS $!"
 if wait_for 30 give "select count(*) = 2 from items where status = 'running'"; then
-	rm "$W/gsock"
+	ln -sfn "$W/silent" "$W/gsock"
 	t0=$SECONDS
 	pg_psql "select pg_terminate_backend(pid) from pg_stat_activity
 		where application_name like 'sandrun/%' and pid <> pg_backend_pid()" >/dev/null
@@ -144,7 +151,8 @@ wait_exit "$gp" 60; rc=$?
 took=$((SECONDS - t0))
 dropped=$(grep -c "not recorded, its end dropped: the database stayed unreachable" "$W/g.err")
 [ "$rc" = 4 ] && [ "$dropped" = 2 ] && grep -q "giving up on it" "$W/g.err" && [ "$took" -ge 9 ] && [ "$took" -le 30 ] &&
-	pass "cut off for 10 lease timeouts: gives up after ${took}s, both kept ends dropped and said, exit 4" ||
+	grep -q "cannot reconnect: no answer within 2 s" "$W/g.err" &&
+	pass "cut off for 10 lease timeouts (a server that never answers): gives up after ${took}s, both kept ends dropped and said, exit 4" ||
 	fail "cut off for 10 lease timeouts: gives up, kept ends dropped and said, exit 4" \
 		"rc=$rc dropped=$dropped took=${took}s: $(cat "$W/g.err")"
 v=$(q give "select count(*) from items where status = 'running'")
