@@ -30,6 +30,9 @@ struct store_pg {
 	char channel[64];       /* NOTIFY channel of this schema: "sandrun_<schema>" */
 	PGconn *listen;         /* the wake-up connection (pg_wake.c), or NULL */
 	bool listen_broken;     /* lost: replaced by the next pg_wakeup_fd() */
+	bool listen_ready;      /* connected and LISTENing (else being connected) */
+	PostgresPollingStatusType listen_state;
+	int64_t listen_since_ms; /* its connect began (a try has 2 s) */
 	int64_t listen_retry_ms; /* no reconnect before this (CLOCK_REALTIME ms) */
 	int listen_tries;       /* failed reconnects of it in a row (the backoff) */
 	bool prepared[PG_STMT_COUNT]; /* in this session (a reconnect clears them) */
@@ -155,6 +158,11 @@ int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest);
  * name ("" for the main connection). NULL only when out of memory. */
 PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s,
 		   bool nonblocking); /* nonblocking: PQconnectStartParams */
+/* Drive a connection started without blocking as far as its socket
+ * allows, never waiting (PQconnectPoll while poll() says ready; *state
+ * starts at PGRES_POLLING_WRITING): true once connected. Not connected
+ * yet: *state _READING/_WRITING (call again later) or _FAILED. */
+bool pg_connect_step(PGconn *c, PostgresPollingStatusType *state);
 /* A new main connection after the old one was lost (pg_open.c). */
 int pg_reconnect(struct store *st);
 /* Wake-ups (pg_wake.c). */

@@ -270,18 +270,16 @@ static int reconnect_failed(struct store *st, const char *why)
 	return store_fail(st, -ENOTCONN, "database %s: cannot reconnect: %s", st->path, msg);
 }
 
-/* Drive the connection being made as far as its socket allows, without
- * waiting: PGRES_POLLING_OK, _FAILED, or _READING/_WRITING (not ready). */
-static PostgresPollingStatusType connect_step(struct store_pg *pg)
+bool pg_connect_step(PGconn *c, PostgresPollingStatusType *state)
 {
-	while (pg->connect_state == PGRES_POLLING_READING || pg->connect_state == PGRES_POLLING_WRITING) {
-		struct pollfd pfd = { .fd = PQsocket(pg->connecting),
-				      .events = pg->connect_state == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+	while (*state == PGRES_POLLING_READING || *state == PGRES_POLLING_WRITING) {
+		struct pollfd pfd = { .fd = PQsocket(c),
+				      .events = *state == PGRES_POLLING_READING ? POLLIN : POLLOUT };
 		if (pfd.fd < 0 || poll(&pfd, 1, 0) == 0)
-			break;
-		pg->connect_state = PQconnectPoll(pg->connecting);
+			return false;
+		*state = PQconnectPoll(c);
 	}
-	return pg->connect_state;
+	return *state == PGRES_POLLING_OK && PQstatus(c) == CONNECTION_OK;
 }
 
 /* The server restarted, failed over or the network broke: a new session
@@ -301,10 +299,10 @@ int pg_reconnect(struct store *st)
 		pg->connect_state = PGRES_POLLING_WRITING; /* libpq: wait for writable first */
 		pg->connect_since_ms = store_now_ms();
 	}
-	PostgresPollingStatusType s = connect_step(pg);
-	if (s == PGRES_POLLING_FAILED || (s == PGRES_POLLING_OK && PQstatus(pg->connecting) != CONNECTION_OK))
+	bool up = pg_connect_step(pg->connecting, &pg->connect_state);
+	if (!up && (pg->connect_state == PGRES_POLLING_FAILED || pg->connect_state == PGRES_POLLING_OK))
 		return reconnect_failed(st, NULL);
-	if (s != PGRES_POLLING_OK) {
+	if (!up) {
 		if (store_now_ms() - pg->connect_since_ms >= RECONNECT_TIMEOUT_MS)
 			return reconnect_failed(st, "no answer within 2 s");
 		return store_fail(st, -EINPROGRESS, "database %s: reconnecting", st->path);

@@ -322,8 +322,10 @@ int store_attempt_release(struct store *st, const struct store_claim *c);
  * release, a retried finish, reclaim) sends NOTIFY before it commits.
  * Returns the descriptor to watch for input (it may change after a failure:
  * watch it again), or -1 when there is none: SQLite (the runner's poll
- * timer is all there is), or the listening connection is down and was last
- * tried less than a few seconds ago (calling it again later reconnects).
+ * timer is all there is), or the listening connection is down: being
+ * connected (it never blocks: each call takes the connect a step further)
+ * or waiting out a backoff after a failed try (capped exponential with
+ * jitter, 0.5 s to 10 s; a try has 2 s). Call it again later (each tick).
  * Notifications sent while it was down are lost: keep polling too. */
 int store_wakeup_fd(struct store *st);
 /* Read what arrived on it: the number of notifications (0: none), or <0
