@@ -7,9 +7,10 @@
 #      nothing meanwhile, keeps the ends of the jobs that finish, reconnects,
 #      writes them (its leases are still its own) and ends with every item
 #      done, one ok attempt each, no runner_lost, exit 0;
-#   2. runner A is cut off (the server stopped, and A's way to its socket
-#      kept away after the start) past its --lease-timeout, while runner B
-#      reclaims A's leases and runs the files: A's kept ends are refused by
+#   2. runner A is cut off past its --lease-timeout 3s (the server down for
+#      4 s, then A's way to its socket kept away a while longer), while
+#      runner B, started once the server is back, reclaims A's leases and
+#      runs the files: A's kept ends are refused by
 #      their fencing tokens and dropped, said on stderr; A rejoins, both
 #      exit 0; one ok attempt per item, runner_lost = A's two leases;
 #   3. a runner that stays cut off past ten lease timeouts gives up: its
@@ -98,7 +99,7 @@ ap=$!; PIDS="$PIDS $ap"
 bp=
 if wait_for 30 cut "select count(*) = 2 from items where status = 'running' and lease_run = 1"; then
 	rm "$W/asock"
-	pg_server_down; sleep 1; pg_server_up
+	pg_server_down; sleep 4; pg_server_up # down past the lease timeout (3 s)
 	wait_for 20 cut "select heartbeat_at < now_ms() - 3500 from runs where id = 1" || true
 	"$B/sandrun" run --db "$BURI" --lease-timeout 3s -j 2 --cmd "$CMD" --output text \
 		--files-from /dev/null >"$W/b.out" 2>"$W/b.err" &
