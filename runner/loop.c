@@ -179,9 +179,9 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		 * attempt spent. */
 		const char *msg = inputs_errno_message(in_fd);
 		int r = l->offline ? -ENOTCONN : store_attempt_input_error(cfg->st, claim, msg);
-		if (r == -ENOTCONN) /* not recorded: the lease goes back at the next reclaim */
+		if (r == -ENOTCONN) /* said, not recorded: the next reclaim takes the lease back */
 			loop_went_offline(l);
-		else if (r < 0 && r != STORE_ESTALE)
+		if (r < 0 && r != STORE_ESTALE && r != -ENOTCONN)
 			loop_store_failed(l, "recording an input error");
 		else
 			progress_input_error(cfg->progress, claim->item_id, claim->path, msg, r == 0);
@@ -326,7 +326,6 @@ static void admit(struct loop *l)
 }
 
 /* ---- finishing ------------------------------------------------------- */
-
 
 static void release_slot(struct loop *l, struct slot *s)
 {
