@@ -19,11 +19,14 @@
 #   4. 1,000,000 queued items: `sandrun status` wall time (median of 5),
 #      and a runner's RSS while it works on that queue.
 # Knobs: BENCH_PG_N=1000 (files per throughput row), BENCH_PG_REPS=2,
-# BENCH_PG_QUEUE=100000, BENCH_PG_MILLION=1000000;
-# BENCH_PG_ROWS="sqlite-1 pg-1 pg-2 pg-4" (throughput rows; keep sqlite-1,
-# the ratios' base); BENCH_PG_SECTIONS=throughput: section 1 alone, written
-# to BUILD_DIR/bench-data/RESULTS-pg.md only (a before/after of one change:
-# run it with each build, the SQLite row is each run's yardstick).
+# BENCH_PG_QUEUE=100000, BENCH_PG_MILLION=1000000.
+# A/B of two builds in the same run: BENCH_PG_BASE=/path/to/other/sandrun
+# adds the rows base-pg-K (K runners of that binary) beside pg-K;
+# BENCH_PG_ROWS picks the rows (default "sqlite-1 pg-1 pg-2 pg-4", plus
+# "base-pg-1 base-pg-2 base-pg-4" with a base; keep sqlite-1 first, the
+# ratios' base); BENCH_PG_SECTIONS=throughput (or BENCH_PG_THROUGHPUT_ONLY=1)
+# stops after the throughput table, written to BUILD_DIR/bench-data only
+# (bench/RESULTS-pg.md is left alone).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,9 +91,9 @@ CMD=(--cmd /bin/true --output text -q -j 2)
 # (seen on the shared 2-core VM while other sessions ran their suites): the
 # row is then measured again, on a fresh store.
 one_row() {
-	local db=$1 k=$2 pids="" t0 t1 c0 c1 bad=0
+	local db=$1 k=$2 bin=${3:-$S} pids="" t0 t1 c0 c1 bad=0
 	c0=$(server_ticks); t0=$(now_ms)
-	for _ in $(seq 1 "$k"); do "$S" run --db "$db" "${CMD[@]}" "$IN" -r >/dev/null 2>>"$DATA/pg-runs.err" & pids="$pids $!"; done
+	for _ in $(seq 1 "$k"); do "$bin" run --db "$db" "${CMD[@]}" "$IN" -r >/dev/null 2>>"$DATA/pg-runs.err" & pids="$pids $!"; done
 	for p in $pids; do wait "$p" || bad=$((bad + 1)); done
 	t1=$(now_ms)
 	sleep 1 # the runners' backends exit and are reaped: their CPU is the postmaster's cutime
@@ -100,17 +103,20 @@ one_row() {
 
 log "throughput: $N files, $REPS reps, rows interleaved"
 declare -A WALL CPU
-rows=${BENCH_PG_ROWS:-sqlite-1 pg-1 pg-2 pg-4}
+BASE=${BENCH_PG_BASE:-}
+rows=${BENCH_PG_ROWS:-sqlite-1 pg-1 pg-2 pg-4${BASE:+ base-pg-1 base-pg-2 base-pg-4}}
 RETRIED=0
 for rep in $(seq 1 "$REPS"); do
 	for row in $rows; do
 		for try in 1 2 3 4; do
+			bin=$S
+			[ "${row#base-}" != "$row" ] && bin=$BASE
 			if [ "$row" = sqlite-1 ]; then
 				rm -f "$DATA/tp.db"*; db=$DATA/tp.db; k=1
 			else
-				k=${row#pg-}; db=$(pg_uri_schema "tp_${k}_${rep}_$try")
+				k=${row##*pg-}; db=$(pg_uri_schema "tp_${row%%-*}_${k}_${rep}_$try")
 			fi
-			read -r w c bad < <(one_row "$db" "$k")
+			read -r w c bad < <(one_row "$db" "$k" "$bin")
 			log "  rep $rep $row: $w ms, server $c ticks, $bad runner(s) failed"
 			[ "$bad" = 0 ] && break
 			RETRIED=$((RETRIED + 1))
@@ -119,14 +125,16 @@ for rep in $(seq 1 "$REPS"); do
 	done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-base=$(echo "${WALL[sqlite-1]}" | median)
+first=${rows%% *} # the ratios' reference: sqlite-1 unless BENCH_PG_ROWS says otherwise
+base=$(echo "${WALL[$first]}" | median)
 md "## Claim + finish throughput: $N trivial jobs (--cmd /bin/true, -j 2 per runner)"
 md ""
-md "Median of $REPS interleaved repetitions; ratio: files/s against SQLite with one runner, same run."
+md "Median of $REPS interleaved repetitions; ratio: files/s against the row $first, same run."
 md "Server CPU: the postmaster and every backend (reaped ones included), per file."
 md "Rows measured again because a runner lost its cgroup directory to something else on the host: $RETRIED."
+[ -z "$BASE" ] || md "base-pg rows: $BASE ($("$BASE" --version 2>/dev/null | head -1)), the others: $S."
 md ""
-md "| store, runners | wall (median, all) | files/s | vs SQLite 1 | server CPU per file |"
+md "| store, runners | wall (median, all) | files/s | vs $first | server CPU per file |"
 md "| --- | --- | --- | --- | --- |"
 for row in $rows; do
 	w=$(echo "${WALL[$row]}" | median); c=$(echo "${CPU[$row]}" | median)
@@ -136,8 +144,8 @@ for row in $rows; do
 	md "| ${row/-/, } | $w ms (${WALL[$row]# }) | $fps | ${ratio}x | $cpu |"
 done
 md ""
-if [ "${BENCH_PG_SECTIONS:-all}" = throughput ]; then
-	log "written: $OUT"
+if [ "${BENCH_PG_SECTIONS:-all}" = throughput ] || [ "${BENCH_PG_THROUGHPUT_ONLY:-0}" = 1 ]; then
+	log "written: $OUT (throughput only)"
 	exit 0
 fi
 

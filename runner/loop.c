@@ -74,18 +74,6 @@ static void tell_finish(struct loop *l, int64_t item_id, const struct progress_f
 	l->cfg->on_finish(l->cfg->feed_ctx, &lf);
 }
 
-/* The store failed under us: nothing more can be recorded, so stop fast.
- * Running jobs are killed and released if the store lets us; otherwise
- * their leases stay and the next run reclaims them. */
-static void store_failed(struct loop *l, const char *what)
-{
-	progress_message(l->cfg->progress, "%s: %s", what, store_errmsg(l->cfg->st));
-	if (!l->res->fatal)
-		l->res->fatal = SR_EXIT_STORE;
-	l->stopping = true;
-	loop_kill_all(l);
-}
-
 void loop_kill_slot(struct loop *l, struct slot *s, enum sbx_kill_reason why)
 {
 	if (s->killed || !s->job)
@@ -118,33 +106,6 @@ void loop_kill_all(struct loop *l)
 		if (l->slots[i].used)
 			loop_kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
 	l->kill_sent = true;
-}
-
-/* This run was judged lost (its heartbeats stopped for the lease timeout:
- * the runner was stopped, suspended or cut off) and its leases were taken
- * back: whatever its jobs would write is refused (STORE_ESTALE), so they
- * stop now (each says so as its finish is refused). Then the runner joins
- * the queue again under a new runs row and claims as usual; nothing of the
- * old run is counted twice (its attempts ended as runner_lost). Stopping
- * anyway (a signal, a failure): no new run. docs/scale-out.md. */
-static void rejoin(struct loop *l)
-{
-	const struct loop_config *cfg = l->cfg;
-	int64_t old = l->run_id;
-	int running = l->running;
-	for (int i = 0; i < l->nslots; i++)
-		if (l->slots[i].used)
-			loop_kill_slot(l, &l->slots[i], SBX_KILL_INTERRUPT);
-	if (l->stopping || !cfg->rejoin || cfg->rejoin(cfg->rejoin_ctx, &l->run_id) < 0) {
-		store_failed(l, "this run was judged lost and its leases taken back");
-		return;
-	}
-	l->res->rejoined++;
-	l->queue_empty = false;
-	progress_message(cfg->progress,
-			 "run %lld was judged lost (no heartbeat within the lease timeout) and its leases"
-			 " were taken back: stopping its %d running job%s; claiming again as run %lld",
-			 (long long)old, running, running == 1 ? "" : "s", (long long)l->run_id);
 }
 
 /* ---- reading a job's pipes ------------------------------------------- */
@@ -203,8 +164,6 @@ static bool transient_start_error(int r)
 	return r == -ENOMEM || r == -EAGAIN || r == -EMFILE || r == -ENFILE || r == -EINTR;
 }
 
-static void record_finish(struct loop *l, struct slot *s, const struct sbx_result *res,
-			  const struct job_verdict *v);
 static void finish_job(struct loop *l, struct slot *s);
 static void check_halt(struct loop *l);
 
@@ -219,9 +178,11 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 		/* Gone or replaced since it was queued: an input error, no
 		 * attempt spent. */
 		const char *msg = inputs_errno_message(in_fd);
-		int r = store_attempt_input_error(cfg->st, claim, msg);
-		if (r < 0 && r != STORE_ESTALE)
-			store_failed(l, "recording an input error");
+		int r = l->offline ? -ENOTCONN : store_attempt_input_error(cfg->st, claim, msg);
+		if (r == -ENOTCONN) /* said, not recorded: the next reclaim takes the lease back */
+			loop_went_offline(l);
+		if (r < 0 && r != STORE_ESTALE && r != -ENOTCONN)
+			loop_store_failed(l, "recording an input error");
 		else
 			progress_input_error(cfg->progress, claim->item_id, claim->path, msg, r == 0);
 		struct progress_finished f = { .path = claim->path, .attempt = claim->attempt_no,
@@ -263,7 +224,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 			s->used = true;
 			l->running++;
 			progress_started(cfg->progress, claim->item_id, claim->path, claim->attempt_no);
-			record_finish(l, s, &res, &v);
+			loop_record_finish(l, s, &res, &v);
 			return;
 		}
 		progress_message(cfg->progress,
@@ -328,7 +289,7 @@ static void admit(struct loop *l)
 	 * many, back to epoll (at once) so signals and events are not starved
 	 * by a queue of vanished files. */
 	int budget = ADMIT_BUDGET;
-	while (!l->stopping && !l->paused && !l->queue_empty && l->running < cfg->jobs) {
+	while (!l->stopping && !l->paused && !l->offline && !l->queue_empty && l->running < cfg->jobs) {
 		if ((budget -= cfg->jobs - l->running) < 0) {
 			l->admit_more = true;
 			return;
@@ -340,11 +301,15 @@ static void admit(struct loop *l)
 		int want = cfg->memfree_bytes ? 1 : cfg->jobs - l->running;
 		int n = store_claim_batch(cfg->st, l->run_id, cfg->js->key, l->claims, want);
 		if (n == STORE_ESTALE) {
-			rejoin(l);
+			loop_rejoin(l);
 			continue;
 		}
+		if (n == -ENOTCONN) { /* nothing claimed, or unknown: see loop_offline.c */
+			loop_went_offline(l);
+			return;
+		}
 		if (n < 0) {
-			store_failed(l, "claiming the next item");
+			loop_store_failed(l, "claiming the next item");
 			return;
 		}
 		l->queue_empty = n < want; /* SKIP LOCKED: the rest is others' */
@@ -376,8 +341,8 @@ static void release_slot(struct loop *l, struct slot *s)
 	l->queue_empty = false;
 }
 
-static void record_finish(struct loop *l, struct slot *s, const struct sbx_result *res,
-			  const struct job_verdict *v_in)
+void loop_record_finish(struct loop *l, struct slot *s, const struct sbx_result *res,
+			const struct job_verdict *v_in)
 {
 	const struct loop_config *cfg = l->cfg;
 	struct job_verdict v = *v_in;
@@ -402,7 +367,12 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 		.retry = retry,
 	};
 	bool bad_output = false;
-	int r = store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
+	int r = l->offline ? -ENOTCONN : store_attempt_finish(cfg->st, &s->claim, &end, &bad_output);
+	if (r == -ENOTCONN) {
+		loop_went_offline(l);
+		if (loop_park(l, s, res, v_in, false))
+			return; /* written after the reconnect */
+	}
 	const char *status = outcome_succeeded(v.outcome) ? "done" : retry ? "pending" : "failed";
 	if (bad_output) { /* the store's check is the last word */
 		v.outcome = OUTCOME_BAD_OUTPUT;
@@ -414,8 +384,11 @@ static void record_finish(struct loop *l, struct slot *s, const struct sbx_resul
 		l->res->lost_leases++;
 		progress_message(cfg->progress, "%s", store_errmsg(cfg->st));
 		status = "unrecorded";
+	} else if (r == -ENOTCONN) {
+		loop_dropped(l, s);
+		status = "unrecorded";
 	} else if (r < 0) {
-		store_failed(l, "recording an attempt");
+		loop_store_failed(l, "recording an attempt");
 		status = "unrecorded";
 	} else {
 		l->res->finished++;
@@ -454,14 +427,22 @@ static void check_halt(struct loop *l)
 }
 
 /* The user's interrupt cut this attempt short: back to pending, uncounted. */
-static void record_release(struct loop *l, struct slot *s, const struct sbx_result *res)
+void loop_record_release(struct loop *l, struct slot *s, const struct sbx_result *res)
 {
 	const struct loop_config *cfg = l->cfg;
-	int r = store_attempt_release(cfg->st, &s->claim);
+	int r = l->offline ? -ENOTCONN : store_attempt_release(cfg->st, &s->claim);
+	if (r == -ENOTCONN) {
+		loop_went_offline(l);
+		if (loop_park(l, s, res, NULL, true))
+			return; /* given back after the reconnect */
+	}
 	const char *status = "pending";
 	if (r == STORE_ESTALE) {
 		l->res->lost_leases++;
 		progress_message(cfg->progress, "%s", store_errmsg(cfg->st));
+		status = "unrecorded";
+	} else if (r == -ENOTCONN) {
+		loop_dropped(l, s);
 		status = "unrecorded";
 	} else if (r < 0) {
 		progress_message(cfg->progress, "releasing %s: %s", s->claim.path, store_errmsg(cfg->st));
@@ -504,14 +485,18 @@ static void finish_job(struct loop *l, struct slot *s)
 	s->job = NULL;
 	/* Interrupted, unless the command had already ended on its own. */
 	if (res.interrupted && res.outcome != OUTCOME_OK && res.outcome != OUTCOME_EXIT_NONZERO) {
-		record_release(l, s, &res);
+		loop_record_release(l, s, &res);
 		return;
 	}
 	bool valid = true;
+	int cr = 0;
 	if (res.outcome == OUTCOME_OK && !s->out.overflow && cfg->js->result_kind == STORE_RESULT_JSON &&
-	    store_result_check_json(cfg->st, s->out.buf ? s->out.buf : "", s->out.len, &valid) < 0) {
-		store_failed(l, "checking a result");
-		valid = false;
+	    (cr = store_result_check_json(cfg->st, s->out.buf ? s->out.buf : "", s->out.len, &valid)) < 0) {
+		/* Unreachable: the store checks it again when the finish is
+		 * written (store_attempt_end_prepare), after the reconnect. */
+		valid = cr == -ENOTCONN;
+		if (cr != -ENOTCONN)
+			loop_store_failed(l, "checking a result");
 	}
 	struct job_capture cap = {
 		.out = s->out.buf, .out_len = s->out.len, .out_overflow = s->out.overflow,
@@ -519,7 +504,7 @@ static void finish_job(struct loop *l, struct slot *s)
 	};
 	struct job_verdict v;
 	jobspec_verdict(cfg->js, &res, &cap, valid, &v);
-	record_finish(l, s, &res, &v);
+	loop_record_finish(l, s, &res, &v);
 }
 
 /* ---- wake-ups, tick ------------------------------------------------- */
@@ -551,26 +536,33 @@ static void on_tick(struct loop *l)
 	const struct loop_config *cfg = l->cfg;
 	uint64_t expirations, now = sr_now_ms();
 	if (read(l->tick_fd, &expirations, sizeof expirations) < 0) { /* nothing due */ }
-	if (now >= l->next_heartbeat_ms) {
+	if (now >= l->next_heartbeat_ms && !l->offline) {
 		l->next_heartbeat_ms = now + EVERY(HEARTBEAT_MS, cfg->lease_ms, 3);
 		/* A missed heartbeat is not fatal: leases go stale only after
 		 * minutes. A run judged lost (STORE_ESTALE) rejoins. */
 		int hb = store_run_heartbeat(cfg->st, l->run_id);
 		if (hb == STORE_ESTALE)
-			rejoin(l);
+			loop_rejoin(l);
+		else if (hb == -ENOTCONN)
+			loop_went_offline(l);
 		else if (hb < 0)
 			progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
 	}
-	if (now >= l->next_reclaim_ms && !l->stopping) {
+	if (now >= l->next_reclaim_ms && !l->stopping && !l->offline) {
 		l->next_reclaim_ms = now + EVERY(RECLAIM_MS, cfg->lease_ms, 2);
 		int n = 0;
 		int max = retry_max_attempts("runner_lost", cfg->max_retries, cfg->retry_mask);
-		if (store_reclaim_dead(cfg->st, max, &n) < 0)
+		int rr = store_reclaim_dead(cfg->st, max, &n);
+		if (rr == -ENOTCONN)
+			loop_went_offline(l);
+		else if (rr < 0)
 			progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
 		else if (n > 0)
 			l->queue_empty = false;
 	}
-	watch_wakeups(l);
+	loop_offline_tick(l, now);
+	if (!l->offline)
+		watch_wakeups(l);
 	if (l->retry_at_ms && now >= l->retry_at_ms) { /* a delayed retry's time has come */
 		l->retry_at_ms = 0;
 		l->queue_empty = false;
@@ -657,6 +649,9 @@ static void feed_step(struct loop *l)
 	case LOOP_FEED_DONE:
 		l->feeding = false;
 		break;
+	case LOOP_FEED_OFFLINE:
+		loop_went_offline(l); /* no more steps until the reconnect */
+		break;
 	case LOOP_FEED_STOP:
 		l->feeding = false;
 		l->stopping = true;
@@ -681,7 +676,12 @@ static bool waiting_for_retry(struct loop *l)
 	if (l->retry_at_ms > now)
 		return true;
 	int64_t wait = -1;
-	if (store_retry_wait(cfg->st, cfg->js->key, &wait) < 0) {
+	int r = l->offline ? -ENOTCONN : store_retry_wait(cfg->st, cfg->js->key, &wait);
+	if (r == -ENOTCONN) { /* cannot tell until the reconnect: wait for it */
+		loop_went_offline(l);
+		return true;
+	}
+	if (r < 0) {
 		/* Cannot tell: end as before --retry-delay; the item stays
 		 * pending for the next run. */
 		progress_message(cfg->progress, "warning: %s", store_errmsg(cfg->st));
@@ -701,6 +701,8 @@ static bool finished(struct loop *l)
 		return false;
 	if (l->stopping)
 		return true;
+	if (l->offline)
+		return false; /* reconnecting: the queue may hold more (loop_offline.c) */
 	if (l->feeding)
 		return false; /* the inputs not queued yet may hold work */
 	/* Idle: done when there is nothing to claim, or while paused with
@@ -748,7 +750,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 		if (finished(&l))
 			break;
 		struct epoll_event evs[64];
-		bool feed_now = l.feeding && !l.stopping && !l.feed_waiting;
+		bool feed_now = l.feeding && !l.stopping && !l.feed_waiting && !l.offline;
 		/* Nothing to do until the next event: make the next job's
 		 * network namespace now rather than when it starts. */
 		struct sbx_err perr = SBX_ERR_INIT;
@@ -779,7 +781,7 @@ int loop_run(const struct loop_config *cfg, struct loop_result *res)
 			}
 		}
 		/* Between epoll waits, after the jobs' events. */
-		if (l.feeding && !l.stopping && !l.feed_waiting)
+		if (l.feeding && !l.stopping && !l.feed_waiting && !l.offline)
 			feed_step(&l);
 	}
 	if (cfg->self)

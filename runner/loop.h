@@ -30,6 +30,9 @@ enum loop_feed {
 	LOOP_FEED_DONE,     /* everything is queued */
 	LOOP_FEED_STOP,     /* it failed (and said why): *exit_status is SR_EXIT_STORE
 			       or SR_EXIT_USAGE; start nothing new */
+	LOOP_FEED_OFFLINE,  /* the store is unreachable (-ENOTCONN); what was not
+			       queued is kept by the hook: call again once the
+			       loop has reconnected */
 };
 
 struct loop;
@@ -93,6 +96,9 @@ struct loop_result {
 	int64_t finished;         /* attempts recorded by this run */
 	int64_t failed;           /* ... that left their item failed */
 	int64_t lost_leases;      /* finishes refused: the lease was taken back */
+	int64_t dropped;          /* ends not written: the database stayed
+				     unreachable (their leases are reclaimed) */
+	int reconnects;           /* times the database connection came back */
 	int rejoined;             /* times the run was judged lost and began anew */
 	bool halted;              /* --halt stopped the run */
 	double elapsed_s;

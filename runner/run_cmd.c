@@ -358,7 +358,18 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	free(args);
 
 	struct store_batch_counts end = { 0 };
-	if (store_batch_counts(st, js->key, &end) < 0) {
+	int bc = store_batch_counts(st, js->key, &end);
+	if (bc == -ENODATA) {
+		/* The connection was lost and the session's batch with it
+		 * (docs/scale-out.md "When PostgreSQL is down"): what this run
+		 * recorded itself is what it can tell. */
+		sr_err("warning: %s; the summary counts this run's own attempts", store_errmsg(st));
+		end.failed = lr.failed;
+		end.done = lr.finished - lr.failed - progress_counts(progress)->retried;
+		if (end.done < 0)
+			end.done = 0;
+		end.total = end.done + end.failed;
+	} else if (bc < 0) {
 		sr_err("%s", store_errmsg(st));
 		if (!status && !lr.fatal)
 			lr.fatal = SR_EXIT_STORE;

@@ -21,11 +21,16 @@ int run_queue_flush(struct collect *c)
 	int r = store_batch_add(c->st, (const char *const *)c->paths, c->n, is_new);
 	/* watch: a path seen again was written again; the store's identity
 	 * (size, mtime) keeps an unchanged done item done. */
+	/* A kept chunk may be in the batch already (its enqueue was what
+	 * failed): queued again whole; unchanged items stay as they are. */
 	for (size_t i = 0; r == 0 && i < c->n; i++)
-		if (is_new[i] || c->requeue)
+		if (is_new[i] || c->requeue || c->kept_chunk)
 			fresh[k++] = c->in[i];
 	if (r == 0 && k > 0)
 		r = store_enqueue(c->st, c->js->key, fresh, k, c->opts->force);
+	c->kept_chunk = r == -ENOTCONN;
+	if (c->kept_chunk)
+		return r; /* the loop reconnects, then the step flushes it again */
 	for (size_t i = 0; i < c->n; i++)
 		free(c->paths[i]);
 	c->n = 0;
@@ -65,8 +70,15 @@ static int take_input(struct collect *c, const struct input *in)
 	if (in->error) {
 		const char *one[1] = { in->path };
 		bool is_new = false;
-		if (store_batch_add(c->st, one, 1, &is_new) < 0 ||
-		    (is_new && store_record_input_error(c->st, c->js->key, in->path, in->error) < 0)) {
+		int r = store_batch_add(c->st, one, 1, &is_new);
+		if (r == 0 && is_new)
+			r = store_record_input_error(c->st, c->js->key, in->path, in->error);
+		if (r == -ENOTCONN) { /* said, not stored: the next run over it records it */
+			progress_message(c->progress, "%s: %s (not recorded: the database is unreachable)",
+					 in->path, in->error);
+			return 0;
+		}
+		if (r < 0) {
 			c->store_error = true;
 			progress_message(c->progress, "recording an input error: %s", store_errmsg(c->st));
 			return -EIO;
@@ -90,6 +102,8 @@ int run_queue_input(const struct input *in, void *ctx)
 	if (r < 0 || ++c->seen < c->chunk)
 		return r;
 	r = run_queue_flush(c);
+	if (r == -ENOTCONN)
+		return 1; /* paused with the chunk kept: the step says LOOP_FEED_OFFLINE */
 	return r < 0 ? r : 1; /* this step's share is done: pause the feed */
 }
 
@@ -122,13 +136,17 @@ enum loop_feed run_queue_step(void *ctx, int *exit_status)
 {
 	struct collect *c = ctx;
 	c->seen = 0;
-	int r = inputs_feed_next(c->feed, run_queue_input, c, &c->stats);
+	int r = c->kept_chunk ? run_queue_flush(c) : 0;
+	if (r == 0)
+		r = inputs_feed_next(c->feed, run_queue_input, c, &c->stats);
 	/* At the end, or waiting for a pipe: queue what was found so far. */
 	if ((r == 0 || r == -EAGAIN) && c->n > 0) {
 		int f = run_queue_flush(c);
 		if (f < 0)
 			r = f;
 	}
+	if (c->kept_chunk)
+		return LOOP_FEED_OFFLINE;
 	if (r < 0 && r != -EAGAIN) {
 		const char *list = c->opts->files_from;
 		if (c->store_error) {
@@ -145,7 +163,10 @@ enum loop_feed run_queue_step(void *ctx, int *exit_status)
 		}
 		return LOOP_FEED_STOP;
 	}
-	if (run_queue_count(c, r == 0) < 0) {
+	int n = run_queue_count(c, r == 0);
+	if (n == -ENOTCONN) /* the counts wait for the reconnect (the mark did not move) */
+		return r == 0 ? LOOP_FEED_DONE : LOOP_FEED_OFFLINE;
+	if (n < 0) {
 		progress_message(c->progress, "counting the batch: %s", store_errmsg(c->st));
 		*exit_status = SR_EXIT_STORE;
 		return LOOP_FEED_STOP;

@@ -28,6 +28,9 @@ struct collect {
 	size_t seen;                 /* inputs handed out in this step */
 	size_t chunk;                /* ... at most this many */
 	bool store_error;
+	bool kept_chunk;             /* the chunk's flush met a lost database
+					connection (-ENOTCONN): paths kept, flushed
+					again by the next step */
 	bool requeue;                /* queue paths the batch holds again (watch) */
 };
 

@@ -12,7 +12,10 @@ int pg_batch_open(struct store *st)
 			   "CREATE TEMP TABLE IF NOT EXISTS batch (seq bigint GENERATED ALWAYS AS"
 			   " IDENTITY, path bytea PRIMARY KEY, ord integer)",
 			   NULL, "creating the batch table");
-	return r < 0 ? (int)r : 0;
+	if (r < 0)
+		return (int)r;
+	st->pg->batch_open = true;
+	return 0;
 }
 
 int pg_batch_add(struct store *st, const char *const *paths, size_t n, bool *is_new)
@@ -137,6 +140,12 @@ static int counts(struct store *st, const char *spec_key, int64_t run_id, int64_
 int pg_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out)
 {
 	int64_t mark = 0;
+	if (st->pg->batch_lost) {
+		memset(out, 0, sizeof *out);
+		return store_fail(st, -ENODATA,
+				  "database %s: the batch's list of inputs was lost with the connection "
+				  "to the server (a restart?)", st->path);
+	}
 	return counts(st, spec_key, 0, &mark, out);
 }
 

@@ -15,18 +15,31 @@
  * maintained counts item_counts (docs/scale-out.md "Counts"). */
 #define PG_SCHEMA_VERSION 6
 
+/* The hot path's statements, prepared once per session (pg_run_prepared):
+ * parsed and planned once, then each call sends only its parameters. */
+enum pg_stmt { PG_STMT_CLAIM, PG_STMT_FINISH, PG_STMT_HEARTBEAT, PG_STMT_COUNT };
+
 struct store_pg {
 	PGconn *conn;
 	char schema[64];        /* validated identifier: [a-z_][a-z0-9_]* */
 	int64_t lease_timeout_ms;
-	bool batch_open;
+	bool batch_open;        /* pg_batch_open() made the session's batch table */
+	bool batch_lost;        /* ... and a reconnect lost it (pg_reconnect) */
 	int schema_version;     /* of the open store: older only for a read-only
 				   open of a store no read-write open has upgraded yet */
 	char *uri;              /* as given (the wake-up connection opens it too) */
 	char channel[64];       /* NOTIFY channel of this schema: "sandrun_<schema>" */
 	PGconn *listen;         /* the wake-up connection (pg_wake.c), or NULL */
 	bool listen_broken;     /* lost: replaced by the next pg_wakeup_fd() */
+	bool listen_ready;      /* connected and LISTENing (else being connected) */
+	PostgresPollingStatusType listen_state;
+	int64_t listen_since_ms; /* its connect began (a try has 2 s) */
 	int64_t listen_retry_ms; /* no reconnect before this (CLOCK_REALTIME ms) */
+	int listen_tries;       /* failed reconnects of it in a row (the backoff) */
+	bool prepared[PG_STMT_COUNT]; /* in this session (a reconnect clears them) */
+	PGconn *connecting;     /* a reconnect in progress (pg_reconnect), or NULL */
+	PostgresPollingStatusType connect_state;
+	int64_t connect_since_ms;
 };
 
 /* Parameters of one statement: text values, or binary bytea (format 1).
@@ -55,6 +68,10 @@ int pg_arr_close(char **buf, size_t *len, size_t *cap);
  * message written (rolled back by the caller). */
 PGresult *pg_run(struct store *st, const char *sql, const struct pgp *p, const char *what,
 		 int *rc);
+/* pg_run() for a statement of the hot path: prepared in this session at
+ * its first use (name "sandrun_<id>"), then executed by name. */
+PGresult *pg_run_prepared(struct store *st, enum pg_stmt id, const char *sql, const struct pgp *p,
+			  const char *what, int *rc);
 /* A statement whose rows are ignored; returns the number of rows it
  * affected or returned, or <0. */
 int64_t pg_cmd(struct store *st, const char *sql, const struct pgp *p, const char *what);
@@ -140,7 +157,15 @@ int pg_record_quarantine(struct store *st, int64_t item_id, const char *dest);
 /* Connect to uri with sandrun's session defaults (application_name,
  * keepalives, tcp_user_timeout); `role` is appended to the application
  * name ("" for the main connection). NULL only when out of memory. */
-PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s);
+PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s,
+		   bool nonblocking); /* nonblocking: PQconnectStartParams */
+/* Drive a connection started without blocking as far as its socket
+ * allows, never waiting (PQconnectPoll while poll() says ready; *state
+ * starts at PGRES_POLLING_WRITING): true once connected. Not connected
+ * yet: *state _READING/_WRITING (call again later) or _FAILED. */
+bool pg_connect_step(PGconn *c, PostgresPollingStatusType *state);
+/* A new main connection after the old one was lost (pg_open.c). */
+int pg_reconnect(struct store *st);
 /* Wake-ups (pg_wake.c). */
 int pg_wakeup_fd(struct store *st);
 int pg_wakeup_drain(struct store *st);

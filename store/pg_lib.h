@@ -18,7 +18,8 @@
 	X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetisnull) X(PQgetlength)            \
 	X(PQgetvalue) X(PQntuples) X(PQresultErrorField) X(PQresultErrorMessage)          \
 	X(PQresultStatus) X(PQstatus) X(PQtransactionStatus) X(PQunescapeBytea)          \
-	X(PQsocket) X(PQconsumeInput) X(PQnotifies)
+	X(PQsocket) X(PQconsumeInput) X(PQnotifies) X(PQsetNoticeProcessor)  \
+	X(PQprepare) X(PQexecPrepared) X(PQconnectStartParams) X(PQconnectPoll)
 
 struct pg_lib {
 #define PG_LIB_MEMBER(f) __typeof__(&f) f;
@@ -52,6 +53,11 @@ int pg_lib_load(char *err, size_t errlen);
 #define PQsocket (pg_lib.PQsocket)
 #define PQconsumeInput (pg_lib.PQconsumeInput)
 #define PQnotifies (pg_lib.PQnotifies)
+#define PQsetNoticeProcessor (pg_lib.PQsetNoticeProcessor)
+#define PQprepare (pg_lib.PQprepare)
+#define PQexecPrepared (pg_lib.PQexecPrepared)
+#define PQconnectStartParams (pg_lib.PQconnectStartParams)
+#define PQconnectPoll (pg_lib.PQconnectPoll)
 #endif
 
 #endif

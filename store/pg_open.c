@@ -3,6 +3,7 @@
  * pg_*.c file uses (parameters, errors, transactions), the ops table. */
 #include "store/pg_internal.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +179,18 @@ static int setup_session(struct store *st)
 	return r < 0 ? (int)r : 0;
 }
 
-PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s)
+/* libpq prints the server's notices on stderr as they come, unescaped
+ * ("FATAL: terminating connection due to administrator command" when the
+ * server shuts down under a runner): server text must not reach a terminal
+ * raw, and what matters of it comes back as the failed call's message. */
+static void drop_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+PGconn *pg_connect(struct store *st, const char *uri, const char *role, const char *timeout_s,
+		   bool nonblocking)
 {
 	char app[128];
 	snprintf(app, sizeof app, "sandrun/%.64s/%d%s", st->self.hostname, st->self.pid, role);
@@ -187,7 +199,10 @@ PGconn *pg_connect(struct store *st, const char *uri, const char *role, const ch
 				     "keepalives_idle", "keepalives_interval", "keepalives_count",
 				     "tcp_user_timeout", "dbname", NULL };
 	const char *const vals[] = { app, timeout_s, "1", "30", "10", "3", "60000", uri, NULL };
-	return PQconnectdbParams(keys, vals, 1);
+	PGconn *c = nonblocking ? PQconnectStartParams(keys, vals, 1) : PQconnectdbParams(keys, vals, 1);
+	if (c)
+		PQsetNoticeProcessor(c, drop_notice, NULL);
+	return c;
 }
 
 int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char *err,
@@ -218,7 +233,7 @@ int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char
 		store_close(st);
 		return r;
 	}
-	if (!(st->pg->uri = strdup(uri)) || !(st->pg->conn = pg_connect(st, uri, "", "10"))) {
+	if (!(st->pg->uri = strdup(uri)) || !(st->pg->conn = pg_connect(st, uri, "", "10", false))) {
 		snprintf(err, errlen, "database %s: out of memory", st->path);
 		store_close(st);
 		return -ENOMEM;
@@ -240,10 +255,81 @@ int pg_open(const char *uri, enum store_open_mode mode, struct store **out, char
 	return 0;
 }
 
+/* A reconnect gets this long to be answered (PQconnectPoll ignores
+ * connect_timeout). */
+#define RECONNECT_TIMEOUT_MS 2000
+
+static int reconnect_failed(struct store *st, const char *why)
+{
+	struct store_pg *pg = st->pg;
+	char msg[512];
+	pg_printable(msg, sizeof msg, why ? why : PQerrorMessage(pg->connecting));
+	redact_message(msg, pg->uri);
+	PQfinish(pg->connecting);
+	pg->connecting = NULL;
+	return store_fail(st, -ENOTCONN, "database %s: cannot reconnect: %s", st->path, msg);
+}
+
+bool pg_connect_step(PGconn *c, PostgresPollingStatusType *state)
+{
+	while (*state == PGRES_POLLING_READING || *state == PGRES_POLLING_WRITING) {
+		struct pollfd pfd = { .fd = PQsocket(c),
+				      .events = *state == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) == 0)
+			return false;
+		*state = PQconnectPoll(c);
+	}
+	return *state == PGRES_POLLING_OK && PQstatus(c) == CONNECTION_OK;
+}
+
+/* The server restarted, failed over or the network broke: a new session
+ * in place of the old (its settings again; its TEMP batch is gone). The
+ * connection is made without blocking the caller's loop (PQconnectStart,
+ * then PQconnectPoll whenever its socket is ready: -EINPROGRESS until
+ * then). The old connection is dropped only once the new one is up, so a
+ * failed try leaves the store as it was: failing fast with -ENOTCONN. */
+int pg_reconnect(struct store *st)
+{
+	struct store_pg *pg = st->pg;
+	if (!pg->connecting) {
+		if (!(pg->connecting = pg_connect(st, pg->uri, "", "2", true)))
+			return store_fail(st, -ENOMEM, "database %s: out of memory", st->path);
+		if (PQstatus(pg->connecting) == CONNECTION_BAD)
+			return reconnect_failed(st, NULL);
+		pg->connect_state = PGRES_POLLING_WRITING; /* libpq: wait for writable first */
+		pg->connect_since_ms = store_now_ms();
+	}
+	bool up = pg_connect_step(pg->connecting, &pg->connect_state);
+	if (!up && (pg->connect_state == PGRES_POLLING_FAILED || pg->connect_state == PGRES_POLLING_OK))
+		return reconnect_failed(st, NULL);
+	if (!up) {
+		if (store_now_ms() - pg->connect_since_ms >= RECONNECT_TIMEOUT_MS)
+			return reconnect_failed(st, "no answer within 2 s");
+		return store_fail(st, -EINPROGRESS, "database %s: reconnecting", st->path);
+	}
+	PGconn *c = pg->connecting;
+	pg->connecting = NULL;
+	PQfinish(pg->conn);
+	pg->conn = c;
+	memset(pg->prepared, 0, sizeof pg->prepared); /* they were the old session's */
+	int r = setup_session(st);
+	if (r == 0 && pg->batch_open) {
+		pg->batch_open = false;
+		r = pg_batch_open(st);
+		pg->batch_lost = true;
+	}
+	/* The wake-up connection is likely dead too: try it at once. */
+	pg->listen_retry_ms = 0;
+	pg->listen_tries = 0;
+	return r;
+}
+
 static void pg_close(struct store *st)
 {
 	if (st->pg && st->pg->conn)
 		PQfinish(st->pg->conn);
+	if (st->pg && st->pg->connecting)
+		PQfinish(st->pg->connecting);
 	if (st->pg) {
 		pg_wakeup_close(st);
 		free(st->pg->uri);
@@ -299,4 +385,5 @@ const struct store_ops store_pg_ops = {
 	.submit = pg_submit,
 	.item_client = pg_item_client,
 	.cancel_pending = pg_cancel_pending,
+	.reconnect = pg_reconnect,
 };

@@ -69,11 +69,15 @@ int pg_run_heartbeat(struct store *st, int64_t run_id)
 {
 	struct pgp p = { 0 };
 	pgp_i64(&p, run_id);
-	int64_t n = pg_cmd(st, "UPDATE runs SET heartbeat_at = now_ms() WHERE id = $1 AND ended_at IS NULL",
-			   &p, "heartbeat");
-	if (n < 0)
-		return (int)n;
-	return n == 1 ? 0 : run_gone(st, run_id, "heartbeat");
+	int rc = 0;
+	PGresult *res = pg_run_prepared(st, PG_STMT_HEARTBEAT,
+					"UPDATE runs SET heartbeat_at = now_ms() WHERE id = $1 AND ended_at IS NULL",
+					&p, "heartbeat", &rc);
+	if (!res)
+		return rc;
+	bool beat = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return beat ? 0 : run_gone(st, run_id, "heartbeat");
 }
 
 int pg_run_end(struct store *st, int64_t run_id, const char *how, const char *summary_json)
@@ -226,7 +230,7 @@ int pg_claim_batch(struct store *st, int64_t run_id, const char *spec_key,
 	pgp_i64(&p, st->self.pid_start);
 	pgp_i64(&p, max);
 	int rc = 0;
-	PGresult *res = pg_run(st, claim_sql, &p, "claiming items", &rc);
+	PGresult *res = pg_run_prepared(st, PG_STMT_CLAIM, claim_sql, &p, "claiming items", &rc);
 	if (!res)
 		return rc;
 	int n = PQntuples(res);
@@ -274,6 +278,25 @@ static int stale(struct store *st, const struct store_claim *c)
 			  "database %s: %s: the lease of attempt %lld was taken back "
 			  "(another runner judged this one dead); its outcome is not recorded",
 			  st->path, c->path ? c->path : "item", (long long)c->attempt_id);
+}
+
+/* A refused finish may be our own, already committed: the
+ * connection broke after the server committed it and before its answer
+ * arrived, and the runner wrote it again after reconnecting (a finish; a
+ * release is not repeated: refused twice is the contract). The attempt
+ * then has ended with this very outcome; nobody else ends it so (a reclaim
+ * writes runner_lost), so it is recorded: 0. Else STORE_ESTALE. */
+static int stale_unless_ours(struct store *st, const struct store_claim *c, const char *outcome)
+{
+	struct pgp p = { 0 };
+	pgp_i64(&p, c->attempt_id);
+	pgp_text(&p, outcome);
+	int64_t n = 0;
+	int r = pg_int(st,
+		       "SELECT count(*) FROM attempts WHERE id = $1 AND ended_at IS NOT NULL"
+		       " AND outcome = $2",
+		       &p, "recording the attempt", &n);
+	return r < 0 ? r : n == 1 ? 0 : stale(st, c);
 }
 
 /* ---- results and finishing -------------------------------------------------- */
@@ -396,14 +419,14 @@ int pg_attempt_finish(struct store *st, const struct store_claim *c,
 	else
 		pgp_text(&p, NULL);
 	int rc = 0;
-	PGresult *res = pg_run(st, finish_sql, &p, "recording the attempt", &rc);
+	PGresult *res = pg_run_prepared(st, PG_STMT_FINISH, finish_sql, &p, "recording the attempt", &rc);
 	free(text);
 	if (!res)
 		return rc;
 	bool done = pg_col_i64(res, 0, 0, 0) == 1;
 	PQclear(res);
 	if (!done)
-		return stale(st, c);
+		return stale_unless_ours(st, c, end.outcome);
 	if (became_bad_output)
 		*became_bad_output = bad;
 	return 0;

@@ -70,8 +70,12 @@ static int classify_state(const char *state, const char **advice)
 	if (!state)
 		state = "";
 	if (strncmp(state, "08", 2) == 0 || !*state) {
-		*advice = "the connection to the server was lost; run again once the server is back "
-			  "(nothing half-done was committed)";
+		*advice = "the connection to the server was lost (nothing half-done was committed)";
+		return -ENOTCONN;
+	}
+	/* The server is shutting down or restarting: the session is over. */
+	if (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03")) {
+		*advice = "the server is shutting down or restarting (nothing half-done was committed)";
 		return -ENOTCONN;
 	}
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03") ||
@@ -123,17 +127,44 @@ int pg_fail(struct store *st, const PGresult *res, const char *what)
 
 /* ---- statements and transactions ---------------------------------------- */
 
-PGresult *pg_run(struct store *st, const char *sql, const struct pgp *p, const char *what,
-		 int *rc)
+/* res when the statement succeeded; else NULL, *rc and the message set. */
+static PGresult *succeeded(struct store *st, PGresult *res, const char *what, int *rc)
 {
-	PGresult *res = PQexecParams(st->pg->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-				     p ? p->len : NULL, p ? p->fmt : NULL, 0);
 	ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 		return res;
 	*rc = pg_fail(st, res, what);
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *pg_run(struct store *st, const char *sql, const struct pgp *p, const char *what,
+		 int *rc)
+{
+	return succeeded(st,
+			 PQexecParams(st->pg->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+				      p ? p->len : NULL, p ? p->fmt : NULL, 0),
+			 what, rc);
+}
+
+PGresult *pg_run_prepared(struct store *st, enum pg_stmt id, const char *sql, const struct pgp *p,
+			  const char *what, int *rc)
+{
+	char name[32];
+	snprintf(name, sizeof name, "sandrun_%d", (int)id);
+	if (!st->pg->prepared[id]) {
+		/* Parameter types are the server's inference, as for pg_run(). */
+		PGresult *res = succeeded(st, PQprepare(st->pg->conn, name, sql, p ? p->n : 0, NULL),
+					  what, rc);
+		if (!res)
+			return NULL;
+		PQclear(res);
+		st->pg->prepared[id] = true;
+	}
+	return succeeded(st,
+			 PQexecPrepared(st->pg->conn, name, p ? p->n : 0, p ? p->v : NULL,
+					p ? p->len : NULL, p ? p->fmt : NULL, 0),
+			 what, rc);
 }
 
 int64_t pg_cmd(struct store *st, const char *sql, const struct pgp *p, const char *what)

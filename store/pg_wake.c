@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* After a failed connect, no new try before this: a server that is down
- * must not stall the runner's loop on every tick. */
-#define RECONNECT_MS 5000
+/* After a failed connect, no new try before a capped exponential backoff
+ * with jitter (retry_backoff_ms): a server that is down must not stall the
+ * runner's loop on every tick, and runners cut off together must not come
+ * back in one burst. The poll timer covers the wait. */
+#define RECONNECT_BASE_MS 500
+#define RECONNECT_CAP_MS 10000
 
 void pg_wakeup_close(struct store *st)
 {
@@ -22,21 +25,35 @@ void pg_wakeup_close(struct store *st)
 		PQfinish(st->pg->listen);
 	st->pg->listen = NULL;
 	st->pg->listen_broken = false;
+	st->pg->listen_ready = false;
 }
 
 int pg_wakeup_fd(struct store *st)
 {
 	struct store_pg *pg = st->pg;
-	if (pg->listen && !pg->listen_broken)
+	if (pg->listen && pg->listen_ready && !pg->listen_broken)
 		return PQsocket(pg->listen);
-	pg_wakeup_close(st); /* a broken one: its watcher has let go of it */
+	if (pg->listen_broken)
+		pg_wakeup_close(st); /* its watcher has let go of it */
 	int64_t now = store_now_ms();
-	if (!pg->uri || !pg->channel[0] || now < pg->listen_retry_ms)
-		return -1;
-	pg->listen_retry_ms = now + RECONNECT_MS;
-	pg->listen = pg_connect(st, pg->uri, "/listen", "5");
-	if (!pg->listen || PQstatus(pg->listen) != CONNECTION_OK) {
-		pg_wakeup_close(st);
+	if (!pg->listen) {
+		if (!pg->uri || !pg->channel[0] || now < pg->listen_retry_ms)
+			return -1;
+		pg->listen_retry_ms = now + retry_backoff_ms(RECONNECT_BASE_MS, RECONNECT_CAP_MS,
+							     ++pg->listen_tries, store_jitter());
+		/* Made without blocking the runner's loop: stepped at each call. */
+		pg->listen = pg_connect(st, pg->uri, "/listen", "2", true);
+		pg->listen_state = PGRES_POLLING_WRITING;
+		pg->listen_since_ms = now;
+		if (!pg->listen || PQstatus(pg->listen) == CONNECTION_BAD) {
+			pg_wakeup_close(st);
+			return -1;
+		}
+	}
+	if (!pg_connect_step(pg->listen, &pg->listen_state)) {
+		if (pg->listen_state == PGRES_POLLING_FAILED || pg->listen_state == PGRES_POLLING_OK ||
+		    now - pg->listen_since_ms >= 2000)
+			pg_wakeup_close(st); /* failed, or no answer within 2 s: after the backoff */
 		return -1;
 	}
 	char sql[96];
@@ -49,13 +66,15 @@ int pg_wakeup_fd(struct store *st)
 		pg_wakeup_close(st);
 		return -1;
 	}
+	pg->listen_tries = 0;
+	pg->listen_ready = true;
 	return PQsocket(pg->listen);
 }
 
 int pg_wakeup_drain(struct store *st)
 {
 	struct store_pg *pg = st->pg;
-	if (!pg->listen || pg->listen_broken)
+	if (!pg->listen || !pg->listen_ready || pg->listen_broken)
 		return -ENOTCONN;
 	if (!PQconsumeInput(pg->listen) || PQstatus(pg->listen) != CONNECTION_OK) {
 		/* Kept open until the next store_wakeup_fd(): the caller stops

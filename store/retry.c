@@ -128,3 +128,16 @@ int64_t retry_delay_for(int64_t base_ms, int attempt_no)
 		d *= 2;
 	return d < RETRY_DELAY_MAX_MS ? d : RETRY_DELAY_MAX_MS;
 }
+
+int64_t retry_backoff_ms(int64_t base_ms, int64_t cap_ms, int attempt, uint32_t rnd)
+{
+	if (base_ms < 1)
+		base_ms = 1;
+	if (cap_ms < base_ms)
+		cap_ms = base_ms;
+	int64_t d = base_ms;
+	for (int i = 1; i < attempt && d < cap_ms; i++)
+		d = d <= cap_ms / 2 ? d * 2 : cap_ms; /* no overflow, however many tries */
+	int64_t half = d / 2;
+	return d - half + (int64_t)(rnd % (uint64_t)(half + 1));
+}

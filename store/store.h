@@ -106,6 +106,17 @@ int retry_max_attempts(const char *outcome, int max_retries, unsigned retry_on_m
 #define RETRY_DELAY_MAX_MS (60LL * 60 * 1000)
 int64_t retry_delay_for(int64_t base_ms, int attempt_no);
 
+/* Reconnecting after a lost database connection (docs/scale-out.md "When
+ * PostgreSQL is down"): the wait before try number `attempt` (1-based) is
+ * base_ms * 2^(attempt - 1) capped at cap_ms ("capped exponential"), of
+ * which the upper half is jitter drawn from rnd (any random 32 bits), so
+ * runners cut off together do not come back in one burst: the result lies
+ * in [d/2, d]. Pure. */
+int64_t retry_backoff_ms(int64_t base_ms, int64_t cap_ms, int attempt, uint32_t rnd);
+/* 32 random bits for that jitter (getrandom; a pid-based value before the
+ * kernel has entropy). store_api.c. */
+uint32_t store_jitter(void);
+
 /* Write the names in mask as "a,b,c" ("none" when empty). */
 void retry_format_outcomes(unsigned mask, char *buf, size_t len);
 
@@ -155,6 +166,17 @@ int store_set_retry_delay(struct store *st, int64_t ms);
  * becomes claimable: 0 if one already is, -1 in *wait_ms when none is held
  * back. The runner waits this long instead of ending its batch. */
 int store_retry_wait(struct store *st, const char *spec_key, int64_t *wait_ms);
+/* After a call failed with -ENOTCONN (the connection to the server was
+ * lost: a restart, a failover, a network blip), try once to connect again,
+ * with the same URI and session settings: 0 when the store is usable again,
+ * -EINPROGRESS while the new connection is being made (it never blocks:
+ * call again later, e.g. at the next tick), -ENOTCONN (message set) when
+ * this try failed (no answer within 2 s, refused, ...), -ENOMEM. The batch (a TEMP table of the old session) is
+ * gone with the session: it is created again empty, and
+ * store_batch_counts() then answers -ENODATA. The wake-up connection
+ * reconnects apart (store_wakeup_fd). SQLite: 0 (a file has no connection;
+ * its calls never fail with -ENOTCONN). */
+int store_reconnect(struct store *st);
 /* Safe on NULL. */
 void store_close(struct store *st);
 /* The message of the last failure on this handle ("" if none). */
@@ -300,8 +322,10 @@ int store_attempt_release(struct store *st, const struct store_claim *c);
  * release, a retried finish, reclaim) sends NOTIFY before it commits.
  * Returns the descriptor to watch for input (it may change after a failure:
  * watch it again), or -1 when there is none: SQLite (the runner's poll
- * timer is all there is), or the listening connection is down and was last
- * tried less than a few seconds ago (calling it again later reconnects).
+ * timer is all there is), or the listening connection is down: being
+ * connected (it never blocks: each call takes the connect a step further)
+ * or waiting out a backoff after a failed try (capped exponential with
+ * jitter, 0.5 s to 10 s; a try has 2 s). Call it again later (each tick).
  * Notifications sent while it was down are lost: keep polling too. */
 int store_wakeup_fd(struct store *st);
 /* Read what arrived on it: the number of notifications (0: none), or <0
@@ -487,6 +511,8 @@ struct store_batch_counts {
 	int64_t failed_other;              /* ... whose outcome is not in the catalog */
 	int64_t pending_elsewhere;         /* pending items of spec_key outside the batch */
 };
+/* -ENODATA (PostgreSQL) when the batch was lost with its session
+ * (store_reconnect): the caller reports on what it counted itself. */
 int store_batch_counts(struct store *st, const char *spec_key, struct store_batch_counts *out);
 
 /* For the live status line while the batch is still being queued: counts

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 static bool nonempty(const char *s)
 {
@@ -330,6 +332,19 @@ int store_wakeup_fd(struct store *st)
 int store_wakeup_drain(struct store *st)
 {
 	return st->ops->wakeup_drain ? st->ops->wakeup_drain(st) : 0;
+}
+
+uint32_t store_jitter(void)
+{
+	uint32_t r;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r)
+		return r;
+	return (uint32_t)getpid() * 2654435761u ^ (uint32_t)store_now_ms();
+}
+
+int store_reconnect(struct store *st)
+{
+	return st->ops->reconnect ? st->ops->reconnect(st) : 0;
 }
 
 int store_claim_batch(struct store *st, int64_t run_id, const char *spec_key,

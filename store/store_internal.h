@@ -105,6 +105,7 @@ struct store_ops {
 			   struct store_claim *out, int max); /* NULL: claim_next in a loop */
 	int (*wakeup_fd)(struct store *st);    /* NULL: no wake-ups (SQLite) */
 	int (*wakeup_drain)(struct store *st);
+	int (*reconnect)(struct store *st);    /* NULL: nothing to reconnect (SQLite) */
 	/* serve (store_serve.c, pg_serve.c) */
 	int (*submit)(struct store *st, const char *spec_key, const struct store_submission *s,
 		      int64_t *item_id, int64_t *queue_seq);

@@ -124,13 +124,32 @@ static void test_delay(void **state)
 	assert_int_equal(retry_delay_for(INT64_MAX, 1), RETRY_DELAY_MAX_MS);
 }
 
+/* Reconnecting: doubled per try up to the cap, the upper half jitter. */
+static void test_backoff(void **state)
+{
+	(void)state;
+	assert_int_equal(retry_backoff_ms(500, 10000, 1, 0), 250);
+	assert_int_equal(retry_backoff_ms(500, 10000, 1, 250), 500);
+	assert_int_equal(retry_backoff_ms(500, 10000, 1, 251), 250); /* rnd % 251 */
+	assert_int_equal(retry_backoff_ms(500, 10000, 3, 0), 1000);
+	assert_int_equal(retry_backoff_ms(500, 10000, 3, 1000), 2000);
+	assert_int_equal(retry_backoff_ms(500, 10000, 50, UINT32_MAX) <= 10000, 1);
+	assert_int_equal(retry_backoff_ms(500, 10000, 50, 0), 5000);
+	assert_int_equal(retry_backoff_ms(500, INT64_MAX, 1000, 0) > 0, 1);
+	assert_int_equal(retry_backoff_ms(0, 0, 1, 7), 1);
+	for (uint32_t r = 0; r < 5000; r += 37) {
+		int64_t d = retry_backoff_ms(500, 30000, 4, r);
+		assert_true(d >= 2000 && d <= 4000);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_lists),
 		cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_default_classes),
 		cmocka_unit_test(test_budget),           cmocka_unit_test(test_format),
-		cmocka_unit_test(test_delay),
+		cmocka_unit_test(test_delay),            cmocka_unit_test(test_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
