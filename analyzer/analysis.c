@@ -93,14 +93,22 @@ static void zero_non_finite(float *x, size_t n)
 }
 
 /* Split interleaved frames into one contiguous array per channel: every
- * accumulator below runs on contiguous samples, eight lanes at a time. */
+ * accumulator below runs on contiguous samples, four lanes at a time. */
 static void deinterleave(struct an_analysis *a, const float *frames, size_t n)
 {
 	const unsigned nch = a->channels;
 
 	if (nch == 2) {
 		float *l = a->chan[0], *r = a->chan[1];
-		for (size_t i = 0; i < n; i++) {
+		size_t i = 0;
+		for (; i + AN_LANES <= n; i += AN_LANES) {
+			an_f32x4 x0 = an_load(frames + 2 * i), x1 = an_load(frames + 2 * i + AN_LANES);
+			an_f32x4 vl = __builtin_shuffle(x0, x1, (an_i32x4){ 0, 2, 4, 6 });
+			an_f32x4 vr = __builtin_shuffle(x0, x1, (an_i32x4){ 1, 3, 5, 7 });
+			memcpy(l + i, &vl, sizeof(vl));
+			memcpy(r + i, &vr, sizeof(vr));
+		}
+		for (; i < n; i++) {
 			l[i] = frames[2 * i];
 			r[i] = frames[2 * i + 1];
 		}
