@@ -303,9 +303,19 @@ void an_tp_push(const struct an_tp_filter *f, struct an_tp_channel *c,
 	 * inputs cannot beat the peak so far is skipped without changing the
 	 * result, and once the loudest passage has been seen most chunks are. */
 	const float bound = f->gain_bound * 1.000001f;
+	/* A chunk's taps reach over scratch[k0 .. k0 + HISTORY + m): its own
+	 * m samples and the HISTORY before them, which lie within the
+	 * previous chunk's own samples (AN_TP_CHUNK >= AN_TP_HISTORY) or,
+	 * for the first chunk, are measured apart. So each sample's |x| is
+	 * taken once; the window judged may be a little wider than the
+	 * taps, which can only skip less, never change the result. */
+	float before = max_abs(scratch + first, AN_TP_HISTORY);
 	for (size_t k0 = first; k0 < n; k0 += AN_TP_CHUNK) {
 		size_t m = n - k0 < AN_TP_CHUNK ? n - k0 : AN_TP_CHUNK;
-		if (max_abs(scratch + k0, m + AN_TP_HISTORY) * bound <= c->peak)
+		float own = max_abs(scratch + k0 + AN_TP_HISTORY, m);
+		float reach = own > before ? own : before;
+		before = own;
+		if (reach * bound <= c->peak)
 			continue;
 		c->peak = interpolate_peak(f, c, scratch + k0, m, c->peak);
 	}
