@@ -223,12 +223,16 @@ static an_f64x2 flush_denormal(an_f64x2 v)
 	return v;
 }
 
+typedef float an_f32x2 __attribute__((vector_size(8)));
+
 /* K-weights n frames of channels c and c + 1 (two = false: c only) of
  * interleaved x (stride channels per frame) and adds the squares of the
  * output to the pair's sum. The term through v[n-1] is added last: it is
- * the only one on the chain from one sample to the next. */
-static void kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x,
-		   size_t stride, size_t n, bool two)
+ * the only one on the chain from one sample to the next. Inlined with
+ * `two` a constant, so each case is its own loop. */
+static inline __attribute__((always_inline)) void
+kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t stride, size_t n,
+       bool two)
 {
 	const an_f64x2 a1 = { l->a[1], l->a[1] }, a2 = { l->a[2], l->a[2] };
 	const an_f64x2 a3 = { l->a[3], l->a[3] }, a4 = { l->a[4], l->a[4] };
@@ -238,7 +242,14 @@ static void kw_run(const struct an_loudness *l, struct an_kw_pair *s, const floa
 	an_f64x2 v1 = s->v[0], v2 = s->v[1], v3 = s->v[2], v4 = s->v[3], sum = s->sum;
 
 	for (size_t i = 0; i < n; i++, x += stride) {
-		an_f64x2 in = { x[0], two ? x[1] : 0.0f };
+		an_f64x2 in;
+		if (two) {
+			an_f32x2 f;
+			memcpy(&f, x, sizeof(f));
+			in = __builtin_convertvector(f, an_f64x2);
+		} else {
+			in = (an_f64x2){ x[0], 0.0 };
+		}
 		an_f64x2 v0 = (in - a2 * v2 - a3 * v3 - a4 * v4) - a1 * v1;
 		an_f64x2 y = b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3 + b4 * v4;
 		sum += y * y;
@@ -257,6 +268,18 @@ static void kw_run(const struct an_loudness *l, struct an_kw_pair *s, const floa
 	s->sum = sum;
 }
 
+static void kw_run_pair(const struct an_loudness *l, struct an_kw_pair *s, const float *x,
+			size_t stride, size_t n)
+{
+	kw_run(l, s, x, stride, n, true);
+}
+
+static void kw_run_one(const struct an_loudness *l, struct an_kw_pair *s, const float *x,
+		       size_t stride, size_t n)
+{
+	kw_run(l, s, x, stride, n, false);
+}
+
 void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes)
 {
 	const size_t nch = l->channels;
@@ -265,8 +288,12 @@ void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes
 		size_t n = l->sub_frames - l->sub_fill;
 		if (n > nframes)
 			n = nframes;
-		for (unsigned c = 0; c < nch; c += 2)
-			kw_run(l, &l->pairs[c / 2], frames + c, nch, n, c + 1 < nch);
+		for (unsigned c = 0; c < nch; c += 2) {
+			if (c + 1 < nch)
+				kw_run_pair(l, &l->pairs[c / 2], frames + c, nch, n);
+			else
+				kw_run_one(l, &l->pairs[c / 2], frames + c, nch, n);
+		}
 		frames += n * nch;
 		nframes -= n;
 		l->sub_fill += n;
