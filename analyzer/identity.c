@@ -21,10 +21,7 @@ void an_audio_hash_init(struct an_audio_hash *h)
 static inline an_i32x4 quantize4(an_f32x4 x)
 {
 	const an_f32x4 lo = an_splat(-32768.0f), hi = an_splat(32767.0f);
-	an_f32x4 v = x * an_splat(32768.0f);
-	an_i32x4 below = v < lo, above = v > hi;
-	v = (an_f32x4)(((an_i32x4)v & ~below) | ((an_i32x4)lo & below));
-	v = (an_f32x4)(((an_i32x4)v & ~above) | ((an_i32x4)hi & above));
+	an_f32x4 v = an_min(an_max(x * an_splat(32768.0f), lo), hi);
 	v += an_splat(12582912.0f);
 	return (an_i32x4)v - 0x4B400000;
 }

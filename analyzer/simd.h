@@ -52,6 +52,17 @@ static inline an_f32x4 an_max(an_f32x4 a, an_f32x4 b)
 #endif
 }
 
+/* Lane-wise a < b ? a : b (b where either is NaN): SSE's minps. */
+static inline an_f32x4 an_min(an_f32x4 a, an_f32x4 b)
+{
+#if defined(__SSE__)
+	return __builtin_ia32_minps(a, b);
+#else
+	an_i32x4 lt = a < b;
+	return (an_f32x4)(((an_i32x4)a & lt) | ((an_i32x4)b & ~lt));
+#endif
+}
+
 static inline float an_hmax(an_f32x4 v)
 {
 	float m = v[0];
