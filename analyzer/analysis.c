@@ -107,8 +107,8 @@ static uint64_t deinterleave(struct an_analysis *a, const float *frames, size_t 
 		size_t i = 0;
 		for (; i + AN_LANES <= n; i += AN_LANES) {
 			an_f32x4 x0 = an_load(frames + 2 * i), x1 = an_load(frames + 2 * i + AN_LANES);
-			an_f32x4 vl = __builtin_shuffle(x0, x1, (an_i32x4){ 0, 2, 4, 6 });
-			an_f32x4 vr = __builtin_shuffle(x0, x1, (an_i32x4){ 1, 3, 5, 7 });
+			an_f32x4 vl = __builtin_shufflevector(x0, x1, 0, 2, 4, 6);
+			an_f32x4 vr = __builtin_shufflevector(x0, x1, 1, 3, 5, 7);
 			/* as count_non_finite() */
 			vbad += (x0 - x0) != an_splat(0.0f);
 			vbad += (x1 - x1) != an_splat(0.0f);
