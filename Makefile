@@ -37,7 +37,7 @@ B   ?= build
 SAN ?= 0
 CC  ?= gcc
 
-PKGS := libseccomp libcap sqlite3 libpq jansson sndfile libebur128 kissfft-float nettle
+PKGS := libseccomp libcap sqlite3 libpq jansson sndfile kissfft-float nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)) 2>/dev/null) -lm
 # libpq is dlopened by the PostgreSQL backend (store/pg_lib.h); only the

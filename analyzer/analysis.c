@@ -93,24 +93,42 @@ static void zero_non_finite(float *x, size_t n)
 }
 
 /* Split interleaved frames into one contiguous array per channel: every
- * accumulator below runs on contiguous samples, eight lanes at a time. */
-static void deinterleave(struct an_analysis *a, const float *frames, size_t n)
+ * accumulator below runs on contiguous samples, four lanes at a time.
+ * Returns how many samples are not finite: counted on the way for
+ * stereo (one pass over the block instead of two), apart otherwise. */
+static uint64_t deinterleave(struct an_analysis *a, const float *frames, size_t n)
 {
 	const unsigned nch = a->channels;
 
 	if (nch == 2) {
 		float *l = a->chan[0], *r = a->chan[1];
-		for (size_t i = 0; i < n; i++) {
+		an_i32x4 vbad = { 0 };
+		uint64_t bad = 0;
+		size_t i = 0;
+		for (; i + AN_LANES <= n; i += AN_LANES) {
+			an_f32x4 x0 = an_load(frames + 2 * i), x1 = an_load(frames + 2 * i + AN_LANES);
+			an_f32x4 vl = __builtin_shufflevector(x0, x1, 0, 2, 4, 6);
+			an_f32x4 vr = __builtin_shufflevector(x0, x1, 1, 3, 5, 7);
+			/* as count_non_finite() */
+			vbad += (x0 - x0) != an_splat(0.0f);
+			vbad += (x1 - x1) != an_splat(0.0f);
+			memcpy(l + i, &vl, sizeof(vl));
+			memcpy(r + i, &vr, sizeof(vr));
+		}
+		bad = (uint64_t)an_hcount(vbad);
+		for (; i < n; i++) {
 			l[i] = frames[2 * i];
 			r[i] = frames[2 * i + 1];
+			bad += !((l[i] - l[i]) == 0.0f) + !((r[i] - r[i]) == 0.0f);
 		}
-		return;
+		return bad;
 	}
 	for (unsigned c = 0; c < nch; c++) {
 		float *dst = a->chan[c];
 		for (size_t i = 0; i < n; i++)
 			dst[i] = frames[i * nch + c];
 	}
+	return count_non_finite(frames, n * nch);
 }
 
 void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
@@ -119,12 +137,13 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 
 	if (nframes == 0)
 		return;
-	uint64_t bad = count_non_finite(frames, nsamples);
+	uint64_t bad = deinterleave(a, frames, nframes);
 	if (bad) {
+		/* rare: zero them, then split again */
 		a->non_finite_samples += bad;
 		zero_non_finite(frames, nsamples);
+		deinterleave(a, frames, nframes);
 	}
-	deinterleave(a, frames, nframes);
 	const float *const *chan = (const float *const *)a->chan;
 	an_levels_push(&a->levels, chan, nframes);
 	for (unsigned c = 0; c < a->channels; c++)

@@ -3,7 +3,10 @@
 
 #include "analyzer/simd.h"
 
-/* Samples converted per sha256_update() call: 8 KiB on the stack. */
+#include <string.h>
+
+/* Samples converted per sha256_update() call: 8 KiB (and 8 KiB more on a
+ * big-endian host) on the stack. */
 #define CHUNK 4096
 
 void an_audio_hash_init(struct an_audio_hash *h)
@@ -18,10 +21,7 @@ void an_audio_hash_init(struct an_audio_hash *h)
 static inline an_i32x4 quantize4(an_f32x4 x)
 {
 	const an_f32x4 lo = an_splat(-32768.0f), hi = an_splat(32767.0f);
-	an_f32x4 v = x * an_splat(32768.0f);
-	an_i32x4 below = v < lo, above = v > hi;
-	v = (an_f32x4)(((an_i32x4)v & ~below) | ((an_i32x4)lo & below));
-	v = (an_f32x4)(((an_i32x4)v & ~above) | ((an_i32x4)hi & above));
+	an_f32x4 v = an_min(an_max(x * an_splat(32768.0f), lo), hi);
 	v += an_splat(12582912.0f);
 	return (an_i32x4)v - 0x4B400000;
 }
@@ -32,14 +32,16 @@ int16_t an_audio_hash_quantize(float x)
 	return (int16_t)q[0];
 }
 
+typedef int16_t an_i16x4 __attribute__((vector_size(8)));
+
 void an_quantize_s16(const float *x, size_t n, int16_t *out)
 {
 	size_t i = 0;
 
+	/* The lanes are already within the int16 range: narrowing is exact. */
 	for (; i + AN_LANES <= n; i += AN_LANES) {
-		an_i32x4 q = quantize4(an_load(x + i));
-		for (int k = 0; k < AN_LANES; k++)
-			out[i + k] = (int16_t)q[k];
+		an_i16x4 q = __builtin_convertvector(quantize4(an_load(x + i)), an_i16x4);
+		memcpy(out + i, &q, sizeof(q));
 	}
 	for (; i < n; i++)
 		out[i] = an_audio_hash_quantize(x[i]);
@@ -47,24 +49,22 @@ void an_quantize_s16(const float *x, size_t n, int16_t *out)
 
 void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t nsamples)
 {
-	uint8_t buf[2 * CHUNK];
+	int16_t q[CHUNK];
 
 	while (nsamples > 0) {
 		size_t n = nsamples < CHUNK ? nsamples : CHUNK;
-		size_t i = 0;
-		for (; i + AN_LANES <= n; i += AN_LANES) {
-			an_i32x4 q = quantize4(an_load(samples + i));
-			for (int k = 0; k < AN_LANES; k++) {
-				buf[2 * (i + k)] = (uint8_t)(q[k] & 0xff);
-				buf[2 * (i + k) + 1] = (uint8_t)((q[k] >> 8) & 0xff);
-			}
-		}
-		for (; i < n; i++) {
-			uint16_t q = (uint16_t)an_audio_hash_quantize(samples[i]);
-			buf[2 * i] = (uint8_t)(q & 0xff);
-			buf[2 * i + 1] = (uint8_t)(q >> 8);
+		an_quantize_s16(samples, n, q);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* int16 in memory is the little-endian PCM itself */
+		sha256_update(&h->ctx, 2 * n, (const uint8_t *)q);
+#else
+		uint8_t buf[2 * CHUNK];
+		for (size_t i = 0; i < n; i++) {
+			buf[2 * i] = (uint8_t)((uint16_t)q[i] & 0xff);
+			buf[2 * i + 1] = (uint8_t)((uint16_t)q[i] >> 8);
 		}
 		sha256_update(&h->ctx, 2 * n, buf);
+#endif
 		samples += n;
 		nsamples -= n;
 	}

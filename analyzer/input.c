@@ -10,6 +10,7 @@
 
 static sf_count_t read_fd(struct an_input *in, uint8_t *buf, size_t len);
 static sf_count_t pread_fd(struct an_input *in, uint8_t *buf, size_t len, sf_count_t off);
+static void file_hash_more(struct an_input *in, const uint8_t *buf, sf_count_t off, sf_count_t n);
 
 int an_input_from_fd(struct an_input *in, int fd)
 {
@@ -23,6 +24,7 @@ int an_input_from_fd(struct an_input *in, int fd)
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
 		in->kind = AN_INPUT_FILE;
 		in->length = st.st_size;
+		sha256_init(&in->file_sha);
 		/* A block device reports st_size 0; ask it instead. */
 		if (S_ISBLK(st.st_mode)) {
 			off_t end = lseek(fd, 0, SEEK_END);
@@ -30,6 +32,7 @@ int an_input_from_fd(struct an_input *in, int fd)
 		}
 		uint8_t magic[AN_SNIFF_BYTES];
 		sf_count_t n = pread_fd(in, magic, sizeof(magic), 0);
+		file_hash_more(in, magic, 0, n);
 		an_sniff_bytes(magic, (size_t)n, &in->sniff);
 		return 0;
 	}
@@ -173,6 +176,17 @@ static sf_count_t stream_read(struct an_input *in, uint8_t *buf, size_t len)
 	return (sf_count_t)got;
 }
 
+/* Bytes [off, off + n) were just read from the file: hash those past
+ * file_hashed if they join on without a gap. */
+static void file_hash_more(struct an_input *in, const uint8_t *buf, sf_count_t off, sf_count_t n)
+{
+	if (n <= 0 || off > in->file_hashed || off + n <= in->file_hashed)
+		return;
+	sf_count_t skip = in->file_hashed - off;
+	sha256_update(&in->file_sha, (size_t)(n - skip), buf + skip);
+	in->file_hashed = off + n;
+}
+
 static sf_count_t vio_get_filelen(void *user)
 {
 	struct an_input *in = user;
@@ -246,6 +260,7 @@ static sf_count_t vio_read(void *ptr, sf_count_t count, void *user)
 		if (in->pos > in->length)
 			break;
 		n = pread_fd(in, ptr, (size_t)count, in->pos);
+		file_hash_more(in, ptr, in->pos, n);
 		break;
 	case AN_INPUT_STREAM:
 		return stream_read(in, ptr, (size_t)count);
@@ -298,8 +313,8 @@ bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX
 		buf = malloc(HASH_CHUNK);
 		if (!buf)
 			return false;
-		sha256_init(&ctx);
-		uint64_t off = 0;
+		ctx = in->file_sha;
+		uint64_t off = (uint64_t)in->file_hashed;
 		sf_count_t n;
 		while ((n = pread_fd(in, buf, HASH_CHUNK, (sf_count_t)off)) > 0) {
 			sha256_update(&ctx, (size_t)n, buf);

@@ -59,6 +59,10 @@ struct an_input {
 	sf_count_t consumed;    /* bytes taken from the descriptor so far */
 	bool eof;
 	struct sha256_ctx stream_sha; /* every byte taken from the stream, in order */
+	/* AN_INPUT_FILE only: bytes 0 .. file_hashed, hashed as libsndfile
+	 * read them (it reads most files front to back once) */
+	struct sha256_ctx file_sha;
+	sf_count_t file_hashed;
 	/* What went wrong underneath libsndfile, for the damage report. */
 	int io_errno;           /* first read error (positive errno), 0 if none */
 	uint64_t io_errors;     /* how many read calls failed */
@@ -78,8 +82,11 @@ int an_input_from_fd(struct an_input *in, int fd);
 void an_input_from_memory(struct an_input *in, const void *data, size_t len);
 void an_input_release(struct an_input *in);
 
-/* SHA-256 of the input's bytes, from offset 0 to its end: a file is read
- * again in one pass with pread after decoding, a memory buffer hashed as
+/* SHA-256 of the input's bytes, from offset 0 to its end: a file was
+ * hashed as far as libsndfile read it without a gap from offset 0, and
+ * the rest is read with pread after decoding (so a file is read once
+ * when it is decoded front to back, and a gap costs a second read of
+ * what follows it, never a wrong digest); a memory buffer hashed as
  * it is, and a stream was hashed as it arrived and is now read to its
  * end (libsndfile may stop before trailing chunks). Returns true with out
  * and *bytes set, or false when the bytes cannot all be had: a read

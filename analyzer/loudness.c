@@ -2,16 +2,12 @@
 #include "analyzer/loudness.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* libebur128 1.2.6 refuses these itself (VALIDATE_CHANNELS_AND_SAMPLERATE);
- * checking first lets the report say which limit was hit. */
-#define EBUR128_MIN_RATE 16u
-#define EBUR128_MAX_RATE 2822400u
-#define RING_MS 400u /* EBUR128_MODE_M keeps 400 ms of filtered audio */
 #define SUB_MS 100u
 
 #define ABS_GATE_LUFS (-70.0)
@@ -37,51 +33,108 @@ static size_t bin_of(double lufs)
 	return b >= AN_LOUDNESS_BINS - 1 ? AN_LOUDNESS_BINS - 1 : (size_t)b;
 }
 
+/* BS.1770-4's K-weighting for a sample rate: the high-frequency shelf
+ * (stage 1) and the RLB high-pass (stage 2), each a biquad from its
+ * analogue prototype by the bilinear transform (the constants are those
+ * that reproduce the 48 kHz coefficients of BS.1770 Table 1 and 2, as in
+ * libebur128), multiplied into one 4th-order filter. */
+static void kw_coefficients(double rate, double b[5], double a[5])
+{
+	double k = tan(M_PI * 1681.974450955533 / rate);
+	const double q = 0.7071752369554196;
+	const double vh = pow(10.0, 3.999843853973347 / 20.0);
+	const double vb = pow(vh, 0.4996667741545416);
+	const double a0 = 1.0 + k / q + k * k;
+	const double pb[3] = { (vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0,
+			       (vh - vb * k / q + k * k) / a0 };
+	const double pa[3] = { 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0 };
+
+	k = tan(M_PI * 38.13547087602444 / rate);
+	const double q2 = 0.5003270373238773;
+	const double rb[3] = { 1.0, -2.0, 1.0 };
+	const double ra[3] = { 1.0, 2.0 * (k * k - 1.0) / (1.0 + k / q2 + k * k),
+			       (1.0 - k / q2 + k * k) / (1.0 + k / q2 + k * k) };
+
+	for (int i = 0; i < 5; i++) {
+		b[i] = a[i] = 0.0;
+		for (int j = 0; j <= i; j++)
+			if (j < 3 && i - j < 3) {
+				b[i] += pb[j] * rb[i - j];
+				a[i] += pa[j] * ra[i - j];
+			}
+	}
+}
+
+static void set_weight(struct an_loudness *l, unsigned c, double w)
+{
+	l->pairs[c / 2].weight[c % 2] = w;
+}
+
+/* Without a layout: L R C (LFE) Ls Rs; 4 channels L R Ls Rs, 5 L R C Ls Rs. */
+static void default_weights(struct an_loudness *l)
+{
+	static const double six[6] = { 1.0, 1.0, 1.0, 0.0, 1.41, 1.41 };
+	static const double four[4] = { 1.0, 1.0, 1.41, 1.41 };
+	static const double five[5] = { 1.0, 1.0, 1.0, 1.41, 1.41 };
+
+	for (unsigned c = 0; c < l->channels; c++) {
+		double w = c < 6 ? six[c] : 0.0;
+		if (l->channels == 4)
+			w = four[c];
+		else if (l->channels == 5)
+			w = five[c];
+		set_weight(l, c, w);
+	}
+}
+
 int an_loudness_init(struct an_loudness *l, unsigned channels, uint32_t rate)
 {
 	memset(l, 0, sizeof(*l));
-	if (rate < EBUR128_MIN_RATE || rate > EBUR128_MAX_RATE) {
-		l->skipped = "sample rate outside what libebur128 measures";
+	if (rate < AN_LOUDNESS_MIN_RATE || rate > AN_LOUDNESS_MAX_RATE) {
+		l->skipped = "sample rate outside 16 Hz - 2.8224 MHz";
 		return 0;
 	}
-	if (channels > AN_LOUDNESS_MAX_CHANNELS) {
-		l->skipped = "more channels than libebur128 measures";
+	if (channels == 0 || channels > AN_LOUDNESS_MAX_CHANNELS) {
+		l->skipped = "more than 64 channels";
 		return 0;
 	}
-	if ((uint64_t)rate * channels * RING_MS / 1000 * sizeof(double) > AN_LOUDNESS_MAX_BUFFER) {
-		l->skipped = "sample rate times channels exceeds the memory budget";
-		return 0;
-	}
+	l->channels = channels;
 	l->sub_frames = rate * SUB_MS / 1000;
+	kw_coefficients((double)rate, l->b, l->a);
 	l->blocks = calloc(1, sizeof(*l->blocks));
 	l->short_term = calloc(1, sizeof(*l->short_term));
-	l->st = ebur128_init(channels, rate, EBUR128_MODE_M);
-	if (!l->blocks || !l->short_term || !l->st) {
+	l->pairs = calloc((channels + 1) / 2, sizeof(*l->pairs));
+	if (!l->blocks || !l->short_term || !l->pairs) {
 		an_loudness_free(l);
 		return -ENOMEM;
 	}
+	default_weights(l);
+	l->active = true;
 	return 0;
 }
 
 void an_loudness_free(struct an_loudness *l)
 {
-	if (l->st)
-		ebur128_destroy(&l->st);
 	free(l->blocks);
 	free(l->short_term);
+	free(l->pairs);
 	l->blocks = l->short_term = NULL;
+	l->pairs = NULL;
+	l->active = false;
 }
 
 void an_loudness_set_layout(struct an_loudness *l, const uint8_t *roles, unsigned channels)
 {
 	bool known = false, sides = false;
 
-	if (!l->st || !roles)
+	if (!l->active || !roles)
 		return;
 	/* roles holds AN_LAYOUT_MAX entries: channels past them (a decoder
-	 * may claim up to 1024) keep libebur128's own map; never read past. */
+	 * may claim up to 1024) keep the default map; never read past. */
 	if (channels > AN_LAYOUT_MAX)
 		channels = AN_LAYOUT_MAX;
+	if (channels > l->channels)
+		channels = l->channels;
 	for (unsigned c = 0; c < channels; c++) {
 		known |= roles[c] != AN_CH_UNKNOWN;
 		sides |= roles[c] == AN_CH_SL || roles[c] == AN_CH_SR;
@@ -89,24 +142,24 @@ void an_loudness_set_layout(struct an_loudness *l, const uint8_t *roles, unsigne
 	if (!known)
 		return;
 	for (unsigned c = 0; c < channels; c++) {
-		int v;
+		double w;
 		switch (roles[c]) {
-		case AN_CH_FL: v = EBUR128_LEFT; break;
-		case AN_CH_FR: v = EBUR128_RIGHT; break;
-		case AN_CH_FC: v = EBUR128_CENTER; break;
-		case AN_CH_LFE: v = EBUR128_UNUSED; break;
+		case AN_CH_LFE: w = 0.0; break;
 		/* BS.1770-4 Table 4: 1.41 between 60 and 120 degrees. The
 		 * back pair of a 5.1 is its surround pair (110 degrees);
 		 * beside a side pair (7.1) it sits at 135-150 degrees. */
-		case AN_CH_BL: v = sides ? EBUR128_Mp135 : EBUR128_LEFT_SURROUND; break;
-		case AN_CH_BR: v = sides ? EBUR128_Mm135 : EBUR128_RIGHT_SURROUND; break;
-		case AN_CH_SL: v = EBUR128_Mp090; break;
-		case AN_CH_SR: v = EBUR128_Mm090; break;
+		case AN_CH_BL:
+		case AN_CH_BR: w = sides ? 1.0 : 1.41; break;
+		case AN_CH_SL:
+		case AN_CH_SR: w = 1.41; break;
+		case AN_CH_FL:
+		case AN_CH_FR:
+		case AN_CH_FC:
 		case AN_CH_UNKNOWN: /* a layout that names some channels only */
 		case AN_CH_OTHER:
-		default: v = EBUR128_CENTER; break; /* weight 1.0 */
+		default: w = 1.0; break;
 		}
-		ebur128_set_channel(l->st, c, v);
+		set_weight(l, c, w);
 	}
 }
 
@@ -131,18 +184,20 @@ static double ring_mean(const struct an_loudness *l, unsigned n)
 	return sum / n;
 }
 
-/* A 100 ms sub-block is complete: its energy, then the 400 ms block and
- * the 3 s short-term value that end with it. */
+/* A 100 ms sub-block is complete: its energy (the weighted mean square
+ * of its filtered samples), then the 400 ms block and the 3 s
+ * short-term value that end with it. */
 static void sub_block_done(struct an_loudness *l)
 {
 	const double abs_gate = energy_of(ABS_GATE_LUFS);
-	double lufs;
+	double sum = 0.0;
 
-	if (ebur128_loudness_window(l->st, SUB_MS, &lufs) != EBUR128_SUCCESS) {
-		l->error = EBUR128_ERROR_INVALID_MODE;
-		return;
+	for (unsigned p = 0; p < (l->channels + 1) / 2; p++) {
+		an_f64x2 s = l->pairs[p].sum * l->pairs[p].weight;
+		sum += s[0] + s[1];
+		l->pairs[p].sum = (an_f64x2){ 0.0, 0.0 };
 	}
-	l->ring[l->subs % AN_LOUDNESS_SHORT_TERM_SUBS] = isfinite(lufs) ? energy_of(lufs) : 0.0;
+	l->ring[l->subs % AN_LOUDNESS_SHORT_TERM_SUBS] = sum / (double)l->sub_frames;
 	l->subs++;
 	if (l->subs >= AN_LOUDNESS_BLOCK_SUBS) {
 		double e = ring_mean(l, AN_LOUDNESS_BLOCK_SUBS);
@@ -160,18 +215,84 @@ static void sub_block_done(struct an_loudness *l)
 	}
 }
 
+static an_f64x2 flush_denormal(an_f64x2 v)
+{
+	for (int i = 0; i < 2; i++)
+		if (fabs(v[i]) < DBL_MIN)
+			v[i] = 0.0;
+	return v;
+}
+
+typedef float an_f32x2 __attribute__((vector_size(8)));
+
+/* K-weights n frames of channels c and c + 1 (two = false: c only) of
+ * interleaved x (stride channels per frame) and adds the squares of the
+ * output to the pair's sum. The term through v[n-1] is added last: it is
+ * the only one on the chain from one sample to the next. Inlined with
+ * `two` a constant, so each case is its own loop. */
+static inline __attribute__((always_inline)) void
+kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t stride, size_t n,
+       bool two)
+{
+	const an_f64x2 a1 = { l->a[1], l->a[1] }, a2 = { l->a[2], l->a[2] };
+	const an_f64x2 a3 = { l->a[3], l->a[3] }, a4 = { l->a[4], l->a[4] };
+	const an_f64x2 b0 = { l->b[0], l->b[0] }, b1 = { l->b[1], l->b[1] };
+	const an_f64x2 b2 = { l->b[2], l->b[2] }, b3 = { l->b[3], l->b[3] };
+	const an_f64x2 b4 = { l->b[4], l->b[4] };
+	an_f64x2 v1 = s->v[0], v2 = s->v[1], v3 = s->v[2], v4 = s->v[3], sum = s->sum;
+
+	for (size_t i = 0; i < n; i++, x += stride) {
+		an_f64x2 in;
+		if (two) {
+			an_f32x2 f;
+			memcpy(&f, x, sizeof(f));
+			in = __builtin_convertvector(f, an_f64x2);
+		} else {
+			in = (an_f64x2){ x[0], 0.0 };
+		}
+		an_f64x2 v0 = (in - a2 * v2 - a3 * v3 - a4 * v4) - a1 * v1;
+		an_f64x2 y = b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3 + b4 * v4;
+		sum += y * y;
+		v4 = v3;
+		v3 = v2;
+		v2 = v1;
+		v1 = v0;
+	}
+	/* A decaying filter after the signal stops would crawl through
+	 * subnormal numbers (each op ~100x slower); they are below what any
+	 * sum here can register. */
+	s->v[0] = flush_denormal(v1);
+	s->v[1] = flush_denormal(v2);
+	s->v[2] = flush_denormal(v3);
+	s->v[3] = flush_denormal(v4);
+	s->sum = sum;
+}
+
+static void kw_run_pair(const struct an_loudness *l, struct an_kw_pair *s, const float *x,
+			size_t stride, size_t n)
+{
+	kw_run(l, s, x, stride, n, true);
+}
+
+static void kw_run_one(const struct an_loudness *l, struct an_kw_pair *s, const float *x,
+		       size_t stride, size_t n)
+{
+	kw_run(l, s, x, stride, n, false);
+}
+
 void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes)
 {
-	const size_t nch = l->st ? l->st->channels : 0;
+	const size_t nch = l->channels;
 
-	while (l->st && !l->error && nframes > 0) {
+	while (l->active && nframes > 0) {
 		size_t n = l->sub_frames - l->sub_fill;
 		if (n > nframes)
 			n = nframes;
-		int r = ebur128_add_frames_float(l->st, frames, n);
-		if (r != EBUR128_SUCCESS) {
-			l->error = r;
-			return;
+		for (unsigned c = 0; c < nch; c += 2) {
+			if (c + 1 < nch)
+				kw_run_pair(l, &l->pairs[c / 2], frames + c, nch, n);
+			else
+				kw_run_one(l, &l->pairs[c / 2], frames + c, nch, n);
 		}
 		frames += n * nch;
 		nframes -= n;
@@ -258,7 +379,7 @@ void an_loudness_result(const struct an_loudness *l, double *integrated_lufs, do
 {
 	*integrated_lufs = NAN;
 	*range_lu = NAN;
-	if (!l->st || l->error)
+	if (!l->active)
 		return;
 	*integrated_lufs = integrated(l->blocks);
 	*range_lu = range(l->short_term);
@@ -268,7 +389,7 @@ void an_loudness_maxima(const struct an_loudness *l, double *momentary_lufs, dou
 {
 	*momentary_lufs = NAN;
 	*short_term_lufs = NAN;
-	if (!l->st || l->error)
+	if (!l->active)
 		return;
 	*momentary_lufs = l->max_block > 0.0 ? lufs_of(l->max_block) : -INFINITY;
 	*short_term_lufs = l->max_short_term > 0.0 ? lufs_of(l->max_short_term) : -INFINITY;

@@ -1,12 +1,19 @@
 /* analyzer/loudness.h — integrated loudness (ITU-R BS.1770-4, EBU R128,
- * Tech 3341) and loudness range (EBU Tech 3342 v4, 2016).
+ * Tech 3341) and loudness range (EBU Tech 3342 v4, 2016), sandrun's own
+ * implementation; libebur128 is the unit tests' oracle only.
  *
- * libebur128 does the K-weighting only (EBUR128_MODE_M: the two-stage
- * filter and a 400 ms ring of filtered audio); the gating is ours. The
- * stream is cut into sub-blocks of rate / 10 frames (100 ms); after each
- * one libebur128 gives the channel-weighted mean square of that
- * sub-block (ebur128_loudness_window), and a ring of the last 30 of them
- * gives, every 100 ms:
+ * K-weighting: BS.1770's two stages (the 1681.97 Hz shelf and the
+ * 38.14 Hz high-pass), their coefficients derived for any rate by the
+ * bilinear transform from the same analogue constants libebur128 uses,
+ * multiplied into one 4th-order filter run in direct form II in double
+ * precision, as libebur128 runs it. The recursion is latency-bound (each
+ * output needs the previous one), so the channels are the vector lanes:
+ * two channels per 16-byte vector of doubles, a stereo file in one chain.
+ * The squares of the filtered samples are summed per channel as they are
+ * made, and the sums are read once per 100 ms sub-block (rate / 10
+ * frames); nothing filtered is stored.
+ *
+ * Gating: a ring of the last 30 sub-block energies gives, every 100 ms:
  *   - a 400 ms gating block (the last 4) for integrated loudness, and
  *   - a 3 s short-term loudness (the last 30) for the loudness range:
  *     10 values per second, as Tech 3342 v4 (2016) asks ("at least
@@ -28,21 +35,22 @@
  * six channels; 4 channels are L R Ls Rs and 5 are L R C Ls Rs; further
  * channels are not counted. A mono file is one channel of weight 1.
  *
- * libebur128's ring is rate * channels * 0.4 s * 8 bytes, which a hostile
- * header can make huge: above AN_LOUDNESS_MAX_BUFFER bytes loudness is
- * skipped, with the reason in the report, rather than allocated.
+ * Limits kept from libebur128 so that the oracle measures everything the
+ * analyzer reports: 16 Hz to 2.8224 MHz, at most 64 channels; outside
+ * them loudness is skipped, with the reason in the report. Memory is
+ * a few doubles per channel and the two fixed histograms.
  */
 #ifndef SANDRUN_ANALYZER_LOUDNESS_H
 #define SANDRUN_ANALYZER_LOUDNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <ebur128.h>
-
 #include "analyzer/layout.h"
 
-#define AN_LOUDNESS_MAX_BUFFER (64u << 20)
+#define AN_LOUDNESS_MIN_RATE 16u
+#define AN_LOUDNESS_MAX_RATE 2822400u
 #define AN_LOUDNESS_MAX_CHANNELS 64u
 /* 0.1 LU bins from -70 LUFS up */
 #define AN_LOUDNESS_BIN_LU 0.1
@@ -56,10 +64,23 @@ struct an_loudness_hist {
 	double lufs[AN_LOUDNESS_BINS];
 };
 
+typedef double an_f64x2 __attribute__((vector_size(16)));
+
+/* The K-weighting filter of two channels (lanes 0 and 1): direct form II
+ * state v[n-1]..v[n-4], the channels' weights, and the sum of squares of
+ * the filtered samples of the sub-block in progress. */
+struct an_kw_pair {
+	an_f64x2 v[4];
+	an_f64x2 weight;
+	an_f64x2 sum;
+};
+
 struct an_loudness {
-	ebur128_state *st;
 	const char *skipped;   /* why loudness is not measured, or NULL */
-	int error;             /* first libebur128 error code, 0 if none */
+	bool active;           /* initialised and not skipped */
+	unsigned channels;
+	double b[5], a[5];     /* the K-weighting filter, a[0] = 1 */
+	struct an_kw_pair *pairs; /* (channels + 1) / 2 */
 	size_t sub_frames;     /* frames per 100 ms sub-block, rate / 10 */
 	size_t sub_fill;       /* frames in the sub-block in progress */
 	uint64_t subs;         /* sub-blocks completed */

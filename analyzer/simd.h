@@ -39,11 +39,28 @@ static inline an_f32x4 an_abs(an_f32x4 v)
 	return (an_f32x4)((an_i32x4)v & 0x7fffffff);
 }
 
-/* Lane-wise max of non-NaN values. */
+/* Lane-wise a > b ? a : b (b where either is NaN). SSE's maxps is
+ * defined as exactly that, one instruction where GCC does not see it in
+ * the mask-and-select spelling (which the other architectures keep). */
 static inline an_f32x4 an_max(an_f32x4 a, an_f32x4 b)
 {
+#if defined(__SSE__)
+	return __builtin_ia32_maxps(a, b);
+#else
 	an_i32x4 gt = a > b;
 	return (an_f32x4)(((an_i32x4)a & gt) | ((an_i32x4)b & ~gt));
+#endif
+}
+
+/* Lane-wise a < b ? a : b (b where either is NaN): SSE's minps. */
+static inline an_f32x4 an_min(an_f32x4 a, an_f32x4 b)
+{
+#if defined(__SSE__)
+	return __builtin_ia32_minps(a, b);
+#else
+	an_i32x4 lt = a < b;
+	return (an_f32x4)(((an_i32x4)a & lt) | ((an_i32x4)b & ~lt));
+#endif
 }
 
 static inline float an_hmax(an_f32x4 v)

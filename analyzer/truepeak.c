@@ -125,10 +125,15 @@ void an_tp_channel_init(struct an_tp_channel *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void keep_history(struct an_tp_channel *c, const float *s, size_t len)
+/* The last AN_TP_HISTORY samples of history, then x[0 .. n). */
+static void keep_history(struct an_tp_channel *c, const float *x, size_t n)
 {
-	/* s holds len >= AN_TP_HISTORY samples, history first. */
-	memcpy(c->history, s + len - AN_TP_HISTORY, sizeof(c->history));
+	if (n >= AN_TP_HISTORY) {
+		memcpy(c->history, x + n - AN_TP_HISTORY, sizeof(c->history));
+		return;
+	}
+	memmove(c->history, c->history + n, (AN_TP_HISTORY - n) * sizeof(float));
+	memcpy(c->history + AN_TP_HISTORY - n, x, n * sizeof(float));
 }
 
 static float max_abs(const float *s, size_t n)
@@ -286,10 +291,10 @@ void an_tp_push(const struct an_tp_filter *f, struct an_tp_channel *c,
 {
 	if (n == 0 || f->factor == 1)
 		return;
-	memcpy(scratch, c->history, sizeof(c->history));
-	memcpy(scratch + AN_TP_HISTORY, x, n * sizeof(float));
 
-	/* Output k reads scratch[k .. k + AN_TP_HISTORY]; until the stream
+	/* Seen from here the stream is s = history, then x: s[j] is
+	 * c->history[j] below AN_TP_HISTORY and x[j - AN_TP_HISTORY] from
+	 * there. Output k reads s[k .. k + AN_TP_HISTORY]; until the stream
 	 * has filled the history, its first outputs would read samples from
 	 * before the start. Those are skipped rather than taken as zeros: a
 	 * stream that starts at 0.43 of full scale is not a step from
@@ -301,15 +306,43 @@ void an_tp_push(const struct an_tp_filter *f, struct an_tp_channel *c,
 	/* |y| <= gain_bound * max|x| over the taps holds exactly for every
 	 * fine phase; the factor covers float rounding in y. So a chunk whose
 	 * inputs cannot beat the peak so far is skipped without changing the
-	 * result, and once the loudest passage has been seen most chunks are. */
+	 * result, and once the loudest passage has been seen most chunks are.
+	 * A chunk's taps reach over s[k0 .. k0 + HISTORY + m): its own m
+	 * samples x[k0 .. k0 + m) and the HISTORY before them, which lie
+	 * within the previous chunk's own samples (AN_TP_CHUNK >=
+	 * AN_TP_HISTORY) or, for the first chunk, are measured apart. So
+	 * each sample's |x| is taken once; the window judged may be a little
+	 * wider than the taps, which can only skip less, never change the
+	 * result. */
 	const float bound = f->gain_bound * 1.000001f;
+	float before = 0.0f;
+	if (first < n) {
+		float h = max_abs(c->history + first, AN_TP_HISTORY - first);
+		float y = max_abs(x, first);
+		before = h > y ? h : y;
+	}
 	for (size_t k0 = first; k0 < n; k0 += AN_TP_CHUNK) {
 		size_t m = n - k0 < AN_TP_CHUNK ? n - k0 : AN_TP_CHUNK;
-		if (max_abs(scratch + k0, m + AN_TP_HISTORY) * bound <= c->peak)
+		float own = max_abs(x + k0, m);
+		float reach = own > before ? own : before;
+		before = own;
+		if (reach * bound <= c->peak)
 			continue;
-		c->peak = interpolate_peak(f, c, scratch + k0, m, c->peak);
+		/* The window, contiguous: inside x, or (a window that starts in
+		 * the history: the first chunk only) joined in scratch. No
+		 * sample is copied for a chunk that is skipped. */
+		const float *s;
+		if (k0 >= AN_TP_HISTORY) {
+			s = x + (k0 - AN_TP_HISTORY);
+		} else {
+			size_t old = AN_TP_HISTORY - k0;
+			memcpy(scratch, c->history + k0, old * sizeof(float));
+			memcpy(scratch + old, x, (k0 + m) * sizeof(float));
+			s = scratch;
+		}
+		c->peak = interpolate_peak(f, c, s, m, c->peak);
 	}
-	keep_history(c, scratch, AN_TP_HISTORY + n);
+	keep_history(c, x, n);
 }
 
 double an_tp_result(const struct an_tp_channel *c, double sample_peak)

@@ -76,8 +76,9 @@ struct an_tp_channel {
 
 #define AN_TP_SCREEN_OFF (AN_TP_TAPS_PER_PHASE / 2 - AN_TP_SCREEN_TAPS / 2)
 
-/* Samples per skip decision (see an_tp_push). */
+/* Samples per skip decision (see an_tp_push); at least AN_TP_HISTORY. */
 #define AN_TP_CHUNK 64
+_Static_assert(AN_TP_CHUNK >= AN_TP_HISTORY, "a chunk's history lies in the chunk before");
 
 void an_tp_filter_init(struct an_tp_filter *f, uint32_t rate);
 void an_tp_channel_init(struct an_tp_channel *c);

@@ -1,15 +1,23 @@
 #!/bin/bash
 # bench/analyzer.sh [BUILD_DIR] [MINUTES] — how fast sandrun-analyze is, in
 # one run on the same files, against:
-#   - a bare libsndfile decode loop: sf_open + sf_readf_float in the same
-#     block size and nothing else (the floor: what decoding alone costs);
-#   - sox FILE -n stats (peak, RMS, DC: fewer features);
+#   - the bare decode floor: for WAV, FLAC and MP3 a libsndfile loop
+#     (sf_open + sf_readf_float in the analyzer's block size and nothing
+#     else); for M4A and WebM, which the analyzer hands to sandrun-decode
+#     (FFmpeg), `ffmpeg -i F -map 0:a:0 -f null -` (FFmpeg's decode alone);
+#   - the libsndfile loop feeding libebur128 (I + LRA, histogram mode):
+#     what loudness cost when it came from that library (issue 16 §4);
+#   - sox FILE -n stats (peak, RMS, DC: fewer features; sox reads no M4A
+#     or WebM);
 #   - ffmpeg -af ebur128 -f null - (loudness only, its own decoders);
-# for WAV, FLAC and MP3 of MINUTES (default 10) of stereo 44.1 kHz pink
-# noise; then the peak RSS of each on a two-hour WAV.
-# Every time is the best of three runs by CPU time (user + sys), which a
-# busy machine disturbs far less than wall-clock time; wall time is shown
-# too. Prints markdown tables. Needs sox, ffmpeg, GNU time and a C compiler.
+# for WAV, FLAC, MP3, M4A (AAC) and WebM (Opus) of MINUTES (default 10)
+# of stereo 44.1 kHz pink noise; then the peak RSS of each on a two-hour
+# WAV. Every time is the best of three runs by CPU time (user + sys,
+# children included: sandrun-decode's CPU counts for the analyzer), which
+# a busy machine disturbs far less than wall-clock time; wall time is
+# shown too. Ratios above 1 mean the analyzer is faster. Prints markdown
+# tables. Needs sox, ffmpeg (with libopus), GNU time and a C compiler;
+# `make programs` first (sandrun-decode beside sandrun-analyze).
 set -eu
 cd "$(dirname "$0")/.."
 B=$(realpath "${1:-build}")
@@ -56,11 +64,13 @@ ${CC:-cc} -O2 -o "$work/floor" "$work/floor.c" $(pkg-config --cflags --libs sndf
 # shellcheck disable=SC2046
 ${CC:-cc} -O2 -o "$work/ebur" "$work/ebur.c" $(pkg-config --cflags --libs sndfile libebur128)
 
-echo "generating $MIN minutes of pink noise as WAV, FLAC and MP3 ..." >&2
+echo "generating $MIN minutes of pink noise as WAV, FLAC, MP3, M4A and WebM ..." >&2
 secs=$((MIN * 60))
 sox -q -n -r 44100 -c 2 -b 16 "$work/in.wav" synth "$secs" pinknoise vol 0.3
 sox -q "$work/in.wav" "$work/in.flac"
 sox -q "$work/in.wav" -C 192 "$work/in.mp3"
+ffmpeg -nostdin -loglevel error -i "$work/in.wav" -c:a aac -b:a 192k "$work/in.m4a"
+ffmpeg -nostdin -loglevel error -i "$work/in.wav" -c:a libopus -b:a 128k "$work/in.webm"
 
 # best_of3 CMD... -> "cpu_s wall_s maxrss_kb" of the run with least CPU
 best_of3() {
@@ -74,30 +84,44 @@ best_of3() {
 		END { printf "%.2f %.2f %d\n", bc, bw, bm }'
 }
 xrt() { awk -v s="$secs" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", s / t; else print "inf" }'; }
+# ratio A B -> A / B to two places
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 host=$(uname -m)
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo "### sandrun-analyze speed ($MIN min stereo 44.1 kHz pink noise; $cpu, $host, $(nproc) cores)"
 echo
 echo "CPU seconds (user + sys), best of 3, wall seconds in brackets; \"x RT\" is audio"
-echo "seconds per CPU second. The floor is a bare libsndfile decode loop; \"analyzer /"
-echo "floor\" is the analyzer's CPU time over it. \"floor + libebur128\" is the same loop"
-echo "feeding libebur128 (I + LRA, histogram mode) and nothing else."
+echo "seconds per CPU second; RSS is the analyzer's peak (MiB; with sandrun-decode for M4A"
+echo "and WebM, the larger of the two). \"floor\" is the bare decode (libsndfile; FFmpeg for"
+echo "M4A and WebM); \"/ floor\" is the analyzer's CPU time over it. The last three"
+echo "columns are the other tool's CPU time over the analyzer's: above 1, the analyzer is faster."
+echo "\"libebur128\" is the libsndfile loop feeding libebur128 alone (I + LRA)."
 echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-echo "| format | analyzer | x RT | floor | x RT | analyzer / floor | floor + libebur128 | x RT | sox stats | x RT | ffmpeg ebur128 | x RT |"
+echo "| format | analyzer | x RT | RSS | floor | / floor | libebur128 | sox stats | ffmpeg ebur128 | libebur128 / analyzer | sox / analyzer | ffmpeg / analyzer |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-for fmt in wav flac mp3; do
+for fmt in wav flac mp3 m4a webm; do
 	f=$work/in.$fmt
-	read -r ac aw _ < <(best_of3 "$A" "$f")
-	read -r fc fw _ < <(best_of3 "$work/floor" "$f")
-	read -r lc lw _ < <(best_of3 "$work/ebur" "$f")
-	read -r sc sw _ < <(best_of3 sox "$f" -n stats)
+	read -r ac aw am < <(best_of3 "$A" "$f")
+	case $fmt in
+	m4a | webm)
+		read -r fc fw _ < <(best_of3 ffmpeg -nostdin -nostats -hide_banner -i "$f" -map 0:a:0 -f null -)
+		lcell=-; lc=0; scell=-; sc=0 ;;
+	*)
+		read -r fc fw _ < <(best_of3 "$work/floor" "$f")
+		read -r lc lw _ < <(best_of3 "$work/ebur" "$f")
+		read -r sc sw _ < <(best_of3 sox "$f" -n stats)
+		lcell="$lc ($lw)"; scell="$sc ($sw)" ;;
+	esac
 	read -r ec ew _ < <(best_of3 ffmpeg -nostdin -nostats -hide_banner -i "$f" -af ebur128 -f null -)
-	ratio=$(awk -v a="$ac" -v f="$fc" 'BEGIN { if (f > 0) printf "%.1f", a / f; else print "-" }')
-	echo "| $fmt ($(du -h "$f" | cut -f1)) | $ac ($aw) | $(xrt "$ac") | $fc ($fw) | $(xrt "$fc") | ${ratio}x | $lc ($lw) | $(xrt "$lc") | $sc ($sw) | $(xrt "$sc") | $ec ($ew) | $(xrt "$ec") |"
+	lr=$(ratio "$lc" "$ac"); sr=$(ratio "$sc" "$ac")
+	[ "$lc" = 0 ] && lr=-
+	[ "$sc" = 0 ] && sr=-
+	echo "| $fmt ($(du -h "$f" | cut -f1)) | $ac ($aw) | $(xrt "$ac") | $(mib "$am") | $fc ($fw) | $(ratio "$ac" "$fc")x | $lcell | $scell | $ec ($ew) | $lr | $sr | $(ratio "$ec" "$ac") |"
 done
-rm -f "$work/in.wav" "$work/in.flac" "$work/in.mp3"
+rm -f "$work"/in.*
 
 echo >&2
 echo "generating a two-hour WAV ..." >&2

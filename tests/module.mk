@@ -21,6 +21,10 @@ $(B)/tests/no-ia32: tests/lib/no-ia32.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -std=c17 -D_GNU_SOURCE -o $@ $<
 
+# libebur128 is the oracle of the analyzer's own loudness meter: only the
+# tests that compare with it link it (analyzer/loudness.h).
+$(B)/tests/test_analyzer_r128: PKG_LIBS += $(shell pkg-config --libs libebur128 2>/dev/null)
+
 # The fingerprint's test compares with libchromaprint itself.
 $(B)/tests/test_analyzer_ingest: PKG_LIBS += $(shell pkg-config --libs libchromaprint 2>/dev/null)
 

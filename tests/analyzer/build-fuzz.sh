@@ -28,7 +28,7 @@ build() {
 }
 srcs=$(ls analyzer/*.c | grep -v '^analyzer/main\.c$')
 # shellcheck disable=SC2086
-build "$out/fuzz-analyzer" "sndfile libebur128 kissfft-float nettle libseccomp jansson" \
+build "$out/fuzz-analyzer" "sndfile kissfft-float nettle libseccomp jansson" \
 	analyzer/fuzz/fuzz_analyzer.c $srcs
 build "$out/fuzz-decode" "libavformat libavcodec libavutil" \
 	analyzer/fuzz/fuzz_decode.c analyzer/decoder/ffdec.c analyzer/sniff.c

@@ -22,6 +22,7 @@
 #include "analyzer/analysis.h"
 #include "analyzer/fingerprint.h"
 #include "analyzer/identity.h"
+#include "analyzer/input.h"
 #include "analyzer/report.h"
 #include "tests/analyzer/memfile.h"
 #include "tests/analyzer/report_json.h"
@@ -135,6 +136,56 @@ static void test_audio_hash_is_the_pcm_and_survives_flac(void **state)
 }
 
 /* Block boundaries do not matter: pushed in 1, 7 and 4096 frames. */
+/* A file's input hash is taken from the bytes libsndfile reads, as far
+ * as they join on from offset 0, and the rest is read afterwards: any
+ * read pattern (overlaps, a gap, reads past the end, none at all) gives
+ * the digest of the whole file. */
+static void file_hash_after(const uint8_t *data, size_t len, const long (*reads)[2], size_t nreads)
+{
+	char path[] = "/tmp/sandrun-test-inhash.XXXXXX", want[AN_SHA256_HEX], got[AN_SHA256_HEX];
+	int fd = mkstemp(path);
+	struct an_input in;
+	uint8_t buf[4096];
+	uint64_t bytes = 0;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(an_input_from_fd(&in, fd), 0);
+	for (size_t i = 0; i < nreads; i++) {
+		assert_int_equal(an_input_vio.seek(reads[i][0], SEEK_SET, &in), reads[i][0]);
+		an_input_vio.read(buf, reads[i][1], &in);
+	}
+	assert_true(an_input_sha256(&in, false, got, &bytes));
+	hex_of(data, len, want);
+	assert_string_equal(got, want);
+	assert_int_equal((int)bytes, (int)len);
+	an_input_release(&in);
+	close(fd);
+}
+
+static void test_input_hash_of_a_file_whatever_was_read(void **state)
+{
+	enum { LEN = 10000 };
+	static const long none[1][2] = { { 0, 0 } };
+	static const long front_to_back[4][2] = { { 0, 12 }, { 12, 4000 }, { 4012, 4000 }, { 8012, 4096 } };
+	static const long overlaps[4][2] = { { 0, 100 }, { 50, 300 }, { 0, 10 }, { 349, 2 } };
+	static const long gap[3][2] = { { 0, 100 }, { 200, 4000 }, { 9000, 4096 } };
+	static const long ahead[2][2] = { { 5000, 100 }, { 0, 20 } };
+	uint8_t *data = malloc(LEN);
+
+	assert_non_null(data);
+	for (size_t i = 0; i < LEN; i++)
+		data[i] = (uint8_t)(i * 131 + (i >> 7));
+	file_hash_after(data, LEN, none, 1);
+	file_hash_after(data, LEN, front_to_back, 4);
+	file_hash_after(data, LEN, overlaps, 4);
+	file_hash_after(data, LEN, gap, 3);
+	file_hash_after(data, LEN, ahead, 2);
+	file_hash_after(data, 0, none, 1);
+	free(data);
+}
+
 static void test_audio_hash_block_size_independent(void **state)
 {
 	enum { N = 10000 };
@@ -547,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_quantize_rounds_half_to_even_and_clamps),
 		cmocka_unit_test(test_audio_hash_is_the_pcm_and_survives_flac),
 		cmocka_unit_test(test_audio_hash_block_size_independent),
+		cmocka_unit_test(test_input_hash_of_a_file_whatever_was_read),
 		cmocka_unit_test(test_fingerprint_is_chromaprints_and_finds_near_duplicates),
 		cmocka_unit_test(test_fingerprint_length_limits),
 		cmocka_unit_test(test_silence_segments_of_a_known_signal),
