@@ -13,13 +13,22 @@ standard library only.
       prints the server's nothing (there is no answer to read).
   proto.py raw SOCK LINE
       send one line without a descriptor, print the answer line.
+  proto.py stall SOCK SLOW FUSEPID OTHER TIMEOUT
+      open SLOW (a file on an overlay over the FUSE file system served by
+      FUSEPID), stop that daemon (SIGSTOP), submit SLOW; meanwhile another
+      client's submit of OTHER and a stats must be answered at once, and
+      SLOW's submit, after about TIMEOUT seconds (--spool-timeout), with
+      spool_timeout. The daemon is resumed (SIGCONT) before this exits.
+      Prints one "ok"/"FAIL" line per check; exit 1 on any FAIL.
 """
 import ctypes
 import errno
 import json
 import os
+import signal
 import socket
 import sys
+import time
 
 IN_ACCESS, IN_OPEN, IN_CLOSE_WRITE, IN_CLOSE_NOWRITE = 0x1, 0x20, 0x8, 0x10
 IN_NONBLOCK = os.O_NONBLOCK
@@ -100,6 +109,52 @@ def raw(sock, line):
     return 0
 
 
+def read_line(s):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return json.loads(buf) if buf else None
+
+
+def stall(sock, slow, fusepid, other, timeout):
+    fusepid, timeout = int(fusepid), float(timeout)
+    results = []
+
+    def check(cond, what):
+        results.append(bool(cond))
+        print(("ok " if cond else "FAIL ") + what)
+
+    fd = os.open(slow, os.O_RDONLY)  # opened while its daemon still answers
+    os.kill(fusepid, signal.SIGSTOP)
+    try:
+        s1 = connect(sock)
+        t0 = time.monotonic()
+        socket.send_fds(s1, [b'{"op":"submit","tag":"stalled"}\n'], [fd])
+        time.sleep(0.3)
+        s2 = connect(sock)
+        with open(other, "rb") as f:
+            a = ask(s2, {"op": "submit", "tag": "other"}, f.fileno())
+        t_other = time.monotonic() - t0
+        check(a and a.get("ok") and a.get("id"), f"another client's submit acknowledged: {a}")
+        check(t_other < timeout / 2, f"... while the stalled copy runs ({t_other:.2f} s after it)")
+        a = ask(s2, {"op": "stats"})
+        t_stats = time.monotonic() - t0
+        check(a and a.get("ok"), f"stats answered meanwhile ({t_stats:.2f} s): {a}")
+        check(t_stats < timeout / 2, "... at once")
+        a = read_line(s1)
+        t_stall = time.monotonic() - t0
+        check(a and a.get("error") == "spool_timeout" and a.get("tag") == "stalled",
+              f"the stalled submit is answered spool_timeout: {a}")
+        check(timeout - 0.5 <= t_stall <= timeout + 5, f"... at its deadline ({t_stall:.2f} s, --spool-timeout {timeout} s)")
+    finally:
+        os.kill(fusepid, signal.SIGCONT)
+    os.close(fd)
+    return 0 if all(results) else 1
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    sys.exit({"paths": paths, "disconnect": disconnect, "raw": raw}[cmd](*args))
+    sys.exit({"paths": paths, "disconnect": disconnect, "raw": raw, "stall": stall}[cmd](*args))
