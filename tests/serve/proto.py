@@ -40,12 +40,7 @@ def connect(path):
     return s
 
 
-def ask(s, req, fd=None):
-    line = (json.dumps(req) + "\n").encode()
-    if fd is None:
-        s.sendall(line)
-    else:
-        socket.send_fds(s, [line], [fd])
+def read_line(s):
     buf = b""
     while not buf.endswith(b"\n"):
         chunk = s.recv(65536)
@@ -53,6 +48,15 @@ def ask(s, req, fd=None):
             break
         buf += chunk
     return json.loads(buf) if buf else None
+
+
+def ask(s, req, fd=None):
+    line = (json.dumps(req) + "\n").encode()
+    if fd is None:
+        s.sendall(line)
+    else:
+        socket.send_fds(s, [line], [fd])
+    return read_line(s)
 
 
 def paths(sock, watched, fifo, other):
@@ -107,16 +111,6 @@ def raw(sock, line):
     s.sendall(line.encode() + b"\n")
     print(s.makefile("rb").readline().decode().rstrip("\n"))
     return 0
-
-
-def read_line(s):
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    return json.loads(buf) if buf else None
 
 
 def stall(sock, slow, fusepid, other, timeout):
