@@ -202,12 +202,20 @@ static void die_with(pid_t parent)
 		_exit(127);
 }
 
-/* It closes nothing it inherited (a close of another client's descriptor
- * could wait too): it reports and is SIGKILLed at once (serve_spool_ended),
- * which also ends any FLUSH its exit would wait for. */
-static _Noreturn void spool_child(pid_t parent, int client_fd, int tmp, int report, uint64_t max_size)
+/* It closes the server's sockets it inherited, whose close cannot wait:
+ * were it stuck in the kernel past the server's end (a FUSE FLUSH at its
+ * exit waits uninterruptibly), a listener it held would make the next
+ * server see "another server is listening". It closes no descriptor a
+ * client sent (that close could wait too): it reports and is SIGKILLed at
+ * once (serve_spool_ended). */
+static _Noreturn void spool_child(const struct serve *s, pid_t parent, int client_fd, int tmp, int report,
+				  uint64_t max_size)
 {
 	die_with(parent);
+	close(s->listen_fd);
+	for (int i = 0; i < s->nconns; i++)
+		if (s->conns[i].used)
+			close(s->conns[i].fd);
 	struct spool_report rep = { 0 };
 	spool_copy(client_fd, tmp, max_size, &rep);
 	/* one write under PIPE_BUF: the server reads all of it or nothing */
@@ -310,12 +318,12 @@ int serve_spool_start(struct serve *s, struct serve_conn *c, int client_fd, json
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		spool_child(parent, client_fd, tmp, wr, s->o->max_size);
+		spool_child(s, parent, client_fd, tmp, wr, s->o->max_size);
 	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
-	if (pidfd < 0) { /* cannot watch it: not started */
+	if (pidfd < 0) { /* cannot watch it (out of descriptors): killed, not
+			  * waited for (its exit may wait on the client's file) */
 		int e = errno;
 		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
 		return -e;
 	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = spool_data };
