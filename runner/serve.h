@@ -37,6 +37,7 @@
 #define SERVE_DEFAULT_MAX_SIZE (1ull << 30)
 #define SERVE_DEFAULT_MAX_CLIENTS 256
 #define SERVE_DEFAULT_SPOOL_TIMEOUT_MS 60000
+#define SERVE_STUCK_PER_UID 8      /* helpers of one uid stuck on its files: beyond, busy */
 #define SERVE_DEFAULT_QUOTA_FILES 1000
 #define SERVE_DEFAULT_QUOTA_BYTES (10ull << 30)
 
@@ -73,6 +74,15 @@ struct serve_spooling {
 	json_t *req;                  /* the submit (wait, name, tag) */
 };
 
+/* A child of ours on a client's file (a copy killed or done, a closer),
+ * reaped once its pidfd says it is gone. One alive past --spool-timeout
+ * is stuck in the kernel (a FUSE FLUSH waits uninterruptibly). */
+struct serve_helper {
+	int pidfd;
+	uid_t uid;                    /* whose file */
+	uint64_t since_ms;
+};
+
 struct serve_conn {
 	bool used;
 	uint32_t gen;
@@ -101,6 +111,8 @@ struct serve {
 	int ep;                       /* our epoll set: the loop's feed_fd */
 	int listen_fd, spool_fd, spool_timer;
 	int nspooling;                /* copies under way: counted into the queue bound */
+	struct serve_helper *helpers;
+	size_t nhelpers, caphelpers;
 	char spool_path[PATH_MAX];
 	struct serve_conn *conns;
 	int nconns;
@@ -153,11 +165,13 @@ void serve_spool_ended(struct serve *s, struct serve_conn *c);
 void serve_spool_deadline(struct serve *s);
 /* The client left: its copy is killed, nothing kept. */
 void serve_spool_abandon(struct serve *s, struct serve_conn *c);
-/* A killed child's pidfd is readable: reaped. */
+/* A helper's pidfd is readable: reaped. */
 void serve_spool_reap_orphan(struct serve *s, int pidfd);
-/* Close descriptors a client sent without ever waiting for the close (on
+/* Close descriptors client c sent without ever waiting for the close (on
  * FUSE a close waits for its owner): a child sharing our descriptor table
  * closes them. */
-void serve_drop_client_fds(struct serve *s, const int *fds, size_t n);
+void serve_drop_client_fds(struct serve *s, const struct serve_conn *c, const int *fds, size_t n);
+/* How many of uid's helpers are stuck (alive past --spool-timeout). */
+size_t serve_stuck_helpers(const struct serve *s, uid_t uid);
 
 #endif

@@ -266,6 +266,7 @@ out:
 	free(args);
 	free(s.conns);
 	free(s.cancels);
+	free(s.helpers);
 	sr_closep(&s.ep);
 	sr_closep(&s.spool_timer);
 	sr_closep(&s.spool_fd);

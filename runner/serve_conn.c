@@ -87,7 +87,7 @@ static void close_conn(struct serve *s, struct serve_conn *c)
 	serve_spool_abandon(s, c);
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	sr_closep(&c->fd);
-	serve_drop_client_fds(s, c->fds, c->nfds);
+	serve_drop_client_fds(s, c, c->fds, c->nfds);
 	free(c->out);
 	for (size_t i = 0; i < c->nwaits; i++)
 		json_decref(c->waits[i].tag);
@@ -272,7 +272,7 @@ static bool keep_fds(struct serve *s, struct serve_conn *c, struct msghdr *mh)
 			}
 		}
 	}
-	serve_drop_client_fds(s, drop, ndrop);
+	serve_drop_client_fds(s, c, drop, ndrop);
 	return ok;
 }
 

@@ -143,6 +143,13 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 	}
 	if (!err)
 		err = over_quota(s, c, 0);
+	size_t stuck = err ? 0 : serve_stuck_helpers(s, c->cred.uid);
+	if (stuck >= SERVE_STUCK_PER_UID) {
+		err = serve_error("busy", "%zu processes of this server are still stuck on files uid %u sent (a "
+				  "file system that stalls, such as FUSE under an overlay?); retry later", stuck,
+				  (unsigned)c->cred.uid);
+		json_object_set_new(err, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
+	}
 	if (!err && s->outstanding + s->nspooling >= s->o->max_queue) {
 		s->refused_busy++;
 		err = serve_error("busy", "the queue is full (%lld files waiting or running, --max-queue %d); "
@@ -154,7 +161,7 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 	 * reference is closed by a helper: even a close can wait on FUSE. */
 	int r = err ? 0 : serve_spool_start(s, c, fd, req, serve_spool_data(s, c));
 	if (fd >= 0)
-		serve_drop_client_fds(s, &fd, 1);
+		serve_drop_client_fds(s, c, &fd, 1);
 	if (err)
 		return send_with_tag(s, c, req, err);
 	if (r < 0)

@@ -224,9 +224,10 @@ static _Noreturn void spool_child(const struct serve *s, pid_t parent, int clien
 		pause();
 }
 
-/* A child that will be reaped from our epoll set (SERVE_EV_ORPHAN) once
- * its pidfd says it is gone; never waited for here. */
-static void orphan(struct serve *s, int pidfd, bool kill_it)
+/* A helper that will be reaped from our epoll set (SERVE_EV_ORPHAN) once
+ * its pidfd says it is gone; never waited for here. Counted per uid while
+ * it lives (serve_stuck_helpers). */
+static void orphan(struct serve *s, int pidfd, bool kill_it, uid_t uid, uint64_t since_ms)
 {
 	if (kill_it)
 		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
@@ -236,7 +237,17 @@ static void orphan(struct serve *s, int pidfd, bool kill_it)
 		 * when the server exits (it dies with the server) */
 		waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED | WNOHANG);
 		close(pidfd);
+		return;
 	}
+	if (s->nhelpers == s->caphelpers) {
+		size_t cap = s->caphelpers ? s->caphelpers * 2 : 16;
+		struct serve_helper *p = realloc(s->helpers, cap * sizeof *p);
+		if (!p)
+			return; /* reaped all the same, just not counted */
+		s->helpers = p;
+		s->caphelpers = cap;
+	}
+	s->helpers[s->nhelpers++] = (struct serve_helper){ pidfd, uid, since_ms };
 }
 
 void serve_spool_reap_orphan(struct serve *s, int pidfd)
@@ -246,9 +257,23 @@ void serve_spool_reap_orphan(struct serve *s, int pidfd)
 		return;
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, pidfd, NULL);
 	close(pidfd);
+	for (size_t i = 0; i < s->nhelpers; i++)
+		if (s->helpers[i].pidfd == pidfd) {
+			s->helpers[i] = s->helpers[--s->nhelpers];
+			break;
+		}
 }
 
-void serve_drop_client_fds(struct serve *s, const int *fds, size_t n)
+size_t serve_stuck_helpers(const struct serve *s, uid_t uid)
+{
+	uint64_t now = sr_now_ms();
+	size_t n = 0;
+	for (size_t i = 0; i < s->nhelpers; i++)
+		n += s->helpers[i].uid == uid && now - s->helpers[i].since_ms > s->o->spool_timeout_ms;
+	return n;
+}
+
+void serve_drop_client_fds(struct serve *s, const struct serve_conn *c, const int *fds, size_t n)
 {
 	if (n == 0)
 		return;
@@ -274,15 +299,16 @@ void serve_drop_client_fds(struct serve *s, const int *fds, size_t n)
 			close(fds[i]);
 		return;
 	}
-	orphan(s, pidfd, false);
+	orphan(s, pidfd, false, c->cred.uid, sr_now_ms());
 }
 
-static void spool_reset(struct serve *s, struct serve_spooling *sp)
+static void spool_reset(struct serve *s, struct serve_conn *c)
 {
+	struct serve_spooling *sp = &c->sp;
 	if (sp->result_fd >= 0)
 		epoll_ctl(s->ep, EPOLL_CTL_DEL, sp->result_fd, NULL);
 	if (sp->pidfd >= 0)
-		orphan(s, sp->pidfd, true);
+		orphan(s, sp->pidfd, true, c->cred.uid, sp->deadline_ms - s->o->spool_timeout_ms);
 	sr_closep(&sp->result_fd);
 	sr_closep(&sp->tmp_fd);
 	json_decref(sp->req);
@@ -329,7 +355,7 @@ int serve_spool_start(struct serve *s, struct serve_conn *c, int client_fd, json
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = spool_data };
 	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, rd, &ev) < 0) {
 		int e = errno;
-		orphan(s, sr_steal_fd(&pidfd), true);
+		orphan(s, sr_steal_fd(&pidfd), true, c->cred.uid, sr_now_ms());
 		return -e;
 	}
 	c->sp = (struct serve_spooling){ .on = true, .pidfd = sr_steal_fd(&pidfd), .result_fd = sr_steal_fd(&rd),
@@ -377,7 +403,7 @@ static void spool_done(struct serve *s, struct serve_conn *c, json_t *err)
 	if (!err && keep_copy(s, sp->tmp_fd, name, &st, &code, msg, sizeof msg) < 0)
 		err = serve_error(code, "%s", msg);
 	json_t *req = json_incref(sp->req);
-	spool_reset(s, sp);
+	spool_reset(s, c);
 	arm_spool_timer(s);
 	serve_spooled(s, c, req, err ? NULL : name, &st, err);
 	json_decref(req);
@@ -417,7 +443,7 @@ void serve_spool_deadline(struct serve *s)
 void serve_spool_abandon(struct serve *s, struct serve_conn *c)
 {
 	if (c->sp.on) {
-		spool_reset(s, &c->sp);
+		spool_reset(s, c);
 		arm_spool_timer(s);
 	}
 }

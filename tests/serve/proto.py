@@ -17,8 +17,10 @@ standard library only.
       open SLOW (a file on an overlay over the FUSE file system served by
       FUSEPID), stop that daemon (SIGSTOP), submit SLOW; meanwhile another
       client's submit of OTHER and a stats must be answered at once, and
-      SLOW's submit, after about TIMEOUT seconds (--spool-timeout), with
-      spool_timeout. The daemon is resumed (SIGCONT) before this exits.
+      SLOW's 5 submits, after about TIMEOUT seconds (--spool-timeout), with
+      spool_timeout; then, with 10 processes stuck on that uid's files, its
+      next submit is busy, until the daemon is resumed (SIGCONT) and OTHER.2
+      is taken.
       Prints one "ok"/"FAIL" line per check; exit 1 on any FAIL.
 """
 import ctypes
@@ -124,9 +126,10 @@ def stall(sock, slow, fusepid, other, timeout):
     fd = os.open(slow, os.O_RDONLY)  # opened while its daemon still answers
     os.kill(fusepid, signal.SIGSTOP)
     try:
-        s1 = connect(sock)
+        stalled = [connect(sock) for _ in range(5)]
         t0 = time.monotonic()
-        socket.send_fds(s1, [b'{"op":"submit","tag":"stalled"}\n'], [fd])
+        for s1 in stalled:
+            socket.send_fds(s1, [b'{"op":"submit","tag":"stalled"}\n'], [fd])
         time.sleep(0.3)
         s2 = connect(sock)
         with open(other, "rb") as f:
@@ -138,14 +141,32 @@ def stall(sock, slow, fusepid, other, timeout):
         t_stats = time.monotonic() - t0
         check(a and a.get("ok"), f"stats answered meanwhile ({t_stats:.2f} s): {a}")
         check(t_stats < timeout / 2, "... at once")
-        a = read_line(s1)
+        answers = [read_line(s1) for s1 in stalled]
         t_stall = time.monotonic() - t0
-        check(a and a.get("error") == "spool_timeout" and a.get("tag") == "stalled",
-              f"the stalled submit is answered spool_timeout: {a}")
-        check(timeout - 0.5 <= t_stall <= timeout + 5, f"... at its deadline ({t_stall:.2f} s, --spool-timeout {timeout} s)")
+        check(all(a and a.get("error") == "spool_timeout" and a.get("tag") == "stalled" for a in answers),
+              f"the 5 stalled submits are answered spool_timeout: {answers[0]}")
+        check(timeout - 0.5 <= t_stall <= timeout + 5, f"... at their deadline ({t_stall:.2f} s, --spool-timeout {timeout} s)")
+        # Their copies (killed) and the closes of the server's references
+        # now wait in the kernel for the stopped daemon: 10 processes
+        # stuck on this uid's files, past the bound of 8.
+        time.sleep(0.5)
+        with open(other, "rb") as f:
+            a = ask(s2, {"op": "submit", "tag": "more"}, f.fileno())
+        check(a and a.get("error") == "busy" and "stuck" in a.get("message", ""),
+              f"with 10 processes stuck on this uid's files, its next submit is busy: {a}")
     finally:
         os.kill(fusepid, signal.SIGCONT)
     os.close(fd)
+    # The daemon answers again: the stuck processes end and are reaped.
+    ok = False
+    for _ in range(50):
+        time.sleep(0.2)
+        with open(other + ".2", "rb") as f:
+            a = ask(s2, {"op": "submit", "tag": "again"}, f.fileno())
+        if a and a.get("ok"):
+            ok = True
+            break
+    check(ok, f"once the daemon answers, the stuck processes are reaped and this uid is served: {a}")
     return 0 if all(results) else 1
 
 

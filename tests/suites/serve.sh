@@ -18,8 +18,9 @@
 #     answers 6 concurrent nested-pool requests, the plain one hangs;
 #   - a file whose reads stall (an overlay over a stopped FUSE daemon,
 #     bindfs) does not stall the server: another client's submit and stats
-#     are answered meanwhile, the stalled submit gets spool_timeout at
-#     --spool-timeout, and nothing of it is queued or left in the spool;
+#     are answered meanwhile, the stalled submits get spool_timeout at
+#     --spool-timeout, and nothing of them is queued or left in the spool;
+#     the processes stuck on one uid's files are bounded (then: busy);
 #   - the per-uid spool quota (--quota-files, --quota-bytes): "quota",
 #     exit 75, nothing of the refused files queued; the server's uid exempt.
 #
@@ -323,15 +324,16 @@ elif ! { mkdir -p "$F/src" "$F/mnt" "$F/up" "$F/wk" "$F/ovl" && mkfile "$F/src/s
 else
 	fusepid=$(pgrep -n -x bindfs)
 	mkfile "$T/fuse/other" good
+	mkfile "$T/fuse/other.2" good2
 	if start_server stall -j 1 --cmd cat --output text -q --spool-timeout 3s; then
 		out=$($PY "$PROTO" stall "$T/stall.sock" "$F/ovl/slow" "$fusepid" "$F/other" 3)
 		rc=$?
 		printf '%s\n' "$out" | sed 's/^/# /'
-		check "a stalled file's copy (overlay over a stopped FUSE daemon) stalls nothing: another client's submit and stats answered at once, the stalled one spool_timeout at --spool-timeout" \
+		check "a stalled file's copy (overlay over a stopped FUSE daemon) stalls nothing: another client's submit and stats answered at once, 5 stalled ones spool_timeout at --spool-timeout; 10 processes stuck on one uid's files make its next submit busy until the daemon answers" \
 			[ "$rc" = 0 ]
 		wait_finished "$T/stall.db" 30
-		check "nothing of the stalled file was queued: one item, the other client's, done" \
-			[ "$(sqlite3 "$T/stall.db" "select group_concat(status) from items")" = done ]
+		check "nothing of the stalled file was queued: two items, the other client's, done" \
+			[ "$(sqlite3 "$T/stall.db" "select group_concat(status) from items")" = done,done ]
 		check "... and nothing of it is left in the spool; the server still answers" \
 			bash -c "[ -z \"\$(ls -A '$T/stall.db.spool')\" ] && '$SANDRUN' submit --socket '$T/stall.sock' --stats >/dev/null"
 		stop_server
