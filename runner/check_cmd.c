@@ -148,8 +148,8 @@ static void check_print_text(const struct check *c)
 		printf("%-20s %s\n", "cgroups go to", r->cgroup_parent);
 	if (r->rootless)
 		printf("%-20s %u-%u inside each job's user namespace, each one id of the user's "
-		       "subordinate range outside (one per running job, locked in $RUNTIME_DIRECTORY/uid "
-		       "or $XDG_RUNTIME_DIR/sandrun/uid)%s%s\n", "job uids", SBX_UID_BASE,
+		       "subordinate range outside (one per running job, locked in ~/.sandrun-locks/uid, "
+		       "the home of the password database)%s%s\n", "job uids", SBX_UID_BASE,
 		       SBX_UID_BASE + SBX_UID_COUNT - 1, r->uid_range_free ? "" : ": ", r->uid_range_error);
 	else
 		printf("%-20s %u-%u (one per running job, locked in /run/sandrun/uid)%s%s\n", "job uids",

@@ -70,7 +70,8 @@ struct dropdir {
 	enum dd_origin origin; /* of the entry being handed out */
 	struct dd_table pending;
 	int64_t overflows;
-	bool stop, watch_warned;
+	bool stop, watch_warned, lease_warned;
+	bool max_by_option;    /* max_nodes is --max-dirs (else the descriptor limit) */
 	int stop_status;
 	size_t evpos, evlen;
 	char evbuf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -141,9 +142,16 @@ static int on_dir(int dirfd, const char *path, int depth, void *ctx)
 		return 0;
 	}
 	/* Half the descriptors at most: the rest are the jobs' and the files'. */
-	int fd = n || d->nnodes < d->max_nodes ? fcntl(dirfd, F_DUPFD_CLOEXEC, 3) : (errno = EMFILE, -1);
+	bool over = !n && d->nnodes >= d->max_nodes;
+	int fd = over ? -1 : fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0) { /* out of descriptors: as if it could not be watched */
-		if (!d->watch_warned)
+		if (!d->watch_warned && over)
+			progress_message(d->c->progress, "warning: more than %zu directories to watch (%s): %s and "
+					 "the ones after it are not watched, their files are found only by the full "
+					 "walks (at the start and after a queue overflow); %s", d->max_nodes,
+					 d->max_by_option ? "--max-dirs" : "half the descriptor limit", path,
+					 d->max_by_option ? "raise --max-dirs" : "raise the descriptor limit (ulimit -n)");
+		else if (!d->watch_warned)
 			progress_message(d->c->progress, "warning: cannot keep %s open: %s; its files are found by "
 					 "the walks only", path, strerror(errno));
 		d->watch_warned = true;
@@ -240,7 +248,17 @@ static int dd_input(const struct input *in, void *ctx)
 		if (now < p->due_ms)
 			return counted(d);
 	}
-	if (in->fd >= 0 && dd_writers_open(in->fd) == 1) {
+	int writers = in->fd >= 0 ? dd_writers_open(in->fd) : 0;
+	if (writers < 0 && !d->lease_warned) {
+		/* Fail open, said once: the close event (and --settle) still
+		 * keep a file being written from being taken in most cases. */
+		d->lease_warned = true;
+		progress_message(d->c->progress, "warning: cannot tell whether files are still open for writing "
+				 "(a read lease on %s: %s; a runner that is not root can lease only its own files): "
+				 "a file is taken at its close or rename event alone, so a writer that closes and "
+				 "reopens it may lose the race; use --settle", in->path, strerror(-writers));
+	}
+	if (writers == 1) {
 		/* Still being written: its last writer's close brings it
 		 * again. Only after a close event is it looked at again here,
 		 * a few times (that writer's count may not have dropped yet);
@@ -476,7 +494,8 @@ static int open_root(struct dd_root *root, const char *arg)
 	return 0;
 }
 
-int dropdir_open(struct collect *c, char **dirs, int ndirs, uint64_t settle_ms, struct dropdir **out)
+int dropdir_open(struct collect *c, char **dirs, int ndirs, uint64_t settle_ms, size_t max_dirs,
+		 struct dropdir **out)
 {
 	struct dropdir *d = calloc(1, sizeof *d);
 	if (!d || !(d->roots = calloc((size_t)ndirs, sizeof *d->roots))) {
@@ -494,8 +513,14 @@ int dropdir_open(struct collect *c, char **dirs, int ndirs, uint64_t settle_ms, 
 		if (r)
 			return r;
 	}
+	/* Each watched directory is a descriptor kept open: half the
+	 * descriptors at most (the rest are the jobs' and the files'), and
+	 * --max-dirs, the bound on what one drop folder's owner (untrusted)
+	 * can make the runner hold by making directories. */
 	struct rlimit rl;
-	d->max_nodes = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 2 : 512;
+	size_t by_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur / 2 : 512;
+	d->max_nodes = max_dirs < by_fds ? max_dirs : by_fds;
+	d->max_by_option = max_dirs <= by_fds;
 	d->in_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->ep_fd = epoll_create1(EPOLL_CLOEXEC);

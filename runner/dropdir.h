@@ -28,7 +28,8 @@ struct dropdir;
  * inotify and timer descriptors, and ask for the first full walk. c is the
  * run's queue (run_queue_open with no paths), borrowed. Returns 0, or an
  * exit status with its message printed. */
-int dropdir_open(struct collect *c, char **dirs, int ndirs, uint64_t settle_ms, struct dropdir **out);
+int dropdir_open(struct collect *c, char **dirs, int ndirs, uint64_t settle_ms, size_t max_dirs,
+		 struct dropdir **out);
 /* One step (the loop's feed): a chunk of the walk, the files due after
  * --settle, the events read so far. LOOP_FEED_WAIT when there is nothing
  * to do until dropdir_fd() is readable; never LOOP_FEED_DONE. */

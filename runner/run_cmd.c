@@ -326,7 +326,7 @@ static int run_batch(struct store *st, struct sbx_run *sbx, const struct jobspec
 	progress_counts(progress)->watching = o->watch;
 	int status = run_queue_open(c, argv + optind, o->watch ? 0 : o->npaths);
 	if (status == 0 && o->watch)
-		status = dropdir_open(c, argv + optind, o->npaths, o->settle_ms, &dd);
+		status = dropdir_open(c, argv + optind, o->npaths, o->settle_ms, (size_t)o->max_dirs, &dd);
 	if (status == 0) {
 		enum loop_feed (*step)(void *, int *) = dd ? dropdir_step : run_queue_step;
 		void *step_ctx = dd ? (void *)dd : (void *)c;

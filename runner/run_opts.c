@@ -20,7 +20,7 @@ enum {
 	OPT_DB = OPT_LIMITS_END, OPT_FILES_FROM, OPT_RETRIES, OPT_RETRY_ON, OPT_FORCE,
 	OPT_MEMFREE, OPT_GRACE, OPT_MAX_OUTPUT, OPT_CMD, OPT_OUTPUT, OPT_OK_CODES, OPT_ENV,
 	OPT_INCLUDE, OPT_EXCLUDE, OPT_FOLLOW, OPT_NEW_SPEC, OPT_HALT, OPT_LEASE_TIMEOUT,
-	OPT_JSON_INTERVAL, OPT_SETTLE, OPT_FINGERPRINT, OPT_SPECTRAL, OPT_RETRY_DELAY,
+	OPT_JSON_INTERVAL, OPT_SETTLE, OPT_MAX_DIRS, OPT_FINGERPRINT, OPT_SPECTRAL, OPT_RETRY_DELAY,
 };
 
 /* The inputs' options and --new-spec (more_options()). */
@@ -33,7 +33,8 @@ enum {
 	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },   \
 	{ "json-interval", required_argument, NULL, OPT_JSON_INTERVAL }, \
 	{ "dry-run", no_argument, NULL, 'n' },                        \
-	{ "settle", required_argument, NULL, OPT_SETTLE }
+	{ "settle", required_argument, NULL, OPT_SETTLE },             \
+	{ "max-dirs", required_argument, NULL, OPT_MAX_DIRS }
 
 static int default_jobs(void)
 {
@@ -189,6 +190,8 @@ static int watch_checks(int opt, const char *arg, struct run_opts *o)
 {
 	if (!o->watch && opt == OPT_SETTLE)
 		return sr_usage_error(usage_cmd, "--settle applies to 'sandrun watch'"), -1;
+	if (!o->watch && opt == OPT_MAX_DIRS)
+		return sr_usage_error(usage_cmd, "--max-dirs applies to 'sandrun watch'"), -1;
 	if (opt == 'n' && strcmp(usage_cmd, "run ") != 0)
 		/* A drop folder's or a socket's queue is what arrives later:
 		 * nothing to preview. */
@@ -198,6 +201,11 @@ static int watch_checks(int opt, const char *arg, struct run_opts *o)
 	switch (opt) {
 	case OPT_SETTLE:
 		return sr_parse_duration_option("--settle", arg, true, &o->settle_ms) < 0 ? usage_hint() : 0;
+	case OPT_MAX_DIRS:
+		if (sr_parse_int(arg, 1, 10000000, &o->max_dirs) < 0)
+			return sr_usage_error(usage_cmd, "invalid value '%s' for --max-dirs: expected a whole number "
+					      "from 1 to 10000000", arg), -1;
+		return 0;
 	case OPT_FILES_FROM:
 	case '0':
 		return sr_usage_error(usage_cmd, "watch takes directories, not lists (--files-from, -0)"), -1;
@@ -257,6 +265,7 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, const struct run_o
 		.db = "sandrun.db", .jobs = default_jobs(), .retries = RETRY_DEFAULT_RETRIES,
 		.retry_mask = RETRY_DEFAULT_MASK, .grace_ms = 10000, .max_output = JOBSPEC_DEFAULT_MAX_OUTPUT,
 		.json_interval_ms = 5000, .watch = x->watch, .recursive = x->watch,
+		.max_dirs = RUN_DEFAULT_MAX_DIRS,
 	};
 	sbx_limits_defaults(&o->limits);
 	int opt;
@@ -266,7 +275,7 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, const struct run_o
 	while ((opt = getopt_long(argc, argv, ":hnqvr0j:", longopts, NULL)) != -1) {
 		if (watch_checks(opt, optarg, o) < 0)
 			return -1;
-		if (opt == OPT_SETTLE)
+		if (opt == OPT_SETTLE || opt == OPT_MAX_DIRS)
 			continue;
 		int r = x->take && opt >= RUN_OPTS_EXTRA_FIRST ? x->take(opt, optarg, x->ctx) : 0;
 		if (r == 0)

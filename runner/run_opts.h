@@ -56,7 +56,9 @@ struct run_opts {
 	/* watch (runner/watch_cmd.c) */
 	bool watch;
 	uint64_t settle_ms;          /* --settle */
+	int max_dirs;                /* --max-dirs: directories watched at most */
 };
+#define RUN_DEFAULT_MAX_DIRS 10000
 
 /* `sandrun run` (watch false) or `sandrun watch` (true): options, setup,
  * the loop, the summary; returns the exit status (runner/run_cmd.c). */

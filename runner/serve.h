@@ -7,7 +7,8 @@
  *                  descriptors in, responses out
  *   serve_req.c    the requests: submit, status, cancel, stats; the
  *                  answers to waiting clients when an item ends
- *   serve_spool.c  a client's descriptor -> the server's own copy
+ *   serve_spool.c  a client's descriptor -> the server's own copy, made
+ *                  by a child with a deadline
  */
 #ifndef SANDRUN_SERVE_H
 #define SANDRUN_SERVE_H
@@ -35,11 +36,23 @@
 #define SERVE_DEFAULT_MAX_QUEUE 10000
 #define SERVE_DEFAULT_MAX_SIZE (1ull << 30)
 #define SERVE_DEFAULT_MAX_CLIENTS 256
+#define SERVE_DEFAULT_SPOOL_TIMEOUT_MS 60000
+#define SERVE_STUCK_PER_UID 8      /* helpers of one uid stuck on its files: beyond, busy */
+#define SERVE_DEFAULT_QUOTA_FILES 1000
+#define SERVE_DEFAULT_QUOTA_BYTES (10ull << 30)
+
+/* The data of our epoll set's events: a client connection is its index
+ * (below 2^16) | its generation << 32; these never collide with one. */
+#define SERVE_EV_LISTEN UINT64_MAX
+#define SERVE_EV_TIMER (UINT64_MAX - 1)   /* the spool deadlines' timerfd */
+#define SERVE_EV_SPOOL (1ull << 31)       /* | a connection's: its copy's report pipe */
+#define SERVE_EV_ORPHAN (1ull << 30)      /* | a pidfd: a child to reap once gone */
 
 struct serve_opts {
 	const char *socket_path, *spool_dir;
 	int max_queue, max_clients;
-	uint64_t max_size;
+	uint64_t max_size, spool_timeout_ms;
+	int64_t quota_files, quota_bytes;  /* per client uid; 0: none */
 	mode_t socket_mode;
 	uid_t allow_uid[SERVE_MAX_ALLOW];
 	gid_t allow_gid[SERVE_MAX_ALLOW];
@@ -49,6 +62,25 @@ struct serve_opts {
 struct serve_wait {
 	int64_t id;
 	json_t *tag;                  /* the submit's tag, given back with the result */
+};
+
+/* A submit whose file a child is copying (serve_spool.c): the client's
+ * next requests wait until it is answered. */
+struct serve_spooling {
+	bool on;
+	bool killed;                  /* past its deadline: SIGKILLed */
+	int pidfd, result_fd, tmp_fd; /* the child's; its report; the unnamed copy */
+	uint64_t deadline_ms;         /* CLOCK_MONOTONIC */
+	json_t *req;                  /* the submit (wait, name, tag) */
+};
+
+/* A child of ours on a client's file (a copy killed or done, a closer),
+ * reaped once its pidfd says it is gone. One alive past --spool-timeout
+ * is stuck in the kernel (a FUSE FLUSH waits uninterruptibly). */
+struct serve_helper {
+	int pidfd;
+	uid_t uid;                    /* whose file */
+	uint64_t since_ms;
 };
 
 struct serve_conn {
@@ -66,6 +98,7 @@ struct serve_conn {
 	bool closing;                 /* close once out is written */
 	struct serve_wait *waits;     /* items whose end this client waits for */
 	size_t nwaits, capwaits;
+	struct serve_spooling sp;
 };
 
 struct serve {
@@ -76,7 +109,10 @@ struct serve {
 	int64_t run_id;
 	int jobs;
 	int ep;                       /* our epoll set: the loop's feed_fd */
-	int listen_fd, spool_fd;
+	int listen_fd, spool_fd, spool_timer;
+	int nspooling;                /* copies under way: counted into the queue bound */
+	struct serve_helper *helpers;
+	size_t nhelpers, caphelpers;
 	char spool_path[PATH_MAX];
 	struct serve_conn *conns;
 	int nconns;
@@ -98,22 +134,44 @@ void serve_send(struct serve *s, struct serve_conn *c, json_t *answer);
 json_t *serve_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The oldest descriptor this client sent that no submit has taken, or -1. */
 int serve_take_fd(struct serve_conn *c);
+/* The epoll data of c's copy (SERVE_EV_SPOOL). */
+uint64_t serve_spool_data(struct serve *s, struct serve_conn *c);
+/* The copy of c's submit is answered: its next requests are served. */
+void serve_resume(struct serve *s, struct serve_conn *c);
 void serve_close_all(struct serve *s);
 
 /* serve_req.c */
 void serve_request(struct serve *s, struct serve_conn *c, const char *line, size_t len);
+/* A submit's copy ended: name is the spooled file's (then st its fstat),
+ * or NULL and err the refusal (taken). Queues the item and answers. */
+void serve_spooled(struct serve *s, struct serve_conn *c, json_t *req, const char *name, const struct stat *st,
+		   json_t *err);
 void serve_on_finish(void *ctx, const struct loop_finish *f);
 /* Whether this client may read or cancel the items of uid item_uid. */
 bool serve_may_see(const struct serve *s, const struct ucred *who, int64_t item_uid);
 
-/* serve_spool.c: the client's descriptor checked (regular file, readable,
- * not FUSE, at most max_size bytes) and its bytes copied into a new file of
- * the spool, synced and linked under a fresh random name (name, at least
- * 33 bytes) before this returns 0; st gets the copy's fstat. On failure a
- * negative errno, code and msg say why (the answer's), and nothing is left
- * in the spool. */
+/* serve_spool.c: a child checks the client's descriptor (regular file,
+ * readable, not FUSE, at most max_size bytes) and copies its bytes into an
+ * unnamed file of the spool, synced, within --spool-timeout; its pidfd is
+ * in our epoll set with the data given. 0, or -errno when it could not be
+ * started (nothing was). */
 #define SERVE_SPOOL_NAME_LEN 33
-int serve_spool(int spool_fd, int client_fd, uint64_t max_size, char *name, struct stat *st,
-		const char **code, char *msg, size_t msglen);
+int serve_spool_start(struct serve *s, struct serve_conn *c, int client_fd, json_t *req, uint64_t spool_data);
+/* Its report pipe is readable: the copy is named (128 random bits, the
+ * spool synced) and serve_spooled called, or the refusal passed to it. */
+void serve_spool_ended(struct serve *s, struct serve_conn *c);
+/* The spool timer fired: copies past their deadline are SIGKILLed and
+ * answered spool_timeout. */
+void serve_spool_deadline(struct serve *s);
+/* The client left: its copy is killed, nothing kept. */
+void serve_spool_abandon(struct serve *s, struct serve_conn *c);
+/* A helper's pidfd is readable: reaped. */
+void serve_spool_reap_orphan(struct serve *s, int pidfd);
+/* Close descriptors client c sent without ever waiting for the close (on
+ * FUSE a close waits for its owner): a child sharing our descriptor table
+ * closes them. */
+void serve_drop_client_fds(struct serve *s, const struct serve_conn *c, const int *fds, size_t n);
+/* How many of uid's helpers are stuck (alive past --spool-timeout). */
+size_t serve_stuck_helpers(const struct serve *s, uid_t uid);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 static const char serve_usage[] =
@@ -37,7 +38,14 @@ static const char serve_usage[] =
 	"      --max-queue N       at most N files waiting or running; beyond, a submit\n"
 	"                          is answered \"busy\" at once (default 10000)\n"
 	"      --max-size SIZE     largest file taken (default 1G)\n"
-	"      --max-clients N     connected clients at once (default 256)\n\n"
+	"      --max-clients N     connected clients at once (default 256)\n"
+	"      --quota-files N     files one client uid may hold in the spool (pending,\n"
+	"                          running or failed; default 1000, 0: no limit)\n"
+	"      --quota-bytes SIZE  bytes one client uid may hold there (default 10G,\n"
+	"                          0: no limit); beyond either, \"quota\"\n"
+	"      --spool-timeout DURATION\n"
+	"                          the most one submitted file's copy may take; beyond,\n"
+	"                          it is stopped and answered \"spool_timeout\" (default 60s)\n\n"
 	"Jobs: every option of 'sandrun run' that says what runs and how (-j, --cmd,\n"
 	"--policy, limits, --retries, --retry-on, --retry-delay, --grace, --db, --json,\n"
 	"-q, -v, ...): see 'sandrun run --help'. Inputs options (-r, --files-from,\n"
@@ -48,7 +56,8 @@ static const char serve_usage[] =
 
 enum {
 	OPT_SOCKET = RUN_OPTS_EXTRA_FIRST, OPT_SOCKET_MODE, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_SPOOL,
-	OPT_MAX_QUEUE, OPT_MAX_SIZE, OPT_MAX_CLIENTS,
+	OPT_MAX_QUEUE, OPT_MAX_SIZE, OPT_MAX_CLIENTS, OPT_SPOOL_TIMEOUT,
+	OPT_QUOTA_FILES, OPT_QUOTA_BYTES,
 };
 
 static const struct option serve_longopts[] = {
@@ -60,6 +69,9 @@ static const struct option serve_longopts[] = {
 	{ "max-queue", required_argument, NULL, OPT_MAX_QUEUE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "spool-timeout", required_argument, NULL, OPT_SPOOL_TIMEOUT },
+	{ "quota-files", required_argument, NULL, OPT_QUOTA_FILES },
+	{ "quota-bytes", required_argument, NULL, OPT_QUOTA_BYTES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -117,6 +129,22 @@ static int serve_option(int opt, const char *arg, void *ctx)
 	case OPT_MAX_CLIENTS:
 		return sr_parse_int(arg, 1, 65536, &o->max_clients) < 0
 			       ? bad("--max-clients", arg, "expected a whole number from 1 to 65536") : 1;
+	case OPT_QUOTA_FILES: {
+		int v;
+		if (sr_parse_int(arg, 0, INT32_MAX, &v) < 0)
+			return bad("--quota-files", arg, "expected a whole number (0: no limit)");
+		o->quota_files = v;
+		return 1;
+	}
+	case OPT_QUOTA_BYTES: {
+		uint64_t v = 0;
+		if (strcmp(arg, "0") != 0 && (sbx_parse_size(arg, &v) < 0 || v > INT64_MAX))
+			return bad("--quota-bytes", arg, "expected a size such as 10G (0: no limit)");
+		o->quota_bytes = (int64_t)v;
+		return 1;
+	}
+	case OPT_SPOOL_TIMEOUT:
+		return sr_parse_duration_option("--spool-timeout", arg, false, &o->spool_timeout_ms) < 0 ? -1 : 1;
 	case OPT_MAX_SIZE:
 		return sbx_parse_size(arg, &o->max_size) < 0 || o->max_size == 0
 			       ? bad("--max-size", arg, "expected a size such as 512M or 2G") : 1;
@@ -168,7 +196,7 @@ static int serve_body(struct run_env *e, void *ctx)
 	struct serve_args *a = ctx;
 	const struct run_opts *ro = a->ro;
 	struct serve s = { .o = a->so, .st = e->st, .js = e->js, .progress = e->progress, .jobs = ro->jobs,
-			   .ep = -1, .listen_fd = -1, .spool_fd = -1 };
+			   .ep = -1, .listen_fd = -1, .spool_fd = -1, .spool_timer = -1 };
 	char spool_default[PATH_MAX];
 	snprintf(spool_default, sizeof spool_default, "%s.spool", store_is_postgresql(ro->db) ? "sandrun" : ro->db);
 	int status = SR_EXIT_STORE;
@@ -177,10 +205,12 @@ static int serve_body(struct run_env *e, void *ctx)
 	s.conns = calloc((size_t)a->so->max_clients, sizeof *s.conns);
 	s.nconns = a->so->max_clients;
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!s.conns || s.ep < 0)
+	s.spool_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	struct epoll_event tev = { .events = EPOLLIN, .data.u64 = SERVE_EV_TIMER };
+	if (!s.conns || s.ep < 0 || s.spool_timer < 0 || epoll_ctl(s.ep, EPOLL_CTL_ADD, s.spool_timer, &tev) < 0)
 		goto out;
 	for (int i = 0; i < s.nconns; i++)
-		s.conns[i].fd = -1;
+		s.conns[i] = (struct serve_conn){ .fd = -1, .sp = { .pidfd = -1, .result_fd = -1, .tmp_fd = -1 } };
 	if (open_spool(&s, a->so->spool_dir ? a->so->spool_dir : spool_default) < 0) {
 		status = SR_EXIT_USAGE;
 		goto out;
@@ -236,7 +266,9 @@ out:
 	free(args);
 	free(s.conns);
 	free(s.cancels);
+	free(s.helpers);
 	sr_closep(&s.ep);
+	sr_closep(&s.spool_timer);
 	sr_closep(&s.spool_fd);
 	return status;
 }
@@ -244,7 +276,9 @@ out:
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_opts so = { .socket_mode = 0660, .max_queue = SERVE_DEFAULT_MAX_QUEUE,
-				 .max_size = SERVE_DEFAULT_MAX_SIZE, .max_clients = SERVE_DEFAULT_MAX_CLIENTS };
+				 .max_size = SERVE_DEFAULT_MAX_SIZE, .max_clients = SERVE_DEFAULT_MAX_CLIENTS,
+				 .spool_timeout_ms = SERVE_DEFAULT_SPOOL_TIMEOUT_MS,
+				 .quota_files = SERVE_DEFAULT_QUOTA_FILES, .quota_bytes = SERVE_DEFAULT_QUOTA_BYTES };
 	struct run_opts ro;
 	const struct run_opts_extra x = { .usage_cmd = "serve ", .longopts = serve_longopts,
 					  .take = serve_option, .ctx = &so, .help = serve_help };

@@ -17,11 +17,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define LISTEN_EVENT UINT64_MAX
-
 static uint64_t conn_data(struct serve *s, struct serve_conn *c)
 {
 	return (uint64_t)(c - s->conns) | (uint64_t)c->gen << 32;
+}
+
+uint64_t serve_spool_data(struct serve *s, struct serve_conn *c)
+{
+	return conn_data(s, c) | SERVE_EV_SPOOL;
 }
 
 int serve_listen(struct serve *s, char *err, size_t errlen)
@@ -59,7 +62,7 @@ int serve_listen(struct serve *s, char *err, size_t errlen)
 		close(fd);
 		return snprintf(err, errlen, "--socket %s: %s", sa.sun_path, strerror(e)), -e;
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTEN_EVENT };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = SERVE_EV_LISTEN };
 	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = errno;
 		close(fd);
@@ -81,16 +84,16 @@ json_t *serve_error(const char *code, const char *fmt, ...)
 
 static void close_conn(struct serve *s, struct serve_conn *c)
 {
+	serve_spool_abandon(s, c);
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	sr_closep(&c->fd);
-	for (size_t i = 0; i < c->nfds; i++)
-		close(c->fds[i]);
+	serve_drop_client_fds(s, c, c->fds, c->nfds);
 	free(c->out);
 	for (size_t i = 0; i < c->nwaits; i++)
 		json_decref(c->waits[i].tag);
 	free(c->waits);
 	uint32_t gen = c->gen;
-	*c = (struct serve_conn){ .gen = gen + 1, .fd = -1 };
+	*c = (struct serve_conn){ .gen = gen + 1, .fd = -1, .sp = { .pidfd = -1, .result_fd = -1, .tmp_fd = -1 } };
 }
 
 void serve_close_all(struct serve *s)
@@ -101,12 +104,20 @@ void serve_close_all(struct serve *s)
 	sr_closep(&s->listen_fd);
 }
 
+/* While its submit is being copied, a client's next lines are not read
+ * (they are answered in order, after it); a hangup still shows. */
+static int conn_events(struct serve *s, struct serve_conn *c, bool want_out)
+{
+	struct epoll_event ev = { .events = (c->sp.on ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0),
+				  .data.u64 = conn_data(s, c) };
+	return epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
 static void set_want_out(struct serve *s, struct serve_conn *c, bool want)
 {
 	if (c->want_out == want)
 		return;
-	struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u64 = conn_data(s, c) };
-	if (epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	if (conn_events(s, c, want) == 0)
 		c->want_out = want;
 }
 
@@ -228,7 +239,8 @@ static void on_accept(struct serve *s)
 			continue;
 		}
 		uint32_t gen = c->gen;
-		*c = (struct serve_conn){ .used = true, .gen = gen + 1, .fd = fd, .cred = cr };
+		*c = (struct serve_conn){ .used = true, .gen = gen + 1, .fd = fd, .cred = cr,
+					  .sp = { .pidfd = -1, .result_fd = -1, .tmp_fd = -1 } };
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_data(s, c) };
 		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			c->used = false;
@@ -240,9 +252,11 @@ static void on_accept(struct serve *s)
 
 /* Descriptors that came with the bytes: kept in order for the submits
  * that follow; beyond SERVE_FDS_MAX the client is misbehaving. */
-static bool keep_fds(struct serve_conn *c, struct msghdr *mh)
+static bool keep_fds(struct serve *s, struct serve_conn *c, struct msghdr *mh)
 {
 	bool ok = !(mh->msg_flags & MSG_CTRUNC);
+	int drop[SERVE_FDS_MAX * 2];
+	size_t ndrop = 0;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -253,12 +267,31 @@ static bool keep_fds(struct serve_conn *c, struct msghdr *mh)
 			if (c->nfds < SERVE_FDS_MAX)
 				c->fds[c->nfds++] = fds[i];
 			else {
-				close(fds[i]);
+				drop[ndrop++] = fds[i];
 				ok = false;
 			}
 		}
 	}
+	serve_drop_client_fds(s, c, drop, ndrop);
 	return ok;
+}
+
+/* The complete lines received, in order, until a submit's copy is under
+ * way. false: stop reading (closed, closing, or copying). */
+static bool process_lines(struct serve *s, struct serve_conn *c)
+{
+	char *nl;
+	while (c->used && !c->closing && !c->sp.on && (nl = memchr(c->in, '\n', c->inlen))) {
+		size_t len = (size_t)(nl - c->in);
+		serve_request(s, c, c->in, len);
+		if (!c->used)
+			return false;
+		memmove(c->in, nl + 1, c->inlen - len - 1);
+		c->inlen -= len + 1;
+		if (c->sp.on) /* from now on its pidfd wakes us, not the socket */
+			conn_events(s, c, c->want_out);
+	}
+	return c->used && !c->closing && !c->sp.on;
 }
 
 static void on_readable(struct serve *s, struct serve_conn *c)
@@ -269,7 +302,7 @@ static void on_readable(struct serve *s, struct serve_conn *c)
 	} ctl;
 	/* A bounded number of reads per event: one busy client cannot keep
 	 * the others (and the jobs) waiting. */
-	for (int round = 0; round < 16 && c->used && !c->closing; round++) {
+	for (int round = 0; round < 16 && c->used && !c->closing && !c->sp.on; round++) {
 		if (c->inlen == sizeof c->in) {
 			serve_send(s, c, serve_error("bad_request", "a request line is longer than %d bytes",
 						     SERVE_LINE_MAX));
@@ -285,7 +318,7 @@ static void on_readable(struct serve *s, struct serve_conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		bool fds_ok = n >= 0 && keep_fds(c, &mh);
+		bool fds_ok = n >= 0 && keep_fds(s, c, &mh);
 		if (n <= 0) { /* gone: its submissions stay acknowledged */
 			close_conn(s, c);
 			return;
@@ -298,16 +331,17 @@ static void on_readable(struct serve *s, struct serve_conn *c)
 			return;
 		}
 		c->inlen += (size_t)n;
-		char *nl;
-		while (c->used && !c->closing && (nl = memchr(c->in, '\n', c->inlen))) {
-			size_t len = (size_t)(nl - c->in);
-			serve_request(s, c, c->in, len);
-			if (!c->used)
-				return;
-			memmove(c->in, nl + 1, c->inlen - len - 1);
-			c->inlen -= len + 1;
-		}
+		if (!process_lines(s, c))
+			return;
 	}
+}
+
+void serve_resume(struct serve *s, struct serve_conn *c)
+{
+	if (!c->used || c->sp.on)
+		return;
+	conn_events(s, c, c->want_out);
+	process_lines(s, c);
 }
 
 enum loop_feed serve_feed(void *ctx, int *exit_status)
@@ -316,17 +350,33 @@ enum loop_feed serve_feed(void *ctx, int *exit_status)
 	struct epoll_event evs[64];
 	int n = epoll_wait(s->ep, evs, (int)SR_ARRAY_LEN(evs), 0);
 	for (int i = 0; i < n; i++) {
-		if (evs[i].data.u64 == LISTEN_EVENT) {
+		uint64_t d = evs[i].data.u64;
+		if (d == SERVE_EV_LISTEN) {
 			on_accept(s);
 			continue;
 		}
-		uint32_t idx = (uint32_t)evs[i].data.u64, gen = (uint32_t)(evs[i].data.u64 >> 32);
+		if (d == SERVE_EV_TIMER) {
+			serve_spool_deadline(s);
+			continue;
+		}
+		if (d & SERVE_EV_ORPHAN) {
+			serve_spool_reap_orphan(s, (int)(uint32_t)(d & ~SERVE_EV_ORPHAN));
+			continue;
+		}
+		uint32_t idx = (uint32_t)(d & ~SERVE_EV_SPOOL), gen = (uint32_t)(d >> 32);
 		if (idx >= (uint32_t)s->nconns || !s->conns[idx].used || s->conns[idx].gen != gen)
 			continue;
 		struct serve_conn *c = &s->conns[idx];
+		if (d & SERVE_EV_SPOOL) {
+			if (c->sp.on)
+				serve_spool_ended(s, c);
+			continue;
+		}
 		if (evs[i].events & EPOLLOUT)
 			flush_out(s, c);
-		if (c->used && c->gen == gen && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		if (c->used && c->gen == gen && c->sp.on && (evs[i].events & (EPOLLHUP | EPOLLERR)))
+			close_conn(s, c); /* left before its answer: nothing acknowledged, nothing kept */
+		else if (c->used && c->gen == gen && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			on_readable(s, c);
 	}
 	(void)exit_status; /* the socket never stops the loop: signals do */

@@ -76,6 +76,36 @@ bool serve_may_see(const struct serve *s, const struct ucred *who, int64_t item_
 
 /* ---- submit ---------------------------------------------------------- */
 
+/* The per-uid spool quota (--quota-files, --quota-bytes): what this
+ * client's uid holds in the spool (store_client_usage: pending, running,
+ * failed), its copies under way, and `more` bytes about to be added. The
+ * server's own uid is not counted against. NULL when within it. */
+static json_t *over_quota(struct serve *s, const struct serve_conn *c, int64_t more)
+{
+	if (c->cred.uid == geteuid() || (!s->o->quota_files && !s->o->quota_bytes))
+		return NULL;
+	int64_t files, bytes;
+	if (store_client_usage(s->st, c->cred.uid, &files, &bytes) < 0) {
+		progress_message(s->progress, "%s", store_errmsg(s->st));
+		return serve_error("store_error", "counting this client's files failed; nothing was queued");
+	}
+	for (int i = 0; i < s->nconns; i++)
+		files += s->conns[i].used && s->conns[i].sp.on && &s->conns[i] != c &&
+			 s->conns[i].cred.uid == c->cred.uid;
+	bool too_many = s->o->quota_files && files + 1 > s->o->quota_files;
+	/* before the copy: no room left at all; after: the file fits */
+	bool too_big = s->o->quota_bytes && (more ? bytes + more > s->o->quota_bytes : bytes >= s->o->quota_bytes);
+	if (!too_many && !too_big)
+		return NULL;
+	json_t *e = serve_error("quota", "uid %u holds %lld files (%lld bytes) in this server's spool, pending, "
+				"running or failed; it may hold %lld files and %lld bytes (--quota-files, "
+				"--quota-bytes; 0 is no limit): wait for its files to end, and have failed ones "
+				"retried or forgotten", (unsigned)c->cred.uid, (long long)files, (long long)bytes,
+				(long long)s->o->quota_files, (long long)s->o->quota_bytes);
+	json_object_set_new(e, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
+	return e;
+}
+
 static bool add_wait(struct serve_conn *c, int64_t id, json_t *tag)
 {
 	if (c->nwaits == c->capwaits) {
@@ -98,7 +128,7 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 		err = serve_error("bad_request", "wait is true or false, name a string");
 	if (!err && name && json_string_length(name) > SERVE_NAME_MAX)
 		err = serve_error("bad_request", "name is longer than %d bytes", SERVE_NAME_MAX);
-	_cleanup_close_ int fd = serve_take_fd(c);
+	int fd = serve_take_fd(c);
 	if (!err && fd < 0)
 		err = serve_error("no_fd", "a submit carries the file as one SCM_RIGHTS descriptor sent with "
 				  "its line (sendmsg); none came");
@@ -106,36 +136,66 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 	 * in memory only ever errs high here (items of this spec that `run`,
 	 * `retry` or `forget` changed in the same store): before refusing,
 	 * the store's own count. */
-	if (!err && s->outstanding >= s->o->max_queue) {
+	if (!err && s->outstanding + s->nspooling >= s->o->max_queue) {
 		int64_t n;
 		if (store_count_pending(s->st, s->js->key, &n) == 0)
 			s->outstanding = n + progress_counts(s->progress)->running;
 	}
-	if (!err && s->outstanding >= s->o->max_queue) {
-		s->refused_busy++;
-		err = serve_error("busy", "the queue is full (%lld files waiting or running, --max-queue %d); "
-				  "retry later", (long long)s->outstanding, s->o->max_queue);
+	if (!err)
+		err = over_quota(s, c, 0);
+	size_t stuck = err ? 0 : serve_stuck_helpers(s, c->cred.uid);
+	if (stuck >= SERVE_STUCK_PER_UID) {
+		err = serve_error("busy", "%zu processes of this server are still stuck on files uid %u sent (a "
+				  "file system that stalls, such as FUSE under an overlay?); retry later", stuck,
+				  (unsigned)c->cred.uid);
 		json_object_set_new(err, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
 	}
+	if (!err && s->outstanding + s->nspooling >= s->o->max_queue) {
+		s->refused_busy++;
+		err = serve_error("busy", "the queue is full (%lld files waiting or running, --max-queue %d); "
+				  "retry later", (long long)(s->outstanding + s->nspooling), s->o->max_queue);
+		json_object_set_new(err, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
+	}
+	/* The copy is a child's (serve_spool.c); the answer comes when it
+	 * ends, and this client's next requests wait for it. Our own
+	 * reference is closed by a helper: even a close can wait on FUSE. */
+	int r = err ? 0 : serve_spool_start(s, c, fd, req, serve_spool_data(s, c));
+	if (fd >= 0)
+		serve_drop_client_fds(s, c, &fd, 1);
 	if (err)
 		return send_with_tag(s, c, req, err);
-	char spooled[SERVE_SPOOL_NAME_LEN + 8];
-	struct stat st;
-	const char *code = NULL;
-	char msg[512];
-	int r = serve_spool(s->spool_fd, fd, s->o->max_size, spooled, &st, &code, msg, sizeof msg);
 	if (r < 0)
-		return send_with_tag(s, c, req, serve_error(code, "%s", msg));
+		send_with_tag(s, c, req, serve_error("spool_error", "cannot start the copy of the file: %s; "
+						     "nothing was queued", strerror(-r)));
+}
+
+void serve_spooled(struct serve *s, struct serve_conn *c, json_t *req, const char *spooled, const struct stat *st,
+		   json_t *err)
+{
+	if (!c->used) { /* gone meanwhile: nothing acknowledged, nothing kept */
+		if (spooled)
+			unlinkat(s->spool_fd, spooled, 0);
+		json_decref(err);
+		return;
+	}
+	if (!spooled)
+		return send_with_tag(s, c, req, err);
+	/* the size is known now: the bytes checked again */
+	if ((err = over_quota(s, c, st->st_size))) {
+		unlinkat(s->spool_fd, spooled, 0);
+		return send_with_tag(s, c, req, err);
+	}
+	json_t *wait = json_object_get(req, "wait"), *name = json_object_get(req, "name");
 	char path[PATH_MAX + SERVE_SPOOL_NAME_LEN + 2];
 	snprintf(path, sizeof path, "%s/%s", s->spool_path, spooled);
 	struct store_submission sub = {
-		.path = path, .size = st.st_size,
-		.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+		.path = path, .size = st->st_size,
+		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
 		.uid = c->cred.uid, .gid = c->cred.gid, .pid = c->cred.pid,
 		.name = name ? json_string_value(name) : NULL,
 	};
 	int64_t id = 0, seq = 0;
-	if ((r = store_submit(s->st, s->js->key, &sub, &id, &seq)) < 0) {
+	if (store_submit(s->st, s->js->key, &sub, &id, &seq) < 0) {
 		unlinkat(s->spool_fd, spooled, 0); /* not acknowledged: not kept */
 		progress_message(s->progress, "%s", store_errmsg(s->st));
 		return send_with_tag(s, c, req, serve_error("store_error", "the store refused the file; "
@@ -149,7 +209,7 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 	json_object_set_new(a, "id", json_integer(id));
 	json_object_set_new(a, "status", json_string("pending"));
 	json_object_set_new(a, "queue_seq", json_integer(seq));
-	json_object_set_new(a, "size", json_integer(st.st_size));
+	json_object_set_new(a, "size", json_integer(st->st_size));
 	serve_send(s, c, a);
 }
 

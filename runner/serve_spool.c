@@ -8,6 +8,7 @@
  * (truncate, rewrite, unlink, disconnect) changes nothing: the job reads
  * the copy. */
 #include "runner/serve.h"
+#include "runner/common.h"
 #include "lib/fd.h"
 
 #include <errno.h>
@@ -16,7 +17,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <linux/sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef FUSE_SUPER_MAGIC
@@ -127,48 +135,315 @@ static int link_copy(int tmp, int spool_fd, const char *name)
 	return linkat(AT_FDCWD, proc, spool_fd, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
 }
 
-int serve_spool(int spool_fd, int client_fd, uint64_t max_size, char *name, struct stat *st,
-		const char **code, char *msg, size_t msglen)
+
+/* ---- the copy, in a child of its own ------------------------------------
+ *
+ * Why a child: every step on the client's descriptor (fstat, fstatfs, each
+ * read, and even close, which FUSE turns into a FLUSH request) may wait for
+ * whoever serves that file. A file on FUSE is refused by its f_type, but an
+ * overlay (which a client can mount in its own user namespace) over a FUSE
+ * layer reports "overlay", and its owner can stall every one of those calls
+ * forever. On the event loop that would stall every client and every job
+ * deadline. So the loop itself never makes one of them:
+ *   - a forked child checks, reads and fsyncs (spool_child); the loop
+ *     waits for its report on a pipe and SIGKILLs it at --spool-timeout (a
+ *     FUSE wait ends on a fatal signal). Not a thread: a thread stuck in the
+ *     kernel cannot be killed alone, and would hold the server's exit;
+ *   - the server's own reference is closed by a child that shares its
+ *     descriptor table (CLONE_FILES: the close takes the descriptor out of
+ *     the shared table before it waits, so the server no longer holds it),
+ *     with an alarm as its deadline (drop_client_fds).
+ * The child only writes an unnamed O_TMPFILE the server made. The server
+ * gives the copy a name after the child's report: a child killed at any
+ * instant leaves nothing named in the spool, and nothing is acknowledged
+ * that is not spooled. */
+
+struct spool_report {
+	int32_t err;                 /* 0: copied and synced; else -errno */
+	char code[24];               /* the answer's error code */
+	char msg[480];
+};
+
+/* Child side: the checks, the copy, the fsync. */
+static void spool_copy(int client_fd, int tmp, uint64_t max_size, struct spool_report *rep)
 {
 	struct stat cst;
-	int r = check_client_fd(client_fd, max_size, &cst, code, msg, msglen);
-	if (r < 0)
-		return r;
-	/* O_TMPFILE: a copy cut short (a full disk, a crash) never has a name */
-	_cleanup_close_ int tmp = openat(spool_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (tmp < 0)
-		return refuse(code, "spool_error", msg, msglen, -errno,
-			      "cannot create a file in the spool: %s", strerror(errno));
+	const char *code = "spool_error";
+	int r = check_client_fd(client_fd, max_size, &cst, &code, rep->msg, sizeof rep->msg);
 	uint64_t copied = 0;
-	r = copy_all(client_fd, tmp, max_size, &copied);
-	if (r == -EFBIG) {
-		*code = "too_large";
-		snprintf(msg, msglen, "the file grew past %llu bytes while it was read (--max-size)",
-			 (unsigned long long)max_size);
-		return r;
+	if (r == 0) {
+		r = copy_all(client_fd, tmp, max_size, &copied);
+		if (r == -EFBIG) {
+			code = "too_large";
+			snprintf(rep->msg, sizeof rep->msg, "the file grew past %llu bytes while it was read (--max-size)",
+				 (unsigned long long)max_size);
+		} else if (r == -ENOSPC || r == -EDQUOT) {
+			code = "spool_full";
+			snprintf(rep->msg, sizeof rep->msg, "cannot keep the file in the spool: %s", strerror(-r));
+		} else if (r < 0) {
+			code = "bad_file";
+			snprintf(rep->msg, sizeof rep->msg, "reading the file failed: %s", strerror(-r));
+		}
 	}
-	if (r < 0 && r != -ENOSPC && r != -EDQUOT)
-		return refuse(code, "bad_file", msg, msglen, r, "reading the file failed: %s", strerror(-r));
-	if (r == 0 && fsync(tmp) < 0)
+	if (r == 0 && fsync(tmp) < 0) {
 		r = -errno;
+		code = r == -ENOSPC || r == -EDQUOT ? "spool_full" : "spool_error";
+		snprintf(rep->msg, sizeof rep->msg, "cannot keep the file in the spool: %s", strerror(-r));
+	}
+	rep->err = r;
+	snprintf(rep->code, sizeof rep->code, "%s", r < 0 ? code : "");
+}
+
+/* Dies with the server, never outlives it in a FUSE wait. */
+static void die_with(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+}
+
+/* It closes the server's sockets it inherited, whose close cannot wait:
+ * were it stuck in the kernel past the server's end (a FUSE FLUSH at its
+ * exit waits uninterruptibly), a listener it held would make the next
+ * server see "another server is listening". It closes no descriptor a
+ * client sent (that close could wait too): it reports and is SIGKILLed at
+ * once (serve_spool_ended). */
+static _Noreturn void spool_child(const struct serve *s, pid_t parent, int client_fd, int tmp, int report,
+				  uint64_t max_size)
+{
+	die_with(parent);
+	close(s->listen_fd);
+	for (int i = 0; i < s->nconns; i++)
+		if (s->conns[i].used)
+			close(s->conns[i].fd);
+	struct spool_report rep = { 0 };
+	spool_copy(client_fd, tmp, max_size, &rep);
+	/* one write under PIPE_BUF: the server reads all of it or nothing */
+	if (write(report, &rep, sizeof rep) != (ssize_t)sizeof rep) { /* the server sees EOF */ }
+	for (;;)
+		pause();
+}
+
+/* A helper that will be reaped from our epoll set (SERVE_EV_ORPHAN) once
+ * its pidfd says it is gone; never waited for here. Counted per uid while
+ * it lives (serve_stuck_helpers). */
+static void orphan(struct serve *s, int pidfd, bool kill_it, uid_t uid, uint64_t since_ms)
+{
+	if (kill_it)
+		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = SERVE_EV_ORPHAN | (uint32_t)pidfd };
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, pidfd, &ev) < 0) {
+		/* cannot watch it: reaped now if it is gone, else left to init
+		 * when the server exits (it dies with the server) */
+		waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED | WNOHANG);
+		close(pidfd);
+		return;
+	}
+	if (s->nhelpers == s->caphelpers) {
+		size_t cap = s->caphelpers ? s->caphelpers * 2 : 16;
+		struct serve_helper *p = realloc(s->helpers, cap * sizeof *p);
+		if (!p)
+			return; /* reaped all the same, just not counted */
+		s->helpers = p;
+		s->caphelpers = cap;
+	}
+	s->helpers[s->nhelpers++] = (struct serve_helper){ pidfd, uid, since_ms };
+}
+
+void serve_spool_reap_orphan(struct serve *s, int pidfd)
+{
+	siginfo_t si = { 0 };
+	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0)
+		return;
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, pidfd, NULL);
+	close(pidfd);
+	for (size_t i = 0; i < s->nhelpers; i++)
+		if (s->helpers[i].pidfd == pidfd) {
+			s->helpers[i] = s->helpers[--s->nhelpers];
+			break;
+		}
+}
+
+size_t serve_stuck_helpers(const struct serve *s, uid_t uid)
+{
+	uint64_t now = sr_now_ms();
+	size_t n = 0;
+	for (size_t i = 0; i < s->nhelpers; i++)
+		n += s->helpers[i].uid == uid && now - s->helpers[i].since_ms > s->o->spool_timeout_ms;
+	return n;
+}
+
+void serve_drop_client_fds(struct serve *s, const struct serve_conn *c, const int *fds, size_t n)
+{
+	if (n == 0)
+		return;
+	int pidfd = -1;
+	pid_t parent = getpid();
+	struct clone_args ca = { .flags = CLONE_FILES | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd,
+				 .exit_signal = SIGCHLD };
+	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid == 0) {
+		die_with(parent);
+		sigset_t alrm;
+		sigemptyset(&alrm);
+		sigaddset(&alrm, SIGALRM);
+		sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+		/* unhandled, SIGALRM is fatal: it ends a FUSE wait as SIGKILL does */
+		alarm((unsigned)(s->o->spool_timeout_ms / 1000 + 1));
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+		_exit(0);
+	}
+	if (pid < 0) { /* no process to spare: the loop closes them itself */
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+		return;
+	}
+	orphan(s, pidfd, false, c->cred.uid, sr_now_ms());
+}
+
+static void spool_reset(struct serve *s, struct serve_conn *c)
+{
+	struct serve_spooling *sp = &c->sp;
+	if (sp->result_fd >= 0)
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, sp->result_fd, NULL);
+	if (sp->pidfd >= 0)
+		orphan(s, sp->pidfd, true, c->cred.uid, sp->deadline_ms - s->o->spool_timeout_ms);
+	sr_closep(&sp->result_fd);
+	sr_closep(&sp->tmp_fd);
+	json_decref(sp->req);
+	*sp = (struct serve_spooling){ .pidfd = -1, .result_fd = -1, .tmp_fd = -1 };
+	s->nspooling--;
+}
+
+/* The spool timer at the earliest deadline of a copy under way. */
+static void arm_spool_timer(struct serve *s)
+{
+	uint64_t now = sr_now_ms(), first = 0;
+	for (int i = 0; i < s->nconns; i++) {
+		const struct serve_spooling *sp = &s->conns[i].sp;
+		if (s->conns[i].used && sp->on && (!first || sp->deadline_ms < first))
+			first = sp->deadline_ms;
+	}
+	sr_arm_timerfd(s->spool_timer, first ? (first > now ? first - now : 1) : 0, 0);
+}
+
+int serve_spool_start(struct serve *s, struct serve_conn *c, int client_fd, json_t *req, uint64_t spool_data)
+{
+	/* O_TMPFILE: a copy cut short (a full disk, a crash, the deadline)
+	 * never has a name */
+	_cleanup_close_ int tmp = openat(s->spool_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (tmp < 0)
+		return -errno;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	_cleanup_close_ int rd = p[0], wr = p[1];
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		spool_child(s, parent, client_fd, tmp, wr, s->o->max_size);
+	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) { /* cannot watch it (out of descriptors): killed, not
+			  * waited for (its exit may wait on the client's file) */
+		int e = errno;
+		kill(pid, SIGKILL);
+		return -e;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = spool_data };
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, rd, &ev) < 0) {
+		int e = errno;
+		orphan(s, sr_steal_fd(&pidfd), true, c->cred.uid, sr_now_ms());
+		return -e;
+	}
+	c->sp = (struct serve_spooling){ .on = true, .pidfd = sr_steal_fd(&pidfd), .result_fd = sr_steal_fd(&rd),
+					 .tmp_fd = sr_steal_fd(&tmp), .req = json_incref(req),
+					 .deadline_ms = sr_now_ms() + s->o->spool_timeout_ms };
+	s->nspooling++;
+	arm_spool_timer(s);
+	return 0;
+}
+
+/* Name the synced copy: 128 random bits, linked, the spool synced. */
+static int keep_copy(struct serve *s, int tmp, char *name, struct stat *st, const char **code, char *msg,
+		     size_t msglen)
+{
+	int r = 0;
 	for (int tries = 0; r == 0; tries++) {
 		random_name(name);
-		r = link_copy(tmp, spool_fd, name);
+		r = link_copy(tmp, s->spool_fd, name);
 		if (r != -EEXIST || tries > 3)
 			break;
 		r = 0;
 	}
-	if (r == 0 && fsync(spool_fd) < 0) {
+	if (r == 0 && fsync(s->spool_fd) < 0) {
 		r = -errno;
-		unlinkat(spool_fd, name, 0);
+		unlinkat(s->spool_fd, name, 0);
+	}
+	if (r == 0 && fstat(tmp, st) < 0) {
+		r = -errno;
+		unlinkat(s->spool_fd, name, 0);
 	}
 	if (r < 0)
 		return refuse(code, r == -ENOSPC || r == -EDQUOT ? "spool_full" : "spool_error", msg, msglen, r,
 			      "cannot keep the file in the spool: %s", strerror(-r));
-	if (fstat(tmp, st) < 0) {
-		r = -errno;
-		unlinkat(spool_fd, name, 0);
-		return refuse(code, "spool_error", msg, msglen, r, "the spooled copy: %s", strerror(-r));
-	}
 	return 0;
+}
+
+/* The copy of c's submit is over (err: refused); answered, then c's next
+ * requests are read. */
+static void spool_done(struct serve *s, struct serve_conn *c, json_t *err)
+{
+	struct serve_spooling *sp = &c->sp;
+	char name[SERVE_SPOOL_NAME_LEN + 8], msg[512];
+	const char *code = NULL;
+	struct stat st;
+	if (!err && keep_copy(s, sp->tmp_fd, name, &st, &code, msg, sizeof msg) < 0)
+		err = serve_error(code, "%s", msg);
+	json_t *req = json_incref(sp->req);
+	spool_reset(s, c);
+	arm_spool_timer(s);
+	serve_spooled(s, c, req, err ? NULL : name, &st, err);
+	json_decref(req);
+	serve_resume(s, c);
+}
+
+void serve_spool_ended(struct serve *s, struct serve_conn *c)
+{
+	struct spool_report rep;
+	ssize_t n = read(c->sp.result_fd, &rep, sizeof rep);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	json_t *err = NULL;
+	if (n != (ssize_t)sizeof rep)
+		err = serve_error("spool_error", "the copy of the file ended without a result; nothing was queued");
+	else if (rep.err < 0)
+		err = serve_error(rep.code[0] ? rep.code : "spool_error", "%.480s", rep.msg);
+	spool_done(s, c, err);
+}
+
+void serve_spool_deadline(struct serve *s)
+{
+	uint64_t exp;
+	if (read(s->spool_timer, &exp, sizeof exp) < 0) { /* EAGAIN: not due; the scan below decides */ }
+	uint64_t now = sr_now_ms();
+	for (int i = 0; i < s->nconns; i++) {
+		struct serve_conn *c = &s->conns[i];
+		if (c->used && c->sp.on && c->sp.deadline_ms <= now)
+			spool_done(s, c, serve_error("spool_timeout", "the file could not be read within %llu ms "
+						     "(--spool-timeout): its file system stalls the reads (FUSE, "
+						     "perhaps under an overlay?); nothing was queued",
+						     (unsigned long long)s->o->spool_timeout_ms));
+	}
+	arm_spool_timer(s);
+}
+
+void serve_spool_abandon(struct serve *s, struct serve_conn *c)
+{
+	if (c->sp.on) {
+		spool_reset(s, c);
+		arm_spool_timer(s);
+	}
 }

@@ -49,8 +49,8 @@ static const char submit_usage[] =
 	"      --stats         the server's queue, running jobs and outcomes\n"
 	"  -h, --help          show this help\n\n"
 	"Exit status: 0 every file acknowledged (--wait: every one ok), 1 --wait: some\n"
-	"file failed, 2 usage, 65 a file was refused, 69 no server, 75 busy (retry\n"
-	"later), 77 not allowed.\n";
+	"file failed, 2 usage, 65 a file was refused, 69 no server, 75 busy or over\n"
+	"the uid's quota (retry later), 77 not allowed.\n";
 
 enum { OPT_SOCKET = 0x100, OPT_NAME, OPT_STATUS, OPT_CANCEL, OPT_STATS, OPT_SJSON };
 
@@ -166,11 +166,12 @@ static int exit_for_error(const char *code)
 {
 	if (!code)
 		return SUBMIT_EXIT_UNAVAILABLE;
-	if (strcmp(code, "busy") == 0)
+	if (strcmp(code, "busy") == 0 || strcmp(code, "quota") == 0)
 		return SUBMIT_EXIT_BUSY;
 	if (strcmp(code, "forbidden") == 0)
 		return SUBMIT_EXIT_FORBIDDEN;
-	if (strcmp(code, "bad_file") == 0 || strcmp(code, "too_large") == 0 || strcmp(code, "no_fd") == 0)
+	if (strcmp(code, "bad_file") == 0 || strcmp(code, "too_large") == 0 || strcmp(code, "no_fd") == 0 ||
+	    strcmp(code, "spool_timeout") == 0)
 		return SUBMIT_EXIT_REFUSED;
 	if (strcmp(code, "not_found") == 0 || strcmp(code, "finished") == 0 || strcmp(code, "bad_request") == 0 ||
 	    strcmp(code, "path_refused") == 0)

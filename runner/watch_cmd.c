@@ -22,6 +22,9 @@ const char watch_usage[] =
 	"                          GLOB with a '/' matches the path below DIR, else the\n"
 	"                          name; 'DIR/' matches directories only)\n"
 	"      --follow-symlinks   follow links to regular files inside DIR\n"
+	"      --max-dirs N        watch at most N directories (default 10000, and at\n"
+	"                          most half the descriptor limit); beyond, a warning,\n"
+	"                          and their files are found only by the full walks\n"
 	"      --new-spec          the job spec changed on purpose: analyze again the\n"
 	"                          items done with another one\n\n";
 

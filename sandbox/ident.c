@@ -29,12 +29,14 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static bool in_range(unsigned long long id)
@@ -120,24 +122,50 @@ int ident_open_dir(struct sbx_err *err)
 	return open_private_dir(run, "uid", 0700, err);
 }
 
+/* The home directory of our uid, from the password database (never $HOME):
+ * ours or root's, and writable by nobody else (whoever could write it could
+ * rename our lock directory away and let a runner make a second one). */
+static int open_home(char *home, size_t len, struct sbx_err *err)
+{
+	struct passwd pw, *pp = NULL;
+	char buf[4096];
+	uid_t me = geteuid();
+	if (getpwuid_r(me, &pw, buf, sizeof buf, &pp) != 0 || !pp || pp->pw_dir[0] != '/')
+		return sbx_fail_plain(err, -ENOENT, "no directory for the job uid locks: without root, sandrun keeps "
+				"them under the home directory of uid %u in the password database, and it has none",
+				(unsigned)me);
+	snprintf(home, len, "%s", pp->pw_dir);
+	/* the admin names the home (trusted); a link on the way is still refused */
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, home,
+			      &(struct open_how){ .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+						  .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
+			      sizeof(struct open_how));
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = -errno;
+		if (fd >= 0)
+			close(fd);
+		return sbx_fail_plain(err, e, "no directory for the job uid locks: without root, sandrun keeps them "
+				"in %s/%s, under the home directory of uid %u in the password database: %s: %s (give "
+				"the user a home of its own: usermod --home DIR --move-home USER)", home,
+				SBX_UID_LOCK_DIR_USER, (unsigned)me, home, strerror(-e));
+	}
+	if ((st.st_uid != me && st.st_uid != 0) || (st.st_mode & 022)) {
+		close(fd);
+		return sbx_fail_plain(err, -EPERM, "no directory for the job uid locks: the home directory %s of uid %u "
+				"must belong to it (or root) and be writable by no one else (owner uid %u, mode %04o)",
+				home, (unsigned)me, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	}
+	return fd;
+}
+
 int ident_open_user_dir(struct sbx_err *err)
 {
-	char parent[4096];
-	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
-	if (rt && *rt == '/') {
-		/* systemd's RuntimeDirectory=: one or more, ':'-separated */
-		snprintf(parent, sizeof parent, "%.*s", (int)strcspn(rt, ":"), rt);
-	} else if (xdg && *xdg == '/') {
-		_cleanup_close_ int x = open_private_dir(AT_FDCWD, xdg, 0700, err);
-		if (x < 0)
-			return x;
-		snprintf(parent, sizeof parent, "%s/sandrun", xdg);
-	} else {
-		return sbx_fail_plain(err, -ENOENT, "no directory for the job uid locks: without root, sandrun "
-				"keeps them in $RUNTIME_DIRECTORY (RuntimeDirectory= of its unit) or "
-				"$XDG_RUNTIME_DIR/sandrun, and neither is set");
-	}
-	_cleanup_close_ int dir = open_private_dir(AT_FDCWD, parent, 0700, err);
+	char home[4096];
+	_cleanup_close_ int h = open_home(home, sizeof home, err);
+	if (h < 0)
+		return h;
+	_cleanup_close_ int dir = open_private_dir(h, SBX_UID_LOCK_DIR_USER, 0700, err);
 	if (dir < 0)
 		return dir;
 	return open_private_dir(dir, "uid", 0700, err);

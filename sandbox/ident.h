@@ -16,10 +16,13 @@ struct ident {
 int ident_check_range(struct sbx_err *err);
 /* The lock directory (/run/sandrun/uid, root's, 0700), O_DIRECTORY. */
 int ident_open_dir(struct sbx_err *err);
-/* Without root: this user's own lock directory, "uid" under
- * $RUNTIME_DIRECTORY or $XDG_RUNTIME_DIR/sandrun (the user's, 0700): the
- * ids behind the slots are the user's subordinate ones, so only this
- * user's runners compete for them. */
+/* Without root: this user's own lock directory, HOME/.sandrun-locks/uid
+ * (0700), HOME from the password database: the ids behind the slots are
+ * the user's subordinate ones, so every runner of this uid, however it was
+ * started (a unit, a login shell, systemd-run --user, any environment),
+ * must compete in this one directory, and only they do
+ * (docs/security.md, "Without root"). */
+#define SBX_UID_LOCK_DIR_USER ".sandrun-locks"
 int ident_open_user_dir(struct sbx_err *err);
 /* Claim a free uid among the first `count` of the range (0: all of it);
  * *next is the run's rotating start. -EAGAIN if all are taken. */

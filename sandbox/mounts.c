@@ -38,6 +38,7 @@
 #include "lib/fd.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -173,7 +174,8 @@ int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, boo
  * make. open_tree only copies mounts of the caller's namespace, so the
  * source is found by the descriptor's path in the child's copy of the
  * runner's tree, resolved with the runner's own rights (inside uid 0 is the
- * runner's uid), and then must be the very inode the runner checked (same
+ * runner's uid) and with no link anywhere on it, as the runner resolved it
+ * (openat2 RESOLVE_NO_SYMLINKS), and then must be the very inode the runner checked (same
  * st_dev and st_ino as src_fd): a tree owner who swapped a component of
  * the path for a link in the meantime gets a refusal, never another file
  * bound. A path that is gone (" (deleted)") fails the same way. */
@@ -186,7 +188,20 @@ static int copy_in_child(const struct sbx_bind *b, struct bind_tree *t, struct s
 		return sbx_fail(err, -errno, "readlink %s (bind %s)", link, b->dst);
 	path[n] = '\0';
 	unsigned rec = t->is_dir ? AT_RECURSIVE : 0;
-	int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW | rec);
+	/* Resolved as the runner resolved the source (sr_open_bind_source):
+	 * openat2 with no link anywhere on the path, then the copy made from
+	 * that descriptor. A link planted on the way is refused (ELOOP), not
+	 * followed to the same inode on another mount, whose submounts
+	 * AT_RECURSIVE would take along. */
+	_cleanup_close_ int at = (int)syscall(SYS_openat2, AT_FDCWD, path,
+					      &(struct open_how){ .flags = O_PATH | O_CLOEXEC,
+								  .resolve = RESOLVE_NO_SYMLINKS |
+									     RESOLVE_NO_MAGICLINKS },
+					      sizeof(struct open_how));
+	if (at < 0)
+		return sbx_fail(err, errno == ELOOP || errno == ENOENT ? -ESTALE : -errno,
+				"the bind source of %s changed after it was checked (%s)", b->dst, strerror(errno));
+	int tree = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
 	if (tree < 0)
 		return sbx_fail(err, -errno, "open_tree for %s", b->dst);
 	struct stat want, got;

@@ -16,7 +16,8 @@
  *   - newuidmap/newgidmap (package uidmap), the setuid helpers that map
  *     subordinate ids, and a runner that can still exec them (no
  *     no_new_privs, CAP_SETUID/CAP_SETGID in its bounding set);
- *   - a directory of its own for the job-id locks.
+ *   - a directory of its own for the job-id locks, under its home from the
+ *     password database (sandbox/ident.c).
  *
  * The map of a job's namespace (rootless_map): inside 0 -> the runner's own
  * uid/gid, for the setup steps only (they act with exactly the runner's

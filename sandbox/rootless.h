@@ -35,9 +35,6 @@ int rootless_check_cgroup(struct sbx_err *err);
 int rootless_check_userns(struct sbx_err *err);
 int rootless_check_subids(struct rootless *rl, struct sbx_err *err);
 int rootless_check_uidmap(struct sbx_err *err);
-/* The directory of this user's job-uid locks, O_DIRECTORY: RUNTIME_DIRECTORY
- * (systemd's RuntimeDirectory=) or $XDG_RUNTIME_DIR/sandrun, plus "uid". */
-int rootless_open_lock_dir(struct sbx_err *err);
 
 /* Every check in order; 0 when the user-namespace mode can run, else
  * -ENODEV with each failing check's reason and fix joined in err. */

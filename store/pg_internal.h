@@ -139,6 +139,7 @@ int pg_run_specs(struct store *st, int (*fn)(const char *spec, void *ctx), void 
 int pg_spec_rekey(struct store *st, const char *old_key, const char *new_key, int64_t *n);
 int pg_submit(struct store *st, const char *spec_key, const struct store_submission *s, int64_t *item_id, int64_t *queue_seq);
 int pg_item_client(struct store *st, int64_t id, struct store_item_client *out);
+int pg_client_usage(struct store *st, int64_t uid, int64_t *files, int64_t *bytes);
 int pg_cancel_pending(struct store *st, int64_t id, const char *why);
 int pg_get_status(struct store *st, struct store_status *out);
 int pg_list_items(struct store *st, const struct store_filter *f, store_item_fn fn, void *ctx);

@@ -384,6 +384,7 @@ const struct store_ops store_pg_ops = {
 	.wakeup_drain = pg_wakeup_drain,
 	.submit = pg_submit,
 	.item_client = pg_item_client,
+	.client_usage = pg_client_usage,
 	.cancel_pending = pg_cancel_pending,
 	.reconnect = pg_reconnect,
 };

@@ -81,3 +81,20 @@ int pg_cancel_pending(struct store *st, int64_t id, const char *why)
 			   &p, "cancelling an item");
 	return n < 0 ? (int)n : n > 0;
 }
+
+int pg_client_usage(struct store *st, int64_t uid, int64_t *files, int64_t *bytes)
+{
+	struct pgp p = { 0 };
+	pgp_i64(&p, uid);
+	int rc = 0;
+	PGresult *res = pg_run(st,
+			       "SELECT count(*), coalesce(sum(size), 0) FROM items"
+			       " WHERE client_uid = $1 AND status IN ('pending', 'running', 'failed')",
+			       &p, "counting a client's items", &rc);
+	if (!res)
+		return rc;
+	*files = pg_col_i64(res, 0, 0, 0);
+	*bytes = pg_col_i64(res, 0, 1, 0);
+	PQclear(res);
+	return 0;
+}

@@ -660,6 +660,11 @@ struct store_item_client {
 };
 int store_item_client(struct store *st, int64_t id, struct store_item_client *out);
 
+/* What client uid `uid` holds in the spool: its submissions that are
+ * pending, running or failed (a done one's copy is deleted; a failed one's
+ * stays until it is retried or forgotten), their count and bytes. */
+int store_client_usage(struct store *st, int64_t uid, int64_t *files, int64_t *bytes);
+
 /* A pending item that will not run: failed, last outcome "input_error"
  * (decided before any attempt, no attempt spent) and `why` as its error.
  * Returns 1 when it was pending and is now failed, 0 when it was not

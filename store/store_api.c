@@ -382,6 +382,12 @@ int store_submit(struct store *st, const char *spec_key, const struct store_subm
 	return r;
 }
 
+int store_client_usage(struct store *st, int64_t uid, int64_t *files, int64_t *bytes)
+{
+	*files = *bytes = 0;
+	return st->ops->client_usage(st, uid, files, bytes);
+}
+
 int store_item_client(struct store *st, int64_t id, struct store_item_client *out)
 {
 	*out = (struct store_item_client){ .uid = -1, .gid = -1, .pid = -1 };

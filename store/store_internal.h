@@ -110,6 +110,7 @@ struct store_ops {
 	int (*submit)(struct store *st, const char *spec_key, const struct store_submission *s,
 		      int64_t *item_id, int64_t *queue_seq);
 	int (*item_client)(struct store *st, int64_t id, struct store_item_client *out);
+	int (*client_usage)(struct store *st, int64_t uid, int64_t *files, int64_t *bytes);
 	int (*cancel_pending)(struct store *st, int64_t id, const char *why);
 };
 
@@ -159,6 +160,7 @@ int sq_failed_items(struct store *st, const char *outcome, size_t tail_max, int6
 int sq_audio_reports(struct store *st, store_audio_fn fn, void *ctx, int64_t *results);
 int sq_submit(struct store *st, const char *spec_key, const struct store_submission *s, int64_t *item_id, int64_t *queue_seq);
 int sq_item_client(struct store *st, int64_t id, struct store_item_client *out);
+int sq_client_usage(struct store *st, int64_t uid, int64_t *files, int64_t *bytes);
 int sq_cancel_pending(struct store *st, int64_t id, const char *why);
 
 struct store {

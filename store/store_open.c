@@ -490,6 +490,7 @@ const struct store_ops store_sqlite_ops = {
 	.audio_reports = sq_audio_reports,
 	.submit = sq_submit,
 	.item_client = sq_item_client,
+	.client_usage = sq_client_usage,
 	.cancel_pending = sq_cancel_pending,
 	.close = sq_close,
 };

@@ -126,3 +126,22 @@ int sq_cancel_pending(struct store *st, int64_t id, const char *why)
 	sqlite3_finalize(q);
 	return r < 0 ? r : changed > 0;
 }
+
+int sq_client_usage(struct store *st, int64_t uid, int64_t *files, int64_t *bytes)
+{
+	sqlite3_stmt *q;
+	int r = sqlite3_prepare_v2(st->db,
+				   "SELECT count(*), coalesce(sum(size), 0) FROM items"
+				   " WHERE client_uid = ?1 AND status IN ('pending', 'running', 'failed')",
+				   -1, &q, NULL);
+	if (r != SQLITE_OK)
+		return store_fail_sqlite(st, r, "counting a client's items");
+	sqlite3_bind_int64(q, 1, uid);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*files = sqlite3_column_int64(q, 0);
+		*bytes = sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	return r == SQLITE_ROW ? 0 : store_fail_sqlite(st, r, "counting a client's items");
+}

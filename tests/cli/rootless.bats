@@ -46,6 +46,16 @@ as_nobody_with_subids() {
 		exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' "$W/subid" - "$@"
 }
 
+# HOME CMD... as nobody whose home in the password database is HOME (a
+# copy of /etc/passwd bound over it in a mount namespace of this command)
+as_nobody_homed() {
+	sed "s|^\([^:]*:[^:]*:65534:[^:]*:[^:]*:\)[^:]*:|\1$1:|" /etc/passwd >"$W/passwd"
+	chmod 0644 "$W/passwd"
+	shift
+	unshare --mount sh -c 'mount --bind "$0" /etc/passwd && shift &&
+		exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' "$W/passwd" - "$@"
+}
+
 v1_refusal_said() { # $output mentions why and what would work
 	[[ $output == *"only root can create cgroups"* ]]
 	[[ $output == *"cannot get the memory, cpu and pids limits"* ]]
@@ -95,8 +105,35 @@ v1_refusal_said() { # $output mentions why and what would work
 	if ! grep -qE "^($NOBODY|65534):" /etc/subuid 2>/dev/null; then
 		[[ $output == *"usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $NOBODY"* ]]
 	fi
-	# no RUNTIME_DIRECTORY or XDG_RUNTIME_DIR: said so
+	# nobody's home (/nonexistent) cannot hold the locks: said so
 	[[ $output == *"no directory for the job uid locks"* ]]
+}
+
+@test "the job uid locks live under the home of the password database, whatever the environment says" {
+	mkdir -m 0700 "$W/xdg" "$W/rt" "$W/fakehome"
+	chown 65534:65534 "$W/xdg" "$W/rt" "$W/fakehome"
+	# nobody's home is /nonexistent: no environment moves the locks elsewhere
+	run -3 as_nobody env XDG_RUNTIME_DIR="$W/xdg" RUNTIME_DIRECTORY="$W/rt" HOME="$W/fakehome" "$SANDRUN" check
+	[[ $output == *"no directory for the job uid locks"*"/nonexistent/.sandrun-locks"* ]]
+	[ -z "$(find "$W/xdg" "$W/rt" "$W/fakehome" -mindepth 1)" ]
+	# a home of its own: the same directory from two different environments
+	mkdir -m 0755 "$W/home" && chown 65534:65534 "$W/home"
+	run -3 as_nobody_homed "$W/home" env XDG_RUNTIME_DIR="$W/xdg" RUNTIME_DIRECTORY="$W/rt" "$SANDRUN" check
+	[[ $output == *"job uid lock dir     yes"* ]]
+	run -3 as_nobody_homed "$W/home" env -u XDG_RUNTIME_DIR -u RUNTIME_DIRECTORY HOME=/ "$SANDRUN" check
+	[[ $output == *"job uid lock dir     yes"* ]]
+	[ "$(stat -c '%u %a' "$W/home/.sandrun-locks" "$W/home/.sandrun-locks/uid" | sort -u)" = "65534 700" ]
+	[ -z "$(find "$W/xdg" "$W/rt" -mindepth 1)" ]
+	# a home others may write (they could swap the lock directory): refused
+	chmod 0777 "$W/home"
+	run -3 as_nobody_homed "$W/home" "$SANDRUN" check
+	[[ $output == *"must belong to it (or root) and be writable by no one else"* ]]
+	# a link planted for the lock directory: refused, not followed
+	chmod 0755 "$W/home" && rm -rf "$W/home/.sandrun-locks"
+	ln -s "$W/xdg" "$W/home/.sandrun-locks"
+	run -3 as_nobody_homed "$W/home" "$SANDRUN" check
+	[[ $output != *"job uid lock dir     yes"* ]]
+	[ -z "$(find "$W/xdg" -mindepth 1)" ]
 }
 
 @test "check --json as an unprivileged user: rootless, one entry per requirement, the reasons" {

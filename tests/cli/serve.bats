@@ -43,6 +43,12 @@ start() { # ARGS...: serve on $W/s.sock
 	[[ "$output" == *"for --allow-uid"* ]]
 	run -2 "$SANDRUN" serve --socket "$W/s.sock" --max-queue 0 --cmd cat
 	[[ "$output" == *"for --max-queue"* ]]
+	run -2 "$SANDRUN" serve --socket "$W/s.sock" --quota-files many --cmd cat
+	[[ "$output" == *"for --quota-files"* ]]
+	run -2 "$SANDRUN" serve --socket "$W/s.sock" --quota-bytes lots --cmd cat
+	[[ "$output" == *"for --quota-bytes"* ]]
+	run -2 "$SANDRUN" serve --socket "$W/s.sock" --spool-timeout 0 --cmd cat
+	[[ "$output" == *"--spool-timeout"* ]]
 	[ ! -e "$W/db" ] && [ ! -e "$W/s.sock" ]
 }
 

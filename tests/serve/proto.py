@@ -13,13 +13,24 @@ standard library only.
       prints the server's nothing (there is no answer to read).
   proto.py raw SOCK LINE
       send one line without a descriptor, print the answer line.
+  proto.py stall SOCK SLOW FUSEPID OTHER TIMEOUT
+      open SLOW (a file on an overlay over the FUSE file system served by
+      FUSEPID), stop that daemon (SIGSTOP), submit SLOW; meanwhile another
+      client's submit of OTHER and a stats must be answered at once, and
+      SLOW's 5 submits, after about TIMEOUT seconds (--spool-timeout), with
+      spool_timeout; then, with 10 processes stuck on that uid's files, its
+      next submit is busy, until the daemon is resumed (SIGCONT) and OTHER.2
+      is taken.
+      Prints one "ok"/"FAIL" line per check; exit 1 on any FAIL.
 """
 import ctypes
 import errno
 import json
 import os
+import signal
 import socket
 import sys
+import time
 
 IN_ACCESS, IN_OPEN, IN_CLOSE_WRITE, IN_CLOSE_NOWRITE = 0x1, 0x20, 0x8, 0x10
 IN_NONBLOCK = os.O_NONBLOCK
@@ -31,12 +42,7 @@ def connect(path):
     return s
 
 
-def ask(s, req, fd=None):
-    line = (json.dumps(req) + "\n").encode()
-    if fd is None:
-        s.sendall(line)
-    else:
-        socket.send_fds(s, [line], [fd])
+def read_line(s):
     buf = b""
     while not buf.endswith(b"\n"):
         chunk = s.recv(65536)
@@ -44,6 +50,15 @@ def ask(s, req, fd=None):
             break
         buf += chunk
     return json.loads(buf) if buf else None
+
+
+def ask(s, req, fd=None):
+    line = (json.dumps(req) + "\n").encode()
+    if fd is None:
+        s.sendall(line)
+    else:
+        socket.send_fds(s, [line], [fd])
+    return read_line(s)
 
 
 def paths(sock, watched, fifo, other):
@@ -100,6 +115,61 @@ def raw(sock, line):
     return 0
 
 
+def stall(sock, slow, fusepid, other, timeout):
+    fusepid, timeout = int(fusepid), float(timeout)
+    results = []
+
+    def check(cond, what):
+        results.append(bool(cond))
+        print(("ok " if cond else "FAIL ") + what)
+
+    fd = os.open(slow, os.O_RDONLY)  # opened while its daemon still answers
+    os.kill(fusepid, signal.SIGSTOP)
+    try:
+        stalled = [connect(sock) for _ in range(5)]
+        t0 = time.monotonic()
+        for s1 in stalled:
+            socket.send_fds(s1, [b'{"op":"submit","tag":"stalled"}\n'], [fd])
+        time.sleep(0.3)
+        s2 = connect(sock)
+        with open(other, "rb") as f:
+            a = ask(s2, {"op": "submit", "tag": "other"}, f.fileno())
+        t_other = time.monotonic() - t0
+        check(a and a.get("ok") and a.get("id"), f"another client's submit acknowledged: {a}")
+        check(t_other < timeout / 2, f"... while the stalled copy runs ({t_other:.2f} s after it)")
+        a = ask(s2, {"op": "stats"})
+        t_stats = time.monotonic() - t0
+        check(a and a.get("ok"), f"stats answered meanwhile ({t_stats:.2f} s): {a}")
+        check(t_stats < timeout / 2, "... at once")
+        answers = [read_line(s1) for s1 in stalled]
+        t_stall = time.monotonic() - t0
+        check(all(a and a.get("error") == "spool_timeout" and a.get("tag") == "stalled" for a in answers),
+              f"the 5 stalled submits are answered spool_timeout: {answers[0]}")
+        check(timeout - 0.5 <= t_stall <= timeout + 5, f"... at their deadline ({t_stall:.2f} s, --spool-timeout {timeout} s)")
+        # Their copies (killed) and the closes of the server's references
+        # now wait in the kernel for the stopped daemon: 10 processes
+        # stuck on this uid's files, past the bound of 8.
+        time.sleep(0.5)
+        with open(other, "rb") as f:
+            a = ask(s2, {"op": "submit", "tag": "more"}, f.fileno())
+        check(a and a.get("error") == "busy" and "stuck" in a.get("message", ""),
+              f"with 10 processes stuck on this uid's files, its next submit is busy: {a}")
+    finally:
+        os.kill(fusepid, signal.SIGCONT)
+    os.close(fd)
+    # The daemon answers again: the stuck processes end and are reaped.
+    ok = False
+    for _ in range(50):
+        time.sleep(0.2)
+        with open(other + ".2", "rb") as f:
+            a = ask(s2, {"op": "submit", "tag": "again"}, f.fileno())
+        if a and a.get("ok"):
+            ok = True
+            break
+    check(ok, f"once the daemon answers, the stuck processes are reaped and this uid is served: {a}")
+    return 0 if all(results) else 1
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    sys.exit({"paths": paths, "disconnect": disconnect, "raw": raw}[cmd](*args))
+    sys.exit({"paths": paths, "disconnect": disconnect, "raw": raw, "stall": stall}[cmd](*args))

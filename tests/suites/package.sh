@@ -266,6 +266,9 @@ else
 	grep -q '^CapabilityBoundingSet=CAP_SETUID CAP_SETGID$' "$U2" ||
 		fail "sandrun-rootless@.service: the bounding set is not exactly newuidmap's CAP_SETUID CAP_SETGID"
 	grep -q '^ExecStart=/usr/bin/sandrun run ' "$U2" || fail "sandrun-rootless@.service: ExecStart"
+	# the job-uid locks: ~sandrun/.sandrun-locks, made the user's by systemd
+	grep -q '^StateDirectory=sandrun-rootless/.sandrun-locks$' "$U2" ||
+		fail "sandrun-rootless@.service: no StateDirectory for the job-uid locks in sandrun's home"
 	if command -v systemd-analyze >/dev/null; then
 		sed "s|/usr/bin/sandrun|$R/usr/bin/sandrun|" "$U2" >"$T/units/sandrun-rootless@pkgtest.service"
 		systemd-analyze verify --man=no "$T/units/sandrun-rootless@pkgtest.service" >"$LOG" 2>&1 ||

@@ -15,7 +15,14 @@
 #   - a uid not allowed is refused (exit 77), an allowed one served;
 #   - malformed requests get precise errors;
 #   - examples/post_mortem.sh: the web upload handler over sandrun serve
-#     answers 6 concurrent nested-pool requests, the plain one hangs.
+#     answers 6 concurrent nested-pool requests, the plain one hangs;
+#   - a file whose reads stall (an overlay over a stopped FUSE daemon,
+#     bindfs) does not stall the server: another client's submit and stats
+#     are answered meanwhile, the stalled submits get spool_timeout at
+#     --spool-timeout, and nothing of them is queued or left in the spool;
+#     the processes stuck on one uid's files are bounded (then: busy);
+#   - the per-uid spool quota (--quota-files, --quota-bytes): "quota",
+#     exit 75, nothing of the refused files queued; the server's uid exempt.
 #
 # Must run as root inside the outer test namespace (tests/lib/outer-ns.sh):
 # the mix's leak and nested-pool jobs are hostile. Needs python3, sqlite3,
@@ -46,7 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..26"
+echo "1..32"
 
 # The mix's job: every kind of file through one job spec.
 MIXCMD=(--cmd "$PY $MIX" --env MIX_EXAMPLES="$ROOT/examples" --bind-ro "$ROOT/examples"
@@ -276,4 +283,64 @@ rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'
 check "examples: 6 concurrent uploads with nested-pool analyzers all answered through sandrun serve; the plain pool-per-request server hangs and is killed by its timeout" \
 	[ "$rc" = 0 ]
+
+# ---- 8. the per-uid spool quota ---------------------------------------------
+mkdir "$T/quota"
+chmod 755 "$T/quota"
+for f in a b c d; do mkfile "$T/quota/$f" small; done
+head -c 3000 /dev/zero >"$T/quota/big" && chmod 644 "$T/quota/big"
+if start_server quota -j 1 --cmd 'sleep 30' --grace 0 -q --socket-mode 0666 --quota-files 2 --quota-bytes 2K; then
+	as() { setpriv --reuid="$1" --regid="$1" --clear-groups "${@:2}"; }
+	as 65534 "$SANDRUN" submit --socket "$T/quota.sock" "$T/quota/a" "$T/quota/b" >"$T/quota/out1" 2>&1
+	rc1=$?
+	as 65534 "$SANDRUN" submit --socket "$T/quota.sock" --json "$T/quota/c" >"$T/quota/out2" 2>&1
+	rc2=$?
+	diag "uid 65534: $rc1, then $rc2: $(cat "$T/quota/out2")"
+	check "a uid at --quota-files is answered quota (exit 75), its first files taken" \
+		bash -c "[ $rc1 = 0 ] && [ $rc2 = 75 ] && jq -e '.error == \"quota\" and (.message | test(\"uid 65534 holds 2 files\"))' '$T/quota/out2' >/dev/null"
+	as 65533 "$SANDRUN" submit --socket "$T/quota.sock" "$T/quota/big" >"$T/quota/out3" 2>&1
+	rc3=$?
+	diag "uid 65533, 3000 bytes: $rc3: $(cat "$T/quota/out3")"
+	check "a file that would take a uid past --quota-bytes is refused (quota, exit 75), nothing of it kept" \
+		bash -c "[ $rc3 = 75 ] && grep -q quota '$T/quota/out3' && [ \$(ls -A '$T/quota.db.spool' | wc -l) = 2 ]"
+	"$SANDRUN" submit --socket "$T/quota.sock" "$T/quota/c" "$T/quota/d" >/dev/null 2>&1
+	rc4=$?
+	check "the server's own uid is not held to the quota; the store has exactly the files taken" \
+		bash -c "[ $rc4 = 0 ] && [ \"\$(sqlite3 '$T/quota.db' 'select group_concat(client_uid) from items order by id')\" = 65534,65534,0,0 ]"
+	stop_server
+else
+	for i in 1 2 3; do not_ok "the quota server did not start"; done
+fi
+
+# ---- 9. a stalled file system: the copy is a child's, with a deadline -----
+F=$T/fuse
+if ! command -v bindfs >/dev/null || [ ! -c /dev/fuse ]; then
+	for i in 1 2 3; do skip "stalled spool: needs bindfs and /dev/fuse"; done
+elif ! { mkdir -p "$F/src" "$F/mnt" "$F/up" "$F/wk" "$F/ovl" && mkfile "$F/src/slow" "stalled bytes" &&
+	bindfs "$F/src" "$F/mnt" && mount -t overlay overlay \
+		-o "lowerdir=$F/mnt,upperdir=$F/up,workdir=$F/wk" "$F/ovl"; }; then
+	for i in 1 2 3; do skip "stalled spool: cannot mount bindfs and an overlay over it here"; done
+	umount "$F/mnt" 2>/dev/null
+else
+	fusepid=$(pgrep -n -x bindfs)
+	mkfile "$T/fuse/other" good
+	mkfile "$T/fuse/other.2" good2
+	if start_server stall -j 1 --cmd cat --output text -q --spool-timeout 3s; then
+		out=$($PY "$PROTO" stall "$T/stall.sock" "$F/ovl/slow" "$fusepid" "$F/other" 3)
+		rc=$?
+		printf '%s\n' "$out" | sed 's/^/# /'
+		check "a stalled file's copy (overlay over a stopped FUSE daemon) stalls nothing: another client's submit and stats answered at once, 5 stalled ones spool_timeout at --spool-timeout; 10 processes stuck on one uid's files make its next submit busy until the daemon answers" \
+			[ "$rc" = 0 ]
+		wait_finished "$T/stall.db" 30
+		check "nothing of the stalled file was queued: two items, the other client's, done" \
+			[ "$(sqlite3 "$T/stall.db" "select group_concat(status) from items")" = done,done ]
+		check "... and nothing of it is left in the spool; the server still answers" \
+			bash -c "[ -z \"\$(ls -A '$T/stall.db.spool')\" ] && '$SANDRUN' submit --socket '$T/stall.sock' --stats >/dev/null"
+		stop_server
+	else
+		for i in 1 2 3; do not_ok "the stall server did not start"; done
+	fi
+	kill -CONT "$fusepid" 2>/dev/null
+	umount "$F/ovl" "$F/mnt"
+fi
 [ "$failed" -eq 0 ]

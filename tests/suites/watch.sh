@@ -11,7 +11,10 @@
 # stops it with status 0, and a restart takes what was dropped while it
 # was down, analyzing nothing twice. Every file is checked in the store:
 # done, exactly one attempt, and the size and result of its final bytes.
-# Usage errors come first. Speaks TAP.
+# --max-dirs: beyond it a warning, and the directories within it still
+# watched; a runner that cannot take read leases (no CAP_LEASE, a file it
+# does not own) says so once and still takes files (fail open, at the
+# close event). Usage errors come first. Speaks TAP.
 #
 # Must run as root inside the outer test namespace (tests/lib/outer-ns.sh).
 # Needs bash, sqlite3.
@@ -31,6 +34,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/sandrun-watch.XXXXXX") || exit 2
 chmod 755 "$T"
 WPID=
+WATCH_WRAP=()
 cleanup() {
 	[ -n "$WPID" ] && kill -KILL "$WPID" 2>/dev/null
 	rm -rf "$T"
@@ -68,7 +72,7 @@ bad_items() {
 start_watch() {
 	local db=$1 err=$2
 	shift 2
-	"$SANDRUN" watch --db "$db" -j2 --grace 5s --cmd 'wc -c' --output text "$@" 2>"$err" &
+	"${WATCH_WRAP[@]}" "$SANDRUN" watch --db "$db" -j2 --grace 5s --cmd 'wc -c' --output text "$@" 2>"$err" &
 	WPID=$!
 	if ! wait_for 30 grep -q "watching " "$err"; then
 		echo "Bail out! sandrun watch did not start: $(head -c 500 "$err")"
@@ -92,7 +96,7 @@ if ! command -v sqlite3 >/dev/null; then
 	exit 0
 fi
 
-echo "1..13"
+echo "1..16"
 
 # ---- usage -------------------------------------------------------------
 usage_ok=1
@@ -261,6 +265,50 @@ else
 	not_ok "a path too long: alive $(kill -0 "$WPID" 2>/dev/null && echo yes || echo no), done $(done_count "$DB3"), $(tail -3 "$T/w4.err")"
 fi
 stop_watch TERM
+
+# ---- --max-dirs ------------------------------------------------------------
+D5=$T/many
+DB5=$T/many.db
+mkdir -p "$D5"/s1 "$D5"/s2 "$D5"/s3 "$D5"/s4 "$D5"/s5
+for i in 1 2 3 4 5; do printf 'in s%s\n' "$i" >"$D5/s$i/f.txt"; done
+"$SANDRUN" watch --db "$T/usage.db" --max-dirs 0 "$D5" >/dev/null 2>"$T/usage.err"
+rc=$?
+"$SANDRUN" run --db "$T/usage.db" --max-dirs 3 "$D5" >/dev/null 2>&1
+rc2=$?
+check "--max-dirs: 0 is a usage error (2), and it is watch's, not run's (2)" \
+	bash -c "[ $rc = 2 ] && [ $rc2 = 2 ] && grep -q -- '--max-dirs' '$T/usage.err'"
+start_watch "$DB5" "$T/w5.err" --max-dirs 3 "$D5"
+wait_for 30 done_at_least "$DB5" 5
+printf 'late\n' >"$D5/late.txt"
+wait_for 30 done_at_least "$DB5" 6
+stop_watch TERM
+diag "$(grep -m1 'directories to watch' "$T/w5.err")"
+if grep -q "warning: more than 3 directories to watch (--max-dirs)" "$T/w5.err" &&
+	[ "$(grep -c 'directories to watch' "$T/w5.err")" = 1 ] && [ -z "$(bad_items "$DB5")" ] &&
+	[ "$(done_count "$DB5")" = 6 ]; then
+	ok "--max-dirs 3 with 6 directories: one warning naming the option; the first walk takes every file, a watched directory's new file too"
+else
+	not_ok "--max-dirs: $(tail -3 "$T/w5.err"); done $(done_count "$DB5"); $(bad_items "$DB5")"
+fi
+
+# ---- no read lease: warned once, fail open ---------------------------------
+D6=$T/nolease
+DB6=$T/nolease.db
+mkdir -p "$D6"
+WATCH_WRAP=(setpriv --bounding-set=-lease --inh-caps=-lease)
+start_watch "$DB6" "$T/w6.err" "$D6"
+WATCH_WRAP=()
+mkdir -p "$T/stage"
+for i in 1 2; do printf 'not mine %s\n' "$i" >"$T/stage/f$i.txt" && chown 4242:4242 "$T/stage/f$i.txt" && mv "$T/stage/f$i.txt" "$D6/"; done
+wait_for 30 done_at_least "$DB6" 2
+stop_watch TERM
+diag "$(grep -m1 'open for writing' "$T/w6.err")"
+if [ "$(grep -c 'warning: cannot tell whether files are still open for writing' "$T/w6.err")" = 1 ] &&
+	grep -q "use --settle" "$T/w6.err" && [ "$(done_count "$DB6")" = 2 ]; then
+	ok "without CAP_LEASE, on files of another uid: warned once (use --settle), the files still taken at their rename"
+else
+	not_ok "no lease: $(tail -3 "$T/w6.err"); done $(done_count "$DB6")"
+fi
 
 # The build is ASan/UBSan's in make test: any report is a failure.
 if grep -l -E "runtime error|AddressSanitizer|LeakSanitizer" "$T"/w*.err >/dev/null 2>&1; then

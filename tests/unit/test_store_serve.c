@@ -1,7 +1,7 @@
 /* tests/unit/test_store_serve.c — submissions over the service socket in
  * the store (store_serve.c, pg_serve.c; docs/serve.md): the client's
- * identity on the item, the fair claim order, cancel before it runs, and
- * the upgrade of a schema-1 SQLite store. Both backends (store_fixture.h). */
+ * identity on the item, the fair claim order, cancel before it runs, what
+ * a client uid holds in the spool (the quota's count), and the upgrade of a schema-1 SQLite store. Both backends (store_fixture.h). */
 #include "tests/unit/store_fixture.h"
 #include "store/store.h"
 
@@ -122,6 +122,40 @@ static void test_cancel_pending(void **state)
 	store_close(st);
 }
 
+/* store_client_usage: a uid's pending, running and failed submissions
+ * (a done one's copy is gone), files and bytes. */
+static void test_client_usage(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_rw(f->db);
+	int64_t a = submit(st, "/u/a", 7), b = submit(st, "/u/b", 7);
+	submit(st, "/u/c", 8);
+	int64_t files, bytes;
+	assert_int_equal(store_client_usage(st, 7, &files, &bytes), 0);
+	assert_int_equal(files, 2);
+	assert_int_equal(bytes, 2);
+	int64_t run;
+	assert_int_equal(store_run_begin(st, "t", NULL, NULL, &run), 0);
+	struct store_claim c;
+	assert_int_equal(store_claim_next(st, run, SPEC, &c), 1);
+	assert_int_equal(c.item_id, a);
+	assert_int_equal(store_client_usage(st, 7, &files, &bytes), 0);
+	assert_int_equal(files, 2); /* running still holds its copy */
+	struct store_attempt_end e = end_of("ok", false);
+	e.result = "{}";
+	e.result_len = 2;
+	assert_int_equal(store_attempt_finish(st, &c, &e, NULL), 0);
+	store_claim_free(&c);
+	assert_int_equal(store_cancel_pending(st, b, "cancelled"), 1);
+	assert_int_equal(store_client_usage(st, 7, &files, &bytes), 0);
+	assert_int_equal(files, 1); /* a done, b failed: b's copy stays */
+	assert_int_equal(bytes, 1);
+	assert_int_equal(store_client_usage(st, 9, &files, &bytes), 0);
+	assert_int_equal(files, 0);
+	assert_int_equal(bytes, 0);
+	store_close(st);
+}
+
 /* A schema-1 store (SQLite) is upgraded by a read-write open, its items
  * kept; a read-only open leaves it as it is. */
 static void test_upgrade_from_1(void **state)
@@ -159,6 +193,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fair_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_1, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,8 +16,10 @@
 #     in its parent — exactly what systemd's Delegate=yes does for a User=
 #     service (and systemd-run --user -p Delegate=yes for a user's scope) —
 #     and this shell moved into it, so sandrun starts there;
-#   - XDG_RUNTIME_DIR=/run/user/4343 (0700, the user's), what pam_systemd
-#     gives a user session (a unit has RuntimeDirectory= instead).
+#   - its home /home/sbxuser (the user's, 0755), where its job-uid locks
+#     live (~/.sandrun-locks/uid, from the password database, never from
+#     the environment), and XDG_RUNTIME_DIR=/run/user/4343 (0700) for the
+#     policy cache, what pam_systemd gives a user session.
 # newuidmap and newgidmap come in with SANDRUN_VM_TOOLS, copied setuid root.
 set -u
 B=${1:?usage: $0 BUILD_DIR}
@@ -32,7 +34,8 @@ bail() {
 for t in /usr/bin/newuidmap /usr/bin/newgidmap; do
 	[ -u "$t" ] || bail "$t missing or not setuid (SANDRUN_VM_TOOLS must name it)"
 done
-grep -q '^sbxuser:' /etc/passwd || echo "sbxuser:x:$U:$U:sandrun rootless test:/nonexistent:/bin/sh" >>/etc/passwd
+grep -q '^sbxuser:' /etc/passwd || echo "sbxuser:x:$U:$U:sandrun rootless test:/home/sbxuser:/bin/sh" >>/etc/passwd
+mkdir -p /home/sbxuser && chown $U:$U /home/sbxuser && chmod 0755 /home/sbxuser || bail "make sbxuser's home"
 grep -q '^sbxuser:' /etc/group || echo "sbxuser:x:$U:" >>/etc/group
 echo "sbxuser:200000:65536" >/etc/subuid
 echo "sbxuser:200000:65536" >/etc/subgid
