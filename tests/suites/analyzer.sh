@@ -276,11 +276,51 @@ for f in tone16.wav brown.flac ref.ogg ref.opus ref.mp3 ref.aiff ref.w64 ref-rf6
 	for pct in 1 37 90; do
 		head -c $((size * pct / 100)) "$f" > "cut-$pct-$f"
 		case $f in
-		*.mp3) run_malformed "$f cut at $pct %" "cut-$pct-$f" ;; # MPEG has no length to miss
+		*.mp3) run_malformed "$f cut at $pct %" "cut-$pct-$f" ;; # sox's CBR MP3 has no Xing/Info tag: no length to miss
 		*) run_malformed "$f cut at $pct %" "cut-$pct-$f" damage ;;
 		esac
 	done
 done
+# ---- a cut MP3: its Xing/Info tag declares the length (analyzer/mpeg.c) ----
+# ffmpeg (libmp3lame) CBR writes Info, VBR Xing, both with a LAME tag
+# behind an ID3v2 tag; sox VBR writes Xing and LAME's own tag; ffmpeg with
+# -write_xing 0 writes none: no claim. MPEG-2 (22.05 kHz) and mono too.
+sox -q -n -r 44100 -c 2 -b 16 mp3src.wav synth 6 pinknoise vol 0.3
+sox -q mp3src.wav -r 22050 mp3src22.wav
+sox -q mp3src.wav -c 1 mp3src1.wav
+quiet ffmpeg -nostdin -y -i mp3src.wav -c:a libmp3lame -b:a 128k mp3-cbr.mp3
+quiet ffmpeg -nostdin -y -i mp3src.wav -c:a libmp3lame -q:a 2 mp3-vbr.mp3
+quiet ffmpeg -nostdin -y -i mp3src22.wav -c:a libmp3lame -b:a 64k mp3-mpeg2.mp3
+quiet ffmpeg -nostdin -y -i mp3src1.wav -c:a libmp3lame -q:a 4 mp3-mono.mp3
+sox -q mp3src.wav -C -4.2 mp3-soxvbr.mp3
+quiet ffmpeg -nostdin -y -i mp3src.wav -c:a libmp3lame -b:a 128k -write_xing 0 mp3-notag.mp3
+for f in mp3-cbr.mp3 mp3-vbr.mp3 mp3-mpeg2.mp3 mp3-mono.mp3 mp3-soxvbr.mp3; do
+	"$A" < "$f" > whole.json 2>/dev/null
+	frames=$(jqv whole.json .format.frames)
+	jq -e '.format.frames_declared == .format.frames and .damage.damaged == false' whole.json >/dev/null &&
+		ok "mp3: whole $f: frames_declared $(jqv whole.json .format.frames_declared) = frames, not damaged" ||
+		not_ok "mp3: whole $f: $(jq -c '[.format.frames, .format.frames_declared, .damage]' whole.json)"
+	size=$(stat -c %s "$f")
+	for cut in $((size * 60 / 100)) $((size - 300)); do
+		head -c "$cut" "$f" > cut.mp3
+		"$A" < cut.mp3 > cut.json 2>/dev/null
+		jq -e --argjson fr "$frames" '.damage.damaged and .damage.truncated and
+			.format.frames_declared == $fr and .damage.frames_missing == $fr - .format.frames and
+			.damage.frames_missing > 0 and (.damage.decoder_log | map(test("tag: [0-9]+ bytes")) | any)' \
+			cut.json >/dev/null &&
+			ok "mp3: $f cut to $cut of $size bytes: truncated, $(jqv cut.json .damage.frames_missing) of $frames frames missing" ||
+			not_ok "mp3: $f cut to $cut of $size bytes: $(jq -c '[.format.frames, .format.frames_declared, .damage]' cut.json)"
+	done
+done
+size=$(stat -c %s mp3-notag.mp3)
+head -c $((size * 60 / 100)) mp3-notag.mp3 > cut.mp3
+"$A" < mp3-notag.mp3 > whole.json 2>/dev/null
+"$A" < cut.mp3 > cut.json 2>/dev/null
+jq -e '.format.frames_declared == null and .damage.damaged == false' whole.json >/dev/null &&
+	jq -e '.format.frames_declared == null and .damage.frames_missing == 0' cut.json >/dev/null &&
+	ok "mp3: without a Xing/Info tag no length is claimed, whole or cut" ||
+	not_ok "mp3: without a tag: $(jq -c '[.format, .damage]' whole.json cut.json)"
+
 # headers that lie: a canonical 44-byte WAV header with one field changed
 wav() { # CHANNELS RATE BITS DATA_BYTES ACTUAL_DATA_BYTES
 	perl -e 'my ($c, $r, $b, $d, $a) = @ARGV;
