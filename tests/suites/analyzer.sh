@@ -463,7 +463,12 @@ sox -q -n -r 44100 -c 2 -b 16 wn.wav synth 5 whitenoise vol 0.5
 sox -q wn.wav -b 24 padded.wav
 sox -q wn.wav -C 128 lossy.mp3
 sox -q wn.wav -r 96000 -b 24 up96.wav
-if "$S" --db tc.db padded.wav lossy.mp3 up96.wav > tc-run.txt 2>&1 &&
+# steep lowpasses (sox sinc: -6 dB at F, 100 Hz transition, 120 dB stop)
+for F in 16000 17000 19000; do sox -q wn.wav "lp$F.wav" sinc -a 120 -t 100 -$F; done
+# AAC 96 kb/s (ffmpeg's encoder): its lowpass is near 16 kHz (a 32768-point
+# Blackman-Harris reading of the decoded file: 16.1 kHz)
+quiet ffmpeg -nostdin -y -i wn.wav -c:a aac -b:a 96k aac96.m4a
+if "$S" --db tc.db padded.wav lossy.mp3 up96.wav lp16000.wav lp17000.wav lp19000.wav aac96.m4a > tc-run.txt 2>&1 &&
 	"$S" export --db tc.db --format json > tc.json 2>/dev/null; then
 	tcv() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result.transcode | $2" tc.json; }
 	got="$(tcv padded.wav '"\(.container_bits)/\(.effective_bits)/\(.padded_bits)"') $(tcv lossy.mp3 '"\(.band_limited)/\(.cutoff_hz | floor)"') $(tcv up96.wav '"\(.upsampled)/\(.upsampled_from_hz)"')"
@@ -474,8 +479,21 @@ if "$S" --db tc.db padded.wav lossy.mp3 up96.wav > tc-run.txt 2>&1 &&
 	else
 		not_ok "sandrun: transcode: $got"
 	fi
+	# within 2 bins (2 x 44100/2048 Hz) of the lowpass (plain Hann read 13-14 high)
+	for F in 16000 17000 19000; do
+		cut=$(tcv "lp$F.wav" .cutoff_hz)
+		near "$cut" "$F" 43.1 &&
+			ok "sandrun: transcode: sox sinc lowpass at $F Hz reads $cut Hz (within 2 bins)" ||
+			not_ok "sandrun: transcode: sox sinc lowpass at $F Hz reads $cut Hz"
+	done
+	# the file's ends (the encoder's start, the noise stopping inside the
+	# last frame) once read 19.7 kHz here
+	cut=$(tcv aac96.m4a .cutoff_hz)
+	near "$cut" 16000 600 &&
+		ok "sandrun: transcode: AAC 96 kb/s reads $cut Hz (its lowpass near 16 kHz)" ||
+		not_ok "sandrun: transcode: AAC 96 kb/s reads $cut Hz, not near 16 kHz"
 else
-	not_ok "sandrun analyzes padded.wav lossy.mp3 up96.wav"
+	not_ok "sandrun analyzes padded.wav lossy.mp3 up96.wav lp*.wav"
 	sed 's/^/# /' tc-run.txt | tail -n 8
 fi
 # The spectral summary, asked for: against tests/analyzer/librosa_ref.py,
