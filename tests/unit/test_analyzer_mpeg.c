@@ -76,6 +76,17 @@ static void xing_frame(uint8_t *p, const char *id, uint32_t frames, uint32_t byt
 	l[23] = (uint8_t)padding;
 }
 
+/* A frame at p (header() arguments) whose tag sits `at` bytes in: id,
+ * flags 1 (frames only), the frame count. */
+static void counts_only(uint8_t *p, size_t len, const uint8_t hdr[4], size_t at, const char *id, uint32_t frames)
+{
+	memset(p, 0, len);
+	memcpy(p, hdr, 4);
+	memcpy(p + at, id, 4);
+	be32(p + at + 4, 1);
+	be32(p + at + 8, frames);
+}
+
 static void test_xing_with_lame_tag(void **state)
 {
 	static uint8_t buf[1024];
@@ -141,11 +152,9 @@ static void test_vbri_and_mpeg2_mono(void **state)
 
 	/* MPEG-2 Layer III, 64 kb/s, 22.05 kHz, mono: 576 samples a frame,
 	 * side info 9 bytes, frame 576/8 * 64000/22050 = 208 bytes */
-	memset(buf, 0, sizeof(buf));
-	header(buf, 2, 1, 8, 0, 1, 0);
-	memcpy(buf + 13, "Xing", 4);
-	be32(buf + 17, 1);
-	be32(buf + 21, 50);
+	uint8_t h[4];
+	header(h, 2, 1, 8, 0, 1, 0);
+	counts_only(buf, sizeof(buf), h, 13, "Xing", 50);
 	b.len = 208;
 	assert_int_equal(an_mpeg_parse(read_bytes, &b, &d), 0);
 	assert_int_equal(d.version, 2);
@@ -156,11 +165,8 @@ static void test_vbri_and_mpeg2_mono(void **state)
 	assert_int_equal(d.bytes, 0);
 
 	/* with a CRC after the header the tag moves 2 bytes on */
-	memset(buf, 0, sizeof(buf));
-	header(buf, 3, 1, 9, 0, 0, 1);
-	memcpy(buf + 38, "Info", 4);
-	be32(buf + 42, 1);
-	be32(buf + 46, 10);
+	header(h, 3, 1, 9, 0, 0, 1);
+	counts_only(buf, sizeof(buf), h, 38, "Info", 10);
 	b.len = 417;
 	assert_int_equal(an_mpeg_parse(read_bytes, &b, &d), 0);
 	assert_int_equal(d.frames, 10);
@@ -250,18 +256,6 @@ static void test_id3v2_hostile(void **state)
 
 /* ---- the whole path: libsndfile writes an MP3 with LAME's Info tag ---- */
 
-static json_t *analyze(const void *data, size_t len)
-{
-	json_t *r;
-	assert_int_equal(analyze_memory(data, len, &r), AN_STATUS_OK);
-	return r;
-}
-
-static json_t *get(json_t *r, const char *obj, const char *key)
-{
-	return json_object_get(json_object_get(r, obj), key);
-}
-
 static void test_cut_mp3_is_truncated(void **state)
 {
 	struct memfile m;
@@ -272,25 +266,25 @@ static void test_cut_mp3_is_truncated(void **state)
 	struct bytes b = { m.data, (size_t)m.len };
 	if (an_mpeg_parse(read_bytes, &b, &d) < 0)
 		skip(); /* this libsndfile writes no tag: nothing to test here */
-	json_t *whole = analyze(m.data, (size_t)m.len);
-	json_int_t frames = json_integer_value(get(whole, "format", "frames"));
-	assert_int_equal(json_integer_value(get(whole, "format", "frames_declared")), frames);
-	assert_true(json_is_false(get(whole, "damage", "damaged")));
+	json_t *whole = analyze_report(m.data, (size_t)m.len);
+	json_int_t frames = json_integer_value(report_field(whole, "format", "frames"));
+	assert_int_equal(json_integer_value(report_field(whole, "format", "frames_declared")), frames);
+	assert_true(json_is_false(report_field(whole, "damage", "damaged")));
 	assert_int_equal(frames, d.samples);
 
-	json_t *cut = analyze(m.data, (size_t)m.len * 6 / 10);
-	json_int_t left = json_integer_value(get(cut, "format", "frames"));
+	json_t *cut = analyze_report(m.data, (size_t)m.len * 6 / 10);
+	json_int_t left = json_integer_value(report_field(cut, "format", "frames"));
 	print_message("# cut to 60 %%: %lld of %lld frames\n", (long long)left, (long long)frames);
-	assert_true(json_is_true(get(cut, "damage", "damaged")));
-	assert_true(json_is_true(get(cut, "damage", "truncated")));
-	assert_int_equal(json_integer_value(get(cut, "format", "frames_declared")), frames);
-	assert_int_equal(json_integer_value(get(cut, "damage", "frames_missing")), frames - left);
+	assert_true(json_is_true(report_field(cut, "damage", "damaged")));
+	assert_true(json_is_true(report_field(cut, "damage", "truncated")));
+	assert_int_equal(json_integer_value(report_field(cut, "format", "frames_declared")), frames);
+	assert_int_equal(json_integer_value(report_field(cut, "damage", "frames_missing")), frames - left);
 	assert_true(left < frames * 7 / 10);
-	assert_true(json_array_size(get(cut, "damage", "decoder_log")) >= 1);
+	assert_true(json_array_size(report_field(cut, "damage", "decoder_log")) >= 1);
 
 	/* one byte short: the last frame is lost, and the byte count says so */
-	json_t *end = analyze(m.data, (size_t)m.len - 1);
-	assert_true(json_is_true(get(end, "damage", "truncated")));
+	json_t *end = analyze_report(m.data, (size_t)m.len - 1);
+	assert_true(json_is_true(report_field(end, "damage", "truncated")));
 	json_decref(whole);
 	json_decref(cut);
 	json_decref(end);
