@@ -103,12 +103,13 @@ static void describe_format(struct an_report *r, const SF_INFO *info)
 static void declared_from_mpeg(struct an_report *r, const struct an_input *in, const SF_INFO *info,
 			       struct an_mpeg_decl *d)
 {
-	if (an_mpeg_parse_input(in, d) < 0 || d->samples < 0 || d->channels != (unsigned)info->channels ||
+	if (an_mpeg_parse_input(in, d) < 0 || d->channels != (unsigned)info->channels ||
 	    d->sample_rate != (uint32_t)info->samplerate) {
 		d->bytes = 0;
 		return;
 	}
-	r->frames_declared = d->samples < FRAMES_DECLARED_LIMIT ? d->samples : -1;
+	if (d->samples >= 0)
+		r->frames_declared = d->samples < FRAMES_DECLARED_LIMIT ? d->samples : -1;
 }
 
 /* The tag's byte count, counted from its own frame, against the bytes

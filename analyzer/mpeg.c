@@ -159,8 +159,11 @@ int an_mpeg_parse(an_riff_read_fn read, void *ctx, struct an_mpeg_decl *out)
 	/* What a decoder puts out: with a LAME tag, what it says to trim
 	 * (mpg123 and FFmpeg both honour it: the decoded count equals this
 	 * exactly, measured on LAME, sox and ffmpeg files); without one,
-	 * Layer III's own decoder delay, which both remove. */
-	if (out->frames > 0 && out->layer == 3) {
+	 * Layer III's own decoder delay, which both remove. A VBRI tag's
+	 * count is not turned into a length: no encoder here writes one, so
+	 * how mpg123 trims such a file was not measured; its byte count
+	 * still serves (decode.c). */
+	if (out->frames > 0 && out->layer == 3 && memcmp(out->tag, "VBRI", 4) != 0) {
 		int64_t all = (int64_t)out->frames * out->samples_per_frame;
 		int64_t trim = out->lame ? (int64_t)out->delay + out->padding : MPEG_DECODER_DELAY;
 		out->samples = trim < all ? all - trim : -1;

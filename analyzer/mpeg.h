@@ -43,7 +43,8 @@ struct an_mpeg_decl {
 	int64_t samples;         /* Layer III: the decoded length it declares,
 				  * frames * samples_per_frame minus the LAME
 				  * tag's delay and padding (without one, minus
-				  * MPEG_DECODER_DELAY); -1 without a frame count */
+				  * MPEG_DECODER_DELAY); -1 without a frame count,
+				  * and for VBRI (mpeg.c says why) */
 };
 
 /* 0 and *out filled when the first frame (after ID3v2 tags) carries a
