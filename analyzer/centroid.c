@@ -1,5 +1,6 @@
 /* analyzer/centroid.c — see centroid.h. */
 #include "analyzer/centroid.h"
+#include "analyzer/transcode.h"
 
 #include <errno.h>
 #include <math.h>
@@ -59,8 +60,8 @@ static double frame_centroid(struct an_centroid *c)
 	for (; k < bins; k++) {
 		float r = c->spectrum[k].r, i = c->spectrum[k].i;
 		c->magnitude[k] = sqrtf(r * r + i * i);
-		c->power_sum[k] += (double)(r * r + i * i);
 	}
+	an_cutoff_accumulate(c->power_sum, c->power_pending, &c->power_frames, c->spectrum, bins);
 	for (k = 0; k + AN_LANES <= bins; k += AN_LANES) {
 		an_f32x4 m = an_load(c->magnitude + k);
 		vnum += m * an_load(c->bin_index + k);
@@ -173,6 +174,7 @@ void an_centroid_finish(struct an_centroid *c)
 		memset(c->window + n, 0, (AN_FFT_SIZE - n) * sizeof(float));
 		analyse_frame(c, n);
 	}
+	an_cutoff_finish(c->power_sum, c->power_pending, c->power_frames, AN_FFT_SIZE / 2 + 1);
 }
 
 double an_centroid_result(const struct an_centroid *c)

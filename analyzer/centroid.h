@@ -41,8 +41,11 @@ struct an_centroid {
 	kiss_fft_cpx spectrum[AN_FFT_SIZE / 2 + 1];
 	float magnitude[AN_FFT_SIZE / 2 + 1];
 	float bin_index[AN_FFT_SIZE / 2 + 1];  /* 0, 1, 2, ... as floats */
-	double power_sum[AN_FFT_SIZE / 2 + 1]; /* summed over the frames used:
+	double power_sum[AN_FFT_SIZE / 2 + 1]; /* summed over the frames used, under
+						* Hann squared (an_cutoff_accumulate):
 						* the long-term spectrum (transcode.h) */
+	double power_pending[AN_FFT_SIZE / 2 + 1]; /* the last frame's, not yet in it */
+	uint64_t power_frames;
 };
 
 /* Returns 0 or -ENOMEM. */

@@ -1,6 +1,7 @@
 /* analyzer/decode.c — see decode.h. */
 #include "analyzer/decode.h"
 #include "analyzer/fallback.h"
+#include "analyzer/mpeg.h"
 #include "analyzer/riff.h"
 
 #include <errno.h>
@@ -89,10 +90,40 @@ static void describe_format(struct an_report *r, const SF_INFO *info)
 	/* An MPEG audio stream carries no length: libsndfile 1.2.0 estimates
 	 * one from the file size and bitrate, which a VBR file misses by
 	 * thousands of frames. Reporting it as declared would call every
-	 * such file truncated. */
+	 * such file truncated. A Xing/Info/VBRI tag, when there is one, is
+	 * a declaration: declared_from_mpeg. */
 	if (major == SF_FORMAT_MPEG)
 		r->frames_declared = -1;
 	an_report_check_plausible(r);
+}
+
+/* An MP3's declared length: its Xing/Info or VBRI tag (mpeg.h), when
+ * the first frame carries one that agrees with what libsndfile opened.
+ * Without one, MPEG declares nothing (describe_format). */
+static void declared_from_mpeg(struct an_report *r, const struct an_input *in, const SF_INFO *info,
+			       struct an_mpeg_decl *d)
+{
+	if (an_mpeg_parse_input(in, d) < 0 || d->channels != (unsigned)info->channels ||
+	    d->sample_rate != (uint32_t)info->samplerate) {
+		d->bytes = 0;
+		return;
+	}
+	if (d->samples >= 0)
+		r->frames_declared = d->samples < FRAMES_DECLARED_LIMIT ? d->samples : -1;
+}
+
+/* The tag's byte count, counted from its own frame, against the bytes
+ * the input held: a second sign of a cut, with a line in decoder_log. */
+static void mpeg_bytes_missing(struct an_report *r, const struct an_mpeg_decl *d)
+{
+	if (d->bytes == 0 || !r->input_sha256[0] || r->input_bytes >= d->tag_offset + d->bytes)
+		return;
+	r->truncated = true;
+	if (r->log_lines < AN_LOG_MAX_LINES) {
+		snprintf(r->log[r->log_lines], AN_LOG_LINE_MAX, "%s tag: %u bytes from offset %llu, the input has %llu",
+			 d->tag, d->bytes, (unsigned long long)d->tag_offset, (unsigned long long)r->input_bytes);
+		r->log_is_damage[r->log_lines++] = true;
+	}
 }
 
 /* A WAV's declared length from its own header (riff.h): libsndfile's
@@ -147,6 +178,9 @@ static void recover_with_fallback(struct an_input *in, struct an_fallback *fb, s
 	a->codec_name = r->codec_name;
 	a->stopped_early = true;
 	a->recovered_by = "ffmpeg";
+	/* What the header declared still stands (the fallback reads none);
+	 * an_decode judges truncation again on the frames decoded here. */
+	a->frames_declared = r->frames_declared;
 	a->frames_recovered = a->frames - r->frames;
 	if (!a->decoder_error[0])
 		copy_text(a->decoder_error, sizeof(a->decoder_error),
@@ -319,6 +353,9 @@ void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap 
 	}
 	describe_format(r, &info);
 	declared_from_header(r, in, &info);
+	struct an_mpeg_decl mpeg = { .bytes = 0 };
+	if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG)
+		declared_from_mpeg(r, in, &info, &mpeg);
 	int err = stream_through(sf, &info, tap, r);
 	if (err < 0) {
 		out->status = AN_STATUS_FAILED;
@@ -337,8 +374,7 @@ void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap 
 	if (!an_input_sha256(in, false, r->input_sha256, &r->input_bytes))
 		r->input_sha256[0] = '\0';
 
-	r->truncated = (r->frames_declared >= 0 && (uint64_t)r->frames_declared > r->frames) ||
-		       an_report_log_says_truncated(r);
+	bool log_says_cut = an_report_log_says_truncated(r);
 	r->io_errno = in->io_errno;
 	r->io_errors = in->io_errors;
 	r->failed_seeks = in->failed_seeks;
@@ -347,6 +383,9 @@ void an_decode(struct an_input *in, struct an_fallback *fb, const struct an_tap 
 		recover_with_fallback(in, fb, out);
 	else if (early)
 		r->stopped_early = r->decoder_error[0] != '\0';
+	/* r is out->report: the fallback's, when it decoded further */
+	r->truncated = (r->frames_declared >= 0 && (uint64_t)r->frames_declared > r->frames) || log_says_cut;
+	mpeg_bytes_missing(r, &mpeg);
 	an_fallback_cancel(fb);
 }
 

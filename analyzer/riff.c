@@ -81,7 +81,7 @@ int an_riff_parse(an_riff_read_fn read, void *ctx, struct an_riff_decl *out)
 	return -1;
 }
 
-static size_t read_input(void *ctx, uint64_t off, void *buf, size_t len)
+size_t an_riff_read_input(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	const struct an_input *in = ctx;
 	const uint8_t *base = NULL;
@@ -120,5 +120,5 @@ static size_t read_input(void *ctx, uint64_t off, void *buf, size_t len)
 
 int an_riff_parse_input(const struct an_input *in, struct an_riff_decl *out)
 {
-	return an_riff_parse(read_input, (void *)in, out);
+	return an_riff_parse(an_riff_read_input, (void *)in, out);
 }

@@ -37,6 +37,10 @@ typedef size_t (*an_riff_read_fn)(void *ctx, uint64_t off, void *buf, size_t len
  * size (0 or 0xFFFFFFFF: a stream written before its length was known). */
 int an_riff_parse(an_riff_read_fn read, void *ctx, struct an_riff_decl *out);
 
+/* The reader over an analyzer input (ctx: a const struct an_input *),
+ * which mpeg.c shares. */
+size_t an_riff_read_input(void *ctx, uint64_t off, void *buf, size_t len);
+
 /* The same over an analyzer input (input.h). */
 int an_riff_parse_input(const struct an_input *in, struct an_riff_decl *out);
 

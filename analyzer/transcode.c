@@ -75,37 +75,86 @@ int an_bitdepth_bits(const struct an_bitdepth *b)
 	return bits > 24 ? AN_TC_MORE_THAN_24 : bits;
 }
 
+void an_cutoff_accumulate(double *power_sum, double *pending, uint64_t *frames, const kiss_fft_cpx *hann,
+			  size_t bins)
+{
+	if (bins < 3)
+		return;
+	/* The frame before this one joins the sum unless it was the first */
+	if (*frames >= 2)
+		for (size_t k = 0; k < bins; k++)
+			power_sum[k] += pending[k];
+	(*frames)++;
+	/* Multiplying the frame by Hann once more is, in frequency, the
+	 * kernel [-1/4, 1/2, -1/4] over the bins; below bin 0 and past the
+	 * last the real input's spectrum mirrors as conjugates. */
+	for (size_t k = 0; k < bins; k++) {
+		const kiss_fft_cpx y = hann[k];
+		kiss_fft_cpx lo = k > 0 ? hann[k - 1] : (kiss_fft_cpx){ hann[1].r, -hann[1].i };
+		kiss_fft_cpx hi = k + 1 < bins ? hann[k + 1] : (kiss_fft_cpx){ hann[bins - 2].r, -hann[bins - 2].i };
+		float r = 0.5f * y.r - 0.25f * (lo.r + hi.r);
+		float i = 0.5f * y.i - 0.25f * (lo.i + hi.i);
+		pending[k] = (double)(r * r + i * i);
+	}
+}
+
+void an_cutoff_finish(double *power_sum, const double *pending, uint64_t frames, size_t bins)
+{
+	/* Two frames or one: keep what there is rather than nothing. */
+	if (frames == 0 || frames > 2)
+		return;
+	for (size_t k = 0; k < bins; k++)
+		power_sum[k] += pending[k];
+}
+
+/* bin k's level smoothed: the mean power of bins k-h .. k+h */
+static double smoothed(const double *p, size_t k, size_t h)
+{
+	double s = 0.0;
+	for (size_t j = k - h; j <= k + h; j++)
+		s += p[j];
+	return s;
+}
+
 double an_cutoff_hz(const double *power_sum, size_t bins, double bin_hz)
 {
-	double best = 0.0;
 	const size_t h = AN_TC_SMOOTH_BINS / 2;
 
-	if (bins <= 2 * h)
+	if (bins <= 2 * h + 1)
 		return NAN;
-	/* bin k's smoothed level: the mean power of bins k-h .. k+h (DC and
-	 * the lowest bins are left out of the maximum: DC offset is not
-	 * content) */
+	/* DC and the lowest bins are left out of the maximum: DC offset is
+	 * not content */
 	double max = 0.0;
 	for (size_t k = h + 1; k + h < bins; k++) {
-		double s = 0.0;
-		for (size_t j = k - h; j <= k + h; j++)
-			s += power_sum[j];
+		double s = smoothed(power_sum, k, h);
 		if (s > max)
 			max = s;
 	}
 	if (!(max > 0.0))
 		return NAN;
 	double limit = max * pow(10.0, AN_TC_CUTOFF_DB / 10.0);
-	for (size_t k = bins - 1 - h; k > h; k--) {
-		double s = 0.0;
-		for (size_t j = k - h; j <= k + h; j++)
-			s += power_sum[j];
-		if (s >= limit) {
-			best = (double)k * bin_hz;
+	size_t k = bins - 1 - h;
+	while (k > h && smoothed(power_sum, k, h) < limit)
+		k--;
+	if (k <= h)
+		return 0.0;
+	/* The smoothed level reaches past the last bin that is itself above
+	 * the limit (per bin: limit / (2h + 1)); start on that bin, not on
+	 * the noise floor beyond it, where no skirt is left to walk. */
+	const double bin_limit = limit / (double)(2 * h + 1);
+	for (size_t top = k + h; top >= k - h; top--)
+		if (power_sum[top] >= bin_limit) {
+			k = top;
 			break;
 		}
-	}
-	return best;
+	/* k is on the window's skirt below the edge, a few bins above
+	 * it: walk down while each bin is AN_TC_SKIRT_DB under the one
+	 * below it (the skirt; a long-term spectrum's content does not
+	 * fall that fast), at most AN_TC_SKIRT_BINS bins. */
+	const double step = pow(10.0, AN_TC_SKIRT_DB / 10.0); /* bin k-1 over bin k */
+	for (size_t n = 0; n < AN_TC_SKIRT_BINS && k > 1 && power_sum[k - 1] >= step * power_sum[k]; n++)
+		k--;
+	return (double)k * bin_hz;
 }
 
 void an_transcode_judge(double cutoff_hz, uint32_t rate, struct an_transcode_result *out)

@@ -25,4 +25,17 @@ static inline enum an_status analyze_memory(const void *data, size_t len, json_t
 	return st;
 }
 
+/* A report (never an error object) and one field of one of its objects. */
+static inline json_t *analyze_report(const void *data, size_t len)
+{
+	json_t *r;
+	assert_int_equal(analyze_memory(data, len, &r), AN_STATUS_OK);
+	return r;
+}
+
+static inline json_t *report_field(json_t *r, const char *obj, const char *key)
+{
+	return json_object_get(json_object_get(r, obj), key);
+}
+
 #endif

@@ -42,6 +42,9 @@ sox -q tone16k.wav -C 32 tone.mp3
 ffmpeg $q -i tone.wav -rf64 always tone-rf64.wav
 ffmpeg $q -i tone16k.wav -c:a libopus -b:a 16k tone.opus
 ffmpeg $q -i tone16k.wav -c:a mp2 -b:a 32k tone.mp2
+# MP3s whose first frame carries a Xing/Info and a LAME tag (analyzer/mpeg.c)
+ffmpeg $q -i tone16k.wav -c:a libmp3lame -b:a 32k tone-info.mp3
+ffmpeg $q -i tone16k.wav -c:a libmp3lame -q:a 6 tone-xing.mp3
 rm -f tone16k.wav
 # a few already-broken seeds
 head -c 30 tone.wav > short-header.wav

@@ -94,3 +94,25 @@ json() { # PYTHON-EXPRESSION over `d` (stdin parsed as JSON)
 	[[ "$stderr" == *"2 files: 1 ok, 1 damaged"* ]]
 	[[ "$stderr" == *"x.txt: damaged: damaged input: truncated"* ]]
 }
+
+@test "an MP3 cut to 60 %: its Info tag's frame count makes it damaged, truncated, with the frames missing" {
+	command -v ffmpeg >/dev/null || skip "no ffmpeg"
+	mkdir mp3
+	sox -n -r 44100 -c 2 -b 16 src.wav synth 4 pinknoise vol 0.3
+	ffmpeg -nostdin -loglevel error -y -i src.wav -c:a libmp3lame -b:a 128k mp3/whole.mp3
+	head -c $(($(stat -c %s mp3/whole.mp3) * 6 / 10)) mp3/whole.mp3 >mp3/cut.mp3
+	run --separate-stderr "$SANDRUN" -r mp3
+	echo "$stderr"
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"2 files: 1 ok, 1 damaged"* ]]
+	[[ "$stderr" == *"$W/mp3/cut.mp3: damaged: damaged input: truncated ("*" frames missing)"* ]]
+	[[ "$stderr" != *"whole.mp3: damaged"* ]]
+	q() { sqlite3 sandrun.db "SELECT json_extract(r.value, '\$.$1') FROM results r JOIN items i ON i.id = r.item_id WHERE i.path LIKE '%$2'"; }
+	# 4 s at 44.1 kHz: the whole file declares and decodes 176400 frames
+	[ "$(q format.frames_declared whole.mp3)" = 176400 ]
+	[ "$(q format.frames whole.mp3)" = 176400 ]
+	[ "$(q format.frames_declared cut.mp3)" = 176400 ]
+	missing=$(q damage.frames_missing cut.mp3)
+	[ "$missing" -eq $((176400 - $(q format.frames cut.mp3))) ]
+	[ "$missing" -gt 60000 ]
+}

@@ -276,11 +276,51 @@ for f in tone16.wav brown.flac ref.ogg ref.opus ref.mp3 ref.aiff ref.w64 ref-rf6
 	for pct in 1 37 90; do
 		head -c $((size * pct / 100)) "$f" > "cut-$pct-$f"
 		case $f in
-		*.mp3) run_malformed "$f cut at $pct %" "cut-$pct-$f" ;; # MPEG has no length to miss
+		*.mp3) run_malformed "$f cut at $pct %" "cut-$pct-$f" ;; # sox's CBR MP3 has no Xing/Info tag: no length to miss
 		*) run_malformed "$f cut at $pct %" "cut-$pct-$f" damage ;;
 		esac
 	done
 done
+# ---- a cut MP3: its Xing/Info tag declares the length (analyzer/mpeg.c) ----
+# ffmpeg (libmp3lame) CBR writes Info, VBR Xing, both with a LAME tag
+# behind an ID3v2 tag; sox VBR writes Xing and LAME's own tag; ffmpeg with
+# -write_xing 0 writes none: no claim. MPEG-2 (22.05 kHz) and mono too.
+sox -q -n -r 44100 -c 2 -b 16 mp3src.wav synth 6 pinknoise vol 0.3
+sox -q mp3src.wav -r 22050 mp3src22.wav
+sox -q mp3src.wav -c 1 mp3src1.wav
+quiet ffmpeg -nostdin -y -i mp3src.wav -c:a libmp3lame -b:a 128k mp3-cbr.mp3
+quiet ffmpeg -nostdin -y -i mp3src.wav -c:a libmp3lame -q:a 2 mp3-vbr.mp3
+quiet ffmpeg -nostdin -y -i mp3src22.wav -c:a libmp3lame -b:a 64k mp3-mpeg2.mp3
+quiet ffmpeg -nostdin -y -i mp3src1.wav -c:a libmp3lame -q:a 4 mp3-mono.mp3
+sox -q mp3src.wav -C -4.2 mp3-soxvbr.mp3
+quiet ffmpeg -nostdin -y -i mp3src.wav -c:a libmp3lame -b:a 128k -write_xing 0 mp3-notag.mp3
+for f in mp3-cbr.mp3 mp3-vbr.mp3 mp3-mpeg2.mp3 mp3-mono.mp3 mp3-soxvbr.mp3; do
+	"$A" < "$f" > whole.json 2>/dev/null
+	frames=$(jqv whole.json .format.frames)
+	jq -e '.format.frames_declared == .format.frames and .damage.damaged == false' whole.json >/dev/null &&
+		ok "mp3: whole $f: frames_declared $(jqv whole.json .format.frames_declared) = frames, not damaged" ||
+		not_ok "mp3: whole $f: $(jq -c '[.format.frames, .format.frames_declared, .damage]' whole.json)"
+	size=$(stat -c %s "$f")
+	for cut in $((size * 60 / 100)) $((size - 300)); do
+		head -c "$cut" "$f" > cut.mp3
+		"$A" < cut.mp3 > cut.json 2>/dev/null
+		jq -e --argjson fr "$frames" '.damage.damaged and .damage.truncated and
+			.format.frames_declared == $fr and .damage.frames_missing == $fr - .format.frames and
+			.damage.frames_missing > 0 and (.damage.decoder_log | map(test("tag: [0-9]+ bytes")) | any)' \
+			cut.json >/dev/null &&
+			ok "mp3: $f cut to $cut of $size bytes: truncated, $(jqv cut.json .damage.frames_missing) of $frames frames missing" ||
+			not_ok "mp3: $f cut to $cut of $size bytes: $(jq -c '[.format.frames, .format.frames_declared, .damage]' cut.json)"
+	done
+done
+size=$(stat -c %s mp3-notag.mp3)
+head -c $((size * 60 / 100)) mp3-notag.mp3 > cut.mp3
+"$A" < mp3-notag.mp3 > whole.json 2>/dev/null
+"$A" < cut.mp3 > cut.json 2>/dev/null
+jq -e '.format.frames_declared == null and .damage.damaged == false' whole.json >/dev/null &&
+	jq -e '.format.frames_declared == null and .damage.frames_missing == 0' cut.json >/dev/null &&
+	ok "mp3: without a Xing/Info tag no length is claimed, whole or cut" ||
+	not_ok "mp3: without a tag: $(jq -c '[.format, .damage]' whole.json cut.json)"
+
 # headers that lie: a canonical 44-byte WAV header with one field changed
 wav() { # CHANNELS RATE BITS DATA_BYTES ACTUAL_DATA_BYTES
 	perl -e 'my ($c, $r, $b, $d, $a) = @ARGV;
@@ -423,7 +463,12 @@ sox -q -n -r 44100 -c 2 -b 16 wn.wav synth 5 whitenoise vol 0.5
 sox -q wn.wav -b 24 padded.wav
 sox -q wn.wav -C 128 lossy.mp3
 sox -q wn.wav -r 96000 -b 24 up96.wav
-if "$S" --db tc.db padded.wav lossy.mp3 up96.wav > tc-run.txt 2>&1 &&
+# steep lowpasses (sox sinc: -6 dB at F, 100 Hz transition, 120 dB stop)
+for F in 16000 17000 19000; do sox -q wn.wav "lp$F.wav" sinc -a 120 -t 100 -$F; done
+# AAC 96 kb/s (ffmpeg's encoder): its lowpass is near 16 kHz (a 32768-point
+# Blackman-Harris reading of the decoded file: 16.1 kHz)
+quiet ffmpeg -nostdin -y -i wn.wav -c:a aac -b:a 96k aac96.m4a
+if "$S" --db tc.db padded.wav lossy.mp3 up96.wav lp16000.wav lp17000.wav lp19000.wav aac96.m4a > tc-run.txt 2>&1 &&
 	"$S" export --db tc.db --format json > tc.json 2>/dev/null; then
 	tcv() { jq -r --arg p "$work/$1" ".[] | select(.path == \$p) | .result.transcode | $2" tc.json; }
 	got="$(tcv padded.wav '"\(.container_bits)/\(.effective_bits)/\(.padded_bits)"') $(tcv lossy.mp3 '"\(.band_limited)/\(.cutoff_hz | floor)"') $(tcv up96.wav '"\(.upsampled)/\(.upsampled_from_hz)"')"
@@ -434,8 +479,21 @@ if "$S" --db tc.db padded.wav lossy.mp3 up96.wav > tc-run.txt 2>&1 &&
 	else
 		not_ok "sandrun: transcode: $got"
 	fi
+	# within 2 bins (2 x 44100/2048 Hz) of the lowpass (plain Hann read 13-14 high)
+	for F in 16000 17000 19000; do
+		cut=$(tcv "lp$F.wav" .cutoff_hz)
+		near "$cut" "$F" 43.1 &&
+			ok "sandrun: transcode: sox sinc lowpass at $F Hz reads $cut Hz (within 2 bins)" ||
+			not_ok "sandrun: transcode: sox sinc lowpass at $F Hz reads $cut Hz"
+	done
+	# the file's ends (the encoder's start, the noise stopping inside the
+	# last frame) once read 19.7 kHz here
+	cut=$(tcv aac96.m4a .cutoff_hz)
+	near "$cut" 16000 600 &&
+		ok "sandrun: transcode: AAC 96 kb/s reads $cut Hz (its lowpass near 16 kHz)" ||
+		not_ok "sandrun: transcode: AAC 96 kb/s reads $cut Hz, not near 16 kHz"
 else
-	not_ok "sandrun analyzes padded.wav lossy.mp3 up96.wav"
+	not_ok "sandrun analyzes padded.wav lossy.mp3 up96.wav lp*.wav"
 	sed 's/^/# /' tc-run.txt | tail -n 8
 fi
 # The spectral summary, asked for: against tests/analyzer/librosa_ref.py,

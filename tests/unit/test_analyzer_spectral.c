@@ -167,8 +167,10 @@ static void test_effective_bits(void **state)
 
 /* 200 sines below `top` Hz of random frequency and phase (a band-limited
  * noise); mono, 10 s at rate, through the analysis. */
-static void band_limited(uint32_t rate, double top, struct an_transcode_result *out)
+/* Returns the highest of the 200 frequencies: where the content stops. */
+static double band_limited(uint32_t rate, double top, struct an_transcode_result *out)
 {
+	double highest = 0.0;
 	const size_t n = 10 * rate, block = 4096;
 	double f[200], ph[200];
 	uint32_t seed = 3;
@@ -181,6 +183,7 @@ static void band_limited(uint32_t rate, double top, struct an_transcode_result *
 		f[k] = 50.0 + (top - 50.0) * (double)(seed >> 8) / 16777216.0;
 		seed = seed * 1664525u + 1013904223u;
 		ph[k] = 2.0 * M_PI * (double)(seed >> 8) / 16777216.0;
+		highest = f[k] > highest ? f[k] : highest;
 	}
 	assert_int_equal(an_analysis_init(&a, 1, rate, 1.0f, block), 0);
 	for (size_t done = 0; done < n; done += block) {
@@ -196,24 +199,63 @@ static void band_limited(uint32_t rate, double top, struct an_transcode_result *
 	an_analysis_transcode(&a, out);
 	an_analysis_free(&a);
 	free(x);
+	return highest;
 }
 
 static void test_cutoff_and_upsampling(void **state)
 {
 	struct an_transcode_result r;
 
-	/* The Hann window's sidelobes, -80 dB about 15 bins out, put the
-	 * cutoff up to ~700 Hz above a brick-wall edge at 96 kHz. */
-	band_limited(44100, 16000.0, &r); /* an MP3's lowpass */
-	assert_true(r.cutoff_hz > 15700.0 && r.cutoff_hz < 16800.0);
+	/* Sines up to a highest one: the reading is that sine's bin, within
+	 * two bins (measured: 0-1; the old plain-Hann reading was up to 15
+	 * bins high). A bin is 21.5 Hz at 44.1 kHz, 46.9 Hz at 96 kHz. */
+	double top = band_limited(44100, 16000.0, &r); /* an MP3's lowpass */
+	print_message("# 44.1 kHz: highest sine %.1f Hz, cutoff %.1f Hz\n", top, r.cutoff_hz);
+	assert_true(fabs(r.cutoff_hz - top) <= 2 * 44100.0 / 2048);
 	assert_true(r.band_limited);
 	assert_false(r.upsampled);
-	band_limited(96000, 20000.0, &r); /* a CD's content at 96 kHz */
-	assert_true(r.cutoff_hz > 19700.0 && r.cutoff_hz < 20800.0);
+	top = band_limited(96000, 20000.0, &r); /* a CD's content at 96 kHz */
+	print_message("# 96 kHz: highest sine %.1f Hz, cutoff %.1f Hz\n", top, r.cutoff_hz);
+	assert_true(fabs(r.cutoff_hz - top) <= 2 * 96000.0 / 2048);
 	assert_true(r.upsampled);
 	assert_int_equal(r.upsampled_from_hz, 44100);
 	band_limited(44100, 21900.0, &r); /* full band */
 	assert_false(r.band_limited);
+}
+
+/* A file's first and last frame are left out of the long-term spectrum:
+ * five frames, the middle three band-limited at bin 400, the two at the
+ * ends full band (an encoder's start, a source stopping inside the last
+ * frame). The reading is the middle frames' edge; a file of one frame
+ * still gets its reading. */
+static void test_cutoff_leaves_out_the_ends(void **state)
+{
+	enum { BINS = 1025 };
+	static kiss_fft_cpx spec[BINS];
+	static double sum[BINS], pending[BINS];
+	uint64_t frames = 0;
+	const double bin_hz = 44100.0 / 2048;
+
+	uint32_t seed = 5;
+	for (int f = 0; f < 5; f++) {
+		for (int k = 0; k < BINS; k++) { /* noise: random phases */
+			seed = seed * 1664525u + 1013904223u;
+			double ph = 2.0 * M_PI * (double)(seed >> 8) / 16777216.0;
+			float on = (f == 0 || f == 4 || k < 400) ? 1.0f : 0.0f;
+			spec[k] = (kiss_fft_cpx){ on * (float)cos(ph), on * (float)sin(ph) };
+		}
+		an_cutoff_accumulate(sum, pending, &frames, spec, BINS);
+	}
+	an_cutoff_finish(sum, pending, frames, BINS);
+	double cut = an_cutoff_hz(sum, BINS, bin_hz);
+	print_message("# ends left out: cutoff %.1f Hz (edge at %.1f)\n", cut, 400 * bin_hz);
+	assert_true(fabs(cut - 400 * bin_hz) <= 2 * bin_hz);
+
+	memset(sum, 0, sizeof(sum));
+	frames = 0;
+	an_cutoff_accumulate(sum, pending, &frames, spec, BINS); /* full band, alone */
+	an_cutoff_finish(sum, pending, frames, BINS);
+	assert_true(an_cutoff_hz(sum, BINS, bin_hz) > 21000.0);
 }
 
 /* ---- tempo and key ------------------------------------------------------- */
@@ -315,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_key_of_progressions),
 		cmocka_unit_test(test_effective_bits),
 		cmocka_unit_test(test_cutoff_and_upsampling),
+		cmocka_unit_test(test_cutoff_leaves_out_the_ends),
 	};
 	return cmocka_run_group_tests_name("analyzer_spectral", tests, NULL, NULL);
 }
