@@ -637,19 +637,20 @@ int cg_job_kill(const struct cg_run *run, const struct cg_job *job)
 {
 	if (run->mode == SBX_CG_V2)
 		return sr_write_file_at(job->dirfd[0], "cgroup.kill", "1");
-	/* v1 has no cgroup.kill, and this is only the second line: the caller
-	 * has already SIGKILLed the pid namespace's init, after which the
-	 * kernel kills every task of the namespace and no fork in it can
-	 * succeed (zap_pid_ns_processes). So no freeze-then-kill here. A
-	 * freeze is a hazard: a runner SIGKILLed between FROZEN and THAWED
-	 * leaves the job frozen, immune to SIGKILL and holding its memory,
-	 * until the next runner's sweep. One unfrozen pass over the tasks
-	 * is enough for anything the namespace kill could miss. */
-	int pfd = v1_fd(run, job, CG_PIDS) >= 0 ? v1_fd(run, job, CG_PIDS) : v1_fd(run, job, CG_MEMORY);
-	if (pfd < 0)
-		return -ENODEV;
-	int r = v1_kill_procs(pfd);
-	return r < 0 ? r : 0;
+	/* v1 has no cgroup.kill, and needs none: the caller has SIGKILLed the
+	 * job's pid namespace init, after which the kernel kills every task
+	 * of the namespace and no fork in it can succeed
+	 * (zap_pid_ns_processes), and every task of the job's cgroups is in
+	 * that namespace (the init joins them from inside it; nothing else
+	 * can). No freeze-then-kill: a runner SIGKILLed between FROZEN and
+	 * THAWED would leave the job frozen, immune to SIGKILL. No kill by
+	 * pid from cgroup.procs either: tasks exit while we read, and a
+	 * recycled pid would be a host process. Only THAWED, in case a pause
+	 * could not be undone: a frozen task takes its SIGKILL once thawed. */
+	int ffd = v1_fd(run, job, CG_FREEZER);
+	if (ffd >= 0)
+		sr_write_file_at(ffd, "freezer.state", "THAWED");
+	return 0;
 }
 
 int cg_job_remove(const struct cg_run *run, struct cg_job *job, struct sbx_err *err)

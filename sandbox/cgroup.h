@@ -59,10 +59,9 @@ int cg_job_oom_kills(const struct cg_run *run, const struct cg_job *job, uint64_
 int cg_job_freezer_fd(const struct cg_run *run, const struct cg_job *job);
 int cg_job_freeze(const struct cg_run *run, const struct cg_job *job, bool frozen,
 		  struct sbx_err *err);
-/* Kill every process in the job's cgroup: cgroup.kill on v2, one pass
- * over cgroup.procs on v1. Call it after SIGKILLing the job's pid
- * namespace init, which is what stops forks on v1 (never a freeze: a
- * runner killed while a job is frozen would leave it frozen). */
+/* Kill every process in the job's cgroup: cgroup.kill on v2. On v1 only
+ * a THAWED write: call it after SIGKILLing the job's pid namespace init,
+ * which is what kills every task there (cgroup.c says why no more). */
 int cg_job_kill(const struct cg_run *run, const struct cg_job *job);
 /* Remove the job's directories (killing stragglers first). */
 int cg_job_remove(const struct cg_run *run, struct cg_job *job, struct sbx_err *err);

@@ -419,9 +419,11 @@ int sbx_job_freeze(struct sbx_job *job, bool frozen, struct sbx_err *err)
 	if (frozen && ffd >= 0 && (r = thaw_guard_arm(&job->guard, ffd)) < 0)
 		return sbx_fail(err, r, "start the guard that thaws a paused job if the runner dies");
 	r = cg_job_freeze(&job->run->cg, &job->cg, frozen, err);
-	if (r < 0 && frozen)
-		cg_job_freeze(&job->run->cg, &job->cg, false, NULL);
-	if (r < 0 || !frozen)
+	/* The guard goes only once the job is known to be thawed: a thaw that
+	 * failed leaves it armed (and the kill writes THAWED again). */
+	if (r < 0 && frozen && cg_job_freeze(&job->run->cg, &job->cg, false, NULL) == 0)
+		thaw_guard_disarm(&job->guard);
+	if (r == 0 && !frozen)
 		thaw_guard_disarm(&job->guard);
 	if (r < 0)
 		return r;

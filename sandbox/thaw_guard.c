@@ -15,14 +15,21 @@
  * resumes the job itself it writes one byte first, and waits for the guard
  * to exit, so a late THAWED can never undo a later pause.
  *
+ * The pipe alone is not enough: a child the runner forked for another
+ * purpose (serve's spool copy, which may hang in a FUSE flush the client
+ * controls) holds a copy of its write end, and its EOF would never come.
+ * So the guard also holds a pidfd of the runner, and thaws when either
+ * says the runner is gone.
+ *
  * The guard ignores the signals a service manager or a terminal sends to
- * the whole group (SIGTERM, SIGINT, SIGHUP, ...); it ends with its pipe.
- * It runs no code but raw system calls after the clone. */
+ * the whole group (SIGTERM, SIGINT, SIGHUP, ...). It runs no code but raw
+ * system calls after the clone. */
 #include "thaw_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -34,33 +41,57 @@
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
-static void close_all_but(int a, int b)
+/* Close every descriptor but the n (at most 3) given. */
+static void close_all_but(const int *keep, int n)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	if (lo > 0)
-		syscall(SYS_close_range, 0U, (unsigned)lo - 1, 0U);
-	if (hi > lo + 1)
-		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0U);
-	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+	int k[3];
+	for (int i = 0; i < n; i++) { /* sorted, n is tiny */
+		int j = i;
+		while (j > 0 && k[j - 1] > keep[i]) {
+			k[j] = k[j - 1];
+			j--;
+		}
+		k[j] = keep[i];
+	}
+	unsigned lo = 0;
+	for (int i = 0; i < n; i++) {
+		if ((unsigned)k[i] > lo)
+			syscall(SYS_close_range, lo, (unsigned)k[i] - 1, 0U);
+		lo = (unsigned)k[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0U);
 }
 
-static _Noreturn void guard_main(int rd, int freezer_dirfd)
+static _Noreturn void guard_main(int rd, int freezer_dirfd, int runner_pidfd)
 {
 	static const int ignored[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGTSTP };
 	for (unsigned i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
 		signal(ignored[i], SIG_IGN);
 	prctl(PR_SET_NAME, "sandrun-thaw", 0, 0, 0);
-	close_all_but(rd, freezer_dirfd);
-	char c;
-	ssize_t n;
-	while ((n = read(rd, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 0) { /* EOF without a word: the runner is gone */
-		int fd = openat(freezer_dirfd, "freezer.state", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			(void)!write(fd, "THAWED", 6);
-			close(fd);
+	close_all_but((int[]){ rd, freezer_dirfd, runner_pidfd }, 3);
+	struct pollfd p[2] = { { .fd = rd, .events = POLLIN }, { .fd = runner_pidfd, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* cannot watch: thaw rather than leave the job frozen */
 		}
+		if (p[1].revents) /* the runner has exited */
+			break;
+		if (p[0].revents) {
+			char c;
+			ssize_t n = read(rd, &c, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n == 1) /* "I thawed it myself" */
+				_exit(0);
+			break; /* EOF: the runner is gone */
+		}
+	}
+	int fd = openat(freezer_dirfd, "freezer.state", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "THAWED", 6);
+		close(fd);
 	}
 	_exit(0);
 }
@@ -69,9 +100,15 @@ int thaw_guard_arm(struct thaw_guard *g, int freezer_dirfd)
 {
 	if (g->pidfd >= 0)
 		return 0;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0)
 		return -errno;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(self);
+		return -e;
+	}
 	int pidfd = -1;
 	struct clone_args args = {
 		.flags = CLONE_PIDFD,
@@ -80,9 +117,10 @@ int thaw_guard_arm(struct thaw_guard *g, int freezer_dirfd)
 	};
 	long pid = syscall(SYS_clone3, &args, sizeof args);
 	if (pid == 0)
-		guard_main(p[0], freezer_dirfd);
+		guard_main(p[0], freezer_dirfd, self);
 	int saved = errno;
 	close(p[0]);
+	close(self);
 	if (pid < 0) {
 		close(p[1]);
 		return -saved;

@@ -211,6 +211,13 @@ static const char schema_v6[] =
 	"CREATE OR REPLACE FUNCTION item_counts_truncate() RETURNS trigger LANGUAGE plpgsql\n"
 	"  SET search_path FROM CURRENT AS $f$\n"
 	"BEGIN DELETE FROM item_counts; RETURN NULL; END $f$;\n"
+	/* pg_temp last: with the schema alone on the path, a session's own
+	 * temporary table named item_counts would be searched first and take
+	 * that session's counts. */
+	"DO $d$ BEGIN\n"
+	"  EXECUTE format('ALTER FUNCTION item_counts_apply() SET search_path = %I, pg_temp', current_schema());\n"
+	"  EXECUTE format('ALTER FUNCTION item_counts_truncate() SET search_path = %I, pg_temp', current_schema());\n"
+	"END $d$;\n"
 	"DROP TRIGGER IF EXISTS item_counts_ins ON items;\n"
 	"CREATE TRIGGER item_counts_ins AFTER INSERT ON items REFERENCING NEW TABLE AS new_rows\n"
 	"  FOR EACH STATEMENT EXECUTE FUNCTION item_counts_apply();\n"
