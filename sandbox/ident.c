@@ -128,12 +128,14 @@ int ident_open_dir(struct sbx_err *err)
 static int open_home(char *home, size_t len, struct sbx_err *err)
 {
 	struct passwd pw, *pp = NULL;
-	char buf[4096];
+	char buf[16384]; /* an entry larger than this is refused, said as such */
 	uid_t me = geteuid();
-	if (getpwuid_r(me, &pw, buf, sizeof buf, &pp) != 0 || !pp || pp->pw_dir[0] != '/')
-		return sbx_fail_plain(err, -ENOENT, "no directory for the job uid locks: without root, sandrun keeps "
-				"them under the home directory of uid %u in the password database, and it has none",
-				(unsigned)me);
+	int pr = getpwuid_r(me, &pw, buf, sizeof buf, &pp);
+	if (pr != 0 || !pp || pp->pw_dir[0] != '/')
+		return sbx_fail_plain(err, pr > 0 ? -pr : -ENOENT, "no directory for the job uid locks: without root, "
+				"sandrun keeps them under the home directory of uid %u in the password database, "
+				"and %s", (unsigned)me, pr == ERANGE ? "its entry is too large to read"
+				: pr != 0 ? "the password database cannot be read" : "it has none");
 	snprintf(home, len, "%s", pp->pw_dir);
 	/* the admin names the home (trusted); a link on the way is still refused */
 	int fd = (int)syscall(SYS_openat2, AT_FDCWD, home,
@@ -146,8 +148,9 @@ static int open_home(char *home, size_t len, struct sbx_err *err)
 		if (fd >= 0)
 			close(fd);
 		return sbx_fail_plain(err, e, "no directory for the job uid locks: without root, sandrun keeps them "
-				"in %s/%s, under the home directory of uid %u in the password database: %s: %s (give "
-				"the user a home of its own: usermod --home DIR --move-home USER)", home,
+				"in %s/%s, under the home directory of uid %u in the password database: %s: %s (a "
+				"symbolic link anywhere on that path is refused too; give the user a home of its own "
+				"reached without links: usermod --home DIR --move-home USER)", home,
 				SBX_UID_LOCK_DIR_USER, (unsigned)me, home, strerror(-e));
 	}
 	if ((st.st_uid != me && st.st_uid != 0) || (st.st_mode & 022)) {
