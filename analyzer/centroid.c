@@ -57,6 +57,19 @@ static double frame_centroid(struct an_centroid *c)
 	an_f32x4 vnum = an_splat(0.0f), vden = an_splat(0.0f);
 	size_t k = 0;
 
+	_Static_assert(sizeof(kiss_fft_cpx) == 2 * sizeof(float), "bins are (r, i) float pairs");
+	/* Four bins at a time: the same float products, sum and square
+	 * root per bin as the scalar tail, so the same values. */
+	for (; k + AN_LANES <= bins; k += AN_LANES) {
+		an_f32x4 lo = an_load(&c->spectrum[k].r), hi = an_load(&c->spectrum[k + 2].r);
+		an_f32x4 r = __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
+		an_f32x4 i = __builtin_shufflevector(lo, hi, 1, 3, 5, 7);
+		an_f32x4 p = r * r + i * i;
+		an_f32x4 m = an_sqrt(p);
+		memcpy(c->magnitude + k, &m, sizeof(m));
+		for (int j = 0; j < AN_LANES; j++)
+			c->power_sum[k + j] += (double)p[j];
+	}
 	for (; k < bins; k++) {
 		float r = c->spectrum[k].r, i = c->spectrum[k].i;
 		c->magnitude[k] = sqrtf(r * r + i * i);

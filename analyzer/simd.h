@@ -63,6 +63,18 @@ static inline an_f32x4 an_min(an_f32x4 a, an_f32x4 b)
 #endif
 }
 
+/* Lane-wise square root, correctly rounded as sqrtf() is (IEEE 754
+ * asks it of every square root): SSE's sqrtps, or each lane apart. */
+static inline an_f32x4 an_sqrt(an_f32x4 v)
+{
+#if defined(__SSE__)
+	return __builtin_ia32_sqrtps(v);
+#else
+	return (an_f32x4){ __builtin_sqrtf(v[0]), __builtin_sqrtf(v[1]), __builtin_sqrtf(v[2]),
+			   __builtin_sqrtf(v[3]) };
+#endif
+}
+
 static inline float an_hmax(an_f32x4 v)
 {
 	float m = v[0];

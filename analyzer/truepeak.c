@@ -247,16 +247,31 @@ static float grid_max(const struct an_tp_filter *f, const float *s)
 	return m;
 }
 
+/* The screen's coefficients, each splatted to four lanes once per call:
+ * the loop below then multiplies by a vector in memory instead of
+ * broadcasting a scalar per tap and step (the same products, so the same
+ * result). */
+struct screen_lanes {
+	an_f32x4 mid[AN_TP_SCREEN_TAPS / 2], qsum[AN_TP_SCREEN_TAPS / 2], qdif[AN_TP_SCREEN_TAPS / 2];
+};
+
 /* Intervals k = 0 .. n-1 of s (AN_TP_HISTORY samples of history, then
  * the n new ones). Four intervals per step on the screened grid phases;
  * an interval whose screened grid value or sample passes
- * refine_ratio * peak is refined. */
-static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s,
-			      size_t n, float peak)
+ * refine_ratio * peak is refined. Inlined with L a constant (4 or 2), so
+ * each factor is its own loop without a test per tap. */
+static inline __attribute__((always_inline)) float
+interpolate_peak_l(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s, size_t n,
+		   float peak, const unsigned L)
 {
-	const unsigned L = f->factor;
+	struct screen_lanes v;
 	size_t k = 0;
 
+	for (unsigned i = 0; i < AN_TP_SCREEN_TAPS / 2; i++) {
+		v.mid[i] = an_splat(f->mid[i]);
+		v.qsum[i] = an_splat(f->qsum[i]);
+		v.qdif[i] = an_splat(f->qdif[i]);
+	}
 	for (; k + AN_LANES <= n; k += AN_LANES) {
 		an_f32x4 m = an_max(an_abs(an_load(s + k + T - 1 - D)), an_abs(an_load(s + k + T - D)));
 		const float *lo = s + k + AN_TP_SCREEN_OFF, *hi = lo + AN_TP_SCREEN_TAPS - 1;
@@ -264,10 +279,10 @@ static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel
 		for (unsigned i = 0; i < AN_TP_SCREEN_TAPS / 2; i++) {
 			an_f32x4 x0 = an_load(lo + i), x1 = an_load(hi - i);
 			an_f32x4 a = x0 + x1;
-			ymid += an_splat(f->mid[i]) * a;
+			ymid += v.mid[i] * a;
 			if (L == 4) {
-				ysum += an_splat(f->qsum[i]) * a;
-				ydif += an_splat(f->qdif[i]) * (x0 - x1);
+				ysum += v.qsum[i] * a;
+				ydif += v.qdif[i] * (x0 - x1);
 			}
 		}
 		m = an_max(m, an_abs(ymid));
@@ -284,6 +299,14 @@ static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel
 		if (grid_max(f, s + k) > peak * f->refine_ratio)
 			peak = refine(f, c, s + k, peak);
 	return peak;
+}
+
+static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s,
+			      size_t n, float peak)
+{
+	if (f->factor == 4)
+		return interpolate_peak_l(f, c, s, n, peak, 4);
+	return interpolate_peak_l(f, c, s, n, peak, 2);
 }
 
 void an_tp_push(const struct an_tp_filter *f, struct an_tp_channel *c,
