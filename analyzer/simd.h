@@ -91,6 +91,17 @@ static inline double an_hsum(an_f32x4 v)
 	return s;
 }
 
+/* Whether any lane of a comparison mask is true: SSE's movmskps, one
+ * instruction instead of a trip through memory. */
+static inline int an_any(an_i32x4 mask)
+{
+#if defined(__SSE__)
+	return __builtin_ia32_movmskps((an_f32x4)mask) != 0;
+#else
+	return (mask[0] | mask[1] | mask[2] | mask[3]) != 0;
+#endif
+}
+
 /* Comparison masks are -1 per true lane: subtracting counts them. */
 static inline int64_t an_hcount(an_i32x4 neg_counts)
 {

@@ -4,6 +4,7 @@
 #include "analyzer/simd.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* Kaiser window shape: with 48 taps per phase a beta of 8 gives about
@@ -261,11 +262,10 @@ struct screen_lanes {
  * refine_ratio * peak is refined. Inlined with L a constant (4 or 2), so
  * each factor is its own loop without a test per tap. */
 static inline __attribute__((always_inline)) float
-interpolate_peak_l(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s, size_t n,
-		   float peak, const unsigned L)
+interpolate_peak_l(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s, size_t k,
+		   size_t n, float peak, const unsigned L)
 {
 	struct screen_lanes v;
-	size_t k = 0;
 
 	for (unsigned i = 0; i < AN_TP_SCREEN_TAPS / 2; i++) {
 		v.mid[i] = an_splat(f->mid[i]);
@@ -288,8 +288,9 @@ interpolate_peak_l(const struct an_tp_filter *f, struct an_tp_channel *c, const 
 		m = an_max(m, an_abs(ymid));
 		if (L == 4)
 			m = an_max(m, (an_abs(ysum) + an_abs(ydif)) * an_splat(0.5f));
-		const float thresh = peak * f->refine_ratio;
-		if (an_hmax(m) <= thresh)
+		/* No lane above the threshold: nothing to refine (the test
+		 * below sees the same peak until a lane passes it). */
+		if (!an_any(m > an_splat(peak * f->refine_ratio)))
 			continue;
 		for (unsigned lane = 0; lane < AN_LANES; lane++)
 			if (m[lane] > peak * f->refine_ratio)
@@ -301,12 +302,113 @@ interpolate_peak_l(const struct an_tp_filter *f, struct an_tp_channel *c, const 
 	return peak;
 }
 
+/* Whether the wide screen may be used where the CPU has it; cleared by
+ * the tests to compare it with the four-lane one. */
+static bool tp_wide_allowed = true;
+
+bool an_tp_set_wide(bool allowed)
+{
+	bool was = tp_wide_allowed;
+
+	tp_wide_allowed = allowed;
+	return was;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TP_WIDE 1
+typedef float tp_f32x8 __attribute__((vector_size(32)));
+typedef int32_t tp_i32x8 __attribute__((vector_size(32)));
+
+/* The factor-4 screen eight intervals at a time, for CPUs with AVX2
+ * (chosen at run time; the build stays baseline x86-64). Each lane does
+ * the very operations of interpolate_peak_l() in the same order (no FMA:
+ * ISO C mode keeps multiplies and adds apart), and flagged intervals are
+ * refined lane by lane in order with the peak carried along, so the
+ * result is the same bit for bit. Returns how many intervals it took
+ * (a multiple of 16); interpolate_peak_l() does the rest. */
+__attribute__((target("avx2"))) static size_t
+screen8(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s, size_t n, float *peakp)
+{
+	tp_f32x8 mid[AN_TP_SCREEN_TAPS / 2], qsum[AN_TP_SCREEN_TAPS / 2], qdif[AN_TP_SCREEN_TAPS / 2];
+	const tp_i32x8 absmask = { 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
+				   0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff };
+	const tp_f32x8 half = { 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f };
+	float peak = *peakp;
+	size_t k = 0;
+
+	for (unsigned i = 0; i < AN_TP_SCREEN_TAPS / 2; i++) {
+		mid[i] = (tp_f32x8){ 0 } + f->mid[i];
+		qsum[i] = (tp_f32x8){ 0 } + f->qsum[i];
+		qdif[i] = (tp_f32x8){ 0 } + f->qdif[i];
+	}
+	/* Two groups of eight per step: their sums are independent chains,
+	 * so one group's adds fill the other's latency. */
+	for (; k + 16 <= n; k += 16) {
+		tp_f32x8 m[2];
+		for (int g = 0; g < 2; g++) {
+			tp_f32x8 a0, a1;
+			memcpy(&a0, s + k + 8 * g + T - 1 - D, sizeof(a0));
+			memcpy(&a1, s + k + 8 * g + T - D, sizeof(a1));
+			m[g] = __builtin_ia32_maxps256((tp_f32x8)((tp_i32x8)a0 & absmask),
+						       (tp_f32x8)((tp_i32x8)a1 & absmask));
+		}
+		/* Named apart, not arrays: GCC keeps them in registers. */
+		tp_f32x8 ymid0 = { 0 }, ysum0 = { 0 }, ydif0 = { 0 };
+		tp_f32x8 ymid1 = { 0 }, ysum1 = { 0 }, ydif1 = { 0 };
+		const float *lo = s + k + AN_TP_SCREEN_OFF, *hi = lo + AN_TP_SCREEN_TAPS - 1;
+		for (unsigned i = 0; i < AN_TP_SCREEN_TAPS / 2; i++) {
+			tp_f32x8 x0, x1, u0, u1;
+			memcpy(&x0, lo + i, sizeof(x0));
+			memcpy(&x1, hi - i, sizeof(x1));
+			memcpy(&u0, lo + 8 + i, sizeof(u0));
+			memcpy(&u1, hi + 8 - i, sizeof(u1));
+			tp_f32x8 a = x0 + x1, b = u0 + u1;
+			ymid0 += mid[i] * a;
+			ymid1 += mid[i] * b;
+			ysum0 += qsum[i] * a;
+			ysum1 += qsum[i] * b;
+			ydif0 += qdif[i] * (x0 - x1);
+			ydif1 += qdif[i] * (u0 - u1);
+		}
+		const tp_f32x8 ymid[2] = { ymid0, ymid1 }, ysum[2] = { ysum0, ysum1 };
+		const tp_f32x8 ydif[2] = { ydif0, ydif1 };
+		for (int g = 0; g < 2; g++) {
+			m[g] = __builtin_ia32_maxps256(m[g], (tp_f32x8)((tp_i32x8)ymid[g] & absmask));
+			m[g] = __builtin_ia32_maxps256(m[g], ((tp_f32x8)((tp_i32x8)ysum[g] & absmask) +
+							      (tp_f32x8)((tp_i32x8)ydif[g] & absmask)) * half);
+		}
+		/* Group by group, lane by lane, in order, with the peak
+		 * carried: a group with no lane above the threshold has
+		 * nothing to refine (the test below sees the same peak until
+		 * a lane passes it). */
+		for (int g = 0; g < 2; g++) {
+			const tp_f32x8 vthresh = (tp_f32x8){ 0 } + peak * f->refine_ratio;
+			if (!__builtin_ia32_movmskps256((tp_f32x8)(m[g] > vthresh)))
+				continue;
+			for (unsigned lane = 0; lane < 8; lane++)
+				if (m[g][lane] > peak * f->refine_ratio)
+					peak = refine(f, c, s + k + 8 * g + lane, peak);
+		}
+	}
+	*peakp = peak;
+	return k;
+}
+#else
+#define TP_WIDE 0
+#endif
+
 static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s,
 			      size_t n, float peak)
 {
-	if (f->factor == 4)
-		return interpolate_peak_l(f, c, s, n, peak, 4);
-	return interpolate_peak_l(f, c, s, n, peak, 2);
+	size_t k = 0;
+
+	if (f->factor != 4)
+		return interpolate_peak_l(f, c, s, 0, n, peak, 2);
+#if TP_WIDE
+	if (tp_wide_allowed && __builtin_cpu_supports("avx2"))
+		k = screen8(f, c, s, n, &peak);
+#endif
+	return interpolate_peak_l(f, c, s, k, n, peak, 4);
 }
 
 void an_tp_push(const struct an_tp_filter *f, struct an_tp_channel *c,
