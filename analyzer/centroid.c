@@ -67,8 +67,6 @@ static double frame_centroid(struct an_centroid *c)
 		an_f32x4 p = r * r + i * i;
 		an_f32x4 m = an_sqrt(p);
 		memcpy(c->magnitude + k, &m, sizeof(m));
-		for (int j = 0; j < AN_LANES; j++)
-			c->power_sum[k + j] += (double)p[j];
 	}
 	for (; k < bins; k++) {
 		float r = c->spectrum[k].r, i = c->spectrum[k].i;
