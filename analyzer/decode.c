@@ -299,7 +299,8 @@ static void refused(const struct an_input *in, int sf_err, struct an_outcome *ou
 	} else if (sn->kind == AN_SNIFF_FFMPEG) {
 		c = AN_ERR_UNSUPPORTED;
 		snprintf(out->error, sizeof(out->error),
-			 "unsupported format: %s needs the FFmpeg fallback (" AN_DECODER_NAME "), which is not installed",
+			 "unsupported format: %s needs the FFmpeg fallback (" AN_DECODER_NAME "), which is not "
+			 "available here (not installed, or --policy strict, which forbids its fork)",
 			 sn->name);
 	} else if (sf_err == SF_ERR_UNSUPPORTED_ENCODING) {
 		c = AN_ERR_UNSUPPORTED;

@@ -303,11 +303,18 @@ int jobspec_open_analyzer(const struct jobspec_opts *opts, struct jobspec **out,
 	js->binds[0] = (struct sbx_bind){ .src = js->program, .dst = JOBSPEC_ANALYZER_DST };
 	js->nbinds = 1;
 	/* Its FFmpeg fallback, if installed beside it: bound beside it too,
-	 * and part of the key (it decides the results of what it decodes). */
+	 * and part of the key (it decides the results of what it decodes).
+	 * Not under --policy strict, which is fork-free: the analyzer forks
+	 * the fallback's spare (and the fingerprint helper) before its guard,
+	 * and would die of seccomp on every MPEG file. Without the decoder in
+	 * sight it forks nothing: MPEG is read by libsndfile alone (no
+	 * recovery of a damaged stream), the fallback's containers are
+	 * unsupported and --fingerprint says it is unavailable. */
 	const char *slash = strrchr(js->program, '/');
 	char dec[PATH_MAX];
 	snprintf(dec, sizeof dec, "%.*s/" JOBSPEC_DECODER_NAME, (int)(slash - js->program), js->program);
-	if (access(dec, X_OK) == 0 && jobspec_sha256_file(dec, 0, js->decoder_sha256) == 0) {
+	if (strcmp(js->policy_arg, "strict") != 0 && access(dec, X_OK) == 0 &&
+	    jobspec_sha256_file(dec, 0, js->decoder_sha256) == 0) {
 		if (!(js->decoder = strdup(dec))) {
 			r = -ENOMEM;
 			snprintf(err, errlen, "out of memory");

@@ -116,3 +116,23 @@ json() { # PYTHON-EXPRESSION over `d` (stdin parsed as JSON)
 	[ "$missing" -eq $((176400 - $(q format.frames cut.mp3))) ]
 	[ "$missing" -gt 60000 ]
 }
+
+@test "--policy strict (fork-free): MP3 and WAV are analyzed, no fallback is bound, an M4A is an unsupported format, never a seccomp kill" {
+	command -v ffmpeg >/dev/null || skip "no ffmpeg"
+	mkdir st
+	sox -n -r 44100 -c 2 -b 16 st/a.wav synth 2 pinknoise vol 0.3
+	ffmpeg -nostdin -loglevel error -y -i st/a.wav -c:a libmp3lame -b:a 128k st/b.mp3
+	ffmpeg -nostdin -loglevel error -y -i st/a.wav -c:a aac -b:a 96k st/c.m4a
+	run --separate-stderr "$SANDRUN" --policy strict -r st
+	echo "$stderr"
+	[[ "$stderr" != *seccomp* ]]
+	o() { sqlite3 sandrun.db "SELECT last_outcome FROM items WHERE path LIKE '%$1'"; }
+	[ "$(o a.wav)" = ok ]
+	[ "$(o b.mp3)" = ok ]
+	[ "$(o c.m4a)" = bad_input ]
+	[ "$(sqlite3 sandrun.db "SELECT last_error FROM items WHERE path LIKE '%c.m4a'")" = \
+		"unsupported format: MP4/QuickTime needs the FFmpeg fallback (sandrun-decode), which is not available here (not installed, or --policy strict, which forbids its fork)" ]
+	# with the analyzer's own policy the fallback reads the M4A
+	run --separate-stderr "$SANDRUN" --db other.db -r st
+	[ "$(sqlite3 other.db "SELECT last_outcome FROM items WHERE path LIKE '%c.m4a'")" = ok ]
+}
