@@ -29,6 +29,9 @@
 #define SERVE_PROTOCOL 1
 #define SERVE_LINE_MAX 65536      /* one request line, newline included */
 #define SERVE_FDS_MAX 8           /* descriptors waiting for their submit, per client */
+#define SERVE_HELPERS_PER_UID 32  /* our children on one uid's files (waiting, copying, closing, stuck) */
+#define SERVE_HELPERS_MAX 512     /* ... on all clients' files together */
+#define SERVE_COPIES_PER_UID 2    /* copies under way for one uid at once: beyond, busy */
 #define SERVE_OUT_MAX (4u << 20)  /* answers a client has not read: beyond, it is dropped */
 #define SERVE_MAX_ALLOW 64        /* --allow-uid / --allow-gid entries */
 #define SERVE_NAME_MAX 255        /* a submission's label, bytes */
@@ -45,7 +48,7 @@
  * (below 2^16) | its generation << 32; these never collide with one. */
 #define SERVE_EV_LISTEN UINT64_MAX
 #define SERVE_EV_TIMER (UINT64_MAX - 1)   /* the spool deadlines' timerfd */
-#define SERVE_EV_SPOOL (1ull << 31)       /* | a connection's: its copy's report pipe */
+#define SERVE_EV_SPOOL (1ull << 31)       /* | a connection's: its copy's report socket */
 #define SERVE_EV_ORPHAN (1ull << 30)      /* | a pidfd: a child to reap once gone */
 
 struct serve_opts {
@@ -70,7 +73,8 @@ struct serve_spooling {
 	bool on;
 	bool killed;                  /* past its deadline: SIGKILLed */
 	int pidfd, result_fd, tmp_fd; /* the child's; its report; the unnamed copy */
-	uint64_t deadline_ms;         /* CLOCK_MONOTONIC */
+	uint64_t deadline_ms;         /* CLOCK_MONOTONIC, from the order */
+	uint64_t limit;               /* the copy's byte limit: reserved of the uid's quota until it ends */
 	json_t *req;                  /* the submit (wait, name, tag) */
 };
 
@@ -83,6 +87,13 @@ struct serve_helper {
 	uint64_t since_ms;
 };
 
+/* A child started the instant a client's descriptor arrived: it holds
+ * that descriptor (the server does not) and waits on its socket for the
+ * order of the submit that takes it (serve_spool.c). */
+struct serve_waiter {
+	int pidfd, sock;
+};
+
 struct serve_conn {
 	bool used;
 	uint32_t gen;
@@ -90,8 +101,8 @@ struct serve_conn {
 	struct ucred cred;
 	char in[SERVE_LINE_MAX];
 	size_t inlen;
-	int fds[SERVE_FDS_MAX];       /* received with the lines, oldest first */
-	size_t nfds;
+	struct serve_waiter waiting[SERVE_FDS_MAX]; /* one per descriptor received, oldest first */
+	size_t nwaiting;
 	char *out;
 	size_t outlen, outcap;
 	bool want_out;                /* EPOLLOUT is on */
@@ -111,6 +122,7 @@ struct serve {
 	int ep;                       /* our epoll set: the loop's feed_fd */
 	int listen_fd, spool_fd, spool_timer;
 	int nspooling;                /* copies under way: counted into the queue bound */
+	bool said_leak;               /* a client descriptor was left in our table once */
 	struct serve_helper *helpers;
 	size_t nhelpers, caphelpers;
 	char spool_path[PATH_MAX];
@@ -132,8 +144,9 @@ enum loop_feed serve_feed(void *ctx, int *exit_status);
 void serve_send(struct serve *s, struct serve_conn *c, json_t *answer);
 /* An error answer: {"v":1,"ok":false,"error":code,"message":msg, ...}. */
 json_t *serve_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The oldest descriptor this client sent that no submit has taken, or -1. */
-int serve_take_fd(struct serve_conn *c);
+/* The waiter of the oldest descriptor this client sent that no submit has
+ * taken: false if none. */
+bool serve_take_waiter(struct serve_conn *c, struct serve_waiter *w);
 /* The epoll data of c's copy (SERVE_EV_SPOOL). */
 uint64_t serve_spool_data(struct serve *s, struct serve_conn *c);
 /* The copy of c's submit is answered: its next requests are served. */
@@ -150,14 +163,27 @@ void serve_on_finish(void *ctx, const struct loop_finish *f);
 /* Whether this client may read or cancel the items of uid item_uid. */
 bool serve_may_see(const struct serve *s, const struct ucred *who, int64_t item_uid);
 
-/* serve_spool.c: a child checks the client's descriptor (regular file,
- * readable, not FUSE, at most max_size bytes) and copies its bytes into an
- * unnamed file of the spool, synced, within --spool-timeout; its pidfd is
- * in our epoll set with the data given. 0, or -errno when it could not be
- * started (nothing was). */
+/* serve_spool.c: the descriptor fd just received from client c goes, in
+ * this same loop step, to a waiting child of its own (c->waiting), and out
+ * of our descriptor table (a closer child sharing the table closes it: a
+ * close can wait forever on FUSE). So no job and no other child of ours
+ * ever inherits a client's descriptor. 0, or -errno: no waiter (the
+ * descriptor is out of our table all the same, unless -EMFILE-like
+ * failures left it: then it is leaked, said once, and c must be closed). */
+int serve_spool_receive(struct serve *s, struct serve_conn *c, int fd);
+/* c's waiters not claimed (disconnect, bad line, a refused submit's):
+ * SIGKILLed, reaped later through their pidfds. */
+void serve_spool_drop_waiters(struct serve *s, struct serve_conn *c);
+void serve_spool_drop_waiter(struct serve *s, const struct serve_conn *c, struct serve_waiter *w);
+/* The order to w's child: check the descriptor (regular file, readable,
+ * not FUSE, at most limit bytes) and copy its bytes into an unnamed file of
+ * the spool, synced, within --spool-timeout from now; its report comes on
+ * w->sock, in our epoll set with the data given. w is taken. 0, or -errno
+ * when it could not be ordered (w's child is then killed). */
 #define SERVE_SPOOL_NAME_LEN 33
-int serve_spool_start(struct serve *s, struct serve_conn *c, int client_fd, json_t *req, uint64_t spool_data);
-/* Its report pipe is readable: the copy is named (128 random bits, the
+int serve_spool_start(struct serve *s, struct serve_conn *c, struct serve_waiter *w, uint64_t limit, json_t *req,
+		      uint64_t spool_data);
+/* Its report socket is readable: the copy is named (128 random bits, the
  * spool synced) and serve_spooled called, or the refusal passed to it. */
 void serve_spool_ended(struct serve *s, struct serve_conn *c);
 /* The spool timer fired: copies past their deadline are SIGKILLed and
@@ -167,10 +193,9 @@ void serve_spool_deadline(struct serve *s);
 void serve_spool_abandon(struct serve *s, struct serve_conn *c);
 /* A helper's pidfd is readable: reaped. */
 void serve_spool_reap_orphan(struct serve *s, int pidfd);
-/* Close descriptors client c sent without ever waiting for the close (on
- * FUSE a close waits for its owner): a child sharing our descriptor table
- * closes them. */
-void serve_drop_client_fds(struct serve *s, const struct serve_conn *c, const int *fds, size_t n);
+/* Our children alive on the files of uid (waiting, copying, closing,
+ * killed and not yet gone), or on every client's files when uid is NULL. */
+size_t serve_helpers(const struct serve *s, const uid_t *uid);
 /* How many of uid's helpers are stuck (alive past --spool-timeout). */
 size_t serve_stuck_helpers(const struct serve *s, uid_t uid);
 

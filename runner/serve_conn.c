@@ -87,7 +87,7 @@ static void close_conn(struct serve *s, struct serve_conn *c)
 	serve_spool_abandon(s, c);
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	sr_closep(&c->fd);
-	serve_drop_client_fds(s, c, c->fds, c->nfds);
+	serve_spool_drop_waiters(s, c);
 	free(c->out);
 	for (size_t i = 0; i < c->nwaits; i++)
 		json_decref(c->waits[i].tag);
@@ -175,14 +175,14 @@ void serve_send(struct serve *s, struct serve_conn *c, json_t *answer)
 	flush_out(s, c);
 }
 
-int serve_take_fd(struct serve_conn *c)
+bool serve_take_waiter(struct serve_conn *c, struct serve_waiter *w)
 {
-	if (c->nfds == 0)
-		return -1;
-	int fd = c->fds[0];
-	memmove(c->fds, c->fds + 1, (c->nfds - 1) * sizeof *c->fds);
-	c->nfds--;
-	return fd;
+	if (c->nwaiting == 0)
+		return false;
+	*w = c->waiting[0];
+	memmove(c->waiting, c->waiting + 1, (c->nwaiting - 1) * sizeof *c->waiting);
+	c->nwaiting--;
+	return true;
 }
 
 static bool id_listed(const uint32_t *ids, size_t n, uint32_t id)
@@ -250,30 +250,57 @@ static void on_accept(struct serve *s)
 	}
 }
 
-/* Descriptors that came with the bytes: kept in order for the submits
- * that follow; beyond SERVE_FDS_MAX the client is misbehaving. */
-static bool keep_fds(struct serve *s, struct serve_conn *c, struct msghdr *mh)
+/* Why this client may not send a descriptor now, or NULL. Each one costs
+ * two children (its waiter and its closer), which a FUSE file can keep
+ * stuck in the kernel: bounded per connection, per uid (not the server's
+ * own) and in all. */
+static const char *no_room(const struct serve *s, const struct serve_conn *c)
 {
-	bool ok = !(mh->msg_flags & MSG_CTRUNC);
-	int drop[SERVE_FDS_MAX * 2];
-	size_t ndrop = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int fds[SERVE_FDS_MAX * 2];
-		memcpy(fds, CMSG_DATA(cm), (n < SR_ARRAY_LEN(fds) ? n : SR_ARRAY_LEN(fds)) * sizeof(int));
-		for (size_t i = 0; i < n && i < SR_ARRAY_LEN(fds); i++) {
-			if (c->nfds < SERVE_FDS_MAX)
-				c->fds[c->nfds++] = fds[i];
-			else {
-				drop[ndrop++] = fds[i];
-				ok = false;
-			}
+	if (c->nwaiting >= SERVE_FDS_MAX)
+		return "bad_request";
+	if (c->cred.uid != geteuid() && serve_helpers(s, &c->cred.uid) + 2 > SERVE_HELPERS_PER_UID)
+		return "busy";
+	return serve_helpers(s, NULL) + 2 > SERVE_HELPERS_MAX ? "busy" : NULL;
+}
+
+/* One descriptor at most per message: recvmsg puts what it takes in our
+ * table, so it gets room for one (none when there is no room for its
+ * children); the kernel drops the others without a close in our table
+ * (MSG_CTRUNC). The one taken leaves our table in this step
+ * (serve_spool_receive). false: c is closed or closing. */
+static bool take_fd(struct serve *s, struct serve_conn *c, struct msghdr *mh, const char *why_not)
+{
+	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+		int fd;
+		memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+		int r = serve_spool_receive(s, c, fd);
+		if (r < 0) {
+			serve_send(s, c, serve_error("spool_error", "cannot take the descriptor: %s; closed",
+						     strerror(-r)));
+			if (c->used)
+				c->closing = true, flush_out(s, c);
+			return false;
 		}
 	}
-	serve_drop_client_fds(s, c, drop, ndrop);
-	return ok;
+	if (!(mh->msg_flags & MSG_CTRUNC))
+		return true;
+	if (!why_not)
+		serve_send(s, c, serve_error("bad_request", "more than one descriptor in one message: send each "
+					     "with its own submit line"));
+	else if (!strcmp(why_not, "busy"))
+		serve_send(s, c, serve_error("busy", "%zu processes of this server are on files of uid %u "
+					     "(%zu on all clients' files; at most %d and %d): its descriptors are "
+					     "refused and this connection closed; retry later",
+					     serve_helpers(s, &c->cred.uid), (unsigned)c->cred.uid,
+					     serve_helpers(s, NULL), SERVE_HELPERS_PER_UID, SERVE_HELPERS_MAX));
+	else
+		serve_send(s, c, serve_error("bad_request", "more than %d descriptors sent ahead of their "
+					     "submit requests (one descriptor per submit)", SERVE_FDS_MAX));
+	if (c->used)
+		c->closing = true, flush_out(s, c);
+	return false;
 }
 
 /* The complete lines received, in order, until a submit's copy is under
@@ -297,7 +324,7 @@ static bool process_lines(struct serve *s, struct serve_conn *c)
 static void on_readable(struct serve *s, struct serve_conn *c)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * SERVE_FDS_MAX * 2)];
+		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 	/* A bounded number of reads per event: one busy client cannot keep
@@ -310,27 +337,24 @@ static void on_readable(struct serve *s, struct serve_conn *c)
 				c->closing = true, flush_out(s, c);
 			return;
 		}
+		const char *why_not = no_room(s, c);
 		struct iovec iov = { c->in + c->inlen, sizeof c->in - c->inlen };
+		/* room for one descriptor exactly: CMSG_SPACE would fit two */
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-				     .msg_controllen = sizeof ctl.buf };
+				     .msg_controllen = why_not ? 0 : CMSG_LEN(sizeof(int)) };
 		ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		bool fds_ok = n >= 0 && keep_fds(s, c, &mh);
+		if (n > 0)
+			c->inlen += (size_t)n;
+		if (n >= 0 && !take_fd(s, c, &mh, why_not))
+			return;
 		if (n <= 0) { /* gone: its submissions stay acknowledged */
 			close_conn(s, c);
 			return;
 		}
-		if (!fds_ok) {
-			serve_send(s, c, serve_error("bad_request", "more than %d descriptors sent ahead of their "
-						     "submit requests (one descriptor per submit)", SERVE_FDS_MAX));
-			if (c->used)
-				c->closing = true, flush_out(s, c);
-			return;
-		}
-		c->inlen += (size_t)n;
 		if (!process_lines(s, c))
 			return;
 	}

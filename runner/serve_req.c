@@ -76,6 +76,8 @@ bool serve_may_see(const struct serve *s, const struct ucred *who, int64_t item_
 
 /* ---- submit ---------------------------------------------------------- */
 
+static uint64_t serve_reserved_bytes(const struct serve *s, const struct serve_conn *c);
+
 /* The per-uid spool quota (--quota-files, --quota-bytes): what this
  * client's uid holds in the spool (store_client_usage: pending, running,
  * failed), its copies under way, and `more` bytes about to be added. The
@@ -89,6 +91,7 @@ static json_t *over_quota(struct serve *s, const struct serve_conn *c, int64_t m
 		progress_message(s->progress, "%s", store_errmsg(s->st));
 		return serve_error("store_error", "counting this client's files failed; nothing was queued");
 	}
+	bytes += (int64_t)serve_reserved_bytes(s, c);
 	for (int i = 0; i < s->nconns; i++)
 		files += s->conns[i].used && s->conns[i].sp.on && &s->conns[i] != c &&
 			 s->conns[i].cred.uid == c->cred.uid;
@@ -104,6 +107,42 @@ static json_t *over_quota(struct serve *s, const struct serve_conn *c, int64_t m
 				(long long)s->o->quota_files, (long long)s->o->quota_bytes);
 	json_object_set_new(e, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
 	return e;
+}
+
+/* Bytes the copies under way of c's uid (but c's own) may still write:
+ * each one's limit, reserved of the quota until it ends. */
+static uint64_t serve_reserved_bytes(const struct serve *s, const struct serve_conn *c)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < s->nconns; i++) {
+		const struct serve_conn *o = &s->conns[i];
+		if (o->used && o->sp.on && o != c && o->cred.uid == c->cred.uid)
+			n += o->sp.limit;
+	}
+	return n;
+}
+
+static int copies_of(const struct serve *s, uid_t uid)
+{
+	int n = 0;
+	for (int i = 0; i < s->nconns; i++)
+		n += s->conns[i].used && s->conns[i].sp.on && s->conns[i].cred.uid == uid;
+	return n;
+}
+
+/* The most the copy of c's next file may write: --max-size, or what is
+ * left of its uid's --quota-bytes (its files in the spool, and the limits
+ * of its copies under way: they are reserved, so concurrent copies cannot
+ * together take it past its quota). 0: nothing left, or unknown. */
+static uint64_t copy_limit(struct serve *s, const struct serve_conn *c)
+{
+	if (c->cred.uid == geteuid() || !s->o->quota_bytes)
+		return s->o->max_size;
+	int64_t files, bytes;
+	if (store_client_usage(s->st, c->cred.uid, &files, &bytes) < 0)
+		return 0;
+	int64_t left = s->o->quota_bytes - bytes - (int64_t)serve_reserved_bytes(s, c);
+	return left <= 0 ? 0 : (uint64_t)left < s->o->max_size ? (uint64_t)left : s->o->max_size;
 }
 
 static bool add_wait(struct serve_conn *c, int64_t id, json_t *tag)
@@ -128,8 +167,9 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 		err = serve_error("bad_request", "wait is true or false, name a string");
 	if (!err && name && json_string_length(name) > SERVE_NAME_MAX)
 		err = serve_error("bad_request", "name is longer than %d bytes", SERVE_NAME_MAX);
-	int fd = serve_take_fd(c);
-	if (!err && fd < 0)
+	struct serve_waiter w;
+	bool has_fd = serve_take_waiter(c, &w);
+	if (!err && !has_fd)
 		err = serve_error("no_fd", "a submit carries the file as one SCM_RIGHTS descriptor sent with "
 				  "its line (sendmsg); none came");
 	/* Busy is answered at once, before a byte is copied. The count kept
@@ -150,20 +190,31 @@ static void submit(struct serve *s, struct serve_conn *c, json_t *req)
 				  (unsigned)c->cred.uid);
 		json_object_set_new(err, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
 	}
+	/* Copies of one uid at once: each may hold a process on a stalled
+	 * file until --spool-timeout, and reserves bytes of its quota. */
+	int copies = err || c->cred.uid == geteuid() ? 0 : copies_of(s, c->cred.uid);
+	if (copies >= SERVE_COPIES_PER_UID) {
+		err = serve_error("busy", "%d copies of files uid %u sent are under way, the most one uid may "
+				  "have at once; retry later", copies, (unsigned)c->cred.uid);
+		json_object_set_new(err, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
+	}
+	uint64_t limit = err ? 0 : copy_limit(s, c);
+	if (!err && limit == 0)
+		err = over_quota(s, c, 1);
 	if (!err && s->outstanding + s->nspooling >= s->o->max_queue) {
 		s->refused_busy++;
 		err = serve_error("busy", "the queue is full (%lld files waiting or running, --max-queue %d); "
 				  "retry later", (long long)(s->outstanding + s->nspooling), s->o->max_queue);
 		json_object_set_new(err, "retry_after_ms", json_integer(SERVE_RETRY_AFTER_MS));
 	}
-	/* The copy is a child's (serve_spool.c); the answer comes when it
-	 * ends, and this client's next requests wait for it. Our own
-	 * reference is closed by a helper: even a close can wait on FUSE. */
-	int r = err ? 0 : serve_spool_start(s, c, fd, req, serve_spool_data(s, c));
-	if (fd >= 0)
-		serve_drop_client_fds(s, c, &fd, 1);
-	if (err)
+	if (err) {
+		if (has_fd) /* its waiting child is not needed */
+			serve_spool_drop_waiter(s, c, &w);
 		return send_with_tag(s, c, req, err);
+	}
+	/* The copy is its waiting child's (serve_spool.c); the answer comes
+	 * when it ends, and this client's next requests wait for it. */
+	int r = serve_spool_start(s, c, &w, limit, req, serve_spool_data(s, c));
 	if (r < 0)
 		send_with_tag(s, c, req, serve_error("spool_error", "cannot start the copy of the file: %s; "
 						     "nothing was queued", strerror(-r)));

@@ -10,6 +10,7 @@
 #include "runner/serve.h"
 #include "runner/common.h"
 #include "lib/fd.h"
+#include "runner/progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
@@ -145,14 +147,18 @@ static int link_copy(int tmp, int spool_fd, const char *name)
  * layer reports "overlay", and its owner can stall every one of those calls
  * forever. On the event loop that would stall every client and every job
  * deadline. So the loop itself never makes one of them:
- *   - a forked child checks, reads and fsyncs (spool_child); the loop
- *     waits for its report on a pipe and SIGKILLs it at --spool-timeout (a
- *     FUSE wait ends on a fatal signal). Not a thread: a thread stuck in the
- *     kernel cannot be killed alone, and would hold the server's exit;
- *   - the server's own reference is closed by a child that shares its
- *     descriptor table (CLONE_FILES: the close takes the descriptor out of
- *     the shared table before it waits, so the server no longer holds it),
- *     with an alarm as its deadline (drop_client_fds).
+ *   - the step that receives a descriptor starts a child for it at once
+ *     (spool_child), which closes all else and waits for its submit's
+ *     order on a socketpair, and has the server's own reference closed by a
+ *     child that shares its descriptor table (CLONE_FILES: the close takes
+ *     the descriptor out of the shared table before it waits, so the server
+ *     no longer holds it: drop_from_table). A job or child started later
+ *     inherits no client's descriptor, whose close there could hang it;
+ *   - on the order the child checks, reads and fsyncs; the loop waits for
+ *     its report on the socket and SIGKILLs it at --spool-timeout from the
+ *     order (a FUSE read ends on a fatal signal). Not a thread: a thread
+ *     stuck in the kernel cannot be killed alone, and would hold the
+ *     server's exit. A child no submit claims is SIGKILLed.
  * The child only writes an unnamed O_TMPFILE the server made. The server
  * gives the copy a name after the child's report: a child killed at any
  * instant leaves nothing named in the spool, and nothing is acknowledged
@@ -202,24 +208,65 @@ static void die_with(pid_t parent)
 		_exit(127);
 }
 
-/* It closes the server's sockets it inherited, whose close cannot wait:
- * were it stuck in the kernel past the server's end (a FUSE FLUSH at its
- * exit waits uninterruptibly), a listener it held would make the next
- * server see "another server is listening". It closes no descriptor a
- * client sent (that close could wait too): it reports and is SIGKILLed at
- * once (serve_spool_ended). */
-static _Noreturn void spool_child(const struct serve *s, pid_t parent, int client_fd, int tmp, int report,
-				  uint64_t max_size)
+/* The orders of a submit to the waiting child that holds its file. */
+struct spool_order {
+	uint64_t limit;              /* bytes: --max-size, or less (the uid's quota) */
+};
+
+/* Everything but stdio, the client's descriptor and our socket is closed:
+ * the server's sockets (a child stuck in the kernel past the server's end,
+ * in a FUSE FLUSH at its exit, must not hold the listener: the next server
+ * would see "another server is listening"), its store, its pidfds. None of
+ * them is a client's: those are never in the server's table beyond the
+ * step that received them (serve_spool_receive), so no close here waits. */
+static void keep_only(int a, int b)
+{
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
+	if (lo > 3)
+		syscall(SYS_close_range, 3U, lo - 1, 0U);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, lo + 1, hi - 1, 0U);
+	syscall(SYS_close_range, hi + 1, ~0U, 0U);
+}
+
+/* The order: its limit and the unnamed copy to write. false: none came
+ * (the server dropped us: the submit never came). */
+static bool wait_order(int sock, struct spool_order *ord, int *tmp)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { ord, sizeof *ord };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = CMSG_LEN(sizeof(int)) };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	struct cmsghdr *cm = n == (ssize_t)sizeof *ord ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return false;
+	memcpy(tmp, CMSG_DATA(cm), sizeof *tmp);
+	return true;
+}
+
+/* The waiting child: it alone holds the client's descriptor from the step
+ * that received it; it reads nothing of it until its submit's order. It
+ * closes no descriptor a client sent (that close could wait): it reports
+ * and is SIGKILLed at once (serve_spool_ended). */
+static _Noreturn void spool_child(pid_t parent, int client_fd, int sock)
 {
 	die_with(parent);
-	close(s->listen_fd);
-	for (int i = 0; i < s->nconns; i++)
-		if (s->conns[i].used)
-			close(s->conns[i].fd);
+	keep_only(client_fd, sock);
+	struct spool_order ord;
+	int tmp;
+	if (!wait_order(sock, &ord, &tmp))
+		_exit(0);
 	struct spool_report rep = { 0 };
-	spool_copy(client_fd, tmp, max_size, &rep);
-	/* one write under PIPE_BUF: the server reads all of it or nothing */
-	if (write(report, &rep, sizeof rep) != (ssize_t)sizeof rep) { /* the server sees EOF */ }
+	spool_copy(client_fd, tmp, ord.limit, &rep);
+	/* one message under the socket's buffer: all of it or nothing */
+	if (send(sock, &rep, sizeof rep, MSG_NOSIGNAL) != (ssize_t)sizeof rep) { /* the server sees EOF */ }
 	for (;;)
 		pause();
 }
@@ -273,10 +320,27 @@ size_t serve_stuck_helpers(const struct serve *s, uid_t uid)
 	return n;
 }
 
-void serve_drop_client_fds(struct serve *s, const struct serve_conn *c, const int *fds, size_t n)
+size_t serve_helpers(const struct serve *s, const uid_t *uid)
 {
-	if (n == 0)
-		return;
+	size_t n = 0;
+	for (size_t i = 0; i < s->nhelpers; i++)
+		n += !uid || s->helpers[i].uid == *uid;
+	for (int i = 0; i < s->nconns; i++) {
+		const struct serve_conn *c = &s->conns[i];
+		if (c->used && (!uid || c->cred.uid == *uid))
+			n += c->nwaiting + c->sp.on;
+	}
+	return n;
+}
+
+/* A client's descriptor leaves our table without the loop ever waiting
+ * for the close (on FUSE a close waits for its owner, uninterruptibly): a
+ * child sharing our descriptor table (CLONE_FILES) closes it, and we wait
+ * (yielding, never for the close itself) until it is out of the table,
+ * which close does before it waits. Not a thread: a thread stuck in the
+ * kernel cannot be killed alone, and would hold the server's exit. */
+static int drop_from_table(struct serve *s, uid_t uid, int fd)
+{
 	int pidfd = -1;
 	pid_t parent = getpid();
 	struct clone_args ca = { .flags = CLONE_FILES | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd,
@@ -284,22 +348,67 @@ void serve_drop_client_fds(struct serve *s, const struct serve_conn *c, const in
 	long pid = syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid == 0) {
 		die_with(parent);
-		sigset_t alrm;
-		sigemptyset(&alrm);
-		sigaddset(&alrm, SIGALRM);
-		sigprocmask(SIG_UNBLOCK, &alrm, NULL);
-		/* unhandled, SIGALRM is fatal: it ends a FUSE wait as SIGKILL does */
-		alarm((unsigned)(s->o->spool_timeout_ms / 1000 + 1));
-		for (size_t i = 0; i < n; i++)
-			close(fds[i]);
+		close(fd);
 		_exit(0);
 	}
-	if (pid < 0) { /* no process to spare: the loop closes them itself */
-		for (size_t i = 0; i < n; i++)
-			close(fds[i]);
-		return;
+	if (pid < 0) {
+		/* Never closed here (the loop would wait as long as the
+		 * client likes): left in our table, said once. */
+		int e = errno;
+		if (!s->said_leak)
+			progress_message(s->progress, "serve: cannot start a process to close a client's "
+					 "descriptor (%s): it stays open in the server; clients are dropped",
+					 strerror(e));
+		s->said_leak = true;
+		return -e;
 	}
-	orphan(s, pidfd, false, c->cred.uid, sr_now_ms());
+	orphan(s, pidfd, false, uid, sr_now_ms());
+	for (uint64_t until = sr_now_ms() + 2000; fcntl(fd, F_GETFD) >= 0 && sr_now_ms() < until;)
+		sched_yield();
+	return 0;
+}
+
+/* The waiting child of fd, with its end of a socketpair. */
+static int start_waiter(int fd, struct serve_waiter *w)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	_cleanup_close_ int ours = sv[0], theirs = sv[1];
+	int pidfd = -1;
+	pid_t parent = getpid();
+	struct clone_args ca = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		spool_child(parent, fd, theirs);
+	*w = (struct serve_waiter){ pidfd, sr_steal_fd(&ours) };
+	return 0;
+}
+
+int serve_spool_receive(struct serve *s, struct serve_conn *c, int fd)
+{
+	struct serve_waiter w;
+	int r = c->nwaiting < SERVE_FDS_MAX ? start_waiter(fd, &w) : -ENOBUFS;
+	int d = drop_from_table(s, c->cred.uid, fd);
+	if (r == 0)
+		c->waiting[c->nwaiting++] = w;
+	return d < 0 ? d : r;
+}
+
+void serve_spool_drop_waiter(struct serve *s, const struct serve_conn *c, struct serve_waiter *w)
+{
+	orphan(s, w->pidfd, true, c->cred.uid, sr_now_ms());
+	sr_closep(&w->sock);
+	w->pidfd = -1;
+}
+
+void serve_spool_drop_waiters(struct serve *s, struct serve_conn *c)
+{
+	for (size_t i = 0; i < c->nwaiting; i++)
+		serve_spool_drop_waiter(s, c, &c->waiting[i]);
+	c->nwaiting = 0;
 }
 
 static void spool_reset(struct serve *s, struct serve_conn *c)
@@ -328,38 +437,37 @@ static void arm_spool_timer(struct serve *s)
 	sr_arm_timerfd(s->spool_timer, first ? (first > now ? first - now : 1) : 0, 0);
 }
 
-int serve_spool_start(struct serve *s, struct serve_conn *c, int client_fd, json_t *req, uint64_t spool_data)
+int serve_spool_start(struct serve *s, struct serve_conn *c, struct serve_waiter *w, uint64_t limit, json_t *req,
+		      uint64_t spool_data)
 {
+	_cleanup_close_ int pidfd = w->pidfd, sock = w->sock;
+	*w = (struct serve_waiter){ -1, -1 };
 	/* O_TMPFILE: a copy cut short (a full disk, a crash, the deadline)
 	 * never has a name */
 	_cleanup_close_ int tmp = openat(s->spool_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (tmp < 0)
-		return -errno;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	_cleanup_close_ int rd = p[0], wr = p[1];
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		spool_child(s, parent, client_fd, tmp, wr, s->o->max_size);
-	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
-	if (pidfd < 0) { /* cannot watch it (out of descriptors): killed, not
-			  * waited for (its exit may wait on the client's file) */
-		int e = errno;
-		kill(pid, SIGKILL);
-		return -e;
-	}
+	int e = tmp < 0 ? errno : 0;
+	struct spool_order ord = { limit };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl = { 0 };
+	struct iovec iov = { &ord, sizeof ord };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	*cm = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS };
+	memcpy(CMSG_DATA(cm), &tmp, sizeof tmp);
+	/* an empty socket buffer takes it at once */
+	if (!e && sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof ord)
+		e = errno ? errno : EIO;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = spool_data };
-	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, rd, &ev) < 0) {
-		int e = errno;
+	if (!e && epoll_ctl(s->ep, EPOLL_CTL_ADD, sock, &ev) < 0)
+		e = errno;
+	if (e) { /* killed, never waited for: its exit may wait on the client's file */
 		orphan(s, sr_steal_fd(&pidfd), true, c->cred.uid, sr_now_ms());
 		return -e;
 	}
-	c->sp = (struct serve_spooling){ .on = true, .pidfd = sr_steal_fd(&pidfd), .result_fd = sr_steal_fd(&rd),
-					 .tmp_fd = sr_steal_fd(&tmp), .req = json_incref(req),
+	c->sp = (struct serve_spooling){ .on = true, .pidfd = sr_steal_fd(&pidfd), .result_fd = sr_steal_fd(&sock),
+					 .tmp_fd = sr_steal_fd(&tmp), .req = json_incref(req), .limit = limit,
 					 .deadline_ms = sr_now_ms() + s->o->spool_timeout_ms };
 	s->nspooling++;
 	arm_spool_timer(s);
@@ -419,6 +527,10 @@ void serve_spool_ended(struct serve *s, struct serve_conn *c)
 	json_t *err = NULL;
 	if (n != (ssize_t)sizeof rep)
 		err = serve_error("spool_error", "the copy of the file ended without a result; nothing was queued");
+	else if (rep.err == -EFBIG && c->sp.limit < s->o->max_size)
+		err = serve_error("quota", "the file has more than the %llu bytes left of uid %u's --quota-bytes "
+				  "(its files in the spool and its copies under way); nothing was queued",
+				  (unsigned long long)c->sp.limit, (unsigned)c->cred.uid);
 	else if (rep.err < 0)
 		err = serve_error(rep.code[0] ? rep.code : "spool_error", "%.480s", rep.msg);
 	spool_done(s, c, err);

@@ -22,6 +22,22 @@ standard library only.
       next submit is busy, until the daemon is resumed (SIGCONT) and OTHER.2
       is taken.
       Prints one "ok"/"FAIL" line per check; exit 1 on any FAIL.
+  proto.py hold SOCK SLOW FUSEPID OTHER N
+      one client sends 3 descriptors of SLOW (its daemon stopped) and no
+      submit line, and stays connected; meanwhile N other clients each
+      submit OTHER with wait: true and must all get their result, done (a
+      job that inherited SLOW's descriptors would hang closing them).
+  proto.py flood SOCK SLOW FUSEPID OTHER SERVERPID UID
+      with SLOW's daemon stopped, uid UID has two copies of SLOW under way
+      and loops submits of SLOW on a third connection: answered busy, until
+      the server's processes on UID's files reach their bound and it is
+      disconnected; the server's children stay bounded and another
+      client's stats is answered at once.
+  proto.py reserve SOCK SLOW FUSEPID OTHER UID TIMEOUT
+      with --quota-bytes: while a copy of UID's (SLOW, stalled) is under
+      way, its limit is reserved of UID's quota: OTHER is refused (quota);
+      once that copy ends (spool_timeout), OTHER is taken.
+      Prints one "ok"/"FAIL" line per check; exit 1 on any FAIL.
 """
 import ctypes
 import errno
@@ -170,6 +186,204 @@ def stall(sock, slow, fusepid, other, timeout):
     return 0 if all(results) else 1
 
 
+def checker():
+    results = []
+
+    def check(cond, what):
+        results.append(bool(cond))
+        print(("ok " if cond else "FAIL ") + what, flush=True)
+    return results, check
+
+
+def as_uid(uid):
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def lines(s, timeout):
+    """Every answer line until EOF or timeout."""
+    s.settimeout(timeout)
+    out, buf = [], b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    for ln in buf.split(b"\n"):
+        if ln.strip():
+            out.append(json.loads(ln))
+    return out
+
+
+def hold(sock, slow, fusepid, other, n):
+    fusepid, n = int(fusepid), int(n)
+    results, check = checker()
+    fd = os.open(slow, os.O_RDONLY)
+    os.kill(fusepid, signal.SIGSTOP)
+    try:
+        holder = connect(sock)
+        for _ in range(3):  # each its own message; no line ends
+            socket.send_fds(holder, [b" "], [fd])
+        time.sleep(0.5)
+        clients = []
+        for i in range(n):
+            c = connect(sock)
+            with open(other, "rb") as f:
+                socket.send_fds(c, [json.dumps({"op": "submit", "wait": True, "tag": i}).encode() + b"\n"],
+                                [f.fileno()])
+            clients.append(c)
+        answers = []
+        for c in clients:
+            c.settimeout(30)
+            try:
+                answers.append(read_line(c))
+            except socket.timeout:
+                answers.append(None)
+        check(all(a and a.get("ok") and a.get("status") == "done" for a in answers),
+              f"with 3 descriptors of a stalled FUSE file held ahead of their submits, {n} other "
+              f"submits ran to their end: {answers}")
+        a = ask(connect(sock), {"op": "stats"})
+        check(a and a.get("ok"), "stats answered")
+        holder.close()
+    finally:
+        os.kill(fusepid, signal.SIGCONT)
+    os.close(fd)
+    return 0 if all(results) else 1
+
+
+def children(pid):
+    n = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    n += int(f.read().rsplit(")", 1)[1].split()[1]) == pid
+            except (OSError, IndexError, ValueError):
+                pass
+    return n
+
+
+def as_client(uid, fn, pids):
+    """fn() in a child as uid; its result (JSON) back through a pipe the
+    child closes itself: its exit, which closes the stalled FUSE file it
+    inherited, hangs until the daemon answers, so it is waited for (pids)
+    only after that."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            as_uid(uid)
+            res = fn()
+        except Exception as e:  # noqa: BLE001 - reported to the parent
+            res = {"exception": repr(e)}
+        os.write(w, json.dumps(res).encode())
+        os.close(w)
+        os._exit(0)
+    pids.append(pid)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    return json.loads(data) if data else {"exception": "no report"}
+
+
+def flood(sock, slow, fusepid, other, serverpid, uid):
+    fusepid, serverpid, uid = int(fusepid), int(serverpid), int(uid)
+    results, check = checker()
+    fd = os.open(slow, os.O_RDONLY)
+    pids = []
+    os.kill(fusepid, signal.SIGSTOP)
+    try:
+        def loop():
+            copying = [connect(sock) for _ in range(2)]
+            for c in copying:
+                socket.send_fds(c, [b'{"op":"submit"}\n'], [fd])
+            time.sleep(0.3)
+            c = connect(sock)
+            sent = 0
+            try:
+                for _ in range(200):
+                    socket.send_fds(c, [b'{"op":"submit"}\n'], [fd])
+                    sent += 1
+                    time.sleep(0.01)
+            except OSError:
+                pass
+            return {"sent": sent, "answers": lines(c, 10)}
+        rep = as_client(uid, loop, pids)
+        ans = rep.get("answers", [])
+        last = ans[-1] if ans else {}
+        print(f"# {rep.get('exception', '')} sent {rep.get('sent')} submits; {len(ans)} answers; "
+              f"first {ans[0] if ans else None}; last {last}")
+        check(len(ans) >= 2 and all(a.get("error") == "busy" for a in ans) and
+              "processes of this server are on files of uid" in last.get("message", ""),
+              "a client looping submits of a stalled FUSE file is answered busy, then, its uid's processes "
+              "at their bound, disconnected")
+        kids = children(serverpid)
+        check(10 <= kids <= 32 + 2, f"the server's children stay bounded: {kids} (32 per uid)")
+        c = connect(sock)
+        t1 = time.monotonic()
+        a = ask(c, {"op": "stats"})
+        check(a and a.get("ok") and time.monotonic() - t1 < 2, f"stats answered at once: {a}")
+
+        def again():
+            c = connect(sock)
+            socket.send_fds(c, [b'{"op":"submit"}\n'], [fd])
+            return lines(c, 5)
+        got = as_client(uid, again, pids)
+        check(isinstance(got, list) and got and "processes of this server" in got[-1].get("message", ""),
+              f"the next connection of that uid is refused too: {got}")
+        kids = children(serverpid)
+        check(kids <= 32 + 2, f"... and the server's children stay bounded: {kids}")
+    finally:
+        os.kill(fusepid, signal.SIGCONT)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    os.close(fd)
+    return 0 if all(results) else 1
+
+
+def reserve(sock, slow, fusepid, other, uid, timeout):
+    fusepid, uid, timeout = int(fusepid), int(uid), float(timeout)
+    results, check = checker()
+    fd = os.open(slow, os.O_RDONLY)
+    ofd = os.open(other, os.O_RDONLY)
+    pids = []
+    os.kill(fusepid, signal.SIGSTOP)
+    try:
+        def run():
+            a1 = connect(sock)
+            socket.send_fds(a1, [b'{"op":"submit","tag":"stalled"}\n'], [fd])
+            time.sleep(0.3)
+            b = connect(sock)
+            return [ask(b, {"op": "submit", "tag": "while"}, ofd), read_line(a1),
+                    ask(b, {"op": "submit", "tag": "after"}, ofd)]
+        got = as_client(uid, run, pids)
+        if not isinstance(got, list):
+            got = [got, None, None]
+        check(got[0] and got[0].get("error") == "quota",
+              f"while a copy of the uid is under way, its limit is reserved of the quota: the next file is "
+              f"refused: {got[0]}")
+        check(got[1] and got[1].get("error") == "spool_timeout", f"the stalled copy ends at its deadline: {got[1]}")
+        check(got[2] and got[2].get("ok"), f"... and its reservation with it: the file is taken: {got[2]}")
+    finally:
+        os.kill(fusepid, signal.SIGCONT)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    os.close(fd)
+    os.close(ofd)
+    return 0 if all(results) else 1
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    sys.exit({"paths": paths, "disconnect": disconnect, "raw": raw, "stall": stall}[cmd](*args))
+    sys.exit({"paths": paths, "disconnect": disconnect, "raw": raw, "stall": stall, "hold": hold,
+              "flood": flood, "reserve": reserve}[cmd](*args))

@@ -21,6 +21,10 @@
 #     are answered meanwhile, the stalled submits get spool_timeout at
 #     --spool-timeout, and nothing of them is queued or left in the spool;
 #     the processes stuck on one uid's files are bounded (then: busy);
+#   - descriptors held ahead of their submits are in no job's table (jobs
+#     run to their end meanwhile); the processes on one uid's stalled files
+#     are bounded (then its connection is closed); copies under way reserve
+#     their limit of the byte quota;
 #   - the per-uid spool quota (--quota-files, --quota-bytes): "quota",
 #     exit 75, nothing of the refused files queued; the server's uid exempt.
 #
@@ -53,7 +57,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..32"
+echo "1..35"
 
 # The mix's job: every kind of file through one job spec.
 MIXCMD=(--cmd "$PY $MIX" --env MIX_EXAMPLES="$ROOT/examples" --bind-ro "$ROOT/examples"
@@ -315,11 +319,11 @@ fi
 # ---- 9. a stalled file system: the copy is a child's, with a deadline -----
 F=$T/fuse
 if ! command -v bindfs >/dev/null || [ ! -c /dev/fuse ]; then
-	for i in 1 2 3; do skip "stalled spool: needs bindfs and /dev/fuse"; done
+	for i in 1 2 3 4 5 6; do skip "stalled spool: needs bindfs and /dev/fuse"; done
 elif ! { mkdir -p "$F/src" "$F/mnt" "$F/up" "$F/wk" "$F/ovl" && mkfile "$F/src/slow" "stalled bytes" &&
 	bindfs "$F/src" "$F/mnt" && mount -t overlay overlay \
 		-o "lowerdir=$F/mnt,upperdir=$F/up,workdir=$F/wk" "$F/ovl"; }; then
-	for i in 1 2 3; do skip "stalled spool: cannot mount bindfs and an overlay over it here"; done
+	for i in 1 2 3 4 5 6; do skip "stalled spool: cannot mount bindfs and an overlay over it here"; done
 	umount "$F/mnt" 2>/dev/null
 else
 	fusepid=$(pgrep -n -x bindfs)
@@ -340,7 +344,46 @@ else
 	else
 		for i in 1 2 3; do not_ok "the stall server did not start"; done
 	fi
+	# A FUSE connection whose daemon was stopped during a FLUSH may stop
+	# sending FLUSH at all once it answers (ENOSYS): each test below that
+	# needs a close to hang gets a fresh bindfs and overlay.
+	fresh_fuse() { # NAME: mounts $F/NAME/ovl over its own bindfs, sets fusepid
+		local d=$F/$1
+		mkdir -p "$d/src" "$d/mnt" "$d/up" "$d/wk" "$d/ovl" && mkfile "$d/src/slow" "stalled bytes" &&
+			bindfs "$d/src" "$d/mnt" && fusepid=$(pgrep -n -x bindfs) &&
+			mount -t overlay overlay -o "lowerdir=$d/mnt,upperdir=$d/up,workdir=$d/wk" "$d/ovl"
+	}
+	unfuse() { kill -CONT "$fusepid" 2>/dev/null; umount "$F/$1/ovl" "$F/$1/mnt" 2>/dev/null; }
+	# One server, one proto.py check: NAME PROTO-ARGS... -- CHECK-TEXT -- SERVER-ARGS...
+	proto_case() {
+		local name=$1 pargs=() text
+		shift
+		while [ "$1" != -- ]; do pargs+=("$1"); shift; done # SPID: the server's pid
+		text=$2
+		shift 3
+		if start_server "$name" -j 1 --cmd cat --output text -q "$@"; then
+			pargs=("${pargs[@]/#SPID/$SPID}")
+			out=$($PY "$PROTO" "${pargs[0]}" "$T/$name.sock" "$F/$name/ovl/slow" "$fusepid" "$F/other" \
+				"${pargs[@]:1}")
+			rc=$?
+			printf '%s\n' "$out" | sed 's/^/# /'
+			check "$text" [ "$rc" = 0 ]
+			stop_server
+		else
+			not_ok "the $name server did not start"
+		fi
+		unfuse "$name"
+	}
+	# Descriptors held ahead of their submits are in no job's table.
 	kill -CONT "$fusepid" 2>/dev/null
 	umount "$F/ovl" "$F/mnt"
+	fresh_fuse hold || diag "cannot mount a fresh bindfs"
+	proto_case hold hold 3 -- "3 descriptors of a stalled FUSE file sent with no submit line, the connection kept: 3 other submits (-j 1) run to their end, no job inherits them" -- --spool-timeout 3s
+	# Processes on one uid's files are bounded: then its connection closes.
+	fresh_fuse flood || diag "cannot mount a fresh bindfs"
+	proto_case flood flood SPID 65534 -- "a uid looping submits of a stalled FUSE file: busy, then disconnected at 32 processes; the server's children bounded, stats answered" -- --spool-timeout 30s --socket-mode 0666
+	# The byte quota holds with copies under way: each reserves its limit.
+	fresh_fuse reserve || diag "cannot mount a fresh bindfs"
+	proto_case reserve reserve 65533 3 -- "--quota-bytes with a copy under way: its limit is reserved (the next file quota), freed when it ends" -- --spool-timeout 3s --socket-mode 0666 --quota-bytes 2K
 fi
 [ "$failed" -eq 0 ]
