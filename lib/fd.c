@@ -2,9 +2,12 @@
 #include "lib/fd.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 int sr_write_all(int fd, const void *buf, size_t len)
@@ -158,4 +161,15 @@ int sr_fd_above_stdio(int fd)
 	int e = errno;
 	close(fd);
 	return high < 0 ? -e : high;
+}
+
+long sr_clone_pidfd(uint64_t flags, int *pidfd)
+{
+	struct clone_args args = {
+		.flags = flags | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	long pid = syscall(SYS_clone3, &args, sizeof args);
+	return pid < 0 ? -errno : pid;
 }

@@ -71,4 +71,9 @@ uint64_t sr_now_ms(void);  /* CLOCK_MONOTONIC */
 uint64_t sr_wall_ms(void); /* CLOCK_REALTIME: ms since the epoch, for timestamps */
 uint64_t sr_now_us(void);
 
+/* clone3 with CLONE_PIDFD and exit signal SIGCHLD, plus `flags`: the
+ * child's pid in the parent (its pidfd in *pidfd), 0 in the child, or
+ * -errno. Like fork(), the child must only make raw system calls. */
+long sr_clone_pidfd(uint64_t flags, int *pidfd);
+
 #endif

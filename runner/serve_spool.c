@@ -343,9 +343,7 @@ static int drop_from_table(struct serve *s, uid_t uid, int fd)
 {
 	int pidfd = -1;
 	pid_t parent = getpid();
-	struct clone_args ca = { .flags = CLONE_FILES | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd,
-				 .exit_signal = SIGCHLD };
-	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	long pid = sr_clone_pidfd(CLONE_FILES, &pidfd);
 	if (pid == 0) {
 		die_with(parent);
 		close(fd);
@@ -354,7 +352,7 @@ static int drop_from_table(struct serve *s, uid_t uid, int fd)
 	if (pid < 0) {
 		/* Never closed here (the loop would wait as long as the
 		 * client likes): left in our table, said once. */
-		int e = errno;
+		int e = (int)-pid;
 		if (!s->said_leak)
 			progress_message(s->progress, "serve: cannot start a process to close a client's "
 					 "descriptor (%s): it stays open in the server; clients are dropped",
@@ -377,10 +375,9 @@ static int start_waiter(int fd, struct serve_waiter *w)
 	_cleanup_close_ int ours = sv[0], theirs = sv[1];
 	int pidfd = -1;
 	pid_t parent = getpid();
-	struct clone_args ca = { .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
-	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	long pid = sr_clone_pidfd(0, &pidfd);
 	if (pid < 0)
-		return -errno;
+		return (int)pid;
 	if (pid == 0)
 		spool_child(parent, fd, theirs);
 	*w = (struct serve_waiter){ pidfd, sr_steal_fd(&ours) };

@@ -25,6 +25,7 @@
  * the whole group (SIGTERM, SIGINT, SIGHUP, ...). It runs no code but raw
  * system calls after the clone. */
 #include "thaw_guard.h"
+#include "lib/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -110,20 +111,14 @@ int thaw_guard_arm(struct thaw_guard *g, int freezer_dirfd)
 		return -e;
 	}
 	int pidfd = -1;
-	struct clone_args args = {
-		.flags = CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
-	};
-	long pid = syscall(SYS_clone3, &args, sizeof args);
+	long pid = sr_clone_pidfd(0, &pidfd);
 	if (pid == 0)
 		guard_main(p[0], freezer_dirfd, self);
-	int saved = errno;
 	close(p[0]);
 	close(self);
 	if (pid < 0) {
 		close(p[1]);
-		return -saved;
+		return (int)pid;
 	}
 	g->pidfd = pidfd;
 	g->wr = p[1];
