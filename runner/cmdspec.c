@@ -426,7 +426,7 @@ void cmdspec_sbx_spec(const struct jobspec *js, const struct jobspec_input *in, 
 		cmdspec_input_name(in->path ? in->path : "", name, sizeof name);
 		snprintf(job->dst, sizeof job->dst, CMDSPEC_INPUT_DIR "/%s", name);
 		job->binds[nbinds++] = (struct sbx_bind){ .src = NULL, .src_fd = in->bind_fd, .dst = job->dst,
-							  .noexec = true };
+							  .noexec = true, .input = true };
 		for (size_t i = 0; i < job->nargv; i++) {
 			char *a = strstr(js->argv[i], "{}") ? cmdspec_subst(js->argv[i], job->dst) : NULL;
 			job->owned[i] = a != NULL;

@@ -167,6 +167,26 @@ static bool transient_start_error(int r)
 static void finish_job(struct loop *l, struct slot *s);
 static void check_halt(struct loop *l);
 
+/* The input was gone or replaced when its job started: recorded as the
+ * item's input error (no attempt spent), said, and told to a waiting
+ * client. */
+static void record_input_error(struct loop *l, const struct store_claim *claim, const char *msg)
+{
+	const struct loop_config *cfg = l->cfg;
+	int r = l->offline ? -ENOTCONN : store_attempt_input_error(cfg->st, claim, msg);
+	if (r == -ENOTCONN) /* said, not recorded: the next reclaim takes the lease back */
+		loop_went_offline(l);
+	if (r < 0 && r != STORE_ESTALE && r != -ENOTCONN)
+		loop_store_failed(l, "recording an input error");
+	else
+		progress_input_error(cfg->progress, claim->item_id, claim->path, msg, r == 0);
+	struct progress_finished f = { .path = claim->path, .attempt = claim->attempt_no,
+				       .outcome = "input_error", .status = r == 0 ? "failed" : "unrecorded",
+				       .exit_code = -1, .wall_ms = -1, .cpu_ms = -1,
+				       .peak_memory_bytes = -1, .oom_kills = -1, .error = msg };
+	tell_finish(l, claim->item_id, &f, NULL);
+}
+
 static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 {
 	const struct loop_config *cfg = l->cfg;
@@ -177,19 +197,7 @@ static void start_job(struct loop *l, struct slot *s, struct store_claim *claim)
 	if (in_fd < 0) {
 		/* Gone or replaced since it was queued: an input error, no
 		 * attempt spent. */
-		const char *msg = inputs_errno_message(in_fd);
-		int r = l->offline ? -ENOTCONN : store_attempt_input_error(cfg->st, claim, msg);
-		if (r == -ENOTCONN) /* said, not recorded: the next reclaim takes the lease back */
-			loop_went_offline(l);
-		if (r < 0 && r != STORE_ESTALE && r != -ENOTCONN)
-			loop_store_failed(l, "recording an input error");
-		else
-			progress_input_error(cfg->progress, claim->item_id, claim->path, msg, r == 0);
-		struct progress_finished f = { .path = claim->path, .attempt = claim->attempt_no,
-					       .outcome = "input_error", .status = r == 0 ? "failed" : "unrecorded",
-					       .exit_code = -1, .wall_ms = -1, .cpu_ms = -1,
-					       .peak_memory_bytes = -1, .oom_kills = -1, .error = msg };
-		tell_finish(l, claim->item_id, &f, NULL);
+		record_input_error(l, claim, inputs_errno_message(in_fd));
 		store_claim_free(claim);
 		return;
 	}
@@ -486,6 +494,14 @@ static void finish_job(struct loop *l, struct slot *s)
 	/* Interrupted, unless the command had already ended on its own. */
 	if (res.interrupted && res.outcome != OUTCOME_OK && res.outcome != OUTCOME_EXIT_NONZERO) {
 		loop_record_release(l, s, &res);
+		return;
+	}
+	/* Without root the child finds the input again by its path; its
+	 * directory's owner renamed it away every time it looked. */
+	if (res.input_changed) {
+		record_input_error(l, &s->claim, inputs_errno_message(-ESTALE));
+		release_slot(l, s);
+		check_halt(l);
 		return;
 	}
 	bool valid = true;

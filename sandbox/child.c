@@ -36,7 +36,7 @@ static int report_fd = -1;
 _Noreturn void child_report_failure(const struct child_ctx *ctx, const struct sbx_err *err,
 				    const char *step, int neg_errno)
 {
-	struct child_report rep = { .err = -neg_errno };
+	struct child_report rep = { .err = -neg_errno, .input_changed = err && err->input_changed };
 	snprintf(rep.step, sizeof rep.step, "%s", step);
 	/* This step's own detail, or strerror: the child is a copy of the
 	 * runner's memory, so any message it did not write itself would be

@@ -12,6 +12,7 @@
 struct child_report {
 	char step[40];
 	int err;               /* positive errno */
+	bool input_changed;    /* sbx_err.input_changed of the step */
 	char detail[300];
 };
 

@@ -181,36 +181,52 @@ int mounts_clone_binds(const struct sbx_spec *spec, struct bind_tree *trees, boo
  * bound. A path that is gone (" (deleted)") fails the same way. */
 static int copy_in_child(const struct sbx_bind *b, struct bind_tree *t, struct sbx_err *err)
 {
-	char link[64], path[PATH_MAX];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", b->src_fd);
-	ssize_t n = readlink(link, path, sizeof path - 1);
-	if (n < 0)
-		return sbx_fail(err, -errno, "readlink %s (bind %s)", link, b->dst);
-	path[n] = '\0';
 	unsigned rec = t->is_dir ? AT_RECURSIVE : 0;
-	/* Resolved as the runner resolved the source (sr_open_bind_source):
-	 * openat2 with no link anywhere on the path, then the copy made from
-	 * that descriptor. A link planted on the way is refused (ELOOP), not
-	 * followed to the same inode on another mount, whose submounts
-	 * AT_RECURSIVE would take along. */
-	_cleanup_close_ int at = (int)syscall(SYS_openat2, AT_FDCWD, path,
-					      &(struct open_how){ .flags = O_PATH | O_CLOEXEC,
-								  .resolve = RESOLVE_NO_SYMLINKS |
-									     RESOLVE_NO_MAGICLINKS },
-					      sizeof(struct open_how));
-	if (at < 0)
-		return sbx_fail(err, errno == ELOOP || errno == ENOENT ? -ESTALE : -errno,
-				"the bind source of %s changed after it was checked (%s)", b->dst, strerror(errno));
-	int tree = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
-	if (tree < 0)
-		return sbx_fail(err, -errno, "open_tree for %s", b->dst);
-	struct stat want, got;
-	if (fstat(b->src_fd, &want) < 0 || fstat(tree, &got) < 0 || want.st_dev != got.st_dev ||
-	    want.st_ino != got.st_ino) {
-		close(tree);
-		return sbx_fail(err, -ESTALE, "the bind source of %s changed after it was checked", b->dst);
+	struct stat want;
+	if (fstat(b->src_fd, &want) < 0)
+		return sbx_fail(err, -errno, "bind source %s", b->dst);
+	/* The descriptor's path is where its inode is now: a rename between
+	 * reading it and resolving it (an owner renaming the directory back and
+	 * forth) sends the walk elsewhere, and the inode check refuses that.
+	 * Read it again a few times; safety never depends on the count, only
+	 * the outcome does. */
+	for (int tries = 0;; tries++) {
+		char link[64], path[PATH_MAX];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", b->src_fd);
+		ssize_t n = readlink(link, path, sizeof path - 1);
+		if (n < 0)
+			return sbx_fail(err, -errno, "readlink %s (bind %s)", link, b->dst);
+		path[n] = '\0';
+		/* Resolved as the runner resolved the source (sr_open_bind_source):
+		 * openat2 with no link anywhere on the path, then the copy made
+		 * from that descriptor. A link planted on the way is refused
+		 * (ELOOP), not followed to the same inode on another mount, whose
+		 * submounts AT_RECURSIVE would take along. */
+		_cleanup_close_ int at = (int)syscall(SYS_openat2, AT_FDCWD, path,
+						      &(struct open_how){ .flags = O_PATH | O_CLOEXEC,
+									  .resolve = RESOLVE_NO_SYMLINKS |
+										     RESOLVE_NO_MAGICLINKS },
+						      sizeof(struct open_how));
+		int e = at < 0 ? errno : 0;
+		if (at < 0 && e != ELOOP && e != ENOENT && e != ENOTDIR)
+			return sbx_fail(err, -e, "open the bind source of %s again", b->dst);
+		struct stat got;
+		if (at >= 0 && (fstat(at, &got) < 0 || want.st_dev != got.st_dev || want.st_ino != got.st_ino))
+			e = ESTALE;
+		if (e == 0) {
+			int tree = open_tree(at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+			if (tree < 0)
+				return sbx_fail(err, -errno, "open_tree for %s", b->dst);
+			/* The same inode, and the copy is of that descriptor. */
+			return (t->fd = restrict_copy(tree, b, rec, err)) < 0 ? t->fd : 0;
+		}
+		if (tries == 7) {
+			sbx_fail(err, -ESTALE, "the bind source of %s changed after it was checked (%s)", b->dst,
+				 strerror(e));
+			err->input_changed = b->input;
+			return -ESTALE;
+		}
 	}
-	return (t->fd = restrict_copy(tree, b, rec, err)) < 0 ? t->fd : 0;
 }
 
 static int open_source(const char *host_path, struct source *s)

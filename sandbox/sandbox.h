@@ -42,6 +42,7 @@
 struct sbx_err {
 	int code;              /* the -errno that msg explains; 0: none yet */
 	char msg[SBX_ERR_MSG]; /* "what: strerror", "" when nothing was said */
+	bool input_changed;    /* the failure is the input's (sbx_bind.input) */
 };
 #define SBX_ERR_INIT { 0 }
 
@@ -137,6 +138,12 @@ struct sbx_bind {
 	int src_fd;          /* > 2: the source itself (see above) */
 	bool writable;
 	bool noexec;
+	/* The job's input ({}), bound by descriptor. Without root the child
+	 * finds it again by the descriptor's path (a copy can only be made in
+	 * its own namespace): if the input's directory owner keeps renaming
+	 * it away meanwhile, the job ends with sbx_result.input_changed, the
+	 * input's fault (an input error), not a setup error to retry. */
+	bool input;
 };
 /* Whether b is bound from its descriptor. */
 static inline bool sbx_bind_by_fd(const struct sbx_bind *b)
@@ -283,6 +290,8 @@ struct sbx_result {
 	uint64_t wall_ms, cpu_ms, peak_memory_bytes, oom_kills;
 	bool interrupted;         /* killed with SBX_KILL_INTERRUPT */
 	char error[256];          /* setup_error: "step: strerror"; else "" */
+	bool input_changed;       /* setup_error: the input bind's source was
+	                             swapped after the caller checked it */
 	struct sbx_timing timing; /* zero unless spec->timing */
 };
 

@@ -67,7 +67,7 @@ struct sbx_job {
 	enum sbx_kill_reason killed;
 	struct job_watch watch; /* its deadline and CPU check */
 	struct thaw_guard guard; /* while paused on v1 (thaw_guard.c) */
-	bool setup_failed, policy_kills;
+	bool setup_failed, policy_kills, input_changed;
 	char setup_msg[256];
 };
 
@@ -195,6 +195,7 @@ static void collect_setup_report(struct sbx_job *job, int err_rd)
 	rep.step[sizeof rep.step - 1] = '\0';
 	rep.detail[sizeof rep.detail - 1] = '\0';
 	job->setup_failed = true;
+	job->input_changed = rep.input_changed;
 	snprintf(job->setup_msg, sizeof job->setup_msg, "%s: %s", rep.step, rep.detail);
 }
 
@@ -543,9 +544,10 @@ int sbx_job_finish(struct sbx_job *job, struct sbx_result *res, struct sbx_err *
 		fill_timing(job, stamps, t_finish, t_reaped, &res->timing);
 	sbx_classify(&obs, res);
 	res->interrupted = job->killed == SBX_KILL_INTERRUPT;
-	if (res->outcome == OUTCOME_SETUP_ERROR)
+	if (res->outcome == OUTCOME_SETUP_ERROR) {
 		snprintf(res->error, sizeof res->error, "%s", job->setup_msg);
-	else if (res->outcome == OUTCOME_SECCOMP) {
+		res->input_changed = job->input_changed;
+	} else if (res->outcome == OUTCOME_SECCOMP) {
 		res->syscall_nr = seccomp_log_lookup(&job->run->seclog, job->cmd_pid);
 		const char *name = res->syscall_nr >= 0 ? sbx_syscall_name(res->syscall_nr) : NULL;
 		snprintf(res->syscall, sizeof res->syscall, "%s", name ? name : "");

@@ -206,7 +206,7 @@ procs_like() {
 	for _d in /proc/[0-9]*; do
 		_pid=${_d#/proc/}
 		[ "$_pid" = "$$" ] && continue
-		_cmd=$(tr '\000' ' ' <"$_d/cmdline" 2>/dev/null) || continue
+		_cmd=$(tr '\000' ' ' 2>/dev/null <"$_d/cmdline") || continue
 		case $_cmd in
 		"timeout "*) ;; # the suite's own watchdog (busybox's lingers ~1 s)
 		*"$1"*) printf '%s %s\n' "$_pid" "$_cmd" ;;
