@@ -57,13 +57,21 @@ void loop_kill_all(struct loop *l);
 /* Read the signalfd and act on each signal (loop_signals.c). */
 void loop_drain_signals(struct loop *l);
 
-/* Write an attempt's end to the store (loop.c): its outcome, or a release
- * for one the user's interrupt cut short. Either says how it ended and
- * frees the slot, unless the database is unreachable: then it is parked
+/* Write an attempt's end to the store (loop_finish.c): its outcome, or a
+ * release for one the user's interrupt cut short. Either says how it ended
+ * and frees the slot, unless the database is unreachable: then it is parked
  * (loop_park) and written after the reconnect. */
 void loop_record_finish(struct loop *l, struct slot *s, const struct sbx_result *res,
 			const struct job_verdict *v);
 void loop_record_release(struct loop *l, struct slot *s, const struct sbx_result *res);
+/* The input was gone or replaced when its job started (loop_finish.c):
+ * the item's input error, no attempt spent; the caller frees the claim
+ * or the slot. */
+void loop_record_input_error(struct loop *l, const struct store_claim *claim, const char *msg);
+/* --halt: enough failures in this run? Then start nothing new. */
+void loop_check_halt(struct loop *l);
+/* Close a finished slot's pipes and captures and free it (loop.c). */
+void loop_release_slot(struct loop *l, struct slot *s);
 /* This run was judged lost: stop its jobs and begin a new run
  * (loop_offline.c). */
 void loop_rejoin(struct loop *l);
