@@ -101,10 +101,36 @@ static inline void take_bin(double *sum, double *pend, an_f32x4 p, uint64_t fram
 	*pend = q;
 }
 
+typedef double f64x2 __attribute__((vector_size(16)));
+
+/* take_bin for bins k and k+1 (powers p, p1) of a full batch past the
+ * first frame, two bins a vector: each bin's additions are take_bin's,
+ * in its order. */
+static inline void take_two_bins(double *sum, double *pend, an_f32x4 p, an_f32x4 p1)
+{
+	f64x2 s, q;
+
+	memcpy(&s, sum, sizeof(s));
+	memcpy(&q, pend, sizeof(q));
+	s += q;
+	s += __builtin_convertvector(__builtin_shufflevector(p, p1, 0, 4), f64x2);
+	s += __builtin_convertvector(__builtin_shufflevector(p, p1, 1, 5), f64x2);
+	s += __builtin_convertvector(__builtin_shufflevector(p, p1, 2, 6), f64x2);
+	q = __builtin_convertvector(__builtin_shufflevector(p, p1, 3, 7), f64x2);
+	memcpy(sum, &s, sizeof(s));
+	memcpy(pend, &q, sizeof(q));
+}
+
+static inline an_f32x4 inner_bin(const an_f32x4 *re, const an_f32x4 *im, size_t k)
+{
+	return hann2_power(re[k - 1], im[k - 1], re[k], im[k], re[k + 1], im[k + 1]);
+}
+
 void an_cutoff_accumulate(double *power_sum, double *pending, uint64_t *frames, const an_f32x4 *re,
 			  const an_f32x4 *im, size_t bins, unsigned lanes)
 {
 	const uint64_t before = *frames;
+	size_t k = 1;
 
 	if (bins < 3 || lanes == 0)
 		return;
@@ -114,9 +140,11 @@ void an_cutoff_accumulate(double *power_sum, double *pending, uint64_t *frames, 
 	 * conjugates. */
 	take_bin(&power_sum[0], &pending[0], hann2_power(re[1], -im[1], re[0], im[0], re[1], im[1]), before,
 		 lanes);
-	for (size_t k = 1; k + 1 < bins; k++)
-		take_bin(&power_sum[k], &pending[k],
-			 hann2_power(re[k - 1], im[k - 1], re[k], im[k], re[k + 1], im[k + 1]), before, lanes);
+	if (lanes == AN_LANES && before >= 2) /* the common case */
+		for (; k + 2 < bins; k += 2)
+			take_two_bins(&power_sum[k], &pending[k], inner_bin(re, im, k), inner_bin(re, im, k + 1));
+	for (; k + 1 < bins; k++)
+		take_bin(&power_sum[k], &pending[k], inner_bin(re, im, k), before, lanes);
 	const size_t e = bins - 1;
 	take_bin(&power_sum[e], &pending[e], hann2_power(re[e - 1], im[e - 1], re[e], im[e], re[e - 1], -im[e - 1]),
 		 before, lanes);
