@@ -2,7 +2,6 @@
 #include "analyzer/centroid.h"
 #include "analyzer/transcode.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 

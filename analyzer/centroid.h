@@ -56,7 +56,7 @@ struct an_centroid {
 	uint64_t power_frames;
 };
 
-/* Returns 0 or -ENOMEM. */
+/* Returns 0 (nothing is allocated; an int for the callers' error paths). */
 int an_centroid_init(struct an_centroid *c, unsigned channels, uint32_t rate);
 void an_centroid_free(struct an_centroid *c);
 /* chan[c] points at nframes samples of channel c. */
