@@ -2,6 +2,7 @@
 #include "analyzer/fft.h"
 
 #include <math.h>
+#include <string.h>
 
 _Static_assert(AN_FFT_M == 1024, "five radix-4 stages: M must be 4^5");
 _Static_assert(AN_LANES == 4, "the read transposes 4 x 4 blocks");
@@ -36,12 +37,11 @@ static inline void cmul(an_f32x4 *r, an_f32x4 *i, an_f32x4 wr, an_f32x4 wi)
 	*i = a * wi + b * wr;
 }
 
-/* One radix-4 butterfly on the points p, p+s, p+2s, p+3s, their twiddles
- * already applied: y_q = sum_p x_p (-i)^(p q). */
-static inline void butterfly(an_f32x4 *re, an_f32x4 *im, size_t p, size_t s, an_f32x4 br, an_f32x4 bi,
-			     an_f32x4 cr, an_f32x4 ci, an_f32x4 dr, an_f32x4 di)
+/* One radix-4 butterfly, its twiddles already applied, written to the
+ * points p, p+s, p+2s, p+3s: y_q = sum_j x_j (-i)^(j q). */
+static inline void butterfly(an_f32x4 *re, an_f32x4 *im, size_t p, size_t s, an_f32x4 ar, an_f32x4 ai,
+			     an_f32x4 br, an_f32x4 bi, an_f32x4 cr, an_f32x4 ci, an_f32x4 dr, an_f32x4 di)
 {
-	an_f32x4 ar = re[p], ai = im[p];
 	an_f32x4 t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
 	an_f32x4 t2r = br + dr, t2i = bi + di;
 	an_f32x4 t3r = bi - di, t3i = dr - br; /* -i (b - d) */
@@ -56,32 +56,44 @@ static inline void butterfly(an_f32x4 *re, an_f32x4 *im, size_t p, size_t s, an_
 	im[p + 3 * s] = t1i - t3i;
 }
 
-/* z[n] = x[2n] + i x[2n+1] of every lane, into digit-reversed places:
- * four samples of four frames are one 4 x 4 transpose, whose columns
- * are x[4m .. 4m+3] across the frames. */
-static void read_frames(const struct an_fft *f, const float *const x[AN_LANES], an_f32x4 *re, an_f32x4 *im)
+typedef float f32x2 __attribute__((vector_size(8)));
+
+/* z[n] = x[2n] + i x[2n+1] across the lanes: one 64-bit load a lane. */
+static inline void load_z(const float *const x[AN_LANES], size_t n, an_f32x4 *zr, an_f32x4 *zi)
 {
-	for (size_t m = 0; m < AN_FFT_N / 4; m++) {
-		an_f32x4 r0 = an_load(x[0] + 4 * m), r1 = an_load(x[1] + 4 * m);
-		an_f32x4 r2 = an_load(x[2] + 4 * m), r3 = an_load(x[3] + 4 * m);
-		an_f32x4 a = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
-		an_f32x4 b = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
-		an_f32x4 c = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
-		an_f32x4 d = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
-		size_t p = f->order[2 * m], q = f->order[2 * m + 1];
-		re[p] = __builtin_shufflevector(a, b, 0, 1, 4, 5);
-		im[p] = __builtin_shufflevector(a, b, 2, 3, 6, 7);
-		re[q] = __builtin_shufflevector(c, d, 0, 1, 4, 5);
-		im[q] = __builtin_shufflevector(c, d, 2, 3, 6, 7);
+	f32x2 a, b, c, d;
+
+	memcpy(&a, x[0] + 2 * n, sizeof(a));
+	memcpy(&b, x[1] + 2 * n, sizeof(b));
+	memcpy(&c, x[2] + 2 * n, sizeof(c));
+	memcpy(&d, x[3] + 2 * n, sizeof(d));
+	an_f32x4 ab = __builtin_shufflevector(a, b, 0, 1, 2, 3), cd = __builtin_shufflevector(c, d, 0, 1, 2, 3);
+	*zr = __builtin_shufflevector(ab, cd, 0, 2, 4, 6);
+	*zi = __builtin_shufflevector(ab, cd, 1, 3, 5, 7);
+}
+
+/* The input read into base-4 digit-reversed order and the first stage
+ * (span 1, every twiddle 1) in one pass: the points 4q .. 4q+3 hold
+ * z[n + 256 t], t = 0 .. 3, where n is q's four base-4 digits reversed,
+ * so q = order[4 n]. */
+static void read_first_stage(const struct an_fft *f, const float *const x[AN_LANES], an_f32x4 *re, an_f32x4 *im)
+{
+	const size_t quarter = AN_FFT_M / 4;
+
+	for (size_t n = 0; n < quarter; n++) {
+		an_f32x4 ar, ai, br, bi, cr, ci, dr, di;
+		load_z(x, n, &ar, &ai);
+		load_z(x, n + quarter, &br, &bi);
+		load_z(x, n + 2 * quarter, &cr, &ci);
+		load_z(x, n + 3 * quarter, &dr, &di);
+		butterfly(re, im, 4 * (size_t)f->order[4 * n], 1, ar, ai, br, bi, cr, ci, dr, di);
 	}
 }
 
-/* The complex FFT of M points in re/im, digit-reversed in, natural out. */
-static void complex_fft(const struct an_fft *f, an_f32x4 *re, an_f32x4 *im)
+/* The complex FFT's stages after the first (read_first_stage's), in
+ * place; natural order out. */
+static void later_stages(const struct an_fft *f, an_f32x4 *re, an_f32x4 *im)
 {
-	/* span 1: every twiddle is 1 */
-	for (size_t p = 0; p < AN_FFT_M; p += 4)
-		butterfly(re, im, p, 1, re[p + 1], im[p + 1], re[p + 2], im[p + 2], re[p + 3], im[p + 3]);
 	for (size_t s = 4; s < AN_FFT_M; s *= 4) {
 		const size_t stride = AN_FFT_M / (4 * s); /* exp(-2 pi i j / 4s) is tw[j * stride] */
 		for (size_t j = 0; j < s; j++) {
@@ -95,7 +107,7 @@ static void complex_fft(const struct an_fft *f, an_f32x4 *re, an_f32x4 *im)
 				cmul(&br, &bi, w1r, w1i);
 				cmul(&cr, &ci, w2r, w2i);
 				cmul(&dr, &di, w3r, w3i);
-				butterfly(re, im, p, s, br, bi, cr, ci, dr, di);
+				butterfly(re, im, p, s, re[p], im[p], br, bi, cr, ci, dr, di);
 			}
 		}
 	}
@@ -126,7 +138,7 @@ static void split_real(const struct an_fft *f, an_f32x4 *re, an_f32x4 *im)
 
 void an_fft_real(const struct an_fft *f, const float *const x[AN_LANES], struct an_fft_spectrum *out)
 {
-	read_frames(f, x, out->re, out->im);
-	complex_fft(f, out->re, out->im);
+	read_first_stage(f, x, out->re, out->im);
+	later_stages(f, out->re, out->im);
 	split_real(f, out->re, out->im);
 }
