@@ -79,18 +79,12 @@ static void batch_centroids(const struct an_centroid *c, double centroid[AN_LANE
  * lanes past them are zero and their results not read. */
 static void flush_batch(struct an_centroid *c)
 {
-	const float *x[AN_LANES];
 	double centroid[AN_LANES];
 	unsigned n = c->batched;
 
 	if (n == 0)
 		return;
-	for (unsigned l = 0; l < AN_LANES; l++) {
-		if (l >= n)
-			memset(c->windowed[l], 0, sizeof(c->windowed[l]));
-		x[l] = c->windowed[l];
-	}
-	an_fft_real(&c->fft, x, &c->spectrum);
+	an_fft_batch_real(&c->fft, c->windowed, n, &c->spectrum);
 	batch_centroids(c, centroid);
 	an_cutoff_accumulate(c->power_sum, c->power_pending, &c->power_frames, c->spectrum.re,
 			     c->spectrum.im, AN_FFT_SIZE / 2 + 1, n);

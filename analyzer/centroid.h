@@ -47,7 +47,7 @@ struct an_centroid {
 	unsigned batched;              /* loud frames waiting in windowed[] */
 	float frame[AN_FFT_SIZE];      /* the mono mix, oldest first */
 	float window[AN_FFT_SIZE];
-	float windowed[AN_LANES][AN_FFT_SIZE];
+	an_fft_batch windowed;         /* the loud frames, windowed */
 	struct an_fft_spectrum spectrum; /* the last batch's */
 	double power_sum[AN_FFT_SIZE / 2 + 1]; /* summed over the frames used, under
 						* Hann squared (an_cutoff_accumulate):

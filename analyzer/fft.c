@@ -142,3 +142,15 @@ void an_fft_real(const struct an_fft *f, const float *const x[AN_LANES], struct 
 	later_stages(f, out->re, out->im);
 	split_real(f, out->re, out->im);
 }
+
+void an_fft_batch_real(const struct an_fft *f, an_fft_batch batch, unsigned n, struct an_fft_spectrum *out)
+{
+	const float *x[AN_LANES];
+
+	for (unsigned l = 0; l < AN_LANES; l++) {
+		if (l >= n)
+			memset(batch[l], 0, sizeof(batch[l]));
+		x[l] = batch[l];
+	}
+	an_fft_real(f, x, out);
+}

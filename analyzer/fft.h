@@ -49,7 +49,13 @@ struct an_fft_spectrum {
 	an_f32x4 re[AN_FFT_BINS], im[AN_FFT_BINS];
 };
 
+/* AN_LANES frames of AN_FFT_N samples each, waiting for the FFT. */
+typedef float an_fft_batch[AN_LANES][AN_FFT_N];
+
 void an_fft_init(struct an_fft *f);
+/* The first n (1 .. AN_LANES) frames of batch through an_fft_real; the
+ * frames past them are zeroed (their lanes' output is not to be read). */
+void an_fft_batch_real(const struct an_fft *f, an_fft_batch batch, unsigned n, struct an_fft_spectrum *out);
 /* x[l]: the AN_FFT_N samples of lane l's frame (a lane not wanted may
  * point at zeros, or at anything: its output is just not read). */
 void an_fft_real(const struct an_fft *f, const float *const x[AN_LANES], struct an_fft_spectrum *out);

@@ -147,16 +147,9 @@ static void measure(struct an_spectral *s, unsigned lane)
  * results not read), then measured in their order. */
 static void flush_batch(struct an_spectral *s)
 {
-	const float *x[AN_LANES];
-
 	if (s->batched == 0)
 		return;
-	for (unsigned l = 0; l < AN_LANES; l++) {
-		if (l >= s->batched)
-			memset(s->windowed[l], 0, sizeof(s->windowed[l]));
-		x[l] = s->windowed[l];
-	}
-	an_fft_real(&s->fft, x, &s->spectrum);
+	an_fft_batch_real(&s->fft, s->windowed, s->batched, &s->spectrum);
 	for (unsigned l = 0; l < s->batched; l++)
 		measure(s, l);
 	s->batched = 0;

@@ -61,7 +61,7 @@ struct an_spectral {
 	float prev_db[AN_SP_MELS];
 	float buf[AN_SP_NFFT];
 	float window[AN_SP_NFFT];
-	float windowed[AN_LANES][AN_SP_NFFT];
+	an_fft_batch windowed;   /* frames waiting for the FFT */
 	struct an_fft_spectrum spectrum; /* the last batch's */
 	float power[AN_SP_BINS];
 	struct an_mel_band band[AN_SP_MELS];

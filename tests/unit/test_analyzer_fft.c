@@ -259,8 +259,8 @@ static void test_cutoff_batch_is_frame_by_frame(void **state)
 
 /* The centroid and the cutoff's long-term spectrum, batched through our
  * FFT, against the same frames one at a time through kiss_fftr: 11 full
- * frames (3 of them silent, so 8 loud ones; batches of 4 and a tail
- * covered by the rest of the test's pushes) and a partial one. */
+ * frames (2 of them silent, so 9 loud ones: two batches of 4 and a tail
+ * of 1, its other lanes zero) and a partial one, left out. */
 static void test_centroid_matches_kissfft_frame_by_frame(void **state)
 {
 	enum { FRAMES = 11 };
@@ -275,9 +275,9 @@ static void test_centroid_matches_kissfft_frame_by_frame(void **state)
 	double centroid_sum = 0.0;
 
 	(void)state;
-	for (size_t f = 0; f < FRAMES; f++) /* frames 2, 5 and 9 silent */
+	for (size_t f = 0; f < FRAMES; f++) /* frames 2 and 5 silent */
 		for (size_t n = 0; n < N; n++)
-			x[f * N + n] = f == 2 || f == 5 || f == 9 ? 0.0f
+			x[f * N + n] = f == 2 || f == 5 ? 0.0f
 				       : 0.3f * uniform(&seed) + 0.2f * (float)sin(0.05 * (double)(f * N + n) * (double)(f + 1));
 	for (size_t n = 0; n < 1000; n++)
 		x[FRAMES * N + n] = uniform(&seed);
@@ -290,7 +290,7 @@ static void test_centroid_matches_kissfft_frame_by_frame(void **state)
 	an_centroid_finish(&c);
 
 	for (size_t f = 0; f < FRAMES; f++) {
-		if (f == 2 || f == 5 || f == 9)
+		if (f == 2 || f == 5)
 			continue;
 		for (size_t n = 0; n < N; n++)
 			windowed[n] = x[f * N + n] * c.window[n];
@@ -305,7 +305,8 @@ static void test_centroid_matches_kissfft_frame_by_frame(void **state)
 	}
 	an_cutoff_finish(sum, pend, frames, BINS);
 	assert_int_equal(c.frames_seen, FRAMES);
-	assert_int_equal(c.frames_used, used);
+	assert_int_equal(c.frames_used, 9);
+	assert_int_equal(used, 9);
 	assert_int_equal(c.power_frames, frames);
 	double want = centroid_sum / (double)used, got = an_centroid_result(&c);
 	print_message("# centroid: batched %.9g Hz, kissfft %.9g Hz\n", got, want);
