@@ -5,7 +5,7 @@
 #include <string.h>
 
 _Static_assert(AN_FFT_M == 1024, "five radix-4 stages: M must be 4^5");
-_Static_assert(AN_LANES == 4, "the read transposes 4 x 4 blocks");
+_Static_assert(AN_LANES == 4, "load_z reads four lanes");
 
 void an_fft_init(struct an_fft *f)
 {

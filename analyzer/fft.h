@@ -3,7 +3,7 @@
  *
  * "Vertical" SIMD: each of the AN_LANES lanes of a vector holds a
  * different frame, so the transform is a plain radix-4 algorithm written
- * once on vectors, with no shuffles inside it; a lane's result does not
+ * once on vectors, with no shuffles but in reading the frames in; a lane's result does not
  * depend on what the other lanes hold (the same float operations in the
  * same order per lane), so a frame's spectrum is the same to the bit
  * whichever lane it goes through and whatever shares the batch.
