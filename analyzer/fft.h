@@ -1,12 +1,14 @@
 /* analyzer/fft.h — sandrun's own real FFT of AN_FFT_N (2048) points, four
- * frames at a time (the centroid's and the cutoff's spectra, centroid.h).
+ * frames at a time (the centroid's and the cutoff's spectra, centroid.h;
+ * --spectral's, spectral.h).
  *
  * "Vertical" SIMD: each of the AN_LANES lanes of a vector holds a
  * different frame, so the transform is a plain radix-4 algorithm written
- * once on vectors, with no shuffles but in reading the frames in; a lane's result does not
- * depend on what the other lanes hold (the same float operations in the
- * same order per lane), so a frame's spectrum is the same to the bit
- * whichever lane it goes through and whatever shares the batch.
+ * once on vectors, with no shuffles but in reading the frames in; a
+ * lane's result does not depend on what the other lanes hold (the same
+ * float operations in the same order per lane), so a frame's spectrum is
+ * the same to the bit whichever lane it goes through and whatever shares
+ * the batch.
  *
  * The real frame x[0 .. N-1] is packed as the complex sequence
  * z[n] = x[2n] + i x[2n+1] (N/2 = 1024 points), transformed by an
