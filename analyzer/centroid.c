@@ -2,7 +2,6 @@
 #include "analyzer/centroid.h"
 #include "analyzer/transcode.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -12,24 +11,19 @@
 int an_centroid_init(struct an_centroid *c, unsigned channels, uint32_t rate)
 {
 	memset(c, 0, sizeof(*c));
-	c->cfg = kiss_fftr_alloc(AN_FFT_SIZE, 0, NULL, NULL);
-	if (!c->cfg)
-		return -ENOMEM;
+	an_fft_init(&c->fft);
 	c->rate = rate;
 	c->channels = channels;
 	/* Periodic Hann. */
 	for (size_t i = 0; i < AN_FFT_SIZE; i++)
 		c->window[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (double)i / AN_FFT_SIZE));
-	for (size_t k = 0; k < AN_FFT_SIZE / 2 + 1; k++)
-		c->bin_index[k] = (float)k;
 	c->gate_sum_sq = AN_FFT_SIZE * pow(10.0, AN_SILENCE_THRESHOLD_DBFS / 10.0);
 	return 0;
 }
 
 void an_centroid_free(struct an_centroid *c)
 {
-	kiss_fftr_free(c->cfg);
-	c->cfg = NULL;
+	(void)c; /* nothing allocated: kept for the callers' symmetry */
 }
 
 double an_centroid_of_spectrum(const kiss_fft_cpx *spectrum, size_t bins, double bin_hz)
@@ -49,68 +43,79 @@ double an_centroid_of_spectrum(const kiss_fft_cpx *spectrum, size_t bins, double
 	return bin_hz * num / den;
 }
 
-/* The same sum for a full frame, four bins at a time; the bins' indices
- * come from c->bin_index. */
-static double frame_centroid(struct an_centroid *c)
+/* The centroids of the batch's frames, an_centroid_of_spectrum's sum with
+ * float magnitudes: each lane sums the bins k = j mod 4 in num[j], den[j] in
+ * float, the four partial sums and the last bin are added in double. */
+static void batch_centroids(const struct an_centroid *c, double centroid[AN_LANES])
 {
 	const size_t bins = AN_FFT_SIZE / 2 + 1;
-	an_f32x4 vnum = an_splat(0.0f), vden = an_splat(0.0f);
+	an_f32x4 num[4] = { 0 }, den[4] = { 0 };
 	size_t k = 0;
 
-	_Static_assert(sizeof(kiss_fft_cpx) == 2 * sizeof(float), "bins are (r, i) float pairs");
-	/* Four bins at a time: the same float products, sum and square
-	 * root per bin as the scalar tail, so the same values. */
-	for (; k + AN_LANES <= bins; k += AN_LANES) {
-		an_f32x4 lo = an_load(&c->spectrum[k].r), hi = an_load(&c->spectrum[k + 2].r);
-		an_f32x4 r = __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
-		an_f32x4 i = __builtin_shufflevector(lo, hi, 1, 3, 5, 7);
-		an_f32x4 p = r * r + i * i;
-		an_f32x4 m = an_sqrt(p);
-		memcpy(c->magnitude + k, &m, sizeof(m));
+	for (; k + 4 <= bins; k += 4)
+		for (size_t j = 0; j < 4; j++) {
+			an_f32x4 r = c->spectrum.re[k + j], i = c->spectrum.im[k + j];
+			an_f32x4 m = an_sqrt(r * r + i * i);
+			num[j] += m * an_splat((float)(k + j));
+			den[j] += m;
+		}
+	for (unsigned l = 0; l < AN_LANES; l++) {
+		double n = 0.0, d = 0.0;
+		for (size_t j = 0; j < 4; j++) {
+			n += (double)num[j][l];
+			d += (double)den[j][l];
+		}
+		for (size_t t = k; t < bins; t++) {
+			float r = c->spectrum.re[t][l], i = c->spectrum.im[t][l];
+			float m = sqrtf(r * r + i * i);
+			n += (double)t * (double)m;
+			d += (double)m;
+		}
+		centroid[l] = d > 0.0 ? (double)c->rate / AN_FFT_SIZE * n / d : NAN;
 	}
-	for (; k < bins; k++) {
-		float r = c->spectrum[k].r, i = c->spectrum[k].i;
-		c->magnitude[k] = sqrtf(r * r + i * i);
-	}
-	an_cutoff_accumulate(c->power_sum, c->power_pending, &c->power_frames, c->spectrum, bins);
-	for (k = 0; k + AN_LANES <= bins; k += AN_LANES) {
-		an_f32x4 m = an_load(c->magnitude + k);
-		vnum += m * an_load(c->bin_index + k);
-		vden += m;
-	}
-	double num = an_hsum(vnum), den = an_hsum(vden);
-	for (; k < bins; k++) {
-		num += (double)k * (double)c->magnitude[k];
-		den += (double)c->magnitude[k];
-	}
-	if (!(den > 0.0))
-		return NAN;
-	return (double)c->rate / AN_FFT_SIZE * num / den;
+}
+
+/* The waiting frames through the FFT, then measured in their order; the
+ * lanes past them are zero and their results not read. */
+static void flush_batch(struct an_centroid *c)
+{
+	double centroid[AN_LANES];
+	unsigned n = c->batched;
+
+	if (n == 0)
+		return;
+	an_fft_batch_real(&c->fft, c->windowed, n, &c->spectrum);
+	batch_centroids(c, centroid);
+	an_cutoff_accumulate(c->power_sum, c->power_pending, &c->power_frames, c->spectrum.re,
+			     c->spectrum.im, AN_FFT_SIZE / 2 + 1, n);
+	for (unsigned l = 0; l < n; l++)
+		if (isfinite(centroid[l])) {
+			c->centroid_sum += centroid[l];
+			c->frames_used++;
+		}
+	c->batched = 0;
 }
 
 /* len: how many of the frame's samples are signal (the rest is padding);
- * the loudness gate is scaled to it. */
+ * the loudness gate is scaled to it. A loud frame joins the batch. */
 static void analyse_frame(struct an_centroid *c, size_t len)
 {
 	an_f32x4 vsq = an_splat(0.0f);
+	float *windowed = c->windowed[c->batched];
 
 	/* AN_FFT_SIZE is a multiple of AN_LANES. */
 	for (size_t i = 0; i < AN_FFT_SIZE; i += AN_LANES) {
 		an_f32x4 x = an_load(c->frame + i), w = an_load(c->window + i);
 		an_f32x4 y = x * w;
 		vsq += x * x;
-		memcpy(c->windowed + i, &y, sizeof(y));
+		memcpy(windowed + i, &y, sizeof(y));
 	}
 	double sum_sq = an_hsum(vsq);
 	c->frames_seen++;
 	if (sum_sq < c->gate_sum_sq * (double)len / AN_FFT_SIZE)
 		return;
-	kiss_fftr(c->cfg, c->windowed, c->spectrum);
-	double centroid = frame_centroid(c);
-	if (isfinite(centroid)) {
-		c->centroid_sum += centroid;
-		c->frames_used++;
-	}
+	if (++c->batched == AN_LANES)
+		flush_batch(c);
 }
 
 /* dst[i] = mean over channels of chan[c][i], i < n. */
@@ -185,6 +190,7 @@ void an_centroid_finish(struct an_centroid *c)
 		memset(c->window + n, 0, (AN_FFT_SIZE - n) * sizeof(float));
 		analyse_frame(c, n);
 	}
+	flush_batch(c);
 	an_cutoff_finish(c->power_sum, c->power_pending, c->power_frames, AN_FFT_SIZE / 2 + 1);
 }
 

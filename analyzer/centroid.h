@@ -1,4 +1,5 @@
-/* analyzer/centroid.h — mean spectral centroid with KISS FFT.
+/* analyzer/centroid.h — mean spectral centroid (and the cutoff's long-term
+ * spectrum) with sandrun's own FFT, fft.h.
  *
  * The channels are averaged to one signal (the centroid of a mix is what
  * a listener hears; one FFT per frame instead of one per channel keeps
@@ -9,7 +10,13 @@
  * window) is at or above the silence threshold, so that the noise floor
  * of pauses does not drag the mean about. A stream shorter than one frame
  * is measured once, zero-padded; a partial trailing frame is otherwise
- * left out. Memory: one frame of samples and one spectrum.
+ * left out. The loud frames wait, windowed, until AN_LANES of them are
+ * there and are transformed together (fft.h: one frame per vector lane),
+ * then measured in their order; an_centroid_finish transforms the last
+ * few with the unused lanes zero. A frame's results do not depend on its
+ * batch (fft.h), so batching changes when frames are measured, not what.
+ * Memory: one frame of samples, AN_LANES windowed frames, one batch's
+ * spectra.
  */
 #ifndef SANDRUN_ANALYZER_CENTROID_H
 #define SANDRUN_ANALYZER_CENTROID_H
@@ -19,7 +26,9 @@
 
 #include <kiss_fftr.h>
 
-#define AN_FFT_SIZE 2048
+#include "analyzer/fft.h"
+
+#define AN_FFT_SIZE AN_FFT_N
 /* Frames do not overlap: the result is a mean over frames, which
  * overlap would only reweight near frame edges, and it would double the
  * FFT work, the largest cost here after decoding and libebur128. */
@@ -27,7 +36,7 @@
 #define AN_CENTROID_MAX_MIX 64  /* channels mixed in one vector pass */
 
 struct an_centroid {
-	kiss_fftr_cfg cfg;
+	struct an_fft fft;             /* tables */
 	uint32_t rate;
 	unsigned channels;
 	size_t fill;                   /* samples in frame[] */
@@ -35,12 +44,11 @@ struct an_centroid {
 	uint64_t frames_used;          /* ... of which were loud enough */
 	double centroid_sum;           /* sum of per-frame centroids, Hz */
 	double gate_sum_sq;            /* frame sum of squares threshold */
+	unsigned batched;              /* loud frames waiting in windowed[] */
 	float frame[AN_FFT_SIZE];      /* the mono mix, oldest first */
 	float window[AN_FFT_SIZE];
-	float windowed[AN_FFT_SIZE];
-	kiss_fft_cpx spectrum[AN_FFT_SIZE / 2 + 1];
-	float magnitude[AN_FFT_SIZE / 2 + 1];
-	float bin_index[AN_FFT_SIZE / 2 + 1];  /* 0, 1, 2, ... as floats */
+	an_fft_batch windowed;         /* the loud frames, windowed */
+	struct an_fft_spectrum spectrum; /* the last batch's */
 	double power_sum[AN_FFT_SIZE / 2 + 1]; /* summed over the frames used, under
 						* Hann squared (an_cutoff_accumulate):
 						* the long-term spectrum (transcode.h) */
@@ -48,7 +56,7 @@ struct an_centroid {
 	uint64_t power_frames;
 };
 
-/* Returns 0 or -ENOMEM. */
+/* Returns 0 (nothing is allocated; an int for the callers' error paths). */
 int an_centroid_init(struct an_centroid *c, unsigned channels, uint32_t rate);
 void an_centroid_free(struct an_centroid *c);
 /* chan[c] points at nframes samples of channel c. */
@@ -57,7 +65,8 @@ void an_centroid_finish(struct an_centroid *c);
 /* Mean centroid in Hz, NaN when no frame was loud enough. */
 double an_centroid_result(const struct an_centroid *c);
 
-/* One frame's centroid from its magnitudes; exposed for the tests. */
+/* One frame's centroid from its magnitudes, in double: the tests' scalar
+ * reference (kissfft's spectrum type: the tests' oracle FFT). */
 double an_centroid_of_spectrum(const kiss_fft_cpx *spectrum, size_t bins, double bin_hz);
 
 #endif

@@ -15,7 +15,9 @@ $(ANALYZER_LIB): $(ANALYZER_OBJS)
 # UBSan checks trap inline, so no runtime is needed, and every library's
 # constructor runs under the strict policy (libcap's, for one, probes
 # PR_CAPBSET_READ, which strict refuses).
-ANALYZER_LIBS := $(shell pkg-config --libs sndfile kissfft-float nettle libseccomp 2>/dev/null) -lm
+# kissfft is not among them: analyzer/fft.c is the FFT, kissfft only the
+# unit tests' oracle (tests/unit/test_analyzer_fft.c).
+ANALYZER_LIBS := $(shell pkg-config --libs sndfile nettle libseccomp 2>/dev/null) -lm
 
 $(B)/sandrun-analyze: $(B)/analyzer/main.o $(ANALYZER_LIB)
 	$(CC) $(CFLAGS) -Wl,--as-needed -o $@ $^ $(ANALYZER_LIBS)

@@ -1,7 +1,6 @@
 /* analyzer/spectral.c — see spectral.h. */
 #include "analyzer/spectral.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -53,9 +52,7 @@ void an_mel_filterbank(uint32_t rate, struct an_mel_band *band, float *weights)
 int an_spectral_init(struct an_spectral *s, unsigned channels, uint32_t rate)
 {
 	memset(s, 0, sizeof(*s));
-	s->cfg = kiss_fftr_alloc(AN_SP_NFFT, 0, NULL, NULL);
-	if (!s->cfg)
-		return -ENOMEM;
+	an_fft_init(&s->fft);
 	s->rate = rate;
 	s->channels = channels;
 	/* scipy.signal.get_window("hann", 2048): periodic */
@@ -70,22 +67,18 @@ int an_spectral_init(struct an_spectral *s, unsigned channels, uint32_t rate)
 
 void an_spectral_free(struct an_spectral *s)
 {
-	kiss_fftr_free(s->cfg);
-	s->cfg = NULL;
+	(void)s; /* nothing allocated: kept for the callers' symmetry */
 }
 
-/* One frame: buf[] holds it, oldest sample first. */
-static void frame(struct an_spectral *s)
+/* One frame, measured from its spectrum in lane `lane` of the batch. */
+static void measure(struct an_spectral *s, unsigned lane)
 {
 	const double bin_hz = (double)s->rate / AN_SP_NFFT;
 	double sum_mag = 0.0, weighted = 0.0, sum_pow = 0.0, sum_log = 0.0, prod = 1.0;
 	float mag[AN_SP_BINS];
 
-	for (unsigned i = 0; i < AN_SP_NFFT; i++)
-		s->windowed[i] = s->buf[i] * s->window[i];
-	kiss_fftr(s->cfg, s->windowed, s->spectrum);
 	for (unsigned k = 0; k < AN_SP_BINS; k++) {
-		float re = s->spectrum[k].r, im = s->spectrum[k].i;
+		float re = s->spectrum.re[k][lane], im = s->spectrum.im[k][lane];
 		float p = re * re + im * im;
 		s->power[k] = p;
 		mag[k] = sqrtf(p);
@@ -150,6 +143,30 @@ static void frame(struct an_spectral *s)
 	s->frames++;
 }
 
+/* The waiting frames through the FFT (the lanes past them zero, their
+ * results not read), then measured in their order. */
+static void flush_batch(struct an_spectral *s)
+{
+	if (s->batched == 0)
+		return;
+	an_fft_batch_real(&s->fft, s->windowed, s->batched, &s->spectrum);
+	for (unsigned l = 0; l < s->batched; l++)
+		measure(s, l);
+	s->batched = 0;
+}
+
+/* One frame: buf[] holds it, oldest sample first; windowed, it joins the
+ * batch. */
+static void frame(struct an_spectral *s)
+{
+	float *w = s->windowed[s->batched];
+
+	for (unsigned i = 0; i < AN_SP_NFFT; i++)
+		w[i] = s->buf[i] * s->window[i];
+	if (++s->batched == AN_LANES)
+		flush_batch(s);
+}
+
 /* Append n mono samples to the padded stream; a frame every hop. */
 static void append(struct an_spectral *s, const float *x, size_t n)
 {
@@ -192,6 +209,7 @@ void an_spectral_finish(struct an_spectral *s, struct an_spectral_result *out)
 	double mean_db[AN_SP_MELS];
 
 	append(s, zeros, AN_SP_NFFT / 2);
+	flush_batch(s);
 	memset(out, 0, sizeof(*out));
 	out->frames = s->frames;
 	an_music_result(&s->music, &out->music);

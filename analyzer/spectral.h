@@ -17,7 +17,10 @@
  * mel bin, which no single pass can know before the end.
  *
  * Streaming, constant memory: a 2048-sample window of the mono mix, the
- * mel filterbank (sparse), the previous frame's mel levels, sums. The MFCC
+ * mel filterbank (sparse), the previous frame's mel levels, sums. Frames
+ * wait, windowed, until AN_LANES of them go through the FFT together
+ * (fft.h; a frame's spectrum does not depend on its batch), then are
+ * measured in their order; the last few at an_spectral_finish. The MFCC
  * mean is the DCT of the mean log-mel spectrum (the DCT is linear). The
  * onset strength's mean keeps librosa's framing: 3 leading zeros and the
  * last two differences dropped, over all frames.
@@ -28,11 +31,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <kiss_fftr.h>
-
+#include "analyzer/fft.h"
 #include "analyzer/music.h"
 
-#define AN_SP_NFFT 2048
+#define AN_SP_NFFT AN_FFT_N
 #define AN_SP_HOP 512
 #define AN_SP_BINS (AN_SP_NFFT / 2 + 1)
 #define AN_SP_MELS 128
@@ -46,10 +48,11 @@ struct an_mel_band {
 };
 
 struct an_spectral {
-	kiss_fftr_cfg cfg;
+	struct an_fft fft;       /* tables */
 	uint32_t rate;
 	unsigned channels;
 	size_t fill;             /* samples in buf[] (the padded stream's tail) */
+	unsigned batched;        /* frames waiting in windowed[] */
 	uint64_t frames;         /* frames computed */
 	double sum_centroid, sum_bandwidth, sum_rolloff, sum_flatness;
 	double sum_onset;        /* all differences, t = 1 .. frames - 1 */
@@ -58,8 +61,8 @@ struct an_spectral {
 	float prev_db[AN_SP_MELS];
 	float buf[AN_SP_NFFT];
 	float window[AN_SP_NFFT];
-	float windowed[AN_SP_NFFT];
-	kiss_fft_cpx spectrum[AN_SP_BINS];
+	an_fft_batch windowed;   /* frames waiting for the FFT */
+	struct an_fft_spectrum spectrum; /* the last batch's */
 	float power[AN_SP_BINS];
 	struct an_mel_band band[AN_SP_MELS];
 	float weights[2 * AN_SP_BINS + 2 * AN_SP_MELS];
@@ -73,7 +76,8 @@ struct an_spectral_result {
 	struct an_music_result music;
 };
 
-/* rate >= 1. Returns 0 or -ENOMEM. */
+/* rate >= 1. Returns 0 (nothing is allocated; an int for the callers'
+ * error paths). */
 int an_spectral_init(struct an_spectral *s, unsigned channels, uint32_t rate);
 void an_spectral_free(struct an_spectral *s);
 /* Interleaved frames. */

@@ -75,27 +75,80 @@ int an_bitdepth_bits(const struct an_bitdepth *b)
 	return bits > 24 ? AN_TC_MORE_THAN_24 : bits;
 }
 
-void an_cutoff_accumulate(double *power_sum, double *pending, uint64_t *frames, const kiss_fft_cpx *hann,
-			  size_t bins)
+/* One bin of the frames under Hann squared: multiplying a frame by Hann
+ * once more is, in frequency, the kernel [-1/4, 1/2, -1/4] over the bins
+ * (lo, y, hi); the power in float, as the frames' spectra are. */
+static inline an_f32x4 hann2_power(an_f32x4 lr, an_f32x4 li, an_f32x4 yr, an_f32x4 yi, an_f32x4 hr,
+				   an_f32x4 hi)
 {
-	if (bins < 3)
-		return;
-	/* The frame before this one joins the sum unless it was the first */
-	if (*frames >= 2)
-		for (size_t k = 0; k < bins; k++)
-			power_sum[k] += pending[k];
-	(*frames)++;
-	/* Multiplying the frame by Hann once more is, in frequency, the
-	 * kernel [-1/4, 1/2, -1/4] over the bins; below bin 0 and past the
-	 * last the real input's spectrum mirrors as conjugates. */
-	for (size_t k = 0; k < bins; k++) {
-		const kiss_fft_cpx y = hann[k];
-		kiss_fft_cpx lo = k > 0 ? hann[k - 1] : (kiss_fft_cpx){ hann[1].r, -hann[1].i };
-		kiss_fft_cpx hi = k + 1 < bins ? hann[k + 1] : (kiss_fft_cpx){ hann[bins - 2].r, -hann[bins - 2].i };
-		float r = 0.5f * y.r - 0.25f * (lo.r + hi.r);
-		float i = 0.5f * y.i - 0.25f * (lo.i + hi.i);
-		pending[k] = (double)(r * r + i * i);
+	an_f32x4 r = an_splat(0.5f) * yr - an_splat(0.25f) * (lr + hr);
+	an_f32x4 i = an_splat(0.5f) * yi - an_splat(0.25f) * (li + hi);
+	return r * r + i * i;
+}
+
+/* power_sum[k], pending[k] after the lanes' powers p, in lane order:
+ * the pending frame joins the sum unless it was the file's first. */
+static inline void take_bin(double *sum, double *pend, an_f32x4 p, uint64_t frames, unsigned lanes)
+{
+	double s = *sum, q = *pend;
+
+	for (unsigned l = 0; l < lanes; l++) {
+		if (frames + l >= 2)
+			s += q;
+		q = (double)p[l];
 	}
+	*sum = s;
+	*pend = q;
+}
+
+typedef double f64x2 __attribute__((vector_size(16)));
+
+/* take_bin for bins k and k+1 (powers p, p1) of a full batch past the
+ * first frame, two bins a vector: each bin's additions are take_bin's,
+ * in its order. */
+static inline void take_two_bins(double *sum, double *pend, an_f32x4 p, an_f32x4 p1)
+{
+	f64x2 s, q;
+
+	memcpy(&s, sum, sizeof(s));
+	memcpy(&q, pend, sizeof(q));
+	s += q;
+	s += __builtin_convertvector(__builtin_shufflevector(p, p1, 0, 4), f64x2);
+	s += __builtin_convertvector(__builtin_shufflevector(p, p1, 1, 5), f64x2);
+	s += __builtin_convertvector(__builtin_shufflevector(p, p1, 2, 6), f64x2);
+	q = __builtin_convertvector(__builtin_shufflevector(p, p1, 3, 7), f64x2);
+	memcpy(sum, &s, sizeof(s));
+	memcpy(pend, &q, sizeof(q));
+}
+
+static inline an_f32x4 inner_bin(const an_f32x4 *re, const an_f32x4 *im, size_t k)
+{
+	return hann2_power(re[k - 1], im[k - 1], re[k], im[k], re[k + 1], im[k + 1]);
+}
+
+void an_cutoff_accumulate(double *power_sum, double *pending, uint64_t *frames, const an_f32x4 *re,
+			  const an_f32x4 *im, size_t bins, unsigned lanes)
+{
+	const uint64_t before = *frames;
+	size_t k = 1;
+
+	if (bins < 3 || lanes == 0)
+		return;
+	if (lanes > AN_LANES)
+		lanes = AN_LANES;
+	/* Below bin 0 and past the last the real input's spectrum mirrors as
+	 * conjugates. */
+	take_bin(&power_sum[0], &pending[0], hann2_power(re[1], -im[1], re[0], im[0], re[1], im[1]), before,
+		 lanes);
+	if (lanes == AN_LANES && before >= 2) /* the common case */
+		for (; k + 2 < bins; k += 2)
+			take_two_bins(&power_sum[k], &pending[k], inner_bin(re, im, k), inner_bin(re, im, k + 1));
+	for (; k + 1 < bins; k++)
+		take_bin(&power_sum[k], &pending[k], inner_bin(re, im, k), before, lanes);
+	const size_t e = bins - 1;
+	take_bin(&power_sum[e], &pending[e], hann2_power(re[e - 1], im[e - 1], re[e], im[e], re[e - 1], -im[e - 1]),
+		 before, lanes);
+	*frames = before + lanes;
 }
 
 void an_cutoff_finish(double *power_sum, const double *pending, uint64_t frames, size_t bins)

@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <kiss_fftr.h>
+#include "analyzer/simd.h"
 
 #define AN_TC_CUTOFF_DB (-80.0)
 #define AN_TC_SMOOTH_BINS 5
@@ -64,16 +64,18 @@ struct an_transcode_result {
 	uint32_t upsampled_from_hz; /* 0 when not upsampled */
 };
 
-/* One frame's power, windowed once more by Hann, toward power_sum: hann
- * is the frame's spectrum under a Hann window (bins = N/2 + 1). The first
- * and the last frame are left out: a file's ends are where an encoder
+/* Frames' power, windowed once more by Hann, toward power_sum: re/im
+ * hold the spectra of `lanes` consecutive frames under a Hann window, one
+ * frame per lane (fft.h's an_fft_spectrum; bins = N/2 + 1), taken in
+ * lane order, as if one call per frame. The first and the last frame are
+ * left out: a file's ends are where an encoder
  * starts up and where a source that stops short of the decoded end (the
  * encoder's padding) puts a step inside a frame, broadband energy that
  * is not content (AAC 96 kb/s of noise read 19.7 kHz instead of 16 kHz).
  * So each frame waits in pending (frames counts them) until the next one
  * comes; an_cutoff_finish adds it when there were only one or two. */
-void an_cutoff_accumulate(double *power_sum, double *pending, uint64_t *frames, const kiss_fft_cpx *hann,
-			  size_t bins);
+void an_cutoff_accumulate(double *power_sum, double *pending, uint64_t *frames, const an_f32x4 *re,
+			  const an_f32x4 *im, size_t bins, unsigned lanes);
 void an_cutoff_finish(double *power_sum, const double *pending, uint64_t frames, size_t bins);
 /* power_sum: the summed power of bins 0 .. bins-1, each bin_hz wide
  * (an_cutoff_accumulate's). */
