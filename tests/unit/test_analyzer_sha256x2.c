@@ -13,19 +13,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "analyzer/decode.h"
 #include "analyzer/identity.h"
-#include "analyzer/input.h"
-#include "analyzer/json.h"
 #include "analyzer/sha256x2.h"
+#include "tests/analyzer/analyze.h"
 #include "tests/analyzer/memfile.h"
-#include "tests/unit/testkit.h"
 
 /* The path a test runs: its prestate points at one of these. */
 static bool portable_path = true, ni_path = false;
@@ -285,50 +282,6 @@ static void test_large_inputs(void **state)
 
 /* ---- the analyzer -------------------------------------------------------- */
 
-static char *report_of_fd(int fd)
-{
-	struct an_input in;
-	struct an_json j;
-
-	assert_int_equal(an_input_from_fd(&in, fd), 0);
-	an_json_init(&j);
-	an_analyze_to_json(&in, &j);
-	an_input_release(&in);
-	char *text = strdup(j.buf);
-	assert_non_null(text);
-	an_json_free(&j);
-	return text;
-}
-
-struct pipe_writer {
-	int *p;
-	const struct memfile *m;
-};
-
-static int write_to_pipe(void *arg)
-{
-	struct pipe_writer *w = arg;
-	close(w->p[0]);
-	ssize_t n = write(w->p[1], w->m->data, (size_t)w->m->len);
-	return n == w->m->len ? 0 : 1;
-}
-
-static char *report_of_pipe(const struct memfile *m)
-{
-	int p[2];
-
-	assert_int_equal(pipe(p), 0);
-	struct pipe_writer w = { p, m };
-	pid_t pid = tk_spawn(write_to_pipe, &w);
-	assert_true(pid > 0);
-	close(p[1]);
-	char *text = report_of_fd(p[0]);
-	close(p[0]);
-	int status = tk_wait(pid);
-	assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return text;
-}
-
 /* The input's SHA-256 in a report, as text. */
 static void expect_input_sha256(const char *report, const struct memfile *m)
 {
@@ -376,8 +329,8 @@ static void test_analyzer_reports_equal_on_both_paths(void **state)
 		assert_int_equal(write(fd, m.data, (size_t)m.len), m.len);
 		for (int portable = 0; portable < 2; portable++) {
 			an_sha256x2_force_portable(portable);
-			file[portable] = report_of_fd(fd);
-			piped[portable] = report_of_pipe(&m);
+			file[portable] = analyze_fd_text(fd);
+			piped[portable] = analyze_pipe_text(m.data, (size_t)m.len);
 			expect_input_sha256(file[portable], &m);
 		}
 		an_sha256x2_force_portable(false);
