@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__)
+/* -DAN_SHA2X2_NO_KERNEL builds what other architectures build. */
+#if defined(__x86_64__) && !defined(AN_SHA2X2_NO_KERNEL)
 #define AN_SHA2X2_KERNEL 1
 #include <cpuid.h>
 #include <immintrin.h>

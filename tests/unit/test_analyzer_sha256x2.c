@@ -34,7 +34,7 @@ static void use_path(void **state)
 	bool have_ni = an_sha256x2_force_portable(portable);
 
 	if (!portable && !have_ni) {
-		print_message("# no SHA-NI on this CPU: its path is not tested here\n");
+		print_message("# no SHA-NI path here (this CPU, or a build without the kernel): not tested\n");
 		skip();
 	}
 }
@@ -315,7 +315,7 @@ static void test_analyzer_reports_equal_on_both_paths(void **state)
 	bool have_ni = an_sha256x2_force_portable(false);
 
 	if (!have_ni)
-		print_message("# no SHA-NI on this CPU: the portable path against itself only\n");
+		print_message("# no SHA-NI path here: the portable path against itself only\n");
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct memfile m;
 		char path[] = "/tmp/sandrun-sha2x2-test.XXXXXX";
