@@ -296,14 +296,18 @@ bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX
 	uint8_t *buf = NULL;
 
 	switch (in->kind) {
-	case AN_INPUT_MEMORY: {
-		struct sha256_ctx ctx;
-		sha256_init(&ctx);
-		sha256_update(&ctx, (size_t)in->length, in->mem);
-		sha256_digest(&ctx, AN_SHA256_LEN, digest);
+	case AN_INPUT_MEMORY:
+		if (in->hash.ready) {
+			/* a short stream, hashed whole as it arrived */
+			an_sha256x2_digest(&in->hash, AN_HASH_INPUT, digest);
+		} else {
+			struct sha256_ctx ctx;
+			sha256_init(&ctx);
+			sha256_update(&ctx, (size_t)in->length, in->mem);
+			sha256_digest(&ctx, AN_SHA256_LEN, digest);
+		}
 		*bytes = (uint64_t)in->length;
 		break;
-	}
 	case AN_INPUT_STREAM:
 		/* The fallback's decoder read the rest itself. */
 		if (handed_on || in->io_errors)
