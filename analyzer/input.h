@@ -89,7 +89,8 @@ void an_input_release(struct an_input *in);
  * the rest is read with pread after decoding (so a file is read once
  * when it is decoded front to back, and a gap costs a second read of
  * what follows it, never a wrong digest); a memory buffer hashed as
- * it is, and a stream was hashed as it arrived and is now read to its
+ * it is (a short stream read whole: as it arrived), and a stream was
+ * hashed as it arrived and is now read to its
  * end (libsndfile may stop before trailing chunks). Returns true with out
  * and *bytes set, or false when the bytes cannot all be had: a read
  * failed, a directory, or a stream whose rest went to the FFmpeg fallback
