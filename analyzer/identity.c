@@ -12,6 +12,20 @@
 void an_audio_hash_init(struct an_audio_hash *h)
 {
 	sha256_init(&h->ctx);
+	h->pair = NULL;
+}
+
+void an_audio_hash_share(struct an_audio_hash *h, struct an_sha256x2 *pair)
+{
+	h->pair = pair;
+}
+
+static void hash_bytes(struct an_audio_hash *h, const uint8_t *p, size_t len)
+{
+	if (h->pair)
+		an_sha256x2_update(h->pair, AN_HASH_AUDIO, p, len);
+	else
+		sha256_update(&h->ctx, len, p);
 }
 
 /* x * 32768 clamped to the int16 range, then rounded half to even by the
@@ -74,14 +88,14 @@ void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t ns
 		an_quantize_s16(samples, n, q);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		/* int16 in memory is the little-endian PCM itself */
-		sha256_update(&h->ctx, 2 * n, (const uint8_t *)q);
+		hash_bytes(h, (const uint8_t *)q, 2 * n);
 #else
 		uint8_t buf[2 * CHUNK];
 		for (size_t i = 0; i < n; i++) {
 			buf[2 * i] = (uint8_t)((uint16_t)q[i] & 0xff);
 			buf[2 * i + 1] = (uint8_t)((uint16_t)q[i] >> 8);
 		}
-		sha256_update(&h->ctx, 2 * n, buf);
+		hash_bytes(h, buf, 2 * n);
 #endif
 		samples += n;
 		nsamples -= n;
@@ -92,7 +106,10 @@ void an_audio_hash_hex(struct an_audio_hash *h, char out[AN_SHA256_HEX])
 {
 	uint8_t d[AN_SHA256_LEN];
 
-	sha256_digest(&h->ctx, AN_SHA256_LEN, d);
+	if (h->pair)
+		an_sha256x2_digest(h->pair, AN_HASH_AUDIO, d);
+	else
+		sha256_digest(&h->ctx, AN_SHA256_LEN, d);
 	an_sha256_hex(d, out);
 }
 

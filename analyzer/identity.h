@@ -12,8 +12,11 @@
  * (the fingerprint is for that).
  *
  * SHA-256 is nettle's (Debian libnettle8), called directly: the analyzer
- * links nothing of ours, so lib/hash.c's wrapper is not used. Memory is
- * one SHA-256 state each and a fixed conversion buffer.
+ * links nothing of ours, so lib/hash.c's wrapper is not used. Where the
+ * CPU has SHA-NI, the decoders hash the audio beside the input's bytes,
+ * the two streams of one an_sha256x2 (sha256x2.h), for speed: same
+ * digests. Memory is one SHA-256 state each and a fixed conversion
+ * buffer (and the pair's two fixed buffers).
  */
 #ifndef SANDRUN_ANALYZER_IDENTITY_H
 #define SANDRUN_ANALYZER_IDENTITY_H
@@ -24,15 +27,24 @@
 
 #include <nettle/sha2.h>
 
+#include "analyzer/sha256x2.h"
+
 #define AN_SHA256_LEN SHA256_DIGEST_SIZE
 #define AN_SHA256_HEX (2 * AN_SHA256_LEN + 1)
+
+/* The two streams of the input's pair (input.h). */
+enum { AN_HASH_INPUT = 0, AN_HASH_AUDIO = 1 };
 
 /* The decoded audio's hash, fed with interleaved frames. */
 struct an_audio_hash {
 	struct sha256_ctx ctx;
+	struct an_sha256x2 *pair; /* or NULL: ctx */
 };
 
 void an_audio_hash_init(struct an_audio_hash *h);
+/* Before the first push: hash into pair's AN_HASH_AUDIO stream instead,
+ * beside the input's bytes (pair->ready; it outlives h). */
+void an_audio_hash_share(struct an_audio_hash *h, struct an_sha256x2 *pair);
 void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t nsamples);
 void an_audio_hash_hex(struct an_audio_hash *h, char out[AN_SHA256_HEX]);
 

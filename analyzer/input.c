@@ -21,10 +21,12 @@ int an_input_from_fd(struct an_input *in, int fd)
 	in->fd = fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	int r = an_sha256x2_init(&in->hash);
+	if (r < 0)
+		return r;
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
 		in->kind = AN_INPUT_FILE;
 		in->length = st.st_size;
-		sha256_init(&in->file_sha);
 		/* A block device reports st_size 0; ask it instead. */
 		if (S_ISBLK(st.st_mode)) {
 			off_t end = lseek(fd, 0, SEEK_END);
@@ -45,12 +47,13 @@ int an_input_from_fd(struct an_input *in, int fd)
 	in->kind = AN_INPUT_STREAM;
 	in->length = -1;
 	in->head = malloc(AN_PIPE_HEAD_BYTES);
-	if (!in->head)
+	if (!in->head) {
+		an_sha256x2_free(&in->hash);
 		return -ENOMEM;
+	}
 	sf_count_t n = read_fd(in, in->head, AN_PIPE_HEAD_BYTES);
 	in->head_len = (size_t)n;
-	sha256_init(&in->stream_sha);
-	sha256_update(&in->stream_sha, (size_t)n, in->head);
+	an_sha256x2_update(&in->hash, AN_HASH_INPUT, in->head, (size_t)n);
 	in->consumed = n;
 	an_sniff_bytes(in->head, (size_t)n, &in->sniff);
 	if (in->eof) {
@@ -77,6 +80,8 @@ void an_input_release(struct an_input *in)
 {
 	free(in->head);
 	in->head = NULL;
+	if (in->hash.ready)
+		an_sha256x2_free(&in->hash);
 	in->mem = NULL;
 }
 
@@ -135,7 +140,7 @@ static sf_count_t stream_pull(struct an_input *in, uint8_t *buf, size_t len)
 	if (in->eof)
 		return 0;
 	sf_count_t n = read_fd(in, buf, len);
-	sha256_update(&in->stream_sha, (size_t)n, buf);
+	an_sha256x2_update(&in->hash, AN_HASH_INPUT, buf, (size_t)n);
 	in->consumed += n;
 	if (in->eof)
 		in->length = in->consumed;
@@ -183,7 +188,7 @@ static void file_hash_more(struct an_input *in, const uint8_t *buf, sf_count_t o
 	if (n <= 0 || off > in->file_hashed || off + n <= in->file_hashed)
 		return;
 	sf_count_t skip = in->file_hashed - off;
-	sha256_update(&in->file_sha, (size_t)(n - skip), buf + skip);
+	an_sha256x2_update(&in->hash, AN_HASH_INPUT, buf + skip, (size_t)(n - skip));
 	in->file_hashed = off + n;
 }
 
@@ -287,14 +292,20 @@ static sf_count_t vio_tell(void *user)
 bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX], uint64_t *bytes)
 {
 	uint8_t digest[AN_SHA256_LEN];
-	struct sha256_ctx ctx;
 	uint64_t errors = in->io_errors;
 	uint8_t *buf = NULL;
 
 	switch (in->kind) {
 	case AN_INPUT_MEMORY:
-		sha256_init(&ctx);
-		sha256_update(&ctx, (size_t)in->length, in->mem);
+		if (in->hash.ready) {
+			/* a short stream, hashed whole as it arrived */
+			an_sha256x2_digest(&in->hash, AN_HASH_INPUT, digest);
+		} else {
+			struct sha256_ctx ctx;
+			sha256_init(&ctx);
+			sha256_update(&ctx, (size_t)in->length, in->mem);
+			sha256_digest(&ctx, AN_SHA256_LEN, digest);
+		}
 		*bytes = (uint64_t)in->length;
 		break;
 	case AN_INPUT_STREAM:
@@ -306,21 +317,18 @@ bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX
 			return false;
 		while (!in->eof && in->io_errors == errors)
 			stream_pull(in, buf, HASH_CHUNK);
-		ctx = in->stream_sha;
+		an_sha256x2_digest(&in->hash, AN_HASH_INPUT, digest);
 		*bytes = (uint64_t)in->consumed;
 		break;
 	case AN_INPUT_FILE: {
 		buf = malloc(HASH_CHUNK);
 		if (!buf)
 			return false;
-		ctx = in->file_sha;
-		uint64_t off = (uint64_t)in->file_hashed;
 		sf_count_t n;
-		while ((n = pread_fd(in, buf, HASH_CHUNK, (sf_count_t)off)) > 0) {
-			sha256_update(&ctx, (size_t)n, buf);
-			off += (uint64_t)n;
-		}
-		*bytes = off;
+		while ((n = pread_fd(in, buf, HASH_CHUNK, in->file_hashed)) > 0)
+			file_hash_more(in, buf, in->file_hashed, n);
+		an_sha256x2_digest(&in->hash, AN_HASH_INPUT, digest);
+		*bytes = (uint64_t)in->file_hashed;
 		break;
 	}
 	}
@@ -329,7 +337,6 @@ bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX
 	 * which is no identity at all. Counted as damage as any other. */
 	if (in->io_errors != errors)
 		return false;
-	sha256_digest(&ctx, AN_SHA256_LEN, digest);
 	an_sha256_hex(digest, out);
 	return true;
 }

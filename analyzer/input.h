@@ -58,10 +58,12 @@ struct an_input {
 	size_t head_len;
 	sf_count_t consumed;    /* bytes taken from the descriptor so far */
 	bool eof;
-	struct sha256_ctx stream_sha; /* every byte taken from the stream, in order */
-	/* AN_INPUT_FILE only: bytes 0 .. file_hashed, hashed as libsndfile
-	 * read them (it reads most files front to back once) */
-	struct sha256_ctx file_sha;
+	/* Stream AN_HASH_INPUT: for a stream, every byte taken from it, in
+	 * order; for a file, bytes 0 .. file_hashed as libsndfile read them
+	 * (it reads most files front to back once). Stream AN_HASH_AUDIO is
+	 * the decoders' to share (an_audio_hash_share). Set up for a
+	 * descriptor only (hash.ready). */
+	struct an_sha256x2 hash;
 	sf_count_t file_hashed;
 	/* What went wrong underneath libsndfile, for the damage report. */
 	int io_errno;           /* first read error (positive errno), 0 if none */
@@ -87,11 +89,13 @@ void an_input_release(struct an_input *in);
  * the rest is read with pread after decoding (so a file is read once
  * when it is decoded front to back, and a gap costs a second read of
  * what follows it, never a wrong digest); a memory buffer hashed as
- * it is, and a stream was hashed as it arrived and is now read to its
+ * it is (a short stream read whole: as it arrived), and a stream was
+ * hashed as it arrived and is now read to its
  * end (libsndfile may stop before trailing chunks). Returns true with out
  * and *bytes set, or false when the bytes cannot all be had: a read
  * failed, a directory, or a stream whose rest went to the FFmpeg fallback
- * (handed_on). Memory: one fixed buffer. */
+ * (handed_on). Called again, it gives the same (a file's bytes hashed
+ * stay hashed). Memory: one fixed buffer. */
 bool an_input_sha256(struct an_input *in, bool handed_on, char out[AN_SHA256_HEX], uint64_t *bytes);
 
 /* The callbacks to hand to sf_open_virtual() with &in as user data. */
