@@ -224,6 +224,21 @@ static an_f64x2 flush_denormal(an_f64x2 v)
 }
 
 typedef float an_f32x2 __attribute__((vector_size(8)));
+typedef float kw_f32x4 __attribute__((vector_size(16)));
+
+/* The two floats at p, widened to doubles (exactly). SSE2's cvtps2pd
+ * on a 64-bit load, where GCC spells the 2-lane vector conversion as
+ * two scalar ones. */
+static inline an_f64x2 widen2(const float *p)
+{
+#if defined(__SSE2__)
+	an_f32x2 f;
+	memcpy(&f, p, sizeof(f));
+	return __builtin_ia32_cvtps2pd(__builtin_shufflevector(f, (an_f32x2){ 0.0f, 0.0f }, 0, 1, 2, 3));
+#else
+	return (an_f64x2){ p[0], p[1] };
+#endif
+}
 
 /* K-weights n frames of channels c and c + 1 (two = false: c only) of
  * interleaved x (stride channels per frame) and adds the squares of the
@@ -244,9 +259,7 @@ kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t
 	for (size_t i = 0; i < n; i++, x += stride) {
 		an_f64x2 in;
 		if (two) {
-			an_f32x2 f;
-			memcpy(&f, x, sizeof(f));
-			in = __builtin_convertvector(f, an_f64x2);
+			in = widen2(x);
 		} else {
 			in = (an_f64x2){ x[0], 0.0 };
 		}
@@ -268,9 +281,90 @@ kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t
 	s->sum = sum;
 }
 
+/* Whether the AVX kernel may be used where the CPU has it; cleared by the
+ * tests to compare it with the baseline one. */
+static bool kw_wide_allowed = true;
+
+bool an_loudness_set_wide(bool allowed)
+{
+	bool was = kw_wide_allowed;
+
+	kw_wide_allowed = allowed;
+	return was;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define KW_WIDE 1
+typedef double kw_f64x4 __attribute__((vector_size(32)));
+
+/* kw_run() for a pair, two frames per step, on CPUs with AVX (chosen at
+ * run time; the build stays baseline x86-64). The recursion (v0 of each
+ * frame) is kw_run()'s very expression on two lanes, and the output y of
+ * both frames is the same five products summed in the same order, the
+ * frames side by side in one 4-lane vector: half the multiplies and adds
+ * off the recursion's chain, which is what bounded the loop (it waits on
+ * the FP ports, not on the chain's latency). The squares are added to the
+ * sum frame by frame, in order. No FMA (ISO C mode keeps multiplies and
+ * adds apart, and the target does not enable it), so every lane rounds as
+ * kw_run() does: the same result, bit for bit. Returns the frames taken
+ * (even); the caller finishes an odd one with kw_run(). The state is left
+ * in *s without the subnormal flush, which kw_run() then does. */
+__attribute__((target("avx"))) static size_t
+kw_run_pair_avx(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t stride,
+		size_t n)
+{
+	const an_f64x2 a1 = { l->a[1], l->a[1] }, a2 = { l->a[2], l->a[2] };
+	const an_f64x2 a3 = { l->a[3], l->a[3] }, a4 = { l->a[4], l->a[4] };
+	const kw_f64x4 b0 = (kw_f64x4){ 0 } + l->b[0], b1 = (kw_f64x4){ 0 } + l->b[1];
+	const kw_f64x4 b2 = (kw_f64x4){ 0 } + l->b[2], b3 = (kw_f64x4){ 0 } + l->b[3];
+	const kw_f64x4 b4 = (kw_f64x4){ 0 } + l->b[4];
+	an_f64x2 v1 = s->v[0], v2 = s->v[1], v3 = s->v[2], v4 = s->v[3], sum = s->sum;
+	/* p2 = [v2 | v1], p3 = [v3 | v2], p4 = [v4 | v3]: the frame pairs
+	 * the outputs read, carried from step to step. */
+	kw_f64x4 p2 = __builtin_shufflevector(v2, v1, 0, 1, 2, 3);
+	kw_f64x4 p3 = __builtin_shufflevector(v3, v2, 0, 1, 2, 3);
+	kw_f64x4 p4 = __builtin_shufflevector(v4, v3, 0, 1, 2, 3);
+	size_t i = 0;
+
+	for (; i + 2 <= n; i += 2, x += 2 * stride) {
+		an_f64x2 in0 = widen2(x), in1 = widen2(x + stride);
+		an_f64x2 v0 = (in0 - a2 * v2 - a3 * v3 - a4 * v4) - a1 * v1;
+		an_f64x2 w0 = (in1 - a2 * v1 - a3 * v2 - a4 * v3) - a1 * v0;
+		kw_f64x4 p0 = __builtin_shufflevector(v0, w0, 0, 1, 2, 3);
+		kw_f64x4 p1 = __builtin_shufflevector(v1, v0, 0, 1, 2, 3);
+		kw_f64x4 y = b0 * p0 + b1 * p1 + b2 * p2 + b3 * p3 + b4 * p4;
+		kw_f64x4 sq = y * y;
+		sum += __builtin_shufflevector(sq, sq, 0, 1);
+		sum += __builtin_shufflevector(sq, sq, 2, 3);
+		v4 = v2;
+		v3 = v1;
+		v2 = v0;
+		v1 = w0;
+		p4 = p2;
+		p3 = p1;
+		p2 = p0;
+	}
+	s->v[0] = v1;
+	s->v[1] = v2;
+	s->v[2] = v3;
+	s->v[3] = v4;
+	s->sum = sum;
+	return i;
+}
+#else
+#define KW_WIDE 0
+#endif
+
 static void kw_run_pair(const struct an_loudness *l, struct an_kw_pair *s, const float *x,
 			size_t stride, size_t n)
 {
+#if KW_WIDE
+	if (kw_wide_allowed && __builtin_cpu_supports("avx")) {
+		size_t done = kw_run_pair_avx(l, s, x, stride, n);
+		x += done * stride;
+		n -= done;
+	}
+#endif
 	kw_run(l, s, x, stride, n, true);
 }
 
