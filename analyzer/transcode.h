@@ -53,6 +53,10 @@ struct an_bitdepth {
 
 void an_bitdepth_init(struct an_bitdepth *b);
 void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n);
+/* Eight samples per step on CPUs with AVX2, with the same result as the
+ * four-lane loop. For the tests: false keeps the four-lane loop;
+ * returns the previous setting. */
+bool an_bitdepth_set_wide(bool allowed);
 /* 1 .. 24, AN_TC_MORE_THAN_24, or 0 for digital silence */
 int an_bitdepth_bits(const struct an_bitdepth *b);
 

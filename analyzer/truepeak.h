@@ -73,6 +73,7 @@ struct an_tp_channel {
 	unsigned primed;              /* how many of them are real samples */
 	float peak;                   /* largest interpolated |y| so far */
 	uint64_t refined;             /* intervals evaluated at AN_TP_FINE phases */
+	uint64_t screened;            /* chunks not skipped (see an_tp_push) */
 };
 
 #define AN_TP_SCREEN_OFF (AN_TP_TAPS_PER_PHASE / 2 - AN_TP_SCREEN_TAPS / 2)

@@ -19,6 +19,7 @@
 
 #include "analyzer/analysis.h"
 #include "analyzer/loudness.h"
+#include "analyzer/transcode.h"
 #include "analyzer/truepeak.h"
 
 static uint32_t rng(uint32_t *s)
@@ -111,10 +112,127 @@ static void test_loudness_wide_matches(void **state)
 	free(x);
 }
 
+static bool have_avx2(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	return __builtin_cpu_supports("avx2");
+#else
+	return false;
+#endif
+}
+
+/* The definition: the lowest set bit of each finite non-zero sample,
+ * as a power of two, the lowest of them (INT32_MAX: none). */
+static int reference_lsb(const float *x, size_t n)
+{
+	int low = INT32_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || x[i] == 0.0f)
+			continue;
+		int e;
+		double m = frexp((double)x[i], &e); /* x = m 2^e, m has 24 bits */
+		long long q = llround(ldexp(fabs(m), 24));
+		int lsb = e - 24 + __builtin_ctzll((unsigned long long)q);
+		low = lsb < low ? lsb : low;
+	}
+	return low;
+}
+
+/* an_bitdepth_push eight lanes and four lanes, and the definition. */
+static void test_bitdepth_wide_matches(void **state)
+{
+	(void)state;
+	if (!have_avx2())
+		skip();
+	enum { LEN = 4099 };
+	static float x[LEN];
+	/* the grids a sample can lie on: 8, 16, 20, 24 bits, finer, and any */
+	static const int grid[] = { 7, 15, 19, 23, 30, 0 };
+	for (size_t g = 0; g < sizeof(grid) / sizeof(grid[0]); g++)
+		for (int e = E_RANDOM; e <= E_EDGES; e++)
+			for (int special = 0; special < 4; special++) {
+				fill(x, LEN, (enum edge)e, 31u * (uint32_t)g + (uint32_t)e);
+				if (grid[g])
+					for (size_t i = 0; i < LEN; i++)
+						x[i] = (float)(nearbyint(ldexp(x[i], grid[g])) / ldexp(1.0, grid[g]));
+				uint32_t seed = (uint32_t)special;
+				size_t at = rng(&seed) % LEN;
+				/* one sample of each kind the scalar way must see */
+				if (special == 1)
+					x[at] = INFINITY;
+				else if (special == 2)
+					x[at] = NAN;
+				else if (special == 3)
+					x[at] = 100.0f + 0x1p-10f; /* beyond 64, finer than the rest */
+				for (size_t n = 1; n <= LEN; n = n * 3 + 1) {
+					struct an_bitdepth b[2];
+					for (int w = 0; w < 2; w++) {
+						bool was = an_bitdepth_set_wide(w == 1);
+						an_bitdepth_init(&b[w]);
+						/* in blocks of odd sizes */
+						for (size_t done = 0, step = 5; done < n; done += step, step = step * 3 % 97 + 1)
+							an_bitdepth_push(&b[w], x + done, n - done < step ? n - done : step);
+						an_bitdepth_set_wide(was);
+					}
+					assert_int_equal(b[0].min_lsb_exp, b[1].min_lsb_exp);
+					int ref = reference_lsb(x, n);
+					if (ref > -24)
+						assert_int_equal(b[0].min_lsb_exp, ref);
+					else
+						assert_true(b[0].min_lsb_exp <= -24);
+				}
+			}
+}
+
+/* The true-peak meter with its AVX2 paths (the screen, the chunks'
+ * peaks that decide which chunks to skip) and without: the same peak
+ * and the same refinements, on every edge and block size. */
+static void test_truepeak_wide_matches(void **state)
+{
+	(void)state;
+	if (!have_avx2())
+		skip();
+	enum { LEN = 20011 };
+	static float x[LEN], scratch[AN_TP_HISTORY + LEN];
+	for (int r = 0; r < 3; r++) {
+		const uint32_t rate = r == 0 ? 44100 : r == 1 ? 48000 : 96000;
+		struct an_tp_filter f;
+		an_tp_filter_init(&f, rate);
+		for (int e = E_RANDOM; e <= E_EDGES; e++)
+			for (int shape = 0; shape < 3; shape++) {
+				fill(x, LEN, (enum edge)e, 5u + (uint32_t)e);
+				/* rising, so that new peaks keep coming and few chunks
+				 * are skipped (with an infinity at the end, or not);
+				 * or falling after a loud start, so that the chunks'
+				 * peaks pass by the skipping threshold */
+				for (size_t i = 0; i < LEN; i++)
+					x[i] *= shape < 2 ? (float)(0.1 + (double)i / LEN)
+						: i < 1000 ? 1.0f : (float)(1.0 - 0.8 * (double)i / LEN);
+				if (shape == 1)
+					x[LEN - 77] = -INFINITY;
+				struct an_tp_channel c[2];
+				for (int w = 0; w < 2; w++) {
+					bool was = an_tp_set_wide(w == 1);
+					an_tp_channel_init(&c[w]);
+					for (size_t done = 0, step = 1; done < LEN; done += step, step = step * 7 % 4099 + 1)
+						an_tp_push(&f, &c[w], x + done, LEN - done < step ? LEN - done : step, scratch);
+					an_tp_set_wide(was);
+				}
+				assert_memory_equal(&c[0].peak, &c[1].peak, sizeof(float));
+				assert_int_equal(c[0].refined, c[1].refined);
+				/* which chunks were skipped: the chunks' peaks */
+				assert_int_equal(c[0].screened, c[1].screened);
+				assert_true(c[0].screened > 0 && c[0].refined > 0);
+			}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loudness_wide_matches),
+		cmocka_unit_test(test_bitdepth_wide_matches),
+		cmocka_unit_test(test_truepeak_wide_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
