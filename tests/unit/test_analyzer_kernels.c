@@ -227,12 +227,67 @@ static void test_truepeak_wide_matches(void **state)
 	}
 }
 
+/* an_levels_push with two channels per AVX2 step and without: every
+ * channel's statistics and the silence windows, bit for bit, NaN and
+ * infinity included (the analysis zeroes them before, but the lanes do
+ * the same operations either way). */
+static void test_levels_wide_matches(void **state)
+{
+	(void)state;
+	if (!have_avx2())
+		skip();
+	float *x = malloc(sizeof(float) * FRAMES * 8);
+	assert_non_null(x);
+	for (unsigned nch = 1; nch <= 8; nch++)
+		for (int e = E_RANDOM; e <= E_EDGES; e++)
+			for (int r = 0; r < 2; r++) {
+				const uint32_t rate = r ? 44100 : 8000;
+				const float thr = r ? 32767.0f / 32768.0f : 1.0f;
+				fill(x, (size_t)FRAMES * nch, (enum edge)e, 91u * nch + (uint32_t)e);
+				if (e == E_EDGES) {
+					x[FRAMES / 3] = NAN;
+					x[FRAMES / 2] = INFINITY;
+					x[FRAMES - 1] = -INFINITY;
+				}
+				struct an_level_channel ch[2][8];
+				struct an_levels lv[2];
+				float *planar[8];
+				for (unsigned c = 0; c < nch; c++) {
+					planar[c] = malloc(sizeof(float) * FRAMES);
+					assert_non_null(planar[c]);
+					for (size_t i = 0; i < FRAMES; i++)
+						planar[c][i] = x[i * nch + c];
+				}
+				memset(ch, 0, sizeof(ch));
+				for (int w = 0; w < 2; w++) {
+					bool was = an_levels_set_wide(w == 1);
+					an_levels_init(&lv[w], ch[w], nch, rate, thr);
+					for (size_t done = 0, step = 1; done < FRAMES; done += step, step = step * 5 % 3001 + 1) {
+						const float *part[8];
+						for (unsigned c = 0; c < nch; c++)
+							part[c] = planar[c] + done;
+						an_levels_push(&lv[w], part, FRAMES - done < step ? FRAMES - done : step);
+					}
+					an_levels_finish(&lv[w]);
+					an_levels_set_wide(was);
+				}
+				assert_memory_equal(ch[0], ch[1], sizeof(ch[0][0]) * nch);
+				assert_int_equal(lv[0].windows, lv[1].windows);
+				assert_int_equal(lv[0].silent_windows, lv[1].silent_windows);
+				assert_true(ch[0][0].zero_crossings > 0);
+				for (unsigned c = 0; c < nch; c++)
+					free(planar[c]);
+			}
+	free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loudness_wide_matches),
 		cmocka_unit_test(test_bitdepth_wide_matches),
 		cmocka_unit_test(test_truepeak_wide_matches),
+		cmocka_unit_test(test_levels_wide_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
