@@ -14,10 +14,13 @@
 
 #include <float.h>
 #include <math.h>
+#include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/decode.h"
 #include "analyzer/loudness.h"
 #include "analyzer/transcode.h"
 #include "analyzer/truepeak.h"
@@ -281,6 +284,59 @@ static void test_levels_wide_matches(void **state)
 	free(x);
 }
 
+/* The decoder reads 16-bit PCM as int16 and converts it itself
+ * (decode.c): every code, in every container it does so for, must give
+ * libsndfile's own float, bit for bit; odd lengths too. */
+static void test_s16_reads_as_libsndfile(void **state)
+{
+	(void)state;
+	static const int majors[] = { SF_FORMAT_WAV, SF_FORMAT_WAVEX, SF_FORMAT_RF64,
+				      SF_FORMAT_W64, SF_FORMAT_AIFF, SF_FORMAT_CAF };
+	enum { CODES = 65536 };
+	static int16_t codes[CODES + 3], back[CODES + 3];
+	static float want[CODES + 3], got[CODES + 3];
+	for (size_t i = 0; i < CODES; i++)
+		codes[i] = (int16_t)(i - 32768);
+	codes[CODES] = 32767;
+	codes[CODES + 1] = -32768;
+	codes[CODES + 2] = 0;
+	for (size_t m = 0; m < sizeof(majors) / sizeof(majors[0]); m++)
+		for (int nch = 1; nch <= 3; nch += 2) {
+			char path[] = "/tmp/sandrun-kernels-XXXXXX";
+			int fd = mkstemp(path);
+			assert_true(fd >= 0);
+			SF_INFO info = { .samplerate = 44100, .channels = nch,
+					 .format = majors[m] | SF_FORMAT_PCM_16 };
+			SNDFILE *w = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
+			assert_non_null(w);
+			const sf_count_t frames = (CODES + 3) / nch;
+			assert_int_equal(sf_writef_short(w, codes, frames), frames);
+			sf_close(w);
+			SF_INFO i1 = { 0 }, i2 = { 0 };
+			SNDFILE *a = sf_open(path, SFM_READ, &i1), *b = sf_open(path, SFM_READ, &i2);
+			assert_non_null(a);
+			assert_non_null(b);
+			unlink(path);
+			assert_int_equal(sf_readf_float(a, want, frames), frames);
+			assert_int_equal(sf_readf_short(b, back, frames), frames);
+			sf_close(a);
+			sf_close(b);
+			size_t n = (size_t)frames * (size_t)nch;
+			assert_memory_equal(back, codes, n * sizeof(int16_t));
+			/* every length up to 17, then the whole */
+			for (size_t len = 0; len <= 17; len++) {
+				memset(got, 0xff, sizeof(got));
+				an_decode_s16_to_float(back, len, got);
+				assert_memory_equal(got, want, len * sizeof(float));
+				uint32_t past;
+				memcpy(&past, &got[len], sizeof(past));
+				assert_int_equal(past, 0xffffffffu); /* nothing written past n */
+			}
+			an_decode_s16_to_float(back, n, got);
+			assert_memory_equal(got, want, n * sizeof(float));
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_bitdepth_wide_matches),
 		cmocka_unit_test(test_truepeak_wide_matches),
 		cmocka_unit_test(test_levels_wide_matches),
+		cmocka_unit_test(test_s16_reads_as_libsndfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
