@@ -337,6 +337,73 @@ static void test_s16_reads_as_libsndfile(void **state)
 		}
 }
 
+static void set_all_wide(bool on)
+{
+	an_loudness_set_wide(on);
+	an_levels_set_wide(on);
+	an_bitdepth_set_wide(on);
+	an_tp_set_wide(on);
+	an_analysis_set_wide(on);
+}
+
+/* The whole analysis with every fast path and with none: the same
+ * numbers, bit for bit, on every channel count from 1 to 8, NaN and
+ * infinity included (counted and zeroed the same way: the stereo split
+ * counts them eight frames at a time). */
+static void test_analysis_wide_matches(void **state)
+{
+	(void)state;
+	if (!have_avx2())
+		skip();
+	enum { BLOCK = 4096 };
+	float *x = malloc(sizeof(float) * FRAMES * 8), *copy = malloc(sizeof(float) * BLOCK * 8);
+	assert_non_null(x);
+	assert_non_null(copy);
+	for (unsigned nch = 1; nch <= 8; nch++)
+		for (int e = E_RANDOM; e <= E_EDGES; e++) {
+			fill(x, (size_t)FRAMES * nch, (enum edge)e, 13u * nch + (uint32_t)e);
+			if (e == E_EDGES || e == E_RANDOM) {
+				x[nch * 100] = NAN;
+				x[nch * 5000 + 1] = INFINITY;
+				x[(size_t)FRAMES * nch - 1] = -INFINITY;
+			}
+			struct an_analysis a[2];
+			for (int w = 0; w < 2; w++) {
+				set_all_wide(w == 1);
+				assert_int_equal(an_analysis_init(&a[w], nch, 44100, 32767.0f / 32768.0f, BLOCK), 0);
+				for (size_t done = 0, step = 1; done < FRAMES; done += step, step = step * 3 % BLOCK + 1) {
+					size_t m = FRAMES - done < step ? FRAMES - done : step;
+					/* the analysis zeroes non-finite samples in place */
+					memcpy(copy, x + done * nch, m * nch * sizeof(float));
+					an_analysis_push(&a[w], copy, m);
+				}
+				an_analysis_finish(&a[w]);
+			}
+			set_all_wide(true);
+			assert_int_equal(a[0].non_finite_samples, a[1].non_finite_samples);
+			if (e == E_EDGES)
+				assert_int_equal(a[0].non_finite_samples, 3);
+			assert_memory_equal(a[0].level_ch, a[1].level_ch, nch * sizeof(*a[0].level_ch));
+			assert_memory_equal(a[0].tp_ch, a[1].tp_ch, nch * sizeof(*a[0].tp_ch));
+			assert_memory_equal(&a[0].stereo, &a[1].stereo, sizeof(a[0].stereo));
+			assert_memory_equal(&a[0].bitdepth, &a[1].bitdepth, sizeof(a[0].bitdepth));
+			assert_memory_equal(a[0].loudness.pairs, a[1].loudness.pairs,
+					    sizeof(*a[0].loudness.pairs) * ((nch + 1) / 2));
+			assert_memory_equal(a[0].loudness.blocks, a[1].loudness.blocks, sizeof(*a[0].loudness.blocks));
+			assert_string_equal(a[0].audio_sha256, a[1].audio_sha256);
+			for (unsigned c = 0; c <= nch; c++) {
+				struct an_channel_result r0, r1;
+				an_analysis_channel(&a[0], c, &r0);
+				an_analysis_channel(&a[1], c, &r1);
+				assert_memory_equal(&r0, &r1, sizeof(r0));
+			}
+			an_analysis_free(&a[0]);
+			an_analysis_free(&a[1]);
+		}
+	free(x);
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_truepeak_wide_matches),
 		cmocka_unit_test(test_levels_wide_matches),
 		cmocka_unit_test(test_s16_reads_as_libsndfile),
+		cmocka_unit_test(test_analysis_wide_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
