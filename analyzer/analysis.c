@@ -187,19 +187,13 @@ static uint64_t deinterleave(struct an_analysis *a, const float *frames, size_t 
 	return count_non_finite(frames, n * nch);
 }
 
-void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
+/* Every measurement of one block, once it is split into a->chan and
+ * free of non-finite samples. codes_or: the OR of the block's int16
+ * codes when it came as int16 (an_analysis_push_s16), whose lowest bit
+ * is the block's bit depth; NULL: the bit depth from the floats. */
+static void measure(struct an_analysis *a, const float *frames, size_t nframes, const uint32_t *codes_or)
 {
 	size_t nsamples = nframes * a->channels;
-
-	if (nframes == 0)
-		return;
-	uint64_t bad = deinterleave(a, frames, nframes);
-	if (bad) {
-		/* rare: zero them, then split again */
-		a->non_finite_samples += bad;
-		zero_non_finite(frames, nsamples);
-		deinterleave(a, frames, nframes);
-	}
 	const float *const *chan = (const float *const *)a->chan;
 	an_levels_push(&a->levels, chan, nframes);
 	for (unsigned c = 0; c < a->channels; c++)
@@ -209,9 +203,123 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 		an_stereo_push(&a->stereo, chan[0], chan[1], nframes);
 	an_loudness_push(&a->loudness, frames, nframes);
 	an_audio_hash_push(&a->audio_hash, frames, nsamples);
-	an_bitdepth_push(&a->bitdepth, frames, nsamples);
+	if (codes_or)
+		an_bitdepth_push_codes(&a->bitdepth, *codes_or, -15);
+	else
+		an_bitdepth_push(&a->bitdepth, frames, nsamples);
 	for (const struct an_tap *t = a->tap; t; t = t->next)
 		t->push(t->u, frames, nframes);
+}
+
+void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
+{
+	if (nframes == 0)
+		return;
+	uint64_t bad = deinterleave(a, frames, nframes);
+	if (bad) {
+		/* rare: zero them, then split again */
+		a->non_finite_samples += bad;
+		zero_non_finite(frames, nframes * a->channels);
+		deinterleave(a, frames, nframes);
+	}
+	measure(a, frames, nframes, NULL);
+}
+
+typedef int16_t an_i16x8 __attribute__((vector_size(16)));
+
+/* Eight codes as floats, code * 2^-15, in two vectors. */
+static inline void widen8(an_i16x8 v, an_f32x4 *lo, an_f32x4 *hi)
+{
+	const an_f32x4 scale = an_splat(1.0f / 32768.0f);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* each code twice, as one int32: code * 65536 + its low bits; the
+	 * arithmetic shift leaves the code, sign extended (SSE2's
+	 * punpcklwd and psrad) */
+	an_i32x4 a = (an_i32x4)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
+	an_i32x4 b = (an_i32x4)__builtin_shufflevector(v, v, 4, 4, 5, 5, 6, 6, 7, 7) >> 16;
+#else
+	an_i32x4 a = { v[0], v[1], v[2], v[3] }, b = { v[4], v[5], v[6], v[7] };
+#endif
+	*lo = __builtin_convertvector(a, an_f32x4) * scale;
+	*hi = __builtin_convertvector(b, an_f32x4) * scale;
+}
+
+static inline uint32_t or_lanes(an_i16x8 v)
+{
+	uint16_t m = 0;
+	for (int i = 0; i < 8; i++)
+		m |= (uint16_t)v[i];
+	return m;
+}
+
+uint32_t an_s16_to_float(const int16_t *s, size_t n, float *out)
+{
+	an_i16x8 all = { 0 };
+	uint16_t tail = 0;
+	size_t i = 0;
+
+	/* Every int16 is exact in a float and the scale is a power of two:
+	 * each product is exact, as libsndfile's own is. */
+	for (; i + 8 <= n; i += 8) {
+		an_i16x8 v;
+		an_f32x4 lo, hi;
+		memcpy(&v, s + i, sizeof(v));
+		all |= v;
+		widen8(v, &lo, &hi);
+		memcpy(out + i, &lo, sizeof(lo));
+		memcpy(out + i + 4, &hi, sizeof(hi));
+	}
+	for (; i < n; i++) {
+		tail |= (uint16_t)s[i];
+		out[i] = (float)s[i] * (1.0f / 32768.0f);
+	}
+	return or_lanes(all) | tail;
+}
+
+/* A stereo block of codes into floats, interleaved (frames) and split
+ * (a->chan) in one pass; returns the OR of the codes. */
+static uint32_t split_s16_stereo(struct an_analysis *a, const int16_t *s, float *frames, size_t n)
+{
+	float *l = a->chan[0], *r = a->chan[1];
+	an_i16x8 all = { 0 };
+	uint16_t tail = 0;
+	size_t i = 0;
+
+	for (; i + AN_LANES <= n; i += AN_LANES) {
+		an_i16x8 v;
+		an_f32x4 x0, x1;
+		memcpy(&v, s + 2 * i, sizeof(v));
+		all |= v;
+		widen8(v, &x0, &x1);
+		an_f32x4 vl = __builtin_shufflevector(x0, x1, 0, 2, 4, 6);
+		an_f32x4 vr = __builtin_shufflevector(x0, x1, 1, 3, 5, 7);
+		memcpy(frames + 2 * i, &x0, sizeof(x0));
+		memcpy(frames + 2 * i + AN_LANES, &x1, sizeof(x1));
+		memcpy(l + i, &vl, sizeof(vl));
+		memcpy(r + i, &vr, sizeof(vr));
+	}
+	for (; i < n; i++) {
+		tail |= (uint16_t)(s[2 * i] | s[2 * i + 1]);
+		frames[2 * i] = l[i] = (float)s[2 * i] * (1.0f / 32768.0f);
+		frames[2 * i + 1] = r[i] = (float)s[2 * i + 1] * (1.0f / 32768.0f);
+	}
+	return or_lanes(all) | tail;
+}
+
+void an_analysis_push_s16(struct an_analysis *a, const int16_t *codes, float *frames, size_t nframes)
+{
+	uint32_t codes_or;
+
+	if (nframes == 0)
+		return;
+	/* Integers: nothing to count or zero. */
+	if (a->channels == 2) {
+		codes_or = split_s16_stereo(a, codes, frames, nframes);
+	} else {
+		codes_or = an_s16_to_float(codes, nframes * a->channels, frames);
+		deinterleave(a, frames, nframes);
+	}
+	measure(a, frames, nframes, &codes_or);
 }
 
 void an_analysis_set_tap(struct an_analysis *a, const struct an_tap *tap)

@@ -3,7 +3,6 @@
 #include "analyzer/fallback.h"
 #include "analyzer/mpeg.h"
 #include "analyzer/riff.h"
-#include "analyzer/simd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -241,9 +240,10 @@ static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *rol
 /* Whether libsndfile's float for each sample of this file is its 16-bit
  * code times 2^-15: 16-bit integer PCM in the containers libsndfile
  * reads through its plain PCM code. Then the file is read as int16 and
- * converted here (an_decode_s16_to_float), to the same floats bit for
+ * converted by the analysis (an_s16_to_float), to the same floats bit for
  * bit (tests/unit/test_analyzer_kernels.c checks every code in every
- * container listed), in one vector pass instead of libsndfile's loop. */
+ * container listed), in the pass that splits the channels
+ * (an_analysis_push_s16) instead of in libsndfile's own loop. */
 static bool read_as_s16(const SF_INFO *info)
 {
 	if ((info->format & SF_FORMAT_SUBMASK) != SF_FORMAT_PCM_16)
@@ -259,48 +259,6 @@ static bool read_as_s16(const SF_INFO *info)
 	default:
 		return false;
 	}
-}
-
-typedef int16_t dec_i16x8 __attribute__((vector_size(16)));
-
-void an_decode_s16_to_float(const int16_t *s, size_t n, float *out)
-{
-	const an_f32x4 scale = an_splat(1.0f / 32768.0f);
-	size_t i = 0;
-
-	/* Every int16 is exact in a float and the scale is a power of two:
-	 * each product is exact, as libsndfile's is. */
-	for (; i + 8 <= n; i += 8) {
-		dec_i16x8 v;
-		memcpy(&v, s + i, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		/* each code twice, as one int32: code * 65536 + low bits;
-		 * the arithmetic shift leaves the code, sign extended
-		 * (SSE2's punpcklwd and psrad) */
-		an_i32x4 lo = (an_i32x4)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
-		an_i32x4 hi = (an_i32x4)__builtin_shufflevector(v, v, 4, 4, 5, 5, 6, 6, 7, 7) >> 16;
-#else
-		an_i32x4 lo = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), an_i32x4);
-		an_i32x4 hi = __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), an_i32x4);
-#endif
-		an_f32x4 a = __builtin_convertvector(lo, an_f32x4) * scale;
-		an_f32x4 b = __builtin_convertvector(hi, an_f32x4) * scale;
-		memcpy(out + i, &a, sizeof(a));
-		memcpy(out + i + 4, &b, sizeof(b));
-	}
-	for (; i < n; i++)
-		out[i] = (float)s[i] * (1.0f / 32768.0f);
-}
-
-/* One block of frames as floats: libsndfile's, or int16 converted here. */
-static sf_count_t read_block(SNDFILE *sf, float *block, int16_t *s16, size_t frames, size_t nch)
-{
-	if (!s16)
-		return sf_readf_float(sf, block, (sf_count_t)frames);
-	sf_count_t n = sf_readf_short(sf, s16, (sf_count_t)frames);
-	if (n > 0)
-		an_decode_s16_to_float(s16, (size_t)n * nch, block);
-	return n;
 }
 
 /* Decode every block of an opened file through the analysis. */
@@ -345,8 +303,13 @@ static int stream_through(SNDFILE *sf, const SF_INFO *info, const struct an_tap 
 		return -ENOMEM;
 	}
 	an_analysis_set_tap(&a, tap);
-	while ((n = read_block(sf, block, s16, block_frames, nch)) > 0)
-		an_analysis_push(&a, block, (size_t)n);
+	while ((n = s16 ? sf_readf_short(sf, s16, (sf_count_t)block_frames)
+			: sf_readf_float(sf, block, (sf_count_t)block_frames)) > 0) {
+		if (s16)
+			an_analysis_push_s16(&a, s16, block, (size_t)n);
+		else
+			an_analysis_push(&a, block, (size_t)n);
+	}
 	an_analysis_finish(&a);
 	an_decode_collect(r, &a);
 	an_analysis_free(&a);

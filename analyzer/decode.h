@@ -6,7 +6,6 @@
 #define SANDRUN_ANALYZER_DECODE_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "analyzer/input.h"
 #include "analyzer/report.h"
@@ -54,7 +53,5 @@ enum an_status an_analyze_with_fallback(struct an_input *in, struct an_fallback 
 
 /* A finished analysis into the report's feature fields (both decoders). */
 void an_decode_collect(struct an_report *r, const struct an_analysis *a);
-/* n int16 samples as libsndfile's normalised floats (x / 32768). */
-void an_decode_s16_to_float(const int16_t *s, size_t n, float *out);
 
 #endif

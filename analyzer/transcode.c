@@ -123,6 +123,17 @@ void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n)
 	b->min_lsb_exp = lowest_bit(x + i, n - i, low);
 }
 
+void an_bitdepth_push_codes(struct an_bitdepth *b, uint32_t codes_or, int unit_exp)
+{
+	/* code * 2^unit_exp has its lowest set bit at ctz(code) +
+	 * unit_exp, and the OR has the lowest of them all */
+	if (codes_or == 0)
+		return;
+	int lsb = __builtin_ctz(codes_or) + unit_exp;
+	if (lsb < b->min_lsb_exp)
+		b->min_lsb_exp = lsb;
+}
+
 int an_bitdepth_bits(const struct an_bitdepth *b)
 {
 	if (b->min_lsb_exp == INT32_MAX)

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "analyzer/analysis.h"
-#include "analyzer/decode.h"
 #include "analyzer/loudness.h"
 #include "analyzer/transcode.h"
 #include "analyzer/truepeak.h"
@@ -326,14 +325,18 @@ static void test_s16_reads_as_libsndfile(void **state)
 			/* every length up to 17, then the whole */
 			for (size_t len = 0; len <= 17; len++) {
 				memset(got, 0xff, sizeof(got));
-				an_decode_s16_to_float(back, len, got);
+				an_s16_to_float(back, len, got);
 				assert_memory_equal(got, want, len * sizeof(float));
 				uint32_t past;
 				memcpy(&past, &got[len], sizeof(past));
 				assert_int_equal(past, 0xffffffffu); /* nothing written past n */
 			}
-			an_decode_s16_to_float(back, n, got);
+			uint32_t all = an_s16_to_float(back, n, got);
 			assert_memory_equal(got, want, n * sizeof(float));
+			assert_int_equal(all, 0xffff);
+			/* codes 256 .. 256 + 8 nch: 0x100 | (0 .. 8 nch) */
+			assert_int_equal(an_s16_to_float(back + 32768 + 256, 8 * nch + 1, got),
+					 nch == 1 ? 0x10f : 0x11f);
 		}
 }
 
@@ -344,6 +347,33 @@ static void set_all_wide(bool on)
 	an_bitdepth_set_wide(on);
 	an_tp_set_wide(on);
 	an_analysis_set_wide(on);
+}
+
+/* Every result of two analyses of the same stream, bit for bit. */
+static void assert_same_analysis(const struct an_analysis *a0, const struct an_analysis *a1, unsigned nch)
+{
+	assert_int_equal(a0->non_finite_samples, a1->non_finite_samples);
+	assert_memory_equal(a0->level_ch, a1->level_ch, nch * sizeof(*a0->level_ch));
+	assert_memory_equal(a0->tp_ch, a1->tp_ch, nch * sizeof(*a0->tp_ch));
+	assert_memory_equal(&a0->stereo, &a1->stereo, sizeof(a0->stereo));
+	assert_memory_equal(&a0->bitdepth, &a1->bitdepth, sizeof(a0->bitdepth));
+	assert_memory_equal(a0->loudness.pairs, a1->loudness.pairs, sizeof(*a0->loudness.pairs) * ((nch + 1) / 2));
+	assert_memory_equal(a0->loudness.blocks, a1->loudness.blocks, sizeof(*a0->loudness.blocks));
+	assert_memory_equal(a0->centroid->power_sum, a1->centroid->power_sum,
+			    sizeof(double) * (AN_FFT_SIZE / 2 + 1));
+	assert_string_equal(a0->audio_sha256, a1->audio_sha256);
+	for (unsigned c = 0; c <= nch; c++) {
+		struct an_channel_result r0, r1;
+		an_analysis_channel(a0, c, &r0);
+		an_analysis_channel(a1, c, &r1);
+		assert_memory_equal(&r0, &r1, sizeof(r0));
+	}
+	struct an_transcode_result t0, t1;
+	memset(&t0, 0, sizeof(t0)); /* padding */
+	memset(&t1, 0, sizeof(t1));
+	an_analysis_transcode(a0, &t0);
+	an_analysis_transcode(a1, &t1);
+	assert_memory_equal(&t0, &t1, sizeof(t0));
 }
 
 /* The whole analysis with every fast path and with none: the same
@@ -380,28 +410,72 @@ static void test_analysis_wide_matches(void **state)
 				an_analysis_finish(&a[w]);
 			}
 			set_all_wide(true);
-			assert_int_equal(a[0].non_finite_samples, a[1].non_finite_samples);
 			if (e == E_EDGES)
 				assert_int_equal(a[0].non_finite_samples, 3);
-			assert_memory_equal(a[0].level_ch, a[1].level_ch, nch * sizeof(*a[0].level_ch));
-			assert_memory_equal(a[0].tp_ch, a[1].tp_ch, nch * sizeof(*a[0].tp_ch));
-			assert_memory_equal(&a[0].stereo, &a[1].stereo, sizeof(a[0].stereo));
-			assert_memory_equal(&a[0].bitdepth, &a[1].bitdepth, sizeof(a[0].bitdepth));
-			assert_memory_equal(a[0].loudness.pairs, a[1].loudness.pairs,
-					    sizeof(*a[0].loudness.pairs) * ((nch + 1) / 2));
-			assert_memory_equal(a[0].loudness.blocks, a[1].loudness.blocks, sizeof(*a[0].loudness.blocks));
-			assert_string_equal(a[0].audio_sha256, a[1].audio_sha256);
-			for (unsigned c = 0; c <= nch; c++) {
-				struct an_channel_result r0, r1;
-				an_analysis_channel(&a[0], c, &r0);
-				an_analysis_channel(&a[1], c, &r1);
-				assert_memory_equal(&r0, &r1, sizeof(r0));
-			}
+			assert_same_analysis(&a[0], &a[1], nch);
 			an_analysis_free(&a[0]);
 			an_analysis_free(&a[1]);
 		}
 	free(x);
 	free(copy);
+}
+
+/* 16-bit PCM pushed as codes (converted and split in one pass, the bit
+ * depth from their OR) against the same samples pushed as floats: the
+ * same analysis, on 1 to 8 channels, every kind of code, odd blocks. */
+static void test_push_s16_matches(void **state)
+{
+	(void)state;
+	enum { BLOCK = 4096 };
+	int16_t *codes = malloc(sizeof(int16_t) * FRAMES * 8);
+	float *f = malloc(sizeof(float) * BLOCK * 8), *g = malloc(sizeof(float) * BLOCK * 8);
+	assert_non_null(codes);
+	assert_non_null(f);
+	assert_non_null(g);
+	/* any code; the extremes; 8 bits in 16 (a padded file); silence */
+	for (unsigned nch = 1; nch <= 8; nch++)
+		for (int kind = 0; kind < 4; kind++) {
+			uint32_t seed = 7u * nch + (uint32_t)kind;
+			for (size_t i = 0; i < (size_t)FRAMES * nch; i++) {
+				uint32_t u = rng(&seed);
+				int16_t c = (int16_t)(u & 0xffff);
+				if (kind == 1)
+					c = u % 3 == 0 ? -32768 : u % 3 == 1 ? 32767 : 0;
+				else if (kind == 2)
+					c = (int16_t)(c & ~0xff);
+				else if (kind == 3)
+					c = 0;
+				codes[i] = c;
+			}
+			struct an_analysis a[2];
+			for (int w = 0; w < 2; w++) {
+				assert_int_equal(an_analysis_init(&a[w], nch, 44100, 32767.0f / 32768.0f, BLOCK), 0);
+				for (size_t done = 0, step = 1; done < FRAMES; done += step, step = step * 3 % BLOCK + 1) {
+					size_t m = FRAMES - done < step ? FRAMES - done : step;
+					const int16_t *cs = codes + done * nch;
+					if (w == 0) {
+						for (size_t i = 0; i < m * nch; i++)
+							f[i] = (float)cs[i] / 32768.0f;
+						an_analysis_push(&a[w], f, m);
+					} else {
+						an_analysis_push_s16(&a[w], cs, g, m);
+						/* the floats it made are the same too */
+						for (size_t i = 0; i < m * nch; i++)
+							assert_true(g[i] == (float)cs[i] / 32768.0f);
+					}
+				}
+				an_analysis_finish(&a[w]);
+			}
+			assert_same_analysis(&a[0], &a[1], nch);
+			struct an_transcode_result t;
+			an_analysis_transcode(&a[1], &t);
+			assert_int_equal(t.effective_bits, kind == 2 ? 8 : kind == 3 ? 0 : 16);
+			an_analysis_free(&a[0]);
+			an_analysis_free(&a[1]);
+		}
+	free(codes);
+	free(f);
+	free(g);
 }
 
 int main(void)
@@ -413,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_levels_wide_matches),
 		cmocka_unit_test(test_s16_reads_as_libsndfile),
 		cmocka_unit_test(test_analysis_wide_matches),
+		cmocka_unit_test(test_push_s16_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
