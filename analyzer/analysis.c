@@ -92,22 +92,23 @@ static void zero_non_finite(float *x, size_t n)
 			x[i] = 0.0f;
 }
 
-/* Whether the AVX2 stereo split may be used where the CPU has it;
- * cleared by the tests to compare it with the four-lane one. */
-static bool split_wide_allowed = true;
-
-bool an_analysis_set_wide(bool allowed)
-{
-	bool was = split_wide_allowed;
-
-	split_wide_allowed = allowed;
-	return was;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SPLIT_WIDE 1
 typedef float an_f32x8 __attribute__((vector_size(32)));
 typedef int32_t an_i32x8 __attribute__((vector_size(32)));
+
+/* Eight interleaved stereo frames (x0: frames 0-3, x1: 4-7) stored as
+ * eight samples of each channel. */
+__attribute__((target("avx2"))) static inline void store_split8(an_f32x8 x0, an_f32x8 x1, float *l, float *r)
+{
+	const an_i32x8 even = { 0, 2, 4, 6, 1, 3, 5, 7 };
+	/* l0 l1 l2 l3 r0 r1 r2 r3, then frames 4-7 alike */
+	an_f32x8 a = __builtin_ia32_permvarsf256(x0, even), b = __builtin_ia32_permvarsf256(x1, even);
+	an_f32x8 vl = __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11);
+	an_f32x8 vr = __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
+	memcpy(l, &vl, sizeof(vl));
+	memcpy(r, &vr, sizeof(vr));
+}
 
 /* The stereo split eight frames per step, for CPUs with AVX2 (chosen at
  * run time): the samples are only moved, and the count of non-finite
@@ -116,7 +117,6 @@ typedef int32_t an_i32x8 __attribute__((vector_size(32)));
 __attribute__((target("avx2"))) static size_t split8(const float *frames, size_t n, float *l, float *r,
 						      uint64_t *bad)
 {
-	const an_i32x8 even = { 0, 2, 4, 6, 1, 3, 5, 7 };
 	an_i32x8 vbad = { 0 };
 	size_t i = 0;
 
@@ -124,15 +124,10 @@ __attribute__((target("avx2"))) static size_t split8(const float *frames, size_t
 		an_f32x8 x0, x1;
 		memcpy(&x0, frames + 2 * i, sizeof(x0));
 		memcpy(&x1, frames + 2 * i + 8, sizeof(x1));
-		/* l0 l1 l2 l3 r0 r1 r2 r3, then frames 4-7 alike */
-		an_f32x8 a = __builtin_ia32_permvarsf256(x0, even), b = __builtin_ia32_permvarsf256(x1, even);
-		an_f32x8 vl = __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11);
-		an_f32x8 vr = __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
 		/* as count_non_finite() */
 		vbad += (x0 - x0) != (an_f32x8){ 0 };
 		vbad += (x1 - x1) != (an_f32x8){ 0 };
-		memcpy(l + i, &vl, sizeof(vl));
-		memcpy(r + i, &vr, sizeof(vr));
+		store_split8(x0, x1, l + i, r + i);
 	}
 	int64_t s = 0;
 	for (int k = 0; k < 8; k++)
@@ -158,7 +153,7 @@ static uint64_t deinterleave(struct an_analysis *a, const float *frames, size_t 
 		uint64_t bad = 0;
 		size_t i = 0;
 #if SPLIT_WIDE
-		if (split_wide_allowed && __builtin_cpu_supports("avx2"))
+		if (an_simd_avx2())
 			i = split8(frames, n, l, r, &bad);
 #endif
 		for (; i + AN_LANES <= n; i += AN_LANES) {
@@ -285,7 +280,6 @@ typedef int16_t an_i16x16 __attribute__((vector_size(32)));
 __attribute__((target("avx2"))) static size_t split_s16_8(const int16_t *s, float *frames, float *l, float *r,
 							   size_t n, uint16_t *all)
 {
-	const an_i32x8 even = { 0, 2, 4, 6, 1, 3, 5, 7 };
 	const an_f32x8 scale = (an_f32x8){ 0 } + 1.0f / 32768.0f;
 	an_i16x16 acc = { 0 };
 	size_t i = 0;
@@ -300,11 +294,7 @@ __attribute__((target("avx2"))) static size_t split_s16_8(const int16_t *s, floa
 		an_f32x8 x1 = __builtin_convertvector(__builtin_convertvector(v1, an_i32x8), an_f32x8) * scale;
 		memcpy(frames + 2 * i, &x0, sizeof(x0));
 		memcpy(frames + 2 * i + 8, &x1, sizeof(x1));
-		an_f32x8 a = __builtin_ia32_permvarsf256(x0, even), b = __builtin_ia32_permvarsf256(x1, even);
-		an_f32x8 vl = __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11);
-		an_f32x8 vr = __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
-		memcpy(l + i, &vl, sizeof(vl));
-		memcpy(r + i, &vr, sizeof(vr));
+		store_split8(x0, x1, l + i, r + i);
 	}
 	uint16_t m = 0;
 	for (int k = 0; k < 16; k++)
@@ -324,7 +314,7 @@ static uint32_t split_s16_stereo(struct an_analysis *a, const int16_t *s, float 
 	size_t i = 0;
 
 #if SPLIT_WIDE
-	if (split_wide_allowed && __builtin_cpu_supports("avx2"))
+	if (an_simd_avx2())
 		i = split_s16_8(s, frames, l, r, n, &tail);
 #endif
 

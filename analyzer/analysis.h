@@ -75,10 +75,6 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes);
 void an_analysis_push_s16(struct an_analysis *a, const int16_t *codes, float *frames, size_t nframes);
 /* n codes as floats (code * 2^-15); returns their OR (as uint16 bits). */
 uint32_t an_s16_to_float(const int16_t *s, size_t n, float *out);
-/* A stereo block is split into its channels eight frames per step on
- * CPUs with AVX2, with the same result. For the tests: false keeps the
- * four-lane loop; returns the previous setting. */
-bool an_analysis_set_wide(bool allowed);
 void an_analysis_finish(struct an_analysis *a);
 
 /* Results after an_analysis_finish(). channel == channels: whole file. */

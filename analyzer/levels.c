@@ -143,18 +143,6 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 	*seg_sum_sq = sq;
 }
 
-/* Whether the AVX2 loop may be used where the CPU has it; cleared by the
- * tests to compare it with the four-lane one. */
-static bool levels_wide_allowed = true;
-
-bool an_levels_set_wide(bool allowed)
-{
-	bool was = levels_wide_allowed;
-
-	levels_wide_allowed = allowed;
-	return was;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #define LEVELS_WIDE 1
 typedef float lv_f32x8 __attribute__((vector_size(32)));
@@ -286,7 +274,7 @@ void an_levels_push(struct an_levels *lv, const float *const *chan, size_t nfram
 	size_t done = 0;
 	unsigned nch = lv->channels;
 #if LEVELS_WIDE
-	const bool wide = levels_wide_allowed && __builtin_cpu_supports("avx2");
+	const bool wide = an_simd_avx2();
 #endif
 
 	/* A zero-crossing needs a previous sample: the first frame of the

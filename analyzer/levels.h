@@ -70,10 +70,6 @@ void an_levels_init(struct an_levels *lv, struct an_level_channel *ch,
 		    unsigned channels, uint32_t rate, float clip_threshold);
 /* chan[c] points at nframes samples of channel c. */
 void an_levels_push(struct an_levels *lv, const float *const *chan, size_t nframes);
-/* Two channels per step on CPUs with AVX2, with the same result as the
- * four-lane loop to the bit. For the tests: false keeps the four-lane
- * loop; returns the previous setting. */
-bool an_levels_set_wide(bool allowed);
 /* Close the last, partial window. Call once at the end of the stream. */
 void an_levels_finish(struct an_levels *lv);
 

@@ -1,6 +1,8 @@
 /* analyzer/loudness.c — see loudness.h. */
 #include "analyzer/loudness.h"
 
+#include "analyzer/simd.h"
+
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -281,18 +283,6 @@ kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t
 	s->sum = sum;
 }
 
-/* Whether the AVX kernel may be used where the CPU has it; cleared by the
- * tests to compare it with the baseline one. */
-static bool kw_wide_allowed = true;
-
-bool an_loudness_set_wide(bool allowed)
-{
-	bool was = kw_wide_allowed;
-
-	kw_wide_allowed = allowed;
-	return was;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #define KW_WIDE 1
 typedef double kw_f64x4 __attribute__((vector_size(32)));
@@ -403,7 +393,7 @@ static void kw_run_pair(const struct an_loudness *l, struct an_kw_pair *s, const
 			size_t stride, size_t n)
 {
 #if KW_WIDE
-	if (kw_wide_allowed && __builtin_cpu_supports("avx")) {
+	if (an_simd_avx()) {
 		size_t done = kw_run_pair_avx(l, s, x, stride, n);
 		x += done * stride;
 		n -= done;
@@ -422,7 +412,7 @@ void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes
 {
 	const size_t nch = l->channels;
 #if KW_WIDE
-	const bool wide = kw_wide_allowed && __builtin_cpu_supports("avx");
+	const bool wide = an_simd_avx();
 #endif
 
 	while (l->active && nframes > 0) {

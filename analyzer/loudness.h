@@ -98,10 +98,6 @@ void an_loudness_free(struct an_loudness *l);
  * NULL or all AN_CH_UNKNOWN keeps the default map. */
 void an_loudness_set_layout(struct an_loudness *l, const uint8_t *roles, unsigned channels);
 void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes);
-/* Pairs of channels are filtered two frames per step on CPUs with AVX,
- * with the same result as the baseline loop to the bit. For the tests:
- * false keeps the baseline loop; returns the previous setting. */
-bool an_loudness_set_wide(bool allowed);
 /* LUFS and LU; NaN where not measured, -INFINITY for integrated loudness
  * of a signal with no block above the absolute gate; a range of 0 when
  * no short-term value passes the gates (shorter than 3 s, silence). */

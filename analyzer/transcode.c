@@ -33,18 +33,6 @@ static int lowest_bit(const float *x, size_t n, int low)
 
 typedef int32_t i32x4 __attribute__((vector_size(16)));
 
-/* Whether the AVX2 loop may be used where the CPU has it; cleared by the
- * tests to compare it with the four-lane one. */
-static bool bitdepth_wide_allowed = true;
-
-bool an_bitdepth_set_wide(bool allowed)
-{
-	bool was = bitdepth_wide_allowed;
-
-	bitdepth_wide_allowed = allowed;
-	return was;
-}
-
 /* The three masks of the loop below, OR-ed over its lanes. */
 struct bit_masks {
 	i32x4 bits, frac, wide;
@@ -95,7 +83,7 @@ void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n)
 	if (b->min_lsb_exp <= -24)
 		return;
 #if BITDEPTH_WIDE
-	if (bitdepth_wide_allowed && __builtin_cpu_supports("avx2"))
+	if (an_simd_avx2())
 		i = bitdepth8(x, n, &m);
 #endif
 	i32x4 bits = m.bits, frac = m.frac, wide = m.wide;

@@ -56,10 +56,6 @@ void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n);
 /* Integer samples, code * 2^unit_exp, given as the OR of their codes:
  * the same as an_bitdepth_push() on their values. */
 void an_bitdepth_push_codes(struct an_bitdepth *b, uint32_t codes_or, int unit_exp);
-/* Eight samples per step on CPUs with AVX2, with the same result as the
- * four-lane loop. For the tests: false keeps the four-lane loop;
- * returns the previous setting. */
-bool an_bitdepth_set_wide(bool allowed);
 /* 1 .. 24, AN_TC_MORE_THAN_24, or 0 for digital silence */
 int an_bitdepth_bits(const struct an_bitdepth *b);
 

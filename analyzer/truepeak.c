@@ -302,18 +302,6 @@ interpolate_peak_l(const struct an_tp_filter *f, struct an_tp_channel *c, const 
 	return peak;
 }
 
-/* Whether the wide screen may be used where the CPU has it; cleared by
- * the tests to compare it with the four-lane one. */
-static bool tp_wide_allowed = true;
-
-bool an_tp_set_wide(bool allowed)
-{
-	bool was = tp_wide_allowed;
-
-	tp_wide_allowed = allowed;
-	return was;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TP_WIDE 1
 typedef float tp_f32x8 __attribute__((vector_size(32)));
@@ -439,7 +427,7 @@ static void chunk_peaks(const float *x, size_t n, float *own)
 	size_t j = 0;
 
 #if TP_WIDE
-	if (tp_wide_allowed && __builtin_cpu_supports("avx2"))
+	if (an_simd_avx2())
 		j = chunk_peaks8(x, n, own);
 #endif
 	for (; j * AN_TP_CHUNK < n; j++) {
@@ -456,7 +444,7 @@ static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel
 	if (f->factor != 4)
 		return interpolate_peak_l(f, c, s, 0, n, peak, 2);
 #if TP_WIDE
-	if (tp_wide_allowed && __builtin_cpu_supports("avx2"))
+	if (an_simd_avx2())
 		k = screen8(f, c, s, n, &peak);
 #endif
 	return interpolate_peak_l(f, c, s, k, n, peak, 4);

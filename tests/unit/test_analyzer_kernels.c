@@ -21,6 +21,7 @@
 
 #include "analyzer/analysis.h"
 #include "analyzer/loudness.h"
+#include "analyzer/simd.h"
 #include "analyzer/transcode.h"
 #include "analyzer/truepeak.h"
 
@@ -88,7 +89,7 @@ static void test_loudness_wide_matches(void **state)
 				fill(x, (size_t)FRAMES * nch, (enum edge)e, 77u * nch + (uint32_t)e);
 				struct an_loudness l[2];
 				for (int w = 0; w < 2; w++) {
-					bool was = an_loudness_set_wide(w == 1);
+					bool was = an_simd_set_wide(w == 1);
 					assert_int_equal(an_loudness_init(&l[w], nch, rates[r]), 0);
 					/* blocks of every size, odd and even */
 					for (size_t done = 0, step = 1; done < FRAMES;
@@ -96,7 +97,7 @@ static void test_loudness_wide_matches(void **state)
 						size_t m = FRAMES - done < step ? FRAMES - done : step;
 						an_loudness_push(&l[w], x + done * nch, m);
 					}
-					an_loudness_set_wide(was);
+					an_simd_set_wide(was);
 				}
 				assert_memory_equal(l[0].pairs, l[1].pairs, sizeof(*l[0].pairs) * ((nch + 1) / 2));
 				assert_memory_equal(l[0].ring, l[1].ring, sizeof(l[0].ring));
@@ -169,12 +170,12 @@ static void test_bitdepth_wide_matches(void **state)
 				for (size_t n = 1; n <= LEN; n = n * 3 + 1) {
 					struct an_bitdepth b[2];
 					for (int w = 0; w < 2; w++) {
-						bool was = an_bitdepth_set_wide(w == 1);
+						bool was = an_simd_set_wide(w == 1);
 						an_bitdepth_init(&b[w]);
 						/* in blocks of odd sizes */
 						for (size_t done = 0, step = 5; done < n; done += step, step = step * 3 % 97 + 1)
 							an_bitdepth_push(&b[w], x + done, n - done < step ? n - done : step);
-						an_bitdepth_set_wide(was);
+						an_simd_set_wide(was);
 					}
 					assert_int_equal(b[0].min_lsb_exp, b[1].min_lsb_exp);
 					int ref = reference_lsb(x, n);
@@ -214,11 +215,11 @@ static void test_truepeak_wide_matches(void **state)
 					x[LEN - 77] = -INFINITY;
 				struct an_tp_channel c[2];
 				for (int w = 0; w < 2; w++) {
-					bool was = an_tp_set_wide(w == 1);
+					bool was = an_simd_set_wide(w == 1);
 					an_tp_channel_init(&c[w]);
 					for (size_t done = 0, step = 1; done < LEN; done += step, step = step * 7 % 4099 + 1)
 						an_tp_push(&f, &c[w], x + done, LEN - done < step ? LEN - done : step, scratch);
-					an_tp_set_wide(was);
+					an_simd_set_wide(was);
 				}
 				assert_memory_equal(&c[0].peak, &c[1].peak, sizeof(float));
 				assert_int_equal(c[0].refined, c[1].refined);
@@ -262,7 +263,7 @@ static void test_levels_wide_matches(void **state)
 				}
 				memset(ch, 0, sizeof(ch));
 				for (int w = 0; w < 2; w++) {
-					bool was = an_levels_set_wide(w == 1);
+					bool was = an_simd_set_wide(w == 1);
 					an_levels_init(&lv[w], ch[w], nch, rate, thr);
 					for (size_t done = 0, step = 1; done < FRAMES; done += step, step = step * 5 % 3001 + 1) {
 						const float *part[8];
@@ -271,7 +272,7 @@ static void test_levels_wide_matches(void **state)
 						an_levels_push(&lv[w], part, FRAMES - done < step ? FRAMES - done : step);
 					}
 					an_levels_finish(&lv[w]);
-					an_levels_set_wide(was);
+					an_simd_set_wide(was);
 				}
 				assert_memory_equal(ch[0], ch[1], sizeof(ch[0][0]) * nch);
 				assert_int_equal(lv[0].windows, lv[1].windows);
@@ -340,15 +341,6 @@ static void test_s16_reads_as_libsndfile(void **state)
 		}
 }
 
-static void set_all_wide(bool on)
-{
-	an_loudness_set_wide(on);
-	an_levels_set_wide(on);
-	an_bitdepth_set_wide(on);
-	an_tp_set_wide(on);
-	an_analysis_set_wide(on);
-}
-
 /* Every result of two analyses of the same stream, bit for bit. */
 static void assert_same_analysis(const struct an_analysis *a0, const struct an_analysis *a1, unsigned nch)
 {
@@ -399,7 +391,7 @@ static void test_analysis_wide_matches(void **state)
 			}
 			struct an_analysis a[2];
 			for (int w = 0; w < 2; w++) {
-				set_all_wide(w == 1);
+				an_simd_set_wide(w == 1);
 				assert_int_equal(an_analysis_init(&a[w], nch, 44100, 32767.0f / 32768.0f, BLOCK), 0);
 				for (size_t done = 0, step = 1; done < FRAMES; done += step, step = step * 3 % BLOCK + 1) {
 					size_t m = FRAMES - done < step ? FRAMES - done : step;
@@ -409,7 +401,7 @@ static void test_analysis_wide_matches(void **state)
 				}
 				an_analysis_finish(&a[w]);
 			}
-			set_all_wide(true);
+			an_simd_set_wide(true);
 			if (e == E_EDGES)
 				assert_int_equal(a[0].non_finite_samples, 3);
 			assert_same_analysis(&a[0], &a[1], nch);
@@ -437,7 +429,7 @@ static void test_push_s16_matches(void **state)
 	for (int wide = 0; wide < 2; wide++)
 	for (unsigned nch = 1; nch <= 8; nch++)
 		for (int kind = 0; kind < 4; kind++) {
-			set_all_wide(wide == 1);
+			an_simd_set_wide(wide == 1);
 			uint32_t seed = 7u * nch + (uint32_t)kind;
 			for (size_t i = 0; i < (size_t)FRAMES * nch; i++) {
 				uint32_t u = rng(&seed);
@@ -469,7 +461,7 @@ static void test_push_s16_matches(void **state)
 				}
 				an_analysis_finish(&a[w]);
 			}
-			set_all_wide(true);
+			an_simd_set_wide(true);
 			assert_same_analysis(&a[0], &a[1], nch);
 			struct an_transcode_result t;
 			an_analysis_transcode(&a[1], &t);
