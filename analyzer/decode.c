@@ -239,7 +239,7 @@ static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *rol
 
 /* Whether libsndfile's float for each sample of this file is its 16-bit
  * code times 2^-15: 16-bit integer PCM in the containers libsndfile
- * reads through its plain PCM code. Then the file is read as int16 and
+ * reads through its plain PCM code, and 16-bit FLAC. Then the file is read as int16 and
  * converted by the analysis (an_s16_to_float), to the same floats bit for
  * bit (tests/unit/test_analyzer_kernels.c checks every code in every
  * container listed), in the pass that splits the channels
@@ -255,6 +255,7 @@ static bool read_as_s16(const SF_INFO *info)
 	case SF_FORMAT_W64:
 	case SF_FORMAT_AIFF:
 	case SF_FORMAT_CAF:
+	case SF_FORMAT_FLAC: /* its decoder's int32 samples, scaled or not */
 		return true;
 	default:
 		return false;
