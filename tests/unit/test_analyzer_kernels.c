@@ -64,21 +64,12 @@ static void fill(float *x, size_t n, enum edge e, uint32_t seed)
 
 #define FRAMES 24011 /* odd, and not a multiple of any block size below */
 
-static bool have_avx(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-	return __builtin_cpu_supports("avx");
-#else
-	return false;
-#endif
-}
-
 /* an_loudness_push with the AVX pair kernel and without: the same
  * filter state, sums and results, bit for bit. */
 static void test_loudness_wide_matches(void **state)
 {
 	(void)state;
-	if (!have_avx())
+	if (!an_simd_avx())
 		skip();
 	static const uint32_t rates[] = { 8000, 44100, 48000 };
 	float *x = malloc(sizeof(float) * FRAMES * 8);
@@ -115,15 +106,6 @@ static void test_loudness_wide_matches(void **state)
 	free(x);
 }
 
-static bool have_avx2(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-	return __builtin_cpu_supports("avx2");
-#else
-	return false;
-#endif
-}
-
 /* The definition: the lowest set bit of each finite non-zero sample,
  * as a power of two, the lowest of them (INT32_MAX: none). */
 static int reference_lsb(const float *x, size_t n)
@@ -145,7 +127,7 @@ static int reference_lsb(const float *x, size_t n)
 static void test_bitdepth_wide_matches(void **state)
 {
 	(void)state;
-	if (!have_avx2())
+	if (!an_simd_avx2())
 		skip();
 	enum { LEN = 4099 };
 	static float x[LEN];
@@ -193,7 +175,7 @@ static void test_bitdepth_wide_matches(void **state)
 static void test_truepeak_wide_matches(void **state)
 {
 	(void)state;
-	if (!have_avx2())
+	if (!an_simd_avx2())
 		skip();
 	enum { LEN = 20011 };
 	static float x[LEN], scratch[AN_TP_HISTORY + LEN];
@@ -237,7 +219,7 @@ static void test_truepeak_wide_matches(void **state)
 static void test_levels_wide_matches(void **state)
 {
 	(void)state;
-	if (!have_avx2())
+	if (!an_simd_avx2())
 		skip();
 	float *x = malloc(sizeof(float) * FRAMES * 8);
 	assert_non_null(x);
@@ -375,7 +357,7 @@ static void assert_same_analysis(const struct an_analysis *a0, const struct an_a
 static void test_analysis_wide_matches(void **state)
 {
 	(void)state;
-	if (!have_avx2())
+	if (!an_simd_avx2())
 		skip();
 	enum { BLOCK = 4096 };
 	float *x = malloc(sizeof(float) * FRAMES * 8), *copy = malloc(sizeof(float) * BLOCK * 8);
