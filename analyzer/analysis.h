@@ -67,6 +67,14 @@ void an_analysis_set_tap(struct an_analysis *a, const struct an_tap *tap);
  * any bit pattern) are counted and replaced by 0 in place, so one NaN
  * cannot poison every sum and libebur128's filter state. */
 void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes);
+/* The same for a block of int16 codes (16-bit PCM, read as such by the
+ * decoder): converted to floats in frames (room for nframes * channels),
+ * code * 2^-15 as libsndfile's own float read gives them, bit for bit,
+ * in the pass that splits the channels; the bit depth is read from the
+ * codes. The same results as an_analysis_push() on those floats. */
+void an_analysis_push_s16(struct an_analysis *a, const int16_t *codes, float *frames, size_t nframes);
+/* n codes as floats (code * 2^-15); returns their OR (as uint16 bits). */
+uint32_t an_s16_to_float(const int16_t *s, size_t n, float *out);
 void an_analysis_finish(struct an_analysis *a);
 
 /* Results after an_analysis_finish(). channel == channels: whole file. */

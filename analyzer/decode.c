@@ -237,6 +237,31 @@ static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *rol
 	}
 }
 
+/* Whether libsndfile's float for each sample of this file is its 16-bit
+ * code times 2^-15: 16-bit integer PCM in the containers libsndfile
+ * reads through its plain PCM code, and 16-bit FLAC. Then the file is read as int16 and
+ * converted by the analysis (an_s16_to_float), to the same floats bit for
+ * bit (tests/unit/test_analyzer_kernels.c checks every code in every
+ * container listed), in the pass that splits the channels
+ * (an_analysis_push_s16) instead of in libsndfile's own loop. */
+static bool read_as_s16(const SF_INFO *info)
+{
+	if ((info->format & SF_FORMAT_SUBMASK) != SF_FORMAT_PCM_16)
+		return false;
+	switch (info->format & SF_FORMAT_TYPEMASK) {
+	case SF_FORMAT_WAV:
+	case SF_FORMAT_WAVEX:
+	case SF_FORMAT_RF64:
+	case SF_FORMAT_W64:
+	case SF_FORMAT_AIFF:
+	case SF_FORMAT_CAF:
+	case SF_FORMAT_FLAC: /* its decoder's int32 samples, scaled or not */
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Decode every block of an opened file through the analysis. */
 static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_input *in, const struct an_tap *tap,
 			  struct an_report *r)
@@ -253,9 +278,18 @@ static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_input *in,
 	block = malloc(block_frames * nch * sizeof(float));
 	if (!block)
 		return -ENOMEM;
+	int16_t *s16 = NULL;
+	if (read_as_s16(info)) {
+		s16 = malloc(block_frames * nch * sizeof(int16_t));
+		if (!s16) {
+			free(block);
+			return -ENOMEM;
+		}
+	}
 	float clip = an_clip_threshold_for_subtype(info->format & SF_FORMAT_SUBMASK);
 	err = an_analysis_init(&a, (unsigned)nch, (uint32_t)info->samplerate, clip, block_frames);
 	if (err < 0) {
+		free(s16);
 		free(block);
 		return err;
 	}
@@ -269,15 +303,22 @@ static int stream_through(SNDFILE *sf, const SF_INFO *info, struct an_input *in,
 	r->ch = calloc(nch, sizeof(*r->ch));
 	if (!r->ch) {
 		an_analysis_free(&a);
+		free(s16);
 		free(block);
 		return -ENOMEM;
 	}
 	an_analysis_set_tap(&a, tap);
-	while ((n = sf_readf_float(sf, block, (sf_count_t)block_frames)) > 0)
-		an_analysis_push(&a, block, (size_t)n);
+	while ((n = s16 ? sf_readf_short(sf, s16, (sf_count_t)block_frames)
+			: sf_readf_float(sf, block, (sf_count_t)block_frames)) > 0) {
+		if (s16)
+			an_analysis_push_s16(&a, s16, block, (size_t)n);
+		else
+			an_analysis_push(&a, block, (size_t)n);
+	}
 	an_analysis_finish(&a);
 	an_decode_collect(r, &a);
 	an_analysis_free(&a);
+	free(s16);
 	free(block);
 	return 0;
 }

@@ -143,6 +143,112 @@ static void channel_segment(struct an_level_channel *c, const float *p, size_t n
 	*seg_sum_sq = sq;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LEVELS_WIDE 1
+typedef float lv_f32x8 __attribute__((vector_size(32)));
+typedef int32_t lv_i32x8 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline, target("avx2"))) an_f32x4 lo4(lv_f32x8 v)
+{
+	return __builtin_shufflevector(v, v, 0, 1, 2, 3);
+}
+
+static inline __attribute__((always_inline, target("avx2"))) an_f32x4 hi4(lv_f32x8 v)
+{
+	return __builtin_shufflevector(v, v, 4, 5, 6, 7);
+}
+
+static inline __attribute__((always_inline, target("avx2"))) lv_f32x8 join(const float *a, const float *b)
+{
+	return __builtin_shufflevector(an_load(a), an_load(b), 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+/* channel_segment() for two channels at once, for CPUs with AVX2 (chosen
+ * at run time): channel a in lanes 0-3, channel b in lanes 4-7, each
+ * half doing the four-lane loop's very operations on the very samples,
+ * its float sums folded into doubles at the same points in the same
+ * order. So each channel's result is channel_segment()'s, bit for bit. */
+__attribute__((target("avx2"))) static void
+pair_segment(struct an_level_channel *const c[2], const float *const p[2], size_t n, float thr,
+	     double seg_sum_sq[2])
+{
+	float peak[2];
+	double sum[2] = { 0.0, 0.0 }, sq[2] = { 0.0, 0.0 };
+	uint64_t clipped[2] = { 0, 0 }, runs[2] = { 0, 0 }, zc[2] = { 0, 0 }, over[2] = { 0, 0 };
+	bool prev_clip[2], prev_neg[2];
+	size_t i;
+
+	if (n == 0) {
+		seg_sum_sq[0] = seg_sum_sq[1] = 0.0;
+		return;
+	}
+	for (int h = 0; h < 2; h++) {
+		peak[h] = c[h]->peak;
+		prev_clip[h] = c[h]->prev_clipped;
+		prev_neg[h] = c[h]->prev_negative;
+		one_sample(p[h][0], thr, &peak[h], &sum[h], &sq[h], &clipped[h], &runs[h], &zc[h],
+			   &over[h], &prev_clip[h], &prev_neg[h]);
+	}
+	i = 1;
+	const lv_f32x8 vthr = (lv_f32x8){ 0 } + thr, zero = { 0 }, one = (lv_f32x8){ 0 } + 1.0f;
+	const lv_i32x8 absmask = (lv_i32x8){ 0 } + 0x7fffffff;
+	lv_f32x8 vpeak = { peak[0], peak[0], peak[0], peak[0], peak[1], peak[1], peak[1], peak[1] };
+	while (i + AN_LANES <= n) {
+		lv_f32x8 vsum = zero, vsq = zero;
+		lv_i32x8 vclip = { 0 }, vruns = { 0 }, vzc = { 0 }, vover = { 0 };
+		size_t stop = i + FOLD < n ? i + FOLD : n;
+		for (; i + AN_LANES <= stop; i += AN_LANES) {
+			lv_f32x8 x = join(p[0] + i, p[1] + i), xp = join(p[0] + i - 1, p[1] + i - 1);
+			lv_f32x8 ax = (lv_f32x8)((lv_i32x8)x & absmask);
+			lv_i32x8 clip = ax >= vthr, clip_prev = (lv_f32x8)((lv_i32x8)xp & absmask) >= vthr;
+			vpeak = __builtin_ia32_maxps256(vpeak, ax);
+			vsum += x;
+			vsq += x * x;
+			vclip += clip;
+			vover += ax > one;
+			vruns += clip & ~clip_prev;
+			vzc += (x < zero) ^ (xp < zero);
+		}
+		lv_f32x8 s8 = vsum, q8 = vsq;
+		sum[0] += an_hsum(lo4(s8));
+		sum[1] += an_hsum(hi4(s8));
+		sq[0] += an_hsum(lo4(q8));
+		sq[1] += an_hsum(hi4(q8));
+		clipped[0] += (uint64_t)an_hcount(__builtin_shufflevector(vclip, vclip, 0, 1, 2, 3));
+		clipped[1] += (uint64_t)an_hcount(__builtin_shufflevector(vclip, vclip, 4, 5, 6, 7));
+		runs[0] += (uint64_t)an_hcount(__builtin_shufflevector(vruns, vruns, 0, 1, 2, 3));
+		runs[1] += (uint64_t)an_hcount(__builtin_shufflevector(vruns, vruns, 4, 5, 6, 7));
+		zc[0] += (uint64_t)an_hcount(__builtin_shufflevector(vzc, vzc, 0, 1, 2, 3));
+		zc[1] += (uint64_t)an_hcount(__builtin_shufflevector(vzc, vzc, 4, 5, 6, 7));
+		over[0] += (uint64_t)an_hcount(__builtin_shufflevector(vover, vover, 0, 1, 2, 3));
+		over[1] += (uint64_t)an_hcount(__builtin_shufflevector(vover, vover, 4, 5, 6, 7));
+	}
+	for (int h = 0; h < 2; h++) {
+		float m = an_hmax(h ? hi4(vpeak) : lo4(vpeak));
+		peak[h] = m > peak[h] ? m : peak[h];
+		if (i > 1) {
+			prev_clip[h] = fabsf(p[h][i - 1]) >= thr;
+			prev_neg[h] = p[h][i - 1] < 0.0f;
+		}
+		for (size_t k = i; k < n; k++)
+			one_sample(p[h][k], thr, &peak[h], &sum[h], &sq[h], &clipped[h], &runs[h], &zc[h],
+				   &over[h], &prev_clip[h], &prev_neg[h]);
+		c[h]->peak = peak[h];
+		c[h]->sum += sum[h];
+		c[h]->sum_sq += sq[h];
+		c[h]->clipped += clipped[h];
+		c[h]->clip_runs += runs[h];
+		c[h]->zero_crossings += zc[h];
+		c[h]->over_full_scale += over[h];
+		c[h]->prev_clipped = prev_clip[h];
+		c[h]->prev_negative = prev_neg[h];
+		seg_sum_sq[h] = sq[h];
+	}
+}
+#else
+#define LEVELS_WIDE 0
+#endif
+
 static void close_window(struct an_levels *lv)
 {
 	bool all_silent = true;
@@ -167,6 +273,9 @@ void an_levels_push(struct an_levels *lv, const float *const *chan, size_t nfram
 {
 	size_t done = 0;
 	unsigned nch = lv->channels;
+#if LEVELS_WIDE
+	const bool wide = an_simd_avx2();
+#endif
 
 	/* A zero-crossing needs a previous sample: the first frame of the
 	 * stream seeds prev_negative without counting. */
@@ -181,7 +290,19 @@ void an_levels_push(struct an_levels *lv, const float *const *chan, size_t nfram
 		size_t n = nframes - done;
 		if ((uint64_t)n > room)
 			n = (size_t)room;
-		for (unsigned c = 0; c < nch; c++) {
+		unsigned c = 0;
+#if LEVELS_WIDE
+		if (wide)
+			for (; c + 2 <= nch; c += 2) {
+				struct an_level_channel *const pc[2] = { &lv->ch[c], &lv->ch[c + 1] };
+				const float *const pp[2] = { chan[c] + done, chan[c + 1] + done };
+				double seg[2];
+				pair_segment(pc, pp, n, lv->clip_threshold, seg);
+				lv->ch[c].window_sum_sq += seg[0];
+				lv->ch[c + 1].window_sum_sq += seg[1];
+			}
+#endif
+		for (; c < nch; c++) {
 			double seg;
 			channel_segment(&lv->ch[c], chan[c] + done, n, lv->clip_threshold, &seg);
 			lv->ch[c].window_sum_sq += seg;

@@ -1,6 +1,8 @@
 /* analyzer/loudness.c — see loudness.h. */
 #include "analyzer/loudness.h"
 
+#include "analyzer/simd.h"
+
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -224,6 +226,21 @@ static an_f64x2 flush_denormal(an_f64x2 v)
 }
 
 typedef float an_f32x2 __attribute__((vector_size(8)));
+typedef float kw_f32x4 __attribute__((vector_size(16)));
+
+/* The two floats at p, widened to doubles (exactly). SSE2's cvtps2pd
+ * on a 64-bit load, where GCC spells the 2-lane vector conversion as
+ * two scalar ones (clang, which has no such builtin, does not). */
+static inline an_f64x2 widen2(const float *p)
+{
+#if defined(__SSE2__) && !defined(__clang__)
+	an_f32x2 f;
+	memcpy(&f, p, sizeof(f));
+	return __builtin_ia32_cvtps2pd(__builtin_shufflevector(f, (an_f32x2){ 0.0f, 0.0f }, 0, 1, 2, 3));
+#else
+	return (an_f64x2){ p[0], p[1] };
+#endif
+}
 
 /* K-weights n frames of channels c and c + 1 (two = false: c only) of
  * interleaved x (stride channels per frame) and adds the squares of the
@@ -244,9 +261,7 @@ kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t
 	for (size_t i = 0; i < n; i++, x += stride) {
 		an_f64x2 in;
 		if (two) {
-			an_f32x2 f;
-			memcpy(&f, x, sizeof(f));
-			in = __builtin_convertvector(f, an_f64x2);
+			in = widen2(x);
 		} else {
 			in = (an_f64x2){ x[0], 0.0 };
 		}
@@ -268,9 +283,122 @@ kw_run(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t
 	s->sum = sum;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define KW_WIDE 1
+typedef double kw_f64x4 __attribute__((vector_size(32)));
+
+/* kw_run() for a pair, two frames per step, on CPUs with AVX (chosen at
+ * run time; the build stays baseline x86-64). The recursion (v0 of each
+ * frame) is kw_run()'s very expression on two lanes, and the output y of
+ * both frames is the same five products summed in the same order, the
+ * frames side by side in one 4-lane vector: half the multiplies and adds
+ * off the recursion's chain, which is what bounded the loop (it waits on
+ * the FP ports, not on the chain's latency). The squares are added to the
+ * sum frame by frame, in order. No FMA (ISO C mode keeps multiplies and
+ * adds apart, and the target does not enable it), so every lane rounds as
+ * kw_run() does: the same result, bit for bit. Returns the frames taken
+ * (even); the caller finishes an odd one with kw_run(). The state is left
+ * in *s without the subnormal flush, which kw_run() then does. */
+__attribute__((target("avx"))) static size_t
+kw_run_pair_avx(const struct an_loudness *l, struct an_kw_pair *s, const float *x, size_t stride,
+		size_t n)
+{
+	const an_f64x2 a1 = { l->a[1], l->a[1] }, a2 = { l->a[2], l->a[2] };
+	const an_f64x2 a3 = { l->a[3], l->a[3] }, a4 = { l->a[4], l->a[4] };
+	const kw_f64x4 b0 = (kw_f64x4){ 0 } + l->b[0], b1 = (kw_f64x4){ 0 } + l->b[1];
+	const kw_f64x4 b2 = (kw_f64x4){ 0 } + l->b[2], b3 = (kw_f64x4){ 0 } + l->b[3];
+	const kw_f64x4 b4 = (kw_f64x4){ 0 } + l->b[4];
+	an_f64x2 v1 = s->v[0], v2 = s->v[1], v3 = s->v[2], v4 = s->v[3], sum = s->sum;
+	/* p2 = [v2 | v1], p3 = [v3 | v2], p4 = [v4 | v3]: the frame pairs
+	 * the outputs read, carried from step to step. */
+	kw_f64x4 p2 = __builtin_shufflevector(v2, v1, 0, 1, 2, 3);
+	kw_f64x4 p3 = __builtin_shufflevector(v3, v2, 0, 1, 2, 3);
+	kw_f64x4 p4 = __builtin_shufflevector(v4, v3, 0, 1, 2, 3);
+	size_t i = 0;
+
+	for (; i + 2 <= n; i += 2, x += 2 * stride) {
+		an_f64x2 in0 = widen2(x), in1 = widen2(x + stride);
+		an_f64x2 v0 = (in0 - a2 * v2 - a3 * v3 - a4 * v4) - a1 * v1;
+		an_f64x2 w0 = (in1 - a2 * v1 - a3 * v2 - a4 * v3) - a1 * v0;
+		kw_f64x4 p0 = __builtin_shufflevector(v0, w0, 0, 1, 2, 3);
+		kw_f64x4 p1 = __builtin_shufflevector(v1, v0, 0, 1, 2, 3);
+		kw_f64x4 y = b0 * p0 + b1 * p1 + b2 * p2 + b3 * p3 + b4 * p4;
+		kw_f64x4 sq = y * y;
+		sum += __builtin_shufflevector(sq, sq, 0, 1);
+		sum += __builtin_shufflevector(sq, sq, 2, 3);
+		v4 = v2;
+		v3 = v1;
+		v2 = v0;
+		v1 = w0;
+		p4 = p2;
+		p3 = p1;
+		p2 = p0;
+	}
+	s->v[0] = v1;
+	s->v[1] = v2;
+	s->v[2] = v3;
+	s->v[3] = v4;
+	s->sum = sum;
+	return i;
+}
+
+static inline __attribute__((always_inline, target("avx"))) kw_f64x4 join2(an_f64x2 a, an_f64x2 b)
+{
+	return __builtin_shufflevector(a, b, 0, 1, 2, 3);
+}
+
+/* kw_run() for two pairs at once (four channels, c .. c + 3 of each
+ * frame), on CPUs with AVX: the pairs side by side in one 4-lane vector,
+ * each lane doing kw_run()'s very operations in its order, so each
+ * pair's state and sum are kw_run()'s, bit for bit; but one chain of
+ * latency carries four channels where kw_run() carries two. The state
+ * is flushed of subnormal numbers at the end, as kw_run() does. */
+__attribute__((target("avx"))) static void
+kw_run_quad_avx(const struct an_loudness *l, struct an_kw_pair *p, const float *x, size_t stride, size_t n)
+{
+	const kw_f64x4 a1 = (kw_f64x4){ 0 } + l->a[1], a2 = (kw_f64x4){ 0 } + l->a[2];
+	const kw_f64x4 a3 = (kw_f64x4){ 0 } + l->a[3], a4 = (kw_f64x4){ 0 } + l->a[4];
+	const kw_f64x4 b0 = (kw_f64x4){ 0 } + l->b[0], b1 = (kw_f64x4){ 0 } + l->b[1];
+	const kw_f64x4 b2 = (kw_f64x4){ 0 } + l->b[2], b3 = (kw_f64x4){ 0 } + l->b[3];
+	const kw_f64x4 b4 = (kw_f64x4){ 0 } + l->b[4];
+	kw_f64x4 v1 = join2(p[0].v[0], p[1].v[0]), v2 = join2(p[0].v[1], p[1].v[1]);
+	kw_f64x4 v3 = join2(p[0].v[2], p[1].v[2]), v4 = join2(p[0].v[3], p[1].v[3]);
+	kw_f64x4 sum = join2(p[0].sum, p[1].sum);
+
+	for (size_t i = 0; i < n; i++, x += stride) {
+		kw_f32x4 f;
+		memcpy(&f, x, sizeof(f));
+		kw_f64x4 in = __builtin_convertvector(f, kw_f64x4);
+		kw_f64x4 v0 = (in - a2 * v2 - a3 * v3 - a4 * v4) - a1 * v1;
+		kw_f64x4 y = b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3 + b4 * v4;
+		sum += y * y;
+		v4 = v3;
+		v3 = v2;
+		v2 = v1;
+		v1 = v0;
+	}
+	const kw_f64x4 v[4] = { v1, v2, v3, v4 };
+	for (int h = 0; h < 2; h++) {
+		for (int k = 0; k < 4; k++)
+			p[h].v[k] = flush_denormal(h ? __builtin_shufflevector(v[k], v[k], 2, 3)
+						     : __builtin_shufflevector(v[k], v[k], 0, 1));
+		p[h].sum = h ? __builtin_shufflevector(sum, sum, 2, 3) : __builtin_shufflevector(sum, sum, 0, 1);
+	}
+}
+#else
+#define KW_WIDE 0
+#endif
+
 static void kw_run_pair(const struct an_loudness *l, struct an_kw_pair *s, const float *x,
 			size_t stride, size_t n)
 {
+#if KW_WIDE
+	if (an_simd_avx()) {
+		size_t done = kw_run_pair_avx(l, s, x, stride, n);
+		x += done * stride;
+		n -= done;
+	}
+#endif
 	kw_run(l, s, x, stride, n, true);
 }
 
@@ -283,12 +411,22 @@ static void kw_run_one(const struct an_loudness *l, struct an_kw_pair *s, const 
 void an_loudness_push(struct an_loudness *l, const float *frames, size_t nframes)
 {
 	const size_t nch = l->channels;
+#if KW_WIDE
+	const bool wide = an_simd_avx();
+#endif
 
 	while (l->active && nframes > 0) {
 		size_t n = l->sub_frames - l->sub_fill;
 		if (n > nframes)
 			n = nframes;
-		for (unsigned c = 0; c < nch; c += 2) {
+		unsigned c = 0;
+#if KW_WIDE
+		/* four channels a chain where the CPU has AVX */
+		if (wide)
+			for (; c + 4 <= nch; c += 4)
+				kw_run_quad_avx(l, &l->pairs[c / 2], frames + c, nch, n);
+#endif
+		for (; c < nch; c += 2) {
 			if (c + 1 < nch)
 				kw_run_pair(l, &l->pairs[c / 2], frames + c, nch, n);
 			else

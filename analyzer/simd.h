@@ -12,10 +12,24 @@
 #ifndef SANDRUN_ANALYZER_SIMD_H
 #define SANDRUN_ANALYZER_SIMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #define AN_LANES 4
+
+/* Some loops have a second version for wider vectors (AVX, AVX2), chosen
+ * at run time where the CPU has them; the build stays baseline x86-64.
+ * Each does the very operations of its four-lane loop in the same order
+ * (or ones whose result cannot depend on the order: ORs, counts, maxima),
+ * so the reports are the same on every host, bit for bit
+ * (tests/unit/test_analyzer_kernels.c compares each pair).
+ * an_simd_avx(), an_simd_avx2(): whether that version may run here.
+ * an_simd_set_wide(false) keeps every loop at four lanes (the tests);
+ * returns the previous setting. */
+bool an_simd_avx(void);
+bool an_simd_avx2(void);
+bool an_simd_set_wide(bool allowed);
 
 typedef float an_f32x4 __attribute__((vector_size(16)));
 typedef int32_t an_i32x4 __attribute__((vector_size(16)));

@@ -53,6 +53,9 @@ struct an_bitdepth {
 
 void an_bitdepth_init(struct an_bitdepth *b);
 void an_bitdepth_push(struct an_bitdepth *b, const float *x, size_t n);
+/* Integer samples, code * 2^unit_exp, given as the OR of their codes:
+ * the same as an_bitdepth_push() on their values. */
+void an_bitdepth_push_codes(struct an_bitdepth *b, uint32_t codes_or, int unit_exp);
 /* 1 .. 24, AN_TC_MORE_THAN_24, or 0 for digital silence */
 int an_bitdepth_bits(const struct an_bitdepth *b);
 

@@ -302,18 +302,6 @@ interpolate_peak_l(const struct an_tp_filter *f, struct an_tp_channel *c, const 
 	return peak;
 }
 
-/* Whether the wide screen may be used where the CPU has it; cleared by
- * the tests to compare it with the four-lane one. */
-static bool tp_wide_allowed = true;
-
-bool an_tp_set_wide(bool allowed)
-{
-	bool was = tp_wide_allowed;
-
-	tp_wide_allowed = allowed;
-	return was;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TP_WIDE 1
 typedef float tp_f32x8 __attribute__((vector_size(32)));
@@ -397,6 +385,57 @@ screen8(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s, s
 #define TP_WIDE 0
 #endif
 
+/* How many chunks an_tp_push() measures at once (on the stack). */
+#define PEAK_BATCH 32
+
+#if TP_WIDE
+/* max_abs() of each whole AN_TP_CHUNK-sample chunk of x[0 .. n), eight
+ * lanes at a time, for CPUs with AVX2. The largest of a set of numbers
+ * is the same whatever order they are compared in (none is NaN: the
+ * analysis zeroes them), so own[j] is max_abs()'s, bit for bit. Returns
+ * how many chunks it took. */
+__attribute__((target("avx2"))) static size_t chunk_peaks8(const float *x, size_t n, float *own)
+{
+	const tp_i32x8 absmask = (tp_i32x8){ 0 } + 0x7fffffff;
+	size_t j = 0;
+
+	for (; (j + 1) * AN_TP_CHUNK <= n; j++) {
+		const float *p = x + j * AN_TP_CHUNK;
+		tp_f32x8 m = { 0 }, m2 = { 0 };
+		for (unsigned i = 0; i < AN_TP_CHUNK; i += 16) {
+			tp_f32x8 v, u;
+			memcpy(&v, p + i, sizeof(v));
+			memcpy(&u, p + i + 8, sizeof(u));
+			m = __builtin_ia32_maxps256(m, (tp_f32x8)((tp_i32x8)v & absmask));
+			m2 = __builtin_ia32_maxps256(m2, (tp_f32x8)((tp_i32x8)u & absmask));
+		}
+		m = __builtin_ia32_maxps256(m, m2);
+		an_f32x4 h = an_max(__builtin_shufflevector(m, m, 0, 1, 2, 3),
+				    __builtin_shufflevector(m, m, 4, 5, 6, 7));
+		h = an_max(h, __builtin_shufflevector(h, h, 2, 3, 0, 1));
+		h = an_max(h, __builtin_shufflevector(h, h, 1, 0, 3, 2));
+		own[j] = h[0];
+	}
+	return j;
+}
+#endif
+
+/* own[j] = max_abs() of x[j * AN_TP_CHUNK ..], the last chunk maybe
+ * shorter; n <= PEAK_BATCH * AN_TP_CHUNK. */
+static void chunk_peaks(const float *x, size_t n, float *own)
+{
+	size_t j = 0;
+
+#if TP_WIDE
+	if (an_simd_avx2())
+		j = chunk_peaks8(x, n, own);
+#endif
+	for (; j * AN_TP_CHUNK < n; j++) {
+		size_t k0 = j * AN_TP_CHUNK;
+		own[j] = max_abs(x + k0, n - k0 < AN_TP_CHUNK ? n - k0 : AN_TP_CHUNK);
+	}
+}
+
 static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel *c, const float *s,
 			      size_t n, float peak)
 {
@@ -405,7 +444,7 @@ static float interpolate_peak(const struct an_tp_filter *f, struct an_tp_channel
 	if (f->factor != 4)
 		return interpolate_peak_l(f, c, s, 0, n, peak, 2);
 #if TP_WIDE
-	if (tp_wide_allowed && __builtin_cpu_supports("avx2"))
+	if (an_simd_avx2())
 		k = screen8(f, c, s, n, &peak);
 #endif
 	return interpolate_peak_l(f, c, s, k, n, peak, 4);
@@ -446,13 +485,22 @@ void an_tp_push(const struct an_tp_filter *f, struct an_tp_channel *c,
 		float y = max_abs(x, first);
 		before = h > y ? h : y;
 	}
+	float own_batch[PEAK_BATCH];
 	for (size_t k0 = first; k0 < n; k0 += AN_TP_CHUNK) {
 		size_t m = n - k0 < AN_TP_CHUNK ? n - k0 : AN_TP_CHUNK;
-		float own = max_abs(x + k0, m);
+		/* the chunks' peaks a batch at a time, in one loop */
+		size_t j = (k0 - first) / AN_TP_CHUNK % PEAK_BATCH;
+		if (j == 0) {
+			size_t left = n - k0;
+			chunk_peaks(x + k0, left < PEAK_BATCH * AN_TP_CHUNK ? left : PEAK_BATCH * AN_TP_CHUNK,
+				    own_batch);
+		}
+		float own = own_batch[j];
 		float reach = own > before ? own : before;
 		before = own;
 		if (reach * bound <= c->peak)
 			continue;
+		c->screened++;
 		/* The window, contiguous: inside x, or (a window that starts in
 		 * the history: the first chunk only) joined in scratch. No
 		 * sample is copied for a chunk that is skipped. */

@@ -73,6 +73,7 @@ struct an_tp_channel {
 	unsigned primed;              /* how many of them are real samples */
 	float peak;                   /* largest interpolated |y| so far */
 	uint64_t refined;             /* intervals evaluated at AN_TP_FINE phases */
+	uint64_t screened;            /* chunks not skipped (see an_tp_push) */
 };
 
 #define AN_TP_SCREEN_OFF (AN_TP_TAPS_PER_PHASE / 2 - AN_TP_SCREEN_TAPS / 2)
@@ -83,11 +84,9 @@ _Static_assert(AN_TP_CHUNK >= AN_TP_HISTORY, "a chunk's history lies in the chun
 
 void an_tp_filter_init(struct an_tp_filter *f, uint32_t rate);
 void an_tp_channel_init(struct an_tp_channel *c);
+/* The factor-4 screen and the chunks' peaks run eight lanes wide on CPUs
+ * with AVX2 (simd.h), with the same result to the bit. */
 
-/* The factor-4 screen runs eight intervals at a time on CPUs with AVX2,
- * with the same result as the four-lane one to the bit. For the tests:
- * false keeps the four-lane one; returns the previous setting. */
-bool an_tp_set_wide(bool allowed);
 
 /* Feed n samples of one channel (contiguous). scratch must hold
  * AN_TP_HISTORY + n floats. Stretches of AN_TP_CHUNK samples that cannot

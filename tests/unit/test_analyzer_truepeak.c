@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/simd.h"
 #include "analyzer/truepeak.h"
 
 #define N 8192
@@ -241,11 +242,11 @@ static void test_wide_screen_matches(void **state)
 		an_tp_filter_init(&f, rate);
 		assert_int_equal(f.factor, 4);
 		for (int w = 0; w < 2; w++) {
-			bool was = an_tp_set_wide(w == 1);
+			bool was = an_simd_set_wide(w == 1);
 			an_tp_channel_init(&c[w]);
 			for (size_t done = 0, step = 1; done < LEN; done += step, step = step * 7 % 4099 + 1)
 				an_tp_push(&f, &c[w], x + done, LEN - done < step ? LEN - done : step, scratch);
-			an_tp_set_wide(was);
+			an_simd_set_wide(was);
 		}
 		print_message("refined %llu\n", (unsigned long long)c[0].refined);
 		assert_true(c[0].refined > 100);
