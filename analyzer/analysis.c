@@ -183,10 +183,12 @@ static uint64_t deinterleave(struct an_analysis *a, const float *frames, size_t 
 }
 
 /* Every measurement of one block, once it is split into a->chan and
- * free of non-finite samples. codes_or: the OR of the block's int16
- * codes when it came as int16 (an_analysis_push_s16), whose lowest bit
- * is the block's bit depth; NULL: the bit depth from the floats. */
-static void measure(struct an_analysis *a, const float *frames, size_t nframes, const uint32_t *codes_or)
+ * free of non-finite samples. codes: the block as int16 codes when it came
+ * so (an_analysis_push_s16), hashed as they are, and codes_or their OR,
+ * whose lowest bit is the block's bit depth; both NULL: the audio hash
+ * and the bit depth from the floats. */
+static void measure(struct an_analysis *a, const float *frames, size_t nframes, const int16_t *codes,
+		    const uint32_t *codes_or)
 {
 	size_t nsamples = nframes * a->channels;
 	const float *const *chan = (const float *const *)a->chan;
@@ -197,7 +199,10 @@ static void measure(struct an_analysis *a, const float *frames, size_t nframes, 
 	if (a->channels == 2)
 		an_stereo_push(&a->stereo, chan[0], chan[1], nframes);
 	an_loudness_push(&a->loudness, frames, nframes);
-	an_audio_hash_push(&a->audio_hash, frames, nsamples);
+	if (codes)
+		an_audio_hash_push_s16(&a->audio_hash, codes, nsamples);
+	else
+		an_audio_hash_push(&a->audio_hash, frames, nsamples);
 	if (codes_or)
 		an_bitdepth_push_codes(&a->bitdepth, *codes_or, -15);
 	else
@@ -217,7 +222,7 @@ void an_analysis_push(struct an_analysis *a, float *frames, size_t nframes)
 		zero_non_finite(frames, nframes * a->channels);
 		deinterleave(a, frames, nframes);
 	}
-	measure(a, frames, nframes, NULL);
+	measure(a, frames, nframes, NULL, NULL);
 }
 
 typedef int16_t an_i16x8 __attribute__((vector_size(16)));
@@ -352,7 +357,7 @@ void an_analysis_push_s16(struct an_analysis *a, const int16_t *codes, float *fr
 		codes_or = an_s16_to_float(codes, nframes * a->channels, frames);
 		deinterleave(a, frames, nframes);
 	}
-	measure(a, frames, nframes, &codes_or);
+	measure(a, frames, nframes, codes, &codes_or);
 }
 
 void an_analysis_set_tap(struct an_analysis *a, const struct an_tap *tap)

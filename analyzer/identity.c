@@ -79,6 +79,26 @@ void an_quantize_s16(const float *x, size_t n, int16_t *out)
 		out[i] = an_audio_hash_quantize(x[i]);
 }
 
+void an_audio_hash_push_s16(struct an_audio_hash *h, const int16_t *codes, size_t nsamples)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* int16 in memory is the little-endian PCM itself */
+	hash_bytes(h, (const uint8_t *)codes, 2 * nsamples);
+#else
+	uint8_t buf[2 * CHUNK];
+	while (nsamples > 0) {
+		size_t n = nsamples < CHUNK ? nsamples : CHUNK;
+		for (size_t i = 0; i < n; i++) {
+			buf[2 * i] = (uint8_t)((uint16_t)codes[i] & 0xff);
+			buf[2 * i + 1] = (uint8_t)((uint16_t)codes[i] >> 8);
+		}
+		hash_bytes(h, buf, 2 * n);
+		codes += n;
+		nsamples -= n;
+	}
+#endif
+}
+
 void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t nsamples)
 {
 	int16_t q[CHUNK];
@@ -86,17 +106,7 @@ void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t ns
 	while (nsamples > 0) {
 		size_t n = nsamples < CHUNK ? nsamples : CHUNK;
 		an_quantize_s16(samples, n, q);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		/* int16 in memory is the little-endian PCM itself */
-		hash_bytes(h, (const uint8_t *)q, 2 * n);
-#else
-		uint8_t buf[2 * CHUNK];
-		for (size_t i = 0; i < n; i++) {
-			buf[2 * i] = (uint8_t)((uint16_t)q[i] & 0xff);
-			buf[2 * i + 1] = (uint8_t)((uint16_t)q[i] >> 8);
-		}
-		hash_bytes(h, buf, 2 * n);
-#endif
+		an_audio_hash_push_s16(h, q, n);
 		samples += n;
 		nsamples -= n;
 	}

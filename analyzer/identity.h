@@ -46,6 +46,10 @@ void an_audio_hash_init(struct an_audio_hash *h);
  * beside the input's bytes (pair->ready; it outlives h). */
 void an_audio_hash_share(struct an_audio_hash *h, struct an_sha256x2 *pair);
 void an_audio_hash_push(struct an_audio_hash *h, const float *samples, size_t nsamples);
+/* The same for samples that came as int16 codes: code / 32768 quantizes
+ * back to the code itself, so the codes are hashed as they are (no
+ * conversion; test_audio_hash_s16_matches). */
+void an_audio_hash_push_s16(struct an_audio_hash *h, const int16_t *codes, size_t nsamples);
 void an_audio_hash_hex(struct an_audio_hash *h, char out[AN_SHA256_HEX]);
 
 /* One sample as the hash sees it (x finite). */

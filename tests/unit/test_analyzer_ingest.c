@@ -210,6 +210,36 @@ static void test_audio_hash_block_size_independent(void **state)
 	free(x);
 }
 
+/* Samples that came as int16 are hashed as their codes: the same digest
+ * as quantizing code * 2^-15 (every one of the 65,536 codes quantizes back
+ * to itself), in any block sizes. */
+static void test_audio_hash_s16_matches(void **state)
+{
+	(void)state;
+	enum { N = 65536 };
+	int16_t *codes = malloc(sizeof(int16_t) * N);
+	float *x = malloc(sizeof(float) * N);
+	assert_non_null(codes);
+	assert_non_null(x);
+	for (size_t i = 0; i < N; i++) {
+		codes[i] = (int16_t)((i * 40503u) & 0xffff); /* every code once, shuffled */
+		x[i] = (float)codes[i] * (1.0f / 32768.0f);
+		assert_int_equal(an_audio_hash_quantize(x[i]), codes[i]);
+	}
+	struct an_audio_hash hf, hs;
+	char want[AN_SHA256_HEX], got[AN_SHA256_HEX];
+	an_audio_hash_init(&hf);
+	an_audio_hash_push(&hf, x, N);
+	an_audio_hash_hex(&hf, want);
+	an_audio_hash_init(&hs);
+	for (size_t done = 0, step = 1; done < N; done += step, step = step * 3 + 1)
+		an_audio_hash_push_s16(&hs, codes + done, N - done < step ? N - done : step);
+	an_audio_hash_hex(&hs, got);
+	assert_string_equal(got, want);
+	free(codes);
+	free(x);
+}
+
 /* ---- silence ------------------------------------------------------------- */
 
 static void test_silence_segments_of_a_known_signal(void **state)
@@ -598,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_quantize_rounds_half_to_even_and_clamps),
 		cmocka_unit_test(test_audio_hash_is_the_pcm_and_survives_flac),
 		cmocka_unit_test(test_audio_hash_block_size_independent),
+		cmocka_unit_test(test_audio_hash_s16_matches),
 		cmocka_unit_test(test_input_hash_of_a_file_whatever_was_read),
 		cmocka_unit_test(test_fingerprint_is_chromaprints_and_finds_near_duplicates),
 		cmocka_unit_test(test_fingerprint_length_limits),
