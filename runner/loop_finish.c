@@ -42,6 +42,23 @@ void loop_record_input_error(struct loop *l, const struct store_claim *claim, co
 	tell_finish(l, claim->item_id, &f, NULL);
 }
 
+/* The store refused the end for a reason that is not a failure of the
+ * run: the lease was taken back (a fencing token gone stale: counted and
+ * said), or the database stayed unreachable (dropped, said). */
+static bool end_unwritten(struct loop *l, struct slot *s, int r)
+{
+	if (r == STORE_ESTALE) {
+		l->res->lost_leases++;
+		progress_message(l->cfg->progress, "%s", store_errmsg(l->cfg->st));
+		return true;
+	}
+	if (r == -ENOTCONN) {
+		loop_dropped(l, s);
+		return true;
+	}
+	return false;
+}
+
 void loop_record_finish(struct loop *l, struct slot *s, const struct sbx_result *res,
 			const struct job_verdict *v_in)
 {
@@ -81,12 +98,7 @@ void loop_record_finish(struct loop *l, struct slot *s, const struct sbx_result 
 		status = "failed";
 		snprintf(v.error, sizeof v.error, "the result is not valid JSON (%zu bytes)", s->out.len);
 	}
-	if (r == STORE_ESTALE) {
-		l->res->lost_leases++;
-		progress_message(cfg->progress, "%s", store_errmsg(cfg->st));
-		status = "unrecorded";
-	} else if (r == -ENOTCONN) {
-		loop_dropped(l, s);
+	if (end_unwritten(l, s, r)) {
 		status = "unrecorded";
 	} else if (r < 0) {
 		loop_store_failed(l, "recording an attempt");
@@ -138,12 +150,7 @@ void loop_record_release(struct loop *l, struct slot *s, const struct sbx_result
 			return; /* given back after the reconnect */
 	}
 	const char *status = "pending";
-	if (r == STORE_ESTALE) {
-		l->res->lost_leases++;
-		progress_message(cfg->progress, "%s", store_errmsg(cfg->st));
-		status = "unrecorded";
-	} else if (r == -ENOTCONN) {
-		loop_dropped(l, s);
+	if (end_unwritten(l, s, r)) {
 		status = "unrecorded";
 	} else if (r < 0) {
 		progress_message(cfg->progress, "releasing %s: %s", s->claim.path, store_errmsg(cfg->st));
