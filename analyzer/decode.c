@@ -239,8 +239,8 @@ static const char *channel_layout(SNDFILE *sf, const SF_INFO *info, uint8_t *rol
 
 /* Whether libsndfile's float for each sample of this file is its 16-bit
  * code times 2^-15: 16-bit integer PCM in the containers libsndfile
- * reads through its plain PCM code, and 16-bit FLAC. Then the file is read as int16 and
- * converted by the analysis (an_s16_to_float), to the same floats bit for
+ * reads through its plain PCM code (pcm.c, the header's width for every
+ * sample). Then the file is read as int16 and converted by the analysis (an_s16_to_float), to the same floats bit for
  * bit (tests/unit/test_analyzer_kernels.c checks every code in every
  * container listed), in the pass that splits the channels
  * (an_analysis_push_s16) instead of in libsndfile's own loop. */
@@ -255,8 +255,11 @@ static bool read_as_s16(const SF_INFO *info)
 	case SF_FORMAT_W64:
 	case SF_FORMAT_AIFF:
 	case SF_FORMAT_CAF:
-	case SF_FORMAT_FLAC: /* its decoder's int32 samples, scaled or not */
 		return true;
+	/* Not FLAC: libsndfile takes PCM_16 from STREAMINFO but converts each
+	 * frame by that frame's own width, which libFLAC lets differ. A
+	 * 24-bit frame under a 16-bit STREAMINFO reads as code >> 8 in int16
+	 * and as code * 2^-23 in float (test_flac_frames_wider_than_streaminfo). */
 	default:
 		return false;
 	}

@@ -211,7 +211,7 @@ static void ni_update(struct an_sha256x2 *x, unsigned i, const uint8_t *p, size_
 			both(a, pending(a), b, pending(b), 1);
 			consume(a, 1);
 			consume(b, 1);
-		} else if (a->len + len <= AN_SHA2X2_BUF) {
+		} else if (len <= AN_SHA2X2_BUF - a->len) {
 			append(a, p, len); /* to wait for b */
 			return;
 		} else {
@@ -304,8 +304,10 @@ int an_sha256x2_init(struct an_sha256x2 *x)
 	uint8_t *bufs = NULL;
 	if (x->ni) {
 		bufs = malloc(2 * (size_t)AN_SHA2X2_BUF);
-		if (!bufs)
+		if (!bufs) {
+			x->ni = false; /* no kernel without its buffers */
 			return -ENOMEM;
+		}
 	}
 	for (unsigned i = 0; i < 2; i++) {
 		memcpy(x->s[i].state, iv, sizeof(iv));

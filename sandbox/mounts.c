@@ -194,21 +194,30 @@ static int copy_in_child(const struct sbx_bind *b, struct bind_tree *t, struct s
 		char link[64], path[PATH_MAX];
 		snprintf(link, sizeof link, "/proc/self/fd/%d", b->src_fd);
 		ssize_t n = readlink(link, path, sizeof path - 1);
-		if (n < 0)
+		int e = 0;
+		if (n < 0 && errno != ENAMETOOLONG)
 			return sbx_fail(err, -errno, "readlink %s (bind %s)", link, b->dst);
-		path[n] = '\0';
+		if (n < 0 || (size_t)n == sizeof path - 1)
+			e = ENAMETOOLONG; /* moved deeper than a path can say */
+		else
+			path[n] = '\0';
 		/* Resolved as the runner resolved the source (sr_open_bind_source):
 		 * openat2 with no link anywhere on the path, then the copy made
 		 * from that descriptor. A link planted on the way is refused
 		 * (ELOOP), not followed to the same inode on another mount, whose
 		 * submounts AT_RECURSIVE would take along. */
-		_cleanup_close_ int at = (int)syscall(SYS_openat2, AT_FDCWD, path,
-						      &(struct open_how){ .flags = O_PATH | O_CLOEXEC,
-									  .resolve = RESOLVE_NO_SYMLINKS |
-										     RESOLVE_NO_MAGICLINKS },
-						      sizeof(struct open_how));
-		int e = at < 0 ? errno : 0;
-		if (at < 0 && e != ELOOP && e != ENOENT && e != ENOTDIR)
+		_cleanup_close_ int at = e ? -1 : (int)syscall(SYS_openat2, AT_FDCWD, path,
+							  &(struct open_how){ .flags = O_PATH | O_CLOEXEC,
+									      .resolve = RESOLVE_NO_SYMLINKS |
+											 RESOLVE_NO_MAGICLINKS },
+							  sizeof(struct open_how));
+		if (!e && at < 0)
+			e = errno;
+		/* What the owner of a directory on the path can cause (a link, a
+		 * rename, a chmod, a move too deep) is the source's change; the
+		 * rest (EMFILE, ENOMEM, ...) is ours. */
+		if (at < 0 && e != ELOOP && e != ENOENT && e != ENOTDIR && e != EACCES && e != EPERM &&
+		    e != ENAMETOOLONG)
 			return sbx_fail(err, -e, "open the bind source of %s again", b->dst);
 		struct stat got;
 		if (at >= 0 && (fstat(at, &got) < 0 || want.st_dev != got.st_dev || want.st_ino != got.st_ino))

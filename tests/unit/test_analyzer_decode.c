@@ -233,6 +233,37 @@ static void test_truncated_flac_is_short(void **state)
 	memfile_free(&m);
 }
 
+/* A FLAC whose STREAMINFO says 16 bits and whose frames carry 24: libsndfile
+ * calls it PCM_16 but converts each frame by its own width. The report must
+ * be the float path's (24 effective bits), never int16 codes truncated from
+ * the 24-bit ones (review of the int16 path, 2026-12-04). */
+static void test_flac_frames_wider_than_streaminfo(void **state)
+{
+	(void)state;
+	struct memfile m;
+	assert_int_equal(memfile_sine(&m, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 1, 48000, 997.0, -0.9, 0.2), 0);
+	assert_true(m.len > 22 && memcmp(m.data, "fLaC", 4) == 0);
+	/* STREAMINFO's bits per sample - 1: bit 0 of byte 20, top nibble of 21 */
+	assert_int_equal(((m.data[20] & 1) << 4) | (m.data[21] >> 4), 23);
+	m.data[20] &= 0xfe;
+	m.data[21] = (uint8_t)(0xf0 | (m.data[21] & 0x0f));
+	char path[] = "/tmp/sandrun-flac16-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, m.data, (size_t)m.len), m.len);
+	close(fd);
+	SF_INFO info = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	unlink(path);
+	assert_non_null(sf); /* else this libsndfile refuses the case: nothing to test */
+	sf_close(sf);
+	assert_int_equal(info.format & SF_FORMAT_SUBMASK, SF_FORMAT_PCM_16);
+	json_t *r = analyze_report(m.data, (size_t)m.len);
+	assert_int_equal(json_integer_value(report_field(r, "transcode", "effective_bits")), 24);
+	json_decref(r);
+	memfile_free(&m);
+}
+
 static void test_float_wav_with_nan(void **state)
 {
 	uint8_t buf[44 + 4 * 8];
@@ -303,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_wav_reports_damage),
 		cmocka_unit_test(test_truncated_flac_is_short),
 		cmocka_unit_test(test_float_wav_with_nan),
+		cmocka_unit_test(test_flac_frames_wider_than_streaminfo),
 		cmocka_unit_test(test_random_bytes_behind_magic),
 		cmocka_unit_test(test_directory_is_bad_input),
 	};
