@@ -2,6 +2,7 @@
 #include "lib/fd.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -172,4 +173,11 @@ long sr_clone_pidfd(uint64_t flags, int *pidfd)
 	};
 	long pid = syscall(SYS_clone3, &args, sizeof args);
 	return pid < 0 ? -errno : pid;
+}
+
+int sr_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = flags, .resolve = resolve };
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	return fd < 0 ? -errno : fd;
 }

@@ -51,6 +51,12 @@ static inline void *sr_steal_ptr(void *pp)
  * stdin can get 0 from open. */
 int sr_fd_above_stdio(int fd);
 
+/* openat2(2) with the resolution restrictions the caller asks for
+ * (RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, ...): the descriptor or -errno.
+ * Never a fallback to open(2): a kernel without openat2 lacks the mount API
+ * the sandbox needs anyway, and a fallback would follow links. */
+int sr_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
+
 #define SR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* All return 0 / bytes or -errno. */

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -212,13 +211,10 @@ int sr_open_bind_source(const char *opt, const char *arg, char *abs, size_t absl
 	}
 	/* The lexical absolute path: with no link on it (refused below), it
 	 * is the real path, and ".." meant what it says. */
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, abs, &how, sizeof how);
+	_cleanup_close_ int fd = sr_openat2(AT_FDCWD, abs, O_PATH | O_CLOEXEC,
+					    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0) {
-		int e = errno;
+		int e = -fd;
 		if (e == ELOOP)
 			snprintf(err, errlen,
 				 "%s %s: the path is or goes through a symbolic link; sandrun binds only real "

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* A list entry longer than this is not a path; most likely a NUL-separated
@@ -250,16 +249,6 @@ int inputs_read_list(int fd, bool nul, int (*path_fn)(const char *path, void *ct
 	return n;
 }
 
-/* openat2 with every resolution restriction the call site asks for; never
- * a fallback to open(2): a kernel without openat2 lacks the mount API the
- * sandbox needs anyway, and a fallback would follow links. */
-static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
-{
-	struct open_how how = { .flags = flags, .resolve = resolve };
-	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-	return fd < 0 ? -errno : fd;
-}
-
 int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 {
 	if (bind_fd)
@@ -278,7 +267,7 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 		return -ENAMETOOLONG;
 	memcpy(dir, real_path, dl);
 	dir[dl] = '\0';
-	_cleanup_close_ int dirfd = openat2_fd(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC,
+	_cleanup_close_ int dirfd = sr_openat2(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC,
 					       RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (dirfd < 0)
 		return dirfd;
@@ -303,7 +292,7 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 	if (!no_copy && mount_setattr(ro, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
 		return errno == EINVAL ? -EOPNOTSUPP : -errno;
 	/* O_NONBLOCK: a FIFO swapped in must not hang the runner. */
-	_cleanup_close_ int fd = openat2_fd(no_copy ? dirfd : ro, name,
+	_cleanup_close_ int fd = sr_openat2(no_copy ? dirfd : ro, name,
 					    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
 					    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
@@ -324,7 +313,7 @@ int inputs_open_file(const char *real_path, int *bind_fd, struct stat *st_out)
 		 * mount), so the same name beneath the host directory, O_PATH,
 		 * and it must be the very inode checked above: a name swapped
 		 * in between is refused, never bound. */
-		_cleanup_close_ int b = openat2_fd(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		_cleanup_close_ int b = sr_openat2(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
 						   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		struct stat bs;
 		if (b < 0)
@@ -381,11 +370,10 @@ static int reopen_dir(const char *out, size_t o, int *dir)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%.*s", (int)o, out);
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, o ? path : "/", &how, sizeof how);
+	int fd = sr_openat2(AT_FDCWD, o ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC,
+			    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(*dir);
 	*dir = fd;
 	return 0;

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define OUTSIDE "its target is outside the tree"
@@ -122,13 +121,10 @@ static int follow_in_tree(int root_fd, const char *root_path, const char *dir_pa
 	int r = apply_target(rel, sizeof rel, rest, why);
 	if (r < 0)
 		return r;
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	*fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
+	*fd = sr_openat2(root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+			 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (*fd < 0)
-		return r = -errno, *why = open_error(-r), r;
+		return r = *fd, *fd = -1, *why = open_error(-r), r;
 	if ((r = regular(fd, st, why)) < 0)
 		return r;
 	if ((r = join(root_path, rel, out, outlen)) < 0) {

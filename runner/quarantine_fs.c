@@ -16,18 +16,12 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static int openat2_nofollow(int atfd, const char *path, uint64_t flags)
 {
-	struct open_how how = {
-		.flags = flags | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-			   (atfd == AT_FDCWD ? 0 : RESOLVE_BENEATH),
-	};
-	int fd = (int)syscall(SYS_openat2, atfd, path, &how, sizeof how);
-	return fd < 0 ? -errno : fd;
+	return sr_openat2(atfd, path, flags | O_CLOEXEC,
+			  RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (atfd == AT_FDCWD ? 0 : RESOLVE_BENEATH));
 }
 
 int qfs_open_dir(int atfd, const char *path)

@@ -43,7 +43,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static const char *const etc_allow[] = {
@@ -108,15 +107,12 @@ static int check_extra_name(const char *name, struct sbx_err *err)
  * directory link could lead anywhere); a final symlink kept as a link. */
 static int open_etc_entry(int etcfd, const char *name, struct source *s)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	s->fd = -1;
 	s->link[0] = '\0';
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, etcfd, name, &how, sizeof how);
+	_cleanup_close_ int fd = sr_openat2(etcfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+					    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;

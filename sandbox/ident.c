@@ -36,7 +36,6 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static bool in_range(unsigned long long id)
@@ -138,13 +137,11 @@ static int open_home(char *home, size_t len, struct sbx_err *err)
 				: pr != 0 ? "the password database cannot be read" : "it has none");
 	snprintf(home, len, "%s", pp->pw_dir);
 	/* the admin names the home (trusted); a link on the way is still refused */
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, home,
-			      &(struct open_how){ .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-						  .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
-			      sizeof(struct open_how));
+	int fd = sr_openat2(AT_FDCWD, home, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = -errno;
+		int e = fd < 0 ? fd : -errno;
 		if (fd >= 0)
 			close(fd);
 		return sbx_fail_plain(err, e, "no directory for the job uid locks: without root, sandrun keeps them "

@@ -206,13 +206,10 @@ static int copy_in_child(const struct sbx_bind *b, struct bind_tree *t, struct s
 		 * from that descriptor. A link planted on the way is refused
 		 * (ELOOP), not followed to the same inode on another mount, whose
 		 * submounts AT_RECURSIVE would take along. */
-		_cleanup_close_ int at = e ? -1 : (int)syscall(SYS_openat2, AT_FDCWD, path,
-							  &(struct open_how){ .flags = O_PATH | O_CLOEXEC,
-									      .resolve = RESOLVE_NO_SYMLINKS |
-											 RESOLVE_NO_MAGICLINKS },
-							  sizeof(struct open_how));
+		_cleanup_close_ int at = e ? -1 : sr_openat2(AT_FDCWD, path, O_PATH | O_CLOEXEC,
+							      RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		if (!e && at < 0)
-			e = errno;
+			e = -at;
 		/* What the owner of a directory on the path can cause (a link, a
 		 * rename, a chmod, a move too deep) is the source's change; the
 		 * rest (EMFILE, ENOMEM, ...) is ours. */
